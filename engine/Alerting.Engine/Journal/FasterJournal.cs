@@ -1,0 +1,453 @@
+using FASTER.core;
+
+namespace Alerting.Engine.Journal;
+
+/// <summary>
+/// The durable log of input entries, on FASTER's FasterLog. One thread appends (the journaler
+/// stage); a dedicated commit thread makes appended entries durable in groups: one FasterLog
+/// commit (and its fsyncs) covers every entry enqueued while the previous commit ran. Any
+/// thread may wait for "durable up to index N".
+/// <para>
+/// Each FasterLog record is a <see cref="JournalRecordHeader"/> (length, CRC32C, term, index)
+/// followed by the opaque payload. Recovery verifies every committed record and refuses to
+/// start below the journal's own fsynced high-water mark, because FasterLog recovers to an
+/// empty log without an error when its commit metadata is missing.
+/// </para>
+/// <para>
+/// Recovery rules. FasterLog only trusts what a completed commit covers, so bytes written past
+/// the last commit (a torn tail: a flush interrupted by the crash) are ignored and overwritten
+/// by the next appends. Inside the committed region every byte was fsynced before the commit
+/// record, so a bad CRC, bad framing, an index gap or a committed region that ends early is
+/// corruption: <see cref="JournalCorruptionException"/>, naming the index. A committed log
+/// that ends below the high-water mark is <see cref="JournalRecoveryException"/>.
+/// </para>
+/// </summary>
+public sealed class FasterJournal : IDisposable
+{
+    /// <summary>File name prefix of the FasterLog segment files inside the journal directory.</summary>
+    public const string SegmentFilePrefix = "journal.log";
+
+    /// <summary>Subdirectory holding FasterLog's commit metadata.</summary>
+    public const string CommitDirectoryName = "commits";
+
+    /// <summary>Spins a blocking waiter makes before parking; a group commit takes about an fsync.</summary>
+    private const int WaitSpinCount = 64;
+
+    private readonly FasterLog _log;
+    private readonly IDevice _device;
+    private readonly HighWaterMark _highWaterMark;
+    private readonly JournalAddressIndex _addresses;
+    private readonly int _maxPayloadBytes;
+    private readonly int _sparseIndexInterval;
+    private readonly byte[] _appendBuffer;
+    private readonly Thread _commitThread;
+    private readonly ManualResetEventSlim _commitRequested = new(false);
+    private readonly Lock _truncateGate = new();
+
+    private TaskCompletionSource _durableAdvanced = NewDurableSignal();
+    private long _firstIndex;
+    private long _lastIndex;
+    private ulong _lastTerm;
+    private long _durableIndex;
+    private long _commitCount;
+    private long _truncationsRequested;
+    private long _truncationsCommitted;
+    private volatile bool _stopping;
+    private volatile Exception? _commitFailure;
+    private int _disposed;
+
+    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, HighWaterMark highWaterMark, JournalAddressIndex addresses, long firstIndex, long lastIndex, ulong lastTerm)
+    {
+        _log = log;
+        _device = device;
+        _highWaterMark = highWaterMark;
+        _addresses = addresses;
+        _maxPayloadBytes = options.MaxPayloadBytes;
+        _sparseIndexInterval = options.SparseIndexInterval;
+        _appendBuffer = new byte[JournalRecordHeader.Size + options.MaxPayloadBytes];
+        _firstIndex = firstIndex;
+        _lastIndex = lastIndex;
+        _lastTerm = lastTerm;
+        _durableIndex = lastIndex;
+        _commitThread = new Thread(CommitLoop) { IsBackground = true, Name = "journal-commit" };
+        _commitThread.Start();
+    }
+
+    /// <summary>Index of the oldest entry kept (the next index to be appended when the journal is empty).</summary>
+    public long FirstIndex => Volatile.Read(ref _firstIndex);
+
+    /// <summary>Index of the last entry appended (0 when none); may not be durable yet.</summary>
+    public long LastIndex => Volatile.Read(ref _lastIndex);
+
+    /// <summary>Term of the last entry appended (0 when none).</summary>
+    public ulong LastTerm => Volatile.Read(ref _lastTerm);
+
+    /// <summary>Every entry up to this index is fsynced (FasterLog commit completed).</summary>
+    public long DurableIndex => Volatile.Read(ref _durableIndex);
+
+    /// <summary>Group commits completed since open (each one FasterLog commit).</summary>
+    public long CommitCount => Volatile.Read(ref _commitCount);
+
+    /// <summary>Highest index persisted in the high-water mark file (lags <see cref="DurableIndex"/>).</summary>
+    internal long HighWaterMarkIndex => _highWaterMark.Index;
+
+    /// <summary>Opens (recovering) or creates the journal in <see cref="JournalOptions.Directory"/>.</summary>
+    /// <exception cref="JournalCorruptionException">A committed record failed verification.</exception>
+    /// <exception cref="JournalRecoveryException">The log recovered below the high-water mark.</exception>
+    public static FasterJournal Open(JournalOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string directory = Path.GetFullPath(options.Directory);
+        Directory.CreateDirectory(directory);
+
+        HighWaterMark highWaterMark = HighWaterMark.Open(directory);
+        IDevice? device = null;
+        FasterLog? log = null;
+        try
+        {
+            device = Devices.CreateLogDevice(Path.Combine(directory, SegmentFilePrefix), recoverDevice: true);
+            log = new FasterLog(new FasterLogSettings
+            {
+                LogDevice = device,
+                PageSizeBits = options.PageSizeBits,
+                MemorySizeBits = options.MemorySizeBits,
+                SegmentSizeBits = options.SegmentSizeBits,
+                LogCommitDir = Path.Combine(directory, CommitDirectoryName),
+                TryRecoverLatest = true,
+                // We only ever scan committed data, so the safe tail need not follow appends.
+                AutoRefreshSafeTailAddress = false,
+                // Our CRC32C replaces FasterLog's XOR-fold checksum.
+                LogChecksum = LogChecksumType.None,
+            });
+
+            var addresses = new JournalAddressIndex();
+            (long firstIndex, long lastIndex, ulong lastTerm) = Recover(log, addresses, options.SparseIndexInterval);
+            if (lastIndex < highWaterMark.Index)
+            {
+                throw new JournalRecoveryException(
+                    $"Journal in '{directory}' recovered to index {lastIndex} but its high-water mark says {highWaterMark.Index} was durable: refusing to start below it; the commit files may be missing or corrupt. Restore the node from a healthy peer.");
+            }
+
+            return new FasterJournal(options, log, device, highWaterMark, addresses, firstIndex, lastIndex, lastTerm);
+        }
+        catch
+        {
+            log?.Dispose();
+            device?.Dispose();
+            highWaterMark.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends an entry and returns its index (LastIndex + 1). Only one thread may call this.
+    /// The entry is in memory when this returns; wait for <see cref="DurableIndex"/> before
+    /// treating it as written. Does not allocate.
+    /// </summary>
+    /// <exception cref="ArgumentException">The payload is larger than <see cref="JournalOptions.MaxPayloadBytes"/>, or the term went backwards.</exception>
+    public long Append(ReadOnlySpan<byte> payload, ulong term)
+    {
+        ThrowIfUnusable();
+        if (payload.Length > _maxPayloadBytes)
+        {
+            throw new ArgumentException($"Journal entry payload is {payload.Length} bytes; the limit (JournalOptions.MaxPayloadBytes) is {_maxPayloadBytes}.", nameof(payload));
+        }
+
+        if (term < _lastTerm)
+        {
+            throw new ArgumentException($"Journal entry term {term} is below the last appended term {_lastTerm}; terms never go backwards in the log.", nameof(term));
+        }
+
+        long index = _lastIndex + 1;
+        new JournalRecordHeader(term, index, payload).Write(_appendBuffer);
+        payload.CopyTo(_appendBuffer.AsSpan(JournalRecordHeader.Size));
+        long address = _log.Enqueue(_appendBuffer.AsSpan(0, JournalRecordHeader.Size + payload.Length));
+        if (index % _sparseIndexInterval == 0 || index == FirstIndex)
+        {
+            _addresses.Add(index, address);
+        }
+
+        Volatile.Write(ref _lastTerm, term);
+        Volatile.Write(ref _lastIndex, index);
+
+        // Dekker pairing with the commit thread's Reset-then-recheck: the store of _lastIndex
+        // must be visible before we read IsSet, or the commit thread could sleep on our entry.
+        Interlocked.MemoryBarrier();
+        if (!_commitRequested.IsSet)
+        {
+            _commitRequested.Set();
+        }
+
+        return index;
+    }
+
+    /// <summary>Completes when <see cref="DurableIndex"/> ≥ <paramref name="index"/>. Allocates nothing when already durable.</summary>
+    public ValueTask WaitForDurableAsync(long index, CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _durableIndex) >= index)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return WaitForDurableSlowAsync(index, cancellationToken);
+    }
+
+    /// <summary>Blocks until <see cref="DurableIndex"/> ≥ <paramref name="index"/> (spins briefly, then parks).</summary>
+    public void WaitForDurable(long index, CancellationToken cancellationToken = default)
+    {
+        var spinner = default(SpinWait);
+        for (int i = 0; i < WaitSpinCount; i++)
+        {
+            if (Volatile.Read(ref _durableIndex) >= index)
+            {
+                return;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+
+        while (true)
+        {
+            TaskCompletionSource signal = Volatile.Read(ref _durableAdvanced);
+            if (Volatile.Read(ref _durableIndex) >= index)
+            {
+                return;
+            }
+
+            ThrowIfUnusable();
+            signal.Task.Wait(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Scans durable entries from <paramref name="fromIndex"/> (FirstIndex ≤ fromIndex ≤ DurableIndex + 1).
+    /// The scanner can be polled again later to follow new durable entries.
+    /// </summary>
+    public JournalScanner Scan(long fromIndex)
+    {
+        ThrowIfUnusable();
+        long first = FirstIndex;
+        long durable = DurableIndex;
+        if (fromIndex < first || fromIndex > durable + 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(fromIndex), fromIndex, $"Scan must start within the kept, durable log: {first}..{durable + 1}.");
+        }
+
+        return OpenScannerAt(fromIndex);
+    }
+
+    /// <summary>
+    /// Drops entries before <paramref name="index"/> (after a snapshot covering them) and waits
+    /// until the new start is committed, so a restart begins there. FirstIndex ≤ index ≤ DurableIndex:
+    /// the entry at <paramref name="index"/> is kept, so a reopened journal knows where it is.
+    /// </summary>
+    public void TruncateBefore(long index)
+    {
+        ThrowIfUnusable();
+        long ticket;
+        lock (_truncateGate)
+        {
+            long first = FirstIndex;
+            long durable = DurableIndex;
+            if (index < first || index > durable)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), index, $"Truncation point must be a kept, durable entry: {first}..{durable}.");
+            }
+
+            if (index == first)
+            {
+                return;
+            }
+
+            long address;
+            using (JournalScanner scanner = OpenScannerAt(index))
+            {
+                if (!scanner.TryNext(out _))
+                {
+                    throw new InvalidOperationException($"Invariant: durable index {index} must be readable.");
+                }
+
+                address = scanner.CurrentAddress;
+            }
+
+            _log.TruncateUntil(address);
+            _addresses.TruncateBefore(index, address);
+            Volatile.Write(ref _firstIndex, index);
+            ticket = Interlocked.Increment(ref _truncationsRequested);
+        }
+
+        _commitRequested.Set();
+        while (Volatile.Read(ref _truncationsCommitted) < ticket)
+        {
+            TaskCompletionSource signal = Volatile.Read(ref _durableAdvanced);
+            if (Volatile.Read(ref _truncationsCommitted) >= ticket)
+            {
+                break;
+            }
+
+            ThrowIfUnusable();
+            signal.Task.Wait();
+        }
+    }
+
+    /// <summary>Makes everything appended durable, stops the commit thread and closes the files.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _stopping = true;
+        _commitRequested.Set();
+        _commitThread.Join();
+        _log.Dispose();
+        _device.Dispose();
+        _highWaterMark.Dispose();
+        _commitRequested.Dispose();
+        Volatile.Read(ref _durableAdvanced).TrySetResult();
+    }
+
+    private static TaskCompletionSource NewDurableSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static (long FirstIndex, long LastIndex, ulong LastTerm) Recover(FasterLog log, JournalAddressIndex addresses, int sparseInterval)
+    {
+        long committedUntil = log.CommittedUntilAddress;
+        long firstIndex = 0;
+        long lastIndex = 0;
+        ulong lastTerm = 0;
+        long endAddress = log.BeginAddress;
+        using (var scanner = new JournalScanner(log.Scan(log.BeginAddress, committedUntil), owner: null, expectedIndex: 0))
+        {
+            while (scanner.TryNext(out JournalRecord record))
+            {
+                if (firstIndex == 0)
+                {
+                    firstIndex = record.Index;
+                }
+
+                if (record.Index == firstIndex || record.Index % sparseInterval == 0)
+                {
+                    addresses.Add(record.Index, scanner.CurrentAddress);
+                }
+
+                lastIndex = record.Index;
+                lastTerm = record.Term;
+                endAddress = scanner.NextAddress;
+            }
+        }
+
+        // FasterLog treats a zeroed record header as page padding and skips to the next page,
+        // so a committed region whose bytes were lost reads as "fewer records", not as an error.
+        // The last verified record must therefore end exactly where the commit says the log ends.
+        if (endAddress < committedUntil && !IsPagePadding(log, endAddress, committedUntil))
+        {
+            throw new JournalCorruptionException(lastIndex + 1, $"Committed records missing (verified records end at address {endAddress}, FasterLog committed until {committedUntil})");
+        }
+
+        return firstIndex == 0 ? (1, 0, 0) : (firstIndex, lastIndex, lastTerm);
+    }
+
+    private static bool IsPagePadding(FasterLog log, long endAddress, long committedUntil)
+    {
+        // A commit can end at the start of a fresh page when the last record filled the previous one.
+        long pageSize = 1L << log.UnsafeGetLogPageSizeBits();
+        return committedUntil - endAddress < pageSize && committedUntil % pageSize == 0;
+    }
+
+    private JournalScanner OpenScannerAt(long fromIndex)
+    {
+        if (!_addresses.TryFloor(fromIndex, out long floorIndex, out long floorAddress))
+        {
+            floorIndex = FirstIndex;
+            floorAddress = _log.BeginAddress;
+        }
+
+        var scanner = new JournalScanner(_log.Scan(floorAddress, long.MaxValue), this, floorIndex);
+        try
+        {
+            scanner.SkipTo(fromIndex);
+            return scanner;
+        }
+        catch
+        {
+            scanner.Dispose();
+            throw;
+        }
+    }
+
+    private async ValueTask WaitForDurableSlowAsync(long index, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            TaskCompletionSource signal = Volatile.Read(ref _durableAdvanced);
+            if (Volatile.Read(ref _durableIndex) >= index)
+            {
+                return;
+            }
+
+            ThrowIfUnusable();
+            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void CommitLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                long target = Volatile.Read(ref _lastIndex);
+                long truncations = Volatile.Read(ref _truncationsRequested);
+                if (target > _durableIndex || truncations > _truncationsCommitted)
+                {
+                    // Everything enqueued before `target` was published is below the tail, so
+                    // a completed commit covers it. Durability is published only after the
+                    // FasterLog commit (data and metadata) completed; the high-water mark is
+                    // written after that, so it can lag but never lead.
+                    _log.Commit(spinWait: true);
+                    Interlocked.Increment(ref _commitCount);
+                    Volatile.Write(ref _durableIndex, target);
+                    Volatile.Write(ref _truncationsCommitted, truncations);
+                    Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+                    if (target > _highWaterMark.Index)
+                    {
+                        _highWaterMark.Write(target);
+                    }
+
+                    continue;
+                }
+
+                if (_stopping)
+                {
+                    return;
+                }
+
+                _commitRequested.Reset();
+                if (Volatile.Read(ref _lastIndex) > _durableIndex || Volatile.Read(ref _truncationsRequested) > _truncationsCommitted || _stopping)
+                {
+                    continue;
+                }
+
+                _commitRequested.Wait();
+            }
+        }
+#pragma warning disable CA1031 // The failure is handed to every caller; the thread must not die silently.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _commitFailure = e;
+            Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_commitFailure is { } failure)
+        {
+            throw new InvalidOperationException("The journal commit thread failed; no further entries can be made durable. Restart the node.", failure);
+        }
+    }
+}
