@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using Crc = System.IO.Hashing.Crc32;
+using Alerting.Engine.Journal;
 
 namespace Alerting.Engine.Snapshots;
 
@@ -37,7 +37,7 @@ public sealed class SnapshotStore
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), index);
         BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(16), term);
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(24), body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(32), Crc.HashToUInt32(body));
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(32), Crc32C.Compute(body));
 
         var path = PathFor(index);
         var temp = path + ".tmp";
@@ -49,7 +49,7 @@ public sealed class SnapshotStore
         }
 
         File.Move(temp, path, overwrite: true);
-        DirectorySync.Fsync(_directory);
+        DirectorySync.Flush(_directory);
         Prune();
     }
 
@@ -124,7 +124,7 @@ public sealed class SnapshotStore
         }
 
         var body = bytes.AsMemory(HeaderBytes);
-        if (Crc.HashToUInt32(body.Span) != crc)
+        if (Crc32C.Compute(body.Span) != crc)
         {
             reason = $"snapshot {index}: CRC mismatch, the file is damaged";
             return false;

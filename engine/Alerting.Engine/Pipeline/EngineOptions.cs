@@ -1,0 +1,42 @@
+namespace Alerting.Engine.Pipeline;
+
+/// <summary>Settings of one engine node; every limit is named here.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Default number of input ring slots (a power of two).</summary>
+    public const int DefaultInputRingSize = 1 << 14;
+
+    /// <summary>Default number of applied entries between two snapshots.</summary>
+    public const long DefaultSnapshotEveryEntries = 1_000_000;
+
+    /// <summary>The node's data folder: <c>journal/</c> and <c>snapshots/</c> live under it.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Input ring slots; a full ring refuses writes at once (RESOURCE_EXHAUSTED), it never queues.</summary>
+    public int InputRingSize { get; init; } = DefaultInputRingSize;
+
+    /// <summary>Applied entries between snapshots; 0 disables periodic snapshots.</summary>
+    public long SnapshotEveryEntries { get; init; } = DefaultSnapshotEveryEntries;
+
+    /// <summary>Write a snapshot on graceful shutdown so the next start replays less.</summary>
+    public bool SnapshotOnShutdown { get; init; } = true;
+
+    /// <summary>Period of the primary's <c>Tick</c> entries.</summary>
+    public TimeSpan TickPeriod { get; init; } = StateMachine.TickClock.DefaultPeriod;
+
+    /// <summary>Whether the node publishes ticks itself (off in tests that feed ticks as entries).</summary>
+    public bool RunClock { get; init; } = true;
+
+    /// <summary>The wall clock the tick clock reads (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The term this node writes in (single node: 1; replication assigns it later).</summary>
+    public ulong Term { get; init; } = 1;
+
+    /// <summary>Journal page, memory and segment sizes, as powers of two.</summary>
+    public int JournalPageSizeBits { get; init; } = 22;
+
+    public int JournalMemorySizeBits { get; init; } = 25;
+
+    public int JournalSegmentSizeBits { get; init; } = 30;
+}

@@ -1,0 +1,20 @@
+using Alerting.Protocol.Log;
+
+namespace Alerting.Engine.Pipeline;
+
+/// <summary>
+/// One slot of the input ring. A producer fills <see cref="Entry"/> and <see cref="Payload"/>
+/// (its encoding), the journaler stamps <see cref="Index"/> and <see cref="Term"/>, and the
+/// state machine applies the entry once it is durable, then clears the references.
+/// </summary>
+internal struct InputSlot
+{
+    public LogEntry? Entry;
+    public byte[]? Payload;
+    public long Index;
+    public ulong Term;
+    public TaskCompletionSource<AppliedEntry>? Completion;
+}
+
+/// <summary>Where an entry landed: it is durable and applied at <see cref="Index"/> in <see cref="Term"/>.</summary>
+public readonly record struct AppliedEntry(long Index, ulong Term);

@@ -1,0 +1,36 @@
+using Alerting.Engine.Journal;
+using Alerting.Engine.Ring;
+
+namespace Alerting.Engine.Pipeline;
+
+/// <summary>
+/// First consumer of the input ring: gives every entry its log index by appending it to the
+/// journal. Durability is the journal's commit thread's job (group commit); this stage only
+/// appends, so it never waits for an fsync.
+/// </summary>
+internal struct JournalerStage : IEventHandler<InputSlot>
+{
+    private readonly FasterJournal _journal;
+    private readonly ulong _term;
+
+    public JournalerStage(FasterJournal journal, ulong term)
+    {
+        _journal = journal;
+        _term = term;
+    }
+
+    public readonly void OnStart()
+    {
+    }
+
+    public readonly void OnEvent(ref InputSlot data, long sequence, bool endOfBatch)
+    {
+        data.Index = _journal.Append(data.Payload, _term);
+        data.Term = _term;
+        data.Payload = null;
+    }
+
+    public readonly void OnShutdown()
+    {
+    }
+}

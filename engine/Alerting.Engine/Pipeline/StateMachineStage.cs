@@ -1,0 +1,49 @@
+using Alerting.Engine.Journal;
+using Alerting.Engine.Ring;
+using Alerting.Engine.StateMachine;
+
+namespace Alerting.Engine.Pipeline;
+
+/// <summary>
+/// The state-machine thread: consumes journaled slots in ring order, waits until each is
+/// durable (DESIGN invariant 3: no effect of an entry that is not durable), applies it, and
+/// completes the producer's acknowledgement. It is the only code that mutates state.
+/// </summary>
+internal struct StateMachineStage : IEventHandler<InputSlot>
+{
+    private readonly FasterJournal _journal;
+    private readonly LogApplier _applier;
+    private readonly AppliedProgress _progress;
+    private readonly SnapshotScheduler _snapshots;
+
+    public StateMachineStage(FasterJournal journal, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots)
+    {
+        _journal = journal;
+        _applier = applier;
+        _progress = progress;
+        _snapshots = snapshots;
+    }
+
+    public readonly void OnStart()
+    {
+    }
+
+    public readonly void OnEvent(ref InputSlot data, long sequence, bool endOfBatch)
+    {
+        _journal.WaitForDurable(data.Index);
+        _applier.Apply(data.Index, data.Term, data.Entry!);
+        data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term));
+        data.Entry = null;
+        data.Completion = null;
+
+        if (endOfBatch)
+        {
+            _progress.Publish(data.Index);
+            _snapshots.MaybeSnapshot(_applier.State);
+        }
+    }
+
+    public readonly void OnShutdown()
+    {
+    }
+}
