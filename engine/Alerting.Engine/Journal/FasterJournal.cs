@@ -91,6 +91,21 @@ public sealed class FasterJournal : IDisposable
     /// <summary>Highest index persisted in the high-water mark file (lags <see cref="DurableIndex"/>).</summary>
     internal long HighWaterMarkIndex => _highWaterMark.Index;
 
+    /// <summary>FasterLog address up to which the log is committed (for recovery tests).</summary>
+    internal long CommittedUntilAddress => _log.CommittedUntilAddress;
+
+    /// <summary>FasterLog address of the record holding <paramref name="index"/> (for recovery tests).</summary>
+    internal long AddressOf(long index)
+    {
+        using JournalScanner scanner = Scan(index);
+        if (!scanner.TryNext(out _))
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, "Index is not durable.");
+        }
+
+        return scanner.CurrentAddress;
+    }
+
     /// <summary>Opens (recovering) or creates the journal in <see cref="JournalOptions.Directory"/>.</summary>
     /// <exception cref="JournalCorruptionException">A committed record failed verification.</exception>
     /// <exception cref="JournalRecoveryException">The log recovered below the high-water mark.</exception>
