@@ -8,12 +8,16 @@ public sealed class TimingWheelTests
     private const long Second = 1000;
     private const long Hour = 3600 * Second;
 
-    private static List<(long Payload, long DueMs)> Advance(TimingWheel wheel, long nowMs, Action<TimerHandle, long, long>? onFire = null)
+    private static List<(long Payload, long DueMs)> Advance(TimingWheel wheel, long nowMs, Action<TimerHandle, long, long>? onFire = null, bool checkInvariants = true)
     {
         var handler = new RecordingHandler(onFire);
         long fired = wheel.Advance(nowMs, ref handler);
         Assert.Equal(handler.Firings.Count, fired);
-        wheel.CheckInvariants();
+        if (checkInvariants)
+        {
+            wheel.CheckInvariants();
+        }
+
         return handler.Firings.Select(f => (f.Payload, f.DueMs)).ToList();
     }
 
@@ -156,9 +160,8 @@ public sealed class TimingWheelTests
     public void Timer_cancelled_in_a_callback_does_not_fire_later_in_the_same_advance()
     {
         var wheel = new TimingWheel(startMs: Start);
-        TimerHandle victim = default;
         wheel.Schedule(Start + 1000, 0, payload: 1);
-        victim = wheel.Schedule(Start + 1000, Second, payload: 2);
+        var victim = wheel.Schedule(Start + 1000, Second, payload: 2);
         bool cancelled = false;
         var fired = Advance(wheel, Start + 5000, (_, payload, _) =>
         {
@@ -219,9 +222,11 @@ public sealed class TimingWheelTests
         // 100 ms ticks for the first minutes around each due instant, and 10 s ticks elsewhere.
         for (long t = Start; t <= Start + (72 * Hour); t += (Math.Abs((t - firstDue) % (24 * Hour)) < 60_000) ? 100 : 10_000)
         {
-            fired.AddRange(Advance(wheel, t));
+            // The O(slots) invariant walk on every one of ~30 000 ticks would dominate the test.
+            fired.AddRange(Advance(wheel, t, checkInvariants: false));
         }
 
+        wheel.CheckInvariants();
         Assert.Equal([(1, firstDue), (1, firstDue + (24 * Hour)), (1, firstDue + (48 * Hour))], fired);
     }
 
