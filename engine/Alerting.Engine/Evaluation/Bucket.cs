@@ -1,61 +1,17 @@
-using System.Runtime.InteropServices;
-
 namespace Alerting.Engine.Evaluation;
 
 /// <summary>
-/// The rollup of one series' points that fall in one time bucket: everything every time
-/// aggregation needs, so a point is folded in once and never kept.
+/// The rollup of one series' points in one time bucket: everything every time aggregation
+/// needs, so a point is folded in once and never kept. A copy read out of the store's columns.
 /// </summary>
-/// <remarks>
-/// 40 bytes, no padding (pinned by a layout test): the per-series memory bar (M6, ≤ 1 KiB
-/// per series with a 5-minute window) is spent almost entirely on these.
-/// An empty bucket is all zeros (<see cref="Count"/> = 0); that keeps snapshots canonical.
-/// </remarks>
-[StructLayout(LayoutKind.Sequential, Pack = 8)]
-public struct Bucket
+/// <param name="Sum">Sum of the values, added in arrival order.</param>
+/// <param name="Min">Smallest value.</param>
+/// <param name="Max">Largest value.</param>
+/// <param name="Last">Value of the point with the greatest timestamp (ties: the later arrival).</param>
+/// <param name="Count">Number of points; 0 means the bucket is empty and every other field is 0.</param>
+/// <param name="LastOffsetMs">Timestamp of <paramref name="Last"/> as milliseconds after the bucket start.</param>
+public readonly record struct Bucket(double Sum, double Min, double Max, double Last, int Count, int LastOffsetMs)
 {
-    /// <summary>Sum of the values, added in arrival order.</summary>
-    public double Sum;
-
-    /// <summary>Smallest value.</summary>
-    public double Min;
-
-    /// <summary>Largest value.</summary>
-    public double Max;
-
-    /// <summary>Value of the point with the greatest timestamp (ties: the later arrival).</summary>
-    public double Last;
-
-    /// <summary>Number of points; 0 means the bucket is empty and every other field is 0.</summary>
-    public int Count;
-
-    /// <summary>Timestamp of <see cref="Last"/> as milliseconds after the bucket start.</summary>
-    public int LastOffsetMs;
-
-    /// <summary>Folds one point into the bucket.</summary>
-    public void Add(int offsetMs, double value)
-    {
-        if (Count == 0)
-        {
-            Sum = value;
-            Min = value;
-            Max = value;
-            Last = value;
-            LastOffsetMs = offsetMs;
-            Count = 1;
-            return;
-        }
-
-        Sum += value;
-        Min = Math.Min(Min, value);
-        Max = Math.Max(Max, value);
-        // ">=": among points with the same timestamp the one that arrived last wins.
-        if (offsetMs >= LastOffsetMs)
-        {
-            Last = value;
-            LastOffsetMs = offsetMs;
-        }
-
-        Count++;
-    }
+    /// <summary>Bytes one bucket occupies across the store's columns (4 doubles, 2 ints).</summary>
+    public const int SizeBytes = (4 * sizeof(double)) + (2 * sizeof(int));
 }

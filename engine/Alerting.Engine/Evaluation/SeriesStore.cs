@@ -8,9 +8,10 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 /// <remarks>
 /// Layout: one <c>long</c> head per slot, one <c>int</c> free-list entry per slot, and
-/// <see cref="SeriesStoreOptions.RingLength"/> 40-byte <see cref="Bucket"/>s per slot in one
-/// flat array (slot s owns entries [s·L, (s+1)·L)). With the defaults (15 s buckets, 20 retained
-/// + 1 future) that is 8 + 4 + 21 × 40 = 852 bytes per series.
+/// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as six flat columns
+/// (sum, min, max, last: double; count, last offset: int; slot s owns entries [s·L, (s+1)·L)),
+/// so an evaluation streams only the columns its aggregation reads. With the defaults (15 s
+/// buckets, 20 retained + 1 future) that is 8 + 4 + 21 × 40 = 852 bytes per series.
 /// <para>
 /// Acceptance depends only on the point's bucket and the store clock (never on wall time):
 /// with c = ⌊<see cref="NowMs"/> / resolution⌋ and b = ⌊unixMs / resolution⌋, a point is
@@ -29,7 +30,15 @@ public sealed class SeriesStore
     private readonly SeriesStoreOptions _options;
     private readonly int _ringLength;
     private long[] _heads;
-    private Bucket[] _buckets;
+    private double[] _sums;
+    private double[] _mins;
+    private double[] _maxs;
+    private double[] _lasts;
+    private int[] _counts;
+    private int[] _lastOffsetsMs;
+
+    /// <summary>Bucket of <see cref="NowMs"/>, kept so that a point costs one division.</summary>
+    private long _clockBucket;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -42,8 +51,14 @@ public sealed class SeriesStore
         _options = options;
         _ringLength = options.RingLength;
         _heads = new long[options.InitialCapacity];
-        _buckets = new Bucket[(long)options.InitialCapacity * _ringLength];
         _freeSlots = new int[options.InitialCapacity];
+        var buckets = checked(options.InitialCapacity * _ringLength);
+        _sums = new double[buckets];
+        _mins = new double[buckets];
+        _maxs = new double[buckets];
+        _lasts = new double[buckets];
+        _counts = new int[buckets];
+        _lastOffsetsMs = new int[buckets];
     }
 
     /// <summary>Resolution and retention.</summary>
@@ -65,13 +80,13 @@ public sealed class SeriesStore
     public int Capacity => _heads.Length;
 
     /// <summary>Bytes of array storage per slot for this layout.</summary>
-    public long BytesPerSeries => sizeof(long) + sizeof(int) + ((long)_ringLength * System.Runtime.CompilerServices.Unsafe.SizeOf<Bucket>());
+    public long BytesPerSeries => sizeof(long) + sizeof(int) + ((long)_ringLength * Bucket.SizeBytes);
 
     /// <summary>Bucket number of a unix-ms instant: ⌊unixMs / resolution⌋ (floor, also below 0).</summary>
     public long BucketOf(long unixMs)
     {
-        var bucket = unixMs / _options.ResolutionMs;
-        return unixMs % _options.ResolutionMs < 0 ? bucket - 1 : bucket;
+        var (bucket, remainder) = Math.DivRem(unixMs, _options.ResolutionMs);
+        return remainder < 0 ? bucket - 1 : bucket;
     }
 
     /// <summary>Moves the store clock forward; an earlier time is ignored (the clock never moves back).</summary>
@@ -80,6 +95,7 @@ public sealed class SeriesStore
         if (nowMs > NowMs)
         {
             NowMs = nowMs;
+            _clockBucket = BucketOf(nowMs);
         }
     }
 
@@ -111,7 +127,7 @@ public sealed class SeriesStore
     {
         CheckLive(slot);
         _heads[slot] = FreeSlot;
-        RingOf(slot).Clear();
+        ColumnsOf(slot).Clear();
         _freeSlots[_freeCount++] = slot;
     }
 
@@ -128,7 +144,7 @@ public sealed class SeriesStore
         }
 
         var bucket = BucketOf(unixMs);
-        var clockBucket = BucketOf(NowMs);
+        var clockBucket = _clockBucket;
         if (bucket <= clockBucket - _options.RetainedBuckets)
         {
             return PointResult.TooOld;
@@ -148,8 +164,14 @@ public sealed class SeriesStore
     public SeriesWindow Window(int slot)
     {
         CheckLive(slot);
-        return new SeriesWindow(RingOf(slot), ref _heads[slot]);
+        return new SeriesWindow(ColumnsOf(slot), ref _heads[slot]);
     }
+
+    /// <summary>Head bucket of a slot without the liveness check (free slots read as long.MinValue).</summary>
+    internal long HeadOf(int slot) => _heads[slot];
+
+    /// <summary>All bucket columns; slot s owns [s·L, (s+1)·L).</summary>
+    internal BucketColumns Columns => new(_sums, _mins, _maxs, _lasts, _counts, _lastOffsetsMs);
 
     /// <summary>
     /// Writes the whole store. Identical state (including the free list order, which decides
@@ -179,8 +201,10 @@ public sealed class SeriesStore
                 continue;
             }
 
-            foreach (ref readonly var bucket in RingOf(slot))
+            var ring = ColumnsOf(slot);
+            for (var i = 0; i < ring.Length; i++)
             {
+                var bucket = ring[i];
                 // Empty buckets are all zeros, so the count alone describes them.
                 writer.Write(bucket.Count);
                 if (bucket.Count == 0)
@@ -226,7 +250,8 @@ public sealed class SeriesStore
             FutureBuckets = future,
             InitialCapacity = Math.Max(1, highWater),
         };
-        var store = new SeriesStore(options) { NowMs = nowMs, _highWater = highWater, _freeCount = freeCount };
+        var store = new SeriesStore(options) { _highWater = highWater, _freeCount = freeCount };
+        store.AdvanceClock(nowMs);
         for (var i = 0; i < freeCount; i++)
         {
             store._freeSlots[i] = reader.ReadInt32();
@@ -241,7 +266,7 @@ public sealed class SeriesStore
                 continue;
             }
 
-            var ring = store.RingOf(slot);
+            var ring = store.ColumnsOf(slot);
             for (var i = 0; i < ring.Length; i++)
             {
                 var count = reader.ReadInt32();
@@ -255,22 +280,19 @@ public sealed class SeriesStore
                     continue;
                 }
 
-                ring[i] = new Bucket
-                {
-                    Count = count,
-                    Sum = reader.ReadDouble(),
-                    Min = reader.ReadDouble(),
-                    Max = reader.ReadDouble(),
-                    Last = reader.ReadDouble(),
-                    LastOffsetMs = reader.ReadInt32(),
-                };
+                var sum = reader.ReadDouble();
+                var min = reader.ReadDouble();
+                var max = reader.ReadDouble();
+                var last = reader.ReadDouble();
+                var lastOffsetMs = reader.ReadInt32();
+                ring.Set(i, new Bucket(sum, min, max, last, count, lastOffsetMs));
             }
         }
 
         return store;
     }
 
-    private Span<Bucket> RingOf(int slot) => _buckets.AsSpan(slot * _ringLength, _ringLength);
+    private BucketColumns ColumnsOf(int slot) => Columns.Slice(slot * _ringLength, _ringLength);
 
     private void CheckLive(int slot)
     {
@@ -285,6 +307,12 @@ public sealed class SeriesStore
         var capacity = checked(_heads.Length * 2);
         Array.Resize(ref _heads, capacity);
         Array.Resize(ref _freeSlots, capacity);
-        Array.Resize(ref _buckets, checked(capacity * _ringLength));
+        var buckets = checked(capacity * _ringLength);
+        Array.Resize(ref _sums, buckets);
+        Array.Resize(ref _mins, buckets);
+        Array.Resize(ref _maxs, buckets);
+        Array.Resize(ref _lasts, buckets);
+        Array.Resize(ref _counts, buckets);
+        Array.Resize(ref _lastOffsetsMs, buckets);
     }
 }

@@ -16,10 +16,10 @@ public readonly ref struct SeriesWindow
     /// <summary>Head of a live series that has not received a point yet.</summary>
     public const long NoData = long.MinValue + 1;
 
-    private readonly Span<Bucket> _ring;
+    private readonly BucketColumns _ring;
     private readonly ref long _head;
 
-    internal SeriesWindow(Span<Bucket> ring, ref long head)
+    internal SeriesWindow(BucketColumns ring, ref long head)
     {
         _ring = ring;
         _head = ref head;
@@ -28,14 +28,17 @@ public readonly ref struct SeriesWindow
     /// <summary>Newest bucket number holding a point, or <see cref="NoData"/>.</summary>
     public long Head => _head;
 
-    /// <summary>The buckets in ring order (index = bucket number mod ring length).</summary>
-    public ReadOnlySpan<Bucket> Ring => _ring;
+    /// <summary>Number of buckets in the ring.</summary>
+    public int Length => _ring.Length;
 
     /// <summary>Whether bucket <paramref name="bucketNumber"/> is inside the retained range of this ring.</summary>
     public bool Holds(long bucketNumber) => _head != NoData && bucketNumber <= _head && bucketNumber > _head - _ring.Length;
 
     /// <summary>The bucket numbered <paramref name="bucketNumber"/>; empty when the ring does not hold it.</summary>
     public Bucket this[long bucketNumber] => Holds(bucketNumber) ? _ring[IndexOf(bucketNumber)] : default;
+
+    /// <summary>The bucket at ring index <paramref name="index"/>, whatever bucket number it holds.</summary>
+    public Bucket AtIndex(int index) => _ring[index];
 
     /// <summary>Ring index of a bucket number (floor modulo, so pre-1970 buckets work too).</summary>
     public int IndexOf(long bucketNumber)
@@ -57,8 +60,7 @@ public readonly ref struct SeriesWindow
         }
         else if (bucketNumber > _head)
         {
-            var advance = bucketNumber - _head;
-            if (advance >= _ring.Length)
+            if (bucketNumber - _head >= _ring.Length)
             {
                 _ring.Clear();
             }
@@ -66,7 +68,7 @@ public readonly ref struct SeriesWindow
             {
                 for (var b = _head + 1; b <= bucketNumber; b++)
                 {
-                    _ring[IndexOf(b)] = default;
+                    _ring.Clear(IndexOf(b));
                 }
             }
 
@@ -74,6 +76,6 @@ public readonly ref struct SeriesWindow
         }
 
         Debug.Assert(Holds(bucketNumber), "a point's bucket must be inside the ring after the head moved");
-        _ring[IndexOf(bucketNumber)].Add(offsetMs, value);
+        _ring.Add(IndexOf(bucketNumber), offsetMs, value);
     }
 }
