@@ -79,19 +79,19 @@ public sealed class MonitorRules
     public bool IsAbove => Comparator is Comparator.Greater or Comparator.GreaterOrEqual;
 
     /// <summary>Builds and validates the rules. Check monitors without thresholds get the <see cref="CheckStatusAdapter"/> levels.</summary>
-    /// <exception cref="MonitorRulesValidationException">An option is out of range or inconsistent; the exception names it.</exception>
+    /// <exception cref="OptionValidationException">An option is out of range or inconsistent; the exception names it.</exception>
     public static MonitorRules FromProto(string monitorId, MonitorKind kind, ulong queryHash, Comparator comparator, MonitorOptions options)
     {
         ArgumentException.ThrowIfNullOrEmpty(monitorId);
         ArgumentNullException.ThrowIfNull(options);
         if (kind is not (MonitorKind.Metric or MonitorKind.Check))
         {
-            throw new MonitorRulesValidationException("type", $"must be metric or check, was {kind}");
+            throw new OptionValidationException("type", $"must be metric or check, was {kind}");
         }
 
         if (!Enum.IsDefined(comparator))
         {
-            throw new MonitorRulesValidationException("comparator", $"unknown comparator {comparator}");
+            throw new OptionValidationException("comparator", $"unknown comparator {comparator}");
         }
 
         var t = options.Thresholds;
@@ -108,7 +108,7 @@ public sealed class MonitorRules
 
         if (critical is null)
         {
-            throw new MonitorRulesValidationException("thresholds.critical", "is required");
+            throw new OptionValidationException("thresholds.critical", "is required");
         }
 
         RequireFinite("thresholds.critical", critical);
@@ -119,24 +119,24 @@ public sealed class MonitorRules
         string lower = above ? "below" : "above";
         if (warning is { } w && !StrictlyBeyondRecovery(above, critical.Value, w))
         {
-            throw new MonitorRulesValidationException("thresholds.warning", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {w}");
+            throw new OptionValidationException("thresholds.warning", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {w}");
         }
 
         if (criticalRecovery is { } cr && !StrictlyBeyondRecovery(above, critical.Value, cr))
         {
-            throw new MonitorRulesValidationException("thresholds.critical_recovery", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {cr}");
+            throw new OptionValidationException("thresholds.critical_recovery", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {cr}");
         }
 
         if (warningRecovery is { } wr)
         {
             if (warning is null)
             {
-                throw new MonitorRulesValidationException("thresholds.warning_recovery", "needs a warning threshold");
+                throw new OptionValidationException("thresholds.warning_recovery", "needs a warning threshold");
             }
 
             if (!StrictlyBeyondRecovery(above, warning.Value, wr))
             {
-                throw new MonitorRulesValidationException("thresholds.warning_recovery", $"must be {lower} the warning threshold {warning} for comparator {comparator}, was {wr}");
+                throw new OptionValidationException("thresholds.warning_recovery", $"must be {lower} the warning threshold {warning} for comparator {comparator}, was {wr}");
             }
         }
 
@@ -148,12 +148,12 @@ public sealed class MonitorRules
         RequireDuration("keep_firing_for_ms", options.KeepFiringForMs);
         if (options.NotifyNoData && options.NoDataTimeframeMs <= 0)
         {
-            throw new MonitorRulesValidationException("no_data_timeframe_ms", "must be > 0 when notify_no_data is set");
+            throw new OptionValidationException("no_data_timeframe_ms", "must be > 0 when notify_no_data is set");
         }
 
         if (options.RenotifyOccurrences is < 0 or > MaxRenotifyOccurrences)
         {
-            throw new MonitorRulesValidationException("renotify_occurrences", $"must be in 0..{MaxRenotifyOccurrences} (0 = unlimited), was {options.RenotifyOccurrences}");
+            throw new OptionValidationException("renotify_occurrences", $"must be in 0..{MaxRenotifyOccurrences} (0 = unlimited), was {options.RenotifyOccurrences}");
         }
 
         var statuses = RenotifyStatuses.None;
@@ -164,7 +164,7 @@ public sealed class MonitorRules
                 "alert" => RenotifyStatuses.Alert,
                 "warn" => RenotifyStatuses.Warn,
                 "no data" => RenotifyStatuses.NoData,
-                _ => throw new MonitorRulesValidationException("renotify_statuses", $"allowed values are \"alert\", \"warn\", \"no data\"; got \"{s}\""),
+                _ => throw new OptionValidationException("renotify_statuses", $"allowed values are \"alert\", \"warn\", \"no data\"; got \"{s}\""),
             };
         }
 
@@ -185,7 +185,7 @@ public sealed class MonitorRules
 
             if (!double.IsFinite(low) || !double.IsFinite(high) || low <= 0 || high > 100 || low >= high)
             {
-                throw new MonitorRulesValidationException("flap_low_percent", $"flap thresholds must satisfy 0 < flap_low_percent < flap_high_percent <= 100, were {low} and {high}");
+                throw new OptionValidationException("flap_low_percent", $"flap thresholds must satisfy 0 < flap_low_percent < flap_high_percent <= 100, were {low} and {high}");
             }
         }
 
@@ -235,7 +235,7 @@ public sealed class MonitorRules
     {
         if (value is { } v && !double.IsFinite(v))
         {
-            throw new MonitorRulesValidationException(field, $"must be a finite number, was {v}");
+            throw new OptionValidationException(field, $"must be a finite number, was {v}");
         }
     }
 
@@ -243,7 +243,7 @@ public sealed class MonitorRules
     {
         if (valueMs is < 0 or > MaxDurationMs)
         {
-            throw new MonitorRulesValidationException(field, $"must be in 0..{MaxDurationMs} ms, was {valueMs}");
+            throw new OptionValidationException(field, $"must be in 0..{MaxDurationMs} ms, was {valueMs}");
         }
     }
 }
