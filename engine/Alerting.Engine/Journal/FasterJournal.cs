@@ -91,6 +91,28 @@ public sealed class FasterJournal : IDisposable
     /// <summary>Highest index persisted in the high-water mark file (lags <see cref="DurableIndex"/>).</summary>
     internal long HighWaterMarkIndex => _highWaterMark.Index;
 
+    /// <summary>
+    /// Called on the commit thread after each group commit with the commit's duration in
+    /// <see cref="System.Diagnostics.Stopwatch"/> ticks and the number of entries it made durable.
+    /// Set before appending; used by benchmark B3 to record commit latency.
+    /// </summary>
+    internal Action<long, long>? CommitObserver { get; set; }
+
+    /// <summary>FasterLog address up to which the log is committed (for recovery tests).</summary>
+    internal long CommittedUntilAddress => _log.CommittedUntilAddress;
+
+    /// <summary>FasterLog address of the record holding <paramref name="index"/> (for recovery tests).</summary>
+    internal long AddressOf(long index)
+    {
+        using JournalScanner scanner = Scan(index);
+        if (!scanner.TryNext(out _))
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, "Index is not durable.");
+        }
+
+        return scanner.CurrentAddress;
+    }
+
     /// <summary>Opens (recovering) or creates the journal in <see cref="JournalOptions.Directory"/>.</summary>
     /// <exception cref="JournalCorruptionException">A committed record failed verification.</exception>
     /// <exception cref="JournalRecoveryException">The log recovered below the high-water mark.</exception>
@@ -406,7 +428,9 @@ public sealed class FasterJournal : IDisposable
                     // a completed commit covers it. Durability is published only after the
                     // FasterLog commit (data and metadata) completed; the high-water mark is
                     // written after that, so it can lag but never lead.
+                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
                     _log.Commit(spinWait: true);
+                    CommitObserver?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp() - started, target - _durableIndex);
                     Interlocked.Increment(ref _commitCount);
                     Volatile.Write(ref _durableIndex, target);
                     Volatile.Write(ref _truncationsCommitted, truncations);

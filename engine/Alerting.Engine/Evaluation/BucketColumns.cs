@@ -1,0 +1,88 @@
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// The bucket fields of a range of the store as one span per field (struct of arrays), so an
+/// evaluation reads only the columns its aggregation needs: avg reads 12 of the 40 bytes.
+/// </summary>
+internal readonly ref struct BucketColumns
+{
+    public readonly Span<double> Sum;
+    public readonly Span<double> Min;
+    public readonly Span<double> Max;
+    public readonly Span<double> Last;
+    public readonly Span<int> Count;
+    public readonly Span<int> LastOffsetMs;
+
+    public BucketColumns(Span<double> sum, Span<double> min, Span<double> max, Span<double> last, Span<int> count, Span<int> lastOffsetMs)
+    {
+        Sum = sum;
+        Min = min;
+        Max = max;
+        Last = last;
+        Count = count;
+        LastOffsetMs = lastOffsetMs;
+    }
+
+    public int Length => Count.Length;
+
+    public BucketColumns Slice(int start, int length) => new(
+        Sum.Slice(start, length),
+        Min.Slice(start, length),
+        Max.Slice(start, length),
+        Last.Slice(start, length),
+        Count.Slice(start, length),
+        LastOffsetMs.Slice(start, length));
+
+    public Bucket this[int index] => new(Sum[index], Min[index], Max[index], Last[index], Count[index], LastOffsetMs[index]);
+
+    public void Set(int index, in Bucket bucket)
+    {
+        Sum[index] = bucket.Sum;
+        Min[index] = bucket.Min;
+        Max[index] = bucket.Max;
+        Last[index] = bucket.Last;
+        Count[index] = bucket.Count;
+        LastOffsetMs[index] = bucket.LastOffsetMs;
+    }
+
+    public void Clear(int index) => Set(index, default);
+
+    public void Clear()
+    {
+        Sum.Clear();
+        Min.Clear();
+        Max.Clear();
+        Last.Clear();
+        Count.Clear();
+        LastOffsetMs.Clear();
+    }
+
+    /// <summary>Folds one point into the bucket at <paramref name="index"/>.</summary>
+    public void Add(int index, int offsetMs, double value)
+    {
+        ref var count = ref Count[index];
+        if (count == 0)
+        {
+            Sum[index] = value;
+            Min[index] = value;
+            Max[index] = value;
+            Last[index] = value;
+            LastOffsetMs[index] = offsetMs;
+            count = 1;
+            return;
+        }
+
+        Sum[index] += value;
+        Min[index] = Math.Min(Min[index], value);
+        Max[index] = Math.Max(Max[index], value);
+        // ">=": among points with the same timestamp the one that arrived last wins.
+        ref var lastOffsetMs = ref LastOffsetMs[index];
+        if (offsetMs >= lastOffsetMs)
+        {
+            Last[index] = value;
+            lastOffsetMs = offsetMs;
+        }
+
+        count++;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Alerting.Engine.Monitors.Query;
+
+/// <summary>
+/// Writes a query in canonical text: no optional whitespace except around <c>by</c> and the
+/// comparator, windows in the largest unit that divides them exactly (300 000 ms is
+/// <c>last_5m</c>), thresholds in the shortest invariant form that parses back to the same
+/// double. <c>QueryParser.Parse(Format(q))</c> equals <c>q</c>, and formatting a parsed
+/// canonical text gives the same text back.
+/// </summary>
+public static class QueryFormatter
+{
+    private const long SecondMs = 1_000;
+    private const long MinuteMs = 60 * SecondMs;
+    private const long HourMs = 60 * MinuteMs;
+    private const long DayMs = 24 * HourMs;
+
+    /// <summary>The canonical text of <paramref name="query"/>.</summary>
+    public static string Format(MonitorQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var text = new StringBuilder(64);
+        switch (query)
+        {
+            case MetricQuery metric:
+                AppendMetric(text, metric);
+                break;
+            case CheckQuery check:
+                AppendCheck(text, check);
+                break;
+            default:
+                throw new UnreachableException($"MonitorQuery has only two kinds, got {query.GetType().Name}");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The window as <c>last_&lt;n&gt;&lt;unit&gt;</c>, e.g. <c>last_5m</c> for 300 000 ms.</summary>
+    public static string FormatWindow(long windowMs)
+    {
+        var text = new StringBuilder(12);
+        AppendWindow(text, windowMs);
+        return text.ToString();
+    }
+
+    /// <summary>The query-language name of a time aggregation, e.g. <c>pct_change</c>.</summary>
+    public static string Name(TimeAggregation aggregation) => aggregation switch
+    {
+        TimeAggregation.Avg => "avg",
+        TimeAggregation.Sum => "sum",
+        TimeAggregation.Min => "min",
+        TimeAggregation.Max => "max",
+        TimeAggregation.Last => "last",
+        TimeAggregation.Count => "count",
+        TimeAggregation.Change => "change",
+        TimeAggregation.PctChange => "pct_change",
+        _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "unknown time aggregation"),
+    };
+
+    /// <summary>The query-language name of a space aggregation, e.g. <c>avg</c>.</summary>
+    public static string Name(SpaceAggregation aggregation) => aggregation switch
+    {
+        SpaceAggregation.Avg => "avg",
+        SpaceAggregation.Sum => "sum",
+        SpaceAggregation.Min => "min",
+        SpaceAggregation.Max => "max",
+        _ => throw new ArgumentOutOfRangeException(nameof(aggregation), aggregation, "unknown space aggregation"),
+    };
+
+    /// <summary>The comparator's symbol, e.g. <c>&gt;=</c>.</summary>
+    public static string Symbol(Comparator comparator) => comparator switch
+    {
+        Comparator.Greater => ">",
+        Comparator.GreaterOrEqual => ">=",
+        Comparator.Less => "<",
+        Comparator.LessOrEqual => "<=",
+        _ => throw new ArgumentOutOfRangeException(nameof(comparator), comparator, "unknown comparator"),
+    };
+
+    private static void AppendMetric(StringBuilder text, MetricQuery query)
+    {
+        text.Append(Name(query.TimeAggregation)).Append('(');
+        if (query.ChangeAggregation is { } inner)
+        {
+            text.Append(Name(inner)).Append('(');
+            AppendWindow(text, query.WindowMs);
+            text.Append("),");
+            AppendWindow(text, query.ShiftMs);
+        }
+        else
+        {
+            AppendWindow(text, query.WindowMs);
+        }
+
+        text.Append("):").Append(Name(query.SpaceAggregation)).Append(':').Append(query.Metric).Append('{');
+        AppendFilters(text, query.Scope, quoted: false);
+        text.Append('}');
+        if (!query.GroupBy.IsEmpty)
+        {
+            text.Append(" by {");
+            AppendList(text, query.GroupBy, quoted: false);
+            text.Append('}');
+        }
+
+        text.Append(' ').Append(Symbol(query.Comparator)).Append(' ')
+            .Append(query.Threshold.ToString("R", CultureInfo.InvariantCulture));
+    }
+
+    private static void AppendCheck(StringBuilder text, CheckQuery query)
+    {
+        text.Append('"').Append(query.CheckName).Append("\".over(");
+        AppendFilters(text, query.Over, quoted: true);
+        text.Append(')');
+        if (!query.GroupBy.IsEmpty)
+        {
+            text.Append(".by(");
+            AppendList(text, query.GroupBy, quoted: true);
+            text.Append(')');
+        }
+
+        text.Append(".last(").Append(query.Last.ToString(CultureInfo.InvariantCulture)).Append(").count_by_status()");
+    }
+
+    private static void AppendWindow(StringBuilder text, long windowMs)
+    {
+        Debug.Assert(windowMs >= QueryLimits.MinWindowMs && windowMs % SecondMs == 0, "windows are whole seconds");
+        (long unitMs, char unit) = windowMs % DayMs == 0 ? (DayMs, 'd')
+            : windowMs % HourMs == 0 ? (HourMs, 'h')
+            : windowMs % MinuteMs == 0 ? (MinuteMs, 'm')
+            : (SecondMs, 's');
+        text.Append("last_").Append((windowMs / unitMs).ToString(CultureInfo.InvariantCulture)).Append(unit);
+    }
+
+    private static void AppendFilters(StringBuilder text, ImmutableArray<TagFilter> filters, bool quoted)
+    {
+        for (int i = 0; i < filters.Length; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(',');
+            }
+
+            if (quoted)
+            {
+                text.Append('"');
+            }
+
+            text.Append(filters[i].ToString());
+            if (quoted)
+            {
+                text.Append('"');
+            }
+        }
+    }
+
+    private static void AppendList(StringBuilder text, ImmutableArray<string> items, bool quoted)
+    {
+        for (int i = 0; i < items.Length; i++)
+        {
+            if (i > 0)
+            {
+                text.Append(',');
+            }
+
+            if (quoted)
+            {
+                text.Append('"').Append(items[i]).Append('"');
+            }
+            else
+            {
+                text.Append(items[i]);
+            }
+        }
+    }
+}

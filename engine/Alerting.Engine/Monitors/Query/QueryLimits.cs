@@ -1,0 +1,40 @@
+namespace Alerting.Engine.Monitors.Query;
+
+/// <summary>
+/// The named bounds of the query language. The parser rejects anything beyond them with a
+/// positioned error, and the AST constructors assert them, so every query the engine holds
+/// is within them.
+/// </summary>
+public static class QueryLimits
+{
+    /// <summary>Longest accepted query text, in UTF-16 chars. Bounds parse time and the size of a monitor entry.</summary>
+    public const int MaxQueryLength = 4096;
+
+    /// <summary>Longest metric name (Datadog's limit).</summary>
+    public const int MaxMetricNameLength = 200;
+
+    /// <summary>Longest tag, <c>key:value</c> together (Datadog's limit).</summary>
+    public const int MaxTagLength = 200;
+
+    /// <summary>Longest check name.</summary>
+    public const int MaxCheckNameLength = 200;
+
+    /// <summary>Most filters in one scope (or one <c>over(...)</c>); each costs a lookup per candidate series.</summary>
+    public const int MaxScopeFilters = 64;
+
+    /// <summary>Most group-by tags; a group key is built from all of them for every point.</summary>
+    public const int MaxGroupByTags = 16;
+
+    /// <summary>Shortest evaluation window and change shift: 1 s, the resolution of <c>last_&lt;n&gt;s</c>.</summary>
+    public const long MinWindowMs = 1_000;
+
+    /// <summary>
+    /// Longest evaluation window and change shift: 48 h. Windows keep their points in memory
+    /// per group, so the bound is what makes per-monitor memory finite; <c>change</c> keeps
+    /// window + shift, at most 96 h.
+    /// </summary>
+    public const long MaxWindowMs = 48L * 60 * 60 * 1_000;
+
+    /// <summary>Most check runs a check monitor looks back over per group (<c>.last(n)</c>).</summary>
+    public const int MaxCheckRuns = 100;
+}

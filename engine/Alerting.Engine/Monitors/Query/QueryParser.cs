@@ -1,0 +1,866 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace Alerting.Engine.Monitors.Query;
+
+/// <summary>
+/// Parses monitor query text (Datadog syntax) into a <see cref="MonitorQuery"/>. A hand-written
+/// recursive descent over the text: every step either consumes at least one char or fails, so
+/// parsing ends in O(length), and ordinary errors are returned, not thrown.
+/// </summary>
+/// <remarks>
+/// Grammar (EBNF; <c>ws</c> = any run of space, tab, CR, LF, allowed wherever written):
+/// <code>
+/// query          = ws, ( metric_query | check_query ), ws ;
+///
+/// metric_query   = time_agg, ws, ":", ws, space_agg, ws, ":", ws, metric, ws, scope,
+///                  [ ws, group_by ], ws, comparator, ws, threshold ;
+/// time_agg       = simple_agg, ws, "(", ws, window, ws, ")"
+///                | ( "change" | "pct_change" ), ws, "(", ws, simple_agg, ws, "(", ws, window, ws, ")",
+///                  ws, ",", ws, window (* the shift *), ws, ")" ;
+/// simple_agg     = "avg" | "sum" | "min" | "max" | "last" | "count" ;
+/// space_agg      = "avg" | "sum" | "min" | "max" ;
+/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" ) ;   (* 1s .. 48h *)
+/// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
+/// scope          = "{", ws, ( "*" | filter, { ws, ",", ws, filter } ), ws, "}" ;
+/// filter         = "!", tag_key, ":", tag_value          (* has not this tag *)
+///                | tag_key, ":", [ tag_value ], "*"       (* value starts with *)
+///                | tag_key, ":", tag_value                (* has this tag *)
+///                | tag_key ;                              (* has the key, any value *)
+/// tag_key        = letter, { letter | digit | "_" | "-" | "." | "/" } ;
+/// tag_value      = ( letter | digit | "_" | "-" | ":" | "." | "/" ), { ... same ... } ;
+/// group_by       = "by", ws, "{", ws, tag_key, { ws, ",", ws, tag_key }, ws, "}" ;
+/// comparator     = "&gt;=" | "&gt;" | "&lt;=" | "&lt;" ;
+/// threshold      = [ "+" | "-" ], ( digits, [ ".", [ digits ] ] | ".", digits ),
+///                  [ ( "e" | "E" ), [ "+" | "-" ], digits ] ;               (* finite *)
+///
+/// check_query    = '"', check_name, '"', ws, ".", ws, "over", ws, "(", ws, quoted_filters, ws, ")",
+///                  [ ws, ".", ws, "by", ws, "(", ws, quoted_key, { ws, ",", ws, quoted_key }, ws, ")" ],
+///                  ws, ".", ws, "last", ws, "(", ws, digits (* 1 .. 100 *), ws, ")",
+///                  ws, ".", ws, "count_by_status", ws, "(", ws, ")" ;
+/// check_name     = ascii_letter, { ascii_letter | digit | "_" | "." | "-" } ;
+/// quoted_filters = '"*"' | '"', filter, '"', { ws, ",", ws, '"', filter, '"' } ;
+/// quoted_key     = '"', tag_key, '"' ;
+/// </code>
+/// Keywords are lowercase. Tag keys and values keep their case. Group-by tags are distinct. The
+/// bounds are in <see cref="QueryLimits"/>.
+/// </remarks>
+public static class QueryParser
+{
+    private const string TimeAggregationNames = "time aggregation (avg, sum, min, max, last, count, change, pct_change)";
+    private const string InnerAggregationNames = "aggregation (avg, sum, min, max, last, count)";
+    private const string SpaceAggregationNames = "space aggregation (avg, sum, min, max)";
+
+    // Longest excerpt of the text quoted in a message, so a message stays readable.
+    private const int MaxQuotedLength = 24;
+
+    /// <summary>Parses a query, throwing on any error.</summary>
+    /// <exception cref="QueryParseException">The text is not a valid query; the exception says where and what was expected.</exception>
+    public static MonitorQuery Parse(string text)
+    {
+        if (TryParse(text, out MonitorQuery? query, out QueryParseError? error))
+        {
+            return query;
+        }
+
+        throw new QueryParseException(error);
+    }
+
+    /// <summary>Parses a query without throwing for invalid text.</summary>
+    /// <returns>True with <paramref name="query"/> set, or false with <paramref name="error"/> set.</returns>
+    public static bool TryParse(
+        string text,
+        [NotNullWhen(true)] out MonitorQuery? query,
+        [NotNullWhen(false)] out QueryParseError? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > QueryLimits.MaxQueryLength)
+        {
+            query = null;
+            error = new QueryParseError(
+                QueryLimits.MaxQueryLength,
+                $"at most {QueryLimits.MaxQueryLength} characters",
+                $"{text.Length} characters",
+                after: null,
+                problem: $"query is longer than {QueryLimits.MaxQueryLength} characters");
+            return false;
+        }
+
+        var parser = new Parser(text);
+        query = parser.ParseQuery();
+        error = parser.Error;
+        Debug.Assert((query is null) != (error is null), "exactly one of query and error is set");
+        return query is not null;
+    }
+
+    private ref struct Parser
+    {
+        private readonly ReadOnlySpan<char> _text;
+        private int _pos;
+
+        // The last token consumed, quoted in messages as "after '...'".
+        private int _lastStart;
+        private int _lastEnd;
+
+        public Parser(ReadOnlySpan<char> text)
+        {
+            _text = text;
+        }
+
+        public QueryParseError? Error { get; private set; }
+
+        public MonitorQuery? ParseQuery()
+        {
+            SkipWhitespace();
+            MonitorQuery? query;
+            if (Peek() == '"')
+            {
+                query = ParseCheck();
+            }
+            else if (char.IsAsciiLetterLower(Peek()))
+            {
+                query = ParseMetric();
+            }
+            else
+            {
+                return Fail(TimeAggregationNames + " or quoted check name");
+            }
+
+            if (query is null)
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            return _pos == _text.Length ? query : Fail("end of query");
+        }
+
+        private MetricQuery? ParseMetric()
+        {
+            int aggStart = _pos;
+            ReadOnlySpan<char> word = ReadKeyword();
+            if (!TryTimeAggregation(word, out TimeAggregation timeAggregation))
+            {
+                return FailAt<MetricQuery>(aggStart, _pos, TimeAggregationNames);
+            }
+
+            MarkToken(aggStart);
+
+            TimeAggregation? changeAggregation = null;
+            long windowMs;
+            long shiftMs = 0;
+            if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            if (MetricQuery.IsChange(timeAggregation))
+            {
+                SkipWhitespace();
+                int innerStart = _pos;
+                if (!TryTimeAggregation(ReadKeyword(), out TimeAggregation inner) || MetricQuery.IsChange(inner))
+                {
+                    return FailAt<MetricQuery>(innerStart, Math.Max(_pos, innerStart + 1), InnerAggregationNames);
+                }
+
+                MarkToken(innerStart);
+                changeAggregation = inner;
+                if (!Expect('(', "'('") || !TryWindow("window", out windowMs) || !Expect(')', "')'")
+                    || !Expect(',', "',' and the change shift") || !TryWindow("change shift", out shiftMs))
+                {
+                    return null;
+                }
+            }
+            else if (!TryWindow("window", out windowMs))
+            {
+                return null;
+            }
+
+            if (!Expect(')', "')'") || !Expect(':', "':'"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int spaceStart = _pos;
+            if (!TrySpaceAggregation(ReadKeyword(), out SpaceAggregation spaceAggregation))
+            {
+                return FailAt<MetricQuery>(spaceStart, Math.Max(_pos, spaceStart + 1), SpaceAggregationNames);
+            }
+
+            MarkToken(spaceStart);
+
+            if (!Expect(':', "':'") || !TryMetricName(out string? metric))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            if (!Expect('{', "'{' to open the scope") || !TryFilters('}', quoted: false, out ImmutableArray<TagFilter> scope))
+            {
+                return null;
+            }
+
+            ImmutableArray<string> groupBy = [];
+            SkipWhitespace();
+            if (Peek() == 'b')
+            {
+                int byStart = _pos;
+                if (!ReadKeyword().SequenceEqual("by"))
+                {
+                    return FailAt<MetricQuery>(byStart, _pos, "'by' or comparator");
+                }
+
+                MarkToken(byStart);
+
+                if (!Expect('{', "'{' after 'by'") || !TryGroupBy('}', quoted: false, out groupBy))
+                {
+                    return null;
+                }
+            }
+
+            if (!TryComparator(out Comparator comparator) || !TryThreshold(out double threshold))
+            {
+                return null;
+            }
+
+            return new MetricQuery(
+                timeAggregation, windowMs, spaceAggregation, metric, scope, groupBy, comparator, threshold, changeAggregation, shiftMs);
+        }
+
+        private CheckQuery? ParseCheck()
+        {
+            Consume(1);
+            if (!TryCheckName(out string? checkName) || !ExpectAdjacent('"', "'\"' to close the check name"))
+            {
+                return null;
+            }
+
+            if (!ExpectMethod("over") || !TryFilters(')', quoted: true, out ImmutableArray<TagFilter> over))
+            {
+                return null;
+            }
+
+            ImmutableArray<string> groupBy = [];
+            if (!Expect('.', "'.last(n)' or '.by(...)'"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int methodStart = _pos;
+            ReadOnlySpan<char> method = ReadKeyword();
+            if (method.SequenceEqual("by") || method.SequenceEqual("last"))
+            {
+                MarkToken(methodStart);
+            }
+
+            if (method.SequenceEqual("by"))
+            {
+                if (!Expect('(', "'('") || !TryGroupBy(')', quoted: true, out groupBy) || !ExpectMethod("last"))
+                {
+                    return null;
+                }
+            }
+            else if (!method.SequenceEqual("last"))
+            {
+                return FailAt<CheckQuery>(methodStart, Math.Max(_pos, methodStart + 1), "'last' or 'by'");
+            }
+            else if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            if (!TryCheckRuns(out int last) || !Expect(')', "')'")
+                || !ExpectMethod("count_by_status") || !Expect(')', "')'"))
+            {
+                return null;
+            }
+
+            return new CheckQuery(checkName, over, groupBy, last);
+        }
+
+        // "." ws name ws "(": one link of the check query's method chain.
+        private bool ExpectMethod(string name)
+        {
+            if (!Expect('.', $"'.{name}'"))
+            {
+                return false;
+            }
+
+            SkipWhitespace();
+            int start = _pos;
+            if (!ReadKeyword().SequenceEqual(name))
+            {
+                FailAt<object>(start, Math.Max(_pos, start + 1), $"'{name}'");
+                return false;
+            }
+
+            MarkToken(start);
+
+            return Expect('(', "'('");
+        }
+
+        private bool TryWindow(string what, out long windowMs)
+        {
+            windowMs = 0;
+            SkipWhitespace();
+            int start = _pos;
+            if (!_text[_pos..].StartsWith("last_"))
+            {
+                Fail($"{what} (last_<n>s, m, h or d)");
+                return false;
+            }
+
+            Consume(5);
+            if (!char.IsAsciiDigit(Peek()))
+            {
+                Fail($"{what} length digits");
+                return false;
+            }
+
+            // Saturate instead of overflowing: anything past the cap is rejected below anyway.
+            const long saturated = 1_000_000_000;
+            long count = 0;
+            while (char.IsAsciiDigit(Peek()))
+            {
+                count = Math.Min(saturated, (count * 10) + (Peek() - '0'));
+                _pos++;
+            }
+
+            long unitMs = Peek() switch
+            {
+                's' => 1_000,
+                'm' => 60_000,
+                'h' => 3_600_000,
+                'd' => 86_400_000,
+                _ => 0,
+            };
+            if (unitMs == 0)
+            {
+                Fail($"{what} unit s, m, h or d");
+                return false;
+            }
+
+            Consume(1);
+            MarkToken(start);
+            windowMs = count * unitMs;
+            if (windowMs < QueryLimits.MinWindowMs)
+            {
+                FailProblem(start, $"{what} '{Quote(start, _pos)}' is empty", $"a {what} of at least last_1s");
+                return false;
+            }
+
+            if (windowMs > QueryLimits.MaxWindowMs)
+            {
+                string max = QueryFormatter.FormatWindow(QueryLimits.MaxWindowMs);
+                FailProblem(start, $"{what} '{Quote(start, _pos)}' is longer than {max}", $"a {what} of at most {max} (48h)");
+                return false;
+            }
+
+            return true;
+        }
+
+        private bool TryMetricName([NotNullWhen(true)] out string? metric)
+        {
+            metric = null;
+            SkipWhitespace();
+            int start = _pos;
+            if (!QueryCharset.IsMetricStart(Peek()))
+            {
+                Fail("metric name");
+                return false;
+            }
+
+            while (QueryCharset.IsMetricPart(Peek()))
+            {
+                _pos++;
+            }
+
+            if (_pos - start > QueryLimits.MaxMetricNameLength)
+            {
+                FailProblem(start, $"metric name is longer than {QueryLimits.MaxMetricNameLength} characters", $"a metric name of at most {QueryLimits.MaxMetricNameLength} characters");
+                return false;
+            }
+
+            MarkToken(start);
+            metric = new string(_text[start.._pos]);
+            return true;
+        }
+
+        private bool TryCheckName([NotNullWhen(true)] out string? checkName)
+        {
+            checkName = null;
+            int start = _pos;
+            if (!QueryCharset.IsCheckNameStart(Peek()))
+            {
+                Fail("check name");
+                return false;
+            }
+
+            while (QueryCharset.IsCheckNamePart(Peek()))
+            {
+                _pos++;
+            }
+
+            if (_pos - start > QueryLimits.MaxCheckNameLength)
+            {
+                FailProblem(start, $"check name is longer than {QueryLimits.MaxCheckNameLength} characters", $"a check name of at most {QueryLimits.MaxCheckNameLength} characters");
+                return false;
+            }
+
+            MarkToken(start);
+            checkName = new string(_text[start.._pos]);
+            return true;
+        }
+
+        // After the opening '{' (or "over("): "*" alone, or filters separated by ',' up to the closer.
+        private bool TryFilters(char closer, bool quoted, out ImmutableArray<TagFilter> filters)
+        {
+            filters = default;
+            string closeText = $"'{closer}'";
+            SkipWhitespace();
+            if (quoted && !ExpectAdjacent('"', "'\"' to open a tag filter"))
+            {
+                return false;
+            }
+
+            if (Peek() == '*')
+            {
+                Consume(1);
+                if (quoted && !ExpectAdjacent('"', "'\"' after '*'"))
+                {
+                    return false;
+                }
+
+                filters = [TagFilter.Any];
+                return Expect(closer, $"{closeText} ('*' must be the only filter)");
+            }
+
+            var builder = ImmutableArray.CreateBuilder<TagFilter>();
+            while (true)
+            {
+                int start = _pos;
+                if (builder.Count == QueryLimits.MaxScopeFilters)
+                {
+                    FailProblem(start, $"scope has more than {QueryLimits.MaxScopeFilters} filters", $"at most {QueryLimits.MaxScopeFilters} filters");
+                    return false;
+                }
+
+                if (!TryFilter(out TagFilter? filter) || (quoted && !ExpectAdjacent('"', "'\"' to close the tag filter")))
+                {
+                    return false;
+                }
+
+                builder.Add(filter);
+                SkipWhitespace();
+                if (Peek() == closer)
+                {
+                    Consume(1);
+                    filters = builder.DrainToImmutable();
+                    return true;
+                }
+
+                if (!Expect(',', $"',' or {closeText}"))
+                {
+                    return false;
+                }
+
+                SkipWhitespace();
+                if (quoted && !ExpectAdjacent('"', "'\"' to open a tag filter"))
+                {
+                    return false;
+                }
+            }
+        }
+
+        private bool TryFilter([NotNullWhen(true)] out TagFilter? filter)
+        {
+            filter = null;
+            int start = _pos;
+            bool negated = Peek() == '!';
+            if (negated)
+            {
+                _pos++;
+            }
+
+            int keyStart = _pos;
+            if (!QueryCharset.IsTagKeyStart(Peek()))
+            {
+                Fail(negated ? "tag key after '!'" : "tag filter (*, key:value, !key:value, key:prefix*, key)");
+                return false;
+            }
+
+            while (QueryCharset.IsTagKeyPart(Peek()))
+            {
+                _pos++;
+            }
+
+            int keyEnd = _pos;
+            TagFilterKind kind;
+            int valueStart = _pos;
+            if (Peek() == ':')
+            {
+                _pos++;
+                valueStart = _pos;
+                while (QueryCharset.IsTagValuePart(Peek()))
+                {
+                    _pos++;
+                }
+
+                if (Peek() == '*')
+                {
+                    if (negated)
+                    {
+                        Fail("',' or end of the filter ('!key:value' takes no wildcard)");
+                        return false;
+                    }
+
+                    kind = TagFilterKind.Prefix;
+                }
+                else if (_pos == valueStart)
+                {
+                    Fail("tag value after ':'");
+                    return false;
+                }
+                else
+                {
+                    kind = negated ? TagFilterKind.NotEquals : TagFilterKind.Equals;
+                }
+            }
+            else if (negated)
+            {
+                Fail("':' and a value after the negated tag key");
+                return false;
+            }
+            else
+            {
+                kind = TagFilterKind.HasKey;
+            }
+
+            int valueEnd = _pos;
+            if (kind == TagFilterKind.Prefix)
+            {
+                _pos++;
+            }
+
+            ReadOnlySpan<char> key = _text[keyStart..keyEnd];
+            ReadOnlySpan<char> value = _text[valueStart..valueEnd];
+            if ((kind == TagFilterKind.HasKey ? key.Length : key.Length + 1 + value.Length) > QueryLimits.MaxTagLength)
+            {
+                FailProblem(keyStart, $"tag is longer than {QueryLimits.MaxTagLength} characters", $"a tag of at most {QueryLimits.MaxTagLength} characters");
+                return false;
+            }
+
+            MarkToken(start);
+            filter = TagFilter.Create(kind, new string(key), new string(value));
+            return true;
+        }
+
+        // After the opening '{' or '(': distinct tag keys separated by ',' up to the closer.
+        private bool TryGroupBy(char closer, bool quoted, out ImmutableArray<string> groupBy)
+        {
+            groupBy = default;
+            var builder = ImmutableArray.CreateBuilder<string>();
+            while (true)
+            {
+                SkipWhitespace();
+                if (quoted && !ExpectAdjacent('"', "'\"' to open a group-by tag"))
+                {
+                    return false;
+                }
+
+                int start = _pos;
+                if (!QueryCharset.IsTagKeyStart(Peek()))
+                {
+                    Fail("group-by tag key");
+                    return false;
+                }
+
+                while (QueryCharset.IsTagKeyPart(Peek()))
+                {
+                    _pos++;
+                }
+
+                ReadOnlySpan<char> key = _text[start.._pos];
+                if (key.Length > QueryLimits.MaxTagLength)
+                {
+                    FailProblem(start, $"group-by tag is longer than {QueryLimits.MaxTagLength} characters", $"a tag key of at most {QueryLimits.MaxTagLength} characters");
+                    return false;
+                }
+
+                foreach (string seen in builder)
+                {
+                    if (key.SequenceEqual(seen))
+                    {
+                        FailProblem(start, $"group-by tag '{seen}' appears twice", "distinct group-by tags");
+                        return false;
+                    }
+                }
+
+                if (builder.Count == QueryLimits.MaxGroupByTags)
+                {
+                    FailProblem(start, $"more than {QueryLimits.MaxGroupByTags} group-by tags", $"at most {QueryLimits.MaxGroupByTags} group-by tags");
+                    return false;
+                }
+
+                MarkToken(start);
+                builder.Add(new string(key));
+                if (quoted && !ExpectAdjacent('"', "'\"' to close the group-by tag"))
+                {
+                    return false;
+                }
+
+                SkipWhitespace();
+                if (Peek() == closer)
+                {
+                    Consume(1);
+                    groupBy = builder.DrainToImmutable();
+                    return true;
+                }
+
+                if (!Expect(',', $"',' or '{closer}'"))
+                {
+                    return false;
+                }
+            }
+        }
+
+        private bool TryComparator(out Comparator comparator)
+        {
+            comparator = default;
+            SkipWhitespace();
+            char c = Peek();
+            if (c is not ('>' or '<'))
+            {
+                Fail("comparator");
+                return false;
+            }
+
+            bool orEqual = Peek(1) == '=';
+            comparator = (c, orEqual) switch
+            {
+                ('>', false) => Comparator.Greater,
+                ('>', true) => Comparator.GreaterOrEqual,
+                ('<', false) => Comparator.Less,
+                _ => Comparator.LessOrEqual,
+            };
+            Consume(orEqual ? 2 : 1);
+            return true;
+        }
+
+        private bool TryThreshold(out double threshold)
+        {
+            threshold = 0;
+            SkipWhitespace();
+            int start = _pos;
+            if (Peek() is '+' or '-')
+            {
+                _pos++;
+            }
+
+            int digits = SkipDigits();
+            if (Peek() == '.')
+            {
+                _pos++;
+                digits += SkipDigits();
+            }
+
+            if (digits == 0)
+            {
+                _pos = start;
+                Fail("threshold number");
+                return false;
+            }
+
+            if (Peek() is 'e' or 'E')
+            {
+                _pos++;
+                if (Peek() is '+' or '-')
+                {
+                    _pos++;
+                }
+
+                if (SkipDigits() == 0)
+                {
+                    Fail("exponent digits");
+                    return false;
+                }
+            }
+
+            MarkToken(start);
+
+            // The span was checked to be a decimal literal above, so only range can fail here.
+            bool parsed = double.TryParse(_text[start.._pos], NumberStyles.Float, CultureInfo.InvariantCulture, out threshold);
+            Debug.Assert(parsed, "a scanned decimal literal always parses");
+            if (!parsed || !double.IsFinite(threshold))
+            {
+                FailProblem(start, "threshold is out of the range of a double", "a finite threshold");
+                return false;
+            }
+
+            return true;
+        }
+
+        private bool TryCheckRuns(out int last)
+        {
+            last = 0;
+            SkipWhitespace();
+            int start = _pos;
+            if (!char.IsAsciiDigit(Peek()))
+            {
+                Fail("number of check runs");
+                return false;
+            }
+
+            // Saturate: anything past the cap is rejected below.
+            while (char.IsAsciiDigit(Peek()))
+            {
+                last = Math.Min(1_000_000, (last * 10) + (Peek() - '0'));
+                _pos++;
+            }
+
+            MarkToken(start);
+            if (last is < 1 or > QueryLimits.MaxCheckRuns)
+            {
+                FailProblem(start, $"last({Quote(start, _pos)}) is out of range", $"a number of check runs from 1 to {QueryLimits.MaxCheckRuns}");
+                return false;
+            }
+
+            return true;
+        }
+
+        private static bool TryTimeAggregation(ReadOnlySpan<char> word, out TimeAggregation aggregation)
+        {
+            switch (word)
+            {
+                case "avg": aggregation = TimeAggregation.Avg; return true;
+                case "sum": aggregation = TimeAggregation.Sum; return true;
+                case "min": aggregation = TimeAggregation.Min; return true;
+                case "max": aggregation = TimeAggregation.Max; return true;
+                case "last": aggregation = TimeAggregation.Last; return true;
+                case "count": aggregation = TimeAggregation.Count; return true;
+                case "change": aggregation = TimeAggregation.Change; return true;
+                case "pct_change": aggregation = TimeAggregation.PctChange; return true;
+                default: aggregation = default; return false;
+            }
+        }
+
+        private static bool TrySpaceAggregation(ReadOnlySpan<char> word, out SpaceAggregation aggregation)
+        {
+            switch (word)
+            {
+                case "avg": aggregation = SpaceAggregation.Avg; return true;
+                case "sum": aggregation = SpaceAggregation.Sum; return true;
+                case "min": aggregation = SpaceAggregation.Min; return true;
+                case "max": aggregation = SpaceAggregation.Max; return true;
+                default: aggregation = default; return false;
+            }
+        }
+
+        // Keywords are lowercase ASCII letters and '_'; returns an empty span if none is here. The
+        // caller marks the keyword as the last token once it has recognised it.
+        private ReadOnlySpan<char> ReadKeyword()
+        {
+            int start = _pos;
+            while (char.IsAsciiLetterLower(Peek()) || Peek() == '_')
+            {
+                _pos++;
+            }
+
+            return _text[start.._pos];
+        }
+
+        private int SkipDigits()
+        {
+            int start = _pos;
+            while (char.IsAsciiDigit(Peek()))
+            {
+                _pos++;
+            }
+
+            return _pos - start;
+        }
+
+        private bool Expect(char c, string expected)
+        {
+            SkipWhitespace();
+            return ExpectAdjacent(c, expected);
+        }
+
+        // Inside quotes no whitespace is skipped.
+        private bool ExpectAdjacent(char c, string expected)
+        {
+            if (Peek() != c)
+            {
+                Fail(expected);
+                return false;
+            }
+
+            Consume(1);
+            return true;
+        }
+
+        private void Consume(int count)
+        {
+            Debug.Assert(_pos + count <= _text.Length, "consume stays inside the text");
+            _lastStart = _pos;
+            _pos += count;
+            _lastEnd = _pos;
+        }
+
+        private void MarkToken(int start)
+        {
+            _lastStart = start;
+            _lastEnd = _pos;
+        }
+
+        private void SkipWhitespace()
+        {
+            while (Peek() is ' ' or '\t' or '\r' or '\n')
+            {
+                _pos++;
+            }
+        }
+
+        // '\0' past the end: no rule of the grammar accepts it, so the end needs no special case.
+        private readonly char Peek(int ahead = 0) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
+
+        private MonitorQuery? Fail(string expected) => FailAt<MonitorQuery>(_pos, _pos + 1, expected);
+
+        // Reports a syntax error at [position, foundEnd): what was expected and what was there.
+        private T? FailAt<T>(int position, int foundEnd, string expected)
+            where T : class
+        {
+            Debug.Assert(Error is null, "the first error is the one reported");
+            string found = position >= _text.Length ? "end of query" : foundEnd - position > 1 ? $"'{Quote(position, foundEnd)}'" : Describe(_text[position]);
+            string? after = _lastEnd > 0 && _lastEnd <= position ? Quote(_lastStart, _lastEnd) : null;
+            Error = new QueryParseError(position, expected, found, after, problem: null);
+            return null;
+        }
+
+        // Reports a well-formed but out-of-bounds piece of text starting at position.
+        private void FailProblem(int position, string problem, string expected)
+        {
+            Debug.Assert(Error is null, "the first error is the one reported");
+            string found = position >= _text.Length ? "end of query" : Describe(_text[position]);
+            Error = new QueryParseError(position, expected, found, after: null, problem);
+        }
+
+        private readonly string Quote(int start, int end)
+        {
+            end = Math.Min(end, _text.Length);
+            return end - start <= MaxQuotedLength
+                ? new string(_text[start..end])
+                : string.Concat(_text.Slice(start, MaxQuotedLength), "...");
+        }
+
+        // Invisible or ambiguous characters are shown by code point so the message is unambiguous.
+        private static string Describe(char c) =>
+            char.IsControl(c) || char.IsWhiteSpace(c) || char.IsSurrogate(c) || (c > '~' && !char.IsLetterOrDigit(c))
+                ? $"U+{(int)c:X4}"
+                : $"'{c}'";
+    }
+}

@@ -1,0 +1,125 @@
+using Alerting.Protocol.Log;
+
+namespace Alerting.Engine.State;
+
+/// <summary>
+/// A validated downtime: which groups it covers (monitor, tag scope, group key — all given filters
+/// must match) and when (a one-off window or a recurrence inside the overall [start, end) bounds).
+/// A downtime mutes notifications; it never stops transitions.
+/// </summary>
+public sealed class DowntimeModel
+{
+    /// <summary>Upper bound of scope entries per downtime.</summary>
+    public const int MaxScopeTags = 64;
+
+    private readonly string[] _scope;
+
+    private DowntimeModel(string id, string[] scope)
+    {
+        Id = id;
+        _scope = scope;
+    }
+
+    public string Id { get; }
+
+    /// <summary>Null = any monitor.</summary>
+    public string? MonitorId { get; private init; }
+
+    /// <summary>"key:value" tags a group must all carry (Datadog downtime scope).</summary>
+    public IReadOnlyList<string> Scope => _scope;
+
+    /// <summary>Null = every group.</summary>
+    public string? Group { get; private init; }
+
+    public long StartMs { get; private init; }
+
+    /// <summary>Exclusive end; <see cref="long.MaxValue"/> when open-ended.</summary>
+    public long EndMs { get; private init; }
+
+    public DowntimeRecurrence Recurrence { get; private init; }
+
+    public bool NotifyEndIfAlerting { get; private init; }
+
+    /// <exception cref="OptionValidationException">A field is invalid; the exception names it.</exception>
+    public static DowntimeModel FromProto(Downtime downtime)
+    {
+        ArgumentNullException.ThrowIfNull(downtime);
+        if (string.IsNullOrEmpty(downtime.Id))
+        {
+            throw new OptionValidationException("id", "is required");
+        }
+
+        if (downtime.StartUnixMs < 0)
+        {
+            throw new OptionValidationException("start_unix_ms", $"must be >= 0, was {downtime.StartUnixMs}");
+        }
+
+        long end = downtime.EndUnixMs == 0 ? long.MaxValue : downtime.EndUnixMs;
+        if (end <= downtime.StartUnixMs)
+        {
+            throw new OptionValidationException("end_unix_ms", $"must be after start_unix_ms {downtime.StartUnixMs} (or 0 = open-ended), was {downtime.EndUnixMs}");
+        }
+
+        if (downtime.Scope.Count > MaxScopeTags)
+        {
+            throw new OptionValidationException("scope", $"at most {MaxScopeTags} tags, got {downtime.Scope.Count}");
+        }
+
+        foreach (string tag in downtime.Scope)
+        {
+            if (tag.IndexOf(':', StringComparison.Ordinal) <= 0)
+            {
+                throw new OptionValidationException("scope", $"entries must be \"key:value\", got \"{tag}\"");
+            }
+        }
+
+        return new DowntimeModel(downtime.Id, [.. downtime.Scope])
+        {
+            MonitorId = downtime.MonitorId.Length == 0 ? null : downtime.MonitorId,
+            Group = downtime.Group.Length == 0 ? null : downtime.Group,
+            StartMs = downtime.StartUnixMs,
+            EndMs = end,
+            Recurrence = DowntimeRecurrence.Parse(downtime.Recurrence),
+            NotifyEndIfAlerting = downtime.NotifyEndIfAlerting,
+        };
+    }
+
+    /// <summary>True when this downtime covers the group of <paramref name="monitorId"/> at <paramref name="nowMs"/>.</summary>
+    /// <param name="groupTags">The group's "key:value" tags.</param>
+    public bool Covers(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
+    {
+        if (nowMs < StartMs || nowMs >= EndMs)
+        {
+            return false;
+        }
+
+        if ((MonitorId is not null && !string.Equals(MonitorId, monitorId, StringComparison.Ordinal))
+            || (Group is not null && !string.Equals(Group, groupKey, StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
+        foreach (string required in _scope)
+        {
+            if (!Contains(groupTags, required))
+            {
+                return false;
+            }
+        }
+
+        return Recurrence.InWindow(nowMs, StartMs);
+    }
+
+    private static bool Contains(ReadOnlySpan<string> tags, string tag)
+    {
+        foreach (string t in tags)
+        {
+            if (string.Equals(t, tag, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,90 @@
+namespace Alerting.Engine.State;
+
+/// <summary>
+/// The active downtimes, kept sorted by id (ordinal) so every scan has the same order on every replica.
+/// Owned by the state machine thread.
+/// </summary>
+public sealed class DowntimeSet
+{
+    /// <summary>Upper bound of downtimes held; an upsert beyond it is rejected.</summary>
+    public const int MaxDowntimes = 10_000;
+
+    private readonly List<DowntimeModel> _downtimes = [];
+
+    public int Count => _downtimes.Count;
+
+    /// <summary>Adds or replaces the downtime with the same id.</summary>
+    /// <exception cref="OptionValidationException">Adding would exceed <see cref="MaxDowntimes"/>.</exception>
+    public void Upsert(DowntimeModel downtime)
+    {
+        ArgumentNullException.ThrowIfNull(downtime);
+        int index = IndexOf(downtime.Id);
+        if (index >= 0)
+        {
+            _downtimes[index] = downtime;
+            return;
+        }
+
+        if (_downtimes.Count >= MaxDowntimes)
+        {
+            throw new OptionValidationException("downtime", $"at most {MaxDowntimes} downtimes may exist");
+        }
+
+        _downtimes.Insert(~index, downtime);
+    }
+
+    public bool Remove(string downtimeId)
+    {
+        int index = IndexOf(downtimeId);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        _downtimes.RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>Whether any downtime covers the group now, and whether one of those wants a notification at its end.</summary>
+    public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
+    {
+        bool muted = false;
+        bool notifyEnd = false;
+        foreach (DowntimeModel downtime in _downtimes)
+        {
+            if (downtime.Covers(monitorId, groupKey, groupTags, nowMs))
+            {
+                muted = true;
+                notifyEnd |= downtime.NotifyEndIfAlerting;
+            }
+        }
+
+        return new MuteStatus(muted, notifyEnd);
+    }
+
+    private int IndexOf(string id)
+    {
+        int lo = 0;
+        int hi = _downtimes.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = lo + ((hi - lo) / 2);
+            int c = string.CompareOrdinal(_downtimes[mid].Id, id);
+            if (c == 0)
+            {
+                return mid;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return ~lo;
+    }
+}

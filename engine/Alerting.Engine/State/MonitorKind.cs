@@ -1,0 +1,8 @@
+namespace Alerting.Engine.State;
+
+/// <summary>What a monitor evaluates: metric points or check-run statuses.</summary>
+public enum MonitorKind : byte
+{
+    Metric = 1,
+    Check = 2,
+}

@@ -1,0 +1,342 @@
+using System.Diagnostics;
+
+namespace Alerting.Engine.State;
+
+/// <summary>
+/// Decides when a monitor group changes state and emits its events. Stateless: every method takes the
+/// monitor's <see cref="MonitorRules"/> and the group's <see cref="GroupState"/> by ref, and emits into a
+/// struct sink, so one evaluation allocates nothing. The exact rules are in docs/state-processor.md;
+/// the order of the steps in <see cref="Evaluate"/> is part of them.
+/// </summary>
+public static class StateProcessor
+{
+    /// <summary>
+    /// Applies one evaluation of the group at logical time <paramref name="nowMs"/> (non-decreasing per
+    /// group). Emits at most one event for the evaluation itself, preceded by at most one downtime-end
+    /// notification from the mute update.
+    /// </summary>
+    public static void Evaluate<TSink>(
+        MonitorRules rules,
+        ref GroupState state,
+        long nowMs,
+        in EvaluationOutcome outcome,
+        MuteStatus mute,
+        long logIndex,
+        ref TSink sink)
+        where TSink : struct, ITransitionSink
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        Debug.Assert(nowMs >= state.FirstSeenMs, "invariant: a group is not evaluated before it was first seen");
+        Debug.Assert(!outcome.HasValue || !double.IsNaN(outcome.Value), "invariant: an outcome with a value is never NaN");
+
+        UpdateMute(rules, ref state, nowMs, mute, logIndex, ref sink);
+        if (outcome.HasValue)
+        {
+            state.LastDataMs = nowMs;
+        }
+
+        if (nowMs < state.FirstSeenMs + rules.NewGroupDelayMs)
+        {
+            return;
+        }
+
+        double value = outcome.HasValue ? outcome.Value : double.NaN;
+        AlertState previous = state.State;
+        bool emit = false;
+        var reason = TransitionReason.ThresholdCrossed;
+        double threshold = double.NaN;
+        bool renotify = false;
+
+        if (rules.TimeoutMs > 0
+            && state.State is AlertState.Alert or AlertState.Warn
+            && nowMs - state.StateSinceMs >= rules.TimeoutMs)
+        {
+            // The auto-resolve consumes this evaluation: if the condition still holds, the next one re-triggers (Datadog).
+            ChangeState(ref state, AlertState.Ok, nowMs);
+            state.ConditionLevel = AlertState.Ok;
+            emit = true;
+            reason = TransitionReason.AutoResolved;
+        }
+        else
+        {
+            if (TryCondition(rules, ref state, nowMs, in outcome, out AlertState condition))
+            {
+                state.ConditionLevel = condition;
+                emit = ApplyCondition(rules, ref state, condition, nowMs, out reason, out threshold);
+            }
+
+            if (!emit && ShouldRenotify(rules, in state, nowMs))
+            {
+                state.LastNotifyMs = nowMs;
+                state.RenotifyCount++;
+                emit = true;
+                renotify = true;
+                reason = TransitionReason.Renotify;
+            }
+        }
+
+        state.FlapHistoryBits = FlapHistory.Push(state.FlapHistoryBits, state.State);
+        UpdateFlapping(rules, ref state);
+        if (emit)
+        {
+            Emit(rules, ref state, previous, value, threshold, nowMs, logIndex, reason, renotify, ref sink);
+        }
+    }
+
+    /// <summary>
+    /// Records whether downtimes cover the group now. When the group leaves a muted period in which a
+    /// downtime asked for <c>notify_end_if_alerting</c> and it is ALERT, emits a notification event.
+    /// Call it whenever coverage may have changed (downtime upserted, deleted, or its window boundary
+    /// passed on a tick); <see cref="Evaluate"/> calls it too.
+    /// </summary>
+    public static void UpdateMute<TSink>(MonitorRules rules, ref GroupState state, long nowMs, MuteStatus mute, long logIndex, ref TSink sink)
+        where TSink : struct, ITransitionSink
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        bool endNotify = state.Muted && !mute.Muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
+        state.MutedNotifyEnd = mute.Muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
+        state.Muted = mute.Muted;
+        if (endNotify)
+        {
+            Emit(rules, ref state, state.State, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.DowntimeEndedWhileAlerting, renotify: false, ref sink);
+        }
+    }
+
+    /// <summary>
+    /// Applies an edit of the monitor. When the kind or the query changed, the state no longer means
+    /// anything: a non-OK group goes to OK with <see cref="TransitionReason.MonitorEdited"/> and all
+    /// condition memory is reset. Otherwise the state is kept and the new rules apply at the next evaluation.
+    /// </summary>
+    public static void OnMonitorEdited<TSink>(MonitorRules oldRules, MonitorRules newRules, ref GroupState state, long nowMs, long logIndex, ref TSink sink)
+        where TSink : struct, ITransitionSink
+    {
+        ArgumentNullException.ThrowIfNull(oldRules);
+        ArgumentNullException.ThrowIfNull(newRules);
+        Debug.Assert(oldRules.MonitorId == newRules.MonitorId, "invariant: an edit keeps the monitor id");
+        if (oldRules.Kind == newRules.Kind && oldRules.QueryHash == newRules.QueryHash)
+        {
+            return;
+        }
+
+        if (state.State != AlertState.Ok)
+        {
+            AlertState previous = state.State;
+            ChangeState(ref state, AlertState.Ok, nowMs);
+            Emit(newRules, ref state, previous, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.MonitorEdited, renotify: false, ref sink);
+        }
+
+        state.ConditionLevel = AlertState.Ok;
+        state.PendingSinceMs = GroupState.NotSet;
+        state.KeepFiringSinceMs = GroupState.NotSet;
+        state.FlapHistoryBits = 0;
+        state.Flapping = false;
+    }
+
+    /// <summary>The monitor is deleted: an open (non-OK) group ends with a <see cref="TransitionReason.MonitorDeleted"/> event, never silently.</summary>
+    public static void OnMonitorDeleted<TSink>(MonitorRules rules, ref GroupState state, long nowMs, long logIndex, ref TSink sink)
+        where TSink : struct, ITransitionSink
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        if (state.State == AlertState.Ok)
+        {
+            return;
+        }
+
+        AlertState previous = state.State;
+        ChangeState(ref state, AlertState.Ok, nowMs);
+        Emit(rules, ref state, previous, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.MonitorDeleted, renotify: false, ref sink);
+    }
+
+    /// <summary>The condition this evaluation asserts, or false when it asserts nothing (keep the state).</summary>
+    private static bool TryCondition(MonitorRules rules, ref GroupState state, long nowMs, in EvaluationOutcome outcome, out AlertState condition)
+    {
+        if (!outcome.HasValue)
+        {
+            condition = AlertState.NoData;
+            return rules.NotifyNoData && nowMs - state.LastDataMs >= rules.NoDataTimeframeMs;
+        }
+
+        if (rules.RequireFullWindow && !outcome.FullWindow)
+        {
+            condition = state.ConditionLevel;
+            return false;
+        }
+
+        condition = Classify(rules, outcome.Value, state.ConditionLevel);
+        return true;
+    }
+
+    /// <summary>Threshold classification with recovery-threshold hysteresis on the previous condition.</summary>
+    internal static AlertState Classify(MonitorRules rules, double value, AlertState previousCondition)
+    {
+        bool critical = rules.Breaches(value, rules.Critical)
+            || (previousCondition == AlertState.Alert && rules.CriticalRecovery is { } cr && !rules.Recovers(value, cr));
+        if (critical)
+        {
+            return AlertState.Alert;
+        }
+
+        bool warning = rules.Warning is { } w
+            && (rules.Breaches(value, w)
+                || (previousCondition is AlertState.Warn or AlertState.Alert && rules.WarningRecovery is { } wr && !rules.Recovers(value, wr)));
+        return warning ? AlertState.Warn : AlertState.Ok;
+    }
+
+    /// <summary>Moves the state toward <paramref name="condition"/> through the <c>for</c> and <c>keep_firing_for</c> filters.</summary>
+    private static bool ApplyCondition(MonitorRules rules, ref GroupState state, AlertState condition, long nowMs, out TransitionReason reason, out double threshold)
+    {
+        AlertState current = state.State;
+        reason = TransitionReason.ThresholdCrossed;
+        threshold = double.NaN;
+        if (condition == current)
+        {
+            state.PendingSinceMs = GroupState.NotSet;
+            state.KeepFiringSinceMs = GroupState.NotSet;
+            return false;
+        }
+
+        if (condition == AlertState.NoData)
+        {
+            reason = TransitionReason.NoData;
+            ChangeState(ref state, AlertState.NoData, nowMs);
+            return true;
+        }
+
+        if (current == AlertState.Alert)
+        {
+            // Condition is OK or WARN: leaving ALERT waits keep_firing_for (Prometheus).
+            state.PendingSinceMs = GroupState.NotSet;
+            reason = TransitionReason.Recovered;
+            if (rules.KeepFiringForMs > 0)
+            {
+                if (state.KeepFiringSinceMs == GroupState.NotSet)
+                {
+                    state.KeepFiringSinceMs = nowMs;
+                }
+
+                if (nowMs - state.KeepFiringSinceMs < rules.KeepFiringForMs)
+                {
+                    return false;
+                }
+
+                reason = TransitionReason.KeepFiringForElapsed;
+            }
+
+            threshold = rules.CriticalRecovery ?? rules.Critical;
+            ChangeState(ref state, condition, nowMs);
+            return true;
+        }
+
+        if (condition is AlertState.Warn or AlertState.Alert)
+        {
+            // Escalation from OK, NO_DATA, or WARN to ALERT: the condition must hold for `for` (Prometheus pending).
+            state.KeepFiringSinceMs = GroupState.NotSet;
+            if (rules.ForMs > 0)
+            {
+                if (state.PendingSinceMs == GroupState.NotSet || state.PendingLevel != condition)
+                {
+                    state.PendingLevel = condition;
+                    state.PendingSinceMs = nowMs;
+                }
+
+                if (nowMs - state.PendingSinceMs < rules.ForMs)
+                {
+                    return false;
+                }
+
+                reason = TransitionReason.PendingElapsed;
+            }
+
+            threshold = condition == AlertState.Alert ? rules.Critical : rules.Warning ?? double.NaN;
+            ChangeState(ref state, condition, nowMs);
+            return true;
+        }
+
+        Debug.Assert(condition == AlertState.Ok && current is AlertState.Warn or AlertState.NoData, "invariant: the remaining case is a recovery to OK from WARN or NO_DATA");
+        reason = TransitionReason.Recovered;
+        threshold = current == AlertState.Warn ? rules.WarningRecovery ?? rules.Warning ?? double.NaN : double.NaN;
+        ChangeState(ref state, AlertState.Ok, nowMs);
+        return true;
+    }
+
+    private static bool ShouldRenotify(MonitorRules rules, in GroupState state, long nowMs)
+    {
+        if (rules.RenotifyIntervalMs <= 0 || !InStatuses(rules.RenotifyStatuses, state.State))
+        {
+            return false;
+        }
+
+        return (rules.RenotifyOccurrences == 0 || state.RenotifyCount < rules.RenotifyOccurrences)
+            && nowMs - state.LastNotifyMs >= rules.RenotifyIntervalMs;
+    }
+
+    private static bool InStatuses(RenotifyStatuses statuses, AlertState state) => state switch
+    {
+        AlertState.Alert => (statuses & RenotifyStatuses.Alert) != 0,
+        AlertState.Warn => (statuses & RenotifyStatuses.Warn) != 0,
+        AlertState.NoData => (statuses & RenotifyStatuses.NoData) != 0,
+        _ => false,
+    };
+
+    private static void UpdateFlapping(MonitorRules rules, ref GroupState state)
+    {
+        if (!rules.FlapDetection)
+        {
+            state.Flapping = false;
+            return;
+        }
+
+        double percent = FlapHistory.PercentStateChange(state.FlapHistoryBits);
+        if (!state.Flapping && percent >= rules.FlapHighPercent)
+        {
+            state.Flapping = true;
+        }
+        else if (state.Flapping && percent < rules.FlapLowPercent)
+        {
+            state.Flapping = false;
+        }
+    }
+
+    /// <summary>Every state change starts a new episode: pending and keep-firing end, renotification restarts.</summary>
+    private static void ChangeState(ref GroupState state, AlertState next, long nowMs)
+    {
+        Debug.Assert(next != state.State, "invariant: a state change changes the state");
+        state.State = next;
+        state.StateSinceMs = nowMs;
+        state.LastNotifyMs = nowMs;
+        state.RenotifyCount = 0;
+        state.PendingSinceMs = GroupState.NotSet;
+        state.KeepFiringSinceMs = GroupState.NotSet;
+    }
+
+    private static void Emit<TSink>(
+        MonitorRules rules,
+        ref GroupState state,
+        AlertState previous,
+        double value,
+        double threshold,
+        long nowMs,
+        long logIndex,
+        TransitionReason reason,
+        bool renotify,
+        ref TSink sink)
+        where TSink : struct, ITransitionSink
+    {
+        state.TransitionCount++;
+        var transition = new TransitionEvent(
+            rules.MonitorId,
+            state.GroupKey,
+            state.TransitionCount,
+            previous,
+            state.State,
+            value,
+            threshold,
+            nowMs,
+            logIndex,
+            reason,
+            state.Flags,
+            Notify: !state.Muted && !state.Flapping,
+            IsRenotification: renotify);
+        sink.Emit(in transition);
+    }
+}

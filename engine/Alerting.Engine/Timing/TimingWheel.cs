@@ -1,0 +1,454 @@
+using System.Diagnostics;
+using System.Numerics;
+
+namespace Alerting.Engine.Timing;
+
+/// <summary>
+/// Hashed timing wheel owned by the state-machine thread (not thread-safe by design). Logical time
+/// moves only through <see cref="Advance{THandler}(long, ref THandler)"/>, called for each Tick entry
+/// of the log.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
+/// <c>(d / ResolutionMs) mod slots</c>, in a doubly linked list of struct entries (int indices) from a
+/// pooled array. Timers more than one revolution away share the slot with nearer ones and are skipped by
+/// a per-timer due check (the "rounds" of a hashed wheel). A bitmap of non-empty slots lets an advance
+/// skip 64 empty slots per word read. Schedule and Cancel are O(1) and allocate nothing once the pool is
+/// large enough; the pool grows by doubling up to <see cref="TimingWheelOptions.MaxTimers"/>.
+/// </para>
+/// <para>
+/// Firing order is total and deterministic: ascending due ms, ties by a sequence number assigned at
+/// Schedule (kept by a periodic timer for all its instances), never by slot or memory order. Each slot's
+/// due entries go through a small pre-allocated min-heap (<see cref="DueQueue"/>) so the order inside a
+/// slot is exact, and timers scheduled or re-armed during the advance join the same heap when they are
+/// due inside the slot being processed.
+/// </para>
+/// <para>
+/// Cost of <c>Advance(now)</c> over a span of <c>T</c> slots with <c>F</c> firings and at most <c>H</c>
+/// instances due in one slot: when <c>T</c> is less than a revolution, O(T/64 + entries in the visited
+/// non-empty slots + F log H). When <c>T</c> is a revolution or more (a pause, a failover) every slot is
+/// visited once, whatever the jump: O(slots/64 + live timers + F log n); a periodic timer fires once for
+/// each due instant it missed, interleaved in due order with all the others.
+/// </para>
+/// </remarks>
+public sealed class TimingWheel
+{
+    /// <summary>Largest due time accepted, so that due + period can never overflow.</summary>
+    public const long MaxDueMs = long.MaxValue / 4;
+
+    private const int None = -1;
+
+    private readonly long _resolutionMs;
+    private readonly int _slotMask;
+    private readonly int _maxTimers;
+    private readonly long _maxPeriodMs;
+    private readonly int[] _slotHeads;
+    private readonly ulong[] _occupied;
+    private readonly DueQueue _dueQueue;
+    private TimerEntry[] _entries;
+    private int _freeHead = None;
+    private int _highWater;
+    private long _nextSequence;
+    private int _liveCount;
+    private bool _advancing;
+
+    // During an Advance: the last ms of the slot being processed (or the target time). A timer
+    // scheduled or re-armed with a due at or before it joins the due queue of this advance.
+    private long _horizonMs;
+
+    /// <summary>Creates an empty wheel whose logical time starts at <paramref name="startMs"/>.</summary>
+    public TimingWheel(TimingWheelOptions? options = null, long startMs = 0)
+    {
+        options ??= new TimingWheelOptions();
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(startMs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(startMs, MaxDueMs);
+        _resolutionMs = options.ResolutionMs;
+        int slotCount = 1 << options.SlotCountLog2;
+        _slotMask = slotCount - 1;
+        _maxTimers = options.MaxTimers;
+        _maxPeriodMs = options.MaxPeriodMs;
+        _slotHeads = new int[slotCount];
+        Array.Fill(_slotHeads, None);
+        _occupied = new ulong[slotCount / 64];
+        _entries = new TimerEntry[options.InitialCapacity];
+        _dueQueue = new DueQueue(options.InitialCapacity);
+        NowMs = startMs;
+    }
+
+    /// <summary>Logical time of the last completed Advance (or the start time), unix ms.</summary>
+    public long NowMs { get; private set; }
+
+    /// <summary>Live timers: scheduled, not cancelled, and (one-shots) not yet fired.</summary>
+    public int Count => _liveCount;
+
+    /// <summary>Pool entries currently allocated; grows by doubling, never shrinks.</summary>
+    public int Capacity => _entries.Length;
+
+    internal int SlotCount => _slotHeads.Length;
+
+    /// <summary>
+    /// Schedules a timer first due at <paramref name="firstDueMs"/>, then every <paramref name="periodMs"/>
+    /// (0 = one-shot). A due time at or before <see cref="NowMs"/> fires at the next Advance (or in the
+    /// running one, in due order, when called from a handler).
+    /// </summary>
+    public TimerHandle Schedule(long firstDueMs, long periodMs, long payload)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstDueMs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstDueMs, MaxDueMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(periodMs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(periodMs, _maxPeriodMs);
+
+        int index = AllocateEntry();
+        ref var entry = ref _entries[index];
+        entry.DueMs = firstDueMs;
+        entry.PeriodMs = periodMs;
+        entry.Payload = payload;
+        entry.Sequence = _nextSequence++;
+        Place(index, ref entry);
+        _liveCount++;
+        return new TimerHandle(index, entry.Generation);
+    }
+
+    /// <summary>
+    /// Cancels the timer; it fires no more instances, even ones already due in the running Advance.
+    /// Returns false for a stale handle (cancelled, or a one-shot whose callback has returned).
+    /// </summary>
+    public bool Cancel(TimerHandle handle)
+    {
+        int index = handle.Index;
+        if ((uint)index >= (uint)_highWater)
+        {
+            return false;
+        }
+
+        ref var entry = ref _entries[index];
+        if (entry.Generation != handle.Generation)
+        {
+            return false;
+        }
+
+        switch (entry.State)
+        {
+            case TimerState.InWheel:
+                Unlink(index, ref entry);
+                Kill(index, ref entry);
+                break;
+            case TimerState.InDueQueue:
+                // The heap cannot remove from the middle; the entry is released when popped.
+                entry.State = TimerState.CancelledInDueQueue;
+                entry.Generation = NextGeneration(entry.Generation);
+                break;
+            case TimerState.Firing:
+                // Released now; Advance notices the changed generation when the callback returns.
+                Kill(index, ref entry);
+                break;
+            default:
+                throw new InvalidOperationException($"Timer invariant broken: entry {index} has a live generation but state {entry.State}.");
+        }
+
+        _liveCount--;
+        return true;
+    }
+
+    /// <summary>
+    /// Moves logical time to <paramref name="nowMs"/> and fires every due instance with due ≤ nowMs, in
+    /// ascending (due, scheduling order), each due instant of a periodic timer exactly once. Time never
+    /// goes back: an earlier <paramref name="nowMs"/> is treated as <see cref="NowMs"/> (it still fires
+    /// timers scheduled overdue since). Not re-entrant; a handler must not throw (the state machine
+    /// treats that as fatal, and the wheel refuses further advances). Returns the number of firings.
+    /// </summary>
+    public long Advance<THandler>(long nowMs, ref THandler handler)
+        where THandler : struct, ITimerHandler
+    {
+        if (_advancing)
+        {
+            throw new InvalidOperationException("TimingWheel.Advance is not re-entrant, and a handler that threw leaves the wheel unusable.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(nowMs, MaxDueMs);
+        nowMs = Math.Max(nowMs, NowMs);
+        _advancing = true;
+        long fired = 0;
+        long startTick = NowMs / _resolutionMs;
+        long endTick = nowMs / _resolutionMs;
+        if (endTick - startTick >= SlotCount)
+        {
+            // A jump of a revolution or more: every slot may hold due timers; visit each once.
+            _horizonMs = nowMs;
+            CollectAllDue(nowMs);
+            fired += Drain(ref handler);
+        }
+        else
+        {
+            long tick = startTick;
+            while ((tick = NextOccupiedTick(tick, endTick)) >= 0)
+            {
+                _horizonMs = Math.Min(nowMs, (tick * _resolutionMs) + _resolutionMs - 1);
+                CollectSlot((int)(tick & _slotMask), _horizonMs);
+                fired += Drain(ref handler);
+                tick++;
+            }
+        }
+
+        Debug.Assert(_dueQueue.Count == 0, "the due queue is empty between advances");
+        NowMs = nowMs;
+        _advancing = false;
+        return fired;
+    }
+
+    /// <summary>Walks every structure and throws if an invariant is broken. O(slots + capacity); for tests.</summary>
+    internal void CheckInvariants()
+    {
+        if (_advancing || _dueQueue.Count != 0)
+        {
+            throw new InvalidOperationException("Timer invariant broken: checked during an advance or with a non-empty due queue.");
+        }
+
+        int linked = 0;
+        for (int slot = 0; slot < _slotHeads.Length; slot++)
+        {
+            bool bit = (_occupied[slot >> 6] & (1UL << (slot & 63))) != 0;
+            if (bit != (_slotHeads[slot] != None))
+            {
+                throw new InvalidOperationException($"Timer invariant broken: occupancy bit of slot {slot} disagrees with its list.");
+            }
+
+            int prev = None;
+            for (int i = _slotHeads[slot]; i != None; i = _entries[i].Next)
+            {
+                ref var e = ref _entries[i];
+                long placeTick = Math.Max(e.DueMs, NowMs) / _resolutionMs;
+                if (e.State != TimerState.InWheel || e.Slot != slot || e.Prev != prev || (int)(placeTick & _slotMask) != slot)
+                {
+                    throw new InvalidOperationException($"Timer invariant broken: entry {i} misplaced in slot {slot}.");
+                }
+
+                prev = i;
+                if (++linked > _highWater)
+                {
+                    throw new InvalidOperationException($"Timer invariant broken: cycle in slot {slot}.");
+                }
+            }
+        }
+
+        int free = 0;
+        for (int i = _freeHead; i != None; i = _entries[i].Next)
+        {
+            if (_entries[i].State != TimerState.Free || ++free > _highWater)
+            {
+                throw new InvalidOperationException($"Timer invariant broken: free list corrupt at entry {i}.");
+            }
+        }
+
+        if (linked != _liveCount || linked + free != _highWater)
+        {
+            throw new InvalidOperationException($"Timer invariant broken: {linked} linked + {free} free != {_highWater} used, live count {_liveCount}.");
+        }
+    }
+
+    private static int NextGeneration(int generation)
+    {
+        int next = unchecked(generation + 1);
+        return next == 0 ? 1 : next;
+    }
+
+    private int AllocateEntry()
+    {
+        if (_freeHead != None)
+        {
+            int index = _freeHead;
+            ref var entry = ref _entries[index];
+            Debug.Assert(entry.State == TimerState.Free && entry.Generation != 0, "free list holds only free entries");
+            _freeHead = entry.Next;
+            return index;
+        }
+
+        if (_highWater == _entries.Length)
+        {
+            Grow();
+        }
+
+        int fresh = _highWater++;
+        _entries[fresh].Generation = 1;
+        return fresh;
+    }
+
+    private void Grow()
+    {
+        if (_entries.Length >= _maxTimers)
+        {
+            throw new InvalidOperationException($"The timing wheel holds its maximum of {_maxTimers} timers (TimingWheelOptions.MaxTimers); cancel timers or raise the limit.");
+        }
+
+        int capacity = (int)Math.Min((long)_entries.Length * 2, _maxTimers);
+        Array.Resize(ref _entries, capacity);
+        _dueQueue.Grow(capacity);
+    }
+
+    private void Kill(int index, ref TimerEntry entry)
+    {
+        entry.Generation = NextGeneration(entry.Generation);
+        Release(index, ref entry);
+    }
+
+    private void Release(int index, ref TimerEntry entry)
+    {
+        entry.State = TimerState.Free;
+        entry.Next = _freeHead;
+        _freeHead = index;
+    }
+
+    private void Place(int index, ref TimerEntry entry)
+    {
+        if (_advancing && entry.DueMs <= _horizonMs)
+        {
+            entry.State = TimerState.InDueQueue;
+            _dueQueue.Push(new DueInstance(entry.DueMs, entry.Sequence, index));
+            return;
+        }
+
+        // An overdue timer scheduled between advances waits in the slot of NowMs, which the next
+        // advance visits first; during an advance every due left for the wheel is after NowMs anyway.
+        long tick = Math.Max(entry.DueMs, NowMs) / _resolutionMs;
+        int slot = (int)(tick & _slotMask);
+        int head = _slotHeads[slot];
+        entry.State = TimerState.InWheel;
+        entry.Slot = slot;
+        entry.Prev = None;
+        entry.Next = head;
+        if (head != None)
+        {
+            _entries[head].Prev = index;
+        }
+        else
+        {
+            _occupied[slot >> 6] |= 1UL << (slot & 63);
+        }
+
+        _slotHeads[slot] = index;
+    }
+
+    private void Unlink(int index, ref TimerEntry entry)
+    {
+        Debug.Assert(entry.State == TimerState.InWheel, "only wheel entries are linked");
+        if (entry.Prev != None)
+        {
+            _entries[entry.Prev].Next = entry.Next;
+        }
+        else
+        {
+            Debug.Assert(_slotHeads[entry.Slot] == index, "a list head has no predecessor");
+            _slotHeads[entry.Slot] = entry.Next;
+            if (entry.Next == None)
+            {
+                _occupied[entry.Slot >> 6] &= ~(1UL << (entry.Slot & 63));
+            }
+        }
+
+        if (entry.Next != None)
+        {
+            _entries[entry.Next].Prev = entry.Prev;
+        }
+    }
+
+    /// <summary>First tick in [fromTick, toTick] whose slot is non-empty, or -1. Needs toTick - fromTick &lt; slots.</summary>
+    private long NextOccupiedTick(long fromTick, long toTick)
+    {
+        Debug.Assert(toTick - fromTick < SlotCount, "a tick range shorter than a revolution visits each slot once");
+        long tick = fromTick;
+        while (tick <= toTick)
+        {
+            int slot = (int)(tick & _slotMask);
+            int bit = slot & 63;
+            ulong bits = _occupied[slot >> 6] >> bit;
+            if (bits != 0)
+            {
+                long found = tick + BitOperations.TrailingZeroCount(bits);
+                return found <= toTick ? found : -1;
+            }
+
+            // Slot counts are multiples of 64, so the next word starts at the next multiple of 64 (wrapping).
+            tick += 64 - bit;
+        }
+
+        return -1;
+    }
+
+    private void CollectAllDue(long nowMs)
+    {
+        for (int word = 0; word < _occupied.Length; word++)
+        {
+            ulong bits = _occupied[word];
+            while (bits != 0)
+            {
+                CollectSlot((word << 6) + BitOperations.TrailingZeroCount(bits), nowMs);
+                bits &= bits - 1;
+            }
+        }
+    }
+
+    /// <summary>Moves every entry of the slot due at or before <paramref name="horizonMs"/> into the due queue.</summary>
+    private void CollectSlot(int slot, long horizonMs)
+    {
+        var entries = _entries;
+        int index = _slotHeads[slot];
+        while (index != None)
+        {
+            ref var entry = ref entries[index];
+            int next = entry.Next;
+            if (entry.DueMs <= horizonMs)
+            {
+                Unlink(index, ref entry);
+                entry.State = TimerState.InDueQueue;
+                _dueQueue.Push(new DueInstance(entry.DueMs, entry.Sequence, index));
+            }
+
+            index = next;
+        }
+    }
+
+    private long Drain<THandler>(ref THandler handler)
+        where THandler : struct, ITimerHandler
+    {
+        long fired = 0;
+        while (_dueQueue.Count > 0)
+        {
+            var due = _dueQueue.Pop();
+            int index = due.Index;
+            ref var entry = ref _entries[index];
+            if (entry.State == TimerState.CancelledInDueQueue)
+            {
+                Release(index, ref entry);
+                continue;
+            }
+
+            Debug.Assert(entry.State == TimerState.InDueQueue && entry.DueMs == due.DueMs && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
+            entry.State = TimerState.Firing;
+            var handle = new TimerHandle(index, entry.Generation);
+            handler.OnTimer(handle, entry.Payload, due.DueMs);
+            fired++;
+
+            // The callback may have grown the pool (new array) or cancelled this timer (new generation).
+            entry = ref _entries[index];
+            if (entry.Generation != handle.Generation)
+            {
+                continue;
+            }
+
+            Debug.Assert(entry.State == TimerState.Firing, "only Cancel moves a firing timer");
+            if (entry.PeriodMs == 0)
+            {
+                Kill(index, ref entry);
+                _liveCount--;
+                continue;
+            }
+
+            entry.DueMs = due.DueMs + entry.PeriodMs;
+            Place(index, ref entry);
+        }
+
+        return fired;
+    }
+}

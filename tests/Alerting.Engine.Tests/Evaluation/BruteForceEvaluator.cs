@@ -1,0 +1,146 @@
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+
+namespace Alerting.Engine.Tests.Evaluation;
+
+/// <summary>
+/// The naive model of <see cref="SeriesStore"/> + <see cref="WindowEvaluator"/>: keeps every raw
+/// point and computes the documented definition directly with LINQ, without rings or scratch.
+/// Sums run in the same documented order (arrival order, group order, oldest bucket first) so
+/// results must be bit-identical.
+/// </summary>
+internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets, int futureBuckets)
+{
+    private readonly List<RawPoint> _points = [];
+    private long _nowMs;
+    private int _arrivals;
+
+    private sealed record RawPoint(int Series, long UnixMs, double Value, int Arrival);
+
+    private int RingLength => retainedBuckets + futureBuckets;
+
+    public void AdvanceClock(long nowMs) => _nowMs = Math.Max(_nowMs, nowMs);
+
+    /// <summary>Accepts the point when finite and c − retained &lt; bucket ≤ c + future, c = the clock's bucket.</summary>
+    public PointResult Add(int series, long unixMs, double value)
+    {
+        if (double.IsNaN(value) || double.IsInfinity(value))
+        {
+            return PointResult.NotFinite;
+        }
+
+        var clock = BucketOf(_nowMs);
+        var bucket = BucketOf(unixMs);
+        if (bucket <= clock - retainedBuckets)
+        {
+            return PointResult.TooOld;
+        }
+
+        if (bucket > clock + futureBuckets)
+        {
+            return PointResult.TooFarInFuture;
+        }
+
+        _points.Add(new RawPoint(series, unixMs, value, _arrivals++));
+        return PointResult.Accepted;
+    }
+
+    /// <summary>Forgets a series (its id may come back as a new, empty series).</summary>
+    public void Remove(int series) => _points.RemoveAll(p => p.Series == series);
+
+    public EvaluationResult Evaluate(IReadOnlyList<int> group, WindowSpec spec, long evaluationMs)
+    {
+        var n = Ceiling(spec.WindowMs);
+        var end = BucketOf(evaluationMs);
+        var current = EvaluateWindow(group, spec.Inner, spec.Space, end - n + 1, end);
+        if (!spec.IsChange)
+        {
+            return current;
+        }
+
+        var shift = Ceiling(spec.ShiftMs);
+        var old = EvaluateWindow(group, spec.Inner, spec.Space, end - shift - n + 1, end - shift);
+        var full = current.FullWindow && old.FullWindow;
+        if (!current.HasValue || !old.HasValue)
+        {
+            return new EvaluationResult(false, 0, full, current.PointCount);
+        }
+
+        var change = current.Value - old.Value;
+        if (spec.Aggregation == TimeAggregation.Change)
+        {
+            return new EvaluationResult(true, change, full, current.PointCount);
+        }
+
+        return old.Value == 0
+            ? new EvaluationResult(false, 0, full, current.PointCount)
+            : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
+    }
+
+    private EvaluationResult EvaluateWindow(IReadOnlyList<int> group, TimeAggregation aggregation, SpaceAggregation space, long first, long last)
+    {
+        // A series keeps the ring's worth of buckets ending at its newest bucket.
+        var visible = _points
+            .Where(p => group.Contains(p.Series))
+            .Where(p => BucketOf(p.UnixMs) > NewestBucket(p.Series) - RingLength)
+            .Where(p => BucketOf(p.UnixMs) >= first && BucketOf(p.UnixMs) <= last)
+            .ToList();
+
+        var bucketValues = new List<double>();
+        for (var bucket = first; bucket <= last; bucket++)
+        {
+            var rollups = group
+                .Select(series => visible.Where(p => p.Series == series && BucketOf(p.UnixMs) == bucket).ToList())
+                .Where(points => points.Count > 0)
+                .Select(points => Rollup(aggregation, points))
+                .ToList();
+            if (rollups.Count == 0)
+            {
+                continue;
+            }
+
+            bucketValues.Add(space switch
+            {
+                SpaceAggregation.Avg => rollups.Aggregate((a, b) => a + b) / rollups.Count,
+                SpaceAggregation.Sum => rollups.Aggregate((a, b) => a + b),
+                SpaceAggregation.Min => rollups.Aggregate(Math.Min),
+                SpaceAggregation.Max => rollups.Aggregate(Math.Max),
+                _ => throw new ArgumentOutOfRangeException(nameof(space)),
+            });
+        }
+
+        var full = visible.Any(p => BucketOf(p.UnixMs) == first);
+        if (bucketValues.Count == 0)
+        {
+            return new EvaluationResult(false, 0, full, visible.Count);
+        }
+
+        var value = aggregation switch
+        {
+            TimeAggregation.Avg => bucketValues.Aggregate((a, b) => a + b) / bucketValues.Count,
+            TimeAggregation.Sum or TimeAggregation.Count => bucketValues.Aggregate((a, b) => a + b),
+            TimeAggregation.Min => bucketValues.Aggregate(Math.Min),
+            TimeAggregation.Max => bucketValues.Aggregate(Math.Max),
+            TimeAggregation.Last => bucketValues[^1],
+            _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
+        };
+        return new EvaluationResult(true, value, full, visible.Count);
+    }
+
+    private static double Rollup(TimeAggregation aggregation, List<RawPoint> points) => aggregation switch
+    {
+        TimeAggregation.Avg => points.Select(p => p.Value).Aggregate((a, b) => a + b) / points.Count,
+        TimeAggregation.Sum => points.Select(p => p.Value).Aggregate((a, b) => a + b),
+        TimeAggregation.Min => points.Select(p => p.Value).Aggregate(Math.Min),
+        TimeAggregation.Max => points.Select(p => p.Value).Aggregate(Math.Max),
+        TimeAggregation.Last => points.OrderBy(p => p.UnixMs).ThenBy(p => p.Arrival).Last().Value,
+        TimeAggregation.Count => points.Count,
+        _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
+    };
+
+    private long NewestBucket(int series) => _points.Where(p => p.Series == series).Max(p => BucketOf(p.UnixMs));
+
+    private long BucketOf(long unixMs) => (long)Math.Floor((decimal)unixMs / resolutionMs);
+
+    private long Ceiling(long durationMs) => (long)Math.Ceiling((decimal)durationMs / resolutionMs);
+}

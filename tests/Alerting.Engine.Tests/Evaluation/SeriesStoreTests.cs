@@ -1,0 +1,195 @@
+using Alerting.Engine.Evaluation;
+
+namespace Alerting.Engine.Tests.Evaluation;
+
+public sealed class SeriesStoreTests
+{
+    private const long T0 = 1_700_000_000_000; // a multiple of every resolution used here
+    private const long R = 10_000;
+
+    private static SeriesStore NewStore(int retained = 6, int future = 1, int capacity = 4)
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = R, RetainedBuckets = retained, FutureBuckets = future, InitialCapacity = capacity });
+        store.AdvanceClock(T0);
+        return store;
+    }
+
+    private static int CountPoints(SeriesWindow window)
+    {
+        var points = 0;
+        for (var i = 0; i < window.Length; i++)
+        {
+            points += window.AtIndex(i).Count;
+        }
+
+        return points;
+    }
+
+    [Fact]
+    public void Default_layout_keeps_a_five_minute_window_under_one_KiB_per_series()
+    {
+        var options = new SeriesStoreOptions();
+        Assert.Equal(20, options.BucketsFor(300_000));
+        var store = new SeriesStore(options);
+        Assert.Equal(8 + 4 + (21 * 40), store.BytesPerSeries);
+        Assert.True(store.BytesPerSeries <= 1_024);
+    }
+
+    [Fact]
+    public void Point_in_oldest_retained_bucket_is_accepted_and_one_bucket_older_is_too_old()
+    {
+        var store = NewStore(retained: 6);
+        var slot = store.Add();
+        var oldestRetainedStart = T0 - (5 * R);
+        Assert.Equal(PointResult.Accepted, store.AddPoint(slot, oldestRetainedStart, 1));
+        Assert.Equal(PointResult.TooOld, store.AddPoint(slot, oldestRetainedStart - 1, 1));
+    }
+
+    [Fact]
+    public void Point_in_last_future_bucket_is_accepted_and_one_past_it_is_too_far_in_future()
+    {
+        var store = NewStore(future: 1);
+        var slot = store.Add();
+        var lastFutureMs = T0 + (2 * R) - 1;
+        Assert.Equal(PointResult.Accepted, store.AddPoint(slot, lastFutureMs, 1));
+        Assert.Equal(PointResult.TooFarInFuture, store.AddPoint(slot, lastFutureMs + 1, 1));
+    }
+
+    [Fact]
+    public void Non_finite_values_are_refused()
+    {
+        var store = NewStore();
+        var slot = store.Add();
+        Assert.Equal(PointResult.NotFinite, store.AddPoint(slot, T0, double.NaN));
+        Assert.Equal(PointResult.NotFinite, store.AddPoint(slot, T0, double.NegativeInfinity));
+        Assert.Equal(SeriesWindow.NoData, store.Window(slot).Head);
+    }
+
+    [Fact]
+    public void Out_of_order_point_lands_in_its_own_bucket()
+    {
+        var store = NewStore();
+        var slot = store.Add();
+        store.AddPoint(slot, T0 + 5, 10);
+        store.AddPoint(slot, T0 - R + 3, 20);
+        var window = store.Window(slot);
+        Assert.Equal(store.BucketOf(T0), window.Head);
+        Assert.Equal(20, window[store.BucketOf(T0) - 1].Sum);
+        Assert.Equal(10, window[store.BucketOf(T0)].Sum);
+    }
+
+    [Fact]
+    public void Later_point_with_equal_timestamp_becomes_last_and_earlier_timestamp_does_not()
+    {
+        var store = NewStore();
+        var slot = store.Add();
+        store.AddPoint(slot, T0 + 100, 1);
+        store.AddPoint(slot, T0 + 100, 2);
+        store.AddPoint(slot, T0 + 50, 3);
+        var bucket = store.Window(slot)[store.BucketOf(T0)];
+        Assert.Equal(2, bucket.Last);
+        Assert.Equal(100, bucket.LastOffsetMs);
+        Assert.Equal(3, bucket.Count);
+        Assert.Equal(1, bucket.Min);
+        Assert.Equal(3, bucket.Max);
+        Assert.Equal(6, bucket.Sum);
+    }
+
+    [Fact]
+    public void Advancing_the_head_clears_the_buckets_it_takes_over()
+    {
+        var store = NewStore(retained: 3, future: 0);
+        var slot = store.Add();
+        store.AddPoint(slot, T0 - (2 * R), 7);
+        store.AdvanceClock(T0 + (3 * R));
+        store.AddPoint(slot, T0 + (3 * R), 1);
+        var window = store.Window(slot);
+        Assert.False(window.Holds(store.BucketOf(T0 - (2 * R))));
+        Assert.Equal(1, CountPoints(window));
+    }
+
+    [Fact]
+    public void Clock_never_moves_back()
+    {
+        var store = NewStore();
+        store.AdvanceClock(T0 - 1);
+        Assert.Equal(T0, store.NowMs);
+    }
+
+    [Fact]
+    public void Removed_slot_is_reused_empty()
+    {
+        var store = NewStore();
+        var a = store.Add();
+        store.AddPoint(a, T0, 5);
+        store.Remove(a);
+        Assert.False(store.IsLive(a));
+        var b = store.Add();
+        Assert.Equal(a, b);
+        Assert.Equal(SeriesWindow.NoData, store.Window(b).Head);
+        var window = store.Window(b);
+        for (var i = 0; i < window.Length; i++)
+        {
+            Assert.Equal(default, window.AtIndex(i));
+        }
+    }
+
+    [Fact]
+    public void Store_grows_past_initial_capacity_and_keeps_data()
+    {
+        var store = NewStore(capacity: 1);
+        var slots = Enumerable.Range(0, 100).Select(_ => store.Add()).ToArray();
+        foreach (var slot in slots)
+        {
+            store.AddPoint(slot, T0, slot);
+        }
+
+        Assert.True(store.Capacity >= 100);
+        Assert.Equal(100, store.Count);
+        Assert.All(slots, slot => Assert.Equal(slot, store.Window(slot)[store.BucketOf(T0)].Sum));
+    }
+
+    [Fact]
+    public void Points_on_dead_slots_are_refused()
+    {
+        var store = NewStore();
+        Assert.Throws<ArgumentOutOfRangeException>(() => store.AddPoint(0, T0, 1));
+    }
+
+    [Fact]
+    public void Bucket_numbers_floor_before_1970()
+    {
+        var store = NewStore();
+        Assert.Equal(-1, store.BucketOf(-1));
+        Assert.Equal(-1, store.BucketOf(-R));
+        Assert.Equal(-2, store.BucketOf(-R - 1));
+        Assert.Equal(0, store.BucketOf(R - 1));
+    }
+
+    [Theory]
+    [InlineData(0, 6, 1)]
+    [InlineData(R, 0, 1)]
+    [InlineData(R, 6, -1)]
+    [InlineData(R, SeriesStoreOptions.MaxRingLength, 1)]
+    public void Options_out_of_range_are_refused(long resolutionMs, int retained, int future)
+    {
+        var options = new SeriesStoreOptions { ResolutionMs = resolutionMs, RetainedBuckets = retained, FutureBuckets = future };
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeriesStore(options));
+    }
+
+    [Fact]
+    public void Steady_state_points_allocate_nothing()
+    {
+        var store = NewStore();
+        var slots = Enumerable.Range(0, 4).Select(_ => store.Add()).ToArray();
+        store.AddPoint(slots[0], T0, 0);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            store.AdvanceClock(T0 + (i * 100L));
+            store.AddPoint(slots[i & 3], T0 + (i * 100L), i);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
