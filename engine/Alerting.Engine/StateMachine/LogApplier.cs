@@ -1,3 +1,5 @@
+using Alerting.Engine.Monitors;
+using Alerting.Engine.State;
 using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.StateMachine;
@@ -5,20 +7,29 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// The one door into state: applies durable log entries, strictly in index order, to an
 /// <see cref="EngineState"/>. It reads no clock and no randomness; time moves only by
-/// <see cref="Tick"/> entries.
+/// <see cref="Tick"/> entries. The transition events an entry causes are handed to the
+/// observer after the entry is applied.
 /// </summary>
 public sealed class LogApplier
 {
-    public LogApplier(EngineState state)
+    private readonly Action<IReadOnlyList<TransitionEvent>>? _onTransitions;
+    private readonly long[] _rejected = new long[RejectReasonNames.Count];
+
+    public LogApplier(EngineState state, Action<IReadOnlyList<TransitionEvent>>? onTransitions = null)
     {
         State = state;
+        _onTransitions = onTransitions;
     }
 
     public EngineState State { get; }
 
+    /// <summary>Points and check runs of the last applied entry refused, by <see cref="RejectReason"/>.</summary>
+    public ReadOnlySpan<long> LastEntryRejections => _rejected;
+
     /// <summary>Applies the entry at <paramref name="index"/>, which must follow the last applied one.</summary>
     public void Apply(long index, ulong term, LogEntry entry)
     {
+        ArgumentNullException.ThrowIfNull(entry);
         var state = State;
         if (index != state.AppliedIndex + 1)
         {
@@ -32,34 +43,33 @@ public sealed class LogApplier
                 $"terms never decrease along the log: entry {index} has term {term} after term {state.Term}");
         }
 
+        Array.Clear(_rejected);
+        var monitors = state.Monitors;
         switch (entry.BodyCase)
         {
             case LogEntry.BodyOneofCase.Tick:
                 // A new primary's clock may lag the old one's: logical time never goes back.
                 state.LogicalTimeMs = Math.Max(state.LogicalTimeMs, entry.Tick.UnixMs);
                 state.TicksApplied++;
+                monitors.ApplyTick(state.LogicalTimeMs, index);
                 break;
             case LogEntry.BodyOneofCase.MonitorUpserted:
-                state.Monitors[entry.MonitorUpserted.Monitor.Id] = entry.MonitorUpserted.Monitor;
+                monitors.UpsertMonitor(entry.MonitorUpserted.Monitor ?? new Protocol.Log.Monitor(), index);
                 break;
             case LogEntry.BodyOneofCase.MonitorDeleted:
-                state.Monitors.Remove(entry.MonitorDeleted.MonitorId);
+                monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index);
                 break;
             case LogEntry.BodyOneofCase.DowntimeUpserted:
-                state.Downtimes[entry.DowntimeUpserted.Downtime.Id] = entry.DowntimeUpserted.Downtime;
+                monitors.UpsertDowntime(entry.DowntimeUpserted.Downtime ?? new Downtime());
                 break;
             case LogEntry.BodyOneofCase.DowntimeDeleted:
-                state.Downtimes.Remove(entry.DowntimeDeleted.DowntimeId);
+                monitors.DeleteDowntime(entry.DowntimeDeleted.DowntimeId);
                 break;
             case LogEntry.BodyOneofCase.Points:
-                foreach (var series in entry.Points.Series)
-                {
-                    state.PointsApplied += series.Values.Count;
-                }
-
+                monitors.ApplyPoints(entry.Points, index, _rejected);
                 break;
             case LogEntry.BodyOneofCase.CheckRuns:
-                state.CheckRunsApplied += entry.CheckRuns.Runs.Count;
+                monitors.ApplyCheckRuns(entry.CheckRuns, index, _rejected);
                 break;
             case LogEntry.BodyOneofCase.NotificationDelivered:
                 state.NotificationsDelivered++;
@@ -74,5 +84,10 @@ public sealed class LogApplier
 
         state.AppliedIndex = index;
         state.Term = term;
+        if (monitors.Events.Count > 0)
+        {
+            _onTransitions?.Invoke(monitors.Events);
+            monitors.Events.Clear();
+        }
     }
 }

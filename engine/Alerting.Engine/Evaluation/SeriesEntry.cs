@@ -1,0 +1,34 @@
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// One series (a metric or check name plus a sorted tag set), what it feeds, and its window
+/// in each retention tier that a monitor reading it needs.
+/// </summary>
+internal sealed class SeriesEntry
+{
+    public SeriesEntry(int id, string source, string[] tags, bool isCheck)
+    {
+        Id = id;
+        Source = source;
+        Tags = tags;
+        IsCheck = isCheck;
+        TierSlots = new int[StoreTiers.Count];
+        Array.Fill(TierSlots, -1);
+    }
+
+    /// <summary>Creation order; stable across replicas and snapshots.</summary>
+    public int Id { get; }
+
+    public string Source { get; }
+
+    /// <summary>Sorted ordinal, <c>key:value</c>.</summary>
+    public string[] Tags { get; }
+
+    public bool IsCheck { get; }
+
+    /// <summary>Slot of the series in each tier store, −1 where it has none.</summary>
+    public int[] TierSlots { get; }
+
+    /// <summary>The monitor groups this series feeds: (monitor slot, group key).</summary>
+    public List<(int MonitorSlot, Monitors.MonitorGroup Group)> Feeds { get; } = [];
+}

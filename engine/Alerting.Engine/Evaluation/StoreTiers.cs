@@ -1,0 +1,61 @@
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// Series windows come in a few retention tiers, so that a series read by 5-minute monitors
+/// costs under 1 KiB (bar M6) while a 48 h window is still possible. A monitor reads the
+/// smallest tier whose retention covers its window + change shift + evaluation delay; a series
+/// holds a window in each tier some monitor reading it needs, allocated when first needed.
+/// </summary>
+/// <remarks>
+/// Buckets are the unit of a window: a window of W at resolution r covers ⌈W / r⌉ buckets,
+/// ending with the bucket of the evaluation instant (see <see cref="WindowEvaluator"/>).
+/// </remarks>
+public static class StoreTiers
+{
+    private static readonly (long ResolutionMs, int RetainedBuckets)[] Tiers =
+    [
+        (1_000, 60),            // ≤ 1 min at 1 s
+        (15_000, 20),           // ≤ 5 min at 15 s (the Agent's collection interval)
+        (60_000, 60),           // ≤ 1 h at 1 min
+        (15 * 60_000, 96),      // ≤ 24 h at 15 min
+        (60 * 60_000, 100),     // ≤ 100 h at 1 h: 48 h windows with a 48 h change shift
+    ];
+
+    public static int Count => Tiers.Length;
+
+    /// <summary>The longest span (window + shift + delay) any tier covers.</summary>
+    public static long MaxSpanMs => Tiers[^1].ResolutionMs * Tiers[^1].RetainedBuckets;
+
+    /// <summary>Retention of a tier in ms.</summary>
+    public static long SpanOf(int tier) => Tiers[tier].ResolutionMs * Tiers[tier].RetainedBuckets;
+
+    /// <summary>The smallest tier whose retention covers <paramref name="spanMs"/>, or −1 when none does.</summary>
+    public static int For(long spanMs)
+    {
+        for (var tier = 0; tier < Tiers.Length; tier++)
+        {
+            if (spanMs <= SpanOf(tier))
+            {
+                return tier;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Store options of a tier. Future buckets cover the accepted clock skew of points
+    /// (<paramref name="maxPointFutureMs"/>) plus the bucket in progress.
+    /// </summary>
+    public static SeriesStoreOptions Options(int tier, long maxPointFutureMs, int initialCapacity)
+    {
+        var (resolution, retained) = Tiers[tier];
+        return new SeriesStoreOptions
+        {
+            ResolutionMs = resolution,
+            RetainedBuckets = retained,
+            FutureBuckets = (int)((maxPointFutureMs + resolution - 1) / resolution) + 1,
+            InitialCapacity = initialCapacity,
+        };
+    }
+}

@@ -1,0 +1,95 @@
+using Alerting.Engine.State;
+using Alerting.Protocol.Log;
+
+namespace Alerting.Engine.Monitors;
+
+/// <summary>
+/// The last <c>n</c> check runs of a group (<c>.last(n)</c>), in log order, in a fixed ring.
+/// Evaluation: with no fresh run the group has no data; if the newest run is UNKNOWN it has
+/// no verdict (no data); otherwise its level is the least severe status among the fresh runs
+/// that are not UNKNOWN, so ALERT needs <c>n</c> CRITICAL runs in a row (Datadog's
+/// consecutive-failures reading of <c>last(n).count_by_status()</c>). Fewer than <c>n</c>
+/// fresh runs is a partial window (<c>require_full_window</c>).
+/// </summary>
+internal sealed class CheckRunWindow
+{
+    private readonly long[] _times;
+    private readonly CheckStatus[] _statuses;
+    private int _next;
+    private int _count;
+
+    public CheckRunWindow(int capacity)
+    {
+        _times = new long[capacity];
+        _statuses = new CheckStatus[capacity];
+    }
+
+    public int Capacity => _times.Length;
+
+    public void Add(long unixMs, CheckStatus status)
+    {
+        _times[_next] = unixMs;
+        _statuses[_next] = status;
+        _next = (_next + 1) % _times.Length;
+        _count = Math.Min(_count + 1, _times.Length);
+    }
+
+    public EvaluationOutcome Evaluate(long evaluationMs, long stalenessMs)
+    {
+        var fresh = 0;
+        var level = double.MaxValue;
+        var newest = true;
+        for (var i = 0; i < _count; i++)
+        {
+            // Walk newest to oldest.
+            var at = (_next - 1 - i + _times.Length) % _times.Length;
+            if (evaluationMs - _times[at] > stalenessMs)
+            {
+                continue;
+            }
+
+            if (_statuses[at] == CheckStatus.Unknown)
+            {
+                if (newest)
+                {
+                    return EvaluationOutcome.NoData;
+                }
+
+                continue;
+            }
+
+            newest = false;
+            fresh++;
+            level = Math.Min(level, CheckStatusAdapter.ToOutcome(_statuses[at]).Value);
+        }
+
+        if (fresh == 0)
+        {
+            return EvaluationOutcome.NoData;
+        }
+
+        return new EvaluationOutcome(true, level, fresh == _times.Length);
+    }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_next);
+        writer.Write(_count);
+        for (var i = 0; i < _times.Length; i++)
+        {
+            writer.Write(_times[i]);
+            writer.Write((byte)_statuses[i]);
+        }
+    }
+
+    public void ReadFrom(BinaryReader reader)
+    {
+        _next = reader.ReadInt32();
+        _count = reader.ReadInt32();
+        for (var i = 0; i < _times.Length; i++)
+        {
+            _times[i] = reader.ReadInt64();
+            _statuses[i] = (CheckStatus)reader.ReadByte();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Collections.Immutable;
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.State;
+using Alerting.Engine.Timing;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Engine.Monitors;
+
+/// <summary>
+/// A monitor as the state machine runs it: the definition from the log, its parsed query and
+/// rules, its schedule, and its groups. Built only by <see cref="MonitorCompiler"/>, so two
+/// replicas compiling the same definition get the same object.
+/// </summary>
+internal sealed class CompiledMonitor
+{
+    public required Monitor Definition { get; init; }
+
+    public string Id => Definition.Id;
+
+    public required MonitorQuery Query { get; init; }
+
+    public required MonitorRules Rules { get; init; }
+
+    /// <summary>The metric name, or the check name for check monitors: the series index key.</summary>
+    public required string Source { get; init; }
+
+    public required bool IsCheck { get; init; }
+
+    public required ImmutableArray<TagFilter> Scope { get; init; }
+
+    public required ImmutableArray<string> GroupBy { get; init; }
+
+    /// <summary>The window specification (metric monitors).</summary>
+    public required WindowSpec Spec { get; init; }
+
+    /// <summary>Check runs looked back over per group (check monitors).</summary>
+    public required int CheckRuns { get; init; }
+
+    /// <summary>Retention tier of the windows this monitor reads (<see cref="StoreTiers"/>).</summary>
+    public required int Tier { get; init; }
+
+    public required long IntervalMs { get; init; }
+
+    /// <summary>Offset of the evaluation instants inside the interval: a stable hash of the id.</summary>
+    public required long OffsetMs { get; init; }
+
+    public required bool OnArrival { get; init; }
+
+    public required long EvaluationDelayMs { get; init; }
+
+    /// <summary>1 (highest) to 5.</summary>
+    public required int Priority { get; init; }
+
+    /// <summary>A check group with no run newer than this is treated as having no data.</summary>
+    public required long CheckStalenessMs { get; init; }
+
+    /// <summary>The monitor's slot in the engine (also the timer payload); set when registered.</summary>
+    public int Slot { get; set; } = -1;
+
+    public TimerHandle Timer { get; set; }
+
+    /// <summary>Groups by key, in ordinal order so iteration is the same on every replica.</summary>
+    public SortedDictionary<string, MonitorGroup> Groups { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a change from <paramref name="other"/> keeps which series feed which group.</summary>
+    public bool SameSeriesSelection(CompiledMonitor other) =>
+        IsCheck == other.IsCheck
+        && Tier == other.Tier
+        && CheckRuns == other.CheckRuns
+        && string.Equals(Source, other.Source, StringComparison.Ordinal)
+        && Scope.SequenceEqual(other.Scope)
+        && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal);
+}

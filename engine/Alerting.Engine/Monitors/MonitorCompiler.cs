@@ -1,0 +1,166 @@
+using System.IO.Hashing;
+using System.Text;
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.State;
+using Alerting.Protocol.Log;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Engine.Monitors;
+
+/// <summary>
+/// Turns a monitor definition into a <see cref="CompiledMonitor"/>, or says which field is
+/// wrong and why. The boundary (the API) calls it to answer INVALID_ARGUMENT; the state
+/// machine calls it again on apply, and since it is a pure function of the definition, every
+/// replica reaches the same verdict.
+/// </summary>
+public static class MonitorCompiler
+{
+    /// <summary>Default evaluation interval (DESIGN section 5).</summary>
+    public const long DefaultIntervalMs = 60_000;
+
+    public const long MinIntervalMs = 1_000;
+
+    public const long MaxIntervalMs = 24L * 60 * 60 * 1000;
+
+    /// <summary>Largest evaluation delay: 1 h (Datadog allows up to 1 day; windows must hold it).</summary>
+    public const long MaxEvaluationDelayMs = 60L * 60 * 1000;
+
+    public const int MaxIdLength = 200;
+
+    public const int MaxNameLength = 500;
+
+    public const int MaxMessageLength = 10_000;
+
+    public const int MaxTags = 64;
+
+    /// <summary>Priority used when the definition leaves it unset (0).</summary>
+    public const int DefaultPriority = 3;
+
+    /// <summary>Checks the definition; throws <see cref="MonitorValidationException"/> naming the field.</summary>
+    public static void Validate(Monitor monitor) => Compile(monitor);
+
+    internal static CompiledMonitor Compile(Monitor monitor)
+    {
+        ArgumentNullException.ThrowIfNull(monitor);
+        Require(monitor.Id.Length is > 0 and <= MaxIdLength, "id", $"must be 1 to {MaxIdLength} characters");
+        Require(monitor.Name.Length <= MaxNameLength, "name", $"must be at most {MaxNameLength} characters");
+        Require(monitor.Message.Length <= MaxMessageLength, "message", $"must be at most {MaxMessageLength} characters");
+        Require(monitor.Tags.Count <= MaxTags, "tags", $"at most {MaxTags} tags");
+        Require(monitor.Priority is >= 0 and <= 5, "priority", "must be 1 (highest) to 5, or unset");
+        var kind = monitor.Type switch
+        {
+            "metric" => MonitorKind.Metric,
+            "check" => MonitorKind.Check,
+            _ => throw new MonitorValidationException("type", $"must be \"metric\" or \"check\", was \"{monitor.Type}\""),
+        };
+
+        MonitorQuery query;
+        try
+        {
+            query = QueryParser.Parse(monitor.Query);
+        }
+        catch (QueryParseException e)
+        {
+            throw new MonitorValidationException("query", e.Message);
+        }
+
+        var options = monitor.Options?.Clone() ?? new MonitorOptions();
+        var interval = options.EvaluationIntervalMs == 0 ? DefaultIntervalMs : options.EvaluationIntervalMs;
+        Require(interval is >= MinIntervalMs and <= MaxIntervalMs, "options.evaluation_interval", $"must be {MinIntervalMs} ms to {MaxIntervalMs} ms, was {interval} ms");
+        Require(options.EvaluationDelayMs is >= 0 and <= MaxEvaluationDelayMs, "options.evaluation_delay", $"must be 0 to {MaxEvaluationDelayMs} ms");
+
+        MonitorRules rules;
+        WindowSpec spec = default;
+        long span;
+        int checkRuns = 0;
+        string source;
+        Comparator comparator;
+        ulong queryHash;
+        System.Collections.Immutable.ImmutableArray<TagFilter> scope;
+        switch (query)
+        {
+            case MetricQuery metric:
+                Require(kind == MonitorKind.Metric, "query", "a metric query needs type \"metric\"");
+                options.Thresholds ??= new Thresholds();
+                if (options.Thresholds.HasCritical)
+                {
+                    Require(
+                        options.Thresholds.Critical.Equals(metric.Threshold),
+                        "options.thresholds.critical",
+                        $"must equal the query's threshold {metric.Threshold}, was {options.Thresholds.Critical}");
+                }
+                else
+                {
+                    options.Thresholds.Critical = metric.Threshold;
+                }
+
+                spec = metric.ChangeAggregation is { } inner
+                    ? WindowSpec.Change(inner, metric.SpaceAggregation, metric.WindowMs, metric.ShiftMs, metric.TimeAggregation == TimeAggregation.PctChange)
+                    : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
+                span = metric.WindowMs + metric.ShiftMs + options.EvaluationDelayMs;
+                source = metric.Metric;
+                scope = metric.Scope;
+                comparator = metric.Comparator;
+                queryHash = Hash(QueryFormatter.Format(new MetricQuery(
+                    metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
+                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs)));
+                break;
+            case CheckQuery check:
+                Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
+                checkRuns = check.Last;
+                span = 0;
+                source = check.CheckName;
+                scope = check.Over;
+                comparator = CheckStatusAdapter.CheckComparator;
+                queryHash = Hash(QueryFormatter.Format(check));
+                break;
+            default:
+                throw new MonitorValidationException("query", "is neither a metric nor a check query");
+        }
+
+        var tier = kind == MonitorKind.Metric ? StoreTiers.For(span) : 0;
+        Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
+
+        try
+        {
+            rules = MonitorRules.FromProto(monitor.Id, kind, queryHash, comparator, options);
+        }
+        catch (OptionValidationException e)
+        {
+            var prefix = e.Field + ": ";
+            var reason = e.Message.StartsWith(prefix, StringComparison.Ordinal) ? e.Message[prefix.Length..] : e.Message;
+            throw new MonitorValidationException("options." + e.Field, reason);
+        }
+
+        return new CompiledMonitor
+        {
+            Definition = monitor,
+            Query = query,
+            Rules = rules,
+            Source = source,
+            IsCheck = kind == MonitorKind.Check,
+            Scope = scope,
+            GroupBy = query.GroupBy,
+            Spec = spec,
+            CheckRuns = checkRuns,
+            Tier = tier,
+            IntervalMs = interval,
+            OffsetMs = (long)(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(monitor.Id)) % (ulong)interval),
+            OnArrival = options.OnArrival,
+            EvaluationDelayMs = options.EvaluationDelayMs,
+            Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
+            CheckStalenessMs = options.NoDataTimeframeMs > 0 ? options.NoDataTimeframeMs : Math.Max(2 * interval, 120_000),
+        };
+    }
+
+    private static ulong Hash(string text) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
+
+    private static void Require(bool condition, string field, string reason)
+    {
+        if (!condition)
+        {
+            throw new MonitorValidationException(field, reason);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.State;
+using Alerting.Protocol.Log;
+using Google.Protobuf;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
+/// with their state and series), series in creation order, the window stores, downtimes and
+/// counters. Not written, because it is derived: compiled queries and rules (recompiled from
+/// the definitions), the indexes, the series feeds, and the timing wheel (every monitor's
+/// next instant is the first offset + k × interval after logical time, exactly what the
+/// running wheel holds).
+/// </summary>
+internal sealed partial class MonitorEngine
+{
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_logicalTimeMs);
+        writer.Write(_wheel is not null);
+
+        writer.Write(_monitors.Count);
+        foreach (var monitor in _monitors)
+        {
+            writer.Write(monitor is not null);
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            WriteMessage(writer, monitor.Definition);
+            writer.Write(monitor.Groups.Count);
+            foreach (var group in monitor.Groups.Values)
+            {
+                writer.Write(group.Key);
+                writer.Write(group.Tags.Length);
+                foreach (var tag in group.Tags)
+                {
+                    writer.Write(tag);
+                }
+
+                group.State.WriteTo(writer);
+                writer.Write(group.LastEvaluatedMs);
+                writer.Write(group.SeriesIds.Count);
+                foreach (var id in group.SeriesIds)
+                {
+                    writer.Write(id);
+                }
+
+                group.Runs?.WriteTo(writer);
+            }
+        }
+
+        writer.Write(_series.Count);
+        foreach (var entry in _series)
+        {
+            writer.Write(entry.IsCheck);
+            writer.Write(entry.Source);
+            writer.Write(entry.Tags.Length);
+            foreach (var tag in entry.Tags)
+            {
+                writer.Write(tag);
+            }
+
+            foreach (var slot in entry.TierSlots)
+            {
+                writer.Write(slot);
+            }
+        }
+
+        foreach (var store in _stores)
+        {
+            store.WriteTo(writer);
+        }
+
+        writer.Write(_downtimeDefinitions.Count);
+        foreach (var downtime in _downtimeDefinitions.Values)
+        {
+            WriteMessage(writer, downtime);
+        }
+
+        foreach (var count in _rejected)
+        {
+            writer.Write(count);
+        }
+
+        Counters.WriteTo(writer);
+    }
+
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits)
+    {
+        var engine = new MonitorEngine(limits);
+        engine._logicalTimeMs = reader.ReadInt64();
+        var wheelStarted = reader.ReadBoolean();
+
+        var slotCount = reader.ReadInt32();
+        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int[] SeriesIds)>();
+        for (var slot = 0; slot < slotCount; slot++)
+        {
+            if (!reader.ReadBoolean())
+            {
+                engine._monitors.Add(null);
+                engine._freeMonitorSlots.Add(slot);
+                continue;
+            }
+
+            var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
+            var monitor = MonitorCompiler.Compile(definition);
+            engine._monitors.Add(null);
+            engine.RegisterAt(monitor, slot);
+            var groups = reader.ReadInt32();
+            for (var g = 0; g < groups; g++)
+            {
+                var key = reader.ReadString();
+                var tags = new string[reader.ReadInt32()];
+                for (var t = 0; t < tags.Length; t++)
+                {
+                    tags[t] = reader.ReadString();
+                }
+
+                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns)
+                {
+                    LastEvaluatedMs = reader.ReadInt64(),
+                };
+                var ids = new int[reader.ReadInt32()];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = reader.ReadInt32();
+                }
+
+                group.Runs?.ReadFrom(reader);
+                monitor.Groups.Add(key, group);
+                groupSeries.Add((monitor, group, ids));
+            }
+        }
+
+        var seriesCount = reader.ReadInt32();
+        for (var id = 0; id < seriesCount; id++)
+        {
+            var isCheck = reader.ReadBoolean();
+            var source = reader.ReadString();
+            var tags = new string[reader.ReadInt32()];
+            for (var t = 0; t < tags.Length; t++)
+            {
+                tags[t] = reader.ReadString();
+            }
+
+            var entry = new SeriesEntry(id, source, tags, isCheck);
+            for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+            {
+                entry.TierSlots[tier] = reader.ReadInt32();
+            }
+
+            engine.AddSeries(entry);
+        }
+
+        foreach (var (monitor, group, ids) in groupSeries)
+        {
+            foreach (var id in ids)
+            {
+                var entry = engine._series[id];
+                group.SeriesIds.Add(id);
+                if (!monitor.IsCheck)
+                {
+                    group.Slots.Add(entry.TierSlots[monitor.Tier]);
+                }
+
+                entry.Feeds.Add((monitor.Slot, group));
+            }
+        }
+
+        for (var tier = 0; tier < engine._stores.Length; tier++)
+        {
+            engine._stores[tier] = SeriesStore.ReadFrom(reader);
+            engine._evaluators[tier] = new WindowEvaluator(engine._stores[tier]);
+        }
+
+        var downtimes = reader.ReadInt32();
+        for (var i = 0; i < downtimes; i++)
+        {
+            engine.UpsertDowntime(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+        }
+
+        for (var i = 0; i < engine._rejected.Length; i++)
+        {
+            engine._rejected[i] = reader.ReadInt64();
+        }
+
+        engine.Counters.ReadFrom(reader);
+        if (wheelStarted)
+        {
+            engine.StartWheel();
+        }
+
+        return engine;
+    }
+
+    private static void WriteMessage(BinaryWriter writer, IMessage message)
+    {
+        var bytes = message.ToByteArray();
+        writer.Write(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader reader) => reader.ReadBytes(reader.ReadInt32());
+}

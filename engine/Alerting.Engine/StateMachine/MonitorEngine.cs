@@ -1,0 +1,791 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.State;
+using Alerting.Engine.Timing;
+using Alerting.Protocol.Log;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// The monitor side of the state machine: monitors and their groups, the series index, the
+/// series windows, the schedule on the timing wheel, downtimes, and the state processor calls.
+/// Single-threaded and deterministic: every collection whose order decides anything is either
+/// a list in log order or ordinal-sorted.
+/// </summary>
+/// <remarks>
+/// A point's path: <see cref="ApplyPoints"/> finds (or creates and indexes) its series, writes
+/// it into the series' windows, and, for <c>on_arrival</c> monitors, evaluates the touched
+/// groups right away. Scheduled evaluations happen in <see cref="ApplyTick"/>: the wheel fires
+/// every due evaluation instant up to the tick's time, in order, each once.
+/// </remarks>
+internal sealed partial class MonitorEngine
+{
+    /// <summary>A scheduled evaluation at least this late (logical time) counts as caught up after a pause.</summary>
+    public const long CaughtUpThresholdMs = 1_000;
+
+    private const string NoGroupKey = "*";
+    private const string MissingTagValue = "N/A";
+
+    private readonly IngestLimits _limits;
+    private readonly List<CompiledMonitor?> _monitors = [];
+    private readonly SortedSet<int> _freeMonitorSlots = [];
+    private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<int>> _monitorsBySource = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SeriesEntry> _seriesByKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<SeriesEntry>> _seriesBySource = new(StringComparer.Ordinal);
+    private readonly List<SeriesEntry> _series = [];
+    private readonly SeriesStore[] _stores;
+    private readonly WindowEvaluator[] _evaluators;
+    private readonly SortedDictionary<string, Downtime> _downtimeDefinitions = new(StringComparer.Ordinal);
+    private readonly DowntimeSet _downtimes = new();
+    private readonly long[] _rejected = new long[RejectReasonNames.Count];
+    private readonly List<(int Slot, long DueMs)> _due = [];
+    private readonly List<(int Slot, MonitorGroup Group)> _touched = [];
+    private TimingWheel? _wheel;
+    private long _logicalTimeMs;
+    private long _touchStamp;
+
+    public MonitorEngine(IngestLimits limits)
+    {
+        _limits = limits;
+        _stores = new SeriesStore[StoreTiers.Count];
+        _evaluators = new WindowEvaluator[StoreTiers.Count];
+        for (var tier = 0; tier < StoreTiers.Count; tier++)
+        {
+            _stores[tier] = new SeriesStore(StoreTiers.Options(tier, limits.MaxPointFutureMs, initialCapacity: 64));
+            _evaluators[tier] = new WindowEvaluator(_stores[tier]);
+        }
+    }
+
+    /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
+    public List<TransitionEvent> Events { get; } = [];
+
+    public EngineCounters Counters { get; } = new();
+
+    public int MonitorCount => _slotById.Count;
+
+    public int SeriesCount => _series.Count;
+
+    public int DowntimeCount => _downtimeDefinitions.Count;
+
+    public long Rejected(RejectReason reason) => _rejected[(int)reason];
+
+    public bool TryGetMonitor(string id, out Monitor? monitor)
+    {
+        monitor = _slotById.TryGetValue(id, out var slot) ? _monitors[slot]!.Definition : null;
+        return monitor is not null;
+    }
+
+    /// <summary>Current state of every group of a monitor, in group-key order.</summary>
+    public IReadOnlyList<GroupState> GroupStates(string monitorId) =>
+        _slotById.TryGetValue(monitorId, out var slot)
+            ? _monitors[slot]!.Groups.Values.Select(g => g.State).ToList()
+            : [];
+
+    // ---- Time -----------------------------------------------------------------------------
+
+    public void ApplyTick(long tickMs, long logIndex)
+    {
+        if (tickMs <= _logicalTimeMs && _wheel is not null)
+        {
+            return;
+        }
+
+        _logicalTimeMs = Math.Max(_logicalTimeMs, tickMs);
+        foreach (var store in _stores)
+        {
+            store.AdvanceClock(_logicalTimeMs);
+        }
+
+        if (_wheel is null)
+        {
+            // The first tick starts the schedule: before it there is no time to be late against.
+            StartWheel();
+            return;
+        }
+
+        var collector = new DueCollector(_due);
+        _wheel.Advance(_logicalTimeMs, ref collector);
+        if (_due.Count == 0)
+        {
+            return;
+        }
+
+        // Under load, the most important monitors go first; within a priority, due order.
+        var span = CollectionsMarshal.AsSpan(_due);
+        span.Sort(new DueOrder(_monitors));
+        foreach (var (slot, dueMs) in span)
+        {
+            var monitor = _monitors[slot]!;
+            var lateness = _logicalTimeMs - dueMs;
+            Counters.RecordEvaluation(lateness, lateness >= CaughtUpThresholdMs);
+            EvaluateMonitor(monitor, dueMs, logIndex);
+        }
+
+        _due.Clear();
+    }
+
+    // ---- Monitors -------------------------------------------------------------------------
+
+    public void UpsertMonitor(Monitor definition, long logIndex)
+    {
+        CompiledMonitor compiled;
+        try
+        {
+            compiled = MonitorCompiler.Compile(definition);
+        }
+        catch (MonitorValidationException)
+        {
+            // The boundary validates with the same compiler; an entry that still fails (an
+            // older version wrote it) is refused the same way on every replica, and counted.
+            _rejected[(int)RejectReason.InvalidCommand]++;
+            return;
+        }
+
+        if (_slotById.TryGetValue(definition.Id, out var slot))
+        {
+            Replace(_monitors[slot]!, compiled, logIndex);
+            return;
+        }
+
+        if (_slotById.Count >= _limits.MaxMonitors)
+        {
+            _rejected[(int)RejectReason.InvalidCommand]++;
+            return;
+        }
+
+        Register(compiled);
+        MatchExistingSeries(compiled);
+        Schedule(compiled);
+    }
+
+    public void DeleteMonitor(string id, long logIndex)
+    {
+        if (!_slotById.TryGetValue(id, out var slot))
+        {
+            return;
+        }
+
+        var monitor = _monitors[slot]!;
+        var sink = new EventSink(Events);
+        foreach (var group in monitor.Groups.Values)
+        {
+            StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, _logicalTimeMs, logIndex, ref sink);
+        }
+
+        Unlink(monitor);
+        _wheel?.Cancel(monitor.Timer);
+        _monitors[slot] = null;
+        _freeMonitorSlots.Add(slot);
+        _slotById.Remove(id);
+        _monitorsBySource[SourceKey(monitor.IsCheck, monitor.Source)].Remove(slot);
+    }
+
+    private void StartWheel()
+    {
+        _wheel = new TimingWheel(new TimingWheelOptions(), _logicalTimeMs);
+        foreach (var monitor in _monitors)
+        {
+            if (monitor is not null)
+            {
+                Schedule(monitor);
+            }
+        }
+    }
+
+    /// <summary>Registers a new monitor in the lowest free slot (a rule a snapshot can rebuild).</summary>
+    private void Register(CompiledMonitor monitor)
+    {
+        int slot;
+        if (_freeMonitorSlots.Count > 0)
+        {
+            slot = _freeMonitorSlots.Min;
+            _freeMonitorSlots.Remove(slot);
+        }
+        else
+        {
+            slot = _monitors.Count;
+            _monitors.Add(null);
+        }
+
+        RegisterAt(monitor, slot);
+    }
+
+    private void RegisterAt(CompiledMonitor monitor, int slot)
+    {
+        _monitors[slot] = monitor;
+        monitor.Slot = slot;
+        _slotById.Add(monitor.Id, slot);
+        var key = SourceKey(monitor.IsCheck, monitor.Source);
+        if (!_monitorsBySource.TryGetValue(key, out var list))
+        {
+            _monitorsBySource.Add(key, list = []);
+        }
+
+        // Kept sorted so that series creation visits monitors in slot order on every replica.
+        var at = list.BinarySearch(slot);
+        list.Insert(~at, slot);
+    }
+
+    private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
+    {
+        var sink = new EventSink(Events);
+        foreach (var group in old.Groups.Values)
+        {
+            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, _logicalTimeMs, logIndex, ref sink);
+        }
+
+        var slot = old.Slot;
+        updated.Slot = slot;
+        _monitors[slot] = updated;
+        if (updated.SameSeriesSelection(old))
+        {
+            foreach (var (key, group) in old.Groups)
+            {
+                updated.Groups.Add(key, group);
+            }
+        }
+        else
+        {
+            // Which series feed which group changed: regroup from the index, keeping the state
+            // (already reset above when it became meaningless) of groups whose key survives.
+            Unlink(old);
+            _monitorsBySource[SourceKey(old.IsCheck, old.Source)].Remove(slot);
+            var key = SourceKey(updated.IsCheck, updated.Source);
+            if (!_monitorsBySource.TryGetValue(key, out var list))
+            {
+                _monitorsBySource.Add(key, list = []);
+            }
+
+            list.Insert(~list.BinarySearch(slot), slot);
+            MatchExistingSeries(updated);
+            foreach (var (groupKey, group) in updated.Groups)
+            {
+                if (old.Groups.TryGetValue(groupKey, out var previous))
+                {
+                    group.State = previous.State;
+                    group.LastEvaluatedMs = previous.LastEvaluatedMs;
+                }
+            }
+        }
+
+        if (old.IntervalMs != updated.IntervalMs || old.OffsetMs != updated.OffsetMs)
+        {
+            _wheel?.Cancel(old.Timer);
+            Schedule(updated);
+        }
+        else
+        {
+            updated.Timer = old.Timer;
+        }
+    }
+
+    /// <summary>Removes the monitor's groups from the feeds of the series they read.</summary>
+    private void Unlink(CompiledMonitor monitor)
+    {
+        foreach (var group in monitor.Groups.Values)
+        {
+            foreach (var seriesId in group.SeriesIds)
+            {
+                _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+            }
+        }
+    }
+
+    private void Schedule(CompiledMonitor monitor)
+    {
+        if (_wheel is null)
+        {
+            return;
+        }
+
+        monitor.Timer = _wheel.Schedule(NextDue(monitor, _logicalTimeMs), monitor.IntervalMs, monitor.Slot);
+    }
+
+    /// <summary>The first evaluation instant after <paramref name="afterMs"/>: instants are offset + k × interval.</summary>
+    internal static long NextDue(CompiledMonitor monitor, long afterMs)
+    {
+        var phase = ((afterMs - monitor.OffsetMs) % monitor.IntervalMs + monitor.IntervalMs) % monitor.IntervalMs;
+        return afterMs - phase + monitor.IntervalMs;
+    }
+
+    // ---- Evaluation -----------------------------------------------------------------------
+
+    private void EvaluateMonitor(CompiledMonitor monitor, long dueMs, long logIndex)
+    {
+        foreach (var group in monitor.Groups.Values)
+        {
+            EvaluateGroup(monitor, group, dueMs, logIndex);
+        }
+    }
+
+    private void EvaluateGroup(CompiledMonitor monitor, MonitorGroup group, long atMs, long logIndex)
+    {
+        var nowMs = Math.Max(atMs, group.LastEvaluatedMs);
+        group.LastEvaluatedMs = nowMs;
+        var windowEndMs = nowMs - monitor.EvaluationDelayMs;
+        EvaluationOutcome outcome;
+        if (monitor.IsCheck)
+        {
+            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs);
+        }
+        else
+        {
+            var result = _evaluators[monitor.Tier].Evaluate(CollectionsMarshal.AsSpan(group.Slots), monitor.Spec, windowEndMs);
+            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow);
+        }
+
+        var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
+        var sink = new EventSink(Events);
+        Counters.GroupEvaluations++;
+        StateProcessor.Evaluate(monitor.Rules, ref group.State, nowMs, outcome, mute, logIndex, ref sink);
+    }
+
+    // ---- Points and check runs ------------------------------------------------------------
+
+    public void ApplyPoints(PointsBatch batch, long logIndex, Span<long> rejectedByReason)
+    {
+        _touchStamp++;
+        foreach (var series in batch.Series)
+        {
+            var count = Math.Min(series.UnixMs.Count, series.Values.Count);
+            if (series.UnixMs.Count != series.Values.Count || series.Metric.Length == 0)
+            {
+                Reject(RejectReason.Malformed, Math.Max(series.UnixMs.Count, series.Values.Count), rejectedByReason);
+                continue;
+            }
+
+            var entry = FindOrCreateSeries(isCheck: false, series.Metric, series.Tags, out var refusal);
+            if (entry is null)
+            {
+                Reject(refusal, count, rejectedByReason);
+                continue;
+            }
+
+            var newestMs = long.MinValue;
+            for (var i = 0; i < count; i++)
+            {
+                var unixMs = series.UnixMs[i];
+                var value = series.Values[i];
+                if (!Admit(unixMs, value, rejectedByReason))
+                {
+                    continue;
+                }
+
+                Counters.PointsAccepted++;
+                newestMs = Math.Max(newestMs, unixMs);
+                for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+                {
+                    if (entry.TierSlots[tier] >= 0 && _stores[tier].AddPoint(entry.TierSlots[tier], unixMs, value) != PointResult.Accepted)
+                    {
+                        // Older than this tier keeps (or ahead of it): no window of the tier can read it.
+                        Counters.PointsOutsideTierRetention++;
+                    }
+                }
+            }
+
+            if (newestMs != long.MinValue)
+            {
+                Touch(entry, newestMs);
+            }
+        }
+
+        EvaluateTouched(logIndex);
+    }
+
+    public void ApplyCheckRuns(CheckRunsBatch batch, long logIndex, Span<long> rejectedByReason)
+    {
+        _touchStamp++;
+        foreach (var run in batch.Runs)
+        {
+            if (run.Check.Length == 0 || !Enum.IsDefined(run.Status))
+            {
+                Reject(RejectReason.Malformed, 1, rejectedByReason);
+                continue;
+            }
+
+            if (!AdmitTime(run.UnixMs, rejectedByReason))
+            {
+                continue;
+            }
+
+            var entry = FindOrCreateSeries(isCheck: true, run.Check, run.Tags, out var refusal);
+            if (entry is null)
+            {
+                Reject(refusal, 1, rejectedByReason);
+                continue;
+            }
+
+            Counters.CheckRunsAccepted++;
+            foreach (var (_, group) in entry.Feeds)
+            {
+                group.Runs!.Add(run.UnixMs, run.Status);
+            }
+
+            Touch(entry, run.UnixMs);
+        }
+
+        EvaluateTouched(logIndex);
+    }
+
+    private void Touch(SeriesEntry entry, long newestMs)
+    {
+        foreach (var (monitorSlot, group) in entry.Feeds)
+        {
+            if (!_monitors[monitorSlot]!.OnArrival)
+            {
+                continue;
+            }
+
+            if (group.TouchStamp != _touchStamp)
+            {
+                group.TouchStamp = _touchStamp;
+                group.TouchedNewestMs = newestMs;
+                _touched.Add((monitorSlot, group));
+            }
+            else
+            {
+                group.TouchedNewestMs = Math.Max(group.TouchedNewestMs, newestMs);
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>on_arrival</c>: evaluates the groups the batch touched, at the later of logical time
+    /// and the group's newest point in the batch, so the window holds the point that arrived.
+    /// </summary>
+    private void EvaluateTouched(long logIndex)
+    {
+        if (_touched.Count == 0 || _wheel is null)
+        {
+            _touched.Clear();
+            return;
+        }
+
+        var span = CollectionsMarshal.AsSpan(_touched);
+        span.Sort(new TouchedOrder(_monitors));
+        foreach (var (slot, group) in span)
+        {
+            Counters.ArrivalEvaluations++;
+            EvaluateGroup(_monitors[slot]!, group, Math.Max(_logicalTimeMs, group.TouchedNewestMs), logIndex);
+        }
+
+        _touched.Clear();
+    }
+
+    private bool Admit(long unixMs, double value, Span<long> rejectedByReason)
+    {
+        if (!double.IsFinite(value))
+        {
+            Reject(RejectReason.NotFinite, 1, rejectedByReason);
+            return false;
+        }
+
+        return AdmitTime(unixMs, rejectedByReason);
+    }
+
+    private bool AdmitTime(long unixMs, Span<long> rejectedByReason)
+    {
+        if (unixMs < _logicalTimeMs - _limits.MaxPointAgeMs)
+        {
+            Reject(RejectReason.TooOld, 1, rejectedByReason);
+            return false;
+        }
+
+        if (unixMs > _logicalTimeMs + _limits.MaxPointFutureMs)
+        {
+            Reject(RejectReason.TooFarInFuture, 1, rejectedByReason);
+            return false;
+        }
+
+        return true;
+    }
+
+    private void Reject(RejectReason reason, long count, Span<long> rejectedByReason)
+    {
+        _rejected[(int)reason] += count;
+        if (!rejectedByReason.IsEmpty)
+        {
+            rejectedByReason[(int)reason] += count;
+        }
+    }
+
+    // ---- Series index ---------------------------------------------------------------------
+
+    private SeriesEntry? FindOrCreateSeries(bool isCheck, string source, IList<string> rawTags, out RejectReason refusal)
+    {
+        refusal = default;
+        var tags = NormalizeTags(rawTags);
+        var key = SeriesKey(isCheck, source, tags);
+        if (_seriesByKey.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var sourceKey = SourceKey(isCheck, source);
+        _seriesBySource.TryGetValue(sourceKey, out var siblings);
+        if (_series.Count >= _limits.MaxSeriesTotal)
+        {
+            refusal = RejectReason.SeriesTotalLimit;
+            return null;
+        }
+
+        if (siblings is not null && siblings.Count >= _limits.MaxSeriesPerMetric)
+        {
+            refusal = RejectReason.SeriesPerMetricLimit;
+            return null;
+        }
+
+        // Which groups would it join? Refuse the series if one of them would break a group limit.
+        var matches = new List<(CompiledMonitor Monitor, string GroupKey, string[] GroupTags)>();
+        if (_monitorsBySource.TryGetValue(sourceKey, out var monitorSlots))
+        {
+            foreach (var slot in monitorSlots)
+            {
+                var monitor = _monitors[slot]!;
+                if (!TagFilter.MatchesAll(monitor.Scope, tags))
+                {
+                    continue;
+                }
+
+                var (groupKey, groupTags) = GroupOf(monitor, tags);
+                if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+                {
+                    refusal = RejectReason.GroupsPerMonitorLimit;
+                    return null;
+                }
+
+                matches.Add((monitor, groupKey, groupTags));
+            }
+        }
+
+        var entry = new SeriesEntry(_series.Count, source, tags, isCheck);
+        AddSeries(entry);
+        foreach (var (monitor, groupKey, groupTags) in matches)
+        {
+            Join(monitor, entry, groupKey, groupTags);
+        }
+
+        return entry;
+    }
+
+    private void AddSeries(SeriesEntry entry)
+    {
+        _series.Add(entry);
+        _seriesByKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
+        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
+        if (!_seriesBySource.TryGetValue(sourceKey, out var siblings))
+        {
+            _seriesBySource.Add(sourceKey, siblings = []);
+        }
+
+        siblings.Add(entry);
+    }
+
+    /// <summary>A new or regrouped monitor picks up the series that already exist, in creation order.</summary>
+    private void MatchExistingSeries(CompiledMonitor monitor)
+    {
+        if (!_seriesBySource.TryGetValue(SourceKey(monitor.IsCheck, monitor.Source), out var candidates))
+        {
+            return;
+        }
+
+        foreach (var entry in candidates)
+        {
+            if (!TagFilter.MatchesAll(monitor.Scope, entry.Tags))
+            {
+                continue;
+            }
+
+            var (groupKey, groupTags) = GroupOf(monitor, entry.Tags);
+            if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+            {
+                Counters.GroupsRefused++;
+                continue;
+            }
+
+            Join(monitor, entry, groupKey, groupTags);
+        }
+    }
+
+    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags)
+    {
+        if (!monitor.Groups.TryGetValue(groupKey, out var group))
+        {
+            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _logicalTimeMs), monitor.CheckRuns);
+            monitor.Groups.Add(groupKey, group);
+        }
+
+        group.SeriesIds.Add(entry.Id);
+        if (!monitor.IsCheck)
+        {
+            group.Slots.Add(TierSlot(entry, monitor.Tier));
+        }
+
+        entry.Feeds.Add((monitor.Slot, group));
+    }
+
+    private int TierSlot(SeriesEntry entry, int tier)
+    {
+        if (entry.TierSlots[tier] < 0)
+        {
+            entry.TierSlots[tier] = _stores[tier].Add();
+        }
+
+        return entry.TierSlots[tier];
+    }
+
+    private static (string Key, string[] Tags) GroupOf(CompiledMonitor monitor, string[] sortedTags)
+    {
+        if (monitor.GroupBy.IsDefaultOrEmpty)
+        {
+            return (NoGroupKey, []);
+        }
+
+        var tags = new string[monitor.GroupBy.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var name = monitor.GroupBy[i];
+            var value = MissingTagValue;
+            foreach (var tag in sortedTags)
+            {
+                if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
+                {
+                    value = tag[(name.Length + 1)..];
+                    break;
+                }
+            }
+
+            tags[i] = name + ":" + value;
+        }
+
+        return (string.Join(',', tags), tags);
+    }
+
+    private static string[] NormalizeTags(IList<string> raw)
+    {
+        var tags = new string[raw.Count];
+        raw.CopyTo(tags, 0);
+        Array.Sort(tags, StringComparer.Ordinal);
+        var distinct = 0;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (i == 0 || !string.Equals(tags[i], tags[distinct - 1], StringComparison.Ordinal))
+            {
+                tags[distinct++] = tags[i];
+            }
+        }
+
+        return distinct == tags.Length ? tags : tags[..distinct];
+    }
+
+    private static string SourceKey(bool isCheck, string source) => (isCheck ? "c|" : "m|") + source;
+
+    private static string SeriesKey(bool isCheck, string source, string[] tags) =>
+        SourceKey(isCheck, source) + "{" + string.Join(',', tags) + "}";
+
+    // ---- Downtimes ------------------------------------------------------------------------
+
+    public void UpsertDowntime(Downtime downtime)
+    {
+        DowntimeModel model;
+        try
+        {
+            model = DowntimeModel.FromProto(downtime);
+        }
+        catch (OptionValidationException)
+        {
+            _rejected[(int)RejectReason.InvalidCommand]++;
+            return;
+        }
+
+        if (!_downtimeDefinitions.ContainsKey(downtime.Id) && _downtimeDefinitions.Count >= DowntimeSet.MaxDowntimes)
+        {
+            _rejected[(int)RejectReason.InvalidCommand]++;
+            return;
+        }
+
+        _downtimes.Upsert(model);
+        _downtimeDefinitions[downtime.Id] = downtime;
+    }
+
+    public void DeleteDowntime(string id)
+    {
+        _downtimes.Remove(id);
+        _downtimeDefinitions.Remove(id);
+    }
+
+    // ---- Orders ---------------------------------------------------------------------------
+
+    private struct DueCollector : ITimerHandler
+    {
+        private readonly List<(int Slot, long DueMs)> _due;
+
+        public DueCollector(List<(int Slot, long DueMs)> due)
+        {
+            _due = due;
+        }
+
+        public readonly void OnTimer(TimerHandle handle, long payload, long dueMs) => _due.Add(((int)payload, dueMs));
+    }
+
+    private readonly struct DueOrder : IComparer<(int Slot, long DueMs)>
+    {
+        private readonly List<CompiledMonitor?> _monitors;
+
+        public DueOrder(List<CompiledMonitor?> monitors)
+        {
+            _monitors = monitors;
+        }
+
+        public int Compare((int Slot, long DueMs) x, (int Slot, long DueMs) y)
+        {
+            var byPriority = _monitors[x.Slot]!.Priority.CompareTo(_monitors[y.Slot]!.Priority);
+            if (byPriority != 0)
+            {
+                return byPriority;
+            }
+
+            var byDue = x.DueMs.CompareTo(y.DueMs);
+            return byDue != 0 ? byDue : x.Slot.CompareTo(y.Slot);
+        }
+    }
+
+    private readonly struct TouchedOrder : IComparer<(int Slot, MonitorGroup Group)>
+    {
+        private readonly List<CompiledMonitor?> _monitors;
+
+        public TouchedOrder(List<CompiledMonitor?> monitors)
+        {
+            _monitors = monitors;
+        }
+
+        public int Compare((int Slot, MonitorGroup Group) x, (int Slot, MonitorGroup Group) y)
+        {
+            var byPriority = _monitors[x.Slot]!.Priority.CompareTo(_monitors[y.Slot]!.Priority);
+            if (byPriority != 0)
+            {
+                return byPriority;
+            }
+
+            var bySlot = x.Slot.CompareTo(y.Slot);
+            return bySlot != 0 ? bySlot : string.CompareOrdinal(x.Group.Key, y.Group.Key);
+        }
+    }
+
+    private readonly struct EventSink : ITransitionSink
+    {
+        private readonly List<TransitionEvent> _events;
+
+        public EventSink(List<TransitionEvent> events)
+        {
+            _events = events;
+        }
+
+        public void Emit(in TransitionEvent transition) => _events.Add(transition);
+    }
+}
