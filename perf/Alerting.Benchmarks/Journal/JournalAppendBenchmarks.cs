@@ -19,7 +19,7 @@ public class JournalAppendBenchmarks
     public const int EntriesPerInvoke = 200_000;
 
     /// <summary>Entries per fsync in the bare-file baseline.</summary>
-    public const int BaselineGroupEntries = 1_000;
+    public const int BaselineGroupEntries = 25_000;
 
     private const int EntryBytes = 64;
     private const long HistogramMaxMicroseconds = 60_000_000;

@@ -483,13 +483,13 @@ public static class QueryParser
             bool negated = Peek() == '!';
             if (negated)
             {
-                _pos++;
+                Consume(1);
             }
 
             int keyStart = _pos;
             if (!QueryCharset.IsTagKeyStart(Peek()))
             {
-                Fail(negated ? "tag key after '!'" : "tag filter (*, key:value, !key:value, key:prefix*, key)");
+                Fail(negated ? "tag key" : "tag filter (*, key:value, !key:value, key:prefix*, key)");
                 return false;
             }
 
@@ -499,11 +499,15 @@ public static class QueryParser
             }
 
             int keyEnd = _pos;
+
+            // From here on an error quotes the filter read so far, e.g. "after 'env:'".
+            MarkToken(start);
             TagFilterKind kind;
             int valueStart = _pos;
             if (Peek() == ':')
             {
                 _pos++;
+                MarkToken(start);
                 valueStart = _pos;
                 while (QueryCharset.IsTagValuePart(Peek()))
                 {
@@ -514,6 +518,7 @@ public static class QueryParser
                 {
                     if (negated)
                     {
+                        MarkToken(start);
                         Fail("',' or end of the filter ('!key:value' takes no wildcard)");
                         return false;
                     }
@@ -522,7 +527,7 @@ public static class QueryParser
                 }
                 else if (_pos == valueStart)
                 {
-                    Fail("tag value after ':'");
+                    Fail("tag value");
                     return false;
                 }
                 else
@@ -532,7 +537,7 @@ public static class QueryParser
             }
             else if (negated)
             {
-                Fail("':' and a value after the negated tag key");
+                Fail("':' and a value (a negated filter is '!key:value')");
                 return false;
             }
             else

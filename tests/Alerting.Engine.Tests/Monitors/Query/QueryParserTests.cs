@@ -200,10 +200,10 @@ public sealed class QueryParserTests
     [InlineData("avg(last_5m):avg:m{*,env:a} > 1", 20, "'}' ('*' must be the only filter)")]
     [InlineData("avg(last_5m):avg:m{env:a,*} > 1", 25, "tag filter (*, key:value, !key:value, key:prefix*, key)")]
     [InlineData("avg(last_5m):avg:m{env:a env:b} > 1", 25, "',' or '}'")]
-    [InlineData("avg(last_5m):avg:m{env:} > 1", 23, "tag value after ':'")]
-    [InlineData("avg(last_5m):avg:m{!env} > 1", 23, "':' and a value after the negated tag key")]
+    [InlineData("avg(last_5m):avg:m{env:} > 1", 23, "tag value")]
+    [InlineData("avg(last_5m):avg:m{!env} > 1", 23, "':' and a value (a negated filter is '!key:value')")]
     [InlineData("avg(last_5m):avg:m{!env:a*} > 1", 25, "',' or end of the filter ('!key:value' takes no wildcard)")]
-    [InlineData("avg(last_5m):avg:m{!} > 1", 20, "tag key after '!'")]
+    [InlineData("avg(last_5m):avg:m{!} > 1", 20, "tag key")]
     [InlineData("avg(last_5m):avg:m{env:a*b} > 1", 25, "',' or '}'")]
     [InlineData("avg(last_5m):avg:m{env:a} bye {host} > 1", 26, "'by' or comparator")]
     [InlineData("avg(last_5m):avg:m{env:a} by host > 1", 29, "'{' after 'by'")]
@@ -225,7 +225,7 @@ public sealed class QueryParserTests
     [InlineData("\"c\".over(*).last(1).count_by_status()", 9, "'\"' to open a tag filter")]
     [InlineData("\"c\".over(\"*\",\"a:b\").last(1).count_by_status()", 12, "')' ('*' must be the only filter)")]
     [InlineData("\"c\".over(\"env:a\" \"b:c\").last(1).count_by_status()", 17, "',' or ')'")]
-    [InlineData("\"c\".over(\"env: a\").last(1).count_by_status()", 14, "tag value after ':'")]
+    [InlineData("\"c\".over(\"env: a\").last(1).count_by_status()", 14, "tag value")]
     [InlineData("\"c\".over(\"*\").count_by_status()", 14, "'last' or 'by'")]
     [InlineData("\"c\".over(\"*\").by(host).last(1).count_by_status()", 17, "'\"' to open a group-by tag")]
     [InlineData("\"c\".over(\"*\").by(\"host\").count_by_status()", 25, "'last'")]
@@ -272,6 +272,12 @@ public sealed class QueryParserTests
         Assert.Equal(
             "group-by tag 'host' appears twice at column 36; expected distinct group-by tags",
             ParseError("avg(last_5m):avg:m{*} by {host,env,host} > 1").Message);
+
+    [Fact]
+    public void Errors_inside_a_filter_quote_the_filter_read_so_far() =>
+        Assert.Equal(
+            "expected tag value after 'env:' at column 24, found '}'",
+            ParseError("avg(last_5m):avg:m{env:} > 1").Message);
 
     [Fact]
     public void Too_long_window_message_names_the_window_and_the_limit() =>

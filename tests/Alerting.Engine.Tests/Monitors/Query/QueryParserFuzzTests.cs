@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Alerting.Engine.Monitors.Query;
+
+namespace Alerting.Engine.Tests.Monitors.Query;
+
+/// <summary>
+/// Feeds the parser random and mutated text. The run is a pure function of the seed, printed in
+/// every failure; replay with the environment variable <c>ALERTING_QUERY_FUZZ_SEED</c>.
+/// </summary>
+public sealed class QueryParserFuzzTests
+{
+    private const int Cases = 120_000;
+    private const int DefaultSeed = 424_242;
+    private const string SeedVariable = "ALERTING_QUERY_FUZZ_SEED";
+
+    // Parse is TryParse plus a throw; a thrown exception costs tens of microseconds, so the
+    // throwing path is checked on the rejected inputs among every 4th case to keep the run to a few seconds.
+    private const int ThrowingParseEvery = 4;
+
+    // Far above the few seconds the run takes, so only a hang or a pathological slowdown trips it.
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(60);
+
+    private static readonly string[] Corpus =
+    [
+        "avg(last_5m):avg:system.cpu.user{env:prod,!role:db} by {host} > 90",
+        "change(avg(last_5m),last_1h):sum:http.requests{service:web*,canary} by {host,env} >= -2.5e3",
+        "pct_change(max(last_1d),last_2d):max:disk.used{*} < 0.5",
+        "count(last_30s):min:queue.depth{url:http://x:80/y} <= +.25",
+        "last(last_48h):avg:m{région:île} by {zone} > 1E-3",
+        "sum(last_1m):sum:m{*} > 0",
+        "\"http.can_connect\".over(\"env:prod\",\"!role:db\").by(\"host\",\"url\").last(3).count_by_status()",
+        "\"datadog.agent.up\".over(\"*\").last(1).count_by_status()",
+        " \"c\" . over ( \"team:*\" ) . by ( \"host\" ) . last ( 100 ) . count_by_status ( ) ",
+    ];
+
+    private static readonly string[] Tokens =
+    [
+        "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
+        "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
+        "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
+        "\n", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+    ];
+
+    private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";
+
+    [Fact]
+    public async Task Random_and_mutated_text_never_throws_unexpectedly_and_every_error_is_positioned()
+    {
+        int seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), CultureInfo.InvariantCulture, out int replay)
+            ? replay
+            : DefaultSeed;
+        var progress = new Progress();
+        Task<int> run = Task.Run(() => Run(seed, progress));
+
+        int parsed = 0;
+        try
+        {
+            parsed = await run.WaitAsync(Budget);
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"fuzz seed {seed} ({SeedVariable}): case {progress.Case} of {Cases} not done after {Budget}; input {Escape(progress.Input)}");
+        }
+
+        // The mutations must also reach the accepting paths, or the round-trip check above is vacuous.
+        Assert.True(parsed > Cases / 100, $"fuzz seed {seed}: only {parsed} of {Cases} inputs parsed");
+    }
+
+    private static int Run(int seed, Progress progress)
+    {
+        var random = new Random(seed);
+        var stopwatch = Stopwatch.StartNew();
+        int parsed = 0;
+        for (int i = 0; i < Cases; i++)
+        {
+            string text = NextInput(random);
+            progress.Case = i;
+            progress.Input = text;
+            try
+            {
+                parsed += Check(text, checkThrowingParse: i % ThrowingParseEvery == 0) ? 1 : 0;
+            }
+            catch (Exception ex)
+            {
+                throw new InvalidOperationException($"fuzz seed {seed} ({SeedVariable}): case {i} failed on input {Escape(text)}", ex);
+            }
+
+            if (stopwatch.Elapsed > Budget)
+            {
+                throw new TimeoutException($"fuzz seed {seed}: over budget at case {i}");
+            }
+        }
+
+        return parsed;
+    }
+
+    // The properties every input must satisfy; returns whether it parsed.
+    private static bool Check(string text, bool checkThrowingParse)
+    {
+        bool ok = QueryParser.TryParse(text, out MonitorQuery? query, out QueryParseError? error);
+        if (ok)
+        {
+            Assert.Equal(query, QueryParser.Parse(QueryFormatter.Format(query!)));
+            Assert.Equal(query, QueryParser.Parse(text));
+            return true;
+        }
+
+        Assert.InRange(error!.Position, 0, Math.Min(text.Length, QueryLimits.MaxQueryLength));
+        Assert.False(string.IsNullOrEmpty(error.Expected));
+        Assert.Contains($"column {error.Column}", error.Message, StringComparison.Ordinal);
+        if (!checkThrowingParse)
+        {
+            return false;
+        }
+
+        try
+        {
+            QueryParser.Parse(text);
+        }
+        catch (QueryParseException thrown)
+        {
+            Assert.Equal(error, thrown.Error);
+            return false;
+        }
+
+        Assert.Fail("Parse accepted a text that TryParse rejected");
+        return false;
+    }
+
+    private static string NextInput(Random random)
+    {
+        int kind = random.Next(100);
+        return kind switch
+        {
+            < 65 => Mutate(random, Corpus[random.Next(Corpus.Length)]),
+            < 80 => TokenSoup(random),
+            < 89 => RandomChars(random, random.Next(80), unicode: false),
+            < 98 => RandomChars(random, random.Next(40), unicode: true),
+            _ => Corpus[random.Next(Corpus.Length)] + new string(' ', QueryLimits.MaxQueryLength - 80 + random.Next(100)),
+        };
+    }
+
+    private static string Mutate(Random random, string text)
+    {
+        var chars = new StringBuilder(text);
+        int mutations = 1 + random.Next(4);
+        for (int m = 0; m < mutations; m++)
+        {
+            int at = random.Next(chars.Length + 1);
+            switch (random.Next(8))
+            {
+                case 0:
+                    chars.Insert(at, RandomChar(random));
+                    break;
+                case 1 when at < chars.Length:
+                    chars.Remove(at, 1);
+                    break;
+                case 2 when at < chars.Length:
+                    chars[at] = RandomChar(random);
+                    break;
+                case 3:
+                    chars.Insert(at, Tokens[random.Next(Tokens.Length)]);
+                    break;
+                case 4:
+                    string donor = Corpus[random.Next(Corpus.Length)];
+                    int start = random.Next(donor.Length);
+                    chars.Insert(at, donor.AsSpan(start, random.Next(donor.Length - start + 1)));
+                    break;
+                case 5:
+                    chars.Length = at;
+                    break;
+                case 6 when at + 1 < chars.Length:
+                    (chars[at], chars[at + 1]) = (chars[at + 1], chars[at]);
+                    break;
+                default:
+                    string self = chars.ToString();
+                    int from = random.Next(self.Length + 1);
+                    chars.Insert(at, self.AsSpan(from, random.Next(Math.Min(12, self.Length - from) + 1)));
+                    break;
+            }
+        }
+
+        return chars.ToString();
+    }
+
+    private static string TokenSoup(Random random)
+    {
+        var text = new StringBuilder();
+        int count = 1 + random.Next(20);
+        for (int t = 0; t < count; t++)
+        {
+            text.Append(Tokens[random.Next(Tokens.Length)]);
+            if (random.Next(4) == 0)
+            {
+                text.Append(' ');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string RandomChars(Random random, int length, bool unicode)
+    {
+        var text = new StringBuilder(length);
+        for (int c = 0; c < length; c++)
+        {
+            text.Append(unicode ? (char)random.Next(char.MaxValue + 1) : (char)random.Next(' ', '~' + 1));
+        }
+
+        return text.ToString();
+    }
+
+    private static char RandomChar(Random random) =>
+        random.Next(4) == 0 ? (char)random.Next(char.MaxValue + 1) : SyntaxChars[random.Next(SyntaxChars.Length)];
+
+    private static string Escape(string? text)
+    {
+        if (text is null)
+        {
+            return "<none>";
+        }
+
+        var escaped = new StringBuilder(text.Length + 2).Append('"');
+        foreach (char c in text.Length > 300 ? text[..300] : text)
+        {
+            escaped.Append(c is >= ' ' and <= '~' and not '"' and not '\\' ? c.ToString() : $"\\u{(int)c:x4}");
+        }
+
+        return escaped.Append(text.Length > 300 ? "\"..." : "\"").ToString();
+    }
+
+    // Written by the fuzz loop and read by the test thread only to report a hang.
+    private sealed class Progress
+    {
+        private int _case;
+        private string? _input;
+
+        public int Case
+        {
+            get => Volatile.Read(ref _case);
+            set => Volatile.Write(ref _case, value);
+        }
+
+        public string? Input
+        {
+            get => Volatile.Read(ref _input);
+            set => Volatile.Write(ref _input, value);
+        }
+    }
+}
