@@ -8,8 +8,8 @@ namespace Alerting.Engine.Monitors;
 /// Evaluation: with no fresh run the group has no data; if the newest run is UNKNOWN it has
 /// no verdict (no data); otherwise its level is the least severe status among the fresh runs
 /// that are not UNKNOWN, so ALERT needs <c>n</c> CRITICAL runs in a row (Datadog's
-/// consecutive-failures reading of <c>last(n).count_by_status()</c>). Fewer than <c>n</c>
-/// fresh runs is a partial window (<c>require_full_window</c>).
+/// consecutive-failures reading of <c>last(n).count_by_status()</c>). With fewer than <c>n</c>
+/// fresh runs the level is at most OK (nothing is escalated yet) and the window is partial.
 /// </summary>
 internal sealed class CheckRunWindow
 {
@@ -68,7 +68,9 @@ internal sealed class CheckRunWindow
             return EvaluationOutcome.NoData;
         }
 
-        return new EvaluationOutcome(true, level, fresh == _times.Length);
+        // Fewer than n fresh runs cannot show n in a row: no escalation yet.
+        var full = fresh == _times.Length;
+        return new EvaluationOutcome(true, full ? level : Math.Min(level, CheckStatusAdapter.OkLevel), full);
     }
 
     public void WriteTo(BinaryWriter writer)

@@ -1,3 +1,4 @@
+using Alerting.Engine.State;
 using Alerting.Engine.StateMachine;
 using Alerting.Protocol.Log;
 
@@ -8,13 +9,24 @@ public sealed class LogApplierTests
     [Fact]
     public void Replaying_the_same_log_twice_gives_byte_identical_snapshots()
     {
+        var totalEvents = 0;
+        var totalGroupEvaluations = 0L;
         for (var seed = 1; seed <= 50; seed++)
         {
             var log = RandomLog.Generate(seed, 500);
-            var first = ApplyAll(new LogApplier(new EngineState()), log, 1);
-            var second = ApplyAll(new LogApplier(new EngineState()), log, 1);
+            var firstEvents = new List<TransitionEvent>();
+            var secondEvents = new List<TransitionEvent>();
+            var first = ApplyAll(new LogApplier(new EngineState(), firstEvents.AddRange), log, 1);
+            var second = ApplyAll(new LogApplier(new EngineState(), secondEvents.AddRange), log, 1);
             Assert.True(Snapshot.Bytes(first).AsSpan().SequenceEqual(Snapshot.Bytes(second)), $"seed {seed}");
+            Assert.Equal(firstEvents, secondEvents);
+            totalEvents += firstEvents.Count;
+            totalGroupEvaluations += first.Counters.GroupEvaluations;
         }
+
+        // The random logs exercise the monitor side, not only the bookkeeping.
+        Assert.True(totalEvents > 100, $"only {totalEvents} transition events over 50 logs");
+        Assert.True(totalGroupEvaluations > 1_000, $"only {totalGroupEvaluations} group evaluations");
     }
 
     [Fact]
@@ -27,13 +39,16 @@ public sealed class LogApplierTests
             var log = RandomLog.Generate(seed, 400);
             var cut = random.Next(0, log.Count);
 
-            var uninterrupted = ApplyAll(new LogApplier(new EngineState()), log, 1);
+            var uninterruptedEvents = new List<TransitionEvent>();
+            var uninterrupted = ApplyAll(new LogApplier(new EngineState(), uninterruptedEvents.AddRange), log, 1);
 
-            var prefix = ApplyAll(new LogApplier(new EngineState()), log.Take(cut), 1);
-            var restored = new LogApplier(Snapshot.Restore(Snapshot.Bytes(prefix)));
+            var restartedEvents = new List<TransitionEvent>();
+            var prefix = ApplyAll(new LogApplier(new EngineState(), restartedEvents.AddRange), log.Take(cut), 1);
+            var restored = new LogApplier(Snapshot.Restore(Snapshot.Bytes(prefix)), restartedEvents.AddRange);
             ApplyAll(restored, log.Skip(cut), cut + 1);
 
             Assert.True(Snapshot.Bytes(uninterrupted).AsSpan().SequenceEqual(Snapshot.Bytes(restored.State)), $"seed {seed}, cut at {cut}");
+            Assert.Equal(uninterruptedEvents, restartedEvents);
         }
     }
 

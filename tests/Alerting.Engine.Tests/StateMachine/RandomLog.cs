@@ -1,3 +1,4 @@
+using System.Globalization;
 using Alerting.Protocol.Log;
 using Monitor = Alerting.Protocol.Log.Monitor;
 
@@ -11,16 +12,18 @@ internal static class RandomLog
         var random = new Random(seed);
         var entries = new List<LogEntry>(count);
         var timeMs = 1_700_000_000_000L + random.Next(0, 1_000_000);
-        for (var i = 0; i < count; i++)
+        entries.Add(Tick(timeMs));
+        for (var i = 1; i < count; i++)
         {
-            entries.Add(random.Next(10) switch
+            entries.Add(random.Next(20) switch
             {
-                0 or 1 or 2 => Tick(timeMs += random.Next(0, 300)),
-                3 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = RandomMonitor(random) } },
-                4 => new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = $"m{random.Next(20)}" } },
-                5 => new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = $"d{random.Next(5)}", MonitorId = $"m{random.Next(20)}", StartUnixMs = timeMs, EndUnixMs = timeMs + random.Next(1, 100_000) } } },
-                6 => new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = $"d{random.Next(5)}" } },
-                7 => new LogEntry { NotificationDelivered = new NotificationDelivered { MonitorId = $"m{random.Next(20)}", GroupKey = "*", TransitionNumber = (ulong)random.Next(1, 9), Endpoint = "webhook" } },
+                < 6 => Tick(timeMs += random.Next(20) == 0 ? random.Next(1_000, 120_000) : random.Next(0, 400)),
+                6 or 7 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = RandomMonitor(random) } },
+                8 => new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = $"m{random.Next(12)}" } },
+                9 => new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = $"d{random.Next(5)}", MonitorId = $"m{random.Next(12)}", StartUnixMs = timeMs, EndUnixMs = timeMs + random.Next(1, 100_000) } } },
+                10 => new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = $"d{random.Next(5)}" } },
+                11 => new LogEntry { NotificationDelivered = new NotificationDelivered { MonitorId = $"m{random.Next(12)}", GroupKey = "*", TransitionNumber = (ulong)random.Next(1, 9), Endpoint = "webhook" } },
+                12 => CheckRuns(random, timeMs),
                 _ => Points(random, timeMs),
             });
         }
@@ -30,31 +33,94 @@ internal static class RandomLog
 
     public static LogEntry Tick(long unixMs) => new() { Tick = new Tick { UnixMs = unixMs } };
 
-    private static Monitor RandomMonitor(Random random) => new()
+    private static readonly string[] Queries =
+    [
+        "avg(last_1m):avg:cpu{*} by {host} > {T}",
+        "max(last_5m):max:cpu{env:prod} by {host} > {T}",
+        "sum(last_30s):sum:mem{*} > {T}",
+        "min(last_10m):min:mem{!env:dev} by {env} < {T}",
+        "change(avg(last_1m),last_1m):avg:cpu{*} by {host} > {T}",
+        "last(last_2m):max:cpu{host:h1*} by {host} >= {T}",
+        "count(last_1m):sum:cpu{*} > {T}",
+    ];
+
+    private static Monitor RandomMonitor(Random random)
     {
-        Id = $"m{random.Next(20)}",
-        Name = $"monitor {random.Next(1000)}",
-        Type = "metric",
-        Query = $"avg(last_{random.Next(1, 10)}m):avg:system.cpu.user{{*}} > {random.Next(100)}",
-        Priority = random.Next(1, 6),
-        Options = new MonitorOptions { Thresholds = new Thresholds { Critical = random.Next(100) } },
-    };
+        var check = random.Next(6) == 0;
+        var critical = random.Next(20, 90);
+        var options = new MonitorOptions
+        {
+            OnArrival = random.Next(2) == 0,
+            EvaluationIntervalMs = new long[] { 0, 1_000, 5_000, 10_000 }[random.Next(4)],
+            NotifyNoData = random.Next(3) == 0,
+            NoDataTimeframeMs = random.Next(1, 5) * 30_000,
+            RenotifyIntervalMs = random.Next(3) == 0 ? random.Next(1, 5) * 10_000 : 0,
+            ForMs = random.Next(4) == 0 ? random.Next(1, 5) * 1_000 : 0,
+            KeepFiringForMs = random.Next(4) == 0 ? random.Next(1, 5) * 1_000 : 0,
+            FlapDetection = random.Next(4) == 0,
+            NewGroupDelayMs = random.Next(4) == 0 ? 2_000 : 0,
+            RequireFullWindow = random.Next(5) == 0,
+            EvaluationDelayMs = random.Next(5) == 0 ? 2_000 : 0,
+        };
+        if (!check)
+        {
+            var query = Queries[random.Next(Queries.Length)].Replace("{T}", critical.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            var above = !query.Contains(" < ", StringComparison.Ordinal);
+            if (random.Next(2) == 0)
+            {
+                options.Thresholds = new Thresholds { Warning = above ? critical - 10 : critical + 10 };
+            }
+
+            return new Monitor { Id = $"m{random.Next(12)}", Name = "metric monitor", Type = "metric", Query = query, Priority = random.Next(0, 6), Options = options };
+        }
+
+        return new Monitor
+        {
+            Id = $"m{random.Next(12)}",
+            Name = "check monitor",
+            Type = "check",
+            Query = "\"svc.up\".over(\"*\").by(\"host\").last(2).count_by_status()",
+            Priority = random.Next(0, 6),
+            Options = options,
+        };
+    }
 
     private static LogEntry Points(Random random, long timeMs)
     {
         var batch = new PointsBatch();
         for (var s = random.Next(1, 4); s > 0; s--)
         {
-            var series = new SeriesPoints { Metric = "system.cpu.user", Tags = { $"host:h{random.Next(10)}" } };
+            var series = new SeriesPoints
+            {
+                Metric = random.Next(3) == 0 ? "mem" : "cpu",
+                Tags = { $"host:h{random.Next(15)}", random.Next(2) == 0 ? "env:prod" : "env:dev" },
+            };
             for (var p = random.Next(1, 5); p > 0; p--)
             {
-                series.UnixMs.Add(timeMs - random.Next(0, 10_000));
-                series.Values.Add(random.NextDouble() * 100);
+                series.UnixMs.Add(timeMs - random.Next(-500, 10_000));
+                series.Values.Add(random.Next(50) == 0 ? double.NaN : random.NextDouble() * 100);
             }
 
             batch.Series.Add(series);
         }
 
         return new LogEntry { Points = batch };
+    }
+
+    private static LogEntry CheckRuns(Random random, long timeMs)
+    {
+        var batch = new CheckRunsBatch();
+        for (var r = random.Next(1, 4); r > 0; r--)
+        {
+            batch.Runs.Add(new CheckRun
+            {
+                Check = "svc.up",
+                Tags = { $"host:h{random.Next(5)}" },
+                UnixMs = timeMs - random.Next(0, 2_000),
+                Status = (CheckStatus)random.Next(4),
+            });
+        }
+
+        return new LogEntry { CheckRuns = batch };
     }
 }
