@@ -53,7 +53,7 @@ public sealed class MultiProducerSequencerTests
         // Sized for a shared two-core machine: every lap of the 1024-slot ring needs all seven threads scheduled.
         const int EventsPerProducer = 100_000;
         const long TotalEvents = (long)Producers * EventsPerProducer;
-        var ring = new RingBuffer<TestSlot>(new MultiProducerSequencer(1024, new YieldingWaitStrategy()));
+        var ring = new RingBuffer<TestSlot>(new MultiProducerSequencer(1024, new BlockingWaitStrategy()));
 
         // Journaler/replicator shape: A and B in parallel on the cursor, C gated on both.
         var stageA = new BatchEventProcessor<TestSlot, ParallelStage>(ring, ring.NewBarrier(), new ParallelStage(Producers, markA: true));
