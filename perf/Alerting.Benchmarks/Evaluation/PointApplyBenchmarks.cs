@@ -7,6 +7,7 @@ namespace Alerting.Benchmarks.Evaluation;
 /// B4: the state machine applying points to 100 k series windows on one thread
 /// (bar ≥ 5 M points/s). Points arrive in a shuffled series order, one point per series
 /// per second, with the store clock advancing each second as the tick entries would.
+/// <see cref="Shuffled"/> = false applies them in slot order, the cache-friendly best case.
 /// </summary>
 [MemoryDiagnoser]
 public class PointApplyBenchmarks
@@ -19,6 +20,10 @@ public class PointApplyBenchmarks
     private int[] _order = null!;
     private long _nowMs;
 
+    /// <summary>Whether each round visits the series in a shuffled (cache-hostile) order.</summary>
+    [Params(true, false)]
+    public bool Shuffled { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -29,7 +34,9 @@ public class PointApplyBenchmarks
         }
 
         var rng = new Random(4);
-        _order = Enumerable.Range(0, SeriesCount).OrderBy(_ => rng.Next()).ToArray();
+        _order = Shuffled
+            ? Enumerable.Range(0, SeriesCount).OrderBy(_ => rng.Next()).ToArray()
+            : Enumerable.Range(0, SeriesCount).ToArray();
         _nowMs = T0;
         _store.AdvanceClock(_nowMs);
     }
