@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Alerting.Engine.Evaluation;
 
@@ -26,6 +29,12 @@ public sealed class SeriesStore
 
     /// <summary>Snapshot format version; bump on any change to <see cref="WriteTo"/>.</summary>
     private const int FormatVersion = 1;
+
+    /// <summary>
+    /// How many points ahead <see cref="AddPoints"/> prefetches: enough to cover a memory access
+    /// (~100 ns) with the work of the points in between, few enough to stay in L1.
+    /// </summary>
+    internal const int PrefetchDistance = 8;
 
     private readonly SeriesStoreOptions _options;
     private readonly int _ringLength;
@@ -158,6 +167,55 @@ public sealed class SeriesStore
         var offsetMs = (int)(unixMs - (bucket * _options.ResolutionMs));
         Window(slot).Add(bucket, offsetMs, value);
         return PointResult.Accepted;
+    }
+
+    /// <summary>
+    /// Applies a batch of points — point i is (<paramref name="slots"/>[i], <paramref name="unixMs"/>[i],
+    /// <paramref name="values"/>[i]) — writing each outcome to <paramref name="results"/>[i]. Same
+    /// outcome and state as calling <see cref="AddPoint"/> in order, but the buckets of the point
+    /// <see cref="PrefetchDistance"/> ahead are prefetched, so a batch spread over many series waits
+    /// for memory once per several points instead of once per column per point.
+    /// </summary>
+    public void AddPoints(ReadOnlySpan<int> slots, ReadOnlySpan<long> unixMs, ReadOnlySpan<double> values, Span<PointResult> results)
+    {
+        if (unixMs.Length != slots.Length || values.Length != slots.Length || results.Length != slots.Length)
+        {
+            throw new ArgumentException($"A batch needs one timestamp, value and result per slot: {slots.Length} slots, {unixMs.Length} timestamps, {values.Length} values, {results.Length} results.", nameof(slots));
+        }
+
+        for (var i = 0; i < slots.Length; i++)
+        {
+            if (i + PrefetchDistance < slots.Length)
+            {
+                Prefetch(slots[i + PrefetchDistance], unixMs[i + PrefetchDistance]);
+            }
+
+            results[i] = AddPoint(slots[i], unixMs[i], values[i]);
+        }
+    }
+
+    /// <summary>Hints the CPU to load the bucket a point will touch; a hint only, it never faults.</summary>
+    private unsafe void Prefetch(int slot, long unixMs)
+    {
+        if (!Sse.IsSupported || (uint)slot >= (uint)_highWater)
+        {
+            return;
+        }
+
+        var index = (slot * _ringLength) + IndexOf(BucketOf(unixMs));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_mins), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_maxs), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lasts), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lastOffsetsMs), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref _heads[slot]));
+    }
+
+    private int IndexOf(long bucketNumber)
+    {
+        var index = bucketNumber % _ringLength;
+        return (int)(index < 0 ? index + _ringLength : index);
     }
 
     /// <summary>The window of a live series.</summary>
