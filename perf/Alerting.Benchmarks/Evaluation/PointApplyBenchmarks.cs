@@ -50,8 +50,31 @@ public class PointApplyBenchmarks
         _store.AdvanceClock(_nowMs);
     }
 
+    /// <summary>Baseline in the same run: the same points through <see cref="SeriesStore.AddPoint"/> one by one.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = PointsPerInvoke)]
+    public int ApplyPointsOneByOne()
+    {
+        var accepted = 0;
+        var store = _store;
+        var order = _order;
+        for (var round = 0; round < PointsPerInvoke / SeriesCount; round++)
+        {
+            _nowMs += 1_000;
+            store.AdvanceClock(_nowMs);
+            for (var i = 0; i < order.Length; i++)
+            {
+                if (store.AddPoint(order[i], _nowMs - (i & 255), _values[i]) == PointResult.Accepted)
+                {
+                    accepted++;
+                }
+            }
+        }
+
+        return accepted;
+    }
+
     [Benchmark(OperationsPerInvoke = PointsPerInvoke)]
-    public int ApplyPoints()
+    public int ApplyPointBatches()
     {
         var accepted = 0;
         var store = _store;
