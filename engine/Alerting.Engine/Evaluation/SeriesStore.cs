@@ -48,6 +48,9 @@ public sealed class SeriesStore
 
     /// <summary>Bucket of <see cref="NowMs"/>, kept so that a point costs one division.</summary>
     private long _clockBucket;
+
+    /// <summary>Ring index of <see cref="_clockBucket"/>.</summary>
+    private int _clockIndex;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -105,6 +108,8 @@ public sealed class SeriesStore
         {
             NowMs = nowMs;
             _clockBucket = BucketOf(nowMs);
+            var index = _clockBucket % _ringLength;
+            _clockIndex = (int)(index < 0 ? index + _ringLength : index);
         }
     }
 
@@ -144,37 +149,14 @@ public sealed class SeriesStore
     public bool IsLive(int slot) => (uint)slot < (uint)_highWater && _heads[slot] != FreeSlot;
 
     /// <summary>Folds a point into its series' bucket, or says why it was dropped.</summary>
-    public PointResult AddPoint(int slot, long unixMs, double value)
-    {
-        CheckLive(slot);
-        if (!double.IsFinite(value))
-        {
-            return PointResult.NotFinite;
-        }
-
-        var bucket = BucketOf(unixMs);
-        var clockBucket = _clockBucket;
-        if (bucket <= clockBucket - _options.RetainedBuckets)
-        {
-            return PointResult.TooOld;
-        }
-
-        if (bucket > clockBucket + _options.FutureBuckets)
-        {
-            return PointResult.TooFarInFuture;
-        }
-
-        var offsetMs = (int)(unixMs - (bucket * _options.ResolutionMs));
-        Window(slot).Add(bucket, offsetMs, value);
-        return PointResult.Accepted;
-    }
+    public PointResult AddPoint(int slot, long unixMs, double value) => AddPoint(slot, unixMs, BucketOf(unixMs), value);
 
     /// <summary>
     /// Applies a batch of points — point i is (<paramref name="slots"/>[i], <paramref name="unixMs"/>[i],
     /// <paramref name="values"/>[i]) — writing each outcome to <paramref name="results"/>[i]. Same
-    /// outcome and state as calling <see cref="AddPoint"/> in order, but the buckets of the point
-    /// <see cref="PrefetchDistance"/> ahead are prefetched, so a batch spread over many series waits
-    /// for memory once per several points instead of once per column per point.
+    /// outcome and state as calling <see cref="AddPoint(int, long, double)"/> in order, but the
+    /// buckets of the point <see cref="PrefetchDistance"/> ahead are prefetched, so a batch spread
+    /// over many series waits for memory once per several points instead of once per column per point.
     /// </summary>
     public void AddPoints(ReadOnlySpan<int> slots, ReadOnlySpan<long> unixMs, ReadOnlySpan<double> values, Span<PointResult> results)
     {
@@ -183,26 +165,85 @@ public sealed class SeriesStore
             throw new ArgumentException($"A batch needs one timestamp, value and result per slot: {slots.Length} slots, {unixMs.Length} timestamps, {values.Length} values, {results.Length} results.", nameof(slots));
         }
 
+        // Bucket numbers computed at prefetch time, reused when the point is applied (one division per point).
+        Span<long> buckets = stackalloc long[PrefetchDistance];
+        var warmUp = Math.Min(PrefetchDistance, slots.Length);
+        for (var i = 0; i < warmUp; i++)
+        {
+            buckets[i] = Prefetch(slots[i], unixMs[i]);
+        }
+
         for (var i = 0; i < slots.Length; i++)
         {
-            if (i + PrefetchDistance < slots.Length)
+            var bucket = buckets[i % PrefetchDistance];
+            var ahead = i + PrefetchDistance;
+            if (ahead < slots.Length)
             {
-                Prefetch(slots[i + PrefetchDistance], unixMs[i + PrefetchDistance]);
+                buckets[i % PrefetchDistance] = Prefetch(slots[ahead], unixMs[ahead]);
             }
 
-            results[i] = AddPoint(slots[i], unixMs[i], values[i]);
+            results[i] = AddPoint(slots[i], unixMs[i], bucket, values[i]);
         }
     }
 
-    /// <summary>Hints the CPU to load the bucket a point will touch; a hint only, it never faults.</summary>
-    private unsafe void Prefetch(int slot, long unixMs)
+    private PointResult AddPoint(int slot, long unixMs, long bucket, double value)
     {
-        if (!Sse.IsSupported || (uint)slot >= (uint)_highWater)
+        CheckLive(slot);
+        if (!double.IsFinite(value))
         {
-            return;
+            return PointResult.NotFinite;
         }
 
-        var index = (slot * _ringLength) + IndexOf(BucketOf(unixMs));
+        if (bucket <= _clockBucket - _options.RetainedBuckets)
+        {
+            return PointResult.TooOld;
+        }
+
+        if (bucket > _clockBucket + _options.FutureBuckets)
+        {
+            return PointResult.TooFarInFuture;
+        }
+
+        var offsetMs = (int)(unixMs - (bucket * _options.ResolutionMs));
+        Window(slot).Add(bucket, RingIndexNearClock(bucket), offsetMs, value);
+        return PointResult.Accepted;
+    }
+
+    /// <summary>
+    /// Ring index of an acceptable bucket without a division: such a bucket is less than a ring
+    /// length away from the clock's bucket, whose index is kept.
+    /// </summary>
+    private int RingIndexNearClock(long bucket)
+    {
+        var index = _clockIndex + (int)(bucket - _clockBucket);
+        if (index < 0)
+        {
+            index += _ringLength;
+        }
+        else if (index >= _ringLength)
+        {
+            index -= _ringLength;
+        }
+
+        return index;
+    }
+
+    /// <summary>
+    /// Hints the CPU to load what a point will touch, and returns the point's bucket number.
+    /// A prefetch is only a hint: it never faults, even on a stale address.
+    /// </summary>
+    private unsafe long Prefetch(int slot, long unixMs)
+    {
+        var bucket = BucketOf(unixMs);
+        if (!Sse.IsSupported
+            || (uint)slot >= (uint)_highWater
+            || bucket <= _clockBucket - _options.RetainedBuckets
+            || bucket > _clockBucket + _options.FutureBuckets)
+        {
+            return bucket;
+        }
+
+        var index = (slot * _ringLength) + RingIndexNearClock(bucket);
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_mins), index)));
@@ -210,12 +251,7 @@ public sealed class SeriesStore
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lasts), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lastOffsetsMs), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref _heads[slot]));
-    }
-
-    private int IndexOf(long bucketNumber)
-    {
-        var index = bucketNumber % _ringLength;
-        return (int)(index < 0 ? index + _ringLength : index);
+        return bucket;
     }
 
     /// <summary>The window of a live series.</summary>
