@@ -205,7 +205,8 @@ public sealed class SeriesStore
         }
 
         var offsetMs = (int)(unixMs - (bucket * _options.ResolutionMs));
-        Window(slot).Add(bucket, RingIndexNearClock(bucket), offsetMs, value);
+        // CheckLive above already vouched for the slot.
+        new SeriesWindow(ColumnsOf(slot), ref _heads[slot]).Add(bucket, RingIndexNearClock(bucket), offsetMs, value);
         return PointResult.Accepted;
     }
 
