@@ -48,27 +48,33 @@ public readonly ref struct SeriesWindow
     }
 
     /// <summary>
-    /// Folds a point into bucket <paramref name="bucketNumber"/>, advancing the head (and clearing
-    /// the buckets it passes) when the point is newer. The caller has checked that the bucket is
-    /// not older than the ring holds.
+    /// Folds a point into bucket <paramref name="bucketNumber"/> (at ring index
+    /// <paramref name="ringIndex"/> = <see cref="IndexOf"/>, computed by the caller without a
+    /// division), advancing the head and clearing the buckets it passes when the point is newer.
+    /// The caller has checked that the bucket is not older than the ring holds.
     /// </summary>
-    public void Add(long bucketNumber, int offsetMs, double value)
+    public void Add(long bucketNumber, int ringIndex, int offsetMs, double value)
     {
+        Debug.Assert(ringIndex == IndexOf(bucketNumber), "ring index must match the bucket number");
         if (_head == NoData)
         {
             _head = bucketNumber;
         }
         else if (bucketNumber > _head)
         {
-            if (bucketNumber - _head >= _ring.Length)
+            var advance = bucketNumber - _head;
+            if (advance >= _ring.Length)
             {
                 _ring.Clear();
             }
             else
             {
-                for (var b = _head + 1; b <= bucketNumber; b++)
+                // The buckets head + 1 … bucketNumber sit just behind ringIndex, wrapping.
+                var index = ringIndex;
+                for (var i = 0; i < advance; i++)
                 {
-                    _ring.Clear(IndexOf(b));
+                    _ring.Clear(index);
+                    index = index == 0 ? _ring.Length - 1 : index - 1;
                 }
             }
 
@@ -76,6 +82,6 @@ public readonly ref struct SeriesWindow
         }
 
         Debug.Assert(Holds(bucketNumber), "a point's bucket must be inside the ring after the head moved");
-        _ring.Add(IndexOf(bucketNumber), offsetMs, value);
+        _ring.Add(ringIndex, offsetMs, value);
     }
 }

@@ -127,23 +127,25 @@ public sealed class BatchEventProcessor<T, THandler>
     private void ProcessEvents()
     {
         var nextSequence = _sequence.Value + 1;
+        var gapWait = default(SpinWait);
         while (true)
         {
-            var result = _barrier.WaitFor(nextSequence);
+            var result = _barrier.WaitFor(nextSequence, nextSequence + _maxBatchSize - 1);
             if (result.IsCancelled)
             {
                 return;
             }
 
-            var availableSequence = result.Value;
-            if (availableSequence < nextSequence)
+            var endSequence = result.Value;
+            if (endSequence < nextSequence)
             {
-                // Claimed by a producer that has not published yet.
-                Thread.SpinWait(1);
+                // Claimed by a producer that has not published yet. It may have been preempted mid-write, so
+                // back off to yielding rather than spin away the time slice it needs to finish.
+                gapWait.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
 
-            var endSequence = Math.Min(availableSequence, nextSequence + _maxBatchSize - 1);
+            gapWait.Reset();
             for (var sequence = nextSequence; sequence <= endSequence; sequence++)
             {
                 _handler.OnEvent(ref _ring[sequence], sequence, sequence == endSequence);

@@ -35,8 +35,15 @@ public sealed class SequenceBarrier
     /// when another producer claimed it but has not published yet: call again.
     /// </summary>
     /// <returns>The highest sequence that is published and past every upstream stage, or cancelled.</returns>
-    public SequenceWaitResult WaitFor(long sequence)
+    public SequenceWaitResult WaitFor(long sequence) => WaitFor(sequence, long.MaxValue);
+
+    /// <summary>
+    /// As <see cref="WaitFor(long)"/>, but looks no further than <paramref name="maxSequence"/>: a consumer that
+    /// takes bounded batches need not scan the availability flags of a whole ring of backlog on every wait.
+    /// </summary>
+    public SequenceWaitResult WaitFor(long sequence, long maxSequence)
     {
+        System.Diagnostics.Debug.Assert(maxSequence >= sequence, "the scan limit must not be below the sequence waited for");
         if (_cancellationRequested)
         {
             return SequenceWaitResult.Cancelled;
@@ -48,7 +55,7 @@ public sealed class SequenceBarrier
             return result;
         }
 
-        return SequenceWaitResult.Available(_sequencer.GetHighestPublishedSequence(sequence, result.Value));
+        return SequenceWaitResult.Available(_sequencer.GetHighestPublishedSequence(sequence, Math.Min(result.Value, maxSequence)));
     }
 
     /// <summary>Makes current and future waits return cancelled, waking waiters that block. It cannot be undone.</summary>

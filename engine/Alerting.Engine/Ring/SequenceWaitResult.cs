@@ -35,6 +35,10 @@ public readonly record struct SequenceWaitResult
         }
     }
 
+    /// <inheritdoc/>
+    public override string ToString() =>
+        IsCancelled ? "Cancelled" : $"Available({_value.ToString(System.Globalization.CultureInfo.InvariantCulture)})";
+
     /// <summary>A wait that ended with <paramref name="availableSequence"/> available.</summary>
     public static SequenceWaitResult Available(long availableSequence)
     {

@@ -26,6 +26,7 @@ public static class StateProcessor
         where TSink : struct, ITransitionSink
     {
         ArgumentNullException.ThrowIfNull(rules);
+        Debug.Assert(state.GroupKey is not null, "invariant: group states are made by GroupState.Create");
         Debug.Assert(nowMs >= state.FirstSeenMs, "invariant: a group is not evaluated before it was first seen");
         Debug.Assert(!outcome.HasValue || !double.IsNaN(outcome.Value), "invariant: an outcome with a value is never NaN");
 

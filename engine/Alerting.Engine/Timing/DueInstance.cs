@@ -1,8 +1,9 @@
 namespace Alerting.Engine.Timing;
 
 /// <summary>
-/// One due instance waiting in the <see cref="DueQueue"/>. Carries its own sort key so that
-/// heap moves never touch the (cache-cold) pool entry.
+/// A timer's next due instant with its sort key: the record a wheel slot stores and the item the
+/// <see cref="DueQueue"/> orders. Slot scans and heap moves read these contiguous records and
+/// never chase the (cache-cold) pool entry.
 /// </summary>
 internal readonly record struct DueInstance(long DueMs, long Sequence, int Index)
 {

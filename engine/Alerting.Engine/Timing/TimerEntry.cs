@@ -1,29 +1,27 @@
 namespace Alerting.Engine.Timing;
 
 /// <summary>
-/// One timer of the <see cref="TimingWheel"/> pool. A struct in an array linked by int indices,
-/// so scheduling and firing allocate nothing.
+/// One timer of the <see cref="TimingWheel"/> pool: a struct in an array addressed by int index,
+/// so scheduling and firing allocate nothing. The due time lives in the timer's slot record
+/// (<see cref="DueInstance"/>), which is what a slot scan reads; the entry is touched only to fire.
 /// </summary>
 internal struct TimerEntry
 {
-    /// <summary>Due time of the next instance, unix ms.</summary>
-    public long DueMs;
-
-    /// <summary>Period in ms; 0 for a one-shot timer.</summary>
-    public long PeriodMs;
-
     public long Payload;
 
     /// <summary>Stable tie-breaker assigned at Schedule: equal due times fire in scheduling order.</summary>
     public long Sequence;
 
-    /// <summary>Next entry in the slot list, or in the free list when <see cref="State"/> is Free; -1 ends a list.</summary>
-    public int Next;
+    /// <summary>Period in ms; 0 for a one-shot timer.</summary>
+    public long PeriodMs;
 
-    /// <summary>Previous entry in the slot list; -1 at the head.</summary>
-    public int Prev;
+    /// <summary>
+    /// While <see cref="State"/> is InWheel: position of the timer's record in the slot record pool.
+    /// While Free: the next free entry, -1 ending the list.
+    /// </summary>
+    public int Location;
 
-    /// <summary>Slot the entry is linked into (not always DueMs's slot: overdue timers wait in the current slot).</summary>
+    /// <summary>Slot whose record list holds the timer (not always its due slot: overdue timers wait in the current one).</summary>
     public int Slot;
 
     /// <summary>Bumped whenever the timer dies, which makes outstanding handles stale; never 0.</summary>

@@ -6,7 +6,7 @@ internal enum TimerState : byte
     /// <summary>On the free list (or never used).</summary>
     Free = 0,
 
-    /// <summary>Linked into a slot list of the wheel; due later than the wheel has processed.</summary>
+    /// <summary>Has a record in a wheel slot; due later than the wheel has processed (or overdue, waiting for the next Advance).</summary>
     InWheel,
 
     /// <summary>In the due queue of the running Advance, waiting to fire.</summary>

@@ -11,11 +11,14 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>(d / ResolutionMs) mod slots</c>, in a doubly linked list of struct entries (int indices) from a
-/// pooled array. Timers more than one revolution away share the slot with nearer ones and are skipped by
-/// a per-timer due check (the "rounds" of a hashed wheel). A bitmap of non-empty slots lets an advance
-/// skip 64 empty slots per word read. Schedule and Cancel are O(1) and allocate nothing once the pool is
-/// large enough; the pool grows by doubling up to <see cref="TimingWheelOptions.MaxTimers"/>.
+/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index) records in a list of
+/// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
+/// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
+/// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
+/// due check (the "rounds" of a hashed wheel). A bitmap of non-empty slots lets an advance skip 64 empty
+/// slots per word read. Schedule and Cancel are O(1) (cancel moves the slot's last record into the hole)
+/// and allocate nothing once the pools are large enough; the timer pool and the chunk pool grow by
+/// doubling (the timer pool up to <see cref="TimingWheelOptions.MaxTimers"/>), never shrink.
 /// </para>
 /// <para>
 /// Firing order is total and deterministic: ascending due ms, ties by a sequence number assigned at
@@ -37,18 +40,33 @@ public sealed class TimingWheel
     /// <summary>Largest due time accepted, so that due + period can never overflow.</summary>
     public const long MaxDueMs = long.MaxValue / 4;
 
+    /// <summary>Records per slot chunk: 8 × 24 B = three cache lines read in a row by a slot scan.</summary>
+    internal const int ChunkSize = 8;
+
     private const int None = -1;
 
     private readonly long _resolutionMs;
     private readonly int _slotMask;
     private readonly int _maxTimers;
     private readonly long _maxPeriodMs;
+
+    // Slot → its newest chunk (the only one that may be partly filled; older chunks are full).
     private readonly int[] _slotHeads;
     private readonly ulong[] _occupied;
     private readonly DueQueue _dueQueue;
+
     private TimerEntry[] _entries;
-    private int _freeHead = None;
-    private int _highWater;
+    private int _freeEntry = None;
+    private int _entriesUsed;
+
+    // Chunk c owns _records[c * ChunkSize .. c * ChunkSize + _chunkFill[c]); _chunkNext links a slot's
+    // chunks from newest to oldest, or the free chunks.
+    private DueInstance[] _records;
+    private int[] _chunkNext;
+    private int[] _chunkFill;
+    private int _freeChunk = None;
+    private int _chunksUsed;
+
     private long _nextSequence;
     private int _liveCount;
     private bool _advancing;
@@ -74,6 +92,10 @@ public sealed class TimingWheel
         _occupied = new ulong[slotCount / 64];
         _entries = new TimerEntry[options.InitialCapacity];
         _dueQueue = new DueQueue(options.InitialCapacity);
+        int chunks = Math.Max(2, 2 * options.InitialCapacity / ChunkSize);
+        _records = new DueInstance[chunks * ChunkSize];
+        _chunkNext = new int[chunks];
+        _chunkFill = new int[chunks];
         NowMs = startMs;
     }
 
@@ -83,7 +105,7 @@ public sealed class TimingWheel
     /// <summary>Live timers: scheduled, not cancelled, and (one-shots) not yet fired.</summary>
     public int Count => _liveCount;
 
-    /// <summary>Pool entries currently allocated; grows by doubling, never shrinks.</summary>
+    /// <summary>Timer pool entries currently allocated; grows by doubling, never shrinks.</summary>
     public int Capacity => _entries.Length;
 
     internal int SlotCount => _slotHeads.Length;
@@ -102,13 +124,12 @@ public sealed class TimingWheel
 
         int index = AllocateEntry();
         ref var entry = ref _entries[index];
-        entry.DueMs = firstDueMs;
         entry.PeriodMs = periodMs;
         entry.Payload = payload;
         entry.Sequence = _nextSequence++;
-        Place(index, ref entry);
+        Place(new DueInstance(firstDueMs, entry.Sequence, index));
         _liveCount++;
-        return new TimerHandle(index, entry.Generation);
+        return new TimerHandle(index, _entries[index].Generation);
     }
 
     /// <summary>
@@ -118,7 +139,7 @@ public sealed class TimingWheel
     public bool Cancel(TimerHandle handle)
     {
         int index = handle.Index;
-        if ((uint)index >= (uint)_highWater)
+        if ((uint)index >= (uint)_entriesUsed)
         {
             return false;
         }
@@ -132,7 +153,7 @@ public sealed class TimingWheel
         switch (entry.State)
         {
             case TimerState.InWheel:
-                Unlink(index, ref entry);
+                RemoveRecord(entry.Slot, entry.Location);
                 Kill(index, ref entry);
                 break;
             case TimerState.InDueQueue:
@@ -206,46 +227,63 @@ public sealed class TimingWheel
             throw new InvalidOperationException("Timer invariant broken: checked during an advance or with a non-empty due queue.");
         }
 
-        int linked = 0;
+        int records = 0;
+        int chunks = 0;
         for (int slot = 0; slot < _slotHeads.Length; slot++)
         {
             bool bit = (_occupied[slot >> 6] & (1UL << (slot & 63))) != 0;
             if (bit != (_slotHeads[slot] != None))
             {
-                throw new InvalidOperationException($"Timer invariant broken: occupancy bit of slot {slot} disagrees with its list.");
+                throw new InvalidOperationException($"Timer invariant broken: occupancy bit of slot {slot} disagrees with its chunk list.");
             }
 
-            int prev = None;
-            for (int i = _slotHeads[slot]; i != None; i = _entries[i].Next)
+            for (int chunk = _slotHeads[slot]; chunk != None; chunk = _chunkNext[chunk])
             {
-                ref var e = ref _entries[i];
-                long placeTick = Math.Max(e.DueMs, NowMs) / _resolutionMs;
-                if (e.State != TimerState.InWheel || e.Slot != slot || e.Prev != prev || (int)(placeTick & _slotMask) != slot)
+                int fill = _chunkFill[chunk];
+                bool head = chunk == _slotHeads[slot];
+                if (fill is < 1 or > ChunkSize || (!head && fill != ChunkSize) || ++chunks > _chunksUsed)
                 {
-                    throw new InvalidOperationException($"Timer invariant broken: entry {i} misplaced in slot {slot}.");
+                    throw new InvalidOperationException($"Timer invariant broken: chunk {chunk} of slot {slot} holds {fill} records.");
                 }
 
-                prev = i;
-                if (++linked > _highWater)
+                for (int k = 0; k < fill; k++)
                 {
-                    throw new InvalidOperationException($"Timer invariant broken: cycle in slot {slot}.");
+                    int location = (chunk * ChunkSize) + k;
+                    var record = _records[location];
+                    ref var entry = ref _entries[record.Index];
+                    long placeTick = Math.Max(record.DueMs, NowMs) / _resolutionMs;
+                    if (entry.State != TimerState.InWheel || entry.Slot != slot || entry.Location != location
+                        || entry.Sequence != record.Sequence || (int)(placeTick & _slotMask) != slot)
+                    {
+                        throw new InvalidOperationException($"Timer invariant broken: record of entry {record.Index} misplaced in slot {slot}.");
+                    }
+
+                    records++;
                 }
             }
         }
 
-        int free = 0;
-        for (int i = _freeHead; i != None; i = _entries[i].Next)
+        int freeEntries = CountFreeList(_freeEntry, _entriesUsed, i => _entries[i].Location, i => _entries[i].State == TimerState.Free);
+        int freeChunks = CountFreeList(_freeChunk, _chunksUsed, c => _chunkNext[c], _ => true);
+        if (records != _liveCount || records + freeEntries != _entriesUsed || chunks + freeChunks != _chunksUsed)
         {
-            if (_entries[i].State != TimerState.Free || ++free > _highWater)
+            throw new InvalidOperationException(
+                $"Timer invariant broken: {records} records, {freeEntries} free of {_entriesUsed} entries, live count {_liveCount}; {chunks} + {freeChunks} free of {_chunksUsed} chunks.");
+        }
+    }
+
+    private static int CountFreeList(int head, int used, Func<int, int> next, Func<int, bool> isFree)
+    {
+        int count = 0;
+        for (int i = head; i != None; i = next(i))
+        {
+            if (!isFree(i) || ++count > used)
             {
-                throw new InvalidOperationException($"Timer invariant broken: free list corrupt at entry {i}.");
+                throw new InvalidOperationException($"Timer invariant broken: free list corrupt at {i}.");
             }
         }
 
-        if (linked != _liveCount || linked + free != _highWater)
-        {
-            throw new InvalidOperationException($"Timer invariant broken: {linked} linked + {free} free != {_highWater} used, live count {_liveCount}.");
-        }
+        return count;
     }
 
     private static int NextGeneration(int generation)
@@ -256,26 +294,26 @@ public sealed class TimingWheel
 
     private int AllocateEntry()
     {
-        if (_freeHead != None)
+        if (_freeEntry != None)
         {
-            int index = _freeHead;
+            int index = _freeEntry;
             ref var entry = ref _entries[index];
             Debug.Assert(entry.State == TimerState.Free && entry.Generation != 0, "free list holds only free entries");
-            _freeHead = entry.Next;
+            _freeEntry = entry.Location;
             return index;
         }
 
-        if (_highWater == _entries.Length)
+        if (_entriesUsed == _entries.Length)
         {
-            Grow();
+            GrowEntries();
         }
 
-        int fresh = _highWater++;
+        int fresh = _entriesUsed++;
         _entries[fresh].Generation = 1;
         return fresh;
     }
 
-    private void Grow()
+    private void GrowEntries()
     {
         if (_entries.Length >= _maxTimers)
         {
@@ -296,60 +334,100 @@ public sealed class TimingWheel
     private void Release(int index, ref TimerEntry entry)
     {
         entry.State = TimerState.Free;
-        entry.Next = _freeHead;
-        _freeHead = index;
+        entry.Location = _freeEntry;
+        _freeEntry = index;
     }
 
-    private void Place(int index, ref TimerEntry entry)
+    private int AllocateChunk()
     {
-        if (_advancing && entry.DueMs <= _horizonMs)
+        if (_freeChunk != None)
+        {
+            int chunk = _freeChunk;
+            _freeChunk = _chunkNext[chunk];
+            return chunk;
+        }
+
+        if (_chunksUsed == _chunkNext.Length)
+        {
+            // Bounded by the timer pool: every chunk but a slot's newest is full, so chunks in use
+            // never exceed min(slots, records) + records / ChunkSize, plus one slot's worth mid-scan.
+            int capacity = checked(_chunkNext.Length * 2);
+            Array.Resize(ref _records, checked(capacity * ChunkSize));
+            Array.Resize(ref _chunkNext, capacity);
+            Array.Resize(ref _chunkFill, capacity);
+        }
+
+        return _chunksUsed++;
+    }
+
+    private void FreeChunk(int chunk)
+    {
+        _chunkFill[chunk] = 0;
+        _chunkNext[chunk] = _freeChunk;
+        _freeChunk = chunk;
+    }
+
+    /// <summary>Puts a due instance where it belongs: the running advance's due queue, or a wheel slot.</summary>
+    private void Place(in DueInstance due)
+    {
+        ref var entry = ref _entries[due.Index];
+        if (_advancing && due.DueMs <= _horizonMs)
         {
             entry.State = TimerState.InDueQueue;
-            _dueQueue.Push(new DueInstance(entry.DueMs, entry.Sequence, index));
+            _dueQueue.Push(due);
             return;
         }
 
         // An overdue timer scheduled between advances waits in the slot of NowMs, which the next
         // advance visits first; during an advance every due left for the wheel is after NowMs anyway.
-        long tick = Math.Max(entry.DueMs, NowMs) / _resolutionMs;
-        int slot = (int)(tick & _slotMask);
-        int head = _slotHeads[slot];
+        int slot = (int)((Math.Max(due.DueMs, NowMs) / _resolutionMs) & _slotMask);
         entry.State = TimerState.InWheel;
         entry.Slot = slot;
-        entry.Prev = None;
-        entry.Next = head;
-        if (head != None)
-        {
-            _entries[head].Prev = index;
-        }
-        else
-        {
-            _occupied[slot >> 6] |= 1UL << (slot & 63);
-        }
-
-        _slotHeads[slot] = index;
+        entry.Location = AppendRecord(slot, due);
     }
 
-    private void Unlink(int index, ref TimerEntry entry)
+    /// <summary>Appends to the slot's newest chunk (a new one when full) and returns the record's location.</summary>
+    private int AppendRecord(int slot, in DueInstance due)
     {
-        Debug.Assert(entry.State == TimerState.InWheel, "only wheel entries are linked");
-        if (entry.Prev != None)
+        int chunk = _slotHeads[slot];
+        if (chunk == None || _chunkFill[chunk] == ChunkSize)
         {
-            _entries[entry.Prev].Next = entry.Next;
-        }
-        else
-        {
-            Debug.Assert(_slotHeads[entry.Slot] == index, "a list head has no predecessor");
-            _slotHeads[entry.Slot] = entry.Next;
-            if (entry.Next == None)
+            int fresh = AllocateChunk();
+            _chunkNext[fresh] = chunk;
+            if (chunk == None)
             {
-                _occupied[entry.Slot >> 6] &= ~(1UL << (entry.Slot & 63));
+                _occupied[slot >> 6] |= 1UL << (slot & 63);
             }
+
+            _slotHeads[slot] = chunk = fresh;
         }
 
-        if (entry.Next != None)
+        int location = (chunk * ChunkSize) + _chunkFill[chunk]++;
+        _records[location] = due;
+        return location;
+    }
+
+    /// <summary>Removes one record by moving the slot's last record (in its newest chunk) into the hole.</summary>
+    private void RemoveRecord(int slot, int location)
+    {
+        int head = _slotHeads[slot];
+        Debug.Assert(head != None, "a record lives in a non-empty slot");
+        int last = (head * ChunkSize) + --_chunkFill[head];
+        if (location != last)
         {
-            _entries[entry.Next].Prev = entry.Prev;
+            var moved = _records[last];
+            _records[location] = moved;
+            _entries[moved.Index].Location = location;
+        }
+
+        if (_chunkFill[head] == 0)
+        {
+            _slotHeads[slot] = _chunkNext[head];
+            FreeChunk(head);
+            if (_slotHeads[slot] == None)
+            {
+                _occupied[slot >> 6] &= ~(1UL << (slot & 63));
+            }
         }
     }
 
@@ -389,23 +467,40 @@ public sealed class TimingWheel
         }
     }
 
-    /// <summary>Moves every entry of the slot due at or before <paramref name="horizonMs"/> into the due queue.</summary>
+    /// <summary>
+    /// Moves every record of the slot due at or before <paramref name="horizonMs"/> into the due queue.
+    /// The slot's chunks are detached and freed as they are read; records of later rounds are appended
+    /// again to fresh chunks of the same slot.
+    /// </summary>
     private void CollectSlot(int slot, long horizonMs)
     {
+        int chunk = _slotHeads[slot];
+        _slotHeads[slot] = None;
+        _occupied[slot >> 6] &= ~(1UL << (slot & 63));
         var entries = _entries;
-        int index = _slotHeads[slot];
-        while (index != None)
+        while (chunk != None)
         {
-            ref var entry = ref entries[index];
-            int next = entry.Next;
-            if (entry.DueMs <= horizonMs)
+            int first = chunk * ChunkSize;
+            int end = first + _chunkFill[chunk];
+            for (int location = first; location < end; location++)
             {
-                Unlink(index, ref entry);
-                entry.State = TimerState.InDueQueue;
-                _dueQueue.Push(new DueInstance(entry.DueMs, entry.Sequence, index));
+                var record = _records[location];
+                ref var entry = ref entries[record.Index];
+                if (record.DueMs <= horizonMs)
+                {
+                    // Writing the state here also pulls the entry into cache well before it fires.
+                    entry.State = TimerState.InDueQueue;
+                    _dueQueue.Push(record);
+                }
+                else
+                {
+                    entry.Location = AppendRecord(slot, record);
+                }
             }
 
-            index = next;
+            int next = _chunkNext[chunk];
+            FreeChunk(chunk);
+            chunk = next;
         }
     }
 
@@ -424,7 +519,7 @@ public sealed class TimingWheel
                 continue;
             }
 
-            Debug.Assert(entry.State == TimerState.InDueQueue && entry.DueMs == due.DueMs && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
+            Debug.Assert(entry.State == TimerState.InDueQueue && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
             entry.State = TimerState.Firing;
             var handle = new TimerHandle(index, entry.Generation);
             handler.OnTimer(handle, entry.Payload, due.DueMs);
@@ -445,8 +540,7 @@ public sealed class TimingWheel
                 continue;
             }
 
-            entry.DueMs = due.DueMs + entry.PeriodMs;
-            Place(index, ref entry);
+            Place(due with { DueMs = due.DueMs + entry.PeriodMs });
         }
 
         return fired;

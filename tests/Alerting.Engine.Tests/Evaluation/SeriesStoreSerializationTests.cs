@@ -91,6 +91,58 @@ public sealed class SeriesStoreSerializationTests
     }
 
     [Fact]
+    public void Batch_apply_gives_the_same_results_and_bytes_as_point_by_point()
+    {
+        const int Seed = 11;
+        var rng = new Random(Seed);
+        var options = new SeriesStoreOptions { ResolutionMs = 1_000, RetainedBuckets = 5, FutureBuckets = 1 };
+        var single = new SeriesStore(options);
+        var batched = new SeriesStore(options);
+        var now = 1_700_000_000_000L;
+        foreach (var store in new[] { single, batched })
+        {
+            store.AdvanceClock(now);
+            for (var i = 0; i < 50; i++)
+            {
+                store.Add();
+            }
+        }
+
+        var slots = new int[500];
+        var times = new long[500];
+        var values = new double[500];
+        var results = new PointResult[500];
+        for (var round = 0; round < 10; round++)
+        {
+            now += rng.Next(0, 2_000);
+            single.AdvanceClock(now);
+            batched.AdvanceClock(now);
+            for (var i = 0; i < slots.Length; i++)
+            {
+                slots[i] = rng.Next(50);
+                times[i] = now + rng.Next(-7_000, 3_000);
+                values[i] = rng.Next(-1_000, 1_000) / 8.0;
+            }
+
+            batched.AddPoints(slots, times, values, results);
+            for (var i = 0; i < slots.Length; i++)
+            {
+                Assert.True(single.AddPoint(slots[i], times[i], values[i]) == results[i], $"seed {Seed}, round {round}, point {i}");
+            }
+        }
+
+        Assert.Contains(PointResult.TooOld, results);
+        Assert.Equal(Bytes(single), Bytes(batched));
+    }
+
+    [Fact]
+    public void Batch_with_mismatched_lengths_is_refused()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions());
+        Assert.Throws<ArgumentException>(() => store.AddPoints(new int[2], new long[2], new double[1], new PointResult[2]));
+    }
+
+    [Fact]
     public void Unknown_format_version_is_refused()
     {
         var bytes = Bytes(RandomStore(seed: 1));

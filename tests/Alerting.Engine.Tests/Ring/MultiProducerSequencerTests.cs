@@ -50,10 +50,9 @@ public sealed class MultiProducerSequencerTests
     public async Task Four_producers_through_a_two_stage_graph_deliver_every_event_in_producer_order()
     {
         const int Producers = 4;
-        // Sized for a shared two-core machine: every lap of the 1024-slot ring needs all seven threads scheduled.
-        const int EventsPerProducer = 100_000;
+        const int EventsPerProducer = 1_000_000;
         const long TotalEvents = (long)Producers * EventsPerProducer;
-        var ring = new RingBuffer<TestSlot>(new MultiProducerSequencer(1024, new YieldingWaitStrategy()));
+        var ring = new RingBuffer<TestSlot>(new MultiProducerSequencer(1024, new BlockingWaitStrategy()));
 
         // Journaler/replicator shape: A and B in parallel on the cursor, C gated on both.
         var stageA = new BatchEventProcessor<TestSlot, ParallelStage>(ring, ring.NewBarrier(), new ParallelStage(Producers, markA: true));

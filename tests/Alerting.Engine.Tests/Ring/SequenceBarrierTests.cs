@@ -41,5 +41,6 @@ public sealed class SequenceBarrierTests
         Assert.True(barrier.IsCancellationRequested);
         Assert.True(barrier.WaitFor(0).IsCancelled);
         Assert.Throws<InvalidOperationException>(() => barrier.WaitFor(0).Value);
+        Assert.Equal("Cancelled", barrier.WaitFor(0).ToString());
     }
 }

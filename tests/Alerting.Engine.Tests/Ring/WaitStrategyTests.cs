@@ -17,8 +17,8 @@ public sealed class WaitStrategyTests
     [MemberData(nameof(Strategies))]
     public async Task Strategy_delivers_every_event_published_one_at_a_time(string strategy)
     {
-        const int Events = 2_000;
-        var ring = new RingBuffer<long>(new SingleProducerSequencer(8, RingFactory.WaitStrategy(strategy)));
+        const int Events = 1_000;
+        var ring = new RingBuffer<long>(new SingleProducerSequencer(64, RingFactory.WaitStrategy(strategy)));
         var handler = new RecordingHandler(Events);
         var processor = new BatchEventProcessor<long, RecordingHandler>(ring, ring.NewBarrier(), handler);
         ring.AddGatingSequences(processor.Sequence);

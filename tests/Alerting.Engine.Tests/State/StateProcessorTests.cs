@@ -348,6 +348,28 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
+    public void Weekly_downtime_mutes_only_inside_its_window_and_reports_its_end_while_alerting()
+    {
+        // T0 (2023-11-14 22:13:20 UTC) is a Tuesday; the window is Tuesdays 22:30 for one hour.
+        var downtimes = new DowntimeSet();
+        downtimes.Upsert(DowntimeModel.FromProto(new Downtime { Id = "d", StartUnixMs = 0, Recurrence = "weekly days=tue start=22:30 duration=1h", NotifyEndIfAlerting = true }));
+        var run = new GroupRun(GroupRun.Options(critical: 90));
+        string[] tags = ["host:a"];
+        MuteStatus MuteAt(double minutes) => downtimes.Evaluate("m1", "host:a", tags, GroupRun.Time(minutes));
+
+        Assert.True(Assert.Single(run.At(0, 95, mute: MuteAt(0))).Notify);
+        Assert.True(Assert.Single(run.At(10, 10, mute: MuteAt(10))).Notify);
+        Assert.True(MuteAt(20).Muted);
+        var mutedAlert = Assert.Single(run.At(20, 95, mute: MuteAt(20)));
+        Assert.Equal((AlertState.Alert, false), (mutedAlert.Next, mutedAlert.Notify));
+        Assert.Empty(run.Mute(60, MuteAt(60)));
+        var end = Assert.Single(run.Mute(77, MuteAt(77)));
+        Assert.Equal((TransitionReason.DowntimeEndedWhileAlerting, true), (end.Reason, end.Notify));
+        Assert.False(MuteAt(7 * 24 * 60).Muted);
+        Assert.True(MuteAt((7 * 24 * 60) + 20).Muted);
+    }
+
+    [Fact]
     public void Edit_that_keeps_the_query_keeps_state()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90));
