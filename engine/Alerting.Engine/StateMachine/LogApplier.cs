@@ -60,10 +60,10 @@ public sealed class LogApplier
                 monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index);
                 break;
             case LogEntry.BodyOneofCase.DowntimeUpserted:
-                monitors.UpsertDowntime(entry.DowntimeUpserted.Downtime ?? new Downtime());
+                monitors.UpsertDowntime(entry.DowntimeUpserted.Downtime ?? new Downtime(), index);
                 break;
             case LogEntry.BodyOneofCase.DowntimeDeleted:
-                monitors.DeleteDowntime(entry.DowntimeDeleted.DowntimeId);
+                monitors.DeleteDowntime(entry.DowntimeDeleted.DowntimeId, index);
                 break;
             case LogEntry.BodyOneofCase.Points:
                 monitors.ApplyPoints(entry.Points, index, _rejected);

@@ -181,7 +181,7 @@ internal sealed partial class MonitorEngine
         var downtimes = reader.ReadInt32();
         for (var i = 0; i < downtimes; i++)
         {
-            engine.UpsertDowntime(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+            engine.UpsertDowntime(Downtime.Parser.ParseFrom(ReadBytes(reader)), logIndex: 0);
         }
 
         for (var i = 0; i < engine._rejected.Length; i++)

@@ -174,7 +174,7 @@ internal sealed partial class MonitorEngine
         var sink = new EventSink(Events);
         foreach (var group in monitor.Groups.Values)
         {
-            StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, _logicalTimeMs, logIndex, ref sink);
+            StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
         }
 
         Unlink(monitor);
@@ -236,7 +236,7 @@ internal sealed partial class MonitorEngine
         var sink = new EventSink(Events);
         foreach (var group in old.Groups.Values)
         {
-            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, _logicalTimeMs, logIndex, ref sink);
+            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
         }
 
         var slot = old.Slot;
@@ -322,6 +322,9 @@ internal sealed partial class MonitorEngine
             EvaluateGroup(monitor, group, dueMs, logIndex);
         }
     }
+
+    /// <summary>A group's clock: logical time, or later if an on-arrival evaluation already went further.</summary>
+    private long GroupNow(MonitorGroup group) => Math.Max(_logicalTimeMs, group.LastEvaluatedMs);
 
     private void EvaluateGroup(CompiledMonitor monitor, MonitorGroup group, long atMs, long logIndex)
     {
@@ -690,7 +693,7 @@ internal sealed partial class MonitorEngine
 
     // ---- Downtimes ------------------------------------------------------------------------
 
-    public void UpsertDowntime(Downtime downtime)
+    public void UpsertDowntime(Downtime downtime, long logIndex)
     {
         DowntimeModel model;
         try
@@ -711,12 +714,43 @@ internal sealed partial class MonitorEngine
 
         _downtimes.Upsert(model);
         _downtimeDefinitions[downtime.Id] = downtime;
+        if (logIndex > 0)
+        {
+            RefreshMutes(logIndex);
+        }
     }
 
-    public void DeleteDowntime(string id)
+    public void DeleteDowntime(string id, long logIndex)
     {
         _downtimes.Remove(id);
-        _downtimeDefinitions.Remove(id);
+        if (_downtimeDefinitions.Remove(id))
+        {
+            RefreshMutes(logIndex);
+        }
+    }
+
+    /// <summary>
+    /// A downtime command changes which groups are muted now, not at their next evaluation:
+    /// a group whose downtime was deleted while it alerts gets its end notification at once.
+    /// (Downtimes that start or end on their own are picked up at the group's evaluations.)
+    /// </summary>
+    private void RefreshMutes(long logIndex)
+    {
+        var sink = new EventSink(Events);
+        foreach (var monitor in _monitors)
+        {
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            foreach (var group in monitor.Groups.Values)
+            {
+                var nowMs = GroupNow(group);
+                var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
+                StateProcessor.UpdateMute(monitor.Rules, ref group.State, nowMs, mute, logIndex, ref sink);
+            }
+        }
     }
 
     // ---- Orders ---------------------------------------------------------------------------
