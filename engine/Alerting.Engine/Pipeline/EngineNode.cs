@@ -77,6 +77,7 @@ public sealed class EngineNode : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
+        ArgumentNullException.ThrowIfNull(options.Limits);
         var journal = FasterJournal.Open(new JournalOptions
         {
             Directory = Path.Combine(options.DataDirectory, "journal"),
@@ -88,9 +89,9 @@ public sealed class EngineNode : IDisposable
         {
             var rejected = new List<string>();
             var snapshot = store.LoadNewestValid(rejected);
-            var state = snapshot is { } s ? Restore(s) : new EngineState();
+            var state = snapshot is { } s ? Restore(s, options.Limits) : new EngineState(options.Limits);
             var snapshotIndex = state.AppliedIndex;
-            var applier = new LogApplier(state);
+            var applier = new LogApplier(state, options.OnTransitions);
             var replayed = Replay(journal, applier);
             return new EngineNode(options, journal, store, applier, snapshotIndex, new RecoveryReport(snapshotIndex, replayed, rejected));
         }
@@ -113,6 +114,41 @@ public sealed class EngineNode : IDisposable
         var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
         return TryPublish(entry, completion) ? completion.Task : null;
     }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> on the state-machine thread, after every entry published
+    /// before it (a linearizable read). Returns null, at once, when the input ring is full.
+    /// The function must only read, and must copy what it returns.
+    /// </summary>
+    public Task<T>? TryQuery<T>(Func<EngineState, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (!_ring.TryNext(out var sequence))
+        {
+            return null;
+        }
+
+        var completion = new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ref var slot = ref _ring[sequence];
+        slot.Entry = null;
+        slot.Payload = null;
+        slot.Completion = null;
+        slot.Index = 0;
+        slot.Query = state => read(state);
+        slot.QueryCompletion = completion;
+        _ring.Publish(sequence);
+        return Cast<T>(completion.Task);
+    }
+
+    /// <summary>The transition history: subscriptions read it and wait on it for new events.</summary>
+    public TransitionHistory History => _applier.State.History;
+
+    /// <summary>The journal's last appended index.</summary>
+    public long LastIndex => _journal.LastIndex;
+
+    /// <summary>The term this node writes in.</summary>
+    public ulong Term => _options.Term;
 
     /// <summary>Graceful stop: drains the ring, commits, writes a final snapshot, closes files.</summary>
     public void Dispose()
@@ -142,10 +178,12 @@ public sealed class EngineNode : IDisposable
         _journal.Dispose();
     }
 
-    private static EngineState Restore(LoadedSnapshot snapshot)
+    private static async Task<T> Cast<T>(Task<object?> task) => (T)(await task.ConfigureAwait(false))!;
+
+    private static EngineState Restore(LoadedSnapshot snapshot, Monitors.IngestLimits limits)
     {
         using var reader = new BinaryReader(new MemoryStream(snapshot.Body.ToArray()));
-        var state = EngineState.ReadFrom(reader);
+        var state = EngineState.ReadFrom(reader, limits);
         if (state.AppliedIndex != snapshot.Index)
         {
             throw new InvariantViolationException(
@@ -208,6 +246,8 @@ public sealed class EngineNode : IDisposable
         slot.Payload = payload;
         slot.Completion = completion;
         slot.Index = 0;
+        slot.Query = null;
+        slot.QueryCompletion = null;
         _ring.Publish(sequence);
         return true;
     }

@@ -33,6 +33,15 @@ public sealed record EngineOptions
     /// <summary>The term this node writes in (single node: 1; replication assigns it later).</summary>
     public ulong Term { get; init; } = 1;
 
+    /// <summary>Bounds on points, series, groups and monitors; every replica must use the same.</summary>
+    public Monitors.IngestLimits Limits { get; init; } = new();
+
+    /// <summary>
+    /// Called on the state-machine thread with the events of each applied entry, during
+    /// recovery replay too (the events then repeat with their original ids). Must be quick.
+    /// </summary>
+    public Action<IReadOnlyList<State.TransitionEvent>>? OnTransitions { get; init; }
+
     /// <summary>Journal page, memory and segment sizes, as powers of two.</summary>
     public int JournalPageSizeBits { get; init; } = 22;
 

@@ -1,3 +1,4 @@
+using Alerting.Engine.StateMachine;
 using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Pipeline;
@@ -5,7 +6,9 @@ namespace Alerting.Engine.Pipeline;
 /// <summary>
 /// One slot of the input ring. A producer fills <see cref="Entry"/> and <see cref="Payload"/>
 /// (its encoding), the journaler stamps <see cref="Index"/> and <see cref="Term"/>, and the
-/// state machine applies the entry once it is durable, then clears the references.
+/// state machine applies the entry once it is durable, then clears the references. A slot
+/// may instead carry a <see cref="Query"/>: a read of the state that the journaler skips and
+/// the state machine runs in its place in the order, so reads see every write before them.
 /// </summary>
 internal struct InputSlot
 {
@@ -14,7 +17,9 @@ internal struct InputSlot
     public long Index;
     public ulong Term;
     public TaskCompletionSource<AppliedEntry>? Completion;
+    public Func<EngineState, object?>? Query;
+    public TaskCompletionSource<object?>? QueryCompletion;
 }
 
-/// <summary>Where an entry landed: it is durable and applied at <see cref="Index"/> in <see cref="Term"/>.</summary>
-public readonly record struct AppliedEntry(long Index, ulong Term);
+/// <summary>Where an entry landed: it is durable and applied at <see cref="Index"/> in <see cref="Term"/>, with what applying it did.</summary>
+public readonly record struct AppliedEntry(long Index, ulong Term, ApplyResult Result);

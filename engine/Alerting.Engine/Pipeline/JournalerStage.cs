@@ -25,6 +25,11 @@ internal struct JournalerStage : IEventHandler<InputSlot>
 
     public readonly void OnEvent(ref InputSlot data, long sequence, bool endOfBatch)
     {
+        if (data.Query is not null)
+        {
+            return;
+        }
+
         data.Index = _journal.Append(data.Payload, _term);
         data.Term = _term;
         data.Payload = null;

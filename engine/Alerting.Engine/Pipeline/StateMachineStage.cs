@@ -30,20 +30,43 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
 
     public readonly void OnEvent(ref InputSlot data, long sequence, bool endOfBatch)
     {
-        _journal.WaitForDurable(data.Index);
-        _applier.Apply(data.Index, data.Term, data.Entry!);
-        data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term));
-        data.Entry = null;
-        data.Completion = null;
+        if (data.Query is { } query)
+        {
+            RunQuery(query, data.QueryCompletion!);
+            data.Query = null;
+            data.QueryCompletion = null;
+        }
+        else
+        {
+            _journal.WaitForDurable(data.Index);
+            var result = _applier.Apply(data.Index, data.Term, data.Entry!);
+            data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
+            data.Entry = null;
+            data.Completion = null;
+        }
 
         if (endOfBatch)
         {
-            _progress.Publish(data.Index);
+            _progress.Publish(_applier.State.AppliedIndex);
             _snapshots.MaybeSnapshot(_applier.State);
         }
     }
 
     public readonly void OnShutdown()
     {
+    }
+
+    private readonly void RunQuery(Func<EngineState, object?> query, TaskCompletionSource<object?> completion)
+    {
+        try
+        {
+            completion.TrySetResult(query(_applier.State));
+        }
+#pragma warning disable CA1031 // A failing read belongs to its caller; it must not stop the state machine.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            completion.TrySetException(e);
+        }
     }
 }

@@ -10,7 +10,7 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 2;
+    private const ulong SnapshotFormatVersion = 3;
 
     public EngineState(IngestLimits? limits = null)
     {
@@ -18,10 +18,11 @@ public sealed class EngineState
         Monitors = new MonitorEngine(Limits);
     }
 
-    private EngineState(IngestLimits limits, MonitorEngine monitors)
+    private EngineState(IngestLimits limits, MonitorEngine monitors, TransitionHistory history)
     {
         Limits = limits;
         Monitors = monitors;
+        History = history;
     }
 
     /// <summary>Index of the last applied entry (0 before the first).</summary>
@@ -40,6 +41,18 @@ public sealed class EngineState
     public IngestLimits Limits { get; }
 
     internal MonitorEngine Monitors { get; }
+
+    /// <summary>The most recent transition events (bounded), for subscriptions that resume from a log index.</summary>
+    public TransitionHistory History { get; } = new();
+
+    /// <summary>Every monitor definition, in slot order. State-machine thread only (or through a query).</summary>
+    public IEnumerable<Protocol.Log.Monitor> MonitorDefinitions() => Monitors.MonitorDefinitions();
+
+    /// <summary>Every group's state, optionally of one monitor. State-machine thread only (or through a query).</summary>
+    public IEnumerable<(Protocol.Log.Monitor Monitor, State.GroupState State)> GroupStates(string? monitorId = null) => Monitors.AllGroupStates(monitorId);
+
+    /// <summary>Downtime definitions by id. State-machine thread only (or through a query).</summary>
+    public IEnumerable<Protocol.Log.Downtime> DowntimeDefinitions() => Monitors.DowntimeDefinitions();
 
     public int MonitorCount => Monitors.MonitorCount;
 
@@ -64,6 +77,7 @@ public sealed class EngineState
         writer.Write(TicksApplied);
         writer.Write(NotificationsDelivered);
         Monitors.WriteTo(writer);
+        History.WriteTo(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -81,7 +95,8 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        return new EngineState(limits, MonitorEngine.ReadFrom(reader, limits))
+        var monitors = MonitorEngine.ReadFrom(reader, limits);
+        return new EngineState(limits, monitors, TransitionHistory.ReadFrom(reader))
         {
             AppliedIndex = appliedIndex,
             Term = term,

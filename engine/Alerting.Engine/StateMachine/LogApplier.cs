@@ -27,7 +27,7 @@ public sealed class LogApplier
     public ReadOnlySpan<long> LastEntryRejections => _rejected;
 
     /// <summary>Applies the entry at <paramref name="index"/>, which must follow the last applied one.</summary>
-    public void Apply(long index, ulong term, LogEntry entry)
+    public ApplyResult Apply(long index, ulong term, LogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var state = State;
@@ -45,6 +45,7 @@ public sealed class LogApplier
 
         Array.Clear(_rejected);
         var monitors = state.Monitors;
+        var result = ApplyResult.Empty;
         switch (entry.BodyCase)
         {
             case LogEntry.BodyOneofCase.Tick:
@@ -54,10 +55,11 @@ public sealed class LogApplier
                 monitors.ApplyTick(state.LogicalTimeMs, index);
                 break;
             case LogEntry.BodyOneofCase.MonitorUpserted:
-                monitors.UpsertMonitor(entry.MonitorUpserted.Monitor ?? new Protocol.Log.Monitor(), index);
+                var (outcome, id, error) = monitors.UpsertMonitor(entry.MonitorUpserted.Monitor ?? new Protocol.Log.Monitor(), index);
+                result = new ApplyResult { MonitorId = id, Monitor = outcome, Error = error };
                 break;
             case LogEntry.BodyOneofCase.MonitorDeleted:
-                monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index);
+                result = new ApplyResult { MonitorId = entry.MonitorDeleted.MonitorId, Monitor = monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index) };
                 break;
             case LogEntry.BodyOneofCase.DowntimeUpserted:
                 monitors.UpsertDowntime(entry.DowntimeUpserted.Downtime ?? new Downtime(), index);
@@ -67,9 +69,11 @@ public sealed class LogApplier
                 break;
             case LogEntry.BodyOneofCase.Points:
                 monitors.ApplyPoints(entry.Points, index, _rejected);
+                result = RejectionsOf(_rejected);
                 break;
             case LogEntry.BodyOneofCase.CheckRuns:
                 monitors.ApplyCheckRuns(entry.CheckRuns, index, _rejected);
+                result = RejectionsOf(_rejected);
                 break;
             case LogEntry.BodyOneofCase.NotificationDelivered:
                 state.NotificationsDelivered++;
@@ -86,8 +90,14 @@ public sealed class LogApplier
         state.Term = term;
         if (monitors.Events.Count > 0)
         {
+            state.History.Append(monitors.Events, term);
             _onTransitions?.Invoke(monitors.Events);
             monitors.Events.Clear();
         }
+
+        return result;
     }
+
+    private static ApplyResult RejectionsOf(long[] rejected) =>
+        rejected.Any(c => c != 0) ? new ApplyResult { Rejected = (long[])rejected.Clone() } : ApplyResult.Empty;
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
@@ -34,6 +34,7 @@ internal sealed partial class MonitorEngine
     private readonly List<CompiledMonitor?> _monitors = [];
     private readonly SortedSet<int> _freeMonitorSlots = [];
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<int>> _slotsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<int>> _monitorsBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SeriesEntry> _seriesByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<SeriesEntry>> _seriesBySource = new(StringComparer.Ordinal);
@@ -79,6 +80,29 @@ internal sealed partial class MonitorEngine
         monitor = _slotById.TryGetValue(id, out var slot) ? _monitors[slot]!.Definition : null;
         return monitor is not null;
     }
+
+    /// <summary>Every monitor definition, in slot order.</summary>
+    public IEnumerable<Monitor> MonitorDefinitions() => _monitors.Where(m => m is not null).Select(m => m!.Definition);
+
+    /// <summary>Every group's state, by monitor slot then group key; optionally of one monitor.</summary>
+    public IEnumerable<(Monitor Monitor, GroupState State)> AllGroupStates(string? monitorId = null)
+    {
+        foreach (var monitor in _monitors)
+        {
+            if (monitor is null || (monitorId is not null && !string.Equals(monitor.Id, monitorId, StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
+            foreach (var group in monitor.Groups.Values)
+            {
+                yield return (monitor.Definition, group.State);
+            }
+        }
+    }
+
+    /// <summary>Downtime definitions, by id.</summary>
+    public IEnumerable<Downtime> DowntimeDefinitions() => _downtimeDefinitions.Values;
 
     /// <summary>Current state of every group of a monitor, in group-key order.</summary>
     public IReadOnlyList<GroupState> GroupStates(string monitorId) =>
@@ -131,43 +155,68 @@ internal sealed partial class MonitorEngine
 
     // ---- Monitors -------------------------------------------------------------------------
 
-    public void UpsertMonitor(Monitor definition, long logIndex)
+    /// <summary>
+    /// Creates or updates a monitor. A definition without an id is an upsert by name: it
+    /// updates the monitor of that name (the lowest slot if several share it), or creates one
+    /// whose id is this entry's log index, so ids are never reused.
+    /// </summary>
+    public (MonitorOutcome Outcome, string? Id, string? Error) UpsertMonitor(Monitor definition, long logIndex)
     {
+        if (definition.Id.Length == 0)
+        {
+            if (definition.Name.Length == 0)
+            {
+                _rejected[(int)RejectReason.InvalidCommand]++;
+                return (MonitorOutcome.Rejected, null, "name: an upsert by name needs a name");
+            }
+
+            definition = definition.Clone();
+            definition.Id = _slotsByName.TryGetValue(definition.Name, out var named) && named.Count > 0
+                ? _monitors[named[0]]!.Id
+                : logIndex.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (_slotById.TryGetValue(definition.Id, out var existingSlot) && _monitors[existingSlot]!.Definition.Equals(definition))
+        {
+            return (MonitorOutcome.Unchanged, definition.Id, null);
+        }
+
         CompiledMonitor compiled;
         try
         {
             compiled = MonitorCompiler.Compile(definition);
         }
-        catch (MonitorValidationException)
+        catch (MonitorValidationException e)
         {
             // The boundary validates with the same compiler; an entry that still fails (an
             // older version wrote it) is refused the same way on every replica, and counted.
             _rejected[(int)RejectReason.InvalidCommand]++;
-            return;
+            return (MonitorOutcome.Rejected, definition.Id, e.Message);
         }
 
         if (_slotById.TryGetValue(definition.Id, out var slot))
         {
             Replace(_monitors[slot]!, compiled, logIndex);
-            return;
+            return (MonitorOutcome.Updated, definition.Id, null);
         }
 
         if (_slotById.Count >= _limits.MaxMonitors)
         {
             _rejected[(int)RejectReason.InvalidCommand]++;
-            return;
+            return (MonitorOutcome.Rejected, definition.Id, $"the engine holds its limit of {_limits.MaxMonitors} monitors");
         }
 
         Register(compiled);
         MatchExistingSeries(compiled);
         Schedule(compiled);
+        return (MonitorOutcome.Created, definition.Id, null);
     }
 
-    public void DeleteMonitor(string id, long logIndex)
+    public MonitorOutcome DeleteMonitor(string id, long logIndex)
     {
         if (!_slotById.TryGetValue(id, out var slot))
         {
-            return;
+            return MonitorOutcome.NotFound;
         }
 
         var monitor = _monitors[slot]!;
@@ -182,7 +231,9 @@ internal sealed partial class MonitorEngine
         _monitors[slot] = null;
         _freeMonitorSlots.Add(slot);
         _slotById.Remove(id);
+        _slotsByName[monitor.Definition.Name].Remove(slot);
         _monitorsBySource[SourceKey(monitor.IsCheck, monitor.Source)].Remove(slot);
+        return MonitorOutcome.Deleted;
     }
 
     private void StartWheel()
@@ -220,6 +271,7 @@ internal sealed partial class MonitorEngine
         _monitors[slot] = monitor;
         monitor.Slot = slot;
         _slotById.Add(monitor.Id, slot);
+        AddName(monitor.Definition.Name, slot);
         var key = SourceKey(monitor.IsCheck, monitor.Source);
         if (!_monitorsBySource.TryGetValue(key, out var list))
         {
@@ -229,6 +281,16 @@ internal sealed partial class MonitorEngine
         // Kept sorted so that series creation visits monitors in slot order on every replica.
         var at = list.BinarySearch(slot);
         list.Insert(~at, slot);
+    }
+
+    private void AddName(string name, int slot)
+    {
+        if (!_slotsByName.TryGetValue(name, out var slots))
+        {
+            _slotsByName.Add(name, slots = []);
+        }
+
+        slots.Insert(~slots.BinarySearch(slot), slot);
     }
 
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
@@ -242,6 +304,12 @@ internal sealed partial class MonitorEngine
         var slot = old.Slot;
         updated.Slot = slot;
         _monitors[slot] = updated;
+        if (!string.Equals(old.Definition.Name, updated.Definition.Name, StringComparison.Ordinal))
+        {
+            _slotsByName[old.Definition.Name].Remove(slot);
+            AddName(updated.Definition.Name, slot);
+        }
+
         if (updated.SameSeriesSelection(old))
         {
             foreach (var (key, group) in old.Groups)

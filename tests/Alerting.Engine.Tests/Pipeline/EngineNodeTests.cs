@@ -166,6 +166,43 @@ public sealed class EngineNodeTests : IDisposable
         Assert.Equal(1_800_000_001_000, node.State.LogicalTimeMs);
     }
 
+    [Fact]
+    public async Task A_query_sees_every_write_published_before_it()
+    {
+        using var node = EngineNode.Open(Options(_a.Path));
+        var writes = Enumerable.Range(0, 50)
+            .Select(i => node.TryWrite(RandomLog.Tick(1_800_000_000_000 + i))!)
+            .ToList();
+
+        var (applied, time) = await node.TryQuery(state => (state.AppliedIndex, state.LogicalTimeMs))!;
+
+        Assert.Equal(50, applied);
+        Assert.Equal(1_800_000_000_049, time);
+        await Task.WhenAll(writes);
+    }
+
+    [Fact]
+    public async Task Transition_history_survives_a_restart_so_subscribers_can_resume()
+    {
+        var options = Options(_a.Path) with { SnapshotOnShutdown = false };
+        long alertIndex;
+        using (var node = EngineNode.Open(options))
+        {
+            await WriteAsync(node, RandomLog.Tick(1_800_000_000_000));
+            await WriteAsync(node, new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = EngineHarness.Metric("m", "max(last_1m):max:q{*} > 1", o => o.OnArrival = true) } });
+            var points = new SeriesPoints { Metric = "q", UnixMs = { 1_800_000_000_000 }, Values = { 5 } };
+            alertIndex = (await WriteAsync(node, new LogEntry { Points = new PointsBatch { Series = { points } } })).Index;
+        }
+
+        using (var node = EngineNode.Open(options))
+        {
+            var copied = new List<(Alerting.Engine.State.TransitionEvent Event, ulong Term)>();
+            _ = node.History.CopyAfter(0, null, copied, max: 10);
+            var alert = Assert.Single(copied);
+            Assert.Equal(("m", alertIndex, 1UL), (alert.Event.MonitorId, alert.Event.LogIndex, alert.Term));
+        }
+    }
+
     private static EngineOptions Options(string directory) => new()
     {
         DataDirectory = directory,

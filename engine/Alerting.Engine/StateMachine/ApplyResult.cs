@@ -1,0 +1,35 @@
+using Alerting.Engine.Monitors;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>What happened to a monitor command in the state machine.</summary>
+public enum MonitorOutcome : byte
+{
+    None,
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    NotFound,
+    Rejected,
+}
+
+/// <summary>
+/// The result of applying one entry, returned to the producer with its acknowledgement:
+/// refused points by reason, and for monitor commands the id, outcome and any error.
+/// </summary>
+public sealed record ApplyResult
+{
+    public static readonly ApplyResult Empty = new();
+
+    /// <summary>Refused points or check runs by <see cref="RejectReason"/> (empty when none).</summary>
+    public IReadOnlyList<long> Rejected { get; init; } = [];
+
+    public string? MonitorId { get; init; }
+
+    public MonitorOutcome Monitor { get; init; }
+
+    public string? Error { get; init; }
+
+    public long RejectedTotal => Rejected.Sum();
+}
