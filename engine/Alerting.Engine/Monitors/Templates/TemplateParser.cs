@@ -167,14 +167,15 @@ internal static class TemplateParser
             case '/':
                 if (!open.TryPeek(out OpenSection innermost))
                 {
-                    return new TemplateParseError(tag.Start, $"'{text[tag.Start..tag.End]}' closes no open section");
+                    return new TemplateParseError(tag.Start, $"closing tag '{text[tag.Start..tag.End]}' without an open section");
                 }
 
                 if (!string.Equals(innermost.Name, tag.Name, StringComparison.Ordinal))
                 {
                     return new TemplateParseError(
                         tag.Start,
-                        $"'{text[tag.Start..tag.End]}' does not close section '{innermost.Name}' opened at column {innermost.TagStart + 1}");
+                        $"mismatched closing tag '{text[tag.Start..tag.End]}'",
+                        $"the open section is '{innermost.Name}', opened at column {innermost.TagStart + 1}; close it first with '{{{{/{innermost.Name}}}}}'");
                 }
 
                 open.Pop();
