@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+using Alerting.Engine.State;
+
+namespace Alerting.Engine.Monitors.Templates;
+
+/// <summary>
+/// A compiled monitor message: parsed once when the monitor is defined, rendered for every
+/// notification. Rendering is a pure function of the template and the <see cref="TemplateContext"/>
+/// (invariant culture, the event time rather than the clock), so every replica renders the same text.
+/// </summary>
+/// <remarks>
+/// <para>Variables: <c>{{value}}</c>, <c>{{threshold}}</c>, <c>{{warn_threshold}}</c>, <c>{{state}}</c>
+/// and <c>{{previous_state}}</c> (<c>ALERT</c>, <c>WARN</c>, <c>OK</c>, <c>NO_DATA</c>),
+/// <c>{{monitor.name}}</c>, <c>{{monitor.id}}</c>, <c>{{group}}</c> (the group key),
+/// <c>{{last_triggered_at}}</c> (the event time, ISO-8601 UTC with milliseconds, e.g.
+/// <c>2024-05-01T12:34:56.789Z</c>), <c>{{last_triggered_at_epoch}}</c> (the same, unix ms), and
+/// <c>{{&lt;tag_key&gt;.name}}</c>, the value of the group's tag <c>tag_key</c> (Datadog's
+/// <c>{{host.name}}</c>). A tag the group lacks renders empty, and so does a group tag named
+/// <c>monitor</c>, which <c>{{monitor.name}}</c> shadows.</para>
+/// <para>Numbers render with invariant culture and up to 15 significant digits
+/// (<see cref="NumberFormat"/>): enough to show any threshold as typed, few enough to hide binary
+/// noise such as 0.30000000000000004. A NaN value or threshold, or no warning threshold, renders empty.</para>
+/// <para>Sections: <c>{{#c}}…{{/c}}</c> renders its body when <c>c</c> holds, <c>{{^c}}…{{/c}}</c>
+/// when it does not; they nest, up to <see cref="TemplateLimits.MaxSectionDepth"/>. Conditions:
+/// <c>is_alert</c>, <c>is_warning</c>, <c>is_no_data</c>, <c>is_recovery</c> (OK from ALERT or WARN),
+/// <c>is_alert_recovery</c>, <c>is_warning_recovery</c>, <c>is_alert_to_warning</c>,
+/// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>.</para>
+/// <para>Literal braces: a <c>{</c> or <c>}</c> that does not start a tag is text; anything, <c>{{</c>
+/// included, between <c>{{{{raw}}}}</c> and <c>{{{{/raw}}}}</c> is text.</para>
+/// </remarks>
+public sealed class MessageTemplate
+{
+    /// <summary>Format of numbers: general, 15 significant digits (all a double holds exactly).</summary>
+    public const string NumberFormat = "G15";
+
+    /// <summary>Format of <c>{{last_triggered_at}}</c>.</summary>
+    public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    // Builders grown past this are dropped after use rather than kept per thread.
+    private const int MaxCachedBuilderCapacity = 4 * TemplateLimits.MaxTemplateLength;
+
+    // Longest number or time text: "-1.23456789012345E-308" and "2024-05-01T12:34:56.789Z" both fit.
+    private const int MaxFormattedLength = 32;
+
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    private readonly TemplateNode[] _nodes;
+
+    private MessageTemplate(string text, TemplateNode[] nodes, string[] tagKeys)
+    {
+        Text = text;
+        _nodes = nodes;
+        TagKeys = tagKeys;
+    }
+
+    /// <summary>The template as written.</summary>
+    public string Text { get; }
+
+    /// <summary>
+    /// The tag keys the template reads through <c>{{&lt;key&gt;.name}}</c>, in order of first use:
+    /// what a caller checks against the monitor's group-by to warn about tags that will always render empty.
+    /// </summary>
+    public IReadOnlyList<string> TagKeys { get; }
+
+    /// <summary>Compiles <paramref name="text"/>; throws <see cref="TemplateParseException"/> with the position of the first error.</summary>
+    public static MessageTemplate Parse(string text) =>
+        TryParse(text, out MessageTemplate? template, out TemplateParseError? error)
+            ? template
+            : throw new TemplateParseException(error);
+
+    /// <summary>Compiles <paramref name="text"/>, or says where and why it is not a template. Never throws for any non-null text.</summary>
+    public static bool TryParse(
+        string text,
+        [NotNullWhen(true)] out MessageTemplate? template,
+        [NotNullWhen(false)] out TemplateParseError? error)
+    {
+        if (TemplateParser.TryParse(text, out TemplateNode[] nodes, out string[] tagKeys, out error))
+        {
+            template = new MessageTemplate(text, nodes, tagKeys);
+            return true;
+        }
+
+        template = null;
+        return false;
+    }
+
+    /// <summary>Renders the message of one notification.</summary>
+    public string Render(in TemplateContext context)
+    {
+        StringBuilder builder = t_builder ?? new StringBuilder(Text.Length + 64);
+        t_builder = null;
+        builder.Clear();
+        RenderTo(context, builder);
+        string message = builder.ToString();
+        if (builder.Capacity <= MaxCachedBuilderCapacity)
+        {
+            t_builder = builder;
+        }
+
+        return message;
+    }
+
+    /// <summary>Appends the message of one notification to <paramref name="output"/>; allocates nothing once the builder has room.</summary>
+    public void RenderTo(in TemplateContext context, StringBuilder output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        TemplateNode[] nodes = _nodes;
+        int i = 0;
+        while (i < nodes.Length)
+        {
+            ref readonly TemplateNode node = ref nodes[i];
+            switch (node.Kind)
+            {
+                case TemplateNodeKind.Literal:
+                    output.Append(Text, node.Start, node.Length);
+                    i++;
+                    break;
+                case TemplateNodeKind.Variable:
+                    AppendVariable(output, node.Variable, context);
+                    i++;
+                    break;
+                case TemplateNodeKind.Tag:
+                    AppendTag(output, node.TagKey!, context.GroupTags);
+                    i++;
+                    break;
+                default:
+                    Debug.Assert(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
+                    i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
+                    break;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Text;
+
+    private static bool Holds(TemplateSection section, in TemplateContext context)
+    {
+        AlertState state = context.State;
+        AlertState previous = context.PreviousState;
+        return section switch
+        {
+            TemplateSection.IsAlert => state == AlertState.Alert,
+            TemplateSection.IsWarning => state == AlertState.Warn,
+            TemplateSection.IsNoData => state == AlertState.NoData,
+            TemplateSection.IsRecovery => state == AlertState.Ok && previous is AlertState.Alert or AlertState.Warn,
+            TemplateSection.IsAlertRecovery => state == AlertState.Ok && previous == AlertState.Alert,
+            TemplateSection.IsWarningRecovery => state == AlertState.Ok && previous == AlertState.Warn,
+            TemplateSection.IsAlertToWarning => state == AlertState.Warn && previous == AlertState.Alert,
+            TemplateSection.IsNoDataRecovery => state != AlertState.NoData && previous == AlertState.NoData,
+            TemplateSection.IsRenotify => context.IsRenotify,
+            TemplateSection.IsMuted => context.IsMuted,
+            _ => throw new InvariantViolationException($"template section {section} has no condition"),
+        };
+    }
+
+    private static void AppendVariable(StringBuilder output, TemplateVariable variable, in TemplateContext context)
+    {
+        switch (variable)
+        {
+            case TemplateVariable.Value:
+                AppendNumber(output, context.Value);
+                break;
+            case TemplateVariable.Threshold:
+                AppendNumber(output, context.Threshold);
+                break;
+            case TemplateVariable.WarnThreshold:
+                AppendNumber(output, context.WarningThreshold ?? double.NaN);
+                break;
+            case TemplateVariable.State:
+                output.Append(TemplateNames.Of(context.State));
+                break;
+            case TemplateVariable.PreviousState:
+                output.Append(TemplateNames.Of(context.PreviousState));
+                break;
+            case TemplateVariable.MonitorName:
+                output.Append(context.MonitorName);
+                break;
+            case TemplateVariable.MonitorId:
+                output.Append(context.MonitorId);
+                break;
+            case TemplateVariable.Group:
+                output.Append(context.GroupKey);
+                break;
+            case TemplateVariable.LastTriggeredAt:
+                AppendTime(output, context.TimeMs);
+                break;
+            case TemplateVariable.LastTriggeredAtEpoch:
+                Span<char> epoch = stackalloc char[MaxFormattedLength];
+                bool epochFits = context.TimeMs.TryFormat(epoch, out int epochLength, provider: CultureInfo.InvariantCulture);
+                Debug.Assert(epochFits, "a long fits in MaxFormattedLength chars");
+                output.Append(epoch[..epochLength]);
+                break;
+            default:
+                throw new InvariantViolationException($"template variable {variable} has no renderer");
+        }
+    }
+
+    private static void AppendNumber(StringBuilder output, double value)
+    {
+        if (double.IsNaN(value))
+        {
+            return;
+        }
+
+        // -0 (e.g. a negated zero change) reads as a sign error in a notification.
+        value = value == 0 ? 0 : value;
+        Span<char> text = stackalloc char[MaxFormattedLength];
+        bool fits = value.TryFormat(text, out int length, NumberFormat, CultureInfo.InvariantCulture);
+        Debug.Assert(fits, "a G15 double fits in MaxFormattedLength chars");
+        output.Append(text[..length]);
+    }
+
+    private static void AppendTime(StringBuilder output, long timeMs)
+    {
+        // Event times come from validated entries; one outside DateTime's range is a bug, and
+        // FromUnixTimeMilliseconds throws ArgumentOutOfRangeException naming it.
+        DateTime time = DateTimeOffset.FromUnixTimeMilliseconds(timeMs).UtcDateTime;
+        Span<char> text = stackalloc char[MaxFormattedLength];
+        bool fits = time.TryFormat(text, out int length, TimeFormat, CultureInfo.InvariantCulture);
+        Debug.Assert(fits, "an ISO-8601 time fits in MaxFormattedLength chars");
+        output.Append(text[..length]);
+    }
+
+    private static void AppendTag(StringBuilder output, string key, IReadOnlyList<string>? tags)
+    {
+        if (tags is null)
+        {
+            return;
+        }
+
+        for (int t = 0; t < tags.Count; t++)
+        {
+            string tag = tags[t];
+            if (tag.Length > key.Length && tag[key.Length] == ':' && tag.StartsWith(key, StringComparison.Ordinal))
+            {
+                output.Append(tag, key.Length + 1, tag.Length - key.Length - 1);
+                return;
+            }
+        }
+    }
+}

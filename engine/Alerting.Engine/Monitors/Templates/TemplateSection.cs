@@ -1,0 +1,35 @@
+namespace Alerting.Engine.Monitors.Templates;
+
+/// <summary>The conditions a section (<c>{{#name}}</c> or negated <c>{{^name}}</c>) can test, Datadog's names.</summary>
+internal enum TemplateSection : byte
+{
+    /// <summary><c>is_alert</c>: the state is ALERT.</summary>
+    IsAlert,
+
+    /// <summary><c>is_warning</c>: the state is WARN.</summary>
+    IsWarning,
+
+    /// <summary><c>is_no_data</c>: the state is NO_DATA.</summary>
+    IsNoData,
+
+    /// <summary><c>is_recovery</c>: OK, coming from ALERT or WARN.</summary>
+    IsRecovery,
+
+    /// <summary><c>is_alert_recovery</c>: OK, coming from ALERT.</summary>
+    IsAlertRecovery,
+
+    /// <summary><c>is_warning_recovery</c>: OK, coming from WARN.</summary>
+    IsWarningRecovery,
+
+    /// <summary><c>is_alert_to_warning</c>: WARN, coming from ALERT.</summary>
+    IsAlertToWarning,
+
+    /// <summary><c>is_no_data_recovery</c>: any state but NO_DATA, coming from NO_DATA.</summary>
+    IsNoDataRecovery,
+
+    /// <summary><c>is_renotify</c>: the notification repeats an unchanged state.</summary>
+    IsRenotify,
+
+    /// <summary><c>is_muted</c>: a downtime or mute covers the group.</summary>
+    IsMuted,
+}
