@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.Monitors.Templates;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
 using Monitor = Alerting.Protocol.Log.Monitor;
@@ -17,6 +18,9 @@ internal sealed class CompiledMonitor
     public required Monitor Definition { get; init; }
 
     public string Id => Definition.Id;
+
+    /// <summary>The compiled message template.</summary>
+    public required MessageTemplate Message { get; init; }
 
     public required MonitorQuery Query { get; init; }
 

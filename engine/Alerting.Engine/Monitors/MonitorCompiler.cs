@@ -2,6 +2,7 @@ using System.IO.Hashing;
 using System.Text;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.Monitors.Templates;
 using Alerting.Engine.State;
 using Alerting.Protocol.Log;
 using Monitor = Alerting.Protocol.Log.Monitor;
@@ -48,6 +49,11 @@ public static class MonitorCompiler
         Require(monitor.Message.Length <= MaxMessageLength, "message", $"must be at most {MaxMessageLength} characters");
         Require(monitor.Tags.Count <= MaxTags, "tags", $"at most {MaxTags} tags");
         Require(monitor.Priority is >= 0 and <= 5, "priority", "must be 1 (highest) to 5, or unset");
+        if (!MessageTemplate.TryParse(monitor.Message, out var message, out var messageError))
+        {
+            throw new MonitorValidationException("message", messageError.Message);
+        }
+
         var kind = monitor.Type switch
         {
             "metric" => MonitorKind.Metric,
@@ -136,6 +142,7 @@ public static class MonitorCompiler
         return new CompiledMonitor
         {
             Definition = monitor,
+            Message = message,
             Query = query,
             Rules = rules,
             Source = source,

@@ -90,9 +90,10 @@ public sealed class LogApplier
         state.Term = term;
         if (monitors.Events.Count > 0)
         {
-            state.History.Append(monitors.Events, term);
+            state.History.Append(monitors.Events, monitors.EventMessages, term);
             _onTransitions?.Invoke(monitors.Events);
             monitors.Events.Clear();
+            monitors.EventMessages.Clear();
         }
 
         return result;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.Monitors.Templates;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
 using Alerting.Protocol.Log;
@@ -64,6 +65,9 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
     public List<TransitionEvent> Events { get; } = [];
+
+    /// <summary>The monitor's message rendered for each of <see cref="Events"/>, at the same positions.</summary>
+    public List<string> EventMessages { get; } = [];
 
     public EngineCounters Counters { get; } = new();
 
@@ -223,7 +227,9 @@ internal sealed partial class MonitorEngine
         var sink = new EventSink(Events);
         foreach (var group in monitor.Groups.Values)
         {
+            var before = Events.Count;
             StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+            RenderMessages(monitor, group, before);
         }
 
         Unlink(monitor);
@@ -298,7 +304,9 @@ internal sealed partial class MonitorEngine
         var sink = new EventSink(Events);
         foreach (var group in old.Groups.Values)
         {
+            var before = Events.Count;
             StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+            RenderMessages(updated, group, before);
         }
 
         var slot = old.Slot;
@@ -413,7 +421,33 @@ internal sealed partial class MonitorEngine
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
         var sink = new EventSink(Events);
         Counters.GroupEvaluations++;
+        var before = Events.Count;
         StateProcessor.Evaluate(monitor.Rules, ref group.State, nowMs, outcome, mute, logIndex, ref sink);
+        RenderMessages(monitor, group, before);
+    }
+
+    /// <summary>Renders the monitor's message for the events emitted since <paramref name="from"/> (a pure function of the event and the monitor).</summary>
+    private void RenderMessages(CompiledMonitor monitor, MonitorGroup group, int from)
+    {
+        for (var i = from; i < Events.Count; i++)
+        {
+            var e = Events[i];
+            EventMessages.Add(monitor.Message.Render(new TemplateContext
+            {
+                MonitorId = monitor.Id,
+                MonitorName = monitor.Definition.Name,
+                GroupKey = group.Key,
+                GroupTags = group.Tags,
+                Value = e.Value,
+                Threshold = e.Threshold,
+                WarningThreshold = monitor.Rules.Warning,
+                State = e.Next,
+                PreviousState = e.Previous,
+                IsRenotify = e.IsRenotification,
+                IsMuted = (e.Flags & GroupFlags.Muted) != 0,
+                TimeMs = e.TimeMs,
+            }));
+        }
     }
 
     // ---- Points and check runs ------------------------------------------------------------
@@ -816,7 +850,9 @@ internal sealed partial class MonitorEngine
             {
                 var nowMs = GroupNow(group);
                 var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
+                var before = Events.Count;
                 StateProcessor.UpdateMute(monitor.Rules, ref group.State, nowMs, mute, logIndex, ref sink);
+                RenderMessages(monitor, group, before);
             }
         }
     }

@@ -14,7 +14,7 @@ public sealed class TransitionHistory
     public const int DefaultCapacity = 100_000;
 
     private readonly object _gate = new();
-    private readonly (TransitionEvent Event, ulong Term)[] _ring;
+    private readonly HistoryItem[] _ring;
     private long _count;
     private long _dropped;
     private TaskCompletionSource _appended = NewSignal();
@@ -22,7 +22,7 @@ public sealed class TransitionHistory
     public TransitionHistory(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _ring = new (TransitionEvent, ulong)[capacity];
+        _ring = new HistoryItem[capacity];
     }
 
     public int Capacity => _ring.Length;
@@ -54,19 +54,24 @@ public sealed class TransitionHistory
         }
     }
 
-    internal void Append(IReadOnlyList<TransitionEvent> events, ulong term)
+    internal void Append(IReadOnlyList<TransitionEvent> events, IReadOnlyList<string> messages, ulong term)
     {
+        if (messages.Count != events.Count)
+        {
+            throw new InvariantViolationException($"every transition event has its rendered message: {events.Count} events, {messages.Count} messages");
+        }
+
         TaskCompletionSource signal;
         lock (_gate)
         {
-            foreach (var transition in events)
+            for (var i = 0; i < events.Count; i++)
             {
                 if (_count >= _ring.Length)
                 {
                     _dropped++;
                 }
 
-                _ring[_count % _ring.Length] = (transition, term);
+                _ring[_count % _ring.Length] = new HistoryItem(events[i], term, messages[i]);
                 _count++;
             }
 
@@ -82,7 +87,7 @@ public sealed class TransitionHistory
     /// <paramref name="afterIndex"/> that pass <paramref name="filter"/>, oldest first.
     /// Returns a task that completes when more events are appended.
     /// </summary>
-    public Task CopyAfter(long afterIndex, Func<TransitionEvent, bool>? filter, List<(TransitionEvent Event, ulong Term)> into, int max)
+    public Task CopyAfter(long afterIndex, Func<TransitionEvent, bool>? filter, List<HistoryItem> into, int max)
     {
         ArgumentNullException.ThrowIfNull(into);
         lock (_gate)
@@ -112,8 +117,9 @@ public sealed class TransitionHistory
             writer.Write(kept);
             for (var i = _count - kept; i < _count; i++)
             {
-                var (e, term) = _ring[i % _ring.Length];
+                var (e, term, message) = _ring[i % _ring.Length];
                 writer.Write(term);
+                writer.Write(message);
                 writer.Write(e.MonitorId);
                 writer.Write(e.GroupKey);
                 writer.Write(e.TransitionNumber);
@@ -137,9 +143,12 @@ public sealed class TransitionHistory
         var dropped = reader.ReadInt64();
         var kept = reader.ReadInt32();
         var events = new List<TransitionEvent>(1);
+        var messages = new List<string>(1);
         for (var i = 0; i < kept; i++)
         {
             var term = reader.ReadUInt64();
+            messages.Clear();
+            messages.Add(reader.ReadString());
             events.Clear();
             events.Add(new TransitionEvent(
                 reader.ReadString(),
@@ -155,7 +164,7 @@ public sealed class TransitionHistory
                 (GroupFlags)reader.ReadByte(),
                 reader.ReadBoolean(),
                 reader.ReadBoolean()));
-            history.Append(events, term);
+            history.Append(events, messages, term);
         }
 
         history._dropped = dropped;
@@ -182,6 +191,9 @@ public sealed class TransitionHistory
 
         return lo;
     }
+
+    /// <summary>A kept event, the term of the entry that caused it, and its rendered message.</summary>
+    public readonly record struct HistoryItem(TransitionEvent Event, ulong Term, string Message);
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

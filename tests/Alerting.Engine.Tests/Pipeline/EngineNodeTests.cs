@@ -196,7 +196,7 @@ public sealed class EngineNodeTests : IDisposable
 
         using (var node = EngineNode.Open(options))
         {
-            var copied = new List<(Alerting.Engine.State.TransitionEvent Event, ulong Term)>();
+            var copied = new List<Alerting.Engine.StateMachine.TransitionHistory.HistoryItem>();
             _ = node.History.CopyAfter(0, null, copied, max: 10);
             var alert = Assert.Single(copied);
             Assert.Equal(("m", alertIndex, 1UL), (alert.Event.MonitorId, alert.Event.LogIndex, alert.Term));
