@@ -35,13 +35,16 @@ public sealed class FasterJournal : IDisposable
 
     private readonly FasterLog _log;
     private readonly IDevice _device;
+    private readonly JournalCommitFile _commitFile;
     private readonly HighWaterMark _highWaterMark;
     private readonly JournalAddressIndex _addresses;
     private readonly int _maxPayloadBytes;
     private readonly int _sparseIndexInterval;
     private readonly byte[] _appendBuffer;
     private readonly Thread _commitThread;
+    private readonly Thread _highWaterMarkThread;
     private readonly ManualResetEventSlim _commitRequested = new(false);
+    private readonly ManualResetEventSlim _highWaterMarkRequested = new(false);
     private readonly Lock _truncateGate = new();
 
     private TaskCompletionSource _durableAdvanced = NewDurableSignal();
@@ -56,10 +59,11 @@ public sealed class FasterJournal : IDisposable
     private volatile Exception? _commitFailure;
     private int _disposed;
 
-    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, HighWaterMark highWaterMark, JournalAddressIndex addresses, long firstIndex, long lastIndex, ulong lastTerm)
+    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, JournalCommitFile commitFile, HighWaterMark highWaterMark, JournalAddressIndex addresses, long firstIndex, long lastIndex, ulong lastTerm)
     {
         _log = log;
         _device = device;
+        _commitFile = commitFile;
         _highWaterMark = highWaterMark;
         _addresses = addresses;
         _maxPayloadBytes = options.MaxPayloadBytes;
@@ -70,7 +74,9 @@ public sealed class FasterJournal : IDisposable
         _lastTerm = lastTerm;
         _durableIndex = lastIndex;
         _commitThread = new Thread(CommitLoop) { IsBackground = true, Name = "journal-commit" };
+        _highWaterMarkThread = new Thread(HighWaterMarkLoop) { IsBackground = true, Name = "journal-hwm" };
         _commitThread.Start();
+        _highWaterMarkThread.Start();
     }
 
     /// <summary>Index of the oldest entry kept (the next index to be appended when the journal is empty).</summary>
@@ -125,17 +131,19 @@ public sealed class FasterJournal : IDisposable
 
         HighWaterMark highWaterMark = HighWaterMark.Open(directory);
         IDevice? device = null;
+        JournalCommitFile? commitFile = null;
         FasterLog? log = null;
         try
         {
             device = Devices.CreateLogDevice(Path.Combine(directory, SegmentFilePrefix), recoverDevice: true);
+            commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName));
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
                 PageSizeBits = options.PageSizeBits,
                 MemorySizeBits = options.MemorySizeBits,
                 SegmentSizeBits = options.SegmentSizeBits,
-                LogCommitDir = Path.Combine(directory, CommitDirectoryName),
+                LogCommitManager = commitFile,
                 TryRecoverLatest = true,
                 // We only ever scan committed data, so the safe tail need not follow appends.
                 AutoRefreshSafeTailAddress = false,
@@ -151,11 +159,12 @@ public sealed class FasterJournal : IDisposable
                     $"Journal in '{directory}' recovered to index {lastIndex} but its high-water mark says {highWaterMark.Index} was durable: refusing to start below it; the commit files may be missing or corrupt. Restore the node from a healthy peer.");
             }
 
-            return new FasterJournal(options, log, device, highWaterMark, addresses, firstIndex, lastIndex, lastTerm);
+            return new FasterJournal(options, log, device, commitFile, highWaterMark, addresses, firstIndex, lastIndex, lastTerm);
         }
         catch
         {
             log?.Dispose();
+            commitFile?.Dispose();
             device?.Dispose();
             highWaterMark.Dispose();
             throw;
@@ -324,10 +333,21 @@ public sealed class FasterJournal : IDisposable
         _stopping = true;
         _commitRequested.Set();
         _commitThread.Join();
+        _highWaterMarkRequested.Set();
+        _highWaterMarkThread.Join();
+
+        // A clean close leaves the high-water mark equal to what is durable.
+        if (_commitFailure is null && DurableIndex > _highWaterMark.Index)
+        {
+            _highWaterMark.Write(DurableIndex);
+        }
+
         _log.Dispose();
+        _commitFile.Dispose();
         _device.Dispose();
         _highWaterMark.Dispose();
         _commitRequested.Dispose();
+        _highWaterMarkRequested.Dispose();
         Volatile.Read(ref _durableAdvanced).TrySetResult();
     }
 
@@ -426,18 +446,18 @@ public sealed class FasterJournal : IDisposable
                 {
                     // Everything enqueued before `target` was published is below the tail, so
                     // a completed commit covers it. Durability is published only after the
-                    // FasterLog commit (data and metadata) completed; the high-water mark is
-                    // written after that, so it can lag but never lead.
+                    // FasterLog commit (data and metadata) completed; the high-water mark thread
+                    // reads the published index afterwards, so the mark can lag but never lead.
                     long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    _log.Commit(spinWait: true);
+                    CommitAndWait();
                     CommitObserver?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp() - started, target - _durableIndex);
                     Interlocked.Increment(ref _commitCount);
                     Volatile.Write(ref _durableIndex, target);
                     Volatile.Write(ref _truncationsCommitted, truncations);
                     Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
-                    if (target > _highWaterMark.Index)
+                    if (!_highWaterMarkRequested.IsSet)
                     {
-                        _highWaterMark.Write(target);
+                        _highWaterMarkRequested.Set();
                     }
 
                     continue;
@@ -455,6 +475,48 @@ public sealed class FasterJournal : IDisposable
                 }
 
                 _commitRequested.Wait();
+            }
+        }
+#pragma warning disable CA1031 // The failure is handed to every caller; the thread must not die silently.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _commitFailure = e;
+            Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Issues a FasterLog commit and parks until it completes. FasterLog's own
+    /// <c>Commit(spinWait: true)</c> yields in a loop for the whole flush, taking a core the
+    /// appender and the I/O completions need on a small machine.
+    /// </summary>
+    private void CommitAndWait() => _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Persists the high-water mark off the commit thread, so its fsync never delays the next
+    /// group commit. It writes the latest published durable index, coalescing every commit
+    /// that completed during its previous fsync: the mark lags by at most one fsync plus the
+    /// commits behind it, and never leads what FasterLog has durably committed.
+    /// </summary>
+    private void HighWaterMarkLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                _highWaterMarkRequested.Wait();
+                _highWaterMarkRequested.Reset();
+                long durable = Volatile.Read(ref _durableIndex);
+                if (durable > _highWaterMark.Index)
+                {
+                    _highWaterMark.Write(durable);
+                }
+
+                if (_stopping && !_commitThread.IsAlive)
+                {
+                    return;
+                }
             }
         }
 #pragma warning disable CA1031 // The failure is handed to every caller; the thread must not die silently.

@@ -20,16 +20,17 @@ internal sealed class HighWaterMark : IDisposable
     private readonly SafeFileHandle _file;
     private readonly byte[] _slot = new byte[SlotBytes];
     private ulong _sequence;
+    private long _index;
 
     private HighWaterMark(SafeFileHandle file, long index, ulong sequence)
     {
         _file = file;
-        Index = index;
+        _index = index;
         _sequence = sequence;
     }
 
-    /// <summary>Last index written (and fsynced) to the file.</summary>
-    public long Index { get; private set; }
+    /// <summary>Last index written (and fsynced) to the file. Written by one thread, read by any.</summary>
+    public long Index => Volatile.Read(ref _index);
 
     public static HighWaterMark Open(string directory)
     {
@@ -75,7 +76,7 @@ internal sealed class HighWaterMark : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(_slot.AsSpan(16), Crc32C.Compute(_slot.AsSpan(0, 16)));
         RandomAccess.Write(_file, _slot, (long)(_sequence % 2) * SlotStride);
         RandomAccess.FlushToDisk(_file);
-        Index = index;
+        Volatile.Write(ref _index, index);
     }
 
     public void Dispose() => _file.Dispose();
