@@ -13,7 +13,7 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index) records in a list of
+/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
 /// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
 /// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
