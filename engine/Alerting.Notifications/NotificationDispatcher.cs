@@ -237,7 +237,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     /// <summary>Stops all sending: requests in flight are cancelled, waiting retries are dropped, nothing new is sent.</summary>
     public void Stop() => _stop.Cancel();
 
-    /// <summary>Stops and waits for every worker to finish.</summary>
+    /// <summary>Stops and waits for every worker to finish. Idempotent; <see cref="Pending"/> still answers afterwards.</summary>
     public async ValueTask DisposeAsync()
     {
         Stop();
@@ -255,8 +255,6 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         {
             queue.Dispose();
         }
-
-        _stop.Dispose();
     }
 
     /// <summary>
