@@ -466,11 +466,12 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         {
             return new Attempt(AttemptKind.Stopped, 0, null, "stopped");
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            return new Attempt(AttemptKind.Retry, 0, null, $"timed out after {_options.RequestTimeout}");
+            // Our timeout, or the HttpClient's own Timeout when it is the shorter one.
+            return new Attempt(AttemptKind.Retry, 0, null, $"timed out after {(timeout.IsCancellationRequested ? _options.RequestTimeout : _http.Timeout)}");
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
             return new Attempt(AttemptKind.Retry, 0, null, "network error: " + e.Message);
         }
