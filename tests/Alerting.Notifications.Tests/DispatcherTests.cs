@@ -117,6 +117,41 @@ public sealed class DispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_delivery_older_than_max_age_is_not_retried_again()
+    {
+        var dispatcher = Start(new DeliveryOptions { MaxAge = TimeSpan.FromSeconds(5), InitialBackoff = TimeSpan.FromSeconds(10), MaxBackoff = TimeSpan.FromSeconds(10) });
+        _receiver.Script(new Reply(500), new Reply(500), new Reply(200));
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 1));
+
+        var retry = await _recorder.NextRetryAsync();
+        Assert.True(retry.Delay >= TimeSpan.FromSeconds(5), $"delay {retry.Delay} (seed {Seed})");
+        _clock.Advance(retry.Delay);
+
+        var report = await _recorder.NextCompletedAsync();
+        Assert.Equal((DeliveryOutcome.Exhausted, 2), (report.Outcome, report.Attempts));
+        Assert.Contains("gave up", report.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_to_one_endpoint_stay_within_the_concurrency_limit()
+    {
+        var dispatcher = Start(new DeliveryOptions { MaxConcurrentRequestsPerEndpoint = 1 });
+        var release = new TaskCompletionSource();
+        _receiver.Policy = r => r.TransitionId.Contains("host:a", StringComparison.Ordinal) ? new Reply(200, Gate: release.Task) : new Reply(200);
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 1));
+        await _receiver.NextAsync();
+
+        dispatcher.Enqueue("hook", Events.Trigger("host:b", 1));
+        Assert.Equal(2, dispatcher.Counters("hook").QueueDepth);
+        Assert.Single(_receiver.All);
+        release.SetResult();
+
+        Assert.Equal("m1/host:b/1", (await _receiver.NextAsync()).TransitionId);
+        var done = new[] { await _recorder.NextCompletedAsync(), await _recorder.NextCompletedAsync() };
+        Assert.All(done, r => Assert.Equal(DeliveryOutcome.Delivered, r.Outcome));
+    }
+
+    [Fact]
     public async Task A_request_that_times_out_is_retried()
     {
         var dispatcher = Start(new DeliveryOptions { RequestTimeout = TimeSpan.FromSeconds(3) });
