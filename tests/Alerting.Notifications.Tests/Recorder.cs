@@ -10,6 +10,7 @@ internal sealed class Recorder : IDeliveryRecorder
 
     private readonly Channel<DeliveryReport> _completed = Channel.CreateUnbounded<DeliveryReport>();
     private readonly Channel<RetryReport> _retries = Channel.CreateUnbounded<RetryReport>();
+    private readonly Channel<object> _any = Channel.CreateUnbounded<object>();
     private readonly ConcurrentQueue<DeliveryReport> _allCompleted = new();
 
     public IReadOnlyList<DeliveryReport> AllCompleted => _allCompleted.ToArray();
@@ -18,9 +19,17 @@ internal sealed class Recorder : IDeliveryRecorder
     {
         _allCompleted.Enqueue(report);
         _completed.Writer.TryWrite(report);
+        _any.Writer.TryWrite(report);
     }
 
-    public void RetryScheduled(in RetryReport report) => _retries.Writer.TryWrite(report);
+    public void RetryScheduled(in RetryReport report)
+    {
+        _retries.Writer.TryWrite(report);
+        _any.Writer.TryWrite(report);
+    }
+
+    /// <summary>The next report of either kind, for tests that read only this stream.</summary>
+    public Task<object> NextAnyAsync() => _any.Reader.ReadAsync().AsTask().WaitAsync(WaitLimit);
 
     public Task<DeliveryReport> NextCompletedAsync() => _completed.Reader.ReadAsync().AsTask().WaitAsync(WaitLimit);
 
