@@ -206,6 +206,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         return pending
             .OrderBy(p => p.Notification.Event.LogIndex)
             .ThenBy(p => p.Notification.Event.TransitionNumber)
+            .ThenBy(p => p.Notification.Id.Key, StringComparer.Ordinal)
             .ThenBy(p => p.Endpoint, StringComparer.Ordinal)
             .ToList();
     }
