@@ -66,9 +66,9 @@ internal sealed class DueQueue
                     break;
                 }
 
-                if (child + 1 < last && items[child + 1].FiresBefore(items[child]))
+                if (child + 1 < last)
                 {
-                    child++;
+                    child += items[child + 1].FiresBefore(items[child]) ? 1 : 0;
                 }
 
                 if (!items[child].FiresBefore(moving))

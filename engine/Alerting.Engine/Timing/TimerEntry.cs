@@ -2,8 +2,9 @@ namespace Alerting.Engine.Timing;
 
 /// <summary>
 /// One timer of the <see cref="TimingWheel"/> pool: a struct in an array addressed by int index,
-/// so scheduling and firing allocate nothing. The due time lives in the timer's slot record
-/// (<see cref="DueInstance"/>), which is what a slot scan reads; the entry is touched only to fire.
+/// so scheduling and firing allocate nothing. Due time and period live in the timer's slot record
+/// (<see cref="DueInstance"/>), which is what a slot scan reads; the entry (32 B, two per cache
+/// line) is touched only to fire or cancel.
 /// </summary>
 internal struct TimerEntry
 {
@@ -11,9 +12,6 @@ internal struct TimerEntry
 
     /// <summary>Stable tie-breaker assigned at Schedule: equal due times fire in scheduling order.</summary>
     public long Sequence;
-
-    /// <summary>Period in ms; 0 for a one-shot timer.</summary>
-    public long PeriodMs;
 
     /// <summary>
     /// While <see cref="State"/> is InWheel: position of the timer's record in the slot record pool.

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Alerting.Engine.Timing;
 
@@ -11,7 +13,7 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index) records in a list of
+/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
 /// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
 /// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
@@ -50,8 +52,7 @@ public sealed class TimingWheel
     private readonly int _maxTimers;
     private readonly long _maxPeriodMs;
 
-    // Slot → its newest chunk (the only one that may be partly filled; older chunks are full).
-    private readonly int[] _slotHeads;
+    private readonly SlotHead[] _slotHeads;
     private readonly ulong[] _occupied;
     private readonly DueQueue _dueQueue;
 
@@ -59,11 +60,10 @@ public sealed class TimingWheel
     private int _freeEntry = None;
     private int _entriesUsed;
 
-    // Chunk c owns _records[c * ChunkSize .. c * ChunkSize + _chunkFill[c]); _chunkNext links a slot's
-    // chunks from newest to oldest, or the free chunks.
+    // Chunk c owns _records[c * ChunkSize ..][..ChunkSize] (only a slot's newest chunk is partly filled);
+    // _chunkNext links a slot's chunks from newest to oldest, or the free chunks.
     private DueInstance[] _records;
     private int[] _chunkNext;
-    private int[] _chunkFill;
     private int _freeChunk = None;
     private int _chunksUsed;
 
@@ -87,15 +87,14 @@ public sealed class TimingWheel
         _slotMask = slotCount - 1;
         _maxTimers = options.MaxTimers;
         _maxPeriodMs = options.MaxPeriodMs;
-        _slotHeads = new int[slotCount];
-        Array.Fill(_slotHeads, None);
+        _slotHeads = new SlotHead[slotCount];
+        Array.Fill(_slotHeads, new SlotHead { Chunk = None });
         _occupied = new ulong[slotCount / 64];
         _entries = new TimerEntry[options.InitialCapacity];
         _dueQueue = new DueQueue(options.InitialCapacity);
         int chunks = Math.Max(2, 2 * options.InitialCapacity / ChunkSize);
         _records = new DueInstance[chunks * ChunkSize];
         _chunkNext = new int[chunks];
-        _chunkFill = new int[chunks];
         NowMs = startMs;
     }
 
@@ -124,10 +123,9 @@ public sealed class TimingWheel
 
         int index = AllocateEntry();
         ref var entry = ref _entries[index];
-        entry.PeriodMs = periodMs;
         entry.Payload = payload;
         entry.Sequence = _nextSequence++;
-        Place(new DueInstance(firstDueMs, entry.Sequence, index));
+        Place(new DueInstance(firstDueMs, entry.Sequence, index, (int)periodMs));
         _liveCount++;
         return new TimerHandle(index, _entries[index].Generation);
     }
@@ -232,16 +230,15 @@ public sealed class TimingWheel
         for (int slot = 0; slot < _slotHeads.Length; slot++)
         {
             bool bit = (_occupied[slot >> 6] & (1UL << (slot & 63))) != 0;
-            if (bit != (_slotHeads[slot] != None))
+            if (bit != (_slotHeads[slot].Chunk != None))
             {
                 throw new InvalidOperationException($"Timer invariant broken: occupancy bit of slot {slot} disagrees with its chunk list.");
             }
 
-            for (int chunk = _slotHeads[slot]; chunk != None; chunk = _chunkNext[chunk])
+            for (int chunk = _slotHeads[slot].Chunk; chunk != None; chunk = _chunkNext[chunk])
             {
-                int fill = _chunkFill[chunk];
-                bool head = chunk == _slotHeads[slot];
-                if (fill is < 1 or > ChunkSize || (!head && fill != ChunkSize) || ++chunks > _chunksUsed)
+                int fill = chunk == _slotHeads[slot].Chunk ? _slotHeads[slot].Fill : ChunkSize;
+                if (fill is < 1 or > ChunkSize || ++chunks > _chunksUsed)
                 {
                     throw new InvalidOperationException($"Timer invariant broken: chunk {chunk} of slot {slot} holds {fill} records.");
                 }
@@ -354,7 +351,6 @@ public sealed class TimingWheel
             int capacity = checked(_chunkNext.Length * 2);
             Array.Resize(ref _records, checked(capacity * ChunkSize));
             Array.Resize(ref _chunkNext, capacity);
-            Array.Resize(ref _chunkFill, capacity);
         }
 
         return _chunksUsed++;
@@ -362,7 +358,6 @@ public sealed class TimingWheel
 
     private void FreeChunk(int chunk)
     {
-        _chunkFill[chunk] = 0;
         _chunkNext[chunk] = _freeChunk;
         _freeChunk = chunk;
     }
@@ -389,20 +384,21 @@ public sealed class TimingWheel
     /// <summary>Appends to the slot's newest chunk (a new one when full) and returns the record's location.</summary>
     private int AppendRecord(int slot, in DueInstance due)
     {
-        int chunk = _slotHeads[slot];
-        if (chunk == None || _chunkFill[chunk] == ChunkSize)
+        ref var head = ref _slotHeads[slot];
+        if (head.Chunk == None || head.Fill == ChunkSize)
         {
             int fresh = AllocateChunk();
-            _chunkNext[fresh] = chunk;
-            if (chunk == None)
+            _chunkNext[fresh] = head.Chunk;
+            if (head.Chunk == None)
             {
                 _occupied[slot >> 6] |= 1UL << (slot & 63);
             }
 
-            _slotHeads[slot] = chunk = fresh;
+            head.Chunk = fresh;
+            head.Fill = 0;
         }
 
-        int location = (chunk * ChunkSize) + _chunkFill[chunk]++;
+        int location = (head.Chunk * ChunkSize) + head.Fill++;
         _records[location] = due;
         return location;
     }
@@ -410,9 +406,9 @@ public sealed class TimingWheel
     /// <summary>Removes one record by moving the slot's last record (in its newest chunk) into the hole.</summary>
     private void RemoveRecord(int slot, int location)
     {
-        int head = _slotHeads[slot];
-        Debug.Assert(head != None, "a record lives in a non-empty slot");
-        int last = (head * ChunkSize) + --_chunkFill[head];
+        ref var head = ref _slotHeads[slot];
+        Debug.Assert(head.Chunk != None, "a record lives in a non-empty slot");
+        int last = (head.Chunk * ChunkSize) + --head.Fill;
         if (location != last)
         {
             var moved = _records[last];
@@ -420,11 +416,13 @@ public sealed class TimingWheel
             _entries[moved.Index].Location = location;
         }
 
-        if (_chunkFill[head] == 0)
+        if (head.Fill == 0)
         {
-            _slotHeads[slot] = _chunkNext[head];
-            FreeChunk(head);
-            if (_slotHeads[slot] == None)
+            int emptied = head.Chunk;
+            head.Chunk = _chunkNext[emptied];
+            head.Fill = ChunkSize;
+            FreeChunk(emptied);
+            if (head.Chunk == None)
             {
                 _occupied[slot >> 6] &= ~(1UL << (slot & 63));
             }
@@ -474,23 +472,33 @@ public sealed class TimingWheel
     /// </summary>
     private void CollectSlot(int slot, long horizonMs)
     {
-        int chunk = _slotHeads[slot];
-        _slotHeads[slot] = None;
+        int chunk = _slotHeads[slot].Chunk;
+        int fill = _slotHeads[slot].Fill;
+        _slotHeads[slot] = new SlotHead { Chunk = None };
         _occupied[slot >> 6] &= ~(1UL << (slot & 63));
         var entries = _entries;
         while (chunk != None)
         {
             int first = chunk * ChunkSize;
-            int end = first + _chunkFill[chunk];
+            int end = first + fill;
+            int next = _chunkNext[chunk];
+            if (next != None)
+            {
+                Prefetch(ref _records[next * ChunkSize]);
+                Prefetch(ref _records[(next * ChunkSize) + ChunkSize - 1]);
+            }
+
             for (int location = first; location < end; location++)
             {
                 var record = _records[location];
                 ref var entry = ref entries[record.Index];
                 if (record.DueMs <= horizonMs)
                 {
-                    // Writing the state here also pulls the entry into cache well before it fires.
+                    // Writing the state here also pulls the entry into cache well before it fires,
+                    // and the prefetch does the same for the slot its next instance will go to.
                     entry.State = TimerState.InDueQueue;
                     _dueQueue.Push(record);
+                    PrefetchSlot(record.DueMs + record.PeriodMs);
                 }
                 else
                 {
@@ -498,11 +506,22 @@ public sealed class TimingWheel
                 }
             }
 
-            int next = _chunkNext[chunk];
             FreeChunk(chunk);
             chunk = next;
+            fill = ChunkSize;
         }
     }
+
+    private static unsafe void Prefetch<T>(ref T location)
+    {
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref location));
+        }
+    }
+
+    private void PrefetchSlot(long dueMs) =>
+        Prefetch(ref _slotHeads[(int)((dueMs / _resolutionMs) & _slotMask)]);
 
     private long Drain<THandler>(ref THandler handler)
         where THandler : struct, ITimerHandler
@@ -533,14 +552,14 @@ public sealed class TimingWheel
             }
 
             Debug.Assert(entry.State == TimerState.Firing, "only Cancel moves a firing timer");
-            if (entry.PeriodMs == 0)
+            if (due.PeriodMs == 0)
             {
                 Kill(index, ref entry);
                 _liveCount--;
                 continue;
             }
 
-            Place(due with { DueMs = due.DueMs + entry.PeriodMs });
+            Place(due with { DueMs = due.DueMs + due.PeriodMs });
         }
 
         return fired;

@@ -31,7 +31,7 @@ public sealed class TimingWheelOptions
     /// <summary>Most live timers at once (plus cancelled ones still queued in a running Advance); Schedule beyond it throws.</summary>
     public int MaxTimers { get; init; } = 1 << 24;
 
-    /// <summary>Longest period accepted by Schedule; the engine's intervals stop at 24 h.</summary>
+    /// <summary>Longest period accepted by Schedule, at most int.MaxValue ms (~24.8 days); the engine's intervals stop at 24 h.</summary>
     public long MaxPeriodMs { get; init; } = 7L * 24 * 60 * 60 * 1000;
 
     internal void Validate()
@@ -56,9 +56,9 @@ public sealed class TimingWheelOptions
             throw new ArgumentOutOfRangeException(nameof(InitialCapacity), InitialCapacity, "InitialCapacity must be within [1, MaxTimers].");
         }
 
-        if (MaxPeriodMs < 1)
+        if (MaxPeriodMs is < 1 or > int.MaxValue)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxPeriodMs), MaxPeriodMs, "MaxPeriodMs must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(MaxPeriodMs), MaxPeriodMs, $"MaxPeriodMs must be within [1, {int.MaxValue}].");
         }
     }
 }

@@ -134,7 +134,7 @@ public class TimingWheelBenchmarks
         public Config()
         {
             // One iteration simulates a whole hour (seconds of work), so few iterations suffice.
-            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithId("B2"));
+            AddJob(Job.Default.WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithId("B2"));
             AddColumn(new PerFiringColumn(nanosecondsPerFiring: true), new PerFiringColumn(nanosecondsPerFiring: false));
         }
     }

@@ -289,6 +289,47 @@ public sealed class TimingWheelTests
         Assert.Throws<ArgumentOutOfRangeException>(() => wheel.Schedule(TimingWheel.MaxDueMs + 1, 0, payload: 2));
     }
 
+    [Theory]
+    [InlineData(TimingWheelOptions.MinSlotCountLog2 - 1, 10, 1024, 1L << 20)]
+    [InlineData(TimingWheelOptions.MaxSlotCountLog2 + 1, 10, 1024, 1L << 20)]
+    [InlineData(16, 0, 1024, 1L << 20)]
+    [InlineData(16, 10, 0, 1L << 20)]
+    [InlineData(16, 10, TimingWheelOptions.MaxTimersLimit + 1, 1L << 20)]
+    [InlineData(16, 10, 1024, (long)int.MaxValue + 1)]
+    public void Options_outside_their_limits_are_rejected(int slotCountLog2, int resolutionMs, int maxTimers, long maxPeriodMs)
+    {
+        var options = new TimingWheelOptions
+        {
+            SlotCountLog2 = slotCountLog2,
+            ResolutionMs = resolutionMs,
+            InitialCapacity = Math.Max(1, Math.Min(maxTimers, 1024)),
+            MaxTimers = maxTimers,
+            MaxPeriodMs = maxPeriodMs,
+        };
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TimingWheel(options));
+    }
+
+    [Fact]
+    public void Slot_holding_more_timers_than_a_chunk_fires_them_all_in_order_and_cancels_from_the_middle()
+    {
+        var wheel = new TimingWheel(new TimingWheelOptions { InitialCapacity = 1 }, Start);
+        var handles = new List<TimerHandle>();
+        for (int i = 0; i < 5 * TimingWheel.ChunkSize; i++)
+        {
+            handles.Add(wheel.Schedule(Start + 1000 + (i % 7), 0, payload: i));
+        }
+
+        for (int i = 0; i < handles.Count; i += 3)
+        {
+            Assert.True(wheel.Cancel(handles[i]));
+        }
+
+        wheel.CheckInvariants();
+        var expected = Enumerable.Range(0, handles.Count).Where(i => i % 3 != 0)
+            .Select(i => ((long)i, Start + 1000 + (i % 7))).OrderBy(f => f.Item2).ThenBy(f => f.Item1).ToList();
+        Assert.Equal(expected, Advance(wheel, Start + 2000));
+    }
+
     [Fact]
     public void Advance_from_inside_a_callback_is_refused()
     {

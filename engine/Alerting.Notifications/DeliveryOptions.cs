@@ -1,0 +1,71 @@
+namespace Alerting.Notifications;
+
+/// <summary>Limits and timings of notification delivery. Every queue and every retry has a limit (DESIGN invariant 7).</summary>
+public sealed class DeliveryOptions
+{
+    /// <summary>Most deliveries waiting or in flight for one endpoint; beyond it an enqueue answers <see cref="EnqueueResult.Overloaded"/>.</summary>
+    public int MaxQueuedPerEndpoint { get; init; } = 20_000;
+
+    /// <summary>Most distinct keys (monitor id + group key) with undelivered events for one endpoint.</summary>
+    public int MaxKeysPerEndpoint { get; init; } = 10_000;
+
+    /// <summary>Most requests in flight at once to one endpoint; keys beyond it wait their turn.</summary>
+    public int MaxConcurrentRequestsPerEndpoint { get; init; } = 16;
+
+    /// <summary>Attempts (the first send included) before a delivery is given up as failed.</summary>
+    public int MaxAttempts { get; init; } = 20;
+
+    /// <summary>Age, from enqueue, after which a failing delivery is given up instead of retried.</summary>
+    public TimeSpan MaxAge { get; init; } = TimeSpan.FromHours(6);
+
+    /// <summary>Backoff before the first retry; it doubles per attempt up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Cap on a receiver's Retry-After, so a bogus header cannot park a key for days.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Timeout of one request, measured on the dispatcher's <see cref="TimeProvider"/>; a timeout is retried.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How far ahead a firing Alertmanager alert's <c>endsAt</c> is set (see <see cref="AlertmanagerPayload"/>).</summary>
+    public TimeSpan AlertmanagerFiringHorizon { get; init; } = AlertmanagerPayload.DefaultFiringHorizon;
+
+    internal void Validate()
+    {
+        Positive(MaxQueuedPerEndpoint, nameof(MaxQueuedPerEndpoint));
+        Positive(MaxKeysPerEndpoint, nameof(MaxKeysPerEndpoint));
+        Positive(MaxConcurrentRequestsPerEndpoint, nameof(MaxConcurrentRequestsPerEndpoint));
+        Positive(MaxAttempts, nameof(MaxAttempts));
+        Positive(MaxAge, nameof(MaxAge));
+        Positive(InitialBackoff, nameof(InitialBackoff));
+        Positive(RequestTimeout, nameof(RequestTimeout));
+        Positive(AlertmanagerFiringHorizon, nameof(AlertmanagerFiringHorizon));
+        if (MaxBackoff < InitialBackoff)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxBackoff), MaxBackoff, "must be at least InitialBackoff");
+        }
+
+        if (MaxRetryAfter < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxRetryAfter), MaxRetryAfter, "must not be negative");
+        }
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "must be positive");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(name, value, "must be positive");
+        }
+    }
+}

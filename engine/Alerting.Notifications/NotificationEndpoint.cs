@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace Alerting.Notifications;
+
+/// <summary>
+/// A configured receiver of notifications. The three kinds (webhook, Alertmanager, PagerDuty) differ only in
+/// the request they build; queueing, ordering and retries are the dispatcher's and are the same for all.
+/// </summary>
+public abstract class NotificationEndpoint
+{
+    /// <summary>Header that carries the sender's term, so a receiver can ignore a deposed primary (DESIGN invariant 4).</summary>
+    public const string TermHeader = "X-Alerting-Term";
+
+    /// <summary>Header that carries the transition id, for receivers that deduplicate.</summary>
+    public const string TransitionIdHeader = "X-Alerting-Transition-Id";
+
+    private protected NotificationEndpoint()
+    {
+    }
+
+    /// <summary>Unique name of the endpoint; delivery records name it.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The request for one attempt. Built per attempt: Alertmanager's firing horizon counts from the send time.</summary>
+    internal HttpRequestMessage CreateRequest(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options, ulong term)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri)
+        {
+            Content = new ByteArrayContent(Body(notification, action, now, options)),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation(TermHeader, term.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(TransitionIdHeader, notification.Id.ToString());
+        AddHeaders(request);
+        return request;
+    }
+
+    /// <summary>Checks the configuration once, where it enters, with a message naming the field.</summary>
+    internal virtual void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Name))
+        {
+            throw new ArgumentException("an endpoint needs a non-empty name", nameof(Name));
+        }
+
+        RequireHttpUri(RequestUri, "url");
+    }
+
+    private protected abstract Uri RequestUri { get; }
+
+    private protected abstract byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options);
+
+    private protected virtual void AddHeaders(HttpRequestMessage request)
+    {
+    }
+
+    private protected void RequireHttpUri(Uri? uri, string field)
+    {
+        if (uri is null || !uri.IsAbsoluteUri || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"endpoint '{Name}': {field} must be an absolute http or https URL, got '{uri}'", field);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Alertmanager binary the notification tests start (Debian package prometheus-alertmanager).
+# Idempotent: does nothing when the binary is already there. The package's own service is not used;
+# the tests start their own instance on a free loopback port.
+set -eu
+if [ -x /usr/bin/prometheus-alertmanager ]; then
+    exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO="sudo"
+fi
+$SUDO apt-get update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends prometheus-alertmanager
+test -x /usr/bin/prometheus-alertmanager
