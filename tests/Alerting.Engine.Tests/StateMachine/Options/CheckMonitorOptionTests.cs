@@ -25,6 +25,42 @@ public sealed class CheckMonitorOptionTests
     }
 
     [Fact]
+    public void A_check_running_once_a_minute_alerts_after_its_last_n_critical_runs_with_default_options()
+    {
+        // Default interval 60 s and staleness max(2 × interval, 2 min): the oldest of the last
+        // three runs is more than two minutes old when the third arrives, but it is still one of
+        // the last three runs.
+        var s = Scenario.ForCheck(lastRuns: 3, o => o.EvaluationIntervalMs = 0);
+
+        s.Step(CheckStatus.Critical);
+        s.Step(CheckStatus.Critical);
+        Assert.Empty(s.Take());
+        var third = s.Step(CheckStatus.Critical);
+
+        Expect.Transition(Assert.Single(s.Take()), "c", "host:a", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, third);
+    }
+
+    [Fact]
+    public void A_check_that_stopped_running_has_no_data_after_the_staleness()
+    {
+        var s = Scenario.ForCheck(lastRuns: 1, o =>
+        {
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = 30_000;
+        });
+        var lastRunAt = s.Now;
+        s.Step(CheckStatus.Critical);
+        Assert.Single(s.Take());
+
+        // The run stays fresh for 30 s (evaluations with a value), then the no-data clock runs 30 s more.
+        s.Idle(lastRunAt + 90_000);
+
+        var noData = Assert.Single(s.Take());
+        Assert.Equal((AlertState.NoData, TransitionReason.NoData), (noData.Next, noData.Reason));
+        Assert.Equal(s.InstantAtOrAfter(lastRunAt + 30_001) - s.IntervalMs + 30_000, noData.TimeMs);
+    }
+
+    [Fact]
     public void A_run_that_is_not_critical_breaks_the_streak()
     {
         var s = Scenario.ForCheck(lastRuns: 3);
