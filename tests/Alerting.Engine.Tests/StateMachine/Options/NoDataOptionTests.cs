@@ -62,4 +62,24 @@ public sealed class NoDataOptionTests
         Assert.Equal(Alert, Assert.Single(s.Take()).Next);
         Assert.Equal(Alert, Assert.Single(s.Groups).State);
     }
+
+    [Fact]
+    public void An_on_arrival_monitor_still_detects_no_data_on_its_schedule_and_renotifies_it_by_default()
+    {
+        var s = Scenario.ForMetric(Max, o =>
+        {
+            o.OnArrival = true;
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = Scenario.Minute;
+            o.RenotifyIntervalMs = Scenario.Minute;
+        });
+        s.Write(5);
+        var lastWithValue = s.InstantAtOrAfter(EngineHarness.Start + Scenario.Minute) - s.IntervalMs;
+        s.Idle(lastWithValue + (2 * Scenario.Minute));
+
+        var events = s.Take();
+        Assert.Equal(2, events.Count);
+        Expect.Transition(events[0], "m", "*", 1, Ok, NoData, TransitionReason.NoData, true, s.TickIndexAt(lastWithValue + Scenario.Minute));
+        Expect.Transition(events[1], "m", "*", 2, NoData, NoData, TransitionReason.Renotify, true, s.TickIndexAt(lastWithValue + (2 * Scenario.Minute)));
+    }
 }
