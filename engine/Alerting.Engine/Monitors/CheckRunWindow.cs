@@ -5,12 +5,19 @@ namespace Alerting.Engine.Monitors;
 
 /// <summary>
 /// The last <c>n</c> check runs of a group (<c>.last(n)</c>), in log order, in a fixed ring.
-/// Evaluation: with no fresh run the group has no data; if the newest run is UNKNOWN it has
-/// no verdict (no data); otherwise its level is the least severe status among the fresh runs
-/// that are not UNKNOWN, so ALERT needs <c>n</c> CRITICAL runs in a row (Datadog's
-/// consecutive-failures reading of <c>last(n).count_by_status()</c>). With fewer than <c>n</c>
-/// fresh runs the level is at most OK (nothing is escalated yet) and the window is partial.
+/// Evaluation: when the newest run is stale (older than the staleness) the group has no data;
+/// if the newest run is UNKNOWN it has no verdict (no data); otherwise its level is the least
+/// severe status among the held runs that are not UNKNOWN, so ALERT needs <c>n</c> CRITICAL
+/// runs in a row (Datadog's consecutive-failures reading of <c>last(n).count_by_status()</c>).
+/// With fewer than <c>n</c> such runs the level is at most OK (nothing is escalated yet) and
+/// the window is partial.
 /// </summary>
+/// <remarks>
+/// Staleness is a property of the group (no recent run: no data), not of each run: the
+/// <c>n</c> runs are the check's last <c>n</c> whatever their spacing, so a check that runs
+/// every minute can fill <c>last(5)</c> although its oldest run is older than the default
+/// two-minute staleness.
+/// </remarks>
 internal sealed class CheckRunWindow
 {
     private readonly long[] _times;
@@ -36,40 +43,31 @@ internal sealed class CheckRunWindow
 
     public EvaluationOutcome Evaluate(long evaluationMs, long stalenessMs)
     {
-        var fresh = 0;
-        var level = double.MaxValue;
-        var newest = true;
-        for (var i = 0; i < _count; i++)
-        {
-            // Walk newest to oldest.
-            var at = (_next - 1 - i + _times.Length) % _times.Length;
-            if (evaluationMs - _times[at] > stalenessMs)
-            {
-                continue;
-            }
-
-            if (_statuses[at] == CheckStatus.Unknown)
-            {
-                if (newest)
-                {
-                    return EvaluationOutcome.NoData;
-                }
-
-                continue;
-            }
-
-            newest = false;
-            fresh++;
-            level = Math.Min(level, CheckStatusAdapter.ToOutcome(_statuses[at]).Value);
-        }
-
-        if (fresh == 0)
+        if (_count == 0)
         {
             return EvaluationOutcome.NoData;
         }
 
-        // Fewer than n fresh runs cannot show n in a row: no escalation yet.
-        var full = fresh == _times.Length;
+        var newestAt = (_next - 1 + _times.Length) % _times.Length;
+        if (evaluationMs - _times[newestAt] > stalenessMs || _statuses[newestAt] == CheckStatus.Unknown)
+        {
+            return EvaluationOutcome.NoData;
+        }
+
+        var known = 0;
+        var level = double.MaxValue;
+        for (var i = 0; i < _count; i++)
+        {
+            var at = (newestAt - i + _times.Length) % _times.Length;
+            if (_statuses[at] != CheckStatus.Unknown)
+            {
+                known++;
+                level = Math.Min(level, CheckStatusAdapter.ToOutcome(_statuses[at]).Value);
+            }
+        }
+
+        // Fewer than n known runs cannot show n in a row: no escalation yet.
+        var full = known == _times.Length;
         return new EvaluationOutcome(true, full ? level : Math.Min(level, CheckStatusAdapter.OkLevel), full);
     }
 
