@@ -349,7 +349,13 @@ public sealed class SeriesStore
         store.AdvanceClock(nowMs);
         for (var i = 0; i < freeCount; i++)
         {
-            store._freeSlots[i] = reader.ReadInt32();
+            var free = reader.ReadInt32();
+            if ((uint)free >= (uint)highWater)
+            {
+                throw new InvalidDataException($"Series store free list names slot {free}, outside the {highWater} slots.");
+            }
+
+            store._freeSlots[i] = free;
         }
 
         for (var slot = 0; slot < highWater; slot++)
