@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics.X86;
 namespace Alerting.Engine.Evaluation;
 
 /// <summary>
-/// All series windows of the state machine in two pre-allocated arrays, addressed by int slot.
+/// All series windows of the state machine in pre-allocated flat arrays, addressed by int slot.
 /// Single-threaded (state machine thread only), deterministic, allocation-free per point.
 /// </summary>
 /// <remarks>
@@ -45,15 +45,15 @@ public sealed class SeriesStore
     private double[] _lasts;
     private int[] _counts;
     private int[] _lastOffsetsMs;
+    private int[] _freeSlots;
+    private int _freeCount;
+    private int _highWater;
 
     /// <summary>Bucket of <see cref="NowMs"/>, kept so that a point costs one division.</summary>
     private long _clockBucket;
 
     /// <summary>Ring index of <see cref="_clockBucket"/>.</summary>
     private int _clockIndex;
-    private int[] _freeSlots;
-    private int _freeCount;
-    private int _highWater;
 
     /// <summary>Creates an empty store; the clock starts at 0.</summary>
     public SeriesStore(SeriesStoreOptions options)
@@ -149,6 +149,7 @@ public sealed class SeriesStore
     public bool IsLive(int slot) => (uint)slot < (uint)_highWater && _heads[slot] != FreeSlot;
 
     /// <summary>Folds a point into its series' bucket, or says why it was dropped.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="slot"/> is not a live series.</exception>
     public PointResult AddPoint(int slot, long unixMs, double value) => AddPoint(slot, unixMs, BucketOf(unixMs), value);
 
     /// <summary>
@@ -158,6 +159,8 @@ public sealed class SeriesStore
     /// buckets of the point <see cref="PrefetchDistance"/> ahead are prefetched, so a batch spread
     /// over many series waits for memory once per several points instead of once per column per point.
     /// </summary>
+    /// <exception cref="ArgumentException">The four spans differ in length (nothing applied).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A slot is not live; the points before it were applied.</exception>
     public void AddPoints(ReadOnlySpan<int> slots, ReadOnlySpan<long> unixMs, ReadOnlySpan<double> values, Span<PointResult> results)
     {
         if (unixMs.Length != slots.Length || values.Length != slots.Length || results.Length != slots.Length)
@@ -349,7 +352,13 @@ public sealed class SeriesStore
         store.AdvanceClock(nowMs);
         for (var i = 0; i < freeCount; i++)
         {
-            store._freeSlots[i] = reader.ReadInt32();
+            var free = reader.ReadInt32();
+            if ((uint)free >= (uint)highWater)
+            {
+                throw new InvalidDataException($"Series store free list names slot {free}, outside the {highWater} slots.");
+            }
+
+            store._freeSlots[i] = free;
         }
 
         for (var slot = 0; slot < highWater; slot++)

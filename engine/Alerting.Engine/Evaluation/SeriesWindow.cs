@@ -53,7 +53,7 @@ public readonly ref struct SeriesWindow
     /// division), advancing the head and clearing the buckets it passes when the point is newer.
     /// The caller has checked that the bucket is not older than the ring holds.
     /// </summary>
-    public void Add(long bucketNumber, int ringIndex, int offsetMs, double value)
+    internal void Add(long bucketNumber, int ringIndex, int offsetMs, double value)
     {
         Debug.Assert(ringIndex == IndexOf(bucketNumber), "ring index must match the bucket number");
         if (_head == NoData)

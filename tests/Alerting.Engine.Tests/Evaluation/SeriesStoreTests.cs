@@ -171,6 +171,7 @@ public sealed class SeriesStoreTests
     [InlineData(R, 0, 1)]
     [InlineData(R, 6, -1)]
     [InlineData(R, SeriesStoreOptions.MaxRingLength, 1)]
+    [InlineData(SeriesStoreOptions.MaxResolutionMs + 1, 6, 1)]
     public void Options_out_of_range_are_refused(long resolutionMs, int retained, int future)
     {
         var options = new SeriesStoreOptions { ResolutionMs = resolutionMs, RetainedBuckets = retained, FutureBuckets = future };
@@ -178,18 +179,43 @@ public sealed class SeriesStoreTests
     }
 
     [Fact]
+    public void Ring_of_exactly_the_maximum_length_is_allowed()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { RetainedBuckets = SeriesStoreOptions.MaxRingLength - 1, FutureBuckets = 1, InitialCapacity = 1 });
+        Assert.Equal(SeriesStoreOptions.MaxRingLength, store.RingLength);
+    }
+
+    [Fact]
+    public void Zero_initial_capacity_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SeriesStore(new SeriesStoreOptions { InitialCapacity = 0 }));
+    }
+
+    [Fact]
     public void Steady_state_points_allocate_nothing()
     {
         var store = NewStore();
         var slots = Enumerable.Range(0, 4).Select(_ => store.Add()).ToArray();
+        var batchSlots = Enumerable.Range(0, 10).Select(i => slots[i & 3]).ToArray();
+        var batchTimes = new long[batchSlots.Length];
+        var batchValues = new double[batchSlots.Length];
+        var results = new PointResult[batchSlots.Length];
         store.AddPoint(slots[0], T0, 0);
+        store.AddPoints(batchSlots, batchTimes, batchValues, results);
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10_000; i++)
         {
-            store.AdvanceClock(T0 + (i * 100L));
-            store.AddPoint(slots[i & 3], T0 + (i * 100L), i);
+            var now = T0 + (i * 100L);
+            store.AdvanceClock(now);
+            store.AddPoint(slots[i & 3], now, i);
+            if (i % 100 == 0)
+            {
+                Array.Fill(batchTimes, now);
+                store.AddPoints(batchSlots, batchTimes, batchValues, results);
+            }
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.All(results, result => Assert.Equal(PointResult.Accepted, result));
     }
 }
