@@ -10,7 +10,7 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 3;
+    private const ulong SnapshotFormatVersion = 4;
 
     public EngineState(IngestLimits? limits = null)
     {
@@ -18,11 +18,12 @@ public sealed class EngineState
         Monitors = new MonitorEngine(Limits);
     }
 
-    private EngineState(IngestLimits limits, MonitorEngine monitors, TransitionHistory history)
+    private EngineState(IngestLimits limits, MonitorEngine monitors, TransitionHistory history, DeliveryLedger deliveries)
     {
         Limits = limits;
         Monitors = monitors;
         History = history;
+        Deliveries = deliveries;
     }
 
     /// <summary>Index of the last applied entry (0 before the first).</summary>
@@ -44,6 +45,9 @@ public sealed class EngineState
 
     /// <summary>The most recent transition events (bounded), for subscriptions that resume from a log index.</summary>
     public TransitionHistory History { get; } = new();
+
+    /// <summary>Finished notification deliveries, from <c>NotificationDelivered</c> entries. State-machine thread only (or through a query).</summary>
+    public DeliveryLedger Deliveries { get; } = new();
 
     /// <summary>Every monitor definition, in slot order. State-machine thread only (or through a query).</summary>
     public IEnumerable<Protocol.Log.Monitor> MonitorDefinitions() => Monitors.MonitorDefinitions();
@@ -78,6 +82,7 @@ public sealed class EngineState
         writer.Write(NotificationsDelivered);
         Monitors.WriteTo(writer);
         History.WriteTo(writer);
+        Deliveries.WriteTo(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -96,7 +101,8 @@ public sealed class EngineState
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
         var monitors = MonitorEngine.ReadFrom(reader, limits);
-        return new EngineState(limits, monitors, TransitionHistory.ReadFrom(reader))
+        var history = TransitionHistory.ReadFrom(reader);
+        return new EngineState(limits, monitors, history, DeliveryLedger.ReadFrom(reader))
         {
             AppliedIndex = appliedIndex,
             Term = term,

@@ -76,6 +76,8 @@ public sealed class LogApplier
                 result = RejectionsOf(_rejected);
                 break;
             case LogEntry.BodyOneofCase.NotificationDelivered:
+                var delivered = entry.NotificationDelivered;
+                state.Deliveries.Record(delivered.Endpoint, delivered.MonitorId, delivered.GroupKey, delivered.TransitionNumber);
                 state.NotificationsDelivered++;
                 break;
             case LogEntry.BodyOneofCase.TermStarted:
