@@ -11,11 +11,14 @@ namespace Alerting.Server.Hosting;
 /// One running server: the engine node and the Kestrel host in front of it. gRPC is served on
 /// <see cref="ServerOptions.GrpcPort"/> (HTTP/2 without TLS, so clients use prior knowledge);
 /// JSON transcoding, <c>/healthz</c> and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
-/// (HTTP/1.1 and HTTP/2). Stopping stops Kestrel first, then disposes the node, which drains the
+/// (HTTP/1.1: HTTP/2 without TLS needs prior knowledge, which curl and browsers do not assume). Stopping stops Kestrel first, then disposes the node, which drains the
 /// input ring, commits and writes a snapshot.
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
+    /// <summary>Longest wait for the engine's first clock tick after opening.</summary>
+    public static readonly TimeSpan FirstTickTimeout = TimeSpan.FromSeconds(10);
+
     private readonly WebApplication _app;
     private readonly EngineNode _node;
     private int _stopped;
@@ -66,7 +69,7 @@ public sealed class ServerHost : IAsyncDisposable
             });
             kestrel.Listen(address, options.HttpPort, l =>
             {
-                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.Protocols = HttpProtocols.Http1;
                 http = l;
             });
         });
@@ -79,6 +82,7 @@ public sealed class ServerHost : IAsyncDisposable
         });
         try
         {
+            await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
@@ -141,6 +145,36 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>
+    /// Points are judged against logical time, which only ticks move: until the first tick
+    /// after opening is applied, logical time is 0 (a new folder) or the last run's, and fresh
+    /// points would be refused as too far in the future. So the API opens only after it.
+    /// </summary>
+    private static async Task WaitForCurrentTime(EngineNode node, CancellationToken cancellationToken)
+    {
+        var openedAtMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FirstTickTimeout);
+        try
+        {
+            while (true)
+            {
+                var applied = node.Progress.AppliedIndex;
+                var logicalMs = await (node.TryQuery(state => state.LogicalTimeMs) ?? Task.FromResult(0L)).ConfigureAwait(false);
+                if (logicalMs >= openedAtMs)
+                {
+                    return;
+                }
+
+                await node.Progress.WaitForAsync(applied + 1, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"the engine applied no clock tick within {FirstTickTimeout.TotalSeconds} s of opening");
+        }
+    }
 
     private static Uri Address(ListenOptions listen)
     {
