@@ -19,6 +19,13 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Longest wait for the engine's first clock tick after opening.</summary>
     public static readonly TimeSpan FirstTickTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// HTTP request bodies may be this many times <see cref="ServerOptions.MaxMessageBytes"/>:
+    /// JSON spells out field names and numbers, so the same message takes a few times the bytes
+    /// of protobuf; gRPC's own per-message limit is the exact one.
+    /// </summary>
+    public const int JsonBodyExpansion = 4;
+
     private readonly WebApplication _app;
     private readonly EngineNode _node;
     private int _stopped;
@@ -60,7 +67,7 @@ public sealed class ServerHost : IAsyncDisposable
         ListenOptions? http = null;
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes;
+            kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
             kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
