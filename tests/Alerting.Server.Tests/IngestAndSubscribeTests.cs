@@ -110,4 +110,34 @@ public sealed class IngestAndSubscribeTests
         Assert.Equal(StatusCode.InvalidArgument, e2.StatusCode);
         Assert.Contains("points[0].tags[1]", e2.Status.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Events_of_one_log_index_beyond_a_subscription_batch_are_all_sent_once()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = Samples.CpuMonitor() }, call);
+        const int Hosts = Api.AlertsService.SubscribeBatch + 5;
+        var request = new WriteRequest();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < Hosts; i++)
+        {
+            request.Points.Add(new Point { Metric = "cpu", Tags = { $"host:h{i}" }, UnixMs = now, Value = 95 });
+        }
+
+        var wide = await server.Ingest.WriteBatchAsync(request, call);
+        var next = await server.Ingest.WriteBatchAsync(Samples.Cpu("last", 95), call);
+        using var subscription = server.Alerts.Subscribe(new SubscribeRequest(), call);
+        var received = new List<TransitionEvent>();
+        while (received.Count < Hosts + 1 && await subscription.ResponseStream.MoveNext(timeout.Token))
+        {
+            received.Add(subscription.ResponseStream.Current);
+        }
+
+        Assert.Equal(Hosts, received.Take(Hosts).Select(e => e.GroupKey).Distinct().Count());
+        Assert.All(received.Take(Hosts), e => Assert.Equal(wide.LogIndex, e.LogIndex));
+        Assert.Equal("host:last", received[^1].GroupKey);
+        Assert.Equal(next.LogIndex, received[^1].LogIndex);
+    }
 }

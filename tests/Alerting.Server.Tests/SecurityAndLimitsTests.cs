@@ -101,6 +101,24 @@ public sealed class SecurityAndLimitsTests
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
     }
 
+    [Fact]
+    public async Task A_write_stream_beyond_the_limit_is_resource_exhausted()
+    {
+        var options = TestServer.Options();
+        options.MaxWriteStreams = 1;
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        using var first = server.Ingest.Write(call);
+        await first.RequestStream.WriteAsync(Samples.Cpu("a", 1));
+        Assert.True(await first.ResponseStream.MoveNext(timeout.Token), "the first stream is open and acknowledged");
+
+        using var second = server.Ingest.Write(call);
+        var error = await Assert.ThrowsAsync<RpcException>(() => second.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
     private static ApiKeyOptions Key(string key, string scope)
     {
         var options = new ApiKeyOptions { Key = key };
