@@ -76,6 +76,27 @@ public sealed class IngestAndSubscribeTests
     }
 
     [Fact]
+    public async Task A_malformed_request_ends_the_write_stream_after_the_acks_of_earlier_requests()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var stream = server.Ingest.Write(TestServer.Call(timeout.Token));
+        var bad = Samples.Cpu("b", 1, batchId: 2);
+        bad.Points[0].Tags[0] = "no-colon";
+
+        await stream.RequestStream.WriteAsync(Samples.Cpu("a", 1, batchId: 1));
+        await stream.RequestStream.WriteAsync(bad);
+        Assert.True(await stream.ResponseStream.MoveNext(timeout.Token));
+        var first = stream.ResponseStream.Current;
+        var error = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal(1ul, first.BatchId);
+        Assert.Equal(1, first.Accepted);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("points[0].tags[0]", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Not_finite_values_are_acknowledged_as_rejected_not_finite()
     {
         await using var server = await TestServer.StartAsync();

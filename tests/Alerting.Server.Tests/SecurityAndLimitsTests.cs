@@ -36,6 +36,25 @@ public sealed class SecurityAndLimitsTests
     }
 
     [Fact]
+    public async Task Json_calls_need_a_key_with_the_scope_too()
+    {
+        var options = TestServer.Options();
+        options.ApiKeys.Add(Key(ReadKey, "read"));
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress };
+        using var anonymous = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/monitors", UriKind.Relative));
+        using var withKey = new HttpRequestMessage(HttpMethod.Get, new Uri("/v1/monitors", UriKind.Relative));
+        withKey.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ReadKey);
+
+        using var refused = await http.SendAsync(anonymous, timeout.Token);
+        using var allowed = await http.SendAsync(withKey, timeout.Token);
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.True(allowed.IsSuccessStatusCode, await allowed.Content.ReadAsStringAsync(timeout.Token));
+    }
+
+    [Fact]
     public async Task Binding_beyond_loopback_without_api_keys_is_refused_with_a_clear_message()
     {
         var options = TestServer.Options();

@@ -94,6 +94,8 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton(options);
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
+            services.AddSingleton<EngineCountersSampler>();
+            services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
@@ -116,6 +118,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<ClusterService>();
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
