@@ -68,7 +68,6 @@ public sealed class ServerHost : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
