@@ -68,7 +68,6 @@ public sealed class ServerHost : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
@@ -87,6 +86,7 @@ public sealed class ServerHost : IAsyncDisposable
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
         });
+        WebApplication? app = null;
         try
         {
             await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
@@ -110,7 +110,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
-            var app = builder.Build();
+            app = builder.Build();
             app.UseRouting();
             app.MapGrpcService<IngestService>();
             app.MapGrpcService<MonitorsService>();
@@ -127,6 +127,11 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch
         {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
             node.Dispose();
             throw;
         }
