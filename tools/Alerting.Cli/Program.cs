@@ -1,1 +1,13 @@
-return 0;
+using Alerting.Cli;
+using Spectre.Console;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl+C ends streaming commands cleanly; a second one kills the process.
+    e.Cancel = !cancellation.IsCancellationRequested;
+    cancellation.Cancel();
+};
+
+var context = new CliContext(AnsiConsole.Console, Console.Out, Console.Error, Console.In, TimeProvider.System, Environment.GetEnvironmentVariable);
+return await CliApp.RunAsync(args, context, cancellation.Token);
