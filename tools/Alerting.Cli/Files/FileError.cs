@@ -5,7 +5,12 @@ internal sealed record FileError(string File, int Line, int Column, string Field
 {
     public override string ToString()
     {
-        string position = Line > 0 ? $"{File}:{Line}:{Column}" : File;
+        string position = (Line, Column) switch
+        {
+            ( > 0, > 0) => $"{File}:{Line}:{Column}",
+            ( > 0, _) => $"{File}:{Line}",
+            _ => File,
+        };
         return Field.Length > 0 ? $"{position}: {Field}: {Message}" : $"{position}: {Message}";
     }
 }
