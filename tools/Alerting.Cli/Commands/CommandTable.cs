@@ -13,12 +13,12 @@ internal static class CommandTable
         new("monitors get", "Show one monitor", [], [], ["json"], ["id"], MonitorCommands.GetAsync),
         new("monitors delete", "Delete a monitor", [], [], ["json"], ["id"], MonitorCommands.DeleteAsync),
         new("states", "Current state of every monitor group", [], ["monitor", "state"], ["json"], [], AlertCommands.StatesAsync),
-        new("alerts tail", "Print transitions live (resumes after disconnects)", [], ["from", "monitor"], ["json"], [], AlertCommands.TailAsync),
-        new("alerts history", "Past transitions of a monitor", ["monitor"], ["group", "since", "limit"], ["json"], [], AlertCommands.HistoryAsync),
-        new("downtimes create", "Mute a monitor, scope or group for a while", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
+        new("alerts tail", "Print transitions live from now, or after log index --from (0 = all kept); resumes after disconnects; Ctrl+C ends", [], ["from", "monitor"], ["json"], [], AlertCommands.TailAsync),
+        new("alerts history", "Past transitions of a monitor over the last --since (default 1h)", ["monitor"], ["group", "since", "limit"], ["json"], [], AlertCommands.HistoryAsync),
+        new("downtimes create", "Mute a monitor, scope or group; --start defaults to now, no --end/--duration = open-ended", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
         new("downtimes list", "List downtimes", [], [], ["json"], [], DowntimeCommands.ListAsync),
         new("downtimes delete", "Delete a downtime", [], [], ["json"], ["id"], DowntimeCommands.DeleteAsync),
-        new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line, from a file or stdin", [], ["file"], ["json"], [], WriteCommand.RunAsync),
+        new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1", [], ["file"], ["json"], [], WriteCommand.RunAsync),
         new("cluster status", "Node role, term and log positions", [], [], ["json"], [], ClusterCommands.StatusAsync),
     ];
 }
