@@ -28,6 +28,12 @@ internal static class CliApp
             await context.Error.WriteLineAsync($"error: {e.Message}");
             return ExitCodes.UsageError;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // An input file that cannot be read is bad input, like a malformed one.
+            await context.Error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.ValidationFailure;
+        }
         catch (RpcException e) when (ServerConnection.IsConnectFailure(e))
         {
             await context.Error.WriteLineAsync($"error: cannot connect to the server: {e.Status.Detail}");

@@ -11,6 +11,9 @@ internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWr
     public const string ServerVariable = "ALERTING_SERVER";
     public const string ApiKeyVariable = "ALERTING_API_KEY";
 
+    /// <summary>Line width of human output sent to a pipe or file: wide enough that no line is ever wrapped.</summary>
+    public const int RedirectedOutputWidth = 32_767;
+
     /// <summary>Human output: tables and markup.</summary>
     public IAnsiConsole Console { get; } = console;
 

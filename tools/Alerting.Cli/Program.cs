@@ -9,5 +9,11 @@ Console.CancelKeyPress += (_, e) =>
     cancellation.Cancel();
 };
 
+if (Console.IsOutputRedirected)
+{
+    // Spectre wraps to the terminal width, 80 columns when there is none; a pipe gets whole lines.
+    AnsiConsole.Console.Profile.Width = CliContext.RedirectedOutputWidth;
+}
+
 var context = new CliContext(AnsiConsole.Console, Console.Out, Console.Error, Console.In, TimeProvider.System, Environment.GetEnvironmentVariable);
 return await CliApp.RunAsync(args, context, cancellation.Token);

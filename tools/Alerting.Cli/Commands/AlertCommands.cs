@@ -185,7 +185,7 @@ internal static class AlertCommands
         string value = e.HasValue ? $" value={Render.Number(e.Value)}" : "";
         string threshold = e.HasThreshold ? $" threshold={Render.Number(e.Threshold)}" : "";
         string flags = EventFlags(e);
-        string message = e.Message.Length == 0 ? "" : $" | {e.Message.ReplaceLineEndings(" ")}";
+        string message = e.Message.Length == 0 ? "" : $" | {e.Message.ReplaceLineEndings(" ").Trim()}";
         return $"{Render.Time(e.UnixMs)} #{e.LogIndex} {monitor} {group} {e.PreviousState} -> {e.NewState}{value}{threshold}{(flags == "-" ? "" : $" [{flags}]")}{message}";
     }
 

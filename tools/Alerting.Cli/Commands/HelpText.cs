@@ -34,7 +34,7 @@ internal static class HelpText
         text.AppendLine();
         text.AppendLine("Exit codes:");
         text.AppendLine($"  {ExitCodes.Ok}  ok");
-        text.AppendLine($"  {ExitCodes.ValidationFailure}  validation failure (monitor file, malformed point lines)");
+        text.AppendLine($"  {ExitCodes.ValidationFailure}  validation failure (monitor file invalid or unreadable, malformed point lines)");
         text.AppendLine($"  {ExitCodes.UsageError}  usage error (unknown command or option, missing argument)");
         text.AppendLine($"  {ExitCodes.ServerError}  server error (status code and detail are printed)");
         text.AppendLine($"  {ExitCodes.CannotConnect}  cannot connect to the server");

@@ -60,7 +60,14 @@ internal sealed class MonitorFile
             return new MonitorFileResult(path, [], [new FileError(path, 0, 0, "", "file not found")], new Dictionary<string, (int, int)>());
         }
 
-        return Parse(path, File.ReadAllText(path));
+        try
+        {
+            return Parse(path, File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new MonitorFileResult(path, [], [new FileError(path, 0, 0, "", $"cannot read: {e.Message}")], new Dictionary<string, (int, int)>());
+        }
     }
 
     private List<Monitor> ReadAll(string text)

@@ -22,10 +22,10 @@ internal static class Render
     /// <summary>A table whose cells are plain text (never parsed as markup: values come from users).</summary>
     public static Table Table(params string[] headers)
     {
-        var table = new Table().Border(TableBorder.Simple);
+        var table = new Table().Border(TableBorder.None);
         foreach (string header in headers)
         {
-            table.AddColumn(new TableColumn(new Text(header)));
+            table.AddColumn(new TableColumn(new Text(header)) { Padding = new Padding(0, 0, 2, 0) });
         }
 
         return table;
