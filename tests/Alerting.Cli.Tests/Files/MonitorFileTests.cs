@@ -179,6 +179,16 @@ public sealed class MonitorFileTests
     }
 
     [Fact]
+    public void A_file_with_more_monitors_than_the_limit_is_rejected()
+    {
+        string Monitors(int count) => string.Concat(Enumerable.Range(0, count).Select(i => $"- {{name: m{i}, type: metric, query: q}}\n"));
+
+        Assert.True(MonitorFile.Parse("m.yaml", Monitors(MonitorFile.MaxMonitors)).IsValid);
+        FileError error = Assert.Single(MonitorFile.Parse("m.yaml", Monitors(MonitorFile.MaxMonitors + 1)).Errors);
+        Assert.Contains("exceed the limit", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Yaml_syntax_errors_carry_their_position()
     {
         FileError error = Assert.Single(MonitorFile.Parse("m.yaml", "name: a\ntype: metric\nquery: [unclosed\n").Errors);

@@ -20,6 +20,16 @@ public sealed class PointReaderTests
     }
 
     [Fact]
+    public void The_default_batch_holds_one_thousand_points()
+    {
+        string text = string.Join('\n', Enumerable.Range(0, PointReader.DefaultBatchSize + 1).Select(i => $"m {i}"));
+
+        List<WriteRequest> batches = new PointReader("p.txt", new StringReader(text), () => 0).Batches().ToList();
+
+        Assert.Equal([PointReader.DefaultBatchSize, 1], batches.Select(b => b.Points.Count));
+    }
+
+    [Fact]
     public void Malformed_lines_are_skipped_and_reported_with_their_line_number()
     {
         var reader = new PointReader("p.txt", new StringReader("# header\nm 1\nm x\n\nm 2\nm{ 3\n"), () => 0);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Alerting.Cli.Commands;
 using Alerting.Cli.Tests.Files;
 
 namespace Alerting.Cli.Tests.Server;
@@ -114,6 +115,35 @@ public sealed class CliAgainstServerTests(ServerFixture server)
         Assert.StartsWith("accepted 3, rejected 0, malformed lines 0, durable up to log index ", write.Out, StringComparison.Ordinal);
         string web1 = Assert.Single(Lines(states.Out), l => l.Contains("host:web-1", StringComparison.Ordinal));
         Assert.Contains("ALERT", web1, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_the_first_malformed_lines_are_listed_one_by_one()
+    {
+        string lines = string.Concat(Enumerable.Range(1, WriteCommand.MaxReportedLineErrors + 5).Select(i => $"bad{i}\n")) + "write.limit.test 1\n";
+
+        CliResult result = await Run(["write"], stdin: lines);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(WriteCommand.MaxReportedLineErrors + 1, Lines(result.Error).Count);
+        Assert.EndsWith("... and 5 more malformed line(s)", result.Error.TrimEnd(), StringComparison.Ordinal);
+        Assert.StartsWith("accepted 1,", result.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task List_filters_by_state_tag_and_name()
+    {
+        string name = Unique("filter");
+        string id = await ApplyAsync(CpuMonitor(name, threshold: 50) + "\ntags: [filter:yes]\n");
+        await Run(["write"], stdin: "system.cpu.user{host:filter-1} 75\n");
+
+        CliResult alerting = await Run("monitors", "list", "--state", "alert", "--json");
+        CliResult tagged = await Run("monitors", "list", "--tag", "filter:yes", "--name", name, "--json");
+        CliResult other = await Run("monitors", "list", "--tag", "filter:no", "--name", name, "--json");
+
+        Assert.Contains($"\"id\": \"{id}\"", alerting.Out, StringComparison.Ordinal);
+        Assert.Single(Lines(tagged.Out));
+        Assert.Empty(Lines(other.Out));
     }
 
     [Fact]
