@@ -15,7 +15,7 @@ namespace Alerting.Cli.Files;
 internal sealed class MonitorFile
 {
     /// <summary>Most monitors one file may hold; a guard against feeding the wrong file.</summary>
-    public const int MaxMonitors = 10_000;
+    public const int MaxMonitors = 1_000;
 
     private static readonly string[] MonitorFields = ["name", "type", "query", "message", "tags", "priority", "options"];
 
