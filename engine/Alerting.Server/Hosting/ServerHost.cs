@@ -11,11 +11,24 @@ namespace Alerting.Server.Hosting;
 /// One running server: the engine node and the Kestrel host in front of it. gRPC is served on
 /// <see cref="ServerOptions.GrpcPort"/> (HTTP/2 without TLS, so clients use prior knowledge);
 /// JSON transcoding, <c>/healthz</c> and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
-/// (HTTP/1.1 and HTTP/2). Stopping stops Kestrel first, then disposes the node, which drains the
+/// (HTTP/1.1: HTTP/2 without TLS needs prior knowledge, which curl and browsers do not assume). Stopping stops Kestrel first, then disposes the node, which drains the
 /// input ring, commits and writes a snapshot.
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
+    /// <summary>Longest wait for the engine's first clock tick after opening.</summary>
+    public static readonly TimeSpan FirstTickTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// HTTP request bodies may be this many times <see cref="ServerOptions.MaxMessageBytes"/>:
+    /// JSON spells out field names and numbers, so the same message takes a few times the bytes
+    /// of protobuf; gRPC's own per-message limit is the exact one.
+    /// </summary>
+    public const int JsonBodyExpansion = 4;
+
+    /// <summary>How long a graceful stop waits for calls in progress (subscriptions end at once) before the node is drained.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
+
     private readonly WebApplication _app;
     private readonly EngineNode _node;
     private int _stopped;
@@ -37,11 +50,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>HTTP/1.1 endpoint: JSON API under <c>/v1</c>, <c>/healthz</c>, <c>/metrics</c>.</summary>
     public Uri HttpAddress { get; }
 
-    internal EngineNode Node => _node;
-
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
-    public static async Task<ServerHost> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var address = options.Validate();
@@ -51,14 +62,12 @@ public sealed class ServerHost : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddConsole();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        logging?.Invoke(builder.Logging);
 
         ListenOptions? grpc = null;
         ListenOptions? http = null;
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
@@ -66,11 +75,11 @@ public sealed class ServerHost : IAsyncDisposable
             });
             kestrel.Listen(address, options.HttpPort, l =>
             {
-                l.Protocols = HttpProtocols.Http1AndHttp2;
+                l.Protocols = HttpProtocols.Http1;
                 http = l;
             });
         });
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
+        builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
         var node = EngineNode.Open(new EngineOptions
         {
@@ -79,11 +88,14 @@ public sealed class ServerHost : IAsyncDisposable
         });
         try
         {
+            await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
+            services.AddSingleton<EngineCountersSampler>();
+            services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
@@ -94,7 +106,7 @@ public sealed class ServerHost : IAsyncDisposable
                 grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
                 grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
             }).AddJsonTranscoding();
-            services.AddHealthChecks();
+            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
             var app = builder.Build();
@@ -106,6 +118,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<ClusterService>();
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -141,6 +154,36 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>
+    /// Points are judged against logical time, which only ticks move: until the first tick
+    /// after opening is applied, logical time is 0 (a new folder) or the last run's, and fresh
+    /// points would be refused as too far in the future. So the API opens only after it.
+    /// </summary>
+    private static async Task WaitForCurrentTime(EngineNode node, CancellationToken cancellationToken)
+    {
+        var openedAtMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FirstTickTimeout);
+        try
+        {
+            while (true)
+            {
+                var applied = node.Progress.AppliedIndex;
+                var logicalMs = await (node.TryQuery(state => state.LogicalTimeMs) ?? Task.FromResult(0L)).ConfigureAwait(false);
+                if (logicalMs >= openedAtMs)
+                {
+                    return;
+                }
+
+                await node.Progress.WaitForAsync(applied + 1, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"the engine applied no clock tick within {FirstTickTimeout.TotalSeconds} s of opening");
+        }
+    }
 
     private static Uri Address(ListenOptions listen)
     {
