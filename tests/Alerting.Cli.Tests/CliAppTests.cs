@@ -66,14 +66,21 @@ public sealed class CliAppTests
         Assert.Contains("[0].type: is required", result.Error, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_server_nobody_listens_on_exits_4()
+    [Theory]
+    [InlineData("cluster", "status")]
+    [InlineData("alerts", "tail", "--from", "0")]
+    [InlineData("write")]
+    [InlineData("monitors", "apply", "-f", "-")]
+    public async Task A_server_nobody_listens_on_exits_4(params string[] args)
     {
         string server = $"http://127.0.0.1:{FreePort()}";
 
-        CliResult result = await CliRunner.RunAsync(["cluster", "status"], environment: new Dictionary<string, string> { ["ALERTING_SERVER"] = server });
+        CliResult result = await CliRunner.RunAsync(
+            args,
+            stdin: args[0] == "write" ? "m 1\n" : "name: a\ntype: metric\nquery: q\n",
+            environment: new Dictionary<string, string> { ["ALERTING_SERVER"] = server });
 
-        Assert.Equal(4, result.ExitCode);
+        Assert.True(result.ExitCode == 4, result.ToString());
         Assert.Contains("cannot connect", result.Error, StringComparison.Ordinal);
     }
 

@@ -164,6 +164,14 @@ public sealed class MonitorFileTests
             errors);
     }
 
+    [Fact]
+    public void Error_paths_count_every_item_of_the_file_including_ones_that_are_not_monitors()
+    {
+        MonitorFileResult result = MonitorFile.Parse("m.yaml", "- just text\n- {name: b, type: metric}\n");
+
+        Assert.Equal(["[0]", "[1].query"], result.Errors.Select(e => e.Field));
+    }
+
     [Theory]
     [InlineData("name: [a\n", "")]
     [InlineData("", "no monitors")]

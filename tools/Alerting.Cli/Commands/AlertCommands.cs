@@ -50,31 +50,28 @@ internal static class AlertCommands
     }
 
     /// <summary>
-    /// Prints transitions as they happen, from <c>--from</c> (default: the server's current
-    /// applied index, so only new ones) until interrupted; re-subscribes after a disconnect
-    /// from the last index seen (see <see cref="TransitionCursor"/>).
+    /// Prints transitions as they happen, after <c>--from</c> (default: the server's current
+    /// applied index, so only new ones) until interrupted; re-subscribes after a disconnect,
+    /// with a doubling delay, from the last index seen (see <see cref="TransitionCursor"/>).
     /// </summary>
     public static async Task<int> TailAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
         using ServerConnection connection = context.Connect(command);
         var client = new Alerts.AlertsClient(connection.Invoker);
         string monitor = command.Value("monitor") ?? "";
-        ulong from;
+        ulong? fromOption = null;
         if (command.Value("from") is { } fromText)
         {
-            if (!ulong.TryParse(fromText, NumberStyles.None, CultureInfo.InvariantCulture, out from))
-            {
-                throw new UsageException($"--from must be a log index (a whole number); got '{fromText}'");
-            }
-        }
-        else
-        {
-            StatusResponse status = await new Protocol.V1.Cluster.ClusterClient(connection.Invoker).StatusAsync(new StatusRequest(), cancellationToken: cancellation);
-            from = status.AppliedIndex;
+            fromOption = ulong.TryParse(fromText, NumberStyles.None, CultureInfo.InvariantCulture, out ulong parsed)
+                ? parsed
+                : throw new UsageException($"--from must be a log index (a whole number); got '{fromText}'");
         }
 
+        // Asked first, even with --from, so that an unreachable or refusing server ends the
+        // command at once (exit 4 or 3); once it has answered, every later failure is retried.
+        StatusResponse status = await new Protocol.V1.Cluster.ClusterClient(connection.Invoker).StatusAsync(new StatusRequest(), cancellationToken: cancellation);
+        ulong from = fromOption ?? status.AppliedIndex;
         var cursor = new TransitionCursor(from);
-        bool connected = false;
         int delayMs = ReconnectDelayInitialMs;
         while (!cancellation.IsCancellationRequested)
         {
@@ -83,7 +80,6 @@ internal static class AlertCommands
                 using AsyncServerStreamingCall<TransitionEvent> call = client.Subscribe(new SubscribeRequest { FromIndex = cursor.ResumeFrom, MonitorId = monitor }, cancellationToken: cancellation);
                 while (await call.ResponseStream.MoveNext(cancellation))
                 {
-                    connected = true;
                     delayMs = ReconnectDelayInitialMs;
                     TransitionEvent e = call.ResponseStream.Current;
                     if (cursor.Accept(e))
@@ -92,10 +88,9 @@ internal static class AlertCommands
                     }
                 }
 
-                connected = true;
                 await context.Error.WriteLineAsync($"stream ended; resuming after log index {cursor.LastIndex}");
             }
-            catch (RpcException e) when (cancellation.IsCancellationRequested || e.StatusCode == StatusCode.Cancelled)
+            catch (RpcException) when (cancellation.IsCancellationRequested)
             {
                 break;
             }
@@ -103,7 +98,7 @@ internal static class AlertCommands
             {
                 break;
             }
-            catch (RpcException e) when (IsTransient(e) && (connected || !ServerConnection.IsConnectFailure(e)))
+            catch (RpcException e) when (IsTransient(e))
             {
                 await context.Error.WriteLineAsync($"disconnected ({e.StatusCode}); resuming after log index {cursor.LastIndex}");
             }
@@ -211,6 +206,7 @@ internal static class AlertCommands
         _ => ConsoleColor.Green,
     };
 
+    /// <summary>Failures a later subscription can get past: the connection or the server went away (a stopping server cancels its streams).</summary>
     private static bool IsTransient(RpcException e) =>
-        e.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.Aborted or StatusCode.DeadlineExceeded or StatusCode.Unknown;
+        e.StatusCode is StatusCode.Cancelled or StatusCode.Unavailable or StatusCode.Internal or StatusCode.Aborted or StatusCode.DeadlineExceeded or StatusCode.Unknown;
 }

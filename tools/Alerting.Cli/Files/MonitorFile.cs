@@ -87,21 +87,24 @@ internal sealed class MonitorFile
             return monitors;
         }
 
+        // Items are numbered in file order, whether or not they turn out to be monitors, so the
+        // paths in errors point at the item the operator wrote.
+        int item = 0;
         foreach (YamlDocument document in stream.Documents)
         {
             switch (document.RootNode)
             {
                 case YamlSequenceNode list:
-                    foreach (YamlNode item in list.Children)
+                    foreach (YamlNode child in list.Children)
                     {
-                        ReadMonitor(item, $"[{monitors.Count}]", monitors);
+                        ReadMonitor(child, $"[{item++}]", monitors);
                     }
 
                     break;
                 case YamlScalarNode { Value: null or "" }:
                     break;
                 default:
-                    ReadMonitor(document.RootNode, $"[{monitors.Count}]", monitors);
+                    ReadMonitor(document.RootNode, $"[{item++}]", monitors);
                     break;
             }
         }
