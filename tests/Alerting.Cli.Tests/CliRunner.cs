@@ -22,8 +22,3 @@ internal static class CliRunner
         return new CliResult(exit, output.ToString() ?? "", error.ToString());
     }
 }
-
-internal sealed record CliResult(int ExitCode, string Out, string Error)
-{
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Out}\nstderr:\n{Error}";
-}

@@ -30,9 +30,3 @@ public sealed class ServerFixture : IAsyncLifetime
         Directory.Delete(DataDirectory, recursive: true);
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class ServerCollection : ICollectionFixture<ServerFixture>
-{
-    public const string Name = "server";
-}
