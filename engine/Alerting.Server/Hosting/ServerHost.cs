@@ -86,6 +86,7 @@ public sealed class ServerHost : IAsyncDisposable
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
         });
+        WebApplication? app = null;
         try
         {
             await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
@@ -109,7 +110,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
-            var app = builder.Build();
+            app = builder.Build();
             app.UseRouting();
             app.MapGrpcService<IngestService>();
             app.MapGrpcService<MonitorsService>();
@@ -126,6 +127,11 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch
         {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
             node.Dispose();
             throw;
         }
