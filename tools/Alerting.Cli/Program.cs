@@ -1,1 +1,19 @@
-return 0;
+using Alerting.Cli;
+using Spectre.Console;
+
+using var cancellation = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl+C ends streaming commands cleanly; a second one kills the process.
+    e.Cancel = !cancellation.IsCancellationRequested;
+    cancellation.Cancel();
+};
+
+if (Console.IsOutputRedirected)
+{
+    // Spectre wraps to the terminal width, 80 columns when there is none; a pipe gets whole lines.
+    AnsiConsole.Console.Profile.Width = CliContext.RedirectedOutputWidth;
+}
+
+var context = new CliContext(AnsiConsole.Console, Console.Out, Console.Error, Console.In, TimeProvider.System, Environment.GetEnvironmentVariable);
+return await CliApp.RunAsync(args, context, cancellation.Token);

@@ -1,0 +1,43 @@
+namespace Alerting.Cli.Arguments;
+
+/// <summary>
+/// One command: its words (<c>monitors apply</c>), the options it takes (names without dashes;
+/// <paramref name="RequiredOptions"/> must be given, <paramref name="ValueOptions"/> may be),
+/// its positional arguments, and the handler that runs it.
+/// </summary>
+internal sealed record CommandSpec(
+    string Path,
+    string Summary,
+    IReadOnlyList<string> RequiredOptions,
+    IReadOnlyList<string> ValueOptions,
+    IReadOnlyList<string> Flags,
+    IReadOnlyList<string> Positionals,
+    Func<ParsedCommand, CliContext, CancellationToken, Task<int>> Run)
+{
+    /// <summary>Options every command accepts.</summary>
+    public static readonly IReadOnlyList<string> GlobalValueOptions = ["server", "api-key"];
+
+    public string Usage
+    {
+        get
+        {
+            var parts = new List<string> { "alertctl", Path };
+            parts.AddRange(Positionals.Select(p => p.ToUpperInvariant()));
+            parts.AddRange(RequiredOptions.Select(o => $"--{o} {ValueName(o)}"));
+            parts.AddRange(ValueOptions.Select(o => $"[--{o} {ValueName(o)}]"));
+            parts.AddRange(Flags.Select(f => $"[--{f}]"));
+            return string.Join(' ', parts);
+        }
+    }
+
+    private static string ValueName(string option) => option switch
+    {
+        "file" => "FILE",
+        "since" or "duration" => "DURATION",
+        "start" or "end" => "TIME",
+        "from" => "INDEX",
+        "recurrence" => "\"weekly days=mon,fri start=22:00 duration=4h\"",
+        "scope" => "TAG:VALUE,...",
+        _ => option.ToUpperInvariant(),
+    };
+}

@@ -1,0 +1,44 @@
+using Alerting.Cli.Arguments;
+using Alerting.Cli.Output;
+using Spectre.Console;
+
+namespace Alerting.Cli;
+
+/// <summary>What a command may touch: the console streams, the clock, the environment and the server connection settings.</summary>
+internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWriter stderr, TextReader stdin, TimeProvider time, Func<string, string?> environment)
+{
+    public const string DefaultServer = "http://127.0.0.1:7700";
+    public const string ServerVariable = "ALERTING_SERVER";
+    public const string ApiKeyVariable = "ALERTING_API_KEY";
+
+    /// <summary>Line width of human output sent to a pipe or file: wide enough that no line is ever wrapped.</summary>
+    public const int RedirectedOutputWidth = 32_767;
+
+    /// <summary>Human output: tables and markup.</summary>
+    public IAnsiConsole Console { get; } = console;
+
+    /// <summary>Plain text output that must not be wrapped to a console width (help).</summary>
+    public TextWriter Output { get; } = stdout;
+
+    /// <summary>Machine output: JSON lines.</summary>
+    public JsonLines Json { get; } = new(stdout);
+
+    public TextWriter Error { get; } = stderr;
+
+    public TextReader Input { get; } = stdin;
+
+    public TimeProvider Time { get; } = time;
+
+    public long NowUnixMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Opens a channel to the server named by <c>--server</c>, <c>ALERTING_SERVER</c> or the default.</summary>
+    public ServerConnection Connect(ParsedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        string server = command.Value("server") ?? NonEmpty(environment(ServerVariable)) ?? DefaultServer;
+        string? apiKey = command.Value("api-key") ?? NonEmpty(environment(ApiKeyVariable));
+        return ServerConnection.Open(server, apiKey);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

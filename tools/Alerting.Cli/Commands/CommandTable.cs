@@ -1,0 +1,24 @@
+using Alerting.Cli.Arguments;
+
+namespace Alerting.Cli.Commands;
+
+/// <summary>Every command alertctl knows, in the order <c>--help</c> lists them.</summary>
+internal static class CommandTable
+{
+    public static readonly IReadOnlyList<CommandSpec> All =
+    [
+        new("monitors apply", "Create or update the monitors of a YAML/JSON file, matched by name", ["file"], [], ["json"], [], MonitorCommands.ApplyAsync),
+        new("monitors validate", "Check a monitor file (and, unless --local, each query on the server)", ["file"], [], ["local"], [], MonitorCommands.ValidateAsync),
+        new("monitors list", "List monitors", [], ["tag", "name", "state"], ["json"], [], MonitorCommands.ListAsync),
+        new("monitors get", "Show one monitor", [], [], ["json"], ["id"], MonitorCommands.GetAsync),
+        new("monitors delete", "Delete a monitor", [], [], ["json"], ["id"], MonitorCommands.DeleteAsync),
+        new("states", "Current state of every monitor group", [], ["monitor", "state"], ["json"], [], AlertCommands.StatesAsync),
+        new("alerts tail", "Print transitions live from now, or after log index --from (0 = all kept); resumes after disconnects; Ctrl+C ends", [], ["from", "monitor"], ["json"], [], AlertCommands.TailAsync),
+        new("alerts history", "Past transitions of a monitor over the last --since (default 1h)", ["monitor"], ["group", "since", "limit"], ["json"], [], AlertCommands.HistoryAsync),
+        new("downtimes create", "Mute a monitor, scope or group; --start defaults to now, no --end/--duration = open-ended", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
+        new("downtimes list", "List downtimes", [], [], ["json"], [], DowntimeCommands.ListAsync),
+        new("downtimes delete", "Delete a downtime", [], [], ["json"], ["id"], DowntimeCommands.DeleteAsync),
+        new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1", [], ["file"], ["json"], [], WriteCommand.RunAsync),
+        new("cluster status", "Node role, term and log positions", [], [], ["json"], [], ClusterCommands.StatusAsync),
+    ];
+}

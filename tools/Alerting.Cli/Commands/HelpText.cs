@@ -1,0 +1,43 @@
+using System.Text;
+using Alerting.Cli.Arguments;
+
+namespace Alerting.Cli.Commands;
+
+/// <summary>The text of <c>alertctl --help</c>: commands, connection options, file formats and exit codes.</summary>
+internal static class HelpText
+{
+    /// <summary>Help for the commands whose path starts with <paramref name="words"/> (all when empty or when nothing matches).</summary>
+    public static string For(IReadOnlyList<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        string prefix = string.Join(' ', words);
+        var matching = CommandTable.All.Where(c => prefix.Length > 0 && (c.Path == prefix || c.Path.StartsWith(prefix + " ", StringComparison.Ordinal))).ToList();
+        bool all = matching.Count == 0;
+        var text = new StringBuilder();
+        text.AppendLine("alertctl - operate an Alerting server over gRPC");
+        text.AppendLine();
+        text.AppendLine("Commands:");
+        foreach (CommandSpec command in all ? CommandTable.All : matching)
+        {
+            text.AppendLine($"  {command.Usage}");
+            text.AppendLine($"      {command.Summary}");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Options for every command:");
+        text.AppendLine($"  --server URL     server address (env {CliContext.ServerVariable}, default {CliContext.DefaultServer})");
+        text.AppendLine($"  --api-key KEY    sent as 'authorization: Bearer KEY' (env {CliContext.ApiKeyVariable})");
+        text.AppendLine("  --json           (listing commands) one JSON object per line, proto field names");
+        text.AppendLine();
+        text.AppendLine("Durations: 500ms, 30s, 5m, 1h, 1d, or a plain number of seconds. FILE '-' is stdin.");
+        text.AppendLine("Times (--start, --end): now, Unix milliseconds, or ISO 8601 (UTC unless an offset is given).");
+        text.AppendLine();
+        text.AppendLine("Exit codes:");
+        text.AppendLine($"  {ExitCodes.Ok}  ok");
+        text.AppendLine($"  {ExitCodes.ValidationFailure}  validation failure (monitor file invalid or unreadable, malformed point lines)");
+        text.AppendLine($"  {ExitCodes.UsageError}  usage error (unknown command or option, missing argument)");
+        text.AppendLine($"  {ExitCodes.ServerError}  server error (status code and detail are printed)");
+        text.AppendLine($"  {ExitCodes.CannotConnect}  cannot connect to the server");
+        return text.ToString();
+    }
+}

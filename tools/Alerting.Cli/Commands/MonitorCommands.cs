@@ -1,0 +1,166 @@
+using Alerting.Cli.Arguments;
+using Alerting.Cli.Files;
+using Alerting.Cli.Output;
+using Alerting.Protocol.Log;
+using Monitor = Alerting.Protocol.Log.Monitor;
+using Alerting.Protocol.V1;
+using Grpc.Core;
+using Spectre.Console;
+
+namespace Alerting.Cli.Commands;
+
+/// <summary><c>alertctl monitors ...</c>: apply and validate files, list, get and delete monitors.</summary>
+internal static class MonitorCommands
+{
+    /// <summary>Upserts every monitor of the file by name; a rejected monitor is reported and the rest still applied.</summary>
+    public static async Task<int> ApplyAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        MonitorFileResult file = MonitorFile.Load(command.Required("file"), context.Input);
+        if (!file.IsValid)
+        {
+            return ReportFileErrors(file, context);
+        }
+
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        int failures = 0;
+        foreach (Monitor monitor in file.Monitors)
+        {
+            Monitor request = monitor.Clone();
+            request.Id = "";
+            UpsertMonitorResponse response;
+            try
+            {
+                response = await client.UpsertAsync(new UpsertMonitorRequest { Monitor = request }, cancellationToken: cancellation);
+            }
+            catch (RpcException e) when (!ServerConnection.IsConnectFailure(e) && e.StatusCode != StatusCode.Cancelled)
+            {
+                failures++;
+                await context.Error.WriteLineAsync($"failed   {monitor.Name}: {e.StatusCode}: {e.Status.Detail}");
+                continue;
+            }
+
+            if (command.Json)
+            {
+                context.Json.Write(response);
+                continue;
+            }
+
+            string outcome = response.Outcome switch
+            {
+                UpsertOutcome.Created => "created",
+                UpsertOutcome.Updated => "updated",
+                UpsertOutcome.Unchanged => "unchanged",
+                _ => response.Outcome.ToString(),
+            };
+            context.Console.WriteLine($"{outcome,-9} {response.Monitor.Name} (id {response.Monitor.Id}, log index {response.LogIndex})");
+        }
+
+        return failures == 0 ? ExitCodes.Ok : ExitCodes.ServerError;
+    }
+
+    /// <summary>
+    /// Checks the file locally, then (unless <c>--local</c>) asks the server to check each monitor's
+    /// query and template. Exit 1 with every error and its position when anything is wrong.
+    /// </summary>
+    public static async Task<int> ValidateAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        MonitorFileResult file = MonitorFile.Load(command.Required("file"), context.Input);
+        if (!file.IsValid)
+        {
+            return ReportFileErrors(file, context);
+        }
+
+        if (!command.HasFlag("local"))
+        {
+            using ServerConnection connection = context.Connect(command);
+            var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+            var errors = new List<FileError>();
+            for (int i = 0; i < file.Monitors.Count; i++)
+            {
+                ValidateMonitorResponse response = await client.ValidateAsync(new ValidateMonitorRequest { Monitor = file.Monitors[i] }, cancellationToken: cancellation);
+                errors.AddRange(response.Errors.Select(e => file.ServerError(i, e.Field, e.Column > 0 ? $"{e.Message} (column {e.Column})" : e.Message)));
+            }
+
+            if (errors.Count > 0)
+            {
+                return ReportFileErrors(file with { Errors = errors }, context);
+            }
+        }
+
+        context.Console.WriteLine($"{file.Monitors.Count} monitor(s) valid");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> ListAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        var request = new ListMonitorsRequest
+        {
+            Tag = command.Value("tag") ?? "",
+            NameContains = command.Value("name") ?? "",
+            State = command.Value("state")?.ToUpperInvariant() ?? "",
+        };
+        ListMonitorsResponse response = await client.ListAsync(request, cancellationToken: cancellation);
+        if (command.Json)
+        {
+            foreach (Monitor monitor in response.Monitors)
+            {
+                context.Json.Write(monitor);
+            }
+
+            return ExitCodes.Ok;
+        }
+
+        Table table = Render.Table("ID", "NAME", "TYPE", "P", "QUERY", "TAGS");
+        foreach (Monitor monitor in response.Monitors)
+        {
+            Render.AddRow(table, monitor.Id, monitor.Name, monitor.Type, monitor.Priority == 0 ? "-" : monitor.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture), monitor.Query, string.Join(',', monitor.Tags));
+        }
+
+        context.Console.Write(table);
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> GetAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        MonitorResponse response = await client.GetAsync(new GetMonitorRequest { Id = command.Positionals[0] }, cancellationToken: cancellation);
+        if (command.Json)
+        {
+            context.Json.Write(response.Monitor);
+            return ExitCodes.Ok;
+        }
+
+        context.Console.Write(MonitorView.Describe(response.Monitor));
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> DeleteAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        DeleteMonitorResponse response = await client.DeleteAsync(new DeleteMonitorRequest { Id = command.Positionals[0] }, cancellationToken: cancellation);
+        if (command.Json)
+        {
+            context.Json.Write(response);
+            return ExitCodes.Ok;
+        }
+
+        context.Console.WriteLine($"deleted {command.Positionals[0]} (log index {response.LogIndex})");
+        return ExitCodes.Ok;
+    }
+
+    private static int ReportFileErrors(MonitorFileResult file, CliContext context)
+    {
+        foreach (FileError error in file.Errors)
+        {
+            context.Error.WriteLine(error.ToString());
+        }
+
+        context.Error.WriteLine($"{file.Errors.Count} error(s)");
+        return ExitCodes.ValidationFailure;
+    }
+}
