@@ -1,0 +1,50 @@
+using Alerting.Engine.Pipeline;
+using Alerting.Protocol.Log;
+using Grpc.Core;
+
+namespace Alerting.Server.Api;
+
+/// <summary>
+/// The services' door into the engine: publishing refused because the input ring is full
+/// becomes RESOURCE_EXHAUSTED at once (the ring never queues), and a node already stopping
+/// becomes UNAVAILABLE.
+/// </summary>
+public sealed class EngineCalls
+{
+    public EngineCalls(EngineNode node)
+    {
+        Node = node;
+    }
+
+    public EngineNode Node { get; }
+
+    public Task<AppliedEntry> Write(LogEntry entry)
+    {
+        try
+        {
+            return Node.TryWrite(entry) ?? throw RingFull();
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Stopping();
+        }
+    }
+
+    public Task<T> Query<T>(Func<Engine.StateMachine.EngineState, T> read)
+    {
+        try
+        {
+            return Node.TryQuery(read) ?? throw RingFull();
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Stopping();
+        }
+    }
+
+    private static RpcException RingFull() =>
+        new(new Status(StatusCode.ResourceExhausted, "the engine's input ring is full; retry with backoff"));
+
+    private static RpcException Stopping() =>
+        new(new Status(StatusCode.Unavailable, "the server is shutting down"));
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using Alerting.Engine.Pipeline;
+using Alerting.Server.Api;
+using Alerting.Server.Security;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Metrics;
+
+namespace Alerting.Server.Hosting;
+
+/// <summary>
+/// One running server: the engine node and the Kestrel host in front of it. gRPC is served on
+/// <see cref="ServerOptions.GrpcPort"/> (HTTP/2 without TLS, so clients use prior knowledge);
+/// JSON transcoding, <c>/healthz</c> and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
+/// (HTTP/1.1: HTTP/2 without TLS needs prior knowledge, which curl and browsers do not assume). Stopping stops Kestrel first, then disposes the node, which drains the
+/// input ring, commits and writes a snapshot.
+/// </summary>
+public sealed class ServerHost : IAsyncDisposable
+{
+    /// <summary>Longest wait for the engine's first clock tick after opening.</summary>
+    public static readonly TimeSpan FirstTickTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly WebApplication _app;
+    private readonly EngineNode _node;
+    private int _stopped;
+
+    private ServerHost(WebApplication app, EngineNode node, string dataDirectory, Uri grpcAddress, Uri httpAddress)
+    {
+        _app = app;
+        _node = node;
+        DataDirectory = dataDirectory;
+        GrpcAddress = grpcAddress;
+        HttpAddress = httpAddress;
+    }
+
+    public string DataDirectory { get; }
+
+    /// <summary>gRPC endpoint (HTTP/2, plain text).</summary>
+    public Uri GrpcAddress { get; }
+
+    /// <summary>HTTP/1.1 endpoint: JSON API under <c>/v1</c>, <c>/healthz</c>, <c>/metrics</c>.</summary>
+    public Uri HttpAddress { get; }
+
+    internal EngineNode Node => _node;
+
+    /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
+    /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
+    public static async Task<ServerHost> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var address = options.Validate();
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddConsole();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+
+        ListenOptions? grpc = null;
+        ListenOptions? http = null;
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
+            kestrel.Listen(address, options.GrpcPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http2;
+                grpc = l;
+            });
+            kestrel.Listen(address, options.HttpPort, l =>
+            {
+                l.Protocols = HttpProtocols.Http1;
+                http = l;
+            });
+        });
+        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
+
+        var node = EngineNode.Open(new EngineOptions
+        {
+            DataDirectory = dataDirectory,
+            InputRingSize = options.InputRingSize,
+        });
+        try
+        {
+            await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
+            var services = builder.Services;
+            services.AddRouting();
+            services.AddSingleton(options);
+            services.AddSingleton(node);
+            services.AddSingleton<EngineCalls>();
+            services.AddSingleton<ServerMetrics>();
+            services.AddSingleton<IngestStreamSlots>();
+            services.AddSingleton<SubscriptionSlots>();
+            services.AddSingleton<ApiKeyInterceptor>();
+            services.AddGrpc(grpcOptions =>
+            {
+                grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
+                grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
+                grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
+            }).AddJsonTranscoding();
+            services.AddHealthChecks();
+            services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
+
+            var app = builder.Build();
+            app.UseRouting();
+            app.MapGrpcService<IngestService>();
+            app.MapGrpcService<MonitorsService>();
+            app.MapGrpcService<DowntimesService>();
+            app.MapGrpcService<AlertsService>();
+            app.MapGrpcService<ClusterService>();
+            app.MapHealthChecks("/healthz");
+            app.MapPrometheusScrapingEndpoint("/metrics");
+            _ = app.Services.GetRequiredService<ServerMetrics>();
+
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            return new ServerHost(app, node, dataDirectory, Address(grpc!), Address(http!));
+        }
+        catch
+        {
+            node.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Graceful stop: Kestrel ends calls, then the node drains, commits and snapshots.</summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _node.Dispose();
+        }
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>
+    /// Points are judged against logical time, which only ticks move: until the first tick
+    /// after opening is applied, logical time is 0 (a new folder) or the last run's, and fresh
+    /// points would be refused as too far in the future. So the API opens only after it.
+    /// </summary>
+    private static async Task WaitForCurrentTime(EngineNode node, CancellationToken cancellationToken)
+    {
+        var openedAtMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(FirstTickTimeout);
+        try
+        {
+            while (true)
+            {
+                var applied = node.Progress.AppliedIndex;
+                var logicalMs = await (node.TryQuery(state => state.LogicalTimeMs) ?? Task.FromResult(0L)).ConfigureAwait(false);
+                if (logicalMs >= openedAtMs)
+                {
+                    return;
+                }
+
+                await node.Progress.WaitForAsync(applied + 1, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InvalidOperationException($"the engine applied no clock tick within {FirstTickTimeout.TotalSeconds} s of opening");
+        }
+    }
+
+    private static Uri Address(ListenOptions listen)
+    {
+        var endpoint = listen.IPEndPoint!;
+        var host = endpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1"
+            : endpoint.Address.Equals(IPAddress.IPv6Any) ? "[::1]"
+            : endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
+            : endpoint.Address.ToString();
+        return new Uri($"http://{host}:{endpoint.Port}");
+    }
+}

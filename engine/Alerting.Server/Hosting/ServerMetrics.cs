@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Pipeline;
+
+namespace Alerting.Server.Hosting;
+
+/// <summary>
+/// The "Alerting" meter: ingest counters counted at the API, and the node's positions read
+/// from its volatile fields when scraped (never from the state-machine thread's state).
+/// </summary>
+public sealed class ServerMetrics : IDisposable
+{
+    public const string MeterName = "Alerting";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _pointsAccepted;
+    private readonly Counter<long> _pointsRejected;
+    private readonly KeyValuePair<string, object?>[] _reasonTags;
+
+    public ServerMetrics(IMeterFactory meters, EngineNode node)
+    {
+        ArgumentNullException.ThrowIfNull(meters);
+        ArgumentNullException.ThrowIfNull(node);
+        _meter = meters.Create(MeterName);
+        _pointsAccepted = _meter.CreateCounter<long>("alerting.ingest.accepted", description: "Points and check runs accepted by the state machine");
+        _pointsRejected = _meter.CreateCounter<long>("alerting.ingest.rejected", description: "Points and check runs refused by the state machine, by reason");
+        _reasonTags = Enumerable.Range(0, RejectReasonNames.Count)
+            .Select(i => new KeyValuePair<string, object?>("reason", RejectReasonNames.Of((RejectReason)i)))
+            .ToArray();
+        _meter.CreateObservableGauge("alerting.ring.free_slots", () => node.InputRingFree, description: "Free input ring slots");
+        _meter.CreateObservableGauge("alerting.log.last_index", () => node.LastIndex, description: "Last appended log index");
+        _meter.CreateObservableGauge("alerting.log.durable_index", () => node.DurableIndex, description: "Durable (committed) log index");
+        _meter.CreateObservableGauge("alerting.log.applied_index", () => node.Progress.AppliedIndex, description: "Applied log index");
+        _meter.CreateObservableGauge("alerting.snapshots.written", () => node.SnapshotsWritten, description: "Snapshots written since start");
+    }
+
+    /// <summary>Counts one acknowledged write.</summary>
+    public void Acknowledged(long accepted, long[] rejectedByReason)
+    {
+        ArgumentNullException.ThrowIfNull(rejectedByReason);
+        _pointsAccepted.Add(accepted);
+        for (var i = 0; i < rejectedByReason.Length; i++)
+        {
+            if (rejectedByReason[i] != 0)
+            {
+                _pointsRejected.Add(rejectedByReason[i], _reasonTags[i]);
+            }
+        }
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,126 @@
+using System.Net;
+using Alerting.Engine.Pipeline;
+
+namespace Alerting.Server.Hosting;
+
+/// <summary>
+/// Settings of the server host, bound from configuration (settings file, <c>ALERTING_</c>
+/// environment variables, command-line flags). Every limit is named here.
+/// </summary>
+public sealed class ServerOptions
+{
+    public const int DefaultGrpcPort = 7700;
+
+    public const int DefaultHttpPort = 7701;
+
+    /// <summary>Largest gRPC message accepted or sent, and largest HTTP/JSON request body.</summary>
+    public const int DefaultMaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>Points plus check runs in one write request; more is INVALID_ARGUMENT (split the batch).</summary>
+    public const int DefaultMaxPointsPerRequest = 10_000;
+
+    public const int DefaultMaxSubscriptions = 256;
+
+    public const int DefaultMaxWriteStreams = 256;
+
+    /// <summary>Write requests of one stream published but not yet acknowledged; the stream stops reading beyond it.</summary>
+    public const int DefaultMaxWritesInFlightPerStream = 64;
+
+    public const int DefaultMaxStreamsPerConnection = 100;
+
+    /// <summary>Data folder; relative paths are taken from the current directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>IP address to listen on. Anything but loopback requires API keys.</summary>
+    public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>gRPC port (HTTP/2 without TLS, prior knowledge); 0 picks a free port.</summary>
+    public int GrpcPort { get; set; } = DefaultGrpcPort;
+
+    /// <summary>HTTP/1.1 port for JSON transcoding, <c>/healthz</c> and <c>/metrics</c>; 0 picks a free port.</summary>
+    public int HttpPort { get; set; } = DefaultHttpPort;
+
+    public string NodeId { get; set; } = "node-1";
+
+    /// <summary>API keys; when empty, every call is allowed and only loopback may be bound.</summary>
+    public List<ApiKeyOptions> ApiKeys { get; } = [];
+
+    public int MaxMessageBytes { get; set; } = DefaultMaxMessageBytes;
+
+    public int MaxPointsPerRequest { get; set; } = DefaultMaxPointsPerRequest;
+
+    /// <summary>Concurrent <c>Alerts.Subscribe</c> streams; one more is RESOURCE_EXHAUSTED.</summary>
+    public int MaxSubscriptions { get; set; } = DefaultMaxSubscriptions;
+
+    /// <summary>Concurrent <c>Ingest.Write</c> streams; one more is RESOURCE_EXHAUSTED.</summary>
+    public int MaxWriteStreams { get; set; } = DefaultMaxWriteStreams;
+
+    public int MaxWritesInFlightPerStream { get; set; } = DefaultMaxWritesInFlightPerStream;
+
+    /// <summary>HTTP/2 streams one connection may have open at once (Kestrel's limit).</summary>
+    public int MaxStreamsPerConnection { get; set; } = DefaultMaxStreamsPerConnection;
+
+    /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
+    public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
+
+    /// <summary>Checks the settings; throws <see cref="ServerOptionsException"/> with an actionable message.</summary>
+    public IPAddress Validate()
+    {
+        if (!IPAddress.TryParse(BindAddress, out var address))
+        {
+            throw new ServerOptionsException($"BindAddress \"{BindAddress}\" is not an IP address (use 127.0.0.1, ::1, 0.0.0.0, ...)");
+        }
+
+        if (!IPAddress.IsLoopback(address) && ApiKeys.Count == 0)
+        {
+            throw new ServerOptionsException(
+                $"refusing to listen on {address} without API keys: configure ApiKeys (e.g. ALERTING_ApiKeys__0__Key and ALERTING_ApiKeys__0__Scopes__0=admin) or bind 127.0.0.1");
+        }
+
+        CheckPort(GrpcPort, nameof(GrpcPort));
+        CheckPort(HttpPort, nameof(HttpPort));
+        if (GrpcPort != 0 && GrpcPort == HttpPort)
+        {
+            throw new ServerOptionsException($"GrpcPort and HttpPort must differ, both are {GrpcPort}");
+        }
+
+        CheckPositive(MaxMessageBytes, nameof(MaxMessageBytes));
+        CheckPositive(MaxPointsPerRequest, nameof(MaxPointsPerRequest));
+        CheckPositive(MaxSubscriptions, nameof(MaxSubscriptions));
+        CheckPositive(MaxWriteStreams, nameof(MaxWriteStreams));
+        CheckPositive(MaxWritesInFlightPerStream, nameof(MaxWritesInFlightPerStream));
+        CheckPositive(MaxStreamsPerConnection, nameof(MaxStreamsPerConnection));
+        if (InputRingSize <= 0 || (InputRingSize & (InputRingSize - 1)) != 0)
+        {
+            throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");
+        }
+
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            throw new ServerOptionsException("DataDirectory must be set");
+        }
+
+        foreach (var key in ApiKeys)
+        {
+            key.Validate();
+        }
+
+        return address;
+    }
+
+    private static void CheckPort(int port, string name)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new ServerOptionsException($"{name} must be 0 to 65535, was {port}");
+        }
+    }
+
+    private static void CheckPositive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ServerOptionsException($"{name} must be positive, was {value}");
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Pipeline;
+using Alerting.Protocol.Log;
+using Alerting.Protocol.V1;
+using Grpc.Core;
+
+namespace Alerting.Server.Ingest;
+
+/// <summary>
+/// The ingest boundary: checks a <see cref="WriteRequest"/> once and turns it into log entries
+/// (points grouped by series, check runs as one batch). Shape errors (empty metric, a tag that
+/// is not <c>key:value</c>, too many points) are INVALID_ARGUMENT naming the field; values and
+/// timestamps are the state machine's to judge, so NaN or a stale point comes back counted
+/// in the ack's rejected counts, not as an error.
+/// </summary>
+public static class WriteRequestConverter
+{
+    /// <summary>Longest metric or check name.</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>Longest tag (<c>key:value</c>).</summary>
+    public const int MaxTagLength = 200;
+
+    public const int MaxTagsPerPoint = 64;
+
+    /// <summary>Longest check-run message.</summary>
+    public const int MaxCheckMessageLength = 4_000;
+
+    /// <exception cref="RpcException">INVALID_ARGUMENT naming the first offending field.</exception>
+    public static (LogEntry? Points, LogEntry? CheckRuns) ToEntries(WriteRequest request, int maxPointsPerRequest)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var total = request.Points.Count + request.CheckRuns.Count;
+        if (total > maxPointsPerRequest)
+        {
+            throw Invalid($"points: {request.Points.Count} points and {request.CheckRuns.Count} check runs exceed the limit of {maxPointsPerRequest} per request (MaxPointsPerRequest); split the batch");
+        }
+
+        return (PointsEntry(request), CheckRunsEntry(request));
+    }
+
+    /// <summary>Adds an entry's per-reason rejections to <paramref name="counts"/>.</summary>
+    public static void AddRejected(AppliedEntry applied, long[] counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var rejected = applied.Result.Rejected;
+        for (var i = 0; i < rejected.Count; i++)
+        {
+            counts[i] += rejected[i];
+        }
+    }
+
+    private static LogEntry? PointsEntry(WriteRequest request)
+    {
+        if (request.Points.Count == 0)
+        {
+            return null;
+        }
+
+        var series = new Dictionary<string, SeriesPoints>(StringComparer.Ordinal);
+        var batch = new PointsBatch();
+        for (var i = 0; i < request.Points.Count; i++)
+        {
+            var point = request.Points[i];
+            CheckName(point.Metric, $"points[{i}].metric");
+            var tags = SortedTags(point.Tags, $"points[{i}].tags");
+            var key = tags.Length == 0 ? point.Metric : point.Metric + "\0" + string.Join('\0', tags);
+            if (!series.TryGetValue(key, out var one))
+            {
+                one = new SeriesPoints { Metric = point.Metric };
+                one.Tags.AddRange(tags);
+                series.Add(key, one);
+                batch.Series.Add(one);
+            }
+
+            one.UnixMs.Add(point.UnixMs);
+            one.Values.Add(point.Value);
+        }
+
+        return new LogEntry { Points = batch };
+    }
+
+    private static LogEntry? CheckRunsEntry(WriteRequest request)
+    {
+        if (request.CheckRuns.Count == 0)
+        {
+            return null;
+        }
+
+        var batch = new CheckRunsBatch();
+        for (var i = 0; i < request.CheckRuns.Count; i++)
+        {
+            var run = request.CheckRuns[i];
+            CheckName(run.Check, $"check_runs[{i}].check");
+            if (run.Message.Length > MaxCheckMessageLength)
+            {
+                throw Invalid($"check_runs[{i}].message: at most {MaxCheckMessageLength} characters, got {run.Message.Length}");
+            }
+
+            var converted = new CheckRun { Check = run.Check, UnixMs = run.UnixMs, Status = run.Status, Message = run.Message };
+            converted.Tags.AddRange(SortedTags(run.Tags, $"check_runs[{i}].tags"));
+            batch.Runs.Add(converted);
+        }
+
+        return new LogEntry { CheckRuns = batch };
+    }
+
+    private static void CheckName(string name, string field)
+    {
+        if (name.Length == 0)
+        {
+            throw Invalid($"{field}: must not be empty");
+        }
+
+        if (name.Length > MaxNameLength)
+        {
+            throw Invalid($"{field}: at most {MaxNameLength} characters, got {name.Length}");
+        }
+    }
+
+    private static string[] SortedTags(Google.Protobuf.Collections.RepeatedField<string> tags, string field)
+    {
+        if (tags.Count > MaxTagsPerPoint)
+        {
+            throw Invalid($"{field}: at most {MaxTagsPerPoint} tags, got {tags.Count}");
+        }
+
+        var sorted = new string[tags.Count];
+        for (var i = 0; i < tags.Count; i++)
+        {
+            var tag = tags[i];
+            var colon = tag.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || colon == tag.Length - 1)
+            {
+                throw Invalid($"{field}[{i}]: \"{tag}\" must be \"key:value\" with a non-empty key and value");
+            }
+
+            if (tag.Length > MaxTagLength)
+            {
+                throw Invalid($"{field}[{i}]: at most {MaxTagLength} characters, got {tag.Length}");
+            }
+
+            sorted[i] = tag;
+        }
+
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    }
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

@@ -1,0 +1,102 @@
+using System.Security.Cryptography;
+using System.Text;
+using Alerting.Server.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Alerting.Server.Security;
+
+/// <summary>
+/// Checks <c>authorization: Bearer &lt;key&gt;</c> on every call (gRPC and JSON transcoding
+/// both pass through here): no or unknown key is UNAUTHENTICATED, a key without the method's
+/// scope is PERMISSION_DENIED. With no keys configured every call is allowed; the host then
+/// only binds loopback (<see cref="ServerOptions.Validate"/>).
+/// </summary>
+public sealed class ApiKeyInterceptor : Interceptor
+{
+    private readonly (byte[] Key, ApiScopes Scopes)[] _keys;
+
+    public ApiKeyInterceptor(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = options.ApiKeys
+            .Select(k => (Encoding.UTF8.GetBytes(k.Key), k.Scopes.Aggregate(ApiScopes.None, (all, s) => ApiScopeNames.TryParse(s, out var one) ? all | one : all)))
+            .ToArray();
+    }
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(request, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(request, responseStream, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Authorize(context);
+        return continuation(requestStream, responseStream, context);
+    }
+
+    /// <summary>The scope a method needs: writes of definitions are admin, ingest is ingest, the rest read.</summary>
+    internal static ApiScopes RequiredScope(string method)
+    {
+        var slash = method.LastIndexOf('/');
+        var service = method[1..slash];
+        var name = method[(slash + 1)..];
+        return service switch
+        {
+            "alerting.v1.Ingest" => ApiScopes.Ingest,
+            "alerting.v1.Monitors" or "alerting.v1.Downtimes" when name is not ("Get" or "List" or "Validate") => ApiScopes.Admin,
+            _ => ApiScopes.Read,
+        };
+    }
+
+    private void Authorize(ServerCallContext context)
+    {
+        if (_keys.Length == 0)
+        {
+            return;
+        }
+
+        var header = context.RequestHeaders.GetValue("authorization");
+        const string Bearer = "Bearer ";
+        if (header is null || !header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "missing \"authorization: Bearer <api key>\" header"));
+        }
+
+        var presented = Encoding.UTF8.GetBytes(header[Bearer.Length..].Trim());
+        var granted = ApiScopes.None;
+        var known = false;
+        foreach (var (key, scopes) in _keys)
+        {
+            if (CryptographicOperations.FixedTimeEquals(key, presented))
+            {
+                granted |= scopes;
+                known = true;
+            }
+        }
+
+        if (!known)
+        {
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown API key"));
+        }
+
+        var required = RequiredScope(context.Method);
+        if ((granted & (required | ApiScopes.Admin)) == 0)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, $"this API key lacks the \"{ApiScopeNames.Of(required)}\" scope needed by {context.Method}"));
+        }
+    }
+}
