@@ -1,6 +1,7 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
+using Alerting.Server.Notifications;
 using Alerting.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
@@ -92,6 +93,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddHostedService<NotificationService>();
             services.AddGrpc(grpcOptions =>
             {
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
