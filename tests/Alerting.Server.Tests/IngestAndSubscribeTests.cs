@@ -76,6 +76,27 @@ public sealed class IngestAndSubscribeTests
     }
 
     [Fact]
+    public async Task A_malformed_request_ends_the_write_stream_after_the_acks_of_earlier_requests()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var stream = server.Ingest.Write(TestServer.Call(timeout.Token));
+        var bad = Samples.Cpu("b", 1, batchId: 2);
+        bad.Points[0].Tags[0] = "no-colon";
+
+        await stream.RequestStream.WriteAsync(Samples.Cpu("a", 1, batchId: 1));
+        await stream.RequestStream.WriteAsync(bad);
+        Assert.True(await stream.ResponseStream.MoveNext(timeout.Token));
+        var first = stream.ResponseStream.Current;
+        var error = await Assert.ThrowsAsync<RpcException>(() => stream.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal(1ul, first.BatchId);
+        Assert.Equal(1, first.Accepted);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("points[0].tags[0]", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Not_finite_values_are_acknowledged_as_rejected_not_finite()
     {
         await using var server = await TestServer.StartAsync();
@@ -109,5 +130,35 @@ public sealed class IngestAndSubscribeTests
         Assert.Contains("points[0].metric", e1.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(StatusCode.InvalidArgument, e2.StatusCode);
         Assert.Contains("points[0].tags[1]", e2.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Events_of_one_log_index_beyond_a_subscription_batch_are_all_sent_once()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = Samples.CpuMonitor() }, call);
+        const int Hosts = Api.AlertsService.SubscribeBatch + 5;
+        var request = new WriteRequest();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < Hosts; i++)
+        {
+            request.Points.Add(new Point { Metric = "cpu", Tags = { $"host:h{i}" }, UnixMs = now, Value = 95 });
+        }
+
+        var wide = await server.Ingest.WriteBatchAsync(request, call);
+        var next = await server.Ingest.WriteBatchAsync(Samples.Cpu("last", 95), call);
+        using var subscription = server.Alerts.Subscribe(new SubscribeRequest(), call);
+        var received = new List<TransitionEvent>();
+        while (received.Count < Hosts + 1 && await subscription.ResponseStream.MoveNext(timeout.Token))
+        {
+            received.Add(subscription.ResponseStream.Current);
+        }
+
+        Assert.Equal(Hosts, received.Take(Hosts).Select(e => e.GroupKey).Distinct().Count());
+        Assert.All(received.Take(Hosts), e => Assert.Equal(wide.LogIndex, e.LogIndex));
+        Assert.Equal("host:last", received[^1].GroupKey);
+        Assert.Equal(next.LogIndex, received[^1].LogIndex);
     }
 }

@@ -72,7 +72,12 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
         }
     }
 
-    /// <summary>Validates and publishes now; the returned function awaits durability and builds the ack.</summary>
+    /// <summary>
+    /// Validates and publishes now; the returned function awaits durability and builds the ack.
+    /// Points and check runs are two entries: if the ring fills between them, the points are
+    /// written and the call still fails RESOURCE_EXHAUSTED, so a client retrying the whole
+    /// request may write those points twice (a point is a sample: the windows count it twice).
+    /// </summary>
     private Func<Task<WriteAck>> Publish(WriteRequest request)
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(request, _options.MaxPointsPerRequest);

@@ -20,6 +20,13 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>Longest wait for the engine's first clock tick after opening.</summary>
     public static readonly TimeSpan FirstTickTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// HTTP request bodies may be this many times <see cref="ServerOptions.MaxMessageBytes"/>:
+    /// JSON spells out field names and numbers, so the same message takes a few times the bytes
+    /// of protobuf; gRPC's own per-message limit is the exact one.
+    /// </summary>
+    public const int JsonBodyExpansion = 4;
+
     private readonly WebApplication _app;
     private readonly EngineNode _node;
     private int _stopped;
@@ -45,7 +52,7 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
-    public static async Task<ServerHost> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken cancellationToken = default)
+    public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var address = options.Validate();
@@ -55,13 +62,12 @@ public sealed class ServerHost : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddConsole();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        logging?.Invoke(builder.Logging);
 
         ListenOptions? grpc = null;
         ListenOptions? http = null;
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = options.MaxMessageBytes;
+            kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
             kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
@@ -89,6 +95,8 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton(options);
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
+            services.AddSingleton<EngineCountersSampler>();
+            services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
@@ -112,6 +120,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<ClusterService>();
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -6,7 +6,7 @@ namespace Alerting.Server.Hosting;
 
 /// <summary>
 /// The "Alerting" meter: ingest counters counted at the API, and the node's positions read
-/// from its volatile fields when scraped (never from the state-machine thread's state).
+/// from its volatile fields when scraped, and the state machine's counters from a periodic copy.
 /// </summary>
 public sealed class ServerMetrics : IDisposable
 {
@@ -17,10 +17,11 @@ public sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _pointsRejected;
     private readonly KeyValuePair<string, object?>[] _reasonTags;
 
-    public ServerMetrics(IMeterFactory meters, EngineNode node)
+    public ServerMetrics(IMeterFactory meters, EngineNode node, EngineCountersSampler counters)
     {
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(counters);
         _meter = meters.Create(MeterName);
         _pointsAccepted = _meter.CreateCounter<long>("alerting.ingest.accepted", description: "Points and check runs accepted by the state machine");
         _pointsRejected = _meter.CreateCounter<long>("alerting.ingest.rejected", description: "Points and check runs refused by the state machine, by reason");
@@ -32,6 +33,13 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("alerting.log.durable_index", () => node.DurableIndex, description: "Durable (committed) log index");
         _meter.CreateObservableGauge("alerting.log.applied_index", () => node.Progress.AppliedIndex, description: "Applied log index");
         _meter.CreateObservableGauge("alerting.snapshots.written", () => node.SnapshotsWritten, description: "Snapshots written since start");
+        _meter.CreateObservableCounter("alerting.evaluations.scheduled", () => counters.Latest.ScheduledEvaluations, description: "Scheduled monitor evaluations");
+        _meter.CreateObservableCounter("alerting.evaluations.caught_up", () => counters.Latest.CaughtUpEvaluations, description: "Scheduled evaluations done late after a time jump");
+        _meter.CreateObservableCounter("alerting.evaluations.on_arrival", () => counters.Latest.ArrivalEvaluations, description: "on_arrival group evaluations");
+        _meter.CreateObservableCounter("alerting.evaluations.groups", () => counters.Latest.GroupEvaluations, description: "Group evaluations of either kind");
+        _meter.CreateObservableGauge("alerting.monitors", () => counters.Latest.Monitors, description: "Monitors defined");
+        _meter.CreateObservableGauge("alerting.series", () => counters.Latest.Series, description: "Series held");
+        _meter.CreateObservableGauge("alerting.logical_time_ms", () => counters.Latest.LogicalTimeMs, unit: "ms", description: "Logical time (unix ms) of the last applied tick");
     }
 
     /// <summary>Counts one acknowledged write.</summary>

@@ -1,0 +1,60 @@
+namespace Alerting.Server.Hosting;
+
+/// <summary>
+/// Reads <see cref="ServerOptions"/> from, in increasing precedence: the settings file named by
+/// <c>--settings</c> (or <c>ALERTING_SETTINGS</c>), <c>ALERTING_</c> environment variables, and
+/// command-line flags. Keys are the option names (<c>--GrpcPort 7800</c>,
+/// <c>ALERTING_GrpcPort=7800</c>, <c>"GrpcPort": 7800</c>); nested and list values use the
+/// standard separators (<c>ALERTING_ApiKeys__0__Key</c>, <c>--ApiKeys:0:Scopes:0 admin</c>).
+/// </summary>
+public static class ServerConfiguration
+{
+    public const string EnvironmentPrefix = "ALERTING_";
+
+    /// <summary>Short flags for the common settings.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Switches = new Dictionary<string, string>
+    {
+        ["--data-dir"] = nameof(ServerOptions.DataDirectory),
+        ["--bind"] = nameof(ServerOptions.BindAddress),
+        ["--grpc-port"] = nameof(ServerOptions.GrpcPort),
+        ["--http-port"] = nameof(ServerOptions.HttpPort),
+        ["--node-id"] = nameof(ServerOptions.NodeId),
+        ["--settings"] = SettingsKey,
+    };
+
+    private const string SettingsKey = "Settings";
+
+    /// <exception cref="InvalidOperationException">A value does not convert to its option's type.</exception>
+    /// <exception cref="FileNotFoundException">The named settings file does not exist.</exception>
+    public static ServerOptions Load(string[] args, IDictionary<string, string?>? environment = null)
+    {
+        var switches = new Dictionary<string, string>(Switches);
+        var settingsFile = Sources(new ConfigurationBuilder(), args, switches, environment).Build()[SettingsKey];
+        var builder = new ConfigurationBuilder();
+        if (settingsFile is { Length: > 0 })
+        {
+            builder.AddJsonFile(Path.GetFullPath(settingsFile), optional: false);
+        }
+
+        var options = new ServerOptions();
+        Sources(builder, args, switches, environment).Build().Bind(options);
+        return options;
+    }
+
+    /// <summary>Environment (the process's, or the given one for tests) then command line.</summary>
+    private static IConfigurationBuilder Sources(IConfigurationBuilder builder, string[] args, Dictionary<string, string> switches, IDictionary<string, string?>? environment)
+    {
+        if (environment is null)
+        {
+            builder.AddEnvironmentVariables(EnvironmentPrefix);
+        }
+        else
+        {
+            builder.AddInMemoryCollection(environment
+                .Where(e => e.Key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+                .Select(e => KeyValuePair.Create(e.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), e.Value)));
+        }
+
+        return builder.AddCommandLine(args, switches);
+    }
+}
