@@ -82,13 +82,15 @@ public sealed class NotificationOptionsTests
     }
 
     [Fact]
-    public void Example_settings_file_is_valid()
+    public void Example_settings_file_loads_with_a_default_webhook_and_an_environment_override()
     {
         var file = Path.Combine(RepositoryRoot(), "examples", "settings.json");
-        var options = new ServerOptions();
-        new ConfigurationBuilder().AddJsonFile(file).Build().Bind(options);
+        var environment = new Dictionary<string, string?> { ["ALERTING_Notifications__Endpoints__0__Headers__X-Team"] = "ops" };
+
+        var options = ServerConfiguration.Load(["--settings", file], environment);
 
         options.Validate();
+        Assert.Equal("ops", Assert.Single(options.Notifications.Endpoints).Headers["X-Team"]);
 
         Assert.Equal(["webhook"], options.Notifications.Default);
         Assert.Equal("http://127.0.0.1:9000/hook", Assert.Single(options.Notifications.Endpoints).Url);
