@@ -177,6 +177,12 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         {
             // Stopping: what is not enqueued yet stays undelivered in the log and is resent on the next start.
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug or a closed node: stop following rather than fail the host's shutdown; what was not
+            // enqueued stays undelivered in the log and is resent on the next start.
+            _log.LogError(e, "following the transition history for notifications stopped after index {After}", after);
+        }
     }
 
     private void Enqueue(List<HistoryItem> items, List<Notification> notifications)
