@@ -96,6 +96,31 @@ public sealed class NotificationDeliveryTests
         Assert.Single(receiver.All);
     }
 
+    [Fact]
+    public async Task Mentions_inside_conditional_blocks_route_each_transition_by_its_rendered_message()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var server = await TestServer.StartAsync(WithEndpoints(TestServer.Options(), receiver, defaults: []));
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var monitor = Samples.CpuMonitor();
+        monitor.Message = "cpu {{#is_alert}}@hook{{/is_alert}}{{#is_recovery}}@fallback{{/is_recovery}}";
+        var monitorId = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
+
+        await server.Ingest.WriteBatchAsync(Samples.Cpu("a", 95, batchId: 1), call);
+        var alert = await receiver.NextAsync(timeout.Token);
+        await server.Ingest.WriteBatchAsync(Samples.Cpu("a", 10, batchId: 2), call);
+        var recovery = await receiver.NextAsync(timeout.Token);
+
+        Assert.Equal(("/hook", $"{monitorId}/host:a/1"), (alert.Path, alert.TransitionId));
+        Assert.Equal(("/fallback", $"{monitorId}/host:a/2"), (recovery.Path, recovery.TransitionId));
+        using var body = JsonDocument.Parse(recovery.Body);
+        Assert.Equal("resolve", body.RootElement.GetProperty("action").GetString());
+        Assert.Equal("cpu @fallback", body.RootElement.GetProperty("message").GetString());
+        Assert.Equal(2ul, await WaitForFinished(server.Host, "fallback", monitorId, "host:a", 2, timeout.Token));
+        Assert.Equal(1ul, await WaitForFinished(server.Host, "hook", monitorId, "host:a", 1, timeout.Token));
+    }
+
     /// <summary>Two webhook endpoints on the receiver: <c>hook</c> at /hook and <c>fallback</c> at /fallback.</summary>
     private static ServerOptions WithEndpoints(ServerOptions options, WebhookReceiver receiver, string[] defaults)
     {
