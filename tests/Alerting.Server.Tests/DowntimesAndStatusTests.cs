@@ -45,6 +45,7 @@ public sealed class DowntimesAndStatusTests
         Assert.Contains("alerting_ring_free_slots", metrics, StringComparison.Ordinal);
         Assert.Contains("reason=\"not_finite\"", metrics, StringComparison.Ordinal);
         Assert.Contains("alerting_evaluations_on_arrival", metrics, StringComparison.Ordinal);
+        Assert.Contains("alerting_subscriptions_open", metrics, StringComparison.Ordinal);
         Assert.Equal("not_finite", Assert.Single(ack.Rejected).Reason);
     }
 }

@@ -17,6 +17,7 @@ public sealed class RestartTests
             monitorId = (await first.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = Samples.CpuMonitor() }, call)).Monitor.Id;
             ack = await first.Ingest.WriteBatchAsync(Samples.Cpu("a", 95), call);
             using var open = first.Alerts.Subscribe(new SubscribeRequest { FromIndex = ack.LogIndex }, call);
+            await open.ResponseHeadersAsync;
             var ended = open.ResponseStream.MoveNext(timeout.Token);
             await first.Host.StopAsync();
             Assert.False(await ended, "stopping the server ends an open subscription instead of waiting for it");

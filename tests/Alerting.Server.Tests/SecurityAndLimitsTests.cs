@@ -8,6 +8,7 @@ public sealed class SecurityAndLimitsTests
 {
     private const string IngestKey = "ingest-key-0123456789";
     private const string ReadKey = "read-key-0123456789";
+    private const string AdminKey = "admin-key-0123456789";
 
     [Fact]
     public async Task Calls_without_a_key_are_unauthenticated_and_without_the_scope_permission_denied()
@@ -15,6 +16,7 @@ public sealed class SecurityAndLimitsTests
         var options = TestServer.Options();
         options.ApiKeys.Add(Key(IngestKey, "ingest"));
         options.ApiKeys.Add(Key(ReadKey, "read"));
+        options.ApiKeys.Add(Key(AdminKey, "admin"));
         await using var server = await TestServer.StartAsync(options);
         using var timeout = new CancellationTokenSource(TestServer.Patience);
         var list = new ListMonitorsRequest();
@@ -25,6 +27,9 @@ public sealed class SecurityAndLimitsTests
         var readCannotWrite = await Assert.ThrowsAsync<RpcException>(() => server.Ingest.WriteBatchAsync(Samples.Cpu("a", 1), TestServer.Call(timeout.Token, ReadKey)).ResponseAsync);
         var listed = await server.Monitors.ListAsync(list, TestServer.Call(timeout.Token, ReadKey));
         var ack = await server.Ingest.WriteBatchAsync(Samples.Cpu("a", 1), TestServer.Call(timeout.Token, IngestKey));
+        var readCannotChange = await Assert.ThrowsAsync<RpcException>(() => server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = Samples.CpuMonitor() }, TestServer.Call(timeout.Token, ReadKey)).ResponseAsync);
+        var adminChanges = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = Samples.CpuMonitor() }, TestServer.Call(timeout.Token, AdminKey));
+        var adminIngests = await server.Ingest.WriteBatchAsync(Samples.Cpu("b", 1), TestServer.Call(timeout.Token, AdminKey));
 
         Assert.Equal(StatusCode.Unauthenticated, anonymous.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, wrongKey.StatusCode);
@@ -33,6 +38,9 @@ public sealed class SecurityAndLimitsTests
         Assert.Equal(StatusCode.PermissionDenied, readCannotWrite.StatusCode);
         Assert.Empty(listed.Monitors);
         Assert.Equal(1, ack.Accepted);
+        Assert.Equal(StatusCode.PermissionDenied, readCannotChange.StatusCode);
+        Assert.Equal(UpsertOutcome.Created, adminChanges.Outcome);
+        Assert.Equal(1, adminIngests.Accepted);
     }
 
     [Fact]

@@ -50,6 +50,9 @@ public sealed class AlertsService : Protocol.V1.Alerts.AlertsBase
                 $"events up to log index {forgotten} are no longer all kept; resume from {forgotten} or later (accepting the gap), or from 0 for everything kept, and read current states with ListStates"));
         }
 
+        // Headers now, before any event: the client can await them to know it is subscribed.
+        await context.WriteResponseHeadersAsync([]).ConfigureAwait(false);
+
         // Subscriptions end when the client goes away or the server stops (graceful shutdown must not wait for them).
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
         var filter = request.MonitorId.Length == 0 ? null : (Func<EngineEvent, bool>)(e => e.MonitorId == request.MonitorId);

@@ -27,6 +27,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// </summary>
     public const int JsonBodyExpansion = 4;
 
+    /// <summary>How long a graceful stop waits for calls in progress (subscriptions end at once) before the node is drained.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
+
     private readonly WebApplication _app;
     private readonly EngineNode _node;
     private int _stopped;
@@ -48,8 +51,6 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>HTTP/1.1 endpoint: JSON API under <c>/v1</c>, <c>/healthz</c>, <c>/metrics</c>.</summary>
     public Uri HttpAddress { get; }
 
-    internal EngineNode Node => _node;
-
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
     public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
@@ -68,7 +69,6 @@ public sealed class ServerHost : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = (long)options.MaxMessageBytes * JsonBodyExpansion;
-            kestrel.Limits.Http2.MaxStreamsPerConnection = options.MaxStreamsPerConnection;
             kestrel.Listen(address, options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
@@ -80,7 +80,7 @@ public sealed class ServerHost : IAsyncDisposable
                 http = l;
             });
         });
-        builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(10));
+        builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
         var node = EngineNode.Open(new EngineOptions
         {
@@ -108,7 +108,7 @@ public sealed class ServerHost : IAsyncDisposable
                 grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
                 grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
             }).AddJsonTranscoding();
-            services.AddHealthChecks();
+            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
             var app = builder.Build();

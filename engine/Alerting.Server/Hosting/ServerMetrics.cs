@@ -17,11 +17,13 @@ public sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _pointsRejected;
     private readonly KeyValuePair<string, object?>[] _reasonTags;
 
-    public ServerMetrics(IMeterFactory meters, EngineNode node, EngineCountersSampler counters)
+    public ServerMetrics(IMeterFactory meters, EngineNode node, EngineCountersSampler counters, Api.SubscriptionSlots subscriptions, Api.IngestStreamSlots writeStreams)
     {
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(counters);
+        ArgumentNullException.ThrowIfNull(subscriptions);
+        ArgumentNullException.ThrowIfNull(writeStreams);
         _meter = meters.Create(MeterName);
         _pointsAccepted = _meter.CreateCounter<long>("alerting.ingest.accepted", description: "Points and check runs accepted by the state machine");
         _pointsRejected = _meter.CreateCounter<long>("alerting.ingest.rejected", description: "Points and check runs refused by the state machine, by reason");
@@ -37,6 +39,8 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableCounter("alerting.evaluations.caught_up", () => counters.Latest.CaughtUpEvaluations, description: "Scheduled evaluations done late after a time jump");
         _meter.CreateObservableCounter("alerting.evaluations.on_arrival", () => counters.Latest.ArrivalEvaluations, description: "on_arrival group evaluations");
         _meter.CreateObservableCounter("alerting.evaluations.groups", () => counters.Latest.GroupEvaluations, description: "Group evaluations of either kind");
+        _meter.CreateObservableGauge("alerting.subscriptions.open", () => subscriptions.Slots.Open, description: "Open Alerts.Subscribe streams");
+        _meter.CreateObservableGauge("alerting.write_streams.open", () => writeStreams.Slots.Open, description: "Open Ingest.Write streams");
         _meter.CreateObservableGauge("alerting.monitors", () => counters.Latest.Monitors, description: "Monitors defined");
         _meter.CreateObservableGauge("alerting.series", () => counters.Latest.Series, description: "Series held");
         _meter.CreateObservableGauge("alerting.logical_time_ms", () => counters.Latest.LogicalTimeMs, unit: "ms", description: "Logical time (unix ms) of the last applied tick");

@@ -27,8 +27,6 @@ public sealed class ServerOptions
     /// <summary>Write requests of one stream published but not yet acknowledged; the stream stops reading beyond it.</summary>
     public const int DefaultMaxWritesInFlightPerStream = 64;
 
-    public const int DefaultMaxStreamsPerConnection = 100;
-
     /// <summary>Data folder; relative paths are taken from the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -57,9 +55,6 @@ public sealed class ServerOptions
     public int MaxWriteStreams { get; set; } = DefaultMaxWriteStreams;
 
     public int MaxWritesInFlightPerStream { get; set; } = DefaultMaxWritesInFlightPerStream;
-
-    /// <summary>HTTP/2 streams one connection may have open at once (Kestrel's limit).</summary>
-    public int MaxStreamsPerConnection { get; set; } = DefaultMaxStreamsPerConnection;
 
     /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
     public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
@@ -93,7 +88,6 @@ public sealed class ServerOptions
         CheckPositive(MaxSubscriptions, nameof(MaxSubscriptions));
         CheckPositive(MaxWriteStreams, nameof(MaxWriteStreams));
         CheckPositive(MaxWritesInFlightPerStream, nameof(MaxWritesInFlightPerStream));
-        CheckPositive(MaxStreamsPerConnection, nameof(MaxStreamsPerConnection));
         if (InputRingSize <= 0 || (InputRingSize & (InputRingSize - 1)) != 0)
         {
             throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");

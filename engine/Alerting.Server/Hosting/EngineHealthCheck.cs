@@ -1,0 +1,33 @@
+using Alerting.Engine.Pipeline;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Alerting.Server.Hosting;
+
+/// <summary>
+/// <c>/healthz</c>: healthy when the state machine answers a read within <see cref="ReadTimeout"/>
+/// (it is applying the log), degraded when the input ring is full (the node sheds load),
+/// unhealthy when the read does not come back in time.
+/// </summary>
+public sealed class EngineHealthCheck(EngineNode node) : IHealthCheck
+{
+    public static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(2);
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var read = node.TryQuery(state => state.AppliedIndex);
+        if (read is null)
+        {
+            return HealthCheckResult.Degraded("the input ring is full");
+        }
+
+        try
+        {
+            var applied = await read.WaitAsync(ReadTimeout, cancellationToken).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"applied {applied}, durable {node.DurableIndex}");
+        }
+        catch (TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"the state machine did not answer within {ReadTimeout.TotalSeconds} s");
+        }
+    }
+}

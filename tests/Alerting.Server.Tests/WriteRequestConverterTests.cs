@@ -1,0 +1,82 @@
+using Alerting.Protocol.Log;
+using Alerting.Protocol.V1;
+using Alerting.Server.Ingest;
+using Grpc.Core;
+
+namespace Alerting.Server.Tests;
+
+public sealed class WriteRequestConverterTests
+{
+    [Fact]
+    public void Points_of_one_series_are_grouped_whatever_the_tag_order_and_tags_are_sorted()
+    {
+        var request = new WriteRequest
+        {
+            Points =
+            {
+                new Point { Metric = "cpu", Tags = { "host:a", "env:prod" }, UnixMs = 1, Value = 1 },
+                new Point { Metric = "cpu", Tags = { "env:prod", "host:a" }, UnixMs = 2, Value = 2 },
+                new Point { Metric = "cpu", Tags = { "host:b" }, UnixMs = 3, Value = 3 },
+            },
+            CheckRuns = { new CheckRunInput { Check = "ping", Tags = { "z:1", "a:2" }, UnixMs = 4, Status = CheckStatus.Critical } },
+        };
+
+        var (points, checkRuns) = WriteRequestConverter.ToEntries(request, maxPointsPerRequest: 10);
+
+        Assert.Equal(2, points!.Points.Series.Count);
+        var first = points.Points.Series[0];
+        Assert.Equal(["env:prod", "host:a"], first.Tags);
+        Assert.Equal([1L, 2L], first.UnixMs);
+        Assert.Equal([1.0, 2.0], first.Values);
+        Assert.Equal(["a:2", "z:1"], Assert.Single(checkRuns!.CheckRuns.Runs).Tags);
+    }
+
+    [Fact]
+    public void A_request_without_check_runs_makes_no_check_runs_entry()
+    {
+        var (points, checkRuns) = WriteRequestConverter.ToEntries(new WriteRequest { Points = { new Point { Metric = "m", UnixMs = 1 } } }, 10);
+
+        Assert.NotNull(points);
+        Assert.Null(checkRuns);
+    }
+
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "metric-too-long", "points[0].metric: at most 200" },
+        { "tag-too-long", "points[0].tags[0]: at most 200" },
+        { "too-many-tags", "points[0].tags: at most 64" },
+        { "empty-tag-value", "points[0].tags[0]: \"host:\" must be \"key:value\"" },
+        { "empty-check", "check_runs[0].check: must not be empty" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public void Each_shape_limit_is_invalid_argument_naming_the_field(string shape, string expected)
+    {
+        var point = new Point { Metric = "cpu", UnixMs = 1, Value = 1 };
+        var request = new WriteRequest { Points = { point } };
+        switch (shape)
+        {
+            case "metric-too-long":
+                point.Metric = new string('m', WriteRequestConverter.MaxNameLength + 1);
+                break;
+            case "tag-too-long":
+                point.Tags.Add("k:" + new string('v', WriteRequestConverter.MaxTagLength));
+                break;
+            case "too-many-tags":
+                point.Tags.AddRange(Enumerable.Range(0, WriteRequestConverter.MaxTagsPerPoint + 1).Select(i => $"k{i}:v"));
+                break;
+            case "empty-tag-value":
+                point.Tags.Add("host:");
+                break;
+            case "empty-check":
+                request.CheckRuns.Add(new CheckRunInput { Check = string.Empty });
+                break;
+        }
+
+        var error = Assert.Throws<RpcException>(() => WriteRequestConverter.ToEntries(request, 100));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(expected, error.Status.Detail, StringComparison.Ordinal);
+    }
+}
