@@ -51,6 +51,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>HTTP/1.1 endpoint: JSON API under <c>/v1</c>, <c>/healthz</c>, <c>/metrics</c>.</summary>
     public Uri HttpAddress { get; }
 
+    /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
+    internal EngineNode Node => _node;
+
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
     public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
