@@ -52,6 +52,41 @@ public sealed class NotificationOptionsTests
     }
 
     [Fact]
+    public void Endpoint_name_longer_than_the_limit_stops_startup()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/hook",
+        };
+        settings["Notifications:Endpoints:0:Name"] = new string('a', NotificationOptions.MaxNameLength);
+        Bind(settings).Validate();
+
+        settings["Notifications:Endpoints:0:Name"] = new string('a', NotificationOptions.MaxNameLength + 1);
+        var error = Assert.Throws<ServerOptionsException>(() => Bind(settings).Validate());
+
+        Assert.Contains("Notifications:Endpoints:0:Name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_endpoints_with_one_name_stop_startup()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "ops",
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/a",
+            ["Notifications:Endpoints:1:Name"] = "ops",
+            ["Notifications:Endpoints:1:Type"] = "webhook",
+            ["Notifications:Endpoints:1:Url"] = "http://127.0.0.1:9000/b",
+        });
+
+        var error = Assert.Throws<ServerOptionsException>(options.Validate);
+
+        Assert.Contains("Notifications:Endpoints:1:Name \"ops\" is used by another endpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Default_naming_an_unknown_endpoint_stops_startup()
     {
         var options = Bind(new Dictionary<string, string?>
