@@ -40,4 +40,18 @@ public sealed class RestartTests
         Assert.Equal("ALERT", earlier.NewState);
         Assert.Equal(1ul, earlier.TransitionNumber);
     }
+
+    [Fact]
+    public async Task A_port_already_in_use_fails_the_start_and_leaves_the_data_folder_reusable()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        await using var running = await TestServer.StartAsync();
+        var clash = TestServer.Options(dataDirectory);
+        clash.GrpcPort = running.Host.GrpcAddress.Port;
+
+        await Assert.ThrowsAnyAsync<IOException>(() => Hosting.ServerHost.StartAsync(clash));
+        await using var reopened = await TestServer.StartAsync(TestServer.Options(dataDirectory));
+
+        Assert.Equal(dataDirectory, reopened.DataDirectory);
+    }
 }

@@ -90,6 +90,7 @@ public sealed class ServerHost : IAsyncDisposable
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
         });
+        WebApplication? app = null;
         try
         {
             await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
@@ -114,7 +115,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
-            var app = builder.Build();
+            app = builder.Build();
             app.UseRouting();
             app.MapGrpcService<IngestService>();
             app.MapGrpcService<MonitorsService>();
@@ -131,6 +132,11 @@ public sealed class ServerHost : IAsyncDisposable
         }
         catch
         {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
             node.Dispose();
             throw;
         }
