@@ -1,6 +1,7 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
+using Alerting.Server.Notifications;
 using Alerting.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Metrics;
@@ -49,6 +50,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>HTTP/1.1 endpoint: JSON API under <c>/v1</c>, <c>/healthz</c>, <c>/metrics</c>.</summary>
     public Uri HttpAddress { get; }
+
+    /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
+    internal EngineNode Node => _node;
 
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
@@ -101,6 +105,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddHostedService<NotificationService>();
             services.AddGrpc(grpcOptions =>
             {
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;

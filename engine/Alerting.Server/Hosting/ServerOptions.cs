@@ -1,5 +1,6 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
+using Alerting.Server.Notifications;
 
 namespace Alerting.Server.Hosting;
 
@@ -58,6 +59,9 @@ public sealed class ServerOptions
     /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
     public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
 
+    /// <summary>Notification endpoints and routing (docs/notifications.md, "Server configuration").</summary>
+    public NotificationOptions Notifications { get; } = new();
+
     /// <summary>Checks the settings; throws <see cref="ServerOptionsException"/> with an actionable message.</summary>
     public IPAddress Validate()
     {
@@ -98,6 +102,8 @@ public sealed class ServerOptions
         {
             key.Validate();
         }
+
+        Notifications.Validate();
 
         return address;
     }

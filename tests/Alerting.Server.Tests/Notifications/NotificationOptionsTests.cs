@@ -1,0 +1,151 @@
+using Alerting.Server.Hosting;
+using Alerting.Server.Notifications;
+using Microsoft.Extensions.Configuration;
+
+namespace Alerting.Server.Tests.Notifications;
+
+public sealed class NotificationOptionsTests
+{
+    [Fact]
+    public void Settings_json_binds_endpoints_headers_and_defaults()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "webhook-ops",
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/hook",
+            ["Notifications:Endpoints:0:Headers:Authorization"] = "Bearer s3cret",
+            ["Notifications:Endpoints:1:Name"] = "pager",
+            ["Notifications:Endpoints:1:Type"] = "PagerDuty",
+            ["Notifications:Endpoints:1:RoutingKey"] = "R0UT1NG",
+            ["Notifications:Default:0"] = "webhook-ops",
+        });
+
+        options.Validate();
+        var endpoints = options.Notifications.CreateEndpoints();
+        var webhook = Assert.IsType<Alerting.Notifications.WebhookEndpoint>(endpoints[0]);
+        Assert.Equal(new Uri("http://127.0.0.1:9000/hook"), webhook.Url);
+        Assert.Equal("Bearer s3cret", webhook.Headers["Authorization"]);
+        var pager = Assert.IsType<Alerting.Notifications.PagerDutyEndpoint>(endpoints[1]);
+        Assert.Equal(Alerting.Notifications.PagerDutyEndpoint.DefaultEventsUrl, pager.Url);
+        Assert.Equal(["webhook-ops"], options.Notifications.Default);
+    }
+
+    [Theory]
+    [InlineData("Type", "email", "Notifications:Endpoints:0:Type \"email\"")]
+    [InlineData("Url", "ftp://example.com/hook", "Notifications:Endpoints:0:Url")]
+    [InlineData("Url", "", "Notifications:Endpoints:0:Url")]
+    [InlineData("Name", "ops team", "Notifications:Endpoints:0:Name")]
+    public void Unusable_endpoint_setting_stops_startup_naming_the_field(string field, string value, string expected)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "ops",
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/hook",
+        };
+        settings["Notifications:Endpoints:0:" + field] = value;
+
+        var error = Assert.Throws<ServerOptionsException>(() => Bind(settings).Validate());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Endpoint_name_longer_than_the_limit_stops_startup()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/hook",
+        };
+        settings["Notifications:Endpoints:0:Name"] = new string('a', NotificationOptions.MaxNameLength);
+        Bind(settings).Validate();
+
+        settings["Notifications:Endpoints:0:Name"] = new string('a', NotificationOptions.MaxNameLength + 1);
+        var error = Assert.Throws<ServerOptionsException>(() => Bind(settings).Validate());
+
+        Assert.Contains("Notifications:Endpoints:0:Name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_endpoints_with_one_name_stop_startup()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "ops",
+            ["Notifications:Endpoints:0:Type"] = "webhook",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/a",
+            ["Notifications:Endpoints:1:Name"] = "ops",
+            ["Notifications:Endpoints:1:Type"] = "webhook",
+            ["Notifications:Endpoints:1:Url"] = "http://127.0.0.1:9000/b",
+        });
+
+        var error = Assert.Throws<ServerOptionsException>(options.Validate);
+
+        Assert.Contains("Notifications:Endpoints:1:Name \"ops\" is used by another endpoint", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Default_naming_an_unknown_endpoint_stops_startup()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "ops",
+            ["Notifications:Endpoints:0:Type"] = "alertmanager",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9093",
+            ["Notifications:Default:0"] = "opps",
+        });
+
+        var error = Assert.Throws<ServerOptionsException>(options.Validate);
+
+        Assert.Contains("Notifications:Default:0 \"opps\" names no configured endpoint (configured: ops)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pagerduty_endpoint_without_routing_key_stops_startup()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "pager",
+            ["Notifications:Endpoints:0:Type"] = "pagerduty",
+        });
+
+        var error = Assert.Throws<ServerOptionsException>(options.Validate);
+
+        Assert.Contains("Notifications:Endpoints:0:RoutingKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Example_settings_file_loads_with_a_default_webhook_and_an_environment_override()
+    {
+        var file = Path.Combine(RepositoryRoot(), "examples", "settings.json");
+        var environment = new Dictionary<string, string?> { ["ALERTING_Notifications__Endpoints__0__Headers__X-Team"] = "ops" };
+
+        var options = ServerConfiguration.Load(["--settings", file], environment);
+
+        options.Validate();
+        Assert.Equal("ops", Assert.Single(options.Notifications.Endpoints).Headers["X-Team"]);
+
+        Assert.Equal(["webhook"], options.Notifications.Default);
+        Assert.Equal("http://127.0.0.1:9000/hook", Assert.Single(options.Notifications.Endpoints).Url);
+    }
+
+    private static ServerOptions Bind(Dictionary<string, string?> settings)
+    {
+        var options = new ServerOptions();
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build().Bind(options);
+        return options;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Alerting.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("Alerting.sln not found above the test binaries");
+    }
+}
