@@ -6,9 +6,10 @@ namespace Alerting.Engine.Timing;
 /// The due instances an Advance collects from the slots it visits, put in (due, sequence) order once
 /// per advance. The dues of a 100 ms tick span about 100 distinct ms, so a counting pass on the due ms
 /// plus an insertion sort by sequence inside each ms costs a few compares per firing, where a binary
-/// heap per slot cost two sifts of log2(slot size) data-dependent compares. A span of dues wider than
-/// <see cref="MaxCountingSpanMs"/> (a jump, overdue timers) or a tie larger than
-/// <see cref="MaxInsertionSortTie"/> falls back to one comparison sort of the whole batch.
+/// heap per slot cost two sifts of log2(slot size) data-dependent compares. When the span of dues is wider
+/// than <see cref="MaxCountingSpanMs"/> (a jump, overdue timers) or a tie is larger than
+/// <see cref="MaxInsertionSortTie"/>, <see cref="TrySort"/> declines and the wheel orders the batch with
+/// its heap instead.
 /// </summary>
 internal sealed class DueBatch
 {
@@ -17,9 +18,6 @@ internal sealed class DueBatch
 
     /// <summary>Largest group of equal due ms ordered by insertion sort (quadratic) rather than the fallback.</summary>
     public const int MaxInsertionSortTie = 64;
-
-    private static readonly Comparison<DueInstance> ByDueThenSequence =
-        static (a, b) => a.FiresBefore(b) ? -1 : b.FiresBefore(a) ? 1 : 0;
 
     private readonly int[] _counts = new int[MaxCountingSpanMs + 1];
     private DueInstance[] _items;
@@ -71,24 +69,17 @@ internal sealed class DueBatch
 
     public void MoveNext() => _cursor++;
 
-    /// <summary>Orders the batch by (due, sequence) and rewinds it; no allocation.</summary>
-    public void Sort()
+    /// <summary>The collected instances, in collection order.</summary>
+    public ReadOnlySpan<DueInstance> Items => _items.AsSpan(0, Count);
+
+    /// <summary>
+    /// Orders the batch by (due, sequence) and rewinds it, without allocating; false (batch unchanged)
+    /// when the due span or a tie is too large for the counting sort.
+    /// </summary>
+    public bool TrySort()
     {
         _cursor = 0;
-        int count = Count;
-        if (count == 0)
-        {
-            return;
-        }
-
-        if (_maxDueMs - _minDueMs >= MaxCountingSpanMs || !SortByCounting(count, (int)(_maxDueMs - _minDueMs) + 1))
-        {
-            _items.AsSpan(0, count).Sort(ByDueThenSequence);
-            for (int i = 0; i < count; i++)
-            {
-                _order[i] = i;
-            }
-        }
+        return Count == 0 || (_maxDueMs - _minDueMs < MaxCountingSpanMs && SortByCounting(Count, (int)(_maxDueMs - _minDueMs) + 1));
     }
 
     /// <summary>Counting sort on the due ms, then insertion sort by sequence per ms; false when a tie is too large.</summary>

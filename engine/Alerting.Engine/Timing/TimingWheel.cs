@@ -13,7 +13,7 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
+/// <c>ceil(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
 /// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
 /// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
@@ -28,7 +28,8 @@ namespace Alerting.Engine.Timing;
 /// first collects the due records of every slot it covers into a <see cref="DueBatch"/> and orders them
 /// once (a counting pass on the due ms, an insertion sort by sequence per ms); timers scheduled or re-armed
 /// during the advance with a due inside it go to a small min-heap (<see cref="DueQueue"/>), merged with
-/// the batch as the drain proceeds, so the order stays exact.
+/// the batch as the drain proceeds, so the order stays exact. A batch too spread for the counting sort
+/// (a jump, see <see cref="DueBatch.MaxCountingSpanMs"/>) goes through that heap as a whole.
 /// </para>
 /// <para>
 /// Cost of <c>Advance(now)</c> over a span of <c>T</c> slots with <c>F</c> firings: when <c>T</c> is less
@@ -107,7 +108,7 @@ public sealed class TimingWheel
         _dueQueue = new DueQueue(options.InitialCapacity);
         _batch = new DueBatch(options.InitialCapacity);
         _tickReciprocal = _resolutionMs == 1 ? 0 : (ulong.MaxValue / (ulong)_resolutionMs) + 1;
-        _tickBase = startMs / _resolutionMs;
+        _tickBase = CeilingTick(startMs);
         _tickBaseMs = _tickBase * _resolutionMs;
         int chunks = Math.Max(2, 2 * options.InitialCapacity / ChunkSize);
         _records = new DueInstance[chunks * ChunkSize];
@@ -206,8 +207,8 @@ public sealed class TimingWheel
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nowMs, MaxDueMs);
         nowMs = Math.Max(nowMs, NowMs);
         _advancing = true;
-        long startTick = NowMs / _resolutionMs;
-        long endTick = nowMs / _resolutionMs;
+        long startTick = CeilingTick(NowMs);
+        long endTick = CeilingTick(nowMs);
         _tickBase = startTick;
         _tickBaseMs = startTick * _resolutionMs;
         _horizonMs = nowMs;
@@ -227,7 +228,17 @@ public sealed class TimingWheel
             }
         }
 
-        _batch.Sort();
+        if (!_batch.TrySort())
+        {
+            // Dues too spread (a jump) or ties too large for the counting sort: the heap orders them.
+            foreach (ref readonly var due in _batch.Items)
+            {
+                _dueQueue.Push(due);
+            }
+
+            _batch.Clear();
+        }
+
         long fired = Drain(ref handler);
         Debug.Assert(_dueQueue.Count == 0 && !_batch.HasNext, "the due queue and batch are empty between advances");
         NowMs = nowMs;
@@ -266,7 +277,7 @@ public sealed class TimingWheel
                     int location = (chunk * ChunkSize) + k;
                     var record = _records[location];
                     ref var entry = ref _entries[record.Index];
-                    long placeTick = Math.Max(record.DueMs, NowMs) / _resolutionMs;
+                    long placeTick = CeilingTick(Math.Max(record.DueMs, NowMs));
                     if (entry.State != TimerState.InWheel || entry.Slot != slot || entry.Location != location
                         || entry.Sequence != record.Sequence || (int)(placeTick & _slotMask) != slot)
                     {
@@ -542,18 +553,25 @@ public sealed class TimingWheel
     private void PrefetchSlot(long dueMs) =>
         Prefetch(ref _slotHeads[(int)(TickOf(dueMs) & _slotMask)]);
 
-    /// <summary><paramref name="ms"/> / ResolutionMs: a multiply-high when within 2^32 ms after the tick base, else a division.</summary>
+    /// <summary><see cref="CeilingTick"/> as a multiply-high when within 2^32 ms after the tick base, else a division.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long TickOf(long ms)
     {
-        ulong offset = (ulong)(ms - _tickBaseMs);
+        ulong offset = (ulong)(ms + _resolutionMs - 1 - _tickBaseMs);
         if (offset > uint.MaxValue)
         {
-            return ms / _resolutionMs;
+            return CeilingTick(ms);
         }
 
         return _tickBase + (long)(_tickReciprocal == 0 ? offset : Math.BigMul(_tickReciprocal, offset, out _));
     }
+
+    /// <summary>
+    /// Slot tick of a ms: tick t covers ((t - 1) × ResolutionMs, t × ResolutionMs], so an advance to a time
+    /// aligned on the resolution (the engine's 100 ms ticks) ends on a slot that is entirely due, and no
+    /// record of it is collected only to be put back.
+    /// </summary>
+    private long CeilingTick(long ms) => (ms + _resolutionMs - 1) / _resolutionMs;
 
     private long Drain<THandler>(ref THandler handler)
         where THandler : struct, ITimerHandler
