@@ -3,9 +3,10 @@ using System.Diagnostics;
 namespace Alerting.Engine.Timing;
 
 /// <summary>
-/// Binary min-heap of due instances ordered by (due, sequence). The wheel only puts the instances
-/// of the slot it is processing here (or, after a jump longer than a revolution, everything due),
-/// so the heap stays small and the firing order is exact without a per-advance allocation.
+/// Binary min-heap of due instances ordered by (due, sequence), for the instances that join a running
+/// advance after its <see cref="DueBatch"/> was sorted: timers scheduled or re-armed by a callback with a
+/// due inside the advance (after a jump longer than a period, every missed instant of a periodic timer).
+/// Pre-allocated as large as the pool, so the firing order is exact without a per-advance allocation.
 /// </summary>
 internal sealed class DueQueue
 {
@@ -46,6 +47,13 @@ internal sealed class DueQueue
         }
 
         items[i] = item;
+    }
+
+    /// <summary>The instance <see cref="Pop"/> would return; the queue must not be empty.</summary>
+    public ref readonly DueInstance Peek()
+    {
+        Debug.Assert(Count > 0, "peek at an empty due queue");
+        return ref _items[0];
     }
 
     public DueInstance Pop()

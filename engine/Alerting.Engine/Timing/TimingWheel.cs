@@ -13,7 +13,7 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
+/// <c>ceil(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
 /// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
 /// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
@@ -24,17 +24,20 @@ namespace Alerting.Engine.Timing;
 /// </para>
 /// <para>
 /// Firing order is total and deterministic: ascending due ms, ties by a sequence number assigned at
-/// Schedule (kept by a periodic timer for all its instances), never by slot or memory order. Each slot's
-/// due entries go through a small pre-allocated min-heap (<see cref="DueQueue"/>) so the order inside a
-/// slot is exact, and timers scheduled or re-armed during the advance join the same heap when they are
-/// due inside the slot being processed.
+/// Schedule (kept by a periodic timer for all its instances), never by slot or memory order. An advance
+/// first collects the due records of every slot it covers into a <see cref="DueBatch"/> and orders them
+/// once (a counting pass on the due ms, an insertion sort by sequence per ms); timers scheduled or re-armed
+/// during the advance with a due inside it go to a small min-heap (<see cref="DueQueue"/>), merged with
+/// the batch as the drain proceeds, so the order stays exact. A batch too spread for the counting sort
+/// (a jump, see <see cref="DueBatch.MaxCountingSpanMs"/>) goes through that heap as a whole.
 /// </para>
 /// <para>
-/// Cost of <c>Advance(now)</c> over a span of <c>T</c> slots with <c>F</c> firings and at most <c>H</c>
-/// instances due in one slot: when <c>T</c> is less than a revolution, O(T/64 + entries in the visited
-/// non-empty slots + F log H). When <c>T</c> is a revolution or more (a pause, a failover) every slot is
-/// visited once, whatever the jump: O(slots/64 + live timers + F log n); a periodic timer fires once for
-/// each due instant it missed, interleaved in due order with all the others.
+/// Cost of <c>Advance(now)</c> over a span of <c>T</c> slots with <c>F</c> firings: when <c>T</c> is less
+/// than a revolution, O(T/64 + entries in the visited non-empty slots + F + due ms spanned) plus
+/// O(J log J) for the <c>J</c> instances re-armed or scheduled into the same advance. When <c>T</c> is a
+/// revolution or more (a pause, a failover) every slot is visited once, whatever the jump: O(slots/64 +
+/// live timers + F log n); a periodic timer fires once for each due instant it missed, interleaved in due
+/// order with all the others.
 /// </para>
 /// </remarks>
 public sealed class TimingWheel
@@ -55,6 +58,12 @@ public sealed class TimingWheel
     private readonly SlotHead[] _slotHeads;
     private readonly ulong[] _occupied;
     private readonly DueQueue _dueQueue;
+    private readonly DueBatch _batch;
+
+    // ceil(2^64 / ResolutionMs), or 0 for 1 ms: divides a 32-bit ms offset by the resolution with one
+    // multiply-high (Lemire, Kaser, Kurz 2019, "Faster remainder by direct computation"), exact for
+    // every 32-bit offset, instead of a 64-bit division per firing.
+    private readonly ulong _tickReciprocal;
 
     private TimerEntry[] _entries;
     private int _freeEntry = None;
@@ -71,9 +80,14 @@ public sealed class TimingWheel
     private int _liveCount;
     private bool _advancing;
 
-    // During an Advance: the last ms of the slot being processed (or the target time). A timer
-    // scheduled or re-armed with a due at or before it joins the due queue of this advance.
+    // During an Advance: its target time. A timer scheduled or re-armed with a due at or before it
+    // joins the due queue of this advance, which the drain merges with the sorted batch.
     private long _horizonMs;
+
+    // Tick of the last advance's start and its first ms: ticks of nearby times are computed from this
+    // base with 32-bit arithmetic.
+    private long _tickBase;
+    private long _tickBaseMs;
 
     /// <summary>Creates an empty wheel whose logical time starts at <paramref name="startMs"/>.</summary>
     public TimingWheel(TimingWheelOptions? options = null, long startMs = 0)
@@ -92,6 +106,10 @@ public sealed class TimingWheel
         _occupied = new ulong[slotCount / 64];
         _entries = new TimerEntry[options.InitialCapacity];
         _dueQueue = new DueQueue(options.InitialCapacity);
+        _batch = new DueBatch(options.InitialCapacity);
+        _tickReciprocal = _resolutionMs == 1 ? 0 : (ulong.MaxValue / (ulong)_resolutionMs) + 1;
+        _tickBase = CeilingTick(startMs);
+        _tickBaseMs = _tickBase * _resolutionMs;
         int chunks = Math.Max(2, 2 * options.InitialCapacity / ChunkSize);
         _records = new DueInstance[chunks * ChunkSize];
         _chunkNext = new int[chunks];
@@ -189,29 +207,40 @@ public sealed class TimingWheel
         ArgumentOutOfRangeException.ThrowIfGreaterThan(nowMs, MaxDueMs);
         nowMs = Math.Max(nowMs, NowMs);
         _advancing = true;
-        long fired = 0;
-        long startTick = NowMs / _resolutionMs;
-        long endTick = nowMs / _resolutionMs;
+        long startTick = CeilingTick(NowMs);
+        long endTick = CeilingTick(nowMs);
+        _tickBase = startTick;
+        _tickBaseMs = startTick * _resolutionMs;
+        _horizonMs = nowMs;
+        _batch.Clear();
         if (endTick - startTick >= SlotCount)
         {
             // A jump of a revolution or more: every slot may hold due timers; visit each once.
-            _horizonMs = nowMs;
             CollectAllDue(nowMs);
-            fired += Drain(ref handler);
         }
         else
         {
             long tick = startTick;
             while ((tick = NextOccupiedTick(tick, endTick)) >= 0)
             {
-                _horizonMs = Math.Min(nowMs, (tick * _resolutionMs) + _resolutionMs - 1);
-                CollectSlot((int)(tick & _slotMask), _horizonMs);
-                fired += Drain(ref handler);
+                CollectSlot((int)(tick & _slotMask), nowMs);
                 tick++;
             }
         }
 
-        Debug.Assert(_dueQueue.Count == 0, "the due queue is empty between advances");
+        if (!_batch.TrySort())
+        {
+            // Dues too spread (a jump) or ties too large for the counting sort: the heap orders them.
+            foreach (ref readonly var due in _batch.Items)
+            {
+                _dueQueue.Push(due);
+            }
+
+            _batch.Clear();
+        }
+
+        long fired = Drain(ref handler);
+        Debug.Assert(_dueQueue.Count == 0 && !_batch.HasNext, "the due queue and batch are empty between advances");
         NowMs = nowMs;
         _advancing = false;
         return fired;
@@ -248,7 +277,7 @@ public sealed class TimingWheel
                     int location = (chunk * ChunkSize) + k;
                     var record = _records[location];
                     ref var entry = ref _entries[record.Index];
-                    long placeTick = Math.Max(record.DueMs, NowMs) / _resolutionMs;
+                    long placeTick = CeilingTick(Math.Max(record.DueMs, NowMs));
                     if (entry.State != TimerState.InWheel || entry.Slot != slot || entry.Location != location
                         || entry.Sequence != record.Sequence || (int)(placeTick & _slotMask) != slot)
                     {
@@ -320,6 +349,7 @@ public sealed class TimingWheel
         int capacity = (int)Math.Min((long)_entries.Length * 2, _maxTimers);
         Array.Resize(ref _entries, capacity);
         _dueQueue.Grow(capacity);
+        _batch.Grow(capacity);
     }
 
     private void Kill(int index, ref TimerEntry entry)
@@ -375,7 +405,7 @@ public sealed class TimingWheel
 
         // An overdue timer scheduled between advances waits in the slot of NowMs, which the next
         // advance visits first; during an advance every due left for the wheel is after NowMs anyway.
-        int slot = (int)((Math.Max(due.DueMs, NowMs) / _resolutionMs) & _slotMask);
+        int slot = (int)(TickOf(Math.Max(due.DueMs, NowMs)) & _slotMask);
         entry.State = TimerState.InWheel;
         entry.Slot = slot;
         entry.Location = AppendRecord(slot, due);
@@ -466,7 +496,7 @@ public sealed class TimingWheel
     }
 
     /// <summary>
-    /// Moves every record of the slot due at or before <paramref name="horizonMs"/> into the due queue.
+    /// Moves every record of the slot due at or before <paramref name="horizonMs"/> into the due batch.
     /// The slot's chunks are detached and freed as they are read; records of later rounds are appended
     /// again to fresh chunks of the same slot.
     /// </summary>
@@ -497,7 +527,7 @@ public sealed class TimingWheel
                     // Writing the state here also pulls the entry into cache well before it fires,
                     // and the prefetch does the same for the slot its next instance will go to.
                     entry.State = TimerState.InDueQueue;
-                    _dueQueue.Push(record);
+                    _batch.Add(record);
                     PrefetchSlot(record.DueMs + record.PeriodMs);
                 }
                 else
@@ -521,15 +551,51 @@ public sealed class TimingWheel
     }
 
     private void PrefetchSlot(long dueMs) =>
-        Prefetch(ref _slotHeads[(int)((dueMs / _resolutionMs) & _slotMask)]);
+        Prefetch(ref _slotHeads[(int)(TickOf(dueMs) & _slotMask)]);
+
+    /// <summary><see cref="CeilingTick"/> as a multiply-high when within 2^32 ms after the tick base, else a division.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long TickOf(long ms)
+    {
+        ulong offset = (ulong)(ms + _resolutionMs - 1 - _tickBaseMs);
+        if (offset > uint.MaxValue)
+        {
+            return CeilingTick(ms);
+        }
+
+        return _tickBase + (long)(_tickReciprocal == 0 ? offset : Math.BigMul(_tickReciprocal, offset, out _));
+    }
+
+    /// <summary>
+    /// Slot tick of a ms: tick t covers ((t - 1) × ResolutionMs, t × ResolutionMs], so an advance to a time
+    /// aligned on the resolution (the engine's 100 ms ticks) ends on a slot that is entirely due, and no
+    /// record of it is collected only to be put back.
+    /// </summary>
+    private long CeilingTick(long ms) => (ms + _resolutionMs - 1) / _resolutionMs;
 
     private long Drain<THandler>(ref THandler handler)
         where THandler : struct, ITimerHandler
     {
         long fired = 0;
-        while (_dueQueue.Count > 0)
+        var batch = _batch;
+        while (true)
         {
-            var due = _dueQueue.Pop();
+            // Merge of the sorted batch with the queue of timers scheduled or re-armed into this advance.
+            DueInstance due;
+            if (_dueQueue.Count > 0 && (!batch.HasNext || _dueQueue.Peek().FiresBefore(batch.Next)))
+            {
+                due = _dueQueue.Pop();
+            }
+            else if (batch.HasNext)
+            {
+                due = batch.Next;
+                batch.MoveNext();
+            }
+            else
+            {
+                break;
+            }
+
             int index = due.Index;
             ref var entry = ref _entries[index];
             if (entry.State == TimerState.CancelledInDueQueue)

@@ -330,6 +330,29 @@ public sealed class TimingWheelTests
         Assert.Equal(expected, Advance(wheel, Start + 2000));
     }
 
+    [Theory]
+    [InlineData(DueBatch.MaxCountingSpanMs - 1, DueBatch.MaxInsertionSortTie)]
+    [InlineData(DueBatch.MaxCountingSpanMs, DueBatch.MaxInsertionSortTie + 1)]
+    public void Batch_on_either_side_of_the_counting_sort_limits_fires_in_due_then_scheduling_order(int spanMs, int tie)
+    {
+        var wheel = new TimingWheel(startMs: Start);
+        var expected = new List<(long, long)>();
+        long payload = 0;
+
+        // Scheduled latest first, so scheduling order disagrees with due order; a tie shares the middle ms.
+        foreach (long offset in new long[] { spanMs, spanMs / 2, 0 })
+        {
+            for (int i = 0; i < (offset == spanMs / 2 ? tie : 1); i++)
+            {
+                long due = Start + 1 + offset;
+                wheel.Schedule(due, 0, payload);
+                expected.Add((payload++, due));
+            }
+        }
+
+        Assert.Equal(expected.OrderBy(f => f.Item2).ToList(), Advance(wheel, Start + 1 + spanMs));
+    }
+
     [Fact]
     public void Advance_from_inside_a_callback_is_refused()
     {
