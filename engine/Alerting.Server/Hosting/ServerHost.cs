@@ -75,11 +75,13 @@ public sealed class ServerHost : IAsyncDisposable
             kestrel.Listen(address, options.GrpcPort, l =>
             {
                 l.Protocols = HttpProtocols.Http2;
+                UseTls(l, options);
                 grpc = l;
             });
             kestrel.Listen(address, options.HttpPort, l =>
             {
                 l.Protocols = HttpProtocols.Http1;
+                UseTls(l, options);
                 http = l;
             });
         });
@@ -128,7 +130,7 @@ public sealed class ServerHost : IAsyncDisposable
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new ServerHost(app, node, dataDirectory, Address(grpc!), Address(http!));
+            return new ServerHost(app, node, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
         }
         catch
         {
@@ -196,13 +198,21 @@ public sealed class ServerHost : IAsyncDisposable
         }
     }
 
-    private static Uri Address(ListenOptions listen)
+    private static void UseTls(ListenOptions listen, ServerOptions options)
+    {
+        if (options.UsesTls)
+        {
+            listen.UseHttps(options.TlsCertificatePath, options.TlsCertificatePassword.Length > 0 ? options.TlsCertificatePassword : null);
+        }
+    }
+
+    private static Uri Address(ListenOptions listen, bool tls)
     {
         var endpoint = listen.IPEndPoint!;
         var host = endpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1"
             : endpoint.Address.Equals(IPAddress.IPv6Any) ? "[::1]"
             : endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
             : endpoint.Address.ToString();
-        return new Uri($"http://{host}:{endpoint.Port}");
+        return new Uri($"{(tls ? "https" : "http")}://{host}:{endpoint.Port}");
     }
 }

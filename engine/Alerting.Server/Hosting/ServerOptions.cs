@@ -41,6 +41,17 @@ public sealed class ServerOptions
 
     public string NodeId { get; set; } = "node-1";
 
+    /// <summary>
+    /// Optional TLS: a PKCS#12 (.pfx) certificate file. When set, both ports serve HTTPS
+    /// (gRPC then negotiates HTTP/2 by ALPN). Empty = plain HTTP.
+    /// </summary>
+    public string TlsCertificatePath { get; set; } = string.Empty;
+
+    /// <summary>Password of <see cref="TlsCertificatePath"/>, if it has one.</summary>
+    public string TlsCertificatePassword { get; set; } = string.Empty;
+
+    public bool UsesTls => TlsCertificatePath.Length > 0;
+
     /// <summary>API keys; when empty, every call is allowed and only loopback may be bound.</summary>
     public List<ApiKeyOptions> ApiKeys { get; } = [];
 
@@ -104,6 +115,10 @@ public sealed class ServerOptions
         }
 
         Notifications.Validate();
+        if (UsesTls && !File.Exists(TlsCertificatePath))
+        {
+            throw new ServerOptionsException($"TlsCertificatePath \"{TlsCertificatePath}\" does not exist");
+        }
 
         return address;
     }
