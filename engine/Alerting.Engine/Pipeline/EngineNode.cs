@@ -24,6 +24,7 @@ public sealed class EngineNode : IDisposable
     private readonly BatchEventProcessor<InputSlot, StateMachineStage> _stateMachine;
     private readonly TickClock? _clock;
     private int _disposed;
+    private Exception? _fault;
 
     private EngineNode(EngineOptions options, FasterJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
     {
@@ -43,6 +44,8 @@ public sealed class EngineNode : IDisposable
 
         _journaler.Start("alerting-journaler");
         _stateMachine.Start("alerting-state-machine");
+        _ = _journaler.Stopped.ContinueWith(t => OnStageStopped("journaler", t), TaskScheduler.Default);
+        _ = _stateMachine.Stopped.ContinueWith(t => OnStageStopped("state machine", t), TaskScheduler.Default);
 
         if (options.RunClock)
         {
@@ -70,6 +73,12 @@ public sealed class EngineNode : IDisposable
     public EngineState State => _applier.State;
 
     public long SnapshotsWritten => _snapshots.SnapshotsWritten;
+
+    /// <summary>Largest encoded entry the journal takes; a larger one is refused before it reaches the ring.</summary>
+    public static int MaxEntryBytes => JournalOptions.DefaultMaxPayloadBytes;
+
+    /// <summary>Why the node stopped working (a pipeline stage failed), or null while it is healthy.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
 
     /// <summary>Opens (recovering if there is data) and starts a node.</summary>
     /// <exception cref="JournalRecoveryException">The data folder cannot be recovered without losing durable entries.</exception>
@@ -124,6 +133,11 @@ public sealed class EngineNode : IDisposable
     {
         ArgumentNullException.ThrowIfNull(read);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            throw new InvalidOperationException(fault.Message, fault);
+        }
+
         if (!_ring.TryNext(out var sequence))
         {
             return null;
@@ -233,9 +247,31 @@ public sealed class EngineNode : IDisposable
     private bool TryPublishTick(long unixMs) =>
         Volatile.Read(ref _disposed) == 0 && TryPublish(new LogEntry { Tick = new Tick { UnixMs = unixMs } }, completion: null);
 
+    private void OnStageStopped(string stage, Task stopped)
+    {
+        if (stopped.IsFaulted && Volatile.Read(ref _disposed) == 0)
+        {
+            Interlocked.CompareExchange(
+                ref _fault,
+                new InvalidOperationException($"the engine's {stage} stage stopped: {stopped.Exception!.GetBaseException().Message}; the node no longer accepts writes", stopped.Exception),
+                null);
+        }
+    }
+
     private bool TryPublish(LogEntry entry, TaskCompletionSource<AppliedEntry>? completion)
     {
+        if (Volatile.Read(ref _fault) is { } fault)
+        {
+            throw new InvalidOperationException(fault.Message, fault);
+        }
+
         var payload = entry.ToByteArray();
+        if (payload.Length > MaxEntryBytes)
+        {
+            // The journal would refuse it on the journaler thread and stop the pipeline: refuse it here.
+            throw new EntryTooLargeException($"the entry is {payload.Length} bytes encoded; the journal's limit is {MaxEntryBytes} bytes: send smaller batches");
+        }
+
         if (!_ring.TryNext(out var sequence))
         {
             return false;

@@ -10,7 +10,7 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 4;
+    private const ulong SnapshotFormatVersion = 5;
 
     public EngineState(IngestLimits? limits = null)
     {

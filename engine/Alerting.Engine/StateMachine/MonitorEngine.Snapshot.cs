@@ -87,6 +87,12 @@ internal sealed partial class MonitorEngine
             writer.Write(count);
         }
 
+        writer.Write(_retiredIds.Count);
+        foreach (var id in _retiredIds)
+        {
+            writer.Write(id);
+        }
+
         Counters.WriteTo(writer);
     }
 
@@ -187,6 +193,12 @@ internal sealed partial class MonitorEngine
         for (var i = 0; i < engine._rejected.Length; i++)
         {
             engine._rejected[i] = reader.ReadInt64();
+        }
+
+        var retired = reader.ReadInt32();
+        for (var i = 0; i < retired; i++)
+        {
+            engine._retiredIds.Add(reader.ReadString());
         }
 
         engine.Counters.ReadFrom(reader);

@@ -25,6 +25,12 @@ namespace Alerting.Engine.StateMachine;
 /// </remarks>
 internal sealed partial class MonitorEngine
 {
+    /// <summary>
+    /// Most retired ids remembered. Past it, monitors can only be created with server-assigned
+    /// ids (log indexes, unique by construction): an explicit new id is refused.
+    /// </summary>
+    public const int MaxRetiredIds = 1_000_000;
+
     /// <summary>A scheduled evaluation at least this late (logical time) counts as caught up after a pause.</summary>
     public const long CaughtUpThresholdMs = 1_000;
 
@@ -36,6 +42,12 @@ internal sealed partial class MonitorEngine
     private readonly SortedSet<int> _freeMonitorSlots = [];
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<int>> _slotsByName = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Ids of deleted monitors. An id is never reused, so a transition id
+    /// (monitor id, group key, number) can never name two different events.
+    /// </summary>
+    private readonly SortedSet<string> _retiredIds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<int>> _monitorsBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SeriesEntry> _seriesByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<SeriesEntry>> _seriesBySource = new(StringComparer.Ordinal);
@@ -177,7 +189,21 @@ internal sealed partial class MonitorEngine
             definition = definition.Clone();
             definition.Id = _slotsByName.TryGetValue(definition.Name, out var named) && named.Count > 0
                 ? _monitors[named[0]]!.Id
-                : logIndex.ToString(CultureInfo.InvariantCulture);
+                : FreshId(logIndex);
+        }
+        else if (!_slotById.ContainsKey(definition.Id))
+        {
+            if (_retiredIds.Contains(definition.Id))
+            {
+                _rejected[(int)RejectReason.InvalidCommand]++;
+                return (MonitorOutcome.Rejected, definition.Id, $"id: \"{definition.Id}\" belonged to a deleted monitor; ids are never reused, so that transition ids stay unique");
+            }
+
+            if (_retiredIds.Count >= MaxRetiredIds)
+            {
+                _rejected[(int)RejectReason.InvalidCommand]++;
+                return (MonitorOutcome.Rejected, definition.Id, $"id: explicit ids are refused once {MaxRetiredIds} monitors were deleted; create by name to get a server-assigned id");
+            }
         }
 
         if (_slotById.TryGetValue(definition.Id, out var existingSlot) && _monitors[existingSlot]!.Definition.Equals(definition))
@@ -216,6 +242,18 @@ internal sealed partial class MonitorEngine
         return (MonitorOutcome.Created, definition.Id, null);
     }
 
+    /// <summary>An id for a new monitor: the log index, made unique against explicit ids that took that text.</summary>
+    private string FreshId(long logIndex)
+    {
+        var id = logIndex.ToString(CultureInfo.InvariantCulture);
+        for (var n = 1; _slotById.ContainsKey(id) || _retiredIds.Contains(id); n++)
+        {
+            id = string.Create(CultureInfo.InvariantCulture, $"{logIndex}-{n}");
+        }
+
+        return id;
+    }
+
     public MonitorOutcome DeleteMonitor(string id, long logIndex)
     {
         if (!_slotById.TryGetValue(id, out var slot))
@@ -237,8 +275,13 @@ internal sealed partial class MonitorEngine
         _monitors[slot] = null;
         _freeMonitorSlots.Add(slot);
         _slotById.Remove(id);
-        _slotsByName[monitor.Definition.Name].Remove(slot);
-        _monitorsBySource[SourceKey(monitor.IsCheck, monitor.Source)].Remove(slot);
+        if (_retiredIds.Count < MaxRetiredIds)
+        {
+            _retiredIds.Add(id);
+        }
+
+        RemoveFromIndex(_slotsByName, monitor.Definition.Name, slot);
+        RemoveFromIndex(_monitorsBySource, SourceKey(monitor.IsCheck, monitor.Source), slot);
         return MonitorOutcome.Deleted;
     }
 
@@ -289,6 +332,17 @@ internal sealed partial class MonitorEngine
         list.Insert(~at, slot);
     }
 
+    /// <summary>Removes a slot from an index list, and the list once empty, so churn leaves nothing behind.</summary>
+    private static void RemoveFromIndex(Dictionary<string, List<int>> index, string key, int slot)
+    {
+        var slots = index[key];
+        slots.Remove(slot);
+        if (slots.Count == 0)
+        {
+            index.Remove(key);
+        }
+    }
+
     private void AddName(string name, int slot)
     {
         if (!_slotsByName.TryGetValue(name, out var slots))
@@ -314,7 +368,7 @@ internal sealed partial class MonitorEngine
         _monitors[slot] = updated;
         if (!string.Equals(old.Definition.Name, updated.Definition.Name, StringComparison.Ordinal))
         {
-            _slotsByName[old.Definition.Name].Remove(slot);
+            RemoveFromIndex(_slotsByName, old.Definition.Name, slot);
             AddName(updated.Definition.Name, slot);
         }
 
@@ -330,7 +384,7 @@ internal sealed partial class MonitorEngine
             // Which series feed which group changed: regroup from the index, keeping the state
             // (already reset above when it became meaningless) of groups whose key survives.
             Unlink(old);
-            _monitorsBySource[SourceKey(old.IsCheck, old.Source)].Remove(slot);
+            RemoveFromIndex(_monitorsBySource, SourceKey(old.IsCheck, old.Source), slot);
             var key = SourceKey(updated.IsCheck, updated.Source);
             if (!_monitorsBySource.TryGetValue(key, out var list))
             {

@@ -28,6 +28,14 @@ public sealed class EngineCalls
         {
             throw Stopping();
         }
+        catch (EntryTooLargeException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+        catch (InvalidOperationException e) when (Node.Fault is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
     }
 
     public Task<T> Query<T>(Func<Engine.StateMachine.EngineState, T> read)
@@ -39,6 +47,10 @@ public sealed class EngineCalls
         catch (ObjectDisposedException)
         {
             throw Stopping();
+        }
+        catch (InvalidOperationException e) when (Node.Fault is not null)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
         }
     }
 

@@ -203,6 +203,24 @@ public sealed class EngineNodeTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task An_entry_larger_than_the_journal_takes_is_refused_at_once_and_the_node_keeps_working()
+    {
+        using var node = EngineNode.Open(Options(_a.Path));
+        var huge = new LogEntry { CheckRuns = new CheckRunsBatch() };
+        for (var i = 0; i < 300; i++)
+        {
+            huge.CheckRuns.Runs.Add(new CheckRun { Check = "c", Message = new string('x', 4_000) });
+        }
+
+        var error = Assert.Throws<EntryTooLargeException>(() => { _ = node.TryWrite(huge); });
+        Assert.Contains("limit", error.Message, StringComparison.Ordinal);
+
+        var ack = await WriteAsync(node, RandomLog.Tick(1));
+        Assert.Equal(1, ack.Index);
+        Assert.Null(node.Fault);
+    }
+
     private static EngineOptions Options(string directory) => new()
     {
         DataDirectory = directory,

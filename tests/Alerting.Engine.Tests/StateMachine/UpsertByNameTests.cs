@@ -44,5 +44,34 @@ public sealed class UpsertByNameTests
         Assert.Equal(MonitorOutcome.NotFound, result.Monitor);
     }
 
+    [Fact]
+    public void A_deleted_monitor_id_is_never_reused_so_transition_ids_stay_unique()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", "max(last_1m):max:q{*} > 10"));
+        engine.Delete("m");
+
+        var again = engine.Applier.Apply(engine.LastIndex + 1, 1, Upsert(EngineHarness.Metric("m", "max(last_1m):max:q{*} > 10")));
+
+        Assert.Equal(MonitorOutcome.Rejected, again.Monitor);
+        Assert.Contains("never reused", again.Error, StringComparison.Ordinal);
+        Assert.Equal(0, engine.State.MonitorCount);
+    }
+
+    [Fact]
+    public void A_server_assigned_id_steps_around_an_explicit_id_that_took_the_same_text()
+    {
+        var engine = new EngineHarness();
+        var next = engine.LastIndex + 2;
+        engine.Upsert(EngineHarness.Metric(next.ToString(System.Globalization.CultureInfo.InvariantCulture), "max(last_1m):max:q{*} > 10"));
+        var byName = EngineHarness.Metric(string.Empty, "max(last_1m):max:q{*} > 10");
+        byName.Name = "by name";
+
+        var created = engine.Applier.Apply(next, 1, Upsert(byName));
+
+        Assert.Equal((MonitorOutcome.Created, $"{next}-1"), (created.Monitor, created.MonitorId));
+        Assert.Equal(2, engine.State.MonitorCount);
+    }
+
     private static LogEntry Upsert(Protocol.Log.Monitor monitor) => new() { MonitorUpserted = new MonitorUpserted { Monitor = monitor.Clone() } };
 }
