@@ -27,7 +27,10 @@ internal sealed class SnapshotScheduler
         _lastSnapshotIndex = lastSnapshotIndex;
     }
 
-    public long SnapshotsWritten { get; private set; }
+    private long _snapshotsWritten;
+
+    /// <summary>Snapshots written; incremented on the background writer, read from any thread.</summary>
+    public long SnapshotsWritten => Interlocked.Read(ref _snapshotsWritten);
 
     /// <summary>The last background write, so shutdown can wait for it.</summary>
     public Task InFlight => _inFlight;
@@ -73,7 +76,7 @@ internal sealed class SnapshotScheduler
     private void Persist(long index, ulong term, byte[] body)
     {
         _store.Write(index, term, body);
-        SnapshotsWritten++;
+        Interlocked.Increment(ref _snapshotsWritten);
         var oldest = _store.OldestRetainedIndex();
         if (oldest is { } keepFrom && keepFrom > _journal.FirstIndex)
         {

@@ -101,6 +101,7 @@ public sealed class LogApplier
         return result;
     }
 
+    /// <summary>The common case (nothing refused) shares one empty result: no allocation per batch.</summary>
     private static ApplyResult RejectionsOf(long[] rejected) =>
-        rejected.Any(c => c != 0) ? new ApplyResult { Rejected = (long[])rejected.Clone() } : ApplyResult.Empty;
+        rejected.AsSpan().IndexOfAnyExcept(0L) >= 0 ? new ApplyResult { Rejected = (long[])rejected.Clone() } : ApplyResult.Empty;
 }
