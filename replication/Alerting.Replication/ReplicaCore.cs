@@ -773,9 +773,14 @@ public sealed class ReplicaCore
 
         if (response.Success)
         {
+            if (response.AcceptedIndex > p.Accepted)
+            {
+                // Only progress counts: a heartbeat answered while appends are lost must not hide the loss.
+                p.AckedSinceHeartbeat = true;
+            }
+
             p.Match = Math.Max(p.Match, response.MatchIndex);
             p.Accepted = Math.Max(p.Accepted, response.AcceptedIndex);
-            p.AckedSinceHeartbeat = true;
             switch (p.State)
             {
                 case ShipState.Probe:
