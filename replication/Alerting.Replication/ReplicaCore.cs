@@ -45,6 +45,7 @@ public sealed class ReplicaCore
     private long _lastAckSent;
     private long _applied;
     private bool _diverged;
+    private long _divergedAt;
 
     private int _electionElapsed;
     private int _heartbeatElapsed;
@@ -651,8 +652,11 @@ public sealed class ReplicaCore
                 if (!_options.JournalCanTruncateSuffix)
                 {
                     // FasterLog cannot drop its tail: the only way back to the primary's log is its snapshot.
+                    // Everything from the first conflict on differs from the primary's log (log matching), and
+                    // nothing below it may be dropped: the snapshot must reach at least that index.
                     _diverged = true;
-                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, _commit, NeedsSnapshot: true));
+                    _divergedAt = e.Index;
+                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, e.Index, NeedsSnapshot: true));
                     return;
                 }
 
@@ -704,12 +708,19 @@ public sealed class ReplicaCore
         }
 
         var snapshot = request.Snapshot;
-        var install = snapshot.LastIndex > _commit || (snapshot.LastIndex == _commit && _diverged);
-        if (!install)
+        if (snapshot.LastIndex <= _commit || _log.TermAt(snapshot.LastIndex) == snapshot.LastTerm)
         {
+            // We already hold the snapshot's last entry: our log is identical up to it, so keep it
+            // (dropping entries above could drop ones a quorum count relies on) and only learn the commit.
+            if (snapshot.LastIndex > _commit)
+            {
+                _verified = Math.Max(_verified, snapshot.LastIndex);
+                SetCommit(snapshot.LastIndex);
+            }
+
             if (_diverged)
             {
-                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _commit, NeedsSnapshot: true));
+                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _divergedAt, NeedsSnapshot: true));
             }
             else
             {
@@ -719,6 +730,8 @@ public sealed class ReplicaCore
             return;
         }
 
+        // The snapshot's last entry is beyond our log or differs from ours: everything we hold above
+        // it conflicts with the primary's log, and everything below is covered by the snapshot.
         _log.ResetToSnapshot(snapshot);
         _pendingEntries.Clear();
         _pendingTruncateAfter = null;

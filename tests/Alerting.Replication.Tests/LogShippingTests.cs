@@ -92,6 +92,7 @@ public sealed class LogShippingTests
 
         var answer = Assert.IsType<AppendResponse>(Assert.Single(refused.Messages));
         Assert.True(answer.NeedsSnapshot);
+        Assert.Equal(2, answer.HintIndex);
         Assert.Null(refused.TruncateAfter);
         Assert.Empty(refused.Entries);
         Assert.Equal(new SnapshotRef(2, 2), installed.Snapshot);
@@ -120,16 +121,31 @@ public sealed class LogShippingTests
             cluster.Deliver();
         }
 
-        // The snapshot is at the primary's applied index (here the committed index 1), wiping the stale term-1 suffix.
-        Assert.Contains(cluster.Readies[2], r => r.Snapshot == new SnapshotRef(1, 1));
+        // The snapshot reaches at least the first conflicting index (2), so the stale term-1 suffix is wiped and nothing matching is.
+        Assert.Contains(cluster.Readies[2], r => r.Snapshot is { LastIndex: >= 2, LastTerm: 2 });
         Assert.DoesNotContain(cluster.Readies[2], r => r.TruncateAfter.HasValue);
         Assert.Equal(cluster[1].LastIndex, cluster[2].LastIndex);
-        for (var i = 2; i <= cluster[1].LastIndex; i++)
+        for (var i = cluster[2].SnapshotIndex + 1; i <= cluster[1].LastIndex; i++)
         {
             Assert.True(cluster[1].TryGetEntry(i, out var expected));
             Assert.True(cluster[2].TryGetEntry(i, out var actual));
             Assert.Equal((expected.Index, expected.Term, expected.Kind), (actual.Index, actual.Term, actual.Kind));
         }
+    }
+
+    [Fact]
+    public void Snapshot_whose_last_entry_the_standby_holds_keeps_the_standby_log()
+    {
+        var standby = new ReplicaCore(2, LockstepCluster.ThreeData(), new ReplicaOptions(), new DurableState(new HardState(2, 0, 1, 0, 0), 0, 0, [Entry(1, 1), Entry(2, 2), Entry(3, 2), Entry(4, 2)]), new Random(2));
+
+        standby.Step(new InstallSnapshotRequest(1, 2, 2, new SnapshotRef(2, 2), 2));
+        var ready = standby.TakeReady();
+
+        Assert.Null(ready.Snapshot);
+        Assert.Equal(4, standby.LastIndex);
+        Assert.Equal(2, ready.CommitIndex);
+        // Only the prefix the snapshot vouches for is known to match the primary; the rest waits for appends.
+        Assert.Equal(2, Assert.IsType<AppendResponse>(Assert.Single(ready.Messages)).MatchIndex);
     }
 
     [Fact]

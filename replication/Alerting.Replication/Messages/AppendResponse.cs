@@ -8,7 +8,7 @@ namespace Alerting.Replication;
 /// <param name="MatchIndex">Highest index known equal to the primary's log AND durable here: what counts toward commit.</param>
 /// <param name="AcceptedIndex">Highest index known equal to the primary's log (perhaps not durable yet): where to continue shipping.</param>
 /// <param name="RejectedPrevIndex">On rejection, the PrevIndex that was refused (lets the primary ignore stale rejections).</param>
-/// <param name="HintIndex">On rejection, an index at or below which the primary should retry; with <paramref name="NeedsSnapshot"/>, the lowest snapshot index the replica can take.</param>
+/// <param name="HintIndex">On rejection, an index at or below which the primary should retry; with <paramref name="NeedsSnapshot"/>, the lowest snapshot index the replica can take (its first conflicting index).</param>
 /// <param name="NeedsSnapshot">The replica's uncommitted suffix conflicts and its journal cannot truncate it: resync it from a snapshot.</param>
 public sealed record AppendResponse(
     int From,

@@ -117,12 +117,18 @@ internal sealed class SimChecker
             if (n.AppliedIndex != primary.Core!.CommitIndex || n.AppliedIndex < maxAcked)
             {
                 throw new SimulationViolationException(
-                    $"after healing, node {n.Id} applied {n.AppliedIndex} but the primary committed {primary.Core.CommitIndex} and the highest acknowledged index is {maxAcked}");
+                    $"after healing, node {n.Id} applied {n.AppliedIndex} but the primary committed {primary.Core.CommitIndex} and the highest acknowledged index is {maxAcked}; "
+                    + string.Join(", ", nodes.Select(Describe)));
             }
 
             CheckApplied(n, n.AppliedIndex, n.AppliedHash);
         }
     }
+
+    private static string Describe(SimNode n) =>
+        n.Core is not { } c
+            ? $"node {n.Id} down"
+            : $"node {n.Id} {c.Role} term {c.Term} last {c.LastIndex} persisted {c.PersistedIndex} commit {c.CommitIndex} applied {c.AppliedIndex} snapshot {c.SnapshotIndex}";
 
     private static void CheckHolds(ReplicaCore core, AckedEntry acked, string who)
     {
