@@ -45,8 +45,8 @@ internal sealed class PeerProgress(int id, MemberKind kind, int maxInflight)
     /// <summary>Heard from since the last check-quorum round.</summary>
     public bool RecentlyActive { get; set; }
 
-    /// <summary>Acknowledged something since the last heartbeat; a pipelined peer without it is re-probed (an append was lost).</summary>
-    public bool AckedSinceHeartbeat { get; set; }
+    /// <summary>Ticks since this peer's accepted index last advanced or a probe/snapshot was last sent to it.</summary>
+    public int TicksWithoutProgress { get; set; }
 
     /// <summary>Witness: the frontier index last sent, so an unchanged frontier is not resent between heartbeats.</summary>
     public long WitnessFrontierSent { get; set; }

@@ -151,6 +151,10 @@ public sealed class ReplicaCore
         return false;
     }
 
+    /// <summary>The primary's view of each peer, for failure reports.</summary>
+    internal string DescribePeers() =>
+        string.Join(" ", _peers.Values.Select(p => $"[{p.Id} {p.State} match {p.Match} accepted {p.Accepted} next {p.Next} inflight {p.Inflight} minSnap {p.MinSnapshotIndex} sent {p.SnapshotSent}]"));
+
     /// <summary>Advances logical time by one tick: election timeouts, heartbeats, check-quorum.</summary>
     public void Tick()
     {
@@ -298,7 +302,7 @@ public sealed class ReplicaCore
             {
                 case AppendRequest or InstallSnapshotRequest:
                     // Tell the stale primary our term so it steps down.
-                    Send(new AppendResponse(Id, message.From, _term, false, 0, 0, 0, 0, false));
+                    Send(new AppendResponse(Id, message.From, _term, false, 0, 0, 0, 0, 0, false));
                     break;
                 case VoteRequest { PreVote: true } request:
                     Send(new VoteResponse(Id, request.From, _term, false, PreVote: true));
@@ -632,7 +636,7 @@ public sealed class ReplicaCore
                 hint--;
             }
 
-            Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, hint, false));
+            Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, hint, _log.TermAt(hint), false));
             return;
         }
 
@@ -656,7 +660,7 @@ public sealed class ReplicaCore
                     // nothing below it may be dropped: the snapshot must reach at least that index.
                     _diverged = true;
                     _divergedAt = e.Index;
-                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, e.Index, NeedsSnapshot: true));
+                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, e.Index, 0, NeedsSnapshot: true));
                     return;
                 }
 
@@ -696,7 +700,7 @@ public sealed class ReplicaCore
             SetCommit(commit);
         }
 
-        Send(new AppendResponse(Id, append.From, _term, true, append.PrevIndex, append.PrevIndex, 0, 0, false));
+        Send(new AppendResponse(Id, append.From, _term, true, append.PrevIndex, append.PrevIndex, 0, 0, 0, false));
     }
 
     private void HandleInstallSnapshot(InstallSnapshotRequest request)
@@ -720,7 +724,7 @@ public sealed class ReplicaCore
 
             if (_diverged)
             {
-                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _divergedAt, NeedsSnapshot: true));
+                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _divergedAt, 0, NeedsSnapshot: true));
             }
             else
             {
@@ -747,7 +751,7 @@ public sealed class ReplicaCore
     private void RespondToPrimary(int primaryId)
     {
         var match = Math.Min(_persisted, _verified);
-        Send(new AppendResponse(Id, primaryId, _term, true, match, _verified, 0, 0, false));
+        Send(new AppendResponse(Id, primaryId, _term, true, match, _verified, 0, 0, 0, false));
         _lastAckSent = Math.Max(_lastAckSent, match);
     }
 
@@ -786,10 +790,10 @@ public sealed class ReplicaCore
 
         if (response.Success)
         {
-            if (response.AcceptedIndex > p.Accepted)
+            if (response.AcceptedIndex > p.Accepted || p.State == ShipState.Probe)
             {
                 // Only progress counts: a heartbeat answered while appends are lost must not hide the loss.
-                p.AckedSinceHeartbeat = true;
+                p.TicksWithoutProgress = 0;
             }
 
             p.Match = Math.Max(p.Match, response.MatchIndex);
@@ -845,8 +849,21 @@ public sealed class ReplicaCore
             return;
         }
 
+        // Skip back past every entry of ours whose term is above the replica's term at the hint: none of them can match.
+        var next = Math.Min(response.RejectedPrevIndex, response.HintIndex + 1);
+        if (response.HintTerm >= 0)
+        {
+            var i = Math.Min(response.HintIndex, _log.LastIndex);
+            while (i > p.Match && i > _log.SnapshotIndex && _log.TermAt(i) > response.HintTerm)
+            {
+                i--;
+            }
+
+            next = Math.Min(next, i + 1);
+        }
+
         p.Accepted = p.Match;
-        p.BecomeProbe(Math.Min(response.RejectedPrevIndex, response.HintIndex + 1));
+        p.BecomeProbe(next);
         ShipTo(p);
     }
 
@@ -866,6 +883,7 @@ public sealed class ReplicaCore
                 {
                     SendAppend(p, allowEmpty: true);
                     p.ProbeSent = p.State == ShipState.Probe;
+                    p.TicksWithoutProgress = 0;
                 }
 
                 break;
@@ -917,6 +935,7 @@ public sealed class ReplicaCore
 
         Send(new InstallSnapshotRequest(Id, p.Id, _term, new SnapshotRef(index, _log.TermAt(index)), _commit));
         p.SnapshotSent = index;
+        p.TicksWithoutProgress = 0;
     }
 
     private void SendWitnessFrontier(PeerProgress p, bool force)
@@ -981,6 +1000,11 @@ public sealed class ReplicaCore
     {
         _electionElapsed++;
         _heartbeatElapsed++;
+        foreach (var p in _peers.Values)
+        {
+            p.TicksWithoutProgress++;
+        }
+
         if (_electionElapsed >= _options.ElectionTicks)
         {
             _electionElapsed = 0;
@@ -1026,20 +1050,37 @@ public sealed class ReplicaCore
                 continue;
             }
 
+            var stalled = p.TicksWithoutProgress >= _options.ResendTimeoutTicks;
             switch (p.State)
             {
                 case ShipState.Probe:
-                    p.ProbeSent = false;
-                    ShipTo(p);
+                    // The probe is this peer's heartbeat; resend it only once it may have been lost.
+                    if (stalled)
+                    {
+                        p.ProbeSent = false;
+                        ShipTo(p);
+                    }
+
                     break;
                 case ShipState.Snapshot:
-                    p.SnapshotSent = -1;
-                    ShipTo(p);
+                    if (stalled)
+                    {
+                        p.SnapshotSent = -1;
+                        ShipTo(p);
+                    }
+
+                    if (p.SnapshotSent < 0)
+                    {
+                        // Waiting for a snapshot the peer can take: keep its lease (it must not campaign meanwhile).
+                        var prev = Math.Max(p.Match, _log.SnapshotIndex);
+                        Send(new AppendRequest(Id, p.Id, _term, prev, _log.TermAt(prev), [], _commit));
+                    }
+
                     break;
                 case ShipState.Replicate:
-                    if (p.Inflight > 0 && !p.AckedSinceHeartbeat)
+                    if (p.Inflight > 0 && stalled)
                     {
-                        // Nothing acknowledged for a whole heartbeat with appends out: assume they were lost and re-probe.
+                        // Appends out and nothing accepted for a resend timeout: assume they were lost and re-probe.
                         p.BecomeProbe(p.Accepted + 1);
                         ShipTo(p);
                     }
@@ -1057,8 +1098,6 @@ public sealed class ReplicaCore
                 default:
                     break;
             }
-
-            p.AckedSinceHeartbeat = false;
         }
     }
 }

@@ -12,6 +12,13 @@ public sealed class ReplicaOptions
     /// <summary>Ticks between primary heartbeats (and retries of lost appends). Must be below <see cref="ElectionTicks"/>.</summary>
     public int HeartbeatTicks { get; init; } = 3;
 
+    /// <summary>
+    /// Ticks without progress from a peer before the primary assumes its appends (or probe, or
+    /// snapshot) were lost and sends again from what the peer acknowledged. Keep it above the round
+    /// trip time, or the pipeline collapses into repeated probes; below <see cref="ElectionTicks"/>.
+    /// </summary>
+    public int ResendTimeoutTicks { get; init; } = 6;
+
     /// <summary>Most entries in one append message (batching bound).</summary>
     public int MaxEntriesPerAppend { get; init; } = 64;
 
@@ -45,6 +52,11 @@ public sealed class ReplicaOptions
         if (HeartbeatTicks < 1 || HeartbeatTicks >= ElectionTicks)
         {
             throw new ArgumentOutOfRangeException(nameof(HeartbeatTicks), HeartbeatTicks, "heartbeat must be at least 1 tick and below the election timeout");
+        }
+
+        if (ResendTimeoutTicks < 1 || ResendTimeoutTicks >= ElectionTicks)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ResendTimeoutTicks), ResendTimeoutTicks, "resend timeout must be at least 1 tick and below the election timeout");
         }
 
         if (MaxEntriesPerAppend < 1)

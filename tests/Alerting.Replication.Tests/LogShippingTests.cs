@@ -43,7 +43,7 @@ public sealed class LogShippingTests
     }
 
     [Fact]
-    public void Lost_pipelined_appends_are_resent_after_a_heartbeat_without_acknowledgement()
+    public void Lost_pipelined_appends_are_resent_after_the_resend_timeout()
     {
         var options = new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, MaxEntriesPerAppend = 2, MaxInflightAppends = 2 };
         var cluster = new LockstepCluster(LockstepCluster.ThreeData(), options);
@@ -52,7 +52,7 @@ public sealed class LogShippingTests
 
         cluster[1].Propose(Enumerable.Range(0, 8).Select(i => (ReadOnlyMemory<byte>)new[] { (byte)i }).ToArray());
         cluster.DropAll();
-        for (var i = 0; i < 4 * options.HeartbeatTicks; i++)
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
         {
             cluster.Tick(1);
             cluster.Deliver();
@@ -115,7 +115,7 @@ public sealed class LogShippingTests
         cluster.Deliver();
         cluster[1].Propose(new byte[] { 9 });
         cluster.Deliver();
-        for (var i = 0; i < 3 * options.HeartbeatTicks; i++)
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
         {
             cluster.Tick(1);
             cluster.Deliver();
@@ -161,7 +161,7 @@ public sealed class LogShippingTests
         }
 
         cluster[1].Compact(cluster[1].AppliedIndex);
-        for (var i = 0; i < 3 * cluster.Options.HeartbeatTicks; i++)
+        for (var i = 0; i < 2 * cluster.Options.ResendTimeoutTicks; i++)
         {
             cluster.Tick(1);
             cluster.Deliver();

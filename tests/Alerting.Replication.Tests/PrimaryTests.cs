@@ -132,7 +132,7 @@ public sealed class PrimaryTests
         Assert.False(standby.TryGetEntry(3, out _));
         Assert.Equal(0, primary.CommitIndex);
 
-        for (var i = 0; i < 3 * options.HeartbeatTicks; i++)
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
         {
             primary.Tick();
             Pump(_ => true);

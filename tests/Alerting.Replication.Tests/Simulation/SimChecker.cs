@@ -128,7 +128,7 @@ internal sealed class SimChecker
     private static string Describe(SimNode n) =>
         n.Core is not { } c
             ? $"node {n.Id} down"
-            : $"node {n.Id} {c.Role} term {c.Term} last {c.LastIndex} persisted {c.PersistedIndex} commit {c.CommitIndex} applied {c.AppliedIndex} snapshot {c.SnapshotIndex}";
+            : $"node {n.Id} {c.Role} term {c.Term} last {c.LastIndex} persisted {c.PersistedIndex} commit {c.CommitIndex} applied {c.AppliedIndex} snapshot {c.SnapshotIndex} {c.DescribePeers()} disk: snapshot {n.Disk.Snapshot.LastIndex} durable to {(n.Disk.Durable.Count == 0 ? -1 : n.Disk.Durable[^1].Index)} unsynced {n.Disk.Unsynced.Count} covered {n.Disk.FsyncCovers}";
 
     private static void CheckHolds(ReplicaCore core, AckedEntry acked, string who)
     {

@@ -29,6 +29,9 @@ internal sealed class Simulation
     private const int ClientBatchMax = 3;
     private const int CompactAfterEntries = 16;
 
+    // Network delay is 1..MaxDelayTicks; the resend timeout sits above the worst round trip and below the election timeout.
+    private const int MaxDelayTicks = 4;
+
     private readonly Random _random;
     private readonly SimulationSettings _settings;
     private readonly ClusterConfig _config;
@@ -57,23 +60,25 @@ internal sealed class Simulation
         Seed = seed;
         _settings = settings;
         _random = new Random(seed);
+        _network = new SimNetwork(_random)
+        {
+            LossRate = _random.NextDouble() * 0.15,
+            DuplicateRate = _random.NextDouble() * 0.05,
+            MaxDelayTicks = 1 + _random.Next(MaxDelayTicks),
+        };
         _config = _random.Next(5) == 0 ? LockstepCluster.ThreeData() : ClusterConfig.PrimaryStandbyWitness();
         _options = new ReplicaOptions
         {
             ElectionTicks = 10,
             HeartbeatTicks = 1 + _random.Next(3),
             MaxEntriesPerAppend = 1 + _random.Next(8),
+            ResendTimeoutTicks = (2 * _network.MaxDelayTicks) + 1,
             MaxInflightAppends = 1 + _random.Next(4),
             MaxUncommittedEntries = 64,
             JournalCanTruncateSuffix = _random.Next(2) == 0,
             UnsafeCommitWithoutQuorum = settings.UnsafeCommitWithoutQuorum,
         };
-        _network = new SimNetwork(_random)
-        {
-            LossRate = _random.NextDouble() * 0.15,
-            DuplicateRate = _random.NextDouble() * 0.05,
-            MaxDelayTicks = 1 + _random.Next(4),
-        };
+
         _maxFsyncTicks = 1 + _random.Next(4);
         _crashRate = 0.002 + (_random.NextDouble() * 0.008);
         _partitionRate = 0.004 + (_random.NextDouble() * 0.01);
