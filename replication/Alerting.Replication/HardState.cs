@@ -7,6 +7,11 @@ namespace Alerting.Replication;
 /// <param name="Term">Highest term seen.</param>
 /// <param name="VotedFor">Candidate voted for in <paramref name="Term"/>, 0 for none.</param>
 /// <param name="Commit">Highest index known committed and held durably here (never above the local durable log).</param>
-/// <param name="WitnessIndex">Witness only: index of the frontier it acknowledged (0 on data replicas).</param>
-/// <param name="WitnessTerm">Witness only: term of the frontier it acknowledged (0 on data replicas).</param>
-public readonly record struct HardState(long Term, int VotedFor, long Commit, long WitnessIndex, long WitnessTerm);
+/// <param name="FrontierIndex">
+/// Index of the log frontier this voter vouches for without holding the entries: on a witness, the
+/// primary's durable prefix it acknowledged; on a data replica, the prefix matching the primary that
+/// it dropped when it resynchronised from a snapshot below it. It votes only for logs at least this
+/// far, and a data replica does not campaign before its own log reaches it. 0 for none.
+/// </param>
+/// <param name="FrontierTerm">Term of the entry at <paramref name="FrontierIndex"/>.</param>
+public readonly record struct HardState(long Term, int VotedFor, long Commit, long FrontierIndex, long FrontierTerm);

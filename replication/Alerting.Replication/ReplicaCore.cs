@@ -37,15 +37,14 @@ public sealed class ReplicaCore
     private long _term;
     private int _votedFor;
     private long _commit;
-    private long _witnessIndex;
-    private long _witnessTerm;
+    private long _frontierIndex;
+    private long _frontierTerm;
 
     private long _persisted;
     private long _verified;
     private long _lastAckSent;
     private long _applied;
     private bool _diverged;
-    private long _divergedAt;
 
     private int _electionElapsed;
     private int _heartbeatElapsed;
@@ -79,8 +78,8 @@ public sealed class ReplicaCore
         _log = new ReplicaLog(durable.SnapshotIndex, durable.SnapshotTerm, durable.Entries);
         _term = hs.Term;
         _votedFor = hs.VotedFor;
-        _witnessIndex = hs.WitnessIndex;
-        _witnessTerm = hs.WitnessTerm;
+        _frontierIndex = hs.FrontierIndex;
+        _frontierTerm = hs.FrontierTerm;
         _persisted = _log.LastIndex;
         _commit = Math.Max(hs.Commit, _log.SnapshotIndex);
         if (Kind == MemberKind.Data && _commit > _log.LastIndex)
@@ -129,8 +128,8 @@ public sealed class ReplicaCore
     /// <summary>Index of the snapshot the held log starts after.</summary>
     public long SnapshotIndex => _log.SnapshotIndex;
 
-    /// <summary>Witness: the (index, term) frontier it acknowledged.</summary>
-    public (long Index, long Term) WitnessFrontier => (_witnessIndex, _witnessTerm);
+    /// <summary>The (index, term) frontier this voter vouches for without holding it (see <see cref="HardState.FrontierIndex"/>).</summary>
+    public (long Index, long Term) Frontier => (_frontierIndex, _frontierTerm);
 
     /// <summary>True when <see cref="TakeReady"/> has something for the shell.</summary>
     public bool HasReady =>
@@ -167,7 +166,16 @@ public sealed class ReplicaCore
         _electionElapsed++;
         if (Kind == MemberKind.Data && _electionElapsed >= _randomizedElectionTimeout)
         {
-            Campaign(preVote: true);
+            if (IsAtLeast(_log.LastTerm, _log.LastIndex, _frontierTerm, _frontierIndex))
+            {
+                Campaign(preVote: true);
+            }
+            else
+            {
+                // Our log lacks entries we vouch for (dropped in a snapshot resync): leading would lose them.
+                // The primary is still considered lost, so we answer other candidates (no lease).
+                PrimaryId = 0;
+            }
         }
     }
 
@@ -368,9 +376,7 @@ public sealed class ReplicaCore
     }
 
     private HardState CurrentHardState() =>
-        Kind == MemberKind.Witness
-            ? new HardState(_term, _votedFor, _commit, _witnessIndex, _witnessTerm)
-            : new HardState(_term, _votedFor, Math.Min(_commit, _persisted), 0, 0);
+        new(_term, _votedFor, Kind == MemberKind.Witness ? _commit : Math.Min(_commit, _persisted), _frontierIndex, _frontierTerm);
 
     private SoftState CurrentSoftState() => new(Role, _term, PrimaryId);
 
@@ -520,10 +526,21 @@ public sealed class ReplicaCore
         MaybeCommit();
     }
 
-    private bool LogUpToDate(long lastTerm, long lastIndex)
+    private static bool IsAtLeast(long term, long index, long otherTerm, long otherIndex) =>
+        term > otherTerm || (term == otherTerm && index >= otherIndex);
+
+    /// <summary>Raft's up-to-date check against the further of our log and the frontier we vouch for.</summary>
+    private bool LogUpToDate(long lastTerm, long lastIndex) =>
+        IsAtLeast(lastTerm, lastIndex, _log.LastTerm, _log.LastIndex) && IsAtLeast(lastTerm, lastIndex, _frontierTerm, _frontierIndex);
+
+    private void RaiseFrontier(long term, long index)
     {
-        var (myIndex, myTerm) = Kind == MemberKind.Witness ? (_witnessIndex, _witnessTerm) : (_log.LastIndex, _log.LastTerm);
-        return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= myIndex);
+        // The frontier only moves forward in (term, index) order: what was vouched for stays protected by the vote rule.
+        if (!IsAtLeast(_frontierTerm, _frontierIndex, term, index))
+        {
+            _frontierTerm = term;
+            _frontierIndex = index;
+        }
     }
 
     private void HandleVoteRequest(VoteRequest request)
@@ -656,11 +673,11 @@ public sealed class ReplicaCore
                 if (!_options.JournalCanTruncateSuffix)
                 {
                     // FasterLog cannot drop its tail: the only way back to the primary's log is its snapshot.
-                    // Everything from the first conflict on differs from the primary's log (log matching), and
-                    // nothing below it may be dropped: the snapshot must reach at least that index.
+                    // Everything from the first conflict on differs from the primary's log (log matching);
+                    // everything below it matches, so it stays verified.
                     _diverged = true;
-                    _divergedAt = e.Index;
-                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, e.Index, 0, NeedsSnapshot: true));
+                    _verified = Math.Max(_verified, e.Index - 1);
+                    Send(new AppendResponse(Id, append.From, _term, false, Math.Min(_persisted, _verified), _verified, append.PrevIndex, _commit, 0, NeedsSnapshot: true));
                     return;
                 }
 
@@ -687,12 +704,7 @@ public sealed class ReplicaCore
     private void HandleWitnessAppend(AppendRequest append)
     {
         Invariant.Check(append.Entries.Count == 0, "a witness is sent frontiers, never entries");
-        // The frontier only moves forward in (term, index) order: what was acknowledged stays protected by the vote rule.
-        if (append.PrevTerm > _witnessTerm || (append.PrevTerm == _witnessTerm && append.PrevIndex > _witnessIndex))
-        {
-            _witnessTerm = append.PrevTerm;
-            _witnessIndex = append.PrevIndex;
-        }
+        RaiseFrontier(append.PrevTerm, append.PrevIndex);
 
         var commit = Math.Min(append.PrimaryCommit, append.PrevIndex);
         if (commit > _commit)
@@ -712,19 +724,20 @@ public sealed class ReplicaCore
         }
 
         var snapshot = request.Snapshot;
-        if (snapshot.LastIndex <= _commit || _log.TermAt(snapshot.LastIndex) == snapshot.LastTerm)
+        var holdsIt = _log.TermAt(snapshot.LastIndex) == snapshot.LastTerm;
+        var install = _diverged ? snapshot.LastIndex >= _commit : snapshot.LastIndex > _commit && !holdsIt;
+        if (!install)
         {
-            // We already hold the snapshot's last entry: our log is identical up to it, so keep it
-            // (dropping entries above could drop ones a quorum count relies on) and only learn the commit.
-            if (snapshot.LastIndex > _commit)
+            if (snapshot.LastIndex > _commit && holdsIt)
             {
+                // We hold the snapshot's last entry, so our log is identical up to it: keep it and learn the commit.
                 _verified = Math.Max(_verified, snapshot.LastIndex);
                 SetCommit(snapshot.LastIndex);
             }
 
             if (_diverged)
             {
-                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _divergedAt, 0, NeedsSnapshot: true));
+                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _commit, 0, NeedsSnapshot: true));
             }
             else
             {
@@ -734,8 +747,14 @@ public sealed class ReplicaCore
             return;
         }
 
-        // The snapshot's last entry is beyond our log or differs from ours: everything we hold above
-        // it conflicts with the primary's log, and everything below is covered by the snapshot.
+        // Replace log and state with the snapshot. Entries we drop above it that match the primary's
+        // log (our verified prefix) may be part of a commit: keep vouching for them through the frontier,
+        // exactly as a witness does, until our log holds them again.
+        if (_verified > snapshot.LastIndex)
+        {
+            RaiseFrontier(_log.TermAt(_verified), _verified);
+        }
+
         _log.ResetToSnapshot(snapshot);
         _pendingEntries.Clear();
         _pendingTruncateAfter = null;
@@ -825,6 +844,15 @@ public sealed class ReplicaCore
 
         if (response.NeedsSnapshot)
         {
+            if (response.HintIndex > _commit)
+            {
+                // The replica's commit index came from an earlier primary: those entries are committed, and
+                // Leader Completeness puts them in our log at the same indexes. Adopting it lets us snapshot
+                // at or above the replica's commit, which a journal that cannot truncate needs to resync.
+                Invariant.Check(response.HintIndex <= _log.LastIndex, "a replica's committed entries are in the primary's log");
+                SetCommit(response.HintIndex);
+            }
+
             if (p.State != ShipState.Snapshot)
             {
                 p.BecomeSnapshot(response.HintIndex);

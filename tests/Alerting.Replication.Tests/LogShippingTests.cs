@@ -92,7 +92,7 @@ public sealed class LogShippingTests
 
         var answer = Assert.IsType<AppendResponse>(Assert.Single(refused.Messages));
         Assert.True(answer.NeedsSnapshot);
-        Assert.Equal(2, answer.HintIndex);
+        Assert.Equal(1, answer.HintIndex); // its commit: the lowest snapshot it can take
         Assert.Null(refused.TruncateAfter);
         Assert.Empty(refused.Entries);
         Assert.Equal(new SnapshotRef(2, 2), installed.Snapshot);
@@ -121,8 +121,8 @@ public sealed class LogShippingTests
             cluster.Deliver();
         }
 
-        // The snapshot reaches at least the first conflicting index (2), so the stale term-1 suffix is wiped and nothing matching is.
-        Assert.Contains(cluster.Readies[2], r => r.Snapshot is { LastIndex: >= 2, LastTerm: 2 });
+        // A snapshot at or above the standby's commit wipes the stale term-1 suffix; the primary's log follows it.
+        Assert.Contains(cluster.Readies[2], r => r.Snapshot is { LastIndex: >= 1 });
         Assert.DoesNotContain(cluster.Readies[2], r => r.TruncateAfter.HasValue);
         Assert.Equal(cluster[1].LastIndex, cluster[2].LastIndex);
         for (var i = cluster[2].SnapshotIndex + 1; i <= cluster[1].LastIndex; i++)
@@ -131,6 +131,31 @@ public sealed class LogShippingTests
             Assert.True(cluster[2].TryGetEntry(i, out var actual));
             Assert.Equal((expected.Index, expected.Term, expected.Kind), (actual.Index, actual.Term, actual.Kind));
         }
+    }
+
+    [Fact]
+    public void Resync_below_the_matching_prefix_keeps_vouching_for_it_through_the_frontier()
+    {
+        var options = new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, JournalCanTruncateSuffix = false };
+        var standby = new ReplicaCore(2, LockstepCluster.ThreeData(), options, new DurableState(new HardState(1, 0, 1, 0, 0), 0, 0, [Entry(1, 1), Entry(2, 1), Entry(3, 1), Entry(4, 1)]), new Random(2));
+
+        // Entries 2 and 3 match the primary's log; 4 conflicts. The primary can only offer a snapshot at 1.
+        standby.Step(new AppendRequest(1, 2, 2, 1, 1, [Entry(2, 1), Entry(3, 1), Entry(4, 2)], 1));
+        standby.Step(new InstallSnapshotRequest(1, 2, 2, new SnapshotRef(1, 1), 1));
+        var ready = standby.TakeReady();
+        for (var i = 0; i < 5 * options.ElectionTicks; i++)
+        {
+            standby.Tick();
+        }
+
+        standby.TakeReady();
+        standby.Step(new VoteRequest(3, 2, 3, 2, 1, PreVote: false));
+        var vote = Assert.IsType<VoteResponse>(Assert.Single(standby.TakeReady().Messages));
+
+        Assert.Equal(new SnapshotRef(1, 1), ready.Snapshot);
+        Assert.Equal(new HardState(2, 0, 1, 3, 1), ready.HardState);
+        Assert.NotEqual(ReplicaRole.PreCandidate, standby.Role); // its log (index 1) lacks what it vouches for (index 3)
+        Assert.False(vote.Granted);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public sealed class WitnessTests
         witness.Step(new AppendRequest(1, 3, 2, 3, 2, [], 0));
         witness.Step(new AppendRequest(1, 3, 2, 9, 1, [], 0));
 
-        Assert.Equal((5L, 2L), witness.WitnessFrontier);
+        Assert.Equal((5L, 2L), witness.Frontier);
     }
 
     [Fact]
@@ -89,6 +89,6 @@ public sealed class WitnessTests
         }
 
         Assert.NotEqual(ReplicaRole.Primary, cluster[2].Role);
-        Assert.Equal((proposed.FirstIndex, proposed.Term), cluster[3].WitnessFrontier);
+        Assert.Equal((proposed.FirstIndex, proposed.Term), cluster[3].Frontier);
     }
 }

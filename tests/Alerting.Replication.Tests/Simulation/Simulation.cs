@@ -12,10 +12,14 @@ internal sealed record SimulationStats(
     int Truncations,
     int MessagesSent,
     int MessagesDropped,
+    long SettleTicks,
     string FinalState);
 
 /// <summary>Knobs of a run that are not drawn from the seed.</summary>
-internal sealed record SimulationSettings(int FaultTicks = 500, int HealTicks = 250, bool UnsafeCommitWithoutQuorum = false);
+/// <param name="FaultTicks">Ticks with faults and client writes.</param>
+/// <param name="MaxSettleTicks">Ticks the healed cluster gets to converge before that counts as a failure (no progress).</param>
+/// <param name="UnsafeCommitWithoutQuorum">Run the deliberately broken core.</param>
+internal sealed record SimulationSettings(int FaultTicks = 500, int MaxSettleTicks = 3000, bool UnsafeCommitWithoutQuorum = false);
 
 /// <summary>
 /// A deterministic cluster simulation: three in-process nodes (primary/standby/witness, or three data
@@ -97,9 +101,14 @@ internal sealed class Simulation
 
     public SimulationStats Run()
     {
-        var end = _settings.FaultTicks + _settings.HealTicks;
+        var end = _settings.FaultTicks + _settings.MaxSettleTicks;
         for (_now = 0; _now < end; _now++)
         {
+            if (_now > _settings.FaultTicks && Settled())
+            {
+                break;
+            }
+
             if (_now < _settings.FaultTicks)
             {
                 InjectFaults();
@@ -145,7 +154,33 @@ internal sealed class Simulation
             _truncations,
             _network.Sent,
             _network.Dropped,
+            _now - _settings.FaultTicks,
             string.Join(";", _nodes.Select(n => $"{n.Id}:{n.Core!.Term}/{n.AppliedIndex}/{n.AppliedHash:x16}")));
+    }
+
+    /// <summary>One primary, everything it holds committed, and every data node applied up to it.</summary>
+    private bool Settled()
+    {
+        SimNode? primary = null;
+        foreach (var n in _nodes)
+        {
+            if (n.Core?.Role == ReplicaRole.Primary)
+            {
+                if (primary is not null)
+                {
+                    return false;
+                }
+
+                primary = n;
+            }
+        }
+
+        if (primary is null || primary.Core!.CommitIndex != primary.Core.LastIndex)
+        {
+            return false;
+        }
+
+        return _nodes.All(n => n.Kind == MemberKind.Witness || n.AppliedIndex == primary.Core.CommitIndex);
     }
 
     private void Start(SimNode node)

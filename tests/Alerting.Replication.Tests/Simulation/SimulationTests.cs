@@ -28,7 +28,7 @@ public sealed class SimulationTests(ITestOutputHelper output)
         }
 
         output.WriteLine(
-            $"{seeds.Count} seeds from {seeds[0]} in {watch.Elapsed.TotalSeconds:F1} s: {totals.Sum(s => s.Acked)} acked, {totals.Sum(s => s.PrimariesElected)} primaries, " +
+            $"{seeds.Count} seeds from {seeds[0]} in {watch.Elapsed.TotalSeconds:F1} s, settled after {totals.Average(s => s.SettleTicks):F0} ticks on average (max {totals.Max(s => s.SettleTicks)}): {totals.Sum(s => s.Acked)} acked, {totals.Sum(s => s.PrimariesElected)} primaries, " +
             $"{totals.Sum(s => s.Crashes)} crashes, {totals.Sum(s => s.TornWrites)} torn writes, {totals.Sum(s => s.Partitions)} partitions, " +
             $"{totals.Sum(s => s.SnapshotsInstalled)} snapshots installed, {totals.Sum(s => s.Truncations)} truncations, " +
             $"{totals.Sum(s => s.MessagesDropped)}/{totals.Sum(s => s.MessagesSent)} messages dropped");
