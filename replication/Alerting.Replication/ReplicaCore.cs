@@ -439,6 +439,8 @@ public sealed class ReplicaCore
         // Committed entries are in every later primary's log, so they stay verified across primaries.
         _verified = Kind == MemberKind.Witness ? 0 : Math.Min(_commit, _log.LastIndex);
         _lastAckSent = -1;
+        // Divergence is relative to one primary's log; the next primary may hold exactly our entries.
+        _diverged = false;
         ResetElectionTimer();
     }
 
@@ -823,6 +825,10 @@ public sealed class ReplicaCore
                     p.BecomeReplicate();
                     break;
                 case ShipState.Snapshot when p.SnapshotSent >= 0 && response.AcceptedIndex >= p.SnapshotSent:
+                    // The replica replaced its log: what it holds now is what it says, even below what it held before.
+                    p.Match = response.MatchIndex;
+                    p.Accepted = response.AcceptedIndex;
+                    p.Next = p.Accepted + 1;
                     p.BecomeReplicate();
                     break;
                 case ShipState.Replicate:
@@ -866,14 +872,9 @@ public sealed class ReplicaCore
             return;
         }
 
-        // A rejection at or below what is durable there is stale (a reordered or duplicated answer).
-        if (response.RejectedPrevIndex <= p.Match || p.State == ShipState.Snapshot)
+        if (p.State == ShipState.Snapshot || (p.State == ShipState.Probe && response.RejectedPrevIndex != p.Next - 1))
         {
-            return;
-        }
-
-        if (p.State == ShipState.Probe && response.RejectedPrevIndex != p.Next - 1)
-        {
+            // Waiting for a snapshot, or an answer to an older probe (reordered or duplicated).
             return;
         }
 
@@ -890,6 +891,9 @@ public sealed class ReplicaCore
             next = Math.Min(next, i + 1);
         }
 
+        // The replica's log may be shorter than it once acknowledged (a snapshot resync dropped entries its
+        // frontier still vouches for); at worst this is a stale answer and costs one extra probe.
+        p.Match = Math.Min(p.Match, response.HintIndex);
         p.Accepted = p.Match;
         p.BecomeProbe(next);
         ShipTo(p);
