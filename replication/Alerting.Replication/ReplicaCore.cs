@@ -258,6 +258,17 @@ public sealed class ReplicaCore
     {
         Invariant.Check(index >= _applied && index <= ApplyUpTo(), "applied index only moves forward, within what Ready allowed");
         _applied = index;
+        if (Role == ReplicaRole.Primary)
+        {
+            foreach (var p in _peers.Values)
+            {
+                if (p.State == ShipState.Snapshot && p.SnapshotSent < 0)
+                {
+                    // A peer waiting for a snapshot at or above its commit may be able to take this one.
+                    SendSnapshot(p);
+                }
+            }
+        }
     }
 
     /// <summary>The shell wrote a snapshot at <paramref name="index"/> (at or below the applied index) and dropped the journal before it.</summary>

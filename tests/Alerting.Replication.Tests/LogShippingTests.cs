@@ -159,6 +159,23 @@ public sealed class LogShippingTests
     }
 
     [Fact]
+    public void Primary_adopts_the_commit_index_a_diverged_replica_reports_and_snapshots_at_it()
+    {
+        var cluster = new LockstepCluster(LockstepCluster.ThreeData());
+        cluster.Elect(1);
+        cluster[1].Propose([new byte[] { 1 }, new byte[] { 2 }, new byte[] { 3 }]);
+        cluster.DropAll();
+        Assert.Equal(1, cluster[1].CommitIndex);
+
+        // Entries up to 3 were committed under an earlier primary, as far as replica 2 knows.
+        cluster[1].Step(new AppendResponse(2, 1, cluster[1].Term, false, 0, 0, 0, 3, 0, NeedsSnapshot: true));
+        var snapshots = cluster.Pending().OfType<InstallSnapshotRequest>().ToList();
+
+        Assert.Equal(3, cluster[1].CommitIndex);
+        Assert.Equal(new SnapshotRef(3, cluster[1].Term), Assert.Single(snapshots).Snapshot);
+    }
+
+    [Fact]
     public void Snapshot_whose_last_entry_the_standby_holds_keeps_the_standby_log()
     {
         var standby = new ReplicaCore(2, LockstepCluster.ThreeData(), new ReplicaOptions(), new DurableState(new HardState(2, 0, 1, 0, 0), 0, 0, [Entry(1, 1), Entry(2, 2), Entry(3, 2), Entry(4, 2)]), new Random(2));
