@@ -65,5 +65,16 @@ public sealed class ClusterConfig
     }
 
     /// <summary>True when <paramref name="id"/> is a voter.</summary>
-    public bool Contains(int id) => Members.Any(m => m.Id == id);
+    public bool Contains(int id)
+    {
+        foreach (var m in Members)
+        {
+            if (m.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

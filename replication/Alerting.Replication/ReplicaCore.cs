@@ -21,7 +21,8 @@ public sealed class ReplicaCore
     private readonly ReplicaOptions _options;
     private readonly Random _random;
     private readonly ReplicaLog _log;
-    private readonly Dictionary<int, PeerProgress> _peers = [];
+    // Ordered by member id, so every loop over peers (and the messages it emits) has one order.
+    private readonly List<PeerProgress> _peers = [];
     private readonly Dictionary<int, bool> _votes = [];
 
     private readonly List<ReplicationMessage> _messages = [];
@@ -152,7 +153,7 @@ public sealed class ReplicaCore
 
     /// <summary>The primary's view of each peer, for failure reports.</summary>
     internal string DescribePeers() =>
-        string.Join(" ", _peers.Values.Select(p => $"[{p.Id} {p.State} match {p.Match} accepted {p.Accepted} next {p.Next} inflight {p.Inflight} minSnap {p.MinSnapshotIndex} sent {p.SnapshotSent}]"));
+        string.Join(" ", _peers.Select(p => $"[{p.Id} {p.State} match {p.Match} accepted {p.Accepted} next {p.Next} inflight {p.Inflight} minSnap {p.MinSnapshotIndex} sent {p.SnapshotSent}]"));
 
     /// <summary>Advances logical time by one tick: election timeouts, heartbeats, check-quorum.</summary>
     public void Tick()
@@ -204,7 +205,7 @@ public sealed class ReplicaCore
             AppendLocal(new LogEntry(_log.LastIndex + 1, _term, EntryKind.Command, payload));
         }
 
-        foreach (var p in _peers.Values)
+        foreach (var p in _peers)
         {
             if (p.Kind == MemberKind.Data && p.State == ShipState.Replicate)
             {
@@ -239,7 +240,7 @@ public sealed class ReplicaCore
         if (Role == ReplicaRole.Primary)
         {
             MaybeCommit();
-            foreach (var p in _peers.Values)
+            foreach (var p in _peers)
             {
                 if (p.Kind == MemberKind.Witness)
                 {
@@ -260,7 +261,7 @@ public sealed class ReplicaCore
         _applied = index;
         if (Role == ReplicaRole.Primary)
         {
-            foreach (var p in _peers.Values)
+            foreach (var p in _peers)
             {
                 if (p.State == ShipState.Snapshot && p.SnapshotSent < 0)
                 {
@@ -514,25 +515,21 @@ public sealed class ReplicaCore
         {
             if (m.Id != Id)
             {
-                _peers[m.Id] = new PeerProgress(m.Id, m.Kind, _options.MaxInflightAppends) { Next = _log.LastIndex + 1 };
+                _peers.Add(new PeerProgress(m.Id, m.Kind, _options.MaxInflightAppends) { Next = _log.LastIndex + 1 });
             }
         }
 
         // Entries of earlier terms cannot be committed by counting (§5.4.2); this entry of our term commits them.
         AppendLocal(new LogEntry(_log.LastIndex + 1, _term, EntryKind.TermStart, ReadOnlyMemory<byte>.Empty));
-        foreach (var m in _config.Members)
+        foreach (var p in _peers)
         {
-            if (m.Id != Id)
+            if (p.Kind == MemberKind.Witness)
             {
-                var p = _peers[m.Id];
-                if (p.Kind == MemberKind.Witness)
-                {
-                    SendWitnessFrontier(p, force: true);
-                }
-                else
-                {
-                    ShipTo(p);
-                }
+                SendWitnessFrontier(p, force: true);
+            }
+            else
+            {
+                ShipTo(p);
             }
         }
 
@@ -803,7 +800,8 @@ public sealed class ReplicaCore
 
     private void HandleAppendResponse(AppendResponse response)
     {
-        if (Role != ReplicaRole.Primary || !_peers.TryGetValue(response.From, out var p))
+        var p = Role == ReplicaRole.Primary ? FindPeer(response.From) : null;
+        if (p is null)
         {
             return;
         }
@@ -910,6 +908,19 @@ public sealed class ReplicaCore
         ShipTo(p);
     }
 
+    private PeerProgress? FindPeer(int id)
+    {
+        foreach (var p in _peers)
+        {
+            if (p.Id == id)
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
     private void ShipTo(PeerProgress p)
     {
         switch (p.State)
@@ -1007,7 +1018,7 @@ public sealed class ReplicaCore
             Span<long> matches = stackalloc long[ClusterConfig.MaxVoters];
             var n = 0;
             matches[n++] = _persisted;
-            foreach (var p in _peers.Values)
+            foreach (var p in _peers)
             {
                 matches[n++] = p.Match;
             }
@@ -1028,7 +1039,7 @@ public sealed class ReplicaCore
     private bool DurableOnQuorum(long index)
     {
         var count = _persisted >= index ? 1 : 0;
-        foreach (var p in _peers.Values)
+        foreach (var p in _peers)
         {
             if (p.Match >= index)
             {
@@ -1043,7 +1054,7 @@ public sealed class ReplicaCore
     {
         _electionElapsed++;
         _heartbeatElapsed++;
-        foreach (var p in _peers.Values)
+        foreach (var p in _peers)
         {
             p.TicksWithoutProgress++;
         }
@@ -1052,7 +1063,7 @@ public sealed class ReplicaCore
         {
             _electionElapsed = 0;
             var active = 1;
-            foreach (var p in _peers.Values)
+            foreach (var p in _peers)
             {
                 if (p.RecentlyActive)
                 {
@@ -1079,14 +1090,8 @@ public sealed class ReplicaCore
 
     private void Heartbeat()
     {
-        foreach (var m in _config.Members)
+        foreach (var p in _peers)
         {
-            if (m.Id == Id)
-            {
-                continue;
-            }
-
-            var p = _peers[m.Id];
             if (p.Kind == MemberKind.Witness)
             {
                 SendWitnessFrontier(p, force: true);
