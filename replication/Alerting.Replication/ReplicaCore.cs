@@ -8,8 +8,9 @@ namespace Alerting.Replication;
 /// </summary>
 /// <remarks>
 /// Rules kept (Raft paper section in brackets): one vote per term, persisted before it is sent
-/// [§5.2]; a vote only for a candidate whose log is at least as up to date as the voter's
-/// (for a witness: as its acknowledged frontier) [§5.4.1]; log matching by (prevIndex, prevTerm)
+/// [§5.2]; a vote only for a candidate whose log is at least as up to date as the voter's log and
+/// its frontier (what a witness acknowledged, or what a data replica dropped in a snapshot resync)
+/// [§5.4.1]; log matching by (prevIndex, prevTerm)
 /// [§5.3]; only entries of the current term are committed by counting [§5.4.2], which is why a new
 /// primary appends a term-start entry; pre-vote and check-quorum [thesis §9.6], so a primary cut
 /// from its quorum steps down within an election timeout and a returning replica cannot disrupt.

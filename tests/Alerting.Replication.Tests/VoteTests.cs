@@ -100,4 +100,21 @@ public sealed class VoteTests
         Assert.All(bySeed, t => Assert.InRange(t, Options.ElectionTicks, (2 * Options.ElectionTicks) - 1));
         Assert.True(bySeed.Distinct().Count() > 1, "timeouts are randomized");
     }
+
+    [Fact]
+    public void Replica_refuses_to_start_below_the_commit_its_hard_state_recorded()
+    {
+        var lostTail = new DurableState(new HardState(1, 0, 3, 0, 0), 0, 0, [Entry(1, 1), Entry(2, 1)]);
+
+        var refused = Assert.Throws<ArgumentException>(() => Voter(2, LockstepCluster.ThreeData(), lostTail));
+        Assert.Contains("high-water mark", refused.Message);
+    }
+
+    [Fact]
+    public void Witness_refuses_to_start_with_entries()
+    {
+        var withEntries = new DurableState(new HardState(1, 0, 1, 0, 0), 0, 0, [Entry(1, 1)]);
+
+        Assert.Throws<ArgumentException>(() => Voter(3, ClusterConfig.PrimaryStandbyWitness(), withEntries));
+    }
 }
