@@ -224,8 +224,13 @@ public sealed class MonitorRules
         _ => throw new InvalidOperationException($"invariant: comparator {Comparator} was validated"),
     };
 
-    /// <summary>True when <paramref name="value"/> is strictly past a recovery threshold: below it for above-comparators, above it otherwise.</summary>
-    public bool Recovers(double value, double recovery) => IsAbove ? value < recovery : value > recovery;
+    /// <summary>
+    /// True when <paramref name="value"/> reaches a recovery threshold. The recovery condition is the
+    /// complement of the alert comparator, as in Datadog: alert <c>&gt;</c> recovers at <c>&lt;=</c>,
+    /// <c>&gt;=</c> at <c>&lt;</c>, <c>&lt;</c> at <c>&gt;=</c>, <c>&lt;=</c> at <c>&gt;</c>. So with
+    /// <c>&gt; 90</c> and <c>critical_recovery: 80</c>, exactly 80 recovers.
+    /// </summary>
+    public bool Recovers(double value, double recovery) => !Breaches(value, recovery);
 
     // A recovery or warning threshold must sit strictly on the non-alerting side of the one it relaxes.
     private static bool StrictlyBeyondRecovery(bool above, double threshold, double candidate) =>

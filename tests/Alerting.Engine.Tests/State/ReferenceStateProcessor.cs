@@ -176,7 +176,6 @@ internal sealed class ReferenceStateProcessor
 
     private static AlertState Classify(MonitorRules rules, double v, AlertState previous)
     {
-        bool above = rules.Comparator is Comparator.Greater or Comparator.GreaterOrEqual;
         bool Crosses(double t) => rules.Comparator switch
         {
             Comparator.Greater => v > t,
@@ -184,7 +183,14 @@ internal sealed class ReferenceStateProcessor
             Comparator.Less => v < t,
             _ => v <= t,
         };
-        bool StillBeyondRecovery(double r) => above ? v >= r : v <= r;
+        // Datadog: the recovery condition is the complement of the alert comparator (> recovers at <=, >= at <, ...).
+        bool StillBeyondRecovery(double r) => rules.Comparator switch
+        {
+            Comparator.Greater => !(v <= r),
+            Comparator.GreaterOrEqual => !(v < r),
+            Comparator.Less => !(v >= r),
+            _ => !(v > r),
+        };
 
         if (Crosses(rules.Critical))
         {

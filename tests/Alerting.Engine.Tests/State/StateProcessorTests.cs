@@ -33,26 +33,52 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
-    public void Recovery_threshold_keeps_alert_until_value_drops_below_it()
+    public void Critical_recovery_keeps_alert_above_it_and_recovers_at_exactly_the_recovery_threshold()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90, criticalRecovery: 70));
         Assert.Single(run.At(0, 95));
         Assert.Empty(run.At(1, 85));
-        Assert.Empty(run.At(2, 70));
+        Assert.Empty(run.At(2, 70.01));
         Assert.Equal(AlertState.Alert, run.State.State);
-        var ok = Assert.Single(run.At(3, 69.9));
+        var ok = Assert.Single(run.At(3, 70));
         Assert.Equal((AlertState.Ok, 70.0), (ok.Next, ok.Threshold));
         Assert.Empty(run.At(4, 85));
     }
 
     [Fact]
-    public void Warning_recovery_threshold_keeps_warn_until_value_drops_below_it()
+    public void Warning_recovery_keeps_warn_above_it_and_recovers_at_exactly_the_recovery_threshold()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90, warning: 80, warningRecovery: 60));
         Assert.Single(run.At(0, 81));
         Assert.Empty(run.At(1, 65));
-        var ok = Assert.Single(run.At(2, 59));
+        Assert.Empty(run.At(2, 60.01));
+        var ok = Assert.Single(run.At(3, 60));
         Assert.Equal((AlertState.Warn, AlertState.Ok, 60.0), (ok.Previous, ok.Next, ok.Threshold));
+    }
+
+    /// <summary>Datadog: the recovery condition is the complement of the alert comparator (> recovers at <=, >= at <, < at >=, <= at >).</summary>
+    [Theory]
+    [InlineData(Comparator.Greater, 90, 80, 80, true)]
+    [InlineData(Comparator.Greater, 90, 80, 80.5, false)]
+    [InlineData(Comparator.GreaterOrEqual, 90, 80, 80, false)]
+    [InlineData(Comparator.GreaterOrEqual, 90, 80, 79.5, true)]
+    [InlineData(Comparator.Less, 10, 20, 20, true)]
+    [InlineData(Comparator.Less, 10, 20, 19.5, false)]
+    [InlineData(Comparator.LessOrEqual, 10, 20, 20, false)]
+    [InlineData(Comparator.LessOrEqual, 10, 20, 20.5, true)]
+    public void Recovery_condition_is_the_complement_of_the_alert_comparator(Comparator comparator, double critical, double recovery, double value, bool recovers)
+    {
+        double breaching = critical + (critical - recovery) / 10;
+        var alerted = new GroupRun(GroupRun.Options(critical: critical, criticalRecovery: recovery), comparator);
+        Assert.Single(alerted.At(0, breaching));
+        Assert.Equal(recovers, alerted.At(1, value) is [{ Next: AlertState.Ok }]);
+        Assert.Equal(recovers ? AlertState.Ok : AlertState.Alert, alerted.State.State);
+
+        // The same rule for warning_recovery, one step further from critical.
+        double step = critical - recovery;
+        var warning = new GroupRun(GroupRun.Options(critical: critical + step, warning: critical, warningRecovery: recovery), comparator);
+        Assert.Equal(AlertState.Warn, Assert.Single(warning.At(0, breaching)).Next);
+        Assert.Equal(recovers, warning.At(1, value) is [{ Next: AlertState.Ok }]);
     }
 
     [Fact]
