@@ -48,6 +48,12 @@ public sealed class MonitorRules
 
     public long NewGroupDelayMs { get; private init; }
 
+    /// <summary>
+    /// The monitor's evaluation delay: the window ends this long before the evaluation instant, so the
+    /// no-data and auto-resolve clocks measure silence from the window's end too.
+    /// </summary>
+    public long EvaluationDelayMs { get; private init; }
+
     public bool RequireFullWindow { get; private init; }
 
     public bool NotifyNoData { get; private init; }
@@ -62,7 +68,7 @@ public sealed class MonitorRules
     /// <summary>0 = unlimited.</summary>
     public int RenotifyOccurrences { get; private init; }
 
-    /// <summary>Auto-resolve timeout (Datadog <c>timeout_h</c>); 0 = never.</summary>
+    /// <summary>Auto-resolve timeout (Datadog <c>timeout_h</c>), measured from the group's last point; 0 = never.</summary>
     public long TimeoutMs { get; private init; }
 
     public long ForMs { get; private init; }
@@ -141,6 +147,7 @@ public sealed class MonitorRules
         }
 
         RequireDuration("new_group_delay_ms", options.NewGroupDelayMs);
+        RequireDuration("evaluation_delay_ms", options.EvaluationDelayMs);
         RequireDuration("no_data_timeframe_ms", options.NoDataTimeframeMs);
         RequireDuration("renotify_interval_ms", options.RenotifyIntervalMs);
         RequireDuration("timeout_ms", options.TimeoutMs);
@@ -199,6 +206,7 @@ public sealed class MonitorRules
             CriticalRecovery = criticalRecovery,
             WarningRecovery = warningRecovery,
             NewGroupDelayMs = options.NewGroupDelayMs,
+            EvaluationDelayMs = options.EvaluationDelayMs,
             RequireFullWindow = options.RequireFullWindow,
             NotifyNoData = options.NotifyNoData,
             NoDataTimeframeMs = options.NoDataTimeframeMs,

@@ -48,10 +48,14 @@ internal sealed class ReferenceStateProcessor
     public void Evaluate(MonitorRules rules, Group g, long now, EvaluationOutcome outcome, MuteStatus mute, long logIndex)
     {
         UpdateMute(rules, g, now, mute, logIndex);
-        if (outcome.HasValue)
+        if (outcome.NewestPointMs != EvaluationOutcome.NoPoint)
         {
-            g.LastDataMs = now;
+            g.LastDataMs = Math.Max(g.LastDataMs, outcome.NewestPointMs);
         }
+
+        // Datadog measures no data and timeout_h from the last data point, at the end of the (delayed) window.
+        long windowEnd = now - rules.EvaluationDelayMs;
+        bool silentFor(long durationMs) => windowEnd - g.LastDataMs >= durationMs;
 
         if (now < g.FirstSeenMs + rules.NewGroupDelayMs)
         {
@@ -62,7 +66,7 @@ internal sealed class ReferenceStateProcessor
         (TransitionReason Reason, double Threshold, bool Renotify)? happened = null;
 
         bool triggered = g.State == AlertState.Alert || g.State == AlertState.Warn;
-        if (rules.TimeoutMs > 0 && triggered && now - g.StateSinceMs >= rules.TimeoutMs)
+        if (rules.TimeoutMs > 0 && triggered && silentFor(rules.TimeoutMs))
         {
             MoveTo(g, AlertState.Ok, now);
             g.Condition = AlertState.Ok;
@@ -71,14 +75,11 @@ internal sealed class ReferenceStateProcessor
         else
         {
             AlertState? condition = null;
-            if (!outcome.HasValue)
+            if (rules.NotifyNoData && silentFor(rules.NoDataTimeframeMs))
             {
-                if (rules.NotifyNoData && now - g.LastDataMs >= rules.NoDataTimeframeMs)
-                {
-                    condition = AlertState.NoData;
-                }
+                condition = AlertState.NoData;
             }
-            else if (!(rules.RequireFullWindow && !outcome.FullWindow))
+            else if (outcome.HasValue && !(rules.TimeoutMs > 0 && silentFor(rules.TimeoutMs)) && !(rules.RequireFullWindow && !outcome.FullWindow))
             {
                 condition = Classify(rules, outcome.Value, g.Condition);
             }

@@ -260,16 +260,64 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
-    public void Auto_resolve_after_timeout()
+    public void Timeout_keeps_alert_while_the_group_still_reports_breaching_values()
     {
         var options = GroupRun.Options(critical: 90);
         options.TimeoutMs = 60 * Minute;
         var run = new GroupRun(options);
         Assert.Single(run.At(0, 95));
-        Assert.Empty(run.At(59, 95));
-        var resolved = Assert.Single(run.At(60, 95));
+        for (int m = 1; m <= 180; m++)
+        {
+            Assert.Empty(run.At(m, 95));
+        }
+
+        Assert.Equal(AlertState.Alert, run.State.State);
+    }
+
+    [Fact]
+    public void Timeout_auto_resolves_one_timeout_after_the_last_point_and_stale_values_do_not_re_trigger()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.TimeoutMs = 60 * Minute;
+        var run = new GroupRun(options);
+        Assert.Single(run.At(0, 95));
+        Assert.Empty(run.At(10, 95));
+        Assert.Empty(run.At(40, null));
+        Assert.Empty(run.At(69.9, EvaluationOutcome.Of(95, GroupRun.Time(10))));
+        var resolved = Assert.Single(run.At(70, null));
         Assert.Equal((AlertState.Alert, AlertState.Ok, TransitionReason.AutoResolved), (resolved.Previous, resolved.Next, resolved.Reason));
-        Assert.Equal(AlertState.Alert, Assert.Single(run.At(61, 95)).Next);
+
+        // A window still holding the old breaching points asserts nothing; a fresh point does.
+        Assert.Empty(run.At(71, EvaluationOutcome.Of(95, GroupRun.Time(10))));
+        Assert.Equal(AlertState.Alert, Assert.Single(run.At(72, 95)).Next);
+    }
+
+    [Fact]
+    public void No_data_is_reported_one_timeframe_after_the_last_point_even_while_the_window_has_values()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.NotifyNoData = true;
+        options.NoDataTimeframeMs = 10 * Minute;
+        var run = new GroupRun(options);
+        Assert.Single(run.At(0, 95));
+        Assert.Empty(run.At(9.9, EvaluationOutcome.Of(95, GroupRun.Time(0))));
+        var noData = Assert.Single(run.At(10, EvaluationOutcome.Of(95, GroupRun.Time(0))));
+        Assert.Equal((AlertState.Alert, AlertState.NoData, TransitionReason.NoData), (noData.Previous, noData.Next, noData.Reason));
+        var back = Assert.Single(run.At(11, 20));
+        Assert.Equal((AlertState.NoData, AlertState.Ok, TransitionReason.Recovered), (back.Previous, back.Next, back.Reason));
+    }
+
+    [Fact]
+    public void No_data_clock_runs_from_the_end_of_the_delayed_window()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.NotifyNoData = true;
+        options.NoDataTimeframeMs = 10 * Minute;
+        options.EvaluationDelayMs = 5 * Minute;
+        var run = new GroupRun(options);
+        Assert.Empty(run.At(5, EvaluationOutcome.Of(20, GroupRun.Time(0))));
+        Assert.Empty(run.At(14.9, null));
+        Assert.Equal(AlertState.NoData, Assert.Single(run.At(15, null)).Next);
     }
 
     [Fact]
@@ -461,7 +509,7 @@ public sealed class StateProcessorTests
         var run = new GroupRun(rules);
         double? Level(CheckStatus s)
         {
-            var o = CheckStatusAdapter.ToOutcome(s);
+            var o = CheckStatusAdapter.ToOutcome(s, GroupRun.T0);
             return o.HasValue ? o.Value : null;
         }
 
@@ -492,7 +540,7 @@ public sealed class StateProcessorTests
         {
             for (int i = offset; i < offset + 1000; i++)
             {
-                var outcome = EvaluationOutcome.Of(Values[i % Values.Length]);
+                var outcome = EvaluationOutcome.Of(Values[i % Values.Length], GroupRun.T0 + (i * Minute));
                 StateProcessor.Evaluate(rules, ref state, GroupRun.T0 + (i * Minute), in outcome, new MuteStatus(i % 50 < 5, true), i, ref sink);
             }
         }
