@@ -101,6 +101,29 @@ public sealed class DatadogImportTests(ServerFixture server)
         Assert.DoesNotContain("no_data_timeframe_ms", apply.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("datadog")]
+    [InlineData("yaml")]
+    public async Task An_export_applies_back_unchanged(string format)
+    {
+        CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", "cpu-by-host.json")));
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+
+        CliResult export = await Run("monitors", "export", "--format", format, "--name", "CPU high on");
+        CliResult again = await Run(["monitors", "apply", "-f", "-"], stdin: export.Out);
+
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Empty(export.Error);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.StartsWith("unchanged [prod] CPU high on {{host.name}} (id ", again.Out, StringComparison.Ordinal);
+        if (format == "datadog")
+        {
+            using JsonDocument exported = JsonDocument.Parse(export.Out);
+            JsonElement options = Assert.Single(exported.RootElement.EnumerateArray()).GetProperty("options");
+            Assert.Equal((10, 30, 60), (options.GetProperty("no_data_timeframe").GetInt32(), options.GetProperty("renotify_interval").GetInt32(), options.GetProperty("new_group_delay").GetInt32()));
+        }
+    }
+
     private static long Long(JsonElement options, string field)
     {
         JsonElement value = options.GetProperty(field);
@@ -114,5 +137,7 @@ public sealed class DatadogImportTests(ServerFixture server)
         return JsonDocument.Parse(get.Out);
     }
 
-    private Task<CliResult> Run(params string[] args) => CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], "");
+    private Task<CliResult> Run(params string[] args) => Run(args, stdin: "");
+
+    private Task<CliResult> Run(string[] args, string stdin) => CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], stdin);
 }

@@ -126,6 +126,33 @@ internal static class MonitorCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Writes the monitors (optionally filtered by name or tag) to stdout as YAML (default) or
+    /// Datadog JSON; options Datadog has no field for are reported on stderr, one line each.
+    /// </summary>
+    public static async Task<int> ExportAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        string format = command.Value("format") ?? "yaml";
+        if (!MonitorExport.Formats.Contains(format))
+        {
+            throw new UsageException($"--format must be one of {string.Join(", ", MonitorExport.Formats)}; got \"{format}\"");
+        }
+
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        ListMonitorsResponse response = await client.ListAsync(new ListMonitorsRequest { Tag = command.Value("tag") ?? "", NameContains = command.Value("name") ?? "" }, cancellationToken: cancellation);
+        var warnings = new List<string>();
+        string text = format == "datadog" ? MonitorExport.ToDatadog(response.Monitors, warnings) : MonitorExport.ToYaml(response.Monitors);
+        await context.Output.WriteAsync(text);
+        await context.Output.FlushAsync(cancellation);
+        foreach (string warning in warnings)
+        {
+            await context.Error.WriteLineAsync($"warning: {warning}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
     public static async Task<int> GetAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
         using ServerConnection connection = context.Connect(command);
