@@ -81,6 +81,9 @@ public sealed class MonitorRules
 
     public double FlapHighPercent { get; private init; }
 
+    /// <summary>Monitor-level mute (Datadog "mute monitor"): every group is muted as if a downtime covered it.</summary>
+    public bool Muted { get; private init; }
+
     /// <summary>True for <c>&gt;</c> and <c>&gt;=</c>: alerts fire on high values, recoveries need lower ones.</summary>
     public bool IsAbove => Comparator is Comparator.Greater or Comparator.GreaterOrEqual;
 
@@ -219,6 +222,7 @@ public sealed class MonitorRules
             FlapDetection = options.FlapDetection,
             FlapLowPercent = options.FlapDetection ? low : 0,
             FlapHighPercent = options.FlapDetection ? high : 0,
+            Muted = options.Muted,
         };
     }
 

@@ -86,7 +86,7 @@ public static class StateProcessor
     }
 
     /// <summary>
-    /// Records whether downtimes cover the group now. When the group leaves a muted period in which a
+    /// Records whether downtimes, or the monitor's own mute, cover the group now. When the group leaves a muted period in which a
     /// downtime asked for <c>notify_end_if_alerting</c> and it is ALERT, emits a notification event.
     /// Call it whenever coverage may have changed (downtime upserted, deleted, or its window boundary
     /// passed on a tick); <see cref="Evaluate"/> calls it too.
@@ -95,9 +95,10 @@ public static class StateProcessor
         where TSink : struct, ITransitionSink
     {
         ArgumentNullException.ThrowIfNull(rules);
-        bool endNotify = state.Muted && !mute.Muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
-        state.MutedNotifyEnd = mute.Muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
-        state.Muted = mute.Muted;
+        bool muted = mute.Muted || rules.Muted;
+        bool endNotify = state.Muted && !muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
+        state.MutedNotifyEnd = muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
+        state.Muted = muted;
         if (endNotify)
         {
             Emit(rules, ref state, state.State, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.DowntimeEndedWhileAlerting, renotify: false, ref sink);
@@ -115,6 +116,12 @@ public static class StateProcessor
         ArgumentNullException.ThrowIfNull(oldRules);
         ArgumentNullException.ThrowIfNull(newRules);
         Debug.Assert(oldRules.MonitorId == newRules.MonitorId, "invariant: an edit keeps the monitor id");
+        if (newRules.Muted)
+        {
+            // An edit that mutes the monitor mutes its own reset event too; unmuting waits for the next mute update.
+            state.Muted = true;
+        }
+
         if (oldRules.Kind == newRules.Kind && oldRules.QueryHash == newRules.QueryHash)
         {
             return;

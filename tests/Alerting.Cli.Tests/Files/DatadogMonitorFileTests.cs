@@ -80,7 +80,7 @@ public sealed class DatadogMonitorFileTests
     {
         string export = Export
             .Replace("\"escalation_message\": \"\"", "\"escalation_message\": \"still bad\"", StringComparison.Ordinal)
-            .Replace("\"silenced\": {}", "\"silenced\": {\"*\": null}", StringComparison.Ordinal)
+            .Replace("\"silenced\": {}", "\"silenced\": {\"*\": 1700000000}", StringComparison.Ordinal)
             .Replace("\"on_missing_data\": \"default\"", "\"on_missing_data\": \"resolve\"", StringComparison.Ordinal)
             .Replace("\"multi\": true", "\"multi\": true, \"sla\": {\"target\": 99}", StringComparison.Ordinal);
 
@@ -91,6 +91,18 @@ public sealed class DatadogMonitorFileTests
             ["[0].options.escalation_message", "[0].options.on_missing_data", "[0].options.silenced", "[0].sla"],
             result.Warnings.Select(w => w.Field).Order(StringComparer.Ordinal));
         Assert.All(result.Warnings, w => Assert.Equal("is not supported yet; ignored", w.Message));
+    }
+
+    [Fact]
+    public void Silenced_for_the_whole_monitor_without_an_end_is_a_monitor_mute_and_anything_narrower_warns()
+    {
+        MonitorFileResult whole = MonitorFile.Parse("dd.json", Export.Replace("\"silenced\": {}", "\"silenced\": {\"*\": null}", StringComparison.Ordinal));
+        MonitorFileResult scoped = MonitorFile.Parse("dd.json", Export.Replace("\"silenced\": {}", "\"silenced\": {\"host:a\": 1700000000}", StringComparison.Ordinal));
+
+        Assert.True(Assert.Single(whole.Monitors).Options.Muted);
+        Assert.Empty(whole.Warnings);
+        Assert.False(Assert.Single(scoped.Monitors).Options.Muted);
+        Assert.Equal("[0].options.silenced", Assert.Single(scoped.Warnings).Field);
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed class MonitorExportTests
         monitor.Options.FlapDetection = true;
         monitor.Options.FlapLowPercent = 10;
         monitor.Options.FlapHighPercent = 30;
+        monitor.Options.Muted = true;
         Monitor check = new() { Name = "up", Type = "check", Query = "\"app.ok\".over(\"*\").last(2).count_by_status()", Options = new MonitorOptions() };
 
         MonitorFileResult read = MonitorFile.Parse("export.yaml", MonitorExport.ToYaml([monitor, check]));
@@ -61,6 +62,18 @@ public sealed class MonitorExportTests
         Assert.Contains("\"renotify_interval\": 1.5", json, StringComparison.Ordinal);
         Assert.Contains("\"timeout_h\": 2", json, StringComparison.Ordinal);
         Assert.Contains("> 90", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_muted_monitor_exports_as_datadog_silenced_and_reads_back_muted()
+    {
+        Monitor monitor = Full();
+        monitor.Options.Muted = true;
+
+        string json = MonitorExport.ToDatadog([monitor], []);
+
+        Assert.Contains("\"*\": null", json, StringComparison.Ordinal);
+        Assert.Equal(monitor, Assert.Single(MonitorFile.Parse("export.json", json).Monitors));
     }
 
     [Fact]

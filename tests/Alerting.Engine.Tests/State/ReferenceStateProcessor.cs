@@ -123,9 +123,10 @@ internal sealed class ReferenceStateProcessor
 
     public void UpdateMute(MonitorRules rules, Group g, long now, MuteStatus mute, long logIndex)
     {
-        bool downtimeJustEnded = g.Muted && !mute.Muted;
+        bool mutedNow = mute.Muted || rules.Muted;
+        bool downtimeJustEnded = g.Muted && !mutedNow;
         bool notify = downtimeJustEnded && g.MutedNotifyEnd && g.State == AlertState.Alert;
-        if (!mute.Muted)
+        if (!mutedNow)
         {
             g.MutedNotifyEnd = false;
         }
@@ -134,7 +135,7 @@ internal sealed class ReferenceStateProcessor
             g.MutedNotifyEnd = true;
         }
 
-        g.Muted = mute.Muted;
+        g.Muted = mutedNow;
         if (notify)
         {
             Add(rules, g, g.State, double.NaN, double.NaN, now, logIndex, TransitionReason.DowntimeEndedWhileAlerting, false);
@@ -143,6 +144,11 @@ internal sealed class ReferenceStateProcessor
 
     public void OnMonitorEdited(MonitorRules oldRules, MonitorRules newRules, Group g, long now, long logIndex)
     {
+        if (newRules.Muted)
+        {
+            g.Muted = true;
+        }
+
         bool meaningless = oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
         if (!meaningless)
         {

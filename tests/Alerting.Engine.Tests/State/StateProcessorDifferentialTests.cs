@@ -304,6 +304,7 @@ public sealed class StateProcessorDifferentialTests
         }
 
         o.RequireFullWindow = rng.NextDouble() < 0.3;
+        o.Muted = rng.NextDouble() < 0.15;
         if (rng.NextDouble() < 0.2)
         {
             o.EvaluationDelayMs = rng.Next(1, 10) * Minute;
@@ -394,5 +395,5 @@ public sealed class StateProcessorDifferentialTests
 
     private static string Describe(MonitorRules r) =>
         $"{r.Kind} q={r.QueryHash} {r.Comparator} c={r.Critical} w={r.Warning} cr={r.CriticalRecovery} wr={r.WarningRecovery} ngd={r.NewGroupDelayMs} delay={r.EvaluationDelayMs} full={r.RequireFullWindow} nd={r.NotifyNoData}/{r.NoDataTimeframeMs} " +
-        $"renotify={r.RenotifyIntervalMs}/{r.RenotifyStatuses}/{r.RenotifyOccurrences} timeout={r.TimeoutMs} for={r.ForMs} kff={r.KeepFiringForMs} flap={r.FlapDetection}/{r.FlapLowPercent}/{r.FlapHighPercent}";
+        $"renotify={r.RenotifyIntervalMs}/{r.RenotifyStatuses}/{r.RenotifyOccurrences} timeout={r.TimeoutMs} for={r.ForMs} kff={r.KeepFiringForMs} flap={r.FlapDetection}/{r.FlapLowPercent}/{r.FlapHighPercent} muted={r.Muted}";
 }

@@ -400,6 +400,36 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
+    public void Monitor_mute_suppresses_every_groups_notifications_but_not_transitions()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.Muted = true;
+        options.RenotifyIntervalMs = Minute;
+        var run = new GroupRun(options);
+        var alert = Assert.Single(run.At(0, 95));
+        Assert.Equal((AlertState.Alert, false, true), (alert.Next, alert.Notify, alert.Flags.HasFlag(GroupFlags.Muted)));
+        Assert.False(Assert.Single(run.At(1, 95)).Notify);
+
+        options.Muted = false;
+        Assert.Empty(run.Edit(1.5, MonitorRules.FromProto("m1", MonitorKind.Metric, 1, Comparator.Greater, options)));
+        var ok = Assert.Single(run.At(2, 10));
+        Assert.Equal((AlertState.Ok, true), (ok.Next, ok.Notify));
+    }
+
+    [Fact]
+    public void An_edit_that_mutes_the_monitor_mutes_its_own_reset_event()
+    {
+        var run = new GroupRun(GroupRun.Options(critical: 90));
+        Assert.True(Assert.Single(run.At(0, 95)).Notify);
+        var options = GroupRun.Options(critical: 90);
+        options.Muted = true;
+
+        var reset = Assert.Single(run.Edit(1, MonitorRules.FromProto("m1", MonitorKind.Metric, 2, Comparator.Greater, options)));
+
+        Assert.Equal((TransitionReason.MonitorEdited, false), (reset.Reason, reset.Notify));
+    }
+
+    [Fact]
     public void Downtime_end_while_alerting_emits_notification()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90));

@@ -100,7 +100,7 @@ internal static class MonitorExport
             }
         }
 
-        foreach ((string key, bool on) in new[] { ("on_arrival", o.OnArrival), ("require_full_window", o.RequireFullWindow), ("notify_no_data", o.NotifyNoData), ("flap_detection", o.FlapDetection) })
+        foreach ((string key, bool on) in new[] { ("on_arrival", o.OnArrival), ("require_full_window", o.RequireFullWindow), ("notify_no_data", o.NotifyNoData), ("flap_detection", o.FlapDetection), ("muted", o.Muted) })
         {
             if (on)
             {
@@ -198,6 +198,13 @@ internal static class MonitorExport
         WriteUnits(json, "evaluation_delay", o.EvaluationDelayMs, 1_000);
         WriteUnits(json, "new_group_delay", o.NewGroupDelayMs, 1_000);
         json.WriteBoolean("require_full_window", o.RequireFullWindow);
+        json.WriteStartObject("silenced");
+        if (o.Muted)
+        {
+            json.WriteNull("*");
+        }
+
+        json.WriteEndObject();
         json.WriteEndObject();
         json.WriteEndObject();
 

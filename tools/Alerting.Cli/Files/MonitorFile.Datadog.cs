@@ -140,6 +140,9 @@ internal sealed partial class MonitorFile
 
                     break;
                 case "require_full_window": options.RequireFullWindow = Bool(value, field); break;
+                case "silenced" when IsWholeMonitorMute(value):
+                    options.Muted = true;
+                    break;
                 case "on_missing_data" when value is YamlScalarNode { Value: "default" }:
                     break;
                 default:
@@ -192,6 +195,15 @@ internal sealed partial class MonitorFile
 
         options.Thresholds = thresholds;
     }
+
+    /// <summary>
+    /// <c>silenced: {"*": null}</c>: the whole monitor muted with no end. Scoped or timed mutes
+    /// (<c>{"host:a": 1700000000}</c>) are not supported yet and warn.
+    /// </summary>
+    private static bool IsWholeMonitorMute(YamlNode node) =>
+        node is YamlMappingNode { Children.Count: 1 } map
+        && map.Children.First() is (YamlScalarNode { Value: "*" }, var end)
+        && IsNull(end);
 
     private static bool IsNull(YamlNode node) =>
         node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "null" or "~" };

@@ -25,7 +25,7 @@ internal sealed partial class MonitorFile
     [
         "thresholds", "evaluation_interval", "on_arrival", "evaluation_delay", "new_group_delay", "require_full_window",
         "notify_no_data", "no_data_timeframe", "renotify_interval", "renotify_statuses", "renotify_occurrences",
-        "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent",
+        "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent", "muted",
     ];
 
     private static readonly string[] ThresholdFields = ["critical", "warning", "critical_recovery", "warning_recovery"];
@@ -207,6 +207,7 @@ internal sealed partial class MonitorFile
                 case "flap_detection": options.FlapDetection = Bool(value, field); break;
                 case "flap_low_percent": options.FlapLowPercent = Percent(value, field); break;
                 case "flap_high_percent": options.FlapHighPercent = Percent(value, field); break;
+                case "muted": options.Muted = Bool(value, field); break;
                 default: throw new InvalidOperationException($"invariant: option field '{key}' is listed but not mapped");
             }
         }
