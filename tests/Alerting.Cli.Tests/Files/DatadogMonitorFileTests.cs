@@ -136,6 +136,15 @@ public sealed class DatadogMonitorFileTests
     }
 
     [Fact]
+    public void A_datadog_type_the_engine_cannot_run_is_an_error_naming_the_types_it_can()
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"metric alert\"", "\"log alert\"", StringComparison.Ordinal));
+
+        FileError type = Assert.Single(result.Errors, e => e.Field == "[0].type");
+        Assert.Contains("\"metric alert\", \"query alert\", \"service check\"; got \"log alert\"", type.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Server_errors_on_proto_fields_are_placed_at_the_field_the_file_names()
     {
         MonitorFileResult result = MonitorFile.Parse("dd.json", Export);
