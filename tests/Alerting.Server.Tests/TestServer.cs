@@ -2,6 +2,7 @@ using Alerting.Protocol.V1;
 using Alerting.Server.Hosting;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Alerting.Server.Tests;
 
@@ -53,6 +54,39 @@ internal sealed class TestServer : IAsyncDisposable
         options ??= Options();
         var host = await ServerHost.StartAsync(options);
         return new TestServer(host, host.DataDirectory, ownsDirectory);
+    }
+
+    /// <summary>
+    /// Starts a server whose ticks read <paramref name="time"/>: logical time then moves only when the
+    /// test advances it (<see cref="AdvanceAsync"/>), so time-based behaviour is tested without sleeps.
+    /// </summary>
+    public static async Task<TestServer> StartAsync(FakeTimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var options = Options();
+        var starting = ServerHost.StartAsync(options, time, CancellationToken.None);
+
+        // The API opens after the first tick at or after the opening time.
+        time.Advance(Engine.StateMachine.TickClock.DefaultPeriod);
+        var host = await starting;
+        return new TestServer(host, host.DataDirectory, ownsDirectory: true);
+    }
+
+    /// <summary>
+    /// Advances the fake clock by <paramref name="duration"/> in steps the input ring can hold, and
+    /// returns once the state machine has applied every tick up to the new time (a linearizable read).
+    /// </summary>
+    public async Task AdvanceAsync(FakeTimeProvider time, TimeSpan duration)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        var step = TimeSpan.FromSeconds(5);
+        for (var left = duration; left > TimeSpan.Zero; left -= step)
+        {
+            time.Advance(left < step ? left : step);
+            var targetMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var logicalMs = await (Host.Node.TryQuery(state => state.LogicalTimeMs) ?? throw new InvalidOperationException("input ring full"));
+            Assert.True(logicalMs >= targetMs - Engine.StateMachine.TickClock.DefaultPeriod.TotalMilliseconds, $"logical time {logicalMs} lags the fake clock {targetMs}: a tick was refused");
+        }
     }
 
     public static CallOptions Call(CancellationToken cancellation, string? apiKey = null) =>

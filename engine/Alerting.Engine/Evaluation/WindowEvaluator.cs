@@ -86,6 +86,44 @@ public sealed class WindowEvaluator
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), fullWindow, current.PointCount);
     }
 
+    /// <summary>
+    /// Timestamp of the newest point of the group that an evaluation at <paramref name="evaluationMs"/>
+    /// can see (in its bucket or an older one still in the ring), or <see cref="long.MinValue"/> when
+    /// there is none. The state processor's no-data and auto-resolve clocks run from it. Usually O(1)
+    /// per series: only points stamped after the evaluation's bucket make it look further back.
+    /// </summary>
+    public long NewestPointMs(ReadOnlySpan<int> slots, long evaluationMs)
+    {
+        var ringLength = _store.RingLength;
+        var all = _store.Columns;
+        var end = _store.BucketOf(evaluationMs);
+        var resolutionMs = _store.ResolutionMs;
+        var newest = long.MinValue;
+        foreach (var slot in slots)
+        {
+            Debug.Assert(_store.IsLive(slot), "evaluated slots must be live");
+            var head = _store.HeadOf(slot);
+            if (head == SeriesWindow.NoData)
+            {
+                continue;
+            }
+
+            var oldest = head - ringLength + 1;
+            var columns = all.Slice(slot * ringLength, ringLength);
+            for (var b = Math.Min(head, end); b >= oldest; b--)
+            {
+                var index = IndexOf(b, ringLength);
+                if (columns.Count[index] != 0)
+                {
+                    newest = Math.Max(newest, (b * resolutionMs) + columns.LastOffsetMs[index]);
+                    break;
+                }
+            }
+        }
+
+        return newest;
+    }
+
     private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, long first, int n) => aggregation switch
     {
         TimeAggregation.Avg => EvaluateWindow<AvgRollup>(slots, space, first, n),

@@ -48,27 +48,30 @@ internal sealed class CheckRunWindow
             return EvaluationOutcome.NoData;
         }
 
+        // The no-data clock runs from the newest run with a verdict: UNKNOWN runs do not reset it.
         var newestAt = (_next - 1 + _times.Length) % _times.Length;
-        if (evaluationMs - _times[newestAt] > stalenessMs || _statuses[newestAt] == CheckStatus.Unknown)
-        {
-            return EvaluationOutcome.NoData;
-        }
-
         var known = 0;
         var level = double.MaxValue;
+        var newestKnownMs = EvaluationOutcome.NoPoint;
         for (var i = 0; i < _count; i++)
         {
             var at = (newestAt - i + _times.Length) % _times.Length;
             if (_statuses[at] != CheckStatus.Unknown)
             {
                 known++;
-                level = Math.Min(level, CheckStatusAdapter.ToOutcome(_statuses[at]).Value);
+                level = Math.Min(level, CheckStatusAdapter.ToOutcome(_statuses[at], _times[at]).Value);
+                newestKnownMs = Math.Max(newestKnownMs, _times[at]);
             }
+        }
+
+        if (evaluationMs - _times[newestAt] > stalenessMs || _statuses[newestAt] == CheckStatus.Unknown)
+        {
+            return EvaluationOutcome.NoData with { NewestPointMs = newestKnownMs };
         }
 
         // Fewer than n known runs cannot show n in a row: no escalation yet.
         var full = known == _times.Length;
-        return new EvaluationOutcome(true, full ? level : Math.Min(level, CheckStatusAdapter.OkLevel), full);
+        return new EvaluationOutcome(true, full ? level : Math.Min(level, CheckStatusAdapter.OkLevel), full, newestKnownMs);
     }
 
     public void WriteTo(BinaryWriter writer)

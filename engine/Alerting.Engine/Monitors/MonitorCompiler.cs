@@ -35,6 +35,12 @@ public static class MonitorCompiler
 
     public const int MaxTags = 64;
 
+    /// <summary>
+    /// <c>no_data_timeframe</c> of a check monitor with <c>notify_no_data</c> and no timeframe: 24 h, as
+    /// Datadog's API documents for service checks (metric monitors default to twice their window).
+    /// </summary>
+    public const long DefaultCheckNoDataTimeframeMs = 24L * 60 * 60 * 1000;
+
     /// <summary>Priority used when the definition leaves it unset (0).</summary>
     public const int DefaultPriority = 3;
 
@@ -72,6 +78,7 @@ public static class MonitorCompiler
         }
 
         var options = monitor.Options?.Clone() ?? new MonitorOptions();
+        var explicitNoDataTimeframeMs = options.NoDataTimeframeMs;
         var interval = options.EvaluationIntervalMs == 0 ? DefaultIntervalMs : options.EvaluationIntervalMs;
         Require(interval is >= MinIntervalMs and <= MaxIntervalMs, "options.evaluation_interval", $"must be {MinIntervalMs} ms to {MaxIntervalMs} ms, was {interval} ms");
         Require(options.EvaluationDelayMs is >= 0 and <= MaxEvaluationDelayMs, "options.evaluation_delay", $"must be 0 to {MaxEvaluationDelayMs} ms");
@@ -105,6 +112,12 @@ public static class MonitorCompiler
                     ? WindowSpec.Change(inner, metric.SpaceAggregation, metric.WindowMs, metric.ShiftMs, metric.TimeAggregation == TimeAggregation.PctChange)
                     : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
                 span = metric.WindowMs + metric.ShiftMs + options.EvaluationDelayMs;
+                if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
+                {
+                    // Datadog: without a timeframe, no data is reported after twice the monitor's window.
+                    options.NoDataTimeframeMs = 2 * metric.WindowMs;
+                }
+
                 source = metric.Metric;
                 scope = metric.Scope;
                 comparator = metric.Comparator;
@@ -115,6 +128,11 @@ public static class MonitorCompiler
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
                 checkRuns = check.Last;
+                if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
+                {
+                    options.NoDataTimeframeMs = DefaultCheckNoDataTimeframeMs;
+                }
+
                 span = 0;
                 source = check.CheckName;
                 scope = check.Over;
@@ -157,7 +175,7 @@ public static class MonitorCompiler
             OnArrival = options.OnArrival,
             EvaluationDelayMs = options.EvaluationDelayMs,
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
-            CheckStalenessMs = options.NoDataTimeframeMs > 0 ? options.NoDataTimeframeMs : Math.Max(2 * interval, 120_000),
+            CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),
         };
     }
 

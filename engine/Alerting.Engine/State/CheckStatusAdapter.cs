@@ -16,12 +16,12 @@ public static class CheckStatusAdapter
     public const double CriticalLevel = 2;
     public const Comparator CheckComparator = Comparator.GreaterOrEqual;
 
-    /// <summary>The outcome of the worst status seen for the group in the evaluation.</summary>
-    public static EvaluationOutcome ToOutcome(CheckStatus status) => status switch
+    /// <summary>The outcome of one run with status <paramref name="status"/> stamped <paramref name="runMs"/>.</summary>
+    public static EvaluationOutcome ToOutcome(CheckStatus status, long runMs) => status switch
     {
-        CheckStatus.Ok => EvaluationOutcome.Of(OkLevel),
-        CheckStatus.Warn => EvaluationOutcome.Of(WarningLevel),
-        CheckStatus.Critical => EvaluationOutcome.Of(CriticalLevel),
+        CheckStatus.Ok => EvaluationOutcome.Of(OkLevel, runMs),
+        CheckStatus.Warn => EvaluationOutcome.Of(WarningLevel, runMs),
+        CheckStatus.Critical => EvaluationOutcome.Of(CriticalLevel, runMs),
         CheckStatus.Unknown => EvaluationOutcome.NoData,
         _ => throw new ArgumentOutOfRangeException(nameof(status), status, "unknown check status"),
     };

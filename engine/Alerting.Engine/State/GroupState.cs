@@ -34,7 +34,7 @@ public struct GroupState
 
     public long FirstSeenMs { get; private set; }
 
-    /// <summary>Last evaluation that had a value (starts at <see cref="FirstSeenMs"/>).</summary>
+    /// <summary>Timestamp of the newest data point any evaluation saw (starts at <see cref="FirstSeenMs"/>); the no-data and auto-resolve clocks run from it.</summary>
     public long LastDataMs { get; internal set; }
 
     /// <summary>Time of the last state change (for auto-resolve).</summary>

@@ -48,6 +48,12 @@ public sealed class MonitorRules
 
     public long NewGroupDelayMs { get; private init; }
 
+    /// <summary>
+    /// The monitor's evaluation delay: the window ends this long before the evaluation instant, so the
+    /// no-data and auto-resolve clocks measure silence from the window's end too.
+    /// </summary>
+    public long EvaluationDelayMs { get; private init; }
+
     public bool RequireFullWindow { get; private init; }
 
     public bool NotifyNoData { get; private init; }
@@ -62,7 +68,7 @@ public sealed class MonitorRules
     /// <summary>0 = unlimited.</summary>
     public int RenotifyOccurrences { get; private init; }
 
-    /// <summary>Auto-resolve timeout (Datadog <c>timeout_h</c>); 0 = never.</summary>
+    /// <summary>Auto-resolve timeout (Datadog <c>timeout_h</c>), measured from the group's last point; 0 = never.</summary>
     public long TimeoutMs { get; private init; }
 
     public long ForMs { get; private init; }
@@ -74,6 +80,9 @@ public sealed class MonitorRules
     public double FlapLowPercent { get; private init; }
 
     public double FlapHighPercent { get; private init; }
+
+    /// <summary>Monitor-level mute (Datadog "mute monitor"): every group is muted as if a downtime covered it.</summary>
+    public bool Muted { get; private init; }
 
     /// <summary>True for <c>&gt;</c> and <c>&gt;=</c>: alerts fire on high values, recoveries need lower ones.</summary>
     public bool IsAbove => Comparator is Comparator.Greater or Comparator.GreaterOrEqual;
@@ -141,6 +150,7 @@ public sealed class MonitorRules
         }
 
         RequireDuration("new_group_delay_ms", options.NewGroupDelayMs);
+        RequireDuration("evaluation_delay_ms", options.EvaluationDelayMs);
         RequireDuration("no_data_timeframe_ms", options.NoDataTimeframeMs);
         RequireDuration("renotify_interval_ms", options.RenotifyIntervalMs);
         RequireDuration("timeout_ms", options.TimeoutMs);
@@ -199,6 +209,7 @@ public sealed class MonitorRules
             CriticalRecovery = criticalRecovery,
             WarningRecovery = warningRecovery,
             NewGroupDelayMs = options.NewGroupDelayMs,
+            EvaluationDelayMs = options.EvaluationDelayMs,
             RequireFullWindow = options.RequireFullWindow,
             NotifyNoData = options.NotifyNoData,
             NoDataTimeframeMs = options.NoDataTimeframeMs,
@@ -211,6 +222,7 @@ public sealed class MonitorRules
             FlapDetection = options.FlapDetection,
             FlapLowPercent = options.FlapDetection ? low : 0,
             FlapHighPercent = options.FlapDetection ? high : 0,
+            Muted = options.Muted,
         };
     }
 
@@ -224,8 +236,13 @@ public sealed class MonitorRules
         _ => throw new InvalidOperationException($"invariant: comparator {Comparator} was validated"),
     };
 
-    /// <summary>True when <paramref name="value"/> is strictly past a recovery threshold: below it for above-comparators, above it otherwise.</summary>
-    public bool Recovers(double value, double recovery) => IsAbove ? value < recovery : value > recovery;
+    /// <summary>
+    /// True when <paramref name="value"/> reaches a recovery threshold. The recovery condition is the
+    /// complement of the alert comparator, as in Datadog: alert <c>&gt;</c> recovers at <c>&lt;=</c>,
+    /// <c>&gt;=</c> at <c>&lt;</c>, <c>&lt;</c> at <c>&gt;=</c>, <c>&lt;=</c> at <c>&gt;</c>. So with
+    /// <c>&gt; 90</c> and <c>critical_recovery: 80</c>, exactly 80 recovers.
+    /// </summary>
+    public bool Recovers(double value, double recovery) => !Breaches(value, recovery);
 
     // A recovery or warning threshold must sit strictly on the non-alerting side of the one it relaxes.
     private static bool StrictlyBeyondRecovery(bool above, double threshold, double candidate) =>

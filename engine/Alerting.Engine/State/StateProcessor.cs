@@ -31,9 +31,9 @@ public static class StateProcessor
         Debug.Assert(!outcome.HasValue || !double.IsNaN(outcome.Value), "invariant: an outcome with a value is never NaN");
 
         UpdateMute(rules, ref state, nowMs, mute, logIndex, ref sink);
-        if (outcome.HasValue)
+        if (outcome.NewestPointMs > state.LastDataMs)
         {
-            state.LastDataMs = nowMs;
+            state.LastDataMs = outcome.NewestPointMs;
         }
 
         if (nowMs < state.FirstSeenMs + rules.NewGroupDelayMs)
@@ -48,11 +48,12 @@ public static class StateProcessor
         double threshold = double.NaN;
         bool renotify = false;
 
+        long silentMs = SilentMs(rules, in state, nowMs);
         if (rules.TimeoutMs > 0
             && state.State is AlertState.Alert or AlertState.Warn
-            && nowMs - state.StateSinceMs >= rules.TimeoutMs)
+            && silentMs >= rules.TimeoutMs)
         {
-            // The auto-resolve consumes this evaluation: if the condition still holds, the next one re-triggers (Datadog).
+            // Datadog timeout_h: a triggered group whose data stopped resolves timeout after its last point.
             ChangeState(ref state, AlertState.Ok, nowMs);
             state.ConditionLevel = AlertState.Ok;
             emit = true;
@@ -60,7 +61,7 @@ public static class StateProcessor
         }
         else
         {
-            if (TryCondition(rules, ref state, nowMs, in outcome, out AlertState condition))
+            if (TryCondition(rules, ref state, silentMs, in outcome, out AlertState condition))
             {
                 state.ConditionLevel = condition;
                 emit = ApplyCondition(rules, ref state, condition, nowMs, out reason, out threshold);
@@ -85,7 +86,7 @@ public static class StateProcessor
     }
 
     /// <summary>
-    /// Records whether downtimes cover the group now. When the group leaves a muted period in which a
+    /// Records whether downtimes, or the monitor's own mute, cover the group now. When the group leaves a muted period in which a
     /// downtime asked for <c>notify_end_if_alerting</c> and it is ALERT, emits a notification event.
     /// Call it whenever coverage may have changed (downtime upserted, deleted, or its window boundary
     /// passed on a tick); <see cref="Evaluate"/> calls it too.
@@ -94,9 +95,10 @@ public static class StateProcessor
         where TSink : struct, ITransitionSink
     {
         ArgumentNullException.ThrowIfNull(rules);
-        bool endNotify = state.Muted && !mute.Muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
-        state.MutedNotifyEnd = mute.Muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
-        state.Muted = mute.Muted;
+        bool muted = mute.Muted || rules.Muted;
+        bool endNotify = state.Muted && !muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
+        state.MutedNotifyEnd = muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
+        state.Muted = muted;
         if (endNotify)
         {
             Emit(rules, ref state, state.State, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.DowntimeEndedWhileAlerting, renotify: false, ref sink);
@@ -114,6 +116,12 @@ public static class StateProcessor
         ArgumentNullException.ThrowIfNull(oldRules);
         ArgumentNullException.ThrowIfNull(newRules);
         Debug.Assert(oldRules.MonitorId == newRules.MonitorId, "invariant: an edit keeps the monitor id");
+        if (newRules.Muted)
+        {
+            // An edit that mutes the monitor mutes its own reset event too; unmuting waits for the next mute update.
+            state.Muted = true;
+        }
+
         if (oldRules.Kind == newRules.Kind && oldRules.QueryHash == newRules.QueryHash)
         {
             return;
@@ -148,13 +156,27 @@ public static class StateProcessor
         Emit(rules, ref state, previous, double.NaN, double.NaN, nowMs, logIndex, TransitionReason.MonitorDeleted, renotify: false, ref sink);
     }
 
+    /// <summary>
+    /// How long the group's data has been silent at the end of the evaluated window (now minus the
+    /// evaluation delay): the time since its newest point, or since it was first seen.
+    /// </summary>
+    private static long SilentMs(MonitorRules rules, in GroupState state, long nowMs) => nowMs - rules.EvaluationDelayMs - state.LastDataMs;
+
     /// <summary>The condition this evaluation asserts, or false when it asserts nothing (keep the state).</summary>
-    private static bool TryCondition(MonitorRules rules, ref GroupState state, long nowMs, in EvaluationOutcome outcome, out AlertState condition)
+    private static bool TryCondition(MonitorRules rules, ref GroupState state, long silentMs, in EvaluationOutcome outcome, out AlertState condition)
     {
-        if (!outcome.HasValue)
+        if (rules.NotifyNoData && silentMs >= rules.NoDataTimeframeMs)
         {
+            // Datadog: NO DATA no_data_timeframe after the last point, even while older points still fill the window.
             condition = AlertState.NoData;
-            return rules.NotifyNoData && nowMs - state.LastDataMs >= rules.NoDataTimeframeMs;
+            return true;
+        }
+
+        if (!outcome.HasValue || (rules.TimeoutMs > 0 && silentMs >= rules.TimeoutMs))
+        {
+            // No value, or only values older than the auto-resolve timeout: they must not re-trigger what it resolved.
+            condition = state.ConditionLevel;
+            return false;
         }
 
         if (rules.RequireFullWindow && !outcome.FullWindow)

@@ -469,7 +469,7 @@ internal sealed partial class MonitorEngine
         else
         {
             var result = _evaluators[monitor.Tier].Evaluate(CollectionsMarshal.AsSpan(group.Slots), monitor.Spec, windowEndMs);
-            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow);
+            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, _evaluators[monitor.Tier].NewestPointMs(CollectionsMarshal.AsSpan(group.Slots), windowEndMs));
         }
 
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);

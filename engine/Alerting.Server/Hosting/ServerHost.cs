@@ -56,7 +56,14 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
-    public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
+    public static Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default) =>
+        StartAsync(options, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// Starts with <paramref name="time"/> as the wall clock the engine's ticks read: tests pass a
+    /// fake one and move logical time by advancing it (the API opens after the first tick).
+    /// </summary>
+    internal static async Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var address = options.Validate();
@@ -91,11 +98,12 @@ public sealed class ServerHost : IAsyncDisposable
         {
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
+            TimeProvider = time,
         });
         WebApplication? app = null;
         try
         {
-            await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
+            await WaitForCurrentTime(node, time, cancellationToken).ConfigureAwait(false);
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
@@ -173,9 +181,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// after opening is applied, logical time is 0 (a new folder) or the last run's, and fresh
     /// points would be refused as too far in the future. So the API opens only after it.
     /// </summary>
-    private static async Task WaitForCurrentTime(EngineNode node, CancellationToken cancellationToken)
+    private static async Task WaitForCurrentTime(EngineNode node, TimeProvider time, CancellationToken cancellationToken)
     {
-        var openedAtMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+        var openedAtMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(FirstTickTimeout);
         try

@@ -63,6 +63,22 @@ public sealed class WindowEvaluatorTests
     }
 
     [Fact]
+    public void Newest_point_is_the_latest_timestamp_of_the_group_up_to_the_evaluation_bucket()
+    {
+        var old = Series((T0 - (5 * R) + 7, 1));
+        var recent = Series((T0 - R + 1, 1), (T0 - R + 4_321, 2), (T0 - R + 2, 3));
+        var ahead = Series((T0 - (2 * R) + 9, 1), (T0 + R + 5, 2));
+        var silent = Series();
+
+        Assert.Equal(T0 - R + 4_321, _evaluator.NewestPointMs([old, recent, silent], Eval));
+        Assert.Equal(T0 - (5 * R) + 7, _evaluator.NewestPointMs([old], Eval));
+
+        // A point in a bucket after the evaluation's is not seen yet; the one before it is.
+        Assert.Equal(T0 - (2 * R) + 9, _evaluator.NewestPointMs([ahead], Eval));
+        Assert.Equal(long.MinValue, _evaluator.NewestPointMs([silent], Eval));
+    }
+
+    [Fact]
     public void Empty_window_has_no_value()
     {
         var silent = Series();

@@ -56,7 +56,15 @@ internal sealed class GroupRun
     public List<TransitionEvent> At(double minutes, double? value, bool fullWindow = true, MuteStatus mute = default)
     {
         int before = Events.Count;
-        var outcome = value is { } v ? EvaluationOutcome.Of(v, fullWindow) : EvaluationOutcome.NoData;
+        var outcome = value is { } v ? EvaluationOutcome.Of(v, Time(minutes), fullWindow) : EvaluationOutcome.NoData;
+        StateProcessor.Evaluate(Rules, ref _state, Time(minutes), in outcome, mute, ++_logIndex, ref _sink);
+        return Events.GetRange(before, Events.Count - before);
+    }
+
+    /// <summary>Evaluates at T0 + <paramref name="minutes"/> minutes with an explicit outcome (e.g. a window of old points).</summary>
+    public List<TransitionEvent> At(double minutes, EvaluationOutcome outcome, MuteStatus mute = default)
+    {
+        int before = Events.Count;
         StateProcessor.Evaluate(Rules, ref _state, Time(minutes), in outcome, mute, ++_logIndex, ref _sink);
         return Events.GetRange(before, Events.Count - before);
     }

@@ -58,7 +58,7 @@ public sealed class GroupStateSnapshotTests
 
     private static void Step(MonitorRules rules, ref GroupState state, ref ListSink sink, int i, double value)
     {
-        var outcome = i % 13 == 0 ? EvaluationOutcome.NoData : EvaluationOutcome.Of(value);
+        var outcome = i % 13 == 0 ? EvaluationOutcome.NoData : EvaluationOutcome.Of(value, GroupRun.T0 + (i * Minute));
         StateProcessor.Evaluate(rules, ref state, GroupRun.T0 + (i * Minute), in outcome, new MuteStatus(i % 40 < 4, true), i, ref sink);
     }
 }

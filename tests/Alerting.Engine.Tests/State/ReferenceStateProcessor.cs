@@ -48,10 +48,14 @@ internal sealed class ReferenceStateProcessor
     public void Evaluate(MonitorRules rules, Group g, long now, EvaluationOutcome outcome, MuteStatus mute, long logIndex)
     {
         UpdateMute(rules, g, now, mute, logIndex);
-        if (outcome.HasValue)
+        if (outcome.NewestPointMs != EvaluationOutcome.NoPoint)
         {
-            g.LastDataMs = now;
+            g.LastDataMs = Math.Max(g.LastDataMs, outcome.NewestPointMs);
         }
+
+        // Datadog measures no data and timeout_h from the last data point, at the end of the (delayed) window.
+        long windowEnd = now - rules.EvaluationDelayMs;
+        bool silentFor(long durationMs) => windowEnd - g.LastDataMs >= durationMs;
 
         if (now < g.FirstSeenMs + rules.NewGroupDelayMs)
         {
@@ -62,7 +66,7 @@ internal sealed class ReferenceStateProcessor
         (TransitionReason Reason, double Threshold, bool Renotify)? happened = null;
 
         bool triggered = g.State == AlertState.Alert || g.State == AlertState.Warn;
-        if (rules.TimeoutMs > 0 && triggered && now - g.StateSinceMs >= rules.TimeoutMs)
+        if (rules.TimeoutMs > 0 && triggered && silentFor(rules.TimeoutMs))
         {
             MoveTo(g, AlertState.Ok, now);
             g.Condition = AlertState.Ok;
@@ -71,14 +75,11 @@ internal sealed class ReferenceStateProcessor
         else
         {
             AlertState? condition = null;
-            if (!outcome.HasValue)
+            if (rules.NotifyNoData && silentFor(rules.NoDataTimeframeMs))
             {
-                if (rules.NotifyNoData && now - g.LastDataMs >= rules.NoDataTimeframeMs)
-                {
-                    condition = AlertState.NoData;
-                }
+                condition = AlertState.NoData;
             }
-            else if (!(rules.RequireFullWindow && !outcome.FullWindow))
+            else if (outcome.HasValue && !(rules.TimeoutMs > 0 && silentFor(rules.TimeoutMs)) && !(rules.RequireFullWindow && !outcome.FullWindow))
             {
                 condition = Classify(rules, outcome.Value, g.Condition);
             }
@@ -122,9 +123,10 @@ internal sealed class ReferenceStateProcessor
 
     public void UpdateMute(MonitorRules rules, Group g, long now, MuteStatus mute, long logIndex)
     {
-        bool downtimeJustEnded = g.Muted && !mute.Muted;
+        bool mutedNow = mute.Muted || rules.Muted;
+        bool downtimeJustEnded = g.Muted && !mutedNow;
         bool notify = downtimeJustEnded && g.MutedNotifyEnd && g.State == AlertState.Alert;
-        if (!mute.Muted)
+        if (!mutedNow)
         {
             g.MutedNotifyEnd = false;
         }
@@ -133,7 +135,7 @@ internal sealed class ReferenceStateProcessor
             g.MutedNotifyEnd = true;
         }
 
-        g.Muted = mute.Muted;
+        g.Muted = mutedNow;
         if (notify)
         {
             Add(rules, g, g.State, double.NaN, double.NaN, now, logIndex, TransitionReason.DowntimeEndedWhileAlerting, false);
@@ -142,6 +144,11 @@ internal sealed class ReferenceStateProcessor
 
     public void OnMonitorEdited(MonitorRules oldRules, MonitorRules newRules, Group g, long now, long logIndex)
     {
+        if (newRules.Muted)
+        {
+            g.Muted = true;
+        }
+
         bool meaningless = oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
         if (!meaningless)
         {
@@ -176,7 +183,6 @@ internal sealed class ReferenceStateProcessor
 
     private static AlertState Classify(MonitorRules rules, double v, AlertState previous)
     {
-        bool above = rules.Comparator is Comparator.Greater or Comparator.GreaterOrEqual;
         bool Crosses(double t) => rules.Comparator switch
         {
             Comparator.Greater => v > t,
@@ -184,7 +190,14 @@ internal sealed class ReferenceStateProcessor
             Comparator.Less => v < t,
             _ => v <= t,
         };
-        bool StillBeyondRecovery(double r) => above ? v >= r : v <= r;
+        // Datadog: the recovery condition is the complement of the alert comparator (> recovers at <=, >= at <, ...).
+        bool StillBeyondRecovery(double r) => rules.Comparator switch
+        {
+            Comparator.Greater => !(v <= r),
+            Comparator.GreaterOrEqual => !(v < r),
+            Comparator.Less => !(v >= r),
+            _ => !(v > r),
+        };
 
         if (Crosses(rules.Critical))
         {

@@ -101,7 +101,7 @@ public sealed class StateProcessorDifferentialTests
                     model[j] = new ReferenceStateProcessor.Group(keys[j], now);
                 }
 
-                var outcome = RandomOutcome(rng, rules);
+                var outcome = RandomOutcome(rng, rules, now);
                 var mute = set.Evaluate(monitorId, keys[j], tags[j], now);
                 var referenceMute = ReferenceMute(downtimes.Values, monitorId, keys[j], tags[j], now);
                 if (mute != referenceMute)
@@ -254,18 +254,25 @@ public sealed class StateProcessorDifferentialTests
         return new MuteStatus(covering.Count > 0, covering.Any(d => d.NotifyEndIfAlerting));
     }
 
-    private static EvaluationOutcome RandomOutcome(Random rng, MonitorRules rules)
+    private static EvaluationOutcome RandomOutcome(Random rng, MonitorRules rules, long now)
     {
+        // The newest point seen: mostly recent, sometimes hours old (data stopped), rarely ahead of now.
+        long newest = rng.NextDouble() switch
+        {
+            < 0.75 => now - (rng.Next(0, 6) * Minute),
+            < 0.95 => now - (rng.Next(0, 8) * Hour) - (rng.Next(0, 60) * Minute),
+            _ => now + (rng.Next(1, 60) * 1000),
+        };
         if (rng.NextDouble() < 0.15)
         {
-            return EvaluationOutcome.NoData;
+            return rng.NextDouble() < 0.6 ? EvaluationOutcome.NoData : EvaluationOutcome.NoData with { NewestPointMs = newest };
         }
 
         double[] anchors = [.. new double?[] { rules.Critical, rules.Warning, rules.CriticalRecovery, rules.WarningRecovery }.OfType<double>()];
         double value = rng.NextDouble() < 0.7
             ? anchors[rng.Next(anchors.Length)] + (new[] { -5, -1, -0.5, 0, 0, 0.5, 1, 5 }[rng.Next(8)])
             : rules.Critical + ((rng.NextDouble() - 0.5) * 80);
-        return EvaluationOutcome.Of(value, fullWindow: rng.NextDouble() > 0.15);
+        return EvaluationOutcome.Of(value, newest, fullWindow: rng.NextDouble() > 0.15);
     }
 
     private static MonitorRules RandomRules(Random rng, string monitorId, MonitorKind kind, ulong queryHash)
@@ -297,6 +304,12 @@ public sealed class StateProcessorDifferentialTests
         }
 
         o.RequireFullWindow = rng.NextDouble() < 0.3;
+        o.Muted = rng.NextDouble() < 0.15;
+        if (rng.NextDouble() < 0.2)
+        {
+            o.EvaluationDelayMs = rng.Next(1, 10) * Minute;
+        }
+
         if (rng.NextDouble() < 0.5)
         {
             o.NotifyNoData = true;
@@ -381,6 +394,6 @@ public sealed class StateProcessorDifferentialTests
     }
 
     private static string Describe(MonitorRules r) =>
-        $"{r.Kind} q={r.QueryHash} {r.Comparator} c={r.Critical} w={r.Warning} cr={r.CriticalRecovery} wr={r.WarningRecovery} ngd={r.NewGroupDelayMs} full={r.RequireFullWindow} nd={r.NotifyNoData}/{r.NoDataTimeframeMs} " +
-        $"renotify={r.RenotifyIntervalMs}/{r.RenotifyStatuses}/{r.RenotifyOccurrences} timeout={r.TimeoutMs} for={r.ForMs} kff={r.KeepFiringForMs} flap={r.FlapDetection}/{r.FlapLowPercent}/{r.FlapHighPercent}";
+        $"{r.Kind} q={r.QueryHash} {r.Comparator} c={r.Critical} w={r.Warning} cr={r.CriticalRecovery} wr={r.WarningRecovery} ngd={r.NewGroupDelayMs} delay={r.EvaluationDelayMs} full={r.RequireFullWindow} nd={r.NotifyNoData}/{r.NoDataTimeframeMs} " +
+        $"renotify={r.RenotifyIntervalMs}/{r.RenotifyStatuses}/{r.RenotifyOccurrences} timeout={r.TimeoutMs} for={r.ForMs} kff={r.KeepFiringForMs} flap={r.FlapDetection}/{r.FlapLowPercent}/{r.FlapHighPercent} muted={r.Muted}";
 }

@@ -33,26 +33,52 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
-    public void Recovery_threshold_keeps_alert_until_value_drops_below_it()
+    public void Critical_recovery_keeps_alert_above_it_and_recovers_at_exactly_the_recovery_threshold()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90, criticalRecovery: 70));
         Assert.Single(run.At(0, 95));
         Assert.Empty(run.At(1, 85));
-        Assert.Empty(run.At(2, 70));
+        Assert.Empty(run.At(2, 70.01));
         Assert.Equal(AlertState.Alert, run.State.State);
-        var ok = Assert.Single(run.At(3, 69.9));
+        var ok = Assert.Single(run.At(3, 70));
         Assert.Equal((AlertState.Ok, 70.0), (ok.Next, ok.Threshold));
         Assert.Empty(run.At(4, 85));
     }
 
     [Fact]
-    public void Warning_recovery_threshold_keeps_warn_until_value_drops_below_it()
+    public void Warning_recovery_keeps_warn_above_it_and_recovers_at_exactly_the_recovery_threshold()
     {
         var run = new GroupRun(GroupRun.Options(critical: 90, warning: 80, warningRecovery: 60));
         Assert.Single(run.At(0, 81));
         Assert.Empty(run.At(1, 65));
-        var ok = Assert.Single(run.At(2, 59));
+        Assert.Empty(run.At(2, 60.01));
+        var ok = Assert.Single(run.At(3, 60));
         Assert.Equal((AlertState.Warn, AlertState.Ok, 60.0), (ok.Previous, ok.Next, ok.Threshold));
+    }
+
+    /// <summary>Datadog: the recovery condition is the complement of the alert comparator (> recovers at <=, >= at <, < at >=, <= at >).</summary>
+    [Theory]
+    [InlineData(Comparator.Greater, 90, 80, 80, true)]
+    [InlineData(Comparator.Greater, 90, 80, 80.5, false)]
+    [InlineData(Comparator.GreaterOrEqual, 90, 80, 80, false)]
+    [InlineData(Comparator.GreaterOrEqual, 90, 80, 79.5, true)]
+    [InlineData(Comparator.Less, 10, 20, 20, true)]
+    [InlineData(Comparator.Less, 10, 20, 19.5, false)]
+    [InlineData(Comparator.LessOrEqual, 10, 20, 20, false)]
+    [InlineData(Comparator.LessOrEqual, 10, 20, 20.5, true)]
+    public void Recovery_condition_is_the_complement_of_the_alert_comparator(Comparator comparator, double critical, double recovery, double value, bool recovers)
+    {
+        double breaching = critical + (critical - recovery) / 10;
+        var alerted = new GroupRun(GroupRun.Options(critical: critical, criticalRecovery: recovery), comparator);
+        Assert.Single(alerted.At(0, breaching));
+        Assert.Equal(recovers, alerted.At(1, value) is [{ Next: AlertState.Ok }]);
+        Assert.Equal(recovers ? AlertState.Ok : AlertState.Alert, alerted.State.State);
+
+        // The same rule for warning_recovery, one step further from critical.
+        double step = critical - recovery;
+        var warning = new GroupRun(GroupRun.Options(critical: critical + step, warning: critical, warningRecovery: recovery), comparator);
+        Assert.Equal(AlertState.Warn, Assert.Single(warning.At(0, breaching)).Next);
+        Assert.Equal(recovers, warning.At(1, value) is [{ Next: AlertState.Ok }]);
     }
 
     [Fact]
@@ -234,16 +260,64 @@ public sealed class StateProcessorTests
     }
 
     [Fact]
-    public void Auto_resolve_after_timeout()
+    public void Timeout_keeps_alert_while_the_group_still_reports_breaching_values()
     {
         var options = GroupRun.Options(critical: 90);
         options.TimeoutMs = 60 * Minute;
         var run = new GroupRun(options);
         Assert.Single(run.At(0, 95));
-        Assert.Empty(run.At(59, 95));
-        var resolved = Assert.Single(run.At(60, 95));
+        for (int m = 1; m <= 180; m++)
+        {
+            Assert.Empty(run.At(m, 95));
+        }
+
+        Assert.Equal(AlertState.Alert, run.State.State);
+    }
+
+    [Fact]
+    public void Timeout_auto_resolves_one_timeout_after_the_last_point_and_stale_values_do_not_re_trigger()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.TimeoutMs = 60 * Minute;
+        var run = new GroupRun(options);
+        Assert.Single(run.At(0, 95));
+        Assert.Empty(run.At(10, 95));
+        Assert.Empty(run.At(40, null));
+        Assert.Empty(run.At(69.9, EvaluationOutcome.Of(95, GroupRun.Time(10))));
+        var resolved = Assert.Single(run.At(70, null));
         Assert.Equal((AlertState.Alert, AlertState.Ok, TransitionReason.AutoResolved), (resolved.Previous, resolved.Next, resolved.Reason));
-        Assert.Equal(AlertState.Alert, Assert.Single(run.At(61, 95)).Next);
+
+        // A window still holding the old breaching points asserts nothing; a fresh point does.
+        Assert.Empty(run.At(71, EvaluationOutcome.Of(95, GroupRun.Time(10))));
+        Assert.Equal(AlertState.Alert, Assert.Single(run.At(72, 95)).Next);
+    }
+
+    [Fact]
+    public void No_data_is_reported_one_timeframe_after_the_last_point_even_while_the_window_has_values()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.NotifyNoData = true;
+        options.NoDataTimeframeMs = 10 * Minute;
+        var run = new GroupRun(options);
+        Assert.Single(run.At(0, 95));
+        Assert.Empty(run.At(9.9, EvaluationOutcome.Of(95, GroupRun.Time(0))));
+        var noData = Assert.Single(run.At(10, EvaluationOutcome.Of(95, GroupRun.Time(0))));
+        Assert.Equal((AlertState.Alert, AlertState.NoData, TransitionReason.NoData), (noData.Previous, noData.Next, noData.Reason));
+        var back = Assert.Single(run.At(11, 20));
+        Assert.Equal((AlertState.NoData, AlertState.Ok, TransitionReason.Recovered), (back.Previous, back.Next, back.Reason));
+    }
+
+    [Fact]
+    public void No_data_clock_runs_from_the_end_of_the_delayed_window()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.NotifyNoData = true;
+        options.NoDataTimeframeMs = 10 * Minute;
+        options.EvaluationDelayMs = 5 * Minute;
+        var run = new GroupRun(options);
+        Assert.Empty(run.At(5, EvaluationOutcome.Of(20, GroupRun.Time(0))));
+        Assert.Empty(run.At(14.9, null));
+        Assert.Equal(AlertState.NoData, Assert.Single(run.At(15, null)).Next);
     }
 
     [Fact]
@@ -323,6 +397,36 @@ public sealed class StateProcessorTests
         Assert.False(alert.Notify);
         Assert.True(alert.Flags.HasFlag(GroupFlags.Muted));
         Assert.True(Assert.Single(run.At(1, 10)).Notify);
+    }
+
+    [Fact]
+    public void Monitor_mute_suppresses_every_groups_notifications_but_not_transitions()
+    {
+        var options = GroupRun.Options(critical: 90);
+        options.Muted = true;
+        options.RenotifyIntervalMs = Minute;
+        var run = new GroupRun(options);
+        var alert = Assert.Single(run.At(0, 95));
+        Assert.Equal((AlertState.Alert, false, true), (alert.Next, alert.Notify, alert.Flags.HasFlag(GroupFlags.Muted)));
+        Assert.False(Assert.Single(run.At(1, 95)).Notify);
+
+        options.Muted = false;
+        Assert.Empty(run.Edit(1.5, MonitorRules.FromProto("m1", MonitorKind.Metric, 1, Comparator.Greater, options)));
+        var ok = Assert.Single(run.At(2, 10));
+        Assert.Equal((AlertState.Ok, true), (ok.Next, ok.Notify));
+    }
+
+    [Fact]
+    public void An_edit_that_mutes_the_monitor_mutes_its_own_reset_event()
+    {
+        var run = new GroupRun(GroupRun.Options(critical: 90));
+        Assert.True(Assert.Single(run.At(0, 95)).Notify);
+        var options = GroupRun.Options(critical: 90);
+        options.Muted = true;
+
+        var reset = Assert.Single(run.Edit(1, MonitorRules.FromProto("m1", MonitorKind.Metric, 2, Comparator.Greater, options)));
+
+        Assert.Equal((TransitionReason.MonitorEdited, false), (reset.Reason, reset.Notify));
     }
 
     [Fact]
@@ -435,7 +539,7 @@ public sealed class StateProcessorTests
         var run = new GroupRun(rules);
         double? Level(CheckStatus s)
         {
-            var o = CheckStatusAdapter.ToOutcome(s);
+            var o = CheckStatusAdapter.ToOutcome(s, GroupRun.T0);
             return o.HasValue ? o.Value : null;
         }
 
@@ -466,7 +570,7 @@ public sealed class StateProcessorTests
         {
             for (int i = offset; i < offset + 1000; i++)
             {
-                var outcome = EvaluationOutcome.Of(Values[i % Values.Length]);
+                var outcome = EvaluationOutcome.Of(Values[i % Values.Length], GroupRun.T0 + (i * Minute));
                 StateProcessor.Evaluate(rules, ref state, GroupRun.T0 + (i * Minute), in outcome, new MuteStatus(i % 50 < 5, true), i, ref sink);
             }
         }

@@ -7,8 +7,9 @@ internal static class CommandTable
 {
     public static readonly IReadOnlyList<CommandSpec> All =
     [
-        new("monitors apply", "Create or update the monitors of a YAML/JSON file, matched by name", ["file"], [], ["json"], [], MonitorCommands.ApplyAsync),
-        new("monitors validate", "Check a monitor file (and, unless --local, each query on the server)", ["file"], [], ["local"], [], MonitorCommands.ValidateAsync),
+        new("monitors apply", "Create or update the monitors of a YAML/JSON file, matched by name", ["file"], [], ["json", "strict"], [], MonitorCommands.ApplyAsync),
+        new("monitors validate", "Check a monitor file (and, unless --local, each query on the server)", ["file"], [], ["local", "strict"], [], MonitorCommands.ValidateAsync),
+        new("monitors export", "Write the server's monitors as a file monitors apply reads (--format yaml or datadog)", [], ["format", "name", "tag"], [], [], MonitorCommands.ExportAsync),
         new("monitors list", "List monitors", [], ["tag", "name", "state"], ["json"], [], MonitorCommands.ListAsync),
         new("monitors get", "Show one monitor", [], [], ["json"], ["id"], MonitorCommands.GetAsync),
         new("monitors delete", "Delete a monitor", [], [], ["json"], ["id"], MonitorCommands.DeleteAsync),

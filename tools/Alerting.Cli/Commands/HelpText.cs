@@ -29,7 +29,10 @@ internal static class HelpText
         text.AppendLine($"  --api-key KEY    sent as 'authorization: Bearer KEY' (env {CliContext.ApiKeyVariable})");
         text.AppendLine("  --json           (listing commands) one JSON object per line, proto field names");
         text.AppendLine();
-        text.AppendLine("Durations: 500ms, 30s, 5m, 1h, 1d, or a plain number of seconds. FILE '-' is stdin.");
+        text.AppendLine("Durations: 500ms, 30s, 5m, 1h, 1d, or a plain number in Datadog's unit (minutes for renotify_interval");
+        text.AppendLine("and no_data_timeframe, hours for timeout_h, seconds otherwise). FILE '-' is stdin.");
+        text.AppendLine("Monitor files may be Datadog exports (/api/v1/monitor JSON, one object or a list); fields not supported");
+        text.AppendLine("yet give one warning each, or an error with --strict.");
         text.AppendLine("Times (--start, --end): now, Unix milliseconds, or ISO 8601 (UTC unless an offset is given).");
         text.AppendLine();
         text.AppendLine("Exit codes:");

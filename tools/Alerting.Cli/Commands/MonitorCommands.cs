@@ -15,7 +15,7 @@ internal static class MonitorCommands
     /// <summary>Upserts every monitor of the file by name; a rejected monitor is reported and the rest still applied.</summary>
     public static async Task<int> ApplyAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
-        MonitorFileResult file = MonitorFile.Load(command.Required("file"), context.Input);
+        MonitorFileResult file = LoadChecked(command, context);
         if (!file.IsValid)
         {
             return ReportFileErrors(file, context);
@@ -24,8 +24,9 @@ internal static class MonitorCommands
         using ServerConnection connection = context.Connect(command);
         var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
         int failures = 0;
-        foreach (Monitor monitor in file.Monitors)
+        for (int index = 0; index < file.Monitors.Count; index++)
         {
+            Monitor monitor = file.Monitors[index];
             Monitor request = monitor.Clone();
             request.Id = "";
             UpsertMonitorResponse response;
@@ -36,7 +37,9 @@ internal static class MonitorCommands
             catch (RpcException e) when (!ServerConnection.IsConnectFailure(e) && e.StatusCode != StatusCode.Cancelled)
             {
                 failures++;
-                await context.Error.WriteLineAsync($"failed   {monitor.Name}: {e.StatusCode}: {e.Status.Detail}");
+                await context.Error.WriteLineAsync(e.StatusCode == StatusCode.InvalidArgument
+                    ? $"failed   {monitor.Name}: {InvalidField(file, index, e.Status.Detail)}"
+                    : $"failed   {monitor.Name}: {e.StatusCode}: {e.Status.Detail}");
                 continue;
             }
 
@@ -65,7 +68,7 @@ internal static class MonitorCommands
     /// </summary>
     public static async Task<int> ValidateAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
-        MonitorFileResult file = MonitorFile.Load(command.Required("file"), context.Input);
+        MonitorFileResult file = LoadChecked(command, context);
         if (!file.IsValid)
         {
             return ReportFileErrors(file, context);
@@ -123,6 +126,33 @@ internal static class MonitorCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Writes the monitors (optionally filtered by name or tag) to stdout as YAML (default) or
+    /// Datadog JSON; options Datadog has no field for are reported on stderr, one line each.
+    /// </summary>
+    public static async Task<int> ExportAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        string format = command.Value("format") ?? "yaml";
+        if (!MonitorExport.Formats.Contains(format))
+        {
+            throw new UsageException($"--format must be one of {string.Join(", ", MonitorExport.Formats)}; got \"{format}\"");
+        }
+
+        using ServerConnection connection = context.Connect(command);
+        var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
+        ListMonitorsResponse response = await client.ListAsync(new ListMonitorsRequest { Tag = command.Value("tag") ?? "", NameContains = command.Value("name") ?? "" }, cancellationToken: cancellation);
+        var warnings = new List<string>();
+        string text = format == "datadog" ? MonitorExport.ToDatadog(response.Monitors, warnings) : MonitorExport.ToYaml(response.Monitors);
+        await context.Output.WriteAsync(text);
+        await context.Output.FlushAsync(cancellation);
+        foreach (string warning in warnings)
+        {
+            await context.Error.WriteLineAsync($"warning: {warning}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
     public static async Task<int> GetAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
         using ServerConnection connection = context.Connect(command);
@@ -151,6 +181,42 @@ internal static class MonitorCommands
 
         context.Console.WriteLine($"deleted {command.Positionals[0]} (log index {response.LogIndex})");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Loads the file and prints one warning per unsupported field on stderr; under <c>--strict</c>
+    /// the warnings are errors instead.
+    /// </summary>
+    private static MonitorFileResult LoadChecked(ParsedCommand command, CliContext context)
+    {
+        MonitorFileResult file = MonitorFile.Load(command.Required("file"), context.Input);
+        if (command.HasFlag("strict"))
+        {
+            return file.Warnings.Count == 0 ? file : file with { Errors = [.. file.Errors, .. file.Warnings], Warnings = [] };
+        }
+
+        foreach (FileError warning in file.Warnings)
+        {
+            context.Error.WriteLine($"warning: {warning}");
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// The server names proto fields (<c>monitor.options.no_data_timeframe_ms: ...</c>); the user
+    /// wrote the file's names, so the error is placed at that field, as the file spells it.
+    /// </summary>
+    private static string InvalidField(MonitorFileResult file, int index, string detail)
+    {
+        const string prefix = "monitor.";
+        int colon = detail.IndexOf(": ", StringComparison.Ordinal);
+        if (!detail.StartsWith(prefix, StringComparison.Ordinal) || colon < 0)
+        {
+            return detail;
+        }
+
+        return file.ServerError(index, detail[prefix.Length..colon], detail[(colon + 2)..]).ToString();
     }
 
     private static int ReportFileErrors(MonitorFileResult file, CliContext context)

@@ -4,7 +4,8 @@ namespace Alerting.Cli.Files;
 
 /// <summary>
 /// Durations as operators write them: <c>500ms</c>, <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>1d</c>,
-/// or a plain number meaning seconds (as Datadog's monitor options do). Fractions are allowed
+/// or a plain number in the field's Datadog unit: seconds, except minutes for <c>renotify_interval</c>
+/// and <c>no_data_timeframe</c> (as Datadog's monitor options count them). Fractions are allowed
 /// (<c>1.5h</c>); the result is whole milliseconds.
 /// </summary>
 internal static class DurationText
@@ -23,13 +24,29 @@ internal static class DurationText
 
     public const string Expected = "a duration like 30s, 5m, 1h, 1d, 500ms or a number of seconds";
 
+    public const long Minute = 60_000;
+
+    /// <summary>What a duration field accepts when a plain number counts <paramref name="bareUnitMs"/>.</summary>
+    public static string ExpectedFor(long bareUnitMs) => bareUnitMs switch
+    {
+        1_000 => Expected,
+        Minute => "a duration like 30s, 5m, 1h, 1d, 500ms or a number of minutes",
+        _ => $"a duration like 30s, 5m, 1h, 1d, 500ms or a number of {bareUnitMs} ms units",
+    };
+
     /// <summary>Parses <paramref name="text"/> into milliseconds; false with a reason when it is not a duration in [0, <see cref="MaxMs"/>].</summary>
-    public static bool TryParseMs(string text, out long ms, out string error)
+    public static bool TryParseMs(string text, out long ms, out string error) => TryParseMs(text, 1_000, out ms, out error);
+
+    /// <summary>
+    /// As <see cref="TryParseMs(string, out long, out string)"/>, with a plain number counted in
+    /// <paramref name="bareUnitMs"/> (Datadog's unit of the field: minutes for <c>renotify_interval</c>).
+    /// </summary>
+    public static bool TryParseMs(string text, long bareUnitMs, out long ms, out string error)
     {
         ArgumentNullException.ThrowIfNull(text);
         ms = 0;
         string trimmed = text.Trim();
-        double scale = 1_000;
+        double scale = bareUnitMs;
         string number = trimmed;
         foreach ((string suffix, double unitMs) in Units)
         {
@@ -44,7 +61,7 @@ internal static class DurationText
 
         if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
         {
-            error = $"\"{text}\" is not {Expected}";
+            error = $"\"{text}\" is not {ExpectedFor(bareUnitMs)}";
             return false;
         }
 

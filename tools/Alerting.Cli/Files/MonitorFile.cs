@@ -9,10 +9,12 @@ namespace Alerting.Cli.Files;
 /// <summary>
 /// Reads monitor definitions from YAML or JSON (JSON is read as YAML flow syntax): one monitor,
 /// a list of monitors, or several YAML documents. Fields are Datadog's, in snake_case; durations
-/// are <see cref="DurationText"/> strings mapped to the proto's <c>*_ms</c> fields. Every problem
+/// are <see cref="DurationText"/> strings mapped to the proto's <c>*_ms</c> fields, and a plain
+/// number counts in Datadog's unit of the field. A monitor whose <c>type</c> is a Datadog type
+/// (<c>metric alert</c>, ...) is read as Datadog exports it (MonitorFile.Datadog.cs). Every problem
 /// is collected with its field path and line, so one run reports them all.
 /// </summary>
-internal sealed class MonitorFile
+internal sealed partial class MonitorFile
 {
     /// <summary>Most monitors one file may hold; a guard against feeding the wrong file.</summary>
     public const int MaxMonitors = 1_000;
@@ -23,7 +25,7 @@ internal sealed class MonitorFile
     [
         "thresholds", "evaluation_interval", "on_arrival", "evaluation_delay", "new_group_delay", "require_full_window",
         "notify_no_data", "no_data_timeframe", "renotify_interval", "renotify_statuses", "renotify_occurrences",
-        "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent",
+        "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent", "muted",
     ];
 
     private static readonly string[] ThresholdFields = ["critical", "warning", "critical_recovery", "warning_recovery"];
@@ -32,6 +34,7 @@ internal sealed class MonitorFile
 
     private readonly string _file;
     private readonly List<FileError> _errors = [];
+    private readonly List<FileError> _warnings = [];
     private readonly Dictionary<string, (int Line, int Column)> _positions = new(StringComparer.Ordinal);
 
     private MonitorFile(string file) => _file = file;
@@ -43,7 +46,7 @@ internal sealed class MonitorFile
         ArgumentNullException.ThrowIfNull(text);
         var reader = new MonitorFile(file);
         var monitors = reader.ReadAll(text);
-        return new MonitorFileResult(file, monitors, reader._errors, reader._positions);
+        return new MonitorFileResult(file, monitors, reader._errors, reader._positions) { Warnings = reader._warnings };
     }
 
     /// <summary>Reads <paramref name="path"/> (<c>-</c> is standard input).</summary>
@@ -130,13 +133,19 @@ internal sealed class MonitorFile
         }
 
         _positions[path] = Position(map);
+        if (IsDatadogExport(map))
+        {
+            ReadDatadogMonitor(map, path, monitors);
+            return;
+        }
+
         var monitor = new Monitor();
         var fields = Fields(map, path, MonitorFields);
         monitor.Name = RequiredString(fields, map, path, "name");
         monitor.Type = RequiredString(fields, map, path, "type");
         if (monitor.Type.Length > 0 && !MonitorTypes.Contains(monitor.Type))
         {
-            Error(fields["type"], $"{path}.type", $"must be one of {string.Join(", ", MonitorTypes)}; got \"{monitor.Type}\"");
+            Error(fields["type"], $"{path}.type", $"must be one of {string.Join(", ", MonitorTypes)}, or a Datadog export's {string.Join(", ", DatadogTypes.Keys.Select(t => $"\"{t}\""))}; got \"{monitor.Type}\"");
         }
 
         monitor.Query = RequiredString(fields, map, path, "query");
@@ -188,8 +197,8 @@ internal sealed class MonitorFile
                 case "new_group_delay": options.NewGroupDelayMs = Duration(value, field); break;
                 case "require_full_window": options.RequireFullWindow = Bool(value, field); break;
                 case "notify_no_data": options.NotifyNoData = Bool(value, field); break;
-                case "no_data_timeframe": options.NoDataTimeframeMs = Duration(value, field); break;
-                case "renotify_interval": options.RenotifyIntervalMs = Duration(value, field); break;
+                case "no_data_timeframe": options.NoDataTimeframeMs = Duration(value, field, DurationText.Minute); break;
+                case "renotify_interval": options.RenotifyIntervalMs = Duration(value, field, DurationText.Minute); break;
                 case "renotify_statuses": options.RenotifyStatuses.AddRange(StringList(value, field)); break;
                 case "renotify_occurrences": options.RenotifyOccurrences = (int)Math.Clamp(NonNegativeInteger(value, field), 0, int.MaxValue); break;
                 case "timeout_h": options.TimeoutMs = Hours(value, field); break;
@@ -198,6 +207,7 @@ internal sealed class MonitorFile
                 case "flap_detection": options.FlapDetection = Bool(value, field); break;
                 case "flap_low_percent": options.FlapLowPercent = Percent(value, field); break;
                 case "flap_high_percent": options.FlapHighPercent = Percent(value, field); break;
+                case "muted": options.Muted = Bool(value, field); break;
                 default: throw new InvalidOperationException($"invariant: option field '{key}' is listed but not mapped");
             }
         }
@@ -347,15 +357,16 @@ internal sealed class MonitorFile
         return value;
     }
 
-    private long Duration(YamlNode node, string field)
+    /// <summary>A duration; a plain number counts in <paramref name="bareUnitMs"/> (Datadog's unit of the field).</summary>
+    private long Duration(YamlNode node, string field, long bareUnitMs = 1_000)
     {
         if (node is not YamlScalarNode { Value: { } text })
         {
-            Error(node, field, $"must be {DurationText.Expected}");
+            Error(node, field, $"must be {DurationText.ExpectedFor(bareUnitMs)}");
             return 0;
         }
 
-        if (DurationText.TryParseMs(text, out long ms, out string error))
+        if (DurationText.TryParseMs(text, bareUnitMs, out long ms, out string error))
         {
             return ms;
         }
@@ -400,4 +411,7 @@ internal sealed class MonitorFile
 
     private void Error(YamlNode node, string field, string message) =>
         _errors.Add(new FileError(_file, (int)node.Start.Line, (int)node.Start.Column, field, message));
+
+    private void Warn(YamlNode node, string field, string message) =>
+        _warnings.Add(new FileError(_file, (int)node.Start.Line, (int)node.Start.Column, field, message));
 }

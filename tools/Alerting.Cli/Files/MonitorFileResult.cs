@@ -14,7 +14,32 @@ internal sealed record MonitorFileResult(
     IReadOnlyList<FileError> Errors,
     IReadOnlyDictionary<string, (int Line, int Column)> Positions)
 {
+    /// <summary>Option names of the proto (what the server reports) and how the file spells them.</summary>
+    private static readonly Dictionary<string, string> FileNames = new(StringComparer.Ordinal)
+    {
+        ["evaluation_interval_ms"] = "evaluation_interval",
+        ["evaluation_delay_ms"] = "evaluation_delay",
+        ["new_group_delay_ms"] = "new_group_delay",
+        ["no_data_timeframe_ms"] = "no_data_timeframe",
+        ["renotify_interval_ms"] = "renotify_interval",
+        ["timeout_ms"] = "timeout_h",
+        ["for_ms"] = "for",
+        ["keep_firing_for_ms"] = "keep_firing_for",
+    };
+
     public bool IsValid => Errors.Count == 0;
+
+    /// <summary>Fields the engine does not support yet (Datadog exports): reported, ignored, errors under <c>--strict</c>.</summary>
+    public IReadOnlyList<FileError> Warnings { get; init; } = [];
+
+    /// <summary>The file's name of a dotted proto field path: <c>options.no_data_timeframe_ms</c> → <c>options.no_data_timeframe</c>.</summary>
+    public static string FileField(string protoField)
+    {
+        ArgumentNullException.ThrowIfNull(protoField);
+        int dot = protoField.LastIndexOf('.');
+        string last = protoField[(dot + 1)..];
+        return FileNames.TryGetValue(last, out string? name) ? protoField[..(dot + 1)] + name : protoField;
+    }
 
     /// <summary>
     /// An error the server reported for monitor <paramref name="index"/>'s <paramref name="field"/>
@@ -23,6 +48,7 @@ internal sealed record MonitorFileResult(
     public FileError ServerError(int index, string field, string message)
     {
         ArgumentNullException.ThrowIfNull(field);
+        field = FileField(field);
         string path = field.Length == 0 ? $"[{index}]" : $"[{index}].{field}";
         for (string probe = path; ; probe = probe[..probe.LastIndexOf('.')])
         {

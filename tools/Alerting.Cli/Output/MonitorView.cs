@@ -51,6 +51,7 @@ internal static class MonitorView
         if (options.TimeoutMs != 0) yield return ("timeout", DurationText.Format(options.TimeoutMs));
         if (options.ForMs != 0) yield return ("for", DurationText.Format(options.ForMs));
         if (options.KeepFiringForMs != 0) yield return ("keep_firing_for", DurationText.Format(options.KeepFiringForMs));
+        if (options.Muted) yield return ("muted", "true");
         if (options.FlapDetection) yield return ("flap_detection", $"{Render.Number(options.FlapLowPercent)}%..{Render.Number(options.FlapHighPercent)}%");
     }
 }

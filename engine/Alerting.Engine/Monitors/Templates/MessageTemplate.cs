@@ -25,7 +25,7 @@ namespace Alerting.Engine.Monitors.Templates;
 /// noise such as 0.30000000000000004. A NaN value or threshold, or no warning threshold, renders empty.</para>
 /// <para>Sections: <c>{{#c}}…{{/c}}</c> renders its body when <c>c</c> holds, <c>{{^c}}…{{/c}}</c>
 /// when it does not; they nest, up to <see cref="TemplateLimits.MaxSectionDepth"/>. Conditions:
-/// <c>is_alert</c>, <c>is_warning</c>, <c>is_no_data</c>, <c>is_recovery</c> (OK from ALERT or WARN),
+/// <c>is_alert</c>, <c>is_warning</c>, <c>is_no_data</c>, <c>is_recovery</c> (OK from ALERT, WARN or NO DATA, as in Datadog),
 /// <c>is_alert_recovery</c>, <c>is_warning_recovery</c>, <c>is_alert_to_warning</c>,
 /// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>.</para>
 /// <para>Literal braces: a <c>{</c> or <c>}</c> that does not start a tag is text; anything, <c>{{</c>
@@ -147,7 +147,7 @@ public sealed class MessageTemplate
             TemplateSection.IsAlert => state == AlertState.Alert,
             TemplateSection.IsWarning => state == AlertState.Warn,
             TemplateSection.IsNoData => state == AlertState.NoData,
-            TemplateSection.IsRecovery => state == AlertState.Ok && previous is AlertState.Alert or AlertState.Warn,
+            TemplateSection.IsRecovery => state == AlertState.Ok && previous is AlertState.Alert or AlertState.Warn or AlertState.NoData,
             TemplateSection.IsAlertRecovery => state == AlertState.Ok && previous == AlertState.Alert,
             TemplateSection.IsWarningRecovery => state == AlertState.Ok && previous == AlertState.Warn,
             TemplateSection.IsAlertToWarning => state == AlertState.Warn && previous == AlertState.Alert,

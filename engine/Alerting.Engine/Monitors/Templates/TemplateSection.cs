@@ -12,7 +12,7 @@ internal enum TemplateSection : byte
     /// <summary><c>is_no_data</c>: the state is NO_DATA.</summary>
     IsNoData,
 
-    /// <summary><c>is_recovery</c>: OK, coming from ALERT or WARN.</summary>
+    /// <summary><c>is_recovery</c>: OK, coming from ALERT, WARN or NO_DATA (Datadog).</summary>
     IsRecovery,
 
     /// <summary><c>is_alert_recovery</c>: OK, coming from ALERT.</summary>

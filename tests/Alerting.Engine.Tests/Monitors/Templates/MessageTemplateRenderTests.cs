@@ -132,7 +132,7 @@ public sealed class MessageTemplateRenderTests
     [InlineData(AlertState.Ok, AlertState.NoData, "is_no_data", false)]
     [InlineData(AlertState.Ok, AlertState.Alert, "is_recovery", true)]
     [InlineData(AlertState.Ok, AlertState.Warn, "is_recovery", true)]
-    [InlineData(AlertState.Ok, AlertState.NoData, "is_recovery", false)]
+    [InlineData(AlertState.Ok, AlertState.NoData, "is_recovery", true)]
     [InlineData(AlertState.Ok, AlertState.Ok, "is_recovery", false)]
     [InlineData(AlertState.Warn, AlertState.Alert, "is_recovery", false)]
     [InlineData(AlertState.Ok, AlertState.Alert, "is_alert_recovery", true)]

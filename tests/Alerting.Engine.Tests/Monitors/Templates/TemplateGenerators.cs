@@ -186,7 +186,7 @@ internal static class TemplateGenerators
             "is_alert" => all.Select(f => (f, AlertState.Alert)),
             "is_warning" => all.Select(f => (f, AlertState.Warn)),
             "is_no_data" => all.Select(f => (f, AlertState.NoData)),
-            "is_recovery" => [(AlertState.Alert, AlertState.Ok), (AlertState.Warn, AlertState.Ok)],
+            "is_recovery" => [(AlertState.Alert, AlertState.Ok), (AlertState.Warn, AlertState.Ok), (AlertState.NoData, AlertState.Ok)],
             "is_alert_recovery" => [(AlertState.Alert, AlertState.Ok)],
             "is_warning_recovery" => [(AlertState.Warn, AlertState.Ok)],
             "is_alert_to_warning" => [(AlertState.Alert, AlertState.Warn)],

@@ -41,7 +41,7 @@ public sealed class CheckMonitorOptionTests
     }
 
     [Fact]
-    public void A_check_that_stopped_running_has_no_data_after_the_staleness()
+    public void A_check_that_stopped_running_has_no_data_one_timeframe_after_its_last_run()
     {
         var s = Scenario.ForCheck(lastRuns: 1, o =>
         {
@@ -52,12 +52,12 @@ public sealed class CheckMonitorOptionTests
         s.Step(CheckStatus.Critical);
         Assert.Single(s.Take());
 
-        // The run stays fresh for 30 s (evaluations with a value), then the no-data clock runs 30 s more.
+        // Datadog: NO DATA no_data_timeframe after the last run, not after the last evaluation that saw it.
         s.Idle(lastRunAt + 90_000);
 
         var noData = Assert.Single(s.Take());
         Assert.Equal((AlertState.NoData, TransitionReason.NoData), (noData.Next, noData.Reason));
-        Assert.Equal(s.InstantAtOrAfter(lastRunAt + 30_001) - s.IntervalMs + 30_000, noData.TimeMs);
+        Assert.Equal(s.InstantAtOrAfter(lastRunAt + 30_000), noData.TimeMs);
     }
 
     [Fact]
@@ -101,18 +101,18 @@ public sealed class CheckMonitorOptionTests
         });
         s.Step(CheckStatus.Critical);
         s.Step(CheckStatus.Critical);
+        var lastKnownRunAt = s.Now;
         s.Step(CheckStatus.Critical);
-        var lastValueAt = s.Now;
         Assert.Equal(Alert, Assert.Single(s.Take()).Next);
 
-        s.Step(CheckStatus.Unknown);
+        // UNKNOWN runs do not reset the no-data clock, which runs from the last run with a verdict.
         s.Step(CheckStatus.Unknown);
         Assert.Empty(s.Take());
         var noDataTick = s.Step(CheckStatus.Unknown);
 
         var noData = Assert.Single(s.Take());
         Expect.Transition(noData, "c", "host:a", 2, Alert, NoData, TransitionReason.NoData, true, noDataTick);
-        Assert.Equal(lastValueAt + 30_000, noData.TimeMs);
+        Assert.Equal(lastKnownRunAt + 30_000, noData.TimeMs);
     }
 
     [Fact]

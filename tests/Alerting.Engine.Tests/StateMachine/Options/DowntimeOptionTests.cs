@@ -30,6 +30,25 @@ public sealed class DowntimeOptionTests
     }
 
     [Fact]
+    public void A_muted_monitor_notifies_nothing_until_it_is_unmuted()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", Last, o =>
+        {
+            o.OnArrival = true;
+            o.Muted = true;
+        }));
+
+        var alert = engine.Point(Scenario.Metric, [], engine.Now, 95);
+        engine.Upsert(EngineHarness.Metric("m", Last, o => o.OnArrival = true));
+        var recovered = engine.Point(Scenario.Metric, [], engine.Now, 10);
+
+        Assert.Equal(2, engine.Events.Count);
+        Expect.Transition(engine.Events[0], "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, notify: false, alert);
+        Expect.Transition(engine.Events[1], "m", "*", 2, Alert, Ok, TransitionReason.Recovered, notify: true, recovered);
+    }
+
+    [Fact]
     public void Downtime_by_scope_mutes_only_groups_carrying_every_scope_tag()
     {
         var engine = new EngineHarness();

@@ -3,24 +3,23 @@ using static Alerting.Engine.State.AlertState;
 
 namespace Alerting.Engine.Tests.StateMachine.Options;
 
-/// <summary>notify_no_data with no_data_timeframe.</summary>
+/// <summary>notify_no_data with no_data_timeframe: Datadog's clock runs from the group's last point.</summary>
 public sealed class NoDataOptionTests
 {
     private const string Max = "max(last_1m):avg:q{*} > 90";
 
     [Fact]
-    public void A_silent_group_goes_to_no_data_one_timeframe_after_its_last_value_and_back_on_data()
+    public void A_silent_group_goes_to_no_data_one_timeframe_after_its_last_point_and_back_on_data()
     {
         var s = Scenario.ForMetric(Max, o =>
         {
             o.NotifyNoData = true;
             o.NoDataTimeframeMs = Scenario.Minute;
         });
+        var pointAt = s.Now;
         s.Write(5);
 
-        // The point (on a second boundary) stays in the 1-minute window at instants before Start + 60 s.
-        var lastWithValue = s.InstantAtOrAfter(EngineHarness.Start + Scenario.Minute) - s.IntervalMs;
-        var noDataAt = lastWithValue + Scenario.Minute;
+        var noDataAt = s.InstantAtOrAfter(pointAt + Scenario.Minute);
         s.Idle(noDataAt - 1);
         Assert.Empty(s.Take());
 
@@ -35,6 +34,63 @@ public sealed class NoDataOptionTests
     }
 
     [Fact]
+    public void A_timeframe_shorter_than_the_window_reports_no_data_while_old_points_still_fill_the_window()
+    {
+        var s = Scenario.ForMetric("max(last_5m):avg:q{*} > 90", o =>
+        {
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = Scenario.Minute;
+        });
+        var pointAt = s.Now;
+        s.Step(95);
+        Assert.Equal(Alert, Assert.Single(s.Take()).Next);
+
+        s.Idle(pointAt + (3 * Scenario.Minute));
+
+        var noData = Assert.Single(s.Take());
+        Assert.Equal((Alert, NoData), (noData.Previous, noData.Next));
+        Assert.Equal(s.InstantAtOrAfter(pointAt + Scenario.Minute), noData.TimeMs);
+    }
+
+    [Fact]
+    public void Notify_no_data_without_a_timeframe_defaults_to_twice_the_window()
+    {
+        var s = Scenario.ForMetric(Max, o => o.NotifyNoData = true);
+        var pointAt = s.Now;
+        s.Write(5);
+
+        var noDataAt = s.InstantAtOrAfter(pointAt + (2 * Scenario.Minute));
+        s.Idle(noDataAt - 1);
+        Assert.Empty(s.Take());
+        s.Evaluate();
+
+        var noData = Assert.Single(s.Take());
+        Assert.Equal((Ok, NoData, noDataAt), (noData.Previous, noData.Next, noData.TimeMs));
+    }
+
+    [Fact]
+    public void The_no_data_clock_runs_from_the_end_of_the_delayed_window()
+    {
+        var s = Scenario.ForMetric(Max, o =>
+        {
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = Scenario.Minute;
+            o.EvaluationDelayMs = 2 * Scenario.Minute;
+        });
+
+        // Points arriving on time, seen two minutes late, are not "no data".
+        s.Hold(5, EngineHarness.Start + (10 * Scenario.Minute));
+        Assert.Empty(s.Take());
+
+        var lastPointAt = s.Now;
+        s.Write(5);
+        s.Idle(lastPointAt + (5 * Scenario.Minute));
+
+        var noData = Assert.Single(s.Take());
+        Assert.Equal(s.InstantAtOrAfter(lastPointAt + (3 * Scenario.Minute)), noData.TimeMs);
+    }
+
+    [Fact]
     public void An_alerting_group_that_goes_silent_moves_to_no_data()
     {
         var s = Scenario.ForMetric(Max, o =>
@@ -42,14 +98,14 @@ public sealed class NoDataOptionTests
             o.NotifyNoData = true;
             o.NoDataTimeframeMs = 30_000;
         });
+        var pointAt = s.Now;
         var alertTick = s.Step(95);
         s.Idle(EngineHarness.Start + (5 * Scenario.Minute));
 
         var events = s.Take();
         Assert.Equal(2, events.Count);
         Expect.Transition(events[0], "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, alertTick);
-        var lastWithValue = s.InstantAtOrAfter(EngineHarness.Start + Scenario.Minute) - s.IntervalMs;
-        Expect.Transition(events[1], "m", "*", 2, Alert, NoData, TransitionReason.NoData, true, s.TickIndexAt(lastWithValue + 30_000));
+        Expect.Transition(events[1], "m", "*", 2, Alert, NoData, TransitionReason.NoData, true, s.TickIndexAt(s.InstantAtOrAfter(pointAt + 30_000)));
     }
 
     [Fact]
@@ -73,13 +129,14 @@ public sealed class NoDataOptionTests
             o.NoDataTimeframeMs = Scenario.Minute;
             o.RenotifyIntervalMs = Scenario.Minute;
         });
+        var pointAt = s.Now;
         s.Write(5);
-        var lastWithValue = s.InstantAtOrAfter(EngineHarness.Start + Scenario.Minute) - s.IntervalMs;
-        s.Idle(lastWithValue + (2 * Scenario.Minute));
+        var noDataAt = s.InstantAtOrAfter(pointAt + Scenario.Minute);
+        s.Idle(noDataAt + Scenario.Minute);
 
         var events = s.Take();
         Assert.Equal(2, events.Count);
-        Expect.Transition(events[0], "m", "*", 1, Ok, NoData, TransitionReason.NoData, true, s.TickIndexAt(lastWithValue + Scenario.Minute));
-        Expect.Transition(events[1], "m", "*", 2, NoData, NoData, TransitionReason.Renotify, true, s.TickIndexAt(lastWithValue + (2 * Scenario.Minute)));
+        Expect.Transition(events[0], "m", "*", 1, Ok, NoData, TransitionReason.NoData, true, s.TickIndexAt(noDataAt));
+        Expect.Transition(events[1], "m", "*", 2, NoData, NoData, TransitionReason.Renotify, true, s.TickIndexAt(noDataAt + Scenario.Minute));
     }
 }

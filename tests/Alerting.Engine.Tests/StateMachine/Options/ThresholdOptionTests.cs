@@ -48,18 +48,18 @@ public sealed class ThresholdOptionTests
     }
 
     [Fact]
-    public void Critical_recovery_keeps_the_alert_until_the_value_is_strictly_below_it()
+    public void Critical_recovery_keeps_the_alert_until_the_value_reaches_it_inclusive()
     {
         var s = Scenario.ForMetric(Last + " > 90", o => o.Thresholds = new Thresholds { CriticalRecovery = 70 });
 
         s.Step(95);
         Assert.Single(s.Take());
         s.Step(80);
-        s.Step(70);
+        s.Step(70.5);
         Assert.Empty(s.Take());
         Assert.Equal(Alert, Assert.Single(s.Groups).State);
 
-        var recovered = s.Step(69);
+        var recovered = s.Step(70);
         var ok = Assert.Single(s.Take());
         Expect.Transition(ok, "m", "*", 2, Alert, Ok, TransitionReason.Recovered, true, recovered);
         Assert.Equal(70.0, ok.Threshold);
@@ -70,17 +70,17 @@ public sealed class ThresholdOptionTests
     }
 
     [Fact]
-    public void Warning_recovery_keeps_the_warning_until_the_value_is_strictly_below_it()
+    public void Warning_recovery_keeps_the_warning_until_the_value_reaches_it_inclusive()
     {
         var s = Scenario.ForMetric(Last + " > 90", o => o.Thresholds = new Thresholds { Warning = 80, WarningRecovery = 60 });
 
         s.Step(85);
         Assert.Equal(Warn, Assert.Single(s.Take()).Next);
         s.Step(65);
-        s.Step(60);
+        s.Step(60.5);
         Assert.Empty(s.Take());
 
-        var recovered = s.Step(59);
+        var recovered = s.Step(60);
         var ok = Assert.Single(s.Take());
         Expect.Transition(ok, "m", "*", 2, Warn, Ok, TransitionReason.Recovered, true, recovered);
         Assert.Equal(60.0, ok.Threshold);
@@ -95,8 +95,8 @@ public sealed class ThresholdOptionTests
         var warn = s.Step(18);
         var alert = s.Step(5);
         s.Step(12);
-        s.Step(15);
-        var up = s.Step(16);
+        s.Step(14.5);
+        var up = s.Step(15);
 
         var events = s.Take();
         Assert.Equal(3, events.Count);

@@ -1,0 +1,185 @@
+using Alerting.Cli.Files;
+using Alerting.Protocol.Log;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Cli.Tests.Files;
+
+/// <summary>Datadog monitor JSON as <c>/api/v1/monitor</c> exports it, read by <see cref="MonitorFile"/>.</summary>
+public sealed class DatadogMonitorFileTests
+{
+    private const long Minute = 60_000;
+
+    private const string Export = """
+        {
+          "id": 123,
+          "org_id": 9,
+          "type": "metric alert",
+          "name": "cpu",
+          "message": "{{#is_alert}}high{{/is_alert}}",
+          "tags": ["team:a"],
+          "query": "avg(last_5m):avg:system.cpu.user{*} by {host} > 90",
+          "options": {
+            "thresholds": {"critical": 90, "warning": 80, "critical_recovery": 70, "warning_recovery": null},
+            "notify_no_data": true,
+            "no_data_timeframe": 10,
+            "renotify_interval": 30,
+            "renotify_statuses": ["alert"],
+            "renotify_occurrences": null,
+            "timeout_h": 2,
+            "evaluation_delay": 120,
+            "new_group_delay": 45,
+            "new_host_delay": 300,
+            "require_full_window": false,
+            "include_tags": true,
+            "notify_audit": true,
+            "silenced": {},
+            "escalation_message": "",
+            "on_missing_data": "default"
+          },
+          "multi": true,
+          "created": "2024-01-01T00:00:00+00:00",
+          "modified": "2024-01-02T00:00:00+00:00",
+          "deleted": null,
+          "creator": {"id": 1, "handle": "a@example.com"},
+          "overall_state": "OK",
+          "restricted_roles": null,
+          "priority": 2
+        }
+        """;
+
+    [Fact]
+    public void A_datadog_export_is_read_in_datadog_units_with_read_only_fields_ignored()
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export);
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Empty(result.Warnings);
+        Monitor monitor = Assert.Single(result.Monitors);
+        Assert.Equal(("metric", "cpu", 2, "team:a"), (monitor.Type, monitor.Name, monitor.Priority, Assert.Single(monitor.Tags)));
+        MonitorOptions o = monitor.Options;
+        Assert.Equal(10 * Minute, o.NoDataTimeframeMs);
+        Assert.Equal(30 * Minute, o.RenotifyIntervalMs);
+        Assert.Equal(2 * 60 * Minute, o.TimeoutMs);
+        Assert.Equal(120_000, o.EvaluationDelayMs);
+        Assert.Equal(45_000, o.NewGroupDelayMs);
+        Assert.True(o.NotifyNoData);
+        Assert.Equal(["alert"], o.RenotifyStatuses);
+        Assert.Equal((90.0, 80.0, 70.0, false), (o.Thresholds.Critical, o.Thresholds.Warning, o.Thresholds.CriticalRecovery, o.Thresholds.HasWarningRecovery));
+    }
+
+    [Fact]
+    public void New_host_delay_is_read_as_new_group_delay_when_that_is_absent()
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"new_group_delay\": 45,", "", StringComparison.Ordinal));
+
+        Assert.Equal(300_000, Assert.Single(result.Monitors).Options.NewGroupDelayMs);
+    }
+
+    [Fact]
+    public void Each_unsupported_field_with_a_value_gives_one_warning_naming_it()
+    {
+        string export = Export
+            .Replace("\"escalation_message\": \"\"", "\"escalation_message\": \"still bad\"", StringComparison.Ordinal)
+            .Replace("\"silenced\": {}", "\"silenced\": {\"*\": 1700000000}", StringComparison.Ordinal)
+            .Replace("\"on_missing_data\": \"default\"", "\"on_missing_data\": \"resolve\"", StringComparison.Ordinal)
+            .Replace("\"multi\": true", "\"multi\": true, \"sla\": {\"target\": 99}", StringComparison.Ordinal);
+
+        MonitorFileResult result = MonitorFile.Parse("dd.json", export);
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Equal(
+            ["[0].options.escalation_message", "[0].options.on_missing_data", "[0].options.silenced", "[0].sla"],
+            result.Warnings.Select(w => w.Field).Order(StringComparer.Ordinal));
+        Assert.All(result.Warnings, w => Assert.Equal("is not supported yet; ignored", w.Message));
+    }
+
+    [Fact]
+    public void Silenced_for_the_whole_monitor_without_an_end_is_a_monitor_mute_and_anything_narrower_warns()
+    {
+        MonitorFileResult whole = MonitorFile.Parse("dd.json", Export.Replace("\"silenced\": {}", "\"silenced\": {\"*\": null}", StringComparison.Ordinal));
+        MonitorFileResult scoped = MonitorFile.Parse("dd.json", Export.Replace("\"silenced\": {}", "\"silenced\": {\"host:a\": 1700000000}", StringComparison.Ordinal));
+
+        Assert.True(Assert.Single(whole.Monitors).Options.Muted);
+        Assert.Empty(whole.Warnings);
+        Assert.False(Assert.Single(scoped.Monitors).Options.Muted);
+        Assert.Equal("[0].options.silenced", Assert.Single(scoped.Warnings).Field);
+    }
+
+    [Fact]
+    public void Service_check_run_counts_warn_and_are_not_read_as_levels()
+    {
+        const string check = """
+            [{"type": "service check", "name": "up", "query": "\"http.can_connect\".over(\"*\").by(\"host\").last(3).count_by_status()",
+              "options": {"thresholds": {"critical": 3, "ok": 2}, "notify_no_data": true, "no_data_timeframe": 2}}]
+            """;
+
+        MonitorFileResult result = MonitorFile.Parse("dd.json", check);
+
+        Monitor monitor = Assert.Single(result.Monitors);
+        Assert.Equal("check", monitor.Type);
+        Assert.Null(monitor.Options.Thresholds);
+        Assert.Equal(2 * Minute, monitor.Options.NoDataTimeframeMs);
+        Assert.Equal("[0].options.thresholds", Assert.Single(result.Warnings).Field);
+    }
+
+    [Fact]
+    public void Errors_name_the_field_as_the_export_spells_it()
+    {
+        string export = Export
+            .Replace("\"no_data_timeframe\": 10", "\"no_data_timeframe\": \"soon\"", StringComparison.Ordinal)
+            .Replace("\"priority\": 2", "\"priority\": 9", StringComparison.Ordinal);
+
+        MonitorFileResult result = MonitorFile.Parse("dd.json", export);
+
+        Assert.Equal(["[0].options.no_data_timeframe", "[0].priority"], result.Errors.Select(e => e.Field).Order(StringComparer.Ordinal));
+        Assert.Contains("number of minutes", result.Errors.Single(e => e.Field.EndsWith("no_data_timeframe", StringComparison.Ordinal)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_datadog_type_the_engine_cannot_run_is_an_error_naming_the_types_it_can()
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"metric alert\"", "\"log alert\"", StringComparison.Ordinal));
+
+        FileError type = Assert.Single(result.Errors, e => e.Field == "[0].type");
+        Assert.Contains("\"metric alert\", \"query alert\", \"service check\"; got \"log alert\"", type.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Server_errors_on_proto_fields_are_placed_at_the_field_the_file_names()
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export);
+
+        FileError error = result.ServerError(0, "options.timeout_ms", "must be in 0..1 ms");
+
+        Assert.Equal("[0].options.timeout_h", error.Field);
+        Assert.Equal(16, error.Line);
+    }
+
+    [Fact]
+    public void In_monitor_files_a_plain_number_counts_minutes_for_renotify_interval_and_no_data_timeframe()
+    {
+        const string yaml = """
+            name: n
+            type: metric
+            query: "avg(last_5m):avg:m{*} > 1"
+            options: {renotify_interval: 30, no_data_timeframe: 10, evaluation_delay: 30, renotify_occurrences: 2}
+            """;
+
+        MonitorOptions o = Assert.Single(MonitorFile.Parse("m.yaml", yaml).Monitors).Options;
+
+        Assert.Equal((30 * Minute, 10 * Minute, 30_000L), (o.RenotifyIntervalMs, o.NoDataTimeframeMs, o.EvaluationDelayMs));
+    }
+
+    [Theory]
+    [InlineData("cpu-by-host.json", 1)]
+    [InlineData("rds-replica-lag.json", 1)]
+    [InlineData("http-can-connect.json", 1)]
+    [InlineData("storage.json", 2)]
+    public void Every_example_export_reads_without_errors(string file, int monitors)
+    {
+        MonitorFileResult result = MonitorFile.Load(MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), TextReader.Null);
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Equal(monitors, result.Monitors.Count);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using Alerting.Cli.Tests.Files;
+
+namespace Alerting.Cli.Tests.Server;
+
+/// <summary>Datadog monitor exports (examples/datadog/) applied unedited to a real server and read back.</summary>
+[Collection(ServerCollection.Name)]
+public sealed class DatadogImportTests(ServerFixture server)
+{
+    private const long Minute = 60_000;
+
+    [Fact]
+    public async Task Datadog_exports_apply_unedited_and_read_back_in_datadog_units()
+    {
+        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+        var warnings = new List<string>();
+        foreach (string file in new[] { "cpu-by-host.json", "rds-replica-lag.json", "http-can-connect.json", "storage.json" })
+        {
+            CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), "--json");
+            Assert.True(apply.ExitCode == 0, apply.ToString());
+            warnings.AddRange(CliAgainstServerTests.Lines(apply.Error));
+            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+            {
+                using JsonDocument response = JsonDocument.Parse(line);
+                JsonElement monitor = response.RootElement.GetProperty("monitor");
+                ids[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("id").GetString()!;
+            }
+        }
+
+        Assert.Equal(5, ids.Count);
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains(warnings, w => w.StartsWith("warning: ", StringComparison.Ordinal) && w.Contains("[0].options.escalation_message: is not supported yet", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("[0].options.thresholds: service check run counts", StringComparison.Ordinal));
+
+        using (JsonDocument cpu = await Get(ids["[prod] CPU high on {{host.name}}"]))
+        {
+            JsonElement root = cpu.RootElement;
+            JsonElement options = root.GetProperty("options");
+            Assert.Equal(("metric", 2), (root.GetProperty("type").GetString(), root.GetProperty("priority").GetInt32()));
+            Assert.Equal(["team:platform", "service:web", "env:prod"], root.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+            Assert.Equal(10 * Minute, Long(options, "no_data_timeframe_ms"));
+            Assert.Equal(30 * Minute, Long(options, "renotify_interval_ms"));
+            Assert.Equal(Minute, Long(options, "new_group_delay_ms"));
+            Assert.True(options.GetProperty("notify_no_data").GetBoolean());
+            JsonElement thresholds = options.GetProperty("thresholds");
+            Assert.Equal((90.0, 80.0, 70.0, 60.0), (thresholds.GetProperty("critical").GetDouble(), thresholds.GetProperty("warning").GetDouble(), thresholds.GetProperty("critical_recovery").GetDouble(), thresholds.GetProperty("warning_recovery").GetDouble()));
+        }
+
+        using (JsonDocument rds = await Get(ids["[prod] RDS replica lag on {{dbinstanceidentifier.name}}"]))
+        {
+            JsonElement options = rds.RootElement.GetProperty("options");
+            Assert.Equal(15 * Minute, Long(options, "evaluation_delay_ms"));
+            Assert.Equal(6 * 60 * Minute, Long(options, "timeout_ms"));
+            Assert.Equal(5 * Minute, Long(options, "new_group_delay_ms"));
+            Assert.Equal(60 * Minute, Long(options, "renotify_interval_ms"));
+            Assert.Equal(3, options.GetProperty("renotify_occurrences").GetInt32());
+            Assert.True(options.GetProperty("require_full_window").GetBoolean());
+        }
+
+        using (JsonDocument check = await Get(ids["[prod] {{instance.name}} unreachable from {{host.name}}"]))
+        {
+            Assert.Equal("check", check.RootElement.GetProperty("type").GetString());
+            Assert.Equal(2 * Minute, Long(check.RootElement.GetProperty("options"), "no_data_timeframe_ms"));
+        }
+
+        CliResult again = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", "storage.json")));
+        Assert.Equal(2, CliAgainstServerTests.Lines(again.Out).Count(l => l.StartsWith("unchanged ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Strict_turns_each_unsupported_datadog_field_into_an_error_and_applies_nothing()
+    {
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rds-replica-lag.json"));
+
+        CliResult strict = await Run("monitors", "apply", "-f", file, "--strict");
+
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("[0].options.escalation_message: is not supported yet", strict.Error, StringComparison.Ordinal);
+        Assert.Empty(strict.Out);
+    }
+
+    [Fact]
+    public async Task A_value_the_server_refuses_is_reported_at_the_field_as_the_file_spells_it()
+    {
+        string name = $"dd-limit-{Guid.NewGuid():N}"[..20];
+        string file = CliAppTests.TempFile($$"""
+            {
+              "id": 1,
+              "type": "metric alert",
+              "name": "{{name}}",
+              "query": "avg(last_5m):avg:system.load.1{*} by {host} > 4",
+              "options": {"thresholds": {"critical": 4}, "notify_no_data": true, "no_data_timeframe": 600000}
+            }
+            """);
+
+        CliResult apply = await Run("monitors", "apply", "-f", file);
+
+        Assert.Equal(3, apply.ExitCode);
+        Assert.Contains($"failed   {name}: {file}:6:", apply.Error, StringComparison.Ordinal);
+        Assert.Contains("[0].options.no_data_timeframe: must be", apply.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("no_data_timeframe_ms", apply.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("datadog")]
+    [InlineData("yaml")]
+    public async Task An_export_applies_back_unchanged(string format)
+    {
+        CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", "cpu-by-host.json")));
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+
+        CliResult export = await Run("monitors", "export", "--format", format, "--name", "CPU high on");
+        CliResult again = await Run(["monitors", "apply", "-f", "-"], stdin: export.Out);
+
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Empty(export.Error);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.StartsWith("unchanged [prod] CPU high on {{host.name}} (id ", again.Out, StringComparison.Ordinal);
+        if (format == "datadog")
+        {
+            using JsonDocument exported = JsonDocument.Parse(export.Out);
+            JsonElement options = Assert.Single(exported.RootElement.EnumerateArray()).GetProperty("options");
+            Assert.Equal((10, 30, 60), (options.GetProperty("no_data_timeframe").GetInt32(), options.GetProperty("renotify_interval").GetInt32(), options.GetProperty("new_group_delay").GetInt32()));
+        }
+    }
+
+    private static long Long(JsonElement options, string field)
+    {
+        JsonElement value = options.GetProperty(field);
+        return value.ValueKind == JsonValueKind.String ? long.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : value.GetInt64();
+    }
+
+    private async Task<JsonDocument> Get(string id)
+    {
+        CliResult get = await Run("monitors", "get", id, "--json");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        return JsonDocument.Parse(get.Out);
+    }
+
+    private Task<CliResult> Run(params string[] args) => Run(args, stdin: "");
+
+    private Task<CliResult> Run(string[] args, string stdin) => CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], stdin);
+}

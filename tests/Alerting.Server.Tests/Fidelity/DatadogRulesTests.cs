@@ -1,0 +1,132 @@
+using Alerting.Protocol.Log;
+using Alerting.Protocol.V1;
+using Microsoft.Extensions.Time.Testing;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Server.Tests.Fidelity;
+
+/// <summary>
+/// Datadog's documented monitor rules, black-box through the real server over loopback: points go in
+/// through the ingest API, logical time moves with a fake clock, and transitions come back through
+/// the history API with their rendered messages.
+/// </summary>
+public sealed class DatadogRulesTests
+{
+    private const long Minute = 60_000;
+    private const string RecoveryMessage = "{{#is_alert}}high{{/is_alert}}{{#is_no_data}}silent{{/is_no_data}}{{#is_recovery}}recovered{{/is_recovery}}";
+
+    private static readonly DateTimeOffset Start = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Recovery_threshold_is_inclusive_an_above_alert_recovers_at_exactly_the_recovery_value()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.OnArrival = true;
+            o.Thresholds = new Thresholds { CriticalRecovery = 80 };
+        });
+
+        foreach (var value in new[] { 95, 80.5, 80 })
+        {
+            await Write(server, time, call, "cpu", "host:a", value);
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(5));
+        }
+
+        var events = await History(server, call, id);
+        Assert.Equal([("OK", "ALERT"), ("ALERT", "OK")], events.Select(e => (e.PreviousState, e.NewState)));
+        Assert.Equal((80.0, 80.0, "recovered"), (events[1].Value, events[1].Threshold, events[1].Message));
+    }
+
+    [Fact]
+    public async Task Timeout_keeps_an_alert_while_breaching_data_arrives_and_resolves_one_timeout_after_the_last_point()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        const long interval = 10_000;
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.EvaluationIntervalMs = interval;
+            o.TimeoutMs = 2 * Minute;
+        });
+
+        // Five minutes of breaching points: more than twice the timeout, and still ALERT.
+        for (var i = 0; i < 30; i++)
+        {
+            await Write(server, time, call, "cpu", "host:a", 95);
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+        }
+
+        var lastPointMs = time.GetUtcNow().ToUnixTimeMilliseconds() - interval;
+        Assert.Equal([("OK", "ALERT")], (await History(server, call, id)).Select(e => (e.PreviousState, e.NewState)));
+
+        await server.AdvanceAsync(time, TimeSpan.FromMinutes(4));
+        var events = await History(server, call, id);
+        Assert.Equal(2, events.Count);
+        Assert.Equal(("ALERT", "OK", "auto-resolved"), (events[1].PreviousState, events[1].NewState, events[1].Reason));
+        Assert.InRange(events[1].UnixMs, lastPointMs + (2 * Minute), lastPointMs + (2 * Minute) + interval - 1);
+    }
+
+    [Fact]
+    public async Task No_data_comes_one_timeframe_after_the_last_point_defaults_to_twice_the_window_and_recovers_with_is_recovery()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        const long interval = 10_000;
+        var explicitTimeframe = await Create(server, call, "max(last_5m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.EvaluationIntervalMs = interval;
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = Minute;
+        });
+        var defaultTimeframe = await Create(server, call, "max(last_1m):avg:mem{*} by {host} > 90", o =>
+        {
+            o.EvaluationIntervalMs = interval;
+            o.NotifyNoData = true;
+        });
+
+        var lastPointMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await Write(server, time, call, "cpu", "host:a", 50);
+        await Write(server, time, call, "mem", "host:a", 50);
+        await server.AdvanceAsync(time, TimeSpan.FromMinutes(3));
+
+        var cpu = Assert.Single(await History(server, call, explicitTimeframe));
+        Assert.Equal(("OK", "NO_DATA", "silent"), (cpu.PreviousState, cpu.NewState, cpu.Message));
+        Assert.InRange(cpu.UnixMs, lastPointMs + Minute, lastPointMs + Minute + interval - 1);
+        var mem = Assert.Single(await History(server, call, defaultTimeframe));
+        Assert.Equal("NO_DATA", mem.NewState);
+        Assert.InRange(mem.UnixMs, lastPointMs + (2 * Minute), lastPointMs + (2 * Minute) + interval - 1);
+
+        await Write(server, time, call, "cpu", "host:a", 50);
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(interval / 1000));
+        var back = (await History(server, call, explicitTimeframe))[^1];
+        Assert.Equal(("NO_DATA", "OK", "recovered"), (back.PreviousState, back.NewState, back.Message));
+    }
+
+    private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
+    {
+        var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
+        options(monitor.Options);
+        var response = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call);
+        Assert.Equal(UpsertOutcome.Created, response.Outcome);
+        return response.Monitor.Id;
+    }
+
+    private static async Task Write(TestServer server, FakeTimeProvider time, Grpc.Core.CallOptions call, string metric, string tag, double value)
+    {
+        var ack = await server.Ingest.WriteBatchAsync(
+            new WriteRequest { Points = { new Point { Metric = metric, Tags = { tag }, UnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Value = value } } },
+            call);
+        Assert.Equal(1, ack.Accepted);
+    }
+
+    private static async Task<List<Protocol.V1.TransitionEvent>> History(TestServer server, Grpc.Core.CallOptions call, string monitorId) =>
+        [.. (await server.Alerts.HistoryAsync(new HistoryRequest { MonitorId = monitorId }, call)).Events];
+}
