@@ -10,23 +10,27 @@ namespace Alerting.Engine.Pipeline;
 /// <summary>
 /// One engine node, wired as DESIGN section 2 draws it: producers publish into the
 /// multi-producer input ring; the journaler stage appends each entry to the journal; the
-/// state-machine stage, gated on the journaler, waits for durability and applies entries in
-/// log order. <see cref="Open"/> recovers first: newest valid snapshot plus the journal suffix.
+/// stages of <see cref="EngineOptions.Stages"/> (the replicator's place) see each journaled
+/// entry beside it; the state-machine stage, gated on all of them, waits until the entry is
+/// committed (<see cref="ICommitIndex"/>: durable locally, or on a quorum) and applies entries
+/// in log order. <see cref="Open(EngineOptions)"/> recovers first: newest valid snapshot plus
+/// the journal suffix.
 /// </summary>
 public sealed class EngineNode : IDisposable
 {
     private readonly EngineOptions _options;
-    private readonly FasterJournal _journal;
+    private readonly IJournal _journal;
+    private readonly ICommitIndex _commit;
     private readonly SnapshotScheduler _snapshots;
     private readonly LogApplier _applier;
     private readonly RingBuffer<InputSlot> _ring;
-    private readonly BatchEventProcessor<InputSlot, JournalerStage> _journaler;
+    private readonly List<(string Name, IEventProcessor Processor)> _stages;
     private readonly BatchEventProcessor<InputSlot, StateMachineStage> _stateMachine;
     private readonly TickClock? _clock;
     private int _disposed;
     private Exception? _fault;
 
-    private EngineNode(EngineOptions options, FasterJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
+    private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
     {
         _options = options;
         _journal = journal;
@@ -35,17 +39,31 @@ public sealed class EngineNode : IDisposable
         Progress = new AppliedProgress(applier.State.AppliedIndex);
         _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex);
 
+        _commit = options.CommitIndex ?? new JournalCommitIndex(journal);
+
+        // The stage list: the journaler first, then every extra stage behind it (in parallel
+        // with one another), then the state machine gated on all of them.
         _ring = new RingBuffer<InputSlot>(new MultiProducerSequencer(options.InputRingSize, new BlockingWaitStrategy()));
-        _journaler = new BatchEventProcessor<InputSlot, JournalerStage>(
+        var journaler = new BatchEventProcessor<InputSlot, JournalerStage>(
             _ring, _ring.NewBarrier(), new JournalerStage(journal, options.Term));
+        _stages = [("journaler", journaler)];
+        foreach (var stage in options.Stages)
+        {
+            _stages.Add((stage.Name, new BatchEventProcessor<InputSlot, EntryStageHandler>(
+                _ring, _ring.NewBarrier(journaler.Sequence), new EntryStageHandler(stage))));
+        }
+
+        var upstream = _stages.ConvertAll(s => s.Processor.Sequence).ToArray();
         _stateMachine = new BatchEventProcessor<InputSlot, StateMachineStage>(
-            _ring, _ring.NewBarrier(_journaler.Sequence), new StateMachineStage(journal, applier, Progress, _snapshots));
+            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots));
+        _stages.Add(("state machine", _stateMachine));
         _ring.AddGatingSequences(_stateMachine.Sequence);
 
-        _journaler.Start("alerting-journaler");
-        _stateMachine.Start("alerting-state-machine");
-        _ = _journaler.Stopped.ContinueWith(t => OnStageStopped("journaler", t), TaskScheduler.Default);
-        _ = _stateMachine.Stopped.ContinueWith(t => OnStageStopped("state machine", t), TaskScheduler.Default);
+        foreach (var (name, processor) in _stages)
+        {
+            processor.Start("alerting-" + name.Replace(' ', '-'));
+            _ = processor.Stopped.ContinueWith(t => OnStageStopped(name, t), TaskScheduler.Default);
+        }
 
         if (options.RunClock)
         {
@@ -62,6 +80,9 @@ public sealed class EngineNode : IDisposable
 
     /// <summary>The journal's durable index.</summary>
     public long DurableIndex => _journal.DurableIndex;
+
+    /// <summary>The commit index the state machine applies up to (single node: <see cref="DurableIndex"/>).</summary>
+    public long CommitIndex => _commit.CommitIndex;
 
     /// <summary>Free input ring slots.</summary>
     public long InputRingFree => _ring.RemainingCapacity;
@@ -80,13 +101,11 @@ public sealed class EngineNode : IDisposable
     /// <summary>Why the node stopped working (a pipeline stage failed), or null while it is healthy.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
 
-    /// <summary>Opens (recovering if there is data) and starts a node.</summary>
+    /// <summary>Opens (recovering if there is data) and starts a node on the FasterLog journal in <c>journal/</c> of the data folder.</summary>
     /// <exception cref="JournalRecoveryException">The data folder cannot be recovered without losing durable entries.</exception>
     public static EngineNode Open(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
-        ArgumentNullException.ThrowIfNull(options.Limits);
         var journal = FasterJournal.Open(new JournalOptions
         {
             Directory = Path.Combine(options.DataDirectory, "journal"),
@@ -94,8 +113,24 @@ public sealed class EngineNode : IDisposable
             MemorySizeBits = options.JournalMemorySizeBits,
             SegmentSizeBits = options.JournalSegmentSizeBits,
         });
+        return Open(options, journal);
+    }
+
+    /// <summary>
+    /// Opens and starts a node on <paramref name="journal"/> (the simulator's and the fault tests'
+    /// <see cref="MemoryJournal"/>), recovering from the snapshots in the data folder plus the
+    /// journal's durable suffix. The node owns the journal and disposes it, also when opening fails.
+    /// </summary>
+    /// <exception cref="JournalRecoveryException">The snapshots and the journal do not join up.</exception>
+    public static EngineNode Open(EngineOptions options, IJournal journal)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
         try
         {
+            ArgumentNullException.ThrowIfNull(options);
+            ArgumentNullException.ThrowIfNull(options.Limits);
+            ArgumentNullException.ThrowIfNull(options.Stages);
+            var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
             var rejected = new List<string>();
             var snapshot = store.LoadNewestValid(rejected);
             var state = snapshot is { } s ? Restore(s, options.Limits) : new EngineState(options.Limits);
@@ -175,14 +210,17 @@ public sealed class EngineNode : IDisposable
         _clock?.Dispose();
         var cursor = _ring.Cursor;
         var spinner = default(SpinWait);
-        while (_stateMachine.Sequence.Value < cursor && !_stateMachine.Stopped.IsCompleted)
+        while (_stateMachine.Sequence.Value < cursor && !_stages.Exists(s => s.Processor.Stopped.IsCompleted))
         {
             spinner.SpinOnce();
         }
 
-        _journaler.Halt();
-        _stateMachine.Halt();
-        Task.WaitAll(_journaler.Stopped, _stateMachine.Stopped);
+        foreach (var (_, processor) in _stages)
+        {
+            processor.Halt();
+        }
+
+        Task.WaitAll(_stages.ConvertAll(s => s.Processor.Stopped));
         if (_options.SnapshotOnShutdown)
         {
             _snapshots.SnapshotNow(_applier.State);
@@ -207,7 +245,7 @@ public sealed class EngineNode : IDisposable
         return state;
     }
 
-    private static long Replay(FasterJournal journal, LogApplier applier)
+    private static long Replay(IJournal journal, LogApplier applier)
     {
         var next = applier.State.AppliedIndex + 1;
         if (journal.LastIndex < applier.State.AppliedIndex)

@@ -42,6 +42,19 @@ public sealed record EngineOptions
     /// </summary>
     public Action<IReadOnlyList<State.TransitionEvent>>? OnTransitions { get; init; }
 
+    /// <summary>
+    /// What the state machine applies up to. Null: this node's durable index (durability mode
+    /// <c>local</c>). Replication supplies a <see cref="CommitGate"/> it advances to the
+    /// highest index durable on a quorum.
+    /// </summary>
+    public ICommitIndex? CommitIndex { get; init; }
+
+    /// <summary>
+    /// Ring consumers beside the journaler (the replicator): each sees every journaled entry, on
+    /// its own thread, before the state machine applies it; the state machine is gated on all of them.
+    /// </summary>
+    public IReadOnlyList<IEntryStage> Stages { get; init; } = [];
+
     /// <summary>Journal page, memory and segment sizes, as powers of two.</summary>
     public int JournalPageSizeBits { get; init; } = 22;
 

@@ -6,14 +6,15 @@ namespace Alerting.Engine.Pipeline;
 /// <summary>
 /// First consumer of the input ring: gives every entry its log index by appending it to the
 /// journal. Durability is the journal's commit thread's job (group commit); this stage only
-/// appends, so it never waits for an fsync.
+/// appends, so it never waits for an fsync. It keeps the slot's payload: the stages beside it
+/// (the replicator) read it, and the state machine clears it.
 /// </summary>
 internal struct JournalerStage : IEventHandler<InputSlot>
 {
-    private readonly FasterJournal _journal;
+    private readonly IJournal _journal;
     private readonly ulong _term;
 
-    public JournalerStage(FasterJournal journal, ulong term)
+    public JournalerStage(IJournal journal, ulong term)
     {
         _journal = journal;
         _term = term;
@@ -32,7 +33,6 @@ internal struct JournalerStage : IEventHandler<InputSlot>
 
         data.Index = _journal.Append(data.Payload, _term);
         data.Term = _term;
-        data.Payload = null;
     }
 
     public readonly void OnShutdown()

@@ -1,4 +1,3 @@
-using Alerting.Engine.Journal;
 using Alerting.Engine.Ring;
 using Alerting.Engine.StateMachine;
 
@@ -6,19 +5,20 @@ namespace Alerting.Engine.Pipeline;
 
 /// <summary>
 /// The state-machine thread: consumes journaled slots in ring order, waits until each is
-/// durable (DESIGN invariant 3: no effect of an entry that is not durable), applies it, and
+/// committed (DESIGN invariant 3: no effect of an entry that is not durable; the
+/// <see cref="ICommitIndex"/> says durable where: locally, or on a quorum), applies it, and
 /// completes the producer's acknowledgement. It is the only code that mutates state.
 /// </summary>
 internal struct StateMachineStage : IEventHandler<InputSlot>
 {
-    private readonly FasterJournal _journal;
+    private readonly ICommitIndex _commit;
     private readonly LogApplier _applier;
     private readonly AppliedProgress _progress;
     private readonly SnapshotScheduler _snapshots;
 
-    public StateMachineStage(FasterJournal journal, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots)
+    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots)
     {
-        _journal = journal;
+        _commit = commit;
         _applier = applier;
         _progress = progress;
         _snapshots = snapshots;
@@ -38,10 +38,18 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
         }
         else
         {
-            _journal.WaitForDurable(data.Index);
+            if (_commit.CommitIndex < data.Index)
+            {
+                // About to park: publish what is applied so far, so waiters on applied progress
+                // see it now rather than at the end of a batch that may wait long on the commit.
+                _progress.Publish(_applier.State.AppliedIndex);
+                _commit.WaitForCommit(data.Index);
+            }
+
             var result = _applier.Apply(data.Index, data.Term, data.Entry!);
             data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
             data.Entry = null;
+            data.Payload = null;
             data.Completion = null;
         }
 
