@@ -65,7 +65,7 @@ public sealed class EngineNode : IDisposable
             _ = processor.Stopped.ContinueWith(t => OnStageStopped(name, t), TaskScheduler.Default);
         }
 
-        if (options.RunClock)
+        if (options.RunClock && options.Role == NodeRole.Primary)
         {
             _clock = new TickClock(options.TimeProvider, options.TickPeriod, TryPublishTick);
             _clock.Start();
@@ -80,6 +80,9 @@ public sealed class EngineNode : IDisposable
 
     /// <summary>The journal's durable index.</summary>
     public long DurableIndex => _journal.DurableIndex;
+
+    /// <summary>This node's role: only a primary takes client writes and publishes ticks.</summary>
+    public NodeRole Role => _options.Role;
 
     /// <summary>The commit index the state machine applies up to (single node: <see cref="DurableIndex"/>).</summary>
     public long CommitIndex => _commit.CommitIndex;
@@ -130,6 +133,11 @@ public sealed class EngineNode : IDisposable
             ArgumentNullException.ThrowIfNull(options);
             ArgumentNullException.ThrowIfNull(options.Limits);
             ArgumentNullException.ThrowIfNull(options.Stages);
+            if (options.Role == NodeRole.Witness)
+            {
+                throw new ArgumentException("a witness runs no engine: it persists term, vote and the commit frontier only", nameof(options));
+            }
+
             var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
             var rejected = new List<string>();
             var snapshot = store.LoadNewestValid(rejected);
@@ -151,12 +159,40 @@ public sealed class EngineNode : IDisposable
     /// answers RESOURCE_EXHAUSTED); otherwise a task that completes when the entry is durable
     /// and applied, with its log index.
     /// </summary>
+    /// <exception cref="NotPrimaryException">This node is not the primary.</exception>
     public Task<AppliedEntry>? TryWrite(LogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_options.Role != NodeRole.Primary)
+        {
+            throw new NotPrimaryException($"this node is a {_options.Role.ToString().ToLowerInvariant()}: it takes no client writes, and no primary is known yet");
+        }
+
         var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
         return TryPublish(entry, completion) ? completion.Task : null;
+    }
+
+    /// <summary>
+    /// A standby's door for the primary's log: publishes the entry the primary placed at
+    /// <paramref name="index"/> in <paramref name="term"/> (its encoding, as journaled there). The
+    /// journaler appends it at that index and the state machine applies it once committed. Call
+    /// from one thread, in index order, starting at <see cref="LastIndex"/> + 1. Returns null at
+    /// once when the input ring is full; otherwise a task that completes when it is applied.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This node is not a standby.</exception>
+    public Task<AppliedEntry>? TryAppendReplicated(long index, ulong term, byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_options.Role != NodeRole.Standby)
+        {
+            throw new InvalidOperationException($"only a standby appends the primary's entries; this node is a {_options.Role.ToString().ToLowerInvariant()}");
+        }
+
+        var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return TryPublish(LogEntry.Parser.ParseFrom(payload), payload, index, term, completion) ? completion.Task : null;
     }
 
     /// <summary>
@@ -184,6 +220,7 @@ public sealed class EngineNode : IDisposable
         slot.Payload = null;
         slot.Completion = null;
         slot.Index = 0;
+        slot.Replicated = false;
         slot.Query = state => read(state);
         slot.QueryCompletion = completion;
         _ring.Publish(sequence);
@@ -296,14 +333,16 @@ public sealed class EngineNode : IDisposable
         }
     }
 
-    private bool TryPublish(LogEntry entry, TaskCompletionSource<AppliedEntry>? completion)
+    private bool TryPublish(LogEntry entry, TaskCompletionSource<AppliedEntry>? completion) =>
+        TryPublish(entry, entry.ToByteArray(), replicatedIndex: 0, replicatedTerm: 0, completion);
+
+    private bool TryPublish(LogEntry entry, byte[] payload, long replicatedIndex, ulong replicatedTerm, TaskCompletionSource<AppliedEntry>? completion)
     {
         if (Volatile.Read(ref _fault) is { } fault)
         {
             throw new InvalidOperationException(fault.Message, fault);
         }
 
-        var payload = entry.ToByteArray();
         if (payload.Length > MaxEntryBytes)
         {
             // The journal would refuse it on the journaler thread and stop the pipeline: refuse it here.
@@ -319,7 +358,9 @@ public sealed class EngineNode : IDisposable
         slot.Entry = entry;
         slot.Payload = payload;
         slot.Completion = completion;
-        slot.Index = 0;
+        slot.Index = replicatedIndex;
+        slot.Term = replicatedTerm;
+        slot.Replicated = replicatedIndex != 0;
         slot.Query = null;
         slot.QueryCompletion = null;
         _ring.Publish(sequence);

@@ -24,7 +24,13 @@ public sealed record EngineOptions
     /// <summary>Period of the primary's <c>Tick</c> entries.</summary>
     public TimeSpan TickPeriod { get; init; } = StateMachine.TickClock.DefaultPeriod;
 
-    /// <summary>Whether the node publishes ticks itself (off in tests that feed ticks as entries).</summary>
+    /// <summary>
+    /// The node's role. Only a primary takes client writes and runs its tick clock; a standby
+    /// applies the entries replication hands it. A witness runs no engine: opening one is refused.
+    /// </summary>
+    public NodeRole Role { get; init; } = NodeRole.Primary;
+
+    /// <summary>Whether a primary publishes ticks itself (off in tests that feed ticks as entries); a standby never does.</summary>
     public bool RunClock { get; init; } = true;
 
     /// <summary>The wall clock the tick clock reads (a fake one in tests).</summary>

@@ -31,6 +31,12 @@ internal struct JournalerStage : IEventHandler<InputSlot>
             return;
         }
 
+        if (data.Replicated)
+        {
+            _journal.AppendAt(data.Index, data.Term, data.Payload);
+            return;
+        }
+
         data.Index = _journal.Append(data.Payload, _term);
         data.Term = _term;
     }

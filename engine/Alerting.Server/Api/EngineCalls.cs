@@ -6,8 +6,8 @@ namespace Alerting.Server.Api;
 
 /// <summary>
 /// The services' door into the engine: publishing refused because the input ring is full
-/// becomes RESOURCE_EXHAUSTED at once (the ring never queues), and a node already stopping
-/// becomes UNAVAILABLE.
+/// becomes RESOURCE_EXHAUSTED at once (the ring never queues); a node already stopping, or
+/// one that is not the primary, becomes UNAVAILABLE.
 /// </summary>
 public sealed class EngineCalls
 {
@@ -31,6 +31,10 @@ public sealed class EngineCalls
         catch (EntryTooLargeException e)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+        catch (NotPrimaryException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
         }
         catch (InvalidOperationException e) when (Node.Fault is not null)
         {

@@ -54,9 +54,16 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
     internal EngineNode Node => _node;
 
+    /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
+    internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
+
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
-    public static async Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
+    public static Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default) =>
+        StartAsync(options, EngineNode.Open, cancellationToken);
+
+    /// <summary>Same, opening the node with <paramref name="openNode"/> (fault tests give it a fault-injecting journal).</summary>
+    internal static async Task<ServerHost> StartAsync(ServerOptions options, Func<EngineOptions, EngineNode> openNode, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var address = options.Validate();
@@ -87,15 +94,21 @@ public sealed class ServerHost : IAsyncDisposable
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
-        var node = EngineNode.Open(new EngineOptions
+        var node = openNode(new EngineOptions
         {
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
+            Role = options.Role,
         });
         WebApplication? app = null;
         try
         {
-            await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
+            if (node.Role == NodeRole.Primary)
+            {
+                // A standby's time comes with the primary's ticks.
+                await WaitForCurrentTime(node, cancellationToken).ConfigureAwait(false);
+            }
+
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
@@ -107,7 +120,11 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
-            services.AddHostedService<NotificationService>();
+            if (options.Role == NodeRole.Primary)
+            {
+                // Only the primary notifies (DESIGN invariant 4).
+                services.AddHostedService<NotificationService>();
+            }
             services.AddGrpc(grpcOptions =>
             {
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
