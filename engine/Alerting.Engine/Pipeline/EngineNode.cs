@@ -27,8 +27,8 @@ public sealed class EngineNode : IDisposable
     private readonly List<(string Name, IEventProcessor Processor)> _stages;
     private readonly BatchEventProcessor<InputSlot, StateMachineStage> _stateMachine;
     private readonly TickClock? _clock;
+    private readonly PipelineFault _fault = new();
     private int _disposed;
-    private Exception? _fault;
 
     private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
     {
@@ -45,17 +45,17 @@ public sealed class EngineNode : IDisposable
         // with one another), then the state machine gated on all of them.
         _ring = new RingBuffer<InputSlot>(new MultiProducerSequencer(options.InputRingSize, new BlockingWaitStrategy()));
         var journaler = new BatchEventProcessor<InputSlot, JournalerStage>(
-            _ring, _ring.NewBarrier(), new JournalerStage(journal, options.Term));
+            _ring, _ring.NewBarrier(), new JournalerStage(journal, options.Term, _fault));
         _stages = [("journaler", journaler)];
         foreach (var stage in options.Stages)
         {
             _stages.Add((stage.Name, new BatchEventProcessor<InputSlot, EntryStageHandler>(
-                _ring, _ring.NewBarrier(journaler.Sequence), new EntryStageHandler(stage))));
+                _ring, _ring.NewBarrier(journaler.Sequence), new EntryStageHandler(stage, _fault))));
         }
 
         var upstream = _stages.ConvertAll(s => s.Processor.Sequence).ToArray();
         _stateMachine = new BatchEventProcessor<InputSlot, StateMachineStage>(
-            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots));
+            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots, _fault));
         _stages.Add(("state machine", _stateMachine));
         _ring.AddGatingSequences(_stateMachine.Sequence);
 
@@ -101,8 +101,12 @@ public sealed class EngineNode : IDisposable
     /// <summary>Largest encoded entry the journal takes; a larger one is refused before it reaches the ring.</summary>
     public static int MaxEntryBytes => JournalOptions.DefaultMaxPayloadBytes;
 
-    /// <summary>Why the node stopped working (a pipeline stage failed), or null while it is healthy.</summary>
-    public Exception? Fault => Volatile.Read(ref _fault);
+    /// <summary>
+    /// Why the node stopped taking writes (a pipeline stage failed: a full disk, a failed fsync),
+    /// or null while it is healthy. A faulted node stays up: it completes the writes it held with
+    /// this fault, refuses new ones, and still answers reads of the last applied state.
+    /// </summary>
+    public EngineFaultedException? Fault => _fault.Current;
 
     /// <summary>Opens (recovering if there is data) and starts a node on the FasterLog journal in <c>journal/</c> of the data folder.</summary>
     /// <exception cref="JournalRecoveryException">The data folder cannot be recovered without losing durable entries.</exception>
@@ -204,11 +208,6 @@ public sealed class EngineNode : IDisposable
     {
         ArgumentNullException.ThrowIfNull(read);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (Volatile.Read(ref _fault) is { } fault)
-        {
-            throw new InvalidOperationException(fault.Message, fault);
-        }
-
         if (!_ring.TryNext(out var sequence))
         {
             return null;
@@ -258,13 +257,23 @@ public sealed class EngineNode : IDisposable
         }
 
         Task.WaitAll(_stages.ConvertAll(s => s.Processor.Stopped));
-        if (_options.SnapshotOnShutdown)
+        var faulted = _fault.Current is not null;
+        if (_options.SnapshotOnShutdown && !faulted)
         {
             _snapshots.SnapshotNow(_applier.State);
         }
 
-        _snapshots.InFlight.GetAwaiter().GetResult();
+        try
+        {
+            _snapshots.InFlight.GetAwaiter().GetResult();
+        }
+        catch (Exception) when (faulted)
+        {
+            // The journal failed under it (its truncation throws); the node's fault already says why.
+        }
+
         _journal.Dispose();
+        _fault.Dispose();
     }
 
     private static async Task<T> Cast<T>(Task<object?> task) => (T)(await task.ConfigureAwait(false))!;
@@ -319,17 +328,16 @@ public sealed class EngineNode : IDisposable
         return replayed;
     }
 
+    /// <summary>The clock's publish: a faulted or stopping node takes no ticks (refused, not thrown).</summary>
     private bool TryPublishTick(long unixMs) =>
-        Volatile.Read(ref _disposed) == 0 && TryPublish(new LogEntry { Tick = new Tick { UnixMs = unixMs } }, completion: null);
+        Volatile.Read(ref _disposed) == 0 && _fault.Current is null && TryPublish(new LogEntry { Tick = new Tick { UnixMs = unixMs } }, completion: null);
 
     private void OnStageStopped(string stage, Task stopped)
     {
+        // Stages catch their failures and keep the ring moving; a loop that still died is recorded.
         if (stopped.IsFaulted && Volatile.Read(ref _disposed) == 0)
         {
-            Interlocked.CompareExchange(
-                ref _fault,
-                new InvalidOperationException($"the engine's {stage} stage stopped: {stopped.Exception!.GetBaseException().Message}; the node no longer accepts writes", stopped.Exception),
-                null);
+            _fault.Record(stage, stopped.Exception!.GetBaseException());
         }
     }
 
@@ -338,9 +346,9 @@ public sealed class EngineNode : IDisposable
 
     private bool TryPublish(LogEntry entry, byte[] payload, long replicatedIndex, ulong replicatedTerm, TaskCompletionSource<AppliedEntry>? completion)
     {
-        if (Volatile.Read(ref _fault) is { } fault)
+        if (_fault.Current is { } fault)
         {
-            throw new InvalidOperationException(fault.Message, fault);
+            throw new EngineFaultedException(fault.Message, fault.InnerException ?? fault);
         }
 
         if (payload.Length > MaxEntryBytes)

@@ -20,6 +20,9 @@ internal struct InputSlot
 
     /// <summary>Set by a standby's producer: <see cref="Index"/> and <see cref="Term"/> are the primary's.</summary>
     public bool Replicated;
+
+    /// <summary>Set by the journaler once the entry is in the journal; a slot without it is failed, never applied.</summary>
+    public bool Journaled;
     public TaskCompletionSource<AppliedEntry>? Completion;
     public Func<EngineState, object?>? Query;
     public TaskCompletionSource<object?>? QueryCompletion;

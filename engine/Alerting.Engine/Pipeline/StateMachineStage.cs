@@ -15,9 +15,11 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
     private readonly LogApplier _applier;
     private readonly AppliedProgress _progress;
     private readonly SnapshotScheduler _snapshots;
+    private readonly PipelineFault _fault;
 
-    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots)
+    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots, PipelineFault fault)
     {
+        _fault = fault;
         _commit = commit;
         _applier = applier;
         _progress = progress;
@@ -38,16 +40,7 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
         }
         else
         {
-            if (_commit.CommitIndex < data.Index)
-            {
-                // About to park: publish what is applied so far, so waiters on applied progress
-                // see it now rather than at the end of a batch that may wait long on the commit.
-                _progress.Publish(_applier.State.AppliedIndex);
-                _commit.WaitForCommit(data.Index);
-            }
-
-            var result = _applier.Apply(data.Index, data.Term, data.Entry!);
-            data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
+            ApplyOrFail(ref data);
             data.Entry = null;
             data.Payload = null;
             data.Completion = null;
@@ -56,12 +49,48 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
         if (endOfBatch)
         {
             _progress.Publish(_applier.State.AppliedIndex);
-            _snapshots.MaybeSnapshot(_applier.State);
+            if (_fault.Current is null)
+            {
+                _snapshots.MaybeSnapshot(_applier.State);
+            }
         }
     }
 
     public readonly void OnShutdown()
     {
+    }
+
+    /// <summary>
+    /// Applies a committed entry and acknowledges it; on a faulted node, or when the entry cannot
+    /// be committed, completes the writer with the fault instead (issue 9: never leave it hanging).
+    /// </summary>
+    private readonly void ApplyOrFail(ref InputSlot data)
+    {
+        if (_fault.Current is not null || !data.Journaled)
+        {
+            data.Completion?.TrySetException(_fault.Current ?? new EngineFaultedException("the entry was not journaled"));
+            return;
+        }
+
+        try
+        {
+            if (_commit.CommitIndex < data.Index)
+            {
+                // About to park: publish what is applied so far, so waiters on applied progress
+                // see it now rather than at the end of a batch that may wait long on the commit.
+                _progress.Publish(_applier.State.AppliedIndex);
+                _commit.WaitForCommit(data.Index, _fault.Token);
+            }
+
+            var result = _applier.Apply(data.Index, data.Term, data.Entry!);
+            data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
+        }
+#pragma warning disable CA1031 // The failure faults the node and goes to the writer; the ring keeps serving reads.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            data.Completion?.TrySetException(_fault.Record("state machine", e));
+        }
     }
 
     private readonly void RunQuery(Func<EngineState, object?> query, TaskCompletionSource<object?> completion)

@@ -11,7 +11,7 @@ namespace Alerting.Server.Hosting;
 /// <summary>
 /// One running server: the engine node and the Kestrel host in front of it. gRPC is served on
 /// <see cref="ServerOptions.GrpcPort"/> (HTTP/2 without TLS, so clients use prior knowledge);
-/// JSON transcoding, <c>/healthz</c> and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
+/// JSON transcoding, <c>/livez</c>, <c>/readyz</c> (and <c>/healthz</c>, the same as <c>/readyz</c>) and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
 /// (HTTP/1.1: HTTP/2 without TLS needs prior knowledge, which curl and browsers do not assume). Stopping stops Kestrel first, then disposes the node, which drains the
 /// input ring, commits and writes a snapshot.
 /// </summary>
@@ -141,6 +141,9 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<DowntimesService>();
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
+            // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
+            app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
+            app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
             // Created now so the node gauges are exported from the first scrape, before any ingest.
