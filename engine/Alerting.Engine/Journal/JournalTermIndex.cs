@@ -4,8 +4,8 @@ namespace Alerting.Engine.Journal;
 /// Term of every index the journal holds, kept as runs: a sorted list of (first index, term),
 /// one run per term change. Terms change rarely (one per election), so the list stays a few
 /// entries long whatever the log's length, and a lookup is a binary search over it.
-/// Written by the appending thread, read from any thread. The lock is uncontended on the
-/// append path (readers are rare: replication asking for the term of prevIndex).
+/// Written by the appending thread, read from any thread: an append in the same term only
+/// publishes the new last index (no lock); a new term, a truncation or a lookup takes the lock.
 /// </summary>
 internal sealed class JournalTermIndex
 {
@@ -16,6 +16,7 @@ internal sealed class JournalTermIndex
     private long _last;
 
     // The appending thread's view of the newest run, so an append in the same term takes no lock.
+    // Only the appending thread writes them (Append, TruncateAfter and Reset run on it).
     private bool _hasTail;
     private ulong _tailTerm;
 
@@ -47,15 +48,16 @@ internal sealed class JournalTermIndex
     /// <summary>Records that <paramref name="index"/> (the next one) has <paramref name="term"/>.</summary>
     public void Append(long index, ulong term)
     {
+        Invariant.Check(index == Volatile.Read(ref _last) + 1, "term map: indexes are appended contiguously");
+        if (_hasTail && term == _tailTerm)
+        {
+            // Readers take the lock and read _last after it; the run they find already covers index.
+            Volatile.Write(ref _last, index);
+            return;
+        }
+
         lock (_gate)
         {
-            Invariant.Check(index == _last + 1, "term map: indexes are appended contiguously");
-            if (_hasTail && term == _tailTerm)
-            {
-                _last = index;
-                return;
-            }
-
             Invariant.Check(!_hasTail || term > _tailTerm, "term map: terms never decrease along the log");
             _starts.Add(index);
             _terms.Add(term);
@@ -84,11 +86,8 @@ internal sealed class JournalTermIndex
                 _starts[0] = index;
             }
 
+            // The journal truncates only kept, durable entries, so _last (the appender's) stays put.
             _first = index;
-            if (_last < index - 1)
-            {
-                _last = index - 1;
-            }
         }
     }
 
@@ -119,7 +118,7 @@ internal sealed class JournalTermIndex
 
         lock (_gate)
         {
-            if (index < _first || index > _last || _starts.Count == 0)
+            if (index < _first || index > Volatile.Read(ref _last) || _starts.Count == 0)
             {
                 term = 0;
                 return false;
