@@ -235,7 +235,11 @@ public sealed class EngineNode : IDisposable
     /// <summary>The term this node writes in.</summary>
     public ulong Term => _options.Term;
 
-    /// <summary>Graceful stop: drains the ring, commits, writes a final snapshot, closes files.</summary>
+    /// <summary>
+    /// Graceful stop: drains the ring, commits, writes a final snapshot, closes files. With an
+    /// external <see cref="EngineOptions.CommitIndex"/>, writes it has not committed complete with
+    /// <see cref="ObjectDisposedException"/> instead of being waited for.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -244,6 +248,13 @@ public sealed class EngineNode : IDisposable
         }
 
         _clock?.Dispose();
+        if (_options.CommitIndex is not null)
+        {
+            // An external commit index (replication) may never reach what is in the ring once the
+            // node stops: fail those writes instead of waiting. A local journal always commits or fails.
+            _fault.StopWaiting();
+        }
+
         var cursor = _ring.Cursor;
         var spinner = default(SpinWait);
         while (_stateMachine.Sequence.Value < cursor && !_stages.Exists(s => s.Processor.Stopped.IsCompleted))

@@ -72,6 +72,13 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
             return;
         }
 
+        if (_fault.Stopped && (_commit.CommitIndex < data.Index || data.Index != _applier.State.AppliedIndex + 1))
+        {
+            // Stopping: an uncommitted entry, and every one after it, fails instead of waiting.
+            data.Completion?.TrySetException(NotCommittedBeforeStop(data.Index));
+            return;
+        }
+
         try
         {
             if (_commit.CommitIndex < data.Index)
@@ -89,9 +96,14 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            data.Completion?.TrySetException(_fault.Record("state machine", e));
+            data.Completion?.TrySetException(e is OperationCanceledException && _fault.Stopped && _fault.Current is null
+                ? NotCommittedBeforeStop(data.Index)
+                : _fault.Record("state machine", e));
         }
     }
+
+    private static ObjectDisposedException NotCommittedBeforeStop(long index) =>
+        new(nameof(EngineNode), $"the node stopped before entry {index} was committed; it is journaled here and may still commit on the cluster");
 
     private readonly void RunQuery(Func<EngineState, object?> query, TaskCompletionSource<object?> completion)
     {

@@ -84,6 +84,31 @@ public sealed class CommitGateTests : IDisposable
         Assert.Equal(2, node.CommitIndex);
     }
 
+    [Fact]
+    public async Task Stopping_a_node_whose_commit_gate_never_reached_its_writes_fails_them_instead_of_hanging()
+    {
+        var gate = new CommitGate();
+        var journal = new MemoryJournal();
+        var recorder = new RecordingStage();
+        var node = EngineNode.Open(Options() with { CommitIndex = gate, Stages = [recorder], SnapshotOnShutdown = true }, journal);
+        var writes = Enumerable.Range(0, 3).Select(i => node.TryWrite(RandomLog.Tick(1_800_000_000_000 + i))!).ToList();
+        await recorder.SeenAsync(3);
+        gate.Publish(1);
+        await writes[0];
+
+        var disposing = Task.Run(node.Dispose);
+        await disposing.WaitAsync(TimeSpan.FromSeconds(20));
+
+        foreach (var write in writes.Skip(1))
+        {
+            var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => write);
+            Assert.Contains("before entry", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Null(node.Fault);
+        Assert.Equal(1, node.State.AppliedIndex);
+    }
+
     private EngineOptions Options() => new()
     {
         DataDirectory = _directory.Path,
