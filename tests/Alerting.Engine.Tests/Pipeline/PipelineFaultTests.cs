@@ -48,8 +48,13 @@ public sealed class PipelineFaultTests : IDisposable
         Assert.Contains("No space left", refused.Message, StringComparison.Ordinal);
         var (applied, time) = await node.TryQuery(s => (s.AppliedIndex, s.LogicalTimeMs))!.WaitAsync(Patience);
         Assert.Equal((3L, 1_800_000_000_002L), (applied, time));
-
         node.Dispose();
+
+        // Space returns; the operator restarts: everything acknowledged is back, the unsynced tail is not.
+        using var restarted = EngineNode.Open(Options(), journal.Crash());
+        Assert.Null(restarted.Fault);
+        Assert.Equal(3, restarted.Progress.AppliedIndex);
+        Assert.Equal(4, (await restarted.TryWrite(RandomLog.Tick(1_800_000_000_030))!.WaitAsync(Patience)).Index);
     }
 
     [Fact]
