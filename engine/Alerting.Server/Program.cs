@@ -10,7 +10,7 @@ try
     await using var server = await ServerHost.StartAsync(options);
     Console.WriteLine($"alerting: data in {server.DataDirectory}");
     Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
-    Console.WriteLine($"alerting: JSON API, /healthz and /metrics (HTTP/1.1) on {server.HttpAddress}");
+    Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
     Console.WriteLine(options.ApiKeys.Count == 0
         ? "alerting: no API keys configured: every call is allowed (loopback only)"
         : $"alerting: {options.ApiKeys.Count} API key(s) configured");

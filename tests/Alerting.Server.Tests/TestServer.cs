@@ -89,6 +89,9 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Wraps a host the test started itself (with an injected journal); deletes its data folder on dispose.</summary>
+    public static TestServer Wrap(ServerHost host) => new(host, host.DataDirectory, ownsDirectory: true);
+
     public static CallOptions Call(CancellationToken cancellation, string? apiKey = null) =>
         new(headers: apiKey is null ? null : new Metadata { { "authorization", "Bearer " + apiKey } }, cancellationToken: cancellation);
 

@@ -21,8 +21,13 @@ namespace Alerting.Engine.Journal;
 /// corruption: <see cref="JournalCorruptionException"/>, naming the index. A committed log
 /// that ends below the high-water mark is <see cref="JournalRecoveryException"/>.
 /// </para>
+/// <para>
+/// FasterLog cannot drop its tail, so <see cref="TruncateAfter"/> refuses with
+/// <see cref="NotSupportedException"/>: a follower whose uncommitted suffix conflicts with the
+/// new leader's log resynchronises from a snapshot into a fresh journal instead of rewinding.
+/// </para>
 /// </summary>
-public sealed class FasterJournal : IDisposable
+public sealed class FasterJournal : IJournal
 {
     /// <summary>File name prefix of the FasterLog segment files inside the journal directory.</summary>
     public const string SegmentFilePrefix = "journal.log";
@@ -38,6 +43,7 @@ public sealed class FasterJournal : IDisposable
     private readonly JournalCommitFile _commitFile;
     private readonly HighWaterMark _highWaterMark;
     private readonly JournalAddressIndex _addresses;
+    private readonly JournalTermIndex _terms;
     private readonly int _maxPayloadBytes;
     private readonly int _sparseIndexInterval;
     private readonly byte[] _appendBuffer;
@@ -59,13 +65,14 @@ public sealed class FasterJournal : IDisposable
     private volatile Exception? _commitFailure;
     private int _disposed;
 
-    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, JournalCommitFile commitFile, HighWaterMark highWaterMark, JournalAddressIndex addresses, long firstIndex, long lastIndex, ulong lastTerm)
+    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, JournalCommitFile commitFile, HighWaterMark highWaterMark, JournalAddressIndex addresses, JournalTermIndex terms, long firstIndex, long lastIndex, ulong lastTerm)
     {
         _log = log;
         _device = device;
         _commitFile = commitFile;
         _highWaterMark = highWaterMark;
         _addresses = addresses;
+        _terms = terms;
         _maxPayloadBytes = options.MaxPayloadBytes;
         _sparseIndexInterval = options.SparseIndexInterval;
         _appendBuffer = new byte[JournalRecordHeader.Size + options.MaxPayloadBytes];
@@ -152,14 +159,15 @@ public sealed class FasterJournal : IDisposable
             });
 
             var addresses = new JournalAddressIndex();
-            (long firstIndex, long lastIndex, ulong lastTerm) = Recover(log, addresses, options.SparseIndexInterval);
+            var terms = new JournalTermIndex();
+            (long firstIndex, long lastIndex, ulong lastTerm) = Recover(log, addresses, terms, options.SparseIndexInterval);
             if (lastIndex < highWaterMark.Index)
             {
                 throw new JournalRecoveryException(
                     $"Journal in '{directory}' recovered to index {lastIndex} but its high-water mark says {highWaterMark.Index} was durable: refusing to start below it; the commit files may be missing or corrupt. Restore the node from a healthy peer.");
             }
 
-            return new FasterJournal(options, log, device, commitFile, highWaterMark, addresses, firstIndex, lastIndex, lastTerm);
+            return new FasterJournal(options, log, device, commitFile, highWaterMark, addresses, terms, firstIndex, lastIndex, lastTerm);
         }
         catch
         {
@@ -199,6 +207,8 @@ public sealed class FasterJournal : IDisposable
             _addresses.Add(index, address);
         }
 
+        _terms.Append(index, term);
+
         Volatile.Write(ref _lastTerm, term);
         Volatile.Write(ref _lastIndex, index);
 
@@ -212,6 +222,40 @@ public sealed class FasterJournal : IDisposable
 
         return index;
     }
+
+    /// <inheritdoc/>
+    public void AppendAt(long index, ulong term, ReadOnlySpan<byte> payload)
+    {
+        long next = LastIndex + 1;
+        if (index != next)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"A follower appends the next index, {next}; a conflicting suffix must be dropped first, and FasterJournal cannot drop its tail.");
+        }
+
+        long appended = Append(payload, term);
+        Invariant.Check(appended == index, "a follower's entry lands at the index the leader gave it");
+    }
+
+    /// <summary>
+    /// Refuses: FasterLog cannot truncate its tail. A follower holding a conflicting uncommitted
+    /// suffix resynchronises from the leader's snapshot into a fresh journal.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Always, unless nothing would be dropped.</exception>
+    public void TruncateAfter(long index)
+    {
+        ThrowIfUnusable();
+        if (index >= LastIndex)
+        {
+            return;
+        }
+
+        throw new NotSupportedException($"FasterJournal cannot drop entries {index + 1}..{LastIndex}: FasterLog cannot truncate its tail. Resynchronise this node from a snapshot into a fresh journal.");
+    }
+
+    /// <inheritdoc/>
+    public bool TryGetTerm(long index, out ulong term) => _terms.TryGetTerm(index, out term);
+
+    IJournalScanner IJournal.Scan(long fromIndex) => Scan(fromIndex);
 
     /// <summary>Completes when <see cref="DurableIndex"/> ≥ <paramref name="index"/>. Allocates nothing when already durable.</summary>
     public ValueTask WaitForDurableAsync(long index, CancellationToken cancellationToken = default)
@@ -304,6 +348,7 @@ public sealed class FasterJournal : IDisposable
 
             _log.TruncateUntil(address);
             _addresses.TruncateBefore(index, address);
+            _terms.TruncateBefore(index);
             Volatile.Write(ref _firstIndex, index);
             ticket = Interlocked.Increment(ref _truncationsRequested);
         }
@@ -353,7 +398,7 @@ public sealed class FasterJournal : IDisposable
 
     private static TaskCompletionSource NewDurableSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static (long FirstIndex, long LastIndex, ulong LastTerm) Recover(FasterLog log, JournalAddressIndex addresses, int sparseInterval)
+    private static (long FirstIndex, long LastIndex, ulong LastTerm) Recover(FasterLog log, JournalAddressIndex addresses, JournalTermIndex terms, int sparseInterval)
     {
         long committedUntil = log.CommittedUntilAddress;
         long firstIndex = 0;
@@ -367,7 +412,10 @@ public sealed class FasterJournal : IDisposable
                 if (firstIndex == 0)
                 {
                     firstIndex = record.Index;
+                    terms.Reset(firstIndex);
                 }
+
+                terms.Append(record.Index, record.Term);
 
                 if (record.Index == firstIndex || record.Index % sparseInterval == 0)
                 {

@@ -8,7 +8,7 @@ namespace Alerting.Engine.Journal;
 /// A scanner from <see cref="FasterJournal.Scan"/> stops at the durable index as it was at each
 /// call, so it can be polled to follow the log. Not thread-safe: one reader per scanner.
 /// </summary>
-public sealed class JournalScanner : IDisposable
+public sealed class JournalScanner : IJournalScanner
 {
     private const int InitialBufferBytes = 4096;
 

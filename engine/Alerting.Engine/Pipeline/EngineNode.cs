@@ -10,23 +10,27 @@ namespace Alerting.Engine.Pipeline;
 /// <summary>
 /// One engine node, wired as DESIGN section 2 draws it: producers publish into the
 /// multi-producer input ring; the journaler stage appends each entry to the journal; the
-/// state-machine stage, gated on the journaler, waits for durability and applies entries in
-/// log order. <see cref="Open"/> recovers first: newest valid snapshot plus the journal suffix.
+/// stages of <see cref="EngineOptions.Stages"/> (the replicator's place) see each journaled
+/// entry beside it; the state-machine stage, gated on all of them, waits until the entry is
+/// committed (<see cref="ICommitIndex"/>: durable locally, or on a quorum) and applies entries
+/// in log order. <see cref="Open(EngineOptions)"/> recovers first: newest valid snapshot plus
+/// the journal suffix.
 /// </summary>
 public sealed class EngineNode : IDisposable
 {
     private readonly EngineOptions _options;
-    private readonly FasterJournal _journal;
+    private readonly IJournal _journal;
+    private readonly ICommitIndex _commit;
     private readonly SnapshotScheduler _snapshots;
     private readonly LogApplier _applier;
     private readonly RingBuffer<InputSlot> _ring;
-    private readonly BatchEventProcessor<InputSlot, JournalerStage> _journaler;
+    private readonly List<(string Name, IEventProcessor Processor)> _stages;
     private readonly BatchEventProcessor<InputSlot, StateMachineStage> _stateMachine;
     private readonly TickClock? _clock;
+    private readonly PipelineFault _fault = new();
     private int _disposed;
-    private Exception? _fault;
 
-    private EngineNode(EngineOptions options, FasterJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
+    private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
     {
         _options = options;
         _journal = journal;
@@ -35,19 +39,33 @@ public sealed class EngineNode : IDisposable
         Progress = new AppliedProgress(applier.State.AppliedIndex);
         _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex);
 
+        _commit = options.CommitIndex ?? new JournalCommitIndex(journal);
+
+        // The stage list: the journaler first, then every extra stage behind it (in parallel
+        // with one another), then the state machine gated on all of them.
         _ring = new RingBuffer<InputSlot>(new MultiProducerSequencer(options.InputRingSize, new BlockingWaitStrategy()));
-        _journaler = new BatchEventProcessor<InputSlot, JournalerStage>(
-            _ring, _ring.NewBarrier(), new JournalerStage(journal, options.Term));
+        var journaler = new BatchEventProcessor<InputSlot, JournalerStage>(
+            _ring, _ring.NewBarrier(), new JournalerStage(journal, options.Term, _fault));
+        _stages = [("journaler", journaler)];
+        foreach (var stage in options.Stages)
+        {
+            _stages.Add((stage.Name, new BatchEventProcessor<InputSlot, EntryStageHandler>(
+                _ring, _ring.NewBarrier(journaler.Sequence), new EntryStageHandler(stage, _fault))));
+        }
+
+        var upstream = _stages.ConvertAll(s => s.Processor.Sequence).ToArray();
         _stateMachine = new BatchEventProcessor<InputSlot, StateMachineStage>(
-            _ring, _ring.NewBarrier(_journaler.Sequence), new StateMachineStage(journal, applier, Progress, _snapshots));
+            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots, _fault));
+        _stages.Add(("state machine", _stateMachine));
         _ring.AddGatingSequences(_stateMachine.Sequence);
 
-        _journaler.Start("alerting-journaler");
-        _stateMachine.Start("alerting-state-machine");
-        _ = _journaler.Stopped.ContinueWith(t => OnStageStopped("journaler", t), TaskScheduler.Default);
-        _ = _stateMachine.Stopped.ContinueWith(t => OnStageStopped("state machine", t), TaskScheduler.Default);
+        foreach (var (name, processor) in _stages)
+        {
+            processor.Start("alerting-" + name.Replace(' ', '-'));
+            _ = processor.Stopped.ContinueWith(t => OnStageStopped(name, t), TaskScheduler.Default);
+        }
 
-        if (options.RunClock)
+        if (options.RunClock && options.Role == NodeRole.Primary)
         {
             _clock = new TickClock(options.TimeProvider, options.TickPeriod, TryPublishTick);
             _clock.Start();
@@ -63,6 +81,12 @@ public sealed class EngineNode : IDisposable
     /// <summary>The journal's durable index.</summary>
     public long DurableIndex => _journal.DurableIndex;
 
+    /// <summary>This node's role: only a primary takes client writes and publishes ticks.</summary>
+    public NodeRole Role => _options.Role;
+
+    /// <summary>The commit index the state machine applies up to (single node: <see cref="DurableIndex"/>).</summary>
+    public long CommitIndex => _commit.CommitIndex;
+
     /// <summary>Free input ring slots.</summary>
     public long InputRingFree => _ring.RemainingCapacity;
 
@@ -77,16 +101,18 @@ public sealed class EngineNode : IDisposable
     /// <summary>Largest encoded entry the journal takes; a larger one is refused before it reaches the ring.</summary>
     public static int MaxEntryBytes => JournalOptions.DefaultMaxPayloadBytes;
 
-    /// <summary>Why the node stopped working (a pipeline stage failed), or null while it is healthy.</summary>
-    public Exception? Fault => Volatile.Read(ref _fault);
+    /// <summary>
+    /// Why the node stopped taking writes (a pipeline stage failed: a full disk, a failed fsync),
+    /// or null while it is healthy. A faulted node stays up: it completes the writes it held with
+    /// this fault, refuses new ones, and still answers reads of the last applied state.
+    /// </summary>
+    public EngineFaultedException? Fault => _fault.Current;
 
-    /// <summary>Opens (recovering if there is data) and starts a node.</summary>
+    /// <summary>Opens (recovering if there is data) and starts a node on the FasterLog journal in <c>journal/</c> of the data folder.</summary>
     /// <exception cref="JournalRecoveryException">The data folder cannot be recovered without losing durable entries.</exception>
     public static EngineNode Open(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
-        ArgumentNullException.ThrowIfNull(options.Limits);
         var journal = FasterJournal.Open(new JournalOptions
         {
             Directory = Path.Combine(options.DataDirectory, "journal"),
@@ -94,8 +120,29 @@ public sealed class EngineNode : IDisposable
             MemorySizeBits = options.JournalMemorySizeBits,
             SegmentSizeBits = options.JournalSegmentSizeBits,
         });
+        return Open(options, journal);
+    }
+
+    /// <summary>
+    /// Opens and starts a node on <paramref name="journal"/> (the simulator's and the fault tests'
+    /// <see cref="MemoryJournal"/>), recovering from the snapshots in the data folder plus the
+    /// journal's durable suffix. The node owns the journal and disposes it, also when opening fails.
+    /// </summary>
+    /// <exception cref="JournalRecoveryException">The snapshots and the journal do not join up.</exception>
+    public static EngineNode Open(EngineOptions options, IJournal journal)
+    {
+        ArgumentNullException.ThrowIfNull(journal);
         try
         {
+            ArgumentNullException.ThrowIfNull(options);
+            ArgumentNullException.ThrowIfNull(options.Limits);
+            ArgumentNullException.ThrowIfNull(options.Stages);
+            if (options.Role == NodeRole.Witness)
+            {
+                throw new ArgumentException("a witness runs no engine: it persists term, vote and the commit frontier only", nameof(options));
+            }
+
+            var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
             var rejected = new List<string>();
             var snapshot = store.LoadNewestValid(rejected);
             var state = snapshot is { } s ? Restore(s, options.Limits) : new EngineState(options.Limits);
@@ -116,12 +163,40 @@ public sealed class EngineNode : IDisposable
     /// answers RESOURCE_EXHAUSTED); otherwise a task that completes when the entry is durable
     /// and applied, with its log index.
     /// </summary>
+    /// <exception cref="NotPrimaryException">This node is not the primary.</exception>
     public Task<AppliedEntry>? TryWrite(LogEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_options.Role != NodeRole.Primary)
+        {
+            throw new NotPrimaryException($"this node is a {_options.Role.ToString().ToLowerInvariant()}: it takes no client writes, and no primary is known yet");
+        }
+
         var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
         return TryPublish(entry, completion) ? completion.Task : null;
+    }
+
+    /// <summary>
+    /// A standby's door for the primary's log: publishes the entry the primary placed at
+    /// <paramref name="index"/> in <paramref name="term"/> (its encoding, as journaled there). The
+    /// journaler appends it at that index and the state machine applies it once committed. Call
+    /// from one thread, in index order, starting at <see cref="LastIndex"/> + 1. Returns null at
+    /// once when the input ring is full; otherwise a task that completes when it is applied.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This node is not a standby.</exception>
+    public Task<AppliedEntry>? TryAppendReplicated(long index, ulong term, byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_options.Role != NodeRole.Standby)
+        {
+            throw new InvalidOperationException($"only a standby appends the primary's entries; this node is a {_options.Role.ToString().ToLowerInvariant()}");
+        }
+
+        var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return TryPublish(LogEntry.Parser.ParseFrom(payload), payload, index, term, completion) ? completion.Task : null;
     }
 
     /// <summary>
@@ -133,11 +208,6 @@ public sealed class EngineNode : IDisposable
     {
         ArgumentNullException.ThrowIfNull(read);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (Volatile.Read(ref _fault) is { } fault)
-        {
-            throw new InvalidOperationException(fault.Message, fault);
-        }
-
         if (!_ring.TryNext(out var sequence))
         {
             return null;
@@ -149,6 +219,7 @@ public sealed class EngineNode : IDisposable
         slot.Payload = null;
         slot.Completion = null;
         slot.Index = 0;
+        slot.Replicated = false;
         slot.Query = state => read(state);
         slot.QueryCompletion = completion;
         _ring.Publish(sequence);
@@ -164,7 +235,11 @@ public sealed class EngineNode : IDisposable
     /// <summary>The term this node writes in.</summary>
     public ulong Term => _options.Term;
 
-    /// <summary>Graceful stop: drains the ring, commits, writes a final snapshot, closes files.</summary>
+    /// <summary>
+    /// Graceful stop: drains the ring, commits, writes a final snapshot, closes files. With an
+    /// external <see cref="EngineOptions.CommitIndex"/>, writes it has not committed complete with
+    /// <see cref="ObjectDisposedException"/> instead of being waited for.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -173,23 +248,43 @@ public sealed class EngineNode : IDisposable
         }
 
         _clock?.Dispose();
+        if (_options.CommitIndex is not null)
+        {
+            // An external commit index (replication) may never reach what is in the ring once the
+            // node stops: fail those writes instead of waiting. A local journal always commits or fails.
+            _fault.StopWaiting();
+        }
+
         var cursor = _ring.Cursor;
         var spinner = default(SpinWait);
-        while (_stateMachine.Sequence.Value < cursor && !_stateMachine.Stopped.IsCompleted)
+        while (_stateMachine.Sequence.Value < cursor && !_stages.Exists(s => s.Processor.Stopped.IsCompleted))
         {
             spinner.SpinOnce();
         }
 
-        _journaler.Halt();
-        _stateMachine.Halt();
-        Task.WaitAll(_journaler.Stopped, _stateMachine.Stopped);
-        if (_options.SnapshotOnShutdown)
+        foreach (var (_, processor) in _stages)
+        {
+            processor.Halt();
+        }
+
+        Task.WaitAll(_stages.ConvertAll(s => s.Processor.Stopped));
+        var faulted = _fault.Current is not null;
+        if (_options.SnapshotOnShutdown && !faulted)
         {
             _snapshots.SnapshotNow(_applier.State);
         }
 
-        _snapshots.InFlight.GetAwaiter().GetResult();
+        try
+        {
+            _snapshots.InFlight.GetAwaiter().GetResult();
+        }
+        catch (Exception) when (faulted)
+        {
+            // The journal failed under it (its truncation throws); the node's fault already says why.
+        }
+
         _journal.Dispose();
+        _fault.Dispose();
     }
 
     private static async Task<T> Cast<T>(Task<object?> task) => (T)(await task.ConfigureAwait(false))!;
@@ -207,7 +302,7 @@ public sealed class EngineNode : IDisposable
         return state;
     }
 
-    private static long Replay(FasterJournal journal, LogApplier applier)
+    private static long Replay(IJournal journal, LogApplier applier)
     {
         var next = applier.State.AppliedIndex + 1;
         if (journal.LastIndex < applier.State.AppliedIndex)
@@ -244,28 +339,29 @@ public sealed class EngineNode : IDisposable
         return replayed;
     }
 
+    /// <summary>The clock's publish: a faulted or stopping node takes no ticks (refused, not thrown).</summary>
     private bool TryPublishTick(long unixMs) =>
-        Volatile.Read(ref _disposed) == 0 && TryPublish(new LogEntry { Tick = new Tick { UnixMs = unixMs } }, completion: null);
+        Volatile.Read(ref _disposed) == 0 && _fault.Current is null && TryPublish(new LogEntry { Tick = new Tick { UnixMs = unixMs } }, completion: null);
 
     private void OnStageStopped(string stage, Task stopped)
     {
+        // Stages catch their failures and keep the ring moving; a loop that still died is recorded.
         if (stopped.IsFaulted && Volatile.Read(ref _disposed) == 0)
         {
-            Interlocked.CompareExchange(
-                ref _fault,
-                new InvalidOperationException($"the engine's {stage} stage stopped: {stopped.Exception!.GetBaseException().Message}; the node no longer accepts writes", stopped.Exception),
-                null);
+            _fault.Record(stage, stopped.Exception!.GetBaseException());
         }
     }
 
-    private bool TryPublish(LogEntry entry, TaskCompletionSource<AppliedEntry>? completion)
+    private bool TryPublish(LogEntry entry, TaskCompletionSource<AppliedEntry>? completion) =>
+        TryPublish(entry, entry.ToByteArray(), replicatedIndex: 0, replicatedTerm: 0, completion);
+
+    private bool TryPublish(LogEntry entry, byte[] payload, long replicatedIndex, ulong replicatedTerm, TaskCompletionSource<AppliedEntry>? completion)
     {
-        if (Volatile.Read(ref _fault) is { } fault)
+        if (_fault.Current is { } fault)
         {
-            throw new InvalidOperationException(fault.Message, fault);
+            throw new EngineFaultedException(fault.Message, fault.InnerException ?? fault);
         }
 
-        var payload = entry.ToByteArray();
         if (payload.Length > MaxEntryBytes)
         {
             // The journal would refuse it on the journaler thread and stop the pipeline: refuse it here.
@@ -281,7 +377,9 @@ public sealed class EngineNode : IDisposable
         slot.Entry = entry;
         slot.Payload = payload;
         slot.Completion = completion;
-        slot.Index = 0;
+        slot.Index = replicatedIndex;
+        slot.Term = replicatedTerm;
+        slot.Replicated = replicatedIndex != 0;
         slot.Query = null;
         slot.QueryCompletion = null;
         _ring.Publish(sequence);

@@ -24,7 +24,13 @@ public sealed record EngineOptions
     /// <summary>Period of the primary's <c>Tick</c> entries.</summary>
     public TimeSpan TickPeriod { get; init; } = StateMachine.TickClock.DefaultPeriod;
 
-    /// <summary>Whether the node publishes ticks itself (off in tests that feed ticks as entries).</summary>
+    /// <summary>
+    /// The node's role. Only a primary takes client writes and runs its tick clock; a standby
+    /// applies the entries replication hands it. A witness runs no engine: opening one is refused.
+    /// </summary>
+    public NodeRole Role { get; init; } = NodeRole.Primary;
+
+    /// <summary>Whether a primary publishes ticks itself (off in tests that feed ticks as entries); a standby never does.</summary>
     public bool RunClock { get; init; } = true;
 
     /// <summary>The wall clock the tick clock reads (a fake one in tests).</summary>
@@ -41,6 +47,19 @@ public sealed record EngineOptions
     /// recovery replay too (the events then repeat with their original ids). Must be quick.
     /// </summary>
     public Action<IReadOnlyList<State.TransitionEvent>>? OnTransitions { get; init; }
+
+    /// <summary>
+    /// What the state machine applies up to. Null: this node's durable index (durability mode
+    /// <c>local</c>). Replication supplies a <see cref="CommitGate"/> it advances to the
+    /// highest index durable on a quorum.
+    /// </summary>
+    public ICommitIndex? CommitIndex { get; init; }
+
+    /// <summary>
+    /// Ring consumers beside the journaler (the replicator): each sees every journaled entry, on
+    /// its own thread, before the state machine applies it; the state machine is gated on all of them.
+    /// </summary>
+    public IReadOnlyList<IEntryStage> Stages { get; init; } = [];
 
     /// <summary>Journal page, memory and segment sizes, as powers of two.</summary>
     public int JournalPageSizeBits { get; init; } = 22;

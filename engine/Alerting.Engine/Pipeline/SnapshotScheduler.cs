@@ -14,12 +14,12 @@ namespace Alerting.Engine.Pipeline;
 internal sealed class SnapshotScheduler
 {
     private readonly SnapshotStore _store;
-    private readonly FasterJournal _journal;
+    private readonly IJournal _journal;
     private readonly long _everyEntries;
     private long _lastSnapshotIndex;
     private Task _inFlight = Task.CompletedTask;
 
-    public SnapshotScheduler(SnapshotStore store, FasterJournal journal, long everyEntries, long lastSnapshotIndex)
+    public SnapshotScheduler(SnapshotStore store, IJournal journal, long everyEntries, long lastSnapshotIndex)
     {
         _store = store;
         _journal = journal;

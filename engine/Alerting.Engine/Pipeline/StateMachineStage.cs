@@ -1,4 +1,3 @@
-using Alerting.Engine.Journal;
 using Alerting.Engine.Ring;
 using Alerting.Engine.StateMachine;
 
@@ -6,19 +5,22 @@ namespace Alerting.Engine.Pipeline;
 
 /// <summary>
 /// The state-machine thread: consumes journaled slots in ring order, waits until each is
-/// durable (DESIGN invariant 3: no effect of an entry that is not durable), applies it, and
+/// committed (DESIGN invariant 3: no effect of an entry that is not durable; the
+/// <see cref="ICommitIndex"/> says durable where: locally, or on a quorum), applies it, and
 /// completes the producer's acknowledgement. It is the only code that mutates state.
 /// </summary>
 internal struct StateMachineStage : IEventHandler<InputSlot>
 {
-    private readonly FasterJournal _journal;
+    private readonly ICommitIndex _commit;
     private readonly LogApplier _applier;
     private readonly AppliedProgress _progress;
     private readonly SnapshotScheduler _snapshots;
+    private readonly PipelineFault _fault;
 
-    public StateMachineStage(FasterJournal journal, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots)
+    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots, PipelineFault fault)
     {
-        _journal = journal;
+        _fault = fault;
+        _commit = commit;
         _applier = applier;
         _progress = progress;
         _snapshots = snapshots;
@@ -38,23 +40,70 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
         }
         else
         {
-            _journal.WaitForDurable(data.Index);
-            var result = _applier.Apply(data.Index, data.Term, data.Entry!);
-            data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
+            ApplyOrFail(ref data);
             data.Entry = null;
+            data.Payload = null;
             data.Completion = null;
         }
 
         if (endOfBatch)
         {
             _progress.Publish(_applier.State.AppliedIndex);
-            _snapshots.MaybeSnapshot(_applier.State);
+            if (_fault.Current is null)
+            {
+                _snapshots.MaybeSnapshot(_applier.State);
+            }
         }
     }
 
     public readonly void OnShutdown()
     {
     }
+
+    /// <summary>
+    /// Applies a committed entry and acknowledges it; on a faulted node, or when the entry cannot
+    /// be committed, completes the writer with the fault instead (issue 9: never leave it hanging).
+    /// </summary>
+    private readonly void ApplyOrFail(ref InputSlot data)
+    {
+        if (_fault.Current is not null || !data.Journaled)
+        {
+            data.Completion?.TrySetException(_fault.Current ?? new EngineFaultedException("the entry was not journaled"));
+            return;
+        }
+
+        if (_fault.Stopped && (_commit.CommitIndex < data.Index || data.Index != _applier.State.AppliedIndex + 1))
+        {
+            // Stopping: an uncommitted entry, and every one after it, fails instead of waiting.
+            data.Completion?.TrySetException(NotCommittedBeforeStop(data.Index));
+            return;
+        }
+
+        try
+        {
+            if (_commit.CommitIndex < data.Index)
+            {
+                // About to park: publish what is applied so far, so waiters on applied progress
+                // see it now rather than at the end of a batch that may wait long on the commit.
+                _progress.Publish(_applier.State.AppliedIndex);
+                _commit.WaitForCommit(data.Index, _fault.Token);
+            }
+
+            var result = _applier.Apply(data.Index, data.Term, data.Entry!);
+            data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
+        }
+#pragma warning disable CA1031 // The failure faults the node and goes to the writer; the ring keeps serving reads.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            data.Completion?.TrySetException(e is OperationCanceledException && _fault.Stopped && _fault.Current is null
+                ? NotCommittedBeforeStop(data.Index)
+                : _fault.Record("state machine", e));
+        }
+    }
+
+    private static ObjectDisposedException NotCommittedBeforeStop(long index) =>
+        new(nameof(EngineNode), $"the node stopped before entry {index} was committed; it is journaled here and may still commit on the cluster");
 
     private readonly void RunQuery(Func<EngineState, object?> query, TaskCompletionSource<object?> completion)
     {

@@ -14,7 +14,7 @@ namespace Alerting.Engine.Ring;
 /// last completed batch. A halted processor finishes the batch in hand and stops even if more is published:
 /// wait for <see cref="Sequence"/> to reach the cursor before halting to drain.
 /// </remarks>
-public sealed class BatchEventProcessor<T, THandler>
+public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
     where T : struct
     where THandler : IEventHandler<T>
 {

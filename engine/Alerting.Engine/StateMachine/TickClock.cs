@@ -6,7 +6,8 @@ namespace Alerting.Engine.StateMachine;
 /// wall-clock time enters the engine; the state machine sees time only as log entries.
 /// A tick the pipeline cannot take (full input ring) is counted and skipped: the next tick
 /// carries a later time and the timing wheel fires everything due up to it, so nothing is
-/// lost, only coalesced.
+/// lost, only coalesced. A publish that throws (a faulted pipeline) is counted and recorded in
+/// <see cref="LastFault"/>: nothing may throw into the timer, where it would end the process.
 /// </summary>
 public sealed class TickClock : IDisposable
 {
@@ -20,6 +21,8 @@ public sealed class TickClock : IDisposable
     private long _lastPublishedMs = long.MinValue;
     private long _ticksPublished;
     private long _ticksRefused;
+    private long _faults;
+    private Exception? _lastFault;
 
     public TickClock(TimeProvider time, TimeSpan period, Func<long, bool> publish)
     {
@@ -35,6 +38,12 @@ public sealed class TickClock : IDisposable
 
     /// <summary>Ticks the pipeline refused (input ring full); coalesced into the next one.</summary>
     public long TicksRefused => Interlocked.Read(ref _ticksRefused);
+
+    /// <summary>Timer callbacks whose publish threw; the exception is in <see cref="LastFault"/>.</summary>
+    public long Faults => Interlocked.Read(ref _faults);
+
+    /// <summary>The last exception a publish threw, or null.</summary>
+    public Exception? LastFault => Volatile.Read(ref _lastFault);
 
     public void Start()
     {
@@ -66,15 +75,25 @@ public sealed class TickClock : IDisposable
                 return;
             }
 
-            var now = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), _lastPublishedMs);
-            if (_publish(now))
+            try
             {
-                _lastPublishedMs = now;
-                Interlocked.Increment(ref _ticksPublished);
+                var now = Math.Max(_time.GetUtcNow().ToUnixTimeMilliseconds(), _lastPublishedMs);
+                if (_publish(now))
+                {
+                    _lastPublishedMs = now;
+                    Interlocked.Increment(ref _ticksPublished);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _ticksRefused);
+                }
             }
-            else
+#pragma warning disable CA1031 // A timer callback must not throw: it would end the process.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
-                Interlocked.Increment(ref _ticksRefused);
+                Volatile.Write(ref _lastFault, e);
+                Interlocked.Increment(ref _faults);
             }
         }
     }

@@ -4,7 +4,7 @@ using Grpc.Core;
 
 namespace Alerting.Server.Api;
 
-/// <summary>Where this node stands in the log. A single node is always the primary, durable locally.</summary>
+/// <summary>Where this node stands in the log: its role, term, and last, durable, committed and applied indexes.</summary>
 public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
 {
     private readonly EngineCalls _engine;
@@ -23,10 +23,11 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
         return new StatusResponse
         {
             NodeId = _options.NodeId,
-            Role = "primary",
+            Role = node.Role.ToString().ToLowerInvariant(),
             Term = node.Term,
             LogIndex = (ulong)node.LastIndex,
-            CommitIndex = (ulong)node.DurableIndex,
+            CommitIndex = (ulong)node.CommitIndex,
+            DurableIndex = (ulong)node.DurableIndex,
             AppliedIndex = (ulong)applied,
             Durability = "local",
             LogicalTimeUnixMs = logicalTime,

@@ -6,8 +6,9 @@ namespace Alerting.Server.Api;
 
 /// <summary>
 /// The services' door into the engine: publishing refused because the input ring is full
-/// becomes RESOURCE_EXHAUSTED at once (the ring never queues), and a node already stopping
-/// becomes UNAVAILABLE.
+/// becomes RESOURCE_EXHAUSTED at once (the ring never queues); a node already stopping, or
+/// one that is not the primary, becomes UNAVAILABLE; so does a faulted node (a full disk), both
+/// for a new write and for one it held when it failed, with the reason.
 /// </summary>
 public sealed class EngineCalls
 {
@@ -22,7 +23,8 @@ public sealed class EngineCalls
     {
         try
         {
-            return Node.TryWrite(entry) ?? throw RingFull();
+            var written = Node.TryWrite(entry) ?? throw RingFull();
+            return written.IsCompletedSuccessfully ? written : UnavailableIfFaulted(written);
         }
         catch (ObjectDisposedException)
         {
@@ -32,7 +34,11 @@ public sealed class EngineCalls
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
         }
-        catch (InvalidOperationException e) when (Node.Fault is not null)
+        catch (NotPrimaryException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+        catch (EngineFaultedException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
         }
@@ -48,7 +54,15 @@ public sealed class EngineCalls
         {
             throw Stopping();
         }
-        catch (InvalidOperationException e) when (Node.Fault is not null)
+    }
+
+    private static async Task<AppliedEntry> UnavailableIfFaulted(Task<AppliedEntry> written)
+    {
+        try
+        {
+            return await written.ConfigureAwait(false);
+        }
+        catch (EngineFaultedException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
         }

@@ -4,9 +4,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Alerting.Server.Hosting;
 
 /// <summary>
-/// <c>/healthz</c>: healthy when the state machine answers a read within <see cref="ReadTimeout"/>
-/// (it is applying the log), degraded when the input ring is full (the node sheds load),
-/// unhealthy when the read does not come back in time.
+/// Readiness (<c>/readyz</c>, and <c>/healthz</c> as before): healthy when the state machine
+/// answers a read within <see cref="ReadTimeout"/> (it is applying the log), degraded when the
+/// input ring is full (the node sheds load), unhealthy when the node is faulted (it takes no
+/// writes; the reason is in the description) or the read does not come back in time.
+/// Liveness (<c>/livez</c>) runs no check: the process is up and answering.
 /// </summary>
 public sealed class EngineHealthCheck(EngineNode node) : IHealthCheck
 {
@@ -14,6 +16,11 @@ public sealed class EngineHealthCheck(EngineNode node) : IHealthCheck
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (node.Fault is { } fault)
+        {
+            return HealthCheckResult.Unhealthy($"not ready: {fault.Message}");
+        }
+
         var read = node.TryQuery(state => state.AppliedIndex);
         if (read is null)
         {

@@ -19,6 +19,7 @@ public static class ServerConfiguration
         ["--grpc-port"] = nameof(ServerOptions.GrpcPort),
         ["--http-port"] = nameof(ServerOptions.HttpPort),
         ["--node-id"] = nameof(ServerOptions.NodeId),
+        ["--role"] = nameof(ServerOptions.Role),
         ["--settings"] = SettingsKey,
     };
 

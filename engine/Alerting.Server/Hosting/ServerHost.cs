@@ -11,7 +11,7 @@ namespace Alerting.Server.Hosting;
 /// <summary>
 /// One running server: the engine node and the Kestrel host in front of it. gRPC is served on
 /// <see cref="ServerOptions.GrpcPort"/> (HTTP/2 without TLS, so clients use prior knowledge);
-/// JSON transcoding, <c>/healthz</c> and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
+/// JSON transcoding, <c>/livez</c>, <c>/readyz</c> (and <c>/healthz</c>, the same as <c>/readyz</c>) and <c>/metrics</c> on <see cref="ServerOptions.HttpPort"/>
 /// (HTTP/1.1: HTTP/2 without TLS needs prior knowledge, which curl and browsers do not assume). Stopping stops Kestrel first, then disposes the node, which drains the
 /// input ring, commits and writes a snapshot.
 /// </summary>
@@ -54,16 +54,26 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
     internal EngineNode Node => _node;
 
+    /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
+    internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
+
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
     public static Task<ServerHost> StartAsync(ServerOptions options, CancellationToken cancellationToken = default) =>
-        StartAsync(options, TimeProvider.System, cancellationToken);
+        StartAsync(options, TimeProvider.System, EngineNode.Open, cancellationToken);
 
     /// <summary>
     /// Starts with <paramref name="time"/> as the wall clock the engine's ticks read: tests pass a
     /// fake one and move logical time by advancing it (the API opens after the first tick).
     /// </summary>
-    internal static async Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, CancellationToken cancellationToken)
+    internal static Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, CancellationToken cancellationToken) =>
+        StartAsync(options, time, EngineNode.Open, cancellationToken);
+
+    /// <summary>Same, opening the node with <paramref name="openNode"/> (fault tests give it a fault-injecting journal).</summary>
+    internal static Task<ServerHost> StartAsync(ServerOptions options, Func<EngineOptions, EngineNode> openNode, CancellationToken cancellationToken = default) =>
+        StartAsync(options, TimeProvider.System, openNode, cancellationToken);
+
+    private static async Task<ServerHost> StartAsync(ServerOptions options, TimeProvider time, Func<EngineOptions, EngineNode> openNode, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         var address = options.Validate();
@@ -94,16 +104,22 @@ public sealed class ServerHost : IAsyncDisposable
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
-        var node = EngineNode.Open(new EngineOptions
+        var node = openNode(new EngineOptions
         {
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
             TimeProvider = time,
+            Role = options.Role,
         });
         WebApplication? app = null;
         try
         {
-            await WaitForCurrentTime(node, time, cancellationToken).ConfigureAwait(false);
+            if (node.Role == NodeRole.Primary)
+            {
+                // A standby's time comes with the primary's ticks.
+                await WaitForCurrentTime(node, time, cancellationToken).ConfigureAwait(false);
+            }
+
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
@@ -115,7 +131,11 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
-            services.AddHostedService<NotificationService>();
+            if (options.Role == NodeRole.Primary)
+            {
+                // Only the primary notifies (DESIGN invariant 4).
+                services.AddHostedService<NotificationService>();
+            }
             services.AddGrpc(grpcOptions =>
             {
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
@@ -132,6 +152,9 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<DowntimesService>();
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
+            // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
+            app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
+            app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
             // Created now so the node gauges are exported from the first scrape, before any ingest.

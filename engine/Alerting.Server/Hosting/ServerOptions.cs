@@ -42,6 +42,13 @@ public sealed class ServerOptions
     public string NodeId { get; set; } = "node-1";
 
     /// <summary>
+    /// The node's role (<c>--role primary|standby</c>). Only a primary takes writes, runs the
+    /// tick clock and sends notifications; a standby answers writes UNAVAILABLE. The witness
+    /// role arrives with replication and is refused until then.
+    /// </summary>
+    public NodeRole Role { get; set; } = NodeRole.Primary;
+
+    /// <summary>
     /// Optional TLS: a PKCS#12 (.pfx) certificate file. When set, both ports serve HTTPS
     /// (gRPC then negotiates HTTP/2 by ALPN). Empty = plain HTTP.
     /// </summary>
@@ -102,6 +109,11 @@ public sealed class ServerOptions
         if (InputRingSize <= 0 || (InputRingSize & (InputRingSize - 1)) != 0)
         {
             throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");
+        }
+
+        if (Role is not (NodeRole.Primary or NodeRole.Standby))
+        {
+            throw new ServerOptionsException($"Role {Role} is not served yet: use primary or standby (a witness runs with replication)");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))

@@ -29,6 +29,7 @@ internal static class ClusterCommands
             ("term", status.Term.ToString(CultureInfo.InvariantCulture)),
             ("log index", status.LogIndex.ToString(CultureInfo.InvariantCulture)),
             ("commit index", status.CommitIndex.ToString(CultureInfo.InvariantCulture)),
+            ("durable index", status.DurableIndex.ToString(CultureInfo.InvariantCulture)),
             ("applied index", status.AppliedIndex.ToString(CultureInfo.InvariantCulture)),
             ("durability", status.Durability),
             ("primary", status.PrimaryAddress.Length == 0 ? "-" : status.PrimaryAddress),
