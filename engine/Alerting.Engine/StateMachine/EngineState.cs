@@ -10,7 +10,7 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 5;
+    private const ulong SnapshotFormatVersion = 6;
 
     public EngineState(IngestLimits? limits = null)
     {
@@ -102,7 +102,9 @@ public sealed class EngineState
         var delivered = reader.ReadInt64();
         var monitors = MonitorEngine.ReadFrom(reader, limits);
         var history = TransitionHistory.ReadFrom(reader);
-        return new EngineState(limits, monitors, history, DeliveryLedger.ReadFrom(reader))
+        var deliveries = DeliveryLedger.ReadFrom(reader);
+        history.RestorePin(deliveries.Pin);
+        return new EngineState(limits, monitors, history, deliveries)
         {
             AppliedIndex = appliedIndex,
             Term = term,

@@ -107,14 +107,15 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
-            services.AddHostedService<NotificationService>();
+            services.AddSingleton<NotificationService>();
+            services.AddHostedService(provider => provider.GetRequiredService<NotificationService>());
             services.AddGrpc(grpcOptions =>
             {
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
                 grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
                 grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
             }).AddJsonTranscoding();
-            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
+            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine").AddCheck<HistoryHealthCheck>("history");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
             app = builder.Build();
@@ -124,6 +125,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<DowntimesService>();
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
+            app.MapGrpcService<NotificationsService>();
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
             // Created now so the node gauges are exported from the first scrape, before any ingest.
