@@ -7,8 +7,8 @@ namespace Alerting.Server.Hosting;
 /// The transition history against its byte bound: unhealthy while events a notification endpoint
 /// still waited for have been dropped and the outbox has not passed them (those notifications are
 /// lost, see <c>alerting.history.pending_dropped</c>); degraded above <see cref="DegradedFraction"/>
-/// of the bound (a stuck endpoint is holding events). Reads the history's own counters, not the
-/// state-machine thread.
+/// of the bound (an endpoint that does not drain is holding events). Reads the history's own
+/// counters, not the state-machine thread.
 /// </summary>
 public sealed class HistoryHealthCheck(EngineNode node) : IHealthCheck
 {
@@ -18,20 +18,23 @@ public sealed class HistoryHealthCheck(EngineNode node) : IHealthCheck
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var history = node.History;
-        var bytes = history.Bytes;
-        var max = history.MaxBytes;
-        if (history.OverBoundBeforeIndex is > 0 and var before)
+        return Task.FromResult(Evaluate(history.Count, history.Bytes, history.MaxBytes, history.OverBoundBeforeIndex, history.PendingDropped));
+    }
+
+    internal static HealthCheckResult Evaluate(long count, long bytes, long maxBytes, long overBoundBeforeIndex, long pendingDropped)
+    {
+        if (overBoundBeforeIndex > 0)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy(
-                $"the transition history reached its byte bound ({max} bytes) and dropped {history.PendingDropped} event(s) still pending for a notification endpoint, up to log index {before - 1}; check 'alertctl notifications' for the endpoint that is not draining"));
+            return HealthCheckResult.Unhealthy(
+                $"the transition history reached its byte bound ({maxBytes} bytes) and dropped {pendingDropped} event(s) a notification endpoint still waited for, up to log index {overBoundBeforeIndex - 1}: see 'alertctl notifications' for the endpoint that does not drain");
         }
 
-        if (bytes > max * DegradedFraction)
+        if (bytes > maxBytes * DegradedFraction)
         {
-            return Task.FromResult(HealthCheckResult.Degraded(
-                $"the transition history holds {bytes} of at most {max} bytes: a notification endpoint is not draining (see 'alertctl notifications')"));
+            return HealthCheckResult.Degraded(
+                $"the transition history holds {bytes} of at most {maxBytes} bytes: a notification endpoint does not drain (see 'alertctl notifications')");
         }
 
-        return Task.FromResult(HealthCheckResult.Healthy($"history {history.Count} events, {bytes} bytes"));
+        return HealthCheckResult.Healthy($"transition history: {count} events, {bytes} bytes");
     }
 }
