@@ -122,6 +122,76 @@ public sealed class NotificationStormTests
         Assert.True(late.LogIndex > (ulong)newest);
     }
 
+    [Fact]
+    public async Task The_outbox_reads_at_most_ReadAhead_events_beyond_a_full_queue_and_delivers_the_rest_as_room_frees()
+    {
+        const int groups = 100;
+        const int readAhead = 10;
+        const int queue = 5;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Gate = slow.Task;
+        var options = HookOptions(receiver, queue);
+        options.Notifications.Delivery.ReadAhead = readAhead;
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(StormPatience);
+        var call = TestServer.Call(timeout.Token);
+        var monitorId = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = StormMonitor() }, call)).Monitor.Id;
+        var notifications = new Protocol.V1.Notifications.NotificationsClient(server.Channel);
+
+        await server.Ingest.WriteBatchAsync(Cpu(Enumerable.Range(0, groups), 95, batchId: 1), call);
+        var full = await WaitForOutbox(server, notifications, e => e.Pending == readAhead + queue && e.WaitingForRoom == readAhead, timeout.Token);
+
+        Assert.Equal((ulong)queue, full.Queued);
+        slow.SetResult();
+        var newest = await server.Host.Node.TryQuery(s => s.History.NewestIndex)!;
+        await WaitForOutbox(server, notifications, e => e.WrittenSettledBeforeIndex > (ulong)newest && e.Pending == 0, timeout.Token);
+        Assert.Equal(
+            Enumerable.Range(0, groups).Select(h => $"{monitorId}/host:h{h}/1").Order(StringComparer.Ordinal),
+            receiver.All.Select(r => r.TransitionId).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_storm_cut_short_by_a_stop_is_delivered_once_after_the_restart_from_the_durable_cursor()
+    {
+        const int groups = 500;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Gate = held.Task;
+        var options = HookOptions(receiver, queueSize: 20);
+        using var timeout = new CancellationTokenSource(StormPatience);
+        string monitorId;
+        await using (var first = await TestServer.StartAsync(options, ownsDirectory: false))
+        {
+            var call = TestServer.Call(timeout.Token);
+            monitorId = (await first.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = StormMonitor() }, call)).Monitor.Id;
+            await first.Ingest.WriteBatchAsync(Cpu(Enumerable.Range(0, groups), 95, batchId: 1), call);
+            await receiver.NextAsync(timeout.Token);
+        }
+
+        // Nothing was answered before the stop: every request was held, then cancelled by it.
+        var beforeRestart = receiver.All.Count;
+        receiver.Gate = Task.CompletedTask;
+        await using var second = await TestServer.StartAsync(HookOptions(receiver, queueSize: 20, options.DataDirectory));
+        var notifications = new Protocol.V1.Notifications.NotificationsClient(second.Channel);
+        var newest = await second.Host.Node.TryQuery(s => s.History.NewestIndex)!;
+        await WaitForOutbox(second, notifications, e => e.WrittenSettledBeforeIndex > (ulong)newest && e.Pending == 0, timeout.Token);
+
+        var afterRestart = receiver.All.Skip(beforeRestart).Select(r => r.TransitionId).ToList();
+        Assert.Equal(
+            Enumerable.Range(0, groups).Select(h => $"{monitorId}/host:h{h}/1").Order(StringComparer.Ordinal),
+            afterRestart.Order(StringComparer.Ordinal));
+    }
+
+    private static ServerOptions HookOptions(WebhookReceiver receiver, int queueSize, string? dataDirectory = null)
+    {
+        var options = TestServer.Options(dataDirectory);
+        options.Notifications.Endpoints.Add(new NotificationEndpointOptions { Name = "hook", Type = "webhook", Url = new Uri(receiver.Url, "hook").ToString() });
+        options.Notifications.Default.Add("hook");
+        options.Notifications.Delivery.MaxQueuedPerEndpoint = queueSize;
+        return options;
+    }
+
     private static Monitor StormMonitor()
     {
         var monitor = Samples.CpuMonitor("storm");
