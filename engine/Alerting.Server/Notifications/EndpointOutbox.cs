@@ -16,6 +16,7 @@ public sealed class EndpointOutbox
     private readonly Dictionary<TransitionId, (long LogIndex, long Sequence)> _positions = new();
     private long _readBefore;
     private long _retrySequence;
+    private int _waitingForRoom;
     private TaskCompletionSource _settled = NewSignal();
 
     public EndpointOutbox(string endpoint, long readBefore)
@@ -25,8 +26,6 @@ public sealed class EndpointOutbox
     }
 
     public string Endpoint { get; }
-
-    private int _waitingForRoom;
 
     /// <summary>Events read and waiting for queue room (the reader's window), as last measured by the reader.</summary>
     public int WaitingForRoom

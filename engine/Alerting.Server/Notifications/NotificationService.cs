@@ -28,6 +28,9 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     /// <summary>Failed deliveries re-queued by one retry call.</summary>
     public const int MaxRetriedPerCall = 10_000;
 
+    /// <summary>Events whose monitors and ledger entries one query looks up: bounds each read's time on the state-machine thread.</summary>
+    public const int MaxEventsPerQuery = 512;
+
     private static readonly IReadOnlyList<string> NoTags = [];
 
     private readonly NotificationOptions _options;
@@ -107,11 +110,25 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     public async Task<IReadOnlyList<EndpointStatus>> ListAsync(string? endpoint, int limit, CancellationToken cancellation)
     {
         var names = Endpoints.Where(n => string.IsNullOrEmpty(endpoint) || n == endpoint).ToList();
+        // One pass over the failures (at most DeliveryLedger.MaxFailed), keeping `limit` of each endpoint.
         var failed = await QueryAsync(
-            state => names.ToDictionary(
-                n => n,
-                n => (Written: state.Deliveries.Cursor(n), Failed: state.Deliveries.Failed().Where(f => f.Endpoint == n).ToList()),
-                StringComparer.Ordinal),
+            state =>
+            {
+                var byEndpoint = names.ToDictionary(n => n, n => new FailedPage(state.Deliveries.Cursor(n)), StringComparer.Ordinal);
+                foreach (var f in state.Deliveries.Failed())
+                {
+                    if (byEndpoint.TryGetValue(f.Endpoint, out var page))
+                    {
+                        page.Count++;
+                        if (page.Failed.Count < limit)
+                        {
+                            page.Failed.Add(f);
+                        }
+                    }
+                }
+
+                return byEndpoint;
+            },
             cancellation).ConfigureAwait(false);
         var pending = _dispatcher?.Pending() ?? [];
         var statuses = new List<EndpointStatus>(names.Count);
@@ -120,8 +137,8 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
             var outbox = _outboxes[name];
             var counters = _dispatcher!.Counters(name);
             var queued = pending.Where(p => p.Endpoint == name).Take(limit).Select(p => p.Notification).ToList();
-            var (written, failures) = failed[name];
-            statuses.Add(new EndpointStatus(name, outbox.Cursor, written, outbox.Outstanding, outbox.WaitingForRoom, queued, failures.Take(limit).ToList(), failures.Count, counters));
+            var page = failed[name];
+            statuses.Add(new EndpointStatus(name, outbox.Cursor, page.WrittenCursor, outbox.Outstanding, outbox.WaitingForRoom, queued, page.Failed, page.Count, counters));
         }
 
         return statuses;
@@ -335,18 +352,18 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
             }
         }
 
-        if (routed.Count > 0)
+        for (var start = 0; start < routed.Count; start += MaxEventsPerQuery)
         {
-            var items = routed.Select(r => r.Item).ToList();
+            var chunk = routed.Skip(start).Take(MaxEventsPerQuery).ToList();
             var read = await QueryAsync(
-                state => items.Select(i => (Notification: NotificationOf(state, i), Finished: state.Deliveries.Finished(name, i.Event.MonitorId, i.Event.GroupKey))).ToList(),
+                state => chunk.Select(r => (Notification: NotificationOf(state, r.Item), Finished: state.Deliveries.Finished(name, r.Item.Event.MonitorId, r.Item.Event.GroupKey))).ToList(),
                 stop).ConfigureAwait(false);
             for (var i = 0; i < read.Count; i++)
             {
                 var (notification, finished) = read[i];
-                if (notification.Event.TransitionNumber > finished && outbox.Track(notification.Id, notification.Event.LogIndex, routed[i].Sequence))
+                if (notification.Event.TransitionNumber > finished && outbox.Track(notification.Id, notification.Event.LogIndex, chunk[i].Sequence))
                 {
-                    window.Add(routed[i].Sequence, notification);
+                    window.Add(chunk[i].Sequence, notification);
                 }
             }
         }
@@ -419,6 +436,16 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         meter.CreateObservableCounter("alerting.notifications.superseded", () => Each(n => dispatcher.Counters(n).Superseded), description: "Deliveries coalesced into a newer event of their group, per endpoint");
         meter.CreateObservableCounter("alerting.notifications.retried", () => Each(n => dispatcher.Counters(n).Retried), description: "Failed attempts retried, per endpoint");
         meter.CreateObservableCounter("alerting.notifications.records_dropped", () => writer.Dropped, description: "Delivery records not written (their events are resent after a restart)");
+    }
+
+    /// <summary>The failures of one endpoint a list shows, and how many there are.</summary>
+    private sealed class FailedPage(long writtenCursor)
+    {
+        public long WrittenCursor { get; } = writtenCursor;
+
+        public List<DeliveryLedger.FailedDelivery> Failed { get; } = [];
+
+        public int Count { get; set; }
     }
 
     /// <summary>One endpoint's outbox, for <c>alertctl notifications</c>.</summary>
