@@ -65,6 +65,28 @@ public sealed class NotificationOutcomeTests
         Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
     }
 
+    [Fact]
+    public async Task The_outbox_is_listed_and_retried_over_json_transcoding()
+    {
+        var options = TestServer.Options();
+        options.Notifications.Endpoints.Add(new NotificationEndpointOptions { Name = "hook", Type = "webhook", Url = "http://127.0.0.1:9/hook" });
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress };
+
+        using var list = await http.GetAsync(new Uri("/v1/notifications?endpoint=hook", UriKind.Relative), timeout.Token);
+        using var retry = await http.PostAsync(new Uri("/v1/notifications/retry", UriKind.Relative), new StringContent("{\"endpoint\":\"hook\"}", System.Text.Encoding.UTF8, "application/json"), timeout.Token);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, list.StatusCode);
+        using (var body = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync(timeout.Token)))
+        {
+            var endpoint = Assert.Single(body.RootElement.GetProperty("endpoints").EnumerateArray().ToList());
+            Assert.Equal("hook", endpoint.GetProperty("endpoint").GetString());
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, retry.StatusCode);
+    }
+
     /// <summary>Lists the endpoint after each applied entry until exactly <paramref name="count"/> failures are listed.</summary>
     private static async Task<List<NotificationInfo>> WaitForFailed(TestServer server, Protocol.V1.Notifications.NotificationsClient client, int count, CancellationToken cancellation)
     {
