@@ -150,13 +150,19 @@ public sealed class DeliveryLedger
         }
     }
 
-    internal static DeliveryLedger ReadFrom(BinaryReader reader)
+    /// <param name="withOutcomes">False for snapshot format 5, whose ledger held only the finished numbers.</param>
+    internal static DeliveryLedger ReadFrom(BinaryReader reader, bool withOutcomes = true)
     {
         var ledger = new DeliveryLedger { Overflowed = reader.ReadInt64() };
         var count = reader.ReadInt32();
         for (var i = 0; i < count; i++)
         {
             ledger._done.Add(reader.ReadString(), reader.ReadUInt64());
+        }
+
+        if (!withOutcomes)
+        {
+            return ledger;
         }
 
         ledger.FailedOverflowed = reader.ReadInt64();

@@ -292,9 +292,23 @@ public sealed class TransitionHistory
         history._dropped = reader.ReadInt64();
         history._pendingDropped = reader.ReadInt64();
         history._overBoundBeforeIndex = reader.ReadInt64();
-        var kept = reader.ReadInt64();
-        history._first = first;
-        history._count = first;
+        history.ReadItems(reader, first, reader.ReadInt64());
+        return history;
+    }
+
+    /// <summary>Reads a snapshot of format 5: capacity, dropped, kept, then the events (every dropped event was the oldest, so the first kept one's sequence is the dropped count).</summary>
+    internal static TransitionHistory ReadVersion5(BinaryReader reader)
+    {
+        var history = new TransitionHistory(reader.ReadInt32());
+        history._dropped = reader.ReadInt64();
+        history.ReadItems(reader, history._dropped, reader.ReadInt32());
+        return history;
+    }
+
+    private void ReadItems(BinaryReader reader, long first, long kept)
+    {
+        _first = first;
+        _count = first;
         for (long i = 0; i < kept; i++)
         {
             var term = reader.ReadUInt64();
@@ -313,10 +327,8 @@ public sealed class TransitionHistory
                 (GroupFlags)reader.ReadByte(),
                 reader.ReadBoolean(),
                 reader.ReadBoolean());
-            history.Add(new HistoryItem(e, term, message));
+            Add(new HistoryItem(e, term, message));
         }
-
-        return history;
     }
 
     /// <summary>The estimate behind <see cref="MaxBytes"/>: UTF-16 strings plus a fixed overhead. A pure function of the event, so replicas agree.</summary>

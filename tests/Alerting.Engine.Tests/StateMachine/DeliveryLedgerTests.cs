@@ -85,6 +85,55 @@ public sealed class DeliveryLedgerTests
         Assert.Equal((3UL, DeliveryOutcome.GaveUp), restored.Deliveries.Failed().Select(f => (f.TransitionNumber, f.Outcome)).Single());
     }
 
+    [Fact]
+    public void A_format_5_snapshot_from_before_the_outbox_still_reads_with_its_history_and_finished_numbers()
+    {
+        var state = new EngineState();
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(5UL);
+            writer.Write(42L); // applied index
+            writer.Write(3UL); // term
+            writer.Write(1_000L); // logical time
+            writer.Write(7L); // ticks
+            writer.Write(1L); // notifications delivered
+            state.Monitors.WriteTo(writer);
+            writer.Write(100_000); // history capacity
+            writer.Write(4L); // dropped
+            writer.Write(1); // kept
+            writer.Write(3UL);
+            writer.Write("cpu high");
+            writer.Write("m");
+            writer.Write("host:a");
+            writer.Write(5UL);
+            writer.Write((byte)Alerting.Engine.State.AlertState.Ok);
+            writer.Write((byte)Alerting.Engine.State.AlertState.Alert);
+            writer.Write(95.0);
+            writer.Write(90.0);
+            writer.Write(900L);
+            writer.Write(40L);
+            writer.Write((byte)Alerting.Engine.State.TransitionReason.ThresholdCrossed);
+            writer.Write((byte)Alerting.Engine.State.GroupFlags.None);
+            writer.Write(true);
+            writer.Write(false);
+            writer.Write(0L); // ledger overflowed
+            writer.Write(1);
+            writer.Write("hook\u001fm\u001fhost:a");
+            writer.Write(4UL);
+        }
+
+        var restored = Snapshot.Restore(stream.ToArray());
+
+        Assert.Equal(42, restored.AppliedIndex);
+        Assert.Equal(4UL, restored.Deliveries.Finished("hook", "m", "host:a"));
+        Assert.Empty(restored.Deliveries.Failed());
+        Assert.Equal(DeliveryLedger.RetiredCursor, restored.Deliveries.Pin);
+        Assert.Equal(40, restored.History.NewestIndex);
+        Assert.Equal(4, restored.History.OldestSequence);
+        Assert.Equal(40, restored.History.ForgottenBeforeIndex);
+    }
+
     private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>
         engine.Apply(new LogEntry
         {
