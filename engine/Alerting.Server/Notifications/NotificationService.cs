@@ -63,6 +63,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         RegisterHistoryMetrics();
         if (_options.Endpoints.Count == 0)
         {
+            await RetireAllAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -214,6 +215,25 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         }
 
         return (requeued, missing);
+    }
+
+    /// <summary>No endpoint is configured: the cursors of earlier endpoints are retired, or they would hold the history's events for good.</summary>
+    private async Task RetireAllAsync(CancellationToken cancellation)
+    {
+        var stale = await QueryAsync(
+            state => state.Deliveries.Cursors().Where(c => c.Value != DeliveryLedger.RetiredCursor).Select(c => c.Key).ToList(),
+            cancellation).ConfigureAwait(false);
+        if (stale.Count == 0)
+        {
+            return;
+        }
+
+        _writer = new DeliveryLogWriter(_node, _log, _outboxes, stale.Count);
+        foreach (var name in stale)
+        {
+            _log.LogInformation("notification endpoint {Endpoint} is no longer configured; its undelivered events are released", name);
+            _writer.Retire(name);
+        }
     }
 
     private async Task ShutdownAsync()

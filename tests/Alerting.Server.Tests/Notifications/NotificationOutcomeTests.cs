@@ -48,6 +48,37 @@ public sealed class NotificationOutcomeTests
     }
 
     [Fact]
+    public async Task An_endpoint_removed_from_the_settings_is_retired_and_holds_no_events_in_the_history()
+    {
+        var options = TestServer.Options();
+        options.Notifications.Endpoints.Add(new NotificationEndpointOptions { Name = "gone", Type = "webhook", Url = "http://127.0.0.1:9/hook" });
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        await using (var first = await TestServer.StartAsync(options, ownsDirectory: false))
+        {
+            await WaitForPin(first, pin => pin != Engine.StateMachine.DeliveryLedger.RetiredCursor, timeout.Token);
+        }
+
+        await using var second = await TestServer.StartAsync(TestServer.Options(options.DataDirectory));
+
+        await WaitForPin(second, pin => pin == Engine.StateMachine.DeliveryLedger.RetiredCursor, timeout.Token);
+    }
+
+    private static async Task WaitForPin(TestServer server, Func<long, bool> done, CancellationToken cancellation)
+    {
+        var node = server.Host.Node;
+        while (true)
+        {
+            var applied = node.Progress.AppliedIndex;
+            if (done(await node.TryQuery(s => s.Deliveries.Pin)!))
+            {
+                return;
+            }
+
+            await node.Progress.WaitForAsync(applied + 1, cancellation);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_endpoint_is_not_found_and_retry_needs_the_admin_scope()
     {
         var options = TestServer.Options();
