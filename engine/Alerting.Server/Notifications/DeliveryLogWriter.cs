@@ -99,7 +99,14 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
             _cursorRequested[endpoint] = 1;
         }
 
-        Enqueue(new Record(endpoint, null, Retire: false));
+        if (!_records.Writer.TryWrite(new Record(endpoint, null, Retire: false)))
+        {
+            // Not queued (the writer is stopping): a later request may try again.
+            lock (_cursorRequested)
+            {
+                _cursorRequested[endpoint] = 0;
+            }
+        }
     }
 
     /// <summary>Writes the cursor that retires an endpoint no longer configured, so it stops holding events in the history.</summary>

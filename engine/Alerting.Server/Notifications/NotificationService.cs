@@ -280,6 +280,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         var batch = new List<HistoryItem>();
         var routed = new List<(HistoryItem Item, long Sequence)>();
         var sequence = history.FirstSequenceAtOrAfter(outbox.Cursor);
+        var pendingDropped = history.PendingDropped;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -294,9 +295,12 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
                     batch.Clear();
                     appended = history.CopyFrom(sequence, batch, room, out var next);
                     var first = next - batch.Count;
-                    if (first > sequence)
+                    // Events skipped over were dropped while unread: harmless when nobody waited for them (they did not
+                    // notify), a loss when the byte bound dropped pending ones.
+                    if (first > sequence && history.PendingDropped is var dropped && dropped > pendingDropped)
                     {
-                        _log.LogError("the transition history dropped {Count} event(s) before the outbox of {Endpoint} read them (its byte bound was reached; see alerting.history.pending_dropped); they are not sent", first - sequence, name);
+                        _log.LogError("the transition history reached its byte bound and dropped {Count} pending event(s); up to {Skipped} event(s) the outbox of {Endpoint} had not read are not sent (see alerting.history.pending_dropped)", dropped - pendingDropped, first - sequence, name);
+                        pendingDropped = dropped;
                     }
 
                     readFull = batch.Count == room;
