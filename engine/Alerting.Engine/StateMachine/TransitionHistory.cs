@@ -236,12 +236,13 @@ public sealed class TransitionHistory
             for (var i = 0; i < events.Count; i++)
             {
                 Add(new HistoryItem(events[i], term, messages[i]));
-                // One more than was added: a history grown past its capacity while events were pending shrinks back.
-                Release(2);
                 while (_bytes > MaxBytes && _count - _first > 1)
                 {
                     DropOldest();
                 }
+
+                // One more than was added: a history grown past its capacity while events were pending shrinks back.
+                Release(2);
             }
 
             signal = _appended;

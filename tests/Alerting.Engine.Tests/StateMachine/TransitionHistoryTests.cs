@@ -142,6 +142,55 @@ public sealed class TransitionHistoryTests
         Assert.Equal(5, restored.History.Count);
     }
 
+    [Theory]
+    [InlineData(20260101)]
+    [InlineData(7)]
+    [InlineData(424242)]
+    public void Random_appends_and_cursor_moves_keep_every_pending_event_or_count_its_loss(int seed)
+    {
+        var random = new Random(seed);
+        var one = TransitionHistory.SizeOf(new TransitionHistory.HistoryItem(Event(1, 1), 1, "x"));
+        var history = new TransitionHistory(capacity: 8, maxBytes: one * random.Next(6, 40));
+        var appended = new List<TransitionEvent>();
+        // Cursors only rise, and an endpoint's first cursor pins from the start (as the outbox writes it).
+        long pin = 1;
+        history.SetPin(pin);
+        long index = 0;
+        for (var step = 0; step < 2_000; step++)
+        {
+            if (random.Next(4) == 0)
+            {
+                pin = Math.Max(pin, index - random.Next(0, 30));
+                history.SetPin(pin);
+                // A cursor move releases (up to MaxReleasedPerEntry) what nobody waits for: past the capacity, only a pending event holds the front.
+                var front = new List<TransitionHistory.HistoryItem>();
+                _ = history.CopyFrom(0, front, 1, out _);
+                Assert.True(history.Count <= history.Capacity || (front[0].Event.Notify && front[0].Event.LogIndex >= pin), $"an event nobody waits for ({front[0].Event}, pin {pin}) holds the history at {history.Count} events (seed {seed}, step {step})");
+                continue;
+            }
+
+            index++;
+            var events = Enumerable.Range(0, random.Next(1, 4))
+                .Select(_ => Event((ulong)appended.Count + 1, index) with { Notify = random.Next(3) != 0 })
+                .Select((e, i) => e with { TransitionNumber = (ulong)(appended.Count + i + 1) })
+                .ToArray();
+            history.Append(events, [.. events.Select(_ => "x")], term: 1);
+            appended.AddRange(events);
+
+            var kept = new List<TransitionHistory.HistoryItem>();
+            _ = history.CopyFrom(0, kept, int.MaxValue, out var next);
+            var keptNumbers = kept.Select(k => k.Event.TransitionNumber).ToList();
+            // The kept events are the newest appended ones, in order, and their bytes are within the bound.
+            Assert.Equal(appended.Skip(appended.Count - kept.Count).Select(e => e.TransitionNumber), keptNumbers);
+            Assert.Equal(appended.Count, next);
+            Assert.Equal(kept.Sum(k => TransitionHistory.SizeOf(k)), history.Bytes);
+            Assert.True(history.Bytes <= history.MaxBytes, $"{history.Bytes} bytes over the bound (seed {seed})");
+            // A pending event (notifying, at or above the pin) that is gone was counted as lost.
+            var missingPending = appended.Take(appended.Count - kept.Count).Count(e => e.Notify && e.LogIndex >= pin);
+            Assert.True(missingPending <= history.PendingDropped, $"{missingPending} pending events gone, {history.PendingDropped} counted (seed {seed}, step {step})");
+        }
+    }
+
     private static long[] Kept(TransitionHistory history)
     {
         var copied = new List<TransitionHistory.HistoryItem>();
