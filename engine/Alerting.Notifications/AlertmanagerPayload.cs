@@ -133,6 +133,12 @@ public static class AlertmanagerPayload
         writer.WriteString("state", NotificationPolicy.NameOf(transition.Next));
         writer.WriteString("reason", transition.ReasonText);
         writer.WriteString("transition_id", notification.Id.ToString());
+        if (notification.Replaces.Count > 0)
+        {
+            // Annotations are strings: the coalesced ids, comma-separated.
+            writer.WriteString("replaces", string.Join(",", notification.Replaces));
+        }
+
         writer.WriteEndObject();
         writer.WriteString("startsAt", startsAt);
         writer.WriteString("endsAt", endsAt);

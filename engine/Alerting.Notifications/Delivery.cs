@@ -3,7 +3,8 @@ namespace Alerting.Notifications;
 /// <summary>One notification on its way to one endpoint. Mutable fields are guarded by the endpoint queue's lock.</summary>
 internal sealed class Delivery(Notification notification, NotificationAction action, DateTimeOffset enqueuedAt)
 {
-    public Notification Notification { get; } = notification;
+    /// <summary>Replaced (under the lock) when older events are coalesced into it before it is sent.</summary>
+    public Notification Notification { get; set; } = notification;
 
     public NotificationAction Action { get; } = action;
 

@@ -29,6 +29,12 @@ public sealed class DeliveryOptions
     /// <summary>Timeout of one request, measured on the dispatcher's <see cref="TimeProvider"/>; a timeout is retried.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Coalesce a key's waiting events: a newer event of a group replaces the older ones not yet on the wire, and
+    /// is sent once, listing their ids (<see cref="Notification.Replaces"/>). Off, every event is sent, in order.
+    /// </summary>
+    public bool Coalesce { get; init; } = true;
+
     /// <summary>How far ahead a firing Alertmanager alert's <c>endsAt</c> is set (see <see cref="AlertmanagerPayload"/>).</summary>
     public TimeSpan AlertmanagerFiringHorizon { get; init; } = AlertmanagerPayload.DefaultFiringHorizon;
 

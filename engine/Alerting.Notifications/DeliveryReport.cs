@@ -11,4 +11,11 @@ public readonly record struct DeliveryReport(
     DeliveryOutcome Outcome,
     int Attempts,
     int StatusCode,
-    string? Detail);
+    string? Detail)
+{
+    /// <summary>Log index of the transition event.</summary>
+    public long LogIndex { get; init; }
+
+    /// <summary>Older events of the group this delivery was sent in place of (coalesced), settled with it.</summary>
+    public IReadOnlyList<TransitionId> Replaces { get; init; } = [];
+}

@@ -10,6 +10,9 @@ internal sealed class EndpointQueue(NotificationEndpoint endpoint, int maxConcur
     /// <summary>Deliveries waiting, retrying or in flight, over all keys.</summary>
     public int Depth { get; set; }
 
+    /// <summary>Completed when a delivery leaves the queue; set by a caller of <c>WhenRoomAsync</c> that found it full.</summary>
+    public TaskCompletionSource? RoomFreed { get; set; }
+
     public SemaphoreSlim Concurrency { get; } = new(maxConcurrentRequests, maxConcurrentRequests);
 
     public long Delivered;

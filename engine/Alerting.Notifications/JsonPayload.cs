@@ -64,4 +64,16 @@ internal static class JsonPayload
 
         writer.WriteEndArray();
     }
+
+    /// <summary>The ids of the events a coalesced notification replaces, as strings.</summary>
+    public static void Ids(Utf8JsonWriter writer, string name, IReadOnlyList<TransitionId> ids)
+    {
+        writer.WriteStartArray(name);
+        foreach (var id in ids)
+        {
+            writer.WriteStringValue(id.ToString());
+        }
+
+        writer.WriteEndArray();
+    }
 }

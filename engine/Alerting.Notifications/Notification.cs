@@ -14,6 +14,13 @@ public sealed record Notification(TransitionEvent Event, string MonitorName, IRe
 {
     public TransitionId Id => new(Event.MonitorId, Event.GroupKey, Event.TransitionNumber);
 
+    /// <summary>
+    /// Older events of the same group this one is sent in place of (coalesced under a storm: they were
+    /// still waiting when this newer state arrived), oldest first. Payloads list them, so a receiver knows
+    /// what it will never see on its own.
+    /// </summary>
+    public IReadOnlyList<TransitionId> Replaces { get; init; } = [];
+
     /// <summary>The monitor name, or its id when it has no name.</summary>
     public string DisplayName => string.IsNullOrEmpty(MonitorName) ? Event.MonitorId : MonitorName;
 }

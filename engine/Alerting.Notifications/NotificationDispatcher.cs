@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Alerting.Engine;
 
 namespace Alerting.Notifications;
 
@@ -106,7 +107,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             if (queue.Keys.TryGetValue(id.Key, out var keyQueue))
             {
                 Debug.Assert(keyQueue.Items.Count > 0, "a registered key has undelivered events");
-                var newest = keyQueue.Items[^1].Number;
+                var newestNumber = keyQueue.Items[^1].Number;
                 foreach (var item in keyQueue.Items)
                 {
                     if (item.Number == id.TransitionNumber)
@@ -115,10 +116,23 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                     }
                 }
 
-                if (id.TransitionNumber < newest)
+                if (id.TransitionNumber < newestNumber)
                 {
                     queue.Superseded++;
-                    staleBehind = keyQueue.Items[^1].Notification.Id;
+                    var newest = keyQueue.Items[^1];
+                    staleBehind = newest.Notification.Id;
+                    if (_options.Coalesce && !newest.InFlight)
+                    {
+                        newest.Notification = newest.Notification with { Replaces = Merge(newest.Notification.Replaces, [notification]) };
+                    }
+                }
+                else if (!_options.Coalesce)
+                {
+                    if (queue.Depth >= _options.MaxQueuedPerEndpoint)
+                    {
+                        queue.Overloaded++;
+                        return EnqueueResult.Overloaded;
+                    }
                 }
                 else
                 {
@@ -127,6 +141,11 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                     {
                         queue.Overloaded++;
                         return EnqueueResult.Overloaded;
+                    }
+
+                    if (superseded.Count > 0)
+                    {
+                        notification = notification with { Replaces = Merge(notification.Replaces, superseded.Select(d => d.Notification)) };
                     }
                 }
             }
@@ -165,6 +184,26 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         }
 
         return EnqueueResult.Accepted;
+    }
+
+    /// <summary>
+    /// Completes when <paramref name="endpoint"/>'s queue has room for an event of a new key (at once when it has);
+    /// a caller that got <see cref="EnqueueResult.Overloaded"/> waits here and enqueues again: backpressure
+    /// instead of a drop. Also completes when the dispatcher stops (the next enqueue answers Fenced).
+    /// </summary>
+    public Task WhenRoomAsync(string endpoint, CancellationToken cancellation)
+    {
+        var queue = QueueOf(endpoint);
+        lock (queue)
+        {
+            if (IsStopped || HasRoom(queue))
+            {
+                return Task.CompletedTask;
+            }
+
+            queue.RoomFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return queue.RoomFreed.Task.WaitAsync(cancellation);
+        }
     }
 
     /// <summary>
@@ -236,7 +275,21 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     }
 
     /// <summary>Stops all sending: requests in flight are cancelled, waiting retries are dropped, nothing new is sent.</summary>
-    public void Stop() => _stop.Cancel();
+    public void Stop()
+    {
+        _stop.Cancel();
+        foreach (var queue in _endpoints.Values)
+        {
+            TaskCompletionSource? waiting;
+            lock (queue)
+            {
+                waiting = queue.RoomFreed;
+                queue.RoomFreed = null;
+            }
+
+            waiting?.TrySetResult();
+        }
+    }
 
     /// <summary>Stops and waits for every worker to finish. Idempotent; <see cref="Pending"/> still answers afterwards.</summary>
     public async ValueTask DisposeAsync()
@@ -285,6 +338,34 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         return superseded;
     }
 
+    private bool HasRoom(EndpointQueue queue) => queue.Depth < _options.MaxQueuedPerEndpoint && queue.Keys.Count < _options.MaxKeysPerEndpoint;
+
+    /// <summary>Called under the queue's lock after a delivery or a key left it; the waiter is woken outside it.</summary>
+    private TaskCompletionSource? TakeRoomWaiter(EndpointQueue queue)
+    {
+        if (queue.RoomFreed is not { } waiting || !HasRoom(queue))
+        {
+            return null;
+        }
+
+        queue.RoomFreed = null;
+        return waiting;
+    }
+
+    /// <summary>The ids an event replaces: what it already replaced, then each older event and what that one replaced, in number order.</summary>
+    private static List<TransitionId> Merge(IReadOnlyList<TransitionId> already, IEnumerable<Notification> older)
+    {
+        var ids = new List<TransitionId>(already);
+        foreach (var notification in older)
+        {
+            ids.AddRange(notification.Replaces);
+            ids.Add(notification.Id);
+        }
+
+        ids.Sort((a, b) => a.TransitionNumber.CompareTo(b.TransitionNumber));
+        return ids;
+    }
+
     private EndpointQueue QueueOf(string endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -297,7 +378,8 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     {
         while (true)
         {
-            Delivery delivery;
+            Delivery? delivery = null;
+            TaskCompletionSource? waiter = null;
             lock (queue)
             {
                 if (IsStopped)
@@ -310,10 +392,18 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                 {
                     queue.Keys.Remove(keyQueue.Key);
                     keyQueue.Worker = null;
-                    return;
+                    waiter = TakeRoomWaiter(queue);
                 }
+                else
+                {
+                    delivery = keyQueue.Items[0];
+                }
+            }
 
-                delivery = keyQueue.Items[0];
+            if (waiter is not null || delivery is null)
+            {
+                waiter?.TrySetResult();
+                return;
             }
 
             try
@@ -357,6 +447,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         string? detail = attempt.Detail;
         TimeSpan delay = default;
         CancellationTokenSource? wait = null;
+        TaskCompletionSource? waiter = null;
         lock (queue)
         {
             delivery.InFlight = false;
@@ -377,10 +468,12 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                 outcome = DeliveryOutcome.Rejected;
                 queue.Failed++;
             }
-            else if (keyQueue.Items.Count > 1)
+            else if (_options.Coalesce && keyQueue.Items.Count > 1)
             {
+                var newer = keyQueue.Items[^1];
                 outcome = DeliveryOutcome.Superseded;
-                detail = $"superseded by {keyQueue.Items[^1].Notification.Id} after a failed attempt: {attempt.Detail}";
+                detail = $"superseded by {newer.Notification.Id} after a failed attempt: {attempt.Detail}";
+                newer.Notification = newer.Notification with { Replaces = Merge(newer.Notification.Replaces, [delivery.Notification]) };
                 queue.Superseded++;
             }
             else if (delivery.Attempts >= _options.MaxAttempts || now - delivery.EnqueuedAt >= _options.MaxAge)
@@ -399,12 +492,14 @@ public sealed class NotificationDispatcher : IAsyncDisposable
 
             if (outcome is not null)
             {
-                Debug.Assert(ReferenceEquals(keyQueue.Items[0], delivery), "the worker settles the head of its key");
+                Invariant.Check(ReferenceEquals(keyQueue.Items[0], delivery), "the worker settles the head of its key");
                 keyQueue.Items.RemoveAt(0);
                 queue.Depth--;
+                waiter = TakeRoomWaiter(queue);
             }
         }
 
+        waiter?.TrySetResult();
         if (outcome is { } final)
         {
             Report(queue, delivery, final, attempt.StatusCode, detail);
@@ -506,7 +601,11 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     }
 
     private void Report(EndpointQueue queue, Delivery delivery, DeliveryOutcome outcome, int statusCode, string? detail) =>
-        _recorder.Completed(new DeliveryReport(queue.Endpoint.Name, delivery.Notification.Id, delivery.Action, outcome, delivery.Attempts, statusCode, detail));
+        _recorder.Completed(new DeliveryReport(queue.Endpoint.Name, delivery.Notification.Id, delivery.Action, outcome, delivery.Attempts, statusCode, detail)
+        {
+            LogIndex = delivery.Notification.Event.LogIndex,
+            Replaces = delivery.Notification.Replaces,
+        });
 
     private enum AttemptKind : byte
     {

@@ -58,6 +58,12 @@ public static class PagerDutyPayload
 
             writer.WriteEndArray();
             writer.WriteString("message", notification.Message);
+            if (notification.Replaces.Count > 0)
+            {
+                writer.WriteBoolean("coalesced", true);
+                JsonPayload.Ids(writer, "replaces", notification.Replaces);
+            }
+
             writer.WriteEndObject();
             writer.WriteEndObject();
         }

@@ -46,6 +46,12 @@ public static class WebhookPayload
         writer.WriteBoolean("renotify", transition.IsRenotification);
         writer.WriteEndObject();
         writer.WriteString("message", notification.Message);
+        if (notification.Replaces.Count > 0)
+        {
+            writer.WriteBoolean("coalesced", true);
+            JsonPayload.Ids(writer, "replaces", notification.Replaces);
+        }
+
         writer.WriteEndObject();
     }
 }

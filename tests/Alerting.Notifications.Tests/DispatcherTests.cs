@@ -271,6 +271,82 @@ public sealed class DispatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Coalesced_events_are_sent_once_as_the_newest_state_listing_the_ids_they_replace()
+    {
+        var dispatcher = Start(new DeliveryOptions());
+        var release = new TaskCompletionSource();
+        _receiver.Script(new Reply(200, Gate: release.Task), new Reply(200));
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 1));
+        await _receiver.NextAsync();
+
+        // 1 is on the wire; 2 and 3 wait behind it, so 4 replaces both and says so.
+        dispatcher.Enqueue("hook", Events.Resolve("host:a", 2));
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 3));
+        dispatcher.Enqueue("hook", Events.Resolve("host:a", 4));
+        release.SetResult();
+
+        var reports = new List<DeliveryReport>();
+        for (var i = 0; i < 4; i++)
+        {
+            reports.Add(await _recorder.NextCompletedAsync());
+        }
+
+        var sent = _receiver.All;
+        Assert.Equal(["m1/host:a/1", "m1/host:a/4"], sent.Select(r => r.TransitionId));
+        using var body = System.Text.Json.JsonDocument.Parse(sent[1].Body);
+        Assert.True(body.RootElement.GetProperty("coalesced").GetBoolean());
+        Assert.Equal(["m1/host:a/2", "m1/host:a/3"], body.RootElement.GetProperty("replaces").EnumerateArray().Select(e => e.GetString()));
+        var last = reports.Single(r => r.Id.TransitionNumber == 4);
+        Assert.Equal(DeliveryOutcome.Delivered, last.Outcome);
+        Assert.Equal(["m1/host:a/2", "m1/host:a/3"], last.Replaces.Select(id => id.ToString()));
+        Assert.Equal(2, reports.Count(r => r.Outcome == DeliveryOutcome.Superseded));
+    }
+
+    [Fact]
+    public async Task With_coalescing_off_every_event_of_a_key_is_sent_in_order()
+    {
+        var dispatcher = Start(new DeliveryOptions { Coalesce = false, MaxQueuedPerEndpoint = 3 });
+        var release = new TaskCompletionSource();
+        _receiver.Script(new Reply(200, Gate: release.Task), new Reply(200), new Reply(200));
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 1));
+        await _receiver.NextAsync();
+
+        Assert.Equal(EnqueueResult.Accepted, dispatcher.Enqueue("hook", Events.Resolve("host:a", 2)));
+        Assert.Equal(EnqueueResult.Accepted, dispatcher.Enqueue("hook", Events.Trigger("host:a", 3)));
+        // Without coalescing a newer event of the key needs room of its own: the queue limit is crossed.
+        Assert.Equal(EnqueueResult.Overloaded, dispatcher.Enqueue("hook", Events.Resolve("host:a", 4)));
+        release.SetResult();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(DeliveryOutcome.Delivered, (await _recorder.NextCompletedAsync()).Outcome);
+        }
+
+        Assert.Equal(["m1/host:a/1", "m1/host:a/2", "m1/host:a/3"], _receiver.All.Select(r => r.TransitionId));
+        Assert.All(_receiver.All, r => Assert.DoesNotContain("replaces", r.Body, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Waiting_for_room_completes_when_a_delivery_leaves_a_full_queue()
+    {
+        var dispatcher = Start(new DeliveryOptions { MaxQueuedPerEndpoint = 1 });
+        var release = new TaskCompletionSource();
+        _receiver.Script(new Reply(200, Gate: release.Task), new Reply(200));
+        dispatcher.Enqueue("hook", Events.Trigger("host:a", 1));
+        Assert.Equal(EnqueueResult.Overloaded, dispatcher.Enqueue("hook", Events.Trigger("host:b", 1)));
+
+        var room = dispatcher.WhenRoomAsync("hook", CancellationToken.None);
+        await _receiver.NextAsync();
+        Assert.False(room.IsCompleted);
+        release.SetResult();
+        await room.WaitAsync(Receiver.WaitLimit);
+
+        Assert.Equal(EnqueueResult.Accepted, dispatcher.Enqueue("hook", Events.Trigger("host:b", 1)));
+        Assert.Equal(DeliveryOutcome.Delivered, (await _recorder.NextCompletedAsync()).Outcome);
+        Assert.Equal(DeliveryOutcome.Delivered, (await _recorder.NextCompletedAsync()).Outcome);
+    }
+
+    [Fact]
     public async Task A_stuck_key_does_not_hold_back_another_key()
     {
         var dispatcher = Start(new DeliveryOptions());

@@ -22,6 +22,27 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void A_coalesced_notification_names_the_ids_it_replaces_in_every_payload()
+    {
+        var notification = Events.Make("m1", "host:a", 4, AlertState.Alert, AlertState.Ok, logIndex: 42) with
+        {
+            Replaces = [new TransitionId("m1", "host:a", 2), new TransitionId("m1", "host:a", 3)],
+        };
+        var trigger = Events.Make("m1", "host:a", 4, AlertState.Ok, AlertState.Alert, logIndex: 42) with { Replaces = notification.Replaces };
+
+        var webhook = System.Text.Json.JsonDocument.Parse(WebhookPayload.Build(notification)).RootElement;
+        var alertmanager = System.Text.Json.JsonDocument.Parse(AlertmanagerPayload.Build(notification, NotificationAction.Resolve, SendTime, TimeSpan.FromHours(1))).RootElement;
+        var pagerDuty = System.Text.Json.JsonDocument.Parse(PagerDutyPayload.Build(trigger, NotificationAction.Trigger, "R0UT1NGKEY")).RootElement;
+
+        Assert.True(webhook.GetProperty("coalesced").GetBoolean());
+        Assert.Equal(["m1/host:a/2", "m1/host:a/3"], webhook.GetProperty("replaces").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("m1/host:a/2,m1/host:a/3", alertmanager[0].GetProperty("annotations").GetProperty("replaces").GetString());
+        var details = pagerDuty.GetProperty("payload").GetProperty("custom_details");
+        Assert.True(details.GetProperty("coalesced").GetBoolean());
+        Assert.Equal(["m1/host:a/2", "m1/host:a/3"], details.GetProperty("replaces").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public void Webhook_body_writes_missing_value_as_null_and_lists_flags()
     {
         var transition = new TransitionEvent("m2", "*", 1, AlertState.Ok, AlertState.NoData, double.NaN, double.NaN, Events.BaseMs + 1, 7,

@@ -17,7 +17,7 @@ internal sealed record Received(string Path, string Body, string TransitionId, s
 /// <summary>A real HTTP receiver on loopback (Kestrel, port chosen by the OS) whose answers the test scripts.</summary>
 internal sealed class Receiver : IAsyncDisposable
 {
-    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
 
     private readonly WebApplication _app;
     private readonly TimeProvider _clock;

@@ -10,7 +10,10 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 5;
+    private const ulong SnapshotFormatVersion = 6;
+
+    /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
+    private const ulong OldestReadableVersion = 5;
 
     public EngineState(IngestLimits? limits = null)
     {
@@ -90,9 +93,9 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version != SnapshotFormatVersion)
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion)
         {
-            throw new InvalidDataException($"snapshot format version {version} is not supported (expected {SnapshotFormatVersion})");
+            throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
 
         var appliedIndex = reader.ReadInt64();
@@ -101,8 +104,10 @@ public sealed class EngineState
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
         var monitors = MonitorEngine.ReadFrom(reader, limits);
-        var history = TransitionHistory.ReadFrom(reader);
-        return new EngineState(limits, monitors, history, DeliveryLedger.ReadFrom(reader))
+        var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
+        var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
+        history.RestorePin(deliveries.Pin);
+        return new EngineState(limits, monitors, history, deliveries)
         {
             AppliedIndex = appliedIndex,
             Term = term,

@@ -77,8 +77,9 @@ public sealed class LogApplier
                 break;
             case LogEntry.BodyOneofCase.NotificationDelivered:
                 var delivered = entry.NotificationDelivered;
-                state.Deliveries.Record(delivered.Endpoint, delivered.MonitorId, delivered.GroupKey, delivered.TransitionNumber);
-                state.NotificationsDelivered++;
+                state.Deliveries.Record(delivered);
+                state.History.SetPin(state.Deliveries.Pin);
+                state.NotificationsDelivered += delivered.MonitorId.Length > 0 ? 1 : 0;
                 break;
             case LogEntry.BodyOneofCase.TermStarted:
             case LogEntry.BodyOneofCase.SnapshotMarker:

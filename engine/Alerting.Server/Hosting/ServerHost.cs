@@ -131,10 +131,11 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddSingleton<NotificationService>();
             if (options.Role == NodeRole.Primary)
             {
-                // Only the primary notifies (DESIGN invariant 4).
-                services.AddHostedService<NotificationService>();
+                // Only the primary notifies (DESIGN invariant 4); a standby's outbox is listed, never run.
+                services.AddHostedService(provider => provider.GetRequiredService<NotificationService>());
             }
             services.AddGrpc(grpcOptions =>
             {
@@ -142,7 +143,7 @@ public sealed class ServerHost : IAsyncDisposable
                 grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
                 grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
             }).AddJsonTranscoding();
-            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine");
+            services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine").AddCheck<HistoryHealthCheck>("history");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
 
             app = builder.Build();
@@ -152,6 +153,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<DowntimesService>();
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
+            app.MapGrpcService<NotificationsService>();
             // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
             app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
             app.MapHealthChecks("/readyz");

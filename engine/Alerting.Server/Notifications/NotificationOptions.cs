@@ -24,9 +24,13 @@ public sealed partial class NotificationOptions
     /// <summary>Names of the endpoints that receive events of monitors whose message mentions no endpoint.</summary>
     public List<string> Default { get; } = [];
 
+    /// <summary>Delivery limits and timings, the same for every endpoint.</summary>
+    public NotificationDeliveryOptions Delivery { get; } = new();
+
     /// <summary>Checks the section; throws <see cref="ServerOptionsException"/> naming the field at fault.</summary>
     public void Validate()
     {
+        Delivery.Validate();
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Endpoints.Count; i++)
         {

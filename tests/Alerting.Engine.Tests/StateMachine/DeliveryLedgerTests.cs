@@ -1,3 +1,4 @@
+using Alerting.Engine.StateMachine;
 using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.StateMachine;
@@ -28,6 +29,122 @@ public sealed class DeliveryLedgerTests
 
         Assert.Equal(7UL, restored.Deliveries.Finished("webhook", "m", "*"));
     }
+
+    [Fact]
+    public void A_rejected_or_given_up_delivery_is_listed_as_failed_until_a_good_outcome_of_it_or_a_newer_event()
+    {
+        var engine = new EngineHarness();
+        Record(engine, "hook", "m", "host:a", 2, DeliveryOutcome.Rejected, detail: "HTTP 400: bad labels");
+        Record(engine, "hook", "m", "host:b", 1, DeliveryOutcome.GaveUp);
+        Record(engine, "hook", "m", "host:a", 1, DeliveryOutcome.Superseded);
+
+        var ledger = engine.State.Deliveries;
+        Assert.Equal(2UL, ledger.Finished("hook", "m", "host:a"));
+        Assert.Equal(
+            [("host:a", 2UL, DeliveryOutcome.Rejected, "HTTP 400: bad labels"), ("host:b", 1UL, DeliveryOutcome.GaveUp, "")],
+            ledger.Failed().Select(f => (f.GroupKey, f.TransitionNumber, f.Outcome, f.Detail)));
+
+        Record(engine, "hook", "m", "host:a", 2, DeliveryOutcome.Delivered);
+        Record(engine, "hook", "m", "host:b", 2, DeliveryOutcome.Superseded);
+
+        Assert.Empty(ledger.Failed());
+        Assert.Equal(2UL, ledger.Finished("hook", "m", "host:b"));
+    }
+
+    [Fact]
+    public void The_pin_is_the_lowest_endpoint_cursor_cursors_only_move_forward_and_a_retired_endpoint_holds_nothing()
+    {
+        var engine = new EngineHarness();
+        var ledger = engine.State.Deliveries;
+        Assert.Equal(DeliveryLedger.RetiredCursor, ledger.Pin);
+
+        Cursor(engine, "a", 40);
+        Cursor(engine, "b", 25);
+        Cursor(engine, "b", 10);
+        Assert.Equal(25, ledger.Pin);
+
+        Cursor(engine, "b", DeliveryLedger.RetiredCursor);
+        Assert.Equal(40, ledger.Pin);
+        Assert.Equal(0UL, ledger.Finished("a", "", ""));
+        Assert.Equal(0L, engine.State.NotificationsDelivered);
+    }
+
+    [Fact]
+    public void Failures_and_cursors_survive_a_snapshot_byte_for_byte()
+    {
+        var engine = new EngineHarness();
+        Record(engine, "hook", "m", "host:a", 3, DeliveryOutcome.GaveUp, detail: "HTTP 503", settledBefore: 17);
+        Cursor(engine, "pager", 12);
+
+        var bytes = Snapshot.Bytes(engine.State);
+        var restored = Snapshot.Restore(bytes);
+
+        Assert.Equal(bytes, Snapshot.Bytes(restored));
+        Assert.Equal(12, restored.Deliveries.Pin);
+        Assert.Equal(17, restored.Deliveries.Cursor("hook"));
+        Assert.Equal((3UL, DeliveryOutcome.GaveUp), restored.Deliveries.Failed().Select(f => (f.TransitionNumber, f.Outcome)).Single());
+    }
+
+    [Fact]
+    public void A_format_5_snapshot_from_before_the_outbox_still_reads_with_its_history_and_finished_numbers()
+    {
+        var state = new EngineState();
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(5UL);
+            writer.Write(42L); // applied index
+            writer.Write(3UL); // term
+            writer.Write(1_000L); // logical time
+            writer.Write(7L); // ticks
+            writer.Write(1L); // notifications delivered
+            state.Monitors.WriteTo(writer);
+            writer.Write(100_000); // history capacity
+            writer.Write(4L); // dropped
+            writer.Write(1); // kept
+            writer.Write(3UL);
+            writer.Write("cpu high");
+            writer.Write("m");
+            writer.Write("host:a");
+            writer.Write(5UL);
+            writer.Write((byte)Alerting.Engine.State.AlertState.Ok);
+            writer.Write((byte)Alerting.Engine.State.AlertState.Alert);
+            writer.Write(95.0);
+            writer.Write(90.0);
+            writer.Write(900L);
+            writer.Write(40L);
+            writer.Write((byte)Alerting.Engine.State.TransitionReason.ThresholdCrossed);
+            writer.Write((byte)Alerting.Engine.State.GroupFlags.None);
+            writer.Write(true);
+            writer.Write(false);
+            writer.Write(0L); // ledger overflowed
+            writer.Write(1);
+            writer.Write("hook\u001fm\u001fhost:a");
+            writer.Write(4UL);
+        }
+
+        var restored = Snapshot.Restore(stream.ToArray());
+
+        Assert.Equal(42, restored.AppliedIndex);
+        Assert.Equal(4UL, restored.Deliveries.Finished("hook", "m", "host:a"));
+        Assert.Empty(restored.Deliveries.Failed());
+        Assert.Equal(DeliveryLedger.RetiredCursor, restored.Deliveries.Pin);
+        Assert.Equal(40, restored.History.NewestIndex);
+        Assert.Equal(4, restored.History.OldestSequence);
+        Assert.Equal(40, restored.History.ForgottenBeforeIndex);
+    }
+
+    private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>
+        engine.Apply(new LogEntry
+        {
+            NotificationDelivered = new NotificationDelivered
+            {
+                Endpoint = endpoint, MonitorId = monitor, GroupKey = group, TransitionNumber = number, Outcome = outcome, Detail = detail, SettledBeforeIndex = settledBefore,
+            },
+        });
+
+    private static void Cursor(EngineHarness engine, string endpoint, long settledBefore) =>
+        engine.Apply(new LogEntry { NotificationDelivered = new NotificationDelivered { Endpoint = endpoint, SettledBeforeIndex = settledBefore } });
 
     private static void Deliver(EngineHarness engine, string endpoint, string monitor, string group, ulong number) =>
         engine.Apply(new LogEntry { NotificationDelivered = new NotificationDelivered { Endpoint = endpoint, MonitorId = monitor, GroupKey = group, TransitionNumber = number } });

@@ -31,6 +31,46 @@ public sealed class NotificationOptionsTests
         Assert.Equal(["webhook-ops"], options.Notifications.Default);
     }
 
+    [Fact]
+    public void Delivery_limits_bind_from_settings_and_reach_the_dispatcher_options()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Delivery:MaxAttempts"] = "3",
+            ["Notifications:Delivery:InitialBackoff"] = "00:00:00.250",
+            ["Notifications:Delivery:MaxBackoff"] = "00:00:30",
+            ["Notifications:Delivery:RequestTimeout"] = "00:00:02",
+            ["Notifications:Delivery:MaxAge"] = "01:00:00",
+            ["Notifications:Delivery:MaxRetryAfter"] = "00:01:00",
+            ["Notifications:Delivery:MaxQueuedPerEndpoint"] = "100",
+            ["Notifications:Delivery:MaxKeysPerEndpoint"] = "50",
+            ["Notifications:Delivery:MaxConcurrentRequestsPerEndpoint"] = "4",
+            ["Notifications:Delivery:ReadAhead"] = "500",
+            ["Notifications:Delivery:Coalesce"] = "false",
+        });
+
+        options.Validate();
+        var delivery = options.Notifications.Delivery.ToDeliveryOptions();
+        Assert.Equal(
+            (3, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(2), TimeSpan.FromHours(1), TimeSpan.FromMinutes(1), 100, 50, 4, false),
+            (delivery.MaxAttempts, delivery.InitialBackoff, delivery.MaxBackoff, delivery.RequestTimeout, delivery.MaxAge, delivery.MaxRetryAfter,
+                delivery.MaxQueuedPerEndpoint, delivery.MaxKeysPerEndpoint, delivery.MaxConcurrentRequestsPerEndpoint, delivery.Coalesce));
+        Assert.Equal(500, options.Notifications.Delivery.ReadAhead);
+    }
+
+    [Theory]
+    [InlineData("MaxAttempts", "0", "Notifications:Delivery:MaxAttempts must be positive")]
+    [InlineData("MaxQueuedPerEndpoint", "-1", "Notifications:Delivery:MaxQueuedPerEndpoint must be positive")]
+    [InlineData("ReadAhead", "0", "Notifications:Delivery:ReadAhead must be positive")]
+    [InlineData("RequestTimeout", "00:00:00", "Notifications:Delivery:RequestTimeout must be positive")]
+    [InlineData("MaxBackoff", "00:00:00.001", "Notifications:Delivery:MaxBackoff")]
+    public void Unusable_delivery_limit_stops_startup_naming_the_field(string field, string value, string expected)
+    {
+        var error = Assert.Throws<ServerOptionsException>(() => Bind(new Dictionary<string, string?> { ["Notifications:Delivery:" + field] = value }).Validate());
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Type", "email", "Notifications:Endpoints:0:Type \"email\"")]
     [InlineData("Url", "ftp://example.com/hook", "Notifications:Endpoints:0:Url")]

@@ -18,6 +18,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     private readonly Channel<Received> _arrivals = Channel.CreateUnbounded<Received>();
     private readonly ConcurrentQueue<Received> _all = new();
     private volatile int _status = 200;
+    private Task _gate = Task.CompletedTask;
 
     private WebhookReceiver(WebApplication app) => _app = app;
 
@@ -29,6 +30,13 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     {
         get => _status;
         set => _status = value;
+    }
+
+    /// <summary>Every request waits for this before it is answered (the status is chosen on arrival): a slow receiver.</summary>
+    public Task Gate
+    {
+        get => Volatile.Read(ref _gate);
+        set => Volatile.Write(ref _gate, value);
     }
 
     public IReadOnlyList<Received> All => _all.ToArray();
@@ -67,6 +75,7 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             status);
         _all.Enqueue(received);
         await _arrivals.Writer.WriteAsync(received);
+        await Gate.WaitAsync(context.RequestAborted);
         context.Response.StatusCode = status;
     }
 }
