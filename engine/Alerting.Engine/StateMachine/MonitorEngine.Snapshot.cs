@@ -55,7 +55,7 @@ internal sealed partial class MonitorEngine
         }
 
         writer.Write(_series.Count);
-        foreach (var entry in _series)
+        foreach (var entry in _series.All)
         {
             writer.Write(entry.IsCheck);
             writer.Write(entry.Source);
@@ -160,7 +160,7 @@ internal sealed partial class MonitorEngine
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
 
-            engine.AddSeries(entry);
+            engine._series.Add(entry);
         }
 
         foreach (var (monitor, group, ids) in groupSeries)

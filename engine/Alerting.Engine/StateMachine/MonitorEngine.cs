@@ -48,10 +48,10 @@ internal sealed partial class MonitorEngine
     /// (monitor id, group key, number) can never name two different events.
     /// </summary>
     private readonly SortedSet<string> _retiredIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<int>> _monitorsBySource = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SeriesEntry> _seriesByKey = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<SeriesEntry>> _seriesBySource = new(StringComparer.Ordinal);
-    private readonly List<SeriesEntry> _series = [];
+    private readonly MonitorMatchIndex _matchIndex = new();
+    private readonly SeriesIndex _series = new();
+    private readonly List<int> _matchedSlots = [];
+    private readonly List<SeriesEntry> _matchedSeries = [];
     private readonly SeriesStore[] _stores;
     private readonly WindowEvaluator[] _evaluators;
     private readonly SortedDictionary<string, Downtime> _downtimeDefinitions = new(StringComparer.Ordinal);
@@ -281,7 +281,7 @@ internal sealed partial class MonitorEngine
         }
 
         RemoveFromIndex(_slotsByName, monitor.Definition.Name, slot);
-        RemoveFromIndex(_monitorsBySource, SourceKey(monitor.IsCheck, monitor.Source), slot);
+        _matchIndex.Remove(slot);
         return MonitorOutcome.Deleted;
     }
 
@@ -321,15 +321,7 @@ internal sealed partial class MonitorEngine
         monitor.Slot = slot;
         _slotById.Add(monitor.Id, slot);
         AddName(monitor.Definition.Name, slot);
-        var key = SourceKey(monitor.IsCheck, monitor.Source);
-        if (!_monitorsBySource.TryGetValue(key, out var list))
-        {
-            _monitorsBySource.Add(key, list = []);
-        }
-
-        // Kept sorted so that series creation visits monitors in slot order on every replica.
-        var at = list.BinarySearch(slot);
-        list.Insert(~at, slot);
+        _matchIndex.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, slot);
     }
 
     /// <summary>Removes a slot from an index list, and the list once empty, so churn leaves nothing behind.</summary>
@@ -384,14 +376,8 @@ internal sealed partial class MonitorEngine
             // Which series feed which group changed: regroup from the index, keeping the state
             // (already reset above when it became meaningless) of groups whose key survives.
             Unlink(old);
-            RemoveFromIndex(_monitorsBySource, SourceKey(old.IsCheck, old.Source), slot);
-            var key = SourceKey(updated.IsCheck, updated.Source);
-            if (!_monitorsBySource.TryGetValue(key, out var list))
-            {
-                _monitorsBySource.Add(key, list = []);
-            }
-
-            list.Insert(~list.BinarySearch(slot), slot);
+            _matchIndex.Remove(slot);
+            _matchIndex.Add(SeriesIndex.SourceKey(updated.IsCheck, updated.Source), updated.Scope, slot);
             MatchExistingSeries(updated);
             foreach (var (groupKey, group) in updated.Groups)
             {
@@ -678,88 +664,56 @@ internal sealed partial class MonitorEngine
     private SeriesEntry? FindOrCreateSeries(bool isCheck, string source, IList<string> rawTags, out RejectReason refusal)
     {
         refusal = default;
-        var tags = NormalizeTags(rawTags);
-        var key = SeriesKey(isCheck, source, tags);
-        if (_seriesByKey.TryGetValue(key, out var existing))
+        var tags = SeriesIndex.NormalizeTags(rawTags);
+        if (_series.TryGet(SeriesIndex.SeriesKey(isCheck, source, tags), out var existing))
         {
             return existing;
         }
 
-        var sourceKey = SourceKey(isCheck, source);
-        _seriesBySource.TryGetValue(sourceKey, out var siblings);
+        var sourceKey = SeriesIndex.SourceKey(isCheck, source);
         if (_series.Count >= _limits.MaxSeriesTotal)
         {
             refusal = RejectReason.SeriesTotalLimit;
             return null;
         }
 
-        if (siblings is not null && siblings.Count >= _limits.MaxSeriesPerMetric)
+        if (_series.CountOf(sourceKey) >= _limits.MaxSeriesPerMetric)
         {
             refusal = RejectReason.SeriesPerMetricLimit;
             return null;
         }
 
         // Which groups would it join? Refuse the series if one of them would break a group limit.
-        var matches = new List<(CompiledMonitor Monitor, string GroupKey, string[] GroupTags)>();
-        if (_monitorsBySource.TryGetValue(sourceKey, out var monitorSlots))
+        _matchIndex.Matching(sourceKey, tags, _matchedSlots);
+        var matches = new (string GroupKey, string[] GroupTags)[_matchedSlots.Count];
+        for (var i = 0; i < matches.Length; i++)
         {
-            foreach (var slot in monitorSlots)
+            var monitor = _monitors[_matchedSlots[i]]!;
+            var (groupKey, groupTags) = GroupOf(monitor, tags);
+            if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
             {
-                var monitor = _monitors[slot]!;
-                if (!TagFilter.MatchesAll(monitor.Scope, tags))
-                {
-                    continue;
-                }
-
-                var (groupKey, groupTags) = GroupOf(monitor, tags);
-                if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
-                {
-                    refusal = RejectReason.GroupsPerMonitorLimit;
-                    return null;
-                }
-
-                matches.Add((monitor, groupKey, groupTags));
+                refusal = RejectReason.GroupsPerMonitorLimit;
+                return null;
             }
+
+            matches[i] = (groupKey, groupTags);
         }
 
-        var entry = new SeriesEntry(_series.Count, source, tags, isCheck);
-        AddSeries(entry);
-        foreach (var (monitor, groupKey, groupTags) in matches)
+        var entry = _series.Create(isCheck, source, tags);
+        for (var i = 0; i < matches.Length; i++)
         {
-            Join(monitor, entry, groupKey, groupTags);
+            Join(_monitors[_matchedSlots[i]]!, entry, matches[i].GroupKey, matches[i].GroupTags);
         }
 
         return entry;
     }
 
-    private void AddSeries(SeriesEntry entry)
-    {
-        _series.Add(entry);
-        _seriesByKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
-        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
-        if (!_seriesBySource.TryGetValue(sourceKey, out var siblings))
-        {
-            _seriesBySource.Add(sourceKey, siblings = []);
-        }
-
-        siblings.Add(entry);
-    }
-
     /// <summary>A new or regrouped monitor picks up the series that already exist, in creation order.</summary>
     private void MatchExistingSeries(CompiledMonitor monitor)
     {
-        if (!_seriesBySource.TryGetValue(SourceKey(monitor.IsCheck, monitor.Source), out var candidates))
+        _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, _matchedSeries);
+        foreach (var entry in _matchedSeries)
         {
-            return;
-        }
-
-        foreach (var entry in candidates)
-        {
-            if (!TagFilter.MatchesAll(monitor.Scope, entry.Tags))
-            {
-                continue;
-            }
-
             var (groupKey, groupTags) = GroupOf(monitor, entry.Tags);
             if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
             {
@@ -769,6 +723,8 @@ internal sealed partial class MonitorEngine
 
             Join(monitor, entry, groupKey, groupTags);
         }
+
+        _matchedSeries.Clear();
     }
 
     private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags)
@@ -824,28 +780,6 @@ internal sealed partial class MonitorEngine
 
         return (string.Join(',', tags), tags);
     }
-
-    private static string[] NormalizeTags(IList<string> raw)
-    {
-        var tags = new string[raw.Count];
-        raw.CopyTo(tags, 0);
-        Array.Sort(tags, StringComparer.Ordinal);
-        var distinct = 0;
-        for (var i = 0; i < tags.Length; i++)
-        {
-            if (i == 0 || !string.Equals(tags[i], tags[distinct - 1], StringComparison.Ordinal))
-            {
-                tags[distinct++] = tags[i];
-            }
-        }
-
-        return distinct == tags.Length ? tags : tags[..distinct];
-    }
-
-    private static string SourceKey(bool isCheck, string source) => (isCheck ? "c|" : "m|") + source;
-
-    private static string SeriesKey(bool isCheck, string source, string[] tags) =>
-        SourceKey(isCheck, source) + "{" + string.Join(',', tags) + "}";
 
     // ---- Downtimes ------------------------------------------------------------------------
 
