@@ -504,6 +504,18 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
+            // Admission before creation: a series none of whose points would be admitted is not
+            // created (nor counted against the series limits), so refused points leave no trace.
+            if (!AnyAdmissible(series, count))
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    Invariant.Check(!Admit(series.UnixMs[i], series.Values[i], rejectedByReason), "a point found inadmissible is refused");
+                }
+
+                continue;
+            }
+
             var entry = FindOrCreateSeries(isCheck: false, series.Metric, series.Tags, out var refusal);
             if (entry is null)
             {
@@ -621,6 +633,26 @@ internal sealed partial class MonitorEngine
 
         _touched.Clear();
     }
+
+    /// <summary>Whether any of the first <paramref name="count"/> points would be admitted (counts nothing).</summary>
+    private bool AnyAdmissible(SeriesPoints series, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (IsAdmissible(series.UnixMs[i], series.Values[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsAdmissible(long unixMs, double value) =>
+        double.IsFinite(value) && IsAdmissibleTime(unixMs);
+
+    private bool IsAdmissibleTime(long unixMs) =>
+        unixMs >= _logicalTimeMs - _limits.MaxPointAgeMs && unixMs <= _logicalTimeMs + _limits.MaxPointFutureMs;
 
     private bool Admit(long unixMs, double value, Span<long> rejectedByReason)
     {
