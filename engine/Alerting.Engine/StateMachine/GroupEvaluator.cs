@@ -34,6 +34,12 @@ internal sealed class GroupEvaluator
     /// <summary>The monitor's message rendered for each of <see cref="Events"/>, at the same positions.</summary>
     public List<string> EventMessages { get; } = [];
 
+    /// <summary>
+    /// Groups whose mute a downtime command refreshed, since start (not state, not in snapshots):
+    /// the work downtime commands cost, which their index keeps to the monitors they can cover.
+    /// </summary>
+    public long MuteRefreshes { get; private set; }
+
     /// <summary>A group's clock: logical time, or later if an on-arrival evaluation already went further.</summary>
     public long GroupNow(MonitorGroup group) => Math.Max(_clock.NowMs, group.LastEvaluatedMs);
 
@@ -97,6 +103,7 @@ internal sealed class GroupEvaluator
     /// <summary>A downtime command changed: the group's mute as of now.</summary>
     public void UpdateMute(CompiledMonitor monitor, MonitorGroup group, long logIndex)
     {
+        MuteRefreshes++;
         var sink = new EventSink(Events);
         var nowMs = GroupNow(group);
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);

@@ -166,7 +166,7 @@ internal sealed partial class MonitorEngine
         var downtimes = reader.ReadInt32();
         for (var i = 0; i < downtimes; i++)
         {
-            Invariant.Check(engine._downtimes.TryUpsert(Downtime.Parser.ParseFrom(ReadBytes(reader))), "a downtime in a snapshot was accepted when it was applied");
+            Invariant.Check(engine._downtimes.TryUpsert(Downtime.Parser.ParseFrom(ReadBytes(reader)), out _), "a downtime in a snapshot was accepted when it was applied");
         }
 
         engine._admission.ReadFrom(reader);

@@ -67,6 +67,9 @@ internal sealed partial class MonitorEngine
 
     public long Rejected(RejectReason reason) => _admission.Rejected(reason);
 
+    /// <summary>Groups whose mute downtime commands refreshed (see <see cref="GroupEvaluator.MuteRefreshes"/>).</summary>
+    public long MuteRefreshes => _evaluator.MuteRefreshes;
+
     public bool TryGetMonitor(string id, out Monitor? monitor)
     {
         monitor = _monitors.TryGet(id, out var compiled) ? compiled.Definition : null;
@@ -344,41 +347,68 @@ internal sealed partial class MonitorEngine
 
     public void UpsertDowntime(Downtime downtime, long logIndex)
     {
-        if (!_downtimes.TryUpsert(downtime))
+        if (!_downtimes.TryUpsert(downtime, out var reach))
         {
             _admission.RejectCommand();
             return;
         }
 
-        RefreshMutes(logIndex);
+        RefreshMutes(reach, logIndex);
     }
 
     public void DeleteDowntime(string id, long logIndex)
     {
-        if (_downtimes.Remove(id))
+        if (_downtimes.Remove(id, out var reach))
         {
-            RefreshMutes(logIndex);
+            RefreshMutes(reach, logIndex);
         }
     }
 
     /// <summary>
     /// A downtime command changes which groups are muted now, not at their next evaluation:
     /// a group whose downtime was deleted while it alerts gets its end notification at once.
-    /// (Downtimes that start or end on their own are picked up at the group's evaluations.)
+    /// Only the monitors the downtime names (before and after the command) are refreshed, in
+    /// slot order; a downtime that names no monitor reaches them all. (Downtimes that start or
+    /// end on their own are picked up at the group's evaluations.)
     /// </summary>
-    private void RefreshMutes(long logIndex)
+    private void RefreshMutes(DowntimeReach reach, long logIndex)
     {
-        foreach (var monitor in _monitors.Slots)
+        if (reach.AllMonitors)
         {
-            if (monitor is null)
+            foreach (var monitor in _monitors.Slots)
             {
-                continue;
+                if (monitor is not null)
+                {
+                    RefreshMutes(monitor, logIndex);
+                }
             }
 
-            foreach (var group in monitor.Groups.Values)
-            {
-                _evaluator.UpdateMute(monitor, group, logIndex);
-            }
+            return;
+        }
+
+        _monitors.TryGet(reach.First ?? string.Empty, out var first);
+        _monitors.TryGet(reach.Second ?? string.Empty, out var second);
+        if (first is not null && second is not null && second.Slot < first.Slot)
+        {
+            (first, second) = (second, first);
+        }
+
+        if (first is not null)
+        {
+            RefreshMutes(first, logIndex);
+        }
+
+        if (second is not null)
+        {
+            RefreshMutes(second, logIndex);
+        }
+    }
+
+    private void RefreshMutes(CompiledMonitor monitor, long logIndex)
+    {
+        foreach (var group in monitor.Groups.Values)
+        {
+            _evaluator.UpdateMute(monitor, group, logIndex);
         }
     }
 }
