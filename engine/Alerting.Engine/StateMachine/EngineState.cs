@@ -32,8 +32,8 @@ public sealed class EngineState
     /// <summary>The highest term seen in an applied entry.</summary>
     public ulong Term { get; internal set; }
 
-    /// <summary>Logical time: the greatest <c>Tick</c> time applied, in unix ms.</summary>
-    public long LogicalTimeMs { get; internal set; }
+    /// <summary>Logical time: the greatest <c>Tick</c> time applied, in unix ms (the engine's one clock).</summary>
+    public long LogicalTimeMs => Monitors.LogicalTimeMs;
 
     public long TicksApplied { get; internal set; }
 
@@ -101,12 +101,12 @@ public sealed class EngineState
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
         var monitors = MonitorEngine.ReadFrom(reader, limits);
+        Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = TransitionHistory.ReadFrom(reader);
         return new EngineState(limits, monitors, history, DeliveryLedger.ReadFrom(reader))
         {
             AppliedIndex = appliedIndex,
             Term = term,
-            LogicalTimeMs = logicalTimeMs,
             TicksApplied = ticks,
             NotificationsDelivered = delivered,
         };

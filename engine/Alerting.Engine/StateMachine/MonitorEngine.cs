@@ -59,6 +59,9 @@ internal sealed partial class MonitorEngine
 
     public EngineCounters Counters { get; } = new();
 
+    /// <summary>Logical time: the greatest tick applied (see <see cref="LogicalClock"/>).</summary>
+    public long LogicalTimeMs => _clock.NowMs;
+
     public int MonitorCount => _monitors.Count;
 
     public int SeriesCount => _series.Count;

@@ -1,4 +1,6 @@
+using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Timing;
 using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.StateMachine;
@@ -47,5 +49,32 @@ public sealed class PointAdmissionTests
         Assert.Equal(1, engine.State.SeriesCount);
         Assert.Equal(1, engine.Applier.LastEntryRejections[(int)RejectReason.TooOld]);
         Assert.Equal(1, engine.State.Counters.PointsAccepted);
+    }
+
+    [Fact]
+    public void The_age_and_future_limits_admit_their_own_edge_and_refuse_one_ms_past_it()
+    {
+        var clock = new LogicalClock();
+        clock.AdvanceTo(EngineHarness.Start);
+        var admission = new PointAdmission(new IngestLimits { MaxPointAgeMs = 60_000, MaxPointFutureMs = 10_000 }, clock);
+        var tally = new long[RejectReasonNames.Count];
+
+        Assert.True(admission.Admit(EngineHarness.Start - 60_000, 1, tally));
+        Assert.False(admission.Admit(EngineHarness.Start - 60_001, 1, tally));
+        Assert.True(admission.Admit(EngineHarness.Start + 10_000, 1, tally));
+        Assert.False(admission.Admit(EngineHarness.Start + 10_001, 1, tally));
+        Assert.False(admission.Admit(EngineHarness.Start, double.NegativeInfinity, tally));
+
+        Assert.Equal([1L, 1L, 1L], new[] { tally[(int)RejectReason.NotFinite], tally[(int)RejectReason.TooOld], tally[(int)RejectReason.TooFarInFuture] });
+        Assert.Equal(1, admission.Rejected(RejectReason.TooOld));
+    }
+
+    [Fact]
+    public void Logical_time_never_goes_back()
+    {
+        var clock = new LogicalClock();
+        clock.AdvanceTo(2_000);
+        clock.AdvanceTo(1_000);
+        Assert.Equal(2_000, clock.NowMs);
     }
 }
