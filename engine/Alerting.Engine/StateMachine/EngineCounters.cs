@@ -24,7 +24,7 @@ public sealed class EngineCounters
     /// <summary>Scheduled monitor evaluations done.</summary>
     public long ScheduledEvaluations { get; internal set; }
 
-    /// <summary>Scheduled evaluations done at least <see cref="MonitorEngine.CaughtUpThresholdMs"/> late: missed while time jumped, then caught up.</summary>
+    /// <summary>Scheduled evaluations done at least <see cref="EvaluationSchedule.CaughtUpThresholdMs"/> late: missed while time jumped, then caught up.</summary>
     public long CaughtUpEvaluations { get; internal set; }
 
     /// <summary><c>on_arrival</c> group evaluations.</summary>

@@ -35,8 +35,8 @@ public sealed class EngineState
     /// <summary>The highest term seen in an applied entry.</summary>
     public ulong Term { get; internal set; }
 
-    /// <summary>Logical time: the greatest <c>Tick</c> time applied, in unix ms.</summary>
-    public long LogicalTimeMs { get; internal set; }
+    /// <summary>Logical time: the greatest <c>Tick</c> time applied, in unix ms (the engine's one clock).</summary>
+    public long LogicalTimeMs => Monitors.LogicalTimeMs;
 
     public long TicksApplied { get; internal set; }
 
@@ -104,6 +104,7 @@ public sealed class EngineState
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
         var monitors = MonitorEngine.ReadFrom(reader, limits);
+        Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
@@ -111,7 +112,6 @@ public sealed class EngineState
         {
             AppliedIndex = appliedIndex,
             Term = term,
-            LogicalTimeMs = logicalTimeMs,
             TicksApplied = ticks,
             NotificationsDelivered = delivered,
         };

@@ -49,10 +49,9 @@ public sealed class LogApplier
         switch (entry.BodyCase)
         {
             case LogEntry.BodyOneofCase.Tick:
-                // A new primary's clock may lag the old one's: logical time never goes back.
-                state.LogicalTimeMs = Math.Max(state.LogicalTimeMs, entry.Tick.UnixMs);
+                // A new primary's clock may lag the old one's: the engine's clock never goes back.
                 state.TicksApplied++;
-                monitors.ApplyTick(state.LogicalTimeMs, index);
+                monitors.ApplyTick(entry.Tick.UnixMs, index);
                 break;
             case LogEntry.BodyOneofCase.MonitorUpserted:
                 var (outcome, id, error) = monitors.UpsertMonitor(entry.MonitorUpserted.Monitor ?? new Protocol.Log.Monitor(), index);

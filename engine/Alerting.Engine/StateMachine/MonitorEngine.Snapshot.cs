@@ -9,21 +9,21 @@ namespace Alerting.Engine.StateMachine;
 
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
-/// with their state and series), series in creation order, the window stores, downtimes and
-/// counters. Not written, because it is derived: compiled queries and rules (recompiled from
-/// the definitions), the indexes, the series feeds, and the timing wheel (every monitor's
-/// next instant is the first offset + k × interval after logical time, exactly what the
-/// running wheel holds).
+/// with their state and series), series in creation order, the window stores, downtimes,
+/// refusal counts, retired ids and counters. Not written, because it is derived: compiled
+/// queries and rules (recompiled from the definitions), the indexes, the series feeds, and the
+/// timing wheel (every monitor's next instant is the first offset + k × interval after logical
+/// time, exactly what the running wheel holds).
 /// </summary>
 internal sealed partial class MonitorEngine
 {
     public void WriteTo(BinaryWriter writer)
     {
-        writer.Write(_logicalTimeMs);
-        writer.Write(_wheel is not null);
+        writer.Write(_clock.NowMs);
+        writer.Write(_schedule.IsStarted);
 
-        writer.Write(_monitors.Count);
-        foreach (var monitor in _monitors)
+        writer.Write(_monitors.Slots.Count);
+        foreach (var monitor in _monitors.Slots)
         {
             writer.Write(monitor is not null);
             if (monitor is null)
@@ -55,7 +55,7 @@ internal sealed partial class MonitorEngine
         }
 
         writer.Write(_series.Count);
-        foreach (var entry in _series)
+        foreach (var entry in _series.All)
         {
             writer.Write(entry.IsCheck);
             writer.Write(entry.Source);
@@ -71,24 +71,18 @@ internal sealed partial class MonitorEngine
             }
         }
 
-        foreach (var store in _stores)
-        {
-            store.WriteTo(writer);
-        }
+        _windows.WriteTo(writer);
 
-        writer.Write(_downtimeDefinitions.Count);
-        foreach (var downtime in _downtimeDefinitions.Values)
+        writer.Write(_downtimes.Count);
+        foreach (var downtime in _downtimes.Definitions)
         {
             WriteMessage(writer, downtime);
         }
 
-        foreach (var count in _rejected)
-        {
-            writer.Write(count);
-        }
+        _admission.WriteTo(writer);
 
-        writer.Write(_retiredIds.Count);
-        foreach (var id in _retiredIds)
+        writer.Write(_monitors.RetiredIds.Count);
+        foreach (var id in _monitors.RetiredIds)
         {
             writer.Write(id);
         }
@@ -99,8 +93,8 @@ internal sealed partial class MonitorEngine
     public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits)
     {
         var engine = new MonitorEngine(limits);
-        engine._logicalTimeMs = reader.ReadInt64();
-        var wheelStarted = reader.ReadBoolean();
+        engine._clock.Restore(reader.ReadInt64());
+        var scheduleStarted = reader.ReadBoolean();
 
         var slotCount = reader.ReadInt32();
         var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int[] SeriesIds)>();
@@ -108,15 +102,14 @@ internal sealed partial class MonitorEngine
         {
             if (!reader.ReadBoolean())
             {
-                engine._monitors.Add(null);
-                engine._freeMonitorSlots.Add(slot);
+                engine._monitors.Append(null);
                 continue;
             }
 
             var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
             var monitor = MonitorCompiler.Compile(definition);
-            engine._monitors.Add(null);
-            engine.RegisterAt(monitor, slot);
+            engine._monitors.Append(monitor);
+            engine._matcher.AddMonitor(monitor);
             var groups = reader.ReadInt32();
             for (var g = 0; g < groups; g++)
             {
@@ -160,51 +153,34 @@ internal sealed partial class MonitorEngine
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
 
-            engine.AddSeries(entry);
+            engine._series.Add(entry);
         }
 
         foreach (var (monitor, group, ids) in groupSeries)
         {
-            foreach (var id in ids)
-            {
-                var entry = engine._series[id];
-                group.SeriesIds.Add(id);
-                if (!monitor.IsCheck)
-                {
-                    group.Slots.Add(entry.TierSlots[monitor.Tier]);
-                }
-
-                entry.Feeds.Add((monitor.Slot, group));
-            }
+            engine._matcher.Relink(monitor, group, ids);
         }
 
-        for (var tier = 0; tier < engine._stores.Length; tier++)
-        {
-            engine._stores[tier] = SeriesStore.ReadFrom(reader);
-            engine._evaluators[tier] = new WindowEvaluator(engine._stores[tier]);
-        }
+        engine._windows.ReadFrom(reader);
 
         var downtimes = reader.ReadInt32();
         for (var i = 0; i < downtimes; i++)
         {
-            engine.UpsertDowntime(Downtime.Parser.ParseFrom(ReadBytes(reader)), logIndex: 0);
+            Invariant.Check(engine._downtimes.TryUpsert(Downtime.Parser.ParseFrom(ReadBytes(reader)), out _), "a downtime in a snapshot was accepted when it was applied");
         }
 
-        for (var i = 0; i < engine._rejected.Length; i++)
-        {
-            engine._rejected[i] = reader.ReadInt64();
-        }
+        engine._admission.ReadFrom(reader);
 
         var retired = reader.ReadInt32();
         for (var i = 0; i < retired; i++)
         {
-            engine._retiredIds.Add(reader.ReadString());
+            engine._monitors.Retire(reader.ReadString());
         }
 
         engine.Counters.ReadFrom(reader);
-        if (wheelStarted)
+        if (scheduleStarted)
         {
-            engine.StartWheel();
+            engine._schedule.Start();
         }
 
         return engine;

@@ -1,0 +1,139 @@
+using System.Collections.Immutable;
+using Alerting.Engine.Monitors.Query;
+
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// Every series the engine holds, in creation order (a series' id is its position), by key,
+/// and per source (metric or check name) by <c>tag:value</c>, so that a new or edited monitor
+/// finds its series from the most selective equality filter of its scope instead of testing
+/// every series of the metric.
+/// </summary>
+/// <remarks>
+/// Postings are series ids appended in creation order, so they stay sorted without a sort, and
+/// the monitor sees its series in creation order on every replica.
+/// </remarks>
+internal sealed class SeriesIndex
+{
+    private readonly List<SeriesEntry> _series = [];
+    private readonly Dictionary<string, SeriesEntry> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SourceSeries> _bySource = new(StringComparer.Ordinal);
+
+    public int Count => _series.Count;
+
+    /// <summary>Every series, in creation order.</summary>
+    public IReadOnlyList<SeriesEntry> All => _series;
+
+    public SeriesEntry this[int id] => _series[id];
+
+    public bool TryGet(string seriesKey, out SeriesEntry entry) => _byKey.TryGetValue(seriesKey, out entry!);
+
+    /// <summary>How many series the source has.</summary>
+    public int CountOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var source) ? source.All.Count : 0;
+
+    /// <summary>Creates the next series (its id is the current count) and indexes it.</summary>
+    public SeriesEntry Create(bool isCheck, string source, string[] sortedTags)
+    {
+        var entry = new SeriesEntry(_series.Count, source, sortedTags, isCheck);
+        Add(entry);
+        return entry;
+    }
+
+    /// <summary>Indexes a series whose id is the current count (creation, or a snapshot being read back).</summary>
+    public void Add(SeriesEntry entry)
+    {
+        Invariant.Check(entry.Id == _series.Count, "series ids are their creation order");
+        _series.Add(entry);
+        _byKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
+        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
+        if (!_bySource.TryGetValue(sourceKey, out var source))
+        {
+            _bySource.Add(sourceKey, source = new SourceSeries());
+        }
+
+        source.All.Add(entry.Id);
+        foreach (var tag in entry.Tags)
+        {
+            if (!source.ByTag.TryGetValue(tag, out var postings))
+            {
+                source.ByTag.Add(tag, postings = []);
+            }
+
+            Invariant.Check(postings.Count == 0 || postings[^1] < entry.Id, "series postings stay sorted by id");
+            postings.Add(entry.Id);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="into"/> with the series of <paramref name="sourceKey"/> that
+    /// <paramref name="scope"/> matches, in creation order.
+    /// </summary>
+    public void Matching(string sourceKey, ImmutableArray<TagFilter> scope, List<SeriesEntry> into)
+    {
+        into.Clear();
+        if (!_bySource.TryGetValue(sourceKey, out var source))
+        {
+            return;
+        }
+
+        var candidates = source.All;
+        foreach (var filter in scope)
+        {
+            if (filter.Kind != TagFilterKind.Equals)
+            {
+                continue;
+            }
+
+            if (!source.ByTag.TryGetValue(filter.Key + ":" + filter.Value, out var postings))
+            {
+                return;
+            }
+
+            if (postings.Count < candidates.Count)
+            {
+                candidates = postings;
+            }
+        }
+
+        foreach (var id in candidates)
+        {
+            var entry = _series[id];
+            if (TagFilter.MatchesAll(scope, entry.Tags))
+            {
+                into.Add(entry);
+            }
+        }
+    }
+
+    /// <summary>Sorts ordinally and removes duplicates: the one form of a tag set the index knows.</summary>
+    public static string[] NormalizeTags(IList<string> raw)
+    {
+        var tags = new string[raw.Count];
+        raw.CopyTo(tags, 0);
+        Array.Sort(tags, StringComparer.Ordinal);
+        var distinct = 0;
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (i == 0 || !string.Equals(tags[i], tags[distinct - 1], StringComparison.Ordinal))
+            {
+                tags[distinct++] = tags[i];
+            }
+        }
+
+        return distinct == tags.Length ? tags : tags[..distinct];
+    }
+
+    /// <summary>The index key of a source: metrics and checks of the same name are different sources.</summary>
+    public static string SourceKey(bool isCheck, string source) => (isCheck ? "c|" : "m|") + source;
+
+    public static string SeriesKey(bool isCheck, string source, string[] sortedTags) =>
+        SourceKey(isCheck, source) + "{" + string.Join(',', sortedTags) + "}";
+
+    /// <summary>The series of one source: all of them, and by tag, each as sorted ids.</summary>
+    private sealed class SourceSeries
+    {
+        public List<int> All { get; } = [];
+
+        public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);
+    }
+}

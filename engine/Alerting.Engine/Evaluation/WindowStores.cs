@@ -1,0 +1,81 @@
+using Alerting.Engine.Monitors;
+
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// The series windows of every retention tier (<see cref="StoreTiers"/>), one store and its
+/// evaluator per tier. A series gets a window in a tier when the first monitor reading that
+/// tier takes it; a point goes to each window its series has.
+/// </summary>
+internal sealed class WindowStores
+{
+    private readonly SeriesStore[] _stores;
+    private readonly WindowEvaluator[] _evaluators;
+
+    public WindowStores(IngestLimits limits)
+    {
+        _stores = new SeriesStore[StoreTiers.Count];
+        _evaluators = new WindowEvaluator[StoreTiers.Count];
+        for (var tier = 0; tier < StoreTiers.Count; tier++)
+        {
+            _stores[tier] = new SeriesStore(StoreTiers.Options(tier, limits.MaxPointFutureMs, initialCapacity: 64));
+            _evaluators[tier] = new WindowEvaluator(_stores[tier]);
+        }
+    }
+
+    /// <summary>The evaluator of a tier's windows.</summary>
+    public WindowEvaluator Evaluator(int tier) => _evaluators[tier];
+
+    public void AdvanceClock(long nowMs)
+    {
+        foreach (var store in _stores)
+        {
+            store.AdvanceClock(nowMs);
+        }
+    }
+
+    /// <summary>The series' window in <paramref name="tier"/>, allocated on first use.</summary>
+    public int SlotOf(SeriesEntry entry, int tier)
+    {
+        if (entry.TierSlots[tier] < 0)
+        {
+            entry.TierSlots[tier] = _stores[tier].Add();
+        }
+
+        Invariant.Check(_stores[tier].IsLive(entry.TierSlots[tier]), "a series' tier slot is a live window of that tier");
+        return entry.TierSlots[tier];
+    }
+
+    /// <summary>Writes an admitted point into every window of the series; returns how many tiers could not keep it.</summary>
+    public int AddPoint(SeriesEntry entry, long unixMs, double value)
+    {
+        var outside = 0;
+        for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+        {
+            if (entry.TierSlots[tier] >= 0 && _stores[tier].AddPoint(entry.TierSlots[tier], unixMs, value) != PointResult.Accepted)
+            {
+                // Older than this tier keeps (or ahead of it): no window of the tier can read it.
+                outside++;
+            }
+        }
+
+        return outside;
+    }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        foreach (var store in _stores)
+        {
+            store.WriteTo(writer);
+        }
+    }
+
+    public void ReadFrom(BinaryReader reader)
+    {
+        for (var tier = 0; tier < _stores.Length; tier++)
+        {
+            _stores[tier] = SeriesStore.ReadFrom(reader);
+            _evaluators[tier] = new WindowEvaluator(_stores[tier]);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Runtime.InteropServices;
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Templates;
+using Alerting.Engine.State;
+using Alerting.Engine.Timing;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// How one group evaluates, and every other way its state can change: reads the group's window
+/// (or check runs) and its mute, hands them to the <see cref="StateProcessor"/>, and renders the
+/// monitor's message for each transition it emits. The events of the entry being applied
+/// collect in <see cref="Events"/>, with their messages at the same positions.
+/// </summary>
+internal sealed class GroupEvaluator
+{
+    private readonly WindowStores _windows;
+    private readonly DowntimeBook _downtimes;
+    private readonly LogicalClock _clock;
+    private readonly EngineCounters _counters;
+
+    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters)
+    {
+        _windows = windows;
+        _downtimes = downtimes;
+        _clock = clock;
+        _counters = counters;
+    }
+
+    /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
+    public List<TransitionEvent> Events { get; } = [];
+
+    /// <summary>The monitor's message rendered for each of <see cref="Events"/>, at the same positions.</summary>
+    public List<string> EventMessages { get; } = [];
+
+    /// <summary>
+    /// Groups whose mute a downtime command refreshed, since start (not state, not in snapshots):
+    /// the work downtime commands cost, which their index keeps to the monitors they can cover.
+    /// </summary>
+    public long MuteRefreshes { get; private set; }
+
+    /// <summary>A group's clock: logical time, or later if an on-arrival evaluation already went further.</summary>
+    public long GroupNow(MonitorGroup group) => Math.Max(_clock.NowMs, group.LastEvaluatedMs);
+
+    /// <summary>A scheduled evaluation of every group of the monitor at its due instant.</summary>
+    public void EvaluateMonitor(CompiledMonitor monitor, long dueMs, long logIndex)
+    {
+        foreach (var group in monitor.Groups.Values)
+        {
+            EvaluateGroup(monitor, group, dueMs, logIndex);
+        }
+    }
+
+    public void EvaluateGroup(CompiledMonitor monitor, MonitorGroup group, long atMs, long logIndex)
+    {
+        var nowMs = Math.Max(atMs, group.LastEvaluatedMs);
+        group.LastEvaluatedMs = nowMs;
+        var windowEndMs = nowMs - monitor.EvaluationDelayMs;
+        EvaluationOutcome outcome;
+        if (monitor.IsCheck)
+        {
+            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs);
+        }
+        else
+        {
+            var evaluator = _windows.Evaluator(monitor.Tier);
+            var slots = CollectionsMarshal.AsSpan(group.Slots);
+            var result = evaluator.Evaluate(slots, monitor.Spec, windowEndMs);
+            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(slots, windowEndMs));
+        }
+
+        var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
+        var sink = new EventSink(Events);
+        _counters.GroupEvaluations++;
+        var before = Events.Count;
+        StateProcessor.Evaluate(monitor.Rules, ref group.State, nowMs, outcome, mute, logIndex, ref sink);
+        RenderMessages(monitor, group, before);
+    }
+
+    /// <summary>The monitor is being deleted: each group's last word.</summary>
+    public void OnMonitorDeleted(CompiledMonitor monitor, long logIndex)
+    {
+        var sink = new EventSink(Events);
+        foreach (var group in monitor.Groups.Values)
+        {
+            var before = Events.Count;
+            StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+            RenderMessages(monitor, group, before);
+        }
+    }
+
+    /// <summary>The monitor is being edited: each group's state under the new rules.</summary>
+    public void OnMonitorEdited(CompiledMonitor old, CompiledMonitor updated, long logIndex)
+    {
+        var sink = new EventSink(Events);
+        foreach (var group in old.Groups.Values)
+        {
+            var before = Events.Count;
+            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+            RenderMessages(updated, group, before);
+        }
+    }
+
+    /// <summary>A downtime command changed: the group's mute as of now.</summary>
+    public void UpdateMute(CompiledMonitor monitor, MonitorGroup group, long logIndex)
+    {
+        MuteRefreshes++;
+        var sink = new EventSink(Events);
+        var nowMs = GroupNow(group);
+        var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
+        var before = Events.Count;
+        StateProcessor.UpdateMute(monitor.Rules, ref group.State, nowMs, mute, logIndex, ref sink);
+        RenderMessages(monitor, group, before);
+    }
+
+    /// <summary>Renders the monitor's message for the events emitted since <paramref name="from"/> (a pure function of the event and the monitor).</summary>
+    private void RenderMessages(CompiledMonitor monitor, MonitorGroup group, int from)
+    {
+        for (var i = from; i < Events.Count; i++)
+        {
+            var e = Events[i];
+            EventMessages.Add(monitor.Message.Render(new TemplateContext
+            {
+                MonitorId = monitor.Id,
+                MonitorName = monitor.Definition.Name,
+                GroupKey = group.Key,
+                GroupTags = group.Tags,
+                Value = e.Value,
+                Threshold = e.Threshold,
+                WarningThreshold = monitor.Rules.Warning,
+                State = e.Next,
+                PreviousState = e.Previous,
+                IsRenotify = e.IsRenotification,
+                IsMuted = (e.Flags & GroupFlags.Muted) != 0,
+                TimeMs = e.TimeMs,
+            }));
+        }
+
+        Invariant.Check(EventMessages.Count == Events.Count, "every transition event has its rendered message at the same position");
+    }
+
+    private readonly struct EventSink : ITransitionSink
+    {
+        private readonly List<TransitionEvent> _events;
+
+        public EventSink(List<TransitionEvent> events)
+        {
+            _events = events;
+        }
+
+        public void Emit(in TransitionEvent transition) => _events.Add(transition);
+    }
+}

@@ -1,0 +1,216 @@
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.State;
+using Alerting.Engine.Timing;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// Which series feed which monitor groups, kept in step both ways through the two indexes: a
+/// new series finds its monitors by its tags (<see cref="MonitorMatchIndex"/>), a new or
+/// regrouped monitor finds its series by its scope (<see cref="SeriesIndex"/>). Monitors are
+/// visited in slot order and series in creation order, so groups form identically on every replica.
+/// </summary>
+internal sealed class SeriesMatcher
+{
+    private const string NoGroupKey = "*";
+    private const string MissingTagValue = "N/A";
+
+    private readonly IngestLimits _limits;
+    private readonly MonitorRegistry _monitors;
+    private readonly SeriesIndex _series;
+    private readonly WindowStores _windows;
+    private readonly LogicalClock _clock;
+    private readonly EngineCounters _counters;
+    private readonly MonitorMatchIndex _scopes = new();
+    private readonly List<int> _matchedSlots = [];
+    private readonly List<(string Key, string[] Tags)> _matchedGroups = [];
+    private readonly List<SeriesEntry> _matchedSeries = [];
+
+    public SeriesMatcher(IngestLimits limits, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
+    {
+        _limits = limits;
+        _monitors = monitors;
+        _series = series;
+        _windows = windows;
+        _clock = clock;
+        _counters = counters;
+    }
+
+    /// <summary>Files a registered monitor's scope, so new series of its source find it.</summary>
+    public void AddMonitor(CompiledMonitor monitor) =>
+        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, monitor.Slot);
+
+    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scope the index.</summary>
+    public void RemoveMonitor(CompiledMonitor monitor)
+    {
+        Unlink(monitor);
+        _scopes.Remove(monitor.Slot);
+    }
+
+    /// <summary>
+    /// An edit changed which series feed which group: regroups <paramref name="updated"/> from the
+    /// index, keeping the state of groups whose key survives (already reset by the edit when it
+    /// became meaningless).
+    /// </summary>
+    public void Regroup(CompiledMonitor old, CompiledMonitor updated)
+    {
+        Unlink(old);
+        _scopes.Remove(old.Slot);
+        AddMonitor(updated);
+        MatchExistingSeries(updated);
+        foreach (var (groupKey, group) in updated.Groups)
+        {
+            if (old.Groups.TryGetValue(groupKey, out var previous))
+            {
+                group.State = previous.State;
+                group.LastEvaluatedMs = previous.LastEvaluatedMs;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The series of these tags, created (with the groups it joins) if new; null, with the
+    /// reason, when creating it would cross a cardinality limit.
+    /// </summary>
+    public SeriesEntry? FindOrCreateSeries(bool isCheck, string source, IList<string> rawTags, out RejectReason refusal)
+    {
+        refusal = default;
+        var tags = SeriesIndex.NormalizeTags(rawTags);
+        if (_series.TryGet(SeriesIndex.SeriesKey(isCheck, source, tags), out var existing))
+        {
+            return existing;
+        }
+
+        var sourceKey = SeriesIndex.SourceKey(isCheck, source);
+        if (_series.Count >= _limits.MaxSeriesTotal)
+        {
+            refusal = RejectReason.SeriesTotalLimit;
+            return null;
+        }
+
+        if (_series.CountOf(sourceKey) >= _limits.MaxSeriesPerMetric)
+        {
+            refusal = RejectReason.SeriesPerMetricLimit;
+            return null;
+        }
+
+        // Which groups would it join? Refuse the series if one of them would break a group limit.
+        _scopes.Matching(sourceKey, tags, _matchedSlots);
+        _matchedGroups.Clear();
+        foreach (var slot in _matchedSlots)
+        {
+            var monitor = _monitors[slot];
+            var group = GroupOf(monitor, tags);
+            if (!monitor.Groups.ContainsKey(group.Key) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+            {
+                refusal = RejectReason.GroupsPerMonitorLimit;
+                return null;
+            }
+
+            _matchedGroups.Add(group);
+        }
+
+        var entry = _series.Create(isCheck, source, tags);
+        for (var i = 0; i < _matchedSlots.Count; i++)
+        {
+            Join(_monitors[_matchedSlots[i]], entry, _matchedGroups[i].Key, _matchedGroups[i].Tags);
+        }
+
+        return entry;
+    }
+
+    /// <summary>A new or regrouped monitor picks up the series that already exist, in creation order.</summary>
+    public void MatchExistingSeries(CompiledMonitor monitor)
+    {
+        _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, _matchedSeries);
+        foreach (var entry in _matchedSeries)
+        {
+            var (groupKey, groupTags) = GroupOf(monitor, entry.Tags);
+            if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+            {
+                _counters.GroupsRefused++;
+                continue;
+            }
+
+            Join(monitor, entry, groupKey, groupTags);
+        }
+
+        _matchedSeries.Clear();
+    }
+
+    /// <summary>Links a group read back from a snapshot to the series it lists (their windows were read back too).</summary>
+    public void Relink(CompiledMonitor monitor, MonitorGroup group, ReadOnlySpan<int> seriesIds)
+    {
+        foreach (var id in seriesIds)
+        {
+            var entry = _series[id];
+            group.SeriesIds.Add(id);
+            if (!monitor.IsCheck)
+            {
+                group.Slots.Add(entry.TierSlots[monitor.Tier]);
+            }
+
+            entry.Feeds.Add((monitor.Slot, group));
+        }
+    }
+
+    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags)
+    {
+        if (!monitor.Groups.TryGetValue(groupKey, out var group))
+        {
+            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns);
+            monitor.Groups.Add(groupKey, group);
+        }
+
+        // Series join in creation order (new series are the newest; a matching monitor scans in
+        // order), so this also says a series joins a group at most once.
+        Invariant.Check(group.SeriesIds.Count == 0 || group.SeriesIds[^1] < entry.Id, "a series joins a group once, in creation order");
+        group.SeriesIds.Add(entry.Id);
+        if (!monitor.IsCheck)
+        {
+            group.Slots.Add(_windows.SlotOf(entry, monitor.Tier));
+        }
+
+        entry.Feeds.Add((monitor.Slot, group));
+    }
+
+    /// <summary>Removes the monitor's groups from the feeds of the series they read.</summary>
+    private void Unlink(CompiledMonitor monitor)
+    {
+        foreach (var group in monitor.Groups.Values)
+        {
+            foreach (var seriesId in group.SeriesIds)
+            {
+                _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+            }
+        }
+    }
+
+    private static (string Key, string[] Tags) GroupOf(CompiledMonitor monitor, string[] sortedTags)
+    {
+        if (monitor.GroupBy.IsDefaultOrEmpty)
+        {
+            return (NoGroupKey, []);
+        }
+
+        var tags = new string[monitor.GroupBy.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            var name = monitor.GroupBy[i];
+            var value = MissingTagValue;
+            foreach (var tag in sortedTags)
+            {
+                if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
+                {
+                    value = tag[(name.Length + 1)..];
+                    break;
+                }
+            }
+
+            tags[i] = name + ":" + value;
+        }
+
+        return (string.Join(',', tags), tags);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Alerting.Engine.StateMachine;
+using Alerting.Protocol.Log;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Benchmarks.StateMachine;
+
+/// <summary>
+/// M6: managed-heap growth (<see cref="GC.GetTotalMemory(bool)"/> after a full collection) of an
+/// engine state per monitor and per series, through the real apply path. First N single-series
+/// monitors <c>avg(last_5m):avg:cpu{host:hN} &gt; 90</c> (no series yet: the monitor without its
+/// groups), then the first point of their N series (each series with its 5-minute window, and
+/// the one group it opens). Entries are built and dropped one batch at a time, so what the
+/// state keeps of them (the monitor definitions) is counted. Bar: ≤ 400 B per monitor and
+/// ≤ 1 KiB per series.
+/// </summary>
+internal static class MemoryFootprint
+{
+    private const long T0 = 1_800_000_000_000;
+    private const int BatchSize = 1_000;
+
+    public static void Run(int n)
+    {
+        var applier = new LogApplier(new EngineState());
+        long index = 0;
+        applier.Apply(++index, 1, new LogEntry { Tick = new Tick { UnixMs = T0 } });
+        var start = GC.GetTotalMemory(forceFullCollection: true);
+
+        for (var i = 0; i < n; i++)
+        {
+            applier.Apply(++index, 1, new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = MonitorFor(i) } });
+        }
+
+        var afterMonitors = GC.GetTotalMemory(forceFullCollection: true);
+        for (var from = 0; from < n; from += BatchSize)
+        {
+            var batch = new PointsBatch();
+            for (var i = from; i < Math.Min(n, from + BatchSize); i++)
+            {
+                var series = new SeriesPoints { Metric = "cpu", Tags = { "host:" + Host(i) } };
+                series.UnixMs.Add(T0);
+                series.Values.Add(i % 100);
+                batch.Series.Add(series);
+            }
+
+            applier.Apply(++index, 1, new LogEntry { Points = batch });
+        }
+
+        var afterSeries = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(applier);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"M6, N = {n:N0}: {applier.State.MonitorCount:N0} monitors, {applier.State.SeriesCount:N0} series"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per monitor (without groups): {(afterMonitors - start) / (double)n:F0} B   (bar ≤ 400 B)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per series (5-min window, its group): {(afterSeries - afterMonitors) / (double)n:F0} B   (bar ≤ 1 024 B)"));
+    }
+
+    private static Monitor MonitorFor(int i) => new()
+    {
+        Id = "m" + i.ToString(CultureInfo.InvariantCulture),
+        Name = "cpu " + Host(i),
+        Type = "metric",
+        Query = $"avg(last_5m):avg:cpu{{host:{Host(i)}}} > 90",
+        Options = new MonitorOptions(),
+    };
+
+    private static string Host(int i) => "h" + i.ToString(CultureInfo.InvariantCulture);
+}
