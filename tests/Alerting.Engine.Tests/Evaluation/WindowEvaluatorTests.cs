@@ -200,15 +200,17 @@ public sealed class WindowEvaluatorTests
         var plain = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Max, 5 * R);
         var change = WindowSpec.Change(TimeAggregation.Sum, SpaceAggregation.Sum, 3 * R, 5 * R, percent: true);
         _evaluator.Evaluate(slots, plain, Eval);
-        var before = GC.GetAllocatedBytesForCurrentThread();
         var sum = 0.0;
-        for (var i = 0; i < 1_000; i++)
+        var allocated = AllocationProbe.SteadyBytes(() =>
         {
-            sum += _evaluator.Evaluate(slots, plain, Eval).Value;
-            sum += _evaluator.Evaluate(slots[i & 7], change, Eval).PointCount;
-        }
+            for (var i = 0; i < 1_000; i++)
+            {
+                sum += _evaluator.Evaluate(slots, plain, Eval).Value;
+                sum += _evaluator.Evaluate(slots[i & 7], change, Eval).PointCount;
+            }
+        });
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, allocated);
         Assert.True(sum > 0);
     }
 }

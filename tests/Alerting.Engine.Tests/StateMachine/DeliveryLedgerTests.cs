@@ -95,7 +95,7 @@ public sealed class DeliveryLedgerTests
             writer.Write(5UL);
             writer.Write(42L); // applied index
             writer.Write(3UL); // term
-            writer.Write(1_000L); // logical time
+            writer.Write(0L); // logical time (the monitor engine below is written at 0 too)
             writer.Write(7L); // ticks
             writer.Write(1L); // notifications delivered
             state.Monitors.WriteTo(writer);
