@@ -135,6 +135,7 @@ public sealed class FasterJournal : IJournal
         options.Validate();
         string directory = Path.GetFullPath(options.Directory);
         Directory.CreateDirectory(directory);
+        RefuseSegmentsWithoutHighWaterMark(directory);
 
         HighWaterMark highWaterMark = HighWaterMark.Open(directory);
         IDevice? device = null;
@@ -143,7 +144,7 @@ public sealed class FasterJournal : IJournal
         try
         {
             device = Devices.CreateLogDevice(Path.Combine(directory, SegmentFilePrefix), recoverDevice: true);
-            commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName));
+            commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName), directory, options.SegmentSizeBits);
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
@@ -394,6 +395,28 @@ public sealed class FasterJournal : IJournal
         _commitRequested.Dispose();
         _highWaterMarkRequested.Dispose();
         Volatile.Read(ref _durableAdvanced).TrySetResult();
+    }
+
+    /// <summary>
+    /// The high-water mark is created before the first segment file, so segment files holding
+    /// data without it mean it was deleted: FasterLog would then open an empty log without error
+    /// (when the commit file is gone too) and the data would silently disappear.
+    /// </summary>
+    private static void RefuseSegmentsWithoutHighWaterMark(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, HighWaterMark.FileName)))
+        {
+            return;
+        }
+
+        foreach (string segment in Directory.EnumerateFiles(directory, SegmentFilePrefix + ".*"))
+        {
+            if (new FileInfo(segment).Length > 0)
+            {
+                throw new JournalRecoveryException(
+                    $"the journal in '{directory}' holds segment files ('{Path.GetFileName(segment)}') but its high-water mark '{HighWaterMark.FileName}' is missing: refusing to start without knowing which entries were durable; restore the folder from a backup or a healthy peer, or start with --force-empty to discard the data");
+            }
+        }
     }
 
     private static TaskCompletionSource NewDurableSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -23,12 +23,17 @@ public static class ServerConfiguration
         ["--settings"] = SettingsKey,
     };
 
+    /// <summary>A flag without a value: <c>--force-empty</c> sets <see cref="ServerOptions.ForceEmpty"/>.</summary>
+    public const string ForceEmptyFlag = "--force-empty";
+
     private const string SettingsKey = "Settings";
 
     /// <exception cref="InvalidOperationException">A value does not convert to its option's type.</exception>
     /// <exception cref="FileNotFoundException">The named settings file does not exist.</exception>
     public static ServerOptions Load(string[] args, IDictionary<string, string?>? environment = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        args = [.. args.SelectMany(a => a == ForceEmptyFlag ? ["--" + nameof(ServerOptions.ForceEmpty), "true"] : new[] { a })];
         var switches = new Dictionary<string, string>(Switches);
         var settingsFile = Sources(new ConfigurationBuilder(), args, switches, environment).Build()[SettingsKey];
         var builder = new ConfigurationBuilder();
