@@ -111,6 +111,9 @@ public sealed class FasterJournal : IJournal
     /// </summary>
     internal Action<long, long>? CommitObserver { get; set; }
 
+    /// <summary>The commit file, whose counters show the segment directory fsyncs (for tests).</summary>
+    internal JournalCommitFile CommitFileForTests => _commitFile;
+
     /// <summary>FasterLog address up to which the log is committed (for recovery tests).</summary>
     internal long CommittedUntilAddress => _log.CommittedUntilAddress;
 
