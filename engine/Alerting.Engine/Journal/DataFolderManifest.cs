@@ -82,6 +82,9 @@ public sealed class DataFolderManifest
     {
         var manifest = new DataFolderManifest(dataDirectory, Guid.NewGuid(), index);
         manifest.Persist(index);
+
+        // Whoever created the data folder itself, its entry in the parent must be durable too.
+        DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(dataDirectory))!);
         return manifest;
     }
 
