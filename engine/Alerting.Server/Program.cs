@@ -1,14 +1,57 @@
-using Alerting.Engine.Journal;
 using Alerting.Server.Hosting;
 
 // The composition root: ServerConfiguration reads the options (settings file, ALERTING_
 // environment variables, command-line flags); ServerHost wires the engine node and the API
 // and, on SIGTERM or Ctrl-C, stops the API and then drains and commits the node.
+// A refusal to start prints one line, "alerting: cannot start: <what, which file, what to do>",
+// and exits with a StartupFailure code (README "Configuration", docs/reliability.md).
+ServerOptions options;
 try
 {
-    var options = ServerConfiguration.Load(args);
-    await using var server = await ServerHost.StartAsync(options);
-    Console.WriteLine($"alerting: data in {server.DataDirectory}");
+    options = ServerConfiguration.Load(args);
+    options.Validate();
+}
+#pragma warning disable CA1031 // Every refusal to start becomes one line and an exit code, never a stack trace.
+catch (Exception e)
+#pragma warning restore CA1031
+{
+    await Console.Error.WriteLineAsync($"alerting: cannot start: bad options: {StartupFailure.Describe(e)}");
+    return StartupFailure.BadOptions;
+}
+
+ServerHost server;
+try
+{
+    server = await ServerHost.StartAsync(options);
+}
+#pragma warning disable CA1031 // Every refusal to start becomes one line and an exit code, never a stack trace.
+catch (Exception e)
+#pragma warning restore CA1031
+{
+    var (code, line) = StartupFailure.Classify(e, options.DataDirectory);
+    await Console.Error.WriteLineAsync($"alerting: cannot start: {line}");
+    return code;
+}
+
+await using (server)
+{
+    var recovery = server.Node.Recovery;
+    if (recovery.DiscardedTo is { } discarded)
+    {
+        Console.WriteLine($"alerting: WARNING: --force-empty: started EMPTY; the previous data was moved to {discarded}");
+    }
+
+    foreach (var skipped in recovery.RejectedSnapshots)
+    {
+        Console.WriteLine($"alerting: warning: recovery skipped {skipped}");
+    }
+
+    foreach (var temp in recovery.RemovedTempFiles)
+    {
+        Console.WriteLine($"alerting: removed {temp}, left by an interrupted snapshot write");
+    }
+
+    Console.WriteLine($"alerting: data in {server.DataDirectory} (snapshot at {recovery.SnapshotIndex}, {recovery.EntriesReplayed} entries replayed)");
     Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
     Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
     Console.WriteLine(options.ApiKeys.Count == 0
@@ -16,10 +59,6 @@ try
         : $"alerting: {options.ApiKeys.Count} API key(s) configured");
     await server.WaitForShutdownAsync();
     Console.WriteLine("alerting: stopping (draining and committing)");
-    return 0;
 }
-catch (Exception e) when (e is ServerOptionsException or JournalRecoveryException or InvalidOperationException or FormatException or IOException)
-{
-    await Console.Error.WriteLineAsync($"alerting: cannot start: {e.Message}");
-    return 2;
-}
+
+return 0;

@@ -16,6 +16,21 @@ public sealed class ServerConfigurationTests
         Assert.Empty(options.ApiKeys);
     }
 
+    [Theory]
+    [InlineData(new string[0], false)]
+    [InlineData(new[] { "--force-empty" }, true)]
+    [InlineData(new[] { "--force-empty", "--grpc-port", "7900" }, true)]
+    [InlineData(new[] { "--grpc-port", "7900", "--force-empty" }, true)]
+    [InlineData(new[] { "--force-empty", "false" }, false)]
+    [InlineData(new[] { "--ForceEmpty", "true" }, true)]
+    public void Force_empty_is_a_flag_without_a_value_unless_one_is_given(string[] args, bool expected)
+    {
+        var options = ServerConfiguration.Load(args, new Dictionary<string, string?>());
+
+        Assert.Equal(expected, options.ForceEmpty);
+        Assert.Equal(args.Contains("7900") ? 7900 : ServerOptions.DefaultGrpcPort, options.GrpcPort);
+    }
+
     [Fact]
     public void Environment_variables_set_api_keys_and_flags_override_them()
     {

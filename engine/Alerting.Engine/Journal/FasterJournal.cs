@@ -111,6 +111,9 @@ public sealed class FasterJournal : IJournal
     /// </summary>
     internal Action<long, long>? CommitObserver { get; set; }
 
+    /// <summary>The commit file, whose counters show the segment directory fsyncs (for tests).</summary>
+    internal JournalCommitFile CommitFileForTests => _commitFile;
+
     /// <summary>FasterLog address up to which the log is committed (for recovery tests).</summary>
     internal long CommittedUntilAddress => _log.CommittedUntilAddress;
 
@@ -135,6 +138,7 @@ public sealed class FasterJournal : IJournal
         options.Validate();
         string directory = Path.GetFullPath(options.Directory);
         Directory.CreateDirectory(directory);
+        RefuseSegmentsWithoutHighWaterMark(directory);
 
         HighWaterMark highWaterMark = HighWaterMark.Open(directory);
         IDevice? device = null;
@@ -143,7 +147,7 @@ public sealed class FasterJournal : IJournal
         try
         {
             device = Devices.CreateLogDevice(Path.Combine(directory, SegmentFilePrefix), recoverDevice: true);
-            commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName));
+            commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName), directory, options.SegmentSizeBits);
             log = new FasterLog(new FasterLogSettings
             {
                 LogDevice = device,
@@ -394,6 +398,28 @@ public sealed class FasterJournal : IJournal
         _commitRequested.Dispose();
         _highWaterMarkRequested.Dispose();
         Volatile.Read(ref _durableAdvanced).TrySetResult();
+    }
+
+    /// <summary>
+    /// The high-water mark is created before the first segment file, so segment files holding
+    /// data without it mean it was deleted: FasterLog would then open an empty log without error
+    /// (when the commit file is gone too) and the data would silently disappear.
+    /// </summary>
+    private static void RefuseSegmentsWithoutHighWaterMark(string directory)
+    {
+        if (File.Exists(Path.Combine(directory, HighWaterMark.FileName)))
+        {
+            return;
+        }
+
+        foreach (string segment in Directory.EnumerateFiles(directory, SegmentFilePrefix + ".*"))
+        {
+            if (new FileInfo(segment).Length > 0)
+            {
+                throw new JournalRecoveryException(
+                    $"the journal in '{directory}' holds segment files ('{Path.GetFileName(segment)}') but its high-water mark '{HighWaterMark.FileName}' is missing: refusing to start without knowing which entries were durable; restore the folder from a backup or a healthy peer, or start with --force-empty to discard the data");
+            }
+        }
     }
 
     private static TaskCompletionSource NewDurableSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -33,11 +33,33 @@ internal sealed class JournalCommitFile : ILogCommitManager
     private readonly SafeFileHandle _file;
     private readonly byte[] _slot = new byte[SlotStride];
     private readonly Lock _gate = new();
+    private readonly string? _segmentDirectory;
+    private readonly int _segmentSizeBits;
+    private long _syncedThroughSegment;
+    private long _segmentDirectorySyncs;
 
-    private JournalCommitFile(SafeFileHandle file) => _file = file;
+    private JournalCommitFile(SafeFileHandle file, string? segmentDirectory, int segmentSizeBits)
+    {
+        _file = file;
+        _segmentDirectory = segmentDirectory;
+        _segmentSizeBits = segmentSizeBits;
+    }
 
-    /// <summary>Opens (or creates, fsyncing the directory entry) the commit file in <paramref name="directory"/>.</summary>
-    public static JournalCommitFile Open(string directory)
+    /// <summary>Highest segment number whose directory entry was fsynced before a commit covered it.</summary>
+    internal long SyncedThroughSegment => Volatile.Read(ref _syncedThroughSegment);
+
+    /// <summary>fsyncs of the segment directory made because a commit reached a new segment.</summary>
+    internal long SegmentDirectorySyncs => Volatile.Read(ref _segmentDirectorySyncs);
+
+    /// <summary>
+    /// Opens (or creates, fsyncing the directory entry) the commit file in <paramref name="directory"/>.
+    /// With <paramref name="segmentDirectory"/>, the folder holding FasterLog's segment files
+    /// (<c>2^segmentSizeBits</c> bytes each): before a commit whose data reaches a segment not yet
+    /// covered, that folder is fsynced, so a commit never points into a segment file whose
+    /// directory entry a crash could lose. FasterLog creates segment files as the log grows, long
+    /// after the folder's first fsync.
+    /// </summary>
+    public static JournalCommitFile Open(string directory, string? segmentDirectory = null, int segmentSizeBits = 0)
     {
         Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
@@ -54,7 +76,15 @@ internal sealed class JournalCommitFile : ILogCommitManager
                 DirectorySync.Flush(Path.GetDirectoryName(directory)!);
             }
 
-            return new JournalCommitFile(file);
+            var commitFile = new JournalCommitFile(file, segmentDirectory, segmentSizeBits);
+            if (segmentDirectory is not null)
+            {
+                // Segment files recovered from an earlier run: make their entries durable once.
+                DirectorySync.Flush(segmentDirectory);
+                commitFile._syncedThroughSegment = HighestSegment(segmentDirectory);
+            }
+
+            return commitFile;
         }
         catch
         {
@@ -73,6 +103,15 @@ internal sealed class JournalCommitFile : ILogCommitManager
 
         lock (_gate)
         {
+            // FasterLog flushed the data up to untilAddress before calling here; the segment
+            // files it created for it must be in the directory before the commit names them.
+            if (_segmentDirectory is not null && untilAddress > 0 && ((untilAddress - 1) >> _segmentSizeBits) > _syncedThroughSegment)
+            {
+                DirectorySync.Flush(_segmentDirectory);
+                Volatile.Write(ref _syncedThroughSegment, (untilAddress - 1) >> _segmentSizeBits);
+                Interlocked.Increment(ref _segmentDirectorySyncs);
+            }
+
             Span<byte> slot = _slot.AsSpan(0, SlotHeaderBytes + commitMetadata.Length);
             BinaryPrimitives.WriteInt32LittleEndian(slot[4..], commitMetadata.Length);
             BinaryPrimitives.WriteInt64LittleEndian(slot[8..], commitNum);
@@ -149,6 +188,22 @@ internal sealed class JournalCommitFile : ILogCommitManager
     public void Dispose() => _file.Dispose();
 
     private static long SlotOffset(long commitNum) => (commitNum & 1) * SlotStride;
+
+    /// <summary>Highest N of the <c>journal.log.N</c> segment files present (0 when none).</summary>
+    internal static long HighestSegment(string segmentDirectory)
+    {
+        long highest = 0;
+        foreach (string file in Directory.EnumerateFiles(segmentDirectory, FasterJournal.SegmentFilePrefix + ".*"))
+        {
+            string suffix = Path.GetFileName(file)[(FasterJournal.SegmentFilePrefix.Length + 1)..];
+            if (long.TryParse(suffix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long segment))
+            {
+                highest = Math.Max(highest, segment);
+            }
+        }
+
+        return highest;
+    }
 
     private bool TryReadSlot(int slotIndex, out long commitNum, out byte[] metadata)
     {

@@ -28,16 +28,18 @@ public sealed class EngineNode : IDisposable
     private readonly BatchEventProcessor<InputSlot, StateMachineStage> _stateMachine;
     private readonly TickClock? _clock;
     private readonly PipelineFault _fault = new();
+    private readonly DataFolderManifest? _manifest;
     private int _disposed;
 
-    private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery)
+    private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery, DataFolderManifest? manifest)
     {
         _options = options;
         _journal = journal;
+        _manifest = manifest;
         _applier = applier;
         Recovery = recovery;
         Progress = new AppliedProgress(applier.State.AppliedIndex);
-        _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex);
+        _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex, manifest, options.OnSnapshotFailed);
 
         _commit = options.CommitIndex ?? new JournalCommitIndex(journal);
 
@@ -98,6 +100,15 @@ public sealed class EngineNode : IDisposable
 
     public long SnapshotsWritten => _snapshots.SnapshotsWritten;
 
+    /// <summary>Background snapshot writes that failed since open.</summary>
+    public long SnapshotFailures => _snapshots.Failures;
+
+    /// <summary>Why the last snapshot failed, or null when none failed or a later one succeeded (the node is degraded meanwhile).</summary>
+    public Exception? SnapshotFailure => _snapshots.LastFailure;
+
+    /// <summary>The data folder's node id (from its manifest); null on a journal the node did not open itself.</summary>
+    public Guid? DataFolderId => _manifest?.NodeId;
+
     /// <summary>Largest encoded entry the journal takes; a larger one is refused before it reaches the ring.</summary>
     public static int MaxEntryBytes => JournalOptions.DefaultMaxPayloadBytes;
 
@@ -108,20 +119,72 @@ public sealed class EngineNode : IDisposable
     /// </summary>
     public EngineFaultedException? Fault => _fault.Current;
 
-    /// <summary>Opens (recovering if there is data) and starts a node on the FasterLog journal in <c>journal/</c> of the data folder.</summary>
+    /// <summary>
+    /// Opens (recovering if there is data) and starts a node on the FasterLog journal in
+    /// <c>journal/</c> of the data folder. The folder's <see cref="DataFolderManifest"/> (beside
+    /// <c>journal/</c>) is checked first: a folder that held data and lost its journal is refused,
+    /// unless <see cref="EngineOptions.ForceEmpty"/>. A folder without a manifest (new, or written
+    /// by an older version) gets one from what is there.
+    /// </summary>
     /// <exception cref="JournalRecoveryException">The data folder cannot be recovered without losing durable entries.</exception>
+    /// <exception cref="JournalCorruptionException">A committed journal record failed verification.</exception>
     public static EngineNode Open(EngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        if (!Directory.Exists(dataDirectory))
+        {
+            Directory.CreateDirectory(dataDirectory);
+            DirectorySync.Flush(Path.GetDirectoryName(dataDirectory)!);
+        }
+
+        var journalDirectory = Path.Combine(dataDirectory, JournalDirectoryName);
+        string? discardedTo = options.ForceEmpty ? DiscardData(dataDirectory, options.TimeProvider) : null;
+        var manifest = DataFolderManifest.TryRead(dataDirectory);
+        if (manifest is not null && !Directory.Exists(journalDirectory))
+        {
+            throw new JournalRecoveryException(
+                $"the data folder manifest '{DataFolderManifest.PathIn(dataDirectory)}' says this folder held data (up to at least index {manifest.Index}) but '{journalDirectory}' is missing: refusing to start empty; restore journal/ from a backup or a healthy peer, or start with --force-empty to discard the data");
+        }
+
+        var journalExisted = Directory.Exists(journalDirectory);
         var journal = FasterJournal.Open(new JournalOptions
         {
-            Directory = Path.Combine(options.DataDirectory, "journal"),
+            Directory = journalDirectory,
             PageSizeBits = options.JournalPageSizeBits,
             MemorySizeBits = options.JournalMemorySizeBits,
             SegmentSizeBits = options.JournalSegmentSizeBits,
         });
-        return Open(options, journal);
+        try
+        {
+            if (!journalExisted)
+            {
+                DirectorySync.Flush(dataDirectory);
+            }
+
+            if (manifest is not null && journal.LastIndex < manifest.Index)
+            {
+                throw new JournalRecoveryException(
+                    $"the journal in '{journalDirectory}' ends at index {journal.LastIndex} but the data folder manifest '{DataFolderManifest.PathIn(dataDirectory)}' says entries up to {manifest.Index} existed: its files (the high-water mark 'hwm', the commit file) may have been deleted; refusing to start; restore the folder from a backup or a healthy peer, or start with --force-empty to discard the data");
+            }
+
+            manifest ??= DataFolderManifest.Create(dataDirectory, journal.DurableIndex);
+            manifest.Advance(journal.DurableIndex);
+        }
+        catch
+        {
+            journal.Dispose();
+            throw;
+        }
+
+        return Open(options, journal, manifest, discardedTo);
     }
+
+    /// <summary>Name of the journal's folder inside the data folder.</summary>
+    public const string JournalDirectoryName = "journal";
+
+    /// <summary>Name of the snapshots' folder inside the data folder.</summary>
+    public const string SnapshotsDirectoryName = "snapshots";
 
     /// <summary>
     /// Opens and starts a node on <paramref name="journal"/> (the simulator's and the fault tests'
@@ -129,7 +192,9 @@ public sealed class EngineNode : IDisposable
     /// journal's durable suffix. The node owns the journal and disposes it, also when opening fails.
     /// </summary>
     /// <exception cref="JournalRecoveryException">The snapshots and the journal do not join up.</exception>
-    public static EngineNode Open(EngineOptions options, IJournal journal)
+    public static EngineNode Open(EngineOptions options, IJournal journal) => Open(options, journal, manifest: null, discardedTo: null);
+
+    private static EngineNode Open(EngineOptions options, IJournal journal, DataFolderManifest? manifest, string? discardedTo)
     {
         ArgumentNullException.ThrowIfNull(journal);
         try
@@ -142,14 +207,27 @@ public sealed class EngineNode : IDisposable
                 throw new ArgumentException("a witness runs no engine: it persists term, vote and the commit frontier only", nameof(options));
             }
 
-            var store = new SnapshotStore(Path.Combine(options.DataDirectory, "snapshots"));
+            var store = new SnapshotStore(Path.Combine(options.DataDirectory, SnapshotsDirectoryName));
             var rejected = new List<string>();
-            var snapshot = store.LoadNewestValid(rejected);
-            var state = snapshot is { } s ? Restore(s, options.Limits) : new EngineState(options.Limits);
+            var state = LoadNewestUsable(store, options.Limits, rejected) ?? new EngineState(options.Limits);
             var snapshotIndex = state.AppliedIndex;
             var applier = new LogApplier(state, options.OnTransitions);
-            var replayed = Replay(journal, applier);
-            return new EngineNode(options, journal, store, applier, snapshotIndex, new RecoveryReport(snapshotIndex, replayed, rejected));
+            long replayed;
+            try
+            {
+                replayed = Replay(journal, applier);
+            }
+            catch (JournalRecoveryException e) when (rejected.Count > 0)
+            {
+                throw new JournalRecoveryException($"{e.Message}; snapshots skipped: {string.Join("; ", rejected)}", e);
+            }
+
+            var report = new RecoveryReport(snapshotIndex, replayed, rejected)
+            {
+                RemovedTempFiles = store.RemovedTempFiles,
+                DiscardedTo = discardedTo,
+            };
+            return new EngineNode(options, journal, store, applier, snapshotIndex, report, manifest);
         }
         catch
         {
@@ -157,7 +235,6 @@ public sealed class EngineNode : IDisposable
             throw;
         }
     }
-
     /// <summary>
     /// Publishes an entry. Returns null, at once, when the input ring is full (the caller
     /// answers RESOURCE_EXHAUSTED); otherwise a task that completes when the entry is durable
@@ -271,23 +348,91 @@ public sealed class EngineNode : IDisposable
         var faulted = _fault.Current is not null;
         if (_options.SnapshotOnShutdown && !faulted)
         {
+            // A failed final snapshot is recorded like a background one; the journal still holds everything.
             _snapshots.SnapshotNow(_applier.State);
         }
 
-        try
+        // Snapshot writes catch and record their failures: waiting never throws.
+        _snapshots.InFlight.GetAwaiter().GetResult();
+        _journal.Dispose();
+        if (!faulted && _manifest is not null)
         {
-            _snapshots.InFlight.GetAwaiter().GetResult();
-        }
-        catch (Exception) when (faulted)
-        {
-            // The journal failed under it (its truncation throws); the node's fault already says why.
+            try
+            {
+                _manifest.Advance(_journal.DurableIndex);
+            }
+            catch (IOException)
+            {
+                // The mark only moves forward; the previous one and the journal's own mark still hold.
+            }
         }
 
-        _journal.Dispose();
         _fault.Dispose();
     }
 
     private static async Task<T> Cast<T>(Task<object?> task) => (T)(await task.ConfigureAwait(false))!;
+
+    /// <summary>
+    /// The state of the newest snapshot that passes its CRC and decodes; every snapshot skipped on
+    /// the way is named in <paramref name="rejected"/> with the reason. Null when none is usable.
+    /// </summary>
+    private static EngineState? LoadNewestUsable(SnapshotStore store, Monitors.IngestLimits limits, List<string> rejected)
+    {
+        foreach (var index in store.ListIndexes())
+        {
+            if (!store.TryLoad(index, out var snapshot, out var reason))
+            {
+                rejected.Add(reason);
+                continue;
+            }
+
+            try
+            {
+                return Restore(snapshot, limits);
+            }
+#pragma warning disable CA1031 // Any decode failure of one file falls back to the next older snapshot.
+            catch (Exception e) when (e is not OutOfMemoryException)
+#pragma warning restore CA1031
+            {
+                rejected.Add($"snapshot {index} ({store.PathFor(index)}): passes its CRC but does not decode: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="EngineOptions.ForceEmpty"/>: moves <c>journal/</c>, <c>snapshots/</c> and the
+    /// manifest into a new <c>discarded-*</c> folder of the data folder. Returns that folder, or
+    /// null when there was nothing to move.
+    /// </summary>
+    private static string? DiscardData(string dataDirectory, TimeProvider time)
+    {
+        string[] names = [JournalDirectoryName, SnapshotsDirectoryName, DataFolderManifest.FileName];
+        if (!Array.Exists(names, n => Path.Exists(Path.Combine(dataDirectory, n))))
+        {
+            return null;
+        }
+
+        var discarded = Path.Combine(dataDirectory, "discarded-" + time.GetUtcNow().ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(discarded);
+        foreach (var name in names)
+        {
+            var from = Path.Combine(dataDirectory, name);
+            if (Directory.Exists(from))
+            {
+                Directory.Move(from, Path.Combine(discarded, name));
+            }
+            else if (File.Exists(from))
+            {
+                File.Move(from, Path.Combine(discarded, name));
+            }
+        }
+
+        DirectorySync.Flush(discarded);
+        DirectorySync.Flush(dataDirectory);
+        return discarded;
+    }
 
     private static EngineState Restore(LoadedSnapshot snapshot, Monitors.IngestLimits limits)
     {
@@ -308,7 +453,7 @@ public sealed class EngineNode : IDisposable
         if (journal.LastIndex < applier.State.AppliedIndex)
         {
             throw new JournalRecoveryException(
-                $"the newest snapshot covers index {applier.State.AppliedIndex} but the journal ends at {journal.LastIndex}: refusing to start, entries the snapshot depends on are missing");
+                $"the newest usable snapshot covers index {applier.State.AppliedIndex} but the journal ends at {journal.LastIndex}: refusing to start, entries the snapshot depends on are missing; restore the journal from a backup or a healthy peer");
         }
 
         if (journal.LastIndex < next)
@@ -319,7 +464,7 @@ public sealed class EngineNode : IDisposable
         if (journal.FirstIndex > next)
         {
             throw new JournalRecoveryException(
-                $"the journal starts at index {journal.FirstIndex} but the newest valid snapshot is at {applier.State.AppliedIndex}: entries {next}..{journal.FirstIndex - 1} are missing; refusing to start");
+                $"the journal starts at index {journal.FirstIndex} but {(applier.State.AppliedIndex == 0 ? "no snapshot is usable" : $"the newest usable snapshot is at {applier.State.AppliedIndex}")}: entries {next}..{journal.FirstIndex - 1} are missing; refusing to start; restore a snapshot from a backup or a healthy peer");
         }
 
         long replayed = 0;
@@ -387,5 +532,12 @@ public sealed class EngineNode : IDisposable
     }
 }
 
-/// <summary>What <see cref="EngineNode.Open"/> recovered: the snapshot index, the entries replayed after it, and any damaged snapshot skipped.</summary>
-public sealed record RecoveryReport(long SnapshotIndex, long EntriesReplayed, IReadOnlyList<string> RejectedSnapshots);
+/// <summary>What <see cref="EngineNode.Open"/> recovered: the snapshot index, the entries replayed after it, and any damaged snapshot skipped (file and reason).</summary>
+public sealed record RecoveryReport(long SnapshotIndex, long EntriesReplayed, IReadOnlyList<string> RejectedSnapshots)
+{
+    /// <summary>Temporary snapshot files of an interrupted write, removed at open.</summary>
+    public IReadOnlyList<string> RemovedTempFiles { get; init; } = [];
+
+    /// <summary>With <see cref="EngineOptions.ForceEmpty"/>: the folder the old data was moved to (null when there was none).</summary>
+    public string? DiscardedTo { get; init; }
+}

@@ -67,4 +67,18 @@ public sealed record EngineOptions
     public int JournalMemorySizeBits { get; init; } = 25;
 
     public int JournalSegmentSizeBits { get; init; } = 30;
+
+    /// <summary>
+    /// The operator's "I mean it": open an empty node even though the data folder's manifest says
+    /// it held data. The old <c>journal/</c> and <c>snapshots/</c> are moved into a
+    /// <c>discarded-*</c> folder (not deleted), and the manifest is rewritten with a new node id.
+    /// </summary>
+    public bool ForceEmpty { get; init; }
+
+    /// <summary>
+    /// Called on the snapshot writer's thread when a background snapshot fails (the node keeps
+    /// running on its journal; <see cref="EngineNode.SnapshotFailure"/> holds the reason until a
+    /// later snapshot succeeds). Must be quick and must not throw.
+    /// </summary>
+    public Action<Exception>? OnSnapshotFailed { get; init; }
 }

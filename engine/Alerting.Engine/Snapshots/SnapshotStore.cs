@@ -21,13 +21,47 @@ public sealed class SnapshotStore
     private const string Prefix = "snapshot-";
     private const string Suffix = ".snap";
 
+    private const string TempSuffix = ".tmp";
+
     private readonly string _directory;
 
+    /// <summary>
+    /// Opens the snapshot folder, creating it (and fsyncing its parent) if needed, and removes
+    /// temporary files a crash left behind mid-write (listed in <see cref="RemovedTempFiles"/>).
+    /// </summary>
     public SnapshotStore(string directory)
     {
         _directory = directory;
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            Directory.CreateDirectory(directory);
+            DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(directory))!);
+        }
+
+        var removed = new List<string>();
+        foreach (var temp in Directory.EnumerateFiles(directory, Prefix + "*" + Suffix + TempSuffix))
+        {
+            File.Delete(temp);
+            removed.Add(Path.GetFileName(temp));
+        }
+
+        if (removed.Count > 0)
+        {
+            DirectorySync.Flush(directory);
+        }
+
+        removed.Sort(StringComparer.Ordinal);
+        RemovedTempFiles = removed;
     }
+
+    /// <summary>Stale temporary files (an interrupted write) removed when the store was opened.</summary>
+    public IReadOnlyList<string> RemovedTempFiles { get; }
+
+    /// <summary>File name of the snapshot at <paramref name="index"/>.</summary>
+    public static string FileNameFor(long index) => Prefix + index.ToString("D20", CultureInfo.InvariantCulture) + Suffix;
+
+    /// <summary>Full path of the snapshot at <paramref name="index"/>.</summary>
+    public string PathFor(long index) => Path.Combine(_directory, FileNameFor(index));
 
     /// <summary>Writes a snapshot of state at <paramref name="index"/> and prunes old ones.</summary>
     public void Write(long index, ulong term, ReadOnlySpan<byte> body)
@@ -40,7 +74,7 @@ public sealed class SnapshotStore
         BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(32), Crc32C.Compute(body));
 
         var path = PathFor(index);
-        var temp = path + ".tmp";
+        var temp = path + TempSuffix;
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             file.Write(header);
@@ -101,15 +135,15 @@ public sealed class SnapshotStore
         {
             bytes = File.ReadAllBytes(path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            reason = $"snapshot {index}: cannot read {Path.GetFileName(path)}: {e.Message}";
+            reason = $"snapshot {index} ({path}): cannot read: {e.Message}";
             return false;
         }
 
         if (bytes.Length < HeaderBytes || BinaryPrimitives.ReadUInt64LittleEndian(bytes) != Magic)
         {
-            reason = $"snapshot {index}: not a snapshot file (bad header)";
+            reason = $"snapshot {index} ({path}): not a snapshot file (bad header)";
             return false;
         }
 
@@ -119,14 +153,14 @@ public sealed class SnapshotStore
         var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(32));
         if (headerIndex != index || length != bytes.Length - HeaderBytes)
         {
-            reason = $"snapshot {index}: header says index {headerIndex} and {length} bytes, file holds {bytes.Length - HeaderBytes}";
+            reason = $"snapshot {index} ({path}): header says index {headerIndex} and {length} bytes, file holds {bytes.Length - HeaderBytes}";
             return false;
         }
 
         var body = bytes.AsMemory(HeaderBytes);
         if (Crc32C.Compute(body.Span) != crc)
         {
-            reason = $"snapshot {index}: CRC mismatch, the file is damaged";
+            reason = $"snapshot {index} ({path}): CRC mismatch, the file is damaged";
             return false;
         }
 
@@ -135,11 +169,28 @@ public sealed class SnapshotStore
         return true;
     }
 
-    /// <summary>The oldest retained snapshot's index: the journal may be truncated before it.</summary>
+    /// <summary>The oldest retained snapshot's index (not validated).</summary>
     public long? OldestRetainedIndex()
     {
         var indexes = ListIndexes();
         return indexes.Count == 0 ? null : indexes[^1];
+    }
+
+    /// <summary>
+    /// Where the journal may be truncated: the older of the two newest snapshots, once both pass
+    /// their CRC. With one snapshot (or a damaged older one) nothing may be truncated: a damaged
+    /// newest snapshot must still be able to fall back to the journal. Null when the journal must be kept whole.
+    /// </summary>
+    public long? TruncationPoint()
+    {
+        var indexes = ListIndexes();
+        if (indexes.Count < SnapshotsRetained)
+        {
+            return null;
+        }
+
+        var older = indexes[SnapshotsRetained - 1];
+        return TryLoad(older, out _, out _) ? older : null;
     }
 
     private void Prune()
@@ -151,8 +202,6 @@ public sealed class SnapshotStore
         }
     }
 
-    private string PathFor(long index) =>
-        Path.Combine(_directory, Prefix + index.ToString("D20", CultureInfo.InvariantCulture) + Suffix);
 }
 
 /// <summary>A validated snapshot: the state bytes as of log index <see cref="Index"/>.</summary>

@@ -6,7 +6,8 @@ namespace Alerting.Server.Hosting;
 /// <summary>
 /// Readiness (<c>/readyz</c>, and <c>/healthz</c> as before): healthy when the state machine
 /// answers a read within <see cref="ReadTimeout"/> (it is applying the log), degraded when the
-/// input ring is full (the node sheds load), unhealthy when the node is faulted (it takes no
+/// input ring is full (the node sheds load) or the last snapshot failed (the reason is in the
+/// description; it clears when a later snapshot succeeds), unhealthy when the node is faulted (it takes no
 /// writes; the reason is in the description) or the read does not come back in time.
 /// Liveness (<c>/livez</c>) runs no check: the process is up and answering.
 /// </summary>
@@ -19,6 +20,11 @@ public sealed class EngineHealthCheck(EngineNode node) : IHealthCheck
         if (node.Fault is { } fault)
         {
             return HealthCheckResult.Unhealthy($"not ready: {fault.Message}");
+        }
+
+        if (node.SnapshotFailure is { } snapshotFailure)
+        {
+            return HealthCheckResult.Degraded($"degraded: {snapshotFailure.Message}");
         }
 
         var read = node.TryQuery(state => state.AppliedIndex);

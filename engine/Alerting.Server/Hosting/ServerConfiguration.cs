@@ -23,12 +23,17 @@ public static class ServerConfiguration
         ["--settings"] = SettingsKey,
     };
 
+    /// <summary>A flag without a value: <c>--force-empty</c> sets <see cref="ServerOptions.ForceEmpty"/>.</summary>
+    public const string ForceEmptyFlag = "--force-empty";
+
     private const string SettingsKey = "Settings";
 
     /// <exception cref="InvalidOperationException">A value does not convert to its option's type.</exception>
     /// <exception cref="FileNotFoundException">The named settings file does not exist.</exception>
     public static ServerOptions Load(string[] args, IDictionary<string, string?>? environment = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        args = ExpandForceEmpty(args);
         var switches = new Dictionary<string, string>(Switches);
         var settingsFile = Sources(new ConfigurationBuilder(), args, switches, environment).Build()[SettingsKey];
         var builder = new ConfigurationBuilder();
@@ -40,6 +45,26 @@ public static class ServerConfiguration
         var options = new ServerOptions();
         Sources(builder, args, switches, environment).Build().Bind(options);
         return options;
+    }
+
+    /// <summary><c>--force-empty</c> alone means true; <c>--force-empty true|false</c> keeps its value.</summary>
+    private static string[] ExpandForceEmpty(string[] args)
+    {
+        var expanded = new List<string>(args.Length + 1);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] != ForceEmptyFlag)
+            {
+                expanded.Add(args[i]);
+                continue;
+            }
+
+            expanded.Add("--" + nameof(ServerOptions.ForceEmpty));
+            var explicitValue = i + 1 < args.Length && bool.TryParse(args[i + 1], out _);
+            expanded.Add(explicitValue ? args[++i] : "true");
+        }
+
+        return [.. expanded];
     }
 
     /// <summary>Environment (the process's, or the given one for tests) then command line.</summary>

@@ -83,6 +83,10 @@ public sealed class ServerHost : IAsyncDisposable
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.AddConsole();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The host logs "Hosting failed to start" with a stack trace at Error; the caller reports a
+        // refusal to start as one line with an exit code (StartupFailure). A faulted background
+        // service is still logged: the host's "stopping the host" event for it is Critical.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
 
         ListenOptions? grpc = null;
         ListenOptions? http = null;
@@ -110,6 +114,9 @@ public sealed class ServerHost : IAsyncDisposable
             InputRingSize = options.InputRingSize,
             TimeProvider = time,
             Role = options.Role,
+            ForceEmpty = options.ForceEmpty,
+            // Surfaced at once: this line, the snapshot-failure metric and a degraded /readyz.
+            OnSnapshotFailed = failure => Console.Error.WriteLine($"alerting: warning: {failure.Message}; the node keeps running on its journal, which is not truncated until a snapshot succeeds"),
         });
         WebApplication? app = null;
         try

@@ -35,6 +35,7 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("alerting.log.durable_index", () => node.DurableIndex, description: "Durable (committed) log index");
         _meter.CreateObservableGauge("alerting.log.applied_index", () => node.Progress.AppliedIndex, description: "Applied log index");
         _meter.CreateObservableGauge("alerting.snapshots.written", () => node.SnapshotsWritten, description: "Snapshots written since start");
+        _meter.CreateObservableCounter("alerting.snapshots.failed", () => node.SnapshotFailures, description: "Snapshot writes that failed since start");
         _meter.CreateObservableCounter("alerting.evaluations.scheduled", () => counters.Latest.ScheduledEvaluations, description: "Scheduled monitor evaluations");
         _meter.CreateObservableCounter("alerting.evaluations.caught_up", () => counters.Latest.CaughtUpEvaluations, description: "Scheduled evaluations done late after a time jump");
         _meter.CreateObservableCounter("alerting.evaluations.on_arrival", () => counters.Latest.ArrivalEvaluations, description: "on_arrival group evaluations");

@@ -77,6 +77,13 @@ public sealed class ServerOptions
     /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
     public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
 
+    /// <summary>
+    /// Start empty even though the data folder's manifest says it held data (its journal is gone
+    /// or damaged): the old data is moved aside into <c>discarded-*</c> and a warning is printed.
+    /// Flag <c>--force-empty</c>. Only for an operator who means it.
+    /// </summary>
+    public bool ForceEmpty { get; set; }
+
     /// <summary>Notification endpoints and routing (docs/notifications.md, "Server configuration").</summary>
     public NotificationOptions Notifications { get; } = new();
 

@@ -132,10 +132,17 @@ public sealed class EngineNodeTests : IDisposable
     [Fact]
     public async Task Recovery_refuses_to_start_when_no_valid_snapshot_covers_the_truncated_journal()
     {
-        var options = Options(_a.Path) with { SnapshotEveryEntries = 50, SnapshotOnShutdown = false };
+        // Two snapshots (at 200 and 400, one per run): only then is the journal truncated, to 200.
+        var options = Options(_a.Path) with { SnapshotEveryEntries = 0, SnapshotOnShutdown = true };
+        var log = RandomLog.Generate(seed: 5, count: 400);
         using (var node = EngineNode.Open(options))
         {
-            await WriteAllAsync(node, RandomLog.Generate(seed: 5, count: 400));
+            await WriteAllAsync(node, log.Take(200));
+        }
+
+        using (var node = EngineNode.Open(options))
+        {
+            await WriteAllAsync(node, log.Skip(200));
         }
 
         foreach (var file in Directory.GetFiles(Path.Combine(_a.Path, "snapshots"), "*.snap"))

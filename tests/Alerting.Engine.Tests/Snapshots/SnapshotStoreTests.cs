@@ -38,7 +38,7 @@ public sealed class SnapshotStoreTests : IDisposable
         var loaded = store.LoadNewestValid(rejected);
 
         Assert.Equal(10, loaded?.Index);
-        Assert.Contains(rejected, r => r.Contains("snapshot 20: CRC mismatch", StringComparison.Ordinal));
+        Assert.Contains(rejected, r => r.Contains("snapshot 20 (", StringComparison.Ordinal) && r.Contains("CRC mismatch", StringComparison.Ordinal));
     }
 
     [Fact]
