@@ -279,6 +279,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         var window = new CoalescingWindow(_options.Delivery.Coalesce);
         var batch = new List<HistoryItem>();
         var routed = new List<(HistoryItem Item, long Sequence)>();
+        var peek = new List<HistoryItem>(1);
         var sequence = history.FirstSequenceAtOrAfter(outbox.Cursor);
         var pendingDropped = history.PendingDropped;
         try
@@ -304,7 +305,12 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
                     }
 
                     readFull = batch.Count == room;
-                    await ReadAsync(outbox, window, batch, first, routed, readFull, stop).ConfigureAwait(false);
+                    // Several events share a log index (one applied entry appends all of its events at once): the
+                    // read holds every event of its last index unless the history has more of that index after it.
+                    // A full read that happened to take the newest event has read its index too; treating it as
+                    // partial left the cursor on the newest index until some later event was appended.
+                    var lastIndexComplete = batch.Count > 0 && (!readFull || !HasMoreOfIndex(history, next, batch[^1].Event.LogIndex, peek));
+                    await ReadAsync(outbox, window, batch, first, routed, lastIndexComplete, stop).ConfigureAwait(false);
                     sequence = next;
                 }
 
@@ -351,8 +357,19 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>Takes the events of <paramref name="batch"/> routed to the endpoint and not finished into the window, and moves the read cursor.</summary>
-    private async Task ReadAsync(EndpointOutbox outbox, CoalescingWindow window, List<HistoryItem> batch, long firstSequence, List<(HistoryItem Item, long Sequence)> routed, bool readFull, CancellationToken stop)
+    /// <summary>Whether the history holds an event at sequence <paramref name="next"/> with log index <paramref name="logIndex"/>.</summary>
+    private static bool HasMoreOfIndex(TransitionHistory history, long next, long logIndex, List<HistoryItem> peek)
+    {
+        peek.Clear();
+        _ = history.CopyFrom(next, peek, 1, out _);
+        return peek.Count > 0 && peek[0].Event.LogIndex == logIndex;
+    }
+
+    /// <summary>
+    /// Takes the events of <paramref name="batch"/> routed to the endpoint and not finished into the window, and moves the read
+    /// cursor: past the last event's log index when <paramref name="lastIndexComplete"/>, else up to it.
+    /// </summary>
+    private async Task ReadAsync(EndpointOutbox outbox, CoalescingWindow window, List<HistoryItem> batch, long firstSequence, List<(HistoryItem Item, long Sequence)> routed, bool lastIndexComplete, CancellationToken stop)
     {
         if (batch.Count == 0)
         {
@@ -392,9 +409,8 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
             }
         }
 
-        // Several events share a log index: only a read that reached the newest event has read all of its index.
         var last = batch[^1].Event.LogIndex;
-        outbox.ReadBefore(readFull ? last : last + 1);
+        outbox.ReadBefore(lastIndexComplete ? last + 1 : last);
         _writer!.RequestCursor(name);
     }
 

@@ -18,6 +18,8 @@ public sealed class NotificationOutcomeTests
         options.Notifications.Delivery.MaxAttempts = 2;
         options.Notifications.Delivery.InitialBackoff = TimeSpan.FromMilliseconds(5);
         options.Notifications.Delivery.MaxBackoff = TimeSpan.FromMilliseconds(5);
+        // No request may time out on a loaded machine: a timed-out attempt would be retried and counted below.
+        options.Notifications.Delivery.RequestTimeout = TestServer.Patience * 10;
         await using var server = await TestServer.StartAsync(options);
         using var timeout = new CancellationTokenSource(TestServer.Patience);
         var call = TestServer.Call(timeout.Token);
