@@ -88,23 +88,30 @@ public sealed class MessageTemplate
         return false;
     }
 
-    /// <summary>Renders the message of one notification.</summary>
+    /// <summary>
+    /// Renders the message of one notification, at most <see cref="TemplateLimits.MaxRenderedBytes"/>
+    /// bytes of UTF-8: a longer one is cut on a character boundary and ends with the truncation marker.
+    /// </summary>
     public string Render(in TemplateContext context)
     {
         StringBuilder builder = t_builder ?? new StringBuilder(Text.Length + 64);
         t_builder = null;
         builder.Clear();
         RenderTo(context, builder);
-        string message = builder.ToString();
+        string message = Bounded(builder, TemplateLimits.MaxRenderedBytes);
         if (builder.Capacity <= MaxCachedBuilderCapacity)
         {
             t_builder = builder;
         }
 
+        Invariant.Check(Encoding.UTF8.GetByteCount(message) <= TemplateLimits.MaxRenderedBytes, "a rendered message fits TemplateLimits.MaxRenderedBytes");
         return message;
     }
 
-    /// <summary>Appends the message of one notification to <paramref name="output"/>; allocates nothing once the builder has room.</summary>
+    /// <summary>
+    /// Appends the message of one notification to <paramref name="output"/>, uncut (the caller owns the
+    /// builder and its size; <see cref="Render"/> is the bounded form); allocates nothing once the builder has room.
+    /// </summary>
     public void RenderTo(in TemplateContext context, StringBuilder output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -137,6 +144,50 @@ public sealed class MessageTemplate
 
     /// <inheritdoc/>
     public override string ToString() => Text;
+
+    /// <summary>
+    /// The text of <paramref name="rendered"/> if it fits <paramref name="maxBytes"/> bytes of UTF-8; otherwise
+    /// its longest prefix (never splitting a surrogate pair) that fits together with the marker naming the bytes cut.
+    /// </summary>
+    internal static string Bounded(StringBuilder rendered, int maxBytes)
+    {
+        string text = rendered.ToString();
+
+        // Every char is at most three bytes (a surrogate pair is four for two chars).
+        if (text.Length <= maxBytes / 3)
+        {
+            return text;
+        }
+
+        int totalBytes = Encoding.UTF8.GetByteCount(text);
+        if (totalBytes <= maxBytes)
+        {
+            return text;
+        }
+
+        // The marker is sized for the largest count it could name, so the prefix chosen under it always fits.
+        int budget = maxBytes - Encoding.UTF8.GetByteCount(Marker(totalBytes));
+        Invariant.Check(budget > 0, "the truncation marker leaves room for text");
+        ReadOnlySpan<char> rest = text;
+        int keptBytes = 0;
+        while (!rest.IsEmpty)
+        {
+            // A lone surrogate decodes as U+FFFD, three bytes, as Encoding.UTF8 counts it.
+            Rune.DecodeFromUtf16(rest, out Rune rune, out int chars);
+            if (keptBytes + rune.Utf8SequenceLength > budget)
+            {
+                break;
+            }
+
+            keptBytes += rune.Utf8SequenceLength;
+            rest = rest[chars..];
+        }
+
+        return string.Concat(text.AsSpan(0, text.Length - rest.Length), Marker(totalBytes - keptBytes));
+    }
+
+    private static string Marker(int cutBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"{TemplateLimits.TruncationMarkerPrefix}{cutBytes} bytes]");
 
     private static bool Holds(TemplateSection section, in TemplateContext context)
     {
