@@ -1,9 +1,11 @@
 using System.Net;
 using System.Text;
+using Alerting.Engine.Journal;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Pipeline;
 using Alerting.Protocol.V1;
 using Alerting.Server.Api;
+using Alerting.Server.Hosting;
 using Alerting.Server.Ingest;
 using Google.Protobuf;
 using Grpc.Core;
@@ -67,6 +69,36 @@ public sealed class OversizeInputTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
         Assert.Contains("split it", detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_full_ring_stays_429_saying_retry_over_the_json_api()
+    {
+        // Entries stay in the ring until durable: holding durability fills it without any timing.
+        var journal = new MemoryJournal();
+        var options = TestServer.Options();
+        options.InputRingSize = 16;
+        var host = await ServerHost.StartAsync(options, engineOptions => EngineNode.Open(engineOptions, journal));
+        await using var server = TestServer.Wrap(host);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var http = new HttpClient { BaseAddress = host.HttpAddress };
+        journal.HoldDurability();
+        var held = new List<Task<AppliedEntry>>();
+        while (held.Count <= options.InputRingSize && host.Node.TryWrite(new Protocol.Log.LogEntry { Tick = new Protocol.Log.Tick { UnixMs = 1 } }) is { } written)
+        {
+            held.Add(written);
+        }
+
+        using var body = new StringContent(JsonFormatter.Default.Format(Samples.Cpu("a", 1)), Encoding.UTF8, "application/json");
+        using var refused = await http.PostAsync(new Uri("/v1/write", UriKind.Relative), body, timeout.Token);
+        var detail = await refused.Content.ReadAsStringAsync(timeout.Token);
+        journal.ReleaseDurability();
+        await Task.WhenAll(held).WaitAsync(timeout.Token);
+
+        Assert.True(held.Count <= options.InputRingSize, $"the ring refused a write after {held.Count}");
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Contains("retry", detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("split", detail, StringComparison.Ordinal);
     }
 
     [Fact]
