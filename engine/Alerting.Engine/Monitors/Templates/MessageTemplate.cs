@@ -97,8 +97,8 @@ public sealed class MessageTemplate
         StringBuilder builder = t_builder ?? new StringBuilder(Text.Length + 64);
         t_builder = null;
         builder.Clear();
-        RenderTo(context, builder);
-        string message = Bounded(builder, TemplateLimits.MaxRenderedBytes);
+        long cutBytes = RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
+        string message = Bounded(builder, cutBytes, TemplateLimits.MaxRenderedBytes);
         if (builder.Capacity <= MaxCachedBuilderCapacity)
         {
             t_builder = builder;
@@ -115,51 +115,29 @@ public sealed class MessageTemplate
     public void RenderTo(in TemplateContext context, StringBuilder output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        TemplateNode[] nodes = _nodes;
-        int i = 0;
-        while (i < nodes.Length)
-        {
-            ref readonly TemplateNode node = ref nodes[i];
-            switch (node.Kind)
-            {
-                case TemplateNodeKind.Literal:
-                    output.Append(Text, node.Start, node.Length);
-                    i++;
-                    break;
-                case TemplateNodeKind.Variable:
-                    AppendVariable(output, node.Variable, context);
-                    i++;
-                    break;
-                case TemplateNodeKind.Tag:
-                    AppendTag(output, node.TagKey!, context.GroupTags);
-                    i++;
-                    break;
-                default:
-                    Debug.Assert(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
-                    i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
-                    break;
-            }
-        }
+        long cutBytes = RenderTo(context, output, keepChars: int.MaxValue / 2);
+        Invariant.Check(cutBytes == 0, "an unbounded render cuts nothing");
     }
 
     /// <inheritdoc/>
     public override string ToString() => Text;
 
     /// <summary>
-    /// The text of <paramref name="rendered"/> if it fits <paramref name="maxBytes"/> bytes of UTF-8; otherwise
-    /// its longest prefix (never splitting a surrogate pair) that fits together with the marker naming the bytes cut.
+    /// The message of <paramref name="rendered"/> plus <paramref name="cutBytes"/> bytes already cut from its
+    /// end, if it fits <paramref name="maxBytes"/> bytes of UTF-8; otherwise its longest prefix (never
+    /// splitting a surrogate pair) that fits together with the marker naming all the bytes cut.
     /// </summary>
-    internal static string Bounded(StringBuilder rendered, int maxBytes)
+    internal static string Bounded(StringBuilder rendered, long cutBytes, int maxBytes)
     {
         string text = rendered.ToString();
 
         // Every char is at most three bytes (a surrogate pair is four for two chars).
-        if (text.Length <= maxBytes / 3)
+        if (cutBytes == 0 && text.Length <= maxBytes / 3)
         {
             return text;
         }
 
-        int totalBytes = Encoding.UTF8.GetByteCount(text);
+        long totalBytes = cutBytes + Encoding.UTF8.GetByteCount(text);
         if (totalBytes <= maxBytes)
         {
             return text;
@@ -186,8 +164,66 @@ public sealed class MessageTemplate
         return string.Concat(text.AsSpan(0, text.Length - rest.Length), Marker(totalBytes - keptBytes));
     }
 
-    private static string Marker(int cutBytes) =>
+    private static string Marker(long cutBytes) =>
         string.Create(CultureInfo.InvariantCulture, $"{TemplateLimits.TruncationMarkerPrefix}{cutBytes} bytes]");
+
+    /// <summary>
+    /// Renders into <paramref name="output"/>, keeping it under about twice <paramref name="keepChars"/> chars
+    /// (plus one node): whenever it grows past that, everything after the first <paramref name="keepChars"/>
+    /// is counted in UTF-8 bytes and dropped. Returns the bytes dropped. A message is cut at most at
+    /// <see cref="TemplateLimits.MaxRenderedBytes"/> bytes, which is at most as many chars, so the
+    /// dropped tail never holds text the cut message keeps; the bound keeps a multiplying template
+    /// from building megabytes per event.
+    /// </summary>
+    private long RenderTo(in TemplateContext context, StringBuilder output, int keepChars)
+    {
+        long cutBytes = 0;
+        TemplateNode[] nodes = _nodes;
+        int i = 0;
+        while (i < nodes.Length)
+        {
+            ref readonly TemplateNode node = ref nodes[i];
+            switch (node.Kind)
+            {
+                case TemplateNodeKind.Literal:
+                    output.Append(Text, node.Start, node.Length);
+                    i++;
+                    break;
+                case TemplateNodeKind.Variable:
+                    AppendVariable(output, node.Variable, context);
+                    i++;
+                    break;
+                case TemplateNodeKind.Tag:
+                    AppendTag(output, node.TagKey!, context.GroupTags);
+                    i++;
+                    break;
+                default:
+                    Debug.Assert(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
+                    i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
+                    break;
+            }
+
+            if (output.Length > 2 * keepChars)
+            {
+                cutBytes += CutTail(output, keepChars);
+            }
+        }
+
+        return cutBytes;
+    }
+
+    /// <summary>Drops all but the first <paramref name="keepChars"/> chars (one fewer rather than split a surrogate pair); returns the UTF-8 bytes dropped.</summary>
+    private static int CutTail(StringBuilder output, int keepChars)
+    {
+        int start = char.IsHighSurrogate(output[keepChars - 1]) ? keepChars - 1 : keepChars;
+        int length = output.Length - start;
+        char[] tail = System.Buffers.ArrayPool<char>.Shared.Rent(length);
+        output.CopyTo(start, tail, 0, length);
+        int bytes = Encoding.UTF8.GetByteCount(tail, 0, length);
+        System.Buffers.ArrayPool<char>.Shared.Return(tail);
+        output.Length = start;
+        return bytes;
+    }
 
     private static bool Holds(TemplateSection section, in TemplateContext context)
     {

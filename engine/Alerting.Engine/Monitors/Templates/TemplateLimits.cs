@@ -24,7 +24,8 @@ public static class TemplateLimits
     /// 16 long tags rendered 3.46 MB per event), and every rendered message is kept in the
     /// transition history and its snapshots; past this bound the message is cut on a UTF-8
     /// boundary and ends with <see cref="TruncationMarkerPrefix"/><c>N bytes]</c>, N being the bytes cut.
-    /// 16 KiB holds a maximal template with its variables several times over.
+    /// 16 KiB is more than a chat message or a pager shows (a maximal ASCII template is 10 000 bytes),
+    /// and bounds what 100 000 kept events can hold.
     /// </summary>
     public const int MaxRenderedBytes = 16 * 1024;
 

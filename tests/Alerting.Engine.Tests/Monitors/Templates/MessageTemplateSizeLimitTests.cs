@@ -111,4 +111,28 @@ public sealed class MessageTemplateSizeLimitTests
             Assert.True(message.EnumerateRunes().All(r => r != Rune.ReplacementChar), $"seed {seed}: a surrogate pair was split");
         }
     }
+
+    [Fact]
+    public void A_template_repeating_a_variable_past_twice_the_limit_is_cut_as_the_model_says()
+    {
+        // Past 2 × MaxRenderedBytes chars the renderer drops its tail as it goes; the marker still counts every byte.
+        string[] alphabet = ["a", "é", "€", "😀", "中"];
+        for (int seed = 1; seed <= 50; seed++)
+        {
+            var random = new Random(seed);
+            var group = new StringBuilder();
+            int length = 1 + random.Next(8_000);
+            while (group.Length < length)
+            {
+                group.Append(alphabet[random.Next(alphabet.Length)]);
+            }
+
+            var template = MessageTemplate.Parse(string.Concat(Enumerable.Repeat("<{{group}}>", 1 + random.Next(40))));
+            var context = Context(group.ToString(), []);
+
+            string message = template.Render(context);
+
+            Assert.True(Expected(Uncut(template, context), TemplateLimits.MaxRenderedBytes) == message, $"seed {seed}: the cut differs from the model");
+        }
+    }
 }
