@@ -148,4 +148,19 @@ public sealed class OversizeInputTests
         Assert.StartsWith("monitor.name: must not contain control characters", name.Status.Detail, StringComparison.Ordinal);
         Assert.Empty(listed.Monitors);
     }
+
+    [Fact]
+    public async Task An_oversized_downtime_is_invalid_argument_naming_the_limit()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var downtime = new Protocol.Log.Downtime { StartUnixMs = 1, Group = new string('g', 40_000) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Downtimes.CreateAsync(new CreateDowntimeRequest { Downtime = downtime }, call).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("downtime: the downtime is ", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains($"at most {Engine.State.DowntimeModel.MaxDowntimeBytes}", error.Status.Detail, StringComparison.Ordinal);
+    }
 }
