@@ -39,8 +39,9 @@ public sealed class MessageTemplate
     /// <summary>Format of <c>{{last_triggered_at}}</c>.</summary>
     public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    // Builders grown past this are dropped after use rather than kept per thread.
-    private const int MaxCachedBuilderCapacity = 4 * TemplateLimits.MaxTemplateLength;
+    // Builders grown past this are dropped after use rather than kept per thread. A bounded render
+    // holds up to 2 × MaxRenderedBytes chars plus one node before it drops its tail.
+    private const int MaxCachedBuilderCapacity = 4 * TemplateLimits.MaxRenderedBytes;
 
     // Longest number or time text: "-1.23456789012345E-308" and "2024-05-01T12:34:56.789Z" both fit.
     private const int MaxFormattedLength = 32;
@@ -98,6 +99,11 @@ public sealed class MessageTemplate
         t_builder = null;
         builder.Clear();
         long cutBytes = RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
+        if (builder.Length > TemplateLimits.MaxRenderedBytes)
+        {
+            cutBytes += CutTail(builder, TemplateLimits.MaxRenderedBytes);
+        }
+
         string message = Bounded(builder, cutBytes, TemplateLimits.MaxRenderedBytes);
         if (builder.Capacity <= MaxCachedBuilderCapacity)
         {
@@ -182,19 +188,33 @@ public sealed class MessageTemplate
         int i = 0;
         while (i < nodes.Length)
         {
+            // Once keepChars are written, whatever follows is dropped: the long parts are only counted.
+            bool counting = output.Length >= keepChars;
             ref readonly TemplateNode node = ref nodes[i];
             switch (node.Kind)
             {
+                case TemplateNodeKind.Literal when counting:
+                    cutBytes += Encoding.UTF8.GetByteCount(Text.AsSpan(node.Start, node.Length));
+                    i++;
+                    break;
                 case TemplateNodeKind.Literal:
                     output.Append(Text, node.Start, node.Length);
+                    i++;
+                    break;
+                case TemplateNodeKind.Variable when counting && StringOf(node.Variable, context) is { } text:
+                    cutBytes += Encoding.UTF8.GetByteCount(text);
                     i++;
                     break;
                 case TemplateNodeKind.Variable:
                     AppendVariable(output, node.Variable, context);
                     i++;
                     break;
+                case TemplateNodeKind.Tag when counting:
+                    cutBytes += Encoding.UTF8.GetByteCount(TagValue(node.TagKey!, context.GroupTags));
+                    i++;
+                    break;
                 case TemplateNodeKind.Tag:
-                    AppendTag(output, node.TagKey!, context.GroupTags);
+                    output.Append(TagValue(node.TagKey!, context.GroupTags));
                     i++;
                     break;
                 default:
@@ -313,11 +333,20 @@ public sealed class MessageTemplate
         output.Append(text[..length]);
     }
 
-    private static void AppendTag(StringBuilder output, string key, IReadOnlyList<string>? tags)
+    /// <summary>The variables that are strings of the context, of any length (the rest are short formatted values).</summary>
+    private static string? StringOf(TemplateVariable variable, in TemplateContext context) => variable switch
+    {
+        TemplateVariable.MonitorName => context.MonitorName,
+        TemplateVariable.MonitorId => context.MonitorId,
+        TemplateVariable.Group => context.GroupKey,
+        _ => null,
+    };
+
+    private static ReadOnlySpan<char> TagValue(string key, IReadOnlyList<string>? tags)
     {
         if (tags is null)
         {
-            return;
+            return default;
         }
 
         for (int t = 0; t < tags.Count; t++)
@@ -325,9 +354,10 @@ public sealed class MessageTemplate
             string tag = tags[t];
             if (tag.Length > key.Length && tag[key.Length] == ':' && tag.StartsWith(key, StringComparison.Ordinal))
             {
-                output.Append(tag, key.Length + 1, tag.Length - key.Length - 1);
-                return;
+                return tag.AsSpan(key.Length + 1);
             }
         }
+
+        return default;
     }
 }

@@ -127,8 +127,8 @@ public sealed class MessageTemplateSizeLimitTests
                 group.Append(alphabet[random.Next(alphabet.Length)]);
             }
 
-            var template = MessageTemplate.Parse(string.Concat(Enumerable.Repeat("<{{group}}>", 1 + random.Next(40))));
-            var context = Context(group.ToString(), []);
+            var template = MessageTemplate.Parse(string.Concat(Enumerable.Repeat("<{{group}}|{{k.name}}|{{value}}>", 1 + random.Next(20))));
+            var context = Context(group.ToString(), ["k:" + group]);
 
             string message = template.Render(context);
 
