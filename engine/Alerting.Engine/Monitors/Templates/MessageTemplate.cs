@@ -174,9 +174,10 @@ public sealed class MessageTemplate
         string.Create(CultureInfo.InvariantCulture, $"{TemplateLimits.TruncationMarkerPrefix}{cutBytes} bytes]");
 
     /// <summary>
-    /// Renders into <paramref name="output"/>, keeping it under about twice <paramref name="keepChars"/> chars
-    /// (plus one node): whenever it grows past that, everything after the first <paramref name="keepChars"/>
-    /// is counted in UTF-8 bytes and dropped. Returns the bytes dropped. A message is cut at most at
+    /// Renders into <paramref name="output"/> until it holds <paramref name="keepChars"/> chars; after that the
+    /// long parts (literals, names, the group, tags) are only counted in UTF-8 bytes, and the short ones
+    /// appended and dropped whenever the builder passes twice <paramref name="keepChars"/>. Returns the bytes
+    /// dropped or counted, which are not in <paramref name="output"/>. A message is cut at most at
     /// <see cref="TemplateLimits.MaxRenderedBytes"/> bytes, which is at most as many chars, so the
     /// dropped tail never holds text the cut message keeps; the bound keeps a multiplying template
     /// from building megabytes per event.
