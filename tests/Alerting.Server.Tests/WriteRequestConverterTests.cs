@@ -79,4 +79,70 @@ public sealed class WriteRequestConverterTests
         Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
         Assert.StartsWith(expected, error.Status.Detail, StringComparison.Ordinal);
     }
+
+    public static TheoryData<string, string, string> ControlCharacters => new()
+    {
+        { "metric", "cpu\0user", "points[3].metric: must not contain control characters" },
+        { "tag-key", "ho\u001bst:a", "points[3].tags[1]: must not contain control characters" },
+        { "tag-value", "host:a\nb", "points[3].tags[1]: must not contain control characters" },
+        { "tag-c1", "host:a\u0085", "points[3].tags[1]: must not contain control characters" },
+        { "check", "ping\0", "check_runs[1].check: must not contain control characters" },
+        { "check-tag", "host:\u007f", "check_runs[1].tags[1]: must not contain control characters" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ControlCharacters))]
+    public void A_control_character_in_a_name_or_tag_is_invalid_argument_naming_the_field_path(string where, string text, string expected)
+    {
+        var request = new WriteRequest();
+        for (var i = 0; i < 4; i++)
+        {
+            var point = new Point { Metric = "cpu", Tags = { "env:prod", "host:a" }, UnixMs = 1, Value = 1 };
+            if (i == 3 && where == "metric")
+            {
+                point.Metric = text;
+            }
+            else if (i == 3 && where.StartsWith("tag", StringComparison.Ordinal))
+            {
+                point.Tags[1] = text;
+            }
+
+            request.Points.Add(point);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            var run = new CheckRunInput { Check = "ping", Tags = { "env:prod", "host:a" }, UnixMs = 1 };
+            if (i == 1 && where == "check")
+            {
+                run.Check = text;
+            }
+            else if (i == 1 && where == "check-tag")
+            {
+                run.Tags[1] = text;
+            }
+
+            request.CheckRuns.Add(run);
+        }
+
+        var error = Assert.Throws<RpcException>(() => WriteRequestConverter.ToEntries(request, 100));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(expected, error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Names_and_tags_of_any_script_without_control_characters_are_accepted()
+    {
+        var request = new WriteRequest
+        {
+            Points = { new Point { Metric = "température.cœur", Tags = { "hôte:服务器-😀", "env:prod" }, UnixMs = 1, Value = 1 } },
+            CheckRuns = { new CheckRunInput { Check = "проверка", Tags = { "zone:東京" }, UnixMs = 1 } },
+        };
+
+        var (points, checkRuns) = WriteRequestConverter.ToEntries(request, 100);
+
+        Assert.Equal("température.cœur", Assert.Single(points!.Points.Series).Metric);
+        Assert.Equal("проверка", Assert.Single(checkRuns!.CheckRuns.Runs).Check);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Alerting.Engine.Monitors;
 
 /// <summary>
@@ -33,4 +35,30 @@ public sealed record IngestLimits
     public int MaxGroupsPerMonitor { get; init; } = DefaultMaxGroupsPerMonitor;
 
     public int MaxMonitors { get; init; } = DefaultMaxMonitors;
+
+    /// <summary>
+    /// Where <paramref name="text"/> holds a control character (C0 including NUL, DEL, C1), or -1.
+    /// Names, tags and ids are keys, labels and file-safe text: a NUL or an escape in them breaks
+    /// series keys joined with NUL, terminals and log lines. Multi-line text (messages) is not a name.
+    /// </summary>
+    public static int IndexOfControlCharacter(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsControl(text[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The reason given for the control character at <paramref name="index"/> of <paramref name="text"/>.</summary>
+    public static string ControlCharacterReason(string text, int index)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return string.Create(CultureInfo.InvariantCulture, $"must not contain control characters (NUL, newline, escape, ...); found U+{(int)text[index]:X4} at position {index}");
+    }
 }

@@ -35,6 +35,26 @@ public static class MonitorCompiler
 
     public const int MaxTags = 64;
 
+    /// <summary>Longest monitor tag, in UTF-16 chars: the same bound as a series tag (<see cref="QueryLimits.MaxTagLength"/>).</summary>
+    public const int MaxTagLength = QueryLimits.MaxTagLength;
+
+    /// <summary>
+    /// Most bytes of a definition encoded as protobuf, unknown fields included. Every field has
+    /// its own bound, but they are in chars and a char can take three bytes, and fields this
+    /// version does not know are kept as sent: this bounds the log entry, the snapshot and the
+    /// memory of one monitor whatever it holds. A maximal ASCII definition is about 57 KiB.
+    /// </summary>
+    public const int MaxDefinitionBytes = 64 * 1024;
+
+    /// <summary>Most <c>renotify_statuses</c>: each of <c>alert</c>, <c>warn</c>, <c>no data</c> at most once.</summary>
+    public const int MaxRenotifyStatuses = 3;
+
+    /// <summary>
+    /// <see cref="MonitorValidationException.Field"/> of an error about the definition as a whole
+    /// (its encoded size) rather than one field.
+    /// </summary>
+    public const string WholeDefinition = "";
+
     /// <summary>
     /// <c>no_data_timeframe</c> of a check monitor with <c>notify_no_data</c> and no timeframe: 24 h, as
     /// Datadog's API documents for service checks (metric monitors default to twice their window).
@@ -50,10 +70,28 @@ public static class MonitorCompiler
     internal static CompiledMonitor Compile(Monitor monitor)
     {
         ArgumentNullException.ThrowIfNull(monitor);
+
+        // Checked first and on every replica alike: an entry an older version wrote without
+        // these bounds is refused here on apply, the same way on every node.
+        var definitionBytes = monitor.CalculateSize();
+        Require(definitionBytes <= MaxDefinitionBytes, WholeDefinition, $"the definition is {definitionBytes} bytes encoded, at most {MaxDefinitionBytes} (MaxDefinitionBytes)");
         Require(monitor.Id.Length is > 0 and <= MaxIdLength, "id", $"must be 1 to {MaxIdLength} characters");
-        Require(monitor.Name.Length <= MaxNameLength, "name", $"must be at most {MaxNameLength} characters");
-        Require(monitor.Message.Length <= MaxMessageLength, "message", $"must be at most {MaxMessageLength} characters");
-        Require(monitor.Tags.Count <= MaxTags, "tags", $"at most {MaxTags} tags");
+        RequireNoControlCharacters(monitor.Id, "id");
+        Require(monitor.Name.Length <= MaxNameLength, "name", $"must be at most {MaxNameLength} characters, was {monitor.Name.Length}");
+        RequireNoControlCharacters(monitor.Name, "name");
+        Require(monitor.Message.Length <= MaxMessageLength, "message", $"must be at most {MaxMessageLength} characters, was {monitor.Message.Length}");
+        Require(monitor.Tags.Count <= MaxTags, "tags", $"at most {MaxTags} tags, was {monitor.Tags.Count}");
+        for (var i = 0; i < monitor.Tags.Count; i++)
+        {
+            Require(monitor.Tags[i].Length <= MaxTagLength, $"tags[{i}]", $"must be at most {MaxTagLength} characters, was {monitor.Tags[i].Length}");
+            RequireNoControlCharacters(monitor.Tags[i], $"tags[{i}]");
+        }
+
+        if (monitor.Options is { } given)
+        {
+            RequireDistinctRenotifyStatuses(given.RenotifyStatuses);
+        }
+
         Require(monitor.Priority is >= 0 and <= 5, "priority", "must be 1 (highest) to 5, or unset");
         if (!MessageTemplate.TryParse(monitor.Message, out var message, out var messageError))
         {
@@ -180,6 +218,25 @@ public static class MonitorCompiler
     }
 
     private static ulong Hash(string text) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
+
+    private static void RequireNoControlCharacters(string text, string field)
+    {
+        var at = IngestLimits.IndexOfControlCharacter(text);
+        Require(at < 0, field, at < 0 ? string.Empty : IngestLimits.ControlCharacterReason(text, at));
+    }
+
+    private static void RequireDistinctRenotifyStatuses(Google.Protobuf.Collections.RepeatedField<string> statuses)
+    {
+        const string field = "options.renotify_statuses";
+        Require(statuses.Count <= MaxRenotifyStatuses, field, $"at most {MaxRenotifyStatuses} (\"alert\", \"warn\", \"no data\", each once), was {statuses.Count}");
+        for (var i = 1; i < statuses.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                Require(!string.Equals(statuses[i], statuses[j], StringComparison.Ordinal), field, $"\"{statuses[i]}\" is listed twice");
+            }
+        }
+    }
 
     private static void Require(bool condition, string field, string reason)
     {

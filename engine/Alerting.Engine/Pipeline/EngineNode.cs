@@ -510,7 +510,7 @@ public sealed class EngineNode : IDisposable
         if (payload.Length > MaxEntryBytes)
         {
             // The journal would refuse it on the journaler thread and stop the pipeline: refuse it here.
-            throw new EntryTooLargeException($"the entry is {payload.Length} bytes encoded; the journal's limit is {MaxEntryBytes} bytes: send smaller batches");
+            throw new EntryTooLargeException(payload.Length, MaxEntryBytes);
         }
 
         if (!_ring.TryNext(out var sequence))

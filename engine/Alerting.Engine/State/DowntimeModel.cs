@@ -12,6 +12,19 @@ public sealed class DowntimeModel
     /// <summary>Upper bound of scope entries per downtime.</summary>
     public const int MaxScopeTags = 64;
 
+    /// <summary>Longest scope entry, <c>key:value</c> together: a series tag's bound (<see cref="Monitors.Query.QueryLimits.MaxTagLength"/>).</summary>
+    public const int MaxScopeTagLength = Monitors.Query.QueryLimits.MaxTagLength;
+
+    /// <summary>
+    /// Most bytes of a downtime encoded as protobuf, unknown fields included: with up to
+    /// <see cref="DowntimeSet.MaxDowntimes"/> of them held, their ids, group keys and recurrence
+    /// text need a bound in bytes. A full ASCII scope is about 13 KiB.
+    /// </summary>
+    public const int MaxDowntimeBytes = 32 * 1024;
+
+    /// <summary><see cref="OptionValidationException.Field"/> of an error about the downtime as a whole (its encoded size).</summary>
+    public const string WholeDowntime = "";
+
     private readonly string[] _scope;
 
     private DowntimeModel(string id, string[] scope)
@@ -44,6 +57,12 @@ public sealed class DowntimeModel
     public static DowntimeModel FromProto(Downtime downtime)
     {
         ArgumentNullException.ThrowIfNull(downtime);
+        var bytes = downtime.CalculateSize();
+        if (bytes > MaxDowntimeBytes)
+        {
+            throw new OptionValidationException(WholeDowntime, $"the downtime is {bytes} bytes encoded, at most {MaxDowntimeBytes} (MaxDowntimeBytes)");
+        }
+
         if (string.IsNullOrEmpty(downtime.Id))
         {
             throw new OptionValidationException("id", "is required");
@@ -65,11 +84,17 @@ public sealed class DowntimeModel
             throw new OptionValidationException("scope", $"at most {MaxScopeTags} tags, got {downtime.Scope.Count}");
         }
 
-        foreach (string tag in downtime.Scope)
+        for (var i = 0; i < downtime.Scope.Count; i++)
         {
+            string tag = downtime.Scope[i];
             if (tag.IndexOf(':', StringComparison.Ordinal) <= 0)
             {
                 throw new OptionValidationException("scope", $"entries must be \"key:value\", got \"{tag}\"");
+            }
+
+            if (tag.Length > MaxScopeTagLength)
+            {
+                throw new OptionValidationException($"scope[{i}]", $"at most {MaxScopeTagLength} characters, got {tag.Length}");
             }
         }
 

@@ -30,7 +30,8 @@ public sealed class DowntimesService : Protocol.V1.Downtimes.DowntimesBase
         }
         catch (OptionValidationException e)
         {
-            throw Invalid($"downtime.{e.Message}");
+            // An empty field is the downtime as a whole (DowntimeModel.WholeDowntime), e.g. its encoded size.
+            throw Invalid(e.Field.Length == 0 ? $"downtime{e.Message}" : $"downtime.{e.Message}");
         }
 
         var full = await _engine.Query(state => state.DowntimeCount >= DowntimeSet.MaxDowntimes).ConfigureAwait(false);

@@ -6,7 +6,8 @@ namespace Alerting.Server.Api;
 
 /// <summary>
 /// The services' door into the engine: publishing refused because the input ring is full
-/// becomes RESOURCE_EXHAUSTED at once (the ring never queues); a node already stopping, or
+/// becomes RESOURCE_EXHAUSTED at once (the ring never queues; "retry"); an entry larger than the
+/// journal takes is RESOURCE_EXHAUSTED too, but "split it" and marked so HTTP answers 413; a node already stopping, or
 /// one that is not the primary, becomes UNAVAILABLE; so does a faulted node (a full disk), both
 /// for a new write and for one it held when it failed, with the reason.
 /// </summary>
@@ -32,7 +33,7 @@ public sealed class EngineCalls
         }
         catch (EntryTooLargeException e)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+            throw TooLarge(e);
         }
         catch (NotPrimaryException e)
         {
@@ -67,6 +68,17 @@ public sealed class EngineCalls
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
         }
     }
+
+    /// <summary>
+    /// RESOURCE_EXHAUSTED with <see cref="TooLargeTrailer"/> (the journal's limit in bytes), which
+    /// tells it from a full ring: retrying never helps, so the JSON API answers 413, not 429
+    /// (<see cref="TooLargeStatusInterceptor"/>).
+    /// </summary>
+    internal static RpcException TooLarge(EntryTooLargeException e) =>
+        new(new Status(StatusCode.ResourceExhausted, e.Message), new Metadata { { TooLargeTrailer, e.LimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
+    /// <summary>Trailer of a call refused because its entry exceeds the journal's limit; the value is the limit in bytes.</summary>
+    public const string TooLargeTrailer = "alerting-entry-limit-bytes";
 
     private static RpcException RingFull() =>
         new(new Status(StatusCode.ResourceExhausted, "the engine's input ring is full; retry with backoff"));

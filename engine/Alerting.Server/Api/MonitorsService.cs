@@ -177,7 +177,8 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
     {
         if (ValidationError(monitor) is { } error)
         {
-            throw Invalid($"monitor.{error.Field}: {error.Message}");
+            // An empty field is the definition as a whole (MonitorCompiler.WholeDefinition), e.g. its encoded size.
+            throw Invalid(error.Field.Length == 0 ? $"monitor: {error.Message}" : $"monitor.{error.Field}: {error.Message}");
         }
 
         return monitor!;

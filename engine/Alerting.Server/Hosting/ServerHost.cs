@@ -149,6 +149,7 @@ public sealed class ServerHost : IAsyncDisposable
                 grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
                 grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
                 grpcOptions.Interceptors.Add<ApiKeyInterceptor>();
+                grpcOptions.Interceptors.Add<TooLargeStatusInterceptor>();
             }).AddJsonTranscoding();
             services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine").AddCheck<HistoryHealthCheck>("history");
             services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());

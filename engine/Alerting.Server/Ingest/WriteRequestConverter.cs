@@ -9,7 +9,8 @@ namespace Alerting.Server.Ingest;
 /// <summary>
 /// The ingest boundary: checks a <see cref="WriteRequest"/> once and turns it into log entries
 /// (points grouped by series, check runs as one batch). Shape errors (empty metric, a tag that
-/// is not <c>key:value</c>, too many points) are INVALID_ARGUMENT naming the field; values and
+/// is not <c>key:value</c>, a control character in a name or tag, too many points) are
+/// INVALID_ARGUMENT naming the field path (<c>points[3].tags[1]</c>); values and
 /// timestamps are the state machine's to judge, so NaN or a stale point comes back counted
 /// in the ack's rejected counts, not as an error.
 /// </summary>
@@ -116,6 +117,8 @@ public static class WriteRequestConverter
         {
             throw Invalid($"{field}: at most {MaxNameLength} characters, got {name.Length}");
         }
+
+        RequireNoControlCharacters(name, field);
     }
 
     private static string[] SortedTags(Google.Protobuf.Collections.RepeatedField<string> tags, string field)
@@ -140,11 +143,21 @@ public static class WriteRequestConverter
                 throw Invalid($"{field}[{i}]: at most {MaxTagLength} characters, got {tag.Length}");
             }
 
+            RequireNoControlCharacters(tag, $"{field}[{i}]");
             sorted[i] = tag;
         }
 
         Array.Sort(sorted, StringComparer.Ordinal);
         return sorted;
+    }
+
+    private static void RequireNoControlCharacters(string text, string field)
+    {
+        var at = IngestLimits.IndexOfControlCharacter(text);
+        if (at >= 0)
+        {
+            throw Invalid($"{field}: {IngestLimits.ControlCharacterReason(text, at)}");
+        }
     }
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));

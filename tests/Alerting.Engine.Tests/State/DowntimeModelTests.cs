@@ -129,4 +129,29 @@ public sealed class DowntimeModelTests
         Assert.Equal(DowntimeSet.MaxDowntimes, set.Count);
         Assert.Throws<OptionValidationException>(() => set.Upsert(DowntimeModel.FromProto(new Downtime { Id = "extra", StartUnixMs = Monday })));
     }
+
+    [Fact]
+    public void A_scope_entry_longer_than_MaxScopeTagLength_is_refused_naming_its_index()
+    {
+        var downtime = new Downtime { Id = "d", StartUnixMs = Monday, Scope = { "env:prod", "host:" + new string('h', DowntimeModel.MaxScopeTagLength) } };
+
+        var error = Assert.Throws<OptionValidationException>(() => DowntimeModel.FromProto(downtime));
+
+        Assert.Equal("scope[1]", error.Field);
+        Assert.Contains($"at most {DowntimeModel.MaxScopeTagLength}", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_downtime_over_MaxDowntimeBytes_is_refused_as_a_whole_and_a_full_ascii_scope_fits()
+    {
+        var full = new Downtime { Id = "d", StartUnixMs = Monday };
+        full.Scope.AddRange(Enumerable.Range(0, DowntimeModel.MaxScopeTags).Select(i => $"k{i:D2}:" + new string('v', DowntimeModel.MaxScopeTagLength - 4)));
+        var huge = new Downtime { Id = "d", StartUnixMs = Monday, Group = new string('g', 40_000) };
+
+        DowntimeModel.FromProto(full);
+        var error = Assert.Throws<OptionValidationException>(() => DowntimeModel.FromProto(huge));
+
+        Assert.Equal(DowntimeModel.WholeDowntime, error.Field);
+        Assert.Contains($"at most {DowntimeModel.MaxDowntimeBytes}", error.Message, StringComparison.Ordinal);
+    }
 }

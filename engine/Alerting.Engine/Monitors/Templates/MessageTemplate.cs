@@ -39,8 +39,9 @@ public sealed class MessageTemplate
     /// <summary>Format of <c>{{last_triggered_at}}</c>.</summary>
     public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
-    // Builders grown past this are dropped after use rather than kept per thread.
-    private const int MaxCachedBuilderCapacity = 4 * TemplateLimits.MaxTemplateLength;
+    // Builders grown past this are dropped after use rather than kept per thread. A bounded render
+    // holds up to 2 × MaxRenderedBytes chars plus one node before it drops its tail.
+    private const int MaxCachedBuilderCapacity = 4 * TemplateLimits.MaxRenderedBytes;
 
     // Longest number or time text: "-1.23456789012345E-308" and "2024-05-01T12:34:56.789Z" both fit.
     private const int MaxFormattedLength = 32;
@@ -88,43 +89,133 @@ public sealed class MessageTemplate
         return false;
     }
 
-    /// <summary>Renders the message of one notification.</summary>
+    /// <summary>
+    /// Renders the message of one notification, at most <see cref="TemplateLimits.MaxRenderedBytes"/>
+    /// bytes of UTF-8: a longer one is cut on a character boundary and ends with the truncation marker.
+    /// </summary>
     public string Render(in TemplateContext context)
     {
         StringBuilder builder = t_builder ?? new StringBuilder(Text.Length + 64);
         t_builder = null;
         builder.Clear();
-        RenderTo(context, builder);
-        string message = builder.ToString();
+        long cutBytes = RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
+        if (builder.Length > TemplateLimits.MaxRenderedBytes)
+        {
+            cutBytes += CutTail(builder, TemplateLimits.MaxRenderedBytes);
+        }
+
+        string message = Bounded(builder, cutBytes, TemplateLimits.MaxRenderedBytes);
         if (builder.Capacity <= MaxCachedBuilderCapacity)
         {
             t_builder = builder;
         }
 
+        Invariant.Check(Encoding.UTF8.GetByteCount(message) <= TemplateLimits.MaxRenderedBytes, "a rendered message fits TemplateLimits.MaxRenderedBytes");
         return message;
     }
 
-    /// <summary>Appends the message of one notification to <paramref name="output"/>; allocates nothing once the builder has room.</summary>
+    /// <summary>
+    /// Appends the message of one notification to <paramref name="output"/>, uncut (the caller owns the
+    /// builder and its size; <see cref="Render"/> is the bounded form); allocates nothing once the builder has room.
+    /// </summary>
     public void RenderTo(in TemplateContext context, StringBuilder output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        long cutBytes = RenderTo(context, output, keepChars: int.MaxValue / 2);
+        Invariant.Check(cutBytes == 0, "an unbounded render cuts nothing");
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Text;
+
+    /// <summary>
+    /// The message of <paramref name="rendered"/> plus <paramref name="cutBytes"/> bytes already cut from its
+    /// end, if it fits <paramref name="maxBytes"/> bytes of UTF-8; otherwise its longest prefix (never
+    /// splitting a surrogate pair) that fits together with the marker naming all the bytes cut.
+    /// </summary>
+    internal static string Bounded(StringBuilder rendered, long cutBytes, int maxBytes)
+    {
+        string text = rendered.ToString();
+
+        // Every char is at most three bytes (a surrogate pair is four for two chars).
+        if (cutBytes == 0 && text.Length <= maxBytes / 3)
+        {
+            return text;
+        }
+
+        long totalBytes = cutBytes + Encoding.UTF8.GetByteCount(text);
+        if (totalBytes <= maxBytes)
+        {
+            return text;
+        }
+
+        // The marker is sized for the largest count it could name, so the prefix chosen under it always fits.
+        int budget = maxBytes - Encoding.UTF8.GetByteCount(Marker(totalBytes));
+        Invariant.Check(budget > 0, "the truncation marker leaves room for text");
+        ReadOnlySpan<char> rest = text;
+        int keptBytes = 0;
+        while (!rest.IsEmpty)
+        {
+            // A lone surrogate decodes as U+FFFD, three bytes, as Encoding.UTF8 counts it.
+            Rune.DecodeFromUtf16(rest, out Rune rune, out int chars);
+            if (keptBytes + rune.Utf8SequenceLength > budget)
+            {
+                break;
+            }
+
+            keptBytes += rune.Utf8SequenceLength;
+            rest = rest[chars..];
+        }
+
+        return string.Concat(text.AsSpan(0, text.Length - rest.Length), Marker(totalBytes - keptBytes));
+    }
+
+    private static string Marker(long cutBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"{TemplateLimits.TruncationMarkerPrefix}{cutBytes} bytes]");
+
+    /// <summary>
+    /// Renders into <paramref name="output"/> until it holds <paramref name="keepChars"/> chars; after that the
+    /// long parts (literals, names, the group, tags) are only counted in UTF-8 bytes, and the short ones
+    /// appended and dropped whenever the builder passes twice <paramref name="keepChars"/>. Returns the bytes
+    /// dropped or counted, which are not in <paramref name="output"/>. A message is cut at most at
+    /// <see cref="TemplateLimits.MaxRenderedBytes"/> bytes, which is at most as many chars, so the
+    /// dropped tail never holds text the cut message keeps; the bound keeps a multiplying template
+    /// from building megabytes per event.
+    /// </summary>
+    private long RenderTo(in TemplateContext context, StringBuilder output, int keepChars)
+    {
+        long cutBytes = 0;
         TemplateNode[] nodes = _nodes;
         int i = 0;
         while (i < nodes.Length)
         {
+            // Once keepChars are written, whatever follows is dropped: the long parts are only counted.
+            bool counting = output.Length >= keepChars;
             ref readonly TemplateNode node = ref nodes[i];
             switch (node.Kind)
             {
+                case TemplateNodeKind.Literal when counting:
+                    cutBytes += Encoding.UTF8.GetByteCount(Text.AsSpan(node.Start, node.Length));
+                    i++;
+                    break;
                 case TemplateNodeKind.Literal:
                     output.Append(Text, node.Start, node.Length);
+                    i++;
+                    break;
+                case TemplateNodeKind.Variable when counting && StringOf(node.Variable, context) is { } text:
+                    cutBytes += Encoding.UTF8.GetByteCount(text);
                     i++;
                     break;
                 case TemplateNodeKind.Variable:
                     AppendVariable(output, node.Variable, context);
                     i++;
                     break;
+                case TemplateNodeKind.Tag when counting:
+                    cutBytes += Encoding.UTF8.GetByteCount(TagValue(node.TagKey!, context.GroupTags));
+                    i++;
+                    break;
                 case TemplateNodeKind.Tag:
-                    AppendTag(output, node.TagKey!, context.GroupTags);
+                    output.Append(TagValue(node.TagKey!, context.GroupTags));
                     i++;
                     break;
                 default:
@@ -132,11 +223,28 @@ public sealed class MessageTemplate
                     i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
                     break;
             }
+
+            if (output.Length > 2 * keepChars)
+            {
+                cutBytes += CutTail(output, keepChars);
+            }
         }
+
+        return cutBytes;
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => Text;
+    /// <summary>Drops all but the first <paramref name="keepChars"/> chars (one fewer rather than split a surrogate pair); returns the UTF-8 bytes dropped.</summary>
+    private static int CutTail(StringBuilder output, int keepChars)
+    {
+        int start = char.IsHighSurrogate(output[keepChars - 1]) ? keepChars - 1 : keepChars;
+        int length = output.Length - start;
+        char[] tail = System.Buffers.ArrayPool<char>.Shared.Rent(length);
+        output.CopyTo(start, tail, 0, length);
+        int bytes = Encoding.UTF8.GetByteCount(tail, 0, length);
+        System.Buffers.ArrayPool<char>.Shared.Return(tail);
+        output.Length = start;
+        return bytes;
+    }
 
     private static bool Holds(TemplateSection section, in TemplateContext context)
     {
@@ -226,11 +334,20 @@ public sealed class MessageTemplate
         output.Append(text[..length]);
     }
 
-    private static void AppendTag(StringBuilder output, string key, IReadOnlyList<string>? tags)
+    /// <summary>The variables that are strings of the context, of any length (the rest are short formatted values).</summary>
+    private static string? StringOf(TemplateVariable variable, in TemplateContext context) => variable switch
+    {
+        TemplateVariable.MonitorName => context.MonitorName,
+        TemplateVariable.MonitorId => context.MonitorId,
+        TemplateVariable.Group => context.GroupKey,
+        _ => null,
+    };
+
+    private static ReadOnlySpan<char> TagValue(string key, IReadOnlyList<string>? tags)
     {
         if (tags is null)
         {
-            return;
+            return default;
         }
 
         for (int t = 0; t < tags.Count; t++)
@@ -238,9 +355,10 @@ public sealed class MessageTemplate
             string tag = tags[t];
             if (tag.Length > key.Length && tag[key.Length] == ':' && tag.StartsWith(key, StringComparison.Ordinal))
             {
-                output.Append(tag, key.Length + 1, tag.Length - key.Length - 1);
-                return;
+                return tag.AsSpan(key.Length + 1);
             }
         }
+
+        return default;
     }
 }
