@@ -32,8 +32,8 @@ internal static class PerfApp
     /// <param name="output">Null: the terminal (live progress when interactive); otherwise plain text to this writer.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
-        var target = new Option<Uri?>("--target") { Description = "gRPC address of a running server (default: start one per scenario)" };
-        var targetHttp = new Option<Uri?>("--target-http") { Description = "HTTP address of that server (/metrics, /healthz)" };
+        var target = new Option<string?>("--target") { Description = "gRPC address of a running server (default: start one per scenario)" };
+        var targetHttp = new Option<string?>("--target-http") { Description = "HTTP address of that server (/metrics, /healthz)" };
         var serverDll = new Option<string?>("--server-dll") { Description = "server to start (default: the one built beside the harness)" };
         var apiKey = new Option<string?>("--api-key") { Description = "API key for --target (default: ALERTING_API_KEY)" };
         var seconds = new Option<double>("--seconds") { Description = "ingest/schedule: how long to send", DefaultValueFactory = _ => 20 };
@@ -59,8 +59,8 @@ internal static class PerfApp
 
         RunOptions Read(ParseResult p) => new()
         {
-            Target = p.GetValue(target),
-            TargetHttp = p.GetValue(targetHttp),
+            Target = Address(p.GetValue(target), "--target"),
+            TargetHttp = Address(p.GetValue(targetHttp), "--target-http"),
             ServerDll = p.GetValue(serverDll),
             ApiKey = p.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ALERTING_API_KEY"),
             Seconds = p.GetValue(seconds),
@@ -106,7 +106,20 @@ internal static class PerfApp
         compare.SetAction(p => Compare(RunReport.Load(p.GetValue(a)!), RunReport.Load(p.GetValue(b)!), writer));
         root.Subcommands.Add(compare);
 
-        var config = new InvocationConfiguration();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                writer.Line("alerting-perf: " + error.Message);
+            }
+
+            writer.Line("see --help");
+            return CannotRun;
+        }
+
+        // Harness failures must keep their own exit code (2), apart from failed checks (1).
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (output is not null)
         {
             config.Output = output;
@@ -115,7 +128,7 @@ internal static class PerfApp
 
         try
         {
-            return await root.Parse(args).InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            return await parsed.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
         }
         catch (HarnessException e)
         {
@@ -156,6 +169,11 @@ internal static class PerfApp
         output.Line(report.Passed ? "all checks passed" : "FAILED: a check failed (see above); the figures of this run do not count");
         return report.Passed ? Ok : ChecksFailed;
     }
+
+    private static Uri? Address(string? text, string option) =>
+        text is null ? null
+        : Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri
+        : throw new HarnessException($"{option} must be an http(s) address, was \"{text}\"");
 
     private static void Validate(RunOptions o)
     {
