@@ -16,6 +16,12 @@ internal sealed class Output(IAnsiConsole console, bool interactive)
         if (writer is null)
         {
             var interactive = !System.Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+            if (System.Console.IsOutputRedirected)
+            {
+                // A log file has no width; 80 columns would wrap every figure's name.
+                AnsiConsole.Profile.Width = 160;
+            }
+
             return new Output(AnsiConsole.Console, interactive);
         }
 

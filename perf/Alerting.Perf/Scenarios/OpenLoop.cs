@@ -105,10 +105,10 @@ internal static class OpenLoop
                 }
             }, cancellationToken);
 
-            var first = Stopwatch.GetTimestamp();
+            // Every stream's schedule starts at the same instant, so the offered load is exactly --rate × --seconds.
             for (long k = 0; ; k++)
             {
-                var dueAt = first + (long)(k * periodTicks);
+                var dueAt = started + (long)(k * periodTicks);
                 if (dueAt >= deadline)
                 {
                     break;
