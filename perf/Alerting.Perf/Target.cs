@@ -84,14 +84,19 @@ internal sealed class Target : IAsyncDisposable
     {
         Channel.Dispose();
         Metrics.Dispose();
-        if (_process is not null)
+        try
         {
-            await _process.DisposeAsync().ConfigureAwait(false);
+            if (_process is not null)
+            {
+                await _process.DisposeAsync().ConfigureAwait(false);
+            }
         }
-
-        if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+        finally
         {
-            Directory.Delete(_dataDirectory, recursive: true);
+            if (_dataDirectory is not null && Directory.Exists(_dataDirectory))
+            {
+                Directory.Delete(_dataDirectory, recursive: true);
+            }
         }
     }
 

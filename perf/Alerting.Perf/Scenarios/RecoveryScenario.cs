@@ -51,7 +51,9 @@ internal static class RecoveryScenario
         var serving = Stopwatch.GetElapsedTime(started) - restarted;
         result.Add("M5.stop", options.Crash ? "kill -9" : "graceful stop (drain, commit, snapshot)", restarted.TotalSeconds, "s");
         result.Add("M5.listening", "process start → listening (recovered)", listening.TotalSeconds, "s");
-        result.Add("M5.serving", "process start → first write acknowledged", serving.TotalSeconds, "s", "≤ 5 s (at 1 M monitors and series)", serving.TotalSeconds <= 5);
+        // The bar is set at 1 M monitors and series; a smaller N says nothing about it.
+        result.Add("M5.serving", "process start → first write acknowledged", serving.TotalSeconds, "s",
+            n >= 1_000_000 ? "≤ 5 s at 1 M" : "≤ 5 s at 1 M (not judged at this N)", n >= 1_000_000 ? serving.TotalSeconds <= 5 : null);
         result.Check("first write after restart accepted", ack.Accepted == 1, $"accepted {ack.Accepted}");
         await Workload.CheckHeldAsync(result, target, n, n, cancellationToken).ConfigureAwait(false);
         return result;
