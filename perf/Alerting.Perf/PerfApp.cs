@@ -140,6 +140,11 @@ internal static class PerfApp
     private static async Task<int> RunScenariosAsync(RunOptions options, string[] args, Output output, Scenario[] scenarios, CancellationToken cancellationToken)
     {
         Validate(options);
+        if (!options.OwnsServer)
+        {
+            options = options with { RunScope = "r" + Guid.NewGuid().ToString("N")[..8] + "." };
+        }
+
         var report = RunReport.Describe(args);
         foreach (var scenario in scenarios)
         {

@@ -71,6 +71,13 @@ internal sealed record RunOptions
 
     public bool OwnsServer => Target is null;
 
+    /// <summary>
+    /// Against a running server (<c>--target</c>), metric and monitor names carry this run's id,
+    /// so a second run's series are new again and its monitor names do not clash; empty on a
+    /// server of our own.
+    /// </summary>
+    public string RunScope { get; init; } = "";
+
     public Grpc.Core.Metadata Headers()
     {
         var headers = new Grpc.Core.Metadata();
@@ -83,11 +90,14 @@ internal sealed record RunOptions
     }
 
     /// <summary>The metric name of series <paramref name="k"/> under <see cref="Metrics"/>.</summary>
-    public string MetricOf(string baseName, int k) => Metrics switch
+    public string MetricOf(string baseName, int k) => RunScope + Metrics switch
     {
         MetricMode.Distinct => baseName + "." + k.ToString(CultureInfo.InvariantCulture),
         _ => k < SeriesPerSharedMetric ? baseName : baseName + "." + (k / SeriesPerSharedMetric).ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>A monitor name unique to this run on the target.</summary>
+    public string NameOf(string name) => RunScope + name;
 
     public static string HostTag(int k) => "host:h" + k.ToString(CultureInfo.InvariantCulture);
 }

@@ -53,3 +53,30 @@ public sealed class ScenarioTests
         Assert.Contains("drop --target", output, StringComparison.Ordinal);
     }
 }
+
+/// <summary>--target: the harness measures a server it did not start, and may do so repeatedly.</summary>
+public sealed class TargetTests
+{
+    [Fact]
+    public async Task Two_runs_against_one_running_server_both_pass()
+    {
+        var data = Directory.CreateTempSubdirectory("alerting-perf-target-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(ServerProcess.ResolveDll(null), data, CancellationToken.None);
+            string[] args = ["matching", "--count", "100", "--batch", "50", "--target", server.Grpc.ToString(), "--target-http", server.Http.ToString()];
+
+            var first = await HarnessRuns.RunAsync(args);
+            var second = await HarnessRuns.RunAsync(args);
+
+            Assert.True(first.Exit == PerfApp.Ok, first.Output);
+            Assert.True(second.Exit == PerfApp.Ok, second.Output);
+            // Without a per-run scope the second run's monitor names would clash (AlreadyExists) and its series would not be new.
+            Assert.Equal(server.Grpc.ToString(), Assert.Single(second.Report!.Scenarios).Parameters["server"]);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}

@@ -22,7 +22,7 @@ internal static class IngestScenario
         {
             await output.WithProgressAsync($"ingest: creating {options.Monitors} monitors", progress =>
                 Workload.CreateMonitorsAsync(target, options, options.Monitors,
-                    k => Workload.HostMonitor($"perf-ingest-{k}", options.MetricOf(MetricBase, k % options.Series), k % options.Series, options.IntervalSeconds),
+                    k => Workload.HostMonitor(options.NameOf($"perf-ingest-{k}"), options.MetricOf(MetricBase, k % options.Series), k % options.Series, options.IntervalSeconds),
                     progress, cancellationToken)).ConfigureAwait(false);
         }
 

@@ -32,7 +32,7 @@ internal static class MatchingScenario
 
         // Forward: monitors first, then the first write of each series.
         var forwardCreate = await output.WithProgressAsync($"matching: {n} host-scoped monitors", progress =>
-            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor($"perf-match-a-{k}", options.MetricOf("perf.match.a", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
+            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor(options.NameOf($"perf-match-a-{k}"), options.MetricOf("perf.match.a", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var forward = await output.WithProgressAsync($"matching: first write of {n} new series", progress =>
             Workload.WriteSeriesAsync(target, options, n, k => options.MetricOf("perf.match.a", k), 1, progress, cancellationToken)).ConfigureAwait(false);
@@ -46,7 +46,7 @@ internal static class MatchingScenario
             Workload.WriteSeriesAsync(target, options, n, k => options.MetricOf("perf.match.b", k), 1, progress, cancellationToken)).ConfigureAwait(false);
         await Workload.CheckWrittenAsync(result, target, before, seeded, cancellationToken).ConfigureAwait(false);
         var reverse = await output.WithProgressAsync($"matching: {n} monitors over existing series", progress =>
-            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor($"perf-match-b-{k}", options.MetricOf("perf.match.b", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
+            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor(options.NameOf($"perf-match-b-{k}"), options.MetricOf("perf.match.b", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
         result.Add("B6.new_monitors", "create N monitors over N existing series → all acked", reverse.TotalSeconds, "s", bar, reverse.TotalSeconds <= barSeconds);
         result.Add("B6.series_written_unmatched", "write N new series with no monitor on them", seeded.Elapsed.TotalSeconds, "s");
         await Workload.CheckHeldAsync(result, target, 2L * n, 2L * n, cancellationToken).ConfigureAwait(false);

@@ -31,7 +31,7 @@ internal static class MemoryScenario
         }
 
         await output.WithProgressAsync($"memory: {n} single-series monitors", progress =>
-            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor($"perf-mem-{k}", options.MetricOf("perf.mem", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
+            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor(options.NameOf($"perf-mem-{k}"), options.MetricOf("perf.mem", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
         var monitors = await Workload.CheckHeldAsync(result, target, n, 0, cancellationToken).ConfigureAwait(false);
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var written = await output.WithProgressAsync($"memory: {n} series × {options.WindowPoints} points over 5 minutes", progress =>

@@ -32,7 +32,7 @@ internal static class RecoveryScenario
         };
         await using var target = await Target.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         await output.WithProgressAsync($"recovery: {n} monitors", progress =>
-            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor($"perf-rec-{k}", options.MetricOf("perf.rec", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
+            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor(options.NameOf($"perf-rec-{k}"), options.MetricOf("perf.rec", k), k, 60), progress, cancellationToken)).ConfigureAwait(false);
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var written = await output.WithProgressAsync($"recovery: {n} series", progress =>
             Workload.WriteSeriesAsync(target, options, n, k => options.MetricOf("perf.rec", k), 1, progress, cancellationToken)).ConfigureAwait(false);

@@ -23,7 +23,7 @@ internal static class ScheduleScenario
         result.Parameters["count"] = n.ToString(CultureInfo.InvariantCulture);
         await using var target = await Target.OpenAsync(options, cancellationToken).ConfigureAwait(false);
         await output.WithProgressAsync($"schedule: {n} monitors every {options.IntervalSeconds} s", progress =>
-            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor($"perf-sched-{k}", options.MetricOf(IngestScenario.MetricBase, k % options.Series), k % options.Series, options.IntervalSeconds), progress, cancellationToken)).ConfigureAwait(false);
+            Workload.CreateMonitorsAsync(target, options, n, k => Workload.HostMonitor(options.NameOf($"perf-sched-{k}"), options.MetricOf(IngestScenario.MetricBase, k % options.Series), k % options.Series, options.IntervalSeconds), progress, cancellationToken)).ConfigureAwait(false);
         await Workload.CheckHeldAsync(result, target, n, 0, cancellationToken).ConfigureAwait(false);
 
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
