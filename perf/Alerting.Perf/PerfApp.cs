@@ -29,6 +29,9 @@ internal static class PerfApp
         ("schedule", "M3 scaled down: N monitors on an interval while points stream in", ScheduleScenario.RunAsync),
     ];
 
+    private static readonly (string Name, string Description, Scenario Run) Peer =
+        ("peer", "P1: the same N single-series rules on prometheus and on this engine (skips when prometheus is missing)", PeerScenario.RunAsync);
+
     /// <param name="output">Null: the terminal (live progress when interactive); otherwise plain text to this writer.</param>
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
     {
@@ -51,8 +54,10 @@ internal static class PerfApp
         var crash = new Option<bool>("--crash") { Description = "recovery: SIGKILL instead of a graceful stop" };
         var concurrency = new Option<int>("--concurrency") { Description = "monitor creations in flight", DefaultValueFactory = _ => 32 };
         var json = new Option<string?>("--json") { Description = "write the figures, checks, core count, memory and commit to this file" };
+        var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
+        var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, crash, concurrency, json, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, crash, concurrency, json, peer, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -79,6 +84,8 @@ internal static class PerfApp
             Concurrency = p.GetValue(concurrency),
             JsonPath = p.GetValue(json),
             DropAcksEvery = p.GetValue(dropAcks),
+            PrometheusBinary = p.GetValue(prometheus)!,
+            Peer = p.GetValue(peer),
         };
 
         void AddRunCommand(string name, string description, Scenario[] scenarios)
@@ -89,7 +96,17 @@ internal static class PerfApp
                 command.Options.Add(option);
             }
 
-            command.SetAction((p, ct) => RunScenariosAsync(Read(p), args, writer, scenarios, ct));
+            command.SetAction((p, ct) =>
+            {
+                var options = Read(p);
+                if (options.Peer is { } named && named != "prometheus")
+                {
+                    throw new HarnessException($"--peer: the only peer is prometheus, not \"{named}\"");
+                }
+
+                var run = options.Peer is not null && name == "all" ? [.. scenarios, Peer.Run] : scenarios;
+                return RunScenariosAsync(options, args, writer, run, ct);
+            });
             root.Subcommands.Add(command);
         }
 
@@ -98,7 +115,8 @@ internal static class PerfApp
             AddRunCommand(name, description, [run]);
         }
 
-        AddRunCommand("all", "every scenario above, one server at a time", Scenarios.Select(s => s.Run).ToArray());
+        AddRunCommand(Peer.Name, Peer.Description, [Peer.Run]);
+        AddRunCommand("all", "every scenario above (with --peer prometheus: and the peer), one server at a time", Scenarios.Select(s => s.Run).ToArray());
 
         var a = new Argument<string>("A") { Description = "baseline run (--json file)" };
         var b = new Argument<string>("B") { Description = "new run (--json file)" };

@@ -66,6 +66,12 @@ internal sealed record RunOptions
 
     public string? JsonPath { get; init; }
 
+    /// <summary>The peer's program: a name looked up on PATH, or a path.</summary>
+    public string PrometheusBinary { get; init; } = "prometheus";
+
+    /// <summary><c>all --peer prometheus</c> adds the peer scenario.</summary>
+    public string? Peer { get; init; }
+
     /// <summary>Fault injection for the harness's own test: ignore every n-th ack received (0 = off).</summary>
     public int DropAcksEvery { get; init; }
 
