@@ -57,7 +57,7 @@ internal static class PerfApp
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, crash, concurrency, json, peer, prometheus, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, crash, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -85,7 +85,6 @@ internal static class PerfApp
             JsonPath = p.GetValue(json),
             DropAcksEvery = p.GetValue(dropAcks),
             PrometheusBinary = p.GetValue(prometheus)!,
-            Peer = p.GetValue(peer),
         };
 
         void AddRunCommand(string name, string description, Scenario[] scenarios)
@@ -96,15 +95,21 @@ internal static class PerfApp
                 command.Options.Add(option);
             }
 
+            // Only `all` takes --peer: the peer is a scenario of its own (`peer`) otherwise.
+            if (name == "all")
+            {
+                command.Options.Add(peer);
+            }
+
             command.SetAction((p, ct) =>
             {
-                var options = Read(p);
+                var options = Read(p) with { Peer = name == "all" ? p.GetValue(peer) : null };
                 if (options.Peer is { } named && named != "prometheus")
                 {
                     throw new HarnessException($"--peer: the only peer is prometheus, not \"{named}\"");
                 }
 
-                var run = options.Peer is not null && name == "all" ? [.. scenarios, Peer.Run] : scenarios;
+                var run = options.Peer is not null ? [.. scenarios, Peer.Run] : scenarios;
                 return RunScenariosAsync(options, args, writer, run, ct);
             });
             root.Subcommands.Add(command);

@@ -34,4 +34,13 @@ public sealed class PeerTests
         Assert.Equal(PerfApp.CannotRun, exit);
         Assert.Contains("the only peer is prometheus", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Only_all_takes_the_peer_option()
+    {
+        var (exit, _, output) = await HarnessRuns.RunAsync("ingest", "--peer", "prometheus");
+
+        Assert.Equal(PerfApp.CannotRun, exit);
+        Assert.Contains("--peer", output, StringComparison.Ordinal);
+    }
 }
