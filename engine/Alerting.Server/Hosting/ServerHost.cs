@@ -152,7 +152,9 @@ public sealed class ServerHost : IAsyncDisposable
                 grpcOptions.Interceptors.Add<TooLargeStatusInterceptor>();
             }).AddJsonTranscoding();
             services.AddHealthChecks().AddCheck<EngineHealthCheck>("engine").AddCheck<HistoryHealthCheck>("history");
-            services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName).AddPrometheusExporter());
+            // "System.Runtime" is the runtime's own meter (working set, GC heap, allocations, CPU time),
+            // read by the perf harness for memory per monitor and per series.
+            services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter(ServerMetrics.MeterName, "System.Runtime").AddPrometheusExporter());
 
             app = builder.Build();
             app.UseRouting();

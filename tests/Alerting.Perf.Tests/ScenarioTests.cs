@@ -1,0 +1,82 @@
+namespace Alerting.Perf.Tests;
+
+/// <summary>Every scenario at tiny scale against a real server process, with its checks.</summary>
+public sealed class ScenarioTests
+{
+    public static TheoryData<string, string[], string> Tiny => new()
+    {
+        { "ingest", ["--seconds", "2", "--rate", "4000", "--series", "300", "--streams", "2", "--batch", "100", "--monitors", "30", "--interval", "5"], "M1.ack.p99" },
+        { "latency", ["--samples", "20", "--sample-rate", "50"], "M2.p99" },
+        { "matching", ["--count", "300", "--batch", "100", "--metrics", "distinct"], "B6.new_series" },
+        { "memory", ["--count", "300", "--batch", "500"], "M6.rss_total" },
+        { "recovery", ["--count", "200", "--crash"], "M5.serving" },
+        { "schedule", ["--count", "50", "--interval", "1", "--seconds", "4", "--rate", "2000", "--series", "50", "--batch", "100", "--streams", "1"], "M3.evaluations" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Tiny))]
+    public async Task Scenario_runs_and_every_check_passes(string scenario, string[] args, string figure)
+    {
+        var (exit, report, output) = await HarnessRuns.RunAsync([scenario, .. args]);
+
+        Assert.True(exit == PerfApp.Ok, output);
+        Assert.NotNull(report);
+        var result = Assert.Single(report.Scenarios);
+        Assert.Equal(scenario, result.Scenario);
+        Assert.NotEmpty(result.Checks);
+        Assert.All(result.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Contains(result.Figures, f => f.Id == figure && f.Value > 0);
+        Assert.Equal(Environment.ProcessorCount, report.Cores);
+        Assert.True(report.MemoryBytes > 0);
+    }
+
+    [Fact]
+    public async Task Schedule_counts_evaluations_the_interval_owes()
+    {
+        // 50 monitors every 1 s for about 4 s: the server's counter must show them (none missed).
+        var (exit, report, output) = await HarnessRuns.RunAsync("schedule", "--count", "50", "--interval", "1", "--seconds", "4", "--rate", "1000", "--series", "50", "--batch", "100", "--streams", "1");
+
+        Assert.True(exit == PerfApp.Ok, output);
+        var result = Assert.Single(report!.Scenarios);
+        var done = result.Figures.Single(f => f.Id == "M3.evaluations").Value;
+        var owed = result.Figures.Single(f => f.Id == "M3.owed").Value;
+        Assert.True(owed >= 50, $"owed {owed}");
+        Assert.True(done >= owed, $"done {done}, owed {owed}");
+    }
+
+    [Fact]
+    public async Task Recovery_needs_its_own_server()
+    {
+        var (exit, _, output) = await HarnessRuns.RunAsync("recovery", "--target", "http://127.0.0.1:1", "--target-http", "http://127.0.0.1:2");
+
+        Assert.Equal(PerfApp.CannotRun, exit);
+        Assert.Contains("drop --target", output, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>--target: the harness measures a server it did not start, and may do so repeatedly.</summary>
+public sealed class TargetTests
+{
+    [Fact]
+    public async Task Two_runs_against_one_running_server_both_pass()
+    {
+        var data = Directory.CreateTempSubdirectory("alerting-perf-target-").FullName;
+        try
+        {
+            await using var server = await ServerProcess.StartAsync(ServerProcess.ResolveDll(null), data, CancellationToken.None);
+            string[] args = ["matching", "--count", "100", "--batch", "50", "--target", server.Grpc.ToString(), "--target-http", server.Http.ToString()];
+
+            var first = await HarnessRuns.RunAsync(args);
+            var second = await HarnessRuns.RunAsync(args);
+
+            Assert.True(first.Exit == PerfApp.Ok, first.Output);
+            Assert.True(second.Exit == PerfApp.Ok, second.Output);
+            // Without a per-run scope the second run's monitor names would clash (AlreadyExists) and its series would not be new.
+            Assert.Equal(server.Grpc.ToString(), Assert.Single(second.Report!.Scenarios).Parameters["server"]);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
