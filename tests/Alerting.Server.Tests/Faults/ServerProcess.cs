@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Alerting.Server.Tests.Faults;
+
+/// <summary>
+/// The real server as a child process (the <c>Alerting.Server.dll</c> built beside the tests),
+/// on ephemeral loopback ports. Ready once it prints its HTTP address; disposed with SIGTERM
+/// (drain and commit, as an operator stops it), killed if it does not exit in time.
+/// </summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private const string HttpLine = "alerting: JSON API, ";
+    private const string HttpAddressMarker = " (HTTP/1.1) on ";
+    private const int SigTerm = 15;
+    private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly TaskCompletionSource<Uri> _http = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private ServerProcess(Process process) => _process = process;
+
+    public Uri Http => _http.Task.Result;
+
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory)
+    {
+        var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Alerting.Server.dll"), "--data-dir", dataDirectory, "--grpc-port", "0", "--http-port", "0" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the server");
+        var server = new ServerProcess(process);
+        process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = new CancellationTokenSource(StartPatience);
+        var first = await Task.WhenAny(server._http.Task, process.WaitForExitAsync(timeout.Token));
+        if (first != server._http.Task)
+        {
+            await server.DisposeAsync();
+            throw new InvalidOperationException($"the server did not start: {string.Join(" | ", server._output)}");
+        }
+
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigTerm);
+            using var timeout = new CancellationTokenSource(StopPatience);
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+                await _process.WaitForExitAsync(CancellationToken.None);
+            }
+        }
+
+        _process.Dispose();
+    }
+
+    private static string DotnetHost()
+    {
+        var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))
+        {
+            return fromCli;
+        }
+
+        var current = Environment.ProcessPath;
+        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 40 && _output.TryDequeue(out _))
+        {
+        }
+
+        if (line.StartsWith(HttpLine, StringComparison.Ordinal) && line.IndexOf(HttpAddressMarker, StringComparison.Ordinal) is var at and >= 0)
+        {
+            _http.TrySetResult(new Uri(line[(at + HttpAddressMarker.Length)..].Trim()));
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
