@@ -16,10 +16,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
     private const string GrpcLine = "alerting: gRPC (HTTP/2, plain text) on ";
-    // The server names its HTTP endpoints in this line ("JSON API, /livez, /readyz and /metrics
-    // (HTTP/1.1) on URL"); the list may grow, so only its start and the address after "on " are read.
-    private const string HttpLine = "alerting: JSON API, ";
-    private const string HttpAddressMarker = " (HTTP/1.1) on ";
+    // The endpoints listed between the two change with the server ("/livez, /readyz and /metrics").
+    private const string HttpLine = "alerting: JSON API";
+    private const string HttpAddressAfter = " on ";
     private const int SigTerm = 15;
 
     private readonly Process _process;
@@ -149,9 +148,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         {
             _grpc.TrySetResult(new Uri(line[GrpcLine.Length..].Trim()));
         }
-        else if (line.StartsWith(HttpLine, StringComparison.Ordinal) && line.IndexOf(HttpAddressMarker, StringComparison.Ordinal) is var at and >= 0)
+        else if (line.StartsWith(HttpLine, StringComparison.Ordinal) && line.LastIndexOf(HttpAddressAfter, StringComparison.Ordinal) is var at and > 0)
         {
-            _http.TrySetResult(new Uri(line[(at + HttpAddressMarker.Length)..].Trim()));
+            _http.TrySetResult(new Uri(line[(at + HttpAddressAfter.Length)..].Trim()));
         }
     }
 

@@ -70,6 +70,43 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Histogram_buckets_are_kept_per_bound_and_read_in_bound_order()
+    {
+        var scrape = new Scrape(MetricsClient.Parse("""
+            # TYPE alerting_evaluations_lateness_milliseconds histogram
+            alerting_evaluations_lateness_milliseconds_bucket{otel_scope_name="Alerting",le="+Inf"} 10
+            alerting_evaluations_lateness_milliseconds_bucket{otel_scope_name="Alerting",le="10"} 4
+            alerting_evaluations_lateness_milliseconds_bucket{otel_scope_name="Alerting",le="0"} 1
+            alerting_evaluations_lateness_milliseconds_bucket{otel_scope_name="Alerting",le="100"} 9
+            alerting_evaluations_lateness_milliseconds_sum{otel_scope_name="Alerting"} 400
+            alerting_evaluations_lateness_milliseconds_count{otel_scope_name="Alerting"} 10
+            """));
+
+        var (bounds, cumulative) = scrape.Histogram(MetricsClient.Lateness);
+
+        Assert.Equal([0.0, 10, 100], bounds);
+        Assert.Equal([1.0, 4, 9, 10], cumulative);
+        Assert.Equal(10, scrape["alerting_evaluations_lateness_milliseconds_count"]);
+        Assert.Empty(new Scrape(MetricsClient.Parse("alerting_series 7")).Histogram(MetricsClient.Lateness).Bounds);
+    }
+
+    [Fact]
+    public void Quantiles_interpolate_inside_the_bucket_as_histogram_quantile_does()
+    {
+        double[] bounds = [0, 10, 100];
+        double[] cumulative = [1, 4, 9, 10];
+
+        // Rank 5 of 10 is the first of 5 in (10, 100]: 10 + 90 × 1/5.
+        Assert.Equal(28, Scrape.Quantile(bounds, cumulative, 0.5), 9);
+        // Rank 2.5 is halfway through the 3 in (0, 10].
+        Assert.Equal(5, Scrape.Quantile(bounds, cumulative, 0.25), 9);
+        // Rank 9.9 falls in +Inf: the last finite bound.
+        Assert.Equal(100, Scrape.Quantile(bounds, cumulative, 0.99));
+        Assert.Equal(0, Scrape.Quantile(bounds, cumulative, 0.1));
+        Assert.True(double.IsNaN(Scrape.Quantile(bounds, [0, 0, 0, 0], 0.5)));
+    }
+
+    [Fact]
     public void Median_of_per_second_samples()
     {
         Assert.Equal(3, Scenarios.OpenLoop.Median([5, 1, 3]));

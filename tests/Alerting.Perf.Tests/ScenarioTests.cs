@@ -42,6 +42,14 @@ public sealed class ScenarioTests
         var owed = result.Figures.Single(f => f.Id == "M3.owed").Value;
         Assert.True(owed >= 50, $"owed {owed}");
         Assert.True(done >= owed, $"done {done}, owed {owed}");
+
+        // Lateness now comes from the server's histogram: a figure for the window, at most the
+        // open bucket's lower bound (the quantile is interpolated inside the buckets).
+        var p50 = result.Figures.Single(f => f.Id == "M3.lateness_p50").Value;
+        var p99 = result.Figures.Single(f => f.Id == "M3.lateness_p99").Value;
+        Assert.InRange(p50, 0, 10_000);
+        Assert.InRange(p99, p50, 10_000);
+        Assert.Contains(result.Checks, c => c.Name.Contains("lateness histogram", StringComparison.Ordinal) && c.Passed);
     }
 
     [Fact]

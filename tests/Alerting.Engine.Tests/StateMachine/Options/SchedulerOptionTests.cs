@@ -1,4 +1,5 @@
 using Alerting.Engine.State;
+using Alerting.Engine.StateMachine;
 
 namespace Alerting.Engine.Tests.StateMachine.Options;
 
@@ -108,6 +109,98 @@ public sealed class SchedulerOptionTests
 
         // The last instant is the tick's own (0 ms late); the 29 before it are at least 1 s late.
         Assert.Equal((31L, 29L), (counters.ScheduledEvaluations, counters.CaughtUpEvaluations));
+    }
+
+    [Fact]
+    public void A_tick_jump_puts_each_evaluation_in_the_lateness_bucket_of_its_lateness()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", AlwaysAlerts, o =>
+        {
+            o.EvaluationIntervalMs = 1_000;
+            o.RenotifyIntervalMs = 1_000;
+        }));
+        engine.Point(Scenario.Metric, [], engine.Now, 5);
+        var first = Scenario.InstantAfter("m", 1_000, EngineHarness.Start);
+        engine.Tick(first + 7);
+
+        // Due at first + 1 000 … first + 30 000: 29 993, 28 993, …, 993 ms late.
+        engine.Tick(first + 30_000 + 993);
+
+        var counters = engine.State.Counters;
+        Assert.Equal(EngineCounters.SchedulingLatenessBoundsMs.Length + 1, counters.SchedulingLateness.Count);
+        //         le:  0  1  5 10 25 50 100 250 500 1000 2500 5000 10000 +Inf
+        long[] expected = [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 3, 5, 20];
+        Assert.Equal(expected, counters.SchedulingLateness);
+        Assert.Equal(31, counters.ScheduledEvaluations);
+        Assert.Equal(7 + Enumerable.Range(0, 30).Sum(k => (k * 1_000L) + 993), counters.SchedulingLatenessSumMs.Sum());
+        Assert.Equal(7, counters.SchedulingLatenessSumMs[3]);
+        Assert.Equal(993, counters.SchedulingLatenessSumMs[9]);
+    }
+
+    [Fact]
+    public void Lateness_buckets_match_a_model_of_ticks_at_random_times()
+    {
+        var seed = Environment.TickCount;
+        Console.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        var engine = new EngineHarness();
+        foreach (var id in new[] { "a", "b", "c" })
+        {
+            engine.Upsert(EngineHarness.Metric(id, AlwaysAlerts, o =>
+            {
+                o.EvaluationIntervalMs = 1_000;
+                o.RenotifyIntervalMs = 1_000;
+            }));
+        }
+
+        engine.Point(Scenario.Metric, [], engine.Now, 5);
+        var model = new long[EngineCounters.SchedulingLatenessBoundsMs.Length + 1];
+        var sums = new long[model.Length];
+        for (var i = 0; i < 200; i++)
+        {
+            // Mostly small steps (sub-interval lateness), sometimes jumps of up to 15 s.
+            var step = random.Next(4) == 0 ? random.Next(1, 15_000) : random.Next(1, 300);
+            var now = engine.Now + step;
+            var index = engine.Tick(now);
+            foreach (var e in engine.Events.Where(e => e.LogIndex == index))
+            {
+                // The model's bucket: the first bound at or above the lateness (Prometheus' le).
+                var lateness = now - e.TimeMs;
+                var bucket = Array.FindIndex(EngineCounters.SchedulingLatenessBoundsMs, b => lateness <= b);
+                bucket = bucket < 0 ? model.Length - 1 : bucket;
+                model[bucket]++;
+                sums[bucket] += lateness;
+            }
+
+            // Fresh data keeps every evaluation alerting, so each one renotifies (one event each).
+            engine.Point(Scenario.Metric, [], now, 5);
+        }
+
+        var counters = engine.State.Counters;
+        Assert.True(model.Sum() > 100, $"seed {seed}: only {model.Sum()} evaluations");
+        Assert.Equal(counters.ScheduledEvaluations, model.Sum());
+        Assert.Equal(model, counters.SchedulingLateness);
+        Assert.Equal(sums, counters.SchedulingLatenessSumMs);
+    }
+
+    [Fact]
+    public void Lateness_buckets_are_not_in_the_snapshot()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", AlwaysAlerts, o => o.EvaluationIntervalMs = 1_000));
+        engine.Point(Scenario.Metric, [], engine.Now, 5);
+        engine.Tick(EngineHarness.Start + 10_500);
+        var evaluations = engine.State.Counters.ScheduledEvaluations;
+        Assert.True(evaluations >= 10, $"{evaluations} evaluations");
+        Assert.Equal(evaluations, engine.State.Counters.SchedulingLateness.Sum());
+
+        var restored = Snapshot.Restore(Snapshot.Bytes(engine.State));
+
+        Assert.Equal(evaluations, restored.Counters.ScheduledEvaluations);
+        Assert.Equal(engine.State.Counters.LatenessHistogram, restored.Counters.LatenessHistogram);
+        Assert.All(restored.Counters.SchedulingLateness, c => Assert.Equal(0, c));
+        Assert.Equal(Snapshot.Bytes(engine.State), Snapshot.Bytes(restored));
     }
 
     [Fact]
