@@ -127,10 +127,11 @@ internal sealed partial class MonitorEngine
             end = slot + 1;
         }
 
+        // Counted after each group and slot is looked at, so a call always gets past something before it stops.
         var examined = 0;
-        for (; slot < end; slot++, after = null)
+        for (; slot < end; slot++, after = null, examined++)
         {
-            if (examined++ >= examineLimit)
+            if (examined >= examineLimit)
             {
                 return new ListPosition(slot, after);
             }
@@ -149,11 +150,12 @@ internal sealed partial class MonitorEngine
                     continue;
                 }
 
-                if (examined++ >= examineLimit)
+                if (examined >= examineLimit)
                 {
                     return new ListPosition(slot, previous);
                 }
 
+                examined++;
                 if (keep is null || keep(group.State))
                 {
                     if (page.Count == pageSize)
