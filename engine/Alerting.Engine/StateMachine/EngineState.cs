@@ -64,8 +64,9 @@ public sealed class EngineState
         Monitors.PageGroupStates(monitorId, keep, from, pageSize, examineLimit, page);
 
     /// <summary>One page of monitor definitions (see <see cref="MonitorEngine.PageMonitors"/>). State-machine thread only (or through a query).</summary>
-    public int? PageMonitors(Func<Protocol.Log.Monitor, bool> keep, State.AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, List<Protocol.Log.Monitor> page) =>
-        Monitors.PageMonitors(keep, withGroupIn, fromSlot, pageSize, examineLimit, page);
+    public int? PageMonitors(
+        Func<Protocol.Log.Monitor, bool> keep, State.AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, long byteLimit, List<Protocol.Log.Monitor> page) =>
+        Monitors.PageMonitors(keep, withGroupIn, fromSlot, pageSize, examineLimit, byteLimit, page);
 
     /// <summary>The id of the live monitor of that name, from the by-name index, or null. State-machine thread only (or through a query).</summary>
     public string? MonitorIdOfName(string name) => Monitors.MonitorIdOfName(name);

@@ -178,14 +178,16 @@ internal sealed partial class MonitorEngine
     /// from <paramref name="fromSlot"/>, that <paramref name="keep"/> accepts and (when
     /// <paramref name="withGroupIn"/> is set) have a group in that state; examines at most about
     /// <paramref name="examineLimit"/> slots and groups (one monitor's groups are looked through
-    /// whole, at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>). Returns the slot the next page
-    /// starts at, or null when none is left.
+    /// whole, at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>); the page stops before a monitor
+    /// that would take its encoded definitions past <paramref name="byteLimit"/> (it always holds
+    /// one). Returns the slot the next page starts at, or null when none is left.
     /// </summary>
-    public int? PageMonitors(Func<Monitor, bool> keep, AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, List<Monitor> page)
+    public int? PageMonitors(Func<Monitor, bool> keep, AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, long byteLimit, List<Monitor> page)
     {
         Invariant.Check(pageSize > 0 && examineLimit > 0 && fromSlot >= 0, "a page holds and examines at least one monitor, from a real slot");
         var slots = _monitors.Slots;
         var examined = 0;
+        var bytes = 0L;
         for (var slot = fromSlot; slot < slots.Count; slot++)
         {
             if (examined++ >= examineLimit)
@@ -218,11 +220,13 @@ internal sealed partial class MonitorEngine
                 }
             }
 
-            if (page.Count == pageSize)
+            var size = monitor.Definition.CalculateSize();
+            if (page.Count == pageSize || (page.Count > 0 && bytes + size > byteLimit))
             {
                 return slot;
             }
 
+            bytes += size;
             page.Add(monitor.Definition);
         }
 

@@ -112,6 +112,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
                 fromSlot,
                 pageSize,
                 Paging.MaxExaminedPerPage,
+                Paging.MaxMonitorPageBytes,
                 page);
             foreach (var monitor in page)
             {

@@ -19,6 +19,13 @@ public static class Paging
     /// <summary>Most slots and groups one page looks at; with a filter a page may come back short (even empty) with a next token.</summary>
     public const int MaxExaminedPerPage = 100_000;
 
+    /// <summary>
+    /// Most encoded monitor definitions in one Monitors.List page: a page of up to
+    /// <see cref="MaxPageSize"/> definitions of up to 64 KiB each would pass the message limit
+    /// (16 MiB by default), so a page stops short of this many bytes (it always holds one monitor).
+    /// </summary>
+    public const int MaxMonitorPageBytes = 4 * 1024 * 1024;
+
     private const byte StatesKind = (byte)'S';
     private const byte MonitorsKind = (byte)'M';
 

@@ -37,6 +37,7 @@ public sealed class PagedReadTests(ITestOutputHelper output)
         {
             var pageSize = random.Next(1, 12);
             var examineLimit = random.Next(1, 30);
+            var byteLimit = random.Next(2) == 0 ? long.MaxValue : random.Next(1, 400);
             AlertState? wanted = random.Next(3) switch { 0 => null, 1 => AlertState.Ok, _ => AlertState.Alert };
             var monitorId = random.Next(4) == 0 ? "m" + random.Next(8) : null;
             Func<GroupState, bool>? keep = wanted is { } w ? g => g.State == w : null;
@@ -65,8 +66,9 @@ public sealed class PagedReadTests(ITestOutputHelper output)
             {
                 Assert.True(pages <= 1_000, $"round {round} (seed {seed}): monitor paging makes progress");
                 var page = new List<Monitor>();
-                slot = state.PageMonitors(m => m.Id != "m1", wanted, fromSlot, pageSize, examineLimit, page);
+                slot = state.PageMonitors(m => m.Id != "m1", wanted, fromSlot, pageSize, examineLimit, byteLimit, page);
                 Assert.True(page.Count <= pageSize);
+                Assert.True(page.Count <= 1 || page.Sum(m => m.CalculateSize()) <= byteLimit, $"round {round} (seed {seed}): a page of several monitors stays within {byteLimit} bytes");
                 pagedMonitors.AddRange(page.Select(m => m.Id));
             }
 
