@@ -58,6 +58,19 @@ public sealed class EngineState
     /// <summary>Every group's state, optionally of one monitor. State-machine thread only (or through a query).</summary>
     public IEnumerable<(Protocol.Log.Monitor Monitor, State.GroupState State)> GroupStates(string? monitorId = null) => Monitors.AllGroupStates(monitorId);
 
+    /// <summary>One page of group states (see <see cref="MonitorEngine.PageGroupStates"/>). State-machine thread only (or through a query).</summary>
+    public ListPosition? PageGroupStates(
+        string? monitorId, Func<State.GroupState, bool>? keep, ListPosition from, int pageSize, int examineLimit, List<(Protocol.Log.Monitor Monitor, State.GroupState State)> page) =>
+        Monitors.PageGroupStates(monitorId, keep, from, pageSize, examineLimit, page);
+
+    /// <summary>One page of monitor definitions (see <see cref="MonitorEngine.PageMonitors"/>). State-machine thread only (or through a query).</summary>
+    public int? PageMonitors(
+        Func<Protocol.Log.Monitor, bool> keep, State.AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, long byteLimit, List<Protocol.Log.Monitor> page) =>
+        Monitors.PageMonitors(keep, withGroupIn, fromSlot, pageSize, examineLimit, byteLimit, page);
+
+    /// <summary>The id of the live monitor of that name, from the by-name index, or null. State-machine thread only (or through a query).</summary>
+    public string? MonitorIdOfName(string name) => Monitors.MonitorIdOfName(name);
+
     /// <summary>Downtime definitions by id. State-machine thread only (or through a query).</summary>
     public IEnumerable<Protocol.Log.Downtime> DowntimeDefinitions() => Monitors.DowntimeDefinitions();
 

@@ -99,6 +99,143 @@ internal sealed partial class MonitorEngine
         }
     }
 
+    /// <summary>
+    /// Copies into <paramref name="page"/> up to <paramref name="pageSize"/> groups (of one monitor,
+    /// or of all) that <paramref name="keep"/> accepts, by monitor slot then group key, starting at
+    /// <paramref name="from"/>; examines at most <paramref name="examineLimit"/> slots and groups, so
+    /// a page may come back short. Returns where the next page starts, or null when none is left.
+    /// Resuming inside a monitor walks its groups up to the key (a <see cref="SortedDictionary{TKey, TValue}"/>
+    /// cannot seek): that walk is bounded by <see cref="IngestLimits.MaxGroupsPerMonitor"/>.
+    /// </summary>
+    public ListPosition? PageGroupStates(
+        string? monitorId, Func<GroupState, bool>? keep, ListPosition from, int pageSize, int examineLimit, List<(Monitor Monitor, GroupState State)> page)
+    {
+        Invariant.Check(pageSize > 0 && examineLimit > 0 && from.Slot >= 0, "a page holds and examines at least one item, from a real slot");
+        var slots = _monitors.Slots;
+        var slot = from.Slot;
+        var after = from.AfterKey;
+        var end = slots.Count;
+        if (monitorId is not null)
+        {
+            if (!_monitors.TryGet(monitorId, out var only) || only.Slot < slot)
+            {
+                return null;
+            }
+
+            after = only.Slot == slot ? after : null;
+            slot = only.Slot;
+            end = slot + 1;
+        }
+
+        // Counted after each group and slot is looked at, so a call always gets past something before it stops.
+        var examined = 0;
+        for (; slot < end; slot++, after = null, examined++)
+        {
+            if (examined >= examineLimit)
+            {
+                return new ListPosition(slot, after);
+            }
+
+            var monitor = slots[slot];
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            var previous = after;
+            foreach (var (key, group) in monitor.Groups)
+            {
+                if (after is not null && string.CompareOrdinal(key, after) <= 0)
+                {
+                    continue;
+                }
+
+                if (examined >= examineLimit)
+                {
+                    return new ListPosition(slot, previous);
+                }
+
+                examined++;
+                if (keep is null || keep(group.State))
+                {
+                    if (page.Count == pageSize)
+                    {
+                        return new ListPosition(slot, previous);
+                    }
+
+                    page.Add((monitor.Definition, group.State));
+                }
+
+                previous = key;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Copies into <paramref name="page"/> up to <paramref name="pageSize"/> monitors, in slot order
+    /// from <paramref name="fromSlot"/>, that <paramref name="keep"/> accepts and (when
+    /// <paramref name="withGroupIn"/> is set) have a group in that state; examines at most about
+    /// <paramref name="examineLimit"/> slots and groups (one monitor's groups are looked through
+    /// whole, at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>); the page stops before a monitor
+    /// that would take its encoded definitions past <paramref name="byteLimit"/> (it always holds
+    /// one). Returns the slot the next page starts at, or null when none is left.
+    /// </summary>
+    public int? PageMonitors(Func<Monitor, bool> keep, AlertState? withGroupIn, int fromSlot, int pageSize, int examineLimit, long byteLimit, List<Monitor> page)
+    {
+        Invariant.Check(pageSize > 0 && examineLimit > 0 && fromSlot >= 0, "a page holds and examines at least one monitor, from a real slot");
+        var slots = _monitors.Slots;
+        var examined = 0;
+        var bytes = 0L;
+        for (var slot = fromSlot; slot < slots.Count; slot++)
+        {
+            if (examined++ >= examineLimit)
+            {
+                return slot;
+            }
+
+            var monitor = slots[slot];
+            if (monitor is null || !keep(monitor.Definition))
+            {
+                continue;
+            }
+
+            if (withGroupIn is { } wanted)
+            {
+                var found = false;
+                foreach (var group in monitor.Groups.Values)
+                {
+                    examined++;
+                    if (group.State.State == wanted)
+                    {
+                        found = true;
+                        break;
+                    }
+                }
+
+                if (!found)
+                {
+                    continue;
+                }
+            }
+
+            var size = monitor.Definition.CalculateSize();
+            if (page.Count == pageSize || (page.Count > 0 && bytes + size > byteLimit))
+            {
+                return slot;
+            }
+
+            bytes += size;
+            page.Add(monitor.Definition);
+        }
+
+        return null;
+    }
+
+    /// <summary>The id of the live monitor of that name (the one in the lowest slot), or null.</summary>
+    public string? MonitorIdOfName(string name) => _monitors.IdOfName(name);
+
     /// <summary>Downtime definitions, by id.</summary>
     public IEnumerable<Downtime> DowntimeDefinitions() => _downtimes.Definitions;
 

@@ -95,25 +95,35 @@ public sealed class AlertsService : Protocol.V1.Alerts.AlertsBase
 
     public override async Task<ListStatesResponse> ListStates(ListStatesRequest request, ServerCallContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var wanted = request.State.Length == 0 ? (Engine.State.AlertState?)null : StateNames.Parse(request.State, "state");
+        var pageSize = Paging.PageSize(request.PageSize);
+        var from = Paging.StatesPosition(request.PageToken);
         var monitorId = request.MonitorId.Length == 0 ? null : request.MonitorId;
-        var states = await _engine.Query(state => state.GroupStates(monitorId)
-            .Where(g => wanted is null || g.State.State == wanted)
-            .Select(g => new GroupStateInfo
-            {
-                MonitorId = g.Monitor.Id,
-                GroupKey = g.State.GroupKey,
-                State = StateNames.Of(g.State.State),
-                Pending = g.State.IsPending,
-                Flapping = g.State.Flapping,
-                Muted = g.State.Muted,
-                SinceUnixMs = g.State.StateSinceMs,
-                LastDataUnixMs = g.State.LastDataMs,
-                TransitionNumber = g.State.TransitionCount,
-            })
-            .ToList()).ConfigureAwait(false);
+        Func<Engine.State.GroupState, bool>? keep = wanted is { } state ? g => g.State == state : null;
         var response = new ListStatesResponse();
-        response.States.AddRange(states);
+        response.NextPageToken = await _engine.Query(state =>
+        {
+            var page = new List<(Protocol.Log.Monitor Monitor, Engine.State.GroupState State)>(Math.Min(pageSize, 1_024));
+            var next = state.PageGroupStates(monitorId, keep, from, pageSize, Paging.MaxExaminedPerPage, page);
+            foreach (var g in page)
+            {
+                response.States.Add(new GroupStateInfo
+                {
+                    MonitorId = g.Monitor.Id,
+                    GroupKey = g.State.GroupKey,
+                    State = StateNames.Of(g.State.State),
+                    Pending = g.State.IsPending,
+                    Flapping = g.State.Flapping,
+                    Muted = g.State.Muted,
+                    SinceUnixMs = g.State.StateSinceMs,
+                    LastDataUnixMs = g.State.LastDataMs,
+                    TransitionNumber = g.State.TransitionCount,
+                });
+            }
+
+            return Paging.StatesToken(next);
+        }).ConfigureAwait(false);
         return response;
     }
 

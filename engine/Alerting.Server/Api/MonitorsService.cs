@@ -34,7 +34,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
 
         var clash = await _engine.Query(state => monitor.Id.Length > 0
             ? state.TryGetMonitor(monitor.Id, out _) ? $"a monitor with id \"{monitor.Id}\" already exists" : null
-            : state.MonitorDefinitions().Any(m => m.Name == monitor.Name) ? $"a monitor named \"{monitor.Name}\" already exists; use Update or Upsert" : null).ConfigureAwait(false);
+            : state.MonitorIdOfName(monitor.Name) is not null ? $"a monitor named \"{monitor.Name}\" already exists; use Update or Upsert" : null).ConfigureAwait(false);
         if (clash is not null)
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, clash));
@@ -97,21 +97,30 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
 
     public override async Task<ListMonitorsResponse> List(ListMonitorsRequest request, ServerCallContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var stateFilter = request.State.Length == 0 ? (Engine.State.AlertState?)null : StateNames.Parse(request.State, "state");
-        var monitors = await _engine.Query(state =>
-        {
-            var withState = stateFilter is { } wanted
-                ? state.GroupStates().Where(g => g.State.State == wanted).Select(g => g.Monitor.Id).ToHashSet(StringComparer.Ordinal)
-                : null;
-            return state.MonitorDefinitions()
-                .Where(m => request.Tag.Length == 0 || m.Tags.Contains(request.Tag))
-                .Where(m => request.NameContains.Length == 0 || m.Name.Contains(request.NameContains, StringComparison.OrdinalIgnoreCase))
-                .Where(m => withState is null || withState.Contains(m.Id))
-                .Select(m => m.Clone())
-                .ToList();
-        }).ConfigureAwait(false);
+        var pageSize = Paging.PageSize(request.PageSize);
+        var fromSlot = Paging.MonitorsSlot(request.PageToken);
         var response = new ListMonitorsResponse();
-        response.Monitors.AddRange(monitors);
+        response.NextPageToken = await _engine.Query(state =>
+        {
+            var page = new List<Monitor>(Math.Min(pageSize, 1_024));
+            var next = state.PageMonitors(
+                m => (request.Tag.Length == 0 || m.Tags.Contains(request.Tag))
+                    && (request.NameContains.Length == 0 || m.Name.Contains(request.NameContains, StringComparison.OrdinalIgnoreCase)),
+                stateFilter,
+                fromSlot,
+                pageSize,
+                Paging.MaxExaminedPerPage,
+                Paging.MaxMonitorPageBytes,
+                page);
+            foreach (var monitor in page)
+            {
+                response.Monitors.Add(monitor.Clone());
+            }
+
+            return Paging.MonitorsToken(next);
+        }).ConfigureAwait(false);
         return response;
     }
 

@@ -181,6 +181,43 @@ public sealed class CliAgainstServerTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task States_and_monitors_list_follow_page_tokens_and_print_what_one_page_prints()
+    {
+        string prefix = Unique("pages");
+        var ids = new List<string>();
+        for (int i = 0; i < 5; i++)
+        {
+            ids.Add(await ApplyAsync(CpuMonitor($"{prefix}-{i}", threshold: 90)));
+        }
+
+        string points = string.Concat(Enumerable.Range(0, 7).Select(i => $"system.cpu.user{{host:{prefix}-h{i}}} {(i % 2 == 0 ? 95 : 5)}\n"));
+        CliResult write = await Run(["write"], stdin: points);
+        CliResult statesPaged = await Run("states", "--monitor", ids[2], "--page-size", "2", "--json");
+        CliResult statesWhole = await Run("states", "--monitor", ids[2], "--json");
+        CliResult tablePaged = await Run("states", "--monitor", ids[2], "--page-size", "3");
+        CliResult tableWhole = await Run("states", "--monitor", ids[2]);
+        CliResult listPaged = await Run("monitors", "list", "--name", prefix, "--page-size", "2", "--json");
+        CliResult listWhole = await Run("monitors", "list", "--name", prefix, "--json");
+        CliResult badSize = await Run("states", "--page-size", "0");
+
+        Assert.True(write.ExitCode == 0, write.ToString());
+        List<string> paged = Lines(statesPaged.Out);
+        Assert.True(paged.Count >= 7, statesPaged.ToString());
+        Assert.Equal(Lines(statesWhole.Out), paged);
+        Assert.Equal(7, paged.Count(l => l.Contains($"host:{prefix}-h", StringComparison.Ordinal)));
+        Assert.Equal(tableWhole.Out, tablePaged.Out);
+        Assert.Equal(0, tablePaged.ExitCode);
+        Assert.Equal(ids, Lines(listPaged.Out).Select(l =>
+        {
+            using JsonDocument monitor = JsonDocument.Parse(l);
+            return monitor.RootElement.GetProperty("id").GetString()!;
+        }));
+        Assert.Equal(Lines(listWhole.Out), Lines(listPaged.Out));
+        Assert.Equal(2, badSize.ExitCode);
+        Assert.Contains("--page-size", badSize.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Server_rejections_exit_3_with_status_and_detail()
     {
         CliResult result = await Run("states", "--state", "PURPLE");

@@ -16,15 +16,36 @@ internal static class AlertCommands
 
     public const int ReconnectDelayMaxMs = 5_000;
 
+    /// <summary>--page-size: groups or monitors per request (0 when absent: the server's default).</summary>
+    internal static int PageSize(ParsedCommand command)
+    {
+        if (command.Value("page-size") is not { } text)
+        {
+            return 0;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var size) && size > 0
+            ? size
+            : throw new UsageException($"--page-size must be a positive whole number; got '{text}'");
+    }
+
     public static async Task<int> StatesAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
         using ServerConnection connection = context.Connect(command);
         var client = new Alerts.AlertsClient(connection.Invoker);
-        var request = new ListStatesRequest { MonitorId = command.Value("monitor") ?? "", State = command.Value("state")?.ToUpperInvariant() ?? "" };
-        ListStatesResponse response = await client.ListStatesAsync(request, cancellationToken: cancellation);
+        var request = new ListStatesRequest { MonitorId = command.Value("monitor") ?? "", State = command.Value("state")?.ToUpperInvariant() ?? "", PageSize = PageSize(command) };
+        var states = new List<GroupStateInfo>();
+        do
+        {
+            ListStatesResponse page = await client.ListStatesAsync(request, cancellationToken: cancellation);
+            states.AddRange(page.States);
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+
         if (command.Json)
         {
-            foreach (GroupStateInfo state in response.States)
+            foreach (GroupStateInfo state in states)
             {
                 context.Json.Write(state);
             }
@@ -33,7 +54,7 @@ internal static class AlertCommands
         }
 
         Table table = Render.Table("MONITOR", "GROUP", "STATE", "FLAGS", "SINCE", "LAST DATA", "#");
-        foreach (GroupStateInfo s in response.States)
+        foreach (GroupStateInfo s in states)
         {
             table.AddRow(
                 new Text(s.MonitorId),

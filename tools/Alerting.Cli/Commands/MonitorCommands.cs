@@ -104,11 +104,12 @@ internal static class MonitorCommands
             Tag = command.Value("tag") ?? "",
             NameContains = command.Value("name") ?? "",
             State = command.Value("state")?.ToUpperInvariant() ?? "",
+            PageSize = AlertCommands.PageSize(command),
         };
-        ListMonitorsResponse response = await client.ListAsync(request, cancellationToken: cancellation);
+        List<Monitor> monitors = await ListAllAsync(client, request, cancellation);
         if (command.Json)
         {
-            foreach (Monitor monitor in response.Monitors)
+            foreach (Monitor monitor in monitors)
             {
                 context.Json.Write(monitor);
             }
@@ -117,7 +118,7 @@ internal static class MonitorCommands
         }
 
         Table table = Render.Table("ID", "NAME", "TYPE", "P", "QUERY", "TAGS");
-        foreach (Monitor monitor in response.Monitors)
+        foreach (Monitor monitor in monitors)
         {
             Render.AddRow(table, monitor.Id, monitor.Name, monitor.Type, monitor.Priority == 0 ? "-" : monitor.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture), monitor.Query, string.Join(',', monitor.Tags));
         }
@@ -140,9 +141,9 @@ internal static class MonitorCommands
 
         using ServerConnection connection = context.Connect(command);
         var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
-        ListMonitorsResponse response = await client.ListAsync(new ListMonitorsRequest { Tag = command.Value("tag") ?? "", NameContains = command.Value("name") ?? "" }, cancellationToken: cancellation);
+        List<Monitor> monitors = await ListAllAsync(client, new ListMonitorsRequest { Tag = command.Value("tag") ?? "", NameContains = command.Value("name") ?? "" }, cancellation);
         var warnings = new List<string>();
-        string text = format == "datadog" ? MonitorExport.ToDatadog(response.Monitors, warnings) : MonitorExport.ToYaml(response.Monitors);
+        string text = format == "datadog" ? MonitorExport.ToDatadog(monitors, warnings) : MonitorExport.ToYaml(monitors);
         await context.Output.WriteAsync(text);
         await context.Output.FlushAsync(cancellation);
         foreach (string warning in warnings)
@@ -151,6 +152,21 @@ internal static class MonitorCommands
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Every monitor the request matches: follows next_page_token until the last page.</summary>
+    private static async Task<List<Monitor>> ListAllAsync(Protocol.V1.Monitors.MonitorsClient client, ListMonitorsRequest request, CancellationToken cancellation)
+    {
+        var monitors = new List<Monitor>();
+        do
+        {
+            ListMonitorsResponse page = await client.ListAsync(request, cancellationToken: cancellation);
+            monitors.AddRange(page.Monitors);
+            request.PageToken = page.NextPageToken;
+        }
+        while (request.PageToken.Length > 0);
+
+        return monitors;
     }
 
     public static async Task<int> GetAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
