@@ -176,7 +176,7 @@ public sealed class StartupRefusalTests : IDisposable
 
     private static Process Start(string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(Faults.ServerProcess.DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -239,18 +239,6 @@ public sealed class StartupRefusalTests : IDisposable
 
             await process.WaitForExitAsync(CancellationToken.None);
         }
-    }
-
-    private static string DotnetHost()
-    {
-        var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))
-        {
-            return fromCli;
-        }
-
-        var current = Environment.ProcessPath;
-        return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 
     private sealed record Run(int Exit, string Stdout, string Stderr)

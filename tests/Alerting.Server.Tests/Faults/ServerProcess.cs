@@ -71,7 +71,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string DotnetHost()
+    /// <summary>The dotnet host that runs these tests (so a child server uses the same runtime).</summary>
+    internal static string DotnetHost()
     {
         var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))
