@@ -14,7 +14,6 @@ namespace Alerting.Engine.StateMachine;
 internal sealed class SeriesMatcher
 {
     private const string NoGroupKey = "*";
-    private const string MissingTagValue = "N/A";
 
     private readonly IngestLimits _limits;
     private readonly MonitorRegistry _monitors;
@@ -24,7 +23,7 @@ internal sealed class SeriesMatcher
     private readonly EngineCounters _counters;
     private readonly MonitorMatchIndex _scopes = new();
     private readonly List<int> _matchedSlots = [];
-    private readonly List<(string Key, string[] Tags)> _matchedGroups = [];
+    private readonly List<(string Key, string[] Tags)?> _matchedGroups = [];
     private readonly List<SeriesEntry> _matchedSeries = [];
 
     public SeriesMatcher(IngestLimits limits, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
@@ -102,7 +101,14 @@ internal sealed class SeriesMatcher
         {
             var monitor = _monitors[slot];
             var group = GroupOf(monitor, tags);
-            if (!monitor.Groups.ContainsKey(group.Key) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+            if (group is null)
+            {
+                // Datadog leaves a series without one of the monitor's `by` tags out of the monitor.
+                _matchedGroups.Add(null);
+                continue;
+            }
+
+            if (!monitor.Groups.ContainsKey(group.Value.Key) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
             {
                 refusal = RejectReason.GroupsPerMonitorLimit;
                 return null;
@@ -114,7 +120,10 @@ internal sealed class SeriesMatcher
         var entry = _series.Create(isCheck, source, tags);
         for (var i = 0; i < _matchedSlots.Count; i++)
         {
-            Join(_monitors[_matchedSlots[i]], entry, _matchedGroups[i].Key, _matchedGroups[i].Tags);
+            if (_matchedGroups[i] is { } group)
+            {
+                Join(_monitors[_matchedSlots[i]], entry, group.Key, group.Tags);
+            }
         }
 
         return entry;
@@ -126,7 +135,13 @@ internal sealed class SeriesMatcher
         _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, _matchedSeries);
         foreach (var entry in _matchedSeries)
         {
-            var (groupKey, groupTags) = GroupOf(monitor, entry.Tags);
+            if (GroupOf(monitor, entry.Tags) is not { } group)
+            {
+                continue;
+            }
+
+            var (groupKey, groupTags) = group;
+
             if (!monitor.Groups.ContainsKey(groupKey) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
             {
                 _counters.GroupsRefused++;
@@ -187,7 +202,12 @@ internal sealed class SeriesMatcher
         }
     }
 
-    private static (string Key, string[] Tags) GroupOf(CompiledMonitor monitor, string[] sortedTags)
+    /// <summary>
+    /// The group a series with these tags feeds: its <c>by</c> tags in query order. Null when the
+    /// series lacks one of them: as in Datadog, such a series is left out of the monitor rather
+    /// than grouped under a made-up value.
+    /// </summary>
+    private static (string Key, string[] Tags)? GroupOf(CompiledMonitor monitor, string[] sortedTags)
     {
         if (monitor.GroupBy.IsDefaultOrEmpty)
         {
@@ -198,7 +218,7 @@ internal sealed class SeriesMatcher
         for (var i = 0; i < tags.Length; i++)
         {
             var name = monitor.GroupBy[i];
-            var value = MissingTagValue;
+            string? value = null;
             foreach (var tag in sortedTags)
             {
                 if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
@@ -206,6 +226,11 @@ internal sealed class SeriesMatcher
                     value = tag[(name.Length + 1)..];
                     break;
                 }
+            }
+
+            if (value is null)
+            {
+                return null;
             }
 
             tags[i] = name + ":" + value;

@@ -94,14 +94,26 @@ public sealed class MonitorEngineTests
     }
 
     [Fact]
-    public void Group_key_follows_the_by_clause_and_marks_missing_tags()
+    public void Group_key_follows_the_by_clause_and_a_series_missing_a_by_tag_is_left_out()
     {
         var engine = new EngineHarness();
         engine.Upsert(EngineHarness.Metric("m", "max(last_1m):max:q{*} by {service,host} > 10", o => o.OnArrival = true));
         engine.Point("q", ["host:a", "service:web"], engine.Now, 50);
         engine.Point("q", ["host:b"], engine.Now, 50);
 
-        Assert.Equal(["service:web,host:a", "service:N/A,host:b"], engine.Events.Select(e => e.GroupKey));
+        Assert.Equal(["service:web,host:a"], engine.Events.Select(e => e.GroupKey));
+        Assert.Equal(["service:web,host:a"], engine.State.Monitors.GroupStates("m").Select(g => g.GroupKey));
+    }
+
+    [Fact]
+    public void A_monitor_created_over_existing_series_leaves_out_those_missing_a_by_tag()
+    {
+        var engine = new EngineHarness();
+        engine.Point("q", ["host:b"], engine.Now, 50);
+        engine.Point("q", ["host:a", "service:web"], engine.Now, 50);
+        engine.Upsert(EngineHarness.Metric("m", "max(last_1m):max:q{*} by {service,host} > 10", o => o.OnArrival = true));
+
+        Assert.Equal(["service:web,host:a"], engine.State.Monitors.GroupStates("m").Select(g => g.GroupKey));
     }
 
     [Fact]
