@@ -110,6 +110,24 @@ public sealed class DatadogRulesTests
         Assert.Equal(("NO_DATA", "OK", "recovered"), (back.PreviousState, back.NewState, back.Message));
     }
 
+    [Fact]
+    public async Task A_series_without_the_by_tag_forms_no_group_it_is_left_out_of_the_multi_alert()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o => o.OnArrival = true);
+
+        await Write(server, time, call, "cpu", "host:a", 95);
+        await Write(server, time, call, "cpu", "role:db", 99);
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(5));
+
+        var states = await server.Alerts.ListStatesAsync(new ListStatesRequest { MonitorId = id }, call);
+        Assert.Equal(["host:a"], states.States.Select(g => g.GroupKey));
+        Assert.Equal(["host:a"], (await History(server, call, id)).Select(e => e.GroupKey));
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
