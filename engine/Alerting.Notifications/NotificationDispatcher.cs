@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Alerting.Engine;
 
@@ -106,7 +105,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         {
             if (queue.Keys.TryGetValue(id.Key, out var keyQueue))
             {
-                Debug.Assert(keyQueue.Items.Count > 0, "a registered key has undelivered events");
+                Invariant.Check(keyQueue.Items.Count > 0, "a registered key has undelivered events");
                 var newestNumber = keyQueue.Items[^1].Number;
                 foreach (var item in keyQueue.Items)
                 {
@@ -506,7 +505,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             return;
         }
 
-        Debug.Assert(wait is not null, "a delivery that is not final waits for its retry");
+        Invariant.Check(wait is not null, "a delivery that is not final waits for its retry");
         // The timer is armed before the report, so a test that advances a fake clock on the report sees it fire.
         var due = _time.GetUtcNow() + delay;
         var timer = Task.Delay(delay, _time, wait.Token);

@@ -43,6 +43,9 @@ internal sealed class SeriesIndex
     public void Add(SeriesEntry entry)
     {
         Invariant.Check(entry.Id == _series.Count, "series ids are their creation order");
+
+        // Once per series, here rather than per match: TagFilter.Matches binary-searches these tags.
+        Invariant.Check(TagFilter.IsSortedOrdinal(entry.Tags), "series tags must be sorted ordinally");
         _series.Add(entry);
         _byKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
         var sourceKey = SourceKey(entry.IsCheck, entry.Source);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -131,7 +130,7 @@ public sealed class SeriesStore
             slot = _highWater++;
         }
 
-        Debug.Assert(slot == _highWater - 1 || _heads[slot] == FreeSlot, "a reused slot must have been free");
+        Invariant.Check(slot == _highWater - 1 || _heads[slot] == FreeSlot, "a reused slot must have been free");
         _heads[slot] = SeriesWindow.NoData;
         return slot;
     }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.Evaluation;
 
 /// <summary>
@@ -55,7 +53,7 @@ public readonly ref struct SeriesWindow
     /// </summary>
     internal void Add(long bucketNumber, int ringIndex, int offsetMs, double value)
     {
-        Debug.Assert(ringIndex == IndexOf(bucketNumber), "ring index must match the bucket number");
+        Invariant.Check(ringIndex == IndexOf(bucketNumber), "ring index must match the bucket number");
         if (_head == NoData)
         {
             _head = bucketNumber;
@@ -81,7 +79,7 @@ public readonly ref struct SeriesWindow
             _head = bucketNumber;
         }
 
-        Debug.Assert(Holds(bucketNumber), "a point's bucket must be inside the ring after the head moved");
+        Invariant.Check(Holds(bucketNumber), "a point's bucket must be inside the ring after the head moved");
         _ring.Add(ringIndex, offsetMs, value);
     }
 }

@@ -101,7 +101,7 @@ public sealed class WindowEvaluator
         var newest = long.MinValue;
         foreach (var slot in slots)
         {
-            Debug.Assert(_store.IsLive(slot), "evaluated slots must be live");
+            Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
             var head = _store.HeadOf(slot);
             if (head == SeriesWindow.NoData)
             {
@@ -174,7 +174,7 @@ public sealed class WindowEvaluator
     private EvaluationResult SingleSeries<TRollup>(int slot, long first, int n)
         where TRollup : struct, IRollup
     {
-        Debug.Assert(_store.IsLive(slot), "evaluated slots must be live");
+        Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
         var head = _store.HeadOf(slot);
         // Also skips series without data: NoData and the free marker are below any window.
         if (head < first)
@@ -219,7 +219,7 @@ public sealed class WindowEvaluator
         long points = 0;
         foreach (var slot in slots)
         {
-            Debug.Assert(_store.IsLive(slot), "evaluated slots must be live");
+            Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
             var head = _store.HeadOf(slot);
             if (head < first)
             {

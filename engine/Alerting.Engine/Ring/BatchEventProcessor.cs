@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.Ring;
 
 /// <summary>
@@ -151,7 +149,7 @@ public sealed class BatchEventProcessor<T, THandler> : IEventProcessor
                 _handler.OnEvent(ref _ring[sequence], sequence, sequence == endSequence);
             }
 
-            Debug.Assert(endSequence > _sequence.Value, "a stage's progress must only move forward");
+            Invariant.Check(endSequence > _sequence.Value, "a stage's progress must only move forward");
             _sequence.SetValue(endSequence);
             nextSequence = endSequence + 1;
         }

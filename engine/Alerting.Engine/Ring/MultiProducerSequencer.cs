@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -133,7 +132,7 @@ public sealed class MultiProducerSequencer : ISequencer
     /// <inheritdoc/>
     public void Publish(long lo, long hi)
     {
-        Debug.Assert(lo <= hi, "publish range is empty or reversed");
+        Invariant.Check(lo <= hi, "publish range is empty or reversed");
         for (var sequence = lo; sequence <= hi; sequence++)
         {
             SetAvailable(sequence);
@@ -191,7 +190,7 @@ public sealed class MultiProducerSequencer : ISequencer
 
     private void SetAvailable(long sequence)
     {
-        Debug.Assert(sequence <= _cursor.Value, "published a sequence that was never claimed");
+        Invariant.Check(sequence <= _cursor.Value, "published a sequence that was never claimed");
         ref var flag = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_availableBuffer), (int)(sequence & _indexMask));
 
         // Release store: the slot's contents, written before, are visible to whoever sees the new lap.

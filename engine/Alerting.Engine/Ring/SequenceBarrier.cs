@@ -43,7 +43,7 @@ public sealed class SequenceBarrier
     /// </summary>
     public SequenceWaitResult WaitFor(long sequence, long maxSequence)
     {
-        System.Diagnostics.Debug.Assert(maxSequence >= sequence, "the scan limit must not be below the sequence waited for");
+        Invariant.Check(maxSequence >= sequence, "the scan limit must not be below the sequence waited for");
         if (_cancellationRequested)
         {
             return SequenceWaitResult.Cancelled;

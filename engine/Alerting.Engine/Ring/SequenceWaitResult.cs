@@ -42,7 +42,7 @@ public readonly record struct SequenceWaitResult
     /// <summary>A wait that ended with <paramref name="availableSequence"/> available.</summary>
     public static SequenceWaitResult Available(long availableSequence)
     {
-        System.Diagnostics.Debug.Assert(availableSequence != CancelledValue, "available sequence collides with the cancelled marker");
+        Invariant.Check(availableSequence != CancelledValue, "available sequence collides with the cancelled marker");
         return new SequenceWaitResult(availableSequence);
     }
 }

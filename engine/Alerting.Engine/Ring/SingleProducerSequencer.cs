@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Alerting.Engine.Ring;
@@ -115,7 +114,7 @@ public sealed class SingleProducerSequencer : ISequencer
     /// <inheritdoc/>
     public void Publish(long sequence)
     {
-        Debug.Assert(sequence <= _producer.NextValue, "published a sequence that was never claimed");
+        Invariant.Check(sequence <= _producer.NextValue, "published a sequence that was never claimed");
         _cursor.SetValue(sequence);
         if (_signalOnPublish)
         {
@@ -126,7 +125,7 @@ public sealed class SingleProducerSequencer : ISequencer
     /// <inheritdoc/>
     public void Publish(long lo, long hi)
     {
-        Debug.Assert(lo <= hi, "publish range is empty or reversed");
+        Invariant.Check(lo <= hi, "publish range is empty or reversed");
         Publish(hi);
     }
 

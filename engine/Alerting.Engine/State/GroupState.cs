@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.State;
 
 /// <summary>
@@ -135,7 +133,7 @@ public struct GroupState
         state.RenotifyCount = reader.ReadInt32();
         state.TransitionCount = reader.ReadUInt64();
         state.FlapHistoryBits = reader.ReadUInt64();
-        Debug.Assert(state.RenotifyCount >= 0, "invariant: renotify count is never negative");
+        Invariant.Check(state.RenotifyCount >= 0, "renotify count is never negative");
         return state;
     }
 

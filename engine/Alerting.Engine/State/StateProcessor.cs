@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.State;
 
 /// <summary>
@@ -26,9 +24,9 @@ public static class StateProcessor
         where TSink : struct, ITransitionSink
     {
         ArgumentNullException.ThrowIfNull(rules);
-        Debug.Assert(state.GroupKey is not null, "invariant: group states are made by GroupState.Create");
-        Debug.Assert(nowMs >= state.FirstSeenMs, "invariant: a group is not evaluated before it was first seen");
-        Debug.Assert(!outcome.HasValue || !double.IsNaN(outcome.Value), "invariant: an outcome with a value is never NaN");
+        Invariant.Check(state.GroupKey is not null, "group states are made by GroupState.Create");
+        Invariant.Check(nowMs >= state.FirstSeenMs, "a group is not evaluated before it was first seen");
+        Invariant.Check(!outcome.HasValue || !double.IsNaN(outcome.Value), "an outcome with a value is never NaN");
 
         UpdateMute(rules, ref state, nowMs, mute, logIndex, ref sink);
         if (outcome.NewestPointMs > state.LastDataMs)
@@ -115,7 +113,7 @@ public static class StateProcessor
     {
         ArgumentNullException.ThrowIfNull(oldRules);
         ArgumentNullException.ThrowIfNull(newRules);
-        Debug.Assert(oldRules.MonitorId == newRules.MonitorId, "invariant: an edit keeps the monitor id");
+        Invariant.Check(oldRules.MonitorId == newRules.MonitorId, "an edit keeps the monitor id");
         if (newRules.Muted)
         {
             // An edit that mutes the monitor mutes its own reset event too; unmuting waits for the next mute update.
@@ -275,7 +273,7 @@ public static class StateProcessor
             return true;
         }
 
-        Debug.Assert(condition == AlertState.Ok && current is AlertState.Warn or AlertState.NoData, "invariant: the remaining case is a recovery to OK from WARN or NO_DATA");
+        Invariant.Check(condition == AlertState.Ok && current is AlertState.Warn or AlertState.NoData, "the remaining case is a recovery to OK from WARN or NO_DATA");
         reason = TransitionReason.Recovered;
         threshold = current == AlertState.Warn ? rules.WarningRecovery ?? rules.Warning ?? double.NaN : double.NaN;
         ChangeState(ref state, AlertState.Ok, nowMs);
@@ -323,7 +321,7 @@ public static class StateProcessor
     /// <summary>Every state change starts a new episode: pending and keep-firing end, renotification restarts.</summary>
     private static void ChangeState(ref GroupState state, AlertState next, long nowMs)
     {
-        Debug.Assert(next != state.State, "invariant: a state change changes the state");
+        Invariant.Check(next != state.State, "a state change changes the state");
         state.State = next;
         state.StateSinceMs = nowMs;
         state.LastNotifyMs = nowMs;

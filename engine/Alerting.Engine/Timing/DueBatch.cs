@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.Timing;
 
 /// <summary>
@@ -45,7 +43,7 @@ internal sealed class DueBatch
     /// <summary>Grows to <paramref name="capacity"/>; called when the timer pool grows, never on the firing path.</summary>
     public void Grow(int capacity)
     {
-        Debug.Assert(capacity >= _items.Length, "the due batch never shrinks");
+        Invariant.Check(capacity >= _items.Length, "the due batch never shrinks");
         Array.Resize(ref _items, capacity);
         Array.Resize(ref _order, capacity);
     }
@@ -61,7 +59,7 @@ internal sealed class DueBatch
     public void Add(in DueInstance item)
     {
         // Every pool entry is in the batch at most once, and the batch is as large as the pool.
-        Debug.Assert(Count < _items.Length, "due batch larger than the timer pool");
+        Invariant.Check(Count < _items.Length, "due batch larger than the timer pool");
         _items[Count++] = item;
         _minDueMs = Math.Min(_minDueMs, item.DueMs);
         _maxDueMs = Math.Max(_maxDueMs, item.DueMs);

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Alerting.Engine.Timing;
 
 /// <summary>
@@ -24,14 +22,14 @@ internal sealed class DueQueue
     /// <summary>Grows to <paramref name="capacity"/>; called when the timer pool grows, never on the firing path.</summary>
     public void Grow(int capacity)
     {
-        Debug.Assert(capacity >= _items.Length, "the due queue never shrinks");
+        Invariant.Check(capacity >= _items.Length, "the due queue never shrinks");
         Array.Resize(ref _items, capacity);
     }
 
     public void Push(in DueInstance item)
     {
         // Every pool entry is in the queue at most once, and the queue is as large as the pool.
-        Debug.Assert(Count < _items.Length, "due queue larger than the timer pool");
+        Invariant.Check(Count < _items.Length, "due queue larger than the timer pool");
         var items = _items;
         int i = Count++;
         while (i > 0)
@@ -52,13 +50,13 @@ internal sealed class DueQueue
     /// <summary>The instance <see cref="Pop"/> would return; the queue must not be empty.</summary>
     public ref readonly DueInstance Peek()
     {
-        Debug.Assert(Count > 0, "peek at an empty due queue");
+        Invariant.Check(Count > 0, "peek at an empty due queue");
         return ref _items[0];
     }
 
     public DueInstance Pop()
     {
-        Debug.Assert(Count > 0, "pop from an empty due queue");
+        Invariant.Check(Count > 0, "pop from an empty due queue");
         var items = _items;
         var top = items[0];
         int last = --Count;

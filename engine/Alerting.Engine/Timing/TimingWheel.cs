@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
@@ -240,7 +239,7 @@ public sealed class TimingWheel
         }
 
         long fired = Drain(ref handler);
-        Debug.Assert(_dueQueue.Count == 0 && !_batch.HasNext, "the due queue and batch are empty between advances");
+        Invariant.Check(_dueQueue.Count == 0 && !_batch.HasNext, "the due queue and batch are empty between advances");
         NowMs = nowMs;
         _advancing = false;
         return fired;
@@ -324,7 +323,7 @@ public sealed class TimingWheel
         {
             int index = _freeEntry;
             ref var entry = ref _entries[index];
-            Debug.Assert(entry.State == TimerState.Free && entry.Generation != 0, "free list holds only free entries");
+            Invariant.Check(entry.State == TimerState.Free && entry.Generation != 0, "free list holds only free entries");
             _freeEntry = entry.Location;
             return index;
         }
@@ -437,7 +436,7 @@ public sealed class TimingWheel
     private void RemoveRecord(int slot, int location)
     {
         ref var head = ref _slotHeads[slot];
-        Debug.Assert(head.Chunk != None, "a record lives in a non-empty slot");
+        Invariant.Check(head.Chunk != None, "a record lives in a non-empty slot");
         int last = (head.Chunk * ChunkSize) + --head.Fill;
         if (location != last)
         {
@@ -462,7 +461,7 @@ public sealed class TimingWheel
     /// <summary>First tick in [fromTick, toTick] whose slot is non-empty, or -1. Needs toTick - fromTick &lt; slots.</summary>
     private long NextOccupiedTick(long fromTick, long toTick)
     {
-        Debug.Assert(toTick - fromTick < SlotCount, "a tick range shorter than a revolution visits each slot once");
+        Invariant.Check(toTick - fromTick < SlotCount, "a tick range shorter than a revolution visits each slot once");
         long tick = fromTick;
         while (tick <= toTick)
         {
@@ -604,7 +603,7 @@ public sealed class TimingWheel
                 continue;
             }
 
-            Debug.Assert(entry.State == TimerState.InDueQueue && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
+            Invariant.Check(entry.State == TimerState.InDueQueue && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
             entry.State = TimerState.Firing;
             var handle = new TimerHandle(index, entry.Generation);
             handler.OnTimer(handle, entry.Payload, due.DueMs);
@@ -617,7 +616,7 @@ public sealed class TimingWheel
                 continue;
             }
 
-            Debug.Assert(entry.State == TimerState.Firing, "only Cancel moves a firing timer");
+            Invariant.Check(entry.State == TimerState.Firing, "only Cancel moves a firing timer");
             if (due.PeriodMs == 0)
             {
                 Kill(index, ref entry);

@@ -127,7 +127,7 @@ public static class QueryFormatter
 
     private static void AppendWindow(StringBuilder text, long windowMs)
     {
-        Debug.Assert(windowMs >= QueryLimits.MinWindowMs && windowMs % SecondMs == 0, "windows are whole seconds");
+        Invariant.Check(windowMs >= QueryLimits.MinWindowMs && windowMs % SecondMs == 0, "windows are whole seconds");
         (long unitMs, char unit) = windowMs % DayMs == 0 ? (DayMs, 'd')
             : windowMs % HourMs == 0 ? (HourMs, 'h')
             : windowMs % MinuteMs == 0 ? (MinuteMs, 'm')

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 
@@ -91,7 +90,7 @@ public static class QueryParser
         var parser = new Parser(text);
         query = parser.ParseQuery();
         error = parser.Error;
-        Debug.Assert((query is null) != (error is null), "exactly one of query and error is set");
+        Invariant.Check((query is null) != (error is null), "exactly one of query and error is set");
         return query is not null;
     }
 
@@ -699,7 +698,7 @@ public static class QueryParser
 
             // The span was checked to be a decimal literal above, so only range can fail here.
             bool parsed = double.TryParse(_text[start.._pos], NumberStyles.Float, CultureInfo.InvariantCulture, out threshold);
-            Debug.Assert(parsed, "a scanned decimal literal always parses");
+            Invariant.Check(parsed, "a scanned decimal literal always parses");
             if (!parsed || !double.IsFinite(threshold))
             {
                 FailProblem(start, "threshold is out of the range of a double", "a finite threshold");
@@ -810,7 +809,7 @@ public static class QueryParser
 
         private void Consume(int count)
         {
-            Debug.Assert(_pos + count <= _text.Length, "consume stays inside the text");
+            Invariant.Check(_pos + count <= _text.Length, "consume stays inside the text");
             _lastStart = _pos;
             _pos += count;
             _lastEnd = _pos;
@@ -839,7 +838,7 @@ public static class QueryParser
         private T? FailAt<T>(int position, int foundEnd, string expected)
             where T : class
         {
-            Debug.Assert(Error is null, "the first error is the one reported");
+            Invariant.Check(Error is null, "the first error is the one reported");
             string found = position >= _text.Length ? "end of query" : foundEnd - position > 1 ? $"'{Quote(position, foundEnd)}'" : Describe(_text[position]);
             string? after = _lastEnd > 0 && _lastEnd <= position ? Quote(_lastStart, _lastEnd) : null;
             Error = new QueryParseError(position, expected, found, after, problem: null);
@@ -849,7 +848,7 @@ public static class QueryParser
         // Reports a well-formed but out-of-bounds piece of text starting at position.
         private void FailProblem(int position, string problem, string expected)
         {
-            Debug.Assert(Error is null, "the first error is the one reported");
+            Invariant.Check(Error is null, "the first error is the one reported");
             string found = position >= _text.Length ? "end of query" : Describe(_text[position]);
             Error = new QueryParseError(position, expected, found, after: null, problem);
         }

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 
 namespace Alerting.Engine.Monitors.Query;
 
@@ -102,7 +101,6 @@ public sealed record TagFilter
     /// </summary>
     public bool Matches(ReadOnlySpan<string> sortedTags)
     {
-        Debug.Assert(IsSortedOrdinal(sortedTags), "series tags must be sorted ordinally");
         switch (Kind)
         {
             case TagFilterKind.Any:
@@ -114,7 +112,7 @@ public sealed record TagFilter
             case TagFilterKind.Prefix:
                 return ContainsPrefix(sortedTags, _pattern);
             default:
-                Debug.Assert(Kind == TagFilterKind.HasKey, "every kind is handled");
+                Invariant.Check(Kind == TagFilterKind.HasKey, "every kind is handled");
 
                 // "key" and "key:..." are not adjacent in ordinal order ("key-x" sorts between them), so two lookups.
                 return ContainsExact(sortedTags, Key) || ContainsPrefix(sortedTags, _pattern);
@@ -191,7 +189,8 @@ public sealed record TagFilter
         return lo;
     }
 
-    private static bool IsSortedOrdinal(ReadOnlySpan<string> tags)
+    /// <summary>Whether <paramref name="tags"/> is in ordinal order (O(n): check once where a tag set is made, not per match).</summary>
+    internal static bool IsSortedOrdinal(ReadOnlySpan<string> tags)
     {
         for (int i = 1; i < tags.Length; i++)
         {

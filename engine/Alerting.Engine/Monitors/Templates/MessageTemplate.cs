@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
@@ -219,7 +218,7 @@ public sealed class MessageTemplate
                     i++;
                     break;
                 default:
-                    Debug.Assert(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
+                    Invariant.Check(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
                     i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
                     break;
             }
@@ -300,7 +299,7 @@ public sealed class MessageTemplate
             case TemplateVariable.LastTriggeredAtEpoch:
                 Span<char> epoch = stackalloc char[MaxFormattedLength];
                 bool epochFits = context.TimeMs.TryFormat(epoch, out int epochLength, provider: CultureInfo.InvariantCulture);
-                Debug.Assert(epochFits, "a long fits in MaxFormattedLength chars");
+                Invariant.Check(epochFits, "a long fits in MaxFormattedLength chars");
                 output.Append(epoch[..epochLength]);
                 break;
             default:
@@ -319,7 +318,7 @@ public sealed class MessageTemplate
         value = value == 0 ? 0 : value;
         Span<char> text = stackalloc char[MaxFormattedLength];
         bool fits = value.TryFormat(text, out int length, NumberFormat, CultureInfo.InvariantCulture);
-        Debug.Assert(fits, "a G15 double fits in MaxFormattedLength chars");
+        Invariant.Check(fits, "a G15 double fits in MaxFormattedLength chars");
         output.Append(text[..length]);
     }
 
@@ -330,7 +329,7 @@ public sealed class MessageTemplate
         DateTime time = DateTimeOffset.FromUnixTimeMilliseconds(timeMs).UtcDateTime;
         Span<char> text = stackalloc char[MaxFormattedLength];
         bool fits = time.TryFormat(text, out int length, TimeFormat, CultureInfo.InvariantCulture);
-        Debug.Assert(fits, "an ISO-8601 time fits in MaxFormattedLength chars");
+        Invariant.Check(fits, "an ISO-8601 time fits in MaxFormattedLength chars");
         output.Append(text[..length]);
     }
 
