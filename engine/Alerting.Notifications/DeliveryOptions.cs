@@ -40,38 +40,34 @@ public sealed class DeliveryOptions
 
     internal void Validate()
     {
-        Positive(MaxQueuedPerEndpoint, nameof(MaxQueuedPerEndpoint));
-        Positive(MaxKeysPerEndpoint, nameof(MaxKeysPerEndpoint));
-        Positive(MaxConcurrentRequestsPerEndpoint, nameof(MaxConcurrentRequestsPerEndpoint));
-        Positive(MaxAttempts, nameof(MaxAttempts));
-        Positive(MaxAge, nameof(MaxAge));
-        Positive(InitialBackoff, nameof(InitialBackoff));
-        Positive(RequestTimeout, nameof(RequestTimeout));
-        Positive(AlertmanagerFiringHorizon, nameof(AlertmanagerFiringHorizon));
-        if (MaxBackoff < InitialBackoff)
+        if (FindProblem() is { } problem)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxBackoff), MaxBackoff, "must be at least InitialBackoff");
-        }
-
-        if (MaxRetryAfter < TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxRetryAfter), MaxRetryAfter, "must not be negative");
+            throw new ArgumentOutOfRangeException(problem.Field, problem.Value, problem.Reason);
         }
     }
 
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-        {
-            throw new ArgumentOutOfRangeException(name, value, "must be positive");
-        }
-    }
+    /// <summary>
+    /// The first unusable limit (its field name, value and what is wrong), or null when every limit is usable.
+    /// The one list of rules: the dispatcher checks through it, and the server reports configuration through it.
+    /// </summary>
+    public DeliveryOptionsProblem? FindProblem() =>
+        NotPositive(MaxQueuedPerEndpoint, nameof(MaxQueuedPerEndpoint))
+        ?? NotPositive(MaxKeysPerEndpoint, nameof(MaxKeysPerEndpoint))
+        ?? NotPositive(MaxConcurrentRequestsPerEndpoint, nameof(MaxConcurrentRequestsPerEndpoint))
+        ?? NotPositive(MaxAttempts, nameof(MaxAttempts))
+        ?? NotPositive(MaxAge, nameof(MaxAge))
+        ?? NotPositive(InitialBackoff, nameof(InitialBackoff))
+        ?? NotPositive(RequestTimeout, nameof(RequestTimeout))
+        ?? NotPositive(AlertmanagerFiringHorizon, nameof(AlertmanagerFiringHorizon))
+        ?? (MaxBackoff < InitialBackoff ? new DeliveryOptionsProblem(nameof(MaxBackoff), MaxBackoff, $"must be at least InitialBackoff ({InitialBackoff})") : null)
+        ?? (MaxRetryAfter < TimeSpan.Zero ? new DeliveryOptionsProblem(nameof(MaxRetryAfter), MaxRetryAfter, "must not be negative") : null);
 
-    private static void Positive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(name, value, "must be positive");
-        }
-    }
+    private static DeliveryOptionsProblem? NotPositive(int value, string name) =>
+        value <= 0 ? new DeliveryOptionsProblem(name, value, "must be positive") : null;
+
+    private static DeliveryOptionsProblem? NotPositive(TimeSpan value, string name) =>
+        value <= TimeSpan.Zero ? new DeliveryOptionsProblem(name, value, "must be positive") : null;
 }
+
+/// <summary>An unusable <see cref="DeliveryOptions"/> limit: the field, its value and what is wrong with it.</summary>
+public sealed record DeliveryOptionsProblem(string Field, object Value, string Reason);

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Alerting.Engine.Pipeline;
 using Alerting.Engine.StateMachine;
+using Microsoft.Extensions.Logging;
 
 namespace Alerting.Server.Hosting;
 
@@ -21,14 +22,22 @@ public sealed class EngineCountersSampler : BackgroundService
 
     private readonly EngineNode _node;
     private readonly Histogram<long> _lateness;
+    private readonly Counter<long> _faults;
+    private readonly ILogger<EngineCountersSampler> _log;
     private volatile Sample _latest = new(0, 0, 0, 0, 0, 0, 0, NoBuckets, NoBuckets);
 
-    public EngineCountersSampler(EngineNode node, IMeterFactory meters)
+    public EngineCountersSampler(EngineNode node, IMeterFactory meters, ILogger<EngineCountersSampler> log)
     {
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(meters);
+        ArgumentNullException.ThrowIfNull(log);
         _node = node;
-        _lateness = meters.Create(ServerMetrics.MeterName).CreateHistogram(
+        _log = log;
+        var meter = meters.Create(ServerMetrics.MeterName);
+        _faults = meter.CreateCounter<long>(
+            "alerting.engine_counters.sample_faults",
+            description: "Counter samples that failed (logged); the exported engine counters keep the last good sample");
+        _lateness = meter.CreateHistogram(
             LatenessInstrument,
             unit: "ms",
             description: "Logical lateness (tick time - due time) of scheduled evaluations, from the engine's fixed buckets; counts start over with the process",
@@ -48,9 +57,18 @@ public sealed class EngineCountersSampler : BackgroundService
                 // A full ring skips this sample: metrics must not add load when the engine has none to spare.
                 if (_node.TryQuery(Copy) is { } read)
                 {
-                    var sample = await read.ConfigureAwait(false);
-                    RecordLateness(_lateness, _latest, sample);
-                    _latest = sample;
+                    try
+                    {
+                        var sample = await read.ConfigureAwait(false);
+                        RecordLateness(_lateness, _latest, sample);
+                        _latest = sample;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException and not ObjectDisposedException)
+                    {
+                        // A background loop must not stop the host (DESIGN invariant 9): count, log, sample again next tick.
+                        _faults.Add(1);
+                        _log.LogError(e, "sampling the engine counters failed; the metrics keep the last good sample");
+                    }
                 }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));

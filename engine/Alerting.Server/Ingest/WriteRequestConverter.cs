@@ -143,7 +143,13 @@ public static class WriteRequestConverter
                 throw Invalid($"{field}[{i}]: at most {MaxTagLength} characters, got {tag.Length}");
             }
 
-            RequireNoControlCharacters(tag, $"{field}[{i}]");
+            // The field path is formatted only on error: this runs for every tag of every point.
+            var at = IngestLimits.IndexOfControlCharacter(tag);
+            if (at >= 0)
+            {
+                throw Invalid($"{field}[{i}]: {IngestLimits.ControlCharacterReason(tag, at)}");
+            }
+
             sorted[i] = tag;
         }
 

@@ -173,6 +173,15 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
             Interlocked.Add(ref _dropped, left);
             _log.LogWarning("stopped with {Count} delivery record(s) unwritten; their events will be resent after the restart", left);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug or a closed node: stop writing rather than fault DisposeAsync (DESIGN invariant 9). Later records
+            // count as dropped (the channel is completed); their events stay outstanding and are resent after a restart.
+            _records.Writer.TryComplete();
+            var left = _records.Reader.Count;
+            Interlocked.Add(ref _dropped, left);
+            _log.LogError(e, "the delivery log writer stopped with {Count} delivery record(s) unwritten; their events will be resent after the restart", left);
+        }
     }
 
     /// <summary>The entry for a record, or null for a cursor request whose cursor has not moved since it was last written.</summary>

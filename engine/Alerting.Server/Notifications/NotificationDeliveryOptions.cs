@@ -44,25 +44,15 @@ public sealed class NotificationDeliveryOptions
     /// <summary>Send only the newest state of a group whose older events are still waiting, listing the ids it replaces.</summary>
     public bool Coalesce { get; set; } = Defaults.Coalesce;
 
-    /// <summary>Checks the section; throws <see cref="ServerOptionsException"/> naming the field.</summary>
+    /// <summary>Checks the section through the library's rules (<see cref="DeliveryOptions.FindProblem"/>); throws <see cref="ServerOptionsException"/> naming the field.</summary>
     public void Validate()
     {
-        Positive(MaxAttempts, nameof(MaxAttempts));
-        Positive(MaxQueuedPerEndpoint, nameof(MaxQueuedPerEndpoint));
-        Positive(MaxKeysPerEndpoint, nameof(MaxKeysPerEndpoint));
-        Positive(MaxConcurrentRequestsPerEndpoint, nameof(MaxConcurrentRequestsPerEndpoint));
-        Positive(ReadAhead, nameof(ReadAhead));
-        Positive(MaxAge, nameof(MaxAge));
-        Positive(InitialBackoff, nameof(InitialBackoff));
-        Positive(RequestTimeout, nameof(RequestTimeout));
-        if (MaxBackoff < InitialBackoff)
+        var problem = ReadAhead <= 0
+            ? new DeliveryOptionsProblem(nameof(ReadAhead), ReadAhead, "must be positive")
+            : ToDeliveryOptions().FindProblem();
+        if (problem is not null)
         {
-            throw new ServerOptionsException($"Notifications:Delivery:MaxBackoff {MaxBackoff} must be at least InitialBackoff {InitialBackoff}");
-        }
-
-        if (MaxRetryAfter < TimeSpan.Zero)
-        {
-            throw new ServerOptionsException($"Notifications:Delivery:MaxRetryAfter {MaxRetryAfter} must not be negative");
+            throw new ServerOptionsException($"Notifications:Delivery:{problem.Field} {problem.Reason}, was {problem.Value}");
         }
     }
 
@@ -80,20 +70,4 @@ public sealed class NotificationDeliveryOptions
         MaxConcurrentRequestsPerEndpoint = MaxConcurrentRequestsPerEndpoint,
         Coalesce = Coalesce,
     };
-
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-        {
-            throw new ServerOptionsException($"Notifications:Delivery:{name} must be positive, was {value}");
-        }
-    }
-
-    private static void Positive(TimeSpan value, string name)
-    {
-        if (value <= TimeSpan.Zero)
-        {
-            throw new ServerOptionsException($"Notifications:Delivery:{name} must be positive, was {value}");
-        }
-    }
 }
