@@ -8,6 +8,12 @@ public sealed class NotPrimaryException : InvalidOperationException
     {
     }
 
+    public NotPrimaryException(string message, string? primaryAddress)
+        : base(message)
+    {
+        PrimaryAddress = primaryAddress;
+    }
+
     public NotPrimaryException()
     {
     }
@@ -16,4 +22,7 @@ public sealed class NotPrimaryException : InvalidOperationException
         : base(message, innerException)
     {
     }
+
+    /// <summary>The client address (gRPC URL) of the primary this node knows of, or null when none is known.</summary>
+    public string? PrimaryAddress { get; }
 }

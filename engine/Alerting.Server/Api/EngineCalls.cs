@@ -37,7 +37,7 @@ public sealed class EngineCalls
         }
         catch (NotPrimaryException e)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+            throw NotPrimary(e);
         }
         catch (EngineFaultedException e)
         {
@@ -79,6 +79,18 @@ public sealed class EngineCalls
 
     /// <summary>Trailer of a call refused because its entry exceeds the journal's limit; the value is the limit in bytes.</summary>
     public const string TooLargeTrailer = "alerting-entry-limit-bytes";
+
+    /// <summary>
+    /// UNAVAILABLE, with the primary's address in <see cref="PrimaryTrailer"/> when this node knows it,
+    /// so a client retries there.
+    /// </summary>
+    internal static RpcException NotPrimary(NotPrimaryException e) =>
+        e.PrimaryAddress is { } primary
+            ? new(new Status(StatusCode.Unavailable, $"{e.Message}; the primary is {primary}"), new Metadata { { PrimaryTrailer, primary } })
+            : new(new Status(StatusCode.Unavailable, e.Message));
+
+    /// <summary>Trailer of a write refused by a node that is not the primary: the primary's gRPC address, when known.</summary>
+    public const string PrimaryTrailer = "alerting-primary";
 
     private static RpcException RingFull() =>
         new(new Status(StatusCode.ResourceExhausted, "the engine's input ring is full; retry with backoff"));
