@@ -35,7 +35,7 @@ catch (Exception e)
 
 await using (server)
 {
-    var recovery = server.Node.Recovery;
+    var recovery = server.Recovery ?? new Alerting.Engine.Pipeline.RecoveryReport(0, 0, []);
     if (recovery.DiscardedTo is { } discarded)
     {
         Console.WriteLine($"alerting: WARNING: --force-empty: started EMPTY; the previous data was moved to {discarded}");

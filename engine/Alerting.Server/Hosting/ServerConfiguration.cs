@@ -20,6 +20,8 @@ public static class ServerConfiguration
         ["--http-port"] = nameof(ServerOptions.HttpPort),
         ["--node-id"] = nameof(ServerOptions.NodeId),
         ["--role"] = nameof(ServerOptions.Role),
+        ["--peers"] = nameof(ServerOptions.Peers),
+        ["--witness"] = nameof(ServerOptions.WitnessId),
         ["--settings"] = SettingsKey,
     };
 
