@@ -244,7 +244,7 @@ public sealed class ServerHost : IAsyncDisposable
         {
             grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
             grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
-        });
+        }).AddJsonTranscoding();
         builder.Services.AddHealthChecks();
         var app = builder.Build();
         app.UseRouting();

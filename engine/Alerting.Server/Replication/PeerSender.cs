@@ -36,7 +36,14 @@ public sealed class PeerSender : IAsyncDisposable
     public PeerSender(int peerId, Uri address, int maxMessageBytes)
     {
         PeerId = peerId;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxSendMessageSize = maxMessageBytes, MaxReceiveMessageSize = maxMessageBytes });
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxSendMessageSize = maxMessageBytes,
+            MaxReceiveMessageSize = maxMessageBytes,
+            // The channel's own reconnect backoff defaults to seconds: a restarted peer must hear from the primary within an election timeout.
+            InitialReconnectBackoff = InitialBackoff,
+            MaxReconnectBackoff = MaxBackoff,
+        });
         _run = Task.Run(RunAsync);
     }
 
