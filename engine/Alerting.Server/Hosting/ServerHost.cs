@@ -56,6 +56,12 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
     internal EngineNode Node => _node ?? throw new InvalidOperationException("a witness runs no engine");
 
+    /// <summary>
+    /// The host stopped because its replicated log diverged from the primary's: the caller starts
+    /// it again on the same options, and the new start sets the data aside and rejoins empty.
+    /// </summary>
+    public bool ResyncRequested { get; private set; }
+
     /// <summary>What the engine recovered at open (null on a witness, which has no engine).</summary>
     internal RecoveryReport? Recovery => _node?.Recovery;
 
@@ -217,8 +223,22 @@ public sealed class ServerHost : IAsyncDisposable
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            replicator?.Start();
-            return new ServerHost(app, node, replicator, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            var host = new ServerHost(app, node, replicator, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            if (replicator is not null)
+            {
+                replicator.Start();
+                _ = replicator.ResyncRequired.ContinueWith(
+                    _ =>
+                    {
+                        host.ResyncRequested = true;
+                        app.Lifetime.StopApplication();
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnRanToCompletion,
+                    TaskScheduler.Default);
+            }
+
+            return host;
         }
         catch
         {

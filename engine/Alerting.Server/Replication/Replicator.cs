@@ -21,6 +21,9 @@ namespace Alerting.Server.Replication;
 /// </summary>
 public sealed class Replicator : IAsyncDisposable
 {
+    /// <summary>File in the data folder saying "the journal conflicts with the primary's log: set it aside at the next start".</summary>
+    public const string ResyncMarker = "resync-required";
+
     /// <summary>Length of one core tick: the election timeout is 15–30 ticks, heartbeats every 3.</summary>
     public static readonly TimeSpan TickLength = TimeSpan.FromMilliseconds(10);
 
@@ -56,6 +59,7 @@ public sealed class Replicator : IAsyncDisposable
     private Task? _durableWatcher;
     private Task? _timer;
     private volatile StatusSnapshot _status;
+    private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
     {
@@ -84,6 +88,13 @@ public sealed class Replicator : IAsyncDisposable
     /// <summary>Role, term, primary and commit as the loop last published them.</summary>
     public StatusSnapshot Status => _status;
 
+    /// <summary>
+    /// Completes (with the reason) when this node's log diverged from the primary's and FasterLog
+    /// cannot drop its tail: the host restarts in place, which sets the data aside and rejoins
+    /// empty (<see cref="OpenData"/>). Until then the node commits nothing more.
+    /// </summary>
+    public Task<string> ResyncRequired => _resync.Task;
+
     /// <summary>The primary's gRPC address as this node knows it, or null.</summary>
     public string? PrimaryAddress =>
         _status.PrimaryId != 0 && _settings.Addresses.TryGetValue(_status.PrimaryId, out var address) ? address.ToString().TrimEnd('/') : null;
@@ -91,10 +102,11 @@ public sealed class Replicator : IAsyncDisposable
     /// <summary>
     /// Opens a data member: reads its hard state, opens the engine on its data folder (in standby
     /// mode: every entry arrives at the core's index) and rebuilds the core's log from the journal.
-    /// A journal holding entries above the persisted commit index may hold a suffix the new primary
-    /// overwrote, and FasterLog cannot drop its tail: the data folder is then set aside
-    /// (<c>discarded-*</c>) and the node rejoins empty, its frontier raised to what it dropped so it
-    /// neither votes for nor becomes a primary missing an entry it may have acknowledged.
+    /// The journal may end in entries that were never committed; they are kept (the election
+    /// decides whether they survive). If an earlier run found that its journal conflicts with the
+    /// primary's (<see cref="ResyncMarker"/>), FasterLog cannot drop the tail: the data folder is
+    /// set aside (<c>discarded-*</c>) and the node rejoins empty, its frontier raised to the log it
+    /// dropped so it neither votes for nor becomes a primary missing an entry it may have acknowledged.
     /// </summary>
     public static Replicator OpenData(ClusterSettings settings, EngineOptions engineOptions, Func<EngineOptions, EngineNode> openNode, TimeProvider time, int maxMessageBytes, Action<string> log)
     {
@@ -104,10 +116,11 @@ public sealed class Replicator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(log);
         var file = new HardStateFile(engineOptions.DataDirectory);
         var hardState = file.Read();
-        var (lastIndex, lastTerm) = PeekJournal(engineOptions);
-        var discard = lastIndex > hardState.Commit;
+        var marker = Path.Combine(Path.GetFullPath(engineOptions.DataDirectory), ResyncMarker);
+        var discard = File.Exists(marker);
         if (discard)
         {
+            var (lastIndex, lastTerm) = PeekJournal(engineOptions);
             // Raise the frontier to the dropped log's end (only forward, in (term, index) order).
             var raise = (long)lastTerm > hardState.FrontierTerm || ((long)lastTerm == hardState.FrontierTerm && lastIndex > hardState.FrontierIndex);
             hardState = hardState with
@@ -117,7 +130,7 @@ public sealed class Replicator : IAsyncDisposable
                 FrontierTerm = raise ? (long)lastTerm : hardState.FrontierTerm,
             };
             file.Write(hardState);
-            log($"alerting: replication: the journal ends at {lastIndex} (term {lastTerm}) above the last known commit; entries there may have been replaced by a newer primary, so this node rejoins empty and catches up from the primary");
+            log($"alerting: replication: the journal (ending at {lastIndex}, term {lastTerm}) conflicts with the primary's log; this node rejoins empty and catches up from the primary");
         }
 
         var gate = new CommitGate();
@@ -130,7 +143,14 @@ public sealed class Replicator : IAsyncDisposable
         });
         try
         {
-            // Everything the engine replayed at open is committed (the rule above): let it apply.
+            if (discard)
+            {
+                File.Delete(marker);
+                DirectorySync.Flush(Path.GetFullPath(engineOptions.DataDirectory));
+            }
+
+            // The engine replayed its whole journal at open, a tail not known committed included:
+            // a standby applies it ahead of the commit it knows; a conflict later resyncs it.
             gate.Publish(node.LastIndex);
             var durable = ReadDurableState(node, hardState);
             var core = new ReplicaCore(settings.SelfId, settings.Config, CoreOptions(), durable, new Random());
@@ -226,8 +246,8 @@ public sealed class Replicator : IAsyncDisposable
         try
         {
             // A graceful stop keeps the commit it knows, so the next start keeps its journal.
-            var final = _persisted with { Commit = Math.Min(_core.CommitIndex, _core.PersistedIndex) };
-            if (_node is not null && final != _persisted)
+            var final = _persisted with { Commit = Math.Min(_core.CommitIndex, _node?.DurableIndex ?? 0) };
+            if (_node is not null && !_halted && final.Commit > _persisted.Commit)
             {
                 _hardStateFile.Write(final);
             }
@@ -241,7 +261,8 @@ public sealed class Replicator : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static ReplicaOptions CoreOptions() => new() { JournalCanTruncateSuffix = false };
+    // The core may ask to drop a conflicting suffix (TruncateAfter); the shell does it by resyncing.
+    private static ReplicaOptions CoreOptions() => new() { JournalCanTruncateSuffix = true };
 
     private static (long LastIndex, ulong LastTerm) PeekJournal(EngineOptions options)
     {
@@ -353,7 +374,7 @@ public sealed class Replicator : IAsyncDisposable
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var input))
+                while (!_halted && reader.TryRead(out var input))
                 {
                     switch (input)
                     {
@@ -371,6 +392,24 @@ public sealed class Replicator : IAsyncDisposable
                     {
                         FlushProposals(proposals, waiting);
                     }
+                }
+
+                if (_halted)
+                {
+                    // Stopped taking part: drain the queue without acting on it.
+                    while (reader.TryRead(out var dropped))
+                    {
+                        (dropped as Input.Propose)?.Done.TrySetException(NotPrimary());
+                    }
+
+                    foreach (var done in waiting)
+                    {
+                        done.TrySetException(NotPrimary());
+                    }
+
+                    proposals.Clear();
+                    waiting.Clear();
+                    continue;
                 }
 
                 FlushProposals(proposals, waiting);
@@ -439,6 +478,7 @@ public sealed class Replicator : IAsyncDisposable
     }
 
     private long _pendingCommit;
+    private bool _halted;
 
     private void ProposeClockTick()
     {
@@ -492,11 +532,20 @@ public sealed class Replicator : IAsyncDisposable
             var ready = _core.TakeReady();
             if (ready.Snapshot is { } snapshot)
             {
-                // Installing the primary's snapshot over the wire is not wired: the node stops
-                // committing and says so; a restart discards its data and rejoins from the log.
-                var reason = new InvalidOperationException($"the primary asked this node to resynchronise from its snapshot at {snapshot.LastIndex}: restart the node (it rejoins empty and catches up from the primary's log)");
-                _log($"alerting: replication: {reason.Message}");
-                _gate?.Fail(reason);
+                // The primary's snapshot over the wire is not wired (it is offered only to a peer
+                // that needs entries the primary compacted away). The core now counts the snapshot
+                // as held, which the engine does not: stop taking part at once.
+                Halt($"the primary offers its snapshot at {snapshot.LastIndex} because it no longer holds the entries this node lacks; installing a snapshot over the wire is not supported yet: copy a healthy member's data folder here and restart", resync: false);
+                return;
+            }
+
+            if (ready.TruncateAfter is { } truncateAfter)
+            {
+                // FasterLog cannot drop its tail, and the engine holds the suffix in its state or
+                // its ring: restart in place, which sets the data aside and rejoins from the log.
+                // Nothing of this Ready is persisted or sent: the node acts as if it crashed here.
+                Halt($"this node's journal after index {truncateAfter} conflicts with the primary's log; restarting to resynchronise from the primary", resync: true);
+                return;
             }
 
             foreach (var entry in ready.Entries)
@@ -539,6 +588,22 @@ public sealed class Replicator : IAsyncDisposable
             }
 
             Publish();
+        }
+    }
+
+    /// <summary>Stops taking part (nothing more is persisted, sent or applied); with <paramref name="resync"/>, marks the data folder and asks the host to restart.</summary>
+    private void Halt(string reason, bool resync)
+    {
+        _log($"alerting: replication: {reason}");
+        _halted = true;
+        _gate?.Fail(new InvalidOperationException(reason));
+        FailPending(reason);
+        if (resync && _node is not null)
+        {
+            var directory = Path.GetDirectoryName(_hardStateFile.FilePath)!;
+            File.WriteAllText(Path.Combine(directory, ResyncMarker), reason);
+            DirectorySync.Flush(directory);
+            _resync.TrySetResult(reason);
         }
     }
 

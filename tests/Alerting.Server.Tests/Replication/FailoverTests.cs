@@ -89,6 +89,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 var leader = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
                 var rejoined = await cluster.WaitForAsync(3 - promoted, "standby", leader.CommitIndex, ct);
                 Assert.Equal(promoted.ToString(CultureInfo.InvariantCulture), rejoined.PrimaryId);
+                output.WriteLine($"trial {trial}: node {3 - promoted} rejoined{(cluster.Process(3 - promoted).RecentOutput.Contains("conflicts with the primary's log", StringComparison.Ordinal) ? " after resynchronising its diverged journal" : " keeping its journal")}");
 
                 await model.AssertStateAsync(cluster, primary, monitorId, ct);
                 var now = await HistoryAsync(cluster, primary, monitorId, ct);
@@ -105,6 +106,57 @@ public sealed class FailoverTests(ITestOutputHelper output)
         catch (Exception) when (!Describe(cluster))
         {
             throw;
+        }
+    }
+
+    [Fact]
+    public async Task A_paused_primary_acknowledges_nothing_after_it_wakes_in_a_stale_term_and_rejoins_as_standby()
+    {
+        await using var cluster = await LocalCluster.StartAsync();
+        using var timeout = new CancellationTokenSource(LocalCluster.Patience * 3);
+        var ct = timeout.Token;
+        var model = new WriteModel();
+        try
+        {
+            var stale = await cluster.WaitForPrimaryAsync(ct);
+            var monitorId = await CreateMonitorAsync(cluster, stale, ct);
+            stale = await WriteAsync(cluster, stale, model, "before", ct);
+            var standby = 3 - stale;
+            await WaitForStandbyToHoldAsync(cluster, stale, standby, ct);
+
+            cluster.Process(stale).Pause();
+            // Sent while it sleeps: it reads this write only after waking, still thinking it leads.
+            model.Attempted["stale"] = 95;
+            var staleWrite = cluster.Ingest(stale).WriteBatchAsync(Samples.Cpu("stale", 95), cancellationToken: ct).ResponseAsync;
+            var promoted = await cluster.WaitForPrimaryAsync(ct, not: stale);
+            Assert.Equal(standby, promoted);
+            promoted = await WriteAsync(cluster, promoted, model, "during", ct);
+            cluster.Process(stale).Continue();
+
+            var refused = await Assert.ThrowsAsync<RpcException>(() => staleWrite);
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            var leader = await cluster.Cluster(promoted).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            var rejoined = await cluster.WaitForAsync(stale, "standby", leader.CommitIndex, ct);
+            Assert.Equal(leader.Term, rejoined.Term);
+            output.WriteLine(cluster.Process(stale).RecentOutput);
+
+            promoted = await WriteAsync(cluster, promoted, model, "after", ct);
+            var last = await cluster.Cluster(promoted).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            await cluster.WaitForAsync(stale, "standby", last.CommitIndex, ct);
+            await model.AssertStateAsync(cluster, promoted, monitorId, ct);
+            await model.AssertStateAsync(cluster, stale, monitorId, ct);
+            AssertSameTransitions(await HistoryAsync(cluster, promoted, monitorId, ct), await HistoryAsync(cluster, stale, monitorId, ct));
+        }
+        catch (Exception) when (!Describe(cluster))
+        {
+            throw;
+        }
+        finally
+        {
+            foreach (var id in new[] { 1, 2 })
+            {
+                cluster.TryContinue(id);
+            }
         }
     }
 

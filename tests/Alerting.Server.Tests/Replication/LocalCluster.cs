@@ -77,6 +77,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         ]);
     }
 
+    /// <summary>SIGCONT to node <paramref name="id"/> if it runs (a test that paused it cleans up).</summary>
+    public void TryContinue(int id) => _processes[id - 1]?.Continue();
+
     /// <summary>kill -9 of node <paramref name="id"/>.</summary>
     public async Task KillAsync(int id)
     {
