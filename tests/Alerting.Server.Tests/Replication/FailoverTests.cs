@@ -161,6 +161,38 @@ public sealed class FailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_standby_whose_data_folder_was_wiped_rejoins_and_catches_up_from_the_primary_while_writes_continue()
+    {
+        await using var cluster = await LocalCluster.StartAsync();
+        using var timeout = new CancellationTokenSource(LocalCluster.Patience * 3);
+        var ct = timeout.Token;
+        var model = new WriteModel();
+        try
+        {
+            var primary = await cluster.WaitForPrimaryAsync(ct);
+            var monitorId = await CreateMonitorAsync(cluster, primary, ct);
+            primary = await WriteAsync(cluster, primary, model, "before", ct);
+            var standby = 3 - primary;
+
+            await cluster.KillAsync(standby);
+            // With the standby down the primary commits with the witness.
+            primary = await WriteAsync(cluster, primary, model, "down", ct);
+            Directory.Delete(cluster.DataDirectory(standby), recursive: true);
+            await cluster.StartNodeAsync(standby);
+            primary = await WriteAsync(cluster, primary, model, "after", ct);
+
+            var leader = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            await cluster.WaitForAsync(standby, "standby", leader.CommitIndex, ct);
+            await model.AssertStateAsync(cluster, standby, monitorId, ct);
+            AssertSameTransitions(await HistoryAsync(cluster, primary, monitorId, ct), await HistoryAsync(cluster, standby, monitorId, ct));
+        }
+        catch (Exception) when (!Describe(cluster))
+        {
+            throw;
+        }
+    }
+
+    [Fact]
     public async Task A_standby_and_the_witness_refuse_writes_naming_the_primary()
     {
         await using var cluster = await LocalCluster.StartAsync();
