@@ -33,6 +33,9 @@ public sealed class Replicator : IAsyncDisposable
     /// <summary>Ticks between writes of a hard state whose only change is the commit index (commit need not be durable: it is learned again).</summary>
     public const int CommitPersistTicks = 10;
 
+    /// <summary>Proposals handed to the core in one call (one Ready, one append message per peer).</summary>
+    public const int MaxProposalsPerCall = 256;
+
     /// <summary>Entries the core keeps in memory below the applied index, for peers that lag; older ones are compacted away.</summary>
     public const long RetainedEntries = 200_000;
 
@@ -58,8 +61,10 @@ public sealed class Replicator : IAsyncDisposable
     private Task? _loop;
     private Task? _durableWatcher;
     private Task? _timer;
-    private volatile StatusSnapshot _status;
     private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile StatusSnapshot _status;
+    private long _pendingCommit;
+    private bool _halted;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
     {
@@ -78,9 +83,6 @@ public sealed class Replicator : IAsyncDisposable
 
     /// <summary>This node's member id.</summary>
     public int SelfId => _settings.SelfId;
-
-    /// <summary>Whether this node stores data (false: the witness).</summary>
-    public bool HoldsData => _node is not null;
 
     /// <summary>The engine node (null on the witness).</summary>
     public EngineNode? Node => _node;
@@ -388,7 +390,7 @@ public sealed class Replicator : IAsyncDisposable
                             break;
                     }
 
-                    if (proposals.Count >= ReplicaDefaults.MaxProposalsPerCall)
+                    if (proposals.Count >= MaxProposalsPerCall)
                     {
                         FlushProposals(proposals, waiting);
                     }
@@ -476,9 +478,6 @@ public sealed class Replicator : IAsyncDisposable
             ProposeClockTick();
         }
     }
-
-    private long _pendingCommit;
-    private bool _halted;
 
     private void ProposeClockTick()
     {
@@ -716,12 +715,6 @@ public sealed class Replicator : IAsyncDisposable
         public sealed record Propose(byte[] Payload, TaskCompletionSource<AppliedEntry> Done) : Input;
 
         public sealed record Durable(long Index) : Input;
-    }
-
-    private static class ReplicaDefaults
-    {
-        /// <summary>Proposals handed to the core in one call (one Ready, one append message per peer).</summary>
-        public const int MaxProposalsPerCall = 256;
     }
 }
 

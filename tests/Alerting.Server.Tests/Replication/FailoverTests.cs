@@ -87,7 +87,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
                 await cluster.StartNodeAsync(3 - promoted);
                 var leader = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
-                var rejoined = await cluster.WaitForAsync(3 - promoted, "standby", leader.CommitIndex, ct);
+                var rejoined = await cluster.WaitForCaughtUpAsync(3 - promoted, leader.CommitIndex, ct);
                 Assert.NotEmpty(rejoined.PrimaryId);
                 output.WriteLine($"trial {trial}: node {3 - promoted} rejoined{(cluster.Process(3 - promoted).RecentOutput.Contains("conflicts with the primary's log", StringComparison.Ordinal) ? " after resynchronising its diverged journal" : " keeping its journal")}");
 
@@ -99,7 +99,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
             // The rejoined standby applies the same entries: it serves the same groups and transitions.
             var last = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
-            await cluster.WaitForAsync(3 - primary, "standby", last.AppliedIndex, ct);
+            await cluster.WaitForCaughtUpAsync(3 - primary, last.AppliedIndex, ct);
             await model.AssertStateAsync(cluster, 3 - primary, monitorId, ct);
             AssertSameTransitions(history, await HistoryAsync(cluster, 3 - primary, monitorId, ct));
         }
@@ -136,14 +136,14 @@ public sealed class FailoverTests(ITestOutputHelper output)
             var refused = await Assert.ThrowsAsync<RpcException>(() => staleWrite);
             Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
             var leader = await cluster.Cluster(promoted).StatusAsync(new StatusRequest(), cancellationToken: ct);
-            var rejoined = await cluster.WaitForAsync(stale, "standby", leader.CommitIndex, ct);
+            var rejoined = await cluster.WaitForCaughtUpAsync(stale, leader.CommitIndex, ct);
             // Under load a check-quorum step-down may start a later term meanwhile; never an earlier one.
             Assert.True(rejoined.Term >= leader.Term, $"the rejoined node is in term {rejoined.Term}, the primary was in {leader.Term}");
             output.WriteLine(cluster.Process(stale).RecentOutput);
 
             promoted = await WriteAsync(cluster, promoted, model, "after", ct);
             var last = await cluster.Cluster(promoted).StatusAsync(new StatusRequest(), cancellationToken: ct);
-            await cluster.WaitForAsync(stale, "standby", last.CommitIndex, ct);
+            await cluster.WaitForCaughtUpAsync(stale, last.CommitIndex, ct);
             await model.AssertStateAsync(cluster, promoted, monitorId, ct);
             await model.AssertStateAsync(cluster, stale, monitorId, ct);
             AssertSameTransitions(await HistoryAsync(cluster, promoted, monitorId, ct), await HistoryAsync(cluster, stale, monitorId, ct));
@@ -183,7 +183,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
             primary = await WriteAsync(cluster, primary, model, "after", ct);
 
             var leader = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
-            await cluster.WaitForAsync(standby, "standby", leader.CommitIndex, ct);
+            await cluster.WaitForCaughtUpAsync(standby, leader.CommitIndex, ct);
             await model.AssertStateAsync(cluster, standby, monitorId, ct);
             AssertSameTransitions(await HistoryAsync(cluster, primary, monitorId, ct), await HistoryAsync(cluster, standby, monitorId, ct));
         }
@@ -200,7 +200,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         using var timeout = new CancellationTokenSource(LocalCluster.Patience);
         var primary = await cluster.WaitForPrimaryAsync(timeout.Token);
         var primaryStatus = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: timeout.Token);
-        await cluster.WaitForAsync(3 - primary, "standby", 1, timeout.Token);
+        await cluster.WaitForCaughtUpAsync(3 - primary, 1, timeout.Token);
         await LocalCluster.PollAsync(() => cluster.TryStatusAsync(LocalCluster.WitnessId, timeout.Token), s => s?.PrimaryId.Length > 0, timeout.Token);
 
         foreach (var id in new[] { 3 - primary, LocalCluster.WitnessId })

@@ -126,12 +126,16 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls until node <paramref name="id"/> reports <paramref name="role"/> and has applied at least <paramref name="index"/>.</summary>
-    public async Task<StatusResponse> WaitForAsync(int id, string role, ulong index, CancellationToken cancellation)
+    /// <summary>
+    /// Polls until data node <paramref name="id"/> follows or leads a known primary and has applied at
+    /// least <paramref name="index"/>. Under load a check-quorum step-down can move the lead to a node
+    /// that has just caught up, so the role is not pinned.
+    /// </summary>
+    public async Task<StatusResponse> WaitForCaughtUpAsync(int id, ulong index, CancellationToken cancellation)
     {
         while (true)
         {
-            if (await TryStatusAsync(id, cancellation) is { } status && status.Role == role && status.AppliedIndex >= index)
+            if (await TryStatusAsync(id, cancellation) is { } status && status.Role is "standby" or "primary" && status.PrimaryId.Length > 0 && status.AppliedIndex >= index)
             {
                 return status;
             }
