@@ -71,41 +71,39 @@ internal sealed class SeriesIndex
     /// Fills <paramref name="into"/> with the series of <paramref name="sourceKey"/> that
     /// <paramref name="scope"/> matches, in creation order.
     /// </summary>
-    public void Matching(string sourceKey, ImmutableArray<TagFilter> scope, List<SeriesEntry> into)
+    public void Matching(string sourceKey, ImmutableArray<TagFilter> scope, List<SeriesEntry> into) =>
+        MatchingFrom(sourceKey, scope, fromId: 0, examineLimit: int.MaxValue, into, out _);
+
+    /// <summary>
+    /// One bounded step of <see cref="Matching"/>: fills <paramref name="into"/> with the matching
+    /// series whose id is at least <paramref name="fromId"/>, in creation order, testing at most
+    /// <paramref name="examineLimit"/> candidates against the scope. Returns the id the next step
+    /// starts from, or -1 when no candidate is left; <paramref name="examined"/> says how many
+    /// were tested. Resuming by id (not by position) stays right while series are added between steps.
+    /// </summary>
+    public int MatchingFrom(string sourceKey, ImmutableArray<TagFilter> scope, int fromId, int examineLimit, List<SeriesEntry> into, out int examined)
     {
+        Invariant.Check(fromId >= 0 && examineLimit > 0, "a match step starts at a real series id and examines at least one");
         into.Clear();
-        if (!_bySource.TryGetValue(sourceKey, out var source))
+        examined = 0;
+        if (!_bySource.TryGetValue(sourceKey, out var source) || Candidates(source, scope) is not { } candidates)
         {
-            return;
+            return -1;
         }
 
-        var candidates = source.All;
-        foreach (var filter in scope)
+        var at = fromId == 0 ? 0 : LowerBound(candidates, fromId);
+        var end = at + Math.Min(examineLimit, candidates.Count - at);
+        for (var i = at; i < end; i++)
         {
-            if (filter.Kind != TagFilterKind.Equals)
-            {
-                continue;
-            }
-
-            if (!source.ByTag.TryGetValue(filter.Key + ":" + filter.Value, out var postings))
-            {
-                return;
-            }
-
-            if (postings.Count < candidates.Count)
-            {
-                candidates = postings;
-            }
-        }
-
-        foreach (var id in candidates)
-        {
-            var entry = _series[id];
+            var entry = _series[candidates[i]];
             if (TagFilter.MatchesAll(scope, entry.Tags))
             {
                 into.Add(entry);
             }
         }
+
+        examined = end - at;
+        return end < candidates.Count ? candidates[end] : -1;
     }
 
     /// <summary>Sorts ordinally and removes duplicates: the one form of a tag set the index knows.</summary>
@@ -131,6 +129,41 @@ internal sealed class SeriesIndex
 
     public static string SeriesKey(bool isCheck, string source, string[] sortedTags) =>
         SourceKey(isCheck, source) + "{" + string.Join(',', sortedTags) + "}";
+
+    /// <summary>
+    /// The ids a scope's matches are among: the shortest postings list of its equality filters,
+    /// or every series of the source; null when an equality filter names a tag no series has.
+    /// </summary>
+    private static List<int>? Candidates(SourceSeries source, ImmutableArray<TagFilter> scope)
+    {
+        var candidates = source.All;
+        foreach (var filter in scope)
+        {
+            if (filter.Kind != TagFilterKind.Equals)
+            {
+                continue;
+            }
+
+            if (!source.ByTag.TryGetValue(filter.Key + ":" + filter.Value, out var postings))
+            {
+                return null;
+            }
+
+            if (postings.Count < candidates.Count)
+            {
+                candidates = postings;
+            }
+        }
+
+        return candidates;
+    }
+
+    /// <summary>The position of the first id not below <paramref name="id"/> in sorted <paramref name="ids"/>.</summary>
+    private static int LowerBound(List<int> ids, int id)
+    {
+        var at = ids.BinarySearch(id);
+        return at >= 0 ? at : ~at;
+    }
 
     /// <summary>The series of one source: all of them, and by tag, each as sorted ids.</summary>
     private sealed class SourceSeries
