@@ -25,7 +25,7 @@ public sealed record IngestLimits
     public const int DefaultMaxMonitors = 2_000_000;
 
     /// <summary>Default of <see cref="MatchStepSeries"/>.</summary>
-    public const int DefaultMatchStepSeries = 4_096;
+    public const int DefaultMatchStepSeries = 1_024;
 
     public long MaxPointAgeMs { get; init; } = DefaultMaxPointAgeMs;
 
