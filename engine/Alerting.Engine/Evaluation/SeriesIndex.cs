@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
 using Alerting.Engine.Monitors.Query;
 
@@ -12,11 +13,18 @@ namespace Alerting.Engine.Evaluation;
 /// <remarks>
 /// Postings are series ids appended in creation order, so they stay sorted without a sort, and
 /// the monitor sees its series in creation order on every replica.
+/// <para>
+/// A series is found from its name and tags as they arrive, without building a key (issue 7:
+/// the lookup of every point's series allocates nothing): a hash of the name and tags leads to
+/// a chain of series ids, each compared tag by tag. The hash is the process's string hash, so
+/// it differs between processes, but it only finds; nothing is ordered by it.
+/// </para>
 /// </remarks>
 internal sealed class SeriesIndex
 {
     private readonly List<SeriesEntry> _series = [];
-    private readonly Dictionary<string, SeriesEntry> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, int> _firstIdByHash = [];
+    private readonly List<int> _nextIdOfSameHash = [];
     private readonly Dictionary<string, SourceSeries> _bySource = new(StringComparer.Ordinal);
 
     public int Count => _series.Count;
@@ -26,7 +34,28 @@ internal sealed class SeriesIndex
 
     public SeriesEntry this[int id] => _series[id];
 
-    public bool TryGet(string seriesKey, out SeriesEntry entry) => _byKey.TryGetValue(seriesKey, out entry!);
+    /// <summary>
+    /// The series of that name and tags. <paramref name="sortedTags"/> must be in the index's one
+    /// form (<see cref="IsNormalized"/>); nothing is allocated.
+    /// </summary>
+    public bool TryGet(bool isCheck, string source, IList<string> sortedTags, [MaybeNullWhen(false)] out SeriesEntry entry)
+    {
+        if (_firstIdByHash.TryGetValue(Hash(isCheck, source, sortedTags), out var id))
+        {
+            for (; id >= 0; id = _nextIdOfSameHash[id])
+            {
+                var candidate = _series[id];
+                if (candidate.IsCheck == isCheck && string.Equals(candidate.Source, source, StringComparison.Ordinal) && SameTags(candidate.Tags, sortedTags))
+                {
+                    entry = candidate;
+                    return true;
+                }
+            }
+        }
+
+        entry = null;
+        return false;
+    }
 
     /// <summary>How many series the source has.</summary>
     public int CountOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var source) ? source.All.Count : 0;
@@ -46,8 +75,11 @@ internal sealed class SeriesIndex
 
         // Once per series, here rather than per match: TagFilter.Matches binary-searches these tags.
         Invariant.Check(TagFilter.IsSortedOrdinal(entry.Tags), "series tags must be sorted ordinally");
+        Invariant.Check(!TryGet(entry.IsCheck, entry.Source, entry.Tags, out _), "a series is indexed once");
         _series.Add(entry);
-        _byKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
+        var hash = Hash(entry.IsCheck, entry.Source, entry.Tags);
+        _nextIdOfSameHash.Add(_firstIdByHash.TryGetValue(hash, out var next) ? next : -1);
+        _firstIdByHash[hash] = entry.Id;
         var sourceKey = SourceKey(entry.IsCheck, entry.Source);
         if (!_bySource.TryGetValue(sourceKey, out var source))
         {
@@ -106,6 +138,20 @@ internal sealed class SeriesIndex
         return end < candidates.Count ? candidates[end] : -1;
     }
 
+    /// <summary>Whether the tags are already in the one form (ordinal order, no duplicates), as the ingest boundary sends them.</summary>
+    public static bool IsNormalized(IList<string> tags)
+    {
+        for (var i = 1; i < tags.Count; i++)
+        {
+            if (string.CompareOrdinal(tags[i - 1], tags[i]) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Sorts ordinally and removes duplicates: the one form of a tag set the index knows.</summary>
     public static string[] NormalizeTags(IList<string> raw)
     {
@@ -127,8 +173,36 @@ internal sealed class SeriesIndex
     /// <summary>The index key of a source: metrics and checks of the same name are different sources.</summary>
     public static string SourceKey(bool isCheck, string source) => (isCheck ? "c|" : "m|") + source;
 
-    public static string SeriesKey(bool isCheck, string source, string[] sortedTags) =>
-        SourceKey(isCheck, source) + "{" + string.Join(',', sortedTags) + "}";
+    private static int Hash(bool isCheck, string source, IList<string> sortedTags)
+    {
+        var hash = default(HashCode);
+        hash.Add(isCheck);
+        hash.Add(source);
+        for (var i = 0; i < sortedTags.Count; i++)
+        {
+            hash.Add(sortedTags[i]);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    private static bool SameTags(string[] tags, IList<string> other)
+    {
+        if (tags.Length != other.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (!string.Equals(tags[i], other[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>
     /// The ids a scope's matches are among: the shortest postings list of its equality filters,

@@ -413,8 +413,11 @@ internal sealed partial class MonitorEngine
     public void ApplyPoints(PointsBatch batch, long logIndex, Span<long> rejectedByReason)
     {
         _schedule.BeginBatch();
-        foreach (var series in batch.Series)
+
+        // By index: a repeated field's enumerator is an object, and this loop allocates nothing for known series.
+        for (var s = 0; s < batch.Series.Count; s++)
         {
+            var series = batch.Series[s];
             var count = Math.Min(series.UnixMs.Count, series.Values.Count);
             if (series.UnixMs.Count != series.Values.Count || series.Metric.Length == 0)
             {

@@ -163,11 +163,20 @@ internal sealed class SeriesMatcher
     public SeriesEntry? FindOrCreateSeries(bool isCheck, string source, IList<string> rawTags, out RejectReason refusal)
     {
         refusal = default;
-        var tags = SeriesIndex.NormalizeTags(rawTags);
-        if (_series.TryGet(SeriesIndex.SeriesKey(isCheck, source, tags), out var existing))
+
+        // The boundary sends tags sorted and distinct, so finding a known series allocates nothing.
+        string[]? tags = null;
+        if (!SeriesIndex.IsNormalized(rawTags))
+        {
+            tags = SeriesIndex.NormalizeTags(rawTags);
+        }
+
+        if (_series.TryGet(isCheck, source, tags ?? rawTags, out var existing))
         {
             return existing;
         }
+
+        tags ??= SeriesIndex.NormalizeTags(rawTags);
 
         var sourceKey = SeriesIndex.SourceKey(isCheck, source);
         if (_series.Count >= _limits.MaxSeriesTotal)
