@@ -61,15 +61,21 @@ internal sealed class SeriesIndex
     public int CountOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var source) ? source.All.Count : 0;
 
     /// <summary>Creates the next series (its id is the current count) and indexes it.</summary>
+    /// <remarks>Also what a snapshot being read back calls, series by series. The series shares its source's name string (one per source, not one per series).</remarks>
     public SeriesEntry Create(bool isCheck, string source, string[] sortedTags)
     {
-        var entry = new SeriesEntry(_series.Count, source, sortedTags, isCheck);
-        Add(entry);
+        var sourceKey = SourceKey(isCheck, source);
+        if (!_bySource.TryGetValue(sourceKey, out var sourceSeries))
+        {
+            _bySource.Add(sourceKey, sourceSeries = new SourceSeries(source));
+        }
+
+        var entry = new SeriesEntry(_series.Count, sourceSeries.Name, sortedTags, isCheck);
+        Add(entry, sourceSeries);
         return entry;
     }
 
-    /// <summary>Indexes a series whose id is the current count (creation, or a snapshot being read back).</summary>
-    public void Add(SeriesEntry entry)
+    private void Add(SeriesEntry entry, SourceSeries source)
     {
         Invariant.Check(entry.Id == _series.Count, "series ids are their creation order");
 
@@ -80,12 +86,6 @@ internal sealed class SeriesIndex
         var hash = Hash(entry.IsCheck, entry.Source, entry.Tags);
         _nextIdOfSameHash.Add(_firstIdByHash.TryGetValue(hash, out var next) ? next : -1);
         _firstIdByHash[hash] = entry.Id;
-        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
-        if (!_bySource.TryGetValue(sourceKey, out var source))
-        {
-            _bySource.Add(sourceKey, source = new SourceSeries());
-        }
-
         source.All.Add(entry.Id);
         foreach (var tag in entry.Tags)
         {
@@ -242,6 +242,14 @@ internal sealed class SeriesIndex
     /// <summary>The series of one source: all of them, and by tag, each as sorted ids.</summary>
     private sealed class SourceSeries
     {
+        public SourceSeries(string name)
+        {
+            Name = name;
+        }
+
+        /// <summary>The metric or check name, the one string every series of the source refers to.</summary>
+        public string Name { get; }
+
         public List<int> All { get; } = [];
 
         public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);

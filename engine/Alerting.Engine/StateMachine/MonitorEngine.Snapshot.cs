@@ -149,13 +149,12 @@ internal sealed partial class MonitorEngine
                 tags[t] = reader.ReadString();
             }
 
-            var entry = new SeriesEntry(id, source, tags, isCheck);
+            var entry = engine._series.Create(isCheck, source, tags);
+            Invariant.Check(entry.Id == id, "series are read back in creation order");
             for (var tier = 0; tier < entry.TierSlots.Length; tier++)
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
-
-            engine._series.Add(entry);
         }
 
         foreach (var (monitor, group, ids) in groupSeries)

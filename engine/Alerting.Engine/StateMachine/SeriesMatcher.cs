@@ -376,22 +376,23 @@ internal sealed class SeriesMatcher
         for (var i = 0; i < tags.Length; i++)
         {
             var name = monitor.GroupBy[i];
-            string? value = null;
+            string? found = null;
             foreach (var tag in sortedTags)
             {
                 if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
                 {
-                    value = tag[(name.Length + 1)..];
+                    // The series' own tag string is the group's tag: no copy per group.
+                    found = tag;
                     break;
                 }
             }
 
-            if (value is null)
+            if (found is null)
             {
                 return null;
             }
 
-            tags[i] = name + ":" + value;
+            tags[i] = found;
         }
 
         return (string.Join(',', tags), tags);
