@@ -10,10 +10,13 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    /// <summary>Version 7 adds the monitor matches still going (issue 7), after the monitor counters.</summary>
-    private const ulong SnapshotFormatVersion = 7;
+    /// <summary>
+    /// Version 8 adds the monitor matches still going (issue 7), after the monitor counters.
+    /// (7 is taken by the client sessions of the parallel <c>client</c> work; this one follows it.)
+    /// </summary>
+    private const ulong SnapshotFormatVersion = 8;
 
-    private const ulong FirstVersionWithPendingMatches = 7;
+    private const ulong FirstVersionWithPendingMatches = 8;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;

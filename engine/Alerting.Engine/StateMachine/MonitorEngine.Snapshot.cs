@@ -10,7 +10,7 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
-/// refusal counts, retired ids, counters, and the monitor matches still going (format 7). Not
+/// refusal counts, retired ids, counters, and the monitor matches still going (format 8). Not
 /// written, because it is derived: compiled queries and rules (recompiled from the definitions),
 /// the indexes (the scope index holds the monitors not matching), the series feeds, and the
 /// timing wheel (every monitor's next instant is the first offset + k × interval after logical
@@ -92,7 +92,7 @@ internal sealed partial class MonitorEngine
         _matcher.WritePending(writer);
     }
 
-    /// <summary>Reads the monitor side; snapshots before <paramref name="withPendingMatches"/> (format 7) list no pending matches.</summary>
+    /// <summary>Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which list no pending matches.</summary>
     public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches)
     {
         var engine = new MonitorEngine(limits);

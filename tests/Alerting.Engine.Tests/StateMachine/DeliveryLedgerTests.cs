@@ -98,7 +98,7 @@ public sealed class DeliveryLedgerTests
             writer.Write(0L); // logical time (the monitor engine below is written at 0 too)
             writer.Write(7L); // ticks
             writer.Write(1L); // notifications delivered
-            writer.Write(MonitorSectionBeforeFormat7(state));
+            writer.Write(MonitorSectionBeforeFormat8(state));
             writer.Write(100_000); // history capacity
             writer.Write(4L); // dropped
             writer.Write(1); // kept
@@ -134,8 +134,8 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(40, restored.History.ForgottenBeforeIndex);
     }
 
-    /// <summary>The monitor section as formats 5 and 6 wrote it: today's, without the trailing count of pending matches (none here).</summary>
-    private static byte[] MonitorSectionBeforeFormat7(EngineState state)
+    /// <summary>The monitor section as formats 5 to 7 wrote it: today's, without the trailing count of pending matches (none here).</summary>
+    private static byte[] MonitorSectionBeforeFormat8(EngineState state)
     {
         using var section = new MemoryStream();
         using (var writer = new BinaryWriter(section, System.Text.Encoding.UTF8, leaveOpen: true))
