@@ -24,6 +24,9 @@ public sealed record IngestLimits
     /// <summary>Most monitors one node holds.</summary>
     public const int DefaultMaxMonitors = 2_000_000;
 
+    /// <summary>Default of <see cref="MatchStepSeries"/>.</summary>
+    public const int DefaultMatchStepSeries = 1_024;
+
     public long MaxPointAgeMs { get; init; } = DefaultMaxPointAgeMs;
 
     public long MaxPointFutureMs { get; init; } = DefaultMaxPointFutureMs;
@@ -35,6 +38,15 @@ public sealed record IngestLimits
     public int MaxGroupsPerMonitor { get; init; } = DefaultMaxGroupsPerMonitor;
 
     public int MaxMonitors { get; init; } = DefaultMaxMonitors;
+
+    /// <summary>
+    /// Most existing series one step of monitor matching examines (issue 7: no entry may hold
+    /// the state machine for long). A new or regrouped monitor examines up to this many in the
+    /// entry that creates it; a monitor whose scope reaches more goes on in the following ticks,
+    /// this many per tick over all monitors still matching, in the order they started. Part of
+    /// the state's definition: replicas must use the same value.
+    /// </summary>
+    public int MatchStepSeries { get; init; } = DefaultMatchStepSeries;
 
     /// <summary>
     /// Where <paramref name="text"/> holds a control character (C0 including NUL, DEL, C1), or -1.

@@ -10,7 +10,13 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 6;
+    /// <summary>
+    /// Version 8 adds the monitor matches still going (issue 7), after the monitor counters.
+    /// (7 is taken by the client sessions of the parallel <c>client</c> work; this one follows it.)
+    /// </summary>
+    private const ulong SnapshotFormatVersion = 8;
+
+    private const ulong FirstVersionWithPendingMatches = 8;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -80,6 +86,9 @@ public sealed class EngineState
 
     public int SeriesCount => Monitors.SeriesCount;
 
+    /// <summary>Monitors still matching the series that existed before them, a bounded step per tick.</summary>
+    public int MatchesPending => Monitors.MatchesPending;
+
     public EngineCounters Counters => Monitors.Counters;
 
     public long Rejected(RejectReason reason) => Monitors.Rejected(reason);
@@ -116,7 +125,7 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits);
+        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
