@@ -22,6 +22,6 @@ internal static class CommandTable
         new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1", [], ["file"], ["json"], [], WriteCommand.RunAsync),
         new("notifications", "Per notification endpoint: its outbox cursor, pending (queued or waiting for room) and failed (rejected or given up) notifications", [], ["endpoint", "limit"], ["json"], [], NotificationCommands.ListAsync),
         new("notifications retry", "Send failed notifications again (all, or those matching --endpoint/--monitor/--group/--transition)", [], ["endpoint", "monitor", "group", "transition"], ["json"], [], NotificationCommands.RetryAsync),
-        new("cluster status", "Node role, term and log positions", [], [], ["json"], [], ClusterCommands.StatusAsync),
+        new("cluster status", "Every node's role, term, log positions and lag (--nodes a,b,c or ALERTING_NODES; default the one --server); exit code 4 when a node does not answer", [], ["nodes", "timeout"], ["json"], [], ClusterCommands.StatusAsync),
     ];
 }
