@@ -5,12 +5,14 @@ using Grpc.Net.Client;
 namespace Alerting.Client;
 
 /// <summary>
-/// One node's answer to <c>Cluster.Status</c>, or why it gave none. <see cref="Lag"/> is how far
-/// its applied index is behind the highest commit index any node reported.
+/// One node's answer to <c>Cluster.Status</c>, or why it gave none: <see cref="FailureCode"/> and
+/// <see cref="Failure"/> (the code and the innermost cause). <see cref="Lag"/> is how far its
+/// applied index is behind the highest commit index any node reported.
 /// </summary>
-public sealed record NodeStatus(Uri Address, StatusResponse? Status, string? Unreachable, ulong Lag)
+public sealed record NodeStatus(Uri Address, StatusResponse? Status, StatusCode? FailureCode, string? Failure, ulong Lag)
 {
-    public bool IsReachable => Status is not null;
+    /// <summary>No answer at all (no connection, or none in time), as opposed to an answer that refused the call.</summary>
+    public bool IsUnreachable => FailureCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded;
 }
 
 /// <summary>Asks every node of a cluster for its status, all at once, each bounded by a timeout.</summary>
@@ -36,11 +38,11 @@ public static class ClusterStatus
         try
         {
             var status = await client.StatusAsync(new StatusRequest(), headers, DateTime.UtcNow + timeout, cancellationToken).ConfigureAwait(false);
-            return new NodeStatus(node, status, null, 0);
+            return new NodeStatus(node, status, null, null, 0);
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return new NodeStatus(node, null, Reason(e), 0);
+            return new NodeStatus(node, null, e.StatusCode, Reason(e), 0);
         }
     }
 

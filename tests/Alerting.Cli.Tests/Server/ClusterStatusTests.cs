@@ -95,6 +95,19 @@ public sealed class ClusterStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Write_with_a_standby_first_in_the_node_list_lands_on_the_primary()
+    {
+        CliResult write = await CliRunner.RunAsync(["write", "--nodes", $"{Standby},{Primary}", "--json"], stdin: "cluster.cli.write{host:a} 1\ncluster.cli.write{host:b} 2\n");
+        CliResult status = await CliRunner.RunAsync(["cluster", "status", "--nodes", Primary, "--json"]);
+
+        Assert.True(write.ExitCode == ExitCodes.Ok, write.ToString());
+        using JsonDocument ack = JsonDocument.Parse(write.Out);
+        using JsonDocument primary = JsonDocument.Parse(status.Out);
+        Assert.Equal("2", ack.RootElement.GetProperty("accepted").GetString());
+        Assert.True(primary.RootElement.GetProperty("applied_index").GetUInt64() >= ulong.Parse(ack.RootElement.GetProperty("log_index").GetString()!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task A_node_list_that_is_not_urls_is_a_usage_error()
     {
         CliResult result = await CliRunner.RunAsync(["cluster", "status", "--nodes", "localhost:7700"]);

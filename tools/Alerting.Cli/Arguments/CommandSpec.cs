@@ -33,7 +33,7 @@ internal sealed record CommandSpec(
     private static string ValueName(string option) => option switch
     {
         "file" => "FILE",
-        "since" or "duration" or "timeout" => "DURATION",
+        "since" or "duration" or "timeout" or "deadline" => "DURATION",
         "nodes" => "URL,URL,...",
         "start" or "end" => "TIME",
         "from" => "INDEX",

@@ -12,7 +12,8 @@ namespace Alerting.Cli.Commands;
 /// <c>alertctl cluster status</c>: asks every node (<c>--nodes</c>, <c>ALERTING_NODES</c>, or the
 /// one <c>--server</c>) for <c>Cluster.Status</c> at once and prints one row per node: node id,
 /// address, role, term, last/durable/commit/applied index and lag (how far its applied index is
-/// behind the highest commit index any node reported), or "unreachable" with the reason.
+/// behind the highest commit index any node reported), or "unreachable" with the reason (or
+/// "error" with what a node that refused the call said).
 /// </summary>
 internal static class ClusterCommands
 {
@@ -38,6 +39,13 @@ internal static class ClusterCommands
 
         IReadOnlyList<NodeStatus> statuses = await ClusterStatus.ReadAsync(nodes, context.ApiKey(command), timeout, cancellation);
         List<NodeRow> rows = statuses.Select(NodeRow.Of).ToList();
+        foreach (NodeStatus node in statuses.Where(n => n.Failure is not null))
+        {
+            await context.Error.WriteLineAsync(node.IsUnreachable
+                ? $"error: cannot connect to {node.Address}: {node.Failure}"
+                : $"error: {node.Address} answered {node.Failure}");
+        }
+
         if (command.Json)
         {
             foreach (NodeRow row in rows)
@@ -63,23 +71,30 @@ internal static class ClusterCommands
                         new Text(Number(row.CommitIndex)),
                         new Text(Number(row.AppliedIndex)),
                         new Text(Number(row.Lag)),
-                        new Text(row.Reachable ? "ok" : $"unreachable: {row.Unreachable}"),
+                        new Text(row.Unreachable is not null ? $"unreachable: {row.Unreachable}" : row.Error is not null ? $"error: {row.Error}" : "ok"),
                     ]);
             }
 
             context.Console.Write(table);
         }
 
-        return rows.TrueForAll(r => r.Reachable) ? ExitCodes.Ok : ExitCodes.CannotConnect;
+        // A refusal (a wrong API key) says more than a node that is down.
+        return statuses.Any(n => n.Failure is not null && !n.IsUnreachable) ? ExitCodes.ServerError
+            : statuses.Any(n => n.IsUnreachable) ? ExitCodes.CannotConnect
+            : ExitCodes.Ok;
     }
 
     private static string Number(ulong? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
-    /// <summary>One node as <c>--json</c> writes it: every field present, null where an unreachable node gave nothing.</summary>
+    /// <summary>
+    /// One node as <c>--json</c> writes it: every field present, null where a node gave nothing.
+    /// <c>unreachable</c> holds why no answer came; <c>error</c> why the node refused the call.
+    /// </summary>
     internal sealed record NodeRow(
         string Address,
         bool Reachable,
         string? Unreachable,
+        string? Error,
         string? NodeId,
         string? Role,
         ulong? Term,
@@ -95,8 +110,8 @@ internal static class ClusterCommands
         {
             string address = node.Address.ToString().TrimEnd('/');
             return node.Status is { } s
-                ? new NodeRow(address, true, null, s.NodeId, s.Role, s.Term, s.LogIndex, s.DurableIndex, s.CommitIndex, s.AppliedIndex, node.Lag, s.PrimaryAddress, s.Durability)
-                : new NodeRow(address, false, node.Unreachable, null, null, null, null, null, null, null, null, null, null);
+                ? new NodeRow(address, true, null, null, s.NodeId, s.Role, s.Term, s.LogIndex, s.DurableIndex, s.CommitIndex, s.AppliedIndex, node.Lag, s.PrimaryAddress, s.Durability)
+                : new NodeRow(address, !node.IsUnreachable, node.IsUnreachable ? node.Failure : null, node.IsUnreachable ? null : node.Failure, null, null, null, null, null, null, null, null, null, null);
         }
     }
 }
