@@ -27,8 +27,8 @@ public sealed class AlertingWriter : IDisposable
     private readonly List<Uri> _nodes;
     private readonly Dictionary<Uri, GrpcChannel> _channels = [];
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly BatchSequence _sequence;
     private int _current;
-    private ulong _nextSequence = 1;
     private long _attempts;
     private long _redirects;
 
@@ -40,13 +40,13 @@ public sealed class AlertingWriter : IDisposable
         _backoff = new Backoff(options.InitialBackoff, options.MaxBackoff, options.Jitter);
         _headers = options.ApiKey is null ? null : new Metadata { { "authorization", "Bearer " + options.ApiKey } };
         _nodes = [.. options.Nodes];
-        ClientId = options.ClientId ?? "writer-" + Guid.NewGuid().ToString("N");
+        _sequence = new BatchSequence(options.ClientId ?? BatchSequence.NewClientId());
     }
 
-    public string ClientId { get; }
+    public string ClientId => _sequence.ClientId;
 
     /// <summary>The sequence the next batch gets.</summary>
-    public ulong NextSequence => Volatile.Read(ref _nextSequence);
+    public ulong NextSequence => _sequence.Next;
 
     /// <summary>The node the next attempt goes to.</summary>
     public Uri CurrentNode
@@ -85,12 +85,9 @@ public sealed class AlertingWriter : IDisposable
         await _oneAtATime.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var numbered = request.Clone();
-            numbered.ClientId = ClientId;
             // A sequence is spent even if the write fails: the next batch takes the one after (the
             // state machine accepts gaps), so a late arrival of this one is never mistaken for it.
-            numbered.Sequence = _nextSequence;
-            Volatile.Write(ref _nextSequence, _nextSequence + 1);
+            var numbered = _sequence.Stamp(request.Clone());
             return await SendAsync(numbered, cancellationToken).ConfigureAwait(false);
         }
         finally
