@@ -108,10 +108,12 @@ public sealed class AlertingWriter : IDisposable
         {
             var node = CurrentNode;
             Interlocked.Increment(ref _attempts);
+            using var attemptTimer = new CancellationTokenSource(_options.AttemptTimeout, _options.Time);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, attemptTimer.Token);
             try
             {
                 var client = new Ingest.IngestClient(Channel(node));
-                return await client.WriteBatchAsync(request, _headers, cancellationToken: bounded.Token).ConfigureAwait(false);
+                return await client.WriteBatchAsync(request, _headers, cancellationToken: attempt.Token).ConfigureAwait(false);
             }
             catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -121,7 +123,9 @@ public sealed class AlertingWriter : IDisposable
                 }
 
                 last = e;
-                var action = WriteRetry.Classify(e, out var primary);
+                // A node that did not answer in time is taken as stalled: the batch moves on.
+                Uri? primary = null;
+                var action = attemptTimer.IsCancellationRequested ? RetryAction.NextNode : WriteRetry.Classify(e, out primary);
                 switch (action)
                 {
                     case RetryAction.Fail:

@@ -9,6 +9,9 @@ public sealed class AlertingWriterOptions
     /// <summary>Default bound on one write, every attempt and backoff included.</summary>
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(30);
 
+    /// <summary>Default bound on one attempt: past it the node is taken as stalled and the batch goes to the next one.</summary>
+    public static readonly TimeSpan DefaultAttemptTimeout = TimeSpan.FromSeconds(5);
+
     public static readonly TimeSpan DefaultInitialBackoff = TimeSpan.FromMilliseconds(20);
 
     public static readonly TimeSpan DefaultMaxBackoff = TimeSpan.FromSeconds(1);
@@ -28,6 +31,14 @@ public sealed class AlertingWriterOptions
 
     /// <summary>Bound on one write: its attempts, redirects and backoffs. Past it the write fails DEADLINE_EXCEEDED (it may or may not have been applied).</summary>
     public TimeSpan Deadline { get; init; } = DefaultDeadline;
+
+    /// <summary>
+    /// Bound on one attempt. A node that takes the connection but does not answer (stopped,
+    /// partitioned from its quorum) is left after it and the same batch goes to the next node.
+    /// Keep it above the slowest normal ack (an attempt that times out is sent again elsewhere,
+    /// which is safe, but costs a round).
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; init; } = DefaultAttemptTimeout;
 
     public TimeSpan InitialBackoff { get; init; } = DefaultInitialBackoff;
 
@@ -68,6 +79,11 @@ public sealed class AlertingWriterOptions
         if (Deadline <= TimeSpan.Zero)
         {
             throw new ArgumentException($"Deadline must be positive, was {Deadline}", nameof(Deadline));
+        }
+
+        if (AttemptTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"AttemptTimeout must be positive, was {AttemptTimeout}", nameof(AttemptTimeout));
         }
 
         if (InitialBackoff <= TimeSpan.Zero || MaxBackoff < InitialBackoff)

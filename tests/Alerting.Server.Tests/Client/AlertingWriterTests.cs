@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Alerting.Client;
 using Alerting.Engine.Pipeline;
 using Alerting.Protocol.V1;
@@ -132,6 +134,28 @@ public sealed class AlertingWriterTests
         Assert.Equal(StatusCode.DeadlineExceeded, failed.StatusCode);
         Assert.Contains("may or may not have been applied", failed.Status.Detail, StringComparison.Ordinal);
         Assert.True(writer.Attempts >= 2, $"only {writer.Attempts} attempt(s) before the deadline");
+    }
+
+    [Fact]
+    public async Task A_node_that_takes_the_connection_but_never_answers_is_left_after_the_attempt_timeout()
+    {
+        await using var server = await TestServer.StartAsync();
+        // A stopped process: the kernel accepts the connection, nothing answers.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var writer = new AlertingWriter(new AlertingWriterOptions
+        {
+            Nodes = [new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"), server.Host.GrpcAddress],
+            AttemptTimeout = TimeSpan.FromMilliseconds(300),
+            Jitter = new Random(5),
+        });
+
+        var ack = await writer.WriteAsync(ThreePoints(), timeout.Token);
+
+        Assert.Equal(3, ack.Accepted);
+        Assert.Equal(2, writer.Attempts);
+        Assert.Equal(server.Host.GrpcAddress, writer.CurrentNode);
     }
 
     [Fact]
