@@ -108,16 +108,21 @@ public sealed class ClientSessions
             session.Sequence = batch.Sequence;
             session.PartsApplied = 0;
             session.Accepted = 0;
-            Array.Clear(session.Rejected);
+            session.Rejected = null;
         }
 
         session.PartsApplied |= 1u << (int)batch.Part;
         session.LogIndex = index;
         session.Term = term;
         session.Accepted += accepted;
-        for (var i = 0; i < rejected.Length; i++)
+        if (rejected.IndexOfAnyExcept(0L) >= 0)
         {
-            session.Rejected[i] += rejected[i];
+            // Most batches refuse nothing: the counts are allocated only for one that does.
+            session.Rejected ??= new long[RejectReasonNames.Count];
+            for (var i = 0; i < rejected.Length; i++)
+            {
+                session.Rejected[i] += rejected[i];
+            }
         }
 
         Append(session, index, nowMs);
@@ -161,8 +166,9 @@ public sealed class ClientSessions
             writer.Write(session.LogIndex);
             writer.Write(session.Term);
             writer.Write(session.Accepted);
-            writer.Write(session.Rejected.Length);
-            foreach (var count in session.Rejected)
+            var refused = session.Rejected ?? [];
+            writer.Write(refused.Length);
+            foreach (var count in refused)
             {
                 writer.Write(count);
             }
@@ -192,12 +198,13 @@ public sealed class ClientSessions
                 Accepted = reader.ReadInt64(),
             };
             var reasons = reader.ReadInt32();
+            session.Rejected = reasons == 0 ? null : new long[RejectReasonNames.Count];
             for (var r = 0; r < reasons; r++)
             {
                 var value = reader.ReadInt64();
-                if (r < session.Rejected.Length)
+                if (r < RejectReasonNames.Count)
                 {
-                    session.Rejected[r] = value;
+                    session.Rejected![r] = value;
                 }
             }
 
@@ -292,7 +299,8 @@ public sealed class ClientSessions
 
         public long Accepted { get; set; }
 
-        public long[] Rejected { get; } = new long[RejectReasonNames.Count];
+        /// <summary>Refused counts by reason; null while none were refused.</summary>
+        public long[]? Rejected { get; set; }
 
         public long LastWriteIndex { get; set; }
 
@@ -302,13 +310,13 @@ public sealed class ClientSessions
 
         public Session? Newer { get; set; }
 
-        public ClientAck Ack(bool duplicate) => new(Sequence, LogIndex, Term, Accepted, (long[])Rejected.Clone(), duplicate);
+        public ClientAck Ack(bool duplicate) => new(Sequence, LogIndex, Term, Accepted, Rejected is null ? [] : (long[])Rejected.Clone(), duplicate);
     }
 }
 
 /// <summary>
 /// The ack a client batch earned: the log index and term of its last applied part, and its
-/// accepted and rejected (by <see cref="RejectReason"/>) counts over all its parts. A copy: the
-/// session goes on changing on the state-machine thread.
+/// accepted and rejected (indexed by <see cref="RejectReason"/>; empty when nothing was refused)
+/// counts over all its parts. A copy: the session goes on changing on the state-machine thread.
 /// </summary>
 public sealed record ClientAck(ulong Sequence, long LogIndex, ulong Term, long Accepted, IReadOnlyList<long> Rejected, bool Duplicate);
