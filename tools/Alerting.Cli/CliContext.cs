@@ -42,14 +42,15 @@ internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWr
     }
 
     /// <summary>
-    /// The cluster's node addresses: <c>--nodes a,b,c</c>, else <c>ALERTING_NODES</c>, else the one
-    /// server <see cref="Connect"/> would use.
+    /// The cluster's node addresses: <c>--nodes a,b,c</c>, else the one <c>--server</c>, else
+    /// <c>ALERTING_NODES</c>, else <c>ALERTING_SERVER</c> or the default server.
     /// </summary>
     /// <exception cref="UsageException">An address is not an http or https URL, or there are too many.</exception>
     public IReadOnlyList<Uri> Nodes(ParsedCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        string list = command.Value("nodes") ?? NonEmpty(environment(NodesVariable)) ?? command.Value("server") ?? NonEmpty(environment(ServerVariable)) ?? DefaultServer;
+        // Flags before the environment: an explicit --server is not overridden by ALERTING_NODES.
+        string list = command.Value("nodes") ?? command.Value("server") ?? NonEmpty(environment(NodesVariable)) ?? NonEmpty(environment(ServerVariable)) ?? DefaultServer;
         IReadOnlyList<Uri> nodes;
         try
         {

@@ -84,6 +84,18 @@ public sealed class ClusterStatusTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_explicit_server_flag_wins_over_ALERTING_NODES()
+    {
+        var environment = new Dictionary<string, string> { ["ALERTING_NODES"] = $"{Primary},{Standby}" };
+
+        CliResult result = await CliRunner.RunAsync(["cluster", "status", "--server", Standby, "--json"], environment: environment);
+
+        Assert.True(result.ExitCode == ExitCodes.Ok, result.ToString());
+        using JsonDocument only = JsonDocument.Parse(Assert.Single(result.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal(("node-b", "standby", Standby, true), Row(only));
+    }
+
+    [Fact]
     public async Task An_unreachable_node_shows_in_the_table_with_its_reason()
     {
         string dead = DeadAddress();
