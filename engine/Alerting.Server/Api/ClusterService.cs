@@ -31,6 +31,7 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
             AppliedIndex = (ulong)applied,
             Durability = "local",
             LogicalTimeUnixMs = logicalTime,
+            PrimaryAddress = node.PrimaryAddress ?? string.Empty,
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Pipeline;
+using Alerting.Engine.StateMachine;
 using Alerting.Protocol.V1;
 using Alerting.Server.Hosting;
 using Alerting.Server.Ingest;
@@ -75,47 +76,75 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
     /// <summary>
     /// Validates and publishes now; the returned function awaits durability and builds the ack.
     /// Points and check runs are two entries: if the ring fills between them, the points are
-    /// written and the call still fails RESOURCE_EXHAUSTED, so a client retrying the whole
-    /// request may write those points twice (a point is a sample: the windows count it twice).
+    /// written and the call still fails RESOURCE_EXHAUSTED. A request with a client id and
+    /// sequence can be retried safely: the state machine skips the part already applied and the
+    /// ack covers both (docs/clients.md). Without one, a client retrying the whole request may
+    /// write those points twice (a point is a sample: the windows count it twice).
     /// </summary>
     private Func<Task<WriteAck>> Publish(WriteRequest request)
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(request, _options.MaxPointsPerRequest);
         var pointsWrite = points is null ? null : _engine.Write(points);
         var checksWrite = checkRuns is null ? null : _engine.Write(checkRuns);
-        var total = request.Points.Count + request.CheckRuns.Count;
-        return () => Acknowledge(request.BatchId, total, pointsWrite, checksWrite);
+        var pointCount = request.Points.Count;
+        var checkRunCount = request.CheckRuns.Count;
+        return () => Acknowledge(request.BatchId, pointCount, checkRunCount, pointsWrite, checksWrite);
     }
 
-    private async Task<WriteAck> Acknowledge(ulong batchId, long total, Task<AppliedEntry>? pointsWrite, Task<AppliedEntry>? checksWrite)
+    private async Task<WriteAck> Acknowledge(ulong batchId, long pointCount, long checkRunCount, Task<AppliedEntry>? pointsWrite, Task<AppliedEntry>? checksWrite)
     {
         var ack = new WriteAck { BatchId = batchId };
         var rejected = new long[RejectReasonNames.Count];
-        foreach (var write in new[] { pointsWrite, checksWrite })
+        var applied = 0L;
+        ClientAck? client = null;
+        foreach (var (write, count) in new[] { (pointsWrite, pointCount), (checksWrite, checkRunCount) })
         {
             if (write is null)
             {
                 continue;
             }
 
-            var applied = await write.ConfigureAwait(false);
-            ack.LogIndex = Math.Max(ack.LogIndex, (ulong)applied.Index);
-            ack.Term = applied.Term;
-            WriteRequestConverter.AddRejected(applied, rejected);
+            var entry = await write.ConfigureAwait(false);
+            ack.LogIndex = Math.Max(ack.LogIndex, (ulong)entry.Index);
+            ack.Term = entry.Term;
+            // The later part's client ack covers the earlier part too.
+            client = entry.Result.Client ?? client;
+            if (entry.Result.Client is { Duplicate: true })
+            {
+                continue;
+            }
+
+            applied += count;
+            WriteRequestConverter.AddRejected(entry, rejected);
         }
 
-        var rejectedTotal = 0L;
-        for (var i = 0; i < rejected.Length; i++)
+        var rejectedTotal = rejected.Sum();
+        _metrics.Acknowledged(applied - rejectedTotal, rejected);
+        if (client is not null)
+        {
+            // The client batch's ack, the same for the first attempt and every retry.
+            ack.LogIndex = (ulong)client.LogIndex;
+            ack.Term = client.Term;
+            ack.Accepted = client.Accepted;
+            AddRejected(ack, client.Rejected);
+        }
+        else
+        {
+            ack.Accepted = pointCount + checkRunCount - rejectedTotal;
+            AddRejected(ack, rejected);
+        }
+
+        return ack;
+    }
+
+    private static void AddRejected(WriteAck ack, IReadOnlyList<long> rejected)
+    {
+        for (var i = 0; i < rejected.Count; i++)
         {
             if (rejected[i] != 0)
             {
                 ack.Rejected.Add(new RejectedCount { Reason = RejectReasonNames.Of((RejectReason)i), Count = rejected[i] });
-                rejectedTotal += rejected[i];
             }
         }
-
-        ack.Accepted = total - rejectedTotal;
-        _metrics.Acknowledged(ack.Accepted, rejected);
-        return ack;
     }
 }
