@@ -1,6 +1,8 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
+using Alerting.Server.Ingest;
+using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
 using Alerting.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -137,7 +139,11 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
+            services.AddSingleton<ApiKeyRing>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddSingleton<IngestWriter>();
+            services.AddSingleton<HttpIngest>();
+            services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<NotificationService>();
             if (options.Role == NodeRole.Primary)
             {
@@ -169,6 +175,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            RemoteWriteEndpoint.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
