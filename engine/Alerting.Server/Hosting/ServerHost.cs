@@ -2,6 +2,7 @@ using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
 using Alerting.Server.Ingest;
+using Alerting.Server.Ingest.Otlp;
 using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
 using Alerting.Server.Security;
@@ -144,6 +145,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<IngestWriter>();
             services.AddSingleton<HttpIngest>();
             services.AddSingleton(new CumulativeDeltas());
+            services.AddSingleton<OtlpMetricsService>();
             services.AddSingleton<NotificationService>();
             if (options.Role == NodeRole.Primary)
             {
@@ -170,12 +172,14 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<NotificationsService>();
+            app.MapGrpcService<OtlpMetricsService>();
             // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
             app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
             app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
             RemoteWriteEndpoint.Map(app);
+            OtlpMetricsService.MapHttp(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 

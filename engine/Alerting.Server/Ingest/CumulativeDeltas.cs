@@ -60,7 +60,7 @@ public sealed class CumulativeDeltas
         {
             foreach (var (key, last) in updates)
             {
-                if ((_young.TryGetValue(key, out var known) || _old.TryGetValue(key, out known)) && known.UnixMs >= last.UnixMs)
+                if ((_young.TryGetValue(key, out var known) || _old.TryGetValue(key, out known)) && known.Timestamp >= last.Timestamp)
                 {
                     continue;
                 }
@@ -79,7 +79,7 @@ public sealed class CumulativeDeltas
         }
     }
 
-    private readonly record struct Last(long UnixMs, double Value, long StartMs);
+    private readonly record struct Last(long Timestamp, double Value, long Start);
 
     /// <summary>The deltas of one request; <see cref="Commit"/> once it is acknowledged.</summary>
     public sealed class Batch
@@ -95,8 +95,9 @@ public sealed class CumulativeDeltas
         /// <summary>
         /// The increase since the series' previous sample, or null when there is none to give.
         /// </summary>
-        /// <param name="startMs">When the counter started (OTLP's start time), 0 when unknown.</param>
-        public double? Delta(string seriesKey, long startMs, long unixMs, double value)
+        /// <param name="start">When the counter started (OTLP's start time), 0 when unknown.</param>
+        /// <param name="timestamp">The sample's time, in whatever unit the protocol has (Prometheus ms, OTLP ns), the same for a series.</param>
+        public double? Delta(string seriesKey, long start, long timestamp, double value)
         {
             ArgumentNullException.ThrowIfNull(seriesKey);
             if (!double.IsFinite(value))
@@ -105,18 +106,18 @@ public sealed class CumulativeDeltas
             }
 
             var known = _updates.TryGetValue(seriesKey, out var last) || _table.TryGet(seriesKey, out last);
-            if (known && unixMs <= last.UnixMs)
+            if (known && timestamp <= last.Timestamp)
             {
                 return null;
             }
 
-            _updates[seriesKey] = new Last(unixMs, value, startMs);
+            _updates[seriesKey] = new Last(timestamp, value, start);
             if (!known)
             {
                 return null;
             }
 
-            var reset = value < last.Value || (startMs != 0 && last.StartMs != 0 && startMs != last.StartMs);
+            var reset = value < last.Value || (start != 0 && last.Start != 0 && start != last.Start);
             return reset ? value : value - last.Value;
         }
 
