@@ -2,6 +2,7 @@ using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
 using Alerting.Server.Ingest;
+using Alerting.Server.Ingest.Datadog;
 using Alerting.Server.Ingest.Otlp;
 using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
@@ -180,6 +181,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapPrometheusScrapingEndpoint("/metrics");
             RemoteWriteEndpoint.Map(app);
             OtlpMetricsService.MapHttp(app);
+            DatadogSeriesEndpoint.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
