@@ -3,6 +3,7 @@ using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
 using Alerting.Server.Ingest;
 using Alerting.Server.Ingest.Datadog;
+using Alerting.Server.Ingest.DogStatsd;
 using Alerting.Server.Ingest.Otlp;
 using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
@@ -57,6 +58,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
     internal EngineNode Node => _node;
+
+    /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
+    internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
     /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
     internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
@@ -147,6 +151,14 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<HttpIngest>();
             services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<OtlpMetricsService>();
+            if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
+            {
+                // Only a primary takes writes; a standby leaves the port closed so the client's packets go nowhere we ignore.
+                services.AddSingleton(time);
+                services.AddSingleton<DogStatsdListener>();
+                services.AddHostedService(provider => provider.GetRequiredService<DogStatsdListener>());
+            }
+
             services.AddSingleton<NotificationService>();
             if (options.Role == NodeRole.Primary)
             {
