@@ -91,6 +91,9 @@ public sealed class DatadogSeriesTests
         var badType = await Post(http, DatadogSeriesEndpoint.V2Route, Json($$"""{"series":[{"metric":"m","type":9,"points":[]}]}"""), IngestKey);
         var badValue = await Post(http, DatadogSeriesEndpoint.V1Route, Json($$"""{"series":[{"metric":"m","points":[[{{now}}, "high"]]}]}"""), IngestKey);
         var negativeInterval = await Post(http, DatadogSeriesEndpoint.V2Route, Json($$"""{"series":[{"metric":"m","interval":-1,"points":[]}]}"""), IngestKey);
+        var protobuf = new ByteArrayContent([1, 2, 3]);
+        protobuf.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+        var agentProtobuf = await Post(http, DatadogSeriesEndpoint.V2Route, protobuf, IngestKey);
         var ok = await Post(http, DatadogSeriesEndpoint.V2Route, Json(valid), IngestKey);
 
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.Status);
@@ -102,6 +105,8 @@ public sealed class DatadogSeriesTests
         Assert.Equal(HttpStatusCode.BadRequest, badValue.Status);
         Assert.Contains("series[0].points[0][1]", badValue.Body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, negativeInterval.Status);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, agentProtobuf.Status);
+        Assert.Contains("use_v2_api.series", agentProtobuf.Body, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Accepted, ok.Status);
     }
 

@@ -24,6 +24,13 @@ public static class DatadogSeriesEndpoint
     private static async Task<IResult> Handle(HttpContext http, HttpIngest ingest, string route, Func<JsonElement, Protocol.V1.WriteRequest> convert)
     {
         ingest.Authorize(http, route, ApiKeyHeader);
+        var contentType = http.Request.ContentType ?? "application/json";
+        if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !contentType.StartsWith("text/json", StringComparison.OrdinalIgnoreCase))
+        {
+            // The Agent's default v2 payload is protobuf: say what to change rather than fail to parse it.
+            return Results.Text($"Content-Type \"{contentType}\" is not served: send JSON (for the Datadog Agent, set use_v2_api.series: false)", "text/plain", statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
+
         var body = await ingest.ReadBodyAsync(http.Request, http.RequestAborted).ConfigureAwait(false);
         Protocol.V1.WriteRequest write;
         try
