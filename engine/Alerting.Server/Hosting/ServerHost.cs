@@ -153,7 +153,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<OtlpMetricsService>();
             if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
             {
-                // Only a primary takes writes; a standby leaves the port closed so the client's packets go nowhere we ignore.
+                // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
                 services.AddSingleton(time);
                 services.AddSingleton<DogStatsdListener>();
                 services.AddHostedService(provider => provider.GetRequiredService<DogStatsdListener>());
