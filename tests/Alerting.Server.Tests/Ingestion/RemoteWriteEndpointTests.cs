@@ -89,6 +89,33 @@ public sealed class RemoteWriteEndpointTests
     }
 
     [Fact]
+    public async Task A_standby_answers_503_so_Prometheus_retries_and_every_HTTP_protocol_does_the_same()
+    {
+        var options = TestServer.Options();
+        options.Role = Engine.Pipeline.NodeRole.Standby;
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress };
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var request = new Prom.WriteRequest { Timeseries = { RemoteWriteConverterTests.Series("cpu", [], (now, 1)) } };
+        var otlp = new Protocol.OpenTelemetry.Collector.Metrics.V1.ExportMetricsServiceRequest
+        {
+            ResourceMetrics = { new Protocol.OpenTelemetry.Metrics.V1.ResourceMetrics { ScopeMetrics = { new Protocol.OpenTelemetry.Metrics.V1.ScopeMetrics { Metrics = { new Protocol.OpenTelemetry.Metrics.V1.Metric { Name = "cpu", Gauge = new Protocol.OpenTelemetry.Metrics.V1.Gauge { DataPoints = { new Protocol.OpenTelemetry.Metrics.V1.NumberDataPoint { TimeUnixNano = (ulong)now * 1_000_000, AsDouble = 1 } } } } } } } } },
+        };
+        var otlpBody = new ByteArrayContent(otlp.ToByteArray());
+        otlpBody.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+
+        using var remoteWrite = await http.PostAsync(new Uri("/api/v1/write", UriKind.Relative), Snappy(request), timeout.Token);
+        using var otlpHttp = await http.PostAsync(new Uri("/v1/metrics", UriKind.Relative), otlpBody, timeout.Token);
+        using var datadog = await http.PostAsync(new Uri("/api/v2/series", UriKind.Relative), new StringContent($$"""{"series":[{"metric":"cpu","points":[{"timestamp":{{now / 1000}},"value":1}]}]}""", System.Text.Encoding.UTF8, "application/json"), timeout.Token);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, remoteWrite.StatusCode);
+        Assert.Contains("no primary is known", await remoteWrite.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, otlpHttp.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, datadog.StatusCode);
+    }
+
+    [Fact]
     public async Task More_samples_than_MaxPointsPerRequest_are_400_naming_the_limit()
     {
         var options = TestServer.Options();
