@@ -1,6 +1,11 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
+using Alerting.Server.Ingest;
+using Alerting.Server.Ingest.Datadog;
+using Alerting.Server.Ingest.DogStatsd;
+using Alerting.Server.Ingest.Otlp;
+using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
 using Alerting.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -53,6 +58,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
     internal EngineNode Node => _node;
+
+    /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
+    internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
     /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
     internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
@@ -137,7 +145,20 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
+            services.AddSingleton<ApiKeyRing>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddSingleton<IngestWriter>();
+            services.AddSingleton<HttpIngest>();
+            services.AddSingleton(new CumulativeDeltas());
+            services.AddSingleton<OtlpMetricsService>();
+            if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
+            {
+                // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
+                services.AddSingleton(time);
+                services.AddSingleton<DogStatsdListener>();
+                services.AddHostedService(provider => provider.GetRequiredService<DogStatsdListener>());
+            }
+
             services.AddSingleton<NotificationService>();
             if (options.Role == NodeRole.Primary)
             {
@@ -164,11 +185,15 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<NotificationsService>();
+            app.MapGrpcService<OtlpMetricsService>();
             // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
             app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
             app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            RemoteWriteEndpoint.Map(app);
+            OtlpMetricsService.MapHttp(app);
+            DatadogSeriesEndpoint.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
