@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Alerting.Client;
 using Alerting.Protocol.V1;
 using Grpc.Core;
 using MonitorDefinition = Alerting.Protocol.Log.Monitor;
@@ -49,7 +50,6 @@ internal static class Workload
     /// </summary>
     public static async Task<Written> WriteSeriesAsync(Target target, RunOptions options, int count, Func<int, string> metricOf, int pointsPerSeries, Action<string> progress, CancellationToken cancellationToken)
     {
-        var client = new Ingest.IngestClient(target.Channel);
         var seriesPerBatch = Math.Max(1, Math.Min(options.Batch, 10_000) / pointsPerSeries);
         var batches = (count + seriesPerBatch - 1) / seriesPerBatch;
         var next = -1;
@@ -60,6 +60,9 @@ internal static class Workload
         var started = Stopwatch.GetTimestamp();
         var workers = Enumerable.Range(0, Math.Max(1, options.Streams)).Select(_ => Task.Run(async () =>
         {
+            // One writer per worker: it numbers its batches, so a retry after a dropped connection
+            // or a full ring cannot write a series' points twice.
+            using var writer = new AlertingWriter(new AlertingWriterOptions { Nodes = [target.Grpc], ApiKey = options.ApiKey, ClientId = BatchSequence.NewClientId("perf-series") });
             int b;
             while ((b = Interlocked.Increment(ref next)) < batches)
             {
@@ -74,7 +77,7 @@ internal static class Workload
                     }
                 }
 
-                var ack = await client.WriteBatchAsync(request, options.Headers(), cancellationToken: cancellationToken);
+                var ack = await writer.WriteAsync(request, cancellationToken);
                 Interlocked.Add(ref points, request.Points.Count);
                 Interlocked.Add(ref accepted, ack.Accepted);
                 foreach (var r in ack.Rejected)

@@ -69,7 +69,7 @@ public sealed class CliAppTests
     [Theory]
     [InlineData("cluster", "status")]
     [InlineData("alerts", "tail", "--from", "0")]
-    [InlineData("write")]
+    [InlineData("write", "--deadline", "2s")]
     [InlineData("monitors", "apply", "-f", "-")]
     public async Task A_server_nobody_listens_on_exits_4(params string[] args)
     {

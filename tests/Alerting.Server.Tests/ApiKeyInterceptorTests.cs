@@ -7,6 +7,7 @@ public sealed class ApiKeyInterceptorTests
     [Theory]
     [InlineData("/alerting.v1.Ingest/Write", ApiScopes.Ingest)]
     [InlineData("/alerting.v1.Ingest/WriteBatch", ApiScopes.Ingest)]
+    [InlineData("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", ApiScopes.Ingest)]
     [InlineData("/alerting.v1.Monitors/Create", ApiScopes.Admin)]
     [InlineData("/alerting.v1.Monitors/Upsert", ApiScopes.Admin)]
     [InlineData("/alerting.v1.Monitors/Delete", ApiScopes.Admin)]

@@ -46,6 +46,8 @@ public sealed class DowntimesAndStatusTests
         Assert.Contains("reason=\"not_finite\"", metrics, StringComparison.Ordinal);
         Assert.Contains("alerting_evaluations_on_arrival", metrics, StringComparison.Ordinal);
         Assert.Contains("alerting_subscriptions_open", metrics, StringComparison.Ordinal);
+        Assert.Contains("alerting_client_sessions", metrics, StringComparison.Ordinal);
+        Assert.Contains("alerting_client_batches_duplicates", metrics, StringComparison.Ordinal);
         Assert.Equal("not_finite", Assert.Single(ack.Rejected).Reason);
     }
 }

@@ -32,6 +32,44 @@ public sealed class WriteRequestConverterTests
     }
 
     [Fact]
+    public void A_client_batch_names_its_part_on_each_entry_and_a_plain_one_names_none()
+    {
+        var both = new WriteRequest
+        {
+            ClientId = "ingester-7",
+            Sequence = 42,
+            Points = { new Point { Metric = "m", UnixMs = 1 } },
+            CheckRuns = { new CheckRunInput { Check = "c", UnixMs = 1 } },
+        };
+        var checksOnly = new WriteRequest { ClientId = "ingester-7", Sequence = 43, CheckRuns = { new CheckRunInput { Check = "c", UnixMs = 1 } } };
+
+        var (points, checkRuns) = WriteRequestConverter.ToEntries(both, 10);
+        var (noPoints, onlyChecks) = WriteRequestConverter.ToEntries(checksOnly, 10);
+        var (plain, _) = WriteRequestConverter.ToEntries(new WriteRequest { Points = { new Point { Metric = "m", UnixMs = 1 } } }, 10);
+
+        Assert.Equal(new ClientBatch { ClientId = "ingester-7", Sequence = 42, Part = 0, Parts = 2 }, points!.Points.Client);
+        Assert.Equal(new ClientBatch { ClientId = "ingester-7", Sequence = 42, Part = 1, Parts = 2 }, checkRuns!.CheckRuns.Client);
+        Assert.Null(noPoints);
+        Assert.Equal(new ClientBatch { ClientId = "ingester-7", Sequence = 43, Part = 0, Parts = 1 }, onlyChecks!.CheckRuns.Client);
+        Assert.Null(plain!.Points.Client);
+    }
+
+    [Theory]
+    [InlineData("", 3UL, "sequence: 3 given without client_id")]
+    [InlineData("ingester", 0UL, "sequence: must be 1 or more")]
+    [InlineData("ingester\n", 1UL, "client_id: must not contain control characters")]
+    [InlineData("LONG", 1UL, "client_id: at most 128 characters, got 129")]
+    public void A_malformed_client_identity_is_invalid_argument(string clientId, ulong sequence, string message)
+    {
+        var request = new WriteRequest { ClientId = clientId == "LONG" ? new string('x', 129) : clientId, Sequence = sequence, Points = { new Point { Metric = "m", UnixMs = 1 } } };
+
+        var error = Assert.Throws<RpcException>(() => WriteRequestConverter.ToEntries(request, 10));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith(message, error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_request_without_check_runs_makes_no_check_runs_entry()
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(new WriteRequest { Points = { new Point { Metric = "m", UnixMs = 1 } } }, 10);

@@ -10,6 +10,7 @@ internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWr
     public const string DefaultServer = "http://127.0.0.1:7700";
     public const string ServerVariable = "ALERTING_SERVER";
     public const string ApiKeyVariable = "ALERTING_API_KEY";
+    public const string NodesVariable = "ALERTING_NODES";
 
     /// <summary>Line width of human output sent to a pipe or file: wide enough that no line is ever wrapped.</summary>
     public const int RedirectedOutputWidth = 32_767;
@@ -38,6 +39,41 @@ internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWr
         string server = command.Value("server") ?? NonEmpty(environment(ServerVariable)) ?? DefaultServer;
         string? apiKey = command.Value("api-key") ?? NonEmpty(environment(ApiKeyVariable));
         return ServerConnection.Open(server, apiKey);
+    }
+
+    /// <summary>
+    /// The cluster's node addresses: <c>--nodes a,b,c</c>, else the one <c>--server</c>, else
+    /// <c>ALERTING_NODES</c>, else <c>ALERTING_SERVER</c> or the default server.
+    /// </summary>
+    /// <exception cref="UsageException">An address is not an http or https URL, or there are too many.</exception>
+    public IReadOnlyList<Uri> Nodes(ParsedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        // Flags before the environment: an explicit --server is not overridden by ALERTING_NODES.
+        string list = command.Value("nodes") ?? command.Value("server") ?? NonEmpty(environment(NodesVariable)) ?? NonEmpty(environment(ServerVariable)) ?? DefaultServer;
+        IReadOnlyList<Uri> nodes;
+        try
+        {
+            nodes = Client.AlertingWriterOptions.ParseNodes(list);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--nodes (or {NodesVariable}): {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+
+        if (nodes.Count is 0 or > Client.AlertingWriterOptions.MaxNodes)
+        {
+            throw new UsageException($"--nodes (or {NodesVariable}): give 1 to {Client.AlertingWriterOptions.MaxNodes} comma-separated node addresses, got {nodes.Count}");
+        }
+
+        return nodes;
+    }
+
+    /// <summary>The API key from <c>--api-key</c> or <c>ALERTING_API_KEY</c>, or null.</summary>
+    public string? ApiKey(ParsedCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return command.Value("api-key") ?? NonEmpty(environment(ApiKeyVariable));
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -32,7 +32,7 @@ internal sealed class MonitorMatchIndex
         Invariant.Check(slot >= 0 && !_bySlot.ContainsKey(slot), "a monitor slot is in the match index at most once");
         if (!_bySource.TryGetValue(sourceKey, out var scopes))
         {
-            _bySource.Add(sourceKey, scopes = new SourceScopes());
+            _bySource.Add(sourceKey, scopes = new SourceScopes(sourceKey));
         }
 
         var tag = scopes.ChooseKey(scope);
@@ -43,12 +43,15 @@ internal sealed class MonitorMatchIndex
         }
         else if (!scopes.ByTag.TryGetValue(tag, out list!))
         {
-            scopes.ByTag.Add(tag, list = []);
+            // Room for one: most monitor tags (a host, a service) file one monitor (M6).
+            scopes.ByTag.Add(tag, list = new(1));
         }
 
         InsertSorted(list, slot);
         scopes.Count++;
-        _bySlot.Add(slot, new Indexed(sourceKey, tag, scope));
+
+        // The source's key string, not the caller's: one string per source, not one per monitor.
+        _bySlot.Add(slot, new Indexed(scopes.Key, tag, scope));
     }
 
     /// <summary>Removes the monitor in <paramref name="slot"/>, and whatever its removal empties.</summary>
@@ -138,6 +141,14 @@ internal sealed class MonitorMatchIndex
     /// <summary>The monitor scopes of one source.</summary>
     private sealed class SourceScopes
     {
+        public SourceScopes(string key)
+        {
+            Key = key;
+        }
+
+        /// <summary>The source's index key, shared by every monitor filed under it.</summary>
+        public string Key { get; }
+
         public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Scopes with no positive equality filter: tested against every new series of the source.</summary>

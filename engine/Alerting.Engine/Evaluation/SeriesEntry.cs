@@ -30,5 +30,6 @@ internal sealed class SeriesEntry
     public int[] TierSlots { get; }
 
     /// <summary>The monitor groups this series feeds: (monitor slot, group key).</summary>
-    public List<(int MonitorSlot, Monitors.MonitorGroup Group)> Feeds { get; } = [];
+    /// <remarks>Room for one to start (M6: most series feed one group; the default first growth makes room for four).</remarks>
+    public List<(int MonitorSlot, Monitors.MonitorGroup Group)> Feeds { get; } = new(1);
 }

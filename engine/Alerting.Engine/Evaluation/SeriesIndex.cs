@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Collections.Immutable;
 using Alerting.Engine.Monitors.Query;
 
@@ -12,11 +13,18 @@ namespace Alerting.Engine.Evaluation;
 /// <remarks>
 /// Postings are series ids appended in creation order, so they stay sorted without a sort, and
 /// the monitor sees its series in creation order on every replica.
+/// <para>
+/// A series is found from its name and tags as they arrive, without building a key (issue 7:
+/// the lookup of every point's series allocates nothing): a hash of the name and tags leads to
+/// a chain of series ids, each compared tag by tag. The hash is the process's string hash, so
+/// it differs between processes, but it only finds; nothing is ordered by it.
+/// </para>
 /// </remarks>
 internal sealed class SeriesIndex
 {
     private readonly List<SeriesEntry> _series = [];
-    private readonly Dictionary<string, SeriesEntry> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, int> _firstIdByHash = [];
+    private readonly List<int> _nextIdOfSameHash = [];
     private readonly Dictionary<string, SourceSeries> _bySource = new(StringComparer.Ordinal);
 
     public int Count => _series.Count;
@@ -26,34 +34,58 @@ internal sealed class SeriesIndex
 
     public SeriesEntry this[int id] => _series[id];
 
-    public bool TryGet(string seriesKey, out SeriesEntry entry) => _byKey.TryGetValue(seriesKey, out entry!);
+    /// <summary>
+    /// The series of that name and tags. <paramref name="sortedTags"/> must be in the index's one
+    /// form (<see cref="IsNormalized"/>); nothing is allocated.
+    /// </summary>
+    public bool TryGet(bool isCheck, string source, IList<string> sortedTags, [MaybeNullWhen(false)] out SeriesEntry entry)
+    {
+        if (_firstIdByHash.TryGetValue(Hash(isCheck, source, sortedTags), out var id))
+        {
+            for (; id >= 0; id = _nextIdOfSameHash[id])
+            {
+                var candidate = _series[id];
+                if (candidate.IsCheck == isCheck && string.Equals(candidate.Source, source, StringComparison.Ordinal) && SameTags(candidate.Tags, sortedTags))
+                {
+                    entry = candidate;
+                    return true;
+                }
+            }
+        }
+
+        entry = null;
+        return false;
+    }
 
     /// <summary>How many series the source has.</summary>
     public int CountOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var source) ? source.All.Count : 0;
 
     /// <summary>Creates the next series (its id is the current count) and indexes it.</summary>
+    /// <remarks>Also what a snapshot being read back calls, series by series. The series shares its source's name string (one per source, not one per series).</remarks>
     public SeriesEntry Create(bool isCheck, string source, string[] sortedTags)
     {
-        var entry = new SeriesEntry(_series.Count, source, sortedTags, isCheck);
-        Add(entry);
+        var sourceKey = SourceKey(isCheck, source);
+        if (!_bySource.TryGetValue(sourceKey, out var sourceSeries))
+        {
+            _bySource.Add(sourceKey, sourceSeries = new SourceSeries(source));
+        }
+
+        var entry = new SeriesEntry(_series.Count, sourceSeries.Name, sortedTags, isCheck);
+        Add(entry, sourceSeries);
         return entry;
     }
 
-    /// <summary>Indexes a series whose id is the current count (creation, or a snapshot being read back).</summary>
-    public void Add(SeriesEntry entry)
+    private void Add(SeriesEntry entry, SourceSeries source)
     {
         Invariant.Check(entry.Id == _series.Count, "series ids are their creation order");
 
         // Once per series, here rather than per match: TagFilter.Matches binary-searches these tags.
         Invariant.Check(TagFilter.IsSortedOrdinal(entry.Tags), "series tags must be sorted ordinally");
+        Invariant.Check(!TryGet(entry.IsCheck, entry.Source, entry.Tags, out _), "a series is indexed once");
         _series.Add(entry);
-        _byKey.Add(SeriesKey(entry.IsCheck, entry.Source, entry.Tags), entry);
-        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
-        if (!_bySource.TryGetValue(sourceKey, out var source))
-        {
-            _bySource.Add(sourceKey, source = new SourceSeries());
-        }
-
+        var hash = Hash(entry.IsCheck, entry.Source, entry.Tags);
+        _nextIdOfSameHash.Add(_firstIdByHash.TryGetValue(hash, out var next) ? next : -1);
+        _firstIdByHash[hash] = entry.Id;
         source.All.Add(entry.Id);
         foreach (var tag in entry.Tags)
         {
@@ -71,41 +103,53 @@ internal sealed class SeriesIndex
     /// Fills <paramref name="into"/> with the series of <paramref name="sourceKey"/> that
     /// <paramref name="scope"/> matches, in creation order.
     /// </summary>
-    public void Matching(string sourceKey, ImmutableArray<TagFilter> scope, List<SeriesEntry> into)
+    public void Matching(string sourceKey, ImmutableArray<TagFilter> scope, List<SeriesEntry> into) =>
+        MatchingFrom(sourceKey, scope, fromId: 0, examineLimit: int.MaxValue, into, out _);
+
+    /// <summary>
+    /// One bounded step of <see cref="Matching"/>: fills <paramref name="into"/> with the matching
+    /// series whose id is at least <paramref name="fromId"/>, in creation order, testing at most
+    /// <paramref name="examineLimit"/> candidates against the scope. Returns the id the next step
+    /// starts from, or -1 when no candidate is left; <paramref name="examined"/> says how many
+    /// were tested. Resuming by id (not by position) stays right while series are added between steps.
+    /// </summary>
+    public int MatchingFrom(string sourceKey, ImmutableArray<TagFilter> scope, int fromId, int examineLimit, List<SeriesEntry> into, out int examined)
     {
+        Invariant.Check(fromId >= 0 && examineLimit > 0, "a match step starts at a real series id and examines at least one");
         into.Clear();
-        if (!_bySource.TryGetValue(sourceKey, out var source))
+        examined = 0;
+        if (!_bySource.TryGetValue(sourceKey, out var source) || Candidates(source, scope) is not { } candidates)
         {
-            return;
+            return -1;
         }
 
-        var candidates = source.All;
-        foreach (var filter in scope)
+        var at = fromId == 0 ? 0 : LowerBound(candidates, fromId);
+        var end = at + Math.Min(examineLimit, candidates.Count - at);
+        for (var i = at; i < end; i++)
         {
-            if (filter.Kind != TagFilterKind.Equals)
-            {
-                continue;
-            }
-
-            if (!source.ByTag.TryGetValue(filter.Key + ":" + filter.Value, out var postings))
-            {
-                return;
-            }
-
-            if (postings.Count < candidates.Count)
-            {
-                candidates = postings;
-            }
-        }
-
-        foreach (var id in candidates)
-        {
-            var entry = _series[id];
+            var entry = _series[candidates[i]];
             if (TagFilter.MatchesAll(scope, entry.Tags))
             {
                 into.Add(entry);
             }
         }
+
+        examined = end - at;
+        return end < candidates.Count ? candidates[end] : -1;
+    }
+
+    /// <summary>Whether the tags are already in the one form (ordinal order, no duplicates), as the ingest boundary sends them.</summary>
+    public static bool IsNormalized(IList<string> tags)
+    {
+        for (var i = 1; i < tags.Count; i++)
+        {
+            if (string.CompareOrdinal(tags[i - 1], tags[i]) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Sorts ordinally and removes duplicates: the one form of a tag set the index knows.</summary>
@@ -129,12 +173,83 @@ internal sealed class SeriesIndex
     /// <summary>The index key of a source: metrics and checks of the same name are different sources.</summary>
     public static string SourceKey(bool isCheck, string source) => (isCheck ? "c|" : "m|") + source;
 
-    public static string SeriesKey(bool isCheck, string source, string[] sortedTags) =>
-        SourceKey(isCheck, source) + "{" + string.Join(',', sortedTags) + "}";
+    private static int Hash(bool isCheck, string source, IList<string> sortedTags)
+    {
+        var hash = default(HashCode);
+        hash.Add(isCheck);
+        hash.Add(source);
+        for (var i = 0; i < sortedTags.Count; i++)
+        {
+            hash.Add(sortedTags[i]);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    private static bool SameTags(string[] tags, IList<string> other)
+    {
+        if (tags.Length != other.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < tags.Length; i++)
+        {
+            if (!string.Equals(tags[i], other[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The ids a scope's matches are among: the shortest postings list of its equality filters,
+    /// or every series of the source; null when an equality filter names a tag no series has.
+    /// </summary>
+    private static List<int>? Candidates(SourceSeries source, ImmutableArray<TagFilter> scope)
+    {
+        var candidates = source.All;
+        foreach (var filter in scope)
+        {
+            if (filter.Kind != TagFilterKind.Equals)
+            {
+                continue;
+            }
+
+            if (!source.ByTag.TryGetValue(filter.Key + ":" + filter.Value, out var postings))
+            {
+                return null;
+            }
+
+            if (postings.Count < candidates.Count)
+            {
+                candidates = postings;
+            }
+        }
+
+        return candidates;
+    }
+
+    /// <summary>The position of the first id not below <paramref name="id"/> in sorted <paramref name="ids"/>.</summary>
+    private static int LowerBound(List<int> ids, int id)
+    {
+        var at = ids.BinarySearch(id);
+        return at >= 0 ? at : ~at;
+    }
 
     /// <summary>The series of one source: all of them, and by tag, each as sorted ids.</summary>
     private sealed class SourceSeries
     {
+        public SourceSeries(string name)
+        {
+            Name = name;
+        }
+
+        /// <summary>The metric or check name, the one string every series of the source refers to.</summary>
+        public string Name { get; }
+
         public List<int> All { get; } = [];
 
         public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);

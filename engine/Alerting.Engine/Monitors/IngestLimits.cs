@@ -24,6 +24,15 @@ public sealed record IngestLimits
     /// <summary>Most monitors one node holds.</summary>
     public const int DefaultMaxMonitors = 2_000_000;
 
+    /// <summary>Default of <see cref="MatchStepSeries"/>.</summary>
+    public const int DefaultMatchStepSeries = 1_024;
+
+    /// <summary>Default: client sessions remembered for deduplicating retried batches (docs/clients.md).</summary>
+    public const int DefaultMaxClientSessions = 100_000;
+
+    /// <summary>Default: a client silent this long in logical time (24 h) is forgotten; a retry after that is applied again.</summary>
+    public const long DefaultClientSessionExpiryMs = 24 * 60 * 60 * 1000;
+
     public long MaxPointAgeMs { get; init; } = DefaultMaxPointAgeMs;
 
     public long MaxPointFutureMs { get; init; } = DefaultMaxPointFutureMs;
@@ -35,6 +44,21 @@ public sealed record IngestLimits
     public int MaxGroupsPerMonitor { get; init; } = DefaultMaxGroupsPerMonitor;
 
     public int MaxMonitors { get; init; } = DefaultMaxMonitors;
+
+    /// <summary>Most client sessions (<see cref="StateMachine.ClientSessions"/>); a new client beyond it evicts the least recently written one.</summary>
+    public int MaxClientSessions { get; init; } = DefaultMaxClientSessions;
+
+    /// <summary>Logical time after a client's last batch at which its session is forgotten.</summary>
+    public long ClientSessionExpiryMs { get; init; } = DefaultClientSessionExpiryMs;
+
+    /// <summary>
+    /// Most existing series one step of monitor matching examines (issue 7: no entry may hold
+    /// the state machine for long). A new or regrouped monitor examines up to this many in the
+    /// entry that creates it; a monitor whose scope reaches more goes on in the following ticks,
+    /// this many per tick over all monitors still matching, in the order they started. Part of
+    /// the state's definition: replicas must use the same value.
+    /// </summary>
+    public int MatchStepSeries { get; init; } = DefaultMatchStepSeries;
 
     /// <summary>
     /// Where <paramref name="text"/> holds a control character (C0 including NUL, DEL, C1), or -1.

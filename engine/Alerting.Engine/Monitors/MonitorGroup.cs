@@ -25,10 +25,11 @@ internal sealed class MonitorGroup
     public GroupState State;
 
     /// <summary>Series feeding the group, as series ids, in the order they joined.</summary>
-    public List<int> SeriesIds { get; } = [];
+    /// <remarks>Room for one to start, as most groups read one series (M6); the lists grow by doubling from there.</remarks>
+    public List<int> SeriesIds { get; } = new(1);
 
     /// <summary>The same series as slots of the monitor's tier store, in the same order (what the evaluator reads).</summary>
-    public List<int> Slots { get; } = [];
+    public List<int> Slots { get; } = new(1);
 
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;

@@ -30,6 +30,7 @@ public sealed class EngineNode : IDisposable
     private readonly PipelineFault _fault = new();
     private readonly DataFolderManifest? _manifest;
     private int _disposed;
+    private string? _primaryAddress;
 
     private EngineNode(EngineOptions options, IJournal journal, SnapshotStore store, LogApplier applier, long snapshotIndex, RecoveryReport recovery, DataFolderManifest? manifest)
     {
@@ -82,6 +83,17 @@ public sealed class EngineNode : IDisposable
 
     /// <summary>The journal's durable index.</summary>
     public long DurableIndex => _journal.DurableIndex;
+
+    /// <summary>
+    /// The client (gRPC) address of the primary as this node knows it, or null: a non-primary
+    /// names it when it refuses a write, so clients follow it. Whoever learns the primary (the
+    /// replication runtime) sets it; any thread may read or set it.
+    /// </summary>
+    public string? PrimaryAddress
+    {
+        get => Volatile.Read(ref _primaryAddress);
+        set => Volatile.Write(ref _primaryAddress, value);
+    }
 
     /// <summary>This node's role: only a primary takes client writes and publishes ticks.</summary>
     public NodeRole Role => _options.Role;
@@ -247,7 +259,12 @@ public sealed class EngineNode : IDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_options.Role != NodeRole.Primary)
         {
-            throw new NotPrimaryException($"this node is a {_options.Role.ToString().ToLowerInvariant()}: it takes no client writes, and no primary is known yet");
+            var primary = PrimaryAddress;
+            throw new NotPrimaryException(
+                primary is null
+                    ? $"this node is a {_options.Role.ToString().ToLowerInvariant()}: it takes no client writes, and no primary is known yet"
+                    : $"this node is a {_options.Role.ToString().ToLowerInvariant()}: it takes no client writes",
+                primary);
         }
 
         var completion = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -31,5 +31,11 @@ public sealed record ApplyResult
 
     public string? Error { get; init; }
 
+    /// <summary>
+    /// For an entry of a client batch: the batch's ack (all its parts applied so far). When
+    /// <see cref="ClientAck.Duplicate"/>, the entry was not applied and <see cref="Rejected"/> is empty.
+    /// </summary>
+    public ClientAck? Client { get; init; }
+
     public long RejectedTotal => Rejected.Sum();
 }

@@ -10,23 +10,34 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 6;
+    /// <summary>
+    /// Version 8 adds the monitor matches still going (issue 7), after the monitor counters.
+    /// (7 is taken by the client sessions of the parallel <c>client</c> work; this one follows it.)
+    /// </summary>
+    private const ulong SnapshotFormatVersion = 8;
+
+    private const ulong FirstVersionWithPendingMatches = 8;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
+
+    /// <summary>The first version with client sessions; older snapshots read as having none.</summary>
+    private const ulong ClientSessionsVersion = 7;
 
     public EngineState(IngestLimits? limits = null)
     {
         Limits = limits ?? new IngestLimits();
         Monitors = new MonitorEngine(Limits);
+        Clients = new ClientSessions(Limits);
     }
 
-    private EngineState(IngestLimits limits, MonitorEngine monitors, TransitionHistory history, DeliveryLedger deliveries)
+    private EngineState(IngestLimits limits, MonitorEngine monitors, TransitionHistory history, DeliveryLedger deliveries, ClientSessions clients)
     {
         Limits = limits;
         Monitors = monitors;
         History = history;
         Deliveries = deliveries;
+        Clients = clients;
     }
 
     /// <summary>Index of the last applied entry (0 before the first).</summary>
@@ -51,6 +62,9 @@ public sealed class EngineState
 
     /// <summary>Finished notification deliveries, from <c>NotificationDelivered</c> entries. State-machine thread only (or through a query).</summary>
     public DeliveryLedger Deliveries { get; } = new();
+
+    /// <summary>Per writing client, its last applied batch and ack, for idempotent retries. State-machine thread only (or through a query).</summary>
+    public ClientSessions Clients { get; }
 
     /// <summary>Every monitor definition, in slot order. State-machine thread only (or through a query).</summary>
     public IEnumerable<Protocol.Log.Monitor> MonitorDefinitions() => Monitors.MonitorDefinitions();
@@ -80,6 +94,9 @@ public sealed class EngineState
 
     public int SeriesCount => Monitors.SeriesCount;
 
+    /// <summary>Monitors still matching the series that existed before them, a bounded step per tick.</summary>
+    public int MatchesPending => Monitors.MatchesPending;
+
     public EngineCounters Counters => Monitors.Counters;
 
     public long Rejected(RejectReason reason) => Monitors.Rejected(reason);
@@ -99,6 +116,7 @@ public sealed class EngineState
         Monitors.WriteTo(writer);
         History.WriteTo(writer);
         Deliveries.WriteTo(writer);
+        Clients.WriteTo(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -116,12 +134,13 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits);
+        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
-        return new EngineState(limits, monitors, history, deliveries)
+        var clients = version >= ClientSessionsVersion ? ClientSessions.ReadFrom(reader, limits) : new ClientSessions(limits);
+        return new EngineState(limits, monitors, history, deliveries, clients)
         {
             AppliedIndex = appliedIndex,
             Term = term,

@@ -52,6 +52,7 @@ public sealed class LogApplier
                 // A new primary's clock may lag the old one's: the engine's clock never goes back.
                 state.TicksApplied++;
                 monitors.ApplyTick(entry.Tick.UnixMs, index);
+                state.Clients.Expire(state.LogicalTimeMs);
                 break;
             case LogEntry.BodyOneofCase.MonitorUpserted:
                 var (outcome, id, error) = monitors.UpsertMonitor(entry.MonitorUpserted.Monitor ?? new Protocol.Log.Monitor(), index);
@@ -67,12 +68,36 @@ public sealed class LogApplier
                 monitors.DeleteDowntime(entry.DowntimeDeleted.DowntimeId, index);
                 break;
             case LogEntry.BodyOneofCase.Points:
-                monitors.ApplyPoints(entry.Points, index, _rejected);
+                var points = entry.Points;
+                if (points.Client is { } pointsClient && DuplicateOf(pointsClient, index) is { } pointsAck)
+                {
+                    result = new ApplyResult { Client = pointsAck };
+                    break;
+                }
+
+                monitors.ApplyPoints(points, index, _rejected);
                 result = RejectionsOf(_rejected);
+                if (points.Client is { } appliedPoints)
+                {
+                    result = RecordClient(appliedPoints, index, term, PointCount(points), result);
+                }
+
                 break;
             case LogEntry.BodyOneofCase.CheckRuns:
-                monitors.ApplyCheckRuns(entry.CheckRuns, index, _rejected);
+                var runs = entry.CheckRuns;
+                if (runs.Client is { } runsClient && DuplicateOf(runsClient, index) is { } runsAck)
+                {
+                    result = new ApplyResult { Client = runsAck };
+                    break;
+                }
+
+                monitors.ApplyCheckRuns(runs, index, _rejected);
                 result = RejectionsOf(_rejected);
+                if (runs.Client is { } appliedRuns)
+                {
+                    result = RecordClient(appliedRuns, index, term, runs.Runs.Count, result);
+                }
+
                 break;
             case LogEntry.BodyOneofCase.NotificationDelivered:
                 var delivered = entry.NotificationDelivered;
@@ -99,6 +124,40 @@ public sealed class LogApplier
         }
 
         return result;
+    }
+
+    /// <summary>The ack of an already applied client batch part, or null. Silent sessions expire first, so a batch is judged by live sessions only.</summary>
+    private ClientAck? DuplicateOf(ClientBatch client, long index)
+    {
+        var state = State;
+        state.Clients.Expire(state.LogicalTimeMs);
+        return state.Clients.TryDuplicate(client, index, state.LogicalTimeMs);
+    }
+
+    /// <summary>Records a client batch's applied part; the result carries the batch's ack so far.</summary>
+    private ApplyResult RecordClient(ClientBatch client, long index, ulong term, long count, ApplyResult result)
+    {
+        var rejected = _rejected.AsSpan();
+        var refused = 0L;
+        foreach (var n in rejected)
+        {
+            refused += n;
+        }
+
+        var state = State;
+        var ack = state.Clients.Record(client, index, term, state.LogicalTimeMs, count - refused, rejected);
+        return result with { Client = ack };
+    }
+
+    private static long PointCount(PointsBatch batch)
+    {
+        var count = 0L;
+        foreach (var series in batch.Series)
+        {
+            count += series.UnixMs.Count;
+        }
+
+        return count;
     }
 
     /// <summary>The common case (nothing refused) shares one empty result: no allocation per batch.</summary>

@@ -10,8 +10,9 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
-/// refusal counts, retired ids and counters. Not written, because it is derived: compiled
-/// queries and rules (recompiled from the definitions), the indexes, the series feeds, and the
+/// refusal counts, retired ids, counters, and the monitor matches still going (format 8). Not
+/// written, because it is derived: compiled queries and rules (recompiled from the definitions),
+/// the indexes (the scope index holds the monitors not matching), the series feeds, and the
 /// timing wheel (every monitor's next instant is the first offset + k × interval after logical
 /// time, exactly what the running wheel holds).
 /// </summary>
@@ -88,9 +89,11 @@ internal sealed partial class MonitorEngine
         }
 
         Counters.WriteTo(writer);
+        _matcher.WritePending(writer);
     }
 
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits)
+    /// <summary>Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which list no pending matches.</summary>
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -109,7 +112,6 @@ internal sealed partial class MonitorEngine
             var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
             var monitor = MonitorCompiler.Compile(definition);
             engine._monitors.Append(monitor);
-            engine._matcher.AddMonitor(monitor);
             var groups = reader.ReadInt32();
             for (var g = 0; g < groups; g++)
             {
@@ -147,13 +149,12 @@ internal sealed partial class MonitorEngine
                 tags[t] = reader.ReadString();
             }
 
-            var entry = new SeriesEntry(id, source, tags, isCheck);
+            var entry = engine._series.Create(isCheck, source, tags);
+            Invariant.Check(entry.Id == id, "series are read back in creation order");
             for (var tier = 0; tier < entry.TierSlots.Length; tier++)
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
-
-            engine._series.Add(entry);
         }
 
         foreach (var (monitor, group, ids) in groupSeries)
@@ -178,6 +179,7 @@ internal sealed partial class MonitorEngine
         }
 
         engine.Counters.ReadFrom(reader);
+        engine._matcher.ReadPending(withPendingMatches ? reader : null);
         if (scheduleStarted)
         {
             engine._schedule.Start();

@@ -25,7 +25,9 @@ namespace Alerting.Engine.StateMachine;
 /// A point's path: <see cref="ApplyPoints"/> admits it, finds (or creates and matches) its
 /// series, writes it into the series' windows, and, for <c>on_arrival</c> monitors, evaluates
 /// the touched groups right away. Scheduled evaluations happen in <see cref="ApplyTick"/>: the
-/// wheel fires every due evaluation instant up to the tick's time, in order, each once.
+/// wheel fires every due evaluation instant up to the tick's time, in order, each once. A tick
+/// first continues the matches of monitors whose scope reached more series than one step
+/// examines; such a monitor skips its evaluations until its match finishes.
 /// </para>
 /// </remarks>
 internal sealed partial class MonitorEngine
@@ -67,6 +69,9 @@ internal sealed partial class MonitorEngine
     public int SeriesCount => _series.Count;
 
     public int DowntimeCount => _downtimes.Count;
+
+    /// <summary>Monitors still matching the series that existed before them (see <see cref="SeriesMatcher"/>).</summary>
+    public int MatchesPending => _matcher.PendingCount;
 
     public long Rejected(RejectReason reason) => _admission.Rejected(reason);
 
@@ -233,6 +238,26 @@ internal sealed partial class MonitorEngine
         return null;
     }
 
+    /// <summary>Which series feed each group, by monitor slot then group key (series ids in creation order).</summary>
+    internal IEnumerable<(string MonitorId, string GroupKey, IReadOnlyList<int> SeriesIds)> GroupMembers()
+    {
+        foreach (var monitor in _monitors.Slots)
+        {
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            foreach (var group in monitor.Groups.Values)
+            {
+                yield return (monitor.Id, group.Key, group.SeriesIds);
+            }
+        }
+    }
+
+    /// <summary>Every series, in creation order.</summary>
+    internal IReadOnlyList<SeriesEntry> AllSeries => _series.All;
+
     /// <summary>The id of the live monitor of that name (the one in the lowest slot), or null.</summary>
     public string? MonitorIdOfName(string name) => _monitors.IdOfName(name);
 
@@ -254,6 +279,9 @@ internal sealed partial class MonitorEngine
             return;
         }
 
+        // Before time moves: groups a step forms are first seen at the previous tick's time, so
+        // they are never younger than the due instants this tick fires (all after that time).
+        _matcher.ContinueMatches();
         _clock.AdvanceTo(tickMs);
         _windows.AdvanceClock(_clock.NowMs);
         if (!_schedule.IsStarted)
@@ -265,6 +293,11 @@ internal sealed partial class MonitorEngine
 
         foreach (var (slot, dueMs) in _schedule.CollectDue())
         {
+            if (_matcher.IsMatching(slot))
+            {
+                continue;
+            }
+
             var lateness = _clock.NowMs - dueMs;
             Counters.RecordEvaluation(lateness, lateness >= EvaluationSchedule.CaughtUpThresholdMs);
             _evaluator.EvaluateMonitor(_monitors[slot], dueMs, logIndex);
@@ -337,8 +370,7 @@ internal sealed partial class MonitorEngine
         }
 
         _monitors.Register(compiled);
-        _matcher.AddMonitor(compiled);
-        _matcher.MatchExistingSeries(compiled);
+        _matcher.StartMatch(compiled);
         _schedule.Schedule(compiled);
         return (MonitorOutcome.Created, definition.Id, null);
     }
@@ -381,8 +413,11 @@ internal sealed partial class MonitorEngine
     public void ApplyPoints(PointsBatch batch, long logIndex, Span<long> rejectedByReason)
     {
         _schedule.BeginBatch();
-        foreach (var series in batch.Series)
+
+        // By index: a repeated field's enumerator is an object, and this loop allocates nothing for known series.
+        for (var s = 0; s < batch.Series.Count; s++)
         {
+            var series = batch.Series[s];
             var count = Math.Min(series.UnixMs.Count, series.Values.Count);
             if (series.UnixMs.Count != series.Values.Count || series.Metric.Length == 0)
             {
@@ -476,6 +511,11 @@ internal sealed partial class MonitorEngine
     {
         foreach (var (slot, group) in _schedule.Touched())
         {
+            if (_matcher.IsMatching(slot))
+            {
+                continue;
+            }
+
             Counters.ArrivalEvaluations++;
             _evaluator.EvaluateGroup(_monitors[slot], group, Math.Max(_clock.NowMs, group.TouchedNewestMs), logIndex);
         }

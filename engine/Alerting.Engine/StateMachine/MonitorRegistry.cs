@@ -152,7 +152,8 @@ internal sealed class MonitorRegistry
     {
         if (!_slotsByName.TryGetValue(name, out var slots))
         {
-            _slotsByName.Add(name, slots = []);
+            // Room for one: names are mostly unique.
+            _slotsByName.Add(name, slots = new(1));
         }
 
         slots.Insert(~slots.BinarySearch(slot), slot);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.State;
@@ -11,6 +12,17 @@ namespace Alerting.Engine.StateMachine;
 /// regrouped monitor finds its series by its scope (<see cref="SeriesIndex"/>). Monitors are
 /// visited in slot order and series in creation order, so groups form identically on every replica.
 /// </summary>
+/// <remarks>
+/// A new or regrouped monitor matches the existing series in steps of at most
+/// <see cref="IngestLimits.MatchStepSeries"/> candidates (issue 7: no entry may hold the state
+/// machine for long): the first in the entry that creates it, the rest in the following ticks
+/// (<see cref="ContinueMatches"/>), its groups appearing as they are matched. While it matches,
+/// it is not in the scope index: series created meanwhile are appended to the postings the match
+/// walks, so it reaches them in creation order too, and it is filed in the index in the step that
+/// finishes, so every later series finds it. It does not evaluate until it finishes
+/// (<see cref="IsMatching"/>): a group that holds only part of its series would read a partial
+/// window and could alert on it.
+/// </remarks>
 internal sealed class SeriesMatcher
 {
     private const string NoGroupKey = "*";
@@ -26,6 +38,10 @@ internal sealed class SeriesMatcher
     private readonly List<(string Key, string[] Tags)?> _matchedGroups = [];
     private readonly List<SeriesEntry> _matchedSeries = [];
 
+    // Matches still going, in the order they started (the order ticks continue them), and by slot.
+    private readonly List<PendingMatch> _pending = [];
+    private readonly Dictionary<int, PendingMatch> _pendingBySlot = [];
+
     public SeriesMatcher(IngestLimits limits, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
     {
         _limits = limits;
@@ -34,36 +50,108 @@ internal sealed class SeriesMatcher
         _windows = windows;
         _clock = clock;
         _counters = counters;
+        Invariant.Check(limits.MatchStepSeries > 0, "a match step examines at least one series");
     }
 
-    /// <summary>Files a registered monitor's scope, so new series of its source find it.</summary>
-    public void AddMonitor(CompiledMonitor monitor) =>
-        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, monitor.Slot);
+    /// <summary>Monitors still matching the series that existed before them.</summary>
+    public int PendingCount => _pending.Count;
 
-    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scope the index.</summary>
+    /// <summary>Whether the monitor in <paramref name="slot"/> is still matching (and so does not evaluate yet).</summary>
+    public bool IsMatching(int slot) => _pendingBySlot.ContainsKey(slot);
+
+    /// <summary>
+    /// A registered monitor starts picking up the existing series: one step now, and if more are
+    /// left, in the following ticks. Until it finishes it is not in the scope index.
+    /// </summary>
+    public void StartMatch(CompiledMonitor monitor) =>
+        StartMatch(monitor, new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal));
+
+    /// <summary>
+    /// One tick's share of the matches still going: at most <see cref="IngestLimits.MatchStepSeries"/>
+    /// candidates over all of them, oldest match first.
+    /// </summary>
+    public void ContinueMatches()
+    {
+        var budget = _limits.MatchStepSeries;
+        while (budget > 0 && _pending.Count > 0)
+        {
+            // A step either finishes its match (which leaves the list) or spends the whole budget.
+            budget -= Step(_pending[0], budget);
+            Invariant.Check(budget >= 0, "a match step examines no more series than it was given");
+        }
+    }
+
+    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scope the index (or its match stops).</summary>
     public void RemoveMonitor(CompiledMonitor monitor)
     {
         Unlink(monitor);
-        _scopes.Remove(monitor.Slot);
+        if (!StopMatch(monitor.Slot, out _))
+        {
+            _scopes.Remove(monitor.Slot);
+        }
     }
 
     /// <summary>
     /// An edit changed which series feed which group: regroups <paramref name="updated"/> from the
     /// index, keeping the state of groups whose key survives (already reset by the edit when it
-    /// became meaningless).
+    /// became meaningless). The old groups' state is carried until a group of the same key forms.
     /// </summary>
     public void Regroup(CompiledMonitor old, CompiledMonitor updated)
     {
         Unlink(old);
-        _scopes.Remove(old.Slot);
-        AddMonitor(updated);
-        MatchExistingSeries(updated);
-        foreach (var (groupKey, group) in updated.Groups)
+        var carried = new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal);
+        foreach (var (groupKey, group) in old.Groups)
         {
-            if (old.Groups.TryGetValue(groupKey, out var previous))
+            carried.Add(groupKey, new CarriedGroup(group.State, group.LastEvaluatedMs));
+        }
+
+        if (StopMatch(old.Slot, out var stopped))
+        {
+            // Edited again before its first match finished: what that match had yet to hand on still counts.
+            foreach (var (groupKey, state) in stopped.Carried)
             {
-                group.State = previous.State;
-                group.LastEvaluatedMs = previous.LastEvaluatedMs;
+                carried.TryAdd(groupKey, state);
+            }
+        }
+        else
+        {
+            _scopes.Remove(old.Slot);
+        }
+
+        StartMatch(updated, carried);
+    }
+
+    /// <summary>Writes the matches still going, in the order they started.</summary>
+    public void WritePending(BinaryWriter writer)
+    {
+        writer.Write(_pending.Count);
+        foreach (var pending in _pending)
+        {
+            pending.WriteTo(writer);
+        }
+    }
+
+    /// <summary>
+    /// Reads back the matches a snapshot lists, then files every other live monitor's scope:
+    /// the index holds exactly the monitors whose match finished.
+    /// </summary>
+    public void ReadPending(BinaryReader? reader)
+    {
+        Invariant.Check(_pending.Count == 0 && _scopes.Count == 0, "pending matches are read into a matcher that has none");
+        var count = reader?.ReadInt32() ?? 0;
+        for (var i = 0; i < count; i++)
+        {
+            var pending = PendingMatch.ReadFrom(reader!);
+            Invariant.Check(_monitors.Slots[pending.Slot] is not null, "a pending match belongs to a live monitor");
+            _pending.Add(pending);
+            _pendingBySlot.Add(pending.Slot, pending);
+        }
+
+        foreach (var monitor in _monitors.Slots)
+        {
+            if (monitor is not null && !IsMatching(monitor.Slot))
+            {
+                AddMonitor(monitor);
             }
         }
     }
@@ -75,11 +163,20 @@ internal sealed class SeriesMatcher
     public SeriesEntry? FindOrCreateSeries(bool isCheck, string source, IList<string> rawTags, out RejectReason refusal)
     {
         refusal = default;
-        var tags = SeriesIndex.NormalizeTags(rawTags);
-        if (_series.TryGet(SeriesIndex.SeriesKey(isCheck, source, tags), out var existing))
+
+        // The boundary sends tags sorted and distinct, so finding a known series allocates nothing.
+        string[]? tags = null;
+        if (!SeriesIndex.IsNormalized(rawTags))
+        {
+            tags = SeriesIndex.NormalizeTags(rawTags);
+        }
+
+        if (_series.TryGet(isCheck, source, tags ?? rawTags, out var existing))
         {
             return existing;
         }
+
+        tags ??= SeriesIndex.NormalizeTags(rawTags);
 
         var sourceKey = SeriesIndex.SourceKey(isCheck, source);
         if (_series.Count >= _limits.MaxSeriesTotal)
@@ -129,10 +226,30 @@ internal sealed class SeriesMatcher
         return entry;
     }
 
-    /// <summary>A new or regrouped monitor picks up the series that already exist, in creation order.</summary>
-    public void MatchExistingSeries(CompiledMonitor monitor)
+    private void StartMatch(CompiledMonitor monitor, SortedDictionary<string, CarriedGroup> carried)
     {
-        _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, _matchedSeries);
+        Invariant.Check(!IsMatching(monitor.Slot), "a monitor has one match going at a time");
+        var pending = new PendingMatch(monitor.Slot, carried);
+        _pendingBySlot.Add(monitor.Slot, pending);
+        Step(pending, _limits.MatchStepSeries);
+        if (IsMatching(monitor.Slot))
+        {
+            _pending.Add(pending);
+        }
+    }
+
+    /// <summary>
+    /// Examines at most <paramref name="examineLimit"/> candidate series of the match, joining the
+    /// ones its scope matches; when none is left, files the monitor in the scope index and ends
+    /// the match. Returns how many were examined.
+    /// </summary>
+    private int Step(PendingMatch pending, int examineLimit)
+    {
+        var monitor = _monitors[pending.Slot];
+        var next = _series.MatchingFrom(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, pending.NextSeriesId, examineLimit, _matchedSeries, out var examined);
+        Invariant.Check(
+            examined <= examineLimit && (next == -1 || (next >= pending.NextSeriesId && examined == examineLimit)),
+            "a match step stays within its budget, stops short only when done, and never goes back");
         foreach (var entry in _matchedSeries)
         {
             if (GroupOf(monitor, entry.Tags) is not { } group)
@@ -148,11 +265,44 @@ internal sealed class SeriesMatcher
                 continue;
             }
 
-            Join(monitor, entry, groupKey, groupTags);
+            Join(monitor, entry, groupKey, groupTags, pending.Carried);
         }
 
         _matchedSeries.Clear();
+        if (next == -1)
+        {
+            StopMatch(pending.Slot, out _);
+            AddMonitor(monitor);
+        }
+        else
+        {
+            pending.NextSeriesId = next;
+        }
+
+        return examined;
     }
+
+    /// <summary>Ends the match of the monitor in <paramref name="slot"/>, if one is going.</summary>
+    private bool StopMatch(int slot, [MaybeNullWhen(false)] out PendingMatch stopped)
+    {
+        if (!_pendingBySlot.Remove(slot, out stopped))
+        {
+            return false;
+        }
+
+        // Bounded by the matches going, not by monitors or series (a tick finishes the first one).
+        var at = _pending.IndexOf(stopped);
+        if (at >= 0)
+        {
+            _pending.RemoveAt(at);
+        }
+
+        return true;
+    }
+
+    /// <summary>Files a monitor whose match finished, so new series of its source find it.</summary>
+    private void AddMonitor(CompiledMonitor monitor) =>
+        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, monitor.Slot);
 
     /// <summary>Links a group read back from a snapshot to the series it lists (their windows were read back too).</summary>
     public void Relink(CompiledMonitor monitor, MonitorGroup group, ReadOnlySpan<int> seriesIds)
@@ -170,11 +320,19 @@ internal sealed class SeriesMatcher
         }
     }
 
-    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags)
+    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags, SortedDictionary<string, CarriedGroup>? carried = null)
     {
         if (!monitor.Groups.TryGetValue(groupKey, out var group))
         {
-            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns);
+            if (carried is not null && carried.Remove(groupKey, out var previous))
+            {
+                group = new MonitorGroup(groupKey, groupTags, previous.State, monitor.CheckRuns) { LastEvaluatedMs = previous.LastEvaluatedMs };
+            }
+            else
+            {
+                group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns);
+            }
+
             monitor.Groups.Add(groupKey, group);
         }
 
@@ -218,22 +376,23 @@ internal sealed class SeriesMatcher
         for (var i = 0; i < tags.Length; i++)
         {
             var name = monitor.GroupBy[i];
-            string? value = null;
+            string? found = null;
             foreach (var tag in sortedTags)
             {
                 if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
                 {
-                    value = tag[(name.Length + 1)..];
+                    // The series' own tag string is the group's tag: no copy per group.
+                    found = tag;
                     break;
                 }
             }
 
-            if (value is null)
+            if (found is null)
             {
                 return null;
             }
 
-            tags[i] = name + ":" + value;
+            tags[i] = found;
         }
 
         return (string.Join(',', tags), tags);

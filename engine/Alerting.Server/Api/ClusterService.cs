@@ -40,6 +40,7 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
             response.AppliedIndex = (ulong)applied;
             response.Durability = "local";
             response.LogicalTimeUnixMs = logicalTime;
+            response.PrimaryAddress = node.PrimaryAddress ?? string.Empty;
         }
 
         if (_replicator is { } replicator)

@@ -1,6 +1,4 @@
 using System.Threading.Channels;
-using Alerting.Engine.Monitors;
-using Alerting.Engine.Pipeline;
 using Alerting.Protocol.V1;
 using Alerting.Server.Hosting;
 using Alerting.Server.Ingest;
@@ -10,26 +8,24 @@ namespace Alerting.Server.Api;
 
 /// <summary>
 /// Where points enter: each request is checked, published to the input ring and acknowledged
-/// only once durable and applied. The stream pipelines: it keeps reading and publishing while
+/// only once durable and applied (<see cref="IngestWriter"/>). The stream pipelines: it keeps reading and publishing while
 /// earlier requests wait for their fsync, and acknowledges in request order.
 /// </summary>
 public sealed class IngestService : Protocol.V1.Ingest.IngestBase
 {
-    private readonly EngineCalls _engine;
+    private readonly IngestWriter _writer;
     private readonly ServerOptions _options;
-    private readonly ServerMetrics _metrics;
     private readonly StreamSlots _streams;
 
-    public IngestService(EngineCalls engine, ServerOptions options, ServerMetrics metrics, IngestStreamSlots streams)
+    public IngestService(IngestWriter writer, ServerOptions options, IngestStreamSlots streams)
     {
         ArgumentNullException.ThrowIfNull(streams);
-        _engine = engine;
+        _writer = writer;
         _options = options;
-        _metrics = metrics;
         _streams = streams.Slots;
     }
 
-    public override Task<WriteAck> WriteBatch(WriteRequest request, ServerCallContext context) => Publish(request)();
+    public override Task<WriteAck> WriteBatch(WriteRequest request, ServerCallContext context) => _writer.WriteAsync(request);
 
     public override async Task Write(IAsyncStreamReader<WriteRequest> requestStream, IServerStreamWriter<WriteAck> responseStream, ServerCallContext context)
     {
@@ -44,7 +40,7 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
         {
             while (await requestStream.MoveNext(failed.Token).ConfigureAwait(false))
             {
-                await pending.Writer.WriteAsync(Publish(requestStream.Current), failed.Token).ConfigureAwait(false);
+                await pending.Writer.WriteAsync(_writer.Publish(requestStream.Current), failed.Token).ConfigureAwait(false);
             }
         }
         finally
@@ -70,52 +66,5 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
             await failed.CancelAsync().ConfigureAwait(false);
             throw;
         }
-    }
-
-    /// <summary>
-    /// Validates and publishes now; the returned function awaits durability and builds the ack.
-    /// Points and check runs are two entries: if the ring fills between them, the points are
-    /// written and the call still fails RESOURCE_EXHAUSTED, so a client retrying the whole
-    /// request may write those points twice (a point is a sample: the windows count it twice).
-    /// </summary>
-    private Func<Task<WriteAck>> Publish(WriteRequest request)
-    {
-        var (points, checkRuns) = WriteRequestConverter.ToEntries(request, _options.MaxPointsPerRequest);
-        var pointsWrite = points is null ? null : _engine.Write(points);
-        var checksWrite = checkRuns is null ? null : _engine.Write(checkRuns);
-        var total = request.Points.Count + request.CheckRuns.Count;
-        return () => Acknowledge(request.BatchId, total, pointsWrite, checksWrite);
-    }
-
-    private async Task<WriteAck> Acknowledge(ulong batchId, long total, Task<AppliedEntry>? pointsWrite, Task<AppliedEntry>? checksWrite)
-    {
-        var ack = new WriteAck { BatchId = batchId };
-        var rejected = new long[RejectReasonNames.Count];
-        foreach (var write in new[] { pointsWrite, checksWrite })
-        {
-            if (write is null)
-            {
-                continue;
-            }
-
-            var applied = await write.ConfigureAwait(false);
-            ack.LogIndex = Math.Max(ack.LogIndex, (ulong)applied.Index);
-            ack.Term = applied.Term;
-            WriteRequestConverter.AddRejected(applied, rejected);
-        }
-
-        var rejectedTotal = 0L;
-        for (var i = 0; i < rejected.Length; i++)
-        {
-            if (rejected[i] != 0)
-            {
-                ack.Rejected.Add(new RejectedCount { Reason = RejectReasonNames.Of((RejectReason)i), Count = rejected[i] });
-                rejectedTotal += rejected[i];
-            }
-        }
-
-        ack.Accepted = total - rejectedTotal;
-        _metrics.Acknowledged(ack.Accepted, rejected);
-        return ack;
     }
 }

@@ -134,7 +134,13 @@ public sealed class EngineCountersSampler : BackgroundService
             state.SeriesCount,
             state.LogicalTimeMs,
             [.. c.SchedulingLateness],
-            [.. c.SchedulingLatenessSumMs]);
+            [.. c.SchedulingLatenessSumMs])
+        {
+            ClientSessions = state.Clients.Count,
+            ClientDuplicates = state.Clients.Duplicates,
+            ClientSessionsEvicted = state.Clients.Evicted,
+            ClientSessionsExpired = state.Clients.Expired,
+        };
     }
 
     /// <summary>A copy of the counters at one log position.</summary>
@@ -147,5 +153,16 @@ public sealed class EngineCountersSampler : BackgroundService
         int Series,
         long LogicalTimeMs,
         IReadOnlyList<long> LatenessCounts,
-        IReadOnlyList<long> LatenessSumsMs);
+        IReadOnlyList<long> LatenessSumsMs)
+    {
+        /// <summary>Client sessions remembered for idempotent retries (docs/clients.md).</summary>
+        public int ClientSessions { get; init; }
+
+        /// <summary>Client batch entries answered from a session instead of applied (retries).</summary>
+        public long ClientDuplicates { get; init; }
+
+        public long ClientSessionsEvicted { get; init; }
+
+        public long ClientSessionsExpired { get; init; }
+    }
 }

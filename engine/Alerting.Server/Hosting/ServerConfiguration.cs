@@ -18,6 +18,7 @@ public static class ServerConfiguration
         ["--bind"] = nameof(ServerOptions.BindAddress),
         ["--grpc-port"] = nameof(ServerOptions.GrpcPort),
         ["--http-port"] = nameof(ServerOptions.HttpPort),
+        ["--dogstatsd-port"] = nameof(ServerOptions.DogStatsdPort),
         ["--node-id"] = nameof(ServerOptions.NodeId),
         ["--role"] = nameof(ServerOptions.Role),
         ["--peers"] = nameof(ServerOptions.Peers),

@@ -1,6 +1,11 @@
 using System.Net;
 using Alerting.Engine.Pipeline;
 using Alerting.Server.Api;
+using Alerting.Server.Ingest;
+using Alerting.Server.Ingest.Datadog;
+using Alerting.Server.Ingest.DogStatsd;
+using Alerting.Server.Ingest.Otlp;
+using Alerting.Server.Ingest.Prometheus;
 using Alerting.Server.Notifications;
 using Alerting.Server.Security;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -67,6 +72,9 @@ public sealed class ServerHost : IAsyncDisposable
 
     /// <summary>The replication shell when this node is a member of a cluster (<see cref="ServerOptions.Peers"/>), else null.</summary>
     internal Replication.Replicator? Replicator => _replicator;
+
+    /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
+    internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
     /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
     internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
@@ -182,7 +190,20 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
+            services.AddSingleton<ApiKeyRing>();
             services.AddSingleton<ApiKeyInterceptor>();
+            services.AddSingleton<IngestWriter>();
+            services.AddSingleton<HttpIngest>();
+            services.AddSingleton(new CumulativeDeltas());
+            services.AddSingleton<OtlpMetricsService>();
+            if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
+            {
+                // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
+                services.AddSingleton(time);
+                services.AddSingleton<DogStatsdListener>();
+                services.AddHostedService(provider => provider.GetRequiredService<DogStatsdListener>());
+            }
+
             services.AddSingleton<NotificationService>();
             if (cluster is null && options.Role == NodeRole.Primary)
             {
@@ -209,6 +230,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<NotificationsService>();
+            app.MapGrpcService<OtlpMetricsService>();
             if (replicator is not null)
             {
                 app.MapGrpcService<Replication.ReplicationService>();
@@ -219,6 +241,9 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapHealthChecks("/readyz");
             app.MapHealthChecks("/healthz");
             app.MapPrometheusScrapingEndpoint("/metrics");
+            RemoteWriteEndpoint.Map(app);
+            OtlpMetricsService.MapHttp(app);
+            DatadogSeriesEndpoint.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 

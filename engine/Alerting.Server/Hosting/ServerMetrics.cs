@@ -44,6 +44,10 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("alerting.write_streams.open", () => writeStreams.Slots.Open, description: "Open Ingest.Write streams");
         _meter.CreateObservableGauge("alerting.monitors", () => counters.Latest.Monitors, description: "Monitors defined");
         _meter.CreateObservableGauge("alerting.series", () => counters.Latest.Series, description: "Series held");
+        _meter.CreateObservableGauge("alerting.client_sessions", () => counters.Latest.ClientSessions, description: "Writers remembered for idempotent retries");
+        _meter.CreateObservableCounter("alerting.client_batches.duplicates", () => counters.Latest.ClientDuplicates, description: "Client batch entries answered from the writer's session instead of applied (retries)");
+        _meter.CreateObservableCounter("alerting.client_sessions.evicted", () => counters.Latest.ClientSessionsEvicted, description: "Writer sessions dropped at the cap (least recently written)");
+        _meter.CreateObservableCounter("alerting.client_sessions.expired", () => counters.Latest.ClientSessionsExpired, description: "Writer sessions dropped after a day of logical time without a batch");
         _meter.CreateObservableGauge("alerting.logical_time_ms", () => counters.Latest.LogicalTimeMs, unit: "ms", description: "Logical time (unix ms) of the last applied tick");
     }
 

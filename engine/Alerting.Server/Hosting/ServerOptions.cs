@@ -27,6 +27,12 @@ public sealed class ServerOptions
     /// <summary>Write requests of one stream published but not yet acknowledged; the stream stops reading beyond it.</summary>
     public const int DefaultMaxWritesInFlightPerStream = 64;
 
+    /// <summary>How often DogStatsD aggregates are written (the Datadog Agent's default).</summary>
+    public const int DefaultDogStatsdFlushIntervalMs = 10_000;
+
+    /// <summary>DogStatsD series aggregated in one flush interval; lines for more are dropped and counted.</summary>
+    public const int DefaultDogStatsdMaxSeries = 100_000;
+
     /// <summary>Data folder; relative paths are taken from the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -38,6 +44,16 @@ public sealed class ServerOptions
 
     /// <summary>HTTP/1.1 port for JSON transcoding, <c>/healthz</c> and <c>/metrics</c>; 0 picks a free port.</summary>
     public int HttpPort { get; set; } = DefaultHttpPort;
+
+    /// <summary>
+    /// UDP port for DogStatsD (<c>--dogstatsd-port</c>); unset, it is off. 0 picks a free port.
+    /// Bound on <see cref="BindAddress"/>. UDP carries no API key: bind loopback or firewall it.
+    /// </summary>
+    public int? DogStatsdPort { get; set; }
+
+    public int DogStatsdFlushIntervalMs { get; set; } = DefaultDogStatsdFlushIntervalMs;
+
+    public int DogStatsdMaxSeries { get; set; } = DefaultDogStatsdMaxSeries;
 
     public string NodeId { get; set; } = "node-1";
 
@@ -123,6 +139,13 @@ public sealed class ServerOptions
             throw new ServerOptionsException($"GrpcPort and HttpPort must differ, both are {GrpcPort}");
         }
 
+        if (DogStatsdPort is { } dogStatsd)
+        {
+            CheckPort(dogStatsd, nameof(DogStatsdPort));
+        }
+
+        CheckPositive(DogStatsdFlushIntervalMs, nameof(DogStatsdFlushIntervalMs));
+        CheckPositive(DogStatsdMaxSeries, nameof(DogStatsdMaxSeries));
         CheckPositive(MaxMessageBytes, nameof(MaxMessageBytes));
         CheckPositive(MaxPointsPerRequest, nameof(MaxPointsPerRequest));
         CheckPositive(MaxSubscriptions, nameof(MaxSubscriptions));

@@ -1,5 +1,6 @@
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Pipeline;
+using Alerting.Engine.StateMachine;
 using Alerting.Protocol.Log;
 using Alerting.Protocol.V1;
 using Grpc.Core;
@@ -37,7 +38,50 @@ public static class WriteRequestConverter
             throw Invalid($"points: {request.Points.Count} points and {request.CheckRuns.Count} check runs exceed the limit of {maxPointsPerRequest} per request (MaxPointsPerRequest); split the batch");
         }
 
-        return (PointsEntry(request), CheckRunsEntry(request));
+        var client = ClientOf(request);
+        var points = PointsEntry(request);
+        var checkRuns = CheckRunsEntry(request);
+        if (client is not null)
+        {
+            // One request, one or two entries: each names its part so a retry that finds one of
+            // them applied applies only the other (ClientSessions).
+            var parts = (uint)((points is null ? 0 : 1) + (checkRuns is null ? 0 : 1));
+            if (points is not null)
+            {
+                points.Points.Client = new ClientBatch { ClientId = client.ClientId, Sequence = client.Sequence, Part = 0, Parts = parts };
+            }
+
+            if (checkRuns is not null)
+            {
+                checkRuns.CheckRuns.Client = new ClientBatch { ClientId = client.ClientId, Sequence = client.Sequence, Part = parts - 1, Parts = parts };
+            }
+        }
+
+        return (points, checkRuns);
+    }
+
+    /// <summary>The request's client batch identity, checked; null when it has no client id (no deduplication).</summary>
+    private static ClientBatch? ClientOf(WriteRequest request)
+    {
+        if (request.ClientId.Length == 0)
+        {
+            return request.Sequence == 0
+                ? null
+                : throw Invalid($"sequence: {request.Sequence} given without client_id; a sequence only means something per client");
+        }
+
+        if (request.ClientId.Length > ClientSessions.MaxClientIdLength)
+        {
+            throw Invalid($"client_id: at most {ClientSessions.MaxClientIdLength} characters, got {request.ClientId.Length}");
+        }
+
+        RequireNoControlCharacters(request.ClientId, "client_id");
+        if (request.Sequence == 0)
+        {
+            throw Invalid("sequence: must be 1 or more when client_id is set (number a client's batches 1, 2, 3, ...)");
+        }
+
+        return new ClientBatch { ClientId = request.ClientId, Sequence = request.Sequence };
     }
 
     /// <summary>Adds an entry's per-reason rejections to <paramref name="counts"/>.</summary>

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Alerting.Server.Hosting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 
@@ -14,14 +11,11 @@ namespace Alerting.Server.Security;
 /// </summary>
 public sealed class ApiKeyInterceptor : Interceptor
 {
-    private readonly (byte[] Key, ApiScopes Scopes)[] _keys;
+    private readonly ApiKeyRing _keys;
 
-    public ApiKeyInterceptor(ServerOptions options)
+    public ApiKeyInterceptor(ApiKeyRing keys)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _keys = options.ApiKeys
-            .Select(k => (Encoding.UTF8.GetBytes(k.Key), k.Scopes.Aggregate(ApiScopes.None, (all, s) => ApiScopeNames.TryParse(s, out var one) ? all | one : all)))
-            .ToArray();
+        _keys = keys;
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -56,48 +50,13 @@ public sealed class ApiKeyInterceptor : Interceptor
         var name = method[(slash + 1)..];
         return service switch
         {
-            "alerting.v1.Ingest" => ApiScopes.Ingest,
+            "alerting.v1.Ingest" or "opentelemetry.proto.collector.metrics.v1.MetricsService" => ApiScopes.Ingest,
             "alerting.v1.Notifications" when name == "Retry" => ApiScopes.Admin,
             "alerting.v1.Monitors" or "alerting.v1.Downtimes" when name is not ("Get" or "List" or "Validate") => ApiScopes.Admin,
             _ => ApiScopes.Read,
         };
     }
 
-    private void Authorize(ServerCallContext context)
-    {
-        if (_keys.Length == 0)
-        {
-            return;
-        }
-
-        var header = context.RequestHeaders.GetValue("authorization");
-        const string Bearer = "Bearer ";
-        if (header is null || !header.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "missing \"authorization: Bearer <api key>\" header"));
-        }
-
-        var presented = Encoding.UTF8.GetBytes(header[Bearer.Length..].Trim());
-        var granted = ApiScopes.None;
-        var known = false;
-        foreach (var (key, scopes) in _keys)
-        {
-            if (CryptographicOperations.FixedTimeEquals(key, presented))
-            {
-                granted |= scopes;
-                known = true;
-            }
-        }
-
-        if (!known)
-        {
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "unknown API key"));
-        }
-
-        var required = RequiredScope(context.Method);
-        if ((granted & (required | ApiScopes.Admin)) == 0)
-        {
-            throw new RpcException(new Status(StatusCode.PermissionDenied, $"this API key lacks the \"{ApiScopeNames.Of(required)}\" scope needed by {context.Method}"));
-        }
-    }
+    private void Authorize(ServerCallContext context) =>
+        _keys.Authorize(ApiKeyRing.BearerKey(context.RequestHeaders.GetValue("authorization")), RequiredScope(context.Method), "\"authorization: Bearer <api key>\" header", context.Method);
 }

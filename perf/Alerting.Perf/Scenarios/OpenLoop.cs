@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Alerting.Client;
 using Alerting.Protocol.V1;
 using Grpc.Core;
 using HdrHistogram;
@@ -72,6 +73,9 @@ internal static class OpenLoop
         var streams = Enumerable.Range(0, options.Streams).Select(stream => Task.Run(async () =>
         {
             using var call = client.Write(options.Headers(), cancellationToken: cancellationToken);
+            // Each stream is one client: its batches carry sequences, as a retrying ingester's
+            // would, so the figure includes the state machine's deduplication bookkeeping.
+            var sequence = new BatchSequence(BatchSequence.NewClientId($"perf-stream-{stream}"));
             var due = new ConcurrentQueue<(ulong Id, long Due)>();
             var reader = Task.Run(async () =>
             {
@@ -120,7 +124,7 @@ internal static class OpenLoop
                     await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken);
                 }
 
-                var request = Batch(stream, k, options, metrics, hosts);
+                var request = sequence.Stamp(Batch(stream, k, options, metrics, hosts));
                 due.Enqueue(((ulong)k, dueAt));
                 Interlocked.Increment(ref batches);
                 Interlocked.Add(ref points, request.Points.Count);

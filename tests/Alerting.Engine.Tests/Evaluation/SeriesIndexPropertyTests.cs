@@ -32,7 +32,7 @@ public sealed class SeriesIndexPropertyTests
         var first = index.Create(isCheck: false, "cpu", ["host:a"]);
         var second = index.Create(isCheck: true, "cpu", ["host:a"]);
         Assert.Equal([0, 1], new[] { first.Id, second.Id });
-        Assert.True(index.TryGet(SeriesIndex.SeriesKey(isCheck: true, "cpu", ["host:a"]), out var found));
+        Assert.True(index.TryGet(isCheck: true, "cpu", ["host:a"], out var found));
         Assert.Same(second, found);
         Assert.Equal(1, index.CountOf(SeriesIndex.SourceKey(isCheck: false, "cpu")));
     }
@@ -47,7 +47,11 @@ public sealed class SeriesIndexPropertyTests
             var sourceKey = IndexGenerators.Sources[op.Source];
             var isCheck = sourceKey[0] == 'c';
             var source = sourceKey[2..];
-            if (op.Create && !index.TryGet(SeriesIndex.SeriesKey(isCheck, source, op.Tags), out _))
+            // Finding by name and tags agrees with a scan of the model.
+            var known = model.Where(s => s.Source == sourceKey && s.Entry.Tags.SequenceEqual(op.Tags, StringComparer.Ordinal)).Select(s => s.Entry).SingleOrDefault();
+            Assert.Equal(known is not null, index.TryGet(isCheck, source, op.Tags, out var found1));
+            Assert.Same(known, found1);
+            if (op.Create && known is null)
             {
                 model.Add((sourceKey, index.Create(isCheck, source, op.Tags)));
             }

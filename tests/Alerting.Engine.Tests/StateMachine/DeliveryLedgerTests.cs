@@ -98,7 +98,7 @@ public sealed class DeliveryLedgerTests
             writer.Write(0L); // logical time (the monitor engine below is written at 0 too)
             writer.Write(7L); // ticks
             writer.Write(1L); // notifications delivered
-            state.Monitors.WriteTo(writer);
+            writer.Write(MonitorSectionBeforeFormat8(state));
             writer.Write(100_000); // history capacity
             writer.Write(4L); // dropped
             writer.Write(1); // kept
@@ -132,6 +132,20 @@ public sealed class DeliveryLedgerTests
         Assert.Equal(40, restored.History.NewestIndex);
         Assert.Equal(4, restored.History.OldestSequence);
         Assert.Equal(40, restored.History.ForgottenBeforeIndex);
+    }
+
+    /// <summary>The monitor section as formats 5 to 7 wrote it: today's, without the trailing count of pending matches (none here).</summary>
+    private static byte[] MonitorSectionBeforeFormat8(EngineState state)
+    {
+        using var section = new MemoryStream();
+        using (var writer = new BinaryWriter(section, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            state.Monitors.WriteTo(writer);
+        }
+
+        var bytes = section.ToArray();
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - sizeof(int)));
+        return bytes[..^sizeof(int)];
     }
 
     private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>

@@ -35,6 +35,9 @@ internal sealed class EngineHarness
         return _index;
     }
 
+    /// <summary>Applies the entry at the next index and returns what the state machine answered.</summary>
+    public ApplyResult Answer(LogEntry entry) => Applier.Apply(++_index, 1, entry);
+
     public long Tick(long unixMs) => Apply(new LogEntry { Tick = new Tick { UnixMs = unixMs } });
 
     /// <summary>Ticks every 100 ms up to <paramref name="unixMs"/>.</summary>

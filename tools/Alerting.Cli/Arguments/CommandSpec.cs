@@ -33,7 +33,8 @@ internal sealed record CommandSpec(
     private static string ValueName(string option) => option switch
     {
         "file" => "FILE",
-        "since" or "duration" => "DURATION",
+        "since" or "duration" or "timeout" or "deadline" => "DURATION",
+        "nodes" => "URL,URL,...",
         "start" or "end" => "TIME",
         "from" => "INDEX",
         "recurrence" => "\"weekly days=mon,fri start=22:00 duration=4h\"",

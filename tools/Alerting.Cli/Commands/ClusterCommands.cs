@@ -1,46 +1,117 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Alerting.Cli.Arguments;
-using Alerting.Cli.Output;
-using Alerting.Protocol.V1;
+using Alerting.Cli.Files;
+using Alerting.Client;
 using Spectre.Console;
 
 namespace Alerting.Cli.Commands;
 
-/// <summary><c>alertctl cluster status</c>.</summary>
+/// <summary>
+/// <c>alertctl cluster status</c>: asks every node (<c>--nodes</c>, <c>ALERTING_NODES</c>, or the
+/// one <c>--server</c>) for <c>Cluster.Status</c> at once and prints one row per node: node id,
+/// address, role, term, last/durable/commit/applied index and lag (how far its applied index is
+/// behind the highest commit index any node reported), or "unreachable" with the reason (or
+/// "error" with what a node that refused the call said).
+/// </summary>
 internal static class ClusterCommands
 {
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
     public static async Task<int> StatusAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
-        using ServerConnection connection = context.Connect(command);
-        var client = new Protocol.V1.Cluster.ClusterClient(connection.Invoker);
-        StatusResponse status = await client.StatusAsync(new StatusRequest(), cancellationToken: cancellation);
+        IReadOnlyList<Uri> nodes = context.Nodes(command);
+        TimeSpan timeout = ClusterStatus.DefaultTimeout;
+        if (command.Value("timeout") is { } text)
+        {
+            if (!DurationText.TryParseMs(text, out long ms, out string error) || ms <= 0)
+            {
+                throw new UsageException($"--timeout: {(ms <= 0 && error.Length == 0 ? "must be positive" : error)}");
+            }
+
+            timeout = TimeSpan.FromMilliseconds(ms);
+        }
+
+        IReadOnlyList<NodeStatus> statuses = await ClusterStatus.ReadAsync(nodes, context.ApiKey(command), timeout, cancellation);
+        List<NodeRow> rows = statuses.Select(NodeRow.Of).ToList();
+        foreach (NodeStatus node in statuses.Where(n => n.Failure is not null))
+        {
+            await context.Error.WriteLineAsync(node.IsUnreachable
+                ? $"error: cannot connect to {node.Address}: {node.Failure}"
+                : $"error: {node.Address} answered {node.Failure}");
+        }
+
         if (command.Json)
         {
-            context.Json.Write(status);
-            return ExitCodes.Ok;
-        }
+            foreach (NodeRow row in rows)
+            {
+                await context.Output.WriteLineAsync(JsonSerializer.Serialize(row, Json));
+            }
 
-        var grid = new Grid().AddColumn().AddColumn();
-        (string, string)[] rows =
-        [
-            ("server", connection.Address),
-            ("node", status.NodeId),
-            ("role", status.Role),
-            ("term", status.Term.ToString(CultureInfo.InvariantCulture)),
-            ("log index", status.LogIndex.ToString(CultureInfo.InvariantCulture)),
-            ("commit index", status.CommitIndex.ToString(CultureInfo.InvariantCulture)),
-            ("durable index", status.DurableIndex.ToString(CultureInfo.InvariantCulture)),
-            ("applied index", status.AppliedIndex.ToString(CultureInfo.InvariantCulture)),
-            ("durability", status.Durability),
-            ("primary", status.PrimaryAddress.Length == 0 ? "-" : status.PrimaryAddress),
-            ("logical time", Render.Time(status.LogicalTimeUnixMs)),
-        ];
-        foreach ((string name, string value) in rows)
+            await context.Output.FlushAsync(cancellation);
+        }
+        else
         {
-            grid.AddRow(new Text(name), new Text(value));
+            var table = new Table().AddColumns("node", "address", "role", "term", "last index", "durable index", "commit index", "applied index", "lag", "status");
+            foreach (NodeRow row in rows)
+            {
+                table.AddRow(
+                    [
+                        new Text(row.NodeId ?? "-"),
+                        new Text(row.Address),
+                        new Text(row.Role ?? "-"),
+                        new Text(Number(row.Term)),
+                        new Text(Number(row.LogIndex)),
+                        new Text(Number(row.DurableIndex)),
+                        new Text(Number(row.CommitIndex)),
+                        new Text(Number(row.AppliedIndex)),
+                        new Text(Number(row.Lag)),
+                        new Text(row.Unreachable is not null ? $"unreachable: {row.Unreachable}" : row.Error is not null ? $"error: {row.Error}" : "ok"),
+                    ]);
+            }
+
+            context.Console.Write(table);
         }
 
-        context.Console.Write(grid);
-        return ExitCodes.Ok;
+        // A refusal (a wrong API key) says more than a node that is down.
+        return statuses.Any(n => n.Failure is not null && !n.IsUnreachable) ? ExitCodes.ServerError
+            : statuses.Any(n => n.IsUnreachable) ? ExitCodes.CannotConnect
+            : ExitCodes.Ok;
+    }
+
+    private static string Number(ulong? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    /// <summary>
+    /// One node as <c>--json</c> writes it: every field present, null where a node gave nothing.
+    /// <c>unreachable</c> holds why no answer came; <c>error</c> why the node refused the call.
+    /// </summary>
+    internal sealed record NodeRow(
+        string Address,
+        bool Reachable,
+        string? Unreachable,
+        string? Error,
+        string? NodeId,
+        string? Role,
+        ulong? Term,
+        ulong? LogIndex,
+        ulong? DurableIndex,
+        ulong? CommitIndex,
+        ulong? AppliedIndex,
+        ulong? Lag,
+        string? PrimaryAddress,
+        string? Durability)
+    {
+        public static NodeRow Of(NodeStatus node)
+        {
+            string address = node.Address.ToString().TrimEnd('/');
+            return node.Status is { } s
+                ? new NodeRow(address, true, null, null, s.NodeId, s.Role, s.Term, s.LogIndex, s.DurableIndex, s.CommitIndex, s.AppliedIndex, node.Lag, s.PrimaryAddress, s.Durability)
+                : new NodeRow(address, !node.IsUnreachable, node.IsUnreachable ? node.Failure : null, node.IsUnreachable ? null : node.Failure, null, null, null, null, null, null, null, null, null, null);
+        }
     }
 }

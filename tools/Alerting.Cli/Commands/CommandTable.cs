@@ -19,9 +19,9 @@ internal static class CommandTable
         new("downtimes create", "Mute a monitor, scope or group; --start defaults to now, no --end/--duration = open-ended", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
         new("downtimes list", "List downtimes", [], [], ["json"], [], DowntimeCommands.ListAsync),
         new("downtimes delete", "Delete a downtime", [], [], ["json"], ["id"], DowntimeCommands.DeleteAsync),
-        new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1", [], ["file"], ["json"], [], WriteCommand.RunAsync),
+        new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1; each batch is retried safely across --nodes until --deadline (default 10s)", [], ["file", "nodes", "deadline"], ["json"], [], WriteCommand.RunAsync),
         new("notifications", "Per notification endpoint: its outbox cursor, pending (queued or waiting for room) and failed (rejected or given up) notifications", [], ["endpoint", "limit"], ["json"], [], NotificationCommands.ListAsync),
         new("notifications retry", "Send failed notifications again (all, or those matching --endpoint/--monitor/--group/--transition)", [], ["endpoint", "monitor", "group", "transition"], ["json"], [], NotificationCommands.RetryAsync),
-        new("cluster status", "Node role, term and log positions", [], [], ["json"], [], ClusterCommands.StatusAsync),
+        new("cluster status", "Every node's role, term, log positions and lag (--nodes a,b,c or ALERTING_NODES; default the one --server); exit code 4 when a node does not answer", [], ["nodes", "timeout"], ["json"], [], ClusterCommands.StatusAsync),
     ];
 }

@@ -1,5 +1,6 @@
 using Alerting.Cli.Arguments;
 using Alerting.Cli.Files;
+using Alerting.Client;
 using Alerting.Protocol.V1;
 using Grpc.Core;
 using Spectre.Console;
@@ -7,12 +8,16 @@ using Spectre.Console;
 namespace Alerting.Cli.Commands;
 
 /// <summary>
-/// <c>alertctl write</c>: streams point lines to <c>Ingest.Write</c> in batches and sums the
-/// acks. Malformed lines are reported with their line number and skipped; any makes the exit
+/// <c>alertctl write</c>: sends point lines in batches through an <see cref="AlertingWriter"/>
+/// (client id and sequence, so a retried batch is applied once; it follows the primary across
+/// <c>--nodes</c>) and sums the acks. Malformed lines are reported with their line number and skipped; any makes the exit
 /// code 1 once the good points are written.
 /// </summary>
 internal static class WriteCommand
 {
+    /// <summary>Default bound on each batch's write, retries included (<c>--deadline</c>).</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
+
     /// <summary>Malformed lines printed one by one; beyond this only their count is given.</summary>
     public const int MaxReportedLineErrors = 20;
 
@@ -27,19 +32,36 @@ internal static class WriteCommand
 
         using StreamReader? file = path == "-" ? null : new StreamReader(path);
         var reader = new PointReader(file is null ? "<stdin>" : path, file ?? context.Input, () => context.NowUnixMs);
-        using ServerConnection connection = context.Connect(command);
-        var client = new Ingest.IngestClient(connection.Invoker);
-        using AsyncDuplexStreamingCall<WriteRequest, WriteAck> call = client.Write(cancellationToken: cancellation);
-        var total = new WriteAck();
-        var rejected = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        Task acks = SumAcksAsync(call.ResponseStream, total, rejected, cancellation);
-        foreach (WriteRequest batch in reader.Batches())
+        TimeSpan deadline = DefaultDeadline;
+        if (command.Value("deadline") is { } text)
         {
-            await call.RequestStream.WriteAsync(batch, cancellation);
+            if (!DurationText.TryParseMs(text, out long ms, out string error) || ms <= 0)
+            {
+                throw new UsageException($"--deadline: {(error.Length == 0 ? "must be positive" : error)}");
+            }
+
+            deadline = TimeSpan.FromMilliseconds(ms);
         }
 
-        await call.RequestStream.CompleteAsync();
-        await acks;
+        using var writer = new AlertingWriter(new AlertingWriterOptions { Nodes = context.Nodes(command), ApiKey = context.ApiKey(command), Deadline = deadline });
+        var total = new WriteAck();
+        var rejected = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (WriteRequest batch in reader.Batches())
+        {
+            WriteAck ack;
+            try
+            {
+                ack = await writer.WriteAsync(batch, cancellation);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && e.Status.DebugException is RpcException last && ServerConnection.IsConnectFailure(last))
+            {
+                // Every node refused the connection until the deadline: say so, as for any command.
+                throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, e.Status.Detail, last.Status.DebugException));
+            }
+
+            Add(total, rejected, ack);
+        }
+
         total.Rejected.AddRange(rejected.Select(r => new RejectedCount { Reason = r.Key, Count = r.Value }));
 
         for (int i = 0; i < reader.Errors.Count && i < MaxReportedLineErrors; i++)
@@ -65,19 +87,15 @@ internal static class WriteCommand
         return reader.Errors.Count == 0 ? ExitCodes.Ok : ExitCodes.ValidationFailure;
     }
 
-    private static async Task SumAcksAsync(IAsyncStreamReader<WriteAck> stream, WriteAck total, SortedDictionary<string, long> rejected, CancellationToken cancellation)
+    private static void Add(WriteAck total, SortedDictionary<string, long> rejected, WriteAck ack)
     {
-        while (await stream.MoveNext(cancellation))
+        total.Accepted += ack.Accepted;
+        total.LogIndex = Math.Max(total.LogIndex, ack.LogIndex);
+        total.Term = Math.Max(total.Term, ack.Term);
+        total.BatchId = ack.BatchId;
+        foreach (RejectedCount r in ack.Rejected)
         {
-            WriteAck ack = stream.Current;
-            total.Accepted += ack.Accepted;
-            total.LogIndex = Math.Max(total.LogIndex, ack.LogIndex);
-            total.Term = Math.Max(total.Term, ack.Term);
-            total.BatchId = ack.BatchId;
-            foreach (RejectedCount r in ack.Rejected)
-            {
-                rejected[r.Reason] = rejected.GetValueOrDefault(r.Reason) + r.Count;
-            }
+            rejected[r.Reason] = rejected.GetValueOrDefault(r.Reason) + r.Count;
         }
     }
 }

@@ -1,0 +1,58 @@
+using Alerting.Engine.State;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// A monitor still picking up the series that existed before it (issue 7: bounded work per
+/// entry): the id its next step resumes from, and, for an edit that regrouped it, the state of
+/// the old groups, handed to a new group of the same key when it forms. State: it is in
+/// snapshots, so every replica resumes the match at the same series.
+/// </summary>
+internal sealed class PendingMatch
+{
+    public PendingMatch(int slot, SortedDictionary<string, CarriedGroup> carried)
+    {
+        Slot = slot;
+        Carried = carried;
+    }
+
+    /// <summary>The monitor's slot (an edit keeps it).</summary>
+    public int Slot { get; }
+
+    /// <summary>The smallest series id the next step examines; only grows.</summary>
+    public int NextSeriesId { get; set; }
+
+    /// <summary>Old groups' state by key (ordinal, the order snapshots write), until a group of that key forms.</summary>
+    public SortedDictionary<string, CarriedGroup> Carried { get; }
+
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(Slot);
+        writer.Write(NextSeriesId);
+        writer.Write(Carried.Count);
+        foreach (var (key, carried) in Carried)
+        {
+            writer.Write(key);
+            carried.State.WriteTo(writer);
+            writer.Write(carried.LastEvaluatedMs);
+        }
+    }
+
+    public static PendingMatch ReadFrom(BinaryReader reader)
+    {
+        var slot = reader.ReadInt32();
+        var nextSeriesId = reader.ReadInt32();
+        var carried = new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal);
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var key = reader.ReadString();
+            carried.Add(key, new CarriedGroup(GroupState.ReadFrom(reader), reader.ReadInt64()));
+        }
+
+        return new PendingMatch(slot, carried) { NextSeriesId = nextSeriesId };
+    }
+}
+
+/// <summary>What an edit carries from an old group to the new group of the same key.</summary>
+internal readonly record struct CarriedGroup(GroupState State, long LastEvaluatedMs);
