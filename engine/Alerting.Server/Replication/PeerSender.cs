@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Alerting.Replication;
-using Grpc.Core;
 using Grpc.Net.Client;
 using Wire = Alerting.Protocol.Replication;
 
@@ -96,8 +95,8 @@ public sealed class PeerSender : IAsyncDisposable
             {
                 return;
             }
-#pragma warning disable CA1031 // A peer that is down or restarting breaks the stream; reconnect, never throw.
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException or ObjectDisposedException)
+#pragma warning disable CA1031 // A peer that is down or restarting breaks the stream in many ways; reconnect, never stop sending.
+            catch (Exception)
 #pragma warning restore CA1031
             {
                 Interlocked.Increment(ref _failures);
