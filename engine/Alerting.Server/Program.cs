@@ -19,46 +19,59 @@ catch (Exception e)
     return StartupFailure.BadOptions;
 }
 
-ServerHost server;
-try
+while (true)
 {
-    server = await ServerHost.StartAsync(options);
-}
+    ServerHost server;
+    try
+    {
+        server = await ServerHost.StartAsync(options);
+    }
 #pragma warning disable CA1031 // Every refusal to start becomes one line and an exit code, never a stack trace.
-catch (Exception e)
+    catch (Exception e)
 #pragma warning restore CA1031
-{
-    var (code, line) = StartupFailure.Classify(e, options.DataDirectory);
-    await Console.Error.WriteLineAsync($"alerting: cannot start: {line}");
-    return code;
+    {
+        var (code, line) = StartupFailure.Classify(e, options.DataDirectory);
+        await Console.Error.WriteLineAsync($"alerting: cannot start: {line}");
+        return code;
+    }
+
+    await using (server)
+    {
+        var recovery = server.Recovery ?? new Alerting.Engine.Pipeline.RecoveryReport(0, 0, []);
+        if (recovery.DiscardedTo is { } discarded)
+        {
+            Console.WriteLine(options.ForceEmpty
+                ? $"alerting: WARNING: --force-empty: started EMPTY; the previous data was moved to {discarded}"
+                : $"alerting: replication: started empty to catch up from the primary; the previous data was moved to {discarded}");
+        }
+
+        foreach (var skipped in recovery.RejectedSnapshots)
+        {
+            Console.WriteLine($"alerting: warning: recovery skipped {skipped}");
+        }
+
+        foreach (var temp in recovery.RemovedTempFiles)
+        {
+            Console.WriteLine($"alerting: removed {temp}, left by an interrupted snapshot write");
+        }
+
+        Console.WriteLine($"alerting: data in {server.DataDirectory} (snapshot at {recovery.SnapshotIndex}, {recovery.EntriesReplayed} entries replayed)");
+        Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
+        Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
+        Console.WriteLine(options.ApiKeys.Count == 0
+            ? "alerting: no API keys configured: every call is allowed (loopback only)"
+            : $"alerting: {options.ApiKeys.Count} API key(s) configured");
+        await server.WaitForShutdownAsync();
+        Console.WriteLine(server.ResyncRequested
+            ? "alerting: restarting in place to resynchronise from the primary"
+            : "alerting: stopping (draining and committing)");
+    }
+
+    if (!server.ResyncRequested)
+    {
+        return 0;
+    }
+
+    // The restart must not discard again what an operator asked to keep: --force-empty applies once.
+    options.ForceEmpty = false;
 }
-
-await using (server)
-{
-    var recovery = server.Node.Recovery;
-    if (recovery.DiscardedTo is { } discarded)
-    {
-        Console.WriteLine($"alerting: WARNING: --force-empty: started EMPTY; the previous data was moved to {discarded}");
-    }
-
-    foreach (var skipped in recovery.RejectedSnapshots)
-    {
-        Console.WriteLine($"alerting: warning: recovery skipped {skipped}");
-    }
-
-    foreach (var temp in recovery.RemovedTempFiles)
-    {
-        Console.WriteLine($"alerting: removed {temp}, left by an interrupted snapshot write");
-    }
-
-    Console.WriteLine($"alerting: data in {server.DataDirectory} (snapshot at {recovery.SnapshotIndex}, {recovery.EntriesReplayed} entries replayed)");
-    Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
-    Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
-    Console.WriteLine(options.ApiKeys.Count == 0
-        ? "alerting: no API keys configured: every call is allowed (loopback only)"
-        : $"alerting: {options.ApiKeys.Count} API key(s) configured");
-    await server.WaitForShutdownAsync();
-    Console.WriteLine("alerting: stopping (draining and committing)");
-}
-
-return 0;

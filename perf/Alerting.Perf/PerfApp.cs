@@ -26,6 +26,7 @@ internal static class PerfApp
         ("matching", "B6 macro: N host-scoped monitors then N new series, and the reverse", MatchingScenario.RunAsync),
         ("memory", "M6: resident memory and managed heap per monitor and per series", MemoryScenario.RunAsync),
         ("recovery", "M5: restart a node holding N monitors and N series", RecoveryScenario.RunAsync),
+        ("failover", "M4: three-node cluster; kill -9 of the primary → first acknowledged write on the new primary", FailoverScenario.RunAsync),
         ("schedule", "M3 scaled down: N monitors on an interval while points stream in", ScheduleScenario.RunAsync),
     ];
 
@@ -51,13 +52,14 @@ internal static class PerfApp
         var sampleRate = new Option<int>("--sample-rate") { Description = "latency: transitions per second", DefaultValueFactory = _ => 100 };
         var count = new Option<int>("--count") { Description = "matching/memory/recovery/schedule: N monitors (and N series)", DefaultValueFactory = _ => 10_000 };
         var windowPoints = new Option<int>("--window-points") { Description = "memory: points per series over 5 minutes", DefaultValueFactory = _ => 5 };
+        var trials = new Option<int>("--trials") { Description = "failover: kill -9 / restart trials", DefaultValueFactory = _ => 20 };
         var crash = new Option<bool>("--crash") { Description = "recovery: SIGKILL instead of a graceful stop" };
         var concurrency = new Option<int>("--concurrency") { Description = "monitor creations in flight", DefaultValueFactory = _ => 32 };
         var json = new Option<string?>("--json") { Description = "write the figures, checks, core count, memory and commit to this file" };
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, crash, concurrency, json, prometheus, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -81,6 +83,7 @@ internal static class PerfApp
             Count = p.GetValue(count),
             WindowPoints = p.GetValue(windowPoints),
             Crash = p.GetValue(crash),
+            Trials = p.GetValue(trials),
             Concurrency = p.GetValue(concurrency),
             JsonPath = p.GetValue(json),
             DropAcksEvery = p.GetValue(dropAcks),
@@ -177,6 +180,12 @@ internal static class PerfApp
                 continue;
             }
 
+            if (scenario == FailoverScenario.RunAsync && !options.OwnsServer && scenarios.Length > 1)
+            {
+                output.Line("failover: skipped (it starts and kills a cluster of its own, which --target does not allow)");
+                continue;
+            }
+
             try
             {
                 report.Scenarios.Add(await scenario(options, output, cancellationToken).ConfigureAwait(false));
@@ -221,6 +230,7 @@ internal static class PerfApp
         Positive(o.Samples, "--samples");
         Positive(o.SampleRate, "--sample-rate");
         Positive(o.Count, "--count");
+        Positive(o.Trials, "--trials");
         Positive(o.WindowPoints, "--window-points");
         Positive(o.Concurrency, "--concurrency");
         Positive(o.IntervalSeconds, "--interval");

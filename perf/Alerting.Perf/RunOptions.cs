@@ -55,6 +55,9 @@ internal sealed record RunOptions
     /// <summary>N for matching, memory and recovery.</summary>
     public int Count { get; init; } = 10_000;
 
+    /// <summary>failover: kill -9 / restart trials.</summary>
+    public int Trials { get; init; } = 20;
+
     /// <summary>Points per series written by memory (spread over the last 5 minutes).</summary>
     public int WindowPoints { get; init; } = 5;
 

@@ -48,7 +48,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server and returns once it prints both addresses (it is then serving).</summary>
-    public static async Task<ServerProcess> StartAsync(string dll, string dataDirectory, CancellationToken cancellationToken)
+    public static Task<ServerProcess> StartAsync(string dll, string dataDirectory, CancellationToken cancellationToken) =>
+        StartAsync(dll, dataDirectory, ["--grpc-port", "0", "--http-port", "0", "--node-id", "perf-1"], cancellationToken);
+
+    /// <summary>Same, with these flags after the data folder and bind address (ports, node id, cluster membership).</summary>
+    public static async Task<ServerProcess> StartAsync(string dll, string dataDirectory, IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -56,7 +60,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { dll, "--data-dir", dataDirectory, "--bind", "127.0.0.1", "--grpc-port", "0", "--http-port", "0", "--node-id", "perf-1" })
+        foreach (var arg in new[] { dll, "--data-dir", dataDirectory, "--bind", "127.0.0.1" }.Concat(arguments))
         {
             info.ArgumentList.Add(arg);
         }

@@ -153,6 +153,9 @@ public sealed class ReplicaCore
     }
 
     /// <summary>The primary's view of each peer, for failure reports.</summary>
+    /// <summary>On the primary: each peer's id and the index it acknowledged durable (a witness: the frontier it acknowledged). Allocates; for status reports.</summary>
+    public IReadOnlyList<(int Id, long Match)> PeerMatches() => _peers.Select(p => (p.Id, p.Match)).ToArray();
+
     internal string DescribePeers() =>
         string.Join(" ", _peers.Select(p => $"[{p.Id} {p.State} match {p.Match} accepted {p.Accepted} next {p.Next} inflight {p.Inflight} minSnap {p.MinSnapshotIndex} sent {p.SnapshotSent}]"));
 

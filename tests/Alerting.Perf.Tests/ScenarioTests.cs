@@ -10,6 +10,7 @@ public sealed class ScenarioTests
         { "matching", ["--count", "300", "--batch", "100", "--metrics", "distinct"], "B6.new_series" },
         { "memory", ["--count", "300", "--batch", "500"], "M6.rss_total" },
         { "recovery", ["--count", "200", "--crash"], "M5.serving" },
+        { "failover", ["--trials", "2"], "M4.max" },
         { "schedule", ["--count", "50", "--interval", "1", "--seconds", "4", "--rate", "2000", "--series", "50", "--batch", "100", "--streams", "1"], "M3.evaluations" },
     };
 

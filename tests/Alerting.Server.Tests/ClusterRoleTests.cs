@@ -47,7 +47,7 @@ public sealed class ClusterRoleTests
     }
 
     [Fact]
-    public void The_role_is_read_from_the_command_line_and_a_witness_is_refused_until_replication_serves_it()
+    public void The_role_is_read_from_the_command_line_and_a_witness_is_refused_without_a_cluster()
     {
         var standby = ServerConfiguration.Load(["--role", "standby"], new Dictionary<string, string?>());
         Assert.Equal(NodeRole.Standby, standby.Role);

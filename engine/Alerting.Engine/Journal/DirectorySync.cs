@@ -6,7 +6,7 @@ namespace Alerting.Engine.Journal;
 /// fsync of a directory, so that a file created in it survives a crash. .NET has no API for
 /// it; on Windows NTFS journals directory entries itself, so this is a no-op there.
 /// </summary>
-internal static partial class DirectorySync
+public static partial class DirectorySync
 {
     private const int ReadOnlyDirectoryFlags = 0x10000; // O_RDONLY | O_DIRECTORY on Linux
 

@@ -323,6 +323,24 @@ public sealed class EngineNode : IDisposable
     /// <summary>The transition history: subscriptions read it and wait on it for new events.</summary>
     public TransitionHistory History => _applier.State.History;
 
+    /// <summary>
+    /// Completes when the journal made every entry up to <paramref name="index"/> durable (the
+    /// replicator reports it to its consensus core); faults if the journal can no longer do so.
+    /// </summary>
+    public ValueTask WaitForDurableAsync(long index, CancellationToken cancellationToken = default) =>
+        _journal.WaitForDurableAsync(index, cancellationToken);
+
+    /// <summary>Index of the oldest entry the journal keeps (entries before it are covered by a snapshot).</summary>
+    public long JournalFirstIndex => _journal.FirstIndex;
+
+    /// <summary>The term of the journal's entry at <paramref name="index"/> (0 for index 0).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The journal does not hold that index.</exception>
+    public ulong TermOf(long index) =>
+        _journal.TryGetTerm(index, out var term) ? term : throw new ArgumentOutOfRangeException(nameof(index), index, $"the journal holds {_journal.FirstIndex}..{_journal.LastIndex}");
+
+    /// <summary>Reads the journal's durable entries from <paramref name="fromIndex"/> (the replicator rebuilds its log from them at start).</summary>
+    public IJournalScanner ScanJournal(long fromIndex) => _journal.Scan(fromIndex);
+
     /// <summary>The journal's last appended index.</summary>
     public long LastIndex => _journal.LastIndex;
 

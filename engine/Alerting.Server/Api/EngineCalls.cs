@@ -13,18 +13,22 @@ namespace Alerting.Server.Api;
 /// </summary>
 public sealed class EngineCalls
 {
-    public EngineCalls(EngineNode node)
+    public EngineCalls(EngineNode node, Replication.Replicator? replicator = null)
     {
         Node = node;
+        Replicator = replicator;
     }
 
     public EngineNode Node { get; }
+
+    /// <summary>Durability <c>replicated</c>: writes go through the consensus core (null on a single node).</summary>
+    public Replication.Replicator? Replicator { get; }
 
     public Task<AppliedEntry> Write(LogEntry entry)
     {
         try
         {
-            var written = Node.TryWrite(entry) ?? throw RingFull();
+            var written = (Replicator is { } replicator ? replicator.TryWrite(entry) : Node.TryWrite(entry)) ?? throw RingFull();
             return written.IsCompletedSuccessfully ? written : UnavailableIfFaulted(written);
         }
         catch (ObjectDisposedException)
@@ -42,6 +46,10 @@ public sealed class EngineCalls
         catch (EngineFaultedException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+        catch (Replication.ReplicationBackpressureException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
         }
     }
 
@@ -66,6 +74,19 @@ public sealed class EngineCalls
         catch (EngineFaultedException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable, e.Message));
+        }
+        catch (NotPrimaryException e)
+        {
+            // Replicated: the node lost its term before the write committed; the outcome is unknown.
+            throw NotPrimary(e);
+        }
+        catch (Replication.ReplicationBackpressureException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+        catch (ObjectDisposedException)
+        {
+            throw Stopping();
         }
     }
 

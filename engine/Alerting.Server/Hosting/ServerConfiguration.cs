@@ -21,6 +21,8 @@ public static class ServerConfiguration
         ["--dogstatsd-port"] = nameof(ServerOptions.DogStatsdPort),
         ["--node-id"] = nameof(ServerOptions.NodeId),
         ["--role"] = nameof(ServerOptions.Role),
+        ["--peers"] = nameof(ServerOptions.Peers),
+        ["--witness"] = nameof(ServerOptions.WitnessId),
         ["--settings"] = SettingsKey,
     };
 

@@ -36,13 +36,15 @@ public sealed class ServerHost : IAsyncDisposable
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
 
     private readonly WebApplication _app;
-    private readonly EngineNode _node;
+    private readonly EngineNode? _node;
+    private readonly Replication.Replicator? _replicator;
     private int _stopped;
 
-    private ServerHost(WebApplication app, EngineNode node, string dataDirectory, Uri grpcAddress, Uri httpAddress)
+    private ServerHost(WebApplication app, EngineNode? node, Replication.Replicator? replicator, string dataDirectory, Uri grpcAddress, Uri httpAddress)
     {
         _app = app;
         _node = node;
+        _replicator = replicator;
         DataDirectory = dataDirectory;
         GrpcAddress = grpcAddress;
         HttpAddress = httpAddress;
@@ -57,7 +59,19 @@ public sealed class ServerHost : IAsyncDisposable
     public Uri HttpAddress { get; }
 
     /// <summary>The engine node, for tests that read state the API does not show (the delivery ledger).</summary>
-    internal EngineNode Node => _node;
+    internal EngineNode Node => _node ?? throw new InvalidOperationException("a witness runs no engine");
+
+    /// <summary>
+    /// The host stopped because its replicated log diverged from the primary's: the caller starts
+    /// it again on the same options, and the new start sets the data aside and rejoins empty.
+    /// </summary>
+    public bool ResyncRequested { get; private set; }
+
+    /// <summary>What the engine recovered at open (null on a witness, which has no engine).</summary>
+    internal RecoveryReport? Recovery => _node?.Recovery;
+
+    /// <summary>The replication shell when this node is a member of a cluster (<see cref="ServerOptions.Peers"/>), else null.</summary>
+    internal Replication.Replicator? Replicator => _replicator;
 
     /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
     internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
@@ -116,7 +130,7 @@ public sealed class ServerHost : IAsyncDisposable
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
-        var node = openNode(new EngineOptions
+        var engineOptions = new EngineOptions
         {
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
@@ -125,19 +139,50 @@ public sealed class ServerHost : IAsyncDisposable
             ForceEmpty = options.ForceEmpty,
             // Surfaced at once: this line, the snapshot-failure metric and a degraded /readyz.
             OnSnapshotFailed = failure => Console.Error.WriteLine($"alerting: warning: {failure.Message}; the node keeps running on its journal, which is not truncated until a snapshot succeeds"),
-        });
+        };
+        var cluster = options.IsReplicated ? Replication.ClusterSettings.From(options) : null;
+        Replication.Replicator? replicator = null;
+        EngineNode? node;
+        if (cluster is null)
+        {
+            node = openNode(engineOptions);
+        }
+        else if (cluster.SelfKind == Alerting.Replication.MemberKind.Witness)
+        {
+            replicator = Replication.Replicator.OpenWitness(cluster, dataDirectory, options.MaxMessageBytes, Console.WriteLine);
+            node = null;
+        }
+        else
+        {
+            replicator = Replication.Replicator.OpenData(cluster, engineOptions, openNode, time, options.MaxMessageBytes, Console.WriteLine);
+            node = replicator.Node;
+        }
+
         WebApplication? app = null;
         try
         {
-            if (node.Role == NodeRole.Primary)
+            if (node is not null && cluster is null && node.Role == NodeRole.Primary)
             {
-                // A standby's time comes with the primary's ticks.
+                // A standby's time comes with the primary's ticks; a replicated primary proposes a tick as its first entry.
                 await WaitForCurrentTime(node, time, cancellationToken).ConfigureAwait(false);
             }
 
             var services = builder.Services;
             services.AddRouting();
             services.AddSingleton(options);
+            if (replicator is not null)
+            {
+                services.AddSingleton(replicator);
+            }
+
+            if (node is null)
+            {
+                app = BuildWitness(builder, options);
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+                replicator!.Start();
+                return new ServerHost(app, node: null, replicator, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            }
+
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
             services.AddSingleton<EngineCountersSampler>();
@@ -160,7 +205,7 @@ public sealed class ServerHost : IAsyncDisposable
             }
 
             services.AddSingleton<NotificationService>();
-            if (options.Role == NodeRole.Primary)
+            if (cluster is null && options.Role == NodeRole.Primary)
             {
                 // Only the primary notifies (DESIGN invariant 4); a standby's outbox is listed, never run.
                 services.AddHostedService(provider => provider.GetRequiredService<NotificationService>());
@@ -186,6 +231,11 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<NotificationsService>();
             app.MapGrpcService<OtlpMetricsService>();
+            if (replicator is not null)
+            {
+                app.MapGrpcService<Replication.ReplicationService>();
+            }
+
             // Liveness runs no check: a faulted node is alive (it answers reads) but not ready.
             app.MapHealthChecks("/livez", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false });
             app.MapHealthChecks("/readyz");
@@ -198,7 +248,22 @@ public sealed class ServerHost : IAsyncDisposable
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new ServerHost(app, node, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            var host = new ServerHost(app, node, replicator, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            if (replicator is not null)
+            {
+                replicator.Start();
+                _ = replicator.ResyncRequired.ContinueWith(
+                    _ =>
+                    {
+                        host.ResyncRequested = true;
+                        app.Lifetime.StopApplication();
+                    },
+                    CancellationToken.None,
+                    TaskContinuationOptions.OnlyOnRanToCompletion,
+                    TaskScheduler.Default);
+            }
+
+            return host;
         }
         catch
         {
@@ -207,9 +272,33 @@ public sealed class ServerHost : IAsyncDisposable
                 await app.DisposeAsync().ConfigureAwait(false);
             }
 
-            node.Dispose();
+            if (replicator is not null)
+            {
+                await replicator.DisposeAsync().ConfigureAwait(false);
+            }
+
+            node?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The witness's host: the replication service, <c>Cluster.Status</c>, writes refused with the primary's address, and liveness.</summary>
+    private static WebApplication BuildWitness(WebApplicationBuilder builder, ServerOptions options)
+    {
+        builder.Services.AddGrpc(grpcOptions =>
+        {
+            grpcOptions.MaxReceiveMessageSize = options.MaxMessageBytes;
+            grpcOptions.MaxSendMessageSize = options.MaxMessageBytes;
+        }).AddJsonTranscoding();
+        builder.Services.AddHealthChecks();
+        var app = builder.Build();
+        app.UseRouting();
+        app.MapGrpcService<Replication.ReplicationService>();
+        app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<Replication.WitnessIngestService>();
+        app.MapHealthChecks("/livez");
+        app.MapHealthChecks("/readyz");
+        return app;
     }
 
     /// <summary>Completes when the host is asked to stop (SIGTERM, Ctrl-C).</summary>
@@ -230,7 +319,17 @@ public sealed class ServerHost : IAsyncDisposable
         }
         finally
         {
-            _node.Dispose();
+            try
+            {
+                if (_replicator is not null)
+                {
+                    await _replicator.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _node?.Dispose();
+            }
         }
     }
 

@@ -65,6 +65,21 @@ public sealed class ServerOptions
     public NodeRole Role { get; set; } = NodeRole.Primary;
 
     /// <summary>
+    /// The cluster's voters, <c>id=gRPC address</c> separated by commas, this node included
+    /// (<c>--peers 1=http://127.0.0.1:7101,2=http://127.0.0.1:7102,3=http://127.0.0.1:7103</c>; the settings key
+    /// is <c>Peers</c>). Empty: a single node (durability <c>local</c>). When set, durability is
+    /// <c>replicated</c>, <see cref="NodeId"/> must be this node's id among them, and the data members
+    /// elect the primary among themselves (<see cref="Role"/> only tells a witness from a data member).
+    /// </summary>
+    public string Peers { get; set; } = string.Empty;
+
+    /// <summary>Id of the witness among <see cref="Peers"/> (<c>--witness 3</c>); 0 for none (every member holds data).</summary>
+    public int WitnessId { get; set; }
+
+    /// <summary>Whether <see cref="Peers"/> makes this node a member of a replicated cluster.</summary>
+    public bool IsReplicated => Peers.Length > 0;
+
+    /// <summary>
     /// Optional TLS: a PKCS#12 (.pfx) certificate file. When set, both ports serve HTTPS
     /// (gRPC then negotiates HTTP/2 by ALPN). Empty = plain HTTP.
     /// </summary>
@@ -141,9 +156,13 @@ public sealed class ServerOptions
             throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");
         }
 
-        if (Role is not (NodeRole.Primary or NodeRole.Standby))
+        if (IsReplicated)
         {
-            throw new ServerOptionsException($"Role {Role} is not served yet: use primary or standby (a witness runs with replication)");
+            _ = Replication.ClusterSettings.From(this);
+        }
+        else if (Role is not (NodeRole.Primary or NodeRole.Standby))
+        {
+            throw new ServerOptionsException($"Role {Role} needs a cluster: a witness runs only with --peers");
         }
 
         if (string.IsNullOrWhiteSpace(DataDirectory))

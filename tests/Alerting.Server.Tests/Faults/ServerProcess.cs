@@ -13,6 +13,9 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     private const string HttpLine = "alerting: JSON API, ";
     private const string HttpAddressMarker = " (HTTP/1.1) on ";
     private const int SigTerm = 15;
+    private const int SigKill = 9;
+    private const int SigStop = 19;
+    private const int SigCont = 18;
     private static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan StopPatience = TimeSpan.FromSeconds(60);
 
@@ -26,10 +29,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory)
+    public static Task<ServerProcess> StartAsync(string dataDirectory) => StartAsync(dataDirectory, ["--grpc-port", "0", "--http-port", "0"]);
+
+    /// <summary>Starts the server on <paramref name="dataDirectory"/> with these further flags (ports, cluster membership).</summary>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Alerting.Server.dll"), "--data-dir", dataDirectory, "--grpc-port", "0", "--http-port", "0" })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Alerting.Server.dll"), "--data-dir", dataDirectory }.Concat(arguments))
         {
             info.ArgumentList.Add(arg);
         }
@@ -70,6 +76,26 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    /// <summary>The last lines the server printed (for failure messages).</summary>
+    public string RecentOutput => string.Join(Environment.NewLine, _output);
+
+    /// <summary>kill -9: the process dies at once, with whatever its journal had not made durable.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _ = Kill(_process.Id, SigKill);
+        }
+
+        await _process.WaitForExitAsync(CancellationToken.None);
+    }
+
+    /// <summary>SIGSTOP: the process is frozen (a long GC pause, a stalled VM) until <see cref="Continue"/>.</summary>
+    public void Pause() => _ = Kill(_process.Id, SigStop);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Continue() => _ = Kill(_process.Id, SigCont);
 
     /// <summary>The dotnet host that runs these tests (so a child server uses the same runtime).</summary>
     internal static string DotnetHost()

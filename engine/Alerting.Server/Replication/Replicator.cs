@@ -1,0 +1,722 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Alerting.Engine.Journal;
+using Alerting.Engine.Pipeline;
+using Alerting.Replication;
+using Google.Protobuf;
+using CoreEntry = Alerting.Replication.LogEntry;
+using EngineEntry = Alerting.Protocol.Log.LogEntry;
+
+namespace Alerting.Server.Replication;
+
+/// <summary>
+/// The shell around the consensus core (docs/replication.md, "The runtime"). One loop owns the
+/// <see cref="ReplicaCore"/>: timer ticks, peers' messages, client proposals and "journal durable
+/// up to N" all arrive through one input queue and are handled on it in order. Each
+/// <see cref="Ready"/> is carried out as the core asks: entries go to the engine at the core's
+/// indexes (<see cref="EngineNode.TryAppendReplicated"/>, on the primary too), the hard state is
+/// fsynced before any message of that Ready is sent, and the committed, locally durable index
+/// opens the engine's <see cref="CommitGate"/>. A client's write is acknowledged only when the
+/// entry the core placed at (index, term) is applied and this node is still the primary of that term.
+/// </summary>
+public sealed class Replicator : IAsyncDisposable
+{
+    /// <summary>File in the data folder saying "the journal conflicts with the primary's log: set it aside at the next start".</summary>
+    public const string ResyncMarker = "resync-required";
+
+    /// <summary>Length of one core tick: the election timeout is 15–30 ticks, heartbeats every 3.</summary>
+    public static readonly TimeSpan TickLength = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Inputs waiting for the loop; a full queue refuses proposals (RESOURCE_EXHAUSTED) and slows peers' streams.</summary>
+    public const int MaxQueuedInputs = 65_536;
+
+    /// <summary>Ticks between writes of a hard state whose only change is the commit index (commit need not be durable: it is learned again).</summary>
+    public const int CommitPersistTicks = 10;
+
+    /// <summary>Proposals handed to the core in one call (one Ready, one append message per peer).</summary>
+    public const int MaxProposalsPerCall = 256;
+
+    /// <summary>Entries the core keeps in memory below the applied index, for peers that lag; older ones are compacted away.</summary>
+    public const long RetainedEntries = 200_000;
+
+    private readonly ClusterSettings _settings;
+    private readonly ReplicaCore _core;
+    private readonly HardStateFile _hardStateFile;
+    private readonly EngineNode? _node;
+    private readonly CommitGate? _gate;
+    private readonly TimeProvider _time;
+    private readonly int _tickEveryLoopTicks;
+    private readonly Dictionary<int, PeerSender> _peers = [];
+    private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(MaxQueuedInputs) { SingleReader = true });
+    private readonly Queue<CoreEntry> _toEngine = new();
+    private readonly ConcurrentDictionary<long, PendingWrite> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Action<string> _log;
+    private HardState _persisted;
+    private bool _commitDirty;
+    private int _ticksSinceCommitPersist;
+    private int _ticksSinceClockTick;
+    private long _engineNext;
+    private long _applyUpTo;
+    private Task? _loop;
+    private Task? _durableWatcher;
+    private Task? _timer;
+    private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile StatusSnapshot _status;
+    private long _pendingCommit;
+    private bool _halted;
+
+    private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
+    {
+        _settings = settings;
+        _core = core;
+        _hardStateFile = hardStateFile;
+        _persisted = persisted;
+        _node = node;
+        _gate = gate;
+        _time = time;
+        _log = log;
+        _tickEveryLoopTicks = Math.Max(1, (int)(tickPeriod.Ticks / TickLength.Ticks));
+        _engineNext = (node?.LastIndex ?? 0) + 1;
+        _status = new StatusSnapshot(core.Role, core.Term, 0, core.CommitIndex, []);
+    }
+
+    /// <summary>This node's member id.</summary>
+    public int SelfId => _settings.SelfId;
+
+    /// <summary>The engine node (null on the witness).</summary>
+    public EngineNode? Node => _node;
+
+    /// <summary>Role, term, primary and commit as the loop last published them.</summary>
+    public StatusSnapshot Status => _status;
+
+    /// <summary>
+    /// Completes (with the reason) when this node's log diverged from the primary's and FasterLog
+    /// cannot drop its tail: the host restarts in place, which sets the data aside and rejoins
+    /// empty (<see cref="OpenData"/>). Until then the node commits nothing more.
+    /// </summary>
+    public Task<string> ResyncRequired => _resync.Task;
+
+    /// <summary>The primary's gRPC address as this node knows it, or null.</summary>
+    public string? PrimaryAddress =>
+        _status.PrimaryId != 0 && _settings.Addresses.TryGetValue(_status.PrimaryId, out var address) ? address.ToString().TrimEnd('/') : null;
+
+    /// <summary>
+    /// Opens a data member: reads its hard state, opens the engine on its data folder (in standby
+    /// mode: every entry arrives at the core's index) and rebuilds the core's log from the journal.
+    /// The journal may end in entries that were never committed; they are kept (the election
+    /// decides whether they survive). If an earlier run found that its journal conflicts with the
+    /// primary's (<see cref="ResyncMarker"/>), FasterLog cannot drop the tail: the data folder is
+    /// set aside (<c>discarded-*</c>) and the node rejoins empty, its frontier raised to the log it
+    /// dropped so it neither votes for nor becomes a primary missing an entry it may have acknowledged.
+    /// </summary>
+    public static Replicator OpenData(ClusterSettings settings, EngineOptions engineOptions, Func<EngineOptions, EngineNode> openNode, TimeProvider time, int maxMessageBytes, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(engineOptions);
+        ArgumentNullException.ThrowIfNull(openNode);
+        ArgumentNullException.ThrowIfNull(log);
+        var file = new HardStateFile(engineOptions.DataDirectory);
+        var hardState = file.Read();
+        var marker = Path.Combine(Path.GetFullPath(engineOptions.DataDirectory), ResyncMarker);
+        var discard = File.Exists(marker);
+        if (discard)
+        {
+            var (lastIndex, lastTerm) = PeekJournal(engineOptions);
+            // Raise the frontier to the dropped log's end (only forward, in (term, index) order).
+            var raise = (long)lastTerm > hardState.FrontierTerm || ((long)lastTerm == hardState.FrontierTerm && lastIndex > hardState.FrontierIndex);
+            hardState = hardState with
+            {
+                Commit = 0,
+                FrontierIndex = raise ? lastIndex : hardState.FrontierIndex,
+                FrontierTerm = raise ? (long)lastTerm : hardState.FrontierTerm,
+            };
+            file.Write(hardState);
+            log($"alerting: replication: the journal (ending at {lastIndex}, term {lastTerm}) conflicts with the primary's log; this node rejoins empty and catches up from the primary");
+        }
+
+        var gate = new CommitGate();
+        var node = openNode(engineOptions with
+        {
+            Role = NodeRole.Standby,
+            RunClock = false,
+            CommitIndex = gate,
+            ForceEmpty = engineOptions.ForceEmpty || discard,
+        });
+        try
+        {
+            if (discard)
+            {
+                File.Delete(marker);
+                DirectorySync.Flush(Path.GetFullPath(engineOptions.DataDirectory));
+            }
+
+            // The engine replayed its whole journal at open, a tail not known committed included:
+            // a standby applies it ahead of the commit it knows; a conflict later resyncs it.
+            gate.Publish(node.LastIndex);
+            var durable = ReadDurableState(node, hardState);
+            var core = new ReplicaCore(settings.SelfId, settings.Config, CoreOptions(), durable, new Random());
+            return new Replicator(settings, core, file, hardState, node, gate, time, engineOptions.TickPeriod, log).StartPeers(maxMessageBytes);
+        }
+        catch
+        {
+            node.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the witness: the core and its hard state only.</summary>
+    public static Replicator OpenWitness(ClusterSettings settings, string dataDirectory, int maxMessageBytes, Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var file = new HardStateFile(dataDirectory);
+        var hardState = file.Read();
+        var core = new ReplicaCore(settings.SelfId, settings.Config, CoreOptions(), new DurableState(hardState, 0, 0, []), new Random());
+        return new Replicator(settings, core, file, hardState, node: null, gate: null, TimeProvider.System, TickLength, log).StartPeers(maxMessageBytes);
+    }
+
+    /// <summary>Starts the loop, its timer and (on a data member) the durability watcher.</summary>
+    public void Start()
+    {
+        _loop = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _timer = Task.Run(RunTimerAsync);
+        if (_node is not null)
+        {
+            _durableWatcher = Task.Run(RunDurableWatcherAsync);
+        }
+    }
+
+    /// <summary>A peer's message, from the transport.</summary>
+    public ValueTask DeliverAsync(ReplicationMessage message, CancellationToken cancellationToken) =>
+        _inputs.Writer.WriteAsync(new Input.Message(message), cancellationToken);
+
+    /// <summary>
+    /// A client write. Completes with the applied entry once it is committed in the term this node
+    /// proposed it in; fails with <see cref="NotPrimaryException"/> when this node is not the primary
+    /// (or stops being it before the entry is committed: the outcome is then unknown). Returns null
+    /// at once when the input queue is full.
+    /// </summary>
+    public Task<AppliedEntry>? TryWrite(EngineEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (_node is null || _status.Role != ReplicaRole.Primary)
+        {
+            throw NotPrimary();
+        }
+
+        var payload = entry.ToByteArray();
+        if (payload.Length > EngineNode.MaxEntryBytes)
+        {
+            throw new EntryTooLargeException(payload.Length, EngineNode.MaxEntryBytes);
+        }
+
+        var done = new TaskCompletionSource<AppliedEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _inputs.Writer.TryWrite(new Input.Propose(payload, done)) ? done.Task : null;
+    }
+
+    /// <summary>The refusal a non-primary answers, naming the primary when known.</summary>
+    public NotPrimaryException NotPrimary()
+    {
+        var status = _status;
+        var what = _node is null ? "a witness" : status.Role == ReplicaRole.Primary ? "no longer the primary" : $"a {status.Role.ToString().ToLowerInvariant()}";
+        return new NotPrimaryException($"this node is {what} (term {status.Term}): it takes no client writes{(PrimaryAddress is null ? " and knows no primary yet; retry" : string.Empty)}", PrimaryAddress);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _inputs.Writer.TryComplete();
+        foreach (var task in new[] { _loop, _timer, _durableWatcher })
+        {
+            if (task is not null)
+            {
+                await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+
+        foreach (var peer in _peers.Values)
+        {
+            await peer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        FailPending("the server is shutting down: the outcome of this write is unknown; retry");
+        try
+        {
+            // A graceful stop keeps the commit it knows, so the next start keeps its journal.
+            var final = _persisted with { Commit = Math.Min(_core.CommitIndex, _node?.DurableIndex ?? 0) };
+            if (_node is not null && !_halted && final.Commit > _persisted.Commit)
+            {
+                _hardStateFile.Write(final);
+            }
+        }
+        catch (IOException e)
+        {
+            _log($"alerting: replication: could not write the final hard state: {e.Message}");
+        }
+
+        _gate?.Fail(new ObjectDisposedException(nameof(Replicator)));
+        _stop.Dispose();
+    }
+
+    // The core may ask to drop a conflicting suffix (TruncateAfter); the shell does it by resyncing.
+    private static ReplicaOptions CoreOptions() => new() { JournalCanTruncateSuffix = true };
+
+    private static (long LastIndex, ulong LastTerm) PeekJournal(EngineOptions options)
+    {
+        var directory = Path.Combine(Path.GetFullPath(options.DataDirectory), EngineNode.JournalDirectoryName);
+        if (!Directory.Exists(directory))
+        {
+            return (0, 0);
+        }
+
+        using var journal = FasterJournal.Open(new JournalOptions
+        {
+            Directory = directory,
+            PageSizeBits = options.JournalPageSizeBits,
+            MemorySizeBits = options.JournalMemorySizeBits,
+            SegmentSizeBits = options.JournalSegmentSizeBits,
+        });
+        return (journal.DurableIndex, journal.TryGetTerm(journal.DurableIndex, out var term) ? term : journal.LastTerm);
+    }
+
+    /// <summary>The core's view of the disk: hard state plus the journal's entries (all of them when it starts at 1).</summary>
+    private static DurableState ReadDurableState(EngineNode node, HardState hardState)
+    {
+        var last = node.LastIndex;
+        if (last == 0)
+        {
+            return new DurableState(hardState, 0, 0, []);
+        }
+
+        if (node.JournalFirstIndex > 1)
+        {
+            // The prefix was compacted after a snapshot: the core starts from the journal's end, all committed.
+            return new DurableState(hardState, last, (long)node.TermOf(last), []);
+        }
+
+        var entries = new List<CoreEntry>((int)Math.Min(last, int.MaxValue));
+        using var scanner = node.ScanJournal(1);
+        while (scanner.TryNext(out var record))
+        {
+            var payload = record.Payload.ToArray();
+            var kind = EngineEntry.Parser.ParseFrom(payload).BodyCase == EngineEntry.BodyOneofCase.TermStarted ? EntryKind.TermStart : EntryKind.Command;
+            entries.Add(new CoreEntry(record.Index, (long)record.Term, kind, payload));
+        }
+
+        return new DurableState(hardState, 0, 0, entries);
+    }
+
+    private Replicator StartPeers(int maxMessageBytes)
+    {
+        foreach (var (id, address) in _settings.Addresses)
+        {
+            if (id != _settings.SelfId)
+            {
+                _peers.Add(id, new PeerSender(id, address, maxMessageBytes));
+            }
+        }
+
+        return this;
+    }
+
+    private async Task RunTimerAsync()
+    {
+        using var timer = new PeriodicTimer(TickLength, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                // A full queue skips a tick: the core only sees time pass more slowly.
+                _inputs.Writer.TryWrite(Input.Tick.Instance);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task RunDurableWatcherAsync()
+    {
+        var node = _node!;
+        long reported = 0;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                await node.WaitForDurableAsync(reported + 1, _stop.Token).ConfigureAwait(false);
+                reported = node.DurableIndex;
+                await _inputs.Writer.WriteAsync(new Input.Durable(reported), _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ChannelClosedException)
+        {
+        }
+#pragma warning disable CA1031 // The journal failed: the engine records its fault and /readyz shows it; the core simply stops seeing progress.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log($"alerting: replication: the journal can no longer make entries durable: {e.Message}");
+        }
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var proposals = new List<ReadOnlyMemory<byte>>();
+        var waiting = new List<TaskCompletionSource<AppliedEntry>>();
+        var reader = _inputs.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (!_halted && reader.TryRead(out var input))
+                {
+                    switch (input)
+                    {
+                        case Input.Propose p:
+                            proposals.Add(p.Payload);
+                            waiting.Add(p.Done);
+                            break;
+                        default:
+                            FlushProposals(proposals, waiting);
+                            Handle(input);
+                            break;
+                    }
+
+                    if (proposals.Count >= MaxProposalsPerCall)
+                    {
+                        FlushProposals(proposals, waiting);
+                    }
+                }
+
+                if (_halted)
+                {
+                    // Stopped taking part: drain the queue without acting on it.
+                    while (reader.TryRead(out var dropped))
+                    {
+                        (dropped as Input.Propose)?.Done.TrySetException(NotPrimary());
+                    }
+
+                    foreach (var done in waiting)
+                    {
+                        done.TrySetException(NotPrimary());
+                    }
+
+                    proposals.Clear();
+                    waiting.Clear();
+                    continue;
+                }
+
+                FlushProposals(proposals, waiting);
+                Drain();
+            }
+        }
+#pragma warning disable CA1031 // The loop must not die silently: its fault is recorded and the node stops committing.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log($"alerting: replication: the replication loop failed and stopped: {e}");
+            _gate?.Fail(e);
+            FailPending($"replication stopped: {e.Message}");
+        }
+    }
+
+    private void Handle(Input input)
+    {
+        switch (input)
+        {
+            case Input.Tick:
+                _core.Tick();
+                OnLoopTick();
+                break;
+            case Input.Message m:
+                _core.Step(m.Value);
+                break;
+            case Input.Durable d:
+                var index = Math.Min(d.Index, _core.LastIndex);
+                if (index > 0 && _core.TryGetEntry(index, out var entry))
+                {
+                    _core.Persisted(index, entry.Term);
+                }
+
+                break;
+        }
+    }
+
+    private void OnLoopTick()
+    {
+        if (_commitDirty && ++_ticksSinceCommitPersist >= CommitPersistTicks)
+        {
+            WriteHardState(_persisted with { Commit = _pendingCommit });
+        }
+
+        if (_node is null)
+        {
+            return;
+        }
+
+        PushToEngine();
+        var applied = Math.Min(_node.Progress.AppliedIndex, _applyUpTo);
+        if (applied > _core.AppliedIndex)
+        {
+            _core.Applied(applied);
+            if (applied - RetainedEntries > _core.SnapshotIndex)
+            {
+                _core.Compact(applied - RetainedEntries);
+            }
+        }
+
+        if (_core.Role == ReplicaRole.Primary && ++_ticksSinceClockTick >= _tickEveryLoopTicks)
+        {
+            ProposeClockTick();
+        }
+    }
+
+    private void ProposeClockTick()
+    {
+        _ticksSinceClockTick = 0;
+        var tick = new EngineEntry { Tick = new Protocol.Log.Tick { UnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds() } };
+        _ = _core.Propose(tick.ToByteArray());
+    }
+
+    private void FlushProposals(List<ReadOnlyMemory<byte>> proposals, List<TaskCompletionSource<AppliedEntry>> waiting)
+    {
+        if (proposals.Count == 0)
+        {
+            return;
+        }
+
+        var result = _core.Propose(proposals);
+        switch (result.Status)
+        {
+            case ProposeStatus.Accepted:
+                for (var i = 0; i < waiting.Count; i++)
+                {
+                    _pending[result.FirstIndex + i] = new PendingWrite(result.Term, waiting[i]);
+                }
+
+                break;
+            case ProposeStatus.Backpressure:
+                foreach (var done in waiting)
+                {
+                    done.TrySetException(new ReplicationBackpressureException("the primary holds too many uncommitted entries (a replica is slow or down); retry with backoff"));
+                }
+
+                break;
+            default:
+                foreach (var done in waiting)
+                {
+                    done.TrySetException(NotPrimary());
+                }
+
+                break;
+        }
+
+        proposals.Clear();
+        waiting.Clear();
+    }
+
+    /// <summary>Carries out every Ready, in the order the core asks.</summary>
+    private void Drain()
+    {
+        while (_core.HasReady)
+        {
+            var ready = _core.TakeReady();
+            if (ready.Snapshot is { } snapshot)
+            {
+                // The primary's snapshot over the wire is not wired (it is offered only to a peer
+                // that needs entries the primary compacted away). The core now counts the snapshot
+                // as held, which the engine does not: stop taking part at once.
+                Halt($"the primary offers its snapshot at {snapshot.LastIndex} because it no longer holds the entries this node lacks; installing a snapshot over the wire is not supported yet: copy a healthy member's data folder here and restart", resync: false);
+                return;
+            }
+
+            if (ready.TruncateAfter is { } truncateAfter)
+            {
+                // FasterLog cannot drop its tail, and the engine holds the suffix in its state or
+                // its ring: restart in place, which sets the data aside and rejoins from the log.
+                // Nothing of this Ready is persisted or sent: the node acts as if it crashed here.
+                Halt($"this node's journal after index {truncateAfter} conflicts with the primary's log; restarting to resynchronise from the primary", resync: true);
+                return;
+            }
+
+            foreach (var entry in ready.Entries)
+            {
+                _toEngine.Enqueue(entry);
+            }
+
+            PushToEngine();
+            if (ready.HardState is { } hardState)
+            {
+                if (hardState with { Commit = 0 } != _persisted with { Commit = 0 })
+                {
+                    // Term, vote or frontier: durable before any message of this Ready is sent.
+                    WriteHardState(hardState);
+                }
+                else if (hardState.Commit != _persisted.Commit)
+                {
+                    _commitDirty = true;
+                    _pendingCommit = hardState.Commit;
+                }
+            }
+
+            foreach (var message in ready.Messages)
+            {
+                if (_peers.TryGetValue(message.To, out var peer))
+                {
+                    peer.Send(message);
+                }
+            }
+
+            if (ready.SoftStateChanged)
+            {
+                OnSoftState(ready.SoftState);
+            }
+
+            if (_gate is not null && ready.ApplyUpTo > _applyUpTo)
+            {
+                _applyUpTo = ready.ApplyUpTo;
+                _gate.Publish(ready.ApplyUpTo);
+            }
+
+            Publish();
+        }
+    }
+
+    /// <summary>Stops taking part (nothing more is persisted, sent or applied); with <paramref name="resync"/>, marks the data folder and asks the host to restart.</summary>
+    private void Halt(string reason, bool resync)
+    {
+        _log($"alerting: replication: {reason}");
+        _halted = true;
+        _gate?.Fail(new InvalidOperationException(reason));
+        FailPending(reason);
+        if (resync && _node is not null)
+        {
+            var directory = Path.GetDirectoryName(_hardStateFile.FilePath)!;
+            File.WriteAllText(Path.Combine(directory, ResyncMarker), reason);
+            DirectorySync.Flush(directory);
+            _resync.TrySetResult(reason);
+        }
+    }
+
+    private void WriteHardState(HardState state)
+    {
+        _hardStateFile.Write(state);
+        _persisted = state;
+        _commitDirty = false;
+        _ticksSinceCommitPersist = 0;
+    }
+
+    private void OnSoftState(SoftState soft)
+    {
+        _log($"alerting: replication: node {SelfId} is {soft.Role.ToString().ToLowerInvariant()} in term {soft.Term}{(soft.PrimaryId != 0 ? $", primary {soft.PrimaryId}" : string.Empty)}");
+        if (soft.Role != ReplicaRole.Primary)
+        {
+            // Fencing: a node that is no longer the primary of the term it proposed in acks nothing more.
+            FailPending($"this node stopped being the primary (now term {soft.Term}); the outcome of this write is unknown: retry at the primary");
+        }
+        else if (_node is not null)
+        {
+            // A new primary publishes the time at once: points are judged against logical time.
+            ProposeClockTick();
+        }
+    }
+
+    private void Publish()
+    {
+        var peers = _core.Role == ReplicaRole.Primary ? _core.PeerMatches() : [];
+        _status = new StatusSnapshot(_core.Role, _core.Term, _core.PrimaryId, _core.CommitIndex, peers);
+    }
+
+    /// <summary>Hands queued entries to the engine in index order; a full input ring leaves the rest for the next tick.</summary>
+    private void PushToEngine()
+    {
+        if (_node is null)
+        {
+            _toEngine.Clear();
+            return;
+        }
+
+        while (_toEngine.TryPeek(out var entry))
+        {
+            Engine.Invariant.Check(entry.Index == _engineNext, "the engine receives the core's entries at contiguous indexes");
+            var payload = entry.Kind == EntryKind.TermStart
+                ? new EngineEntry { TermStarted = new Protocol.Log.TermStarted { Term = (ulong)entry.Term, LeaderId = SelfId.ToString(System.Globalization.CultureInfo.InvariantCulture) } }.ToByteArray()
+                : entry.Payload.ToArray();
+            var applied = _node.TryAppendReplicated(entry.Index, (ulong)entry.Term, payload);
+            if (applied is null)
+            {
+                return;
+            }
+
+            _toEngine.Dequeue();
+            _engineNext++;
+            var index = entry.Index;
+            if (_pending.ContainsKey(index))
+            {
+                _ = applied.ContinueWith(t => CompleteWrite(index, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private void CompleteWrite(long index, Task<AppliedEntry> applied)
+    {
+        if (!_pending.TryRemove(index, out var write))
+        {
+            return;
+        }
+
+        if (!applied.IsCompletedSuccessfully)
+        {
+            write.Done.TrySetException(applied.Exception?.GetBaseException() ?? new OperationCanceledException());
+            return;
+        }
+
+        var status = _status;
+        if (applied.Result.Term == (ulong)write.Term && status.Role == ReplicaRole.Primary && status.Term == write.Term)
+        {
+            write.Done.TrySetResult(applied.Result);
+        }
+        else
+        {
+            write.Done.TrySetException(new NotPrimaryException($"this node stopped being the primary of term {write.Term}; the outcome of this write is unknown: retry at the primary", PrimaryAddress));
+        }
+    }
+
+    private void FailPending(string reason)
+    {
+        foreach (var index in _pending.Keys)
+        {
+            if (_pending.TryRemove(index, out var write))
+            {
+                write.Done.TrySetException(new NotPrimaryException(reason, PrimaryAddress));
+            }
+        }
+    }
+
+    private readonly record struct PendingWrite(long Term, TaskCompletionSource<AppliedEntry> Done);
+
+    private abstract record Input
+    {
+        public sealed record Tick : Input
+        {
+            public static readonly Tick Instance = new();
+        }
+
+        public sealed record Message(ReplicationMessage Value) : Input;
+
+        public sealed record Propose(byte[] Payload, TaskCompletionSource<AppliedEntry> Done) : Input;
+
+        public sealed record Durable(long Index) : Input;
+    }
+}
+
+/// <summary>What the replicator last published: role, term, known primary, commit index and (on the primary) each peer's acknowledged index.</summary>
+public sealed record StatusSnapshot(ReplicaRole Role, long Term, int PrimaryId, long CommitIndex, IReadOnlyList<(int Id, long Match)> Peers);
