@@ -198,14 +198,24 @@ public sealed class ClientSessionsTests
         engine.Answer(Points("writer-a", 1, engine.Now, stale: 0));
         var bytes = Snapshot.Bytes(engine.State);
 
-        // Version 6 is version 7 without the sessions at the end.
-        var sessions = new MemoryStream();
-        using (var writer = new BinaryWriter(sessions))
+        // Version 6 is today's layout without the pending-match count that ends the monitor
+        // section (version 8) and without the sessions at the end (version 7).
+        static int Length(Action<BinaryWriter> write)
         {
-            engine.State.Clients.WriteTo(writer);
+            using var stream = new MemoryStream();
+            using (var writer = new BinaryWriter(stream))
+            {
+                write(writer);
+            }
+
+            return stream.ToArray().Length;
         }
 
-        var old = bytes[..^sessions.ToArray().Length];
+        const int header = 6 * 8;
+        var monitorsEnd = header + Length(engine.State.Monitors.WriteTo);
+        var sessionsLength = Length(engine.State.Clients.WriteTo);
+        Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - 4));
+        var old = bytes[..(monitorsEnd - 4)].Concat(bytes[monitorsEnd..^sessionsLength]).ToArray();
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 6UL);
         var restored = Snapshot.Restore(old);
 
