@@ -20,12 +20,15 @@ internal sealed record CommandSpec(
     /// <summary>When true the positionals are all given or none (the command then reads them from an option, e.g. <c>-f</c>).</summary>
     public bool PositionalsOptional { get; init; }
 
+    /// <summary>When true the last positional takes one or more values (<c>FILE...</c>).</summary>
+    public bool LastPositionalRepeats { get; init; }
+
     public string Usage
     {
         get
         {
             var parts = new List<string> { "alertctl", Path };
-            string positionals = string.Join(' ', Positionals.Select(p => p.ToUpperInvariant()));
+            string positionals = string.Join(' ', Positionals.Select(p => p.ToUpperInvariant())) + (LastPositionalRepeats ? "..." : "");
             if (positionals.Length > 0)
             {
                 parts.Add(PositionalsOptional ? $"[{positionals}]" : positionals);
