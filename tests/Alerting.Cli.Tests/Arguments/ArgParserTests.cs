@@ -39,6 +39,10 @@ public sealed class ArgParserTests
     [InlineData(new[] { "monitors", "get", "a", "b" }, "unexpected argument 'b'")]
     [InlineData(new[] { "monitors", "apply" }, "--file is required")]
     [InlineData(new[] { "alerts", "history" }, "--monitor is required")]
+    [InlineData(new[] { "test" }, "missing FILE")]
+    [InlineData(new[] { "check", "c" }, "missing STATUS")]
+    [InlineData(new[] { "check", "c", "ok", "extra" }, "unexpected argument 'extra'")]
+    [InlineData(new[] { "rules", "import", "prometheus" }, "missing FILE")]
     public void Malformed_command_lines_are_usage_errors_that_say_what_is_wrong(string[] args, string expected)
     {
         var e = Assert.Throws<UsageException>(() => ArgParser.Parse(args, CommandTable.All));
@@ -52,5 +56,17 @@ public sealed class ArgParserTests
         CommandSpec history = CommandTable.All.Single(c => c.Path == "alerts history");
 
         Assert.Equal("alertctl alerts history --monitor MONITOR [--group GROUP] [--since DURATION] [--limit LIMIT] [--json]", history.Usage);
+    }
+
+    [Fact]
+    public void Optional_and_repeated_positionals_show_in_the_usage_and_parse()
+    {
+        CommandSpec check = CommandTable.All.Single(c => c.Path == "check");
+        CommandSpec test = CommandTable.All.Single(c => c.Path == "test");
+
+        Assert.StartsWith("alertctl check [NAME STATUS] [--tags TAG:VALUE,...]", check.Usage, StringComparison.Ordinal);
+        Assert.Equal("alertctl test FILE...", test.Usage);
+        Assert.Empty(ArgParser.Parse(["check", "-f", "runs.txt"], CommandTable.All).Positionals);
+        Assert.Equal(["a.yaml", "b.yaml", "c.yaml"], ArgParser.Parse(["test", "a.yaml", "b.yaml", "c.yaml"], CommandTable.All).Positionals);
     }
 }

@@ -76,7 +76,8 @@ internal static class ArgParser
             }
         }
 
-        if (positionals.Count != spec.Positionals.Count)
+        bool repeated = spec.LastPositionalRepeats && positionals.Count > spec.Positionals.Count;
+        if (positionals.Count != spec.Positionals.Count && !(spec.PositionalsOptional && positionals.Count == 0) && !repeated)
         {
             string detail = positionals.Count > spec.Positionals.Count
                 ? $"unexpected argument '{positionals[spec.Positionals.Count]}'"

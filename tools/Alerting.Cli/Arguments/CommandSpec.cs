@@ -17,12 +17,23 @@ internal sealed record CommandSpec(
     /// <summary>Options every command accepts.</summary>
     public static readonly IReadOnlyList<string> GlobalValueOptions = ["server", "api-key"];
 
+    /// <summary>When true the positionals are all given or none (the command then reads them from an option, e.g. <c>-f</c>).</summary>
+    public bool PositionalsOptional { get; init; }
+
+    /// <summary>When true the last positional takes one or more values (<c>FILE...</c>).</summary>
+    public bool LastPositionalRepeats { get; init; }
+
     public string Usage
     {
         get
         {
             var parts = new List<string> { "alertctl", Path };
-            parts.AddRange(Positionals.Select(p => p.ToUpperInvariant()));
+            string positionals = string.Join(' ', Positionals.Select(p => p.ToUpperInvariant())) + (LastPositionalRepeats ? "..." : "");
+            if (positionals.Length > 0)
+            {
+                parts.Add(PositionalsOptional ? $"[{positionals}]" : positionals);
+            }
+
             parts.AddRange(RequiredOptions.Select(o => $"--{o} {ValueName(o)}"));
             parts.AddRange(ValueOptions.Select(o => $"[--{o} {ValueName(o)}]"));
             parts.AddRange(Flags.Select(f => $"[--{f}]"));
@@ -38,7 +49,7 @@ internal sealed record CommandSpec(
         "start" or "end" => "TIME",
         "from" => "INDEX",
         "recurrence" => "\"weekly days=mon,fri start=22:00 duration=4h\"",
-        "scope" => "TAG:VALUE,...",
+        "scope" or "tags" => "TAG:VALUE,...",
         _ => option.ToUpperInvariant(),
     };
 }

@@ -32,6 +32,20 @@ internal static class WriteCommand
 
         using StreamReader? file = path == "-" ? null : new StreamReader(path);
         var reader = new PointReader(file is null ? "<stdin>" : path, file ?? context.Input, () => context.NowUnixMs);
+        return await SendAsync(command, context, reader.Batches(), reader.Errors, cancellation);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="batches"/> through an <see cref="AlertingWriter"/> (<c>--nodes</c>, <c>--deadline</c>),
+    /// then prints the malformed lines collected in <paramref name="lineErrors"/> while they were read and the summed ack.
+    /// Exit 1 when any line was malformed, once the good ones are written.
+    /// </summary>
+    public static async Task<int> SendAsync(ParsedCommand command, CliContext context, IEnumerable<WriteRequest> batches, IReadOnlyList<FileError> lineErrors, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(batches);
+        ArgumentNullException.ThrowIfNull(lineErrors);
         TimeSpan deadline = DefaultDeadline;
         if (command.Value("deadline") is { } text)
         {
@@ -46,7 +60,7 @@ internal static class WriteCommand
         using var writer = new AlertingWriter(new AlertingWriterOptions { Nodes = context.Nodes(command), ApiKey = context.ApiKey(command), Deadline = deadline });
         var total = new WriteAck();
         var rejected = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (WriteRequest batch in reader.Batches())
+        foreach (WriteRequest batch in batches)
         {
             WriteAck ack;
             try
@@ -64,14 +78,14 @@ internal static class WriteCommand
 
         total.Rejected.AddRange(rejected.Select(r => new RejectedCount { Reason = r.Key, Count = r.Value }));
 
-        for (int i = 0; i < reader.Errors.Count && i < MaxReportedLineErrors; i++)
+        for (int i = 0; i < lineErrors.Count && i < MaxReportedLineErrors; i++)
         {
-            await context.Error.WriteLineAsync(reader.Errors[i].ToString());
+            await context.Error.WriteLineAsync(lineErrors[i].ToString());
         }
 
-        if (reader.Errors.Count > MaxReportedLineErrors)
+        if (lineErrors.Count > MaxReportedLineErrors)
         {
-            await context.Error.WriteLineAsync($"... and {reader.Errors.Count - MaxReportedLineErrors} more malformed line(s)");
+            await context.Error.WriteLineAsync($"... and {lineErrors.Count - MaxReportedLineErrors} more malformed line(s)");
         }
 
         if (command.Json)
@@ -81,10 +95,10 @@ internal static class WriteCommand
         else
         {
             string rejections = total.Rejected.Count == 0 ? "0" : string.Join(", ", total.Rejected.Select(r => $"{r.Reason}={r.Count}"));
-            context.Console.WriteLine($"accepted {total.Accepted}, rejected {rejections}, malformed lines {reader.Errors.Count}, durable up to log index {total.LogIndex}");
+            context.Console.WriteLine($"accepted {total.Accepted}, rejected {rejections}, malformed lines {lineErrors.Count}, durable up to log index {total.LogIndex}");
         }
 
-        return reader.Errors.Count == 0 ? ExitCodes.Ok : ExitCodes.ValidationFailure;
+        return lineErrors.Count == 0 ? ExitCodes.Ok : ExitCodes.ValidationFailure;
     }
 
     private static void Add(WriteAck total, SortedDictionary<string, long> rejected, WriteAck ack)
