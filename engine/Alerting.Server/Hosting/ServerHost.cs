@@ -151,6 +151,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<HttpIngest>();
             services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<OtlpMetricsService>();
+            services.AddSingleton<PrometheusAlertsReader>();
             if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
             {
                 // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
@@ -194,6 +195,7 @@ public sealed class ServerHost : IAsyncDisposable
             RemoteWriteEndpoint.Map(app);
             OtlpMetricsService.MapHttp(app);
             DatadogSeriesEndpoint.Map(app);
+            PrometheusReadApi.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
