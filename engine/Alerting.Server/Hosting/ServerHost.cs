@@ -62,6 +62,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
     internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
+    /// <summary>The group counts behind <c>alerting_groups</c>, for tests that wait for a fresh count.</summary>
+    internal GroupStateCensus Census => _app.Services.GetRequiredService<GroupStateCensus>();
+
     /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
     internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
 
@@ -143,6 +146,8 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton<ServerMetrics>();
+            services.AddSingleton<GroupStateCensus>();
+            services.AddHostedService(provider => provider.GetRequiredService<GroupStateCensus>());
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyRing>();

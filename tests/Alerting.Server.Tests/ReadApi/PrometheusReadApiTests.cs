@@ -205,6 +205,38 @@ public sealed class PrometheusReadApiTests
         Assert.Equal(Shape(recordedAlerts.RootElement), Shape(alerts));
     }
 
+    [Fact]
+    public async Task Metrics_count_groups_by_state_and_name_the_build()
+    {
+        var (server, _, _, _) = await StartWithStates();
+        await using var running = server;
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+
+        // A walk that started after every transition was applied.
+        await server.Host.Census.NextWalkAsync().WaitAsync(timeout.Token);
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress };
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), timeout.Token);
+
+        // cpu: a ALERT, b WARN, c OK; memory: a OK (pending); disk: a OK.
+        Assert.Equal(3, Gauge(metrics, "alerting_groups", "state=\"ok\""));
+        Assert.Equal(1, Gauge(metrics, "alerting_groups", "state=\"warn\""));
+        Assert.Equal(1, Gauge(metrics, "alerting_groups", "state=\"alert\""));
+        Assert.Equal(0, Gauge(metrics, "alerting_groups", "state=\"no_data\""));
+        var build = metrics.Split('\n').Single(l => l.StartsWith("alerting_build_info{", StringComparison.Ordinal));
+        Assert.Contains("runtime=\".NET 10", build, StringComparison.Ordinal);
+        Assert.Matches("version=\"[0-9]+\\.[0-9]+", build);
+        Assert.Matches("commit=\"([0-9a-f]{7,}|unknown)\"", build);
+        Assert.Equal(1, Gauge(metrics, "alerting_build_info", "runtime="));
+    }
+
+    /// <summary>The value of the one sample of <paramref name="name"/> whose labels contain <paramref name="label"/>.</summary>
+    private static double Gauge(string exposition, string name, string label)
+    {
+        var line = exposition.Split('\n').Single(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+        var afterLabels = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ');
+        return double.Parse(afterLabels[0], CultureInfo.InvariantCulture);
+    }
+
     [Theory]
     [InlineData(1.0, "1e+00")]
     [InlineData(25.0, "2.5e+01")]
