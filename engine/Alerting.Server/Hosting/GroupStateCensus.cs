@@ -35,6 +35,7 @@ public sealed class GroupStateCensus : BackgroundService
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(log);
+        Engine.Invariant.Check(States.Length == Enum.GetValues<AlertState>().Length && States.Select((s, i) => (int)s == i).All(x => x), "the census has one counter per state, indexed by the state's value");
         _node = node;
         _log = log;
         var meter = meters.Create(ServerMetrics.MeterName);
