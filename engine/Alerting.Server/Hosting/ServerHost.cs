@@ -76,6 +76,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
     internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
+    /// <summary>The group counts behind <c>alerting_groups</c>, for tests that wait for a fresh count.</summary>
+    internal GroupStateCensus Census => _app.Services.GetRequiredService<GroupStateCensus>();
+
     /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
     internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
 
@@ -188,6 +191,8 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton<ServerMetrics>();
+            services.AddSingleton<GroupStateCensus>();
+            services.AddHostedService(provider => provider.GetRequiredService<GroupStateCensus>());
             services.AddSingleton<IngestStreamSlots>();
             services.AddSingleton<SubscriptionSlots>();
             services.AddSingleton<ApiKeyRing>();
@@ -196,6 +201,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<HttpIngest>();
             services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<OtlpMetricsService>();
+            services.AddSingleton<PrometheusAlertsReader>();
             if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
             {
                 // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
@@ -244,6 +250,7 @@ public sealed class ServerHost : IAsyncDisposable
             RemoteWriteEndpoint.Map(app);
             OtlpMetricsService.MapHttp(app);
             DatadogSeriesEndpoint.Map(app);
+            PrometheusReadApi.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
