@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Alerting.Engine;
 
 /// <summary>
-/// Always-on invariant checks (TigerBeetle style): unlike <c>Debug.Assert</c> they run in the
+/// Always-on invariant checks (TigerBeetle style): unlike debug-only assertions they run in the
 /// Release builds users run. Keep each check cheap (a comparison, a counter), and let the
 /// message name the invariant so a failure reads as the rule it broke.
 /// </summary>

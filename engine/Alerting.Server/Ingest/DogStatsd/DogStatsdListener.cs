@@ -143,8 +143,23 @@ public sealed class DogStatsdListener : BackgroundService
                 Console.Error.WriteLine($"alerting: dogstatsd receive failed: {e.Message}");
                 continue;
             }
+            catch (ObjectDisposedException)
+            {
+                // The socket closed under a stopping host.
+                return;
+            }
 
-            Receive(Encoding.UTF8.GetString(buffer, 0, length));
+#pragma warning disable CA1031 // A background loop records its fault and stops; it never throws into the host.
+            try
+            {
+                Receive(Encoding.UTF8.GetString(buffer, 0, length));
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"alerting: dogstatsd listener stopped after an unexpected fault: {e}");
+                return;
+            }
+#pragma warning restore CA1031
         }
     }
 
