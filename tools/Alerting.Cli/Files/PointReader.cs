@@ -1,52 +1,17 @@
 using Alerting.Protocol.V1;
+using Google.Protobuf.Collections;
 
 namespace Alerting.Cli.Files;
 
 /// <summary>Turns a stream of <see cref="PointLine"/> lines into write batches, collecting malformed lines (skipped) with their line number.</summary>
 internal sealed class PointReader(string file, TextReader reader, Func<long> nowUnixMs, int batchSize = PointReader.DefaultBatchSize)
+    : LineBatchReader<Point>(file, reader, nowUnixMs, batchSize)
 {
     /// <summary>Points per <see cref="WriteRequest"/>: large enough to amortise a round trip, small enough to stay far below message size limits.</summary>
     public const int DefaultBatchSize = 1_000;
 
-    private readonly List<FileError> _errors = [];
+    protected override bool TryParse(string line, long nowUnixMs, out Point? item, out string error) =>
+        PointLine.TryParse(line, nowUnixMs, out item, out error);
 
-    /// <summary>Malformed lines seen so far, in order.</summary>
-    public IReadOnlyList<FileError> Errors => _errors;
-
-    public IEnumerable<WriteRequest> Batches()
-    {
-        if (batchSize <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "batch size must be positive");
-        }
-
-        var batch = new WriteRequest { BatchId = 1 };
-        int lineNumber = 0;
-        for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
-        {
-            lineNumber++;
-            if (!PointLine.TryParse(line, nowUnixMs(), out Point? point, out string error))
-            {
-                _errors.Add(new FileError(file, lineNumber, 0, "", error));
-                continue;
-            }
-
-            if (point is null)
-            {
-                continue;
-            }
-
-            batch.Points.Add(point);
-            if (batch.Points.Count == batchSize)
-            {
-                yield return batch;
-                batch = new WriteRequest { BatchId = batch.BatchId + 1 };
-            }
-        }
-
-        if (batch.Points.Count > 0)
-        {
-            yield return batch;
-        }
-    }
+    protected override RepeatedField<Point> ItemsOf(WriteRequest batch) => batch.Points;
 }
