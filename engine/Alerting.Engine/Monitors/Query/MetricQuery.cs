@@ -157,7 +157,7 @@ public sealed record MetricQuery : MonitorQuery
     /// <summary>The canonical query text.</summary>
     public override string ToString() => QueryFormatter.Format(this);
 
-    private static void ValidateWindow(long ms, string paramName)
+    internal static void ValidateWindow(long ms, string paramName)
     {
         if (ms < QueryLimits.MinWindowMs || ms > QueryLimits.MaxWindowMs || ms % 1_000 != 0)
         {
