@@ -45,6 +45,9 @@ public sealed class WindowEvaluator
         _contributors = new int[store.RingLength];
     }
 
+    /// <summary>The store whose windows this evaluator reads.</summary>
+    public SeriesStore Store => _store;
+
     /// <summary>Evaluates one series.</summary>
     public EvaluationResult Evaluate(int slot, in WindowSpec spec, long evaluationMs) =>
         Evaluate(new ReadOnlySpan<int>(in slot), spec, evaluationMs);
@@ -123,6 +126,53 @@ public sealed class WindowEvaluator
 
         return newest;
     }
+
+    /// <summary>
+    /// The space value of each bucket <c>first … first + values.Length − 1</c> of the group (steps 1–3
+    /// of the definition): <paramref name="contributors"/>[i] is the number of series with points in
+    /// bucket i (0: the bucket has no value), <paramref name="values"/>[i] its value. Returns the
+    /// points read. What a formula reads for each of its metric queries.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The spans differ in length or are longer than a series ring.</exception>
+    public long FillBuckets(ReadOnlySpan<int> slots, TimeAggregation rollup, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+    {
+        if (values.Length != contributors.Length || values.Length > _store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(values), values.Length, $"values and contributors have the same length, at most the ring's {_store.RingLength} buckets");
+        }
+
+        contributors.Clear();
+        var points = rollup switch
+        {
+            TimeAggregation.Avg => Accumulate<AvgRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Sum => Accumulate<SumRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Min => Accumulate<MinRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Max => Accumulate<MaxRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Last => Accumulate<LastRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Count => Accumulate<CountRollup>(slots, space, first, values, contributors),
+            _ => throw new UnreachableException("change is evaluated as two inner windows"),
+        };
+        if (space == SpaceAggregation.Avg)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (contributors[i] != 0)
+                {
+                    values[i] /= contributors[i];
+                }
+            }
+        }
+
+        return points;
+    }
+
+    private long Accumulate<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+        where TRollup : struct, IRollup => space switch
+    {
+        SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, first, values, contributors),
+        SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, first, values, contributors),
+        _ => Accumulate<TRollup, SumSpace>(slots, first, values, contributors),
+    };
 
     private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, long first, int n) => aggregation switch
     {

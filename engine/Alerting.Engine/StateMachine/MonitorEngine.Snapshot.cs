@@ -44,10 +44,14 @@ internal sealed partial class MonitorEngine
 
                 group.State.WriteTo(writer);
                 writer.Write(group.LastEvaluatedMs);
-                writer.Write(group.SeriesIds.Count);
-                foreach (var id in group.SeriesIds)
+                // One list per metric query; the count of queries comes from the definition.
+                foreach (var seriesIds in group.OperandSeriesIds)
                 {
-                    writer.Write(id);
+                    writer.Write(seriesIds.Count);
+                    foreach (var id in seriesIds)
+                    {
+                        writer.Write(id);
+                    }
                 }
 
                 group.Runs?.WriteTo(writer);
@@ -97,7 +101,7 @@ internal sealed partial class MonitorEngine
         var scheduleStarted = reader.ReadBoolean();
 
         var slotCount = reader.ReadInt32();
-        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int[] SeriesIds)>();
+        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)>();
         for (var slot = 0; slot < slotCount; slot++)
         {
             if (!reader.ReadBoolean())
@@ -120,19 +124,23 @@ internal sealed partial class MonitorEngine
                     tags[t] = reader.ReadString();
                 }
 
-                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns)
+                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Operands.Length)
                 {
                     LastEvaluatedMs = reader.ReadInt64(),
                 };
-                var ids = new int[reader.ReadInt32()];
-                for (var i = 0; i < ids.Length; i++)
+                for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
-                    ids[i] = reader.ReadInt32();
+                    var ids = new int[reader.ReadInt32()];
+                    for (var i = 0; i < ids.Length; i++)
+                    {
+                        ids[i] = reader.ReadInt32();
+                    }
+
+                    groupSeries.Add((monitor, group, operand, ids));
                 }
 
                 group.Runs?.ReadFrom(reader);
                 monitor.Groups.Add(key, group);
-                groupSeries.Add((monitor, group, ids));
             }
         }
 
@@ -156,9 +164,9 @@ internal sealed partial class MonitorEngine
             engine._series.Add(entry);
         }
 
-        foreach (var (monitor, group, ids) in groupSeries)
+        foreach (var (monitor, group, operand, ids) in groupSeries)
         {
-            engine._matcher.Relink(monitor, group, ids);
+            engine._matcher.Relink(monitor, group, operand, ids);
         }
 
         engine._windows.ReadFrom(reader);

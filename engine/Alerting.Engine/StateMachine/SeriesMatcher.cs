@@ -1,5 +1,6 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
 
@@ -36,15 +37,40 @@ internal sealed class SeriesMatcher
         _counters = counters;
     }
 
-    /// <summary>Files a registered monitor's scope, so new series of its source find it.</summary>
-    public void AddMonitor(CompiledMonitor monitor) =>
-        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, monitor.Slot);
+    /// <summary>Files a registered monitor's scopes (one per metric query), so new series of their sources find it.</summary>
+    public void AddMonitor(CompiledMonitor monitor)
+    {
+        for (var k = 0; k < monitor.Operands.Length; k++)
+        {
+            var operand = monitor.Operands[k];
+            _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, operand.Source), operand.Scope, MatchKey(monitor.Slot, k));
+        }
+    }
 
-    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scope the index.</summary>
+    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scopes the index.</summary>
     public void RemoveMonitor(CompiledMonitor monitor)
     {
         Unlink(monitor);
-        _scopes.Remove(monitor.Slot);
+        RemoveScopes(monitor);
+    }
+
+    /// <summary>
+    /// The match index files each metric query of a monitor under its own key: the monitor's slot
+    /// times <see cref="QueryLimits.MaxFormulaOperands"/> plus the query's position, so keys sort by
+    /// slot, then position, and matches keep the slot order determinism rests on.
+    /// </summary>
+    private static int MatchKey(int slot, int operand)
+    {
+        Invariant.Check(slot < int.MaxValue / QueryLimits.MaxFormulaOperands, "a monitor slot's match keys fit an int");
+        return (slot * QueryLimits.MaxFormulaOperands) + operand;
+    }
+
+    private void RemoveScopes(CompiledMonitor monitor)
+    {
+        for (var k = 0; k < monitor.Operands.Length; k++)
+        {
+            _scopes.Remove(MatchKey(monitor.Slot, k));
+        }
     }
 
     /// <summary>
@@ -55,7 +81,7 @@ internal sealed class SeriesMatcher
     public void Regroup(CompiledMonitor old, CompiledMonitor updated)
     {
         Unlink(old);
-        _scopes.Remove(old.Slot);
+        RemoveScopes(old);
         AddMonitor(updated);
         MatchExistingSeries(updated);
         foreach (var (groupKey, group) in updated.Groups)
@@ -97,9 +123,9 @@ internal sealed class SeriesMatcher
         // Which groups would it join? Refuse the series if one of them would break a group limit.
         _scopes.Matching(sourceKey, tags, _matchedSlots);
         _matchedGroups.Clear();
-        foreach (var slot in _matchedSlots)
+        foreach (var key in _matchedSlots)
         {
-            var monitor = _monitors[slot];
+            var monitor = _monitors[key / QueryLimits.MaxFormulaOperands];
             var group = GroupOf(monitor, tags);
             if (group is null)
             {
@@ -122,17 +148,27 @@ internal sealed class SeriesMatcher
         {
             if (_matchedGroups[i] is { } group)
             {
-                Join(_monitors[_matchedSlots[i]], entry, group.Key, group.Tags);
+                var key = _matchedSlots[i];
+                Join(_monitors[key / QueryLimits.MaxFormulaOperands], key % QueryLimits.MaxFormulaOperands, entry, group.Key, group.Tags);
             }
         }
 
         return entry;
     }
 
-    /// <summary>A new or regrouped monitor picks up the series that already exist, in creation order.</summary>
+    /// <summary>A new or regrouped monitor picks up the series that already exist, query by query, in creation order.</summary>
     public void MatchExistingSeries(CompiledMonitor monitor)
     {
-        _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, _matchedSeries);
+        for (var k = 0; k < monitor.Operands.Length; k++)
+        {
+            MatchExistingSeries(monitor, k);
+        }
+    }
+
+    private void MatchExistingSeries(CompiledMonitor monitor, int operand)
+    {
+        var selection = monitor.Operands[operand];
+        _series.Matching(SeriesIndex.SourceKey(monitor.IsCheck, selection.Source), selection.Scope, _matchedSeries);
         foreach (var entry in _matchedSeries)
         {
             if (GroupOf(monitor, entry.Tags) is not { } group)
@@ -148,43 +184,44 @@ internal sealed class SeriesMatcher
                 continue;
             }
 
-            Join(monitor, entry, groupKey, groupTags);
+            Join(monitor, operand, entry, groupKey, groupTags);
         }
 
         _matchedSeries.Clear();
     }
 
-    /// <summary>Links a group read back from a snapshot to the series it lists (their windows were read back too).</summary>
-    public void Relink(CompiledMonitor monitor, MonitorGroup group, ReadOnlySpan<int> seriesIds)
+    /// <summary>Links a group read back from a snapshot to the series its metric query <paramref name="operand"/> lists (their windows were read back too).</summary>
+    public void Relink(CompiledMonitor monitor, MonitorGroup group, int operand, ReadOnlySpan<int> seriesIds)
     {
         foreach (var id in seriesIds)
         {
             var entry = _series[id];
-            group.SeriesIds.Add(id);
+            group.OperandSeriesIds[operand].Add(id);
             if (!monitor.IsCheck)
             {
-                group.Slots.Add(entry.TierSlots[monitor.Tier]);
+                group.OperandSlots[operand].Add(entry.TierSlots[monitor.Tier]);
             }
 
             entry.Feeds.Add((monitor.Slot, group));
         }
     }
 
-    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags)
+    private void Join(CompiledMonitor monitor, int operand, SeriesEntry entry, string groupKey, string[] groupTags)
     {
         if (!monitor.Groups.TryGetValue(groupKey, out var group))
         {
-            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns);
+            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, monitor.Operands.Length);
             monitor.Groups.Add(groupKey, group);
         }
 
         // Series join in creation order (new series are the newest; a matching monitor scans in
-        // order), so this also says a series joins a group at most once.
-        Invariant.Check(group.SeriesIds.Count == 0 || group.SeriesIds[^1] < entry.Id, "a series joins a group once, in creation order");
-        group.SeriesIds.Add(entry.Id);
+        // order), so this also says a series joins a group's query at most once.
+        var seriesIds = group.OperandSeriesIds[operand];
+        Invariant.Check(seriesIds.Count == 0 || seriesIds[^1] < entry.Id, "a series joins a group's query once, in creation order");
+        seriesIds.Add(entry.Id);
         if (!monitor.IsCheck)
         {
-            group.Slots.Add(_windows.SlotOf(entry, monitor.Tier));
+            group.OperandSlots[operand].Add(_windows.SlotOf(entry, monitor.Tier));
         }
 
         entry.Feeds.Add((monitor.Slot, group));
@@ -195,9 +232,12 @@ internal sealed class SeriesMatcher
     {
         foreach (var group in monitor.Groups.Values)
         {
-            foreach (var seriesId in group.SeriesIds)
+            foreach (var seriesIds in group.OperandSeriesIds)
             {
-                _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+                foreach (var seriesId in seriesIds)
+                {
+                    _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+                }
             }
         }
     }
