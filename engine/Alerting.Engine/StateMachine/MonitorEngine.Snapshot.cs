@@ -73,6 +73,8 @@ internal sealed partial class MonitorEngine
             {
                 writer.Write(slot);
             }
+
+            writer.Write((int)entry.Type);
         }
 
         _windows.WriteTo(writer);
@@ -160,6 +162,8 @@ internal sealed partial class MonitorEngine
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
+
+            entry.Type = (SeriesType)reader.ReadInt32();
 
             engine._series.Add(entry);
         }

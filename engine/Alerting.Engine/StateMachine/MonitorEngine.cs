@@ -66,6 +66,10 @@ internal sealed partial class MonitorEngine
 
     public int SeriesCount => _series.Count;
 
+    /// <summary>The type the last points batch of a metric series carried, or null when there is no such series.</summary>
+    public SeriesType? SeriesTypeOf(string metric, IList<string> tags) =>
+        _series.TryGet(SeriesIndex.SeriesKey(isCheck: false, metric, SeriesIndex.NormalizeTags(tags)), out var entry) ? entry.Type : null;
+
     public int DowntimeCount => _downtimes.Count;
 
     public long Rejected(RejectReason reason) => _admission.Rejected(reason);
@@ -409,6 +413,7 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
+            entry.Type = series.Type;
             var newestMs = long.MinValue;
             for (var i = 0; i < count; i++)
             {
