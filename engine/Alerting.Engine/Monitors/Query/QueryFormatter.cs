@@ -81,6 +81,8 @@ public static class QueryFormatter
         Comparator.GreaterOrEqual => ">=",
         Comparator.Less => "<",
         Comparator.LessOrEqual => "<=",
+        Comparator.Equal => "==",
+        Comparator.NotEqual => "!=",
         _ => throw new ArgumentOutOfRangeException(nameof(comparator), comparator, "unknown comparator"),
     };
 

@@ -41,7 +41,7 @@ namespace Alerting.Engine.Monitors.Query;
 /// tag_key        = letter, { letter | digit | "_" | "-" | "." | "/" } ;
 /// tag_value      = ( letter | digit | "_" | "-" | ":" | "." | "/" ), { ... same ... } ;
 /// group_by       = "by", ws, "{", ws, tag_key, { ws, ",", ws, tag_key }, ws, "}" ;
-/// comparator     = "&gt;=" | "&gt;" | "&lt;=" | "&lt;" ;
+/// comparator     = "&gt;=" | "&gt;" | "&lt;=" | "&lt;" | "==" | "!=" ;
 /// threshold      = number ;
 /// number         = [ "+" | "-" ], ( digits, [ ".", [ digits ] ] | ".", digits ),
 ///                  [ ( "e" | "E" ), [ "+" | "-" ], digits ] ;               (* finite *)
@@ -874,19 +874,21 @@ public static class QueryParser
             comparator = default;
             SkipWhitespace();
             char c = Peek();
-            if (c is not ('>' or '<'))
+            bool orEqual = Peek(1) == '=';
+            if (c is not ('>' or '<') && !(c is '=' or '!' && orEqual))
             {
                 Fail("comparator");
                 return false;
             }
 
-            bool orEqual = Peek(1) == '=';
             comparator = (c, orEqual) switch
             {
                 ('>', false) => Comparator.Greater,
                 ('>', true) => Comparator.GreaterOrEqual,
                 ('<', false) => Comparator.Less,
-                _ => Comparator.LessOrEqual,
+                ('<', true) => Comparator.LessOrEqual,
+                ('=', _) => Comparator.Equal,
+                _ => Comparator.NotEqual,
             };
             Consume(orEqual ? 2 : 1);
             return true;

@@ -58,6 +58,29 @@ public sealed class FormulaParserTests
         Assert.Equal(q, QueryParser.Parse(canonical));
     }
 
+    [Theory]
+    [InlineData("avg(last_5m):sum:a{*} == 0", Comparator.Equal, "avg(last_5m):sum:a{*} == 0")]
+    [InlineData("avg(last_5m):sum:a{*}!=-1", Comparator.NotEqual, "avg(last_5m):sum:a{*} != -1")]
+    [InlineData("avg(last_5m):sum:a{*} / 2 == 3", Comparator.Equal, "avg(last_5m):sum:a{*} / 2 == 3")]
+    public void Equal_and_not_equal_comparators_parse_and_format(string text, Comparator comparator, string canonical)
+    {
+        var q = QueryParser.Parse(text);
+
+        Assert.Equal(comparator, q is MetricQuery m ? m.Comparator : ((FormulaQuery)q).Comparator);
+        Assert.Equal(canonical, QueryFormatter.Format(q));
+    }
+
+    [Theory]
+    [InlineData("avg(last_5m):sum:a{*} = 0", 22)]
+    [InlineData("avg(last_5m):sum:a{*} ! 0", 22)]
+    [InlineData("avg(last_5m):sum:a{*} =< 0", 22)]
+    public void A_lone_equals_or_bang_is_not_a_comparator(string text, int position)
+    {
+        var error = ParseError(text);
+
+        Assert.Equal((position, "comparator"), (error.Position, error.Expected));
+    }
+
     [Fact]
     public void A_formula_that_is_one_parenthesised_query_is_a_plain_metric_query()
     {
