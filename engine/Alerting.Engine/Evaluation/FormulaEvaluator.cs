@@ -35,6 +35,8 @@ public sealed class FormulaEvaluator
     private readonly int _ringLength;
     private readonly double[] _values;
     private readonly int[] _contributors;
+    private readonly bool[] _present;
+    private readonly double[] _stack;
 
     /// <summary>Creates a formula evaluator reading through <paramref name="windows"/>.</summary>
     public FormulaEvaluator(WindowEvaluator windows)
@@ -45,6 +47,10 @@ public sealed class FormulaEvaluator
         _ringLength = _store.RingLength;
         _values = new double[QueryLimits.MaxFormulaOperands * _ringLength];
         _contributors = new int[QueryLimits.MaxFormulaOperands * _ringLength];
+        _present = new bool[_ringLength];
+
+        // A postfix program of at most MaxFormulaNodes steps never holds more rows than that.
+        _stack = new double[QueryLimits.MaxFormulaNodes * _ringLength];
     }
 
     /// <summary>
@@ -110,37 +116,35 @@ public sealed class FormulaEvaluator
     {
         long points = 0;
         var operands = program.OperandCount;
+        var present = _present.AsSpan(0, n);
+        present.Clear();
         for (var k = 0; k < operands; k++)
         {
+            var contributors = _contributors.AsSpan(k * _ringLength, n);
             points += _windows.FillBuckets(
                 CollectionsMarshal.AsSpan(operandSlots[k]),
                 aggregation,
                 program.OperandSpaces[k],
                 first,
                 _values.AsSpan(k * _ringLength, n),
-                _contributors.AsSpan(k * _ringLength, n));
+                contributors);
+            for (var i = 0; i < n; i++)
+            {
+                present[i] |= contributors[i] != 0;
+            }
         }
 
-        Span<double> stack = stackalloc double[QueryLimits.MaxFormulaNodes];
-        var steps = program.Steps.AsSpan();
+        // The formula runs step by step over the whole window (one tight loop per step), not bucket
+        // by bucket: the same operations on each bucket's values, so the same bits, with the
+        // dispatch paid once per step instead of once per step and bucket.
+        var values = Run(program.Steps.AsSpan(), n);
         var result = 0.0;
         var buckets = 0;
         var oldestHasValue = false;
         for (var i = 0; i < n; i++)
         {
-            var any = false;
-            for (var k = 0; k < operands; k++)
-            {
-                any |= _contributors[(k * _ringLength) + i] != 0;
-            }
-
-            if (!any)
-            {
-                continue;
-            }
-
-            var value = Run(steps, stack, i);
-            if (double.IsNaN(value))
+            var value = values[i];
+            if (!present[i] || double.IsNaN(value))
             {
                 continue;
             }
@@ -164,8 +168,9 @@ public sealed class FormulaEvaluator
         return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / buckets : result, oldestHasValue, pointCount);
     }
 
-    // The formula at bucket i; NaN stands for "undefined" and propagates through arithmetic.
-    private double Run(ReadOnlySpan<FormulaStep> steps, Span<double> stack, int i)
+    // The formula over buckets 0 … n − 1 on a stack of bucket rows; NaN stands for "undefined" and
+    // propagates through arithmetic. Returns the row holding the result.
+    private Span<double> Run(ReadOnlySpan<FormulaStep> steps, int n)
     {
         var top = -1;
         foreach (var step in steps)
@@ -173,49 +178,127 @@ public sealed class FormulaEvaluator
             switch (step.Kind)
             {
                 case FormulaStepKind.Operand:
-                    var at = (step.Operand * _ringLength) + i;
-                    stack[++top] = _contributors[at] != 0 ? Defined(_values[at]) : double.NaN;
+                {
+                    var row = Row(++top, n);
+                    var values = _values.AsSpan(step.Operand * _ringLength, n);
+                    var contributors = _contributors.AsSpan(step.Operand * _ringLength, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = contributors[i] != 0 ? Defined(values[i]) : double.NaN;
+                    }
+
                     break;
+                }
+
                 case FormulaStepKind.Constant:
-                    stack[++top] = step.Constant;
+                    Row(++top, n).Fill(step.Constant);
                     break;
                 case FormulaStepKind.Negate:
-                    stack[top] = -stack[top];
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = -row[i];
+                    }
+
                     break;
+                }
+
                 case FormulaStepKind.Abs:
-                    stack[top] = Math.Abs(stack[top]);
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = Math.Abs(row[i]);
+                    }
+
                     break;
+                }
+
                 case FormulaStepKind.Log2:
-                    stack[top] = stack[top] > 0 ? Math.Log2(stack[top]) : double.NaN;
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = row[i] > 0 ? Math.Log2(row[i]) : double.NaN;
+                    }
+
                     break;
+                }
+
                 case FormulaStepKind.Log10:
-                    stack[top] = stack[top] > 0 ? Math.Log10(stack[top]) : double.NaN;
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = row[i] > 0 ? Math.Log10(row[i]) : double.NaN;
+                    }
+
                     break;
+                }
+
                 case FormulaStepKind.DefaultZero:
-                    stack[top] = double.IsNaN(stack[top]) ? 0 : stack[top];
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = double.IsNaN(row[i]) ? 0 : row[i];
+                    }
+
                     break;
-                case FormulaStepKind.Add:
-                    top--;
-                    stack[top] = Defined(stack[top] + stack[top + 1]);
-                    break;
-                case FormulaStepKind.Subtract:
-                    top--;
-                    stack[top] = Defined(stack[top] - stack[top + 1]);
-                    break;
-                case FormulaStepKind.Multiply:
-                    top--;
-                    stack[top] = Defined(stack[top] * stack[top + 1]);
-                    break;
+                }
+
                 default:
-                    top--;
-                    stack[top] = stack[top + 1] == 0 ? double.NaN : Defined(stack[top] / stack[top + 1]);
+                {
+                    var right = Row(top--, n);
+                    var left = Row(top, n);
+                    Apply(step.Kind, left, right);
                     break;
+                }
             }
         }
 
-        Invariant.Check(top == 0, "a compiled formula leaves exactly one value on the stack");
-        return stack[0];
+        Invariant.Check(top == 0, "a compiled formula leaves exactly one row on the stack");
+        return Row(0, n);
     }
+
+    private static void Apply(FormulaStepKind kind, Span<double> left, ReadOnlySpan<double> right)
+    {
+        switch (kind)
+        {
+            case FormulaStepKind.Add:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] + right[i]);
+                }
+
+                break;
+            case FormulaStepKind.Subtract:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] - right[i]);
+                }
+
+                break;
+            case FormulaStepKind.Multiply:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] * right[i]);
+                }
+
+                break;
+            default:
+                // x / 0 is ±∞ or NaN, which Defined makes undefined.
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] / right[i]);
+                }
+
+                break;
+        }
+    }
+
+    private Span<double> Row(int index, int n) => _stack.AsSpan(index * _ringLength, n);
 
     private static double Defined(double value) => double.IsFinite(value) ? value : double.NaN;
 }
