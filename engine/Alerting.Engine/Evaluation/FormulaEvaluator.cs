@@ -73,8 +73,8 @@ public sealed class FormulaEvaluator
             throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_ringLength} per series.");
         }
 
-        var n = (int)windowBuckets;
         var end = _store.BucketOf(evaluationMs);
+        var n = spec.IsCalendar ? WindowEvaluator.CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
         var current = EvaluateWindow(program, operandSlots, spec.Inner, end - n + 1, n);
         if (!spec.IsChange)
         {

@@ -62,8 +62,8 @@ public sealed class WindowEvaluator
             throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_store.RingLength} per series.");
         }
 
-        var n = (int)windowBuckets;
         var end = _store.BucketOf(evaluationMs);
+        var n = spec.IsCalendar ? CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
         var current = EvaluateWindow(slots, spec.Inner, spec.Space, end - n + 1, n);
         if (!spec.IsChange)
         {
@@ -87,6 +87,24 @@ public sealed class WindowEvaluator
         return old.Value == 0
             ? EvaluationResult.NoValue(fullWindow, current.PointCount)
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), fullWindow, current.PointCount);
+    }
+
+    /// <summary>
+    /// Buckets of a calendar-aligned window at <paramref name="evaluationMs"/>: from the bucket of
+    /// the last multiple of <paramref name="windowMs"/> (UTC, floor also before 1970) to the
+    /// evaluation's bucket. At most ⌈windowMs / r⌉ when r divides windowMs, as for 1 h and 1 d.
+    /// </summary>
+    internal static int CalendarBuckets(SeriesStore store, long windowMs, long evaluationMs)
+    {
+        var remainder = evaluationMs % windowMs;
+        var startMs = evaluationMs - (remainder < 0 ? remainder + windowMs : remainder);
+        var n = store.BucketOf(evaluationMs) - store.BucketOf(startMs) + 1;
+        if (n > store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(windowMs), windowMs, $"The calendar window spans {n} buckets but the store keeps {store.RingLength} per series.");
+        }
+
+        return (int)n;
     }
 
     /// <summary>

@@ -139,7 +139,9 @@ public static class MonitorCompiler
 
                 spec = metric.ChangeAggregation is { } inner
                     ? WindowSpec.Change(inner, metric.SpaceAggregation, metric.WindowMs, metric.ShiftMs, metric.TimeAggregation == TimeAggregation.PctChange)
-                    : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
+                    : metric.CalendarWindow
+                        ? WindowSpec.Current(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs)
+                        : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
                 span = metric.WindowMs + metric.ShiftMs + options.EvaluationDelayMs;
                 if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
                 {
@@ -153,7 +155,7 @@ public static class MonitorCompiler
                 comparator = metric.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
                     metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
-                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs)));
+                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow)));
                 break;
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
@@ -162,7 +164,9 @@ public static class MonitorCompiler
                 // The space aggregation of the spec is unused: each operand has its own.
                 spec = formulaQuery.ChangeAggregation is { } formulaInner
                     ? WindowSpec.Change(formulaInner, formulaQuery.Operands[0].Space, formulaQuery.WindowMs, formulaQuery.ShiftMs, formulaQuery.TimeAggregation == TimeAggregation.PctChange)
-                    : WindowSpec.Of(formulaQuery.TimeAggregation, formulaQuery.Operands[0].Space, formulaQuery.WindowMs);
+                    : formulaQuery.CalendarWindow
+                        ? WindowSpec.Current(formulaQuery.TimeAggregation, formulaQuery.Operands[0].Space, formulaQuery.WindowMs)
+                        : WindowSpec.Of(formulaQuery.TimeAggregation, formulaQuery.Operands[0].Space, formulaQuery.WindowMs);
                 span = formulaQuery.WindowMs + formulaQuery.ShiftMs + options.EvaluationDelayMs;
                 if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
                 {
@@ -176,7 +180,7 @@ public static class MonitorCompiler
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
                     formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, Comparator.Greater, 0,
-                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs)));
+                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow)));
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");

@@ -52,6 +52,11 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     {
         var n = Ceiling(spec.WindowMs);
         var end = BucketOf(evaluationMs);
+        if (spec.IsCalendar)
+        {
+            n = end - CalendarStartBucket(spec.WindowMs, evaluationMs) + 1;
+        }
+
         var current = EvaluateWindow(group, spec.Inner, spec.Space, end - n + 1, end);
         if (!spec.IsChange)
         {
@@ -160,6 +165,10 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
         _points.Count(p => group.Contains(p.Series)
             && BucketOf(p.UnixMs) > NewestBucket(p.Series) - RingLength
             && BucketOf(p.UnixMs) >= first && BucketOf(p.UnixMs) <= last);
+
+    /// <summary>Bucket of the start of the calendar window (the last multiple of the window since the epoch) holding the instant.</summary>
+    public long CalendarStartBucket(long windowMs, long evaluationMs) =>
+        BucketOf((long)(Math.Floor((decimal)evaluationMs / windowMs) * windowMs));
 
     /// <summary>The bucket holding <paramref name="unixMs"/>.</summary>
     public long Bucket(long unixMs) => BucketOf(unixMs);

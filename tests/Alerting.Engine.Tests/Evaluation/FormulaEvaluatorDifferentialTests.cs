@@ -221,7 +221,9 @@ public sealed class FormulaEvaluatorDifferentialTests
         var aggregation = (TimeAggregation)rng.Next(8);
         if (aggregation is not (TimeAggregation.Change or TimeAggregation.PctChange))
         {
-            return WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
+            return rng.Next(4) == 0
+                ? WindowSpec.Current(aggregation, SpaceAggregation.Sum, resolutionMs * rng.Next(1, ringLength + 1))
+                : WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
         }
 
         var shiftMs = resolutionMs * rng.Next(1, ringLength + 1);
@@ -232,8 +234,8 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     private static EvaluationResult Model(FormulaQuery query, List<int>[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle)
     {
-        var n = oracle.Buckets(spec.WindowMs);
         var end = oracle.Bucket(t);
+        var n = spec.IsCalendar ? end - oracle.CalendarStartBucket(spec.WindowMs, t) + 1 : oracle.Buckets(spec.WindowMs);
         var current = ModelWindow(query, operandSlots, spec.Inner, end - n + 1, end, oracle);
         if (!spec.IsChange)
         {

@@ -27,7 +27,8 @@ public sealed record FormulaQuery : MonitorQuery
         Comparator comparator,
         double threshold,
         TimeAggregation? changeAggregation = null,
-        long shiftMs = 0)
+        long shiftMs = 0,
+        bool calendarWindow = false)
     {
         ArgumentNullException.ThrowIfNull(expression);
         if (!Enum.IsDefined(timeAggregation))
@@ -41,6 +42,7 @@ public sealed record FormulaQuery : MonitorQuery
         }
 
         MetricQuery.ValidateWindow(windowMs, nameof(windowMs));
+        MetricQuery.ValidateCalendarWindow(calendarWindow, windowMs, timeAggregation);
         if (MetricQuery.IsChange(timeAggregation))
         {
             if (changeAggregation is not { } inner || MetricQuery.IsChange(inner) || !Enum.IsDefined(inner))
@@ -99,6 +101,7 @@ public sealed record FormulaQuery : MonitorQuery
         WindowMs = windowMs;
         ChangeAggregation = changeAggregation;
         ShiftMs = shiftMs;
+        CalendarWindow = calendarWindow;
         Expression = expression;
         Operands = operands.DrainToImmutable();
         Comparator = comparator;
@@ -110,6 +113,12 @@ public sealed record FormulaQuery : MonitorQuery
 
     /// <summary>Length of the evaluation window (same bounds as <see cref="MetricQuery.WindowMs"/>).</summary>
     public long WindowMs { get; }
+
+    /// <summary>
+    /// The window is calendar-aligned (<c>current_1h</c>, <c>current_1d</c>): from the start of the
+    /// current UTC hour or day up to the evaluation instant; <see cref="WindowMs"/> is the hour or day.
+    /// </summary>
+    public bool CalendarWindow { get; }
 
     /// <summary>For Change/PctChange the aggregation compared across the shift; otherwise null.</summary>
     public TimeAggregation? ChangeAggregation { get; }
@@ -137,6 +146,7 @@ public sealed record FormulaQuery : MonitorQuery
         other is not null
         && TimeAggregation == other.TimeAggregation
         && WindowMs == other.WindowMs
+        && CalendarWindow == other.CalendarWindow
         && ChangeAggregation == other.ChangeAggregation
         && ShiftMs == other.ShiftMs
         && Expression.Equals(other.Expression)
@@ -145,7 +155,7 @@ public sealed record FormulaQuery : MonitorQuery
 
     /// <inheritdoc/>
     public override int GetHashCode() =>
-        HashCode.Combine(TimeAggregation, WindowMs, ChangeAggregation, ShiftMs, Expression, Comparator, Threshold);
+        HashCode.Combine(TimeAggregation, WindowMs, CalendarWindow, ChangeAggregation, ShiftMs, Expression, Comparator, Threshold);
 
     /// <summary>The canonical query text.</summary>
     public override string ToString() => QueryFormatter.Format(this);

@@ -109,22 +109,26 @@ public static class QueryFormatter
 
     private static void AppendMetric(StringBuilder text, MetricQuery query)
     {
-        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs);
+        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
         AppendOperand(text, query.SpaceAggregation, query.Metric, query.Scope, query.GroupBy);
         AppendCondition(text, query.Comparator, query.Threshold);
     }
 
     private static void AppendFormula(StringBuilder text, FormulaQuery query)
     {
-        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs);
+        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
         AppendNode(text, query.Expression);
         AppendCondition(text, query.Comparator, query.Threshold);
     }
 
-    private static void AppendTimeAggregation(StringBuilder text, TimeAggregation aggregation, TimeAggregation? changeAggregation, long windowMs, long shiftMs)
+    private static void AppendTimeAggregation(StringBuilder text, TimeAggregation aggregation, TimeAggregation? changeAggregation, long windowMs, long shiftMs, bool calendarWindow)
     {
         text.Append(Name(aggregation)).Append('(');
-        if (changeAggregation is { } inner)
+        if (calendarWindow)
+        {
+            text.Append(windowMs == QueryLimits.DayMs ? "current_1d" : "current_1h");
+        }
+        else if (changeAggregation is { } inner)
         {
             text.Append(Name(inner)).Append('(');
             AppendWindow(text, windowMs);

@@ -35,6 +35,12 @@ public static class QueryLimits
     /// </summary>
     public const long MaxWindowMs = 48L * 60 * 60 * 1_000;
 
+    /// <summary>An hour: the length of <c>current_1h</c>.</summary>
+    public const long HourMs = 60L * 60 * 1_000;
+
+    /// <summary>A day: the length of <c>current_1d</c>.</summary>
+    public const long DayMs = 24 * HourMs;
+
     /// <summary>Most check runs a check monitor looks back over per group (<c>.last(n)</c>).</summary>
     public const int MaxCheckRuns = 100;
 

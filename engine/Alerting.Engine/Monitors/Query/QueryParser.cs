@@ -31,7 +31,8 @@ namespace Alerting.Engine.Monitors.Query;
 ///                  ws, ",", ws, window (* the shift *), ws, ")" ;
 /// simple_agg     = "avg" | "sum" | "min" | "max" | "last" | "count" ;
 /// space_agg      = "avg" | "sum" | "min" | "max" ;
-/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" ) ;   (* 1s .. 48h *)
+/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" )    (* 1s .. 48h *)
+///                | "current_1h" | "current_1d" ;   (* calendar-aligned, UTC; not inside change *)
 /// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
 /// scope          = "{", ws, ( "*" | filter, { ws, ",", ws, filter } ), ws, "}" ;
 /// filter         = "!", tag_key, ":", tag_value          (* has not this tag *)
@@ -166,6 +167,7 @@ public static class QueryParser
             MarkToken(aggStart);
 
             TimeAggregation? changeAggregation = null;
+            bool calendarWindow = false;
             long windowMs;
             long shiftMs = 0;
             if (!Expect('(', "'('"))
@@ -189,6 +191,33 @@ public static class QueryParser
                 {
                     return null;
                 }
+            }
+            else if (_text[_pos..].TrimStart(" \t\r\n").StartsWith("current_"))
+            {
+                SkipWhitespace();
+                int calendarStart = _pos;
+                ReadOnlySpan<char> calendar = ReadKeyword();
+                while (char.IsAsciiLetterOrDigit(Peek()))
+                {
+                    _pos++;
+                    calendar = _text[calendarStart.._pos];
+                }
+
+                if (calendar.SequenceEqual("current_1h"))
+                {
+                    windowMs = QueryLimits.HourMs;
+                }
+                else if (calendar.SequenceEqual("current_1d"))
+                {
+                    windowMs = QueryLimits.DayMs;
+                }
+                else
+                {
+                    return FailAt<MonitorQuery>(calendarStart, _pos, "calendar window current_1h or current_1d");
+                }
+
+                MarkToken(calendarStart);
+                calendarWindow = true;
             }
             else if (!TryWindow("window", out windowMs))
             {
@@ -228,10 +257,10 @@ public static class QueryParser
             if (expression is OperandNode single)
             {
                 return new MetricQuery(
-                    timeAggregation, windowMs, single.Space, single.Metric, single.Scope, single.GroupBy, comparator, threshold, changeAggregation, shiftMs);
+                    timeAggregation, windowMs, single.Space, single.Metric, single.Scope, single.GroupBy, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
             }
 
-            return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs);
+            return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
         }
 
         // sum = product, { ws, ("+" | "-"), ws, product } ;  left-associative.

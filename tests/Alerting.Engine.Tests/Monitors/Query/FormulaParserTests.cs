@@ -81,6 +81,29 @@ public sealed class FormulaParserTests
         Assert.Equal((position, "comparator"), (error.Position, error.Expected));
     }
 
+    [Theory]
+    [InlineData("sum(current_1d):sum:orders{*} > 1000", 86_400_000L)]
+    [InlineData("max( current_1h ):sum:a{*} / sum:b{*} > 2", 3_600_000L)]
+    public void Calendar_windows_parse_and_format(string text, long windowMs)
+    {
+        var q = QueryParser.Parse(text);
+
+        var (calendar, window) = q is MetricQuery m ? (m.CalendarWindow, m.WindowMs) : (((FormulaQuery)q).CalendarWindow, ((FormulaQuery)q).WindowMs);
+        Assert.Equal((true, windowMs), (calendar, window));
+        Assert.Equal(q, QueryParser.Parse(QueryFormatter.Format(q)));
+        Assert.Contains(windowMs == 86_400_000L ? "(current_1d):" : "(current_1h):", QueryFormatter.Format(q), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sum(current_1w):sum:a{*} > 1", 4, "calendar window current_1h or current_1d")]
+    [InlineData("change(avg(current_1h),last_1h):sum:a{*} > 1", 11, "window (last_<n>s, m, h or d)")]
+    public void Other_calendar_windows_are_refused(string text, int position, string expected)
+    {
+        var error = ParseError(text);
+
+        Assert.Equal((position, expected), (error.Position, error.Expected));
+    }
+
     [Fact]
     public void A_formula_that_is_one_parenthesised_query_is_a_plain_metric_query()
     {

@@ -60,6 +60,7 @@ internal static class QueryGenerators
 
     private static readonly Gen<(TimeAggregation Aggregation, TimeAggregation? Inner, long ShiftMs)> TimeAggregationGen = Gen.Frequency(
         (3, Gen.OneOf(SimpleTimeAggregations).Select(a => (a, (TimeAggregation?)null, 0L))),
+        (1, Gen.OneOf(SimpleTimeAggregations).Select(a => (a, (TimeAggregation?)null, -1L))),
         (1, Gen.Select(
             Gen.OneOf(TimeAggregation.Change, TimeAggregation.PctChange),
             Gen.OneOf(SimpleTimeAggregations),
@@ -76,7 +77,7 @@ internal static class QueryGenerators
         Gen.Enum<Comparator>(),
         Threshold,
         (time, window, space, metric, scope, groupBy, comparator, threshold) =>
-            new MetricQuery(time.Aggregation, window, space, metric, scope, groupBy, comparator, threshold, time.Inner, time.ShiftMs));
+            new MetricQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), space, metric, scope, groupBy, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0));
 
     /// <summary>
     /// A formula query: a random tree of operands (all with the same group-by), constants,
@@ -100,7 +101,7 @@ internal static class QueryGenerators
             }
             while (expression is OperandNode || expression.Depth > QueryLimits.MaxFormulaDepth || !HasOperand(expression));
 
-            return new FormulaQuery(time.Aggregation, window, expression, comparator, threshold, time.Inner, time.ShiftMs);
+            return new FormulaQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), expression, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0);
         });
 
     public static readonly Gen<string> CheckName = Gen.Select(
@@ -119,6 +120,10 @@ internal static class QueryGenerators
         (3, MetricQueryGen.Select(q => (MonitorQuery)q)),
         (2, FormulaQueryGen.Select(q => (MonitorQuery)q)),
         (1, CheckQueryGen.Select(q => (MonitorQuery)q)));
+
+    // A shift of −1 marks a calendar window (current_1h or current_1d, chosen by the window's parity).
+    private static long CalendarOr(long shiftMs, long windowMs) =>
+        shiftMs >= 0 ? windowMs : windowMs / 1_000 % 2 == 0 ? QueryLimits.HourMs : QueryLimits.DayMs;
 
     private static bool HasOperand(FormulaNode node) => node switch
     {
