@@ -82,6 +82,7 @@ internal sealed class CompiledMonitor
         && Tier == other.Tier
         && CheckRuns == other.CheckRuns
         && Operands.SequenceEqual(other.Operands)
+        && (Formula is null) == (other.Formula is null)
         && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal);
 }
 

@@ -8,19 +8,27 @@ namespace Alerting.Engine.Monitors;
 /// </summary>
 internal sealed class MonitorGroup
 {
-    public MonitorGroup(string key, string[] tags, GroupState state, int checkRuns, int operands = 1)
+    /// <param name="formulaOperands">For a group of a formula monitor, its number of metric queries; 0 otherwise.</param>
+    public MonitorGroup(string key, string[] tags, GroupState state, int checkRuns, int formulaOperands = 0)
     {
-        Invariant.Check(operands is >= 1 and <= Query.QueryLimits.MaxFormulaOperands, "a group reads one to MaxFormulaOperands metric queries");
+        Invariant.Check(formulaOperands is >= 0 and <= Query.QueryLimits.MaxFormulaOperands, "a formula group reads at most MaxFormulaOperands metric queries");
         Key = key;
         Tags = tags;
         State = state;
         Runs = checkRuns > 0 ? new CheckRunWindow(checkRuns) : null;
-        OperandSeriesIds = new List<int>[operands];
-        OperandSlots = new List<int>[operands];
-        for (var k = 0; k < operands; k++)
+
+        // Only formula groups pay for the per-query lists (M6: bytes per single-series monitor).
+        if (formulaOperands > 0)
         {
-            OperandSeriesIds[k] = [];
-            OperandSlots[k] = [];
+            FormulaSeriesIds = new List<int>[formulaOperands];
+            FormulaSlots = new List<int>[formulaOperands];
+            FormulaSeriesIds[0] = SeriesIds;
+            FormulaSlots[0] = Slots;
+            for (var k = 1; k < formulaOperands; k++)
+            {
+                FormulaSeriesIds[k] = [];
+                FormulaSlots[k] = [];
+            }
         }
     }
 
@@ -33,20 +41,26 @@ internal sealed class MonitorGroup
     public GroupState State;
 
     /// <summary>Series feeding the group (its first metric query's, for a formula), as series ids, in the order they joined.</summary>
-    public List<int> SeriesIds => OperandSeriesIds[0];
+    public List<int> SeriesIds { get; } = [];
 
     /// <summary>The same series as slots of the monitor's tier store, in the same order (what the evaluator reads).</summary>
-    public List<int> Slots => OperandSlots[0];
+    public List<int> Slots { get; } = [];
 
     /// <summary>
-    /// For each metric query of the monitor (one, or each operand of a formula, in order), the
-    /// series feeding the group through it, in the order they joined. A series that two operands
+    /// For a formula group, the series feeding it through each of its metric queries, in order
+    /// (<c>[0]</c> is <see cref="SeriesIds"/>); null for other groups. A series that two queries
     /// select is in both lists.
     /// </summary>
-    public List<int>[] OperandSeriesIds { get; }
+    public List<int>[]? FormulaSeriesIds { get; }
 
-    /// <summary>The same series as slots of the monitor's tier store, operand by operand.</summary>
-    public List<int>[] OperandSlots { get; }
+    /// <summary>The same series as slots of the monitor's tier store, query by query (<c>[0]</c> is <see cref="Slots"/>).</summary>
+    public List<int>[]? FormulaSlots { get; }
+
+    /// <summary>Series of metric query <paramref name="operand"/> (0 for a monitor that is not a formula).</summary>
+    public List<int> SeriesIdsOf(int operand) => operand == 0 ? SeriesIds : FormulaSeriesIds![operand];
+
+    /// <summary>Slots of metric query <paramref name="operand"/>.</summary>
+    public List<int> SlotsOf(int operand) => operand == 0 ? Slots : FormulaSlots![operand];
 
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;

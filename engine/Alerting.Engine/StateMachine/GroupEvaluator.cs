@@ -67,9 +67,11 @@ internal sealed class GroupEvaluator
         }
         else if (monitor.Formula is { } formula)
         {
+            var operandSlots = group.FormulaSlots;
+            Invariant.Check(operandSlots is not null, "a formula monitor's groups keep one slot list per query");
             var evaluator = _formulas[monitor.Tier] ??= new FormulaEvaluator(_windows.Evaluator(monitor.Tier));
-            var result = evaluator.Evaluate(formula, group.OperandSlots, monitor.Spec, windowEndMs);
-            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(group.OperandSlots, windowEndMs));
+            var result = evaluator.Evaluate(formula, operandSlots!, monitor.Spec, windowEndMs);
+            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(operandSlots!, windowEndMs));
         }
         else
         {

@@ -45,8 +45,9 @@ internal sealed partial class MonitorEngine
                 group.State.WriteTo(writer);
                 writer.Write(group.LastEvaluatedMs);
                 // One list per metric query; the count of queries comes from the definition.
-                foreach (var seriesIds in group.OperandSeriesIds)
+                for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
+                    var seriesIds = group.SeriesIdsOf(operand);
                     writer.Write(seriesIds.Count);
                     foreach (var id in seriesIds)
                     {
@@ -126,7 +127,7 @@ internal sealed partial class MonitorEngine
                     tags[t] = reader.ReadString();
                 }
 
-                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Operands.Length)
+                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Formula?.OperandCount ?? 0)
                 {
                     LastEvaluatedMs = reader.ReadInt64(),
                 };

@@ -196,10 +196,10 @@ internal sealed class SeriesMatcher
         foreach (var id in seriesIds)
         {
             var entry = _series[id];
-            group.OperandSeriesIds[operand].Add(id);
+            group.SeriesIdsOf(operand).Add(id);
             if (!monitor.IsCheck)
             {
-                group.OperandSlots[operand].Add(entry.TierSlots[monitor.Tier]);
+                group.SlotsOf(operand).Add(entry.TierSlots[monitor.Tier]);
             }
 
             entry.Feeds.Add((monitor.Slot, group));
@@ -210,18 +210,18 @@ internal sealed class SeriesMatcher
     {
         if (!monitor.Groups.TryGetValue(groupKey, out var group))
         {
-            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, monitor.Operands.Length);
+            group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, monitor.Formula?.OperandCount ?? 0);
             monitor.Groups.Add(groupKey, group);
         }
 
         // Series join in creation order (new series are the newest; a matching monitor scans in
         // order), so this also says a series joins a group's query at most once.
-        var seriesIds = group.OperandSeriesIds[operand];
+        var seriesIds = group.SeriesIdsOf(operand);
         Invariant.Check(seriesIds.Count == 0 || seriesIds[^1] < entry.Id, "a series joins a group's query once, in creation order");
         seriesIds.Add(entry.Id);
         if (!monitor.IsCheck)
         {
-            group.OperandSlots[operand].Add(_windows.SlotOf(entry, monitor.Tier));
+            group.SlotsOf(operand).Add(_windows.SlotOf(entry, monitor.Tier));
         }
 
         entry.Feeds.Add((monitor.Slot, group));
@@ -232,9 +232,9 @@ internal sealed class SeriesMatcher
     {
         foreach (var group in monitor.Groups.Values)
         {
-            foreach (var seriesIds in group.OperandSeriesIds)
+            for (var k = 0; k < monitor.Operands.Length; k++)
             {
-                foreach (var seriesId in seriesIds)
+                foreach (var seriesId in group.SeriesIdsOf(k))
                 {
                     _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
                 }

@@ -92,6 +92,24 @@ public sealed class FormulaMonitorTests
     }
 
     [Fact]
+    public void Editing_a_plain_query_into_a_formula_of_the_same_query_and_back_regroups_and_keeps_evaluating()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", "max(last_1m):sum:q{*} by {env} > 3", o => o.OnArrival = true));
+        engine.Point("q", ["env:prod"], engine.Now, -5);
+
+        engine.Upsert(EngineHarness.Metric("m", "max(last_1m):abs(sum:q{*} by {env}) > 3", o => o.OnArrival = true));
+        engine.Point("q", ["env:prod"], engine.Now, -5);
+        Assert.Equal((AlertState.Alert, 5.0), (engine.Events[^1].Next, engine.Events[^1].Value));
+
+        engine.Upsert(EngineHarness.Metric("m", "max(last_1m):sum:q{*} by {env} > 3", o => o.OnArrival = true));
+        engine.Point("q", ["env:prod"], engine.Now, -5);
+
+        Assert.Equal(AlertState.Ok, engine.State.GroupStates("m").Single().State.State);
+        Assert.Equal(["env:prod"], engine.State.GroupStates("m").Select(g => g.State.GroupKey));
+    }
+
+    [Fact]
     public void A_snapshot_of_formula_groups_restores_to_the_same_bytes_and_keeps_evaluating()
     {
         var engine = new EngineHarness();
