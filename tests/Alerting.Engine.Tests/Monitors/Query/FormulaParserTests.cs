@@ -169,6 +169,20 @@ public sealed class FormulaParserTests
         Assert.Contains($"deeper than {QueryLimits.MaxFormulaDepth} levels", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_formula_whose_canonical_text_would_nest_too_deep_is_refused_at_its_start()
+    {
+        // "- 5" is written without parentheses but is "-(5)" canonically: one level more.
+        var functions = QueryLimits.MaxFormulaDepth;
+        var text = "avg(last_5m):" + string.Concat(Enumerable.Repeat("abs(", functions)) + "- 5 + sum:m{*}" + new string(')', functions) + " > 1";
+
+        var error = ParseError(text);
+
+        Assert.Equal(13, error.Position);
+        Assert.Contains($"deeper than {QueryLimits.MaxFormulaDepth} levels", error.Message, StringComparison.Ordinal);
+        Assert.IsType<FormulaQuery>(QueryParser.Parse(text.Replace("- 5", "-5", StringComparison.Ordinal)));
+    }
+
     [Theory]
     [InlineData("avg(last_5m):sum:a{*} / > 1", 24, "space aggregation (avg, sum, min, max), function, number or '('")]
     [InlineData("avg(last_5m):abs sum:a{*} > 1", 17, "'('")]
