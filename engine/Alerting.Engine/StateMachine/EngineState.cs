@@ -10,7 +10,10 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 public sealed class EngineState
 {
-    private const ulong SnapshotFormatVersion = 6;
+    private const ulong SnapshotFormatVersion = 7;
+
+    /// <summary>Version 7 added each series' metric type; versions 5 and 6 read it as unspecified (a gauge).</summary>
+    private const ulong FirstVersionWithSeriesTypes = 7;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -116,7 +119,7 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits);
+        var monitors = MonitorEngine.ReadFrom(reader, limits, withSeriesTypes: version >= FirstVersionWithSeriesTypes);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

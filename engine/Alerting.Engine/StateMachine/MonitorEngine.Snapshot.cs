@@ -97,7 +97,8 @@ internal sealed partial class MonitorEngine
         Counters.WriteTo(writer);
     }
 
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits)
+    /// <param name="withSeriesTypes">The snapshot records each series' metric type (format version 7 on).</param>
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withSeriesTypes = true)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -164,7 +165,7 @@ internal sealed partial class MonitorEngine
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
 
-            entry.Type = (SeriesType)reader.ReadInt32();
+            entry.Type = withSeriesTypes ? (SeriesType)reader.ReadInt32() : SeriesType.Unspecified;
 
             engine._series.Add(entry);
         }

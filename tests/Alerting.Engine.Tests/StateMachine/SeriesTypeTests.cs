@@ -35,4 +35,20 @@ public sealed class SeriesTypeTests
         Assert.Equal(SeriesType.Rate, restored.Monitors.SeriesTypeOf("requests", ["env:dev"]));
         Assert.Equal(bytes, Snapshot.Bytes(restored));
     }
+
+    [Fact]
+    public void A_version_6_snapshot_without_series_types_is_still_read()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("m", "avg(last_5m):avg:cpu{*} > 1"));
+        var bytes = Snapshot.Bytes(engine.State);
+        Assert.Equal(7UL, BitConverter.ToUInt64(bytes, 0));
+
+        // With no series the only difference from version 6 is the version number.
+        BitConverter.GetBytes(6UL).CopyTo(bytes, 0);
+        var restored = Snapshot.Restore(bytes);
+
+        Assert.True(restored.TryGetMonitor("m", out _));
+        Assert.Equal(7UL, BitConverter.ToUInt64(Snapshot.Bytes(restored), 0));
+    }
 }
