@@ -20,7 +20,11 @@ namespace Alerting.Engine.Evaluation;
 /// computed with a missing operand as "undefined"; an operator or function of an undefined
 /// value is undefined, except <c>default_zero</c>, which turns it into 0. Division by zero, a
 /// logarithm of a value ≤ 0 and any non-finite intermediate are undefined too. A bucket whose
-/// result is undefined is skipped.</item>
+/// result is undefined is skipped. <c>per_second</c>, <c>per_minute</c> and <c>diff</c> read
+/// their argument in the previous bucket of the window where it is defined (p, i − p buckets
+/// back): <c>diff</c> is x[i] − x[p]; <c>per_second</c> is the growth x[i] − x[p], or x[i] when
+/// x fell (a counter reset; 0 if x[i] &lt; 0), over (i − p) × the resolution in seconds, and
+/// <c>per_minute</c> the same over minutes. With no such p they are undefined.</item>
 /// <item>Time. The remaining bucket values are reduced as a plain monitor's are: avg → sum /
 /// number, sum and count → sum, min, max, last → the newest.</item>
 /// <item>Change and pct_change compare two such windows as <see cref="WindowEvaluator"/> does.</item>
@@ -248,6 +252,16 @@ public sealed class FormulaEvaluator
                     break;
                 }
 
+                case FormulaStepKind.PerSecond:
+                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 1_000.0);
+                    break;
+                case FormulaStepKind.PerMinute:
+                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 60_000.0);
+                    break;
+                case FormulaStepKind.Diff:
+                    Derive(Row(top, n), step.Kind, 1);
+                    break;
+
                 default:
                 {
                     var right = Row(top--, n);
@@ -260,6 +274,40 @@ public sealed class FormulaEvaluator
 
         Invariant.Check(top == 0, "a compiled formula leaves exactly one row on the stack");
         return Row(0, n);
+    }
+
+    // In place, oldest bucket first: each defined value against the previous defined one (the
+    // original, kept in `previous`); a rate over `bucketUnits` (a bucket's length in seconds or
+    // minutes) per bucket apart, a diff as is.
+    private static void Derive(Span<double> row, FormulaStepKind kind, double bucketUnits)
+    {
+        var previous = double.NaN;
+        var previousAt = -1;
+        for (var i = 0; i < row.Length; i++)
+        {
+            var value = row[i];
+            if (double.IsNaN(value))
+            {
+                continue;
+            }
+
+            if (previousAt < 0)
+            {
+                row[i] = double.NaN;
+            }
+            else if (kind == FormulaStepKind.Diff)
+            {
+                row[i] = Defined(value - previous);
+            }
+            else
+            {
+                var growth = value >= previous ? value - previous : Math.Max(value, 0);
+                row[i] = Defined(growth / ((i - previousAt) * bucketUnits));
+            }
+
+            previous = value;
+            previousAt = i;
+        }
     }
 
     private static void Apply(FormulaStepKind kind, Span<double> left, ReadOnlySpan<double> right)

@@ -55,7 +55,11 @@ public sealed class FormulaProgram
                     FormulaFunction.Abs => FormulaStepKind.Abs,
                     FormulaFunction.Log2 => FormulaStepKind.Log2,
                     FormulaFunction.Log10 => FormulaStepKind.Log10,
-                    _ => FormulaStepKind.DefaultZero,
+                    FormulaFunction.DefaultZero => FormulaStepKind.DefaultZero,
+                    FormulaFunction.PerSecond => FormulaStepKind.PerSecond,
+                    FormulaFunction.PerMinute => FormulaStepKind.PerMinute,
+                    FormulaFunction.Diff => FormulaStepKind.Diff,
+                    _ => throw new ArgumentException($"unknown formula function {function.Function}", nameof(node)),
                 }, 0, 0));
                 break;
             case BinaryNode binary:
@@ -88,6 +92,11 @@ public enum FormulaStepKind : byte
     Log2,
     Log10,
     DefaultZero,
+
+    /// <summary>Reads the previous bucket with a value: see <see cref="FormulaFunction.PerSecond"/>.</summary>
+    PerSecond,
+    PerMinute,
+    Diff,
     Add,
     Subtract,
     Multiply,

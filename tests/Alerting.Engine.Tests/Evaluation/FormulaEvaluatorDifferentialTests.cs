@@ -15,6 +15,8 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     private const int CaseCount = 600;
 
+    private static readonly int FunctionCount = Enum.GetValues<FormulaFunction>().Length;
+
     [Fact]
     public void Formula_evaluator_matches_the_model_on_random_histories_and_formulas()
     {
@@ -62,6 +64,39 @@ public sealed class FormulaEvaluatorDifferentialTests
     }
 
     [Fact]
+    public void Per_second_is_the_growth_of_a_counter_per_second_with_a_reset_read_as_a_restart_from_zero()
+    {
+        // 10 s buckets: a counter at 100, 150, (no point), 250, then reset to 30, then 90.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 6, FutureBuckets = 0 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(59_999);
+        var counter = store.Add();
+        store.AddPoint(counter, 0, 100);
+        store.AddPoint(counter, 10_000, 150);
+        store.AddPoint(counter, 30_000, 250);
+        store.AddPoint(counter, 40_000, 30);
+        store.AddPoint(counter, 50_000, 90);
+        var spec = WindowSpec.Of(TimeAggregation.Max, SpaceAggregation.Sum, 60_000);
+        double Evaluate(string function, TimeAggregation aggregation) =>
+            evaluator.Evaluate(FormulaProgram.Compile((FormulaQuery)QueryParser.Parse($"max(last_1m):{function}(sum:c{{*}}) > 1")), [[counter]], WindowSpec.Of(aggregation, SpaceAggregation.Sum, 60_000), 59_999).Value;
+
+        // Growth per bucket: 50 over 10 s, 100 over 20 s, 30 (the reset) over 10 s, 60 over 10 s.
+        Assert.Equal(6.0, Evaluate("per_second", TimeAggregation.Max));
+        Assert.Equal(3.0, Evaluate("per_second", TimeAggregation.Min));
+        Assert.Equal((5.0 + 5 + 3 + 6) / 4, Evaluate("per_second", TimeAggregation.Avg));
+        Assert.Equal(360.0, Evaluate("per_minute", TimeAggregation.Max));
+
+        // diff keeps the fall: 50, 100, −220, 60.
+        Assert.Equal(-220.0, Evaluate("diff", TimeAggregation.Min));
+        Assert.Equal(50.0 + 100 - 220 + 60, Evaluate("diff", TimeAggregation.Sum));
+
+        // One point in the window: nothing to compare it with.
+        var lone = store.Add();
+        store.AddPoint(lone, 50_000, 7);
+        Assert.False(evaluator.Evaluate(FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("max(last_1m):per_second(sum:c{*}) > 1")), [[lone]], spec, 59_999).HasValue);
+    }
+
+    [Fact]
     public void Evaluating_a_formula_allocates_nothing()
     {
         var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 30, FutureBuckets = 1 });
@@ -76,9 +111,9 @@ public sealed class FormulaEvaluatorDifferentialTests
             store.AddPoint(b[0], t, 3);
         }
 
-        var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):abs(sum:a{*} - default_zero(avg:b{*})) / 2 > 1"));
+        var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):abs(sum:a{*} - default_zero(avg:b{*})) / 2 + per_second(sum:a{*}) - diff(avg:b{*}) > 1"));
         var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 300_000);
-        List<int>[] operands = [a, b];
+        List<int>[] operands = [a, b, a, b];
         evaluator.Evaluate(program, operands, spec, 299_000);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -124,7 +159,7 @@ public sealed class FormulaEvaluatorDifferentialTests
             var operandSlots = query.Operands.Select(_ => series.Where(_ => rng.Next(3) != 0).ToList()).ToArray();
             var spec = RandomSpec(rng, resolutionMs, ringLength);
             var t = nowMs + rng.NextInt64(-2 * resolutionMs, 2 * resolutionMs);
-            var expected = Model(query, operandSlots, spec, t, oracle);
+            var expected = Model(query, operandSlots, spec, t, oracle, resolutionMs);
             var actual = evaluator.Evaluate(program, operandSlots, spec, t);
             var same = expected.HasValue == actual.HasValue
                 && expected.FullWindow == actual.FullWindow
@@ -193,7 +228,7 @@ public sealed class FormulaEvaluatorDifferentialTests
         var choice = budget < 3 ? rng.Next(3) : rng.Next(6);
         if (choice == 2 && budget >= 2)
         {
-            return new FunctionNode((FormulaFunction)rng.Next(5), RandomNode(rng, budget - 1, ref operands));
+            return new FunctionNode((FormulaFunction)rng.Next(FunctionCount), RandomNode(rng, budget - 1, ref operands));
         }
 
         if (choice >= 3)
@@ -232,18 +267,18 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     // ---- The model: the definition in words, as a tree walk over the oracle's bucket values ----
 
-    private static EvaluationResult Model(FormulaQuery query, List<int>[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle)
+    private static EvaluationResult Model(FormulaQuery query, List<int>[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
         var end = oracle.Bucket(t);
         var n = spec.IsCalendar ? end - oracle.CalendarStartBucket(spec.WindowMs, t) + 1 : oracle.Buckets(spec.WindowMs);
-        var current = ModelWindow(query, operandSlots, spec.Inner, end - n + 1, end, oracle);
+        var current = ModelWindow(query, operandSlots, spec.Inner, end - n + 1, end, oracle, resolutionMs);
         if (!spec.IsChange)
         {
             return current;
         }
 
         var shift = oracle.Buckets(spec.ShiftMs);
-        var old = ModelWindow(query, operandSlots, spec.Inner, end - shift - n + 1, end - shift, oracle);
+        var old = ModelWindow(query, operandSlots, spec.Inner, end - shift - n + 1, end - shift, oracle, resolutionMs);
         var full = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {
@@ -261,30 +296,29 @@ public sealed class FormulaEvaluatorDifferentialTests
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
     }
 
-    private static EvaluationResult ModelWindow(FormulaQuery query, List<int>[] operandSlots, TimeAggregation aggregation, long first, long last, BruteForceEvaluator oracle)
+    private static EvaluationResult ModelWindow(FormulaQuery query, List<int>[] operandSlots, TimeAggregation aggregation, long first, long last, BruteForceEvaluator oracle, long resolutionMs)
     {
         var points = operandSlots.Sum(slots => oracle.PointsIn(slots, first, last));
+        var n = (int)(last - first + 1);
+
+        // inputs[k][i]: operand k's value in the window's bucket i (null: none of its series has a point there).
+        var inputs = Enumerable.Range(0, operandSlots.Length)
+            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i)).ToArray())
+            .ToArray();
+        var operand = 0;
+        var formula = Compute(query.Expression, inputs, n, resolutionMs, ref operand);
+
         var values = new List<double>();
         var oldest = false;
-        for (var bucket = first; bucket <= last; bucket++)
+        for (var i = 0; i < n; i++)
         {
-            var inputs = Enumerable.Range(0, operandSlots.Length)
-                .Select(k => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, bucket))
-                .ToArray();
-            if (inputs.All(v => v is null))
+            if (inputs.All(row => row[i] is null) || formula[i] is not { } value)
             {
                 continue;
             }
 
-            var operand = 0;
-            var value = Compute(query.Expression, inputs, ref operand);
-            if (value is null)
-            {
-                continue;
-            }
-
-            oldest |= bucket == first;
-            values.Add(value.Value);
+            oldest |= i == 0;
+            values.Add(value);
         }
 
         if (values.Count == 0)
@@ -303,44 +337,75 @@ public sealed class FormulaEvaluatorDifferentialTests
         return new EvaluationResult(true, result, oldest, points);
     }
 
-    // null is "undefined". Both sides are always walked so operands are met left to right.
-    private static double? Compute(FormulaNode node, double?[] inputs, ref int operand)
+    // The node's value in each bucket of the window; null is "undefined". Both sides are always
+    // walked so operands are met left to right.
+    private static double?[] Compute(FormulaNode node, double?[][] inputs, int n, long resolutionMs, ref int operand)
     {
         switch (node)
         {
             case OperandNode:
-                return Finite(inputs[operand++]);
+                return [.. inputs[operand++].Select(Finite)];
             case ConstantNode constant:
-                return constant.Value;
+                return [.. Enumerable.Repeat<double?>(constant.Value, n)];
+            case FunctionNode { Function: FormulaFunction.PerSecond or FormulaFunction.PerMinute or FormulaFunction.Diff } derivative:
+                return Derivative(derivative.Function, Compute(derivative.Argument, inputs, n, resolutionMs, ref operand), resolutionMs);
             case FunctionNode function:
-                var x = Compute(function.Argument, inputs, ref operand);
-                return function.Function switch
+                return [.. Compute(function.Argument, inputs, n, resolutionMs, ref operand).Select(x => function.Function switch
                 {
                     FormulaFunction.DefaultZero => x ?? 0,
                     _ when x is null => null,
                     FormulaFunction.Negate => -x,
                     FormulaFunction.Abs => Math.Abs(x.Value),
                     FormulaFunction.Log2 => x > 0 ? Math.Log2(x.Value) : null,
-                    _ => x > 0 ? Math.Log10(x.Value) : null,
-                };
+                    _ => x > 0 ? Math.Log10(x.Value) : (double?)null,
+                })];
             case BinaryNode binary:
-                var a = Compute(binary.Left, inputs, ref operand);
-                var b = Compute(binary.Right, inputs, ref operand);
-                if (a is null || b is null)
-                {
-                    return null;
-                }
-
-                return binary.Operator switch
+                var left = Compute(binary.Left, inputs, n, resolutionMs, ref operand);
+                var right = Compute(binary.Right, inputs, n, resolutionMs, ref operand);
+                return [.. left.Zip(right, (a, b) => a is null || b is null ? null : binary.Operator switch
                 {
                     FormulaOperator.Add => Finite(a + b),
                     FormulaOperator.Subtract => Finite(a - b),
                     FormulaOperator.Multiply => Finite(a * b),
                     _ => b == 0 ? null : Finite(a / b),
-                };
+                })];
             default:
                 throw new ArgumentOutOfRangeException(nameof(node));
         }
+    }
+
+    // Each defined bucket against the nearest earlier defined bucket p of the window: diff is the
+    // difference; a rate is the growth (the new value after a fall: a counter reset, never below
+    // 0) over the seconds (or minutes) between the two buckets. The first defined bucket has none.
+    private static double?[] Derivative(FormulaFunction function, double?[] x, long resolutionMs)
+    {
+        var result = new double?[x.Length];
+        for (var i = 0; i < x.Length; i++)
+        {
+            var p = i - 1;
+            while (p >= 0 && x[p] is null)
+            {
+                p--;
+            }
+
+            if (x[i] is not { } value || p < 0)
+            {
+                continue;
+            }
+
+            var before = x[p]!.Value;
+            if (function == FormulaFunction.Diff)
+            {
+                result[i] = Finite(value - before);
+                continue;
+            }
+
+            var growth = value >= before ? value - before : Math.Max(value, 0);
+            var units = function == FormulaFunction.PerSecond ? resolutionMs / 1_000.0 : resolutionMs / 60_000.0;
+            result[i] = Finite(growth / ((i - p) * units));
+        }
+
+        return result;
     }
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;

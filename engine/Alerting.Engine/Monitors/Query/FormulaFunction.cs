@@ -17,4 +17,17 @@ public enum FormulaFunction : byte
 
     /// <summary><c>default_zero(x)</c>: 0 at an instant where x has no value.</summary>
     DefaultZero,
+
+    /// <summary>
+    /// <c>per_second(x)</c>: how fast x grows, per second, from the previous instant where x has a
+    /// value; a counter, so a decrease is a reset (the growth since is the new value, if positive).
+    /// Undefined at the first instant of the window with a value.
+    /// </summary>
+    PerSecond,
+
+    /// <summary><c>per_minute(x)</c>: <see cref="PerSecond"/> × 60.</summary>
+    PerMinute,
+
+    /// <summary><c>diff(x)</c>: x minus its value at the previous instant where it has one (may be negative).</summary>
+    Diff,
 }

@@ -94,6 +94,9 @@ public static class QueryFormatter
         FormulaFunction.Log2 => "log2",
         FormulaFunction.Log10 => "log10",
         FormulaFunction.DefaultZero => "default_zero",
+        FormulaFunction.PerSecond => "per_second",
+        FormulaFunction.PerMinute => "per_minute",
+        FormulaFunction.Diff => "diff",
         _ => throw new ArgumentOutOfRangeException(nameof(function), function, "unknown formula function"),
     };
 

@@ -23,7 +23,7 @@ namespace Alerting.Engine.Monitors.Query;
 ///                | "(", ws, formula, ws, ")"
 ///                | function, ws, "(", ws, formula, ws, ")"
 ///                | operand ;
-/// function       = "abs" | "log2" | "log10" | "default_zero" ;
+/// function       = "abs" | "log2" | "log10" | "default_zero" | "per_second" | "per_minute" | "diff" ;
 /// operand        = space_agg, ws, ":", ws, metric, ws, scope, [ ws, group_by ] ;
 ///                  (* every operand of a formula has the same group_by *)
 /// time_agg       = simple_agg, ws, "(", ws, window, ws, ")"
@@ -491,6 +491,9 @@ public static class QueryParser
                 case "log2": function = FormulaFunction.Log2; return true;
                 case "log10": function = FormulaFunction.Log10; return true;
                 case "default_zero": function = FormulaFunction.DefaultZero; return true;
+                case "per_second": function = FormulaFunction.PerSecond; return true;
+                case "per_minute": function = FormulaFunction.PerMinute; return true;
+                case "diff": function = FormulaFunction.Diff; return true;
                 default: function = default; return false;
             }
         }

@@ -50,6 +50,10 @@ public sealed class FormulaParserTests
     [InlineData("max(last_1h):log10(sum:a{*} by {host}) + log2(max:b{x:y} by {host}) > 1", "max(last_1h):log10(sum:a{*} by {host}) + log2(max:b{x:y} by {host}) > 1")]
     [InlineData("sum(last_5m):default_zero(sum:a{*} by {env}) / sum:b{*} by {env} >= 0.5", "sum(last_5m):default_zero(sum:a{*} by {env}) / sum:b{*} by {env} >= 0.5")]
     [InlineData("change(avg(last_5m),last_1h):sum:a{*} / sum:b{*} < 1e3", "change(avg(last_5m),last_1h):sum:a{*} / sum:b{*} < 1000")]
+    [InlineData("avg(last_5m):per_second( sum:http.requests{svc:api} by {env} ) > 100", "avg(last_5m):per_second(sum:http.requests{svc:api} by {env}) > 100")]
+    [InlineData("max(last_15m):per_minute(sum:jobs.done{*}) < 1", "max(last_15m):per_minute(sum:jobs.done{*}) < 1")]
+    [InlineData("min(last_10m):diff(avg:queue.depth{*} by {queue}) >= 50", "min(last_10m):diff(avg:queue.depth{*} by {queue}) >= 50")]
+    [InlineData("avg(last_5m):per_second(sum:errors{*}) / per_second(sum:requests{*}) * 100 > 5", "avg(last_5m):per_second(sum:errors{*}) / per_second(sum:requests{*}) * 100 > 5")]
     public void Formulas_parse_and_format_canonically(string text, string canonical)
     {
         var q = ParseFormula(text);

@@ -140,7 +140,7 @@ internal static class QueryGenerators
         if (choice == 2 && budget >= 2)
         {
             var argument = RandomNode(rng, groupBy, budget - 1, ref operands);
-            return new FunctionNode((FormulaFunction)rng.Next(5), argument);
+            return new FunctionNode((FormulaFunction)rng.Next(Enum.GetValues<FormulaFunction>().Length), argument);
         }
 
         if (choice >= 3)
