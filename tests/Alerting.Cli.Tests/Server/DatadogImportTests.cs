@@ -71,7 +71,7 @@ public sealed class DatadogImportTests(ServerFixture server)
     public async Task Formula_and_equality_exports_apply_unedited_and_keep_their_queries()
     {
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string file in new[] { "http-error-rate.json", "capacity-formulas.json" })
+        foreach (string file in new[] { "http-error-rate.json", "capacity-formulas.json", "counter-rates.json" })
         {
             CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), "--json", "--strict");
             Assert.True(apply.ExitCode == 0, apply.ToString());
@@ -83,13 +83,19 @@ public sealed class DatadogImportTests(ServerFixture server)
             }
         }
 
-        Assert.Equal(4, queries.Count);
+        Assert.Equal(7, queries.Count);
         Assert.Equal(
             "sum(last_5m):default_zero(sum:trace.http.request.errors{service:web,!env:staging} by {env}) / sum:trace.http.request.hits{service:web,!env:staging} by {env} * 100 > 5",
             queries["[prod] HTTP 5xx error rate on web {{env.name}}"]);
         Assert.Equal(
             "min(last_5m):sum:kubernetes_state.deployment.replicas_available{env:prod} by {kube_deployment} == 0",
             queries["[prod] No available replicas for {{kube_deployment.name}}"]);
+        Assert.Equal(
+            "avg(last_10m):per_second(sum:http.server.errors.total{service:api} by {env}) / per_second(sum:http.server.requests.total{service:api} by {env}) * 100 > 5",
+            queries["[prod] API error percentage from counters in {{env.name}}"]);
+        Assert.Equal(
+            "min(last_15m):diff(max:rabbitmq.queue.messages{env:prod} by {queue}) >= 100",
+            queries["[prod] Queue {{queue.name}} keeps growing"]);
     }
 
     [Fact]
