@@ -135,6 +135,26 @@ public sealed class FormulaMonitorTests
     }
 
     [Fact]
+    public void A_rate_monitor_alerts_on_a_counter_growing_fast_and_reads_a_reset_as_a_restart()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("rps", "max(last_1m):per_second(sum:requests.total{*} by {env}) > 5", o => o.OnArrival = true));
+
+        // 1 s buckets: 100, then 110 two seconds later (5/s: not above 5).
+        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 100);
+        engine.Tick(engine.Now + 2_000);
+        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 110);
+        Assert.Empty(engine.Events);
+
+        // The process restarts and counts 12 in the next second: a reset, so 12/s, not −98/s.
+        engine.Tick(engine.Now + 1_000);
+        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 12);
+
+        var alert = Assert.Single(engine.Events);
+        Assert.Equal(("env:prod", AlertState.Alert, 12.0), (alert.GroupKey, alert.Next, alert.Value));
+    }
+
+    [Fact]
     public void A_formula_monitor_validates_like_a_metric_monitor()
     {
         var error = Assert.Throws<MonitorValidationException>(() => MonitorCompiler.Validate(
