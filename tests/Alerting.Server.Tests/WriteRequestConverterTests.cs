@@ -70,6 +70,40 @@ public sealed class WriteRequestConverterTests
     }
 
     [Fact]
+    public void The_metric_type_of_each_point_is_carried_into_the_log_entry_and_splits_runs_of_one_series()
+    {
+        var request = new WriteRequest
+        {
+            Points =
+            {
+                new Point { Metric = "requests", Tags = { "env:prod" }, UnixMs = 1, Value = 3, Type = MetricType.Count },
+                new Point { Metric = "requests", Tags = { "env:prod" }, UnixMs = 2, Value = 4, Type = MetricType.Count },
+                new Point { Metric = "requests", Tags = { "env:prod" }, UnixMs = 3, Value = 1.5, Type = MetricType.Rate },
+                new Point { Metric = "cpu", UnixMs = 1, Value = 50 },
+                new Point { Metric = "latency", UnixMs = 1, Value = 9, Type = MetricType.Distribution },
+                new Point { Metric = "temp", UnixMs = 1, Value = 20, Type = MetricType.Gauge },
+            },
+        };
+
+        var (points, _) = WriteRequestConverter.ToEntries(request, maxPointsPerRequest: 10);
+
+        Assert.Equal(
+            [("requests", SeriesType.Count, 2), ("requests", SeriesType.Rate, 1), ("cpu", SeriesType.Unspecified, 1), ("latency", SeriesType.Distribution, 1), ("temp", SeriesType.Gauge, 1)],
+            points!.Points.Series.Select(s => (s.Metric, s.Type, s.Values.Count)));
+    }
+
+    [Fact]
+    public void An_unknown_metric_type_is_invalid_argument_naming_the_point()
+    {
+        var request = new WriteRequest { Points = { new Point { Metric = "m", UnixMs = 1 }, new Point { Metric = "m", UnixMs = 1, Type = (MetricType)9 } } };
+
+        var error = Assert.Throws<RpcException>(() => WriteRequestConverter.ToEntries(request, maxPointsPerRequest: 10));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("points[1].type: unknown metric type 9", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_request_without_check_runs_makes_no_check_runs_entry()
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(new WriteRequest { Points = { new Point { Metric = "m", UnixMs = 1 } } }, 10);

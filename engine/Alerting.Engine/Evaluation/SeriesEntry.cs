@@ -26,6 +26,9 @@ internal sealed class SeriesEntry
 
     public bool IsCheck { get; }
 
+    /// <summary>What the series' values measure: the type of the last points batch that carried it (UNSPECIFIED reads as a gauge).</summary>
+    public Protocol.Log.SeriesType Type { get; set; }
+
     /// <summary>Slot of the series in each tier store, −1 where it has none.</summary>
     public int[] TierSlots { get; }
 

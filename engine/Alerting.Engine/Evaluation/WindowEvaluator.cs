@@ -45,6 +45,9 @@ public sealed class WindowEvaluator
         _contributors = new int[store.RingLength];
     }
 
+    /// <summary>The store whose windows this evaluator reads.</summary>
+    public SeriesStore Store => _store;
+
     /// <summary>Evaluates one series.</summary>
     public EvaluationResult Evaluate(int slot, in WindowSpec spec, long evaluationMs) =>
         Evaluate(new ReadOnlySpan<int>(in slot), spec, evaluationMs);
@@ -59,8 +62,8 @@ public sealed class WindowEvaluator
             throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_store.RingLength} per series.");
         }
 
-        var n = (int)windowBuckets;
         var end = _store.BucketOf(evaluationMs);
+        var n = spec.IsCalendar ? CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
         var current = EvaluateWindow(slots, spec.Inner, spec.Space, end - n + 1, n);
         if (!spec.IsChange)
         {
@@ -84,6 +87,24 @@ public sealed class WindowEvaluator
         return old.Value == 0
             ? EvaluationResult.NoValue(fullWindow, current.PointCount)
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), fullWindow, current.PointCount);
+    }
+
+    /// <summary>
+    /// Buckets of a calendar-aligned window at <paramref name="evaluationMs"/>: from the bucket of
+    /// the last multiple of <paramref name="windowMs"/> (UTC, floor also before 1970) to the
+    /// evaluation's bucket. At most ⌈windowMs / r⌉ when r divides windowMs, as for 1 h and 1 d.
+    /// </summary>
+    internal static int CalendarBuckets(SeriesStore store, long windowMs, long evaluationMs)
+    {
+        var remainder = evaluationMs % windowMs;
+        var startMs = evaluationMs - (remainder < 0 ? remainder + windowMs : remainder);
+        var n = store.BucketOf(evaluationMs) - store.BucketOf(startMs) + 1;
+        if (n > store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(windowMs), windowMs, $"The calendar window spans {n} buckets but the store keeps {store.RingLength} per series.");
+        }
+
+        return (int)n;
     }
 
     /// <summary>
@@ -123,6 +144,53 @@ public sealed class WindowEvaluator
 
         return newest;
     }
+
+    /// <summary>
+    /// The space value of each bucket <c>first … first + values.Length − 1</c> of the group (steps 1–3
+    /// of the definition): <paramref name="contributors"/>[i] is the number of series with points in
+    /// bucket i (0: the bucket has no value), <paramref name="values"/>[i] its value. Returns the
+    /// points read. What a formula reads for each of its metric queries.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The spans differ in length or are longer than a series ring.</exception>
+    public long FillBuckets(ReadOnlySpan<int> slots, TimeAggregation rollup, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+    {
+        if (values.Length != contributors.Length || values.Length > _store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(values), values.Length, $"values and contributors have the same length, at most the ring's {_store.RingLength} buckets");
+        }
+
+        contributors.Clear();
+        var points = rollup switch
+        {
+            TimeAggregation.Avg => Accumulate<AvgRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Sum => Accumulate<SumRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Min => Accumulate<MinRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Max => Accumulate<MaxRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Last => Accumulate<LastRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Count => Accumulate<CountRollup>(slots, space, first, values, contributors),
+            _ => throw new UnreachableException("change is evaluated as two inner windows"),
+        };
+        if (space == SpaceAggregation.Avg)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (contributors[i] != 0)
+                {
+                    values[i] /= contributors[i];
+                }
+            }
+        }
+
+        return points;
+    }
+
+    private long Accumulate<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+        where TRollup : struct, IRollup => space switch
+    {
+        SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, first, values, contributors),
+        SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, first, values, contributors),
+        _ => Accumulate<TRollup, SumSpace>(slots, first, values, contributors),
+    };
 
     private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, long first, int n) => aggregation switch
     {

@@ -8,13 +8,14 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 public readonly record struct WindowSpec
 {
-    private WindowSpec(TimeAggregation aggregation, TimeAggregation inner, SpaceAggregation space, long windowMs, long shiftMs)
+    private WindowSpec(TimeAggregation aggregation, TimeAggregation inner, SpaceAggregation space, long windowMs, long shiftMs, bool calendar = false)
     {
         Aggregation = aggregation;
         Inner = inner;
         Space = space;
         WindowMs = windowMs;
         ShiftMs = shiftMs;
+        IsCalendar = calendar;
     }
 
     /// <summary>The time aggregation of the query.</summary>
@@ -32,6 +33,13 @@ public readonly record struct WindowSpec
     /// <summary>For change and pct_change, how far back the compared window ends; otherwise 0.</summary>
     public long ShiftMs { get; }
 
+    /// <summary>
+    /// A calendar-aligned window (<c>current_1h</c>, <c>current_1d</c>): from the last multiple of
+    /// <see cref="WindowMs"/> since the epoch (UTC) up to the evaluation instant, rather than the
+    /// last <see cref="WindowMs"/>.
+    /// </summary>
+    public bool IsCalendar { get; }
+
     /// <summary>Whether this is change or pct_change.</summary>
     public bool IsChange => Aggregation is TimeAggregation.Change or TimeAggregation.PctChange;
 
@@ -45,6 +53,13 @@ public readonly record struct WindowSpec
 
         CheckPositive(windowMs, nameof(windowMs));
         return new WindowSpec(aggregation, aggregation, space, windowMs, 0);
+    }
+
+    /// <summary>A calendar-aligned aggregation, e.g. <c>sum(current_1d):sum</c> (see <see cref="IsCalendar"/>).</summary>
+    public static WindowSpec Current(TimeAggregation aggregation, SpaceAggregation space, long windowMs)
+    {
+        var spec = Of(aggregation, space, windowMs);
+        return new WindowSpec(spec.Aggregation, spec.Inner, space, windowMs, 0, calendar: true);
     }
 
     /// <summary>

@@ -29,4 +29,10 @@ public enum Comparator : byte
     GreaterOrEqual,
     Less,
     LessOrEqual,
+
+    /// <summary><c>==</c>: breaches at exactly the threshold (no recovery thresholds).</summary>
+    Equal,
+
+    /// <summary><c>!=</c>: breaches at any value but the threshold (no recovery thresholds).</summary>
+    NotEqual,
 }

@@ -33,6 +33,15 @@ internal sealed class CompiledMonitor
 
     public required ImmutableArray<TagFilter> Scope { get; init; }
 
+    /// <summary>
+    /// The series selections the monitor reads: one (<see cref="Source"/>, <see cref="Scope"/>),
+    /// or one per metric query of a formula, in the formula's order.
+    /// </summary>
+    public required ImmutableArray<MonitorOperand> Operands { get; init; }
+
+    /// <summary>The compiled formula of a formula monitor; null otherwise.</summary>
+    public FormulaProgram? Formula { get; init; }
+
     public required ImmutableArray<string> GroupBy { get; init; }
 
     /// <summary>The window specification (metric monitors).</summary>
@@ -72,7 +81,18 @@ internal sealed class CompiledMonitor
         IsCheck == other.IsCheck
         && Tier == other.Tier
         && CheckRuns == other.CheckRuns
-        && string.Equals(Source, other.Source, StringComparison.Ordinal)
-        && Scope.SequenceEqual(other.Scope)
+        && Operands.SequenceEqual(other.Operands)
+        && (Formula is null) == (other.Formula is null)
         && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal);
+}
+
+/// <summary>One series selection of a monitor: a metric (or check) name and a scope.</summary>
+internal sealed record MonitorOperand(string Source, ImmutableArray<TagFilter> Scope)
+{
+    public bool Equals(MonitorOperand? other) =>
+        other is not null
+        && string.Equals(Source, other.Source, StringComparison.Ordinal)
+        && Scope.SequenceEqual(other.Scope);
+
+    public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Source), Scope.Length);
 }

@@ -129,26 +129,19 @@ public static class MonitorCompiler
         Comparator comparator;
         ulong queryHash;
         System.Collections.Immutable.ImmutableArray<TagFilter> scope;
+        System.Collections.Immutable.ImmutableArray<MonitorOperand> operands;
+        FormulaProgram? formula = null;
         switch (query)
         {
             case MetricQuery metric:
                 Require(kind == MonitorKind.Metric, "query", "a metric query needs type \"metric\"");
-                options.Thresholds ??= new Thresholds();
-                if (options.Thresholds.HasCritical)
-                {
-                    Require(
-                        options.Thresholds.Critical.Equals(metric.Threshold),
-                        "options.thresholds.critical",
-                        $"must equal the query's threshold {metric.Threshold}, was {options.Thresholds.Critical}");
-                }
-                else
-                {
-                    options.Thresholds.Critical = metric.Threshold;
-                }
+                RequireCritical(options, metric.Threshold);
 
                 spec = metric.ChangeAggregation is { } inner
                     ? WindowSpec.Change(inner, metric.SpaceAggregation, metric.WindowMs, metric.ShiftMs, metric.TimeAggregation == TimeAggregation.PctChange)
-                    : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
+                    : metric.CalendarWindow
+                        ? WindowSpec.Current(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs)
+                        : WindowSpec.Of(metric.TimeAggregation, metric.SpaceAggregation, metric.WindowMs);
                 span = metric.WindowMs + metric.ShiftMs + options.EvaluationDelayMs;
                 if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
                 {
@@ -158,10 +151,36 @@ public static class MonitorCompiler
 
                 source = metric.Metric;
                 scope = metric.Scope;
+                operands = [new MonitorOperand(source, scope)];
                 comparator = metric.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
                     metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
-                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs)));
+                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow)));
+                break;
+            case FormulaQuery formulaQuery:
+                Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
+                RequireCritical(options, formulaQuery.Threshold);
+
+                // The space aggregation of the spec is unused: each operand has its own.
+                spec = formulaQuery.ChangeAggregation is { } formulaInner
+                    ? WindowSpec.Change(formulaInner, formulaQuery.Operands[0].Space, formulaQuery.WindowMs, formulaQuery.ShiftMs, formulaQuery.TimeAggregation == TimeAggregation.PctChange)
+                    : formulaQuery.CalendarWindow
+                        ? WindowSpec.Current(formulaQuery.TimeAggregation, formulaQuery.Operands[0].Space, formulaQuery.WindowMs)
+                        : WindowSpec.Of(formulaQuery.TimeAggregation, formulaQuery.Operands[0].Space, formulaQuery.WindowMs);
+                span = formulaQuery.WindowMs + formulaQuery.ShiftMs + options.EvaluationDelayMs;
+                if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
+                {
+                    options.NoDataTimeframeMs = 2 * formulaQuery.WindowMs;
+                }
+
+                source = formulaQuery.Operands[0].Metric;
+                scope = formulaQuery.Operands[0].Scope;
+                operands = [.. formulaQuery.Operands.Select(o => new MonitorOperand(o.Metric, o.Scope))];
+                formula = FormulaProgram.Compile(formulaQuery);
+                comparator = formulaQuery.Comparator;
+                queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
+                    formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, Comparator.Greater, 0,
+                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow)));
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
@@ -174,6 +193,7 @@ public static class MonitorCompiler
                 span = 0;
                 source = check.CheckName;
                 scope = check.Over;
+                operands = [new MonitorOperand(source, scope)];
                 comparator = CheckStatusAdapter.CheckComparator;
                 queryHash = Hash(QueryFormatter.Format(check));
                 break;
@@ -204,6 +224,8 @@ public static class MonitorCompiler
             Source = source,
             IsCheck = kind == MonitorKind.Check,
             Scope = scope,
+            Operands = operands,
+            Formula = formula,
             GroupBy = query.GroupBy,
             Spec = spec,
             CheckRuns = checkRuns,
@@ -215,6 +237,23 @@ public static class MonitorCompiler
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
             CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),
         };
+    }
+
+    /// <summary>The critical threshold is the query's; an explicit one must agree with it.</summary>
+    private static void RequireCritical(MonitorOptions options, double threshold)
+    {
+        options.Thresholds ??= new Thresholds();
+        if (options.Thresholds.HasCritical)
+        {
+            Require(
+                options.Thresholds.Critical.Equals(threshold),
+                "options.thresholds.critical",
+                $"must equal the query's threshold {threshold}, was {options.Thresholds.Critical}");
+        }
+        else
+        {
+            options.Thresholds.Critical = threshold;
+        }
     }
 
     private static ulong Hash(string text) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));

@@ -8,12 +8,28 @@ namespace Alerting.Engine.Monitors;
 /// </summary>
 internal sealed class MonitorGroup
 {
-    public MonitorGroup(string key, string[] tags, GroupState state, int checkRuns)
+    /// <param name="formulaOperands">For a group of a formula monitor, its number of metric queries; 0 otherwise.</param>
+    public MonitorGroup(string key, string[] tags, GroupState state, int checkRuns, int formulaOperands = 0)
     {
+        Invariant.Check(formulaOperands is >= 0 and <= Query.QueryLimits.MaxFormulaOperands, "a formula group reads at most MaxFormulaOperands metric queries");
         Key = key;
         Tags = tags;
         State = state;
         Runs = checkRuns > 0 ? new CheckRunWindow(checkRuns) : null;
+
+        // Only formula groups pay for the per-query lists (M6: bytes per single-series monitor).
+        if (formulaOperands > 0)
+        {
+            FormulaSeriesIds = new List<int>[formulaOperands];
+            FormulaSlots = new List<int>[formulaOperands];
+            FormulaSeriesIds[0] = SeriesIds;
+            FormulaSlots[0] = Slots;
+            for (var k = 1; k < formulaOperands; k++)
+            {
+                FormulaSeriesIds[k] = [];
+                FormulaSlots[k] = [];
+            }
+        }
     }
 
     public string Key { get; }
@@ -24,12 +40,28 @@ internal sealed class MonitorGroup
     /// <summary>The processor's state; passed by ref, so a field.</summary>
     public GroupState State;
 
-    /// <summary>Series feeding the group, as series ids, in the order they joined.</summary>
+    /// <summary>Series feeding the group (its first metric query's, for a formula), as series ids, in the order they joined.</summary>
     /// <remarks>Room for one to start, as most groups read one series (M6); the lists grow by doubling from there.</remarks>
     public List<int> SeriesIds { get; } = new(1);
 
     /// <summary>The same series as slots of the monitor's tier store, in the same order (what the evaluator reads).</summary>
     public List<int> Slots { get; } = new(1);
+
+    /// <summary>
+    /// For a formula group, the series feeding it through each of its metric queries, in order
+    /// (<c>[0]</c> is <see cref="SeriesIds"/>); null for other groups. A series that two queries
+    /// select is in both lists.
+    /// </summary>
+    public List<int>[]? FormulaSeriesIds { get; }
+
+    /// <summary>The same series as slots of the monitor's tier store, query by query (<c>[0]</c> is <see cref="Slots"/>).</summary>
+    public List<int>[]? FormulaSlots { get; }
+
+    /// <summary>Series of metric query <paramref name="operand"/> (0 for a monitor that is not a formula).</summary>
+    public List<int> SeriesIdsOf(int operand) => operand == 0 ? SeriesIds : FormulaSeriesIds![operand];
+
+    /// <summary>Slots of metric query <paramref name="operand"/>.</summary>
+    public List<int> SlotsOf(int operand) => operand == 0 ? Slots : FormulaSlots![operand];
 
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;

@@ -126,14 +126,33 @@ public sealed class MonitorRules
         RequireFinite("thresholds.warning_recovery", warningRecovery);
         bool above = comparator is Comparator.Greater or Comparator.GreaterOrEqual;
         string lower = above ? "below" : "above";
-        if (warning is { } w && !StrictlyBeyondRecovery(above, critical.Value, w))
+        if (comparator is Comparator.Equal or Comparator.NotEqual)
         {
-            throw new OptionValidationException("thresholds.warning", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {w}");
-        }
+            // No side of == or != is "further": a recovery band means nothing, and a warning is
+            // only another value (== 2 alerts at 2, warns at its warning value).
+            if (criticalRecovery is not null || warningRecovery is not null)
+            {
+                throw new OptionValidationException(criticalRecovery is not null ? "thresholds.critical_recovery" : "thresholds.warning_recovery", $"is not allowed with comparator {comparator}");
+            }
 
-        if (criticalRecovery is { } cr && !StrictlyBeyondRecovery(above, critical.Value, cr))
+            if (warning is { } ew && (comparator == Comparator.NotEqual || ew.Equals(critical.Value)))
+            {
+                throw new OptionValidationException("thresholds.warning", comparator == Comparator.NotEqual
+                    ? "is not allowed with comparator NotEqual (every value but one breaches)"
+                    : $"must differ from the critical threshold {critical} for comparator Equal");
+            }
+        }
+        else
         {
-            throw new OptionValidationException("thresholds.critical_recovery", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {cr}");
+            if (warning is { } w && !StrictlyBeyondRecovery(above, critical.Value, w))
+            {
+                throw new OptionValidationException("thresholds.warning", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {w}");
+            }
+
+            if (criticalRecovery is { } cr && !StrictlyBeyondRecovery(above, critical.Value, cr))
+            {
+                throw new OptionValidationException("thresholds.critical_recovery", $"must be {lower} the critical threshold {critical} for comparator {comparator}, was {cr}");
+            }
         }
 
         if (warningRecovery is { } wr)
@@ -233,6 +252,8 @@ public sealed class MonitorRules
         Comparator.GreaterOrEqual => value >= threshold,
         Comparator.Less => value < threshold,
         Comparator.LessOrEqual => value <= threshold,
+        Comparator.Equal => value == threshold,
+        Comparator.NotEqual => value != threshold,
         _ => throw new InvalidOperationException($"invariant: comparator {Comparator} was validated"),
     };
 

@@ -11,12 +11,16 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
-    /// Version 8 adds the monitor matches still going (issue 7), after the monitor counters.
-    /// (7 is taken by the client sessions of the parallel <c>client</c> work; this one follows it.)
+    /// Version 9 adds each series' metric type (gauge, count, rate) and, in a pending match, the
+    /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
+    /// the monitor counters. (7 is taken by the client sessions of the parallel <c>client</c> work.)
     /// </summary>
-    private const ulong SnapshotFormatVersion = 8;
+    private const ulong SnapshotFormatVersion = 9;
 
     private const ulong FirstVersionWithPendingMatches = 8;
+
+    /// <summary>Version 9 added each series' metric type; older versions read it as unspecified (a gauge).</summary>
+    private const ulong FirstVersionWithSeriesTypes = 9;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -134,7 +138,7 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches);
+        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches, withSeriesTypes: version >= FirstVersionWithSeriesTypes);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -20,6 +20,9 @@ internal sealed class GroupEvaluator
     private readonly LogicalClock _clock;
     private readonly EngineCounters _counters;
 
+    // One per store tier, created the first time a formula monitor of that tier evaluates.
+    private readonly FormulaEvaluator?[] _formulas = new FormulaEvaluator?[StoreTiers.Count];
+
     public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters)
     {
         _windows = windows;
@@ -61,6 +64,14 @@ internal sealed class GroupEvaluator
         if (monitor.IsCheck)
         {
             outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs);
+        }
+        else if (monitor.Formula is { } formula)
+        {
+            var operandSlots = group.FormulaSlots;
+            Invariant.Check(operandSlots is not null, "a formula monitor's groups keep one slot list per query");
+            var evaluator = _formulas[monitor.Tier] ??= new FormulaEvaluator(_windows.Evaluator(monitor.Tier));
+            var result = evaluator.Evaluate(formula, operandSlots!, monitor.Spec, windowEndMs);
+            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(operandSlots!, windowEndMs));
         }
         else
         {

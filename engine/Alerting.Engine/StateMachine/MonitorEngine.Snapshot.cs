@@ -10,9 +10,10 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
-/// refusal counts, retired ids, counters, and the monitor matches still going (format 8). Not
-/// written, because it is derived: compiled queries and rules (recompiled from the definitions),
-/// the indexes (the scope index holds the monitors not matching), the series feeds, and the
+/// refusal counts, retired ids, counters, and the monitor matches still going (format 8; with
+/// the metric query each is on from format 9). Not written, because it is derived: compiled
+/// queries and rules (recompiled from the definitions), the indexes (the scope index holds the
+/// metric queries whose match finished), the series feeds, and the
 /// timing wheel (every monitor's next instant is the first offset + k × interval after logical
 /// time, exactly what the running wheel holds).
 /// </summary>
@@ -45,10 +46,15 @@ internal sealed partial class MonitorEngine
 
                 group.State.WriteTo(writer);
                 writer.Write(group.LastEvaluatedMs);
-                writer.Write(group.SeriesIds.Count);
-                foreach (var id in group.SeriesIds)
+                // One list per metric query; the count of queries comes from the definition.
+                for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
-                    writer.Write(id);
+                    var seriesIds = group.SeriesIdsOf(operand);
+                    writer.Write(seriesIds.Count);
+                    foreach (var id in seriesIds)
+                    {
+                        writer.Write(id);
+                    }
                 }
 
                 group.Runs?.WriteTo(writer);
@@ -70,6 +76,8 @@ internal sealed partial class MonitorEngine
             {
                 writer.Write(slot);
             }
+
+            writer.Write((int)entry.Type);
         }
 
         _windows.WriteTo(writer);
@@ -92,15 +100,19 @@ internal sealed partial class MonitorEngine
         _matcher.WritePending(writer);
     }
 
-    /// <summary>Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which list no pending matches.</summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches)
+    /// <summary>
+    /// Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before
+    /// format 8, which list no pending matches, <paramref name="withSeriesTypes"/> false before
+    /// format 9, which record no series metric types and no pending match's metric query.
+    /// </summary>
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
         var scheduleStarted = reader.ReadBoolean();
 
         var slotCount = reader.ReadInt32();
-        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int[] SeriesIds)>();
+        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)>();
         for (var slot = 0; slot < slotCount; slot++)
         {
             if (!reader.ReadBoolean())
@@ -122,19 +134,23 @@ internal sealed partial class MonitorEngine
                     tags[t] = reader.ReadString();
                 }
 
-                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns)
+                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Formula?.OperandCount ?? 0)
                 {
                     LastEvaluatedMs = reader.ReadInt64(),
                 };
-                var ids = new int[reader.ReadInt32()];
-                for (var i = 0; i < ids.Length; i++)
+                for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
-                    ids[i] = reader.ReadInt32();
+                    var ids = new int[reader.ReadInt32()];
+                    for (var i = 0; i < ids.Length; i++)
+                    {
+                        ids[i] = reader.ReadInt32();
+                    }
+
+                    groupSeries.Add((monitor, group, operand, ids));
                 }
 
                 group.Runs?.ReadFrom(reader);
                 monitor.Groups.Add(key, group);
-                groupSeries.Add((monitor, group, ids));
             }
         }
 
@@ -155,11 +171,13 @@ internal sealed partial class MonitorEngine
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
+
+            entry.Type = withSeriesTypes ? (SeriesType)reader.ReadInt32() : SeriesType.Unspecified;
         }
 
-        foreach (var (monitor, group, ids) in groupSeries)
+        foreach (var (monitor, group, operand, ids) in groupSeries)
         {
-            engine._matcher.Relink(monitor, group, ids);
+            engine._matcher.Relink(monitor, group, operand, ids);
         }
 
         engine._windows.ReadFrom(reader);
@@ -179,7 +197,7 @@ internal sealed partial class MonitorEngine
         }
 
         engine.Counters.ReadFrom(reader);
-        engine._matcher.ReadPending(withPendingMatches ? reader : null);
+        engine._matcher.ReadPending(withPendingMatches ? reader : null, withOperands: withSeriesTypes);
         if (scheduleStarted)
         {
             engine._schedule.Start();

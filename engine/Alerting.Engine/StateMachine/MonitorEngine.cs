@@ -68,6 +68,10 @@ internal sealed partial class MonitorEngine
 
     public int SeriesCount => _series.Count;
 
+    /// <summary>The type the last points batch of a metric series carried, or null when there is no such series.</summary>
+    public SeriesType? SeriesTypeOf(string metric, IList<string> tags) =>
+        _series.TryGet(isCheck: false, metric, SeriesIndex.NormalizeTags(tags), out var entry) ? entry.Type : null;
+
     public int DowntimeCount => _downtimes.Count;
 
     /// <summary>Monitors still matching the series that existed before them (see <see cref="SeriesMatcher"/>).</summary>
@@ -238,8 +242,11 @@ internal sealed partial class MonitorEngine
         return null;
     }
 
-    /// <summary>Which series feed each group, by monitor slot then group key (series ids in creation order).</summary>
-    internal IEnumerable<(string MonitorId, string GroupKey, IReadOnlyList<int> SeriesIds)> GroupMembers()
+    /// <summary>
+    /// Which series feed each group, by monitor slot, group key, then metric query (one for a
+    /// monitor that is not a formula; series ids in creation order).
+    /// </summary>
+    internal IEnumerable<(string MonitorId, string GroupKey, int Operand, IReadOnlyList<int> SeriesIds)> GroupMembers()
     {
         foreach (var monitor in _monitors.Slots)
         {
@@ -250,7 +257,10 @@ internal sealed partial class MonitorEngine
 
             foreach (var group in monitor.Groups.Values)
             {
-                yield return (monitor.Id, group.Key, group.SeriesIds);
+                for (var k = 0; k < monitor.Operands.Length; k++)
+                {
+                    yield return (monitor.Id, group.Key, k, group.SeriesIdsOf(k));
+                }
             }
         }
     }
@@ -444,6 +454,7 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
+            entry.Type = series.Type;
             var newestMs = long.MinValue;
             for (var i = 0; i < count; i++)
             {

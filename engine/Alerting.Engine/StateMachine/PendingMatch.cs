@@ -19,7 +19,13 @@ internal sealed class PendingMatch
     /// <summary>The monitor's slot (an edit keeps it).</summary>
     public int Slot { get; }
 
-    /// <summary>The smallest series id the next step examines; only grows.</summary>
+    /// <summary>
+    /// The metric query being walked (0 but for formula monitors): queries are walked in order,
+    /// each from the first series; the ones before it are in the scope index.
+    /// </summary>
+    public int Operand { get; set; }
+
+    /// <summary>The smallest series id the next step examines; only grows while on one query.</summary>
     public int NextSeriesId { get; set; }
 
     /// <summary>Old groups' state by key (ordinal, the order snapshots write), until a group of that key forms.</summary>
@@ -28,6 +34,7 @@ internal sealed class PendingMatch
     public void WriteTo(BinaryWriter writer)
     {
         writer.Write(Slot);
+        writer.Write(Operand);
         writer.Write(NextSeriesId);
         writer.Write(Carried.Count);
         foreach (var (key, carried) in Carried)
@@ -38,9 +45,11 @@ internal sealed class PendingMatch
         }
     }
 
-    public static PendingMatch ReadFrom(BinaryReader reader)
+    /// <param name="withOperand">The record has the metric query (snapshot format 9 on); before, it is 0.</param>
+    public static PendingMatch ReadFrom(BinaryReader reader, bool withOperand)
     {
         var slot = reader.ReadInt32();
+        var operand = withOperand ? reader.ReadInt32() : 0;
         var nextSeriesId = reader.ReadInt32();
         var carried = new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal);
         var count = reader.ReadInt32();
@@ -50,7 +59,7 @@ internal sealed class PendingMatch
             carried.Add(key, new CarriedGroup(GroupState.ReadFrom(reader), reader.ReadInt64()));
         }
 
-        return new PendingMatch(slot, carried) { NextSeriesId = nextSeriesId };
+        return new PendingMatch(slot, carried) { Operand = operand, NextSeriesId = nextSeriesId };
     }
 }
 

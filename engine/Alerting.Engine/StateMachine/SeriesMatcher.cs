@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
 
@@ -22,6 +23,14 @@ namespace Alerting.Engine.StateMachine;
 /// finishes, so every later series finds it. It does not evaluate until it finishes
 /// (<see cref="IsMatching"/>): a group that holds only part of its series would read a partial
 /// window and could alert on it.
+/// <para>
+/// A formula monitor reads one series selection per metric query, each filed in the scope index
+/// under its own key (<see cref="MatchKey"/>). Its match walks the queries one after the other,
+/// each from the first series, and files each query's scope as soon as that query's walk ends:
+/// a series created later finds the query through the index, one created during the walk is
+/// reached by the walk, so no query misses a series whichever query is being walked. The monitor
+/// evaluates once the last query's walk ends.
+/// </para>
 /// </remarks>
 internal sealed class SeriesMatcher
 {
@@ -61,7 +70,7 @@ internal sealed class SeriesMatcher
 
     /// <summary>
     /// A registered monitor starts picking up the existing series: one step now, and if more are
-    /// left, in the following ticks. Until it finishes it is not in the scope index.
+    /// left, in the following ticks. Until it finishes, only the metric queries already walked are in the scope index.
     /// </summary>
     public void StartMatch(CompiledMonitor monitor) =>
         StartMatch(monitor, new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal));
@@ -81,13 +90,30 @@ internal sealed class SeriesMatcher
         }
     }
 
-    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scope the index (or its match stops).</summary>
+    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scopes the index (and its match stops).</summary>
     public void RemoveMonitor(CompiledMonitor monitor)
     {
         Unlink(monitor);
-        if (!StopMatch(monitor.Slot, out _))
+        RemoveScopes(monitor, StopMatch(monitor.Slot, out var stopped) ? stopped.Operand : monitor.Operands.Length);
+    }
+
+    /// <summary>
+    /// The match index files each metric query of a monitor under its own key: the monitor's slot
+    /// times <see cref="QueryLimits.MaxFormulaOperands"/> plus the query's position, so keys sort by
+    /// slot, then position, and matches keep the slot order determinism rests on.
+    /// </summary>
+    private static int MatchKey(int slot, int operand)
+    {
+        Invariant.Check(slot < int.MaxValue / QueryLimits.MaxFormulaOperands, "a monitor slot's match keys fit an int");
+        return (slot * QueryLimits.MaxFormulaOperands) + operand;
+    }
+
+    /// <summary>Takes the scopes of the monitor's first <paramref name="filed"/> metric queries out of the index.</summary>
+    private void RemoveScopes(CompiledMonitor monitor, int filed)
+    {
+        for (var k = 0; k < filed; k++)
         {
-            _scopes.Remove(monitor.Slot);
+            _scopes.Remove(MatchKey(monitor.Slot, k));
         }
     }
 
@@ -112,16 +138,18 @@ internal sealed class SeriesMatcher
             {
                 carried.TryAdd(groupKey, state);
             }
+
+            RemoveScopes(old, stopped.Operand);
         }
         else
         {
-            _scopes.Remove(old.Slot);
+            RemoveScopes(old, old.Operands.Length);
         }
 
         StartMatch(updated, carried);
     }
 
-    /// <summary>Writes the matches still going, in the order they started.</summary>
+    /// <summary>Writes the matches still going, in the order they started (with the metric query each is on).</summary>
     public void WritePending(BinaryWriter writer)
     {
         writer.Write(_pending.Count);
@@ -132,26 +160,27 @@ internal sealed class SeriesMatcher
     }
 
     /// <summary>
-    /// Reads back the matches a snapshot lists, then files every other live monitor's scope:
-    /// the index holds exactly the monitors whose match finished.
+    /// Reads back the matches a snapshot lists, then files the scopes of every live monitor's
+    /// metric queries whose walk ended: the index holds exactly those.
     /// </summary>
-    public void ReadPending(BinaryReader? reader)
+    /// <param name="withOperands">The snapshot records the metric query each match is on (format 9 on); before, every match was on its only one.</param>
+    public void ReadPending(BinaryReader? reader, bool withOperands)
     {
         Invariant.Check(_pending.Count == 0 && _scopes.Count == 0, "pending matches are read into a matcher that has none");
         var count = reader?.ReadInt32() ?? 0;
         for (var i = 0; i < count; i++)
         {
-            var pending = PendingMatch.ReadFrom(reader!);
-            Invariant.Check(_monitors.Slots[pending.Slot] is not null, "a pending match belongs to a live monitor");
+            var pending = PendingMatch.ReadFrom(reader!, withOperands);
+            Invariant.Check(_monitors.Slots[pending.Slot] is { } matching && pending.Operand < matching.Operands.Length, "a pending match belongs to a live monitor and is on one of its metric queries");
             _pending.Add(pending);
             _pendingBySlot.Add(pending.Slot, pending);
         }
 
         foreach (var monitor in _monitors.Slots)
         {
-            if (monitor is not null && !IsMatching(monitor.Slot))
+            if (monitor is not null)
             {
-                AddMonitor(monitor);
+                FileScopes(monitor, _pendingBySlot.TryGetValue(monitor.Slot, out var pending) ? pending.Operand : monitor.Operands.Length);
             }
         }
     }
@@ -194,9 +223,9 @@ internal sealed class SeriesMatcher
         // Which groups would it join? Refuse the series if one of them would break a group limit.
         _scopes.Matching(sourceKey, tags, _matchedSlots);
         _matchedGroups.Clear();
-        foreach (var slot in _matchedSlots)
+        foreach (var key in _matchedSlots)
         {
-            var monitor = _monitors[slot];
+            var monitor = _monitors[key / QueryLimits.MaxFormulaOperands];
             var group = GroupOf(monitor, tags);
             if (group is null)
             {
@@ -219,7 +248,8 @@ internal sealed class SeriesMatcher
         {
             if (_matchedGroups[i] is { } group)
             {
-                Join(_monitors[_matchedSlots[i]], entry, group.Key, group.Tags);
+                var key = _matchedSlots[i];
+                Join(_monitors[key / QueryLimits.MaxFormulaOperands], key % QueryLimits.MaxFormulaOperands, entry, group.Key, group.Tags);
             }
         }
 
@@ -239,17 +269,52 @@ internal sealed class SeriesMatcher
     }
 
     /// <summary>
-    /// Examines at most <paramref name="examineLimit"/> candidate series of the match, joining the
-    /// ones its scope matches; when none is left, files the monitor in the scope index and ends
-    /// the match. Returns how many were examined.
+    /// Examines at most <paramref name="examineLimit"/> candidate series of the match, metric query
+    /// by metric query, joining the ones the query's scope matches; a query whose walk ends is
+    /// filed in the scope index, and the match ends with the last one. Returns how many were examined.
     /// </summary>
     private int Step(PendingMatch pending, int examineLimit)
     {
         var monitor = _monitors[pending.Slot];
-        var next = _series.MatchingFrom(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, pending.NextSeriesId, examineLimit, _matchedSeries, out var examined);
-        Invariant.Check(
-            examined <= examineLimit && (next == -1 || (next >= pending.NextSeriesId && examined == examineLimit)),
-            "a match step stays within its budget, stops short only when done, and never goes back");
+        var examinedTotal = 0;
+        while (true)
+        {
+            var operand = pending.Operand;
+            Invariant.Check(operand < monitor.Operands.Length, "a pending match is on one of its monitor's metric queries");
+            var selection = monitor.Operands[operand];
+            var budget = examineLimit - examinedTotal;
+            var next = _series.MatchingFrom(SeriesIndex.SourceKey(monitor.IsCheck, selection.Source), selection.Scope, pending.NextSeriesId, budget, _matchedSeries, out var examined);
+            Invariant.Check(
+                examined <= budget && (next == -1 || (next >= pending.NextSeriesId && examined == budget)),
+                "a match step stays within its budget, stops short only when done, and never goes back");
+            examinedTotal += examined;
+            JoinMatched(monitor, operand, pending.Carried);
+            if (next != -1)
+            {
+                pending.NextSeriesId = next;
+                return examinedTotal;
+            }
+
+            // This query's walk reached its last series: later ones find it through the index.
+            FileScope(monitor, operand);
+            if (operand + 1 == monitor.Operands.Length)
+            {
+                StopMatch(pending.Slot, out _);
+                return examinedTotal;
+            }
+
+            // The next query walks from the first series, in this step if budget is left.
+            pending.Operand = operand + 1;
+            pending.NextSeriesId = 0;
+            if (examinedTotal == examineLimit)
+            {
+                return examinedTotal;
+            }
+        }
+    }
+
+    private void JoinMatched(CompiledMonitor monitor, int operand, SortedDictionary<string, CarriedGroup> carried)
+    {
         foreach (var entry in _matchedSeries)
         {
             if (GroupOf(monitor, entry.Tags) is not { } group)
@@ -265,21 +330,10 @@ internal sealed class SeriesMatcher
                 continue;
             }
 
-            Join(monitor, entry, groupKey, groupTags, pending.Carried);
+            Join(monitor, operand, entry, groupKey, groupTags, carried);
         }
 
         _matchedSeries.Clear();
-        if (next == -1)
-        {
-            StopMatch(pending.Slot, out _);
-            AddMonitor(monitor);
-        }
-        else
-        {
-            pending.NextSeriesId = next;
-        }
-
-        return examined;
     }
 
     /// <summary>Ends the match of the monitor in <paramref name="slot"/>, if one is going.</summary>
@@ -300,49 +354,63 @@ internal sealed class SeriesMatcher
         return true;
     }
 
-    /// <summary>Files a monitor whose match finished, so new series of its source find it.</summary>
-    private void AddMonitor(CompiledMonitor monitor) =>
-        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, monitor.Source), monitor.Scope, monitor.Slot);
+    /// <summary>Files the scope of a metric query whose walk ended, so new series of its source find it.</summary>
+    private void FileScope(CompiledMonitor monitor, int operand)
+    {
+        var selection = monitor.Operands[operand];
+        _scopes.Add(SeriesIndex.SourceKey(monitor.IsCheck, selection.Source), selection.Scope, MatchKey(monitor.Slot, operand));
+    }
 
-    /// <summary>Links a group read back from a snapshot to the series it lists (their windows were read back too).</summary>
-    public void Relink(CompiledMonitor monitor, MonitorGroup group, ReadOnlySpan<int> seriesIds)
+    /// <summary>Files the scopes of the monitor's first <paramref name="walked"/> metric queries.</summary>
+    private void FileScopes(CompiledMonitor monitor, int walked)
+    {
+        for (var k = 0; k < walked; k++)
+        {
+            FileScope(monitor, k);
+        }
+    }
+
+    /// <summary>Links a group read back from a snapshot to the series its metric query <paramref name="operand"/> lists (their windows were read back too).</summary>
+    public void Relink(CompiledMonitor monitor, MonitorGroup group, int operand, ReadOnlySpan<int> seriesIds)
     {
         foreach (var id in seriesIds)
         {
             var entry = _series[id];
-            group.SeriesIds.Add(id);
+            group.SeriesIdsOf(operand).Add(id);
             if (!monitor.IsCheck)
             {
-                group.Slots.Add(entry.TierSlots[monitor.Tier]);
+                group.SlotsOf(operand).Add(entry.TierSlots[monitor.Tier]);
             }
 
             entry.Feeds.Add((monitor.Slot, group));
         }
     }
 
-    private void Join(CompiledMonitor monitor, SeriesEntry entry, string groupKey, string[] groupTags, SortedDictionary<string, CarriedGroup>? carried = null)
+    private void Join(CompiledMonitor monitor, int operand, SeriesEntry entry, string groupKey, string[] groupTags, SortedDictionary<string, CarriedGroup>? carried = null)
     {
         if (!monitor.Groups.TryGetValue(groupKey, out var group))
         {
+            var operands = monitor.Formula?.OperandCount ?? 0;
             if (carried is not null && carried.Remove(groupKey, out var previous))
             {
-                group = new MonitorGroup(groupKey, groupTags, previous.State, monitor.CheckRuns) { LastEvaluatedMs = previous.LastEvaluatedMs };
+                group = new MonitorGroup(groupKey, groupTags, previous.State, monitor.CheckRuns, operands) { LastEvaluatedMs = previous.LastEvaluatedMs };
             }
             else
             {
-                group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns);
+                group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, operands);
             }
 
             monitor.Groups.Add(groupKey, group);
         }
 
-        // Series join in creation order (new series are the newest; a matching monitor scans in
-        // order), so this also says a series joins a group at most once.
-        Invariant.Check(group.SeriesIds.Count == 0 || group.SeriesIds[^1] < entry.Id, "a series joins a group once, in creation order");
-        group.SeriesIds.Add(entry.Id);
+        // Series join a query in creation order (new series are the newest; a matching query scans
+        // in order), so this also says a series joins a group's query at most once.
+        var seriesIds = group.SeriesIdsOf(operand);
+        Invariant.Check(seriesIds.Count == 0 || seriesIds[^1] < entry.Id, "a series joins a group's query once, in creation order");
+        seriesIds.Add(entry.Id);
         if (!monitor.IsCheck)
         {
-            group.Slots.Add(_windows.SlotOf(entry, monitor.Tier));
+            group.SlotsOf(operand).Add(_windows.SlotOf(entry, monitor.Tier));
         }
 
         entry.Feeds.Add((monitor.Slot, group));
@@ -353,9 +421,12 @@ internal sealed class SeriesMatcher
     {
         foreach (var group in monitor.Groups.Values)
         {
-            foreach (var seriesId in group.SeriesIds)
+            for (var k = 0; k < monitor.Operands.Length; k++)
             {
-                _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+                foreach (var seriesId in group.SeriesIdsOf(k))
+                {
+                    _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
+                }
             }
         }
     }

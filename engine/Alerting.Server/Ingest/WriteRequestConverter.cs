@@ -109,10 +109,13 @@ public static class WriteRequestConverter
             var point = request.Points[i];
             CheckName(point.Metric, $"points[{i}].metric");
             var tags = SortedTags(point.Tags, $"points[{i}].tags");
-            var key = tags.Length == 0 ? point.Metric : point.Metric + "\0" + string.Join('\0', tags);
+            var type = SeriesTypeOf(point.Type, i);
+
+            // Points of one series with different types go in separate runs, so each keeps its type.
+            var key = point.Metric + "\0" + (int)type + (tags.Length == 0 ? string.Empty : "\0" + string.Join('\0', tags));
             if (!series.TryGetValue(key, out var one))
             {
-                one = new SeriesPoints { Metric = point.Metric };
+                one = new SeriesPoints { Metric = point.Metric, Type = type };
                 one.Tags.AddRange(tags);
                 series.Add(key, one);
                 batch.Series.Add(one);
@@ -124,6 +127,17 @@ public static class WriteRequestConverter
 
         return new LogEntry { Points = batch };
     }
+
+    /// <summary>The log's value for an API metric type: the same number, checked to be one the log knows.</summary>
+    private static SeriesType SeriesTypeOf(MetricType type, int point) => type switch
+    {
+        MetricType.Unspecified => SeriesType.Unspecified,
+        MetricType.Gauge => SeriesType.Gauge,
+        MetricType.Count => SeriesType.Count,
+        MetricType.Rate => SeriesType.Rate,
+        MetricType.Distribution => SeriesType.Distribution,
+        _ => throw Invalid($"points[{point}].type: unknown metric type {(int)type}; expected gauge, count, rate or distribution"),
+    };
 
     private static LogEntry? CheckRunsEntry(WriteRequest request)
     {

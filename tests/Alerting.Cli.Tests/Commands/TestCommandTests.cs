@@ -32,6 +32,18 @@ public sealed class TestCommandTests
         Assert.Matches(@"^PASS .*high-cpu\.test\.yaml \(2 state change\(s\)\)", result.Out);
     }
 
+    [Theory]
+    [InlineData("per-second")]
+    [InlineData("per-minute")]
+    [InlineData("diff")]
+    public async Task The_example_test_of_each_counter_function_passes(string function)
+    {
+        CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches($@"^PASS .*{function}\.test\.yaml \(\d state change\(s\)\)", result.Out);
+    }
+
     [Fact]
     public async Task Expected_changes_pass_and_a_wrong_one_prints_a_diff_and_exits_1()
     {

@@ -175,6 +175,9 @@ public sealed class DatadogMonitorFileTests
     [InlineData("rds-replica-lag.json", 1)]
     [InlineData("http-can-connect.json", 1)]
     [InlineData("storage.json", 2)]
+    [InlineData("http-error-rate.json", 1)]
+    [InlineData("capacity-formulas.json", 3)]
+    [InlineData("counter-rates.json", 3)]
     public void Every_example_export_reads_without_errors(string file, int monitors)
     {
         MonitorFileResult result = MonitorFile.Load(MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), TextReader.Null);

@@ -68,6 +68,37 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Formula_and_equality_exports_apply_unedited_and_keep_their_queries()
+    {
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string file in new[] { "http-error-rate.json", "capacity-formulas.json", "counter-rates.json" })
+        {
+            CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), "--json", "--strict");
+            Assert.True(apply.ExitCode == 0, apply.ToString());
+            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+            {
+                using JsonDocument response = JsonDocument.Parse(line);
+                JsonElement monitor = response.RootElement.GetProperty("monitor");
+                queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+            }
+        }
+
+        Assert.Equal(7, queries.Count);
+        Assert.Equal(
+            "sum(last_5m):default_zero(sum:trace.http.request.errors{service:web,!env:staging} by {env}) / sum:trace.http.request.hits{service:web,!env:staging} by {env} * 100 > 5",
+            queries["[prod] HTTP 5xx error rate on web {{env.name}}"]);
+        Assert.Equal(
+            "min(last_5m):sum:kubernetes_state.deployment.replicas_available{env:prod} by {kube_deployment} == 0",
+            queries["[prod] No available replicas for {{kube_deployment.name}}"]);
+        Assert.Equal(
+            "avg(last_10m):per_second(sum:http.server.errors.total{service:api} by {env}) / per_second(sum:http.server.requests.total{service:api} by {env}) * 100 > 5",
+            queries["[prod] API error percentage from counters in {{env.name}}"]);
+        Assert.Equal(
+            "min(last_15m):diff(max:rabbitmq.queue.messages{env:prod} by {queue}) >= 100",
+            queries["[prod] Queue {{queue.name}} keeps growing"]);
+    }
+
+    [Fact]
     public async Task Strict_turns_each_unsupported_datadog_field_into_an_error_and_applies_nothing()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rds-replica-lag.json"));

@@ -52,6 +52,11 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     {
         var n = Ceiling(spec.WindowMs);
         var end = BucketOf(evaluationMs);
+        if (spec.IsCalendar)
+        {
+            n = end - CalendarStartBucket(spec.WindowMs, evaluationMs) + 1;
+        }
+
         var current = EvaluateWindow(group, spec.Inner, spec.Space, end - n + 1, end);
         if (!spec.IsChange)
         {
@@ -126,6 +131,50 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
         };
         return new EvaluationResult(true, value, full, visible.Count);
     }
+
+    /// <summary>
+    /// The space value of one bucket of the group (steps 1–3 of the definition), or null when no
+    /// series of the group has a visible point there.
+    /// </summary>
+    public double? BucketValue(IReadOnlyList<int> group, TimeAggregation rollup, SpaceAggregation space, long bucket)
+    {
+        var rollups = group
+            .Select(series => _points
+                .Where(p => p.Series == series && BucketOf(p.UnixMs) == bucket && bucket > NewestBucket(series) - RingLength)
+                .ToList())
+            .Where(points => points.Count > 0)
+            .Select(points => Rollup(rollup, points))
+            .ToList();
+        if (rollups.Count == 0)
+        {
+            return null;
+        }
+
+        return space switch
+        {
+            SpaceAggregation.Avg => rollups.Aggregate((a, b) => a + b) / rollups.Count,
+            SpaceAggregation.Sum => rollups.Aggregate((a, b) => a + b),
+            SpaceAggregation.Min => rollups.Aggregate(Math.Min),
+            SpaceAggregation.Max => rollups.Aggregate(Math.Max),
+            _ => throw new ArgumentOutOfRangeException(nameof(space)),
+        };
+    }
+
+    /// <summary>Visible points of the group in buckets <paramref name="first"/> … <paramref name="last"/>.</summary>
+    public int PointsIn(IReadOnlyList<int> group, long first, long last) =>
+        _points.Count(p => group.Contains(p.Series)
+            && BucketOf(p.UnixMs) > NewestBucket(p.Series) - RingLength
+            && BucketOf(p.UnixMs) >= first && BucketOf(p.UnixMs) <= last);
+
+    /// <summary>Bucket of the start of the calendar window (the last multiple of the window since the epoch) holding the instant.</summary>
+    public long CalendarStartBucket(long windowMs, long evaluationMs) =>
+        BucketOf((long)(Math.Floor((decimal)evaluationMs / windowMs) * windowMs));
+
+    /// <summary>The bucket holding <paramref name="unixMs"/>.</summary>
+    public long Bucket(long unixMs) => BucketOf(unixMs);
+
+    /// <summary>Buckets a duration spans, rounded up.</summary>
+    public long Buckets(long durationMs) => Ceiling(durationMs);
 
     private static double Rollup(TimeAggregation aggregation, List<RawPoint> points) => aggregation switch
     {

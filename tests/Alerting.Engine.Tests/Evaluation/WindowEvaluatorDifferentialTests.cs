@@ -131,7 +131,10 @@ public sealed class WindowEvaluatorDifferentialTests
         var aggregation = (TimeAggregation)rng.Next(8);
         if (aggregation is not (TimeAggregation.Change or TimeAggregation.PctChange))
         {
-            return WindowSpec.Of(aggregation, space, windowMs);
+            // Calendar windows: a whole number of buckets, as 1 h and 1 d are at every tier that holds them.
+            return rng.Next(4) == 0
+                ? WindowSpec.Current(aggregation, space, resolutionMs * rng.Next(1, ringLength + 1))
+                : WindowSpec.Of(aggregation, space, windowMs);
         }
 
         var inner = (TimeAggregation)rng.Next(6);

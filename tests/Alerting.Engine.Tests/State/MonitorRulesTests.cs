@@ -27,8 +27,27 @@ public sealed class MonitorRulesTests
     [InlineData(Comparator.LessOrEqual, 10d, null, 5d, null, "thresholds.critical_recovery")]
     [InlineData(Comparator.Less, 10d, 20d, null, 15d, "thresholds.warning_recovery")]
     [InlineData(Comparator.Greater, 90d, null, null, 50d, "thresholds.warning_recovery")]
+    [InlineData(Comparator.Equal, 0d, null, 1d, null, "thresholds.critical_recovery")]
+    [InlineData(Comparator.Equal, 0d, 0d, null, null, "thresholds.warning")]
+    [InlineData(Comparator.Equal, 0d, 1d, null, 2d, "thresholds.warning_recovery")]
+    [InlineData(Comparator.NotEqual, 0d, 1d, null, null, "thresholds.warning")]
+    [InlineData(Comparator.NotEqual, 0d, null, 1d, null, "thresholds.critical_recovery")]
     public void Inconsistent_thresholds_are_rejected_naming_the_field(Comparator comparator, double critical, double? warning, double? criticalRecovery, double? warningRecovery, string field) =>
         Assert.Equal(field, FieldOf(GroupRun.Options(critical, warning, criticalRecovery, warningRecovery), comparator));
+
+    [Theory]
+    [InlineData(Comparator.Equal, 0d, 0d, AlertState.Alert)]
+    [InlineData(Comparator.Equal, 0d, 1d, AlertState.Warn)]
+    [InlineData(Comparator.Equal, 0d, 0.5d, AlertState.Ok)]
+    [InlineData(Comparator.NotEqual, 1d, 1d, AlertState.Ok)]
+    [InlineData(Comparator.NotEqual, 1d, -1d, AlertState.Alert)]
+    [InlineData(Comparator.NotEqual, 1d, 1.0000001d, AlertState.Alert)]
+    public void Equal_and_not_equal_classify_by_exact_value(Comparator comparator, double critical, double value, AlertState expected)
+    {
+        var rules = Build(GroupRun.Options(critical, comparator == Comparator.Equal ? 1 : null), comparator);
+
+        Assert.Equal(expected, StateProcessor.Classify(rules, value, AlertState.Ok));
+    }
 
     [Fact]
     public void Consistent_thresholds_are_accepted_in_both_directions()

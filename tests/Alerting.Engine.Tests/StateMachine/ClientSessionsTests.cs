@@ -199,7 +199,8 @@ public sealed class ClientSessionsTests
         var bytes = Snapshot.Bytes(engine.State);
 
         // Version 6 is today's layout without the pending-match count that ends the monitor
-        // section (version 8) and without the sessions at the end (version 7).
+        // section (version 8), without the sessions at the end (version 7) and without the
+        // series' metric type (version 9).
         static int Length(Action<BinaryWriter> write)
         {
             using var stream = new MemoryStream();
@@ -215,7 +216,7 @@ public sealed class ClientSessionsTests
         var monitorsEnd = header + Length(engine.State.Monitors.WriteTo);
         var sessionsLength = Length(engine.State.Clients.WriteTo);
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - 4));
-        var old = bytes[..(monitorsEnd - 4)].Concat(bytes[monitorsEnd..^sessionsLength]).ToArray();
+        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - 4)], .. bytes[monitorsEnd..^sessionsLength]], "cpu", "host:a");
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 6UL);
         var restored = Snapshot.Restore(old);
 

@@ -42,6 +42,8 @@ internal static class RandomLog
         "change(avg(last_1m),last_1m):avg:cpu{*} by {host} > {T}",
         "last(last_2m):max:cpu{host:h1*} by {host} >= {T}",
         "count(last_1m):sum:cpu{*} > {T}",
+        "sum(last_1m):sum:cpu{*} by {host} / sum:mem{*} by {host} * 100 > {T}",
+        "avg(last_2m):default_zero(max:cpu{env:prod} by {env}) - abs(min:mem{*} by {env}) > {T}",
     ];
 
     private static Monitor RandomMonitor(Random random)

@@ -205,6 +205,102 @@ public sealed class SteppedMatchTests
         Assert.True(cutsMidMatch >= 5, $"only {cutsMidMatch} of 40 snapshots were taken while a match was going");
     }
 
+    [Fact]
+    public void A_formula_whose_queries_match_over_several_steps_gets_the_groups_and_values_of_one_step()
+    {
+        var stepped = RunErrorRate(matchStepSeries: 2);
+        var oneStep = RunErrorRate(matchStepSeries: 1_000);
+
+        // 9 errors and 9 requests series, two per step: the match spans both queries over several
+        // ticks, while new series of both queries arrive.
+        Assert.True(stepped.TicksMatching >= 5, $"the stepped match lasted only {stepped.TicksMatching} ticks");
+        Assert.Equal(0, oneStep.TicksMatching);
+        Assert.Equal(oneStep.Members, stepped.Members);
+        Assert.Equal(oneStep.Events, stepped.Events);
+
+        // Every series, those created mid-match too, is in its group's query (ids: errors and
+        // requests of each host in turn, prod's late host last).
+        Assert.Contains("rate/env:prod#0: 0,2,4,18", stepped.Members);
+        Assert.Contains("rate/env:prod#1: 1,3,5,19", stepped.Members);
+        Assert.Equal(6, stepped.Members.Count);
+
+        // Values over all of them, from one batch after the match: per group, errors (lift + 1 per
+        // other host, 2 for the late one) over requests (10 per host, 20 for the late one).
+        Assert.Equal(
+            [("env:dev", AlertState.Alert, 22.0 / 30 * 100), ("env:prod", AlertState.Alert, 34.0 / 50 * 100), ("env:qa", AlertState.Alert, 27.0 / 30 * 100)],
+            stepped.Events);
+    }
+
+    /// <summary>
+    /// An error-rate formula created over existing series, with a late host created while it
+    /// matches; once the match is over and the earlier points have left the window, one batch
+    /// writes every series and lifts each group over the threshold: the events are those
+    /// evaluations, on arrival, over every series of both queries.
+    /// </summary>
+    /// <remarks>
+    /// The values come only from the batch after the match: a point that reaches a series before
+    /// the series joins a monitor of its tier is not kept (see the report on this branch), and
+    /// under stepped matching that is later for a series created mid-match.
+    /// </remarks>
+    private static (int TicksMatching, List<string> Members, List<(string GroupKey, AlertState Next, double Value)> Events) RunErrorRate(int matchStepSeries)
+    {
+        var engine = new EngineHarness(new IngestLimits { MatchStepSeries = matchStepSeries });
+        (string Env, double Lift)[] envs = [("prod", 30), ("dev", 20), ("qa", 25)];
+        var hosts = new[] { "h0", "h1", "h2" };
+        foreach (var (env, _) in envs)
+        {
+            foreach (var host in hosts)
+            {
+                engine.Point("http.errors", ["svc:api", $"env:{env}", $"host:{host}"], engine.Now, 1);
+                engine.Point("http.requests", ["svc:api", $"env:{env}", $"host:{host}"], engine.Now, 10);
+            }
+        }
+
+        engine.Upsert(EngineHarness.Metric("rate", "sum(last_1m):sum:http.errors{svc:api} by {env} / sum:http.requests{svc:api} by {env} * 100 > 50", o => o.OnArrival = true));
+
+        // prod's late host: with two series per step, its series are created while the stepped
+        // match walks the requests query, after the errors query's walk ended.
+        var ticksMatching = 0;
+        for (var tick = 0; tick < 12; tick++)
+        {
+            ticksMatching += engine.State.MatchesPending;
+            if (tick == 6)
+            {
+                engine.Point("http.errors", ["svc:api", "env:prod", "host:late"], engine.Now, 2);
+                engine.Point("http.requests", ["svc:api", "env:prod", "host:late"], engine.Now, 20);
+            }
+
+            engine.Tick(engine.Now + 10);
+        }
+
+        Assert.Equal(0, engine.State.MatchesPending);
+        Assert.Empty(engine.Events);
+
+        engine.Tick(engine.Now + 61_000);
+        var batch = new PointsBatch();
+        foreach (var (env, lift) in envs)
+        {
+            foreach (var host in hosts.Append("late").Where(h => h != "late" || env == "prod"))
+            {
+                batch.Series.Add(OnePoint("http.errors", ["svc:api", $"env:{env}", $"host:{host}"], engine.Now, host switch { "h0" => lift, "late" => 2, _ => 1 }));
+                batch.Series.Add(OnePoint("http.requests", ["svc:api", $"env:{env}", $"host:{host}"], engine.Now, host == "late" ? 20 : 10));
+            }
+        }
+
+        engine.Apply(new LogEntry { Points = batch });
+
+        var members = engine.State.Monitors.GroupMembers().Select(m => $"{m.MonitorId}/{m.GroupKey}#{m.Operand}: {string.Join(',', m.SeriesIds)}").ToList();
+        return (ticksMatching, members, engine.Events.Select(e => (e.GroupKey, e.Next, e.Value)).ToList());
+    }
+
+    private static SeriesPoints OnePoint(string metric, string[] tags, long unixMs, double value)
+    {
+        var series = new SeriesPoints { Metric = metric, Tags = { tags } };
+        series.UnixMs.Add(unixMs);
+        series.Values.Add(value);
+        return series;
+    }
+
     private static void WriteHosts(EngineHarness engine, int count, double value)
     {
         for (var i = 0; i < count; i++)
@@ -223,11 +319,13 @@ public sealed class SteppedMatchTests
     }
 
     private static List<string> Members(EngineState state) =>
-        state.Monitors.GroupMembers().Select(m => $"{m.MonitorId}/{m.GroupKey}: {string.Join(',', m.SeriesIds)}").ToList();
+        state.Monitors.GroupMembers().Select(m => $"{m.MonitorId}/{m.GroupKey}#{m.Operand}: {string.Join(',', m.SeriesIds)}").ToList();
 
     /// <summary>
-    /// The model: every live monitor tests every series in creation order against its scope and
-    /// groups it by its <c>by</c> tags, leaving out a series that lacks one; groups by key.
+    /// The model: every live monitor tests every series in creation order against the scope of
+    /// each of its metric queries (one, but for a formula) and groups it by its <c>by</c> tags,
+    /// leaving out a series that lacks one. A group forms from a series of any query and lists,
+    /// query by query, the series each selects (a list may be empty); groups by key.
     /// </summary>
     private static List<string> BruteForceGroups(EngineState state)
     {
@@ -235,30 +333,37 @@ public sealed class SteppedMatchTests
         foreach (var definition in state.MonitorDefinitions())
         {
             var monitor = MonitorCompiler.Compile(definition);
-            var byKey = new SortedDictionary<string, List<int>>(StringComparer.Ordinal);
-            foreach (var series in state.Monitors.AllSeries)
+            var byKey = new SortedDictionary<string, List<int>[]>(StringComparer.Ordinal);
+            for (var k = 0; k < monitor.Operands.Length; k++)
             {
-                if (series.IsCheck != monitor.IsCheck || series.Source != monitor.Source || !TagFilter.MatchesAll(monitor.Scope, series.Tags))
+                var operand = monitor.Operands[k];
+                foreach (var series in state.Monitors.AllSeries)
                 {
-                    continue;
-                }
+                    if (series.IsCheck != monitor.IsCheck || series.Source != operand.Source || !TagFilter.MatchesAll(operand.Scope, series.Tags))
+                    {
+                        continue;
+                    }
 
-                var values = monitor.GroupBy.Select(name => series.Tags.FirstOrDefault(t => t.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
-                if (values.Any(v => v is null))
-                {
-                    continue;
-                }
+                    var values = monitor.GroupBy.Select(name => series.Tags.FirstOrDefault(t => t.StartsWith(name + ":", StringComparison.Ordinal))).ToList();
+                    if (values.Any(v => v is null))
+                    {
+                        continue;
+                    }
 
-                var key = values.Count == 0 ? "*" : string.Join(',', values);
-                if (!byKey.TryGetValue(key, out var ids))
-                {
-                    byKey.Add(key, ids = []);
-                }
+                    var key = values.Count == 0 ? "*" : string.Join(',', values);
+                    if (!byKey.TryGetValue(key, out var lists))
+                    {
+                        byKey.Add(key, lists = [.. Enumerable.Range(0, monitor.Operands.Length).Select(_ => new List<int>())]);
+                    }
 
-                ids.Add(series.Id);
+                    lists[k].Add(series.Id);
+                }
             }
 
-            groups.AddRange(byKey.Select(g => $"{monitor.Id}/{g.Key}: {string.Join(',', g.Value)}"));
+            foreach (var (key, lists) in byKey)
+            {
+                groups.AddRange(lists.Select((ids, k) => $"{monitor.Id}/{key}#{k}: {string.Join(',', ids)}"));
+            }
         }
 
         return groups;

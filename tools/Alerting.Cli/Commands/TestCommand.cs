@@ -180,7 +180,8 @@ internal static class TestCommand
             }
         }
 
-        return new Outcome(events.Where(e => e.ChangesState).Select(e => new Change(e.TimeMs - OriginUnixMs, names[e.MonitorId], e.GroupKey, StateName(e.Next))).ToList(), null);
+        // A monitor without `by` has the one group "*"; the file writes it empty or leaves it out.
+        return new Outcome(events.Where(e => e.ChangesState).Select(e => new Change(e.TimeMs - OriginUnixMs, names[e.MonitorId], e.GroupKey == "*" ? string.Empty : e.GroupKey, StateName(e.Next))).ToList(), null);
     }
 
     private static string Line(long atMs, string monitor, string group, string state) =>

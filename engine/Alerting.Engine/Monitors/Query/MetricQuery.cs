@@ -33,7 +33,8 @@ public sealed record MetricQuery : MonitorQuery
         Comparator comparator,
         double threshold,
         TimeAggregation? changeAggregation = null,
-        long shiftMs = 0)
+        long shiftMs = 0,
+        bool calendarWindow = false)
     {
         ArgumentNullException.ThrowIfNull(metric);
         if (!Enum.IsDefined(timeAggregation))
@@ -52,6 +53,7 @@ public sealed record MetricQuery : MonitorQuery
         }
 
         ValidateWindow(windowMs, nameof(windowMs));
+        ValidateCalendarWindow(calendarWindow, windowMs, timeAggregation);
         if (IsChange(timeAggregation))
         {
             if (changeAggregation is not { } inner || IsChange(inner) || !Enum.IsDefined(inner))
@@ -82,6 +84,7 @@ public sealed record MetricQuery : MonitorQuery
         WindowMs = windowMs;
         ChangeAggregation = changeAggregation;
         ShiftMs = shiftMs;
+        CalendarWindow = calendarWindow;
         SpaceAggregation = spaceAggregation;
         Metric = metric;
         Scope = ValidateScope(scope, nameof(scope));
@@ -95,6 +98,12 @@ public sealed record MetricQuery : MonitorQuery
 
     /// <summary>Length of the evaluation window, a whole number of seconds in [<see cref="QueryLimits.MinWindowMs"/>, <see cref="QueryLimits.MaxWindowMs"/>].</summary>
     public long WindowMs { get; }
+
+    /// <summary>
+    /// The window is calendar-aligned (<c>current_1h</c>, <c>current_1d</c>): from the start of the
+    /// current UTC hour or day up to the evaluation instant; <see cref="WindowMs"/> is the hour or day.
+    /// </summary>
+    public bool CalendarWindow { get; }
 
     /// <summary>For Change/PctChange the aggregation compared across the shift; otherwise null.</summary>
     public TimeAggregation? ChangeAggregation { get; }
@@ -128,6 +137,7 @@ public sealed record MetricQuery : MonitorQuery
         other is not null
         && TimeAggregation == other.TimeAggregation
         && WindowMs == other.WindowMs
+        && CalendarWindow == other.CalendarWindow
         && ChangeAggregation == other.ChangeAggregation
         && ShiftMs == other.ShiftMs
         && SpaceAggregation == other.SpaceAggregation
@@ -143,6 +153,7 @@ public sealed record MetricQuery : MonitorQuery
         var hash = default(HashCode);
         hash.Add(TimeAggregation);
         hash.Add(WindowMs);
+        hash.Add(CalendarWindow);
         hash.Add(ChangeAggregation);
         hash.Add(ShiftMs);
         hash.Add(SpaceAggregation);
@@ -157,7 +168,16 @@ public sealed record MetricQuery : MonitorQuery
     /// <summary>The canonical query text.</summary>
     public override string ToString() => QueryFormatter.Format(this);
 
-    private static void ValidateWindow(long ms, string paramName)
+    /// <summary>A calendar window is <c>current_1h</c> or <c>current_1d</c>, and not the window of a change.</summary>
+    internal static void ValidateCalendarWindow(bool calendarWindow, long windowMs, TimeAggregation timeAggregation)
+    {
+        if (calendarWindow && (windowMs is not (QueryLimits.HourMs or QueryLimits.DayMs) || IsChange(timeAggregation)))
+        {
+            throw new ArgumentException("a calendar window is current_1h or current_1d, and change and pct_change take last_ windows", nameof(calendarWindow));
+        }
+    }
+
+    internal static void ValidateWindow(long ms, string paramName)
     {
         if (ms < QueryLimits.MinWindowMs || ms > QueryLimits.MaxWindowMs || ms % 1_000 != 0)
         {

@@ -80,6 +80,14 @@ public abstract record MonitorQuery
         return scope;
     }
 
+    /// <summary>The scope rules, for the metric queries inside a formula.</summary>
+    internal static ImmutableArray<TagFilter> CheckScope(ImmutableArray<TagFilter> scope, string paramName) =>
+        ValidateScope(scope, paramName);
+
+    /// <summary>The group-by rules, for the metric queries inside a formula.</summary>
+    internal static ImmutableArray<string> CheckGroupBy(ImmutableArray<string> groupBy, string paramName) =>
+        ValidateGroupBy(groupBy, paramName);
+
     private protected static bool SequenceEqual<T>(ImmutableArray<T> a, ImmutableArray<T> b) =>
         a.AsSpan().SequenceEqual(b.AsSpan());
 

@@ -29,11 +29,14 @@ public static class QueryFormatter
             case MetricQuery metric:
                 AppendMetric(text, metric);
                 break;
+            case FormulaQuery formula:
+                AppendFormula(text, formula);
+                break;
             case CheckQuery check:
                 AppendCheck(text, check);
                 break;
             default:
-                throw new UnreachableException($"MonitorQuery has only two kinds, got {query.GetType().Name}");
+                throw new UnreachableException($"MonitorQuery has only three kinds, got {query.GetType().Name}");
         }
 
         return text.ToString();
@@ -78,36 +81,129 @@ public static class QueryFormatter
         Comparator.GreaterOrEqual => ">=",
         Comparator.Less => "<",
         Comparator.LessOrEqual => "<=",
+        Comparator.Equal => "==",
+        Comparator.NotEqual => "!=",
         _ => throw new ArgumentOutOfRangeException(nameof(comparator), comparator, "unknown comparator"),
+    };
+
+    /// <summary>The function's name in a formula, e.g. <c>default_zero</c>; negation is written <c>-</c>.</summary>
+    public static string Name(FormulaFunction function) => function switch
+    {
+        FormulaFunction.Negate => "-",
+        FormulaFunction.Abs => "abs",
+        FormulaFunction.Log2 => "log2",
+        FormulaFunction.Log10 => "log10",
+        FormulaFunction.DefaultZero => "default_zero",
+        FormulaFunction.PerSecond => "per_second",
+        FormulaFunction.PerMinute => "per_minute",
+        FormulaFunction.Diff => "diff",
+        _ => throw new ArgumentOutOfRangeException(nameof(function), function, "unknown formula function"),
+    };
+
+    /// <summary>The operator's symbol, e.g. <c>/</c>.</summary>
+    public static char Symbol(FormulaOperator op) => op switch
+    {
+        FormulaOperator.Add => '+',
+        FormulaOperator.Subtract => '-',
+        FormulaOperator.Multiply => '*',
+        FormulaOperator.Divide => '/',
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown formula operator"),
     };
 
     private static void AppendMetric(StringBuilder text, MetricQuery query)
     {
-        text.Append(Name(query.TimeAggregation)).Append('(');
-        if (query.ChangeAggregation is { } inner)
+        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
+        AppendOperand(text, query.SpaceAggregation, query.Metric, query.Scope, query.GroupBy);
+        AppendCondition(text, query.Comparator, query.Threshold);
+    }
+
+    private static void AppendFormula(StringBuilder text, FormulaQuery query)
+    {
+        AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
+        AppendNode(text, query.Expression);
+        AppendCondition(text, query.Comparator, query.Threshold);
+    }
+
+    private static void AppendTimeAggregation(StringBuilder text, TimeAggregation aggregation, TimeAggregation? changeAggregation, long windowMs, long shiftMs, bool calendarWindow)
+    {
+        text.Append(Name(aggregation)).Append('(');
+        if (calendarWindow)
+        {
+            text.Append(windowMs == QueryLimits.DayMs ? "current_1d" : "current_1h");
+        }
+        else if (changeAggregation is { } inner)
         {
             text.Append(Name(inner)).Append('(');
-            AppendWindow(text, query.WindowMs);
+            AppendWindow(text, windowMs);
             text.Append("),");
-            AppendWindow(text, query.ShiftMs);
+            AppendWindow(text, shiftMs);
         }
         else
         {
-            AppendWindow(text, query.WindowMs);
+            AppendWindow(text, windowMs);
         }
 
-        text.Append("):").Append(Name(query.SpaceAggregation)).Append(':').Append(query.Metric).Append('{');
-        AppendFilters(text, query.Scope, quoted: false);
+        text.Append("):");
+    }
+
+    private static void AppendOperand(StringBuilder text, SpaceAggregation space, string metric, ImmutableArray<TagFilter> scope, ImmutableArray<string> groupBy)
+    {
+        text.Append(Name(space)).Append(':').Append(metric).Append('{');
+        AppendFilters(text, scope, quoted: false);
         text.Append('}');
-        if (!query.GroupBy.IsEmpty)
+        if (!groupBy.IsEmpty)
         {
             text.Append(" by {");
-            AppendList(text, query.GroupBy, quoted: false);
+            AppendList(text, groupBy, quoted: false);
             text.Append('}');
         }
+    }
 
-        text.Append(' ').Append(Symbol(query.Comparator)).Append(' ')
-            .Append(query.Threshold.ToString("R", CultureInfo.InvariantCulture));
+    private static void AppendCondition(StringBuilder text, Comparator comparator, double threshold) =>
+        text.Append(' ').Append(Symbol(comparator)).Append(' ').Append(threshold.ToString("R", CultureInfo.InvariantCulture));
+
+    // Parentheses only where precedence or left-associativity needs them (FormulaNode.NeedsParentheses),
+    // so the nesting of the text is the node's Depth.
+    private static void AppendNode(StringBuilder text, FormulaNode node)
+    {
+        switch (node)
+        {
+            case OperandNode operand:
+                AppendOperand(text, operand.Space, operand.Metric, operand.Scope, operand.GroupBy);
+                break;
+            case ConstantNode constant:
+                text.Append(constant.Value.ToString("R", CultureInfo.InvariantCulture));
+                break;
+            case FunctionNode { Function: FormulaFunction.Negate } negation:
+                text.Append('-');
+                AppendWrapped(text, negation.Argument, FormulaNode.NegationNeedsParentheses(negation.Argument));
+                break;
+            case FunctionNode function:
+                text.Append(Name(function.Function));
+                AppendWrapped(text, function.Argument, wrap: true);
+                break;
+            case BinaryNode binary:
+                AppendWrapped(text, binary.Left, FormulaNode.NeedsParentheses(binary.Left, binary.Operator, right: false));
+                text.Append(' ').Append(Symbol(binary.Operator)).Append(' ');
+                AppendWrapped(text, binary.Right, FormulaNode.NeedsParentheses(binary.Right, binary.Operator, right: true));
+                break;
+            default:
+                throw new UnreachableException($"FormulaNode has four kinds, got {node.GetType().Name}");
+        }
+    }
+
+    private static void AppendWrapped(StringBuilder text, FormulaNode node, bool wrap)
+    {
+        if (wrap)
+        {
+            text.Append('(');
+        }
+
+        AppendNode(text, node);
+        if (wrap)
+        {
+            text.Append(')');
+        }
     }
 
     private static void AppendCheck(StringBuilder text, CheckQuery query)

@@ -35,6 +35,24 @@ public static class QueryLimits
     /// </summary>
     public const long MaxWindowMs = 48L * 60 * 60 * 1_000;
 
+    /// <summary>An hour: the length of <c>current_1h</c>.</summary>
+    public const long HourMs = 60L * 60 * 1_000;
+
+    /// <summary>A day: the length of <c>current_1d</c>.</summary>
+    public const long DayMs = 24 * HourMs;
+
     /// <summary>Most check runs a check monitor looks back over per group (<c>.last(n)</c>).</summary>
     public const int MaxCheckRuns = 100;
+
+    /// <summary>
+    /// Most metric queries in one formula (<c>a / b * 100</c> has two). Each costs a window read
+    /// per evaluation and an entry in the series↔monitor index.
+    /// </summary>
+    public const int MaxFormulaOperands = 8;
+
+    /// <summary>Most nodes (queries, constants, operators, functions) in one formula: bounds the evaluation stack.</summary>
+    public const int MaxFormulaNodes = 32;
+
+    /// <summary>Deepest nesting of parentheses and functions in a formula: bounds the parser's recursion.</summary>
+    public const int MaxFormulaDepth = 16;
 }

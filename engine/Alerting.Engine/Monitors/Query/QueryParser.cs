@@ -14,14 +14,25 @@ namespace Alerting.Engine.Monitors.Query;
 /// <code>
 /// query          = ws, ( metric_query | check_query ), ws ;
 ///
-/// metric_query   = time_agg, ws, ":", ws, space_agg, ws, ":", ws, metric, ws, scope,
-///                  [ ws, group_by ], ws, comparator, ws, threshold ;
+/// metric_query   = time_agg, ws, ":", ws, formula, ws, comparator, ws, threshold ;
+///                  (* a formula that is one operand is a MetricQuery, otherwise a FormulaQuery *)
+/// formula        = product, { ws, ( "+" | "-" ), ws, product } ;
+/// product        = factor, { ws, ( "*" | "/" ), ws, factor } ;
+/// factor         = number                                  (* a constant; "-5" is one *)
+///                | "-", ws, factor                         (* negation *)
+///                | "(", ws, formula, ws, ")"
+///                | function, ws, "(", ws, formula, ws, ")"
+///                | operand ;
+/// function       = "abs" | "log2" | "log10" | "default_zero" | "per_second" | "per_minute" | "diff" ;
+/// operand        = space_agg, ws, ":", ws, metric, ws, scope, [ ws, group_by ] ;
+///                  (* every operand of a formula has the same group_by *)
 /// time_agg       = simple_agg, ws, "(", ws, window, ws, ")"
 ///                | ( "change" | "pct_change" ), ws, "(", ws, simple_agg, ws, "(", ws, window, ws, ")",
 ///                  ws, ",", ws, window (* the shift *), ws, ")" ;
 /// simple_agg     = "avg" | "sum" | "min" | "max" | "last" | "count" ;
 /// space_agg      = "avg" | "sum" | "min" | "max" ;
-/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" ) ;   (* 1s .. 48h *)
+/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" )    (* 1s .. 48h *)
+///                | "current_1h" | "current_1d" ;   (* calendar-aligned, UTC; not inside change *)
 /// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
 /// scope          = "{", ws, ( "*" | filter, { ws, ",", ws, filter } ), ws, "}" ;
 /// filter         = "!", tag_key, ":", tag_value          (* has not this tag *)
@@ -31,8 +42,9 @@ namespace Alerting.Engine.Monitors.Query;
 /// tag_key        = letter, { letter | digit | "_" | "-" | "." | "/" } ;
 /// tag_value      = ( letter | digit | "_" | "-" | ":" | "." | "/" ), { ... same ... } ;
 /// group_by       = "by", ws, "{", ws, tag_key, { ws, ",", ws, tag_key }, ws, "}" ;
-/// comparator     = "&gt;=" | "&gt;" | "&lt;=" | "&lt;" ;
-/// threshold      = [ "+" | "-" ], ( digits, [ ".", [ digits ] ] | ".", digits ),
+/// comparator     = "&gt;=" | "&gt;" | "&lt;=" | "&lt;" | "==" | "!=" ;
+/// threshold      = number ;
+/// number         = [ "+" | "-" ], ( digits, [ ".", [ digits ] ] | ".", digits ),
 ///                  [ ( "e" | "E" ), [ "+" | "-" ], digits ] ;               (* finite *)
 ///
 /// check_query    = '"', check_name, '"', ws, ".", ws, "over", ws, "(", ws, quoted_filters, ws, ")",
@@ -43,6 +55,8 @@ namespace Alerting.Engine.Monitors.Query;
 /// quoted_filters = '"*"' | '"', filter, '"', { ws, ",", ws, '"', filter, '"' } ;
 /// quoted_key     = '"', tag_key, '"' ;
 /// </code>
+/// A formula has at most <see cref="QueryLimits.MaxFormulaOperands"/> operands and
+/// <see cref="QueryLimits.MaxFormulaNodes"/> nodes, nested at most <see cref="QueryLimits.MaxFormulaDepth"/> deep.
 /// Keywords are lowercase. Tag keys and values keep their case. Group-by tags are distinct. The
 /// bounds are in <see cref="QueryLimits"/>.
 /// </remarks>
@@ -103,6 +117,11 @@ public static class QueryParser
         private int _lastStart;
         private int _lastEnd;
 
+        // Formula bookkeeping: nodes and metric queries read so far, and the first query's group-by.
+        private int _formulaNodes;
+        private int _formulaOperands;
+        private ImmutableArray<string> _formulaGroupBy;
+
         public Parser(ReadOnlySpan<char> text)
         {
             _text = text;
@@ -136,18 +155,19 @@ public static class QueryParser
             return _pos == _text.Length ? query : Fail("end of query");
         }
 
-        private MetricQuery? ParseMetric()
+        private MonitorQuery? ParseMetric()
         {
             int aggStart = _pos;
             ReadOnlySpan<char> word = ReadKeyword();
             if (!TryTimeAggregation(word, out TimeAggregation timeAggregation))
             {
-                return FailAt<MetricQuery>(aggStart, _pos, TimeAggregationNames);
+                return FailAt<MonitorQuery>(aggStart, _pos, TimeAggregationNames);
             }
 
             MarkToken(aggStart);
 
             TimeAggregation? changeAggregation = null;
+            bool calendarWindow = false;
             long windowMs;
             long shiftMs = 0;
             if (!Expect('(', "'('"))
@@ -161,7 +181,7 @@ public static class QueryParser
                 int innerStart = _pos;
                 if (!TryTimeAggregation(ReadKeyword(), out TimeAggregation inner) || MetricQuery.IsChange(inner))
                 {
-                    return FailAt<MetricQuery>(innerStart, Math.Max(_pos, innerStart + 1), InnerAggregationNames);
+                    return FailAt<MonitorQuery>(innerStart, Math.Max(_pos, innerStart + 1), InnerAggregationNames);
                 }
 
                 MarkToken(innerStart);
@@ -171,6 +191,33 @@ public static class QueryParser
                 {
                     return null;
                 }
+            }
+            else if (_text[_pos..].TrimStart(" \t\r\n").StartsWith("current_"))
+            {
+                SkipWhitespace();
+                int calendarStart = _pos;
+                ReadOnlySpan<char> calendar = ReadKeyword();
+                while (char.IsAsciiLetterOrDigit(Peek()))
+                {
+                    _pos++;
+                    calendar = _text[calendarStart.._pos];
+                }
+
+                if (calendar.SequenceEqual("current_1h"))
+                {
+                    windowMs = QueryLimits.HourMs;
+                }
+                else if (calendar.SequenceEqual("current_1d"))
+                {
+                    windowMs = QueryLimits.DayMs;
+                }
+                else
+                {
+                    return FailAt<MonitorQuery>(calendarStart, _pos, "calendar window current_1h or current_1d");
+                }
+
+                MarkToken(calendarStart);
+                calendarWindow = true;
             }
             else if (!TryWindow("window", out windowMs))
             {
@@ -183,15 +230,195 @@ public static class QueryParser
             }
 
             SkipWhitespace();
-            int spaceStart = _pos;
-            if (!TrySpaceAggregation(ReadKeyword(), out SpaceAggregation spaceAggregation))
+            int expressionStart = _pos;
+            FormulaNode? expression = ParseSum(depth: 0);
+            if (expression is null)
             {
-                return FailAt<MetricQuery>(spaceStart, Math.Max(_pos, spaceStart + 1), SpaceAggregationNames);
+                return null;
             }
 
-            MarkToken(spaceStart);
+            if (_formulaOperands == 0)
+            {
+                FailProblem(expressionStart, "a formula reads at least one metric query", "a metric query such as avg:metric{*}");
+                return null;
+            }
 
-            if (!Expect(':', "':'") || !TryMetricName(out string? metric))
+            if (expression.Depth > QueryLimits.MaxFormulaDepth)
+            {
+                FailProblem(expressionStart, $"formula nests deeper than {QueryLimits.MaxFormulaDepth} levels", $"at most {QueryLimits.MaxFormulaDepth} nested parentheses and functions");
+                return null;
+            }
+
+            if (!TryComparator(out Comparator comparator) || !TryNumber("threshold", out double threshold))
+            {
+                return null;
+            }
+
+            if (expression is OperandNode single)
+            {
+                return new MetricQuery(
+                    timeAggregation, windowMs, single.Space, single.Metric, single.Scope, single.GroupBy, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
+            }
+
+            return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
+        }
+
+        // sum = product, { ws, ("+" | "-"), ws, product } ;  left-associative.
+        private FormulaNode? ParseSum(int depth)
+        {
+            FormulaNode? left = ParseProduct(depth);
+            while (left is not null)
+            {
+                SkipWhitespace();
+                FormulaOperator op;
+                if (Peek() == '+')
+                {
+                    op = FormulaOperator.Add;
+                }
+                else if (Peek() == '-')
+                {
+                    op = FormulaOperator.Subtract;
+                }
+                else
+                {
+                    return left;
+                }
+
+                int at = _pos;
+                Consume(1);
+                if (!CountNode(at))
+                {
+                    return null;
+                }
+
+                FormulaNode? right = ParseProduct(depth);
+                left = right is null ? null : new BinaryNode(op, left, right);
+            }
+
+            return null;
+        }
+
+        // product = factor, { ws, ("*" | "/"), ws, factor } ;  left-associative.
+        private FormulaNode? ParseProduct(int depth)
+        {
+            FormulaNode? left = ParseFactor(depth);
+            while (left is not null)
+            {
+                SkipWhitespace();
+                FormulaOperator op;
+                if (Peek() == '*')
+                {
+                    op = FormulaOperator.Multiply;
+                }
+                else if (Peek() == '/')
+                {
+                    op = FormulaOperator.Divide;
+                }
+                else
+                {
+                    return left;
+                }
+
+                int at = _pos;
+                Consume(1);
+                if (!CountNode(at))
+                {
+                    return null;
+                }
+
+                FormulaNode? right = ParseFactor(depth);
+                left = right is null ? null : new BinaryNode(op, left, right);
+            }
+
+            return null;
+        }
+
+        // factor = number | "-", factor | "(", sum, ")" | function, "(", sum, ")" | operand ;
+        private FormulaNode? ParseFactor(int depth)
+        {
+            SkipWhitespace();
+            int start = _pos;
+            char c = Peek();
+            if (char.IsAsciiDigit(c) || c == '.' || ((c is '-' or '+') && (char.IsAsciiDigit(Peek(1)) || Peek(1) == '.')))
+            {
+                if (!CountNode(start) || !TryNumber("constant", out double constant))
+                {
+                    return null;
+                }
+
+                return new ConstantNode(constant);
+            }
+
+            if (c == '-')
+            {
+                // Not a nesting level: a run of negations is bounded by the node count.
+                Consume(1);
+                if (!CountNode(start))
+                {
+                    return null;
+                }
+
+                FormulaNode? negated = ParseFactor(depth);
+                return negated is null ? null : new FunctionNode(FormulaFunction.Negate, negated);
+            }
+
+            if (c == '(')
+            {
+                Consume(1);
+                if (!Nest(start, depth))
+                {
+                    return null;
+                }
+
+                FormulaNode? inner = ParseSum(depth + 1);
+                return inner is not null && Expect(')', "operator or ')'") ? inner : null;
+            }
+
+            if (!char.IsAsciiLetterLower(c))
+            {
+                FailAt<object>(start, start + 1, SpaceAggregationNames + ", function, number or '('");
+                return null;
+            }
+
+            ReadOnlySpan<char> word = ReadKeyword();
+            while (char.IsAsciiDigit(Peek()))
+            {
+                // log2, log10: function names end in digits.
+                _pos++;
+                word = _text[start.._pos];
+            }
+
+            if (TryFunction(word, out FormulaFunction function))
+            {
+                MarkToken(start);
+                if (!Expect('(', "'('") || !Nest(start, depth) || !CountNode(start))
+                {
+                    return null;
+                }
+
+                FormulaNode? argument = ParseSum(depth + 1);
+                return argument is not null && Expect(')', "operator or ')'") ? new FunctionNode(function, argument) : null;
+            }
+
+            if (!TrySpaceAggregation(word, out SpaceAggregation spaceAggregation))
+            {
+                return FailAt<FormulaNode>(start, Math.Max(_pos, start + 1), SpaceAggregationNames);
+            }
+
+            MarkToken(start);
+            return ParseOperand(start, spaceAggregation);
+        }
+
+        // operand = space_agg, ws, ":", ws, metric, ws, scope, [ ws, group_by ] ;
+        private OperandNode? ParseOperand(int start, SpaceAggregation spaceAggregation)
+        {
+            if (_formulaOperands == QueryLimits.MaxFormulaOperands)
+            {
+                FailProblem(start, $"formula has more than {QueryLimits.MaxFormulaOperands} metric queries", $"at most {QueryLimits.MaxFormulaOperands} metric queries");
+                return null;
+            }
+
+            if (!CountNode(start) || !Expect(':', "':'") || !TryMetricName(out string? metric))
             {
                 return null;
             }
@@ -209,7 +436,7 @@ public static class QueryParser
                 int byStart = _pos;
                 if (!ReadKeyword().SequenceEqual("by"))
                 {
-                    return FailAt<MetricQuery>(byStart, _pos, "'by' or comparator");
+                    return FailAt<OperandNode>(byStart, _pos, "'by' or comparator");
                 }
 
                 MarkToken(byStart);
@@ -220,13 +447,55 @@ public static class QueryParser
                 }
             }
 
-            if (!TryComparator(out Comparator comparator) || !TryThreshold(out double threshold))
+            if (_formulaOperands > 0 && !groupBy.AsSpan().SequenceEqual(_formulaGroupBy.AsSpan()))
             {
+                string first = _formulaGroupBy.IsEmpty ? "no 'by'" : $"by {{{string.Join(',', _formulaGroupBy)}}}";
+                FailProblem(start, $"this metric query groups differently from the first one ({first})", "the same group-by tags, in the same order, in every query of a formula");
                 return null;
             }
 
-            return new MetricQuery(
-                timeAggregation, windowMs, spaceAggregation, metric, scope, groupBy, comparator, threshold, changeAggregation, shiftMs);
+            _formulaGroupBy = groupBy;
+            _formulaOperands++;
+            return new OperandNode(spaceAggregation, metric, scope, groupBy);
+        }
+
+        // One more formula node, refused past QueryLimits.MaxFormulaNodes.
+        private bool CountNode(int at)
+        {
+            if (++_formulaNodes > QueryLimits.MaxFormulaNodes)
+            {
+                FailProblem(at, $"formula has more than {QueryLimits.MaxFormulaNodes} nodes", $"at most {QueryLimits.MaxFormulaNodes} queries, numbers, operators and functions");
+                return false;
+            }
+
+            return true;
+        }
+
+        // One more level of parentheses or function, refused past QueryLimits.MaxFormulaDepth.
+        private bool Nest(int at, int depth)
+        {
+            if (depth >= QueryLimits.MaxFormulaDepth)
+            {
+                FailProblem(at, $"formula nests deeper than {QueryLimits.MaxFormulaDepth} levels", $"at most {QueryLimits.MaxFormulaDepth} nested parentheses and functions");
+                return false;
+            }
+
+            return true;
+        }
+
+        private static bool TryFunction(ReadOnlySpan<char> word, out FormulaFunction function)
+        {
+            switch (word)
+            {
+                case "abs": function = FormulaFunction.Abs; return true;
+                case "log2": function = FormulaFunction.Log2; return true;
+                case "log10": function = FormulaFunction.Log10; return true;
+                case "default_zero": function = FormulaFunction.DefaultZero; return true;
+                case "per_second": function = FormulaFunction.PerSecond; return true;
+                case "per_minute": function = FormulaFunction.PerMinute; return true;
+                case "diff": function = FormulaFunction.Diff; return true;
+                default: function = default; return false;
+            }
         }
 
         private CheckQuery? ParseCheck()
@@ -637,27 +906,29 @@ public static class QueryParser
             comparator = default;
             SkipWhitespace();
             char c = Peek();
-            if (c is not ('>' or '<'))
+            bool orEqual = Peek(1) == '=';
+            if (c is not ('>' or '<') && !(c is '=' or '!' && orEqual))
             {
                 Fail("comparator");
                 return false;
             }
 
-            bool orEqual = Peek(1) == '=';
             comparator = (c, orEqual) switch
             {
                 ('>', false) => Comparator.Greater,
                 ('>', true) => Comparator.GreaterOrEqual,
                 ('<', false) => Comparator.Less,
-                _ => Comparator.LessOrEqual,
+                ('<', true) => Comparator.LessOrEqual,
+                ('=', _) => Comparator.Equal,
+                _ => Comparator.NotEqual,
             };
             Consume(orEqual ? 2 : 1);
             return true;
         }
 
-        private bool TryThreshold(out double threshold)
+        private bool TryNumber(string what, out double value)
         {
-            threshold = 0;
+            value = 0;
             SkipWhitespace();
             int start = _pos;
             if (Peek() is '+' or '-')
@@ -675,7 +946,7 @@ public static class QueryParser
             if (digits == 0)
             {
                 _pos = start;
-                Fail("threshold number");
+                Fail($"{what} number");
                 return false;
             }
 
@@ -697,11 +968,11 @@ public static class QueryParser
             MarkToken(start);
 
             // The span was checked to be a decimal literal above, so only range can fail here.
-            bool parsed = double.TryParse(_text[start.._pos], NumberStyles.Float, CultureInfo.InvariantCulture, out threshold);
+            bool parsed = double.TryParse(_text[start.._pos], NumberStyles.Float, CultureInfo.InvariantCulture, out value);
             Invariant.Check(parsed, "a scanned decimal literal always parses");
-            if (!parsed || !double.IsFinite(threshold))
+            if (!parsed || !double.IsFinite(value))
             {
-                FailProblem(start, "threshold is out of the range of a double", "a finite threshold");
+                FailProblem(start, $"{what} is out of the range of a double", $"a finite {what}");
                 return false;
             }
 

@@ -60,6 +60,7 @@ internal static class QueryGenerators
 
     private static readonly Gen<(TimeAggregation Aggregation, TimeAggregation? Inner, long ShiftMs)> TimeAggregationGen = Gen.Frequency(
         (3, Gen.OneOf(SimpleTimeAggregations).Select(a => (a, (TimeAggregation?)null, 0L))),
+        (1, Gen.OneOf(SimpleTimeAggregations).Select(a => (a, (TimeAggregation?)null, -1L))),
         (1, Gen.Select(
             Gen.OneOf(TimeAggregation.Change, TimeAggregation.PctChange),
             Gen.OneOf(SimpleTimeAggregations),
@@ -76,7 +77,32 @@ internal static class QueryGenerators
         Gen.Enum<Comparator>(),
         Threshold,
         (time, window, space, metric, scope, groupBy, comparator, threshold) =>
-            new MetricQuery(time.Aggregation, window, space, metric, scope, groupBy, comparator, threshold, time.Inner, time.ShiftMs));
+            new MetricQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), space, metric, scope, groupBy, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0));
+
+    /// <summary>
+    /// A formula query: a random tree of operands (all with the same group-by), constants,
+    /// functions and operators, kept within the node, operand and depth limits.
+    /// </summary>
+    public static readonly Gen<FormulaQuery> FormulaQueryGen = Gen.Select(
+        TimeAggregationGen,
+        WindowMs,
+        GroupBy,
+        Gen.Int[0, int.MaxValue],
+        Gen.Enum<Comparator>(),
+        Threshold,
+        (time, window, groupBy, seed, comparator, threshold) =>
+        {
+            var rng = new Random(seed);
+            FormulaNode expression;
+            do
+            {
+                var operands = 0;
+                expression = RandomNode(rng, groupBy, rng.Next(1, QueryLimits.MaxFormulaNodes + 1), ref operands);
+            }
+            while (expression is OperandNode || expression.Depth > QueryLimits.MaxFormulaDepth || !HasOperand(expression));
+
+            return new FormulaQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), expression, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0);
+        });
 
     public static readonly Gen<string> CheckName = Gen.Select(
         Gen.Char[AsciiLetters],
@@ -92,5 +118,60 @@ internal static class QueryGenerators
 
     public static readonly Gen<MonitorQuery> Query = Gen.Frequency(
         (3, MetricQueryGen.Select(q => (MonitorQuery)q)),
+        (2, FormulaQueryGen.Select(q => (MonitorQuery)q)),
         (1, CheckQueryGen.Select(q => (MonitorQuery)q)));
+
+    // A shift of −1 marks a calendar window (current_1h or current_1d, chosen by the window's parity).
+    private static long CalendarOr(long shiftMs, long windowMs) =>
+        shiftMs >= 0 ? windowMs : windowMs / 1_000 % 2 == 0 ? QueryLimits.HourMs : QueryLimits.DayMs;
+
+    private static bool HasOperand(FormulaNode node) => node switch
+    {
+        OperandNode => true,
+        FunctionNode f => HasOperand(f.Argument),
+        BinaryNode b => HasOperand(b.Left) || HasOperand(b.Right),
+        _ => false,
+    };
+
+    // A tree of at most `budget` nodes and at most MaxFormulaOperands operands.
+    private static FormulaNode RandomNode(Random rng, ImmutableArray<string> groupBy, int budget, ref int operands)
+    {
+        var choice = budget < 3 ? rng.Next(3) : rng.Next(5);
+        if (choice == 2 && budget >= 2)
+        {
+            var argument = RandomNode(rng, groupBy, budget - 1, ref operands);
+            return new FunctionNode((FormulaFunction)rng.Next(Enum.GetValues<FormulaFunction>().Length), argument);
+        }
+
+        if (choice >= 3)
+        {
+            var leftBudget = rng.Next(1, budget - 1);
+            var left = RandomNode(rng, groupBy, leftBudget, ref operands);
+            var right = RandomNode(rng, groupBy, budget - 1 - leftBudget, ref operands);
+            return new BinaryNode((FormulaOperator)rng.Next(4), left, right);
+        }
+
+        if (choice == 0 && operands < QueryLimits.MaxFormulaOperands)
+        {
+            operands++;
+            var metric = "m" + new string(Enumerable.Range(0, rng.Next(0, 8)).Select(_ => (AsciiLetters + Digits + "_.")[rng.Next(64)]).ToArray());
+            ImmutableArray<TagFilter> scope = rng.Next(3) == 0
+                ? [TagFilter.Any]
+                : [.. Enumerable.Range(0, rng.Next(1, 4)).Select(i => rng.Next(3) switch
+                {
+                    0 => TagFilter.Equal("k" + i, "v" + rng.Next(10)),
+                    1 => TagFilter.NotEqual("k" + i, "v-" + rng.Next(10)),
+                    _ => TagFilter.Prefix("k" + i, "p" + rng.Next(3)),
+                })];
+            return new OperandNode((SpaceAggregation)rng.Next(4), metric, scope, groupBy);
+        }
+
+        return new ConstantNode(rng.Next(4) switch
+        {
+            0 => rng.Next(-100, 101),
+            1 => (rng.NextDouble() - 0.5) * 1e6,
+            2 => BitConverter.Int64BitsToDouble(rng.NextInt64()) is var d && double.IsFinite(d) ? d : 1.5,
+            _ => 0.25,
+        });
+    }
 }

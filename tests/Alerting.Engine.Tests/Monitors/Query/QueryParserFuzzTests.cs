@@ -30,6 +30,10 @@ public sealed class QueryParserFuzzTests
         "count(last_30s):min:queue.depth{url:http://x:80/y} <= +.25",
         "last(last_48h):avg:m{région:île} by {zone} > 1E-3",
         "sum(last_1m):sum:m{*} > 0",
+        "sum(last_5m):sum:http.errors{svc:api} by {env} / sum:http.requests{svc:api} by {env} * 100 > 5",
+        "sum(current_1d):sum:orders{*} != 0",
+        "max(current_1h):sum:a{*} / sum:b{*} == 2",
+        "max(last_1h):-(abs(log2(sum:a{*} - -2)) + default_zero(log10(min:b{x:y*}))) / (3 - sum:c{!k:v}) <= 1e-3",
         "\"http.can_connect\".over(\"env:prod\",\"!role:db\").by(\"host\",\"url\").last(3).count_by_status()",
         "\"datadog.agent.up\".over(\"*\").last(1).count_by_status()",
         " \"c\" . over ( \"team:*\" ) . by ( \"host\" ) . last ( 100 ) . count_by_status ( ) ",
@@ -40,7 +44,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";

@@ -1,0 +1,352 @@
+using System.Runtime.InteropServices;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+
+namespace Alerting.Engine.Evaluation;
+
+/// <summary>
+/// Computes <c>time_aggregation(window):formula</c> over one group of a formula monitor, whose
+/// metric queries each have their own series. Single-threaded; allocation-free (scratch sized once
+/// to <see cref="QueryLimits.MaxFormulaOperands"/> rings).
+/// </summary>
+/// <remarks>
+/// Definition (docs/query-language.md has the worked version; the brute-force oracle in the
+/// tests encodes the same words). With the window's buckets as in <see cref="WindowEvaluator"/>:
+/// <list type="number">
+/// <item>Operands. Each metric query gets a value in each bucket exactly as a plain monitor's
+/// group does (rollup with the time aggregation's natural rollup, then its space aggregation),
+/// or none when none of its series has a point there.</item>
+/// <item>Formula. A bucket where no operand has a value is skipped. Otherwise the formula is
+/// computed with a missing operand as "undefined"; an operator or function of an undefined
+/// value is undefined, except <c>default_zero</c>, which turns it into 0. Division by zero, a
+/// logarithm of a value ≤ 0 and any non-finite intermediate are undefined too. A bucket whose
+/// result is undefined is skipped. <c>per_second</c>, <c>per_minute</c> and <c>diff</c> read
+/// their argument in the previous bucket of the window where it is defined (p, i − p buckets
+/// back): <c>diff</c> is x[i] − x[p]; <c>per_second</c> is the growth x[i] − x[p], or x[i] when
+/// x fell (a counter reset; 0 if x[i] &lt; 0), over (i − p) × the resolution in seconds, and
+/// <c>per_minute</c> the same over minutes. With no such p they are undefined.</item>
+/// <item>Time. The remaining bucket values are reduced as a plain monitor's are: avg → sum /
+/// number, sum and count → sum, min, max, last → the newest.</item>
+/// <item>Change and pct_change compare two such windows as <see cref="WindowEvaluator"/> does.</item>
+/// </list>
+/// The full-window flag says the formula has a value in the window's oldest bucket; the point
+/// count adds up the points each operand read.
+/// </remarks>
+public sealed class FormulaEvaluator
+{
+    private readonly WindowEvaluator _windows;
+    private readonly SeriesStore _store;
+    private readonly int _ringLength;
+    private readonly double[] _values;
+    private readonly int[] _contributors;
+    private readonly bool[] _present;
+    private readonly double[] _stack;
+
+    /// <summary>Creates a formula evaluator reading through <paramref name="windows"/>.</summary>
+    public FormulaEvaluator(WindowEvaluator windows)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        _windows = windows;
+        _store = windows.Store;
+        _ringLength = _store.RingLength;
+        _values = new double[QueryLimits.MaxFormulaOperands * _ringLength];
+        _contributors = new int[QueryLimits.MaxFormulaOperands * _ringLength];
+        _present = new bool[_ringLength];
+
+        // A postfix program of at most MaxFormulaNodes steps never holds more rows than that.
+        _stack = new double[QueryLimits.MaxFormulaNodes * _ringLength];
+    }
+
+    /// <summary>
+    /// Evaluates the formula over the group whose operand k reads the live slots
+    /// <paramref name="operandSlots"/>[k], at instant <paramref name="evaluationMs"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The window is longer than a series ring.</exception>
+    /// <exception cref="ArgumentException">The slot lists do not match the program's operands.</exception>
+    public EvaluationResult Evaluate(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, in WindowSpec spec, long evaluationMs)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (operandSlots.Length != program.OperandCount)
+        {
+            throw new ArgumentException($"the formula reads {program.OperandCount} metric queries, {operandSlots.Length} slot lists were given", nameof(operandSlots));
+        }
+
+        var windowBuckets = _store.Options.BucketsFor(spec.WindowMs);
+        if (windowBuckets > _ringLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_ringLength} per series.");
+        }
+
+        var end = _store.BucketOf(evaluationMs);
+        var n = spec.IsCalendar ? WindowEvaluator.CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
+        var current = EvaluateWindow(program, operandSlots, spec.Inner, end - n + 1, n);
+        if (!spec.IsChange)
+        {
+            return current;
+        }
+
+        var shiftBuckets = _store.Options.BucketsFor(spec.ShiftMs);
+        var old = EvaluateWindow(program, operandSlots, spec.Inner, end - shiftBuckets - n + 1, n);
+        var fullWindow = current.FullWindow && old.FullWindow;
+        if (!current.HasValue || !old.HasValue)
+        {
+            return EvaluationResult.NoValue(fullWindow, current.PointCount);
+        }
+
+        var change = current.Value - old.Value;
+        if (spec.Aggregation == TimeAggregation.Change)
+        {
+            return new EvaluationResult(true, change, fullWindow, current.PointCount);
+        }
+
+        return old.Value == 0
+            ? EvaluationResult.NoValue(fullWindow, current.PointCount)
+            : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), fullWindow, current.PointCount);
+    }
+
+    /// <summary>Newest point any operand of the group can see (see <see cref="WindowEvaluator.NewestPointMs"/>).</summary>
+    public long NewestPointMs(ReadOnlySpan<List<int>> operandSlots, long evaluationMs)
+    {
+        var newest = long.MinValue;
+        foreach (var slots in operandSlots)
+        {
+            newest = Math.Max(newest, _windows.NewestPointMs(CollectionsMarshal.AsSpan(slots), evaluationMs));
+        }
+
+        return newest;
+    }
+
+    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, long first, int n)
+    {
+        long points = 0;
+        var operands = program.OperandCount;
+        var present = _present.AsSpan(0, n);
+        present.Clear();
+        for (var k = 0; k < operands; k++)
+        {
+            var contributors = _contributors.AsSpan(k * _ringLength, n);
+            points += _windows.FillBuckets(
+                CollectionsMarshal.AsSpan(operandSlots[k]),
+                aggregation,
+                program.OperandSpaces[k],
+                first,
+                _values.AsSpan(k * _ringLength, n),
+                contributors);
+            for (var i = 0; i < n; i++)
+            {
+                present[i] |= contributors[i] != 0;
+            }
+        }
+
+        // The formula runs step by step over the whole window (one tight loop per step), not bucket
+        // by bucket: the same operations on each bucket's values, so the same bits, with the
+        // dispatch paid once per step instead of once per step and bucket.
+        var values = Run(program.Steps.AsSpan(), n);
+        var result = 0.0;
+        var buckets = 0;
+        var oldestHasValue = false;
+        for (var i = 0; i < n; i++)
+        {
+            var value = values[i];
+            if (!present[i] || double.IsNaN(value))
+            {
+                continue;
+            }
+
+            oldestHasValue |= i == 0;
+            result = buckets++ == 0 ? value : aggregation switch
+            {
+                TimeAggregation.Min => Math.Min(result, value),
+                TimeAggregation.Max => Math.Max(result, value),
+                TimeAggregation.Last => value,
+                _ => result + value,
+            };
+        }
+
+        var pointCount = (int)Math.Min(points, int.MaxValue);
+        if (buckets == 0)
+        {
+            return EvaluationResult.NoValue(oldestHasValue, pointCount);
+        }
+
+        return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / buckets : result, oldestHasValue, pointCount);
+    }
+
+    // The formula over buckets 0 … n − 1 on a stack of bucket rows; NaN stands for "undefined" and
+    // propagates through arithmetic. Returns the row holding the result.
+    private Span<double> Run(ReadOnlySpan<FormulaStep> steps, int n)
+    {
+        var top = -1;
+        foreach (var step in steps)
+        {
+            switch (step.Kind)
+            {
+                case FormulaStepKind.Operand:
+                {
+                    var row = Row(++top, n);
+                    var values = _values.AsSpan(step.Operand * _ringLength, n);
+                    var contributors = _contributors.AsSpan(step.Operand * _ringLength, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = contributors[i] != 0 ? Defined(values[i]) : double.NaN;
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.Constant:
+                    Row(++top, n).Fill(step.Constant);
+                    break;
+                case FormulaStepKind.Negate:
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = -row[i];
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.Abs:
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = Math.Abs(row[i]);
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.Log2:
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = row[i] > 0 ? Math.Log2(row[i]) : double.NaN;
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.Log10:
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = row[i] > 0 ? Math.Log10(row[i]) : double.NaN;
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.DefaultZero:
+                {
+                    var row = Row(top, n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = double.IsNaN(row[i]) ? 0 : row[i];
+                    }
+
+                    break;
+                }
+
+                case FormulaStepKind.PerSecond:
+                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 1_000.0);
+                    break;
+                case FormulaStepKind.PerMinute:
+                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 60_000.0);
+                    break;
+                case FormulaStepKind.Diff:
+                    Derive(Row(top, n), step.Kind, 1);
+                    break;
+
+                default:
+                {
+                    var right = Row(top--, n);
+                    var left = Row(top, n);
+                    Apply(step.Kind, left, right);
+                    break;
+                }
+            }
+        }
+
+        Invariant.Check(top == 0, "a compiled formula leaves exactly one row on the stack");
+        return Row(0, n);
+    }
+
+    // In place, oldest bucket first: each defined value against the previous defined one (the
+    // original, kept in `previous`); a rate over `bucketUnits` (a bucket's length in seconds or
+    // minutes) per bucket apart, a diff as is.
+    private static void Derive(Span<double> row, FormulaStepKind kind, double bucketUnits)
+    {
+        var previous = double.NaN;
+        var previousAt = -1;
+        for (var i = 0; i < row.Length; i++)
+        {
+            var value = row[i];
+            if (double.IsNaN(value))
+            {
+                continue;
+            }
+
+            if (previousAt < 0)
+            {
+                row[i] = double.NaN;
+            }
+            else if (kind == FormulaStepKind.Diff)
+            {
+                row[i] = Defined(value - previous);
+            }
+            else
+            {
+                var growth = value >= previous ? value - previous : Math.Max(value, 0);
+                row[i] = Defined(growth / ((i - previousAt) * bucketUnits));
+            }
+
+            previous = value;
+            previousAt = i;
+        }
+    }
+
+    private static void Apply(FormulaStepKind kind, Span<double> left, ReadOnlySpan<double> right)
+    {
+        switch (kind)
+        {
+            case FormulaStepKind.Add:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] + right[i]);
+                }
+
+                break;
+            case FormulaStepKind.Subtract:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] - right[i]);
+                }
+
+                break;
+            case FormulaStepKind.Multiply:
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] * right[i]);
+                }
+
+                break;
+            default:
+                // x / 0 is ±∞ or NaN, which Defined makes undefined.
+                for (var i = 0; i < left.Length; i++)
+                {
+                    left[i] = Defined(left[i] / right[i]);
+                }
+
+                break;
+        }
+    }
+
+    private Span<double> Row(int index, int n) => _stack.AsSpan(index * _ringLength, n);
+
+    private static double Defined(double value) => double.IsFinite(value) ? value : double.NaN;
+}
