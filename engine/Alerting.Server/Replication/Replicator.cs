@@ -50,6 +50,7 @@ public sealed class Replicator : IAsyncDisposable
     private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(MaxQueuedInputs) { SingleReader = true });
     private readonly Queue<CoreEntry> _toEngine = new();
     private readonly ConcurrentDictionary<long, PendingWrite> _pending = new();
+    private readonly List<ILeadershipObserver> _observers = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<string> _log;
     private HardState _persisted;
@@ -173,6 +174,18 @@ public sealed class Replicator : IAsyncDisposable
         var hardState = file.Read();
         var core = new ReplicaCore(settings.SelfId, settings.Config, CoreOptions(), new DurableState(hardState, 0, 0, []), new Random());
         return new Replicator(settings, core, file, hardState, node: null, gate: null, TimeProvider.System, TickLength, log).StartPeers(maxMessageBytes);
+    }
+
+    /// <summary>
+    /// Adds an observer of this node's primary role (call before <see cref="Start"/>): told
+    /// <see cref="ILeadershipObserver.PrimaryReady"/> when a term it leads is ready, and
+    /// <see cref="ILeadershipObserver.PrimaryLost"/> on the loop the moment it is no longer the primary.
+    /// </summary>
+    public void Observe(ILeadershipObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        Engine.Invariant.Check(_loop is null, "leadership observers are added before the loop starts");
+        _observers.Add(observer);
     }
 
     /// <summary>Starts the loop, its timer and (on a data member) the durability watcher.</summary>
@@ -595,6 +608,11 @@ public sealed class Replicator : IAsyncDisposable
     {
         _log($"alerting: replication: {reason}");
         _halted = true;
+        foreach (var observer in _observers)
+        {
+            observer.PrimaryLost(_core.Term);
+        }
+
         _gate?.Fail(new InvalidOperationException(reason));
         FailPending(reason);
         if (resync && _node is not null)
@@ -619,7 +637,12 @@ public sealed class Replicator : IAsyncDisposable
         _log($"alerting: replication: node {SelfId} is {soft.Role.ToString().ToLowerInvariant()} in term {soft.Term}{(soft.PrimaryId != 0 ? $", primary {soft.PrimaryId}" : string.Empty)}");
         if (soft.Role != ReplicaRole.Primary)
         {
-            // Fencing: a node that is no longer the primary of the term it proposed in acks nothing more.
+            // Fencing: a node that is no longer the primary of the term it proposed in acks and notifies nothing more.
+            foreach (var observer in _observers)
+            {
+                observer.PrimaryLost(soft.Term);
+            }
+
             FailPending($"this node stopped being the primary (now term {soft.Term}); the outcome of this write is unknown: retry at the primary");
         }
         else if (_node is not null)
@@ -663,6 +686,12 @@ public sealed class Replicator : IAsyncDisposable
             {
                 _ = applied.ContinueWith(t => CompleteWrite(index, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
+
+            if (entry.Kind == EntryKind.TermStart && _observers.Count > 0 && _core.Role == ReplicaRole.Primary && entry.Term == _core.Term)
+            {
+                var term = entry.Term;
+                _ = applied.ContinueWith(t => OnTermStartApplied(term, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
@@ -687,6 +716,21 @@ public sealed class Replicator : IAsyncDisposable
         else
         {
             write.Done.TrySetException(new NotPrimaryException($"this node stopped being the primary of term {write.Term}; the outcome of this write is unknown: retry at the primary", PrimaryAddress));
+        }
+    }
+
+    /// <summary>This node's term-start entry was applied: it is ready to act as the primary of that term, if it still is.</summary>
+    private void OnTermStartApplied(long term, Task<AppliedEntry> applied)
+    {
+        var status = _status;
+        if (!applied.IsCompletedSuccessfully || status.Role != ReplicaRole.Primary || status.Term != term)
+        {
+            return;
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.PrimaryReady(term);
         }
     }
 
