@@ -13,8 +13,8 @@ public interface ILeadershipObserver
     void PrimaryReady(long term);
 
     /// <summary>
-    /// This node is not the primary of any term up to <paramref name="term"/> (a later term was seen, or the
-    /// primary stepped down). Called on the replication loop before it sends or acknowledges anything more.
+    /// This node stopped being the primary of <paramref name="term"/> (a later term was seen, it stepped down,
+    /// or it stopped taking part). Called on the replication loop before it sends or acknowledges anything more.
     /// </summary>
     void PrimaryLost(long term);
 }

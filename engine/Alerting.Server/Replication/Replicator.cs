@@ -65,6 +65,7 @@ public sealed class Replicator : IAsyncDisposable
     private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile StatusSnapshot _status;
     private long _pendingCommit;
+    private long _ledTerm;
     private bool _halted;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
@@ -608,10 +609,7 @@ public sealed class Replicator : IAsyncDisposable
     {
         _log($"alerting: replication: {reason}");
         _halted = true;
-        foreach (var observer in _observers)
-        {
-            observer.PrimaryLost(_core.Term);
-        }
+        LoseLead();
 
         _gate?.Fail(new InvalidOperationException(reason));
         FailPending(reason);
@@ -638,15 +636,13 @@ public sealed class Replicator : IAsyncDisposable
         if (soft.Role != ReplicaRole.Primary)
         {
             // Fencing: a node that is no longer the primary of the term it proposed in acks and notifies nothing more.
-            foreach (var observer in _observers)
-            {
-                observer.PrimaryLost(soft.Term);
-            }
+            LoseLead();
 
             FailPending($"this node stopped being the primary (now term {soft.Term}); the outcome of this write is unknown: retry at the primary");
         }
         else if (_node is not null)
         {
+            _ledTerm = soft.Term;
             // A new primary publishes the time at once: points are judged against logical time.
             ProposeClockTick();
         }
@@ -716,6 +712,22 @@ public sealed class Replicator : IAsyncDisposable
         else
         {
             write.Done.TrySetException(new NotPrimaryException($"this node stopped being the primary of term {write.Term}; the outcome of this write is unknown: retry at the primary", PrimaryAddress));
+        }
+    }
+
+    /// <summary>Tells the observers this node stopped leading the term it led (if it led one).</summary>
+    private void LoseLead()
+    {
+        if (_ledTerm == 0)
+        {
+            return;
+        }
+
+        var term = _ledTerm;
+        _ledTerm = 0;
+        foreach (var observer in _observers)
+        {
+            observer.PrimaryLost(term);
         }
     }
 
