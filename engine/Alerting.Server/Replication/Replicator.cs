@@ -65,6 +65,8 @@ public sealed class Replicator : IAsyncDisposable
     private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile StatusSnapshot _status;
     private long _pendingCommit;
+    private TaskCompletionSource<(int PrimaryId, long Term)>? _transfer;
+    private int _transferTarget;
     private long _ledTerm;
     private bool _halted;
 
@@ -228,6 +230,30 @@ public sealed class Replicator : IAsyncDisposable
         return _inputs.Writer.TryWrite(new Input.Propose(payload, done)) ? done.Task : null;
     }
 
+    /// <summary>
+    /// Hands leadership to data member <paramref name="target"/> (0: the most caught-up one): this node
+    /// stops accepting writes, brings the target up to date and sends it TimeoutNow. Completes with the
+    /// new primary and its term once this node follows it; fails with <see cref="NotPrimaryException"/>
+    /// when this node is not the primary, <see cref="ArgumentException"/> for a target that is not
+    /// another data member, and <see cref="LeadershipTransferException"/> when the target did not take
+    /// over within an election timeout (this node then leads on and accepts writes again).
+    /// </summary>
+    public Task<(int PrimaryId, long Term)> StepDownAsync(int target)
+    {
+        if (_node is null)
+        {
+            throw NotPrimary();
+        }
+
+        var done = new TaskCompletionSource<(int PrimaryId, long Term)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inputs.Writer.TryWrite(new Input.Transfer(target, done)))
+        {
+            done.TrySetException(new ReplicationBackpressureException("the replication loop's input queue is full; retry"));
+        }
+
+        return done.Task;
+    }
+
     /// <summary>The refusal a non-primary answers, naming the primary when known.</summary>
     public NotPrimaryException NotPrimary()
     {
@@ -259,6 +285,7 @@ public sealed class Replicator : IAsyncDisposable
         }
 
         FailPending("the server is shutting down: the outcome of this write is unknown; retry");
+        _transfer?.TrySetException(new LeadershipTransferException("the server is shutting down"));
         try
         {
             // A graceful stop keeps the commit it knows, so the next start keeps its journal.
@@ -416,6 +443,7 @@ public sealed class Replicator : IAsyncDisposable
                     while (reader.TryRead(out var dropped))
                     {
                         (dropped as Input.Propose)?.Done.TrySetException(NotPrimary());
+                        (dropped as Input.Transfer)?.Done.TrySetException(NotPrimary());
                     }
 
                     foreach (var done in waiting)
@@ -453,6 +481,9 @@ public sealed class Replicator : IAsyncDisposable
             case Input.Message m:
                 _core.Step(m.Value);
                 break;
+            case Input.Transfer t:
+                StartTransfer(t);
+                break;
             case Input.Durable d:
                 var index = Math.Min(d.Index, _core.LastIndex);
                 if (index > 0 && _core.TryGetEntry(index, out var entry))
@@ -461,6 +492,62 @@ public sealed class Replicator : IAsyncDisposable
                 }
 
                 break;
+        }
+    }
+
+    private void StartTransfer(Input.Transfer t)
+    {
+        var result = _core.TransferLeadership(t.Target);
+        switch (result.Status)
+        {
+            case TransferStatus.Started:
+                _transfer?.TrySetException(new LeadershipTransferException($"superseded by a transfer to node {result.Target}"));
+                _transfer = t.Done;
+                _transferTarget = result.Target;
+                _log($"alerting: replication: node {SelfId} hands leadership of term {_core.Term} to node {result.Target}; writes are refused meanwhile");
+                break;
+            case TransferStatus.InvalidTarget:
+                t.Done.TrySetException(new ArgumentException($"node {t.Target} is not a data member of the cluster other than this node ({SelfId})"));
+                break;
+            default:
+                t.Done.TrySetException(NotPrimary());
+                break;
+        }
+    }
+
+    /// <summary>Completes a transfer in progress once its outcome is known.</summary>
+    private void CheckTransfer()
+    {
+        if (_transfer is not { } done)
+        {
+            return;
+        }
+
+        if (_core.Role == ReplicaRole.Primary)
+        {
+            if (_core.TransferTarget == 0)
+            {
+                _transfer = null;
+                done.TrySetException(new LeadershipTransferException($"node {_transferTarget} did not take over within an election timeout; node {SelfId} still leads term {_core.Term} and accepts writes again"));
+            }
+
+            return;
+        }
+
+        if (_core.PrimaryId == 0)
+        {
+            // Stepped down; the new primary is not known yet.
+            return;
+        }
+
+        _transfer = null;
+        if (_core.PrimaryId == _transferTarget)
+        {
+            done.TrySetResult((_core.PrimaryId, _core.Term));
+        }
+        else
+        {
+            done.TrySetException(new LeadershipTransferException($"node {_core.PrimaryId} leads term {_core.Term}, not the target node {_transferTarget}"));
         }
     }
 
@@ -525,9 +612,12 @@ public sealed class Replicator : IAsyncDisposable
 
                 break;
             default:
+                var refusal = _core.Role != ReplicaRole.Primary || result.PrimaryId == SelfId || result.PrimaryId == 0 || !_settings.Addresses.TryGetValue(result.PrimaryId, out var address)
+                    ? NotPrimary()
+                    : new NotPrimaryException($"this node is handing leadership to node {result.PrimaryId} (term {result.Term}): it takes no client writes; retry there", address.ToString().TrimEnd('/'));
                 foreach (var done in waiting)
                 {
-                    done.TrySetException(NotPrimary());
+                    done.TrySetException(refusal);
                 }
 
                 break;
@@ -602,6 +692,8 @@ public sealed class Replicator : IAsyncDisposable
 
             Publish();
         }
+
+        CheckTransfer();
     }
 
     /// <summary>Stops taking part (nothing more is persisted, sent or applied); with <paramref name="resync"/>, marks the data folder and asks the host to restart.</summary>
@@ -771,6 +863,8 @@ public sealed class Replicator : IAsyncDisposable
         public sealed record Propose(byte[] Payload, TaskCompletionSource<AppliedEntry> Done) : Input;
 
         public sealed record Durable(long Index) : Input;
+
+        public sealed record Transfer(int Target, TaskCompletionSource<(int PrimaryId, long Term)> Done) : Input;
     }
 }
 
