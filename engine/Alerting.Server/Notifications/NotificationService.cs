@@ -222,7 +222,12 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable, ILea
 
             var capacity = endpoints.Count * (delivery.ReadAhead + delivery.MaxQueuedPerEndpoint + MaxRetriedPerCall + 1);
             run.Writer = new DeliveryLogWriter(write, _log, run.Outboxes, capacity);
-            run.Dispatcher = new NotificationDispatcher(endpoints, delivery.ToDeliveryOptions(), run.Http, run.Writer, TimeProvider.System, new Random(), term);
+            var replicator = _replicator;
+            run.Dispatcher = new NotificationDispatcher(endpoints, delivery.ToDeliveryOptions(), run.Http, run.Writer, TimeProvider.System, new Random(), term)
+            {
+                // Replicated: a request starts only while this node holds its quorum lease in the run's term.
+                SendGate = replicator is null ? null : () => replicator.HoldsLease((long)term),
+            };
             foreach (var (name, cursor) in cursors)
             {
                 if (!run.Outboxes.ContainsKey(name) && cursor != DeliveryLedger.RetiredCursor)

@@ -68,6 +68,11 @@ public sealed class Replicator : IAsyncDisposable
     private TaskCompletionSource<(int PrimaryId, long Term)>? _transfer;
     private int _transferTarget;
     private long _ledTerm;
+    // When each other member last acknowledged this primary in its term (a stopwatch timestamp), by the member's place in the config.
+    private readonly long[] _heardAt = new long[ClusterConfig.MaxVoters];
+    private readonly Dictionary<int, int> _slotOf = [];
+    private long _lastTimerAt;
+    private long _leaseBlockedUntil;
     private bool _halted;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
@@ -81,6 +86,14 @@ public sealed class Replicator : IAsyncDisposable
         _time = time;
         _log = log;
         _tickEveryLoopTicks = Math.Max(1, (int)(tickPeriod.Ticks / TickLength.Ticks));
+        foreach (var member in settings.Config.Members)
+        {
+            if (member.Id != settings.SelfId)
+            {
+                _slotOf.Add(member.Id, _slotOf.Count);
+            }
+        }
+
         _engineNext = (node?.LastIndex ?? 0) + 1;
         _status = new StatusSnapshot(core.Role, core.Term, 0, core.CommitIndex, []);
     }
@@ -100,6 +113,52 @@ public sealed class Replicator : IAsyncDisposable
     /// empty (<see cref="OpenData"/>). Until then the node commits nothing more.
     /// </summary>
     public Task<string> ResyncRequired => _resync.Task;
+
+    /// <summary>
+    /// How long an acknowledgement from a peer in the current term vouches that it still follows this
+    /// primary: two thirds of the shortest election timeout, so the lease ends before any voter that
+    /// answered could have started to elect another primary.
+    /// </summary>
+    public static readonly TimeSpan LeaseDuration = TickLength * (CoreOptions().ElectionTicks * 2 / 3);
+
+    /// <summary>After the loop's timer was stalled past <see cref="LeaseDuration"/>, the lease is refused this long (twice the longest election timeout).</summary>
+    public static readonly TimeSpan LeaseBlockAfterPause = TickLength * (CoreOptions().ElectionTicks * 4);
+
+    /// <summary>
+    /// Whether this node is the primary of <paramref name="term"/> and heard a quorum (itself included)
+    /// acknowledge in that term within <see cref="LeaseDuration"/>. Thread-safe; a paused or cut-off
+    /// primary loses it before another node can be elected.
+    /// </summary>
+    public bool HoldsLease(long term)
+    {
+        var status = _status;
+        if (status.Role != ReplicaRole.Primary || status.Term != term)
+        {
+            return false;
+        }
+
+        var now = _time.GetTimestamp();
+        // Read the timer's stamp before the block it sets first: seeing a stamp after a pause means seeing its block too.
+        var lastTimer = Volatile.Read(ref _lastTimerAt);
+        var blockedUntil = Volatile.Read(ref _leaseBlockedUntil);
+        if (lastTimer == 0 || _time.GetElapsedTime(lastTimer, now) >= LeaseDuration || now < blockedUntil)
+        {
+            // The process (or its timer) did not run for a while: acknowledgements buffered meanwhile vouch for nothing.
+            return false;
+        }
+
+        var heard = 1;
+        for (var slot = 0; slot < _slotOf.Count; slot++)
+        {
+            var at = Volatile.Read(ref _heardAt[slot]);
+            if (at != 0 && _time.GetElapsedTime(at, now) < LeaseDuration)
+            {
+                heard++;
+            }
+        }
+
+        return heard >= _settings.Config.Quorum;
+    }
 
     /// <summary>The primary's gRPC address as this node knows it, or null.</summary>
     public string? PrimaryAddress =>
@@ -372,6 +431,16 @@ public sealed class Replicator : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
+                var now = _time.GetTimestamp();
+                var previous = Volatile.Read(ref _lastTimerAt);
+                if (previous != 0 && _time.GetElapsedTime(previous, now) >= LeaseDuration)
+                {
+                    // Woken from a pause (SIGSTOP, a long GC or a starved machine): no lease until any news of a later
+                    // term that arrived meanwhile has surely been handled.
+                    Volatile.Write(ref _leaseBlockedUntil, now + (long)(LeaseBlockAfterPause.TotalSeconds * _time.TimestampFrequency));
+                }
+
+                Volatile.Write(ref _lastTimerAt, now);
                 // A full queue skips a tick: the core only sees time pass more slowly.
                 _inputs.Writer.TryWrite(Input.Tick.Instance);
             }
@@ -479,6 +548,13 @@ public sealed class Replicator : IAsyncDisposable
                 OnLoopTick();
                 break;
             case Input.Message m:
+                if (m.Value is AppendResponse response && _core.Role == ReplicaRole.Primary && response.Term == _core.Term
+                    && _slotOf.TryGetValue(response.From, out var slot))
+                {
+                    // Sent by a peer that still followed this primary in this term: renews the lease.
+                    Volatile.Write(ref _heardAt[slot], _time.GetTimestamp());
+                }
+
                 _core.Step(m.Value);
                 break;
             case Input.Transfer t:
@@ -735,6 +811,8 @@ public sealed class Replicator : IAsyncDisposable
         else if (_node is not null)
         {
             _ledTerm = soft.Term;
+            // Acknowledgements of an earlier term vouch for nothing now.
+            Array.Clear(_heardAt);
             // A new primary publishes the time at once: points are judged against logical time.
             ProposeClockTick();
         }

@@ -102,6 +102,68 @@ public sealed class ClusterNotificationTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task A_paused_primary_starts_no_notification_after_it_wakes_deposed()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Gate = held.Task;
+        // One request at a time: the primary has deliveries queued behind the held one when it is paused.
+        await using var cluster = await LocalCluster.StartAsync(
+            "--Notifications:Endpoints:0:Name", "hook",
+            "--Notifications:Endpoints:0:Type", "webhook",
+            "--Notifications:Endpoints:0:Url", new Uri(receiver.Url, "hook").ToString(),
+            "--Notifications:Default:0", "hook",
+            "--Notifications:Delivery:MaxConcurrentRequestsPerEndpoint", "1");
+        using var timeout = new CancellationTokenSource(LocalCluster.Patience * 4);
+        var ct = timeout.Token;
+        var stale = 0;
+        try
+        {
+            var first = await cluster.WaitForPrimaryAsync(ct);
+            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { OnArrival = true } };
+            var monitorId = (await cluster.Monitors(first).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct)).Monitor.Id;
+            string Id(string host) => $"{monitorId}/host:{host}/1";
+
+            (stale, var phase1) = await WriteAsync(cluster, first, "p1-", ct);
+            await receiver.NextAsync(ct);
+            var staleName = stale.ToString(CultureInfo.InvariantCulture);
+            await WaitForStandbyToHoldAsync(cluster, stale, 3 - stale, ct);
+            cluster.Process(stale).Pause();
+            var promoted = await cluster.WaitForPrimaryAsync(ct, not: stale);
+            var sentByStale = receiver.All.Count(r => r.Node == staleName);
+
+            // The held request is answered while the old primary sleeps; the new one delivers everything.
+            receiver.Gate = Task.CompletedTask;
+            held.SetResult();
+            var promotedName = promoted.ToString(CultureInfo.InvariantCulture);
+            var (_, phase2) = await WriteAsync(cluster, promoted, "p2-", ct);
+            await WaitForAsync(receiver, phase1.Concat(phase2).Select(Id), promotedName, ct);
+
+            // It wakes believing it leads, with deliveries queued and its in-flight one answered: it starts none.
+            cluster.Process(stale).Continue();
+            var leader = await cluster.Cluster(promoted).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            await cluster.WaitForCaughtUpAsync(stale, leader.CommitIndex, ct);
+            var (_, phase3) = await WriteAsync(cluster, promoted, "p3-", ct);
+            await WaitForAsync(receiver, phase3.Select(Id), promotedName, ct);
+
+            Assert.Equal(sentByStale, receiver.All.Count(r => r.Node == staleName));
+            AssertFenced(receiver.All);
+            output.WriteLine($"node {stale} sent {sentByStale} request(s) before its pause and none after; node {promoted} sent {receiver.All.Count(r => r.Node == promotedName)}");
+        }
+        catch (Exception) when (!Describe(cluster))
+        {
+            throw;
+        }
+        finally
+        {
+            foreach (var id in new[] { 1, 2 })
+            {
+                cluster.TryContinue(id);
+            }
+        }
+    }
+
     /// <summary>
     /// Every request names its node and term; one node per term; and in arrival order the term never goes
     /// back (the killed primaries sent nothing after a later term's first request).
