@@ -74,6 +74,17 @@ public sealed class NotificationDispatcher : IAsyncDisposable
 
     public ulong Term { get; }
 
+    /// <summary>
+    /// Asked right before each request is started; while it answers false nothing is sent (the delivery waits,
+    /// its attempts not counted, rechecking every <see cref="GateRecheckInterval"/>). A replicated primary answers
+    /// whether it holds its quorum lease, so a primary that was paused or cut off starts no request before it
+    /// learns it was deposed (DESIGN invariant 4). Null: always send.
+    /// </summary>
+    public Func<bool>? SendGate { get; init; }
+
+    /// <summary>How often a closed <see cref="SendGate"/> is asked again.</summary>
+    public static readonly TimeSpan GateRecheckInterval = TimeSpan.FromMilliseconds(20);
+
     /// <summary>True once fenced or stopped: nothing is sent any more.</summary>
     public bool IsStopped => _stop.IsCancellationRequested;
 
@@ -375,8 +386,21 @@ public sealed class NotificationDispatcher : IAsyncDisposable
 
     private async Task RunKeyAsync(EndpointQueue queue, KeyQueue keyQueue)
     {
+        var gated = false;
         while (true)
         {
+            if (gated)
+            {
+                gated = false;
+                try
+                {
+                    await Task.Delay(GateRecheckInterval, _time, _stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (IsStopped)
+                {
+                }
+            }
+
             Delivery? delivery = null;
             TaskCompletionSource? waiter = null;
             lock (queue)
@@ -417,6 +441,13 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             Attempt attempt;
             try
             {
+                if (SendGate is { } gate && !gate())
+                {
+                    // Not sure this node still leads: start nothing now (the semaphore is released below).
+                    gated = true;
+                    continue;
+                }
+
                 lock (queue)
                 {
                     if (IsStopped || delivery.Removed)

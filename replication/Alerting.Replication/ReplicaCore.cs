@@ -52,6 +52,9 @@ public sealed class ReplicaCore
     private int _heartbeatElapsed;
     private int _randomizedElectionTimeout;
 
+    private int _transferTarget;
+    private int _transferElapsed;
+
     /// <summary>Restores a replica from what its disk holds (use <see cref="DurableState.Empty"/> for a new one).</summary>
     /// <param name="id">This replica's member id.</param>
     /// <param name="config">The voters.</param>
@@ -133,6 +136,9 @@ public sealed class ReplicaCore
     /// <summary>The (index, term) frontier this voter vouches for without holding it (see <see cref="HardState.FrontierIndex"/>).</summary>
     public (long Index, long Term) Frontier => (_frontierIndex, _frontierTerm);
 
+    /// <summary>On the primary: the data replica leadership is being handed to (writes are refused meanwhile), 0 when none.</summary>
+    public int TransferTarget => _transferTarget;
+
     /// <summary>True when <see cref="TakeReady"/> has something for the shell.</summary>
     public bool HasReady =>
         _messages.Count > 0 || _pendingEntries.Count > 0 || _pendingTruncateAfter.HasValue || _pendingSnapshot.HasValue
@@ -198,6 +204,12 @@ public sealed class ReplicaCore
             return new ProposeResult(ProposeStatus.NotPrimary, 0, _term, PrimaryId);
         }
 
+        if (_transferTarget != 0)
+        {
+            // Handing over: nothing new is appended, so the target can catch up; clients go to it.
+            return new ProposeResult(ProposeStatus.NotPrimary, 0, _term, _transferTarget);
+        }
+
         if (_log.LastIndex - _commit + payloads.Count > _options.MaxUncommittedEntries)
         {
             return new ProposeResult(ProposeStatus.Backpressure, 0, _term, Id);
@@ -218,6 +230,40 @@ public sealed class ReplicaCore
         }
 
         return new ProposeResult(ProposeStatus.Accepted, first, _term, Id);
+    }
+
+    /// <summary>
+    /// Hands leadership to data replica <paramref name="target"/> (0: the data replica with the highest
+    /// acknowledged index), as etcd raft's leader transfer: the primary stops accepting proposals,
+    /// ships the target everything it lacks and, once the target's durable log matches its own, sends
+    /// it <see cref="TimeoutNow"/>; the target campaigns at once and wins the next term. If the target
+    /// has not taken over within an election timeout the transfer is abandoned and writes resume.
+    /// </summary>
+    public TransferResult TransferLeadership(int target)
+    {
+        if (Role != ReplicaRole.Primary)
+        {
+            return new TransferResult(TransferStatus.NotPrimary, PrimaryId);
+        }
+
+        PeerProgress? peer = null;
+        foreach (var p in _peers)
+        {
+            if (p.Kind == MemberKind.Data && (target == 0 ? peer is null || p.Match > peer.Match : p.Id == target))
+            {
+                peer = p;
+            }
+        }
+
+        if (peer is null)
+        {
+            return new TransferResult(TransferStatus.InvalidTarget, target);
+        }
+
+        _transferTarget = peer.Id;
+        _transferElapsed = 0;
+        MaybeSendTimeoutNow(peer);
+        return new TransferResult(TransferStatus.Started, peer.Id);
     }
 
     /// <summary>Appends one client payload on the primary.</summary>
@@ -306,7 +352,7 @@ public sealed class ReplicaCore
         {
             switch (message)
             {
-                case VoteRequest when InLease():
+                case VoteRequest { Transfer: false } when InLease():
                     // A primary was heard from within the election timeout: this candidate is not needed.
                     return;
                 case VoteRequest { PreVote: true }:
@@ -354,6 +400,9 @@ public sealed class ReplicaCore
                 break;
             case InstallSnapshotRequest snapshot:
                 HandleInstallSnapshot(snapshot);
+                break;
+            case TimeoutNow timeoutNow:
+                HandleTimeoutNow(timeoutNow);
                 break;
             default:
                 throw new ArgumentException($"unknown message type {message.GetType().Name}", nameof(message));
@@ -452,6 +501,7 @@ public sealed class ReplicaCore
         PrimaryId = primaryId;
         _peers.Clear();
         _votes.Clear();
+        _transferTarget = 0;
         // Committed entries are in every later primary's log, so they stay verified across primaries.
         _verified = Kind == MemberKind.Witness ? 0 : Math.Min(_commit, _log.LastIndex);
         _lastAckSent = -1;
@@ -460,7 +510,7 @@ public sealed class ReplicaCore
         ResetElectionTimer();
     }
 
-    private void Campaign(bool preVote)
+    private void Campaign(bool preVote, bool transfer = false)
     {
         Invariant.Check(Kind == MemberKind.Data, "a witness never campaigns");
         long requestTerm;
@@ -501,7 +551,7 @@ public sealed class ReplicaCore
         {
             if (m.Id != Id)
             {
-                Send(new VoteRequest(Id, m.Id, requestTerm, _log.LastIndex, _log.LastTerm, preVote));
+                Send(new VoteRequest(Id, m.Id, requestTerm, _log.LastIndex, _log.LastTerm, preVote, transfer && !preVote));
             }
         }
     }
@@ -513,6 +563,7 @@ public sealed class ReplicaCore
         Role = ReplicaRole.Primary;
         PrimaryId = Id;
         _votes.Clear();
+        _transferTarget = 0;
         _electionElapsed = 0;
         _heartbeatElapsed = 0;
         foreach (var m in _config.Members)
@@ -554,6 +605,40 @@ public sealed class ReplicaCore
         {
             _frontierTerm = term;
             _frontierIndex = index;
+        }
+    }
+
+    /// <summary>The primary asks this replica to take over: campaign now, in the next term, without pre-vote.</summary>
+    private void HandleTimeoutNow(TimeoutNow request)
+    {
+        if (Kind != MemberKind.Data || Role == ReplicaRole.Primary || request.From != PrimaryId)
+        {
+            return;
+        }
+
+        if (!IsAtLeast(_log.LastTerm, _log.LastIndex, _frontierTerm, _frontierIndex))
+        {
+            // Our log lacks entries we vouch for: leading would lose them.
+            return;
+        }
+
+        Campaign(preVote: false, transfer: true);
+    }
+
+    private void MaybeSendTimeoutNow(PeerProgress p)
+    {
+        if (p.Id != _transferTarget)
+        {
+            return;
+        }
+
+        if (p.Match >= _log.LastIndex)
+        {
+            Send(new TimeoutNow(Id, p.Id, _term));
+        }
+        else if (p.State != ShipState.Snapshot)
+        {
+            ShipTo(p);
         }
     }
 
@@ -856,6 +941,10 @@ public sealed class ReplicaCore
             if (Role == ReplicaRole.Primary)
             {
                 ShipTo(p);
+                if (_transferTarget == p.Id && p.Match >= _log.LastIndex)
+                {
+                    Send(new TimeoutNow(Id, p.Id, _term));
+                }
             }
 
             return;
@@ -1061,6 +1150,12 @@ public sealed class ReplicaCore
         foreach (var p in _peers)
         {
             p.TicksWithoutProgress++;
+        }
+
+        if (_transferTarget != 0 && ++_transferElapsed >= _options.ElectionTicks)
+        {
+            // The target did not take over within an election timeout: give up and accept writes again.
+            _transferTarget = 0;
         }
 
         if (_electionElapsed >= _options.ElectionTicks)

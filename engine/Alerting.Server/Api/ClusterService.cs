@@ -1,3 +1,4 @@
+using Alerting.Engine.Pipeline;
 using Alerting.Protocol.V1;
 using Alerting.Replication;
 using Alerting.Server.Hosting;
@@ -65,5 +66,59 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
         }
 
         return response;
+    }
+
+    /// <summary>Longest wait for a leadership transfer: the core abandons one after an election timeout (at most 300 ms), so this only bounds a lost answer.</summary>
+    public static readonly TimeSpan StepDownTimeout = TimeSpan.FromSeconds(10);
+
+    public override async Task<StepDownResponse> StepDown(StepDownRequest request, ServerCallContext context)
+    {
+        if (_replicator is not { } replicator)
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "this node is not a member of a cluster (no --peers): there is no leadership to hand over"));
+        }
+
+        if (replicator.Node is null)
+        {
+            // The witness never leads: send the caller to the primary.
+            throw EngineCalls.NotPrimary(replicator.NotPrimary());
+        }
+
+        var target = 0;
+        if (request.To.Length > 0 && (!int.TryParse(request.To, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out target) || target <= 0))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"to: a node id (a positive whole number), was \"{request.To}\""));
+        }
+
+        try
+        {
+            var (primaryId, term) = await replicator.StepDownAsync(target).WaitAsync(StepDownTimeout, context.CancellationToken).ConfigureAwait(false);
+            return new StepDownResponse
+            {
+                PrimaryId = primaryId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Term = (ulong)term,
+                PrimaryAddress = replicator.PrimaryAddress ?? string.Empty,
+            };
+        }
+        catch (NotPrimaryException e)
+        {
+            throw EngineCalls.NotPrimary(e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"to: {e.Message}"));
+        }
+        catch (LeadershipTransferException e)
+        {
+            throw new RpcException(new Status(StatusCode.Aborted, e.Message));
+        }
+        catch (ReplicationBackpressureException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+        catch (TimeoutException)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"the transfer had no outcome within {StepDownTimeout.TotalSeconds:F0} s; see Cluster.Status"));
+        }
     }
 }

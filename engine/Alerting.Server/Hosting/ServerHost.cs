@@ -79,8 +79,8 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The group counts behind <c>alerting_groups</c>, for tests that wait for a fresh count.</summary>
     internal GroupStateCensus Census => _app.Services.GetRequiredService<GroupStateCensus>();
 
-    /// <summary>Whether this server runs notification delivery (only a primary does).</summary>
-    internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any();
+    /// <summary>Whether this server runs notification delivery (only a primary does; a cluster member while it leads a term).</summary>
+    internal bool SendsNotifications => _app.Services.GetServices<IHostedService>().OfType<NotificationService>().Any(s => _replicator is null || s.RunningTerm is not null);
 
     /// <summary>Opens the engine (recovering its data folder) and starts listening.</summary>
     /// <exception cref="ServerOptionsException">The options are unusable; the message says why.</exception>
@@ -211,9 +211,10 @@ public sealed class ServerHost : IAsyncDisposable
             }
 
             services.AddSingleton<NotificationService>();
-            if (cluster is null && options.Role == NodeRole.Primary)
+            if (cluster is not null || options.Role == NodeRole.Primary)
             {
-                // Only the primary notifies (DESIGN invariant 4); a standby's outbox is listed, never run.
+                // Only the primary notifies (DESIGN invariant 4): a single primary at once; a cluster member while it
+                // leads a term (the service follows the replicator's role). A standalone standby's outbox is never run.
                 services.AddHostedService(provider => provider.GetRequiredService<NotificationService>());
             }
             services.AddGrpc(grpcOptions =>

@@ -33,7 +33,7 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
     /// <summary>Longest wait for the remaining reports to be written when stopping.</summary>
     public static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly EngineNode _node;
+    private readonly Func<LogEntry, Task<AppliedEntry>?> _write;
     private readonly ILogger _log;
     private readonly IReadOnlyDictionary<string, EndpointOutbox> _outboxes;
     private readonly Channel<Record> _records;
@@ -44,16 +44,20 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
     private long _dropped;
     private long _written;
 
+    /// <param name="write">
+    /// Publishes an entry: the node's <see cref="EngineNode.TryWrite"/> on a single node, the replicator's on a primary
+    /// (completes once committed and applied in the term it was proposed in). Null means the input ring is full.
+    /// </param>
     /// <param name="capacity">
     /// Records that may wait: the outboxes bound how many events are outstanding (read and not settled), and
     /// each has at most one report, plus one cursor request per endpoint. A record that does not fit is a bug, counted in <see cref="Dropped"/>.
     /// </param>
-    public DeliveryLogWriter(EngineNode node, ILogger log, IReadOnlyDictionary<string, EndpointOutbox> outboxes, int capacity)
+    public DeliveryLogWriter(Func<LogEntry, Task<AppliedEntry>?> write, ILogger log, IReadOnlyDictionary<string, EndpointOutbox> outboxes, int capacity)
     {
-        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(outboxes);
-        _node = node;
+        _write = write;
         _log = log;
         _outboxes = outboxes;
         _records = Channel.CreateBounded<Record>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
@@ -158,6 +162,12 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
                             RequestCursor(report.Endpoint);
                         }
                     }
+                    catch (NotPrimaryException)
+                    {
+                        // This node stopped being the primary of the term the record was written in: its outcome is
+                        // unknown, and the event stays unsettled in the log, so the next primary sends it again.
+                        Interlocked.Increment(ref _dropped);
+                    }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
                         // The node refused or lost the entry: its event stays outstanding, and is resent after a restart.
@@ -244,7 +254,17 @@ public sealed class DeliveryLogWriter : IDeliveryRecorder, IAsyncDisposable
         var backoff = InitialRingBackoff;
         while (true)
         {
-            if (_node.TryWrite(entry) is { } written)
+            Task<AppliedEntry>? written;
+            try
+            {
+                written = _write(entry);
+            }
+            catch (NotPrimaryException e)
+            {
+                return Task.FromException<AppliedEntry>(e);
+            }
+
+            if (written is not null)
             {
                 return written;
             }

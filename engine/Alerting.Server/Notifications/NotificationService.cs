@@ -2,7 +2,9 @@ using System.Diagnostics.Metrics;
 using Alerting.Engine.Pipeline;
 using Alerting.Engine.StateMachine;
 using Alerting.Notifications;
+using Alerting.Protocol.Log;
 using Alerting.Server.Hosting;
+using Alerting.Server.Replication;
 using HistoryItem = Alerting.Engine.StateMachine.TransitionHistory.HistoryItem;
 
 namespace Alerting.Server.Notifications;
@@ -18,7 +20,15 @@ namespace Alerting.Server.Notifications;
 /// <see cref="DeliveryLogWriter"/>, with the endpoint's cursor, which also keeps the history from
 /// dropping an event some endpoint still waits for.
 /// </summary>
-public sealed class NotificationService : IHostedService, IAsyncDisposable
+/// <remarks>
+/// Delivery runs as one <em>run</em> per term this node leads. A single node starts its run at once.
+/// In a cluster (<see cref="Replicator"/>) a run starts when this node's term-start entry is applied
+/// (its state then holds every committed outcome and cursor of earlier primaries, so it resumes
+/// where they settled), writes its outcomes through the replicator (committed on a quorum), and is
+/// fenced the moment the node stops being primary: its dispatcher sends nothing more, and the run is
+/// taken down in the background. A standby keeps the history and the ledger and sends nothing.
+/// </remarks>
+public sealed class NotificationService : IHostedService, IAsyncDisposable, ILeadershipObserver
 {
     /// <summary>First and longest wait before asking a full input ring again for a read.</summary>
     public static readonly TimeSpan InitialQueryBackoff = TimeSpan.FromMilliseconds(1);
@@ -31,74 +41,61 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     /// <summary>Events whose monitors and ledger entries one query looks up: bounds each read's time on the state-machine thread.</summary>
     public const int MaxEventsPerQuery = 512;
 
+    /// <summary>Header naming the sending node on every request of a clustered node (with <see cref="NotificationEndpoint.TermHeader"/>: who sent it in which term).</summary>
+    public const string NodeHeader = "X-Alerting-Node";
+
     private static readonly IReadOnlyList<string> NoTags = [];
 
     private readonly NotificationOptions _options;
     private readonly EngineNode _node;
+    private readonly Replicator? _replicator;
+    private readonly string _nodeId;
     private readonly ILogger<NotificationService> _log;
     private readonly IMeterFactory _meters;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _readers = [];
-    private readonly Dictionary<string, EndpointOutbox> _outboxes = new(StringComparer.Ordinal);
-    private NotificationRouter? _router;
-    private HttpClient? _http;
-    private DeliveryLogWriter? _writer;
-    private NotificationDispatcher? _dispatcher;
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private Run? _run;
+    private long _fencedTerm;
     private int _stopped;
 
-    public NotificationService(ServerOptions options, EngineNode node, ILogger<NotificationService> log, IMeterFactory meters)
+    public NotificationService(ServerOptions options, EngineNode node, ILogger<NotificationService> log, IMeterFactory meters, IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(services);
         _options = options.Notifications;
+        _nodeId = options.NodeId;
         _node = node;
+        _replicator = services.GetService<Replicator>();
         _log = log;
         _meters = meters;
     }
 
-    /// <summary>The configured endpoint names, ordinal order.</summary>
-    public IReadOnlyList<string> Endpoints => _outboxes.Keys.Order(StringComparer.Ordinal).ToList();
+    /// <summary>The configured endpoint names, ordinal order, while this node runs delivery; empty otherwise.</summary>
+    public IReadOnlyList<string> Endpoints => Current?.Outboxes.Keys.Order(StringComparer.Ordinal).ToList() ?? [];
+
+    /// <summary>The term whose delivery run is live (not fenced), or null when this node sends nothing.</summary>
+    public ulong? RunningTerm => Current is { Dispatcher: { IsStopped: false } dispatcher } ? dispatcher.Term : null;
+
+    private Run? Current => Volatile.Read(ref _run);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         RegisterHistoryMetrics();
-        if (_options.Endpoints.Count == 0)
+        RegisterMetrics();
+        if (_replicator is { } replicator)
         {
-            await RetireAllAsync(cancellationToken).ConfigureAwait(false);
+            // Runs follow the replicated role: started on PrimaryReady, fenced on PrimaryLost.
+            replicator.Observe(this);
             return;
         }
 
-        var endpoints = _options.CreateEndpoints();
-        var delivery = _options.Delivery;
-        _router = new NotificationRouter(endpoints.Select(e => e.Name), _options.Default);
-        // The dispatcher times each attempt on its own clock (DeliveryOptions.RequestTimeout).
-        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
-        var cursors = await QueryAsync(state => state.Deliveries.Cursors().ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
-        foreach (var endpoint in endpoints)
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            // A retired endpoint configured again starts over from the oldest kept event; the ledger skips what it finished.
-            var cursor = cursors.GetValueOrDefault(endpoint.Name);
-            _outboxes.Add(endpoint.Name, new EndpointOutbox(endpoint.Name, cursor == DeliveryLedger.RetiredCursor ? 0 : cursor));
+            await StartRunAsync(_node.Term, _node.TryWrite, cancellationToken).ConfigureAwait(false);
         }
-
-        var capacity = endpoints.Count * (delivery.ReadAhead + delivery.MaxQueuedPerEndpoint + MaxRetriedPerCall + 1);
-        _writer = new DeliveryLogWriter(_node, _log, _outboxes, capacity);
-        var dispatcher = new NotificationDispatcher(endpoints, delivery.ToDeliveryOptions(), _http, _writer, TimeProvider.System, new Random(), _node.Term);
-        _dispatcher = dispatcher;
-        RegisterMetrics(dispatcher, endpoints, _writer);
-        foreach (var (name, cursor) in cursors)
+        finally
         {
-            if (!_outboxes.ContainsKey(name) && cursor != DeliveryLedger.RetiredCursor)
-            {
-                _log.LogInformation("notification endpoint {Endpoint} is no longer configured; its undelivered events are released", name);
-                _writer.Retire(name);
-            }
-        }
-
-        foreach (var outbox in _outboxes.Values)
-        {
-            // The first cursor of a new endpoint pins the history from here on.
-            _writer.RequestCursor(outbox.Endpoint);
-            _readers.Add(Task.Run(() => FollowAsync(outbox, _stop.Token), CancellationToken.None));
+            _turn.Release();
         }
     }
 
@@ -106,6 +103,154 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     public Task StopAsync(CancellationToken cancellationToken) => ShutdownAsync();
 
     public ValueTask DisposeAsync() => new(ShutdownAsync());
+
+    /// <inheritdoc/>
+    public void PrimaryReady(long term) => _ = StartForTermAsync(term);
+
+    /// <inheritdoc/>
+    public void PrimaryLost(long term)
+    {
+        // Full fence: a run published after this read sees the fenced term (StartForTermAsync reads it after publishing).
+        InterlockedMax(ref _fencedTerm, term);
+        if (Current is { } run && run.Term <= (ulong)term)
+        {
+            // At once, on the caller's thread: no send starts after the loss (one in flight may finish or is cancelled).
+            run.Dispatcher?.Stop();
+            _ = StopRunAsync(run);
+        }
+    }
+
+    /// <summary>Starts delivery for <paramref name="term"/> unless the term was lost meanwhile; never throws (it runs in the background).</summary>
+    private async Task StartForTermAsync(long term)
+    {
+        try
+        {
+            await _turn.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (Volatile.Read(ref _stopped) != 0 || Interlocked.Read(ref _fencedTerm) >= term)
+                {
+                    return;
+                }
+
+                if (Current is { } old)
+                {
+                    old.Dispatcher?.Stop();
+                    await StopRunCoreAsync(old).ConfigureAwait(false);
+                }
+
+                var replicator = _replicator!;
+                await StartRunAsync((ulong)term, replicator.TryWrite, CancellationToken.None).ConfigureAwait(false);
+                if (Interlocked.Read(ref _fencedTerm) >= term && Current is { } started)
+                {
+                    // Lost while starting: PrimaryLost may have missed this run.
+                    started.Dispatcher?.Stop();
+                    await StopRunCoreAsync(started).ConfigureAwait(false);
+                }
+                else
+                {
+                    _log.LogWarning("node {Node} delivers notifications as the primary of term {Term}", _nodeId, term);
+                }
+            }
+            finally
+            {
+                _turn.Release();
+            }
+        }
+#pragma warning disable CA1031 // Background: a failed start is logged, never thrown into the host (DESIGN invariant 9); the next term tries again.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log.LogError(e, "notification delivery did not start for term {Term}; undelivered events stay in the log for the next primary", term);
+        }
+    }
+
+    private async Task StopRunAsync(Run run)
+    {
+        try
+        {
+            await _turn.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                if (ReferenceEquals(Current, run))
+                {
+                    await StopRunCoreAsync(run).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                _turn.Release();
+            }
+        }
+#pragma warning disable CA1031 // Background: logged, never thrown into the host.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log.LogError(e, "stopping the notification run of term {Term} failed", run.Term);
+        }
+    }
+
+    /// <summary>Builds and starts a run. Call holding <see cref="_turn"/>.</summary>
+    private async Task StartRunAsync(ulong term, Func<LogEntry, Task<AppliedEntry>?> write, CancellationToken cancellationToken)
+    {
+        if (_options.Endpoints.Count == 0)
+        {
+            await RetireAllAsync(write, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var run = new Run(term);
+        var endpoints = _options.CreateEndpoints();
+        var delivery = _options.Delivery;
+        run.Router = new NotificationRouter(endpoints.Select(e => e.Name), _options.Default);
+        // The dispatcher times each attempt on its own clock (DeliveryOptions.RequestTimeout).
+        run.Http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        if (_replicator is not null)
+        {
+            run.Http.DefaultRequestHeaders.TryAddWithoutValidation(NodeHeader, _nodeId);
+        }
+
+        try
+        {
+            var cursors = await QueryAsync(state => state.Deliveries.Cursors().ToDictionary(c => c.Key, c => c.Value, StringComparer.Ordinal), cancellationToken).ConfigureAwait(false);
+            foreach (var endpoint in endpoints)
+            {
+                // A retired endpoint configured again starts over from the oldest kept event; the ledger skips what it finished.
+                var cursor = cursors.GetValueOrDefault(endpoint.Name);
+                run.Outboxes.Add(endpoint.Name, new EndpointOutbox(endpoint.Name, cursor == DeliveryLedger.RetiredCursor ? 0 : cursor));
+            }
+
+            var capacity = endpoints.Count * (delivery.ReadAhead + delivery.MaxQueuedPerEndpoint + MaxRetriedPerCall + 1);
+            run.Writer = new DeliveryLogWriter(write, _log, run.Outboxes, capacity);
+            var replicator = _replicator;
+            run.Dispatcher = new NotificationDispatcher(endpoints, delivery.ToDeliveryOptions(), run.Http, run.Writer, TimeProvider.System, new Random(), term)
+            {
+                // Replicated: a request starts only while this node holds its quorum lease in the run's term.
+                SendGate = replicator is null ? null : () => replicator.HoldsLease((long)term),
+            };
+            foreach (var (name, cursor) in cursors)
+            {
+                if (!run.Outboxes.ContainsKey(name) && cursor != DeliveryLedger.RetiredCursor)
+                {
+                    _log.LogInformation("notification endpoint {Endpoint} is no longer configured; its undelivered events are released", name);
+                    run.Writer.Retire(name);
+                }
+            }
+        }
+        catch
+        {
+            await StopRunCoreAsync(run).ConfigureAwait(false);
+            throw;
+        }
+
+        Interlocked.Exchange(ref _run, run);
+        foreach (var outbox in run.Outboxes.Values)
+        {
+            // The first cursor of a new endpoint pins the history from here on.
+            run.Writer.RequestCursor(outbox.Endpoint);
+            run.Readers.Add(Task.Run(() => FollowAsync(run, outbox, run.Stop.Token), CancellationToken.None));
+        }
+    }
 
     /// <summary>Per endpoint: its cursor, what is pending (read and not settled, up to <paramref name="limit"/> listed) and what failed (from the ledger).</summary>
     public async Task<IReadOnlyList<EndpointStatus>> ListAsync(string? endpoint, int limit, CancellationToken cancellation)
@@ -131,12 +276,18 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
                 return byEndpoint;
             },
             cancellation).ConfigureAwait(false);
-        var pending = _dispatcher?.Pending() ?? [];
+        var run = Current;
+        var pending = run?.Dispatcher?.Pending() ?? [];
         var statuses = new List<EndpointStatus>(names.Count);
         foreach (var name in names)
         {
-            var outbox = _outboxes[name];
-            var counters = _dispatcher!.Counters(name);
+            if (run?.Dispatcher is not { } dispatcher || !run.Outboxes.TryGetValue(name, out var outbox))
+            {
+                // The run ended between the two reads.
+                continue;
+            }
+
+            var counters = dispatcher.Counters(name);
             var queued = pending.Where(p => p.Endpoint == name).Take(limit).Select(p => p.Notification).ToList();
             var page = failed[name];
             statuses.Add(new EndpointStatus(name, outbox.Cursor, page.WrittenCursor, outbox.Outstanding, outbox.WaitingForRoom, queued, page.Failed, page.Count, counters));
@@ -153,14 +304,16 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     public async Task<(IReadOnlyList<DeliveryLedger.FailedDelivery> Requeued, IReadOnlyList<DeliveryLedger.FailedDelivery> Missing)> RetryAsync(
         string? endpoint, string? monitorId, string? groupKey, ulong transitionNumber, CancellationToken cancellation)
     {
-        if (_dispatcher is not { } dispatcher)
+        if (Current is not { Dispatcher: { } dispatcher } run)
         {
             return ([], []);
         }
 
+        var outboxes = run.Outboxes;
+
         var failed = await QueryAsync(
             state => state.Deliveries.Failed()
-                .Where(f => _outboxes.ContainsKey(f.Endpoint)
+                .Where(f => outboxes.ContainsKey(f.Endpoint)
                     && (string.IsNullOrEmpty(endpoint) || f.Endpoint == endpoint)
                     && (string.IsNullOrEmpty(monitorId) || f.MonitorId == monitorId)
                     && (string.IsNullOrEmpty(groupKey) || f.GroupKey == groupKey)
@@ -187,7 +340,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
 
             var item = found[0];
             var notification = await QueryAsync(state => NotificationOf(state, item), cancellation).ConfigureAwait(false);
-            if (!_outboxes[f.Endpoint].TrackRetry(notification.Id, f.LogIndex))
+            if (!outboxes[f.Endpoint].TrackRetry(notification.Id, f.LogIndex))
             {
                 // Already on its way (a retry of a retry).
                 requeued.Add(f);
@@ -205,7 +358,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
 
                 if (result == EnqueueResult.NotNotified)
                 {
-                    _outboxes[f.Endpoint].Settle(notification.Id, []);
+                    outboxes[f.Endpoint].Settle(notification.Id, []);
                 }
 
                 break;
@@ -218,7 +371,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     }
 
     /// <summary>No endpoint is configured: the cursors of earlier endpoints are retired, or they would hold the history's events for good.</summary>
-    private async Task RetireAllAsync(CancellationToken cancellation)
+    private async Task RetireAllAsync(Func<LogEntry, Task<AppliedEntry>?> write, CancellationToken cancellation)
     {
         var stale = await QueryAsync(
             state => state.Deliveries.Cursors().Where(c => c.Value != DeliveryLedger.RetiredCursor).Select(c => c.Key).ToList(),
@@ -228,12 +381,15 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
             return;
         }
 
-        _writer = new DeliveryLogWriter(_node, _log, _outboxes, stale.Count);
+        var writer = new DeliveryLogWriter(write, _log, new Dictionary<string, EndpointOutbox>(StringComparer.Ordinal), stale.Count);
         foreach (var name in stale)
         {
             _log.LogInformation("notification endpoint {Endpoint} is no longer configured; its undelivered events are released", name);
-            _writer.Retire(name);
+            writer.Retire(name);
         }
+
+        // Writes what was queued, then stops.
+        await writer.DisposeAsync().ConfigureAwait(false);
     }
 
     private async Task ShutdownAsync()
@@ -243,20 +399,53 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
             return;
         }
 
-        await _stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_readers).ConfigureAwait(false);
-        if (_dispatcher is not null)
+        await _turn.WaitAsync().ConfigureAwait(false);
+        try
         {
-            await _dispatcher.DisposeAsync().ConfigureAwait(false);
+            if (Current is { } run)
+            {
+                await StopRunCoreAsync(run).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    /// <summary>Stops a run's readers and dispatcher and writes the outcomes already known. Call holding <see cref="_turn"/>.</summary>
+    private async Task StopRunCoreAsync(Run run)
+    {
+        Interlocked.CompareExchange(ref _run, null, run);
+        await run.Stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(run.Readers).ConfigureAwait(false);
+        if (run.Dispatcher is not null)
+        {
+            await run.Dispatcher.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_writer is not null)
+        if (run.Writer is not null)
         {
-            await _writer.DisposeAsync().ConfigureAwait(false);
+            await run.Writer.DisposeAsync().ConfigureAwait(false);
         }
 
-        _http?.Dispose();
-        _stop.Dispose();
+        run.Http?.Dispose();
+        run.Stop.Dispose();
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     private static Notification NotificationOf(EngineState state, HistoryItem item) =>
@@ -269,10 +458,10 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     /// events (and only while fewer than that plus the queue size are unsettled), queues them in log order
     /// as the dispatcher has room, and coalesces the ones still waiting per group.
     /// </summary>
-    private async Task FollowAsync(EndpointOutbox outbox, CancellationToken stop)
+    private async Task FollowAsync(Run run, EndpointOutbox outbox, CancellationToken stop)
     {
         var name = outbox.Endpoint;
-        var dispatcher = _dispatcher!;
+        var dispatcher = run.Dispatcher!;
         var history = _node.History;
         var readAhead = _options.Delivery.ReadAhead;
         var maxOutstanding = readAhead + _options.Delivery.MaxQueuedPerEndpoint;
@@ -310,7 +499,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
                     // A full read that happened to take the newest event has read its index too; treating it as
                     // partial left the cursor on the newest index until some later event was appended.
                     var lastIndexComplete = batch.Count > 0 && (!readFull || !HasMoreOfIndex(history, next, batch[^1].Event.LogIndex, peek));
-                    await ReadAsync(outbox, window, batch, first, routed, lastIndexComplete, stop).ConfigureAwait(false);
+                    await ReadAsync(run, outbox, window, batch, first, routed, lastIndexComplete, stop).ConfigureAwait(false);
                     sequence = next;
                 }
 
@@ -369,7 +558,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
     /// Takes the events of <paramref name="batch"/> routed to the endpoint and not finished into the window, and moves the read
     /// cursor: past the last event's log index when <paramref name="lastIndexComplete"/>, else up to it.
     /// </summary>
-    private async Task ReadAsync(EndpointOutbox outbox, CoalescingWindow window, List<HistoryItem> batch, long firstSequence, List<(HistoryItem Item, long Sequence)> routed, bool lastIndexComplete, CancellationToken stop)
+    private async Task ReadAsync(Run run, EndpointOutbox outbox, CoalescingWindow window, List<HistoryItem> batch, long firstSequence, List<(HistoryItem Item, long Sequence)> routed, bool lastIndexComplete, CancellationToken stop)
     {
         if (batch.Count == 0)
         {
@@ -381,13 +570,13 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
-            if (item.Term > _dispatcher!.Term)
+            if (item.Term > run.Dispatcher!.Term)
             {
                 // Another node leads a later term: this one must send nothing more (DESIGN invariant 4).
-                _dispatcher.Fence(item.Term);
+                run.Dispatcher.Fence(item.Term);
             }
 
-            if (item.Event.Notify && _router!.Route(item.Message).Contains(name))
+            if (item.Event.Notify && run.Router!.Route(item.Message).Contains(name))
             {
                 routed.Add((item, firstSequence + i));
             }
@@ -411,7 +600,7 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
 
         var last = batch[^1].Event.LogIndex;
         outbox.ReadBefore(lastIndexComplete ? last + 1 : last);
-        _writer!.RequestCursor(name);
+        run.Writer!.RequestCursor(name);
     }
 
     /// <summary>Queues the window's events in log order until the dispatcher is full; answers why it stopped.</summary>
@@ -462,20 +651,28 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         meter.CreateObservableCounter("alerting.history.pending_dropped", () => history.PendingDropped, description: "Events dropped by the history's byte bound while a notification endpoint still waited for them");
     }
 
-    private void RegisterMetrics(NotificationDispatcher dispatcher, IReadOnlyList<NotificationEndpoint> endpoints, DeliveryLogWriter writer)
+    /// <summary>The outbox gauges and counters, read from the live run (none while this node runs no delivery; a new run starts its counters over).</summary>
+    private void RegisterMetrics()
     {
+        if (_options.Endpoints.Count == 0)
+        {
+            return;
+        }
+
         var meter = _meters.Create(ServerMetrics.MeterName);
-        var names = endpoints.Select(e => e.Name).ToArray();
-        IEnumerable<Measurement<long>> Each(Func<string, long> value) =>
-            names.Select(n => new Measurement<long>(value(n), new KeyValuePair<string, object?>("endpoint", n)));
-        meter.CreateObservableGauge("alerting.notifications.queued", () => Each(n => dispatcher.Counters(n).QueueDepth), description: "Deliveries waiting, retrying or in flight, per endpoint");
-        meter.CreateObservableGauge("alerting.notifications.pending", () => Each(n => _outboxes[n].Outstanding), description: "Events read by the outbox and not settled (queued, or waiting for queue room), per endpoint");
-        meter.CreateObservableGauge("alerting.notifications.cursor", () => Each(n => _outboxes[n].Cursor), description: "Log index before which every event is settled, per endpoint");
-        meter.CreateObservableCounter("alerting.notifications.delivered", () => Each(n => dispatcher.Counters(n).Delivered), description: "Deliveries answered 2xx, per endpoint");
-        meter.CreateObservableCounter("alerting.notifications.failed", () => Each(n => dispatcher.Counters(n).Failed), description: "Deliveries rejected or given up, per endpoint");
-        meter.CreateObservableCounter("alerting.notifications.superseded", () => Each(n => dispatcher.Counters(n).Superseded), description: "Deliveries coalesced into a newer event of their group, per endpoint");
-        meter.CreateObservableCounter("alerting.notifications.retried", () => Each(n => dispatcher.Counters(n).Retried), description: "Failed attempts retried, per endpoint");
-        meter.CreateObservableCounter("alerting.notifications.records_dropped", () => writer.Dropped, description: "Delivery records not written (their events are resent after a restart)");
+        var names = _options.Endpoints.Select(e => e.Name).ToArray();
+        IEnumerable<Measurement<long>> Each(Func<Run, NotificationDispatcher, string, long> value) =>
+            Current is { Dispatcher: { } dispatcher } run
+                ? names.Where(run.Outboxes.ContainsKey).Select(n => new Measurement<long>(value(run, dispatcher, n), new KeyValuePair<string, object?>("endpoint", n))).ToArray()
+                : [];
+        meter.CreateObservableGauge("alerting.notifications.queued", () => Each((_, d, n) => d.Counters(n).QueueDepth), description: "Deliveries waiting, retrying or in flight, per endpoint");
+        meter.CreateObservableGauge("alerting.notifications.pending", () => Each((r, _, n) => r.Outboxes[n].Outstanding), description: "Events read by the outbox and not settled (queued, or waiting for queue room), per endpoint");
+        meter.CreateObservableGauge("alerting.notifications.cursor", () => Each((r, _, n) => r.Outboxes[n].Cursor), description: "Log index before which every event is settled, per endpoint");
+        meter.CreateObservableCounter("alerting.notifications.delivered", () => Each((_, d, n) => d.Counters(n).Delivered), description: "Deliveries answered 2xx, per endpoint");
+        meter.CreateObservableCounter("alerting.notifications.failed", () => Each((_, d, n) => d.Counters(n).Failed), description: "Deliveries rejected or given up, per endpoint");
+        meter.CreateObservableCounter("alerting.notifications.superseded", () => Each((_, d, n) => d.Counters(n).Superseded), description: "Deliveries coalesced into a newer event of their group, per endpoint");
+        meter.CreateObservableCounter("alerting.notifications.retried", () => Each((_, d, n) => d.Counters(n).Retried), description: "Failed attempts retried, per endpoint");
+        meter.CreateObservableCounter("alerting.notifications.records_dropped", () => Current?.Writer?.Dropped ?? 0, description: "Delivery records not written (their events are resent after a restart)");
     }
 
     /// <summary>The failures of one endpoint a list shows, and how many there are.</summary>
@@ -486,6 +683,26 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable
         public List<DeliveryLedger.FailedDelivery> Failed { get; } = [];
 
         public int Count { get; set; }
+    }
+
+    /// <summary>Delivery for one term this node leads: its outboxes, dispatcher (fenced to the term) and log writer.</summary>
+    private sealed class Run(ulong term)
+    {
+        public ulong Term { get; } = term;
+
+        public Dictionary<string, EndpointOutbox> Outboxes { get; } = new(StringComparer.Ordinal);
+
+        public List<Task> Readers { get; } = [];
+
+        public CancellationTokenSource Stop { get; } = new();
+
+        public NotificationRouter? Router { get; set; }
+
+        public HttpClient? Http { get; set; }
+
+        public DeliveryLogWriter? Writer { get; set; }
+
+        public NotificationDispatcher? Dispatcher { get; set; }
     }
 
     /// <summary>One endpoint's outbox, for <c>alertctl notifications</c>.</summary>

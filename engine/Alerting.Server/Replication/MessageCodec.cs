@@ -14,7 +14,7 @@ public static class MessageCodec
         switch (message)
         {
             case VoteRequest v:
-                wire.VoteRequest = new Wire.VoteRequest { LastIndex = v.LastIndex, LastTerm = v.LastTerm, PreVote = v.PreVote };
+                wire.VoteRequest = new Wire.VoteRequest { LastIndex = v.LastIndex, LastTerm = v.LastTerm, PreVote = v.PreVote, Transfer = v.Transfer };
                 break;
             case VoteResponse v:
                 wire.VoteResponse = new Wire.VoteResponse { Granted = v.Granted, PreVote = v.PreVote };
@@ -43,6 +43,9 @@ public static class MessageCodec
             case InstallSnapshotRequest s:
                 wire.InstallSnapshotRequest = new Wire.InstallSnapshotRequest { LastIndex = s.Snapshot.LastIndex, LastTerm = s.Snapshot.LastTerm, PrimaryCommit = s.PrimaryCommit };
                 break;
+            case TimeoutNow:
+                wire.TimeoutNow = new Wire.TimeoutNow();
+                break;
             default:
                 throw new ArgumentException($"unknown replication message {message.GetType().Name}", nameof(message));
         }
@@ -56,7 +59,7 @@ public static class MessageCodec
         ArgumentNullException.ThrowIfNull(wire);
         return wire.BodyCase switch
         {
-            Wire.PeerMessage.BodyOneofCase.VoteRequest => new VoteRequest(wire.From, wire.To, wire.Term, wire.VoteRequest.LastIndex, wire.VoteRequest.LastTerm, wire.VoteRequest.PreVote),
+            Wire.PeerMessage.BodyOneofCase.VoteRequest => new VoteRequest(wire.From, wire.To, wire.Term, wire.VoteRequest.LastIndex, wire.VoteRequest.LastTerm, wire.VoteRequest.PreVote, wire.VoteRequest.Transfer),
             Wire.PeerMessage.BodyOneofCase.VoteResponse => new VoteResponse(wire.From, wire.To, wire.Term, wire.VoteResponse.Granted, wire.VoteResponse.PreVote),
             Wire.PeerMessage.BodyOneofCase.AppendRequest => new AppendRequest(
                 wire.From,
@@ -83,6 +86,7 @@ public static class MessageCodec
                 wire.Term,
                 new SnapshotRef(wire.InstallSnapshotRequest.LastIndex, wire.InstallSnapshotRequest.LastTerm),
                 wire.InstallSnapshotRequest.PrimaryCommit),
+            Wire.PeerMessage.BodyOneofCase.TimeoutNow => new TimeoutNow(wire.From, wire.To, wire.Term),
             _ => null,
         };
     }

@@ -50,6 +50,7 @@ public sealed class Replicator : IAsyncDisposable
     private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(MaxQueuedInputs) { SingleReader = true });
     private readonly Queue<CoreEntry> _toEngine = new();
     private readonly ConcurrentDictionary<long, PendingWrite> _pending = new();
+    private readonly List<ILeadershipObserver> _observers = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<string> _log;
     private HardState _persisted;
@@ -64,6 +65,14 @@ public sealed class Replicator : IAsyncDisposable
     private readonly TaskCompletionSource<string> _resync = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile StatusSnapshot _status;
     private long _pendingCommit;
+    private TaskCompletionSource<(int PrimaryId, long Term)>? _transfer;
+    private int _transferTarget;
+    private long _ledTerm;
+    // When each other member last acknowledged this primary in its term (a stopwatch timestamp), by the member's place in the config.
+    private readonly long[] _heardAt = new long[ClusterConfig.MaxVoters];
+    private readonly Dictionary<int, int> _slotOf = [];
+    private long _lastTimerAt;
+    private long _leaseBlockedUntil;
     private bool _halted;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
@@ -77,6 +86,14 @@ public sealed class Replicator : IAsyncDisposable
         _time = time;
         _log = log;
         _tickEveryLoopTicks = Math.Max(1, (int)(tickPeriod.Ticks / TickLength.Ticks));
+        foreach (var member in settings.Config.Members)
+        {
+            if (member.Id != settings.SelfId)
+            {
+                _slotOf.Add(member.Id, _slotOf.Count);
+            }
+        }
+
         _engineNext = (node?.LastIndex ?? 0) + 1;
         _status = new StatusSnapshot(core.Role, core.Term, 0, core.CommitIndex, []);
     }
@@ -96,6 +113,52 @@ public sealed class Replicator : IAsyncDisposable
     /// empty (<see cref="OpenData"/>). Until then the node commits nothing more.
     /// </summary>
     public Task<string> ResyncRequired => _resync.Task;
+
+    /// <summary>
+    /// How long an acknowledgement from a peer in the current term vouches that it still follows this
+    /// primary: two thirds of the shortest election timeout, so the lease ends before any voter that
+    /// answered could have started to elect another primary.
+    /// </summary>
+    public static readonly TimeSpan LeaseDuration = TickLength * (CoreOptions().ElectionTicks * 2 / 3);
+
+    /// <summary>After the loop's timer was stalled past <see cref="LeaseDuration"/>, the lease is refused this long (twice the longest election timeout).</summary>
+    public static readonly TimeSpan LeaseBlockAfterPause = TickLength * (CoreOptions().ElectionTicks * 4);
+
+    /// <summary>
+    /// Whether this node is the primary of <paramref name="term"/> and heard a quorum (itself included)
+    /// acknowledge in that term within <see cref="LeaseDuration"/>. Thread-safe; a paused or cut-off
+    /// primary loses it before another node can be elected.
+    /// </summary>
+    public bool HoldsLease(long term)
+    {
+        var status = _status;
+        if (status.Role != ReplicaRole.Primary || status.Term != term)
+        {
+            return false;
+        }
+
+        var now = _time.GetTimestamp();
+        // Read the timer's stamp before the block it sets first: seeing a stamp after a pause means seeing its block too.
+        var lastTimer = Volatile.Read(ref _lastTimerAt);
+        var blockedUntil = Volatile.Read(ref _leaseBlockedUntil);
+        if (lastTimer == 0 || _time.GetElapsedTime(lastTimer, now) >= LeaseDuration || now < blockedUntil)
+        {
+            // The process (or its timer) did not run for a while: acknowledgements buffered meanwhile vouch for nothing.
+            return false;
+        }
+
+        var heard = 1;
+        for (var slot = 0; slot < _slotOf.Count; slot++)
+        {
+            var at = Volatile.Read(ref _heardAt[slot]);
+            if (at != 0 && _time.GetElapsedTime(at, now) < LeaseDuration)
+            {
+                heard++;
+            }
+        }
+
+        return heard >= _settings.Config.Quorum;
+    }
 
     /// <summary>The primary's gRPC address as this node knows it, or null.</summary>
     public string? PrimaryAddress =>
@@ -175,6 +238,18 @@ public sealed class Replicator : IAsyncDisposable
         return new Replicator(settings, core, file, hardState, node: null, gate: null, TimeProvider.System, TickLength, log).StartPeers(maxMessageBytes);
     }
 
+    /// <summary>
+    /// Adds an observer of this node's primary role (call before <see cref="Start"/>): told
+    /// <see cref="ILeadershipObserver.PrimaryReady"/> when a term it leads is ready, and
+    /// <see cref="ILeadershipObserver.PrimaryLost"/> on the loop the moment it is no longer the primary.
+    /// </summary>
+    public void Observe(ILeadershipObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        Engine.Invariant.Check(_loop is null, "leadership observers are added before the loop starts");
+        _observers.Add(observer);
+    }
+
     /// <summary>Starts the loop, its timer and (on a data member) the durability watcher.</summary>
     public void Start()
     {
@@ -214,6 +289,30 @@ public sealed class Replicator : IAsyncDisposable
         return _inputs.Writer.TryWrite(new Input.Propose(payload, done)) ? done.Task : null;
     }
 
+    /// <summary>
+    /// Hands leadership to data member <paramref name="target"/> (0: the most caught-up one): this node
+    /// stops accepting writes, brings the target up to date and sends it TimeoutNow. Completes with the
+    /// new primary and its term once this node follows it; fails with <see cref="NotPrimaryException"/>
+    /// when this node is not the primary, <see cref="ArgumentException"/> for a target that is not
+    /// another data member, and <see cref="LeadershipTransferException"/> when the target did not take
+    /// over within an election timeout (this node then leads on and accepts writes again).
+    /// </summary>
+    public Task<(int PrimaryId, long Term)> StepDownAsync(int target)
+    {
+        if (_node is null)
+        {
+            throw NotPrimary();
+        }
+
+        var done = new TaskCompletionSource<(int PrimaryId, long Term)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_inputs.Writer.TryWrite(new Input.Transfer(target, done)))
+        {
+            done.TrySetException(new ReplicationBackpressureException("the replication loop's input queue is full; retry"));
+        }
+
+        return done.Task;
+    }
+
     /// <summary>The refusal a non-primary answers, naming the primary when known.</summary>
     public NotPrimaryException NotPrimary()
     {
@@ -245,6 +344,7 @@ public sealed class Replicator : IAsyncDisposable
         }
 
         FailPending("the server is shutting down: the outcome of this write is unknown; retry");
+        _transfer?.TrySetException(new LeadershipTransferException("the server is shutting down"));
         try
         {
             // A graceful stop keeps the commit it knows, so the next start keeps its journal.
@@ -331,6 +431,16 @@ public sealed class Replicator : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
+                var now = _time.GetTimestamp();
+                var previous = Volatile.Read(ref _lastTimerAt);
+                if (previous != 0 && _time.GetElapsedTime(previous, now) >= LeaseDuration)
+                {
+                    // Woken from a pause (SIGSTOP, a long GC or a starved machine): no lease until any news of a later
+                    // term that arrived meanwhile has surely been handled.
+                    Volatile.Write(ref _leaseBlockedUntil, now + (long)(LeaseBlockAfterPause.TotalSeconds * _time.TimestampFrequency));
+                }
+
+                Volatile.Write(ref _lastTimerAt, now);
                 // A full queue skips a tick: the core only sees time pass more slowly.
                 _inputs.Writer.TryWrite(Input.Tick.Instance);
             }
@@ -402,6 +512,7 @@ public sealed class Replicator : IAsyncDisposable
                     while (reader.TryRead(out var dropped))
                     {
                         (dropped as Input.Propose)?.Done.TrySetException(NotPrimary());
+                        (dropped as Input.Transfer)?.Done.TrySetException(NotPrimary());
                     }
 
                     foreach (var done in waiting)
@@ -437,7 +548,17 @@ public sealed class Replicator : IAsyncDisposable
                 OnLoopTick();
                 break;
             case Input.Message m:
+                if (m.Value is AppendResponse response && _core.Role == ReplicaRole.Primary && response.Term == _core.Term
+                    && _slotOf.TryGetValue(response.From, out var slot))
+                {
+                    // Sent by a peer that still followed this primary in this term: renews the lease.
+                    Volatile.Write(ref _heardAt[slot], _time.GetTimestamp());
+                }
+
                 _core.Step(m.Value);
+                break;
+            case Input.Transfer t:
+                StartTransfer(t);
                 break;
             case Input.Durable d:
                 var index = Math.Min(d.Index, _core.LastIndex);
@@ -447,6 +568,62 @@ public sealed class Replicator : IAsyncDisposable
                 }
 
                 break;
+        }
+    }
+
+    private void StartTransfer(Input.Transfer t)
+    {
+        var result = _core.TransferLeadership(t.Target);
+        switch (result.Status)
+        {
+            case TransferStatus.Started:
+                _transfer?.TrySetException(new LeadershipTransferException($"superseded by a transfer to node {result.Target}"));
+                _transfer = t.Done;
+                _transferTarget = result.Target;
+                _log($"alerting: replication: node {SelfId} hands leadership of term {_core.Term} to node {result.Target}; writes are refused meanwhile");
+                break;
+            case TransferStatus.InvalidTarget:
+                t.Done.TrySetException(new ArgumentException($"node {t.Target} is not a data member of the cluster other than this node ({SelfId})"));
+                break;
+            default:
+                t.Done.TrySetException(NotPrimary());
+                break;
+        }
+    }
+
+    /// <summary>Completes a transfer in progress once its outcome is known.</summary>
+    private void CheckTransfer()
+    {
+        if (_transfer is not { } done)
+        {
+            return;
+        }
+
+        if (_core.Role == ReplicaRole.Primary)
+        {
+            if (_core.TransferTarget == 0)
+            {
+                _transfer = null;
+                done.TrySetException(new LeadershipTransferException($"node {_transferTarget} did not take over within an election timeout; node {SelfId} still leads term {_core.Term} and accepts writes again"));
+            }
+
+            return;
+        }
+
+        if (_core.PrimaryId == 0)
+        {
+            // Stepped down; the new primary is not known yet.
+            return;
+        }
+
+        _transfer = null;
+        if (_core.PrimaryId == _transferTarget)
+        {
+            done.TrySetResult((_core.PrimaryId, _core.Term));
+        }
+        else
+        {
+            done.TrySetException(new LeadershipTransferException($"node {_core.PrimaryId} leads term {_core.Term}, not the target node {_transferTarget}"));
         }
     }
 
@@ -511,9 +688,12 @@ public sealed class Replicator : IAsyncDisposable
 
                 break;
             default:
+                var refusal = _core.Role != ReplicaRole.Primary || result.PrimaryId == SelfId || result.PrimaryId == 0 || !_settings.Addresses.TryGetValue(result.PrimaryId, out var address)
+                    ? NotPrimary()
+                    : new NotPrimaryException($"this node is handing leadership to node {result.PrimaryId} (term {result.Term}): it takes no client writes; retry there", address.ToString().TrimEnd('/'));
                 foreach (var done in waiting)
                 {
-                    done.TrySetException(NotPrimary());
+                    done.TrySetException(refusal);
                 }
 
                 break;
@@ -588,6 +768,8 @@ public sealed class Replicator : IAsyncDisposable
 
             Publish();
         }
+
+        CheckTransfer();
     }
 
     /// <summary>Stops taking part (nothing more is persisted, sent or applied); with <paramref name="resync"/>, marks the data folder and asks the host to restart.</summary>
@@ -595,6 +777,8 @@ public sealed class Replicator : IAsyncDisposable
     {
         _log($"alerting: replication: {reason}");
         _halted = true;
+        LoseLead();
+
         _gate?.Fail(new InvalidOperationException(reason));
         FailPending(reason);
         if (resync && _node is not null)
@@ -619,11 +803,16 @@ public sealed class Replicator : IAsyncDisposable
         _log($"alerting: replication: node {SelfId} is {soft.Role.ToString().ToLowerInvariant()} in term {soft.Term}{(soft.PrimaryId != 0 ? $", primary {soft.PrimaryId}" : string.Empty)}");
         if (soft.Role != ReplicaRole.Primary)
         {
-            // Fencing: a node that is no longer the primary of the term it proposed in acks nothing more.
+            // Fencing: a node that is no longer the primary of the term it proposed in acks and notifies nothing more.
+            LoseLead();
+
             FailPending($"this node stopped being the primary (now term {soft.Term}); the outcome of this write is unknown: retry at the primary");
         }
         else if (_node is not null)
         {
+            _ledTerm = soft.Term;
+            // Acknowledgements of an earlier term vouch for nothing now.
+            Array.Clear(_heardAt);
             // A new primary publishes the time at once: points are judged against logical time.
             ProposeClockTick();
         }
@@ -663,6 +852,12 @@ public sealed class Replicator : IAsyncDisposable
             {
                 _ = applied.ContinueWith(t => CompleteWrite(index, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
+
+            if (entry.Kind == EntryKind.TermStart && _observers.Count > 0 && _core.Role == ReplicaRole.Primary && entry.Term == _core.Term)
+            {
+                var term = entry.Term;
+                _ = applied.ContinueWith(t => OnTermStartApplied(term, t), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
     }
 
@@ -687,6 +882,37 @@ public sealed class Replicator : IAsyncDisposable
         else
         {
             write.Done.TrySetException(new NotPrimaryException($"this node stopped being the primary of term {write.Term}; the outcome of this write is unknown: retry at the primary", PrimaryAddress));
+        }
+    }
+
+    /// <summary>Tells the observers this node stopped leading the term it led (if it led one).</summary>
+    private void LoseLead()
+    {
+        if (_ledTerm == 0)
+        {
+            return;
+        }
+
+        var term = _ledTerm;
+        _ledTerm = 0;
+        foreach (var observer in _observers)
+        {
+            observer.PrimaryLost(term);
+        }
+    }
+
+    /// <summary>This node's term-start entry was applied: it is ready to act as the primary of that term, if it still is.</summary>
+    private void OnTermStartApplied(long term, Task<AppliedEntry> applied)
+    {
+        var status = _status;
+        if (!applied.IsCompletedSuccessfully || status.Role != ReplicaRole.Primary || status.Term != term)
+        {
+            return;
+        }
+
+        foreach (var observer in _observers)
+        {
+            observer.PrimaryReady(term);
         }
     }
 
@@ -715,6 +941,8 @@ public sealed class Replicator : IAsyncDisposable
         public sealed record Propose(byte[] Payload, TaskCompletionSource<AppliedEntry> Done) : Input;
 
         public sealed record Durable(long Index) : Input;
+
+        public sealed record Transfer(int Target, TaskCompletionSource<(int PrimaryId, long Term)> Done) : Input;
     }
 }
 

@@ -13,7 +13,8 @@ internal sealed record SimulationStats(
     int MessagesSent,
     int MessagesDropped,
     long SettleTicks,
-    string FinalState);
+    string FinalState,
+    int Transfers = 0);
 
 /// <summary>Knobs of a run that are not drawn from the seed.</summary>
 /// <param name="FaultTicks">Ticks with faults and client writes.</param>
@@ -33,10 +34,17 @@ internal sealed class Simulation
     private const int ClientBatchMax = 3;
     private const int CompactAfterEntries = 16;
 
+    // Per tick of the fault phase: about two transfers per run.
+    private const double TransferRate = 0.004;
+
     // Network delay is 1..MaxDelayTicks; the resend timeout sits above the worst round trip and below the election timeout.
     private const int MaxDelayTicks = 4;
 
     private readonly Random _random;
+
+    // Leadership transfers draw from their own seeded stream, so adding them left every other fault of a seed where it was.
+    private readonly Random _transferRandom;
+    private int _transfers;
     private readonly SimulationSettings _settings;
     private readonly ClusterConfig _config;
     private readonly ReplicaOptions _options;
@@ -64,6 +72,7 @@ internal sealed class Simulation
         Seed = seed;
         _settings = settings;
         _random = new Random(seed);
+        _transferRandom = new Random(unchecked((seed * 31) + 7));
         _network = new SimNetwork(_random)
         {
             LossRate = _random.NextDouble() * 0.15,
@@ -112,6 +121,7 @@ internal sealed class Simulation
             if (_now < _settings.FaultTicks)
             {
                 InjectFaults();
+                MaybeTransferLeadership();
                 Propose();
             }
             else if (_now == _settings.FaultTicks)
@@ -155,7 +165,8 @@ internal sealed class Simulation
             _network.Sent,
             _network.Dropped,
             _now - _settings.FaultTicks,
-            string.Join(";", _nodes.Select(n => $"{n.Id}:{n.Core!.Term}/{n.AppliedIndex}/{n.AppliedHash:x16}")));
+            string.Join(";", _nodes.Select(n => $"{n.Id}:{n.Core!.Term}/{n.AppliedIndex}/{n.AppliedHash:x16}")),
+            _transfers);
     }
 
     /// <summary>One primary, everything it holds committed, and every data node applied up to it.</summary>
@@ -292,6 +303,30 @@ internal sealed class Simulation
                 Start(n);
             }
         }
+    }
+
+    /// <summary>Now and then the primary is asked to hand over (to a named data node, or to the most caught-up one).</summary>
+    private void MaybeTransferLeadership()
+    {
+        if (_transferRandom.NextDouble() >= TransferRate)
+        {
+            return;
+        }
+
+        var primary = _nodes.Where(n => n.Up && n.Core?.Role == ReplicaRole.Primary).MaxBy(n => n.Core!.Term);
+        if (primary is null)
+        {
+            return;
+        }
+
+        var data = _config.Members.Where(m => m.Kind == MemberKind.Data && m.Id != primary.Id).Select(m => m.Id).ToList();
+        var target = _transferRandom.Next(data.Count + 1) is var pick && pick < data.Count ? data[pick] : 0;
+        if (primary.Core!.TransferLeadership(target).Status == TransferStatus.Started)
+        {
+            _transfers++;
+        }
+
+        Process(primary);
     }
 
     private void Propose()

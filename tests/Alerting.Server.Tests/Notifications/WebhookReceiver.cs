@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Alerting.Server.Tests.Notifications;
 
-/// <summary>One POST the receiver got, and the status it answered.</summary>
-internal sealed record Received(string Path, string Body, string TransitionId, int Answered);
+/// <summary>One POST the receiver got, and the status it answered; a clustered sender names itself and its term.</summary>
+internal sealed record Received(string Path, string Body, string TransitionId, int Answered, string Node = "", ulong Term = 0);
 
 /// <summary>A real HTTP receiver on loopback (Kestrel, port chosen by the OS) answering <see cref="Status"/> to every request.</summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
@@ -72,7 +72,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             context.Request.Path.Value ?? "",
             body,
             context.Request.Headers[NotificationEndpoint.TransitionIdHeader].ToString(),
-            status);
+            status,
+            context.Request.Headers[Alerting.Server.Notifications.NotificationService.NodeHeader].ToString(),
+            ulong.TryParse(context.Request.Headers[NotificationEndpoint.TermHeader].ToString(), System.Globalization.CultureInfo.InvariantCulture, out var term) ? term : 0);
         _all.Enqueue(received);
         await _arrivals.Writer.WriteAsync(received);
         await Gate.WaitAsync(context.RequestAborted);

@@ -26,18 +26,21 @@ internal sealed class LocalCluster : IAsyncDisposable
     private readonly int[] _grpcPorts;
     private readonly ServerProcess?[] _processes = new ServerProcess?[3];
     private readonly GrpcChannel[] _channels;
+    private readonly string[] _extraArguments;
 
-    private LocalCluster(string root, int[] grpcPorts)
+    private LocalCluster(string root, int[] grpcPorts, string[] extraArguments)
     {
         _root = root;
         _grpcPorts = grpcPorts;
+        _extraArguments = extraArguments;
         _channels = grpcPorts.Select(p => GrpcChannel.ForAddress($"http://127.0.0.1:{p}")).ToArray();
     }
 
-    public static async Task<LocalCluster> StartAsync()
+    /// <param name="extraArguments">Passed to both data members (not the witness), e.g. notification endpoints.</param>
+    public static async Task<LocalCluster> StartAsync(params string[] extraArguments)
     {
         var root = Path.Combine(Path.GetTempPath(), "alerting-cluster-" + Guid.NewGuid().ToString("N"));
-        var cluster = new LocalCluster(root, FreePorts(3));
+        var cluster = new LocalCluster(root, FreePorts(3), extraArguments);
         try
         {
             await Task.WhenAll(Enumerable.Range(1, 3).Select(cluster.StartNodeAsync));
@@ -61,6 +64,8 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public Protocol.V1.Cluster.ClusterClient Cluster(int id) => new(_channels[id - 1]);
 
+    public Protocol.V1.Notifications.NotificationsClient Notifications(int id) => new(_channels[id - 1]);
+
     public ServerProcess Process(int id) => _processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not running");
 
     public async Task StartNodeAsync(int id)
@@ -74,6 +79,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             "--peers", peers,
             "--witness", WitnessId.ToString(CultureInfo.InvariantCulture),
             "--role", id == WitnessId ? "witness" : "primary",
+            .. (id == WitnessId ? Array.Empty<string>() : _extraArguments),
         ]);
     }
 

@@ -84,6 +84,49 @@ internal static class ClusterCommands
             : ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// <c>alertctl cluster step-down [--to N]</c>: asks the primary (<c>--server</c>; a node that is not
+    /// the primary names it, and the request is sent there once) to hand leadership to node N, or to the
+    /// most caught-up data member; prints the new primary and its term.
+    /// </summary>
+    public static async Task<int> StepDownAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
+    {
+        var request = new Protocol.V1.StepDownRequest();
+        if (command.Value("to") is { } to)
+        {
+            if (!int.TryParse(to, NumberStyles.None, CultureInfo.InvariantCulture, out int id) || id <= 0)
+            {
+                throw new UsageException($"--to must be a node id (a positive whole number), got '{to}'");
+            }
+
+            request.To = id.ToString(CultureInfo.InvariantCulture);
+        }
+
+        Protocol.V1.StepDownResponse response;
+        using (ServerConnection connection = context.Connect(command))
+        {
+            try
+            {
+                response = await new Protocol.V1.Cluster.ClusterClient(connection.Invoker).StepDownAsync(request, cancellationToken: cancellation);
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable && e.Trailers.GetValue(WriteRetry.PrimaryTrailer) is { Length: > 0 } primary)
+            {
+                // Not the primary: it named the one it knows.
+                using ServerConnection redirected = ServerConnection.Open(primary, context.ApiKey(command));
+                response = await new Protocol.V1.Cluster.ClusterClient(redirected.Invoker).StepDownAsync(request, cancellationToken: cancellation);
+            }
+        }
+
+        if (command.Json)
+        {
+            context.Json.Write(response);
+            return ExitCodes.Ok;
+        }
+
+        context.Console.WriteLine($"node {response.PrimaryId} leads term {response.Term.ToString(CultureInfo.InvariantCulture)}{(response.PrimaryAddress.Length > 0 ? $" at {response.PrimaryAddress}" : "")}");
+        return ExitCodes.Ok;
+    }
+
     private static string Number(ulong? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     /// <summary>
