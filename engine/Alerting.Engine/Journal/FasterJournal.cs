@@ -5,8 +5,16 @@ namespace Alerting.Engine.Journal;
 /// <summary>
 /// The durable log of input entries, on FASTER's FasterLog. One thread appends (the journaler
 /// stage); a dedicated commit thread makes appended entries durable in groups: one FasterLog
-/// commit (and its fsyncs) covers every entry enqueued while the previous commit ran. Any
-/// thread may wait for "durable up to index N".
+/// commit covers every entry enqueued since the previous one was issued. Any thread may wait
+/// for "durable up to index N".
+/// <para>
+/// The commit pipeline. The commit thread issues a commit, then writes and <c>fdatasync</c>s its
+/// pages itself (<see cref="SegmentFileDevice"/>: no thread-pool hop on the data path);
+/// FasterLog's commit worker then writes and fsyncs the commit metadata
+/// (<see cref="JournalCommitFile"/>), and only then is the group published as durable. While
+/// one group's metadata is being fsynced the commit thread already writes the next group's data:
+/// at most <see cref="MaxCommitsInFlight"/> commits are outstanding.
+/// </para>
 /// <para>
 /// Each FasterLog record is a <see cref="JournalRecordHeader"/> (length, CRC32C, term, index)
 /// followed by the opaque payload. Recovery verifies every committed record and refuses to
@@ -35,11 +43,17 @@ public sealed class FasterJournal : IJournal
     /// <summary>Subdirectory holding FasterLog's commit metadata.</summary>
     public const string CommitDirectoryName = "commits";
 
+    /// <summary>
+    /// Group commits outstanding at once: one whose data the commit thread is writing and syncing,
+    /// one whose metadata FasterLog's worker is fsyncing. More would only queue behind the same disk.
+    /// </summary>
+    internal const int MaxCommitsInFlight = 2;
+
     /// <summary>Spins a blocking waiter makes before parking; a group commit takes about an fsync.</summary>
     private const int WaitSpinCount = 64;
 
     private readonly FasterLog _log;
-    private readonly IDevice _device;
+    private readonly SegmentFileDevice _device;
     private readonly JournalCommitFile _commitFile;
     private readonly HighWaterMark _highWaterMark;
     private readonly JournalAddressIndex _addresses;
@@ -53,6 +67,17 @@ public sealed class FasterJournal : IJournal
     private readonly ManualResetEventSlim _highWaterMarkRequested = new(false);
     private readonly Lock _truncateGate = new();
 
+    /// <summary>Guards <see cref="_inFlight"/> and the committed addresses; taken by the commit thread and FasterLog's worker.</summary>
+    private readonly Lock _inFlightGate = new();
+    private readonly Queue<InFlightCommit> _inFlight = new(MaxCommitsInFlight);
+    private readonly Action _onCommitDurable;
+    private long _committedBeginAddress;
+    private long _committedUntilAddress;
+
+    // Commit thread only: what the last issued commit covers.
+    private long _issuedIndex;
+    private long _issuedTruncations;
+
     private TaskCompletionSource _durableAdvanced = NewDurableSignal();
     private long _firstIndex;
     private long _lastIndex;
@@ -65,7 +90,7 @@ public sealed class FasterJournal : IJournal
     private volatile Exception? _commitFailure;
     private int _disposed;
 
-    private FasterJournal(JournalOptions options, FasterLog log, IDevice device, JournalCommitFile commitFile, HighWaterMark highWaterMark, JournalAddressIndex addresses, JournalTermIndex terms, long firstIndex, long lastIndex, ulong lastTerm)
+    private FasterJournal(JournalOptions options, FasterLog log, SegmentFileDevice device, JournalCommitFile commitFile, HighWaterMark highWaterMark, JournalAddressIndex addresses, JournalTermIndex terms, long firstIndex, long lastIndex, ulong lastTerm)
     {
         _log = log;
         _device = device;
@@ -80,6 +105,12 @@ public sealed class FasterJournal : IJournal
         _lastIndex = lastIndex;
         _lastTerm = lastTerm;
         _durableIndex = lastIndex;
+        _issuedIndex = lastIndex;
+        _committedBeginAddress = log.CommittedBeginAddress;
+        _committedUntilAddress = log.CommittedUntilAddress;
+        _onCommitDurable = OnCommitDurable;
+        commitFile.Failed = OnCommitMetadataFailed;
+        device.QueueWritesTo(WakeCommitThread);
         _commitThread = new Thread(CommitLoop) { IsBackground = true, Name = "journal-commit" };
         _highWaterMarkThread = new Thread(HighWaterMarkLoop) { IsBackground = true, Name = "journal-hwm" };
         _commitThread.Start();
@@ -98,7 +129,7 @@ public sealed class FasterJournal : IJournal
     /// <summary>Every entry up to this index is fsynced (FasterLog commit completed).</summary>
     public long DurableIndex => Volatile.Read(ref _durableIndex);
 
-    /// <summary>Group commits completed since open (each one FasterLog commit).</summary>
+    /// <summary>Group commits completed since open (each one FasterLog commit issued by the commit thread).</summary>
     public long CommitCount => Volatile.Read(ref _commitCount);
 
     /// <summary>Highest index persisted in the high-water mark file (lags <see cref="DurableIndex"/>).</summary>
@@ -110,6 +141,9 @@ public sealed class FasterJournal : IJournal
     /// Set before appending; used by benchmark B3 to record commit latency.
     /// </summary>
     internal Action<long, long>? CommitObserver { get; set; }
+
+    /// <summary>The segment device, whose counters show the page writes and fdatasyncs (for tests).</summary>
+    internal SegmentFileDevice DeviceForTests => _device;
 
     /// <summary>The commit file, whose counters show the segment directory fsyncs (for tests).</summary>
     internal JournalCommitFile CommitFileForTests => _commitFile;
@@ -141,12 +175,12 @@ public sealed class FasterJournal : IJournal
         RefuseSegmentsWithoutHighWaterMark(directory);
 
         HighWaterMark highWaterMark = HighWaterMark.Open(directory);
-        IDevice? device = null;
+        SegmentFileDevice? device = null;
         JournalCommitFile? commitFile = null;
         FasterLog? log = null;
         try
         {
-            device = Devices.CreateLogDevice(Path.Combine(directory, SegmentFilePrefix), recoverDevice: true);
+            device = new SegmentFileDevice(Path.Combine(directory, SegmentFilePrefix));
             commitFile = JournalCommitFile.Open(Path.Combine(directory, CommitDirectoryName), directory, options.SegmentSizeBits);
             log = new FasterLog(new FasterLogSettings
             {
@@ -382,6 +416,7 @@ public sealed class FasterJournal : IJournal
         _stopping = true;
         _commitRequested.Set();
         _commitThread.Join();
+        _device.StopQueueing();
         _highWaterMarkRequested.Set();
         _highWaterMarkThread.Join();
 
@@ -514,36 +549,33 @@ public sealed class FasterJournal : IJournal
         {
             while (true)
             {
+                bool wrote = _device.DrainWrites();
                 long target = Volatile.Read(ref _lastIndex);
                 long truncations = Volatile.Read(ref _truncationsRequested);
-                if (target > _durableIndex || truncations > _truncationsCommitted)
+                bool newWork = target > _issuedIndex || truncations > _issuedTruncations;
+                if (newWork && InFlightCount() < MaxCommitsInFlight)
                 {
-                    // Everything enqueued before `target` was published is below the tail, so
-                    // a completed commit covers it. Durability is published only after the
-                    // FasterLog commit (data and metadata) completed; the high-water mark thread
-                    // reads the published index afterwards, so the mark can lag but never lead.
-                    long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    CommitAndWait();
-                    CommitObserver?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp() - started, target - _durableIndex);
-                    Interlocked.Increment(ref _commitCount);
-                    Volatile.Write(ref _durableIndex, target);
-                    Volatile.Write(ref _truncationsCommitted, truncations);
-                    Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
-                    if (!_highWaterMarkRequested.IsSet)
-                    {
-                        _highWaterMarkRequested.Set();
-                    }
-
+                    IssueCommit(target, truncations);
                     continue;
                 }
 
-                if (_stopping)
+                if (wrote)
+                {
+                    continue;
+                }
+
+                if (_commitFailure is not null || (_stopping && !newWork && InFlightCount() == 0))
                 {
                     return;
                 }
 
+                // Reset, then recheck everything that sets the event (appends, queued writes,
+                // completed commits, stop), so a signal between the checks is never lost.
                 _commitRequested.Reset();
-                if (Volatile.Read(ref _lastIndex) > _durableIndex || Volatile.Read(ref _truncationsRequested) > _truncationsCommitted || _stopping)
+                if (_device.HasQueuedWrites
+                    || ((Volatile.Read(ref _lastIndex) > _issuedIndex || Volatile.Read(ref _truncationsRequested) > _issuedTruncations) && InFlightCount() < MaxCommitsInFlight)
+                    || InFlightCount() == 0 && _stopping
+                    || _commitFailure is not null)
                 {
                     continue;
                 }
@@ -555,17 +587,123 @@ public sealed class FasterJournal : IJournal
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _commitFailure = e;
-            Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+            Fail(e);
         }
     }
 
     /// <summary>
-    /// Issues a FasterLog commit and parks until it completes. FasterLog's own
-    /// <c>Commit(spinWait: true)</c> yields in a loop for the whole flush, taking a core the
-    /// appender and the I/O completions need on a small machine.
+    /// Issues a FasterLog commit covering every entry up to <paramref name="target"/> and every
+    /// truncation requested so far. The commit thread then writes its pages (DrainWrites) and
+    /// FasterLog's worker writes its metadata, which publishes it (OnCommitMetadataDurable).
     /// </summary>
-    private void CommitAndWait() => _log.CommitAsync().AsTask().GetAwaiter().GetResult();
+    private void IssueCommit(long target, long truncations)
+    {
+        // Every entry up to `target` was enqueued before `target` was published, so it lies below
+        // the tail read now; a truncation was applied before its ticket was taken, so the begin
+        // address read now includes it. A commit's metadata at or past both covers this group.
+        long tail = _log.TailAddress;
+        long begin = _log.BeginAddress;
+        lock (_inFlightGate)
+        {
+            Invariant.Check(_inFlight.Count < MaxCommitsInFlight, "the commit thread keeps at most MaxCommitsInFlight commits outstanding");
+            _inFlight.Enqueue(new InFlightCommit(tail, begin, target, truncations, System.Diagnostics.Stopwatch.GetTimestamp()));
+        }
+
+        _issuedIndex = target;
+        _issuedTruncations = truncations;
+
+        // A strong commit, so FasterLog calls back once this commit's metadata is fsynced and
+        // its committed addresses (what scanners read up to) are updated. It issues nothing when
+        // an earlier commit already covers the tail and begin address, and that earlier commit
+        // may have completed before this group was queued: hence the check either way.
+        _log.CommitStrongly(out _, out _, spinWait: false, callback: _onCommitDurable);
+        OnCommitDurable();
+    }
+
+    private int InFlightCount()
+    {
+        lock (_inFlightGate)
+        {
+            return _inFlight.Count;
+        }
+    }
+
+    /// <summary>
+    /// On FasterLog's commit worker after a commit's metadata was fsynced and FasterLog's
+    /// committed addresses were updated (and on the commit thread after issuing a commit).
+    /// </summary>
+    private void OnCommitDurable()
+    {
+        try
+        {
+            lock (_inFlightGate)
+            {
+                _committedBeginAddress = Math.Max(_committedBeginAddress, _log.CommittedBeginAddress);
+                _committedUntilAddress = Math.Max(_committedUntilAddress, _log.CommittedUntilAddress);
+                PublishCoveredLocked();
+            }
+        }
+#pragma warning disable CA1031 // Runs on FasterLog's worker: a fault is handed to every caller instead of escaping there.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Fail(e);
+        }
+    }
+
+    private void OnCommitMetadataFailed(Exception failure) => Fail(failure);
+
+    /// <summary>
+    /// Publishes, oldest first, every in-flight group whose tail and begin address FasterLog's
+    /// committed state covers. FasterLog moves that state only after the data flush and the
+    /// metadata fsync, so the high-water mark thread, which reads the published index
+    /// afterwards, can lag but never lead, and a scan can read every published entry.
+    /// </summary>
+    private void PublishCoveredLocked()
+    {
+        bool published = false;
+        while (_inFlight.TryPeek(out InFlightCommit group) && group.TailAddress <= _committedUntilAddress && group.BeginAddress <= _committedBeginAddress)
+        {
+            _inFlight.Dequeue();
+            CommitObserver?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp() - group.IssuedTimestamp, group.Index - _durableIndex);
+            Interlocked.Increment(ref _commitCount);
+            if (group.Index > _durableIndex)
+            {
+                Volatile.Write(ref _durableIndex, group.Index);
+            }
+
+            Volatile.Write(ref _truncationsCommitted, group.Truncations);
+            published = true;
+        }
+
+        if (!published)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+        if (!_highWaterMarkRequested.IsSet)
+        {
+            _highWaterMarkRequested.Set();
+        }
+
+        WakeCommitThread();
+    }
+
+    private void WakeCommitThread()
+    {
+        if (!_commitRequested.IsSet)
+        {
+            _commitRequested.Set();
+        }
+    }
+
+    private void Fail(Exception failure)
+    {
+        _commitFailure ??= failure;
+        Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+        _commitRequested.Set();
+    }
 
     /// <summary>
     /// Persists the high-water mark off the commit thread, so its fsync never delays the next
@@ -610,4 +748,7 @@ public sealed class FasterJournal : IJournal
             throw new InvalidOperationException("The journal commit thread failed; no further entries can be made durable. Restart the node.", failure);
         }
     }
+
+    /// <summary>A group commit issued and not yet durable: what it covers and when it was issued.</summary>
+    private readonly record struct InFlightCommit(long TailAddress, long BeginAddress, long Index, long Truncations, long IssuedTimestamp);
 }

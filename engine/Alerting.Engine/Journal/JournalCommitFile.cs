@@ -51,6 +51,9 @@ internal sealed class JournalCommitFile : ILogCommitManager
     /// <summary>fsyncs of the segment directory made because a commit reached a new segment.</summary>
     internal long SegmentDirectorySyncs => Volatile.Read(ref _segmentDirectorySyncs);
 
+    /// <summary>Called on FasterLog's commit worker when writing a commit failed (the exception is rethrown to FasterLog).</summary>
+    internal Action<Exception>? Failed { get; set; }
+
     /// <summary>
     /// Opens (or creates, fsyncing the directory entry) the commit file in <paramref name="directory"/>.
     /// With <paramref name="segmentDirectory"/>, the folder holding FasterLog's segment files
@@ -101,6 +104,19 @@ internal sealed class JournalCommitFile : ILogCommitManager
             throw new InvalidOperationException($"Invariant: FasterLog commit metadata of {commitMetadata.Length} bytes exceeds the commit slot ({MaxMetadataBytes} bytes).");
         }
 
+        try
+        {
+            WriteSlot(untilAddress, commitMetadata, commitNum);
+        }
+        catch (Exception e)
+        {
+            Failed?.Invoke(e);
+            throw;
+        }
+    }
+
+    private void WriteSlot(long untilAddress, byte[] commitMetadata, long commitNum)
+    {
         lock (_gate)
         {
             // FasterLog flushed the data up to untilAddress before calling here; the segment

@@ -20,7 +20,7 @@ internal sealed class DueBatch
     private readonly int[] _counts = new int[MaxCountingSpanMs + 1];
     private DueInstance[] _items;
 
-    // Firing order as positions in _items, so the counting pass moves 4-byte ints, not 24-byte records.
+    // Firing order as positions in _items, so the counting pass moves 4-byte ints, not 40-byte records.
     private int[] _order;
     private long _minDueMs;
     private long _maxDueMs;

@@ -2,20 +2,16 @@ namespace Alerting.Engine.Timing;
 
 /// <summary>
 /// One timer of the <see cref="TimingWheel"/> pool: a struct in an array addressed by int index,
-/// so scheduling and firing allocate nothing. Due time and period live in the timer's slot record
-/// (<see cref="DueInstance"/>), which is what a slot scan reads; the entry (32 B, two per cache
-/// line) is touched only to fire or cancel.
+/// so scheduling and firing allocate nothing. Payload, due time, period, sequence and generation
+/// travel in the timer's record (<see cref="DueInstance"/>), so a firing reads no entry; the entry
+/// is written when the timer is re-armed into a slot (where its record now is) and read by Cancel.
 /// </summary>
 internal struct TimerEntry
 {
-    public long Payload;
-
-    /// <summary>Stable tie-breaker assigned at Schedule: equal due times fire in scheduling order.</summary>
-    public long Sequence;
-
     /// <summary>
-    /// While <see cref="State"/> is InWheel: position of the timer's record in the slot record pool.
-    /// While Free: the next free entry, -1 ending the list.
+    /// While live: position of the timer's record in the slot record pool, when it is in a slot
+    /// (valid only if that position still holds this entry's index). While Free: the next free
+    /// entry, -1 ending the list.
     /// </summary>
     public int Location;
 

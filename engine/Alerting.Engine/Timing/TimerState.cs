@@ -1,20 +1,15 @@
 namespace Alerting.Engine.Timing;
 
-/// <summary>Where a pool entry of the <see cref="TimingWheel"/> currently lives.</summary>
+/// <summary>Whether a pool entry of the <see cref="TimingWheel"/> belongs to a timer.</summary>
 internal enum TimerState : byte
 {
     /// <summary>On the free list (or never used).</summary>
     Free = 0,
 
-    /// <summary>Has a record in a wheel slot; due later than the wheel has processed (or overdue, waiting for the next Advance).</summary>
-    InWheel,
-
-    /// <summary>In the due queue of the running Advance, waiting to fire.</summary>
-    InDueQueue,
-
-    /// <summary>Cancelled while in the due queue; returns to the free list when the queue pops it.</summary>
-    CancelledInDueQueue,
-
-    /// <summary>Its handler callback is running right now.</summary>
-    Firing,
+    /// <summary>
+    /// A live timer: its record is in a wheel slot (at <see cref="TimerEntry.Location"/>), or, during an
+    /// Advance, in the due batch or due queue or firing. The wheel tells these apart without writing the
+    /// entry on the firing path: a slot position taken out holds index -1.
+    /// </summary>
+    Live,
 }

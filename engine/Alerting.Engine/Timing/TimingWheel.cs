@@ -12,9 +12,11 @@ namespace Alerting.Engine.Timing;
 /// <remarks>
 /// <para>
 /// Layout: <c>2^SlotCountLog2</c> slots of <c>ResolutionMs</c>; a timer due at <c>d</c> waits in slot
-/// <c>ceil(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, index, period) records in a list of
-/// fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one cache miss per timer
-/// through a linked list; timers themselves are struct entries of a pooled array addressed by int index.
+/// <c>ceil(d / ResolutionMs) mod slots</c>. A slot holds (due, sequence, payload, index, period, generation)
+/// records in a list of fixed-size chunks, so a slot scan reads contiguous memory instead of chasing one
+/// cache miss per timer through a linked list, and a firing needs nothing else; timers themselves are
+/// struct entries of a pooled array addressed by int index, written when a timer is re-armed into a slot
+/// (so Cancel finds its record in O(1)) and never read on the firing path.
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
 /// due check (the "rounds" of a hashed wheel). A bitmap of non-empty slots lets an advance skip 64 empty
 /// slots per word read. Schedule and Cancel are O(1) (cancel moves the slot's last record into the hole)
@@ -44,7 +46,7 @@ public sealed class TimingWheel
     /// <summary>Largest due time accepted, so that due + period can never overflow.</summary>
     public const long MaxDueMs = long.MaxValue / 4;
 
-    /// <summary>Records per slot chunk: 8 × 24 B = three cache lines read in a row by a slot scan.</summary>
+    /// <summary>Records per slot chunk: 8 × 40 B = five cache lines read in a row by a slot scan.</summary>
     internal const int ChunkSize = 8;
 
     private const int None = -1;
@@ -65,6 +67,14 @@ public sealed class TimingWheel
     private readonly ulong _tickReciprocal;
 
     private TimerEntry[] _entries;
+
+    // One bit per pool entry: the timer was cancelled while its record was in the running advance
+    // (due batch or due queue). Checked per firing instead of the entry: 1 M timers take 128 KB.
+    private ulong[] _cancelledInAdvance;
+
+    // During a handler callback: the entry firing, and whether the callback cancelled it.
+    private int _firingIndex = None;
+    private bool _firingCancelled;
     private int _freeEntry = None;
     private int _entriesUsed;
 
@@ -104,6 +114,7 @@ public sealed class TimingWheel
         Array.Fill(_slotHeads, new SlotHead { Chunk = None });
         _occupied = new ulong[slotCount / 64];
         _entries = new TimerEntry[options.InitialCapacity];
+        _cancelledInAdvance = new ulong[(options.InitialCapacity + 63) / 64];
         _dueQueue = new DueQueue(options.InitialCapacity);
         _batch = new DueBatch(options.InitialCapacity);
         _tickReciprocal = _resolutionMs == 1 ? 0 : (ulong.MaxValue / (ulong)_resolutionMs) + 1;
@@ -140,11 +151,12 @@ public sealed class TimingWheel
 
         int index = AllocateEntry();
         ref var entry = ref _entries[index];
-        entry.Payload = payload;
-        entry.Sequence = _nextSequence++;
-        Place(new DueInstance(firstDueMs, entry.Sequence, index, (int)periodMs));
+        int generation = entry.Generation;
+        entry.State = TimerState.Live;
+        entry.Location = None; // in no slot until Place puts it in one
+        Place(new DueInstance(firstDueMs, _nextSequence++, payload, index, (int)periodMs, generation));
         _liveCount++;
-        return new TimerHandle(index, _entries[index].Generation);
+        return new TimerHandle(index, generation);
     }
 
     /// <summary>
@@ -165,23 +177,25 @@ public sealed class TimingWheel
             return false;
         }
 
-        switch (entry.State)
+        Invariant.Check(entry.State == TimerState.Live, "an entry with a live generation belongs to a timer");
+        if (index == _firingIndex)
         {
-            case TimerState.InWheel:
-                RemoveRecord(entry.Slot, entry.Location);
-                Kill(index, ref entry);
-                break;
-            case TimerState.InDueQueue:
-                // The heap cannot remove from the middle; the entry is released when popped.
-                entry.State = TimerState.CancelledInDueQueue;
-                entry.Generation = NextGeneration(entry.Generation);
-                break;
-            case TimerState.Firing:
-                // Released now; Advance notices the changed generation when the callback returns.
-                Kill(index, ref entry);
-                break;
-            default:
-                throw new InvalidOperationException($"Timer invariant broken: entry {index} has a live generation but state {entry.State}.");
+            // Released now; Advance sees the flag when the callback returns and does not re-arm it.
+            _firingCancelled = true;
+            Kill(index, ref entry);
+        }
+        else if (entry.Location != None && _records[entry.Location].Index == index)
+        {
+            // Its record is in a slot (a slot position taken out holds -1, and any re-append moves Location).
+            RemoveRecord(entry.Slot, entry.Location);
+            Kill(index, ref entry);
+        }
+        else
+        {
+            // Its record is in the running advance; the drain releases the entry when it reaches it.
+            Invariant.Check(_advancing, "between advances every live timer's record is in a slot");
+            entry.Generation = NextGeneration(entry.Generation);
+            _cancelledInAdvance[index >> 6] |= 1UL << (index & 63);
         }
 
         _liveCount--;
@@ -277,8 +291,8 @@ public sealed class TimingWheel
                     var record = _records[location];
                     ref var entry = ref _entries[record.Index];
                     long placeTick = CeilingTick(Math.Max(record.DueMs, NowMs));
-                    if (entry.State != TimerState.InWheel || entry.Slot != slot || entry.Location != location
-                        || entry.Sequence != record.Sequence || (int)(placeTick & _slotMask) != slot)
+                    if (entry.State != TimerState.Live || entry.Slot != slot || entry.Location != location
+                        || entry.Generation != record.Generation || (int)(placeTick & _slotMask) != slot)
                     {
                         throw new InvalidOperationException($"Timer invariant broken: record of entry {record.Index} misplaced in slot {slot}.");
                     }
@@ -286,6 +300,11 @@ public sealed class TimingWheel
                     records++;
                 }
             }
+        }
+
+        if (Array.Exists(_cancelledInAdvance, word => word != 0))
+        {
+            throw new InvalidOperationException("Timer invariant broken: a cancelled-in-advance mark outlived its advance.");
         }
 
         int freeEntries = CountFreeList(_freeEntry, _entriesUsed, i => _entries[i].Location, i => _entries[i].State == TimerState.Free);
@@ -347,6 +366,7 @@ public sealed class TimingWheel
 
         int capacity = (int)Math.Min((long)_entries.Length * 2, _maxTimers);
         Array.Resize(ref _entries, capacity);
+        Array.Resize(ref _cancelledInAdvance, (capacity + 63) / 64);
         _dueQueue.Grow(capacity);
         _batch.Grow(capacity);
     }
@@ -394,10 +414,8 @@ public sealed class TimingWheel
     /// <summary>Puts a due instance where it belongs: the running advance's due queue, or a wheel slot.</summary>
     private void Place(in DueInstance due)
     {
-        ref var entry = ref _entries[due.Index];
         if (_advancing && due.DueMs <= _horizonMs)
         {
-            entry.State = TimerState.InDueQueue;
             _dueQueue.Push(due);
             return;
         }
@@ -405,9 +423,10 @@ public sealed class TimingWheel
         // An overdue timer scheduled between advances waits in the slot of NowMs, which the next
         // advance visits first; during an advance every due left for the wheel is after NowMs anyway.
         int slot = (int)(TickOf(Math.Max(due.DueMs, NowMs)) & _slotMask);
-        entry.State = TimerState.InWheel;
+        int location = AppendRecord(slot, due);
+        ref var entry = ref _entries[due.Index];
         entry.Slot = slot;
-        entry.Location = AppendRecord(slot, due);
+        entry.Location = location;
     }
 
     /// <summary>Appends to the slot's newest chunk (a new one when full) and returns the record's location.</summary>
@@ -444,6 +463,8 @@ public sealed class TimingWheel
             _records[location] = moved;
             _entries[moved.Index].Location = location;
         }
+
+        _records[last] = _records[last] with { Index = None };
 
         if (head.Fill == 0)
         {
@@ -505,7 +526,6 @@ public sealed class TimingWheel
         int fill = _slotHeads[slot].Fill;
         _slotHeads[slot] = new SlotHead { Chunk = None };
         _occupied[slot >> 6] &= ~(1UL << (slot & 63));
-        var entries = _entries;
         while (chunk != None)
         {
             int first = chunk * ChunkSize;
@@ -519,19 +539,20 @@ public sealed class TimingWheel
 
             for (int location = first; location < end; location++)
             {
+                // _records is read through the field: AppendRecord below may grow (replace) it.
                 var record = _records[location];
-                ref var entry = ref entries[record.Index];
+
+                // The position is given up: Cancel must not find this record here any more.
+                _records[location] = record with { Index = None };
                 if (record.DueMs <= horizonMs)
                 {
-                    // Writing the state here also pulls the entry into cache well before it fires,
-                    // and the prefetch does the same for the slot its next instance will go to.
-                    entry.State = TimerState.InDueQueue;
+                    // The firing needs nothing from the pool entry; prefetch the slot its next instance goes to.
                     _batch.Add(record);
                     PrefetchSlot(record.DueMs + record.PeriodMs);
                 }
                 else
                 {
-                    entry.Location = AppendRecord(slot, record);
+                    _entries[record.Index].Location = AppendRecord(slot, record);
                 }
             }
 
@@ -596,30 +617,29 @@ public sealed class TimingWheel
             }
 
             int index = due.Index;
-            ref var entry = ref _entries[index];
-            if (entry.State == TimerState.CancelledInDueQueue)
+            ulong cancelledBit = 1UL << (index & 63);
+            if ((_cancelledInAdvance[index >> 6] & cancelledBit) != 0)
             {
-                Release(index, ref entry);
+                _cancelledInAdvance[index >> 6] &= ~cancelledBit;
+                Release(index, ref _entries[index]);
                 continue;
             }
 
-            Invariant.Check(entry.State == TimerState.InDueQueue && entry.Sequence == due.Sequence, "the due queue mirrors its entries");
-            entry.State = TimerState.Firing;
-            var handle = new TimerHandle(index, entry.Generation);
-            handler.OnTimer(handle, entry.Payload, due.DueMs);
+            _firingIndex = index;
+            _firingCancelled = false;
+            handler.OnTimer(new TimerHandle(index, due.Generation), due.Payload, due.DueMs);
+            _firingIndex = None;
             fired++;
 
-            // The callback may have grown the pool (new array) or cancelled this timer (new generation).
-            entry = ref _entries[index];
-            if (entry.Generation != handle.Generation)
+            // The callback may have cancelled this timer (its entry is then already released).
+            if (_firingCancelled)
             {
                 continue;
             }
 
-            Invariant.Check(entry.State == TimerState.Firing, "only Cancel moves a firing timer");
             if (due.PeriodMs == 0)
             {
-                Kill(index, ref entry);
+                Kill(index, ref _entries[index]);
                 _liveCount--;
                 continue;
             }

@@ -176,6 +176,56 @@ public sealed class TimingWheelTests
     }
 
     [Fact]
+    public void Timer_cancelled_in_a_callback_after_it_fired_and_was_rearmed_in_the_same_advance_leaves_its_new_slot()
+    {
+        // The victim fires at +1 s and is re-armed into the slot of +3 s (past this advance) at a new
+        // record position; the cancel at +1.5 s must find it there, not at the position it was collected from.
+        var wheel = new TimingWheel(startMs: Start);
+        var victim = wheel.Schedule(Start + 1000, 2 * Second, payload: 1);
+        wheel.Schedule(Start + 1500, 0, payload: 2);
+        bool cancelled = false;
+        var fired = Advance(wheel, Start + 2000, (_, payload, _) =>
+        {
+            if (payload == 2)
+            {
+                cancelled = wheel.Cancel(victim);
+            }
+        });
+
+        Assert.True(cancelled);
+        Assert.Equal([(1, Start + 1000), (2, Start + 1500)], fired);
+        Assert.Equal(0, wheel.Count);
+        wheel.Schedule(Start + 2500, 0, payload: 3);
+        Assert.Equal([(3, Start + 2500)], Advance(wheel, Start + 10_000));
+    }
+
+    [Fact]
+    public void Timer_cancelled_while_its_record_waits_in_the_advance_keeps_its_entry_until_the_drain_passes_it()
+    {
+        // Both are collected into the same advance; the first cancels the second before it fires.
+        // The second's entry is released by the drain, so a timer scheduled inside the callback gets
+        // another entry, and the wheel holds no mark of the cancel once the advance is over.
+        var wheel = new TimingWheel(startMs: Start);
+        wheel.Schedule(Start + 1000, 0, payload: 1);
+        var victim = wheel.Schedule(Start + 1200, Second, payload: 2);
+        TimerHandle scheduled = default;
+        var fired = Advance(wheel, Start + 2000, (_, payload, _) =>
+        {
+            if (payload == 1)
+            {
+                Assert.True(wheel.Cancel(victim));
+                Assert.False(wheel.Cancel(victim));
+                scheduled = wheel.Schedule(Start + 1100, 0, payload: 3);
+            }
+        });
+
+        Assert.NotEqual(victim.Index, scheduled.Index);
+        Assert.Equal([(1, Start + 1000), (3, Start + 1100)], fired);
+        Assert.Equal(0, wheel.Count);
+        Assert.False(wheel.Cancel(victim));
+    }
+
+    [Fact]
     public void Periodic_timer_cancelling_itself_stops_after_that_instance()
     {
         var wheel = new TimingWheel(startMs: Start);
