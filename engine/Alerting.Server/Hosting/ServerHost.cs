@@ -202,6 +202,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<OtlpMetricsService>();
             services.AddSingleton<PrometheusAlertsReader>();
+            services.AddSingleton<StatusPageReader>();
             if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
             {
                 // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
@@ -251,6 +252,7 @@ public sealed class ServerHost : IAsyncDisposable
             OtlpMetricsService.MapHttp(app);
             DatadogSeriesEndpoint.Map(app);
             PrometheusReadApi.Map(app);
+            StatusPage.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
