@@ -133,8 +133,10 @@ public sealed class ServerHost : IAsyncDisposable
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
 
+        var latency = new LatencyHistograms();
         var engineOptions = new EngineOptions
         {
+            OnJournalCommit = latency.Committed,
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
             TimeProvider = time,
@@ -190,6 +192,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<EngineCalls>();
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
+            services.AddSingleton(latency);
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<GroupStateCensus>();
             services.AddHostedService(provider => provider.GetRequiredService<GroupStateCensus>());
