@@ -132,6 +132,7 @@ public sealed class ServerHost : IAsyncDisposable
             });
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
+        UseServiceManagerNotifications(builder.Services);
 
         var latency = new LatencyHistograms();
         var engineOptions = new EngineOptions
@@ -291,6 +292,23 @@ public sealed class ServerHost : IAsyncDisposable
 
             node?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Under systemd (<c>Type=notify</c>, deploy/systemd/alerting.service) the host tells the
+    /// service manager READY=1 once it has started, which is after the data folder is recovered and
+    /// the ports listen (<see cref="StartAsync(ServerOptions, CancellationToken)"/> opens the node first),
+    /// and STOPPING=1 when it begins to stop; SIGTERM stops it as it does without systemd. Any
+    /// other supervisor that sets <c>NOTIFY_SOCKET</c> gets the same messages.
+    /// </summary>
+    private static void UseServiceManagerNotifications(IServiceCollection services)
+    {
+        services.AddSystemd();
+        if (!Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        {
+            services.AddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+            services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Systemd.SystemdLifetime>();
         }
     }
 
