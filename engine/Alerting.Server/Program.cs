@@ -5,6 +5,11 @@ using Alerting.Server.Hosting;
 // and, on SIGTERM or Ctrl-C, stops the API and then drains and commits the node.
 // A refusal to start prints one line, "alerting: cannot start: <what, which file, what to do>",
 // and exits with a StartupFailure code (README "Configuration", docs/reliability.md).
+if (ConfigurationCheck.Requested(args))
+{
+    return ConfigurationCheck.Run(args, Console.Out, Console.Error);
+}
+
 ServerOptions options;
 try
 {
