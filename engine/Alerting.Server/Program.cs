@@ -62,7 +62,7 @@ while (true)
 
         Console.WriteLine($"alerting: data in {server.DataDirectory} (snapshot at {recovery.SnapshotIndex}, {recovery.EntriesReplayed} entries replayed)");
         Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
-        Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
+        Console.WriteLine($"alerting: JSON API, status page (/), /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
         Console.WriteLine(options.ApiKeys.Count == 0
             ? "alerting: no API keys configured: every call is allowed (loopback only)"
             : $"alerting: {options.ApiKeys.Count} API key(s) configured");

@@ -78,6 +78,39 @@ public sealed partial class StatusPageHttpTests
         Assert.Contains($"<td data-count=\"monitors\">{created.Count}</td>", second, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Groups_past_the_per_monitor_cap_and_transitions_past_the_recent_cap_are_cut_and_said_so()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var monitor = new Monitor
+        {
+            Name = "load",
+            Type = "metric",
+            Query = "max(last_5m):max:load{*} by {host} > 4",
+            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
+        };
+        _ = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, TestServer.Call(timeout.Token));
+        var hosts = StatusPageReader.RecentTransitions + 1;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var write = new WriteRequest { BatchId = 1 };
+        for (var i = 0; i < hosts; i++)
+        {
+            write.Points.Add(new Point { Metric = "load", Tags = { $"host:h{i:D3}" }, UnixMs = now, Value = 5 });
+        }
+
+        // The ack comes once the entry is applied, its on-arrival evaluations included.
+        _ = await server.Ingest.WriteBatchAsync(write, TestServer.Call(timeout.Token));
+
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+        var page = await http.GetStringAsync(new Uri("/", UriKind.Relative), timeout.Token);
+
+        var rows = GroupRow().Matches(page).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(Enumerable.Range(0, StatusPageReader.GroupsPerMonitor).Select(i => $"host:h{i:D3}"), rows);
+        Assert.Contains("class=\"more-groups\"", page, StringComparison.Ordinal);
+        Assert.Equal(StatusPageReader.RecentTransitions, TransitionRow().Count(page));
+    }
+
     private static List<string> MonitorIds(string html) =>
         [.. MonitorSection().Matches(html).Select(m => m.Groups[1].Value)];
 
@@ -89,6 +122,12 @@ public sealed partial class StatusPageHttpTests
 
     [GeneratedRegex("<tbody class=\"monitor\" data-monitor-id=\"([^\"]+)\"")]
     private static partial Regex MonitorSection();
+
+    [GeneratedRegex("<tr class=\"group\" data-group=\"([^\"]+)\"")]
+    private static partial Regex GroupRow();
+
+    [GeneratedRegex("<tr class=\"transition\"")]
+    private static partial Regex TransitionRow();
 
     [GeneratedRegex("<a id=\"next-page\" href=\"([^\"]+)\"")]
     private static partial Regex NextLink();
