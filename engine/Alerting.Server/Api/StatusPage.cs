@@ -11,9 +11,10 @@ namespace Alerting.Server.Api;
 /// <summary>
 /// The status web page at <c>/</c> (and <c>/status</c>): the node's role and log positions, groups
 /// counted by state, a page of monitors with their groups (filterable by state), and the newest
-/// transitions. Plain HTML rendered on the server, with inline styles and no script: it loads
-/// nothing from anywhere else (the Content-Security-Policy forbids it) and refreshes itself every
-/// <see cref="RefreshSeconds"/> seconds. Every user-written text (names, queries, tags, group keys)
+/// transitions. HTML rendered on the server, with inline styles and one small script of the server's
+/// own (<see cref="StatusPageEvents"/>) that applies transitions as they happen (server-sent
+/// events); it loads nothing from anywhere else (the Content-Security-Policy forbids it). Without
+/// script the page reloads itself every <see cref="RefreshSeconds"/> seconds. Every user-written text (names, queries, tags, group keys)
 /// is HTML-encoded. With API keys configured the page needs a key with the read scope, as
 /// <c>authorization: Bearer &lt;key&gt;</c> or as the password of HTTP Basic authentication (a
 /// browser asks for it; the user name is ignored).
@@ -22,7 +23,7 @@ public static class StatusPage
 {
     public const string Route = "/status";
 
-    /// <summary>How often the page reloads itself (a meta refresh).</summary>
+    /// <summary>How often the page reloads itself when the browser runs no script (a meta refresh).</summary>
     public const int RefreshSeconds = 10;
 
     private static readonly HtmlEncoder Html = HtmlEncoder.Default;
@@ -36,7 +37,7 @@ public static class StatusPage
     private static async Task<IResult> Answer(HttpContext http, ApiKeyRing keys, StatusPageReader reader)
     {
         var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+        headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'";
         headers.XContentTypeOptions = "nosniff";
         headers.CacheControl = "no-store";
         try
@@ -92,13 +93,14 @@ public static class StatusPage
         var page = view.Page;
         var html = new StringBuilder(16 * 1024);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-            .Append(CultureInfo.InvariantCulture, $"<meta http-equiv=\"refresh\" content=\"{RefreshSeconds}\">")
+            .Append(CultureInfo.InvariantCulture, $"<noscript><meta http-equiv=\"refresh\" content=\"{RefreshSeconds}\"></noscript>")
+            .Append("<script src=\"").Append(StatusPageEvents.ScriptRoute).Append("\" defer></script>")
             .Append("<title>Alerting status</title><style>")
             .Append("body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin-bottom:1em}")
             .Append("td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}th{background:#f4f4f4}")
             .Append("code{font-size:.9em}.state-ALERT{background:#f8c6c6}.state-WARN{background:#fbe7b5}.state-NO_DATA{background:#ddd}.state-OK{background:#d4efd4}")
             .Append("tr.monitor th{background:#e8eef8}nav a{margin-right:.8em}nav a.current{font-weight:bold}")
-            .Append("</style></head><body><h1>Alerting status</h1>\n");
+            .Append(CultureInfo.InvariantCulture, $"</style></head><body data-log-index=\"{page.AppliedIndex}\" data-recent-max=\"{RecentTransitions}\"><h1>Alerting status</h1>\n");
 
         html.Append("<section id=\"node\"><h2>Node</h2><table>");
         Row(html, "node id", node.NodeId, "node-id");
@@ -164,7 +166,7 @@ public static class StatusPage
                 var state = StateNames.Of(group.State);
                 html.Append("<tr class=\"group\" data-group=\"").Append(Html.Encode(group.Key)).Append("\" data-state=\"").Append(state).Append("\"><td class=\"group-key\">")
                     .Append(Html.Encode(group.Key)).Append("</td><td class=\"group-state state-").Append(state).Append("\">").Append(state).Append("</td><td class=\"group-flags\">")
-                    .Append(Flags(group)).Append("</td><td>since ").Append(Time(group.SinceMs)).Append("</td></tr>");
+                    .Append(Flags(group)).Append("</td><td class=\"group-since\">since ").Append(Time(group.SinceMs)).Append("</td></tr>");
             }
 
             if (monitor.MoreGroups)

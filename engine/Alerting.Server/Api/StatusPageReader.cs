@@ -68,7 +68,7 @@ public sealed class StatusPageReader
                 monitors.Add(new MonitorView(monitor.Id, monitor.Name, monitor.Type, monitor.Query, [.. monitor.Tags], [.. groups.Select(g => GroupView.Of(g.State))], more is not null));
             }
 
-            return new MonitorsPage(monitors, nextSlot, state.MonitorCount, state.SeriesCount, Recent(state));
+            return new MonitorsPage(monitors, nextSlot, state.MonitorCount, state.SeriesCount, Recent(state), state.AppliedIndex);
         }).ConfigureAwait(false);
         return new StatusView(node, _census.Counts, page);
     }
@@ -135,7 +135,8 @@ public sealed class StatusPageReader
 
     public sealed record StatusView(StatusResponse Node, IReadOnlyList<long> GroupCounts, MonitorsPage Page);
 
-    public sealed record MonitorsPage(List<MonitorView> Monitors, int? NextSlot, int MonitorCount, int SeriesCount, List<TransitionView> Recent);
+    /// <param name="AppliedIndex">The log index the page shows the state at: its live updates start after it.</param>
+    public sealed record MonitorsPage(List<MonitorView> Monitors, int? NextSlot, int MonitorCount, int SeriesCount, List<TransitionView> Recent, long AppliedIndex);
 
     public sealed record MonitorView(string Id, string Name, string Type, string Query, IReadOnlyList<string> Tags, IReadOnlyList<GroupView> Groups, bool MoreGroups);
 

@@ -40,6 +40,12 @@ public sealed partial class StatusPageHttpTests
         using var bearer = await http.SendAsync(Get("/status", new AuthenticationHeaderValue("Bearer", ReadKey)));
         Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
 
+        using var anonymousEvents = await http.GetAsync(new Uri("/status/events?after=0", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousEvents.StatusCode);
+        using var badAfter = await http.SendAsync(Get("/status/events?after=-1", Basic("anyone", ReadKey)));
+        Assert.Equal(HttpStatusCode.BadRequest, badAfter.StatusCode);
+        Assert.Contains("after: \"-1\"", await badAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         using var badFilter = await http.SendAsync(Get("/?state=firing", Basic("anyone", ReadKey)));
         Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
         Assert.Contains("state: \"firing\"", await badFilter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
