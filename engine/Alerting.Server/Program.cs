@@ -5,6 +5,11 @@ using Alerting.Server.Hosting;
 // and, on SIGTERM or Ctrl-C, stops the API and then drains and commits the node.
 // A refusal to start prints one line, "alerting: cannot start: <what, which file, what to do>",
 // and exits with a StartupFailure code (README "Configuration", docs/reliability.md).
+if (ConfigurationCheck.Requested(args))
+{
+    return ConfigurationCheck.Run(args, Console.Out, Console.Error);
+}
+
 ServerOptions options;
 try
 {
@@ -57,7 +62,7 @@ while (true)
 
         Console.WriteLine($"alerting: data in {server.DataDirectory} (snapshot at {recovery.SnapshotIndex}, {recovery.EntriesReplayed} entries replayed)");
         Console.WriteLine($"alerting: gRPC (HTTP/2, plain text) on {server.GrpcAddress}");
-        Console.WriteLine($"alerting: JSON API, /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
+        Console.WriteLine($"alerting: JSON API, status page (/), /livez, /readyz and /metrics (HTTP/1.1) on {server.HttpAddress}");
         Console.WriteLine(options.ApiKeys.Count == 0
             ? "alerting: no API keys configured: every call is allowed (loopback only)"
             : $"alerting: {options.ApiKeys.Count} API key(s) configured");

@@ -167,6 +167,7 @@ public sealed class EngineNode : IDisposable
             MemorySizeBits = options.JournalMemorySizeBits,
             SegmentSizeBits = options.JournalSegmentSizeBits,
         });
+        journal.CommitObserver = options.OnJournalCommit;
         try
         {
             if (!journalExisted)

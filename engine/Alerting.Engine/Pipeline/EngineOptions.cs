@@ -81,4 +81,12 @@ public sealed record EngineOptions
     /// later snapshot succeeds). Must be quick and must not throw.
     /// </summary>
     public Action<Exception>? OnSnapshotFailed { get; init; }
+
+    /// <summary>
+    /// Called on the journal's commit thread after each group commit of the FasterLog journal, with
+    /// the commit's duration in <see cref="System.Diagnostics.Stopwatch"/> ticks and the entries it
+    /// made durable (the server's commit latency histogram). Set from the journal's open on, so
+    /// commits during recovery may be missed. Must be quick and must not throw.
+    /// </summary>
+    public Action<long, long>? OnJournalCommit { get; init; }
 }

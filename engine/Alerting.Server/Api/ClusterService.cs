@@ -26,10 +26,14 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
         _replicator = services.GetService<Replicator>();
     }
 
-    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) => ReadAsync(_options, _engine, _replicator);
+
+    /// <summary>This node's status as <c>Cluster.Status</c> answers it; the status page shows the same.</summary>
+    internal static async Task<StatusResponse> ReadAsync(ServerOptions options, EngineCalls? engineCalls, Replicator? replicatorShell)
     {
-        var response = new StatusResponse { NodeId = _options.NodeId };
-        if (_engine is { } engine)
+        ArgumentNullException.ThrowIfNull(options);
+        var response = new StatusResponse { NodeId = options.NodeId };
+        if (engineCalls is { } engine)
         {
             var node = engine.Node;
             var (applied, logicalTime) = await engine.Query(state => (state.AppliedIndex, state.LogicalTimeMs)).ConfigureAwait(false);
@@ -44,7 +48,7 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
             response.PrimaryAddress = node.PrimaryAddress ?? string.Empty;
         }
 
-        if (_replicator is { } replicator)
+        if (replicatorShell is { } replicator)
         {
             var status = replicator.Status;
             response.Role = status.Role switch

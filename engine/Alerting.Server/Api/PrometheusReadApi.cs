@@ -30,6 +30,9 @@ public static class PrometheusReadApi
     public const string AlertsRoute = "/api/v1/alerts";
     public const string RulesRoute = "/api/v1/rules";
 
+    /// <summary>Grafana's Prometheus data source probes it to tell Prometheus from Mimir or Cortex (a ruler); the answer has no <c>features</c>, so Grafana treats this server as Prometheus.</summary>
+    public const string BuildInfoRoute = "/api/v1/status/buildinfo";
+
     /// <summary>Prometheus's <c>lastEvaluation</c> of a rule it never evaluated: per-monitor evaluation times are not kept.</summary>
     private const string NotTracked = "0001-01-01T00:00:00Z";
 
@@ -37,6 +40,7 @@ public static class PrometheusReadApi
     {
         routes.MapGet(AlertsRoute, (HttpContext http, ApiKeyRing keys, PrometheusAlertsReader reader) => Answer(http, keys, AlertsRoute, () => Alerts(reader)));
         routes.MapGet(RulesRoute, (HttpContext http, ApiKeyRing keys, PrometheusAlertsReader reader) => Answer(http, keys, RulesRoute, () => Rules(http, reader)));
+        routes.MapGet(BuildInfoRoute, (HttpContext http, ApiKeyRing keys) => Answer(http, keys, BuildInfoRoute, () => Task.FromResult(BuildInfo())));
     }
 
     private static async Task<IResult> Answer(HttpContext http, ApiKeyRing keys, string route, Func<Task<byte[]>> read)
@@ -134,6 +138,26 @@ public static class PrometheusReadApi
             json.WriteEndObject();
             WriteWarnings(json, monitors.Truncated, $"only the first {MaxRules} monitors are listed");
             WriteWarnings(json, active.Truncated && !monitors.Truncated, $"only the first {MaxAlerts} firing or pending groups are listed");
+        });
+    }
+
+    /// <summary>
+    /// Prometheus's keys, with this build's values: <c>version</c> and <c>revision</c> as in
+    /// <c>alerting_build_info</c>, <c>goVersion</c> the .NET runtime; what is not recorded in the build is <c>unknown</c>.
+    /// </summary>
+    private static byte[] BuildInfo()
+    {
+        var build = Hosting.GroupStateCensus.BuildInfo().ToDictionary(l => l.Key, l => (string)l.Value!, StringComparer.Ordinal);
+        return Write(json =>
+        {
+            json.WriteStartObject("data");
+            json.WriteString("version", build["version"]);
+            json.WriteString("revision", build["commit"]);
+            json.WriteString("branch", "unknown");
+            json.WriteString("buildUser", "unknown");
+            json.WriteString("buildDate", "unknown");
+            json.WriteString("goVersion", build["runtime"]);
+            json.WriteEndObject();
         });
     }
 

@@ -50,6 +50,14 @@ public static class ServerConfiguration
         return options;
     }
 
+    /// <summary>The settings file the arguments and environment name (<c>--settings</c>, <c>ALERTING_SETTINGS</c>), or null.</summary>
+    public static string? SettingsFile(string[] args, IDictionary<string, string?>? environment = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var file = Sources(new ConfigurationBuilder(), ExpandForceEmpty(args), new Dictionary<string, string>(Switches), environment).Build()[SettingsKey];
+        return file is { Length: > 0 } ? file : null;
+    }
+
     /// <summary><c>--force-empty</c> alone means true; <c>--force-empty true|false</c> keeps its value.</summary>
     private static string[] ExpandForceEmpty(string[] args)
     {

@@ -132,9 +132,12 @@ public sealed class ServerHost : IAsyncDisposable
             });
         });
         builder.WebHost.UseShutdownTimeout(ShutdownTimeout);
+        UseServiceManagerNotifications(builder.Services);
 
+        var latency = new LatencyHistograms();
         var engineOptions = new EngineOptions
         {
+            OnJournalCommit = latency.Committed,
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
             TimeProvider = time,
@@ -190,6 +193,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton<EngineCalls>();
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
+            services.AddSingleton(latency);
             services.AddSingleton<ServerMetrics>();
             services.AddSingleton<GroupStateCensus>();
             services.AddHostedService(provider => provider.GetRequiredService<GroupStateCensus>());
@@ -202,6 +206,7 @@ public sealed class ServerHost : IAsyncDisposable
             services.AddSingleton(new CumulativeDeltas());
             services.AddSingleton<OtlpMetricsService>();
             services.AddSingleton<PrometheusAlertsReader>();
+            services.AddSingleton<StatusPageReader>();
             if (options.DogStatsdPort is not null && options.Role == NodeRole.Primary)
             {
                 // Only a primary takes writes: a standby leaves the port closed rather than count lines it could never write.
@@ -252,6 +257,8 @@ public sealed class ServerHost : IAsyncDisposable
             OtlpMetricsService.MapHttp(app);
             DatadogSeriesEndpoint.Map(app);
             PrometheusReadApi.Map(app);
+            StatusPage.Map(app);
+            StatusPageEvents.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();
 
@@ -287,6 +294,23 @@ public sealed class ServerHost : IAsyncDisposable
 
             node?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Under systemd (<c>Type=notify</c>, deploy/systemd/alerting.service) the host tells the
+    /// service manager READY=1 once it has started, which is after the data folder is recovered and
+    /// the ports listen (<see cref="StartAsync(ServerOptions, CancellationToken)"/> opens the node first),
+    /// and STOPPING=1 when it begins to stop; SIGTERM stops it as it does without systemd. Any
+    /// other supervisor that sets <c>NOTIFY_SOCKET</c> gets the same messages.
+    /// </summary>
+    private static void UseServiceManagerNotifications(IServiceCollection services)
+    {
+        services.AddSystemd();
+        if (!Microsoft.Extensions.Hosting.Systemd.SystemdHelpers.IsSystemdService() && Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        {
+            services.AddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+            services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Systemd.SystemdLifetime>();
         }
     }
 

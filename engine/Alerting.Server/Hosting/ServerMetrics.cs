@@ -17,14 +17,16 @@ public sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _pointsRejected;
     private readonly KeyValuePair<string, object?>[] _reasonTags;
 
-    public ServerMetrics(IMeterFactory meters, EngineNode node, EngineCountersSampler counters, Api.SubscriptionSlots subscriptions, Api.IngestStreamSlots writeStreams)
+    public ServerMetrics(IMeterFactory meters, EngineNode node, EngineCountersSampler counters, Api.SubscriptionSlots subscriptions, Api.IngestStreamSlots writeStreams, LatencyHistograms latency)
     {
         ArgumentNullException.ThrowIfNull(meters);
         ArgumentNullException.ThrowIfNull(node);
         ArgumentNullException.ThrowIfNull(counters);
         ArgumentNullException.ThrowIfNull(subscriptions);
         ArgumentNullException.ThrowIfNull(writeStreams);
+        ArgumentNullException.ThrowIfNull(latency);
         _meter = meters.Create(MeterName);
+        latency.Attach(_meter);
         _pointsAccepted = _meter.CreateCounter<long>("alerting.ingest.accepted", description: "Points and check runs accepted by the state machine");
         _pointsRejected = _meter.CreateCounter<long>("alerting.ingest.rejected", description: "Points and check runs refused by the state machine, by reason");
         _reasonTags = Enumerable.Range(0, RejectReasonNames.Count)

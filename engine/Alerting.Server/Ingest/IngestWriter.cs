@@ -19,12 +19,14 @@ public sealed class IngestWriter
     private readonly EngineCalls _engine;
     private readonly ServerOptions _options;
     private readonly ServerMetrics _metrics;
+    private readonly LatencyHistograms _latency;
 
-    public IngestWriter(EngineCalls engine, ServerOptions options, ServerMetrics metrics)
+    public IngestWriter(EngineCalls engine, ServerOptions options, ServerMetrics metrics, LatencyHistograms latency)
     {
         _engine = engine;
         _options = options;
         _metrics = metrics;
+        _latency = latency;
     }
 
     /// <summary>Validates, publishes and waits until the request is durable and applied.</summary>
@@ -42,14 +44,15 @@ public sealed class IngestWriter
     public Func<Task<WriteAck>> Publish(WriteRequest request)
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(request, _options.MaxPointsPerRequest);
+        var published = System.Diagnostics.Stopwatch.GetTimestamp();
         var pointsWrite = points is null ? null : _engine.Write(points);
         var checksWrite = checkRuns is null ? null : _engine.Write(checkRuns);
         var pointCount = request.Points.Count;
         var checkRunCount = request.CheckRuns.Count;
-        return () => Acknowledge(request.BatchId, pointCount, checkRunCount, pointsWrite, checksWrite);
+        return () => Acknowledge(published, request.BatchId, pointCount, checkRunCount, pointsWrite, checksWrite);
     }
 
-    private async Task<WriteAck> Acknowledge(ulong batchId, long pointCount, long checkRunCount, Task<AppliedEntry>? pointsWrite, Task<AppliedEntry>? checksWrite)
+    private async Task<WriteAck> Acknowledge(long published, ulong batchId, long pointCount, long checkRunCount, Task<AppliedEntry>? pointsWrite, Task<AppliedEntry>? checksWrite)
     {
         var ack = new WriteAck { BatchId = batchId };
         var rejected = new long[RejectReasonNames.Count];
@@ -78,6 +81,7 @@ public sealed class IngestWriter
 
         var rejectedTotal = rejected.Sum();
         _metrics.Acknowledged(applied - rejectedTotal, rejected);
+        _latency.Acknowledged(published);
         if (client is not null)
         {
             // The client batch's ack, the same for the first attempt and every retry.

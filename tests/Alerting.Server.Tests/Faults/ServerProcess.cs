@@ -32,9 +32,15 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     public static Task<ServerProcess> StartAsync(string dataDirectory) => StartAsync(dataDirectory, ["--grpc-port", "0", "--http-port", "0"]);
 
     /// <summary>Starts the server on <paramref name="dataDirectory"/> with these further flags (ports, cluster membership).</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, IEnumerable<string> arguments)
+    /// <param name="environment">Variables set for the child on top of this process's.</param>
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Alerting.Server.dll"), "--data-dir", dataDirectory }.Concat(arguments))
         {
             info.ArgumentList.Add(arg);

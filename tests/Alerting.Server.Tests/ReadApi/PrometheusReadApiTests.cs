@@ -166,12 +166,12 @@ public sealed class PrometheusReadApiTests
     }
 
     [Fact]
-    public async Task Both_routes_need_a_key_with_the_read_scope_and_answer_errors_in_Prometheus_shape()
+    public async Task The_routes_need_a_key_with_the_read_scope_and_answer_errors_in_Prometheus_shape()
     {
         var (server, _, _, _) = await StartWithStates();
         await using var running = server;
 
-        foreach (var route in new[] { PrometheusReadApi.AlertsRoute, PrometheusReadApi.RulesRoute })
+        foreach (var route in new[] { PrometheusReadApi.AlertsRoute, PrometheusReadApi.RulesRoute, PrometheusReadApi.BuildInfoRoute })
         {
             var (missing, missingBody) = await Get(server, route, null);
             var (wrongScope, wrongBody) = await Get(server, route, IngestKey);
@@ -203,6 +203,14 @@ public sealed class PrometheusReadApiTests
         using var recordedAlerts = JsonDocument.Parse(PrometheusRecordedResponses.Alerts);
         Assert.Equal(Shape(recordedRules.RootElement), Shape(rules));
         Assert.Equal(Shape(recordedAlerts.RootElement), Shape(alerts));
+
+        var (_, buildInfo) = await Get(server, PrometheusReadApi.BuildInfoRoute, ReadKey);
+        using var recordedBuildInfo = JsonDocument.Parse(PrometheusRecordedResponses.BuildInfo);
+        Assert.Equal(Shape(recordedBuildInfo.RootElement), Shape(buildInfo));
+        var build = Hosting.GroupStateCensus.BuildInfo().ToDictionary(l => l.Key, l => (string)l.Value!, StringComparer.Ordinal);
+        Assert.Equal(build["version"], buildInfo.GetProperty("data").GetProperty("version").GetString());
+        Assert.Equal(build["commit"], buildInfo.GetProperty("data").GetProperty("revision").GetString());
+        Assert.False(buildInfo.GetProperty("data").TryGetProperty("features", out _), "no features: Grafana treats the server as Prometheus, with no ruler API to write to");
     }
 
     [Fact]

@@ -7,6 +7,11 @@ namespace Alerting.Server.Tests.ReadApi;
 /// </summary>
 internal static class PrometheusRecordedResponses
 {
+    /// <summary><c>/api/v1/status/buildinfo</c> of Debian's prometheus 2.42.0 package.</summary>
+    public const string BuildInfo = """
+        {"status":"success","data":{"version":"2.42.0+ds","revision":"2.42.0+ds-5+deb12u1","branch":"debian/sid","buildUser":"team+pkg-go@tracker.debian.org","buildDate":"20260604-00:58:54","goVersion":"go1.19.8"}}
+        """;
+
     public const string Rules = """
         {
           "status": "success",

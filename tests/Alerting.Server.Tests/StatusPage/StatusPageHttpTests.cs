@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.RegularExpressions;
+using Alerting.Protocol.Log;
+using Alerting.Protocol.V1;
+using Alerting.Server.Api;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Server.Tests.StatusPage;
+
+/// <summary>The status page over plain HTTP: who may read it, its answers to bad input, and its pages.</summary>
+public sealed partial class StatusPageHttpTests
+{
+    private const string ReadKey = "read-key-0123456789";
+    private const string IngestKey = "ingest-key-0123456789";
+
+    [Fact]
+    public async Task Keys_are_asked_for_with_a_Basic_challenge_and_the_read_scope_opens_the_page()
+    {
+        var options = TestServer.Options();
+        options.ApiKeys.Add(new Hosting.ApiKeyOptions { Key = ReadKey, Scopes = { "read" } });
+        options.ApiKeys.Add(new Hosting.ApiKeyOptions { Key = IngestKey, Scopes = { "ingest" } });
+        await using var server = await TestServer.StartAsync(options);
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+
+        using var anonymous = await http.GetAsync(new Uri("/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Basic", Assert.Single(anonymous.Headers.WwwAuthenticate).Scheme);
+
+        using var ingestOnly = await http.SendAsync(Get("/status", Basic("anyone", IngestKey)));
+        Assert.Equal(HttpStatusCode.Forbidden, ingestOnly.StatusCode);
+
+        using var page = await http.SendAsync(Get("/", Basic("anyone", ReadKey)));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.StartsWith("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        Assert.Contains("<td id=\"node-role\">primary</td>", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var bearer = await http.SendAsync(Get("/status", new AuthenticationHeaderValue("Bearer", ReadKey)));
+        Assert.Equal(HttpStatusCode.OK, bearer.StatusCode);
+
+        using var anonymousEvents = await http.GetAsync(new Uri("/status/events?after=0", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousEvents.StatusCode);
+        using var badAfter = await http.SendAsync(Get("/status/events?after=-1", Basic("anyone", ReadKey)));
+        Assert.Equal(HttpStatusCode.BadRequest, badAfter.StatusCode);
+        Assert.Contains("after: \"-1\"", await badAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var badFilter = await http.SendAsync(Get("/?state=firing", Basic("anyone", ReadKey)));
+        Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
+        Assert.Contains("state: \"firing\"", await badFilter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Monitors_past_one_page_continue_on_the_next_page_each_listed_once()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var created = new List<string>();
+        for (var i = 0; i < StatusPageReader.MonitorsPerPage + 1; i++)
+        {
+            var monitor = new Monitor
+            {
+                Name = $"monitor {i:D3}",
+                Type = "metric",
+                Query = $"avg(last_1m):avg:m{i}{{*}} > 1",
+                Options = new MonitorOptions { Thresholds = new Thresholds { Critical = 1 } },
+            };
+            created.Add((await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, TestServer.Call(timeout.Token))).Monitor.Id);
+        }
+
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+        var first = await http.GetStringAsync(new Uri("/", UriKind.Relative), timeout.Token);
+        var firstIds = MonitorIds(first);
+        Assert.Equal(StatusPageReader.MonitorsPerPage, firstIds.Count);
+        var next = NextLink().Match(first);
+        Assert.True(next.Success, "a full first page links to the next");
+
+        var second = await http.GetStringAsync(new Uri("/" + WebUtility.HtmlDecode(next.Groups[1].Value), UriKind.Relative), timeout.Token);
+        var secondIds = MonitorIds(second);
+        Assert.Single(secondIds);
+        Assert.False(NextLink().IsMatch(second), "the last page links to no next page");
+        Assert.Equal(created.Order(StringComparer.Ordinal), firstIds.Concat(secondIds).Order(StringComparer.Ordinal));
+        Assert.Contains($"<td data-count=\"monitors\">{created.Count}</td>", second, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Groups_past_the_per_monitor_cap_and_transitions_past_the_recent_cap_are_cut_and_said_so()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var monitor = new Monitor
+        {
+            Name = "load",
+            Type = "metric",
+            Query = "max(last_5m):max:load{*} by {host} > 4",
+            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
+        };
+        _ = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, TestServer.Call(timeout.Token));
+        var hosts = StatusPageReader.RecentTransitions + 1;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var write = new WriteRequest { BatchId = 1 };
+        for (var i = 0; i < hosts; i++)
+        {
+            write.Points.Add(new Point { Metric = "load", Tags = { $"host:h{i:D3}" }, UnixMs = now, Value = 5 });
+        }
+
+        // The ack comes once the entry is applied, its on-arrival evaluations included.
+        _ = await server.Ingest.WriteBatchAsync(write, TestServer.Call(timeout.Token));
+
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+        var page = await http.GetStringAsync(new Uri("/", UriKind.Relative), timeout.Token);
+
+        var rows = GroupRow().Matches(page).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(Enumerable.Range(0, StatusPageReader.GroupsPerMonitor).Select(i => $"host:h{i:D3}"), rows);
+        Assert.Contains("class=\"more-groups\"", page, StringComparison.Ordinal);
+        Assert.Equal(StatusPageReader.RecentTransitions, TransitionRow().Count(page));
+    }
+
+    private static List<string> MonitorIds(string html) =>
+        [.. MonitorSection().Matches(html).Select(m => m.Groups[1].Value)];
+
+    private static HttpRequestMessage Get(string path, AuthenticationHeaderValue authorization) =>
+        new(HttpMethod.Get, new Uri(path, UriKind.Relative)) { Headers = { Authorization = authorization } };
+
+    private static AuthenticationHeaderValue Basic(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
+
+    [GeneratedRegex("<tbody class=\"monitor\" data-monitor-id=\"([^\"]+)\"")]
+    private static partial Regex MonitorSection();
+
+    [GeneratedRegex("<tr class=\"group\" data-group=\"([^\"]+)\"")]
+    private static partial Regex GroupRow();
+
+    [GeneratedRegex("<tr class=\"transition\"")]
+    private static partial Regex TransitionRow();
+
+    [GeneratedRegex("<a id=\"next-page\" href=\"([^\"]+)\"")]
+    private static partial Regex NextLink();
+}
