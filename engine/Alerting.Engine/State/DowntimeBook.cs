@@ -3,25 +3,25 @@ using Alerting.Protocol.Log;
 namespace Alerting.Engine.State;
 
 /// <summary>
-/// The downtimes the log defined: each definition as written (what snapshots and reads return,
-/// by id) and its compiled model (what mutes groups), indexed by the monitor it names, so that
-/// a group's mute reads only its monitor's downtimes and the monitor-less (scope) ones, and a
-/// downtime command refreshes only the monitors it can cover.
+/// The downtimes the log defined: each definition as written (what snapshots and reads return, by
+/// id), its compiled model filed in a <see cref="DowntimeIndex"/> (what mutes groups: a group reads
+/// only the downtimes that can select it), and its boundaries on a <see cref="DowntimeCalendar"/>
+/// (when a downtime starts or ends, on logical time).
 /// </summary>
 internal sealed class DowntimeBook
 {
     private readonly SortedDictionary<string, Downtime> _definitions = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, DowntimeSet> _byMonitor = new(StringComparer.Ordinal);
-
-    /// <summary>Downtimes that name no monitor: they may cover a group of any monitor.</summary>
-    private readonly DowntimeSet _anyMonitor = new();
-
-    private int _modelCount;
+    private readonly Dictionary<string, DowntimeModel> _models = new(StringComparer.Ordinal);
+    private readonly DowntimeIndex _active = new();
+    private readonly DowntimeCalendar _calendar = new();
 
     public int Count => _definitions.Count;
 
     /// <summary>Definitions, by id (ordinal).</summary>
     public IEnumerable<Downtime> Definitions => _definitions.Values;
+
+    /// <summary>Downtimes with a boundary still ahead, armed on the calendar (0 before it starts).</summary>
+    public int ArmedBoundaries => _calendar.Count;
 
     /// <summary>
     /// Adds or replaces a downtime; false (nothing changed) when it is invalid or the book is
@@ -48,13 +48,14 @@ internal sealed class DowntimeBook
 
         if (previous is not null)
         {
-            RemoveModel(previous);
+            RemoveModel(downtime.Id);
         }
 
-        SetOf(model.MonitorId, create: true)!.Upsert(model);
-        _modelCount++;
+        _active.Add(model);
+        _models.Add(model.Id, model);
         _definitions[downtime.Id] = downtime;
-        Invariant.Check(_modelCount == _definitions.Count, "every downtime definition has its model, and no model is without one");
+        _calendar.Arm(model);
+        Invariant.Check(_models.Count == _definitions.Count && _active.Count == _models.Count, "every downtime definition has its model, filed once");
         reach = DowntimeReach.Of(previous).With(downtime);
         return true;
     }
@@ -68,49 +69,44 @@ internal sealed class DowntimeBook
             return false;
         }
 
-        RemoveModel(previous);
-        Invariant.Check(_modelCount == _definitions.Count, "every downtime definition has its model, and no model is without one");
+        RemoveModel(id);
+        Invariant.Check(_models.Count == _definitions.Count && _active.Count == _models.Count, "every downtime definition has its model, filed once");
         reach = DowntimeReach.Of(previous);
         return true;
     }
 
-    /// <summary>Whether a downtime covers the group now: the monitor's own downtimes and the monitor-less ones.</summary>
-    public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
-    {
-        var any = _anyMonitor.Count == 0 ? MuteStatus.None : _anyMonitor.Evaluate(monitorId, groupKey, groupTags, nowMs);
-        if (!_byMonitor.TryGetValue(monitorId, out var own))
-        {
-            return any;
-        }
+    /// <summary>Whether a downtime covers the group now: only the downtimes the index files where the group can find them are read.</summary>
+    public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs) =>
+        _active.Evaluate(monitorId, groupKey, groupTags, nowMs);
 
-        var mine = own.Evaluate(monitorId, groupKey, groupTags, nowMs);
-        return new MuteStatus(any.Muted || mine.Muted, any.NotifyEndIfAlerting || mine.NotifyEndIfAlerting);
+    /// <summary>The downtimes covering the group now, by id (what the index finds; for reads and tests).</summary>
+    public void CollectCovering(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs, List<DowntimeModel> into) =>
+        _active.CollectCovering(monitorId, groupKey, groupTags, nowMs, into);
+
+    /// <summary>Starts the boundary calendar at <paramref name="nowMs"/> (the first tick, or a restore), arming every downtime.</summary>
+    public void StartCalendar(long nowMs) =>
+        _calendar.Start(nowMs, _definitions.Keys.Select(id => _models[id]));
+
+    public bool CalendarStarted => _calendar.IsStarted;
+
+    /// <summary>
+    /// Moves the calendar to <paramref name="nowMs"/>: adds to <paramref name="reached"/> the reach of each
+    /// downtime whose boundary passed, by (due, id), and re-arms it at its next boundary.
+    /// </summary>
+    public void AdvanceCalendar(long nowMs, List<DowntimeReach> reached)
+    {
+        ArgumentNullException.ThrowIfNull(reached);
+        foreach (var (_, id) in _calendar.Advance(nowMs))
+        {
+            var model = _models[id];
+            _calendar.Arm(model);
+            reached.Add(DowntimeReach.Of(_definitions[id]));
+        }
     }
 
-    private void RemoveModel(Downtime definition)
+    private void RemoveModel(string id)
     {
-        var monitorId = definition.MonitorId.Length == 0 ? null : definition.MonitorId;
-        var set = SetOf(monitorId, create: false);
-        Invariant.Check(set is not null && set.Remove(definition.Id), "a downtime's model is filed under the monitor its definition names");
-        _modelCount--;
-        if (monitorId is not null && set.Count == 0)
-        {
-            _byMonitor.Remove(monitorId);
-        }
-    }
-
-    private DowntimeSet? SetOf(string? monitorId, bool create)
-    {
-        if (monitorId is null)
-        {
-            return _anyMonitor;
-        }
-
-        if (!_byMonitor.TryGetValue(monitorId, out var set) && create)
-        {
-            _byMonitor.Add(monitorId, set = new DowntimeSet());
-        }
-
-        return set;
+        Invariant.Check(_models.Remove(id, out var model) && _active.Remove(model!), "a downtime's model is filed where its filters put it");
+        _calendar.Disarm(id);
     }
 }

@@ -111,13 +111,15 @@ public sealed class DowntimeModel
 
     /// <summary>True when this downtime covers the group of <paramref name="monitorId"/> at <paramref name="nowMs"/>.</summary>
     /// <param name="groupTags">The group's "key:value" tags.</param>
-    public bool Covers(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
-    {
-        if (nowMs < StartMs || nowMs >= EndMs)
-        {
-            return false;
-        }
+    public bool Covers(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs) =>
+        IsActiveAt(nowMs) && Selects(monitorId, groupKey, groupTags);
 
+    /// <summary>
+    /// True when this downtime's filters (monitor, group, scope) select the group, whatever the time:
+    /// <see cref="Covers"/> is this and <see cref="IsActiveAt"/>.
+    /// </summary>
+    public bool Selects(string monitorId, string groupKey, ReadOnlySpan<string> groupTags)
+    {
         if ((MonitorId is not null && !string.Equals(MonitorId, monitorId, StringComparison.Ordinal))
             || (Group is not null && !string.Equals(Group, groupKey, StringComparison.Ordinal)))
         {
@@ -132,7 +134,29 @@ public sealed class DowntimeModel
             }
         }
 
-        return Recurrence.InWindow(nowMs, StartMs);
+        return true;
+    }
+
+    /// <summary>True when the downtime's time windows hold <paramref name="nowMs"/>: inside [start, end) and inside a recurrence window.</summary>
+    public bool IsActiveAt(long nowMs) => nowMs >= StartMs && nowMs < EndMs && Recurrence.InWindow(nowMs, StartMs);
+
+    /// <summary>
+    /// The first instant after <paramref name="afterMs"/> at which <see cref="IsActiveAt"/> may change (the start,
+    /// the end, a recurrence window's start or end); <see cref="long.MaxValue"/> when it never changes again.
+    /// </summary>
+    public long NextBoundaryAfter(long afterMs)
+    {
+        if (afterMs >= EndMs)
+        {
+            return long.MaxValue;
+        }
+
+        if (afterMs < StartMs)
+        {
+            return StartMs;
+        }
+
+        return Math.Min(EndMs, Recurrence.NextBoundaryAfter(afterMs, StartMs));
     }
 
     private static bool Contains(ReadOnlySpan<string> tags, string tag)

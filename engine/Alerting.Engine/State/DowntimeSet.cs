@@ -62,6 +62,33 @@ public sealed class DowntimeSet
         return new MuteStatus(muted, notifyEnd);
     }
 
+    /// <summary>Whether any downtime's filters select the group, whatever the time.</summary>
+    public bool AnySelects(string monitorId, string groupKey, ReadOnlySpan<string> groupTags)
+    {
+        foreach (DowntimeModel downtime in _downtimes)
+        {
+            if (downtime.Selects(monitorId, groupKey, groupTags))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds the downtimes covering the group now to <paramref name="into"/>, by id.</summary>
+    public void CollectCovering(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs, List<DowntimeModel> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        foreach (DowntimeModel downtime in _downtimes)
+        {
+            if (downtime.Covers(monitorId, groupKey, groupTags, nowMs))
+            {
+                into.Add(downtime);
+            }
+        }
+    }
+
     private int IndexOf(string id)
     {
         int lo = 0;

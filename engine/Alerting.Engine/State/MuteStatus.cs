@@ -6,4 +6,7 @@ namespace Alerting.Engine.State;
 public readonly record struct MuteStatus(bool Muted, bool NotifyEndIfAlerting)
 {
     public static MuteStatus None => default;
+
+    /// <summary>Both statuses together: muted if either is, with either's end notification.</summary>
+    public MuteStatus Or(MuteStatus other) => new(Muted || other.Muted, NotifyEndIfAlerting || other.NotifyEndIfAlerting);
 }

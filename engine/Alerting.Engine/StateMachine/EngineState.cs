@@ -13,10 +13,17 @@ public sealed class EngineState
     /// <summary>
     /// Version 8 adds the monitor matches still going (issue 7), after the monitor counters.
     /// (7 is taken by the client sessions of the parallel <c>client</c> work; this one follows it.)
+    /// Version 10 adds the mute refresh still going (downtime boundaries and commands refresh in
+    /// bounded steps), after the pending matches. (9 belongs to parallel work.)
     /// </summary>
-    private const ulong SnapshotFormatVersion = 8;
+    private const ulong SnapshotFormatVersion = 10;
 
     private const ulong FirstVersionWithPendingMatches = 8;
+
+    private const ulong FirstVersionWithMuteRefresh = 10;
+
+    /// <summary>A version number another branch of the work owns; this build does not write or read it.</summary>
+    private const ulong ForeignVersion = 9;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -124,7 +131,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion)
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or ForeignVersion)
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -134,7 +141,7 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches);
+        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches, withMuteRefresh: version >= FirstVersionWithMuteRefresh);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -10,11 +10,12 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
-/// refusal counts, retired ids, counters, and the monitor matches still going (format 8). Not
-/// written, because it is derived: compiled queries and rules (recompiled from the definitions),
-/// the indexes (the scope index holds the monitors not matching), the series feeds, and the
-/// timing wheel (every monitor's next instant is the first offset + k × interval after logical
-/// time, exactly what the running wheel holds).
+/// refusal counts, retired ids, counters, the monitor matches still going (format 8), and the
+/// mute refresh still going (format 10). Not written, because it is derived: compiled queries and
+/// rules (recompiled from the definitions), the indexes (the scope index holds the monitors not
+/// matching; the downtime index is rebuilt from the definitions), the series feeds, and the
+/// timing wheels (every monitor's next instant is the first offset + k × interval after logical
+/// time, and every downtime's next boundary the first after it, exactly what the running wheels hold).
 /// </summary>
 internal sealed partial class MonitorEngine
 {
@@ -90,10 +91,15 @@ internal sealed partial class MonitorEngine
 
         Counters.WriteTo(writer);
         _matcher.WritePending(writer);
+        _mutes.WriteTo(writer);
     }
 
-    /// <summary>Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which list no pending matches.</summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches)
+    /// <summary>
+    /// Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which
+    /// list no pending matches, and <paramref name="withMuteRefresh"/> false before format 10, which hold no
+    /// pending mute refresh.
+    /// </summary>
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withMuteRefresh)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -180,9 +186,11 @@ internal sealed partial class MonitorEngine
 
         engine.Counters.ReadFrom(reader);
         engine._matcher.ReadPending(withPendingMatches ? reader : null);
+        engine._mutes.ReadFrom(withMuteRefresh ? reader : null);
         if (scheduleStarted)
         {
             engine._schedule.Start();
+            engine._downtimes.StartCalendar(engine._clock.NowMs);
         }
 
         return engine;
