@@ -15,6 +15,15 @@ internal sealed class DowntimeBook
     private readonly DowntimeIndex _active = new();
     private readonly DowntimeCalendar _calendar = new();
 
+    /// <summary>
+    /// Downtimes canceled (deleted, or replaced by an edit) whose mute refresh is not finished: a group
+    /// they select that stops being muted before the refresh reaches it ended its period by a cancel.
+    /// Kept by id (the latest cancel of an id), until <see cref="ForgetCanceled"/>.
+    /// </summary>
+    private readonly SortedDictionary<string, Downtime> _canceledDefinitions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DowntimeModel> _canceledModels = new(StringComparer.Ordinal);
+    private readonly DowntimeIndex _canceled = new();
+
     public int Count => _definitions.Count;
 
     /// <summary>Definitions, by id (ordinal).</summary>
@@ -48,7 +57,7 @@ internal sealed class DowntimeBook
 
         if (previous is not null)
         {
-            RemoveModel(downtime.Id);
+            RemoveModel(previous);
         }
 
         _active.Add(model);
@@ -69,15 +78,18 @@ internal sealed class DowntimeBook
             return false;
         }
 
-        RemoveModel(id);
+        RemoveModel(previous);
         Invariant.Check(_models.Count == _definitions.Count && _active.Count == _models.Count, "every downtime definition has its model, filed once");
         reach = DowntimeReach.Of(previous);
         return true;
     }
 
     /// <summary>Whether a downtime covers the group now: only the downtimes the index files where the group can find them are read.</summary>
-    public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs) =>
-        _active.Evaluate(monitorId, groupKey, groupTags, nowMs);
+    public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
+    {
+        var status = _active.Evaluate(monitorId, groupKey, groupTags, nowMs);
+        return _canceled.Count > 0 && _canceled.AnySelects(monitorId, groupKey, groupTags) ? status with { EndedByCancel = true } : status;
+    }
 
     /// <summary>The downtimes covering the group now, by id (what the index finds; for reads and tests).</summary>
     public void CollectCovering(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs, List<DowntimeModel> into) =>
@@ -104,9 +116,44 @@ internal sealed class DowntimeBook
         }
     }
 
-    private void RemoveModel(string id)
+    /// <summary>Canceled downtimes still remembered (see <see cref="ForgetCanceled"/>).</summary>
+    public int CanceledCount => _canceledDefinitions.Count;
+
+    /// <summary>Canceled definitions still remembered, by id (for snapshots).</summary>
+    public IEnumerable<Downtime> CanceledDefinitions => _canceledDefinitions.Values;
+
+    /// <summary>Called when every mute refresh is done: each group a canceled downtime selected has seen its end.</summary>
+    public void ForgetCanceled()
     {
-        Invariant.Check(_models.Remove(id, out var model) && _active.Remove(model!), "a downtime's model is filed where its filters put it");
-        _calendar.Disarm(id);
+        foreach (var model in _canceledModels.Values)
+        {
+            Invariant.Check(_canceled.Remove(model), "a canceled downtime is filed in the canceled index");
+        }
+
+        _canceledModels.Clear();
+        _canceledDefinitions.Clear();
+    }
+
+    /// <summary>Restores a canceled definition from a snapshot.</summary>
+    public void RestoreCanceled(Downtime definition) => Cancel(definition, DowntimeModel.FromProto(definition));
+
+    /// <summary>Takes the downtime out of the active index and the calendar; it is remembered as canceled.</summary>
+    private void RemoveModel(Downtime previous)
+    {
+        Invariant.Check(_models.Remove(previous.Id, out var model) && _active.Remove(model!), "a downtime's model is filed where its filters put it");
+        _calendar.Disarm(previous.Id);
+        Cancel(previous, model!);
+    }
+
+    private void Cancel(Downtime definition, DowntimeModel model)
+    {
+        if (_canceledModels.Remove(model.Id, out var earlier))
+        {
+            _canceled.Remove(earlier);
+        }
+
+        _canceled.Add(model);
+        _canceledModels.Add(model.Id, model);
+        _canceledDefinitions[model.Id] = definition;
     }
 }

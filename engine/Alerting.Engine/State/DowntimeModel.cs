@@ -51,7 +51,30 @@ public sealed class DowntimeModel
 
     public DowntimeRecurrence Recurrence { get; private init; }
 
-    public bool NotifyEndIfAlerting { get; private init; }
+    /// <summary>States in which this downtime's expiry notifies a group it covered (Datadog <c>notify_end_types</c> has <c>expired</c>).</summary>
+    public DowntimeEndStates EndStatesOnExpire { get; private init; }
+
+    /// <summary>States in which this downtime's cancel (delete, or an edit that stops covering) notifies a group it covered.</summary>
+    public DowntimeEndStates EndStatesOnCancel { get; private init; }
+
+    /// <summary>Datadog v2's <c>notify_end_types</c> default: expiry only.</summary>
+    public static IReadOnlyList<string> DefaultNotifyEndTypes { get; } = ["expired"];
+
+    /// <summary>Datadog v2's <c>notify_end_states</c> default: alert, no data, warn.</summary>
+    public static IReadOnlyList<string> DefaultNotifyEndStates { get; } = ["alert", "no data", "warn"];
+
+    /// <summary>
+    /// Datadog's defaults for a downtime written without <c>notify_end</c> or the legacy
+    /// <c>notify_end_if_alerting</c>, as the API fills them in (the log entry then says exactly what happens).
+    /// </summary>
+    public static void FillNotifyEndDefaults(Downtime downtime)
+    {
+        ArgumentNullException.ThrowIfNull(downtime);
+        if (downtime.NotifyEnd is null && !downtime.NotifyEndIfAlerting)
+        {
+            downtime.NotifyEnd = new DowntimeNotifyEnd { Types_ = { DefaultNotifyEndTypes }, States = { DefaultNotifyEndStates } };
+        }
+    }
 
     /// <exception cref="OptionValidationException">A field is invalid; the exception names it.</exception>
     public static DowntimeModel FromProto(Downtime downtime)
@@ -98,6 +121,7 @@ public sealed class DowntimeModel
             }
         }
 
+        var (onExpire, onCancel) = EndStates(downtime);
         return new DowntimeModel(downtime.Id, [.. downtime.Scope])
         {
             MonitorId = downtime.MonitorId.Length == 0 ? null : downtime.MonitorId,
@@ -105,8 +129,50 @@ public sealed class DowntimeModel
             StartMs = downtime.StartUnixMs,
             EndMs = end,
             Recurrence = DowntimeRecurrence.Parse(downtime.Recurrence),
-            NotifyEndIfAlerting = downtime.NotifyEndIfAlerting,
+            EndStatesOnExpire = onExpire,
+            EndStatesOnCancel = onCancel,
         };
+    }
+
+    private static (DowntimeEndStates OnExpire, DowntimeEndStates OnCancel) EndStates(Downtime downtime)
+    {
+        if (downtime.NotifyEnd is null)
+        {
+            // Legacy entries: notify_end_if_alerting meant ALERT, whether the downtime expired or was deleted.
+            var legacy = downtime.NotifyEndIfAlerting ? DowntimeEndStates.Alert : DowntimeEndStates.None;
+            return (legacy, legacy);
+        }
+
+        var states = DowntimeEndStates.None;
+        foreach (var state in downtime.NotifyEnd.States)
+        {
+            states |= state switch
+            {
+                "alert" => DowntimeEndStates.Alert,
+                "warn" => DowntimeEndStates.Warn,
+                "no data" or "no_data" => DowntimeEndStates.NoData,
+                _ => throw new OptionValidationException("notify_end_states", $"entries must be \"alert\", \"warn\" or \"no data\", got \"{state}\""),
+            };
+        }
+
+        bool expired = false;
+        bool canceled = false;
+        foreach (var type in downtime.NotifyEnd.Types_)
+        {
+            switch (type)
+            {
+                case "expired":
+                    expired = true;
+                    break;
+                case "canceled":
+                    canceled = true;
+                    break;
+                default:
+                    throw new OptionValidationException("notify_end_types", $"entries must be \"expired\" or \"canceled\", got \"{type}\"");
+            }
+        }
+
+        return (expired ? states : DowntimeEndStates.None, canceled ? states : DowntimeEndStates.None);
     }
 
     /// <summary>True when this downtime covers the group of <paramref name="monitorId"/> at <paramref name="nowMs"/>.</summary>

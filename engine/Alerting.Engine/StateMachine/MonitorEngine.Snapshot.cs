@@ -11,7 +11,7 @@ namespace Alerting.Engine.StateMachine;
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
 /// refusal counts, retired ids, counters, the monitor matches still going (format 8), and the
-/// mute refresh still going (format 10). Not written, because it is derived: compiled queries and
+/// mute refresh still going with the canceled downtimes it still needs (format 10). Not written, because it is derived: compiled queries and
 /// rules (recompiled from the definitions), the indexes (the scope index holds the monitors not
 /// matching; the downtime index is rebuilt from the definitions), the series feeds, and the
 /// timing wheels (every monitor's next instant is the first offset + k × interval after logical
@@ -92,6 +92,11 @@ internal sealed partial class MonitorEngine
         Counters.WriteTo(writer);
         _matcher.WritePending(writer);
         _mutes.WriteTo(writer);
+        writer.Write(_downtimes.CanceledCount);
+        foreach (var downtime in _downtimes.CanceledDefinitions)
+        {
+            WriteMessage(writer, downtime);
+        }
     }
 
     /// <summary>
@@ -187,6 +192,11 @@ internal sealed partial class MonitorEngine
         engine.Counters.ReadFrom(reader);
         engine._matcher.ReadPending(withPendingMatches ? reader : null);
         engine._mutes.ReadFrom(withMuteRefresh ? reader : null);
+        var canceled = withMuteRefresh ? reader.ReadInt32() : 0;
+        for (var i = 0; i < canceled; i++)
+        {
+            engine._downtimes.RestoreCanceled(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+        }
         if (scheduleStarted)
         {
             engine._schedule.Start();

@@ -312,7 +312,7 @@ internal sealed partial class MonitorEngine
 
         if (!_mutes.IsIdle)
         {
-            _mutes.Step(logIndex);
+            StepMutes(logIndex);
         }
 
         foreach (var (slot, dueMs) in _schedule.CollectDue())
@@ -578,6 +578,16 @@ internal sealed partial class MonitorEngine
     private void RefreshMutes(DowntimeReach reach, long logIndex)
     {
         _mutes.Request(reach);
+        StepMutes(logIndex);
+    }
+
+    /// <summary>One bounded mute-refresh step; once none is left, every group a canceled downtime selected has seen its end.</summary>
+    private void StepMutes(long logIndex)
+    {
         _mutes.Step(logIndex);
+        if (_mutes.IsIdle && _downtimes.CanceledCount > 0)
+        {
+            _downtimes.ForgetCanceled();
+        }
     }
 }

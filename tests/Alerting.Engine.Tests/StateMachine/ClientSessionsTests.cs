@@ -199,7 +199,7 @@ public sealed class ClientSessionsTests
         var bytes = Snapshot.Bytes(engine.State);
 
         // Version 6 is today's layout without the pending-match count and the idle mute refresh
-        // (14 bytes) that end the monitor section (versions 8 and 10) and without the sessions at
+        // (18 bytes) that end the monitor section (versions 8 and 10) and without the sessions at
         // the end (version 7).
         static int Length(Action<BinaryWriter> write)
         {
@@ -215,7 +215,7 @@ public sealed class ClientSessionsTests
         const int header = 6 * 8;
         var monitorsEnd = header + Length(engine.State.Monitors.WriteTo);
         var sessionsLength = Length(engine.State.Clients.WriteTo);
-        const int idleMuteRefresh = 14;
+        const int idleMuteRefresh = 18;
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - idleMuteRefresh - 4));
         var old = bytes[..(monitorsEnd - idleMuteRefresh - 4)].Concat(bytes[monitorsEnd..^sessionsLength]).ToArray();
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 6UL);

@@ -108,7 +108,7 @@ public sealed class DowntimeBoundaryTests
         }
 
         const int header = 6 * 8;
-        const int idleMuteRefresh = 14;
+        const int idleMuteRefresh = 18;
         var monitorsEnd = header + (int)section.Length;
         var old = bytes[..(monitorsEnd - idleMuteRefresh)].Concat(bytes[monitorsEnd..]).ToArray();
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 8UL);

@@ -128,6 +128,41 @@ public sealed class DatadogRulesTests
         Assert.Equal(["host:a"], (await History(server, call, id)).Select(e => e.GroupKey));
     }
 
+    [Fact]
+    public async Task A_downtime_end_notifies_by_default_on_expiry_in_alert_warn_and_no_data_and_on_cancel_only_when_asked()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.OnArrival = true;
+            o.Thresholds = new Thresholds { Warning = 80 };
+        });
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // Datadog v2 defaults (the request says nothing): notify on expiry in ALERT, WARN and NO DATA.
+        var expiring = await server.Downtimes.CreateAsync(new CreateDowntimeRequest { Downtime = new Downtime { Scope = { "host:a" }, StartUnixMs = now, EndUnixMs = now + Minute } }, call);
+        Assert.Equal(["expired"], expiring.Downtime.NotifyEnd.Types_);
+        Assert.Equal(["alert", "no data", "warn"], expiring.Downtime.NotifyEnd.States);
+        await server.Downtimes.CreateAsync(new CreateDowntimeRequest { Downtime = new Downtime { Id = "b", Scope = { "host:b" }, StartUnixMs = now } }, call);
+        await server.Downtimes.CreateAsync(
+            new CreateDowntimeRequest { Downtime = new Downtime { Id = "c", Scope = { "host:c" }, StartUnixMs = now, NotifyEnd = new DowntimeNotifyEnd { Types_ = { "canceled" }, States = { "alert" } } } },
+            call);
+        await Write(server, time, call, "cpu", "host:a", 85);
+        await Write(server, time, call, "cpu", "host:b", 95);
+        await Write(server, time, call, "cpu", "host:c", 95);
+
+        await server.Downtimes.DeleteAsync(new DeleteDowntimeRequest { Id = "b" }, call);
+        await server.Downtimes.DeleteAsync(new DeleteDowntimeRequest { Id = "c" }, call);
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(65));
+
+        var ends = (await History(server, call, id)).Where(e => e.Reason == "downtime ended while alerting").ToList();
+        Assert.Equal([("host:c", "ALERT"), ("host:a", "WARN")], ends.Select(e => (e.GroupKey, e.NewState)));
+        Assert.InRange(ends[1].UnixMs, now + Minute, now + Minute + 100);
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
