@@ -168,8 +168,9 @@ public static class StateProcessor
     /// <summary>The condition this evaluation asserts, or false when it asserts nothing (keep the state).</summary>
     private static bool TryCondition(MonitorRules rules, ref GroupState state, long silentMs, in EvaluationOutcome outcome, out AlertState condition)
     {
-        if (rules.NotifyNoData && silentMs >= rules.NoDataTimeframeMs)
+        if ((rules.NotifyNoData && silentMs >= rules.NoDataTimeframeMs) || outcome.Unknown)
         {
+            // (Or a check group whose UNKNOWN runs reached its unknown threshold: Datadog shows it UNKNOWN.)
             // Datadog: NO DATA no_data_timeframe after the last point, even while older points still fill the window.
             condition = AlertState.NoData;
             return true;

@@ -60,7 +60,7 @@ internal sealed class GroupEvaluator
         EvaluationOutcome outcome;
         if (monitor.IsCheck)
         {
-            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs);
+            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs, monitor.CheckCounts);
         }
         else
         {

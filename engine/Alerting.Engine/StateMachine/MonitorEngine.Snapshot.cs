@@ -11,7 +11,8 @@ namespace Alerting.Engine.StateMachine;
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
 /// refusal counts, retired ids, counters, the monitor matches still going (format 8), and the
-/// mute refresh still going with the canceled downtimes it still needs (format 10). Not written, because it is derived: compiled queries and
+/// mute refresh still going with the canceled downtimes it still needs (format 10; from it too, a check
+/// group's runs are kept per series). Not written, because it is derived: compiled queries and
 /// rules (recompiled from the definitions), the indexes (the scope index holds the monitors not
 /// matching; the downtime index is rebuilt from the definitions), the series feeds, and the
 /// timing wheels (every monitor's next instant is the first offset + k × interval after logical
@@ -102,7 +103,7 @@ internal sealed partial class MonitorEngine
     /// <summary>
     /// Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before format 8, which
     /// list no pending matches, and <paramref name="withMuteRefresh"/> false before format 10, which hold no
-    /// pending mute refresh.
+    /// pending mute refresh and one check-run window per group.
     /// </summary>
     public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withMuteRefresh)
     {
@@ -143,7 +144,7 @@ internal sealed partial class MonitorEngine
                     ids[i] = reader.ReadInt32();
                 }
 
-                group.Runs?.ReadFrom(reader);
+                group.Runs?.ReadFrom(reader, withMuteRefresh ? null : (ids.Length > 0 ? ids[0] : -1));
                 monitor.Groups.Add(key, group);
                 groupSeries.Add((monitor, group, ids));
             }

@@ -518,7 +518,7 @@ internal sealed partial class MonitorEngine
             Counters.CheckRunsAccepted++;
             foreach (var (_, group) in entry.Feeds)
             {
-                group.Runs!.Add(run.UnixMs, run.Status);
+                group.Runs!.Add(entry.Id, run.UnixMs, run.Status);
             }
 
             _schedule.Touch(entry, run.UnixMs);

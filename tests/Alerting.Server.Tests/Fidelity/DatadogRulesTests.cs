@@ -163,6 +163,42 @@ public sealed class DatadogRulesTests
         Assert.InRange(ends[1].UnixMs, now + Minute, now + Minute + 100);
     }
 
+    [Fact]
+    public async Task Service_check_thresholds_count_consecutive_runs_of_each_host_alone()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var monitor = new Monitor
+        {
+            Name = "http up", Type = "check", Message = RecoveryMessage,
+            Query = "\"http.can_connect\".over(\"*\").by(\"env\").last(1).count_by_status()",
+            Options = new MonitorOptions { OnArrival = true, CheckThresholds = new CheckThresholds { Critical = 3, Warning = 3, Ok = 2 } },
+        };
+        var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
+
+        // Two hosts in one group, their runs interleaved: host a's three CRITICAL runs in a row alert
+        // although host b reports OK in between; one OK of host a holds the alert, the second ends it.
+        var runs = new (string Host, CheckStatus Status)[]
+        {
+            ("a", CheckStatus.Critical), ("b", CheckStatus.Ok), ("a", CheckStatus.Critical), ("b", CheckStatus.Ok), ("a", CheckStatus.Critical),
+            ("a", CheckStatus.Ok), ("b", CheckStatus.Ok), ("a", CheckStatus.Ok),
+        };
+        foreach (var (host, status) in runs)
+        {
+            var ack = await server.Ingest.WriteBatchAsync(
+                new WriteRequest { CheckRuns = { new CheckRunInput { Check = "http.can_connect", Tags = { "env:prod", "host:" + host }, UnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Status = status } } },
+                call);
+            Assert.Equal(1, ack.Accepted);
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+        }
+
+        var events = await History(server, call, id);
+        Assert.Equal([("OK", "ALERT", "high"), ("ALERT", "OK", "recovered")], events.Select(e => (e.PreviousState, e.NewState, e.Message)));
+        Assert.Equal(Start.ToUnixTimeMilliseconds() + 100 + (4 * 10_000), events[0].UnixMs, 200.0);
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
