@@ -50,6 +50,9 @@ internal sealed class CompiledMonitor
     /// <summary>Check runs looked back over per group (check monitors).</summary>
     public required int CheckRuns { get; init; }
 
+    /// <summary>Datadog service-check thresholds (consecutive runs), or <see cref="CheckCounts.None"/>.</summary>
+    public CheckCounts CheckCounts { get; init; }
+
     /// <summary>Retention tier of the windows this monitor reads (<see cref="StoreTiers"/>).</summary>
     public required int Tier { get; init; }
 

@@ -125,6 +125,8 @@ public static class MonitorCompiler
         WindowSpec spec = default;
         long span;
         int checkRuns = 0;
+        var checkCounts = CheckCounts.None;
+        Require(kind == MonitorKind.Check || options.CheckThresholds is null, "options.check_thresholds", "counts check runs: it applies to check monitors only");
         string source;
         Comparator comparator;
         ulong queryHash;
@@ -184,7 +186,8 @@ public static class MonitorCompiler
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
-                checkRuns = check.Last;
+                checkCounts = ReadCheckCounts(options.CheckThresholds);
+                checkRuns = Math.Max(check.Last, checkCounts.Longest);
                 if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
                 {
                     options.NoDataTimeframeMs = DefaultCheckNoDataTimeframeMs;
@@ -229,6 +232,7 @@ public static class MonitorCompiler
             GroupBy = query.GroupBy,
             Spec = spec,
             CheckRuns = checkRuns,
+            CheckCounts = checkCounts,
             Tier = tier,
             IntervalMs = interval,
             OffsetMs = (long)(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(monitor.Id)) % (ulong)interval),
@@ -254,6 +258,23 @@ public static class MonitorCompiler
         {
             options.Thresholds.Critical = threshold;
         }
+    }
+
+    /// <summary>Datadog service-check thresholds; 0 takes Datadog's default (1) for critical, warning and ok.</summary>
+    private static CheckCounts ReadCheckCounts(CheckThresholds? thresholds)
+    {
+        if (thresholds is null)
+        {
+            return CheckCounts.None;
+        }
+
+        foreach (var (name, count) in new[] { ("critical", thresholds.Critical), ("warning", thresholds.Warning), ("ok", thresholds.Ok), ("unknown", thresholds.Unknown) })
+        {
+            Require(count is >= 0 and <= QueryLimits.MaxCheckRuns, "options.check_thresholds." + name, $"must be a number of consecutive runs from 1 to {QueryLimits.MaxCheckRuns} (0 = default), was {count}");
+        }
+
+        static int OrOne(int count) => count == 0 ? 1 : count;
+        return new CheckCounts(OrOne(thresholds.Critical), OrOne(thresholds.Warning), OrOne(thresholds.Ok), thresholds.Unknown);
     }
 
     private static ulong Hash(string text) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));

@@ -15,7 +15,7 @@ internal sealed class MonitorGroup
         Key = key;
         Tags = tags;
         State = state;
-        Runs = checkRuns > 0 ? new CheckRunWindow(checkRuns) : null;
+        Runs = checkRuns > 0 ? new CheckRunWindows(checkRuns) : null;
 
         // Only formula groups pay for the per-query lists (M6: bytes per single-series monitor).
         if (formulaOperands > 0)
@@ -66,7 +66,7 @@ internal sealed class MonitorGroup
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;
 
-    public CheckRunWindow? Runs { get; }
+    public CheckRunWindows? Runs { get; }
 
     /// <summary>The batch that last touched the group (<c>on_arrival</c> bookkeeping, not state).</summary>
     public long TouchStamp { get; set; }

@@ -51,7 +51,30 @@ public sealed class DowntimeModel
 
     public DowntimeRecurrence Recurrence { get; private init; }
 
-    public bool NotifyEndIfAlerting { get; private init; }
+    /// <summary>States in which this downtime's expiry notifies a group it covered (Datadog <c>notify_end_types</c> has <c>expired</c>).</summary>
+    public DowntimeEndStates EndStatesOnExpire { get; private init; }
+
+    /// <summary>States in which this downtime's cancel (delete, or an edit that stops covering) notifies a group it covered.</summary>
+    public DowntimeEndStates EndStatesOnCancel { get; private init; }
+
+    /// <summary>Datadog v2's <c>notify_end_types</c> default: expiry only.</summary>
+    public static IReadOnlyList<string> DefaultNotifyEndTypes { get; } = ["expired"];
+
+    /// <summary>Datadog v2's <c>notify_end_states</c> default: alert, no data, warn.</summary>
+    public static IReadOnlyList<string> DefaultNotifyEndStates { get; } = ["alert", "no data", "warn"];
+
+    /// <summary>
+    /// Datadog's defaults for a downtime written without <c>notify_end</c> or the legacy
+    /// <c>notify_end_if_alerting</c>, as the API fills them in (the log entry then says exactly what happens).
+    /// </summary>
+    public static void FillNotifyEndDefaults(Downtime downtime)
+    {
+        ArgumentNullException.ThrowIfNull(downtime);
+        if (downtime.NotifyEnd is null && !downtime.NotifyEndIfAlerting)
+        {
+            downtime.NotifyEnd = new DowntimeNotifyEnd { Types_ = { DefaultNotifyEndTypes }, States = { DefaultNotifyEndStates } };
+        }
+    }
 
     /// <exception cref="OptionValidationException">A field is invalid; the exception names it.</exception>
     public static DowntimeModel FromProto(Downtime downtime)
@@ -98,6 +121,7 @@ public sealed class DowntimeModel
             }
         }
 
+        var (onExpire, onCancel) = EndStates(downtime);
         return new DowntimeModel(downtime.Id, [.. downtime.Scope])
         {
             MonitorId = downtime.MonitorId.Length == 0 ? null : downtime.MonitorId,
@@ -105,19 +129,63 @@ public sealed class DowntimeModel
             StartMs = downtime.StartUnixMs,
             EndMs = end,
             Recurrence = DowntimeRecurrence.Parse(downtime.Recurrence),
-            NotifyEndIfAlerting = downtime.NotifyEndIfAlerting,
+            EndStatesOnExpire = onExpire,
+            EndStatesOnCancel = onCancel,
         };
+    }
+
+    private static (DowntimeEndStates OnExpire, DowntimeEndStates OnCancel) EndStates(Downtime downtime)
+    {
+        if (downtime.NotifyEnd is null)
+        {
+            // Legacy entries: notify_end_if_alerting meant ALERT, whether the downtime expired or was deleted.
+            var legacy = downtime.NotifyEndIfAlerting ? DowntimeEndStates.Alert : DowntimeEndStates.None;
+            return (legacy, legacy);
+        }
+
+        var states = DowntimeEndStates.None;
+        foreach (var state in downtime.NotifyEnd.States)
+        {
+            states |= state switch
+            {
+                "alert" => DowntimeEndStates.Alert,
+                "warn" => DowntimeEndStates.Warn,
+                "no data" or "no_data" => DowntimeEndStates.NoData,
+                _ => throw new OptionValidationException("notify_end_states", $"entries must be \"alert\", \"warn\" or \"no data\", got \"{state}\""),
+            };
+        }
+
+        bool expired = false;
+        bool canceled = false;
+        foreach (var type in downtime.NotifyEnd.Types_)
+        {
+            switch (type)
+            {
+                case "expired":
+                    expired = true;
+                    break;
+                case "canceled":
+                    canceled = true;
+                    break;
+                default:
+                    throw new OptionValidationException("notify_end_types", $"entries must be \"expired\" or \"canceled\", got \"{type}\"");
+            }
+        }
+
+        return (expired ? states : DowntimeEndStates.None, canceled ? states : DowntimeEndStates.None);
     }
 
     /// <summary>True when this downtime covers the group of <paramref name="monitorId"/> at <paramref name="nowMs"/>.</summary>
     /// <param name="groupTags">The group's "key:value" tags.</param>
-    public bool Covers(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
-    {
-        if (nowMs < StartMs || nowMs >= EndMs)
-        {
-            return false;
-        }
+    public bool Covers(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs) =>
+        IsActiveAt(nowMs) && Selects(monitorId, groupKey, groupTags);
 
+    /// <summary>
+    /// True when this downtime's filters (monitor, group, scope) select the group, whatever the time:
+    /// <see cref="Covers"/> is this and <see cref="IsActiveAt"/>.
+    /// </summary>
+    public bool Selects(string monitorId, string groupKey, ReadOnlySpan<string> groupTags)
+    {
         if ((MonitorId is not null && !string.Equals(MonitorId, monitorId, StringComparison.Ordinal))
             || (Group is not null && !string.Equals(Group, groupKey, StringComparison.Ordinal)))
         {
@@ -132,7 +200,29 @@ public sealed class DowntimeModel
             }
         }
 
-        return Recurrence.InWindow(nowMs, StartMs);
+        return true;
+    }
+
+    /// <summary>True when the downtime's time windows hold <paramref name="nowMs"/>: inside [start, end) and inside a recurrence window.</summary>
+    public bool IsActiveAt(long nowMs) => nowMs >= StartMs && nowMs < EndMs && Recurrence.InWindow(nowMs, StartMs);
+
+    /// <summary>
+    /// The first instant after <paramref name="afterMs"/> at which <see cref="IsActiveAt"/> may change (the start,
+    /// the end, a recurrence window's start or end); <see cref="long.MaxValue"/> when it never changes again.
+    /// </summary>
+    public long NextBoundaryAfter(long afterMs)
+    {
+        if (afterMs >= EndMs)
+        {
+            return long.MaxValue;
+        }
+
+        if (afterMs < StartMs)
+        {
+            return StartMs;
+        }
+
+        return Math.Min(EndMs, Recurrence.NextBoundaryAfter(afterMs, StartMs));
     }
 
     private static bool Contains(ReadOnlySpan<string> tags, string tag)

@@ -67,6 +67,61 @@ public readonly record struct DowntimeRecurrence(RecurrenceKind Kind, byte DaysO
         }
     }
 
+    /// <summary>
+    /// The first instant after <paramref name="afterMs"/> (≥ <paramref name="downtimeStartMs"/>) at which
+    /// <see cref="InWindow"/> may change: a window's start or end. <see cref="long.MaxValue"/> when none
+    /// (one-off: the downtime's own bounds are its only boundaries). Used to arm the boundary timer.
+    /// </summary>
+    public long NextBoundaryAfter(long afterMs, long downtimeStartMs)
+    {
+        switch (Kind)
+        {
+            case RecurrenceKind.None:
+                return long.MaxValue;
+            case RecurrenceKind.Interval:
+            {
+                if (afterMs < downtimeStartMs)
+                {
+                    return downtimeStartMs;
+                }
+
+                long windowStart = downtimeStartMs + ((afterMs - downtimeStartMs) / PeriodMs * PeriodMs);
+                return afterMs < windowStart + DurationMs ? windowStart + DurationMs : windowStart + PeriodMs;
+            }
+
+            case RecurrenceKind.Weekly:
+            {
+                // Windows last at most a week: the boundaries after now belong to windows that started in the
+                // last 8 days or start in the next 8.
+                long next = long.MaxValue;
+                long today = Math.Max(afterMs, 0) / DayMs;
+                for (long day = Math.Max(today - 7, 0); day <= today + 8; day++)
+                {
+                    int weekday = (int)((day + 4) % 7);
+                    if ((DaysOfWeekMask & (1 << weekday)) == 0)
+                    {
+                        continue;
+                    }
+
+                    long start = (day * DayMs) + StartOfDayMs;
+                    if (start > afterMs)
+                    {
+                        next = Math.Min(next, start);
+                    }
+                    else if (start + DurationMs > afterMs)
+                    {
+                        next = Math.Min(next, start + DurationMs);
+                    }
+                }
+
+                return next;
+            }
+
+            default:
+                throw new InvalidOperationException($"invariant: recurrence kind {Kind} was validated");
+        }
+    }
+
     private static DowntimeRecurrence ParseWeekly(string[] tokens)
     {
         byte mask = 0;

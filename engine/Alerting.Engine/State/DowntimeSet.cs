@@ -45,21 +45,50 @@ public sealed class DowntimeSet
         return true;
     }
 
-    /// <summary>Whether any downtime covers the group now, and whether one of those wants a notification at its end.</summary>
+    /// <summary>Whether any downtime covers the group now, and in which states those want a notification at their end.</summary>
     public MuteStatus Evaluate(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs)
     {
         bool muted = false;
-        bool notifyEnd = false;
+        var onExpire = DowntimeEndStates.None;
+        var onCancel = DowntimeEndStates.None;
         foreach (DowntimeModel downtime in _downtimes)
         {
             if (downtime.Covers(monitorId, groupKey, groupTags, nowMs))
             {
                 muted = true;
-                notifyEnd |= downtime.NotifyEndIfAlerting;
+                onExpire |= downtime.EndStatesOnExpire;
+                onCancel |= downtime.EndStatesOnCancel;
             }
         }
 
-        return new MuteStatus(muted, notifyEnd);
+        return new MuteStatus(muted, onExpire, onCancel);
+    }
+
+    /// <summary>Whether any downtime's filters select the group, whatever the time.</summary>
+    public bool AnySelects(string monitorId, string groupKey, ReadOnlySpan<string> groupTags)
+    {
+        foreach (DowntimeModel downtime in _downtimes)
+        {
+            if (downtime.Selects(monitorId, groupKey, groupTags))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Adds the downtimes covering the group now to <paramref name="into"/>, by id.</summary>
+    public void CollectCovering(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs, List<DowntimeModel> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        foreach (DowntimeModel downtime in _downtimes)
+        {
+            if (downtime.Covers(monitorId, groupKey, groupTags, nowMs))
+            {
+                into.Add(downtime);
+            }
+        }
     }
 
     private int IndexOf(string id)

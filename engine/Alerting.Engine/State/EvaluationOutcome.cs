@@ -9,7 +9,8 @@ namespace Alerting.Engine.State;
 /// could see, <see cref="NoPoint"/> when it saw none. It drives the no-data and auto-resolve clocks,
 /// which Datadog measures from the last data point, not from the last evaluation with a value.
 /// </param>
-public readonly record struct EvaluationOutcome(bool HasValue, double Value, bool FullWindow, long NewestPointMs)
+/// <param name="Unknown">A check group's runs were UNKNOWN as many times in a row as its <c>unknown</c> threshold: the condition is NO DATA.</param>
+public readonly record struct EvaluationOutcome(bool HasValue, double Value, bool FullWindow, long NewestPointMs, bool Unknown = false)
 {
     /// <summary>No point seen.</summary>
     public const long NoPoint = long.MinValue;

@@ -10,8 +10,8 @@ public struct GroupState
     /// <summary>Marks an unset instant (no pending condition, no keep-firing window).</summary>
     public const long NotSet = long.MinValue;
 
-    /// <summary>Version of the <see cref="WriteTo"/> format.</summary>
-    public const byte FormatVersion = 1;
+    /// <summary>Version of the <see cref="WriteTo"/> format. Version 2 replaced the one "notify at the end if ALERT" bit with the two end-state masks.</summary>
+    public const byte FormatVersion = 2;
 
     public string GroupKey { get; private set; }
 
@@ -25,8 +25,11 @@ public struct GroupState
 
     public bool Muted { get; internal set; }
 
-    /// <summary>Some downtime of the current muted period asked for a notification at its end.</summary>
-    public bool MutedNotifyEnd { get; internal set; }
+    /// <summary>States in which the end of the current muted period notifies if it ends by expiry: the union over the downtimes that covered the group in it.</summary>
+    public DowntimeEndStates EndNotifyOnExpire { get; internal set; }
+
+    /// <summary>States in which the end of the current muted period notifies if it ends by a cancel.</summary>
+    public DowntimeEndStates EndNotifyOnCancel { get; internal set; }
 
     public bool Flapping { get; internal set; }
 
@@ -86,7 +89,9 @@ public struct GroupState
         writer.Write((byte)State);
         writer.Write((byte)ConditionLevel);
         writer.Write((byte)PendingLevel);
-        writer.Write((byte)((Muted ? 1 : 0) | (MutedNotifyEnd ? 2 : 0) | (Flapping ? 4 : 0)));
+        writer.Write((byte)((Muted ? 1 : 0) | (Flapping ? 4 : 0)));
+        writer.Write((byte)EndNotifyOnExpire);
+        writer.Write((byte)EndNotifyOnCancel);
         writer.Write(FirstSeenMs);
         writer.Write(LastDataMs);
         writer.Write(StateSinceMs);
@@ -103,9 +108,9 @@ public struct GroupState
     {
         ArgumentNullException.ThrowIfNull(reader);
         byte version = reader.ReadByte();
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
-            throw new InvalidDataException($"group state format version {version} is not supported (expected {FormatVersion})");
+            throw new InvalidDataException($"group state format version {version} is not supported (expected 1 or {FormatVersion})");
         }
 
         var state = new GroupState
@@ -116,14 +121,25 @@ public struct GroupState
             PendingLevel = ReadState(reader),
         };
         byte flags = reader.ReadByte();
-        if ((flags & ~7) != 0)
+        if ((flags & ~(version == 1 ? 7 : 5)) != 0)
         {
             throw new InvalidDataException($"group state flags 0x{flags:x2} have unknown bits");
         }
 
         state.Muted = (flags & 1) != 0;
-        state.MutedNotifyEnd = (flags & 2) != 0;
         state.Flapping = (flags & 4) != 0;
+        if (version == 1)
+        {
+            // Version 1's bit meant notify_end_if_alerting: ALERT, expired or canceled.
+            var legacy = (flags & 2) != 0 ? DowntimeEndStates.Alert : DowntimeEndStates.None;
+            state.EndNotifyOnExpire = legacy;
+            state.EndNotifyOnCancel = legacy;
+        }
+        else
+        {
+            state.EndNotifyOnExpire = ReadEndStates(reader);
+            state.EndNotifyOnCancel = ReadEndStates(reader);
+        }
         state.FirstSeenMs = reader.ReadInt64();
         state.LastDataMs = reader.ReadInt64();
         state.StateSinceMs = reader.ReadInt64();
@@ -135,6 +151,14 @@ public struct GroupState
         state.FlapHistoryBits = reader.ReadUInt64();
         Invariant.Check(state.RenotifyCount >= 0, "renotify count is never negative");
         return state;
+    }
+
+    private static DowntimeEndStates ReadEndStates(BinaryReader reader)
+    {
+        byte b = reader.ReadByte();
+        return (b & ~(byte)DowntimeEndStates.All) == 0
+            ? (DowntimeEndStates)b
+            : throw new InvalidDataException($"group state end-notification mask 0x{b:x2} has unknown bits");
     }
 
     private static AlertState ReadState(BinaryReader reader)

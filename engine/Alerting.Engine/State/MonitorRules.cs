@@ -113,6 +113,13 @@ public sealed class MonitorRules
             comparator = CheckStatusAdapter.CheckComparator;
             critical = CheckStatusAdapter.CriticalLevel;
             warning = CheckStatusAdapter.WarningLevel;
+            if (options.CheckThresholds is not null)
+            {
+                // Datadog service-check counts: ALERT and WARN end only with the OK streak (an OK verdict),
+                // never because a milder streak completed (ALERT, then one OK, then one CRITICAL stays ALERT).
+                criticalRecovery = CheckStatusAdapter.OkLevel + 0.5;
+                warningRecovery = CheckStatusAdapter.OkLevel + 0.5;
+            }
         }
 
         if (critical is null)

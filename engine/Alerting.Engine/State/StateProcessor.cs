@@ -84,18 +84,23 @@ public static class StateProcessor
     }
 
     /// <summary>
-    /// Records whether downtimes, or the monitor's own mute, cover the group now. When the group leaves a muted period in which a
-    /// downtime asked for <c>notify_end_if_alerting</c> and it is ALERT, emits a notification event.
-    /// Call it whenever coverage may have changed (downtime upserted, deleted, or its window boundary
-    /// passed on a tick); <see cref="Evaluate"/> calls it too.
+    /// Records whether downtimes, or the monitor's own mute, cover the group now. When the group leaves a
+    /// muted period whose downtimes asked for a notification at their end (Datadog v2 <c>notify_end_types</c>
+    /// and <c>notify_end_states</c>) and it is in one of those states, emits a notification event: the
+    /// states asked for on cancel when a canceled downtime selected the group, else those asked for on expiry.
+    /// Call it whenever coverage may have changed (downtime upserted, deleted, or a boundary passed on a
+    /// tick); <see cref="Evaluate"/> calls it too.
     /// </summary>
     public static void UpdateMute<TSink>(MonitorRules rules, ref GroupState state, long nowMs, MuteStatus mute, long logIndex, ref TSink sink)
         where TSink : struct, ITransitionSink
     {
         ArgumentNullException.ThrowIfNull(rules);
         bool muted = mute.Muted || rules.Muted;
-        bool endNotify = state.Muted && !muted && state.MutedNotifyEnd && state.State == AlertState.Alert;
-        state.MutedNotifyEnd = muted && (state.MutedNotifyEnd || mute.NotifyEndIfAlerting);
+        bool endNotify = state.Muted && !muted
+            && (mute.EndedByCancel ? state.EndNotifyOnCancel : state.EndNotifyOnExpire).Includes(state.State);
+        var wasMuted = state.Muted;
+        state.EndNotifyOnExpire = muted ? (wasMuted ? state.EndNotifyOnExpire : DowntimeEndStates.None) | mute.EndOnExpire : DowntimeEndStates.None;
+        state.EndNotifyOnCancel = muted ? (wasMuted ? state.EndNotifyOnCancel : DowntimeEndStates.None) | mute.EndOnCancel : DowntimeEndStates.None;
         state.Muted = muted;
         if (endNotify)
         {
@@ -163,8 +168,9 @@ public static class StateProcessor
     /// <summary>The condition this evaluation asserts, or false when it asserts nothing (keep the state).</summary>
     private static bool TryCondition(MonitorRules rules, ref GroupState state, long silentMs, in EvaluationOutcome outcome, out AlertState condition)
     {
-        if (rules.NotifyNoData && silentMs >= rules.NoDataTimeframeMs)
+        if ((rules.NotifyNoData && silentMs >= rules.NoDataTimeframeMs) || outcome.Unknown)
         {
+            // (Or a check group whose UNKNOWN runs reached its unknown threshold: Datadog shows it UNKNOWN.)
             // Datadog: NO DATA no_data_timeframe after the last point, even while older points still fill the window.
             condition = AlertState.NoData;
             return true;

@@ -11,16 +11,20 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
-    /// Version 9 adds each series' metric type (gauge, count, rate) and, in a pending match, the
+    /// Version 10 adds the mute refresh still going (downtime boundaries and commands refresh in
+    /// bounded steps), after the pending matches, and keeps a check group's runs per series.
+    /// Version 9 added each series' metric type (gauge, count, rate) and, in a pending match, the
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
-    /// the monitor counters. (7 is taken by the client sessions of the parallel <c>client</c> work.)
+    /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 9;
+    private const ulong SnapshotFormatVersion = 10;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
     /// <summary>Version 9 added each series' metric type; older versions read it as unspecified (a gauge).</summary>
     private const ulong FirstVersionWithSeriesTypes = 9;
+
+    private const ulong FirstVersionWithMuteRefresh = 10;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -138,7 +142,12 @@ public sealed class EngineState
         var logicalTimeMs = reader.ReadInt64();
         var ticks = reader.ReadInt64();
         var delivered = reader.ReadInt64();
-        var monitors = MonitorEngine.ReadFrom(reader, limits, withPendingMatches: version >= FirstVersionWithPendingMatches, withSeriesTypes: version >= FirstVersionWithSeriesTypes);
+        var monitors = MonitorEngine.ReadFrom(
+            reader,
+            limits,
+            withPendingMatches: version >= FirstVersionWithPendingMatches,
+            withSeriesTypes: version >= FirstVersionWithSeriesTypes,
+            withMuteRefresh: version >= FirstVersionWithMuteRefresh);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -63,7 +63,7 @@ internal sealed class GroupEvaluator
         EvaluationOutcome outcome;
         if (monitor.IsCheck)
         {
-            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs);
+            outcome = group.Runs!.Evaluate(windowEndMs, monitor.CheckStalenessMs, monitor.CheckCounts);
         }
         else if (monitor.Formula is { } formula)
         {

@@ -10,12 +10,15 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Snapshot of the monitor side. Written: logical time, monitors by slot (definition, groups
 /// with their state and series), series in creation order, the window stores, downtimes,
-/// refusal counts, retired ids, counters, and the monitor matches still going (format 8; with
-/// the metric query each is on from format 9). Not written, because it is derived: compiled
-/// queries and rules (recompiled from the definitions), the indexes (the scope index holds the
-/// metric queries whose match finished), the series feeds, and the
-/// timing wheel (every monitor's next instant is the first offset + k × interval after logical
-/// time, exactly what the running wheel holds).
+/// refusal counts, retired ids, counters, the monitor matches still going (format 8; with the
+/// metric query each is on from format 9), and the mute refresh still going with the canceled
+/// downtimes it still needs (format 10; from it too, a check group's runs are kept per series).
+/// Each series records its metric type from format 9. Not written, because it is derived:
+/// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
+/// holds the metric queries whose match finished; the downtime index is rebuilt from the
+/// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
+/// first offset + k × interval after logical time, and every downtime's next boundary the first
+/// after it, exactly what the running wheels hold).
 /// </summary>
 internal sealed partial class MonitorEngine
 {
@@ -98,14 +101,22 @@ internal sealed partial class MonitorEngine
 
         Counters.WriteTo(writer);
         _matcher.WritePending(writer);
+        _mutes.WriteTo(writer);
+        writer.Write(_downtimes.CanceledCount);
+        foreach (var downtime in _downtimes.CanceledDefinitions)
+        {
+            WriteMessage(writer, downtime);
+        }
     }
 
     /// <summary>
     /// Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before
     /// format 8, which list no pending matches, <paramref name="withSeriesTypes"/> false before
-    /// format 9, which record no series metric types and no pending match's metric query.
+    /// format 9, which record no series metric types and no pending match's metric query, and
+    /// <paramref name="withMuteRefresh"/> false before format 10, which hold no pending mute
+    /// refresh and one check-run window per group.
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -138,6 +149,7 @@ internal sealed partial class MonitorEngine
                 {
                     LastEvaluatedMs = reader.ReadInt64(),
                 };
+                var firstSeries = -1;
                 for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
                     var ids = new int[reader.ReadInt32()];
@@ -146,10 +158,16 @@ internal sealed partial class MonitorEngine
                         ids[i] = reader.ReadInt32();
                     }
 
+                    if (operand == 0 && ids.Length > 0)
+                    {
+                        firstSeries = ids[0];
+                    }
+
                     groupSeries.Add((monitor, group, operand, ids));
                 }
 
-                group.Runs?.ReadFrom(reader);
+                // Before format 10 a check group kept one run window: it belongs to its first series.
+                group.Runs?.ReadFrom(reader, withMuteRefresh ? null : firstSeries);
                 monitor.Groups.Add(key, group);
             }
         }
@@ -198,9 +216,16 @@ internal sealed partial class MonitorEngine
 
         engine.Counters.ReadFrom(reader);
         engine._matcher.ReadPending(withPendingMatches ? reader : null, withOperands: withSeriesTypes);
+        engine._mutes.ReadFrom(withMuteRefresh ? reader : null);
+        var canceled = withMuteRefresh ? reader.ReadInt32() : 0;
+        for (var i = 0; i < canceled; i++)
+        {
+            engine._downtimes.RestoreCanceled(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+        }
         if (scheduleStarted)
         {
             engine._schedule.Start();
+            engine._downtimes.StartCalendar(engine._clock.NowMs);
         }
 
         return engine;

@@ -42,6 +42,8 @@ internal sealed partial class MonitorEngine
     private readonly SeriesMatcher _matcher;
     private readonly EvaluationSchedule _schedule;
     private readonly GroupEvaluator _evaluator;
+    private readonly MuteRefresher _mutes;
+    private readonly List<DowntimeReach> _boundaries = [];
 
     public MonitorEngine(IngestLimits limits)
     {
@@ -51,6 +53,7 @@ internal sealed partial class MonitorEngine
         _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
         _schedule = new EvaluationSchedule(_monitors, _clock);
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters);
+        _mutes = new MuteRefresher(_monitors, _evaluator);
     }
 
     /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
@@ -81,6 +84,13 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups whose mute downtime commands refreshed (see <see cref="GroupEvaluator.MuteRefreshes"/>).</summary>
     public long MuteRefreshes => _evaluator.MuteRefreshes;
+
+    /// <summary>Whether a refresh of every monitor's mute (after a downtime that names no monitor changed) is still going.</summary>
+    public bool MuteSweepPending => _mutes.IsSweeping;
+
+    /// <summary>The downtimes covering the group now, by id, as the downtime index finds them.</summary>
+    internal void CollectCoveringDowntimes(string monitorId, string groupKey, ReadOnlySpan<string> groupTags, long nowMs, List<DowntimeModel> into) =>
+        _downtimes.CollectCovering(monitorId, groupKey, groupTags, nowMs, into);
 
     public bool TryGetMonitor(string id, out Monitor? monitor)
     {
@@ -298,7 +308,21 @@ internal sealed partial class MonitorEngine
         {
             // The first tick starts the schedule: before it there is no time to be late against.
             _schedule.Start();
+            _downtimes.StartCalendar(_clock.NowMs);
             return;
+        }
+
+        // Downtime boundaries take effect at this tick, before the evaluations it fires.
+        _boundaries.Clear();
+        _downtimes.AdvanceCalendar(_clock.NowMs, _boundaries);
+        foreach (var reach in _boundaries)
+        {
+            _mutes.Request(reach);
+        }
+
+        if (!_mutes.IsIdle)
+        {
+            StepMutes(logIndex);
         }
 
         foreach (var (slot, dueMs) in _schedule.CollectDue())
@@ -505,7 +529,7 @@ internal sealed partial class MonitorEngine
             Counters.CheckRunsAccepted++;
             foreach (var (_, group) in entry.Feeds)
             {
-                group.Runs!.Add(run.UnixMs, run.Status);
+                group.Runs!.Add(entry.Id, run.UnixMs, run.Status);
             }
 
             _schedule.Touch(entry, run.UnixMs);
@@ -556,50 +580,25 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
-    /// A downtime command changes which groups are muted now, not at their next evaluation:
-    /// a group whose downtime was deleted while it alerts gets its end notification at once.
-    /// Only the monitors the downtime names (before and after the command) are refreshed, in
-    /// slot order; a downtime that names no monitor reaches them all. (Downtimes that start or
-    /// end on their own are picked up at the group's evaluations.)
+    /// A downtime command changes which groups are muted now, not at their next evaluation: a
+    /// group whose downtime was deleted while it alerts gets its end notification at once. Only
+    /// the monitors the downtime names (before and after the command) are refreshed; a downtime
+    /// that names no monitor starts a sweep in bounded steps (see <see cref="MuteRefresher"/>).
+    /// Boundaries (start, end, recurrences) come from the downtime calendar at each tick.
     /// </summary>
     private void RefreshMutes(DowntimeReach reach, long logIndex)
     {
-        if (reach.AllMonitors)
-        {
-            foreach (var monitor in _monitors.Slots)
-            {
-                if (monitor is not null)
-                {
-                    RefreshMutes(monitor, logIndex);
-                }
-            }
-
-            return;
-        }
-
-        _monitors.TryGet(reach.First ?? string.Empty, out var first);
-        _monitors.TryGet(reach.Second ?? string.Empty, out var second);
-        if (first is not null && second is not null && second.Slot < first.Slot)
-        {
-            (first, second) = (second, first);
-        }
-
-        if (first is not null)
-        {
-            RefreshMutes(first, logIndex);
-        }
-
-        if (second is not null)
-        {
-            RefreshMutes(second, logIndex);
-        }
+        _mutes.Request(reach);
+        StepMutes(logIndex);
     }
 
-    private void RefreshMutes(CompiledMonitor monitor, long logIndex)
+    /// <summary>One bounded mute-refresh step; once none is left, every group a canceled downtime selected has seen its end.</summary>
+    private void StepMutes(long logIndex)
     {
-        foreach (var group in monitor.Groups.Values)
+        _mutes.Step(logIndex);
+        if (_mutes.IsIdle && _downtimes.CanceledCount > 0)
         {
-            _evaluator.UpdateMute(monitor, group, logIndex);
+            _downtimes.ForgetCanceled();
         }
     }
 }

@@ -24,6 +24,8 @@ public sealed class DowntimesService : Protocol.V1.Downtimes.DowntimesBase
             downtime.Id = "dt-" + Guid.NewGuid().ToString("N");
         }
 
+        // Datadog v2: a downtime that says nothing about its end notifies on expiry in ALERT, WARN and NO DATA.
+        DowntimeModel.FillNotifyEndDefaults(downtime);
         try
         {
             DowntimeModel.FromProto(downtime);

@@ -49,6 +49,24 @@ public sealed class DowntimeCommandsTests
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Notify_end_options_set_datadog_end_types_and_states_with_defaults_for_the_one_left_out()
+    {
+        Assert.Null(Build().NotifyEnd);
+
+        var both = Build("--notify-end-types", "expired,canceled", "--notify-end-states", "alert, warn");
+        Assert.Equal(["expired", "canceled"], both.NotifyEnd.Types_);
+        Assert.Equal(["alert", "warn"], both.NotifyEnd.States);
+
+        var statesOnly = Build("--notify-end-states", "alert");
+        Assert.Equal(["expired"], statesOnly.NotifyEnd.Types_);
+        Assert.Equal(["alert"], statesOnly.NotifyEnd.States);
+
+        var never = Build("--notify-end-types", "none");
+        Assert.Empty(never.NotifyEnd.Types_);
+        Assert.Equal(["alert", "no data", "warn"], never.NotifyEnd.States);
+    }
+
     private static Downtime Build(params string[] args) =>
         DowntimeCommands.BuildDowntime(ArgParser.Parse(["downtimes", "create", .. args], CommandTable.All), Now);
 }

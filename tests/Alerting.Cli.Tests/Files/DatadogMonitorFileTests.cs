@@ -106,7 +106,7 @@ public sealed class DatadogMonitorFileTests
     }
 
     [Fact]
-    public void Service_check_run_counts_warn_and_are_not_read_as_levels()
+    public void Service_check_thresholds_are_read_as_run_counts_not_as_levels()
     {
         const string check = """
             [{"type": "service check", "name": "up", "query": "\"http.can_connect\".over(\"*\").by(\"host\").last(3).count_by_status()",
@@ -118,8 +118,9 @@ public sealed class DatadogMonitorFileTests
         Monitor monitor = Assert.Single(result.Monitors);
         Assert.Equal("check", monitor.Type);
         Assert.Null(monitor.Options.Thresholds);
+        Assert.Equal(new CheckThresholds { Critical = 3, Ok = 2 }, monitor.Options.CheckThresholds);
         Assert.Equal(2 * Minute, monitor.Options.NoDataTimeframeMs);
-        Assert.Equal("[0].options.thresholds", Assert.Single(result.Warnings).Field);
+        Assert.Empty(result.Warnings);
     }
 
     [Fact]

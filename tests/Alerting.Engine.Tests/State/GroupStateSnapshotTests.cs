@@ -9,6 +9,25 @@ public sealed class GroupStateSnapshotTests
     private const long Minute = GroupRun.Minute;
 
     [Fact]
+    public void A_format_1_group_state_reads_its_notify_end_bit_as_alert_on_expiry_and_cancel()
+    {
+        var rules = MonitorRules.FromProto("m1", MonitorKind.Metric, 1, Comparator.Greater, GroupRun.Options(critical: 90));
+        var state = GroupState.Create("host:a", GroupRun.T0);
+        var sink = new ListSink();
+        StateProcessor.UpdateMute(rules, ref state, GroupRun.T0, new MuteStatus(true, notifyEndIfAlerting: true), 1, ref sink);
+        byte[] v2 = StateProcessorDifferentialTests.Serialize(state);
+
+        // Format 1: the same fields, with bit 2 of the flags byte for the end notification and no mask bytes.
+        int flags = 1 + 1 + "host:a".Length + 3;
+        byte[] v1 = [1, .. v2[1..flags], (byte)(v2[flags] | 2), .. v2[(flags + 3)..]];
+        var read = GroupState.ReadFrom(new BinaryReader(new MemoryStream(v1)));
+
+        Assert.True(read.Muted);
+        Assert.Equal((DowntimeEndStates.Alert, DowntimeEndStates.Alert), (read.EndNotifyOnExpire, read.EndNotifyOnCancel));
+        Assert.Equal(v2, StateProcessorDifferentialTests.Serialize(read));
+    }
+
+    [Fact]
     public void Snapshot_round_trip_is_byte_identical_and_processing_continues_identically()
     {
         var options = GroupRun.Options(critical: 90, warning: 80, criticalRecovery: 85, warningRecovery: 70);

@@ -38,7 +38,10 @@ internal sealed class ReferenceStateProcessor
 
         public bool Muted { get; set; }
 
-        public bool MutedNotifyEnd { get; set; }
+        /// <summary>States the muted period's end notifies in when it expires / when it is canceled.</summary>
+        public HashSet<AlertState> EndOnExpire { get; } = [];
+
+        public HashSet<AlertState> EndOnCancel { get; } = [];
 
         public int EventCount { get; set; }
     }
@@ -125,14 +128,26 @@ internal sealed class ReferenceStateProcessor
     {
         bool mutedNow = mute.Muted || rules.Muted;
         bool downtimeJustEnded = g.Muted && !mutedNow;
-        bool notify = downtimeJustEnded && g.MutedNotifyEnd && g.State == AlertState.Alert;
+        bool notify = downtimeJustEnded && (mute.EndedByCancel ? g.EndOnCancel : g.EndOnExpire).Contains(g.State);
         if (!mutedNow)
         {
-            g.MutedNotifyEnd = false;
+            g.EndOnExpire.Clear();
+            g.EndOnCancel.Clear();
         }
-        else if (mute.NotifyEndIfAlerting)
+        else
         {
-            g.MutedNotifyEnd = true;
+            foreach (var (flag, state) in new[] { (DowntimeEndStates.Alert, AlertState.Alert), (DowntimeEndStates.Warn, AlertState.Warn), (DowntimeEndStates.NoData, AlertState.NoData) })
+            {
+                if ((mute.EndOnExpire & flag) != 0)
+                {
+                    g.EndOnExpire.Add(state);
+                }
+
+                if ((mute.EndOnCancel & flag) != 0)
+                {
+                    g.EndOnCancel.Add(state);
+                }
+            }
         }
 
         g.Muted = mutedNow;

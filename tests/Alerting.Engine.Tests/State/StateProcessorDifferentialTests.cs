@@ -251,7 +251,19 @@ public sealed class StateProcessorDifferentialTests
     private static MuteStatus ReferenceMute(IEnumerable<Downtime> downtimes, string monitorId, string group, string[] tags, long now)
     {
         var covering = downtimes.Where(d => ReferenceDowntimes.Covers(d, monitorId, group, tags, now)).ToList();
-        return new MuteStatus(covering.Count > 0, covering.Any(d => d.NotifyEndIfAlerting));
+        var onExpire = DowntimeEndStates.None;
+        var onCancel = DowntimeEndStates.None;
+        foreach (var d in covering)
+        {
+            // Datadog v2 notify_end_types × notify_end_states; legacy notify_end_if_alerting = ALERT on both.
+            var states = d.NotifyEnd is null
+                ? (d.NotifyEndIfAlerting ? DowntimeEndStates.Alert : DowntimeEndStates.None)
+                : d.NotifyEnd.States.Aggregate(DowntimeEndStates.None, (m, s) => m | s switch { "alert" => DowntimeEndStates.Alert, "warn" => DowntimeEndStates.Warn, _ => DowntimeEndStates.NoData });
+            onExpire |= d.NotifyEnd is null || d.NotifyEnd.Types_.Contains("expired") ? states : DowntimeEndStates.None;
+            onCancel |= d.NotifyEnd is null || d.NotifyEnd.Types_.Contains("canceled") ? states : DowntimeEndStates.None;
+        }
+
+        return new MuteStatus(covering.Count > 0, onExpire, onCancel);
     }
 
     private static EvaluationOutcome RandomOutcome(Random rng, MonitorRules rules, long now)
@@ -355,6 +367,9 @@ public sealed class StateProcessorDifferentialTests
         return MonitorRules.FromProto(monitorId, kind, queryHash, comparator, o);
     }
 
+    private static readonly string[] EndTypes = ["expired", "canceled"];
+    private static readonly string[] EndStates = ["alert", "warn", "no data"];
+
     private static Downtime RandomDowntime(Random rng, string id, long now, string[] keys)
     {
         var d = new Downtime
@@ -365,6 +380,13 @@ public sealed class StateProcessorDifferentialTests
             StartUnixMs = now + (rng.Next(-120, 600) * Minute),
             NotifyEndIfAlerting = rng.NextDouble() < 0.5,
         };
+        if (rng.NextDouble() < 0.5)
+        {
+            d.NotifyEnd = new DowntimeNotifyEnd();
+            d.NotifyEnd.Types_.AddRange(EndTypes.Where(_ => rng.NextDouble() < 0.6));
+            d.NotifyEnd.States.AddRange(EndStates.Where(_ => rng.NextDouble() < 0.6));
+        }
+
         d.EndUnixMs = rng.NextDouble() < 0.2 ? 0 : d.StartUnixMs + (rng.Next(10, 10 * 24 * 60) * Minute);
         if (rng.NextDouble() < 0.3)
         {

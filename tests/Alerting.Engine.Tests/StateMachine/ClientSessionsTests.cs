@@ -198,9 +198,9 @@ public sealed class ClientSessionsTests
         engine.Answer(Points("writer-a", 1, engine.Now, stale: 0));
         var bytes = Snapshot.Bytes(engine.State);
 
-        // Version 6 is today's layout without the pending-match count that ends the monitor
-        // section (version 8), without the sessions at the end (version 7) and without the
-        // series' metric type (version 9).
+        // Version 6 is today's layout without the pending-match count and the idle mute refresh
+        // (18 bytes) that end the monitor section (versions 8 and 10), without the sessions at the
+        // end (version 7) and without the series' metric type (version 9).
         static int Length(Action<BinaryWriter> write)
         {
             using var stream = new MemoryStream();
@@ -215,8 +215,9 @@ public sealed class ClientSessionsTests
         const int header = 6 * 8;
         var monitorsEnd = header + Length(engine.State.Monitors.WriteTo);
         var sessionsLength = Length(engine.State.Clients.WriteTo);
-        Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - 4));
-        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - 4)], .. bytes[monitorsEnd..^sessionsLength]], "cpu", "host:a");
+        const int idleMuteRefresh = 18;
+        Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - idleMuteRefresh - 4));
+        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - idleMuteRefresh - 4)], .. bytes[monitorsEnd..^sessionsLength]], "cpu", "host:a");
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 6UL);
         var restored = Snapshot.Restore(old);
 

@@ -143,9 +143,11 @@ public sealed class DeliveryLedgerTests
             state.Monitors.WriteTo(writer);
         }
 
+        // The section ends with the pending-match count (format 8) and the idle mute refresh (format 10, 18 bytes with no canceled downtime).
+        const int idleMuteRefresh = 18;
         var bytes = section.ToArray();
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - sizeof(int)));
-        return bytes[..^sizeof(int)];
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - idleMuteRefresh - sizeof(int)));
+        return bytes[..^(idleMuteRefresh + sizeof(int))];
     }
 
     private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>

@@ -128,6 +128,77 @@ public sealed class DatadogRulesTests
         Assert.Equal(["host:a"], (await History(server, call, id)).Select(e => e.GroupKey));
     }
 
+    [Fact]
+    public async Task A_downtime_end_notifies_by_default_on_expiry_in_alert_warn_and_no_data_and_on_cancel_only_when_asked()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.OnArrival = true;
+            o.Thresholds = new Thresholds { Warning = 80 };
+        });
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        // Datadog v2 defaults (the request says nothing): notify on expiry in ALERT, WARN and NO DATA.
+        var expiring = await server.Downtimes.CreateAsync(new CreateDowntimeRequest { Downtime = new Downtime { Scope = { "host:a" }, StartUnixMs = now, EndUnixMs = now + Minute } }, call);
+        Assert.Equal(["expired"], expiring.Downtime.NotifyEnd.Types_);
+        Assert.Equal(["alert", "no data", "warn"], expiring.Downtime.NotifyEnd.States);
+        await server.Downtimes.CreateAsync(new CreateDowntimeRequest { Downtime = new Downtime { Id = "b", Scope = { "host:b" }, StartUnixMs = now } }, call);
+        await server.Downtimes.CreateAsync(
+            new CreateDowntimeRequest { Downtime = new Downtime { Id = "c", Scope = { "host:c" }, StartUnixMs = now, NotifyEnd = new DowntimeNotifyEnd { Types_ = { "canceled" }, States = { "alert" } } } },
+            call);
+        await Write(server, time, call, "cpu", "host:a", 85);
+        await Write(server, time, call, "cpu", "host:b", 95);
+        await Write(server, time, call, "cpu", "host:c", 95);
+
+        await server.Downtimes.DeleteAsync(new DeleteDowntimeRequest { Id = "b" }, call);
+        await server.Downtimes.DeleteAsync(new DeleteDowntimeRequest { Id = "c" }, call);
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(65));
+
+        var ends = (await History(server, call, id)).Where(e => e.Reason == "downtime ended while alerting").ToList();
+        Assert.Equal([("host:c", "ALERT"), ("host:a", "WARN")], ends.Select(e => (e.GroupKey, e.NewState)));
+        Assert.InRange(ends[1].UnixMs, now + Minute, now + Minute + 100);
+    }
+
+    [Fact]
+    public async Task Service_check_thresholds_count_consecutive_runs_of_each_host_alone()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var monitor = new Monitor
+        {
+            Name = "http up", Type = "check", Message = RecoveryMessage,
+            Query = "\"http.can_connect\".over(\"*\").by(\"env\").last(1).count_by_status()",
+            Options = new MonitorOptions { OnArrival = true, CheckThresholds = new CheckThresholds { Critical = 3, Warning = 3, Ok = 2 } },
+        };
+        var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
+
+        // Two hosts in one group, their runs interleaved: host a's three CRITICAL runs in a row alert
+        // although host b reports OK in between; one OK of host a holds the alert, the second ends it.
+        var runs = new (string Host, CheckStatus Status)[]
+        {
+            ("a", CheckStatus.Critical), ("b", CheckStatus.Ok), ("a", CheckStatus.Critical), ("b", CheckStatus.Ok), ("a", CheckStatus.Critical),
+            ("a", CheckStatus.Ok), ("b", CheckStatus.Ok), ("a", CheckStatus.Ok),
+        };
+        foreach (var (host, status) in runs)
+        {
+            var ack = await server.Ingest.WriteBatchAsync(
+                new WriteRequest { CheckRuns = { new CheckRunInput { Check = "http.can_connect", Tags = { "env:prod", "host:" + host }, UnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Status = status } } },
+                call);
+            Assert.Equal(1, ack.Accepted);
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+        }
+
+        var events = await History(server, call, id);
+        Assert.Equal([("OK", "ALERT", "high"), ("ALERT", "OK", "recovered")], events.Select(e => (e.PreviousState, e.NewState, e.Message)));
+        Assert.Equal(Start.ToUnixTimeMilliseconds() + 100 + (4 * 10_000), events[0].UnixMs, 200.0);
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };

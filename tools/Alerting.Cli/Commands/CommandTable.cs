@@ -16,7 +16,7 @@ internal static class CommandTable
         new("states", "Current state of every monitor group (fetched --page-size per request, default the server's)", [], ["monitor", "state", "page-size"], ["json"], [], AlertCommands.StatesAsync),
         new("alerts tail", "Print transitions live from now, or after log index --from (0 = all kept); resumes after disconnects; Ctrl+C ends", [], ["from", "monitor"], ["json"], [], AlertCommands.TailAsync),
         new("alerts history", "Past transitions of a monitor over the last --since (default 1h)", ["monitor"], ["group", "since", "limit"], ["json"], [], AlertCommands.HistoryAsync),
-        new("downtimes create", "Mute a monitor, scope or group; --start defaults to now, no --end/--duration = open-ended", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
+        new("downtimes create", "Mute a monitor, scope or group; --start defaults to now, no --end/--duration = open-ended", [], ["monitor", "scope", "group", "start", "end", "duration", "recurrence", "notify-end-types", "notify-end-states"], ["notify-end-if-alerting", "json"], [], DowntimeCommands.CreateAsync),
         new("downtimes list", "List downtimes", [], [], ["json"], [], DowntimeCommands.ListAsync),
         new("downtimes delete", "Delete a downtime", [], [], ["json"], ["id"], DowntimeCommands.DeleteAsync),
         new("write", "Write points, one 'metric{tag:value,...} value [unix_ms]' per line (no timestamp = now), from FILE or stdin; malformed lines are skipped and make the exit code 1; each batch is retried safely across --nodes until --deadline (default 10s)", [], ["file", "nodes", "deadline"], ["json"], [], WriteCommand.RunAsync),

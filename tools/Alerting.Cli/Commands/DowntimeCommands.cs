@@ -39,6 +39,19 @@ internal static class DowntimeCommands
             NotifyEndIfAlerting = command.HasFlag("notify-end-if-alerting"),
             StartUnixMs = command.Value("start") is { } start ? ParseTime(start, "start", nowUnixMs) : nowUnixMs,
         };
+        string? endTypes = command.Value("notify-end-types");
+        string? endStates = command.Value("notify-end-states");
+        if (endTypes is not null || endStates is not null)
+        {
+            // Datadog v2 notify_end_types / notify_end_states; "none" (or an empty list) for no end notification.
+            // Either left out takes Datadog's default ([expired]; [alert, no data, warn]).
+            downtime.NotifyEnd = new DowntimeNotifyEnd
+            {
+                Types_ = { endTypes is null ? ["expired"] : ListOption(endTypes) },
+                States = { endStates is null ? ["alert", "no data", "warn"] : ListOption(endStates) },
+            };
+        }
+
         if (command.Value("scope") is { } scope)
         {
             downtime.Scope.AddRange(scope.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
@@ -72,6 +85,10 @@ internal static class DowntimeCommands
 
         return downtime;
     }
+
+    /// <summary>A comma-separated option value; <c>none</c> or empty is the empty list.</summary>
+    private static string[] ListOption(string text) =>
+        text is "none" ? [] : text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary><c>now</c>, Unix milliseconds, or an ISO 8601 time (UTC unless it names an offset).</summary>
     public static long ParseTime(string text, string option, long nowUnixMs)
@@ -110,7 +127,7 @@ internal static class DowntimeCommands
             return ExitCodes.Ok;
         }
 
-        Table table = Render.Table("ID", "MONITOR", "SCOPE", "GROUP", "START", "END", "RECURRENCE");
+        Table table = Render.Table("ID", "MONITOR", "SCOPE", "GROUP", "START", "END", "RECURRENCE", "NOTIFY END");
         foreach (Downtime d in response.Downtimes)
         {
             Render.AddRow(
@@ -121,11 +138,25 @@ internal static class DowntimeCommands
                 d.Group.Length == 0 ? "*" : d.Group,
                 Render.Time(d.StartUnixMs),
                 Render.Time(d.EndUnixMs),
-                d.Recurrence.Length == 0 ? "-" : d.Recurrence);
+                d.Recurrence.Length == 0 ? "-" : d.Recurrence,
+                NotifyEndText(d));
         }
 
         context.Console.Write(table);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>When the downtime's end notifies: <c>expired,canceled: alert,warn</c>, or <c>-</c> for never.</summary>
+    private static string NotifyEndText(Downtime d)
+    {
+        if (d.NotifyEnd is null)
+        {
+            return d.NotifyEndIfAlerting ? "expired,canceled: alert" : "-";
+        }
+
+        return d.NotifyEnd.Types_.Count == 0 || d.NotifyEnd.States.Count == 0
+            ? "-"
+            : $"{string.Join(',', d.NotifyEnd.Types_)}: {string.Join(',', d.NotifyEnd.States)}";
     }
 
     public static async Task<int> DeleteAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)

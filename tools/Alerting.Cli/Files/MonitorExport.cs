@@ -88,6 +88,11 @@ internal static class MonitorExport
             yield return ("thresholds", "{" + string.Join(", ", thresholds.Select(p => $"{p.Key}: {Number(p.Value)}")) + "}");
         }
 
+        if (o.CheckThresholds is { } c)
+        {
+            yield return ("check_thresholds", $"{{critical: {c.Critical}, warning: {c.Warning}, ok: {c.Ok}, unknown: {c.Unknown}}}");
+        }
+
         foreach ((string key, long ms) in new[]
         {
             ("evaluation_interval", o.EvaluationIntervalMs), ("evaluation_delay", o.EvaluationDelayMs), ("new_group_delay", o.NewGroupDelayMs),
@@ -160,7 +165,21 @@ internal static class MonitorExport
         MonitorOptions o = monitor.Options ?? new MonitorOptions();
         bool check = monitor.Type == "check";
         json.WriteStartObject("options");
-        if (check && o.Thresholds is not null)
+        if (check && o.CheckThresholds is { } counts)
+        {
+            // Datadog's service-check thresholds are these run counts.
+            json.WriteStartObject("thresholds");
+            json.WriteNumber("critical", counts.Critical);
+            json.WriteNumber("warning", counts.Warning);
+            json.WriteNumber("ok", counts.Ok);
+            if (counts.Unknown > 0)
+            {
+                json.WriteNumber("unknown", counts.Unknown);
+            }
+
+            json.WriteEndObject();
+        }
+        else if (check && o.Thresholds is not null)
         {
             warnings.Add($"{monitor.Name}: options.thresholds of a check monitor are status levels, Datadog's are run counts; left out of the export");
         }

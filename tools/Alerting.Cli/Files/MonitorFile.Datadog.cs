@@ -164,9 +164,8 @@ internal sealed partial class MonitorFile
 
         if (serviceCheck)
         {
-            // Datadog counts consecutive runs here; the engine's check monitors alert after the
-            // query's last(n) runs are CRITICAL in a row and have no per-status counts yet.
-            Warn(node, path, "service check run counts (critical, warning, ok) are not supported yet; ignored: the query's .last(n) sets how many CRITICAL runs in a row alert");
+            // Datadog counts consecutive runs here: the engine's check_thresholds.
+            options.CheckThresholds = ReadCheckThresholds(node, path);
             return;
         }
 

@@ -26,7 +26,11 @@ internal sealed partial class MonitorFile
         "thresholds", "evaluation_interval", "on_arrival", "evaluation_delay", "new_group_delay", "require_full_window",
         "notify_no_data", "no_data_timeframe", "renotify_interval", "renotify_statuses", "renotify_occurrences",
         "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent", "muted",
+        "check_thresholds",
     ];
+
+    /// <summary>Datadog service-check thresholds: consecutive runs per status.</summary>
+    private static readonly string[] CheckThresholdFields = ["critical", "warning", "ok", "unknown"];
 
     private static readonly string[] ThresholdFields = ["critical", "warning", "critical_recovery", "warning_recovery"];
 
@@ -208,11 +212,38 @@ internal sealed partial class MonitorFile
                 case "flap_low_percent": options.FlapLowPercent = Percent(value, field); break;
                 case "flap_high_percent": options.FlapHighPercent = Percent(value, field); break;
                 case "muted": options.Muted = Bool(value, field); break;
+                case "check_thresholds": options.CheckThresholds = ReadCheckThresholds(value, field); break;
                 default: throw new InvalidOperationException($"invariant: option field '{key}' is listed but not mapped");
             }
         }
 
         return options;
+    }
+
+    /// <summary><c>{critical, warning, ok, unknown}</c>: counts of consecutive check runs (Datadog service-check thresholds).</summary>
+    private CheckThresholds ReadCheckThresholds(YamlNode node, string path)
+    {
+        var thresholds = new CheckThresholds();
+        if (node is not YamlMappingNode map)
+        {
+            Error(node, path, "must be a mapping of critical, warning, ok, unknown (consecutive runs)");
+            return thresholds;
+        }
+
+        foreach ((string key, YamlNode value) in Fields(map, path, CheckThresholdFields))
+        {
+            var count = (int)Math.Clamp(NonNegativeInteger(value, $"{path}.{key}"), 0, int.MaxValue);
+            switch (key)
+            {
+                case "critical": thresholds.Critical = count; break;
+                case "warning": thresholds.Warning = count; break;
+                case "ok": thresholds.Ok = count; break;
+                case "unknown": thresholds.Unknown = count; break;
+                default: throw new InvalidOperationException($"invariant: check threshold field '{key}' is listed but not mapped");
+            }
+        }
+
+        return thresholds;
     }
 
     private Thresholds ReadThresholds(YamlNode node, string path)
