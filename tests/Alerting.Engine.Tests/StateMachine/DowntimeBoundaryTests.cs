@@ -110,7 +110,8 @@ public sealed class DowntimeBoundaryTests
         const int header = 6 * 8;
         const int idleMuteRefresh = 18;
         var monitorsEnd = header + (int)section.Length;
-        var old = bytes[..(monitorsEnd - idleMuteRefresh)].Concat(bytes[monitorsEnd..]).ToArray();
+        // Version 8 also lacks the series' metric type (version 9).
+        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]], "q", "host:a");
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 8UL);
 
         var restored = Snapshot.Restore(old);
