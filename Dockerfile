@@ -1,14 +1,19 @@
 # The Alerting server as a container image (docs/deploy.md).
-#   docker build -t alerting --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .
+#   docker build -t alerting --build-arg SDK_IMAGE=... --build-arg RUNTIME_IMAGE=... \
+#     --build-arg SOURCE_REVISION=$(git rev-parse HEAD) .
 #   docker run -d -v alerting-data:/data -p 7700:7700 -p 7701:7701 \
 #     -e ALERTING_ApiKeys__0__Key=<key> -e ALERTING_ApiKeys__0__Scopes__0=admin \
 #     alerting --bind 0.0.0.0
 # Without --bind (or ALERTING_BindAddress) the server listens on the container's loopback only,
 # as it does everywhere: binding other addresses needs API keys.
 
-ARG DOTNET_VERSION=10.0
+# The base images are the official .NET 10 SDK and ASP.NET Core runtime images; pass their
+# references for the registry you pull from (docs/deploy.md), e.g.
+#   --build-arg SDK_IMAGE=<registry>/dotnet/sdk:10.0 --build-arg RUNTIME_IMAGE=<registry>/dotnet/aspnet:10.0
+ARG SDK_IMAGE
+ARG RUNTIME_IMAGE
 
-FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+FROM ${SDK_IMAGE} AS build
 # The commit shown by alerting_build_info and /api/v1/status/buildinfo (.git is not copied in).
 ARG SOURCE_REVISION=""
 WORKDIR /src
@@ -25,7 +30,7 @@ COPY replication/ replication/
 RUN dotnet publish engine/Alerting.Server/Alerting.Server.csproj --no-restore -c Release -o /app \
       ${SOURCE_REVISION:+-p:SourceRevisionId=$SOURCE_REVISION}
 
-FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}
+FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 COPY --from=build /app ./
 # The data folder (journal, snapshots, manifest) is a volume owned by the image's non-root

@@ -123,7 +123,8 @@ public sealed class AlertingWriterTests
         using var writer = new AlertingWriter(new AlertingWriterOptions
         {
             Nodes = [first.Host.GrpcAddress, second.Host.GrpcAddress],
-            Deadline = TimeSpan.FromMilliseconds(300),
+            // Long enough for two attempts on a loaded machine (each opens an HTTP/2 connection).
+            Deadline = TimeSpan.FromSeconds(3),
             InitialBackoff = TimeSpan.FromMilliseconds(5),
             MaxBackoff = TimeSpan.FromMilliseconds(20),
             Jitter = new Random(3),

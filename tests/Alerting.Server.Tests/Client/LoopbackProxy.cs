@@ -33,7 +33,15 @@ internal sealed class LoopbackProxy : IAsyncDisposable
         {
             foreach (var socket in _open)
             {
-                socket.LingerState = new LingerOption(true, 0);
+                try
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The relay already closed it when its peer went away: nothing left to reset.
+                }
+
                 socket.Close();
             }
 

@@ -5,7 +5,8 @@ namespace Alerting.Server.Tests.Deploy;
 /// <summary>
 /// The Dockerfile at the repository root builds, and its image runs the server as a non-root user
 /// with the data volume and a health check. Needs a reachable Docker daemon that can pull the .NET
-/// base images; skipped with the reason otherwise.
+/// base images named by ALERTING_TEST_SDK_IMAGE and ALERTING_TEST_RUNTIME_IMAGE (the Dockerfile's
+/// SDK_IMAGE and RUNTIME_IMAGE build arguments); skipped with the reason otherwise.
 /// </summary>
 public sealed class DockerImageTests
 {
@@ -15,7 +16,16 @@ public sealed class DockerImageTests
     public async Task The_Dockerfile_builds_an_image_that_runs_as_non_root_with_a_data_volume_and_health_check()
     {
         var tag = $"alerting-test:{Guid.NewGuid():N}";
-        var (built, buildOutput) = await RunAsync(BuildPatience, "build", "-t", tag, RepositoryRoot());
+        var (built, buildOutput) = await RunAsync(
+            BuildPatience,
+            "build",
+            "-t",
+            tag,
+            "--build-arg",
+            $"SDK_IMAGE={BaseImages()[0]}",
+            "--build-arg",
+            $"RUNTIME_IMAGE={BaseImages()[1]}",
+            RepositoryRoot());
         Assert.True(built == 0, $"docker build failed: {buildOutput}");
         try
         {
@@ -32,15 +42,11 @@ public sealed class DockerImageTests
         }
     }
 
-    /// <summary>The images of the Dockerfile's FROM lines, with its DOTNET_VERSION default put in.</summary>
-    private static List<string> BaseImages()
-    {
-        var lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "Dockerfile"));
-        var version = lines.Single(l => l.StartsWith("ARG DOTNET_VERSION=", StringComparison.Ordinal))["ARG DOTNET_VERSION=".Length..];
-        return [.. lines
-            .Where(l => l.StartsWith("FROM ", StringComparison.Ordinal))
-            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1].Replace("${DOTNET_VERSION}", version, StringComparison.Ordinal))];
-    }
+    /// <summary>The SDK and runtime base images, from the environment (none is named in the repository).</summary>
+    private static List<string> BaseImages() =>
+        [.. BaseImageVariables.Select(name => Environment.GetEnvironmentVariable(name) ?? string.Empty)];
+
+    private static readonly string[] BaseImageVariables = ["ALERTING_TEST_SDK_IMAGE", "ALERTING_TEST_RUNTIME_IMAGE"];
 
     private static string RepositoryRoot()
     {
@@ -92,6 +98,12 @@ public sealed class DockerImageTests
                 if (exit != 0)
                 {
                     Skip = $"no Docker daemon answers here ({output.Trim().Split('\n')[^1]})";
+                    return;
+                }
+
+                if (BaseImages().Any(string.IsNullOrEmpty))
+                {
+                    Skip = "ALERTING_TEST_SDK_IMAGE and ALERTING_TEST_RUNTIME_IMAGE do not name the .NET base images to build from";
                     return;
                 }
 
