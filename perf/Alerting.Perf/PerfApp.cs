@@ -54,12 +54,13 @@ internal static class PerfApp
         var windowPoints = new Option<int>("--window-points") { Description = "memory: points per series over 5 minutes", DefaultValueFactory = _ => 5 };
         var trials = new Option<int>("--trials") { Description = "failover: kill -9 / restart trials", DefaultValueFactory = _ => 20 };
         var crash = new Option<bool>("--crash") { Description = "recovery: SIGKILL instead of a graceful stop" };
+        var notify = new Option<bool>("--notify") { Description = "failover: the data nodes notify a webhook receiver in the harness; also measures kill -9 → first notification from the new primary" };
         var concurrency = new Option<int>("--concurrency") { Description = "monitor creations in flight", DefaultValueFactory = _ => 32 };
         var json = new Option<string?>("--json") { Description = "write the figures, checks, core count, memory and commit to this file" };
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, concurrency, json, prometheus, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -83,6 +84,7 @@ internal static class PerfApp
             Count = p.GetValue(count),
             WindowPoints = p.GetValue(windowPoints),
             Crash = p.GetValue(crash),
+            Notify = p.GetValue(notify),
             Trials = p.GetValue(trials),
             Concurrency = p.GetValue(concurrency),
             JsonPath = p.GetValue(json),

@@ -61,6 +61,9 @@ internal sealed record RunOptions
     /// <summary>Points per series written by memory (spread over the last 5 minutes).</summary>
     public int WindowPoints { get; init; } = 5;
 
+    /// <summary>failover: run with a notification endpoint (a webhook receiver in the harness).</summary>
+    public bool Notify { get; init; }
+
     /// <summary>recovery: SIGKILL instead of a graceful stop.</summary>
     public bool Crash { get; init; }
 

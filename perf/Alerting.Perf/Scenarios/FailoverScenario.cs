@@ -38,9 +38,15 @@ internal static class FailoverScenario
         var result = new ScenarioResult
         {
             Scenario = "failover",
-            Parameters = new() { ["trials"] = options.Trials.ToString(CultureInfo.InvariantCulture), ["nodes"] = "data 1, data 2, witness 3", ["stop"] = "SIGKILL" },
+            Parameters = new() { ["trials"] = options.Trials.ToString(CultureInfo.InvariantCulture), ["nodes"] = "data 1, data 2, witness 3", ["stop"] = "SIGKILL", ["notify"] = options.Notify ? "webhook" : "off" },
         };
-        await using var cluster = await Cluster.StartAsync(ServerProcess.ResolveDll(options.ServerDll), cancellationToken).ConfigureAwait(false);
+        using var receiver = options.Notify ? WebhookReceiver.Start() : null;
+        string[] extra = receiver is null ? [] :
+        [
+            "--Notifications:Endpoints:0:Name", "hook", "--Notifications:Endpoints:0:Type", "webhook",
+            "--Notifications:Endpoints:0:Url", receiver.Url, "--Notifications:Default:0", "hook",
+        ];
+        await using var cluster = await Cluster.StartAsync(ServerProcess.ResolveDll(options.ServerDll), extra, cancellationToken).ConfigureAwait(false);
         var primary = await cluster.WaitForPrimaryAsync(0, cancellationToken).ConfigureAwait(false);
         var monitor = await new Monitors.MonitorsClient(cluster.Channel(primary)).CreateAsync(
             new CreateMonitorRequest
@@ -53,6 +59,7 @@ internal static class FailoverScenario
         var writer = new Writer(cluster);
         var writing = Task.Run(() => writer.RunAsync(primary, stopWriting.Token), CancellationToken.None);
         var failovers = new List<double>();
+        var notifyGaps = new List<double>();
         try
         {
             for (var trial = 0; trial < options.Trials; trial++)
@@ -71,6 +78,13 @@ internal static class FailoverScenario
                 var ms = Stopwatch.GetElapsedTime(killed, firstAck).TotalMilliseconds;
                 failovers.Add(ms);
                 output.Line($"failover: trial {trial + 1}/{options.Trials}: node {standby} acknowledged a write {ms:F0} ms after node {primary} was killed");
+                if (receiver is not null)
+                {
+                    var firstNotification = await receiver.FirstFromAsync(standby, killed, patience.Token).ConfigureAwait(false);
+                    var notifyMs = Stopwatch.GetElapsedTime(killed, firstNotification).TotalMilliseconds;
+                    notifyGaps.Add(notifyMs);
+                    output.Line($"failover: trial {trial + 1}/{options.Trials}: node {standby} sent its first notification {notifyMs:F0} ms after the kill");
+                }
 
                 await cluster.StartAsync(primary, patience.Token).ConfigureAwait(false);
                 var leader = (await cluster.StatusAsync(standby, patience.Token).ConfigureAwait(false))!;
@@ -92,6 +106,16 @@ internal static class FailoverScenario
         result.Add("M4.p99", "kill -9 of the primary → first acknowledged write, p99", Quantile(failovers, 0.99), "ms", "≤ 1 000 ms", Quantile(failovers, 0.99) <= 1_000);
         result.Add("M4.max", "kill -9 of the primary → first acknowledged write, max", failovers[^1], "ms");
         result.Add("M4.acked", "writes acknowledged during the run", writer.Acknowledged.Count, "writes");
+        if (receiver is not null)
+        {
+            notifyGaps.Sort();
+            result.Add("M4.notify.p50", "kill -9 of the primary → first notification from the new primary, p50", Quantile(notifyGaps, 0.50), "ms");
+            result.Add("M4.notify.p99", "kill -9 of the primary → first notification from the new primary, p99", Quantile(notifyGaps, 0.99), "ms");
+            result.Add("M4.notify.max", "kill -9 of the primary → first notification from the new primary, max", notifyGaps[^1], "ms");
+            result.Add("M4.notify.requests", "notification requests received", receiver.Count, "requests");
+            result.Check("one notifying node per term", receiver.OneNodePerTerm(out var why), why);
+        }
+
         result.Check("no acknowledged point lost", lost == 0, $"{lost} of {writer.Acknowledged.Count} acknowledged points missing on the final primary");
         result.Check("no point invented", invented == 0, $"{invented} groups from points never sent");
         return result;
@@ -161,6 +185,78 @@ internal static class FailoverScenario
         }
     }
 
+    /// <summary>A webhook receiver (HttpListener on loopback) answering 200 and recording each request's arrival, node and term.</summary>
+    private sealed class WebhookReceiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly ConcurrentQueue<(long At, string Node, string Term)> _arrivals = new();
+        private readonly Task _loop;
+
+        private WebhookReceiver(int port)
+        {
+            Url = $"http://127.0.0.1:{port}/hook/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _loop = Task.Run(LoopAsync);
+        }
+
+        public string Url { get; }
+
+        public int Count => _arrivals.Count;
+
+        public static WebhookReceiver Start() => new(Cluster.FreePorts(1)[0]);
+
+        public async Task<long> FirstFromAsync(int node, long since, CancellationToken ct)
+        {
+            var name = node.ToString(CultureInfo.InvariantCulture);
+            while (true)
+            {
+                foreach (var (at, from, _) in _arrivals)
+                {
+                    if (at > since && from == name)
+                    {
+                        return at;
+                    }
+                }
+
+                await Task.Delay(1, ct).ConfigureAwait(false);
+            }
+        }
+
+        public bool OneNodePerTerm(out string why)
+        {
+            var clash = _arrivals.GroupBy(a => a.Term).FirstOrDefault(g => g.Select(a => a.Node).Distinct().Count() > 1);
+            why = clash is null ? "" : $"term {clash.Key} sent by nodes {string.Join(", ", clash.Select(a => a.Node).Distinct())}";
+            return clash is null;
+        }
+
+        public void Dispose()
+        {
+            _listener.Close();
+            _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().GetResult();
+        }
+
+        private async Task LoopAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+
+                _arrivals.Enqueue((Stopwatch.GetTimestamp(), context.Request.Headers["X-Alerting-Node"] ?? "", context.Request.Headers["X-Alerting-Term"] ?? ""));
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        }
+    }
+
     /// <summary>The three processes, their fixed gRPC ports and data folders.</summary>
     private sealed class Cluster : IAsyncDisposable
     {
@@ -169,6 +265,7 @@ internal static class FailoverScenario
         private readonly int[] _ports;
         private readonly ServerProcess?[] _processes = new ServerProcess?[3];
         private readonly GrpcChannel[] _channels;
+        private string[] _dataArguments = [];
 
         private Cluster(string dll, string root, int[] ports)
         {
@@ -178,9 +275,9 @@ internal static class FailoverScenario
             _channels = ports.Select(p => GrpcChannel.ForAddress($"http://127.0.0.1:{p}")).ToArray();
         }
 
-        public static async Task<Cluster> StartAsync(string dll, CancellationToken ct)
+        public static async Task<Cluster> StartAsync(string dll, string[] dataArguments, CancellationToken ct)
         {
-            var cluster = new Cluster(dll, Directory.CreateTempSubdirectory("alerting-perf-cluster-").FullName, FreePorts(3));
+            var cluster = new Cluster(dll, Directory.CreateTempSubdirectory("alerting-perf-cluster-").FullName, FreePorts(3)) { _dataArguments = dataArguments };
             try
             {
                 await Task.WhenAll(Enumerable.Range(1, 3).Select(id => cluster.StartAsync(id, ct))).ConfigureAwait(false);
@@ -205,6 +302,7 @@ internal static class FailoverScenario
                 "--grpc-port", _ports[id - 1].ToString(CultureInfo.InvariantCulture), "--http-port", "0",
                 "--node-id", id.ToString(CultureInfo.InvariantCulture), "--peers", peers,
                 "--witness", WitnessId.ToString(CultureInfo.InvariantCulture), "--role", id == WitnessId ? "witness" : "primary",
+                .. (id == WitnessId ? Array.Empty<string>() : _dataArguments),
             ], ct).ConfigureAwait(false);
         }
 
@@ -298,7 +396,7 @@ internal static class FailoverScenario
             }
         }
 
-        private static int[] FreePorts(int count)
+        internal static int[] FreePorts(int count)
         {
             var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
             foreach (var l in listeners)
