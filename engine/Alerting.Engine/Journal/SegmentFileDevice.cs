@@ -6,8 +6,9 @@ namespace Alerting.Engine.Journal;
 
 /// <summary>
 /// FasterLog's storage device for the journal: segment files <c>prefix.N</c> written with
-/// <see cref="RandomAccess"/> (<c>pwrite</c>, <c>O_DIRECT</c> where the file system allows it)
-/// and made durable with one <c>fdatasync</c> per segment touched, on the journal's commit thread.
+/// <see cref="RandomAccess"/> (<c>pwrite</c> through the page cache: .NET has no <c>O_DIRECT</c>
+/// on Linux) and made durable with one <c>fdatasync</c> per segment touched, on the journal's
+/// commit thread.
 /// <para>
 /// Why not FASTER's own device: on Linux, FASTER 2.6.5 uses <c>ManagedLocalStorageDevice</c>,
 /// where every page write is a <c>Task.Run</c>, an async <c>WriteAsync</c> with <c>O_SYNC</c>, an
@@ -26,11 +27,8 @@ namespace Alerting.Engine.Journal;
 /// </summary>
 internal sealed partial class SegmentFileDevice : StorageDeviceBase
 {
-    /// <summary>FasterLog aligns every read and write to this; 512 is what O_DIRECT needs on Linux.</summary>
+    /// <summary>FasterLog aligns every read and write to this (it pads a flush to whole sectors).</summary>
     private const uint SectorBytes = 512;
-
-    /// <summary><c>FILE_FLAG_NO_BUFFERING</c>; .NET maps it to <c>O_DIRECT</c> on Linux.</summary>
-    private const FileOptions NoBuffering = (FileOptions)0x20000000;
 
     /// <summary>errno-style code FASTER receives for a failed write or read (it only tests for non-zero).</summary>
     private const uint IoErrorCode = uint.MaxValue;
@@ -40,18 +38,15 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
     private readonly Queue<PendingWrite> _queued = new();
     private readonly List<PendingWrite> _draining = [];
     private readonly List<SafeFileHandle> _toSync = [];
-    private readonly bool _directIo;
     private Action? _writeQueued;
     private bool _disposed;
     private long _writes;
     private long _syncs;
 
     /// <param name="filePrefix">Path prefix of the segment files; segment N is <c>filePrefix.N</c>.</param>
-    /// <param name="directIo">Open segments with <c>O_DIRECT</c> (FasterLog's buffers are sector-aligned).</param>
-    public SegmentFileDevice(string filePrefix, bool directIo = true)
+    public SegmentFileDevice(string filePrefix)
         : base(filePrefix, SectorBytes, Devices.CAPACITY_UNSPECIFIED)
     {
-        _directIo = directIo;
         RecoverSegments();
     }
 
@@ -299,23 +294,8 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
         }
     }
 
-    private SafeFileHandle OpenSegment(string path)
-    {
-        if (_directIo)
-        {
-            try
-            {
-                return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, NoBuffering);
-            }
-            catch (IOException)
-            {
-                // The file system refuses O_DIRECT (tmpfs): buffered writes are still made
-                // durable by the fdatasync after them, only with a page-cache copy.
-            }
-        }
-
-        return File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-    }
+    private static SafeFileHandle OpenSegment(string path) =>
+        File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
 
     /// <summary>Finds the segment files left by an earlier run (FasterLog truncates from StartSegment).</summary>
     private void RecoverSegments()

@@ -218,7 +218,7 @@ public sealed class SegmentFileDeviceTests
 
     private static string SegmentPath(string directory, int segment) => Path.Combine(directory, $"{FasterJournal.SegmentFilePrefix}.{segment}");
 
-    /// <summary>A sector-aligned native buffer, as FasterLog hands to its device (O_DIRECT needs the alignment).</summary>
+    /// <summary>A sector-aligned native buffer, as FasterLog hands to its device.</summary>
     private sealed unsafe class AlignedPage : IDisposable
     {
         private readonly int _bytes;
