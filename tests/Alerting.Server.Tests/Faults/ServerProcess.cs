@@ -98,7 +98,54 @@ internal sealed partial class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>SIGSTOP: the process is frozen (a long GC pause, a stalled VM) until <see cref="Continue"/>.</summary>
-    public void Pause() => _ = Kill(_process.Id, SigStop);
+    public void Pause()
+    {
+        _ = Kill(_process.Id, SigStop);
+        WaitUntilStopped(_process.Id);
+    }
+
+    /// <summary>
+    /// kill(2) returns before the target stops: a thread running on another core may go on for a
+    /// moment. Waits until the kernel reports every thread of the process stopped (state T in
+    /// /proc), so nothing the test sends afterwards is handled before the pause.
+    /// </summary>
+    private static void WaitUntilStopped(int pid)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var spin = default(SpinWait);
+        while (!AllThreadsStopped(pid))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"process {pid} did not stop within 30 s of SIGSTOP");
+            }
+
+            spin.SpinOnce();
+        }
+    }
+
+    private static bool AllThreadsStopped(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat[(stat.LastIndexOf(')') + 2)..].TrimStart()[0];
+                if (state is not ('T' or 't' or 'Z' or 'X'))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A thread that exited meanwhile: look again.
+            return false;
+        }
+    }
 
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Continue() => _ = Kill(_process.Id, SigCont);
