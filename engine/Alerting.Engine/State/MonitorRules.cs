@@ -58,6 +58,9 @@ public sealed class MonitorRules
 
     public bool NotifyNoData { get; private init; }
 
+    /// <summary>Datadog <c>on_missing_data</c>.</summary>
+    public MissingData OnMissingData { get; private init; }
+
     public long NoDataTimeframeMs { get; private init; }
 
     /// <summary>0 = no renotification.</summary>
@@ -225,6 +228,19 @@ public sealed class MonitorRules
             }
         }
 
+        var onMissingData = options.OnMissingData switch
+        {
+            "" or "default" => MissingData.Default,
+            "show_no_data" => MissingData.ShowNoData,
+            "show_and_notify_no_data" => MissingData.ShowAndNotifyNoData,
+            "resolve" => MissingData.Resolve,
+            _ => throw new OptionValidationException("on_missing_data", $"must be default, show_no_data, show_and_notify_no_data or resolve, was \"{options.OnMissingData}\""),
+        };
+        if (onMissingData != MissingData.Default && options.NotifyNoData)
+        {
+            throw new OptionValidationException("on_missing_data", "replaces notify_no_data (as in Datadog): set one of them");
+        }
+
         return new MonitorRules(monitorId)
         {
             Kind = kind,
@@ -238,6 +254,7 @@ public sealed class MonitorRules
             EvaluationDelayMs = options.EvaluationDelayMs,
             RequireFullWindow = options.RequireFullWindow,
             NotifyNoData = options.NotifyNoData,
+            OnMissingData = onMissingData,
             NoDataTimeframeMs = options.NoDataTimeframeMs,
             RenotifyIntervalMs = options.RenotifyIntervalMs,
             RenotifyStatuses = statuses,

@@ -176,6 +176,13 @@ public static class StateProcessor
             return true;
         }
 
+        if (!outcome.HasValue && rules.OnMissingData != MissingData.Default)
+        {
+            // Datadog on_missing_data: an evaluation that finds no data shows NO DATA, or resolves.
+            condition = rules.OnMissingData == MissingData.Resolve ? AlertState.Ok : AlertState.NoData;
+            return true;
+        }
+
         if (!outcome.HasValue || (rules.TimeoutMs > 0 && silentMs >= rules.TimeoutMs))
         {
             // No value, or only values older than the auto-resolve timeout: they must not re-trigger what it resolved.
@@ -362,7 +369,7 @@ public static class StateProcessor
             logIndex,
             reason,
             state.Flags,
-            Notify: !state.Muted && !state.Flapping,
+            Notify: !state.Muted && !state.Flapping && !(state.State == AlertState.NoData && rules.OnMissingData == MissingData.ShowNoData),
             IsRenotification: renotify);
         sink.Emit(in transition);
     }

@@ -199,6 +199,32 @@ public sealed class DatadogRulesTests
         Assert.Equal(Start.ToUnixTimeMilliseconds() + 100 + (4 * 10_000), events[0].UnixMs, 200.0);
     }
 
+    [Fact]
+    public async Task On_missing_data_resolves_or_shows_no_data_when_an_evaluation_finds_no_data()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var resolve = await Create(server, call, "max(last_1m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.EvaluationIntervalMs = 10_000;
+            o.OnMissingData = "resolve";
+        });
+        var show = await Create(server, call, "max(last_1m):avg:mem{*} by {host} > 90", o =>
+        {
+            o.EvaluationIntervalMs = 10_000;
+            o.OnMissingData = "show_no_data";
+        });
+
+        await Write(server, time, call, "cpu", "host:a", 95);
+        await Write(server, time, call, "mem", "host:a", 95);
+        await server.AdvanceAsync(time, TimeSpan.FromMinutes(2));
+
+        Assert.Equal([("OK", "ALERT", true), ("ALERT", "OK", true)], (await History(server, call, resolve)).Select(e => (e.PreviousState, e.NewState, e.Notify)));
+        Assert.Equal([("OK", "ALERT", true), ("ALERT", "NO_DATA", false)], (await History(server, call, show)).Select(e => (e.PreviousState, e.NewState, e.Notify)));
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };

@@ -88,6 +88,11 @@ internal static class MonitorExport
             yield return ("thresholds", "{" + string.Join(", ", thresholds.Select(p => $"{p.Key}: {Number(p.Value)}")) + "}");
         }
 
+        if (o.OnMissingData.Length > 0)
+        {
+            yield return ("on_missing_data", o.OnMissingData);
+        }
+
         if (o.CheckThresholds is { } c)
         {
             yield return ("check_thresholds", $"{{critical: {c.Critical}, warning: {c.Warning}, ok: {c.Ok}, unknown: {c.Unknown}}}");
@@ -195,6 +200,11 @@ internal static class MonitorExport
         }
 
         json.WriteBoolean("notify_no_data", o.NotifyNoData);
+        if (o.OnMissingData.Length > 0)
+        {
+            json.WriteString("on_missing_data", o.OnMissingData);
+        }
+
         WriteUnits(json, "no_data_timeframe", o.NoDataTimeframeMs, DurationText.Minute);
         WriteUnits(json, "renotify_interval", o.RenotifyIntervalMs, DurationText.Minute);
         if (o.RenotifyStatuses.Count > 0)

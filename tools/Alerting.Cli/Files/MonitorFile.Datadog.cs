@@ -145,10 +145,20 @@ internal sealed partial class MonitorFile
                     break;
                 case "on_missing_data" when value is YamlScalarNode { Value: "default" }:
                     break;
+                case "on_missing_data" when value is YamlScalarNode { Value: "show_no_data" or "show_and_notify_no_data" or "resolve" } mode:
+                    // Datadog: on_missing_data replaces notify_no_data.
+                    options.OnMissingData = mode.Value;
+                    break;
                 default:
                     Warn(keyNode, field, "is not supported yet; ignored");
                     break;
             }
+        }
+
+        if (options.OnMissingData.Length > 0 && options.NotifyNoData)
+        {
+            Warn(node, $"{path}.notify_no_data", "is replaced by on_missing_data (as in Datadog); ignored");
+            options.NotifyNoData = false;
         }
 
         return options;
