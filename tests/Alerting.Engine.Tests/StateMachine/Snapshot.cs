@@ -1,4 +1,5 @@
 using Alerting.Engine.Evaluation;
+using Alerting.Engine.State;
 using Alerting.Engine.StateMachine;
 
 namespace Alerting.Engine.Tests.StateMachine;
@@ -23,10 +24,48 @@ internal static class Snapshot
     }
 
     /// <summary>
+    /// The snapshot as a format before 12 laid it out, for one group and one series: without the
+    /// report time that follows the group's state and last evaluation time (these must occur
+    /// once), and without the left-groups mark that follows the metric series' type.
+    /// </summary>
+    public static byte[] WithoutGroupRetention(byte[] bytes, GroupState state, long lastEvaluatedMs, long lastReportedMs, string metric, params string[] tags)
+    {
+        using var stateBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(stateBytes))
+        {
+            state.WriteTo(writer);
+            writer.Write(lastEvaluatedMs);
+            writer.Write(lastReportedMs);
+        }
+
+        var group = stateBytes.ToArray();
+        var at = bytes.AsSpan().IndexOf(group);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(group) < 0, "the group's state, evaluation and report times are in the snapshot once");
+        var reported = at + group.Length - sizeof(long);
+        byte[] withoutReport = [.. bytes[..reported], .. bytes[(reported + sizeof(long))..]];
+
+        var record = SeriesRecord(metric, tags);
+        var series = withoutReport.AsSpan().IndexOf(record);
+        Assert.True(series >= 0 && withoutReport.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
+        return [.. withoutReport[..mark], .. withoutReport[(mark + 1)..]];
+    }
+
+    /// <summary>
     /// The snapshot as a format before 9 laid it out: the metric series of <paramref name="metric"/>
     /// and <paramref name="tags"/> (sorted) without the metric type that follows its tier slots.
     /// </summary>
     public static byte[] WithoutSeriesType(byte[] bytes, string metric, params string[] tags)
+    {
+        var record = SeriesRecord(metric, tags);
+        var at = bytes.AsSpan().IndexOf(record);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
+        return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
+    }
+
+    /// <summary>The start of a metric series' record: not a check, its metric, its tags.</summary>
+    private static byte[] SeriesRecord(string metric, string[] tags)
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream))
@@ -40,10 +79,6 @@ internal static class Snapshot
             }
         }
 
-        var record = stream.ToArray();
-        var at = bytes.AsSpan().IndexOf(record);
-        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
-        return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
+        return stream.ToArray();
     }
 }
