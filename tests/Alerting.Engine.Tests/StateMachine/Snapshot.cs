@@ -42,13 +42,17 @@ internal static class Snapshot
         var at = bytes.AsSpan().IndexOf(group);
         Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(group) < 0, "the group's state, evaluation and report times are in the snapshot once");
         var reported = at + group.Length - sizeof(long);
-        byte[] withoutReport = [.. bytes[..reported], .. bytes[(reported + sizeof(long))..]];
+        return WithoutLeftGroupsMark([.. bytes[..reported], .. bytes[(reported + sizeof(long))..]], metric, tags);
+    }
 
+    /// <summary>The snapshot without the left-groups mark (format 12) that follows the metric series' type.</summary>
+    public static byte[] WithoutLeftGroupsMark(byte[] bytes, string metric, params string[] tags)
+    {
         var record = SeriesRecord(metric, tags);
-        var series = withoutReport.AsSpan().IndexOf(record);
-        Assert.True(series >= 0 && withoutReport.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        var series = bytes.AsSpan().IndexOf(record);
+        Assert.True(series >= 0 && bytes.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
         var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
-        return [.. withoutReport[..mark], .. withoutReport[(mark + 1)..]];
+        return [.. bytes[..mark], .. bytes[(mark + 1)..]];
     }
 
     /// <summary>
