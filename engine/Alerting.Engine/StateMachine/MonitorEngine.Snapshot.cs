@@ -13,8 +13,9 @@ namespace Alerting.Engine.StateMachine;
 /// refusal counts, retired ids, counters, the monitor matches still going (format 8; with the
 /// metric query each is on from format 9), and the mute refresh still going with the canceled
 /// downtimes it still needs (format 10; from it too, a check group's runs are kept per series).
-/// Each series records its metric type from format 9; from format 12 each group records when it
-/// last reported and each series whether group retention dropped a group it fed. Not written, because it is derived:
+/// Each series records its metric type from format 9; from format 12 each monitor records its
+/// transition floor, each group when it last reported and each series whether group retention
+/// dropped a group it fed. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -38,6 +39,7 @@ internal sealed partial class MonitorEngine
             }
 
             WriteMessage(writer, monitor.Definition);
+            writer.Write(monitor.TransitionFloor);
             writer.Write(monitor.Groups.Count);
             foreach (var group in monitor.Groups.Values)
             {
@@ -139,6 +141,7 @@ internal sealed partial class MonitorEngine
             var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
             var monitor = MonitorCompiler.Compile(definition);
             engine._monitors.Append(monitor);
+            monitor.TransitionFloor = withGroupRetention ? reader.ReadUInt64() : 0;
             var groups = reader.ReadInt32();
             for (var g = 0; g < groups; g++)
             {

@@ -437,6 +437,7 @@ internal sealed partial class MonitorEngine
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
         _evaluator.OnMonitorEdited(old, updated, logIndex);
+        updated.TransitionFloor = old.TransitionFloor;
         _monitors.Replace(old, updated);
         if (updated.SameSeriesSelection(old))
         {

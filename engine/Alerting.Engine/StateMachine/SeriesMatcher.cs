@@ -398,7 +398,9 @@ internal sealed class SeriesMatcher
             }
             else
             {
-                group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, operands);
+                var state = GroupState.Create(groupKey, _clock.NowMs);
+                state.TransitionCount = monitor.TransitionFloor;
+                group = new MonitorGroup(groupKey, groupTags, state, monitor.CheckRuns, operands);
             }
 
             // A group that forms gets a whole retention period, even from a series that went quiet.
@@ -455,6 +457,7 @@ internal sealed class SeriesMatcher
 
         foreach (var group in _stale)
         {
+            monitor.TransitionFloor = Math.Max(monitor.TransitionFloor, group.State.TransitionCount);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {
                 foreach (var seriesId in group.SeriesIdsOf(k))

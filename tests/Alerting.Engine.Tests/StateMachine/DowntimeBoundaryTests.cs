@@ -114,6 +114,7 @@ public sealed class DowntimeBoundaryTests
         // the series' left-groups mark (version 12).
         var version10 = Snapshot.WithoutGroupRetention(
             [.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]],
+            engine.State.GroupStates("m").Single().Monitor,
             engine.State.GroupStates("m").Single().State,
             engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value,
             engine.State.Monitors.GroupLastReportedMs("m", "host:a")!.Value,

@@ -58,7 +58,7 @@ public sealed class SeriesTypeTests
         const int header = 6 * 8;
         const int idleMuteRefresh = 18;
         var monitorsEnd = header + (int)section.Length;
-        var version10 = Snapshot.WithoutGroupRetention([.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]], engine.State.GroupStates("m").Single().State, engine.State.Monitors.GroupLastEvaluatedMs("m", "*")!.Value, engine.State.Monitors.GroupLastReportedMs("m", "*")!.Value, "requests", "env:prod");
+        var version10 = Snapshot.WithoutGroupRetention([.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]], engine.State.GroupStates("m").Single().Monitor, engine.State.GroupStates("m").Single().State, engine.State.Monitors.GroupLastEvaluatedMs("m", "*")!.Value, engine.State.Monitors.GroupLastReportedMs("m", "*")!.Value, "requests", "env:prod");
         var old = Snapshot.WithoutSeriesType(version10, "requests", "env:prod");
         BitConverter.GetBytes(8UL).CopyTo(old, 0);
         var restored = Snapshot.Restore(old);

@@ -24,12 +24,20 @@ internal static class Snapshot
     }
 
     /// <summary>
-    /// The snapshot as a format before 12 laid it out, for one group and one series: without the
-    /// report time that follows the group's state and last evaluation time (these must occur
-    /// once), and without the left-groups mark that follows the metric series' type.
+    /// The snapshot as a format before 12 laid it out, for one monitor, one group and one series:
+    /// without the transition floor (0) that follows the monitor's definition, without the report
+    /// time that follows the group's state and last evaluation time (these must occur once), and
+    /// without the left-groups mark that follows the metric series' type.
     /// </summary>
-    public static byte[] WithoutGroupRetention(byte[] bytes, GroupState state, long lastEvaluatedMs, long lastReportedMs, string metric, params string[] tags)
+    public static byte[] WithoutGroupRetention(byte[] bytes, Protocol.Log.Monitor definition, GroupState state, long lastEvaluatedMs, long lastReportedMs, string metric, params string[] tags)
     {
+        var encoded = Google.Protobuf.MessageExtensions.ToByteArray(definition);
+        byte[] withFloor = [.. BitConverter.GetBytes(encoded.Length), .. encoded, .. BitConverter.GetBytes(0UL)];
+        var monitorAt = bytes.AsSpan().IndexOf(withFloor);
+        Assert.True(monitorAt >= 0 && bytes.AsSpan(monitorAt + 1).IndexOf(withFloor) < 0, "the monitor's definition and floor are in the snapshot once");
+        var floor = monitorAt + withFloor.Length - sizeof(ulong);
+        bytes = [.. bytes[..floor], .. bytes[(floor + sizeof(ulong))..]];
+
         using var stateBytes = new MemoryStream();
         using (var writer = new BinaryWriter(stateBytes))
         {

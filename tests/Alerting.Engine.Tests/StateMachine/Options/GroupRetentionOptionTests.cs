@@ -106,8 +106,9 @@ public sealed class GroupRetentionOptionTests
         engine.Point("cpu", ["dev:y", "host:a"], engine.Now, 10);
         engine.Point("cpu", ["dev:x", "host:a"], engine.Now, 10);
 
+        // A fresh state, whose transition numbers go on from the one the dropped group reached (its ALERT).
         var group = Assert.Single(engine.State.GroupStates("m")).State;
-        Assert.Equal(("host:a", AlertState.Ok, 0UL, engine.Now), (group.GroupKey, group.State, group.TransitionCount, group.FirstSeenMs));
+        Assert.Equal(("host:a", AlertState.Ok, 1UL, engine.Now), (group.GroupKey, group.State, group.TransitionCount, group.FirstSeenMs));
         Assert.Equal([0, 1], engine.State.Monitors.GroupMembers().Single().SeriesIds);
         Assert.Equal(engine.Now, engine.State.Monitors.GroupLastReportedMs("m", "host:a"));
         Assert.Equal(2, engine.State.SeriesCount);
@@ -117,6 +118,26 @@ public sealed class GroupRetentionOptionTests
         fresh.Point("cpu", ["dev:x", "host:a"], fresh.Now, 10);
         fresh.Point("cpu", ["dev:y", "host:a"], fresh.Now, 10);
         Assert.Equal(fresh.State.Monitors.GroupMembers(), engine.State.Monitors.GroupMembers());
+    }
+
+    [Fact]
+    public void A_group_key_that_comes_back_never_repeats_a_transition_id()
+    {
+        var engine = WithRetention(Hour);
+        engine.Point("cpu", ["host:a"], engine.Now, 95);
+        engine.TickTo(engine.Now + (2 * Scenario.Minute));
+        var first = Assert.Single(engine.Events);
+        Assert.Equal(("host:a", AlertState.Alert, 1UL), (first.GroupKey, first.Next, first.TransitionNumber));
+
+        engine.TickTo(engine.Now + Hour + Scenario.Minute);
+        Assert.Empty(GroupKeys(engine));
+
+        // A new series of the same group key forms the group again and alerts again.
+        engine.Point("cpu", ["dev:z", "host:a"], engine.Now, 95);
+        engine.TickTo(engine.Now + (2 * Scenario.Minute));
+
+        var again = Assert.Single(engine.Events.Skip(1));
+        Assert.Equal(("host:a", AlertState.Ok, AlertState.Alert, 2UL), (again.GroupKey, again.Previous, again.Next, again.TransitionNumber));
     }
 
     [Fact]
@@ -182,8 +203,8 @@ public sealed class GroupRetentionOptionTests
         var bytes = Snapshot.Bytes(engine.State);
         Assert.Equal(pointAt, engine.State.Monitors.GroupLastReportedMs("m", "host:a"));
 
-        var version10 = Snapshot.WithoutGroupRetention(bytes, engine.State.GroupStates("m").Single().State, engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value, pointAt, "cpu", "host:a");
-        Assert.Equal(bytes.Length - sizeof(long) - 1, version10.Length);
+        var version10 = Snapshot.WithoutGroupRetention(bytes, engine.State.GroupStates("m").Single().Monitor, engine.State.GroupStates("m").Single().State, engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value, pointAt, "cpu", "host:a");
+        Assert.Equal(bytes.Length - (2 * sizeof(long)) - 1, version10.Length);
         BitConverter.GetBytes(10UL).CopyTo(version10, 0);
         var restored = new LogApplierHarness(Snapshot.Restore(version10));
 
