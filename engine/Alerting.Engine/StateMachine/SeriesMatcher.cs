@@ -468,7 +468,8 @@ internal sealed class SeriesMatcher
                 }
             }
 
-            Invariant.Check(monitor.Groups.Remove(group.Key), "a stale group is one of the monitor's groups");
+            var removed = monitor.Groups.Remove(group.Key);
+            Invariant.Check(removed, "a stale group is one of the monitor's groups");
         }
 
         _stale.Clear();
