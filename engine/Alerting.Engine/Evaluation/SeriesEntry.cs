@@ -29,6 +29,12 @@ internal sealed class SeriesEntry
     /// <summary>What the series' values measure: the type of the last points batch that carried it (UNSPECIFIED reads as a gauge).</summary>
     public Protocol.Log.SeriesType Type { get; set; }
 
+    /// <summary>
+    /// Group retention dropped a group this series fed: its next point looks its monitors up again
+    /// and rejoins the groups it left (see <c>SeriesMatcher.Rejoin</c>).
+    /// </summary>
+    public bool LeftGroups { get; set; }
+
     /// <summary>Slot of the series in each tier store, −1 where it has none.</summary>
     public int[] TierSlots { get; }
 

@@ -76,6 +76,15 @@ internal sealed class CompiledMonitor
 
     public TimerHandle Timer { get; set; }
 
+    /// <summary>
+    /// The highest transition number a group of this monitor reached before group retention
+    /// dropped it (0 when none was dropped). Every group that forms afterwards numbers its
+    /// transitions from above it, so a group key that comes back never repeats a transition id
+    /// (DESIGN invariant 6; the delivery ledger settles by the highest number per key). One number
+    /// per monitor, not one per dropped key, so churning groups cost no memory. Carried across edits.
+    /// </summary>
+    public ulong TransitionFloor { get; set; }
+
     /// <summary>Groups by key, in ordinal order so iteration is the same on every replica.</summary>
     public SortedDictionary<string, MonitorGroup> Groups { get; } = new(StringComparer.Ordinal);
 

@@ -66,6 +66,13 @@ internal sealed class MonitorGroup
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;
 
+    /// <summary>
+    /// Newest time the group was known to report: the newest point (or check run) time any of its
+    /// series brought, or logical time when the group formed, whichever is later. Group retention
+    /// (<c>group_retention_ms</c>) drops the group once a scheduled evaluation is that long past it.
+    /// </summary>
+    public long LastReportedMs { get; set; }
+
     public CheckRunWindows? Runs { get; }
 
     /// <summary>The batch that last touched the group (<c>on_arrival</c> bookkeeping, not state).</summary>

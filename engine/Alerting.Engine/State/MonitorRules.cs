@@ -16,6 +16,12 @@ public sealed class MonitorRules
     /// <summary>Upper bound of <c>renotify_occurrences</c>.</summary>
     public const int MaxRenotifyOccurrences = 10_000;
 
+    /// <summary>Lower bound of a set <c>group_retention_ms</c>: Datadog's minimum <c>group_retention_duration</c>, one hour.</summary>
+    public const long MinGroupRetentionMs = 60L * 60 * 1000;
+
+    /// <summary>Upper bound of <c>group_retention_ms</c>: Datadog's maximum, 72 hours.</summary>
+    public const long MaxGroupRetentionMs = 72L * 60 * 60 * 1000;
+
     /// <summary>Nagios' default flap thresholds, used when flap detection is on and both percentages are 0.</summary>
     public const double DefaultFlapLowPercent = 5.0;
 
@@ -62,6 +68,9 @@ public sealed class MonitorRules
     public MissingData OnMissingData { get; private init; }
 
     public long NoDataTimeframeMs { get; private init; }
+
+    /// <summary>How long a group may go without a point before it is dropped (Datadog <c>group_retention_duration</c>); 0 = kept.</summary>
+    public long GroupRetentionMs { get; private init; }
 
     /// <summary>0 = no renotification.</summary>
     public long RenotifyIntervalMs { get; private init; }
@@ -185,6 +194,11 @@ public sealed class MonitorRules
         RequireDuration("timeout_ms", options.TimeoutMs);
         RequireDuration("for_ms", options.ForMs);
         RequireDuration("keep_firing_for_ms", options.KeepFiringForMs);
+        if (options.GroupRetentionMs != 0 && options.GroupRetentionMs is < MinGroupRetentionMs or > MaxGroupRetentionMs)
+        {
+            throw new OptionValidationException("group_retention_ms", $"must be 0 (groups are kept) or in {MinGroupRetentionMs}..{MaxGroupRetentionMs} ms (1 h to 72 h, Datadog's bounds), was {options.GroupRetentionMs}");
+        }
+
         if (options.NotifyNoData && options.NoDataTimeframeMs <= 0)
         {
             throw new OptionValidationException("no_data_timeframe_ms", "must be > 0 when notify_no_data is set");
@@ -266,6 +280,7 @@ public sealed class MonitorRules
             FlapLowPercent = options.FlapDetection ? low : 0,
             FlapHighPercent = options.FlapDetection ? high : 0,
             Muted = options.Muted,
+            GroupRetentionMs = options.GroupRetentionMs,
         };
     }
 

@@ -11,13 +11,15 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
-    /// Version 10 adds the mute refresh still going (downtime boundaries and commands refresh in
+    /// Version 12 adds each group's last report time and each series' mark that group retention
+    /// dropped a group it fed (11 is another change's; this one reads it as before).
+    /// Version 10 added the mute refresh still going (downtime boundaries and commands refresh in
     /// bounded steps), after the pending matches, and keeps a check group's runs per series.
     /// Version 9 added each series' metric type (gauge, count, rate) and, in a pending match, the
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 10;
+    private const ulong SnapshotFormatVersion = 12;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -25,6 +27,8 @@ public sealed class EngineState
     private const ulong FirstVersionWithSeriesTypes = 9;
 
     private const ulong FirstVersionWithMuteRefresh = 10;
+
+    private const ulong FirstVersionWithGroupRetention = 12;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -147,7 +151,8 @@ public sealed class EngineState
             limits,
             withPendingMatches: version >= FirstVersionWithPendingMatches,
             withSeriesTypes: version >= FirstVersionWithSeriesTypes,
-            withMuteRefresh: version >= FirstVersionWithMuteRefresh);
+            withMuteRefresh: version >= FirstVersionWithMuteRefresh,
+            withGroupRetention: version >= FirstVersionWithGroupRetention);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -13,7 +13,9 @@ namespace Alerting.Engine.StateMachine;
 /// refusal counts, retired ids, counters, the monitor matches still going (format 8; with the
 /// metric query each is on from format 9), and the mute refresh still going with the canceled
 /// downtimes it still needs (format 10; from it too, a check group's runs are kept per series).
-/// Each series records its metric type from format 9. Not written, because it is derived:
+/// Each series records its metric type from format 9; from format 12 each monitor records its
+/// transition floor, each group when it last reported and each series whether group retention
+/// dropped a group it fed. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -37,6 +39,7 @@ internal sealed partial class MonitorEngine
             }
 
             WriteMessage(writer, monitor.Definition);
+            writer.Write(monitor.TransitionFloor);
             writer.Write(monitor.Groups.Count);
             foreach (var group in monitor.Groups.Values)
             {
@@ -49,6 +52,7 @@ internal sealed partial class MonitorEngine
 
                 group.State.WriteTo(writer);
                 writer.Write(group.LastEvaluatedMs);
+                writer.Write(group.LastReportedMs);
                 // One list per metric query; the count of queries comes from the definition.
                 for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
@@ -81,6 +85,7 @@ internal sealed partial class MonitorEngine
             }
 
             writer.Write((int)entry.Type);
+            writer.Write(entry.LeftGroups);
         }
 
         _windows.WriteTo(writer);
@@ -114,9 +119,10 @@ internal sealed partial class MonitorEngine
     /// format 8, which list no pending matches, <paramref name="withSeriesTypes"/> false before
     /// format 9, which record no series metric types and no pending match's metric query, and
     /// <paramref name="withMuteRefresh"/> false before format 10, which hold no pending mute
-    /// refresh and one check-run window per group.
+    /// refresh and one check-run window per group, and <paramref name="withGroupRetention"/> false
+    /// before format 12, which record no group report times and no series that left groups.
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -135,6 +141,7 @@ internal sealed partial class MonitorEngine
             var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
             var monitor = MonitorCompiler.Compile(definition);
             engine._monitors.Append(monitor);
+            monitor.TransitionFloor = withGroupRetention ? reader.ReadUInt64() : 0;
             var groups = reader.ReadInt32();
             for (var g = 0; g < groups; g++)
             {
@@ -149,6 +156,9 @@ internal sealed partial class MonitorEngine
                 {
                     LastEvaluatedMs = reader.ReadInt64(),
                 };
+
+                // Before format 12 groups kept no report time: each restarts its retention at the snapshot's time.
+                group.LastReportedMs = withGroupRetention ? reader.ReadInt64() : engine._clock.NowMs;
                 var firstSeries = -1;
                 for (var operand = 0; operand < monitor.Operands.Length; operand++)
                 {
@@ -191,6 +201,7 @@ internal sealed partial class MonitorEngine
             }
 
             entry.Type = withSeriesTypes ? (SeriesType)reader.ReadInt32() : SeriesType.Unspecified;
+            entry.LeftGroups = withGroupRetention && reader.ReadBoolean();
         }
 
         foreach (var (monitor, group, operand, ids) in groupSeries)

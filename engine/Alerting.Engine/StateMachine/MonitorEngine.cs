@@ -275,6 +275,15 @@ internal sealed partial class MonitorEngine
         }
     }
 
+    /// <summary>When the group last reported (see <see cref="MonitorGroup.LastReportedMs"/>), or null when the monitor has no such group.</summary>
+    internal long? GroupLastReportedMs(string monitorId, string groupKey) => Group(monitorId, groupKey)?.LastReportedMs;
+
+    /// <summary>When the group last evaluated, or null when the monitor has no such group.</summary>
+    internal long? GroupLastEvaluatedMs(string monitorId, string groupKey) => Group(monitorId, groupKey)?.LastEvaluatedMs;
+
+    private MonitorGroup? Group(string monitorId, string groupKey) =>
+        _monitors.TryGet(monitorId, out var monitor) && monitor.Groups.TryGetValue(groupKey, out var group) ? group : null;
+
     /// <summary>Every series, in creation order.</summary>
     internal IReadOnlyList<SeriesEntry> AllSeries => _series.All;
 
@@ -334,7 +343,9 @@ internal sealed partial class MonitorEngine
 
             var lateness = _clock.NowMs - dueMs;
             Counters.RecordEvaluation(lateness, lateness >= EvaluationSchedule.CaughtUpThresholdMs);
-            _evaluator.EvaluateMonitor(_monitors[slot], dueMs, logIndex);
+            var monitor = _monitors[slot];
+            _matcher.DropStaleGroups(monitor, dueMs);
+            _evaluator.EvaluateMonitor(monitor, dueMs, logIndex);
         }
     }
 
@@ -426,6 +437,7 @@ internal sealed partial class MonitorEngine
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
         _evaluator.OnMonitorEdited(old, updated, logIndex);
+        updated.TransitionFloor = old.TransitionFloor;
         _monitors.Replace(old, updated);
         if (updated.SameSeriesSelection(old))
         {
@@ -496,6 +508,7 @@ internal sealed partial class MonitorEngine
 
             if (newestMs != long.MinValue)
             {
+                Reported(entry, newestMs);
                 _schedule.Touch(entry, newestMs);
             }
         }
@@ -527,6 +540,7 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.CheckRunsAccepted++;
+            Reported(entry, run.UnixMs);
             foreach (var (_, group) in entry.Feeds)
             {
                 group.Runs!.Add(entry.Id, run.UnixMs, run.Status);
@@ -536,6 +550,25 @@ internal sealed partial class MonitorEngine
         }
 
         EvaluateTouched(logIndex);
+    }
+
+    /// <summary>
+    /// The series brought data as new as <paramref name="newestMs"/>: it rejoins the groups group
+    /// retention dropped, and each group it feeds counts as reporting (see <see cref="MonitorGroup.LastReportedMs"/>).
+    /// </summary>
+    private void Reported(SeriesEntry entry, long newestMs)
+    {
+        if (entry.LeftGroups)
+        {
+            _matcher.Rejoin(entry);
+        }
+
+        var feeds = entry.Feeds;
+        for (var i = 0; i < feeds.Count; i++)
+        {
+            var group = feeds[i].Group;
+            group.LastReportedMs = Math.Max(group.LastReportedMs, newestMs);
+        }
     }
 
     /// <summary>

@@ -46,6 +46,7 @@ internal sealed class SeriesMatcher
     private readonly List<int> _matchedSlots = [];
     private readonly List<(string Key, string[] Tags)?> _matchedGroups = [];
     private readonly List<SeriesEntry> _matchedSeries = [];
+    private readonly List<MonitorGroup> _stale = [];
 
     // Matches still going, in the order they started (the order ticks continue them), and by slot.
     private readonly List<PendingMatch> _pending = [];
@@ -397,23 +398,138 @@ internal sealed class SeriesMatcher
             }
             else
             {
-                group = new MonitorGroup(groupKey, groupTags, GroupState.Create(groupKey, _clock.NowMs), monitor.CheckRuns, operands);
+                var state = GroupState.Create(groupKey, _clock.NowMs);
+                state.TransitionCount = monitor.TransitionFloor;
+                group = new MonitorGroup(groupKey, groupTags, state, monitor.CheckRuns, operands);
             }
+
+            // A group that forms gets a whole retention period, even from a series that went quiet.
+            group.LastReportedMs = _clock.NowMs;
 
             monitor.Groups.Add(groupKey, group);
         }
 
-        // Series join a query in creation order (new series are the newest; a matching query scans
-        // in order), so this also says a series joins a group's query at most once.
+        // A group's query lists its series in creation order: new series are the newest and a
+        // matching query scans in order, so they append; only a series rejoining after group
+        // retention dropped its group can come back behind one that joined since, and is inserted.
         var seriesIds = group.SeriesIdsOf(operand);
-        Invariant.Check(seriesIds.Count == 0 || seriesIds[^1] < entry.Id, "a series joins a group's query once, in creation order");
-        seriesIds.Add(entry.Id);
+        var at = seriesIds.Count;
+        if (at > 0 && seriesIds[^1] >= entry.Id)
+        {
+            at = seriesIds.BinarySearch(entry.Id);
+            Invariant.Check(at < 0, "a series joins a group's query once");
+            at = ~at;
+        }
+
+        seriesIds.Insert(at, entry.Id);
         if (!monitor.IsCheck)
         {
-            group.SlotsOf(operand).Add(_windows.SlotOf(entry, monitor.Tier));
+            group.SlotsOf(operand).Insert(at, _windows.SlotOf(entry, monitor.Tier));
         }
 
         entry.Feeds.Add((monitor.Slot, group));
+    }
+
+    /// <summary>
+    /// Group retention (<see cref="MonitorRules.GroupRetentionMs"/>): drops the monitor's groups
+    /// none of whose series reported for the retention period before <paramref name="atMs"/>,
+    /// without a transition (Datadog drops them from the monitor state; see docs/state-processor.md).
+    /// Called at a scheduled evaluation, so it looks at the groups the evaluation reads anyway
+    /// (at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>) and their series. The series stay;
+    /// each is marked so that its next point rejoins it (<see cref="Rejoin"/>).
+    /// </summary>
+    public void DropStaleGroups(CompiledMonitor monitor, long atMs)
+    {
+        var retentionMs = monitor.Rules.GroupRetentionMs;
+        if (retentionMs == 0)
+        {
+            return;
+        }
+
+        Invariant.Check(_stale.Count == 0, "the stale groups of the previous monitor were dropped and cleared");
+        foreach (var group in monitor.Groups.Values)
+        {
+            if (atMs - group.LastReportedMs >= retentionMs)
+            {
+                _stale.Add(group);
+            }
+        }
+
+        foreach (var group in _stale)
+        {
+            monitor.TransitionFloor = Math.Max(monitor.TransitionFloor, group.State.TransitionCount);
+            for (var k = 0; k < monitor.Operands.Length; k++)
+            {
+                foreach (var seriesId in group.SeriesIdsOf(k))
+                {
+                    var entry = _series[seriesId];
+                    RemoveFeed(entry, group);
+                    entry.LeftGroups = true;
+                }
+            }
+
+            var removed = monitor.Groups.Remove(group.Key);
+            Invariant.Check(removed, "a stale group is one of the monitor's groups");
+        }
+
+        _stale.Clear();
+    }
+
+    /// <summary>
+    /// A series that left groups (group retention dropped them) reported again: it rejoins, through
+    /// the scope index, every filed metric query it matches and no longer feeds, recreating the
+    /// group with a fresh state. Costs what matching a new series costs. A monitor still matching
+    /// is left to its walk, which reaches every series.
+    /// </summary>
+    public void Rejoin(SeriesEntry entry)
+    {
+        Invariant.Check(entry.LeftGroups, "only a series that left groups rejoins");
+        entry.LeftGroups = false;
+        _scopes.Matching(SeriesIndex.SourceKey(entry.IsCheck, entry.Source), entry.Tags, _matchedSlots);
+        foreach (var key in _matchedSlots)
+        {
+            var slot = key / QueryLimits.MaxFormulaOperands;
+            var operand = key % QueryLimits.MaxFormulaOperands;
+            var monitor = _monitors[slot];
+            if (IsMatching(slot) || FeedsQuery(entry, slot, operand) || GroupOf(monitor, entry.Tags) is not { } group)
+            {
+                continue;
+            }
+
+            if (!monitor.Groups.ContainsKey(group.Key) && monitor.Groups.Count >= _limits.MaxGroupsPerMonitor)
+            {
+                _counters.GroupsRefused++;
+                continue;
+            }
+
+            Join(monitor, operand, entry, group.Key, group.Tags);
+        }
+    }
+
+    /// <summary>Whether the series feeds metric query <paramref name="operand"/> of a group of the monitor in <paramref name="slot"/>.</summary>
+    private static bool FeedsQuery(SeriesEntry entry, int slot, int operand)
+    {
+        foreach (var (monitorSlot, group) in entry.Feeds)
+        {
+            if (monitorSlot == slot && group.SeriesIdsOf(operand).BinarySearch(entry.Id) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void RemoveFeed(SeriesEntry entry, MonitorGroup group)
+    {
+        var feeds = entry.Feeds;
+        for (var i = feeds.Count - 1; i >= 0; i--)
+        {
+            if (feeds[i].Group == group)
+            {
+                feeds.RemoveAt(i);
+            }
+        }
     }
 
     /// <summary>Removes the monitor's groups from the feeds of the series they read.</summary>

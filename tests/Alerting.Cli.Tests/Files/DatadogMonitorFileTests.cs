@@ -30,6 +30,7 @@ public sealed class DatadogMonitorFileTests
             "new_group_delay": 45,
             "new_host_delay": 300,
             "require_full_window": false,
+            "group_retention_duration": "60m",
             "include_tags": true,
             "notify_audit": true,
             "silenced": {},
@@ -62,6 +63,7 @@ public sealed class DatadogMonitorFileTests
         Assert.Equal(2 * 60 * Minute, o.TimeoutMs);
         Assert.Equal(120_000, o.EvaluationDelayMs);
         Assert.Equal(45_000, o.NewGroupDelayMs);
+        Assert.Equal(60 * Minute, o.GroupRetentionMs);
         Assert.True(o.NotifyNoData);
         Assert.Equal(["alert"], o.RenotifyStatuses);
         Assert.Equal((90.0, 80.0, 70.0, false), (o.Thresholds.Critical, o.Thresholds.Warning, o.Thresholds.CriticalRecovery, o.Thresholds.HasWarningRecovery));

@@ -26,6 +26,7 @@ public sealed class MonitorExportTests
             EvaluationDelayMs = 120_000,
             NewGroupDelayMs = 45_000,
             RequireFullWindow = true,
+            GroupRetentionMs = 2 * 24 * 3_600_000,
         },
     };
 
@@ -61,6 +62,7 @@ public sealed class MonitorExportTests
         Assert.Equal(Full(), Assert.Single(read.Monitors));
         Assert.Contains("\"renotify_interval\": 1.5", json, StringComparison.Ordinal);
         Assert.Contains("\"timeout_h\": 2", json, StringComparison.Ordinal);
+        Assert.Contains("\"group_retention_duration\": \"2d\"", json, StringComparison.Ordinal);
         Assert.Contains("> 90", json, StringComparison.Ordinal);
     }
 

@@ -200,7 +200,8 @@ public sealed class ClientSessionsTests
 
         // Version 6 is today's layout without the pending-match count and the idle mute refresh
         // (18 bytes) that end the monitor section (versions 8 and 10), without the sessions at the
-        // end (version 7) and without the series' metric type (version 9).
+        // end (version 7), without the series' metric type (version 9) and without the series'
+        // left-groups mark (version 12).
         static int Length(Action<BinaryWriter> write)
         {
             using var stream = new MemoryStream();
@@ -217,7 +218,8 @@ public sealed class ClientSessionsTests
         var sessionsLength = Length(engine.State.Clients.WriteTo);
         const int idleMuteRefresh = 18;
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - idleMuteRefresh - 4));
-        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - idleMuteRefresh - 4)], .. bytes[monitorsEnd..^sessionsLength]], "cpu", "host:a");
+        var version10 = Snapshot.WithoutLeftGroupsMark([.. bytes[..(monitorsEnd - idleMuteRefresh - 4)], .. bytes[monitorsEnd..^sessionsLength]], "cpu", "host:a");
+        var old = Snapshot.WithoutSeriesType(version10, "cpu", "host:a");
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 6UL);
         var restored = Snapshot.Restore(old);
 

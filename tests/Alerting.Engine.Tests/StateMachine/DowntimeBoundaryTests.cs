@@ -110,8 +110,17 @@ public sealed class DowntimeBoundaryTests
         const int header = 6 * 8;
         const int idleMuteRefresh = 18;
         var monitorsEnd = header + (int)section.Length;
-        // Version 8 also lacks the series' metric type (version 9).
-        var old = Snapshot.WithoutSeriesType([.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]], "q", "host:a");
+        // Version 8 also lacks the series' metric type (version 9) and the group's report time and
+        // the series' left-groups mark (version 12).
+        var version10 = Snapshot.WithoutGroupRetention(
+            [.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]],
+            engine.State.GroupStates("m").Single().Monitor,
+            engine.State.GroupStates("m").Single().State,
+            engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value,
+            engine.State.Monitors.GroupLastReportedMs("m", "host:a")!.Value,
+            "q",
+            "host:a");
+        var old = Snapshot.WithoutSeriesType(version10, "q", "host:a");
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 8UL);
 
         var restored = Snapshot.Restore(old);

@@ -1,4 +1,5 @@
 using Alerting.Engine.Evaluation;
+using Alerting.Engine.State;
 using Alerting.Engine.StateMachine;
 
 namespace Alerting.Engine.Tests.StateMachine;
@@ -23,10 +24,60 @@ internal static class Snapshot
     }
 
     /// <summary>
+    /// The snapshot as a format before 12 laid it out, for one monitor, one group and one series:
+    /// without the transition floor (0) that follows the monitor's definition, without the report
+    /// time that follows the group's state and last evaluation time (these must occur once), and
+    /// without the left-groups mark that follows the metric series' type.
+    /// </summary>
+    public static byte[] WithoutGroupRetention(byte[] bytes, Protocol.Log.Monitor definition, GroupState state, long lastEvaluatedMs, long lastReportedMs, string metric, params string[] tags)
+    {
+        var encoded = Google.Protobuf.MessageExtensions.ToByteArray(definition);
+        byte[] withFloor = [.. BitConverter.GetBytes(encoded.Length), .. encoded, .. BitConverter.GetBytes(0UL)];
+        var monitorAt = bytes.AsSpan().IndexOf(withFloor);
+        Assert.True(monitorAt >= 0 && bytes.AsSpan(monitorAt + 1).IndexOf(withFloor) < 0, "the monitor's definition and floor are in the snapshot once");
+        var floor = monitorAt + withFloor.Length - sizeof(ulong);
+        bytes = [.. bytes[..floor], .. bytes[(floor + sizeof(ulong))..]];
+
+        using var stateBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(stateBytes))
+        {
+            state.WriteTo(writer);
+            writer.Write(lastEvaluatedMs);
+            writer.Write(lastReportedMs);
+        }
+
+        var group = stateBytes.ToArray();
+        var at = bytes.AsSpan().IndexOf(group);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(group) < 0, "the group's state, evaluation and report times are in the snapshot once");
+        var reported = at + group.Length - sizeof(long);
+        return WithoutLeftGroupsMark([.. bytes[..reported], .. bytes[(reported + sizeof(long))..]], metric, tags);
+    }
+
+    /// <summary>The snapshot without the left-groups mark (format 12) that follows the metric series' type.</summary>
+    public static byte[] WithoutLeftGroupsMark(byte[] bytes, string metric, params string[] tags)
+    {
+        var record = SeriesRecord(metric, tags);
+        var series = bytes.AsSpan().IndexOf(record);
+        Assert.True(series >= 0 && bytes.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
+        return [.. bytes[..mark], .. bytes[(mark + 1)..]];
+    }
+
+    /// <summary>
     /// The snapshot as a format before 9 laid it out: the metric series of <paramref name="metric"/>
     /// and <paramref name="tags"/> (sorted) without the metric type that follows its tier slots.
     /// </summary>
     public static byte[] WithoutSeriesType(byte[] bytes, string metric, params string[] tags)
+    {
+        var record = SeriesRecord(metric, tags);
+        var at = bytes.AsSpan().IndexOf(record);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
+        return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
+    }
+
+    /// <summary>The start of a metric series' record: not a check, its metric, its tags.</summary>
+    private static byte[] SeriesRecord(string metric, string[] tags)
     {
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream))
@@ -40,10 +91,6 @@ internal static class Snapshot
             }
         }
 
-        var record = stream.ToArray();
-        var at = bytes.AsSpan().IndexOf(record);
-        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
-        return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
+        return stream.ToArray();
     }
 }

@@ -102,6 +102,7 @@ internal static class MonitorExport
         {
             ("evaluation_interval", o.EvaluationIntervalMs), ("evaluation_delay", o.EvaluationDelayMs), ("new_group_delay", o.NewGroupDelayMs),
             ("no_data_timeframe", o.NoDataTimeframeMs), ("renotify_interval", o.RenotifyIntervalMs), ("for", o.ForMs), ("keep_firing_for", o.KeepFiringForMs),
+            ("group_retention_duration", o.GroupRetentionMs),
         })
         {
             if (ms != 0)
@@ -206,6 +207,12 @@ internal static class MonitorExport
         }
 
         WriteUnits(json, "no_data_timeframe", o.NoDataTimeframeMs, DurationText.Minute);
+        if (o.GroupRetentionMs != 0)
+        {
+            // Datadog spells it as a duration string ("2d", "60m").
+            json.WriteString("group_retention_duration", DurationText.Format(o.GroupRetentionMs));
+        }
+
         WriteUnits(json, "renotify_interval", o.RenotifyIntervalMs, DurationText.Minute);
         if (o.RenotifyStatuses.Count > 0)
         {

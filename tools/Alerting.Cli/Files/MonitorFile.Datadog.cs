@@ -140,6 +140,7 @@ internal sealed partial class MonitorFile
 
                     break;
                 case "require_full_window": options.RequireFullWindow = Bool(value, field); break;
+                case "group_retention_duration": options.GroupRetentionMs = Duration(value, field); break;
                 case "silenced" when IsWholeMonitorMute(value):
                     options.Muted = true;
                     break;

@@ -45,6 +45,7 @@ internal static class MonitorView
         if (options.RequireFullWindow) yield return ("require_full_window", "true");
         if (options.NotifyNoData) yield return ("notify_no_data", "true");
         if (options.NoDataTimeframeMs != 0) yield return ("no_data_timeframe", DurationText.Format(options.NoDataTimeframeMs));
+        if (options.GroupRetentionMs != 0) yield return ("group_retention_duration", DurationText.Format(options.GroupRetentionMs));
         if (options.RenotifyIntervalMs != 0) yield return ("renotify_interval", DurationText.Format(options.RenotifyIntervalMs));
         if (options.RenotifyStatuses.Count != 0) yield return ("renotify_statuses", string.Join(',', options.RenotifyStatuses));
         if (options.RenotifyOccurrences != 0) yield return ("renotify_occurrences", options.RenotifyOccurrences.ToString(CultureInfo.InvariantCulture));
