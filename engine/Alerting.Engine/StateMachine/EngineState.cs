@@ -12,7 +12,8 @@ public sealed class EngineState
 {
     /// <summary>
     /// Version 12 adds each group's last report time and each series' mark that group retention
-    /// dropped a group it fed (11 is another change's; this one reads it as before).
+    /// dropped a group it fed. (No build wrote version 11: it was held for parallel work that
+    /// needed no layout change; it would read as version 10.)
     /// Version 10 added the mute refresh still going (downtime boundaries and commands refresh in
     /// bounded steps), after the pending matches, and keeps a check group's runs per series.
     /// Version 9 added each series' metric type (gauge, count, rate) and, in a pending match, the
