@@ -114,9 +114,10 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         TransitionId? staleBehind = null;
         lock (queue)
         {
-            if (queue.Keys.TryGetValue(id.Key, out var keyQueue))
+            // A registered key with no event left is one whose worker settled its last event and has not
+            // looked again yet: it takes the new one on its next turn (the key is still its own).
+            if (queue.Keys.TryGetValue(id.Key, out var keyQueue) && keyQueue.Items.Count > 0)
             {
-                Invariant.Check(keyQueue.Items.Count > 0, "a registered key has undelivered events");
                 var newestNumber = keyQueue.Items[^1].Number;
                 foreach (var item in keyQueue.Items)
                 {
@@ -157,6 +158,15 @@ public sealed class NotificationDispatcher : IAsyncDisposable
                     {
                         notification = notification with { Replaces = Merge(notification.Replaces, superseded.Select(d => d.Notification)) };
                     }
+                }
+            }
+            else if (keyQueue is not null)
+            {
+                // (If the dispatcher stopped meanwhile its worker has left; the add below starts one, which ends at once.)
+                if (queue.Depth >= _options.MaxQueuedPerEndpoint)
+                {
+                    queue.Overloaded++;
+                    return EnqueueResult.Overloaded;
                 }
             }
             else
