@@ -41,6 +41,7 @@ internal static class PerfApp
         var serverDll = new Option<string?>("--server-dll") { Description = "server to start (default: the one built beside the harness)" };
         var apiKey = new Option<string?>("--api-key") { Description = "API key for --target (default: ALERTING_API_KEY)" };
         var seconds = new Option<double>("--seconds") { Description = "ingest/schedule: how long to send", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<double>("--warmup") { Description = "ingest/schedule/peer: seconds of load before the measured window (checked, not in the figures)", DefaultValueFactory = _ => 5 };
         var streams = new Option<int>("--streams") { Description = "concurrent write streams", DefaultValueFactory = _ => 4 };
         var rate = new Option<int>("--rate") { Description = "offered points per second, across all streams", DefaultValueFactory = _ => 300_000 };
         var series = new Option<int>("--series") { Description = "ingest/schedule: series written", DefaultValueFactory = _ => 100_000 };
@@ -60,7 +61,7 @@ internal static class PerfApp
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, concurrency, json, prometheus, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, warmup, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -72,6 +73,7 @@ internal static class PerfApp
             ServerDll = p.GetValue(serverDll),
             ApiKey = p.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("ALERTING_API_KEY"),
             Seconds = p.GetValue(seconds),
+            Warmup = p.GetValue(warmup),
             Streams = p.GetValue(streams),
             Rate = p.GetValue(rate),
             Series = p.GetValue(series),
@@ -241,9 +243,9 @@ internal static class PerfApp
             throw new HarnessException("--batch and --window-points must be at most 10 000 (the server's points per request)");
         }
 
-        if (o.Monitors < 0 || o.DropAcksEvery < 0)
+        if (o.Monitors < 0 || o.DropAcksEvery < 0 || o.Warmup < 0)
         {
-            throw new HarnessException("--monitors and --drop-acks-every must not be negative");
+            throw new HarnessException("--monitors, --drop-acks-every and --warmup must not be negative");
         }
     }
 

@@ -30,6 +30,13 @@ internal sealed record RunOptions
 
     public double Seconds { get; init; } = 20;
 
+    /// <summary>
+    /// ingest/schedule/peer: seconds of the same load sent before the measured window starts
+    /// (the server creates its series, tiers up its JIT and settles its GC heap); its acks are
+    /// checked but not in the figures.
+    /// </summary>
+    public double Warmup { get; init; } = 5;
+
     public int Streams { get; init; } = 4;
 
     /// <summary>Offered points per second across all streams.</summary>

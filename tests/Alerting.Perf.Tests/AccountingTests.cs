@@ -6,7 +6,7 @@ public sealed class AccountingTests
     [Fact]
     public async Task A_harness_that_drops_acks_fails_the_run()
     {
-        var (exit, report, output) = await HarnessRuns.RunAsync("ingest", "--seconds", "2", "--rate", "4000", "--series", "200", "--streams", "2", "--batch", "100", "--drop-acks-every", "5");
+        var (exit, report, output) = await HarnessRuns.RunAsync("ingest", "--seconds", "2", "--warmup", "1", "--rate", "4000", "--series", "200", "--streams", "2", "--batch", "100", "--drop-acks-every", "5");
 
         Assert.True(exit == PerfApp.ChecksFailed, output);
         var result = Assert.Single(report!.Scenarios);

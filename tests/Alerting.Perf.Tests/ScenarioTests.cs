@@ -5,13 +5,13 @@ public sealed class ScenarioTests
 {
     public static TheoryData<string, string[], string> Tiny => new()
     {
-        { "ingest", ["--seconds", "2", "--rate", "4000", "--series", "300", "--streams", "2", "--batch", "100", "--monitors", "30", "--interval", "5"], "M1.ack.p99" },
+        { "ingest", ["--seconds", "2", "--warmup", "1", "--rate", "4000", "--series", "300", "--streams", "2", "--batch", "100", "--monitors", "30", "--interval", "5"], "M1.ack.p99" },
         { "latency", ["--samples", "20", "--sample-rate", "50"], "M2.p99" },
         { "matching", ["--count", "300", "--batch", "100", "--metrics", "distinct"], "B6.new_series" },
         { "memory", ["--count", "300", "--batch", "500"], "M6.rss_total" },
         { "recovery", ["--count", "200", "--crash"], "M5.serving" },
         { "failover", ["--trials", "2"], "M4.max" },
-        { "schedule", ["--count", "50", "--interval", "1", "--seconds", "4", "--rate", "2000", "--series", "50", "--batch", "100", "--streams", "1"], "M3.evaluations" },
+        { "schedule", ["--count", "50", "--interval", "1", "--seconds", "4", "--warmup", "1", "--rate", "2000", "--series", "50", "--batch", "100", "--streams", "1"], "M3.evaluations" },
     };
 
     [Theory]
@@ -32,10 +32,24 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public async Task Warm_up_acks_are_checked_but_not_measured()
+    {
+        // 1 s of warm-up then 2 s measured, at 2 000 points/s in batches of 100: 60 batches sent
+        // and checked, only the 40 of the measured window in the latency figures.
+        var (exit, report, output) = await HarnessRuns.RunAsync("ingest", "--warmup", "1", "--seconds", "2", "--rate", "2000", "--series", "100", "--streams", "1", "--batch", "100");
+
+        Assert.True(exit == PerfApp.Ok, output);
+        var result = Assert.Single(report!.Scenarios);
+        Assert.Equal(40, result.Figures.Single(f => f.Id == "M1.ack.count").Value);
+        Assert.Equal(2, result.Figures.Single(f => f.Id == "M1.window").Value);
+        Assert.Contains(result.Checks, c => c.Name == "every batch acknowledged, in order" && c.Passed && c.Detail.StartsWith("60 acks for 60 batches", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Schedule_counts_evaluations_the_interval_owes()
     {
         // 50 monitors every 1 s for about 4 s: the server's counter must show them (none missed).
-        var (exit, report, output) = await HarnessRuns.RunAsync("schedule", "--count", "50", "--interval", "1", "--seconds", "4", "--rate", "1000", "--series", "50", "--batch", "100", "--streams", "1");
+        var (exit, report, output) = await HarnessRuns.RunAsync("schedule", "--count", "50", "--interval", "1", "--seconds", "4", "--warmup", "1", "--rate", "1000", "--series", "50", "--batch", "100", "--streams", "1");
 
         Assert.True(exit == PerfApp.Ok, output);
         var result = Assert.Single(report!.Scenarios);

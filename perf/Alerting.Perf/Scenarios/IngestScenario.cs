@@ -28,7 +28,7 @@ internal static class IngestScenario
 
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var outcome = await output.WithProgressAsync(
-            string.Create(CultureInfo.InvariantCulture, $"ingest: {options.Streams} streams × batches of {options.Batch}, {options.Series} series, {options.Rate:N0} points/s for {options.Seconds} s"),
+            string.Create(CultureInfo.InvariantCulture, $"ingest: {options.Streams} streams × batches of {options.Batch}, {options.Series} series, {options.Rate:N0} points/s for {options.Warmup} s warm-up + {options.Seconds} s"),
             progress => OpenLoop.RunAsync(target, options, MetricBase, progress, cancellationToken)).ConfigureAwait(false);
         await OpenLoop.ReportAsync(result, target, options, before, outcome, "M1", cancellationToken).ConfigureAwait(false);
         await Workload.CheckHeldAsync(result, target, options.Monitors, outcome.DistinctSeries, cancellationToken).ConfigureAwait(false);
@@ -38,6 +38,7 @@ internal static class IngestScenario
     public static Dictionary<string, string> Parameters(RunOptions options) => new()
     {
         ["seconds"] = options.Seconds.ToString(CultureInfo.InvariantCulture),
+        ["warmup_s"] = options.Warmup.ToString(CultureInfo.InvariantCulture),
         ["rate"] = options.Rate.ToString(CultureInfo.InvariantCulture),
         ["streams"] = options.Streams.ToString(CultureInfo.InvariantCulture),
         ["series"] = options.Series.ToString(CultureInfo.InvariantCulture),

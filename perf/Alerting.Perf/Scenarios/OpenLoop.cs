@@ -12,7 +12,10 @@ namespace Alerting.Perf.Scenarios;
 /// The open-loop load generator: <see cref="RunOptions.Streams"/> concurrent <c>Ingest.Write</c>
 /// streams, each sending batch k at start + k × period whatever the server answers, so a stalled
 /// server shows up in the latency rather than lowering the offered load (no coordinated
-/// omission). Each ack's latency is taken from its batch's intended send time.
+/// omission). Each ack's latency is taken from its batch's intended send time. The first
+/// <see cref="RunOptions.Warmup"/> seconds send the same load unmeasured: their acks are
+/// checked like the others but stay out of the latency and throughput figures, so the figures
+/// describe the steady state, not series creation, JIT tiering and the first GCs.
 /// </summary>
 internal static class OpenLoop
 {
@@ -38,7 +41,8 @@ internal static class OpenLoop
         var perStreamRate = (double)options.Rate / options.Streams;
         var periodTicks = options.Batch / perStreamRate * Stopwatch.Frequency;
         var started = Stopwatch.GetTimestamp();
-        var deadline = started + (long)(options.Seconds * Stopwatch.Frequency);
+        var measuredFrom = started + (long)(options.Warmup * Stopwatch.Frequency);
+        var deadline = measuredFrom + (long)(options.Seconds * Stopwatch.Frequency);
         var metrics = Enumerable.Range(0, options.Series).Select(k => options.MetricOf(metricBase, k)).ToArray();
         var hosts = Enumerable.Range(0, options.Series).Select(RunOptions.HostTag).ToArray();
         var perSecond = new List<double>();
@@ -54,13 +58,15 @@ internal static class OpenLoop
                 {
                     var now = Interlocked.Read(ref accepted);
                     var max = Interlocked.Exchange(ref secondMaxTicks, 0);
-                    if (Stopwatch.GetTimestamp() <= deadline)
+                    var at = Stopwatch.GetTimestamp();
+                    var warming = at - Stopwatch.Frequency < measuredFrom;
+                    if (!warming && at <= deadline)
                     {
                         perSecond.Add(now - last);
                     }
 
                     progress(string.Create(CultureInfo.InvariantCulture,
-                        $"{Stopwatch.GetElapsedTime(started).TotalSeconds:F0}/{options.Seconds:F0} s, acked {now - last:N0} points/s (offered {options.Rate:N0}), slowest ack this second {max * 1000.0 / Stopwatch.Frequency:F1} ms"));
+                        $"{Stopwatch.GetElapsedTime(started).TotalSeconds:F0}/{options.Warmup + options.Seconds:F0} s{(warming ? " (warm-up)" : "")}, acked {now - last:N0} points/s (offered {options.Rate:N0}), slowest ack this second {max * 1000.0 / Stopwatch.Frequency:F1} ms"));
                     last = now;
                 }
             }
@@ -97,7 +103,11 @@ internal static class OpenLoop
                     }
 
                     var ticks = Math.Max(1, now - sent.Due);
-                    latency.RecordValue(ticks);
+                    if (sent.Due >= measuredFrom)
+                    {
+                        latency.RecordValue(ticks);
+                    }
+
                     InterlockedMax(ref secondMaxTicks, ticks);
                     Interlocked.Increment(ref acks);
                     Interlocked.Add(ref accepted, ack.Accepted);
@@ -109,7 +119,7 @@ internal static class OpenLoop
                 }
             }, cancellationToken);
 
-            // Every stream's schedule starts at the same instant, so the offered load is exactly --rate × --seconds.
+            // Every stream's schedule starts at the same instant, so the offered load is exactly --rate × (--warmup + --seconds).
             for (long k = 0; ; k++)
             {
                 var dueAt = started + (long)(k * periodTicks);
@@ -135,7 +145,7 @@ internal static class OpenLoop
             await reader;
         }, cancellationToken)).ToArray();
         await Task.WhenAll(streams).ConfigureAwait(false);
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds - options.Warmup;
         await sampling.CancelAsync().ConfigureAwait(false);
         await sampler.ConfigureAwait(false);
 
@@ -149,6 +159,7 @@ internal static class OpenLoop
     {
         var throughput = Median(outcome.PerSecond);
         result.Add(idPrefix + ".offered", "offered load", options.Rate, "points/s");
+        result.Add(idPrefix + ".window", string.Create(CultureInfo.InvariantCulture, $"measured window (after {options.Warmup:0.#} s of warm-up at the same load)"), options.Seconds, "s");
         result.Add(idPrefix + ".throughput", "accepted (median of per-second samples)", throughput, "points/s", "≥ 1 000 000 points/s (local)", throughput >= 1_000_000);
         Latency(result, idPrefix + ".ack", "ack latency from intended send", outcome.Latency, p99Bar: 10);
 

@@ -13,7 +13,10 @@ namespace Alerting.Perf.Scenarios;
 /// from the harness every interval) and on this engine (N monitors
 /// <c>avg(last_5m):avg:perf.peer{host:hK} > 90</c>, fed the same series every interval), one after
 /// the other; evaluations per second and CPU seconds per evaluation of each, from their own
-/// metrics. Skips with a printed reason when <c>prometheus</c> is not installed.
+/// metrics. Each side is measured after one full round of evaluations and
+/// <see cref="RunOptions.Warmup"/> more seconds, over a window of at least one interval
+/// (Prometheus evaluates a group of 1 000 rules at once, so a shorter window would count
+/// whole groups or none). Skips with a printed reason when <c>prometheus</c> is not installed.
 /// </summary>
 internal static class PeerScenario
 {
@@ -149,6 +152,9 @@ internal static class PeerScenario
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
             }
 
+            progress("warm-up");
+            await Task.Delay(TimeSpan.FromSeconds(options.Warmup), cancellationToken).ConfigureAwait(false);
+            start = await Scrape().ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
             await Window(options, progress, cancellationToken).ConfigureAwait(false);
             var end = await Scrape().ConfigureAwait(false);
@@ -203,6 +209,18 @@ internal static class PeerScenario
 
         try
         {
+            // As for prometheus: one full round of evaluations, then the warm-up, then the window.
+            await output.WithProgressAsync("peer: engine, waiting for its first round of evaluations", async _ =>
+            {
+                var (_, held) = await target.Metrics.WaitForAsync(s => s.Long(MetricsClient.Scheduled) >= n, TimeSpan.FromSeconds(options.IntervalSeconds + 120), cancellationToken).ConfigureAwait(false);
+                if (!held)
+                {
+                    throw new HarnessException($"the engine did not run {n} scheduled evaluations within {options.IntervalSeconds + 120} s");
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(options.Warmup), cancellationToken).ConfigureAwait(false);
+                return 0;
+            }).ConfigureAwait(false);
             var start = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
             await output.WithProgressAsync($"peer: engine, {options.Seconds} s", progress => Window(options, progress, cancellationToken)).ConfigureAwait(false);
@@ -230,9 +248,10 @@ internal static class PeerScenario
     {
         var started = Stopwatch.GetTimestamp();
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        while (Stopwatch.GetElapsedTime(started).TotalSeconds < options.Seconds && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        var window = Math.Max(options.Seconds, options.IntervalSeconds);
+        while (Stopwatch.GetElapsedTime(started).TotalSeconds < window && await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
-            progress(string.Create(CultureInfo.InvariantCulture, $"{Stopwatch.GetElapsedTime(started).TotalSeconds:F0}/{options.Seconds:F0} s"));
+            progress(string.Create(CultureInfo.InvariantCulture, $"{Stopwatch.GetElapsedTime(started).TotalSeconds:F0}/{window:F0} s"));
         }
 
         return 0;

@@ -28,7 +28,7 @@ internal static class ScheduleScenario
 
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var started = Stopwatch.GetTimestamp();
-        var outcome = await output.WithProgressAsync($"schedule: streaming {options.Rate:N0} points/s for {options.Seconds} s", progress =>
+        var outcome = await output.WithProgressAsync($"schedule: streaming {options.Rate:N0} points/s for {options.Warmup} s warm-up + {options.Seconds} s", progress =>
             OpenLoop.RunAsync(target, options, IngestScenario.MetricBase, progress, cancellationToken)).ConfigureAwait(false);
         var after = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var window = Stopwatch.GetElapsedTime(started).TotalSeconds;
