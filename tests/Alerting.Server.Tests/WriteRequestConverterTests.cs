@@ -31,6 +31,55 @@ public sealed class WriteRequestConverterTests
         Assert.Equal(["a:2", "z:1"], Assert.Single(checkRuns!.CheckRuns.Runs).Tags);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Grouping_matches_a_model_keyed_by_the_joined_series_name(int seed)
+    {
+        // Random requests over few metrics, tags and types, so series repeat in every tag order;
+        // the model groups by one joined string (metric, type, sorted tags) in first-seen order.
+        var random = new Random(seed);
+        string[] metrics = ["cpu", "mem", "cpu.user"];
+        string[] tags = ["host:a", "host:b", "env:prod", "az:1", "env:dev"];
+        MetricType[] types = [MetricType.Unspecified, MetricType.Gauge, MetricType.Count];
+        for (var round = 0; round < 50; round++)
+        {
+            var request = new WriteRequest();
+            var count = random.Next(1, 60);
+            for (var i = 0; i < count; i++)
+            {
+                var point = new Point { Metric = metrics[random.Next(metrics.Length)], Type = types[random.Next(types.Length)], UnixMs = i, Value = i };
+                point.Tags.AddRange(tags.OrderBy(_ => random.Next()).Take(random.Next(0, 4)));
+                request.Points.Add(point);
+            }
+
+            var model = new List<(string Key, SeriesPoints Series)>();
+            foreach (var point in request.Points)
+            {
+                var sorted = point.Tags.Order(StringComparer.Ordinal).ToArray();
+                var key = point.Metric + "\0" + (int)point.Type + "\0" + string.Join('\0', sorted);
+                var at = model.FindIndex(m => m.Key == key);
+                if (at < 0)
+                {
+                    var series = new SeriesPoints { Metric = point.Metric, Type = (SeriesType)(int)point.Type };
+                    series.Tags.AddRange(sorted);
+                    model.Add((key, series));
+                    at = model.Count - 1;
+                }
+
+                model[at].Series.UnixMs.Add(point.UnixMs);
+                model[at].Series.Values.Add(point.Value);
+            }
+
+            var (entry, _) = WriteRequestConverter.ToEntries(request, maxPointsPerRequest: 100);
+
+            Assert.True(model.Select(m => m.Series).SequenceEqual(entry!.Points.Series), $"seed {seed}, round {round}: the grouping differs from the model");
+        }
+    }
+
     [Fact]
     public void A_client_batch_names_its_part_on_each_entry_and_a_plain_one_names_none()
     {
