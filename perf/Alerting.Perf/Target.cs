@@ -186,14 +186,26 @@ internal sealed class Target : IAsyncDisposable
         Metrics.Dispose();
         try
         {
-            if (_process is not null)
+            // Every process is stopped even when one fails to stop in time; the first failure is reported.
+            HarnessException? failure = null;
+            foreach (var process in _others.Prepend(_process))
             {
-                await _process.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    if (process is not null)
+                    {
+                        await process.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+                catch (HarnessException e)
+                {
+                    failure ??= e;
+                }
             }
 
-            foreach (var other in _others)
+            if (failure is not null)
             {
-                await other.DisposeAsync().ConfigureAwait(false);
+                throw failure;
             }
         }
         finally
