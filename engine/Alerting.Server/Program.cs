@@ -24,6 +24,13 @@ catch (Exception e)
     return StartupFailure.BadOptions;
 }
 
+// A stop asked for while a host is already stopping to restart in place (resync) is consumed by that
+// host's lifetime; remember it here so the process stops instead of starting again. These handlers
+// only record: the host's own lifetime still turns SIGTERM and Ctrl-C into a graceful stop.
+var stopRequested = 0;
+using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => Volatile.Write(ref stopRequested, 1));
+using var onInt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => Volatile.Write(ref stopRequested, 1));
+
 while (true)
 {
     ServerHost server;
@@ -74,6 +81,12 @@ while (true)
 
     if (!server.ResyncRequested)
     {
+        return 0;
+    }
+
+    if (Volatile.Read(ref stopRequested) != 0)
+    {
+        Console.WriteLine("alerting: stopping (asked to stop while restarting in place; the next start resynchronises)");
         return 0;
     }
 

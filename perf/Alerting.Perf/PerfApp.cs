@@ -56,12 +56,13 @@ internal static class PerfApp
         var trials = new Option<int>("--trials") { Description = "failover: kill -9 / restart trials", DefaultValueFactory = _ => 20 };
         var crash = new Option<bool>("--crash") { Description = "recovery: SIGKILL instead of a graceful stop" };
         var notify = new Option<bool>("--notify") { Description = "failover: the data nodes notify a webhook receiver in the harness; also measures kill -9 → first notification from the new primary" };
+        var cluster = new Option<bool>("--cluster") { Description = "the scenarios that start their own server (not recovery, failover): start a three-node replicated cluster (data 1 and 2, witness 3) instead and measure against its primary (acks wait for a quorum)" };
         var concurrency = new Option<int>("--concurrency") { Description = "monitor creations in flight", DefaultValueFactory = _ => 32 };
         var json = new Option<string?>("--json") { Description = "write the figures, checks, core count, memory and commit to this file" };
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, warmup, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, concurrency, json, prometheus, dropAcks];
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, warmup, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, cluster, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -87,6 +88,7 @@ internal static class PerfApp
             WindowPoints = p.GetValue(windowPoints),
             Crash = p.GetValue(crash),
             Notify = p.GetValue(notify),
+            Cluster = p.GetValue(cluster),
             Trials = p.GetValue(trials),
             Concurrency = p.GetValue(concurrency),
             JsonPath = p.GetValue(json),

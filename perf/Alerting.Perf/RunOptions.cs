@@ -71,6 +71,9 @@ internal sealed record RunOptions
     /// <summary>failover: run with a notification endpoint (a webhook receiver in the harness).</summary>
     public bool Notify { get; init; }
 
+    /// <summary>The harness starts a three-node replicated cluster (not one server) and measures against its primary.</summary>
+    public bool Cluster { get; init; }
+
     /// <summary>recovery: SIGKILL instead of a graceful stop.</summary>
     public bool Crash { get; init; }
 

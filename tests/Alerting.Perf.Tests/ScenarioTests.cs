@@ -6,6 +6,7 @@ public sealed class ScenarioTests
     public static TheoryData<string, string[], string> Tiny => new()
     {
         { "ingest", ["--seconds", "2", "--warmup", "1", "--rate", "4000", "--series", "300", "--streams", "2", "--batch", "100", "--monitors", "30", "--interval", "5"], "M1.ack.p99" },
+        { "ingest", ["--cluster", "--seconds", "2", "--warmup", "1", "--rate", "4000", "--series", "300", "--streams", "2", "--batch", "100", "--monitors", "30", "--interval", "5"], "M1.ack.p99" },
         { "latency", ["--samples", "20", "--sample-rate", "50"], "M2.p99" },
         { "matching", ["--count", "300", "--batch", "100", "--metrics", "distinct"], "B6.new_series" },
         { "memory", ["--count", "300", "--batch", "500"], "M6.rss_total" },

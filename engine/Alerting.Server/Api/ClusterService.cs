@@ -63,6 +63,12 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
             response.Durability = "replicated";
             response.PrimaryId = status.PrimaryId == 0 ? string.Empty : status.PrimaryId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             response.PrimaryAddress = replicator.PrimaryAddress ?? string.Empty;
+            if (status.TransferTarget != 0)
+            {
+                response.TransferTarget = status.TransferTarget.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                response.TransferSinceUnixMs = status.TransferSince?.ToUnixTimeMilliseconds() ?? 0;
+            }
+
             foreach (var (id, match) in status.Peers)
             {
                 response.Peers.Add(new PeerProgress { NodeId = id.ToString(System.Globalization.CultureInfo.InvariantCulture), MatchIndex = (ulong)match });

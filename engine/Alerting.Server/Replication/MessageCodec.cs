@@ -7,7 +7,12 @@ namespace Alerting.Server.Replication;
 /// <summary>Maps the consensus core's messages to the wire (<c>replication.proto</c>) and back.</summary>
 public static class MessageCodec
 {
-    public static Wire.PeerMessage ToWire(ReplicationMessage message)
+    /// <summary>
+    /// The wire form of <paramref name="message"/>. <paramref name="stamp"/> is the lease stamp
+    /// (<see cref="QuorumLease"/>): on an append, when the primary sent it; on an answer, the stamp
+    /// of the newest append received from that primary, echoed back. Other messages carry none.
+    /// </summary>
+    public static Wire.PeerMessage ToWire(ReplicationMessage message, long stamp = 0)
     {
         ArgumentNullException.ThrowIfNull(message);
         var wire = new Wire.PeerMessage { From = message.From, To = message.To, Term = message.Term };
@@ -20,7 +25,7 @@ public static class MessageCodec
                 wire.VoteResponse = new Wire.VoteResponse { Granted = v.Granted, PreVote = v.PreVote };
                 break;
             case AppendRequest a:
-                var request = new Wire.AppendRequest { PrevIndex = a.PrevIndex, PrevTerm = a.PrevTerm, PrimaryCommit = a.PrimaryCommit };
+                var request = new Wire.AppendRequest { PrevIndex = a.PrevIndex, PrevTerm = a.PrevTerm, PrimaryCommit = a.PrimaryCommit, SentAt = stamp };
                 foreach (var e in a.Entries)
                 {
                     request.Entries.Add(new Wire.Entry { Index = e.Index, Term = e.Term, TermStart = e.Kind == EntryKind.TermStart, Payload = UnsafeByteOperations.UnsafeWrap(e.Payload) });
@@ -38,6 +43,7 @@ public static class MessageCodec
                     HintIndex = r.HintIndex,
                     HintTerm = r.HintTerm,
                     NeedsSnapshot = r.NeedsSnapshot,
+                    EchoSentAt = stamp,
                 };
                 break;
             case InstallSnapshotRequest s:
@@ -51,6 +57,18 @@ public static class MessageCodec
         }
 
         return wire;
+    }
+
+    /// <summary>The lease stamp a wire message carries (0: none).</summary>
+    public static long StampOf(Wire.PeerMessage wire)
+    {
+        ArgumentNullException.ThrowIfNull(wire);
+        return wire.BodyCase switch
+        {
+            Wire.PeerMessage.BodyOneofCase.AppendRequest => wire.AppendRequest.SentAt,
+            Wire.PeerMessage.BodyOneofCase.AppendResponse => wire.AppendResponse.EchoSentAt,
+            _ => 0,
+        };
     }
 
     /// <summary>The core's message, or null for a body this version does not know (dropped: losing a message is safe).</summary>

@@ -23,7 +23,7 @@ public sealed class PeerSender : IAsyncDisposable
 
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMilliseconds(200);
 
-    private readonly Channel<ReplicationMessage> _queue = Channel.CreateBounded<ReplicationMessage>(
+    private readonly Channel<(ReplicationMessage Message, long Stamp)> _queue = Channel.CreateBounded<(ReplicationMessage Message, long Stamp)>(
         new BoundedChannelOptions(MaxQueuedMessages) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true });
 
     private readonly GrpcChannel _channel;
@@ -54,8 +54,8 @@ public sealed class PeerSender : IAsyncDisposable
     /// <summary>Streams that broke (the peer down or restarting).</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
-    /// <summary>Queues a message (never blocks; may drop the oldest queued one).</summary>
-    public void Send(ReplicationMessage message) => _queue.Writer.TryWrite(message);
+    /// <summary>Queues a message with its lease stamp (<see cref="MessageCodec.ToWire"/>); never blocks, may drop the oldest queued one.</summary>
+    public void Send(ReplicationMessage message, long stamp) => _queue.Writer.TryWrite((message, stamp));
 
     public async ValueTask DisposeAsync()
     {
@@ -79,9 +79,9 @@ public sealed class PeerSender : IAsyncDisposable
                 while (await _queue.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
                 {
                     var wire = new Wire.MessageBatch();
-                    while (wire.Messages.Count < MaxMessagesPerBatch && _queue.Reader.TryRead(out var message))
+                    while (wire.Messages.Count < MaxMessagesPerBatch && _queue.Reader.TryRead(out var queued))
                     {
-                        wire.Messages.Add(MessageCodec.ToWire(message));
+                        wire.Messages.Add(MessageCodec.ToWire(queued.Message, queued.Stamp));
                     }
 
                     await call.RequestStream.WriteAsync(wire, _stop.Token).ConfigureAwait(false);

@@ -17,7 +17,7 @@ public sealed class ReplicationService(Replicator replicator) : Wire.Replication
             {
                 if (MessageCodec.FromWire(wire) is { } message && message.To == replicator.SelfId)
                 {
-                    await replicator.DeliverAsync(message, context.CancellationToken).ConfigureAwait(false);
+                    await replicator.DeliverAsync(message, MessageCodec.StampOf(wire), context.CancellationToken).ConfigureAwait(false);
                 }
 
                 received++;

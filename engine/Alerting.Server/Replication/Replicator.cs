@@ -50,7 +50,7 @@ public sealed class Replicator : IAsyncDisposable
     private readonly Channel<Input> _inputs = Channel.CreateBounded<Input>(new BoundedChannelOptions(MaxQueuedInputs) { SingleReader = true });
     private readonly Queue<CoreEntry> _toEngine = new();
     private readonly ConcurrentDictionary<long, PendingWrite> _pending = new();
-    private readonly List<ILeadershipObserver> _observers = [];
+    private readonly LeadershipObservers _observers;
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<string> _log;
     private HardState _persisted;
@@ -67,12 +67,13 @@ public sealed class Replicator : IAsyncDisposable
     private long _pendingCommit;
     private TaskCompletionSource<(int PrimaryId, long Term)>? _transfer;
     private int _transferTarget;
+    private DateTimeOffset _transferSince;
     private long _ledTerm;
-    // When each other member last acknowledged this primary in its term (a stopwatch timestamp), by the member's place in the config.
-    private readonly long[] _heardAt = new long[ClusterConfig.MaxVoters];
+    // Each other member's place in the config: its slot in the lease.
     private readonly Dictionary<int, int> _slotOf = [];
-    private long _lastTimerAt;
-    private long _leaseBlockedUntil;
+    private readonly QuorumLease _lease;
+    // The newest send stamp this node received from the primary it follows (echoed in its answers): (primary, term, stamp).
+    private (int From, long Term, long Stamp) _primaryStamp;
     private bool _halted;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
@@ -86,6 +87,7 @@ public sealed class Replicator : IAsyncDisposable
         _time = time;
         _log = log;
         _tickEveryLoopTicks = Math.Max(1, (int)(tickPeriod.Ticks / TickLength.Ticks));
+        _observers = new LeadershipObservers(log);
         foreach (var member in settings.Config.Members)
         {
             if (member.Id != settings.SelfId)
@@ -94,8 +96,9 @@ public sealed class Replicator : IAsyncDisposable
             }
         }
 
+        _lease = new QuorumLease(time, _slotOf.Count, settings.Config.Quorum, LeaseDuration, LeaseBlockAfterPause);
         _engineNext = (node?.LastIndex ?? 0) + 1;
-        _status = new StatusSnapshot(core.Role, core.Term, 0, core.CommitIndex, []);
+        _status = new StatusSnapshot(core.Role, core.Term, 0, core.CommitIndex, [], 0, null);
     }
 
     /// <summary>This node's member id.</summary>
@@ -125,40 +128,20 @@ public sealed class Replicator : IAsyncDisposable
     public static readonly TimeSpan LeaseBlockAfterPause = TickLength * (CoreOptions().ElectionTicks * 4);
 
     /// <summary>
-    /// Whether this node is the primary of <paramref name="term"/> and heard a quorum (itself included)
-    /// acknowledge in that term within <see cref="LeaseDuration"/>. Thread-safe; a paused or cut-off
-    /// primary loses it before another node can be elected.
+    /// Whether this node is the primary of <paramref name="term"/>, hands the lead to nobody, and a quorum
+    /// (itself included) acknowledged in that term messages it sent within <see cref="LeaseDuration"/>
+    /// (<see cref="QuorumLease"/>). Thread-safe; a paused or cut-off primary loses it before another
+    /// node can be elected, and a primary loses it the moment it starts a leadership transfer.
     /// </summary>
     public bool HoldsLease(long term)
     {
         var status = _status;
-        if (status.Role != ReplicaRole.Primary || status.Term != term)
-        {
-            return false;
-        }
-
-        var now = _time.GetTimestamp();
-        // Read the timer's stamp before the block it sets first: seeing a stamp after a pause means seeing its block too.
-        var lastTimer = Volatile.Read(ref _lastTimerAt);
-        var blockedUntil = Volatile.Read(ref _leaseBlockedUntil);
-        if (lastTimer == 0 || _time.GetElapsedTime(lastTimer, now) >= LeaseDuration || now < blockedUntil)
-        {
-            // The process (or its timer) did not run for a while: acknowledgements buffered meanwhile vouch for nothing.
-            return false;
-        }
-
-        var heard = 1;
-        for (var slot = 0; slot < _slotOf.Count; slot++)
-        {
-            var at = Volatile.Read(ref _heardAt[slot]);
-            if (at != 0 && _time.GetElapsedTime(at, now) < LeaseDuration)
-            {
-                heard++;
-            }
-        }
-
-        return heard >= _settings.Config.Quorum;
+        // A transfer in progress: the old primary stops sending before the target can campaign.
+        return status.Role == ReplicaRole.Primary && status.Term == term && status.TransferTarget == 0 && _lease.Holds();
     }
+
+    /// <summary>Leadership observer calls that threw (each logged; none stops the loop).</summary>
+    public long ObserverFaults => _observers.Faults;
 
     /// <summary>The primary's gRPC address as this node knows it, or null.</summary>
     public string? PrimaryAddress =>
@@ -262,8 +245,11 @@ public sealed class Replicator : IAsyncDisposable
     }
 
     /// <summary>A peer's message, from the transport.</summary>
-    public ValueTask DeliverAsync(ReplicationMessage message, CancellationToken cancellationToken) =>
-        _inputs.Writer.WriteAsync(new Input.Message(message), cancellationToken);
+    /// <param name="message">The core's message.</param>
+    /// <param name="stamp">On an append, the primary's send stamp; on an answer to one, the stamp it echoes (0: none).</param>
+    /// <param name="cancellationToken">Cancels the wait for room in the input queue.</param>
+    public ValueTask DeliverAsync(ReplicationMessage message, long stamp, CancellationToken cancellationToken) =>
+        _inputs.Writer.WriteAsync(new Input.Message(message, stamp), cancellationToken);
 
     /// <summary>
     /// A client write. Completes with the applied entry once it is committed in the term this node
@@ -431,16 +417,7 @@ public sealed class Replicator : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
             {
-                var now = _time.GetTimestamp();
-                var previous = Volatile.Read(ref _lastTimerAt);
-                if (previous != 0 && _time.GetElapsedTime(previous, now) >= LeaseDuration)
-                {
-                    // Woken from a pause (SIGSTOP, a long GC or a starved machine): no lease until any news of a later
-                    // term that arrived meanwhile has surely been handled.
-                    Volatile.Write(ref _leaseBlockedUntil, now + (long)(LeaseBlockAfterPause.TotalSeconds * _time.TimestampFrequency));
-                }
-
-                Volatile.Write(ref _lastTimerAt, now);
+                _lease.TimerRan();
                 // A full queue skips a tick: the core only sees time pass more slowly.
                 _inputs.Writer.TryWrite(Input.Tick.Instance);
             }
@@ -551,8 +528,16 @@ public sealed class Replicator : IAsyncDisposable
                 if (m.Value is AppendResponse response && _core.Role == ReplicaRole.Primary && response.Term == _core.Term
                     && _slotOf.TryGetValue(response.From, out var slot))
                 {
-                    // Sent by a peer that still followed this primary in this term: renews the lease.
-                    Volatile.Write(ref _heardAt[slot], _time.GetTimestamp());
+                    // Sent by a peer that still followed this primary in this term when it answered the message
+                    // stamped m.Stamp: renews the lease from that message's send time.
+                    _lease.Acknowledged(slot, m.Stamp);
+                }
+                else if (m.Value is AppendRequest request && m.Stamp > 0)
+                {
+                    var known = _primaryStamp;
+                    _primaryStamp = known.From == request.From && known.Term == request.Term
+                        ? known with { Stamp = Math.Max(known.Stamp, m.Stamp) }
+                        : (request.From, request.Term, m.Stamp);
                 }
 
                 _core.Step(m.Value);
@@ -580,6 +565,10 @@ public sealed class Replicator : IAsyncDisposable
                 _transfer?.TrySetException(new LeadershipTransferException($"superseded by a transfer to node {result.Target}"));
                 _transfer = t.Done;
                 _transferTarget = result.Target;
+                _transferSince = _time.GetUtcNow();
+                // Closed before any message of the transfer (TimeoutNow) is sent.
+                _lease.TransferStarted(_slotOf[result.Target]);
+                Publish();
                 _log($"alerting: replication: node {SelfId} hands leadership of term {_core.Term} to node {result.Target}; writes are refused meanwhile");
                 break;
             case TransferStatus.InvalidTarget:
@@ -604,6 +593,7 @@ public sealed class Replicator : IAsyncDisposable
             if (_core.TransferTarget == 0)
             {
                 _transfer = null;
+                _lease.TransferAbandoned();
                 done.TrySetException(new LeadershipTransferException($"node {_transferTarget} did not take over within an election timeout; node {SelfId} still leads term {_core.Term} and accepts writes again"));
             }
 
@@ -751,7 +741,7 @@ public sealed class Replicator : IAsyncDisposable
             {
                 if (_peers.TryGetValue(message.To, out var peer))
                 {
-                    peer.Send(message);
+                    peer.Send(message, StampFor(message));
                 }
             }
 
@@ -790,6 +780,14 @@ public sealed class Replicator : IAsyncDisposable
         }
     }
 
+    /// <summary>An append carries its send time; an answer to the primary echoes the newest stamp received from it in this term.</summary>
+    private long StampFor(ReplicationMessage message) => message switch
+    {
+        AppendRequest => _lease.Stamp(),
+        AppendResponse when _primaryStamp.From == message.To && _primaryStamp.Term == message.Term => _primaryStamp.Stamp,
+        _ => 0,
+    };
+
     private void WriteHardState(HardState state)
     {
         _hardStateFile.Write(state);
@@ -804,6 +802,7 @@ public sealed class Replicator : IAsyncDisposable
         if (soft.Role != ReplicaRole.Primary)
         {
             // Fencing: a node that is no longer the primary of the term it proposed in acks and notifies nothing more.
+            _lease.NewTerm();
             LoseLead();
 
             FailPending($"this node stopped being the primary (now term {soft.Term}); the outcome of this write is unknown: retry at the primary");
@@ -811,8 +810,8 @@ public sealed class Replicator : IAsyncDisposable
         else if (_node is not null)
         {
             _ledTerm = soft.Term;
-            // Acknowledgements of an earlier term vouch for nothing now.
-            Array.Clear(_heardAt);
+            // Acknowledgements (and a transfer) of an earlier term vouch for nothing now.
+            _lease.NewTerm();
             // A new primary publishes the time at once: points are judged against logical time.
             ProposeClockTick();
         }
@@ -820,8 +819,10 @@ public sealed class Replicator : IAsyncDisposable
 
     private void Publish()
     {
-        var peers = _core.Role == ReplicaRole.Primary ? _core.PeerMatches() : [];
-        _status = new StatusSnapshot(_core.Role, _core.Term, _core.PrimaryId, _core.CommitIndex, peers);
+        var primary = _core.Role == ReplicaRole.Primary;
+        var peers = primary ? _core.PeerMatches() : [];
+        var transferTarget = primary ? _core.TransferTarget : 0;
+        _status = new StatusSnapshot(_core.Role, _core.Term, _core.PrimaryId, _core.CommitIndex, peers, transferTarget, transferTarget != 0 ? _transferSince : null);
     }
 
     /// <summary>Hands queued entries to the engine in index order; a full input ring leaves the rest for the next tick.</summary>
@@ -895,10 +896,7 @@ public sealed class Replicator : IAsyncDisposable
 
         var term = _ledTerm;
         _ledTerm = 0;
-        foreach (var observer in _observers)
-        {
-            observer.PrimaryLost(term);
-        }
+        _observers.PrimaryLost(term);
     }
 
     /// <summary>This node's term-start entry was applied: it is ready to act as the primary of that term, if it still is.</summary>
@@ -910,10 +908,7 @@ public sealed class Replicator : IAsyncDisposable
             return;
         }
 
-        foreach (var observer in _observers)
-        {
-            observer.PrimaryReady(term);
-        }
+        _observers.PrimaryReady(term);
     }
 
     private void FailPending(string reason)
@@ -936,7 +931,7 @@ public sealed class Replicator : IAsyncDisposable
             public static readonly Tick Instance = new();
         }
 
-        public sealed record Message(ReplicationMessage Value) : Input;
+        public sealed record Message(ReplicationMessage Value, long Stamp) : Input;
 
         public sealed record Propose(byte[] Payload, TaskCompletionSource<AppliedEntry> Done) : Input;
 
@@ -946,5 +941,8 @@ public sealed class Replicator : IAsyncDisposable
     }
 }
 
-/// <summary>What the replicator last published: role, term, known primary, commit index and (on the primary) each peer's acknowledged index.</summary>
-public sealed record StatusSnapshot(ReplicaRole Role, long Term, int PrimaryId, long CommitIndex, IReadOnlyList<(int Id, long Match)> Peers);
+/// <summary>
+/// What the replicator last published: role, term, known primary, commit index and (on the primary) each
+/// peer's acknowledged index and the leadership transfer in progress (target 0: none; since when, UTC).
+/// </summary>
+public sealed record StatusSnapshot(ReplicaRole Role, long Term, int PrimaryId, long CommitIndex, IReadOnlyList<(int Id, long Match)> Peers, int TransferTarget, DateTimeOffset? TransferSince);

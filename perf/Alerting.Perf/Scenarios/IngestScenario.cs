@@ -46,6 +46,6 @@ internal static class IngestScenario
         ["monitors"] = options.Monitors.ToString(CultureInfo.InvariantCulture),
         ["metrics"] = options.Metrics.ToString().ToLowerInvariant(),
         ["interval_s"] = options.IntervalSeconds.ToString(CultureInfo.InvariantCulture),
-        ["server"] = options.Target?.ToString() ?? "own process",
+        ["server"] = options.Target?.ToString() ?? (options.Cluster ? "own three-node cluster (replicated)" : "own process"),
     };
 }

@@ -23,7 +23,7 @@ internal static class LatencyScenario
             {
                 ["samples"] = options.Samples.ToString(CultureInfo.InvariantCulture),
                 ["sample_rate"] = options.SampleRate.ToString(CultureInfo.InvariantCulture),
-                ["server"] = options.Target?.ToString() ?? "own process",
+                ["server"] = options.Target?.ToString() ?? (options.Cluster ? "own three-node cluster (replicated)" : "own process"),
             },
         };
         await using var target = await Target.OpenAsync(options, cancellationToken).ConfigureAwait(false);

@@ -23,7 +23,7 @@ internal static class MatchingScenario
                 ["streams"] = options.Streams.ToString(CultureInfo.InvariantCulture),
                 ["concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture),
                 ["metrics"] = options.Metrics.ToString().ToLowerInvariant(),
-                ["server"] = options.Target?.ToString() ?? "own process",
+                ["server"] = options.Target?.ToString() ?? (options.Cluster ? "own three-node cluster (replicated)" : "own process"),
             },
         };
         var barSeconds = n / 100_000.0;

@@ -20,7 +20,7 @@ internal static class MemoryScenario
                 ["count"] = n.ToString(CultureInfo.InvariantCulture),
                 ["window_points"] = options.WindowPoints.ToString(CultureInfo.InvariantCulture),
                 ["metrics"] = options.Metrics.ToString().ToLowerInvariant(),
-                ["server"] = options.Target?.ToString() ?? "own process",
+                ["server"] = options.Target?.ToString() ?? (options.Cluster ? "own three-node cluster (replicated)" : "own process"),
             },
         };
         await using var target = await Target.OpenAsync(options, cancellationToken).ConfigureAwait(false);

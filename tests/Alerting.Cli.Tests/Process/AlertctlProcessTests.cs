@@ -36,7 +36,7 @@ public sealed class AlertctlProcessTests(ServerFixture server)
     /// alertctl as built in its own output folder: the copy beside the tests would run with the
     /// test's dependency set (the server's shared framework), not the CLI's own.
     /// </summary>
-    private static string CliAssemblyPath()
+    internal static string CliAssemblyPath()
     {
         // The tests run from tests/Alerting.Cli.Tests/bin/<configuration>/<framework>/.
         var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));

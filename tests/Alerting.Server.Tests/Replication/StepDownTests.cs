@@ -83,6 +83,59 @@ public sealed class StepDownTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Status_shows_a_transfer_in_progress_with_its_target_and_start_and_not_once_it_was_abandoned()
+    {
+        await using var cluster = await LocalCluster.StartAsync();
+        using var timeout = new CancellationTokenSource(LocalCluster.Patience * 2);
+        var ct = timeout.Token;
+        var standby = 0;
+        try
+        {
+            var primary = await cluster.WaitForPrimaryAsync(ct);
+            standby = 3 - primary;
+            var idle = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            Assert.Equal((string.Empty, 0L), (idle.TransferTarget, idle.TransferSinceUnixMs));
+
+            // A stopped target cannot take over: the transfer runs for an election timeout, then is given up.
+            cluster.Process(standby).Pause();
+            var startedAfter = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var stepDown = cluster.Cluster(primary).StepDownAsync(new StepDownRequest { To = standby.ToString(CultureInfo.InvariantCulture) }, cancellationToken: ct).ResponseAsync;
+            var seen = new List<StatusResponse>();
+            while (!stepDown.IsCompleted)
+            {
+                seen.Add(await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct));
+            }
+
+            var aborted = await Assert.ThrowsAsync<RpcException>(() => stepDown);
+            Assert.Equal(StatusCode.Aborted, aborted.StatusCode);
+            var during = seen.Where(s => s.TransferTarget.Length > 0).ToList();
+            output.WriteLine($"{seen.Count} status reads during the transfer, {during.Count} showed it");
+            Assert.NotEmpty(during);
+            Assert.All(during, s =>
+            {
+                Assert.Equal(standby.ToString(CultureInfo.InvariantCulture), s.TransferTarget);
+                Assert.InRange(s.TransferSinceUnixMs, startedAfter - 1000, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                Assert.Equal("primary", s.Role);
+            });
+            Assert.Single(during.Select(s => s.TransferSinceUnixMs).Distinct());
+
+            var after = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            Assert.Equal(("primary", string.Empty, 0L), (after.Role, after.TransferTarget, after.TransferSinceUnixMs));
+        }
+        catch (Exception) when (!Describe(cluster))
+        {
+            throw;
+        }
+        finally
+        {
+            if (standby != 0)
+            {
+                cluster.TryContinue(standby);
+            }
+        }
+    }
+
     private bool Describe(LocalCluster cluster)
     {
         output.WriteLine(cluster.Describe());

@@ -13,7 +13,9 @@ namespace Alerting.Cli.Commands;
 /// one <c>--server</c>) for <c>Cluster.Status</c> at once and prints one row per node: node id,
 /// address, role, term, last/durable/commit/applied index and lag (how far its applied index is
 /// behind the highest commit index any node reported), or "unreachable" with the reason (or
-/// "error" with what a node that refused the call said).
+/// "error" with what a node that refused the call said). A primary handing the lead over
+/// (<c>cluster step-down</c>) shows the target and since when in its status column.
+/// 
 /// </summary>
 internal static class ClusterCommands
 {
@@ -71,7 +73,7 @@ internal static class ClusterCommands
                         new Text(Number(row.CommitIndex)),
                         new Text(Number(row.AppliedIndex)),
                         new Text(Number(row.Lag)),
-                        new Text(row.Unreachable is not null ? $"unreachable: {row.Unreachable}" : row.Error is not null ? $"error: {row.Error}" : "ok"),
+                        new Text(row.Unreachable is not null ? $"unreachable: {row.Unreachable}" : row.Error is not null ? $"error: {row.Error}" : row.TransferTarget is { } target ? $"ok; handing the lead to node {target} since {row.TransferSince}" : "ok"),
                     ]);
             }
 
@@ -147,14 +149,19 @@ internal static class ClusterCommands
         ulong? AppliedIndex,
         ulong? Lag,
         string? PrimaryAddress,
-        string? Durability)
+        string? Durability,
+        string? TransferTarget,
+        string? TransferSince)
     {
         public static NodeRow Of(NodeStatus node)
         {
             string address = node.Address.ToString().TrimEnd('/');
             return node.Status is { } s
-                ? new NodeRow(address, true, null, null, s.NodeId, s.Role, s.Term, s.LogIndex, s.DurableIndex, s.CommitIndex, s.AppliedIndex, node.Lag, s.PrimaryAddress, s.Durability)
-                : new NodeRow(address, !node.IsUnreachable, node.IsUnreachable ? node.Failure : null, node.IsUnreachable ? null : node.Failure, null, null, null, null, null, null, null, null, null, null);
+                ? new NodeRow(
+                    address, true, null, null, s.NodeId, s.Role, s.Term, s.LogIndex, s.DurableIndex, s.CommitIndex, s.AppliedIndex, node.Lag, s.PrimaryAddress, s.Durability,
+                    s.TransferTarget is { Length: > 0 } target ? target : null,
+                    s.TransferTarget is { Length: > 0 } ? DateTimeOffset.FromUnixTimeMilliseconds(s.TransferSinceUnixMs).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture) : null)
+                : new NodeRow(address, !node.IsUnreachable, node.IsUnreachable ? node.Failure : null, node.IsUnreachable ? null : node.Failure, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 }
