@@ -210,7 +210,9 @@ public sealed class SeriesExpiryTests
     {
         var operation = Gen.Frequency(
             (3, Gen.Int[0, 5].Select(host => (Tick: 0L, Host: host))),
-            (1, Gen.Long[1, 30 * Hour].Select(ms => (Tick: ms, Host: -1))));
+            (1, Gen.Long[1, 30 * Hour].Select(ms => (Tick: ms, Host: -1))),
+            // Whole hours, so a series often falls due exactly at the retention boundary.
+            (1, Gen.Long[1, 30].Select(hours => (Tick: hours * Hour, Host: -1))));
         operation.Array[1, 80].Sample(RunAgainstModel, iter: 150, print: ops => string.Join(' ', ops.Select(o => o.Tick > 0 ? $"+{o.Tick}" : $"h{o.Host}")));
     }
 
