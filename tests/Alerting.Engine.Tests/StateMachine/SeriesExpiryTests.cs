@@ -149,6 +149,31 @@ public sealed class SeriesExpiryTests
     }
 
     [Fact]
+    public void A_formula_group_loses_only_the_expired_query_series_and_keeps_evaluating()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("f", "max(last_1m):sum:errs{*} by {env} + sum:reqs{*} by {env} > 5"));
+        engine.Point("errs", ["env:prod"], engine.Now, 1);
+        engine.Point("reqs", ["env:prod"], engine.Now, 1);
+        var start = engine.Now;
+        while (engine.Now < start + Day)
+        {
+            engine.Tick(engine.Now + Hour);
+            engine.Point("reqs", ["env:prod"], engine.Now, 1);
+        }
+
+        // errs (id 0) expired; reqs (id 1) kept reporting. The group evaluated every minute meanwhile.
+        var members = engine.State.Monitors.GroupMembers().Where(g => g.MonitorId == "f").Select(g => (g.Operand, Ids: string.Join(',', g.SeriesIds))).ToList();
+        Assert.Equal([(0, ""), (1, "1")], members);
+
+        engine.Point("errs", ["env:prod"], engine.Now, 9);
+        members = [.. engine.State.Monitors.GroupMembers().Where(g => g.MonitorId == "f").Select(g => (g.Operand, Ids: string.Join(',', g.SeriesIds)))];
+        Assert.Equal([(0, "2"), (1, "1")], members);
+        engine.Tick(engine.Now + 60_000);
+        Assert.Equal(Alerting.Engine.State.AlertState.Alert, engine.State.GroupStates("f").Single().State.State);
+    }
+
+    [Fact]
     public void The_sweep_examines_a_bounded_step_per_tick_and_its_cursor_survives_a_snapshot()
     {
         var limits = new IngestLimits { SeriesSweepStep = 3 };
