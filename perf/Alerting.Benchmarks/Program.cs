@@ -9,4 +9,13 @@ if (args is ["m6", ..])
     return;
 }
 
+// `snapshot-pause [N] [runs]` times the snapshot serialisation the state-machine thread does today (issue 7 item 3).
+if (args is ["snapshot-pause", ..])
+{
+    SnapshotPause.Run(
+        args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -35,6 +35,12 @@ internal sealed class SeriesEntry
     /// </summary>
     public bool LeftGroups { get; set; }
 
+    /// <summary>
+    /// Logical time (log time, the same on every replica) of the last entry that brought this
+    /// series an admitted point or check run; series expiry drops it once this is old enough.
+    /// </summary>
+    public long LastSeenMs { get; set; }
+
     /// <summary>Slot of the series in each tier store, −1 where it has none.</summary>
     public int[] TierSlots { get; }
 

@@ -5,7 +5,8 @@ using Alerting.Engine.Monitors.Query;
 namespace Alerting.Engine.Evaluation;
 
 /// <summary>
-/// Every series the engine holds, in creation order (a series' id is its position), by key,
+/// Every series the engine holds, in creation order (a series' id is its position; an expired
+/// series leaves a gap, ids are never reused), by key,
 /// and per source (metric or check name) by <c>tag:value</c>, so that a new or edited monitor
 /// finds its series from the most selective equality filter of its scope instead of testing
 /// every series of the metric.
@@ -22,17 +23,47 @@ namespace Alerting.Engine.Evaluation;
 /// </remarks>
 internal sealed class SeriesIndex
 {
-    private readonly List<SeriesEntry> _series = [];
+    private readonly List<SeriesEntry?> _series = [];
     private readonly Dictionary<int, int> _firstIdByHash = [];
     private readonly List<int> _nextIdOfSameHash = [];
     private readonly Dictionary<string, SourceSeries> _bySource = new(StringComparer.Ordinal);
 
-    public int Count => _series.Count;
+    private int _live;
 
-    /// <summary>Every series, in creation order.</summary>
-    public IReadOnlyList<SeriesEntry> All => _series;
+    /// <summary>Live series (expired ones are not counted).</summary>
+    public int Count => _live;
 
-    public SeriesEntry this[int id] => _series[id];
+    /// <summary>The id the next series gets: one past the highest id ever given (expired ones included).</summary>
+    public int NextId => _series.Count;
+
+    /// <summary>Every live series, in creation order.</summary>
+    public IEnumerable<SeriesEntry> All
+    {
+        get
+        {
+            foreach (var entry in _series)
+            {
+                if (entry is not null)
+                {
+                    yield return entry;
+                }
+            }
+        }
+    }
+
+    /// <summary>The live series of that id.</summary>
+    public SeriesEntry this[int id]
+    {
+        get
+        {
+            var entry = _series[id];
+            Invariant.Check(entry is not null, "a series id in use names a live series");
+            return entry!;
+        }
+    }
+
+    /// <summary>The series of that id, or null when it expired (or <paramref name="id"/> is past <see cref="NextId"/>).</summary>
+    public SeriesEntry? LiveOrNull(int id) => (uint)id < (uint)_series.Count ? _series[id] : null;
 
     /// <summary>
     /// The series of that name and tags. <paramref name="sortedTags"/> must be in the index's one
@@ -44,7 +75,7 @@ internal sealed class SeriesIndex
         {
             for (; id >= 0; id = _nextIdOfSameHash[id])
             {
-                var candidate = _series[id];
+                var candidate = _series[id]!;
                 if (candidate.IsCheck == isCheck && string.Equals(candidate.Source, source, StringComparison.Ordinal) && SameTags(candidate.Tags, sortedTags))
                 {
                     entry = candidate;
@@ -61,9 +92,15 @@ internal sealed class SeriesIndex
     public int CountOf(string sourceKey) => _bySource.TryGetValue(sourceKey, out var source) ? source.All.Count : 0;
 
     /// <summary>Creates the next series (its id is the current count) and indexes it.</summary>
-    /// <remarks>Also what a snapshot being read back calls, series by series. The series shares its source's name string (one per source, not one per series).</remarks>
-    public SeriesEntry Create(bool isCheck, string source, string[] sortedTags)
+    /// <remarks>Also what a snapshot being read back calls, series by series (with <paramref name="id"/> past a gap that expiry left). The series shares its source's name string (one per source, not one per series).</remarks>
+    public SeriesEntry Create(bool isCheck, string source, string[] sortedTags, int? id = null)
     {
+        if (id is { } at)
+        {
+            Invariant.Check(at >= _series.Count, "a series read back takes an id past every id given");
+            PadTo(at);
+        }
+
         var sourceKey = SourceKey(isCheck, source);
         if (!_bySource.TryGetValue(sourceKey, out var sourceSeries))
         {
@@ -75,6 +112,17 @@ internal sealed class SeriesIndex
         return entry;
     }
 
+    /// <summary>Makes <see cref="NextId"/> at least <paramref name="nextId"/> (the series after the last one read back had expired).</summary>
+    public void PadTo(int nextId)
+    {
+        Invariant.Check(nextId >= _series.Count, "the next series id never goes back");
+        while (_series.Count < nextId)
+        {
+            _series.Add(null);
+            _nextIdOfSameHash.Add(-1);
+        }
+    }
+
     private void Add(SeriesEntry entry, SourceSeries source)
     {
         Invariant.Check(entry.Id == _series.Count, "series ids are their creation order");
@@ -83,6 +131,7 @@ internal sealed class SeriesIndex
         Invariant.Check(TagFilter.IsSortedOrdinal(entry.Tags), "series tags must be sorted ordinally");
         Invariant.Check(!TryGet(entry.IsCheck, entry.Source, entry.Tags, out _), "a series is indexed once");
         _series.Add(entry);
+        _live++;
         var hash = Hash(entry.IsCheck, entry.Source, entry.Tags);
         _nextIdOfSameHash.Add(_firstIdByHash.TryGetValue(hash, out var next) ? next : -1);
         _firstIdByHash[hash] = entry.Id;
@@ -97,6 +146,69 @@ internal sealed class SeriesIndex
             Invariant.Check(postings.Count == 0 || postings[^1] < entry.Id, "series postings stay sorted by id");
             postings.Add(entry.Id);
         }
+    }
+
+    /// <summary>
+    /// Takes an expired series out of the index: its id becomes a gap, its postings lose it (a
+    /// binary search and a shift per tag), and a later series of the same name and tags is a new
+    /// series with a new id.
+    /// </summary>
+    public void Remove(SeriesEntry entry)
+    {
+        Invariant.Check(ReferenceEquals(LiveOrNull(entry.Id), entry), "only a live series is removed");
+        var hash = Hash(entry.IsCheck, entry.Source, entry.Tags);
+        var head = _firstIdByHash[hash];
+        if (head == entry.Id)
+        {
+            if (_nextIdOfSameHash[head] < 0)
+            {
+                _firstIdByHash.Remove(hash);
+            }
+            else
+            {
+                _firstIdByHash[hash] = _nextIdOfSameHash[head];
+            }
+        }
+        else
+        {
+            var previous = head;
+            while (_nextIdOfSameHash[previous] != entry.Id)
+            {
+                previous = _nextIdOfSameHash[previous];
+                Invariant.Check(previous >= 0, "a live series is on its hash chain");
+            }
+
+            _nextIdOfSameHash[previous] = _nextIdOfSameHash[entry.Id];
+        }
+
+        _nextIdOfSameHash[entry.Id] = -1;
+        var sourceKey = SourceKey(entry.IsCheck, entry.Source);
+        var source = _bySource[sourceKey];
+        RemoveId(source.All, entry.Id);
+        foreach (var tag in entry.Tags)
+        {
+            var postings = source.ByTag[tag];
+            RemoveId(postings, entry.Id);
+            if (postings.Count == 0)
+            {
+                source.ByTag.Remove(tag);
+            }
+        }
+
+        if (source.All.Count == 0)
+        {
+            _bySource.Remove(sourceKey);
+        }
+
+        _series[entry.Id] = null;
+        _live--;
+    }
+
+    private static void RemoveId(List<int> ids, int id)
+    {
+        var at = ids.BinarySearch(id);
+        Invariant.Check(at >= 0, "a live series is on its postings");
+        ids.RemoveAt(at);
     }
 
     /// <summary>
@@ -127,7 +239,7 @@ internal sealed class SeriesIndex
         var end = at + Math.Min(examineLimit, candidates.Count - at);
         for (var i = at; i < end; i++)
         {
-            var entry = _series[candidates[i]];
+            var entry = _series[candidates[i]]!;
             if (TagFilter.MatchesAll(scope, entry.Tags))
             {
                 into.Add(entry);

@@ -46,6 +46,41 @@ internal sealed class WindowStores
         return entry.TierSlots[tier];
     }
 
+    /// <summary>
+    /// Frees the windows of an expired series (each store clears the slot and puts it on its free
+    /// list, whose last-in first-out order every replica follows).
+    /// </summary>
+    public void Release(SeriesEntry entry)
+    {
+        for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+        {
+            if (entry.TierSlots[tier] >= 0)
+            {
+                _stores[tier].Remove(entry.TierSlots[tier]);
+                entry.TierSlots[tier] = -1;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The longest a point of this series stays in one of its windows after the entry that
+    /// brought it: the span of the longest tier it has a window in, plus the accepted clock skew
+    /// (a point may be stamped that far ahead of logical time). Zero when it has no window.
+    /// </summary>
+    public long LongestHoldMs(SeriesEntry entry)
+    {
+        for (var tier = entry.TierSlots.Length - 1; tier >= 0; tier--)
+        {
+            if (entry.TierSlots[tier] >= 0)
+            {
+                var options = _stores[tier].Options;
+                return StoreTiers.SpanOf(tier) + (options.FutureBuckets * options.ResolutionMs);
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>Writes an admitted point into every window of the series; returns how many tiers could not keep it.</summary>
     public int AddPoint(SeriesEntry entry, long unixMs, double value)
     {

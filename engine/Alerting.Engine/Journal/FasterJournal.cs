@@ -145,6 +145,9 @@ public sealed class FasterJournal : IJournal
     /// <summary>The segment device, whose counters show the page writes and fdatasyncs (for tests).</summary>
     internal SegmentFileDevice DeviceForTests => _device;
 
+    /// <summary>The high-water mark file (fault tests close it so its next write fails).</summary>
+    internal HighWaterMark HighWaterMarkForTests => _highWaterMark;
+
     /// <summary>The commit file, whose counters show the segment directory fsyncs (for tests).</summary>
     internal JournalCommitFile CommitFileForTests => _commitFile;
 
@@ -239,7 +242,23 @@ public sealed class FasterJournal : IJournal
         long index = _lastIndex + 1;
         new JournalRecordHeader(term, index, payload).Write(_appendBuffer);
         payload.CopyTo(_appendBuffer.AsSpan(JournalRecordHeader.Size));
-        long address = _log.Enqueue(_appendBuffer.AsSpan(0, JournalRecordHeader.Size + payload.Length));
+        long address;
+        try
+        {
+            address = _log.Enqueue(_appendBuffer.AsSpan(0, JournalRecordHeader.Size + payload.Length));
+        }
+        catch (CommitFailureException e)
+        {
+            // Enqueue waited for a page whose flush failed (Fail completes stranded writes with
+            // an error, so it does not wait forever): fail the way every other caller does.
+            Fail(e);
+            ThrowIfUnusable();
+            throw;
+        }
+
+        // Enqueue may have waited for a page flush that failed: the entry will not become
+        // durable, so its index is not handed out.
+        ThrowIfUnusable();
         if (index % _sparseIndexInterval == 0 || index == FirstIndex)
         {
             _addresses.Add(index, address);
@@ -698,9 +717,16 @@ public sealed class FasterJournal : IJournal
         }
     }
 
+    /// <summary>
+    /// The one way the journal fails (commit thread, FasterLog's commit worker, the high-water
+    /// mark thread): the first failure is kept, the device stops taking writes and completes the
+    /// queued ones with an error (so an appender inside FasterLog.Enqueue returns), every waiter
+    /// wakes and throws, and the commit thread wakes and exits.
+    /// </summary>
     private void Fail(Exception failure)
     {
-        _commitFailure ??= failure;
+        Interlocked.CompareExchange(ref _commitFailure, failure, null);
+        _device.FailWrites();
         Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
         _commitRequested.Set();
     }
@@ -735,8 +761,7 @@ public sealed class FasterJournal : IJournal
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _commitFailure = e;
-            Interlocked.Exchange(ref _durableAdvanced, NewDurableSignal()).TrySetResult();
+            Fail(e);
         }
     }
 

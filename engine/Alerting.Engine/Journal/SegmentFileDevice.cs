@@ -39,6 +39,7 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
     private readonly List<PendingWrite> _draining = [];
     private readonly List<SafeFileHandle> _toSync = [];
     private Action? _writeQueued;
+    private bool _failed;
     private bool _disposed;
     private long _writes;
     private long _syncs;
@@ -99,6 +100,29 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
         catch (IOException)
         {
             // FASTER was told through the writes' error codes; the journal is closing.
+        }
+    }
+
+    /// <summary>
+    /// The journal failed: from now on every write completes at once with an error and writes
+    /// nothing, and every write still queued completes with an error now. FasterLog then treats
+    /// those pages as flushed (with an error), so an appender waiting inside
+    /// <c>FasterLog.Enqueue</c> for a free page returns instead of waiting for a commit thread
+    /// that no longer drains. A drain already under way completes its own writes.
+    /// </summary>
+    internal void FailWrites()
+    {
+        PendingWrite[] stranded;
+        lock (_gate)
+        {
+            _failed = true;
+            stranded = [.. _queued];
+            _queued.Clear();
+        }
+
+        foreach (PendingWrite write in stranded)
+        {
+            write.Callback(IoErrorCode, 0, write.Context);
         }
     }
 
@@ -167,7 +191,11 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
         Action? wake;
         lock (_gate)
         {
-            if (_disposed)
+            if (_failed)
+            {
+                wake = null;
+            }
+            else if (_disposed)
             {
                 wake = null;
             }
@@ -184,6 +212,12 @@ internal sealed partial class SegmentFileDevice : StorageDeviceBase
         if (wake is not null)
         {
             wake();
+            return;
+        }
+
+        if (Volatile.Read(ref _failed))
+        {
+            callback(IoErrorCode, 0, context);
             return;
         }
 

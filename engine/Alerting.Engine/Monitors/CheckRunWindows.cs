@@ -25,6 +25,19 @@ internal sealed class CheckRunWindows
 
     public void Add(int seriesId, long unixMs, CheckStatus status) => WindowOf(seriesId).Add(unixMs, status);
 
+    /// <summary>Forgets the runs of a series that expired (see <c>SeriesExpiry</c>).</summary>
+    public void Remove(int seriesId)
+    {
+        for (var i = 0; i < _windows.Count; i++)
+        {
+            if (_windows[i].SeriesId == seriesId)
+            {
+                _windows.RemoveAt(i);
+                return;
+            }
+        }
+    }
+
     public EvaluationOutcome Evaluate(long evaluationMs, long stalenessMs, CheckCounts counts)
     {
         if (_windows.Count == 1)

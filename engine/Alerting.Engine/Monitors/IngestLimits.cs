@@ -60,6 +60,16 @@ public sealed record IngestLimits
     /// </summary>
     public int MatchStepSeries { get; init; } = DefaultMatchStepSeries;
 
+    /// <summary>Default of <see cref="SeriesSweepStep"/>.</summary>
+    public const int DefaultSeriesSweepStep = 1_024;
+
+    /// <summary>
+    /// Series ids the expiry sweep examines per tick (see <c>SeriesExpiry</c>): it walks every
+    /// series id in turn, this many per tick, so a tick's share is bounded however many series
+    /// exist. Part of the state's definition: replicas must use the same value.
+    /// </summary>
+    public int SeriesSweepStep { get; init; } = DefaultSeriesSweepStep;
+
     /// <summary>
     /// Where <paramref name="text"/> holds a control character (C0 including NUL, DEL, C1), or -1.
     /// Names, tags and ids are keys, labels and file-safe text: a NUL or an escape in them breaks

@@ -11,6 +11,8 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 13 adds series expiry: series ids may have gaps, each series records when it was
+    /// last seen, and the expiry sweep its cursor.
     /// Version 12 adds each group's last report time and each series' mark that group retention
     /// dropped a group it fed. (No build wrote version 11: it was held for parallel work that
     /// needed no layout change; it would read as version 10.)
@@ -20,7 +22,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 12;
+    private const ulong SnapshotFormatVersion = 13;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -30,6 +32,9 @@ public sealed class EngineState
     private const ulong FirstVersionWithMuteRefresh = 10;
 
     private const ulong FirstVersionWithGroupRetention = 12;
+
+    /// <summary>Version 13 added series expiry: series ids with gaps, each series' last-seen time and the sweep cursor.</summary>
+    private const ulong FirstVersionWithSeriesExpiry = 13;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -153,7 +158,8 @@ public sealed class EngineState
             withPendingMatches: version >= FirstVersionWithPendingMatches,
             withSeriesTypes: version >= FirstVersionWithSeriesTypes,
             withMuteRefresh: version >= FirstVersionWithMuteRefresh,
-            withGroupRetention: version >= FirstVersionWithGroupRetention);
+            withGroupRetention: version >= FirstVersionWithGroupRetention,
+            withSeriesExpiry: version >= FirstVersionWithSeriesExpiry);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

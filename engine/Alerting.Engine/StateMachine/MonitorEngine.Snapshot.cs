@@ -15,7 +15,8 @@ namespace Alerting.Engine.StateMachine;
 /// downtimes it still needs (format 10; from it too, a check group's runs are kept per series).
 /// Each series records its metric type from format 9; from format 12 each monitor records its
 /// transition floor, each group when it last reported and each series whether group retention
-/// dropped a group it fed. Not written, because it is derived:
+/// dropped a group it fed; from format 13 each series its id (expired series leave gaps) and when
+/// it was last seen, and the series expiry sweep its cursor. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -68,9 +69,13 @@ internal sealed partial class MonitorEngine
             }
         }
 
+        // Format 13: series ids may have gaps (expired series), so each live series names its id.
+        writer.Write(_series.NextId);
         writer.Write(_series.Count);
         foreach (var entry in _series.All)
         {
+            writer.Write(entry.Id);
+            writer.Write(entry.LastSeenMs);
             writer.Write(entry.IsCheck);
             writer.Write(entry.Source);
             writer.Write(entry.Tags.Length);
@@ -88,6 +93,7 @@ internal sealed partial class MonitorEngine
             writer.Write(entry.LeftGroups);
         }
 
+        writer.Write(_expiry.Cursor);
         _windows.WriteTo(writer);
 
         writer.Write(_downtimes.Count);
@@ -120,9 +126,11 @@ internal sealed partial class MonitorEngine
     /// format 9, which record no series metric types and no pending match's metric query, and
     /// <paramref name="withMuteRefresh"/> false before format 10, which hold no pending mute
     /// refresh and one check-run window per group, and <paramref name="withGroupRetention"/> false
-    /// before format 12, which record no group report times and no series that left groups.
+    /// before format 12, which record no group report times and no series that left groups, and
+    /// <paramref name="withSeriesExpiry"/> false before format 13, whose series ids have no gaps and
+    /// which record no series' last-seen time and no sweep cursor.
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -182,9 +190,13 @@ internal sealed partial class MonitorEngine
             }
         }
 
+        var nextSeriesId = withSeriesExpiry ? reader.ReadInt32() : -1;
         var seriesCount = reader.ReadInt32();
-        for (var id = 0; id < seriesCount; id++)
+        for (var i = 0; i < seriesCount; i++)
         {
+            // Before format 13 ids had no gaps and no series a last-seen time: each restarts its retention at the snapshot's time.
+            var id = withSeriesExpiry ? reader.ReadInt32() : i;
+            var lastSeenMs = withSeriesExpiry ? reader.ReadInt64() : engine._clock.NowMs;
             var isCheck = reader.ReadBoolean();
             var source = reader.ReadString();
             var tags = new string[reader.ReadInt32()];
@@ -193,8 +205,9 @@ internal sealed partial class MonitorEngine
                 tags[t] = reader.ReadString();
             }
 
-            var entry = engine._series.Create(isCheck, source, tags);
+            var entry = engine._series.Create(isCheck, source, tags, id);
             Invariant.Check(entry.Id == id, "series are read back in creation order");
+            entry.LastSeenMs = lastSeenMs;
             for (var tier = 0; tier < entry.TierSlots.Length; tier++)
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
@@ -204,11 +217,17 @@ internal sealed partial class MonitorEngine
             entry.LeftGroups = withGroupRetention && reader.ReadBoolean();
         }
 
+        if (withSeriesExpiry)
+        {
+            engine._series.PadTo(nextSeriesId);
+        }
+
         foreach (var (monitor, group, operand, ids) in groupSeries)
         {
             engine._matcher.Relink(monitor, group, operand, ids);
         }
 
+        engine._expiry.Restore(withSeriesExpiry ? reader.ReadInt32() : 0);
         engine._windows.ReadFrom(reader);
 
         var downtimes = reader.ReadInt32();

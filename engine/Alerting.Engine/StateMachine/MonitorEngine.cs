@@ -40,6 +40,7 @@ internal sealed partial class MonitorEngine
     private readonly DowntimeBook _downtimes = new();
     private readonly PointAdmission _admission;
     private readonly SeriesMatcher _matcher;
+    private readonly SeriesExpiry _expiry;
     private readonly EvaluationSchedule _schedule;
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
@@ -51,6 +52,7 @@ internal sealed partial class MonitorEngine
         _windows = new WindowStores(limits);
         _admission = new PointAdmission(limits, _clock);
         _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
+        _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters);
         _mutes = new MuteRefresher(_monitors, _evaluator);
@@ -284,8 +286,11 @@ internal sealed partial class MonitorEngine
     private MonitorGroup? Group(string monitorId, string groupKey) =>
         _monitors.TryGet(monitorId, out var monitor) && monitor.Groups.TryGetValue(groupKey, out var group) ? group : null;
 
-    /// <summary>Every series, in creation order.</summary>
-    internal IReadOnlyList<SeriesEntry> AllSeries => _series.All;
+    /// <summary>Every live series, in creation order.</summary>
+    internal IEnumerable<SeriesEntry> AllSeries => _series.All;
+
+    /// <summary>The next series id the expiry sweep examines (see <see cref="SeriesExpiry"/>).</summary>
+    internal int SeriesSweepCursor => _expiry.Cursor;
 
     /// <summary>The id of the live monitor of that name (the one in the lowest slot), or null.</summary>
     public string? MonitorIdOfName(string name) => _monitors.IdOfName(name);
@@ -320,6 +325,9 @@ internal sealed partial class MonitorEngine
             _downtimes.StartCalendar(_clock.NowMs);
             return;
         }
+
+        // Series not seen for the retention leave, a bounded step per tick (see SeriesExpiry).
+        _expiry.Sweep(_clock.NowMs);
 
         // Downtime boundaries take effect at this tick, before the evaluations it fires.
         _boundaries.Clear();
@@ -553,11 +561,13 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
-    /// The series brought data as new as <paramref name="newestMs"/>: it rejoins the groups group
+    /// The series brought data as new as <paramref name="newestMs"/>: it was seen now (log time,
+    /// for series expiry), it rejoins the groups group
     /// retention dropped, and each group it feeds counts as reporting (see <see cref="MonitorGroup.LastReportedMs"/>).
     /// </summary>
     private void Reported(SeriesEntry entry, long newestMs)
     {
+        entry.LastSeenMs = _clock.NowMs;
         if (entry.LeftGroups)
         {
             _matcher.Rejoin(entry);

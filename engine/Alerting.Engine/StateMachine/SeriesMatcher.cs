@@ -506,6 +506,42 @@ internal sealed class SeriesMatcher
         }
     }
 
+    /// <summary>
+    /// Drops an expired series (see <see cref="SeriesExpiry"/>): it leaves every group it feeds
+    /// (its id and window slot leave each query's lists, its check runs the group's windows), its
+    /// windows return to their stores' free lists, and its id becomes a gap in the index. A group
+    /// left without series stays until group retention drops it, as any group that stops reporting.
+    /// Costs the groups it feeds and its tags, not the monitors or series it does not touch.
+    /// </summary>
+    public void Expire(SeriesEntry entry)
+    {
+        foreach (var (slot, group) in entry.Feeds)
+        {
+            var monitor = _monitors[slot];
+            for (var k = 0; k < monitor.Operands.Length; k++)
+            {
+                var ids = group.SeriesIdsOf(k);
+                var at = ids.BinarySearch(entry.Id);
+                if (at < 0)
+                {
+                    continue;
+                }
+
+                ids.RemoveAt(at);
+                if (!monitor.IsCheck)
+                {
+                    group.SlotsOf(k).RemoveAt(at);
+                }
+            }
+
+            group.Runs?.Remove(entry.Id);
+        }
+
+        entry.Feeds.Clear();
+        _windows.Release(entry);
+        _series.Remove(entry);
+    }
+
     /// <summary>Whether the series feeds metric query <paramref name="operand"/> of a group of the monitor in <paramref name="slot"/>.</summary>
     private static bool FeedsQuery(SeriesEntry entry, int slot, int operand)
     {

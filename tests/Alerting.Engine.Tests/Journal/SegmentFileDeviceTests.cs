@@ -158,6 +158,116 @@ public sealed class SegmentFileDeviceTests
     }
 
     [Fact]
+    public async Task Appends_that_fill_memory_after_a_write_failure_throw_instead_of_waiting_for_pages_nobody_writes()
+    {
+        using var dir = new TempDirectory();
+        // Two 4 KiB pages of memory: an appender that outruns the flushes must wait inside
+        // FasterLog.Enqueue for a page to be written, and after a failure nothing writes it.
+        var options = new JournalOptions
+        {
+            Directory = dir.Path,
+            PageSizeBits = 12,
+            MemorySizeBits = 13,
+            SegmentSizeBits = 20,
+            MaxPayloadBytes = 1024,
+            SparseIndexInterval = 16,
+        };
+        using FasterJournal journal = FasterJournal.Open(options);
+        Directory.CreateDirectory(SegmentFile(dir.Path)); // every page write fails
+        var payload = new byte[1000];
+
+        Task<long> appender = Task.Run(() =>
+        {
+            long appended = 0;
+            try
+            {
+                // 10 000 entries are 2 500 pages: far more than memory holds without flushes.
+                for (int i = 0; i < 10_000; i++)
+                {
+                    journal.Append(payload, term: 1);
+                    appended++;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                return appended;
+            }
+
+            return -1;
+        });
+
+        // A hang detector, not synchronisation: before the fix the appender never returns.
+        long appendedBeforeFailure = await appender.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.InRange(appendedBeforeFailure, 0, 9_999);
+        Assert.Equal(0, journal.DurableIndex);
+        Assert.Throws<InvalidOperationException>(() => journal.Append(payload, term: 1));
+    }
+
+    [Fact]
+    public void After_a_failure_the_device_completes_queued_and_new_writes_with_an_error_and_writes_nothing()
+    {
+        using var dir = new TempDirectory();
+        using var device = NewDevice(dir.Path);
+        device.QueueWritesTo(() => { });
+        using var page = new AlignedPage(PageBytes, fill: 5);
+        (uint Error, uint Bytes) queued = (0, 1);
+        device.WriteAsync(page.Address, 0, 0, PageBytes, (error, bytes, _) => queued = (error, bytes), null!);
+
+        device.FailWrites();
+
+        Assert.NotEqual(0u, queued.Error);
+        Assert.Equal(0u, queued.Bytes);
+        (uint Error, uint Bytes) later = (0, 1);
+        device.WriteAsync(page.Address, 0, PageBytes, PageBytes, (error, bytes, _) => later = (error, bytes), null!);
+        Assert.NotEqual(0u, later.Error);
+        Assert.Equal(0u, later.Bytes);
+        Assert.False(device.HasQueuedWrites);
+        Assert.False(device.DrainWrites());
+        Assert.Equal(0, device.Writes);
+        Assert.False(File.Exists(SegmentPath(dir.Path, 0)) && new FileInfo(SegmentPath(dir.Path, 0)).Length > 0, "a failed device writes nothing");
+    }
+
+    [Fact]
+    public async Task A_high_water_mark_write_failure_fails_the_journal_like_a_commit_failure()
+    {
+        using var dir = new TempDirectory();
+        using FasterJournal journal = FasterJournal.Open(SmallOptions(dir.Path));
+        AppendDurable(journal, 5);
+        journal.HighWaterMarkForTests.Dispose(); // its next write throws ObjectDisposedException
+
+        // Commits still succeed; the high-water mark thread fails after the next one.
+        var appendError = await WaitForAppendToFail(journal);
+
+        Assert.IsType<ObjectDisposedException>(appendError.InnerException);
+        Assert.Throws<InvalidOperationException>(() => journal.WaitForDurable(journal.LastIndex + 1));
+
+        // Through Fail, the device stops taking writes: one queued now completes with an error
+        // at once instead of being written by a commit thread that keeps running.
+        using var page = new AlignedPage(PageBytes, fill: 1);
+        var completed = new TaskCompletionSource<uint>(TaskCreationOptions.RunContinuationsAsynchronously);
+        journal.DeviceForTests.WriteAsync(page.Address, 0, 1UL << 19, PageBytes, (error, _, _) => completed.TrySetResult(error), null!);
+        Assert.NotEqual(0u, await completed.Task.WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    /// <summary>Appends until the journal refuses (the high-water mark thread fails after a commit completes).</summary>
+    private static async Task<InvalidOperationException> WaitForAppendToFail(FasterJournal journal)
+    {
+        while (true)
+        {
+            try
+            {
+                long next = journal.Append(Payload(journal.LastIndex + 1), term: 1);
+                await journal.WaitForDurableAsync(next);
+            }
+            catch (InvalidOperationException e)
+            {
+                return e;
+            }
+        }
+    }
+
+    [Fact]
     public void Random_appends_waits_truncations_and_reopens_match_a_list_model()
     {
         int seed = Environment.GetEnvironmentVariable("JOURNAL_DEVICE_SEED") is { } fixedSeed ? int.Parse(fixedSeed, System.Globalization.CultureInfo.InvariantCulture) : Random.Shared.Next();

@@ -53,14 +53,35 @@ internal static class Snapshot
         return WithoutLeftGroupsMark([.. bytes[..reported], .. bytes[(reported + sizeof(long))..]], metric, tags);
     }
 
-    /// <summary>The snapshot without the left-groups mark (format 12) that follows the metric series' type.</summary>
+    /// <summary>
+    /// The snapshot without the left-groups mark (format 12) that follows the metric series' type,
+    /// and without what format 13 added for series expiry (see <see cref="WithoutSeriesExpiry"/>).
+    /// </summary>
     public static byte[] WithoutLeftGroupsMark(byte[] bytes, string metric, params string[] tags)
     {
+        bytes = WithoutSeriesExpiry(bytes, metric, tags);
         var record = SeriesRecord(metric, tags);
         var series = bytes.AsSpan().IndexOf(record);
         Assert.True(series >= 0 && bytes.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
         var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
         return [.. bytes[..mark], .. bytes[(mark + 1)..]];
+    }
+
+    /// <summary>
+    /// The snapshot of one series as a format before 13 laid it out: without the next series id
+    /// before the series count, the series' id and last-seen time before its record, and the
+    /// sweep cursor after the series (after its tier slots, type and left-groups mark).
+    /// </summary>
+    public static byte[] WithoutSeriesExpiry(byte[] bytes, string metric, params string[] tags)
+    {
+        var record = SeriesRecord(metric, tags);
+        var at = bytes.AsSpan().IndexOf(record);
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
+        Assert.Equal(1, BitConverter.ToInt32(bytes, at - sizeof(long) - sizeof(int) - sizeof(int)));
+        var cursor = at + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int) + 1;
+        var idAndSeen = at - sizeof(long) - sizeof(int);
+        var nextId = idAndSeen - sizeof(int) - sizeof(int);
+        return [.. bytes[..nextId], .. bytes[(nextId + sizeof(int))..idAndSeen], .. bytes[at..cursor], .. bytes[(cursor + sizeof(int))..]];
     }
 
     /// <summary>
