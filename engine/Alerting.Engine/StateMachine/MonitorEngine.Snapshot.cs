@@ -15,7 +15,8 @@ namespace Alerting.Engine.StateMachine;
 /// downtimes it still needs (format 10; from it too, a check group's runs are kept per series).
 /// Each series records its metric type from format 9; from format 12 each monitor records its
 /// transition floor, each group when it last reported and each series whether group retention
-/// dropped a group it fed. Not written, because it is derived:
+/// dropped a group it fed; from format 16, the points and check runs waiting for their time
+/// (<see cref="FuturePoints"/>), last. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -112,6 +113,8 @@ internal sealed partial class MonitorEngine
         {
             WriteMessage(writer, downtime);
         }
+
+        _future.WriteTo(writer);
     }
 
     /// <summary>
@@ -120,9 +123,11 @@ internal sealed partial class MonitorEngine
     /// format 9, which record no series metric types and no pending match's metric query, and
     /// <paramref name="withMuteRefresh"/> false before format 10, which hold no pending mute
     /// refresh and one check-run window per group, and <paramref name="withGroupRetention"/> false
-    /// before format 12, which record no group report times and no series that left groups.
+    /// before format 12, which record no group report times and no series that left groups, and
+/// <paramref name="withFuturePoints"/> false before format 16, which keep no points waiting for their time
+/// (their points were already in the windows).
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withFuturePoints)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -232,6 +237,11 @@ internal sealed partial class MonitorEngine
         for (var i = 0; i < canceled; i++)
         {
             engine._downtimes.RestoreCanceled(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+        }
+
+        if (withFuturePoints)
+        {
+            engine._future.ReadFrom(reader, engine._series);
         }
         if (scheduleStarted)
         {

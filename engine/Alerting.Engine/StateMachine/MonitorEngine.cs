@@ -44,6 +44,7 @@ internal sealed partial class MonitorEngine
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
     private readonly List<DowntimeReach> _boundaries = [];
+    private readonly FuturePoints _future = new();
 
     public MonitorEngine(IngestLimits limits)
     {
@@ -318,6 +319,7 @@ internal sealed partial class MonitorEngine
             // The first tick starts the schedule: before it there is no time to be late against.
             _schedule.Start();
             _downtimes.StartCalendar(_clock.NowMs);
+            ReleaseFuturePoints(logIndex);
             return;
         }
 
@@ -334,6 +336,8 @@ internal sealed partial class MonitorEngine
             StepMutes(logIndex);
         }
 
+        // Points whose time came, after the mutes and before the due evaluations, which see them.
+        ReleaseFuturePoints(logIndex);
         foreach (var (slot, dueMs) in _schedule.CollectDue())
         {
             if (_matcher.IsMatching(slot))
@@ -502,6 +506,13 @@ internal sealed partial class MonitorEngine
                 }
 
                 Counters.PointsAccepted++;
+                if (unixMs > _clock.NowMs)
+                {
+                    // Ahead of logical time: it waits for its time (see FuturePoints).
+                    _future.AddPoint(entry, unixMs, value);
+                    continue;
+                }
+
                 newestMs = Math.Max(newestMs, unixMs);
                 Counters.PointsOutsideTierRetention += _windows.AddPoint(entry, unixMs, value);
             }
@@ -540,13 +551,53 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.CheckRunsAccepted++;
-            Reported(entry, run.UnixMs);
-            foreach (var (_, group) in entry.Feeds)
+            if (run.UnixMs > _clock.NowMs)
             {
-                group.Runs!.Add(entry.Id, run.UnixMs, run.Status);
+                _future.AddRun(entry, run.UnixMs, run.Status);
+                continue;
             }
 
-            _schedule.Touch(entry, run.UnixMs);
+            AddRun(entry, run.UnixMs, run.Status);
+        }
+
+        EvaluateTouched(logIndex);
+    }
+
+    private void AddRun(SeriesEntry entry, long unixMs, CheckStatus status)
+    {
+        Reported(entry, unixMs);
+        foreach (var (_, group) in entry.Feeds)
+        {
+            group.Runs!.Add(entry.Id, unixMs, status);
+        }
+
+        _schedule.Touch(entry, unixMs);
+    }
+
+    /// <summary>
+    /// Points and runs stamped ahead of logical time whose time has come enter their windows now,
+    /// as a batch of their own: their <c>on_arrival</c> groups evaluate at this tick.
+    /// </summary>
+    private void ReleaseFuturePoints(long logIndex)
+    {
+        if (_future.NextDueMs > _clock.NowMs)
+        {
+            return;
+        }
+
+        _schedule.BeginBatch();
+        while (_future.TryTakeDue(_clock.NowMs, out var pending))
+        {
+            var entry = pending.Entry;
+            if (entry.IsCheck)
+            {
+                AddRun(entry, pending.UnixMs, pending.Status);
+                continue;
+            }
+
+            Counters.PointsOutsideTierRetention += _windows.AddPoint(entry, pending.UnixMs, pending.Value);
+            Reported(entry, pending.UnixMs);
+            _schedule.Touch(entry, pending.UnixMs);
         }
 
         EvaluateTouched(logIndex);
@@ -572,8 +623,9 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
-    /// <c>on_arrival</c>: evaluates the groups the batch touched, at the later of logical time
-    /// and the group's newest point in the batch, so the window holds the point that arrived.
+    /// <c>on_arrival</c>: evaluates the groups the batch touched, at logical time; the batch's
+    /// points are all at or before it (later ones wait in <see cref="FuturePoints"/>), so the
+    /// window holds the points that arrived.
     /// </summary>
     private void EvaluateTouched(long logIndex)
     {
@@ -585,7 +637,8 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.ArrivalEvaluations++;
-            _evaluator.EvaluateGroup(_monitors[slot], group, Math.Max(_clock.NowMs, group.TouchedNewestMs), logIndex);
+            Invariant.Check(group.TouchedNewestMs <= _clock.NowMs, "a batch touches a group only with points at or before logical time");
+            _evaluator.EvaluateGroup(_monitors[slot], group, _clock.NowMs, logIndex);
         }
 
         _schedule.EndBatch();

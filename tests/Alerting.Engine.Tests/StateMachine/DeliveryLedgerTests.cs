@@ -143,11 +143,13 @@ public sealed class DeliveryLedgerTests
             state.Monitors.WriteTo(writer);
         }
 
-        // The section ends with the pending-match count (format 8) and the idle mute refresh (format 10, 18 bytes with no canceled downtime).
+        // The section ends with the pending-match count (format 8), the idle mute refresh (format 10, 18 bytes with no canceled downtime)
+        // and the empty queue of future points (format 16).
         const int idleMuteRefresh = 18;
         var bytes = section.ToArray();
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - idleMuteRefresh - sizeof(int)));
-        return bytes[..^(idleMuteRefresh + sizeof(int))];
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - Snapshot.NoFuturePoints));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - Snapshot.NoFuturePoints - idleMuteRefresh - sizeof(int)));
+        return bytes[..^(Snapshot.NoFuturePoints + idleMuteRefresh + sizeof(int))];
     }
 
     private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>

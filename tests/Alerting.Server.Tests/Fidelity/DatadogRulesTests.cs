@@ -225,6 +225,38 @@ public sealed class DatadogRulesTests
         Assert.Equal([("OK", "ALERT", true), ("ALERT", "NO_DATA", false)], (await History(server, call, show)).Select(e => (e.PreviousState, e.NewState, e.Notify)));
     }
 
+    [Fact]
+    public async Task A_point_stamped_ahead_waits_for_its_time_it_neither_resolves_the_alert_early_nor_dates_events_ahead()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o => o.OnArrival = true);
+
+        await Write(server, time, call, "cpu", "host:a", 95);
+        var alertAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(1));
+
+        // A recovering value stamped 50 s ahead (within the +60 s allowed), then fresh breaches at the current time.
+        var aheadMs = time.GetUtcNow().ToUnixTimeMilliseconds() + 50_000;
+        await Write(server, time, call, "cpu", "host:a", 10, aheadMs);
+        for (var i = 0; i < 4; i++)
+        {
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+            await Write(server, time, call, "cpu", "host:a", 97);
+        }
+
+        Assert.Equal([("OK", "ALERT")], (await History(server, call, id)).Select(e => (e.PreviousState, e.NewState)));
+
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(20));
+        var events = await History(server, call, id);
+        Assert.Equal([("OK", "ALERT"), ("ALERT", "OK")], events.Select(e => (e.PreviousState, e.NewState)));
+        Assert.InRange(events[0].UnixMs, alertAt, alertAt + 999);
+        Assert.InRange(events[1].UnixMs, aheadMs, aheadMs + 999);
+        Assert.Equal((10.0, "recovered"), (events[1].Value, events[1].Message));
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
         var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
@@ -234,10 +266,10 @@ public sealed class DatadogRulesTests
         return response.Monitor.Id;
     }
 
-    private static async Task Write(TestServer server, FakeTimeProvider time, Grpc.Core.CallOptions call, string metric, string tag, double value)
+    private static async Task Write(TestServer server, FakeTimeProvider time, Grpc.Core.CallOptions call, string metric, string tag, double value, long? unixMs = null)
     {
         var ack = await server.Ingest.WriteBatchAsync(
-            new WriteRequest { Points = { new Point { Metric = metric, Tags = { tag }, UnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Value = value } } },
+            new WriteRequest { Points = { new Point { Metric = metric, Tags = { tag }, UnixMs = unixMs ?? time.GetUtcNow().ToUnixTimeMilliseconds(), Value = value } } },
             call);
         Assert.Equal(1, ack.Accepted);
     }
