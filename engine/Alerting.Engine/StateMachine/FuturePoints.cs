@@ -4,12 +4,12 @@ using Alerting.Protocol.Log;
 namespace Alerting.Engine.StateMachine;
 
 /// <summary>
-/// Points and check runs stamped ahead of logical time (admitted up to
-/// <see cref="Monitors.IngestLimits.MaxPointFutureMs"/> ahead): each waits here until a tick
-/// brings logical time to its timestamp, then enters its series' windows as if it had just
-/// arrived. So no evaluation sees a point before its time and no group's clock runs ahead of
-/// logical time (Datadog evaluates at its own time; a point stamped later is not in a window
-/// (T − w, T] until T reaches it).
+/// Points and check runs stamped more than <see cref="ArrivalSkewMs"/> ahead of logical time
+/// (admitted up to <see cref="Monitors.IngestLimits.MaxPointFutureMs"/> ahead): each waits here
+/// until a tick brings logical time to its timestamp, then enters its series' windows as if it
+/// had just arrived. So no evaluation sees such a point before its time and no group's clock
+/// runs ahead of logical time by more than the skew (Datadog evaluates at its own time; a point
+/// stamped later is not in a window (T − w, T] until T reaches it).
 /// </summary>
 /// <remarks>
 /// Released in (timestamp, arrival) order, the same on every replica. Bounded by the points a
@@ -19,6 +19,15 @@ namespace Alerting.Engine.StateMachine;
 /// </remarks>
 internal sealed class FuturePoints
 {
+    /// <summary>
+    /// How far ahead of logical time a point still enters at once, its <c>on_arrival</c>
+    /// evaluation at its own time: logical time lags the leader's clock by up to a tick period
+    /// (100 ms) plus the queue before the state machine, and clients' clocks differ by some
+    /// milliseconds, so nearly every fresh point is a little ahead. Making those wait would delay
+    /// every on-arrival alert to the next tick; the group's clock moves at most this far.
+    /// </summary>
+    public const long ArrivalSkewMs = 1_000;
+
     private readonly PriorityQueue<Pending, (long UnixMs, long Arrival)> _queue = new();
     private long _arrivals;
 

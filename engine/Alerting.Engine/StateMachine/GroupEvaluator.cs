@@ -43,7 +43,7 @@ internal sealed class GroupEvaluator
     /// </summary>
     public long MuteRefreshes { get; private set; }
 
-    /// <summary>A group's clock: logical time (later only for a group restored from a snapshot before format 16, where on-arrival evaluations ran at a future point's time).</summary>
+    /// <summary>A group's clock: logical time, or up to <see cref="FuturePoints.ArrivalSkewMs"/> later if an on-arrival evaluation went further (up to 60 s in snapshots before format 16).</summary>
     public long GroupNow(MonitorGroup group) => Math.Max(_clock.NowMs, group.LastEvaluatedMs);
 
     /// <summary>A scheduled evaluation of every group of the monitor at its due instant.</summary>

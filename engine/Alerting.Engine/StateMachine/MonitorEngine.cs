@@ -506,7 +506,7 @@ internal sealed partial class MonitorEngine
                 }
 
                 Counters.PointsAccepted++;
-                if (unixMs > _clock.NowMs)
+                if (unixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
                 {
                     // Ahead of logical time: it waits for its time (see FuturePoints).
                     _future.AddPoint(entry, unixMs, value);
@@ -551,7 +551,7 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.CheckRunsAccepted++;
-            if (run.UnixMs > _clock.NowMs)
+            if (run.UnixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
             {
                 _future.AddRun(entry, run.UnixMs, run.Status);
                 continue;
@@ -623,9 +623,10 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
-    /// <c>on_arrival</c>: evaluates the groups the batch touched, at logical time; the batch's
-    /// points are all at or before it (later ones wait in <see cref="FuturePoints"/>), so the
-    /// window holds the points that arrived.
+    /// <c>on_arrival</c>: evaluates the groups the batch touched, at the later of logical time
+    /// and the group's newest point in the batch, so the window holds the point that arrived.
+    /// That is at most <see cref="FuturePoints.ArrivalSkewMs"/> ahead of logical time: later
+    /// points wait in <see cref="FuturePoints"/>.
     /// </summary>
     private void EvaluateTouched(long logIndex)
     {
@@ -637,8 +638,8 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.ArrivalEvaluations++;
-            Invariant.Check(group.TouchedNewestMs <= _clock.NowMs, "a batch touches a group only with points at or before logical time");
-            _evaluator.EvaluateGroup(_monitors[slot], group, _clock.NowMs, logIndex);
+            Invariant.Check(group.TouchedNewestMs <= _clock.NowMs + FuturePoints.ArrivalSkewMs, "a batch touches a group only with points within the arrival skew of logical time");
+            _evaluator.EvaluateGroup(_monitors[slot], group, Math.Max(_clock.NowMs, group.TouchedNewestMs), logIndex);
         }
 
         _schedule.EndBatch();

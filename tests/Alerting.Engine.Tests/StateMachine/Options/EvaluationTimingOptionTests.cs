@@ -1,4 +1,5 @@
 using Alerting.Engine.State;
+using Alerting.Engine.StateMachine;
 using static Alerting.Engine.State.AlertState;
 
 namespace Alerting.Engine.Tests.StateMachine.Options;
@@ -99,6 +100,24 @@ public sealed class EvaluationTimingOptionTests
         var tick = s.Engine.Tick(ahead);
         var alert = Assert.Single(s.Take());
         Expect.Transition(alert, "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, tick);
+        Assert.Equal(ahead, alert.TimeMs);
+    }
+
+    [Fact]
+    public void On_arrival_evaluates_a_point_within_the_arrival_skew_in_its_own_entry_at_its_time()
+    {
+        var s = Scenario.ForMetric(Max, o =>
+        {
+            o.EvaluationIntervalMs = 60_000;
+            o.OnArrival = true;
+        });
+
+        // Logical time lags a client's clock by up to a tick period: such a point is not made to wait.
+        var ahead = s.Now + FuturePoints.ArrivalSkewMs;
+        var index = s.Engine.Point(Scenario.Metric, [], ahead, 95);
+
+        var alert = Assert.Single(s.Take());
+        Expect.Transition(alert, "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, index);
         Assert.Equal(ahead, alert.TimeMs);
     }
 
