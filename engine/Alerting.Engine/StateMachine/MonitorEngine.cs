@@ -53,7 +53,7 @@ internal sealed partial class MonitorEngine
         _admission = new PointAdmission(limits, _clock);
         _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
         _schedule = new EvaluationSchedule(_monitors, _clock);
-        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters);
+        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series);
         _mutes = new MuteRefresher(_monitors, _evaluator);
     }
 
