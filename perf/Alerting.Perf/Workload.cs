@@ -16,7 +16,7 @@ internal static class Workload
         Name = name,
         Type = "metric",
         Query = $"avg(last_5m):avg:{metric}{{{RunOptions.HostTag(k)}}} > 90",
-        Options = new Protocol.Log.MonitorOptions { EvaluationIntervalMs = intervalSeconds * 1000L },
+        Options = new Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, EvaluationIntervalMs = intervalSeconds * 1000L },
     };
 
     /// <summary>Creates monitors 0..count-1 with <paramref name="concurrency"/> calls in flight; returns the elapsed time.</summary>

@@ -56,6 +56,9 @@ internal sealed class CompiledMonitor
     /// <summary>Retention tier of the windows this monitor reads (<see cref="StoreTiers"/>).</summary>
     public required int Tier { get; init; }
 
+    /// <summary>Datadog's "evaluate as zero": a window without points of count-like data is 0, not no value (metric, non-formula monitors).</summary>
+    public bool EvaluateAsZero { get; init; }
+
     public required long IntervalMs { get; init; }
 
     /// <summary>Offset of the evaluation instants inside the interval: a stable hash of the id.</summary>

@@ -127,6 +127,7 @@ public static class MonitorCompiler
         int checkRuns = 0;
         var checkCounts = CheckCounts.None;
         Require(kind == MonitorKind.Check || options.CheckThresholds is null, "options.check_thresholds", "counts check runs: it applies to check monitors only");
+        Require(kind == MonitorKind.Metric || !options.EvaluateAsZero, "options.evaluate_as_zero", "fills a metric window without points: it applies to metric monitors only");
         string source;
         Comparator comparator;
         ulong queryHash;
@@ -204,6 +205,7 @@ public static class MonitorCompiler
                 throw new MonitorValidationException("query", "is neither a metric nor a check query");
         }
 
+        Require(formula is null || !options.EvaluateAsZero, "options.evaluate_as_zero", "applies to single-query monitors; formula monitors do not support it yet");
         var tier = kind == MonitorKind.Metric ? StoreTiers.For(span) : 0;
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
 
@@ -237,6 +239,7 @@ public static class MonitorCompiler
             IntervalMs = interval,
             OffsetMs = (long)(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(monitor.Id)) % (ulong)interval),
             OnArrival = options.OnArrival,
+            EvaluateAsZero = options.EvaluateAsZero,
             EvaluationDelayMs = options.EvaluationDelayMs,
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
             CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),

@@ -11,8 +11,9 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 16 adds the points and check runs stamped ahead of logical time that wait for it.
     /// Version 13 adds series expiry: series ids may have gaps, each series records when it was
-    /// last seen, and the expiry sweep its cursor.
+    /// last seen, and the expiry sweep its cursor. (No build wrote versions 14 and 15.)
     /// Version 12 adds each group's last report time and each series' mark that group retention
     /// dropped a group it fed. (No build wrote version 11: it was held for parallel work that
     /// needed no layout change; it would read as version 10.)
@@ -22,7 +23,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 13;
+    private const ulong SnapshotFormatVersion = 16;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -35,6 +36,8 @@ public sealed class EngineState
 
     /// <summary>Version 13 added series expiry: series ids with gaps, each series' last-seen time and the sweep cursor.</summary>
     private const ulong FirstVersionWithSeriesExpiry = 13;
+
+    private const ulong FirstVersionWithFuturePoints = 16;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -142,7 +145,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion)
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints))
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -159,7 +162,8 @@ public sealed class EngineState
             withSeriesTypes: version >= FirstVersionWithSeriesTypes,
             withMuteRefresh: version >= FirstVersionWithMuteRefresh,
             withGroupRetention: version >= FirstVersionWithGroupRetention,
-            withSeriesExpiry: version >= FirstVersionWithSeriesExpiry);
+            withSeriesExpiry: version >= FirstVersionWithSeriesExpiry,
+            withFuturePoints: version >= FirstVersionWithFuturePoints);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -19,12 +19,14 @@ internal sealed class GroupEvaluator
     private readonly DowntimeBook _downtimes;
     private readonly LogicalClock _clock;
     private readonly EngineCounters _counters;
+    private readonly SeriesIndex _series;
 
     // One per store tier, created the first time a formula monitor of that tier evaluates.
     private readonly FormulaEvaluator?[] _formulas = new FormulaEvaluator?[StoreTiers.Count];
 
-    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters)
+    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters, SeriesIndex series)
     {
+        _series = series;
         _windows = windows;
         _downtimes = downtimes;
         _clock = clock;
@@ -43,7 +45,7 @@ internal sealed class GroupEvaluator
     /// </summary>
     public long MuteRefreshes { get; private set; }
 
-    /// <summary>A group's clock: logical time, or later if an on-arrival evaluation already went further.</summary>
+    /// <summary>A group's clock: logical time, or up to <see cref="FuturePoints.ArrivalSkewMs"/> later if an on-arrival evaluation went further (up to 60 s in snapshots before format 16).</summary>
     public long GroupNow(MonitorGroup group) => Math.Max(_clock.NowMs, group.LastEvaluatedMs);
 
     /// <summary>A scheduled evaluation of every group of the monitor at its due instant.</summary>
@@ -79,6 +81,11 @@ internal sealed class GroupEvaluator
             var slots = CollectionsMarshal.AsSpan(group.Slots);
             var result = evaluator.Evaluate(slots, monitor.Spec, windowEndMs);
             outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(slots, windowEndMs));
+            if (!result.HasValue && monitor.EvaluateAsZero && IsCountLike(monitor, group))
+            {
+                // Datadog "evaluate as zero": no count in the window is a count of 0, over the whole window.
+                outcome = outcome with { HasValue = true, Value = 0, FullWindow = true };
+            }
         }
 
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
@@ -87,6 +94,36 @@ internal sealed class GroupEvaluator
         var before = Events.Count;
         StateProcessor.Evaluate(monitor.Rules, ref group.State, nowMs, outcome, mute, logIndex, ref sink);
         RenderMessages(monitor, group, before);
+    }
+
+    /// <summary>
+    /// Whether a window without points means a count of zero: the query counts points, or every
+    /// series of the group was last written as a COUNT or RATE (O(series of the group)); never for
+    /// change and pct_change.
+    /// </summary>
+    private bool IsCountLike(CompiledMonitor monitor, MonitorGroup group)
+    {
+        if (monitor.Spec.IsChange)
+        {
+            // A change needs both windows: zero for a missing one would report the other as the change.
+            return false;
+        }
+
+        if (monitor.Spec.Inner == TimeAggregation.Count)
+        {
+            return true;
+        }
+
+        var ids = group.SeriesIds;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (_series[ids[i]].Type is not (Protocol.Log.SeriesType.Count or Protocol.Log.SeriesType.Rate))
+            {
+                return false;
+            }
+        }
+
+        return ids.Count > 0;
     }
 
     /// <summary>The monitor is being deleted: each group's last word.</summary>

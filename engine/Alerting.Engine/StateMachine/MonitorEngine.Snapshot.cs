@@ -16,7 +16,8 @@ namespace Alerting.Engine.StateMachine;
 /// Each series records its metric type from format 9; from format 12 each monitor records its
 /// transition floor, each group when it last reported and each series whether group retention
 /// dropped a group it fed; from format 13 each series its id (expired series leave gaps) and when
-/// it was last seen, and the series expiry sweep its cursor. Not written, because it is derived:
+/// it was last seen, and the series expiry sweep its cursor; from format 16, the points and check
+/// runs waiting for their time (<see cref="FuturePoints"/>), last. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -118,6 +119,8 @@ internal sealed partial class MonitorEngine
         {
             WriteMessage(writer, downtime);
         }
+
+        _future.WriteTo(writer);
     }
 
     /// <summary>
@@ -128,9 +131,11 @@ internal sealed partial class MonitorEngine
     /// refresh and one check-run window per group, and <paramref name="withGroupRetention"/> false
     /// before format 12, which record no group report times and no series that left groups, and
     /// <paramref name="withSeriesExpiry"/> false before format 13, whose series ids have no gaps and
-    /// which record no series' last-seen time and no sweep cursor.
+    /// which record no series' last-seen time and no sweep cursor, and
+    /// <paramref name="withFuturePoints"/> false before format 16, which keep no points waiting for
+    /// their time (their points were already in the windows).
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -251,6 +256,11 @@ internal sealed partial class MonitorEngine
         for (var i = 0; i < canceled; i++)
         {
             engine._downtimes.RestoreCanceled(Downtime.Parser.ParseFrom(ReadBytes(reader)));
+        }
+
+        if (withFuturePoints)
+        {
+            engine._future.ReadFrom(reader, engine._series);
         }
         if (scheduleStarted)
         {

@@ -45,6 +45,7 @@ internal sealed partial class MonitorEngine
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
     private readonly List<DowntimeReach> _boundaries = [];
+    private readonly FuturePoints _future = new();
 
     public MonitorEngine(IngestLimits limits)
     {
@@ -54,7 +55,7 @@ internal sealed partial class MonitorEngine
         _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
         _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
-        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters);
+        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series);
         _mutes = new MuteRefresher(_monitors, _evaluator);
     }
 
@@ -323,6 +324,7 @@ internal sealed partial class MonitorEngine
             // The first tick starts the schedule: before it there is no time to be late against.
             _schedule.Start();
             _downtimes.StartCalendar(_clock.NowMs);
+            ReleaseFuturePoints(logIndex);
             return;
         }
 
@@ -342,6 +344,8 @@ internal sealed partial class MonitorEngine
             StepMutes(logIndex);
         }
 
+        // Points whose time came, after the mutes and before the due evaluations, which see them.
+        ReleaseFuturePoints(logIndex);
         foreach (var (slot, dueMs) in _schedule.CollectDue())
         {
             if (_matcher.IsMatching(slot))
@@ -510,6 +514,13 @@ internal sealed partial class MonitorEngine
                 }
 
                 Counters.PointsAccepted++;
+                if (unixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
+                {
+                    // Ahead of logical time: it waits for its time (see FuturePoints).
+                    _future.AddPoint(entry, unixMs, value);
+                    continue;
+                }
+
                 newestMs = Math.Max(newestMs, unixMs);
                 Counters.PointsOutsideTierRetention += _windows.AddPoint(entry, unixMs, value);
             }
@@ -548,13 +559,53 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.CheckRunsAccepted++;
-            Reported(entry, run.UnixMs);
-            foreach (var (_, group) in entry.Feeds)
+            if (run.UnixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
             {
-                group.Runs!.Add(entry.Id, run.UnixMs, run.Status);
+                _future.AddRun(entry, run.UnixMs, run.Status);
+                continue;
             }
 
-            _schedule.Touch(entry, run.UnixMs);
+            AddRun(entry, run.UnixMs, run.Status);
+        }
+
+        EvaluateTouched(logIndex);
+    }
+
+    private void AddRun(SeriesEntry entry, long unixMs, CheckStatus status)
+    {
+        Reported(entry, unixMs);
+        foreach (var (_, group) in entry.Feeds)
+        {
+            group.Runs!.Add(entry.Id, unixMs, status);
+        }
+
+        _schedule.Touch(entry, unixMs);
+    }
+
+    /// <summary>
+    /// Points and runs stamped ahead of logical time whose time has come enter their windows now,
+    /// as a batch of their own: their <c>on_arrival</c> groups evaluate at this tick.
+    /// </summary>
+    private void ReleaseFuturePoints(long logIndex)
+    {
+        if (_future.NextDueMs > _clock.NowMs)
+        {
+            return;
+        }
+
+        _schedule.BeginBatch();
+        while (_future.TryTakeDue(_clock.NowMs, out var pending))
+        {
+            var entry = pending.Entry;
+            if (entry.IsCheck)
+            {
+                AddRun(entry, pending.UnixMs, pending.Status);
+                continue;
+            }
+
+            Counters.PointsOutsideTierRetention += _windows.AddPoint(entry, pending.UnixMs, pending.Value);
+            Reported(entry, pending.UnixMs);
+            _schedule.Touch(entry, pending.UnixMs);
         }
 
         EvaluateTouched(logIndex);
@@ -584,6 +635,8 @@ internal sealed partial class MonitorEngine
     /// <summary>
     /// <c>on_arrival</c>: evaluates the groups the batch touched, at the later of logical time
     /// and the group's newest point in the batch, so the window holds the point that arrived.
+    /// That is at most <see cref="FuturePoints.ArrivalSkewMs"/> ahead of logical time: later
+    /// points wait in <see cref="FuturePoints"/>.
     /// </summary>
     private void EvaluateTouched(long logIndex)
     {
@@ -595,6 +648,7 @@ internal sealed partial class MonitorEngine
             }
 
             Counters.ArrivalEvaluations++;
+            Invariant.Check(group.TouchedNewestMs <= _clock.NowMs + FuturePoints.ArrivalSkewMs, "a batch touches a group only with points within the arrival skew of logical time");
             _evaluator.EvaluateGroup(_monitors[slot], group, Math.Max(_clock.NowMs, group.TouchedNewestMs), logIndex);
         }
 

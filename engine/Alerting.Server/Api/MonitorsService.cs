@@ -190,7 +190,8 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
             throw Invalid(error.Field.Length == 0 ? $"monitor: {error.Message}" : $"monitor.{error.Field}: {error.Message}");
         }
 
-        return monitor!;
+        // Options the request leaves out get Datadog's defaults before the log sees them.
+        return MonitorDefaults.Apply(monitor!);
     }
 
     private async Task<(Monitor Stored, MonitorOutcome Outcome, ulong Index)> Upsert(Monitor monitor)

@@ -51,7 +51,7 @@ internal static class FailoverScenario
         var monitor = await new Monitors.MonitorsClient(cluster.Channel(primary)).CreateAsync(
             new CreateMonitorRequest
             {
-                Monitor = new Protocol.Log.Monitor { Name = "failover", Type = "metric", Query = "max(last_1h):max:perf.failover{*} by {host} > 0", Message = "m4", Options = new Protocol.Log.MonitorOptions { OnArrival = true } },
+                Monitor = new Protocol.Log.Monitor { Name = "failover", Type = "metric", Query = "max(last_1h):max:perf.failover{*} by {host} > 0", Message = "m4", Options = new Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } },
             },
             cancellationToken: cancellationToken).ConfigureAwait(false);
 

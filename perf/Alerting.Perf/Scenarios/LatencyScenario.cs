@@ -38,7 +38,7 @@ internal static class LatencyScenario
                 Name = run,
                 Type = "metric",
                 Query = "last(last_1m):max:perf.latency{*} by {run} > 50",
-                Options = new Protocol.Log.MonitorOptions { OnArrival = true },
+                Options = new Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, OnArrival = true },
             },
         }, options.Headers(), cancellationToken: cancellationToken);
         var monitorId = created.Monitor.Id;

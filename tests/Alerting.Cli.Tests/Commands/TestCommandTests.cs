@@ -33,6 +33,17 @@ public sealed class TestCommandTests
     }
 
     [Theory]
+    [InlineData("new-group-delay")]
+    [InlineData("evaluate-as-zero")]
+    public async Task The_example_test_of_each_missing_data_option_passes(string option)
+    {
+        CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{option}.test.yaml")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches($@"^PASS .*{option}\.test\.yaml \(2 state change\(s\)\)", result.Out);
+    }
+
+    [Theory]
     [InlineData("per-second")]
     [InlineData("per-minute")]
     [InlineData("diff")]

@@ -69,6 +69,34 @@ public sealed class DatadogMonitorFileTests
         Assert.Equal((90.0, 80.0, 70.0, false), (o.Thresholds.Critical, o.Thresholds.Warning, o.Thresholds.CriticalRecovery, o.Thresholds.HasWarningRecovery));
     }
 
+    [Theory]
+    [InlineData("\"new_group_delay\": 0, \"new_host_delay\": 300,", true, 0)]
+    [InlineData("\"new_group_delay\": null, \"new_host_delay\": null,", false, 0)]
+    [InlineData("\"new_host_delay\": 0,", true, 0)]
+    public void A_zero_new_group_delay_is_a_setting_and_null_leaves_it_to_the_60_second_default(string fields, bool present, long expectedMs)
+    {
+        MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"new_group_delay\": 45,\n    \"new_host_delay\": 300,", fields, StringComparison.Ordinal));
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        MonitorOptions o = Assert.Single(result.Monitors).Options;
+        Assert.Equal((present, expectedMs), (o.HasNewGroupDelayMs, o.NewGroupDelayMs));
+        Assert.Equal(present ? 0 : Engine.Monitors.MonitorDefaults.NewGroupDelayMs, Engine.Monitors.MonitorDefaults.Apply(Assert.Single(result.Monitors)).Options.NewGroupDelayMs);
+    }
+
+    [Fact]
+    public void An_explicit_zero_new_group_delay_survives_export_and_reimport_in_both_formats()
+    {
+        var monitor = new Monitor { Name = "cpu", Type = "metric", Query = "avg(last_5m):avg:cpu{*} > 90", Options = new MonitorOptions { NewGroupDelayMs = 0 } };
+        var unset = new Monitor { Name = "mem", Type = "metric", Query = "avg(last_5m):avg:mem{*} > 90", Options = new MonitorOptions() };
+
+        foreach (var (name, text) in new[] { ("x.json", MonitorExport.ToDatadog([monitor, unset], [])), ("x.yaml", MonitorExport.ToYaml([monitor, unset])) })
+        {
+            MonitorFileResult back = MonitorFile.Parse(name, text);
+            Assert.True(back.IsValid, string.Join('\n', back.Errors));
+            Assert.Equal([(true, 0L), (false, 0L)], back.Monitors.Select(m => (m.Options.HasNewGroupDelayMs, m.Options.NewGroupDelayMs)));
+        }
+    }
+
     [Fact]
     public void New_host_delay_is_read_as_new_group_delay_when_that_is_absent()
     {

@@ -77,6 +77,7 @@ public sealed class CheckCommandTests(ServerFixture server)
             message: "{{"{{"}}host.name{{"}}"}} is down"
             options:
               on_arrival: true
+              new_group_delay: 0
             """;
         CliResult result = await Run(["monitors", "apply", "-f", "-", "--json"], stdin: yaml);
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -233,6 +233,7 @@ public sealed class CliAgainstServerTests(ServerFixture server)
         message: "CPU on {{host.name}} is {{value}}"
         options:
           on_arrival: true
+          new_group_delay: 0
         """;
 
     internal static List<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

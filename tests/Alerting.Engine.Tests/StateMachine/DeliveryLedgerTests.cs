@@ -143,16 +143,18 @@ public sealed class DeliveryLedgerTests
             state.Monitors.WriteTo(writer);
         }
 
-        // The section ends with the pending-match count (format 8) and the idle mute refresh (format 10, 18 bytes with no canceled downtime).
+        // The section ends with the pending-match count (format 8), the idle mute refresh (format 10, 18 bytes with no canceled downtime)
+        // and the empty queue of future points (format 16).
         const int idleMuteRefresh = 18;
         var bytes = section.ToArray();
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - idleMuteRefresh - sizeof(int)));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - Snapshot.NoFuturePoints));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - Snapshot.NoFuturePoints - idleMuteRefresh - sizeof(int)));
 
         // No monitors and no series: time (8), started (1) and slot count (4), then format 13's
         // next series id before the series count and its sweep cursor after it, which go too.
         const int nextSeriesId = 13;
         Assert.Equal(0, BitConverter.ToInt32(bytes, nextSeriesId - sizeof(int)));
-        return [.. bytes[..nextSeriesId], .. bytes[(nextSeriesId + sizeof(int))..(nextSeriesId + (2 * sizeof(int)))], .. bytes[(nextSeriesId + (3 * sizeof(int)))..^(idleMuteRefresh + sizeof(int))]];
+        return [.. bytes[..nextSeriesId], .. bytes[(nextSeriesId + sizeof(int))..(nextSeriesId + (2 * sizeof(int)))], .. bytes[(nextSeriesId + (3 * sizeof(int)))..^(Snapshot.NoFuturePoints + idleMuteRefresh + sizeof(int))]];
     }
 
     private static void Record(EngineHarness engine, string endpoint, string monitor, string group, ulong number, DeliveryOutcome outcome, string detail = "", long settledBefore = 0) =>

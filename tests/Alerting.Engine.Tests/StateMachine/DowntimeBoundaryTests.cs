@@ -109,11 +109,12 @@ public sealed class DowntimeBoundaryTests
 
         const int header = 6 * 8;
         const int idleMuteRefresh = 18;
-        var monitorsEnd = header + (int)section.Length;
+        var monitorsEnd = header + (int)section.Length - Snapshot.NoFuturePoints;
+        var before16 = Snapshot.WithoutFuturePoints(engine.State, bytes);
         // Version 8 also lacks the series' metric type (version 9) and the group's report time and
         // the series' left-groups mark (version 12).
         var version10 = Snapshot.WithoutGroupRetention(
-            [.. bytes[..(monitorsEnd - idleMuteRefresh)], .. bytes[monitorsEnd..]],
+            [.. before16[..(monitorsEnd - idleMuteRefresh)], .. before16[monitorsEnd..]],
             engine.State.GroupStates("m").Single().Monitor,
             engine.State.GroupStates("m").Single().State,
             engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value,

@@ -23,6 +23,26 @@ internal static class Snapshot
         return EngineState.ReadFrom(reader);
     }
 
+    /// <summary>Bytes of an empty queue of future points (format 16), the end of the monitor section.</summary>
+    public const int NoFuturePoints = sizeof(int);
+
+    /// <summary>
+    /// The snapshot as a format before 16 laid it out: without the (empty) queue of points waiting
+    /// for their time that ends the monitor section (6 header longs, then the section).
+    /// </summary>
+    public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
+    {
+        using var section = new MemoryStream();
+        using (var writer = new BinaryWriter(section))
+        {
+            state.Monitors.WriteTo(writer);
+            writer.Flush();
+            var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
+            Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoFuturePoints));
+            return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
+        }
+    }
+
     /// <summary>
     /// The snapshot as a format before 12 laid it out, for one monitor, one group and one series:
     /// without the transition floor (0) that follows the monitor's definition, without the report

@@ -174,7 +174,7 @@ public sealed class DatadogRulesTests
         {
             Name = "http up", Type = "check", Message = RecoveryMessage,
             Query = "\"http.can_connect\".over(\"*\").by(\"env\").last(1).count_by_status()",
-            Options = new MonitorOptions { OnArrival = true, CheckThresholds = new CheckThresholds { Critical = 3, Warning = 3, Ok = 2 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, CheckThresholds = new CheckThresholds { Critical = 3, Warning = 3, Ok = 2 } },
         };
         var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
 
@@ -225,19 +225,82 @@ public sealed class DatadogRulesTests
         Assert.Equal([("OK", "ALERT", true), ("ALERT", "NO_DATA", false)], (await History(server, call, show)).Select(e => (e.PreviousState, e.NewState, e.Notify)));
     }
 
+    [Fact]
+    public async Task A_point_stamped_ahead_waits_for_its_time_it_neither_resolves_the_alert_early_nor_dates_events_ahead()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var id = await Create(server, call, "last(last_1m):avg:cpu{*} by {host} > 90", o => o.OnArrival = true);
+
+        await Write(server, time, call, "cpu", "host:a", 95);
+        var alertAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(1));
+
+        // A recovering value stamped 50 s ahead (within the +60 s allowed), then fresh breaches at the current time.
+        var aheadMs = time.GetUtcNow().ToUnixTimeMilliseconds() + 50_000;
+        await Write(server, time, call, "cpu", "host:a", 10, aheadMs);
+        for (var i = 0; i < 4; i++)
+        {
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+            await Write(server, time, call, "cpu", "host:a", 97);
+        }
+
+        Assert.Equal([("OK", "ALERT")], (await History(server, call, id)).Select(e => (e.PreviousState, e.NewState)));
+
+        await server.AdvanceAsync(time, TimeSpan.FromSeconds(20));
+        var events = await History(server, call, id);
+        Assert.Equal([("OK", "ALERT"), ("ALERT", "OK")], events.Select(e => (e.PreviousState, e.NewState)));
+        Assert.InRange(events[0].UnixMs, alertAt, alertAt + 999);
+        Assert.InRange(events[1].UnixMs, aheadMs, aheadMs + 999);
+        Assert.Equal((10.0, "recovered"), (events[1].Value, events[1].Message));
+    }
+
+    [Fact]
+    public async Task New_group_delay_defaults_to_60_seconds_a_new_groups_first_alert_waits_and_an_explicit_0_does_not()
+    {
+        var time = new FakeTimeProvider(Start);
+        await using var server = await TestServer.StartAsync(time);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var defaulted = await Create(server, call, "last(last_5m):avg:cpu{*} by {host} > 90", o =>
+        {
+            o.ClearNewGroupDelayMs();
+            o.EvaluationIntervalMs = 10_000;
+        });
+        var immediate = await Create(server, call, "last(last_5m):avg:mem{*} by {host} > 90", o => o.EvaluationIntervalMs = 10_000);
+        var stored = (await server.Monitors.GetAsync(new GetMonitorRequest { Id = defaulted }, call)).Monitor.Options;
+        Assert.Equal((true, 60_000L), (stored.HasNewGroupDelayMs, stored.NewGroupDelayMs));
+
+        var firstPointMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < 9; i++)
+        {
+            await Write(server, time, call, "cpu", "host:a", 95);
+            await Write(server, time, call, "mem", "host:a", 95);
+            await server.AdvanceAsync(time, TimeSpan.FromSeconds(10));
+        }
+
+        var late = Assert.Single(await History(server, call, defaulted));
+        var early = Assert.Single(await History(server, call, immediate));
+        Assert.Equal(("OK", "ALERT", "OK", "ALERT"), (late.PreviousState, late.NewState, early.PreviousState, early.NewState));
+        Assert.InRange(early.UnixMs, firstPointMs, firstPointMs + 10_000);
+        Assert.InRange(late.UnixMs, firstPointMs + 60_000, firstPointMs + 70_000);
+    }
+
     private static async Task<string> Create(TestServer server, Grpc.Core.CallOptions call, string query, Action<MonitorOptions> options)
     {
-        var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions() };
+        var monitor = new Monitor { Name = query, Type = "metric", Query = query, Message = RecoveryMessage, Options = new MonitorOptions { NewGroupDelayMs = 0 } };
         options(monitor.Options);
         var response = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call);
         Assert.Equal(UpsertOutcome.Created, response.Outcome);
         return response.Monitor.Id;
     }
 
-    private static async Task Write(TestServer server, FakeTimeProvider time, Grpc.Core.CallOptions call, string metric, string tag, double value)
+    private static async Task Write(TestServer server, FakeTimeProvider time, Grpc.Core.CallOptions call, string metric, string tag, double value, long? unixMs = null)
     {
         var ack = await server.Ingest.WriteBatchAsync(
-            new WriteRequest { Points = { new Point { Metric = metric, Tags = { tag }, UnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(), Value = value } } },
+            new WriteRequest { Points = { new Point { Metric = metric, Tags = { tag }, UnixMs = unixMs ?? time.GetUtcNow().ToUnixTimeMilliseconds(), Value = value } } },
             call);
         Assert.Equal(1, ack.Accepted);
     }

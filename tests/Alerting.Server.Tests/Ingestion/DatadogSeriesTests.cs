@@ -130,6 +130,6 @@ public sealed class DatadogSeriesTests
         Type = "metric",
         Query = query,
         Message = name,
-        Options = new Alerting.Protocol.Log.MonitorOptions { OnArrival = true },
+        Options = new Alerting.Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, OnArrival = true },
     };
 }

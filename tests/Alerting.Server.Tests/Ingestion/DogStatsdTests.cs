@@ -98,7 +98,7 @@ public sealed class DogStatsdTests
         await using var server = await TestServer.StartAsync(options);
         using var timeout = new CancellationTokenSource(TestServer.Patience);
         var call = TestServer.Call(timeout.Token);
-        var monitor = new Alerting.Protocol.Log.Monitor { Name = "checkout errors", Type = "metric", Query = "sum(last_1m):sum:checkout.errors{*} by {env} > 5", Message = "m", Options = new Alerting.Protocol.Log.MonitorOptions { OnArrival = true } };
+        var monitor = new Alerting.Protocol.Log.Monitor { Name = "checkout errors", Type = "metric", Query = "sum(last_1m):sum:checkout.errors{*} by {env} > 5", Message = "m", Options = new Alerting.Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
         await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call);
         using var subscription = server.Alerts.Subscribe(new SubscribeRequest { FromIndex = 0 }, call);
         var listener = server.Host.DogStatsd!;
@@ -126,7 +126,7 @@ public sealed class DogStatsdTests
         await using var server = await TestServer.StartAsync(options);
         using var timeout = new CancellationTokenSource(TestServer.Patience);
         var call = TestServer.Call(timeout.Token);
-        var monitor = new Alerting.Protocol.Log.Monitor { Name = "hot", Type = "metric", Query = "max(last_1m):max:room.temp{*} by {room} > 30", Message = "m", Options = new Alerting.Protocol.Log.MonitorOptions { OnArrival = true } };
+        var monitor = new Alerting.Protocol.Log.Monitor { Name = "hot", Type = "metric", Query = "max(last_1m):max:room.temp{*} by {room} > 30", Message = "m", Options = new Alerting.Protocol.Log.MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
         await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call);
         using var subscription = server.Alerts.Subscribe(new SubscribeRequest { FromIndex = 0 }, call);
 

@@ -22,7 +22,7 @@ public sealed class PrometheusAlertsReaderTests
             Name = "load",
             Type = "metric",
             Query = "max(last_5m):max:load{*} by {host} > 4",
-            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
         };
         await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call);
         await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = new Monitor(monitor) { Name = "load again" } }, call);

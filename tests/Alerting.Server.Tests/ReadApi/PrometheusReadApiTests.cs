@@ -23,7 +23,7 @@ public sealed class PrometheusReadApiTests
         Query = "avg(last_1m):avg:cpu{*} by {host} > 90",
         Message = "cpu is high on {{host.name}}",
         Tags = { "team:db", "service.name:api", "paging" },
-        Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 90, Warning = 80 } },
+        Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 90, Warning = 80 } },
     };
 
     private static Monitor Memory() => new()
@@ -31,7 +31,7 @@ public sealed class PrometheusReadApiTests
         Name = "memory slow",
         Type = "metric",
         Query = "avg(last_1m):avg:mem{*} by {host} > 50",
-        Options = new MonitorOptions { OnArrival = true, ForMs = 3_600_000, Thresholds = new Thresholds { Critical = 50 } },
+        Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, ForMs = 3_600_000, Thresholds = new Thresholds { Critical = 50 } },
     };
 
     private static Monitor Disk() => new()
@@ -39,7 +39,7 @@ public sealed class PrometheusReadApiTests
         Name = "disk full",
         Type = "metric",
         Query = "avg(last_1m):avg:disk{*} by {host} > 95",
-        Options = new MonitorOptions { OnArrival = true, EvaluationIntervalMs = 30_000, Thresholds = new Thresholds { Critical = 95 } },
+        Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, EvaluationIntervalMs = 30_000, Thresholds = new Thresholds { Critical = 95 } },
     };
 
     private static Point Point(string metric, string host, double value) =>

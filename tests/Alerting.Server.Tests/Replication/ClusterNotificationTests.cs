@@ -38,7 +38,7 @@ public sealed class ClusterNotificationTests(ITestOutputHelper output)
         try
         {
             var first = await cluster.WaitForPrimaryAsync(ct);
-            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { OnArrival = true } };
+            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
             var monitorId = (await cluster.Monitors(first).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct)).Monitor.Id;
             string Id(string host) => $"{monitorId}/host:{host}/1";
 
@@ -121,7 +121,7 @@ public sealed class ClusterNotificationTests(ITestOutputHelper output)
         try
         {
             var first = await cluster.WaitForPrimaryAsync(ct);
-            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { OnArrival = true } };
+            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
             var monitorId = (await cluster.Monitors(first).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct)).Monitor.Id;
             string Id(string host) => $"{monitorId}/host:{host}/1";
 

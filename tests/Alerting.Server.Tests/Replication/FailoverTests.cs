@@ -235,7 +235,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
     private static async Task<string> CreateMonitorAsync(LocalCluster cluster, int primary, CancellationToken ct)
     {
-        var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { OnArrival = true } };
+        var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
         var created = await cluster.Monitors(primary).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct);
         return created.Monitor.Id;
     }

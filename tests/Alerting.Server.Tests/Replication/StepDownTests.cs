@@ -26,7 +26,7 @@ public sealed class StepDownTests(ITestOutputHelper output)
         try
         {
             var primary = await cluster.WaitForPrimaryAsync(ct);
-            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { OnArrival = true } };
+            var monitor = new Protocol.Log.Monitor { Name = "cpu high", Type = "metric", Query = Query, Message = "cpu is high", Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true } };
             var monitorId = (await cluster.Monitors(primary).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct)).Monitor.Id;
             var standby = 3 - primary;
             var before = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);

@@ -25,7 +25,7 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
             Name = MarkupName,
             Type = "metric",
             Query = "avg(last_1m):avg:cpu{*} by {host} > 90",
-            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 90 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 90 } },
         };
         var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
         using var subscription = server.Alerts.Subscribe(new SubscribeRequest { FromIndex = 0 }, call);
@@ -86,7 +86,7 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
             Name = "disk",
             Type = "metric",
             Query = "max(last_1m):max:disk{*} by {host} > 90",
-            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 90 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 90 } },
         };
         var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
         await server.Ingest.WriteBatchAsync(new WriteRequest { BatchId = 1, Points = { Disk(40) } }, call);

@@ -64,7 +64,7 @@ public sealed partial class StatusPageHttpTests
                 Name = $"monitor {i:D3}",
                 Type = "metric",
                 Query = $"avg(last_1m):avg:m{i}{{*}} > 1",
-                Options = new MonitorOptions { Thresholds = new Thresholds { Critical = 1 } },
+                Options = new MonitorOptions { NewGroupDelayMs = 0, Thresholds = new Thresholds { Critical = 1 } },
             };
             created.Add((await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, TestServer.Call(timeout.Token))).Monitor.Id);
         }
@@ -94,7 +94,7 @@ public sealed partial class StatusPageHttpTests
             Name = "load",
             Type = "metric",
             Query = "max(last_5m):max:load{*} by {host} > 4",
-            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 4 } },
         };
         _ = await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, TestServer.Call(timeout.Token));
         var hosts = StatusPageReader.RecentTransitions + 1;

@@ -1,3 +1,4 @@
+using Alerting.Engine.Monitors;
 using Alerting.Cli.Arguments;
 using Alerting.Cli.Files;
 using Alerting.Engine.State;
@@ -134,7 +135,8 @@ internal static class TestCommand
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < test.Monitors.Count; i++)
         {
-            Monitor monitor = test.Monitors[i].Clone();
+            // As the monitors API does: options left out get Datadog's defaults (new_group_delay 60 s).
+            Monitor monitor = MonitorDefaults.Apply(test.Monitors[i]).Clone();
             monitor.Id = $"test-{i + 1}";
             ApplyResult result = Apply(new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = monitor } });
             if (result.Monitor == MonitorOutcome.Rejected)

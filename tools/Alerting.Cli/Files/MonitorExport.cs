@@ -93,6 +93,11 @@ internal static class MonitorExport
             yield return ("on_missing_data", o.OnMissingData);
         }
 
+        if (o.EvaluateAsZero)
+        {
+            yield return ("evaluate_as_zero", "true");
+        }
+
         if (o.CheckThresholds is { } c)
         {
             yield return ("check_thresholds", $"{{critical: {c.Critical}, warning: {c.Warning}, ok: {c.Ok}, unknown: {c.Unknown}}}");
@@ -105,7 +110,8 @@ internal static class MonitorExport
             ("group_retention_duration", o.GroupRetentionMs),
         })
         {
-            if (ms != 0)
+            // An explicit new_group_delay of 0 is written too: left out, it would read back as the 60 s default.
+            if (ms != 0 || (key == "new_group_delay" && o.HasNewGroupDelayMs))
             {
                 yield return (key, DurationText.Format(ms));
             }
@@ -232,7 +238,16 @@ internal static class MonitorExport
 
         WriteUnits(json, "timeout_h", o.TimeoutMs, 3_600_000);
         WriteUnits(json, "evaluation_delay", o.EvaluationDelayMs, 1_000);
-        WriteUnits(json, "new_group_delay", o.NewGroupDelayMs, 1_000);
+        if (o is { HasNewGroupDelayMs: true, NewGroupDelayMs: 0 })
+        {
+            // Datadog reads 0 as no delay and null as its 60 s default.
+            json.WriteNumber("new_group_delay", 0);
+        }
+        else
+        {
+            WriteUnits(json, "new_group_delay", o.NewGroupDelayMs, 1_000);
+        }
+
         json.WriteBoolean("require_full_window", o.RequireFullWindow);
         json.WriteStartObject("silenced");
         if (o.Muted)
@@ -247,7 +262,7 @@ internal static class MonitorExport
         foreach ((string field, bool set) in new[]
         {
             ("evaluation_interval", o.EvaluationIntervalMs != 0), ("on_arrival", o.OnArrival), ("for", o.ForMs != 0),
-            ("keep_firing_for", o.KeepFiringForMs != 0), ("flap_detection", o.FlapDetection),
+            ("keep_firing_for", o.KeepFiringForMs != 0), ("flap_detection", o.FlapDetection), ("evaluate_as_zero", o.EvaluateAsZero),
         })
         {
             if (set)

@@ -108,12 +108,19 @@ internal sealed partial class MonitorFile
             return options;
         }
 
-        bool hasNewGroupDelay = map.Children.TryGetValue(new YamlScalarNode("new_group_delay"), out YamlNode? groupDelay) && !IsEmpty(groupDelay);
+        bool hasNewGroupDelay = map.Children.TryGetValue(new YamlScalarNode("new_group_delay"), out YamlNode? groupDelay) && (!IsEmpty(groupDelay) || IsZero(groupDelay));
         foreach ((YamlNode keyNode, YamlNode value) in map.Children)
         {
             string key = (keyNode as YamlScalarNode)?.Value ?? keyNode.ToString();
             string field = $"{path}.{key}";
             _positions[field] = Position(value);
+            if ((key == "new_group_delay" || (key == "new_host_delay" && !hasNewGroupDelay)) && IsZero(value))
+            {
+                // Unlike the other options, a 0 delay is a setting (no delay), not "unset": Datadog's default is 60 s.
+                options.NewGroupDelayMs = 0;
+                continue;
+            }
+
             if (IsEmpty(value) || DatadogPresentationOptions.Contains(key))
             {
                 // null, false, 0, "", [] and {} are Datadog's way of leaving an option unset.
@@ -219,6 +226,12 @@ internal sealed partial class MonitorFile
         node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "null" or "~" };
 
     /// <summary>null, false, 0, an empty string, list or mapping: an option left at Datadog's default.</summary>
+    /// <summary>A plain numeric 0 (<c>0</c>, <c>0.0</c>).</summary>
+    private static bool IsZero(YamlNode node) =>
+        node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text }
+        && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number)
+        && number == 0;
+
     private static bool IsEmpty(YamlNode node) => node switch
     {
         YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: "false" or "0" } => true,

@@ -26,7 +26,7 @@ internal sealed partial class MonitorFile
         "thresholds", "evaluation_interval", "on_arrival", "evaluation_delay", "new_group_delay", "require_full_window",
         "notify_no_data", "no_data_timeframe", "renotify_interval", "renotify_statuses", "renotify_occurrences",
         "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent", "muted",
-        "check_thresholds", "on_missing_data", "group_retention_duration",
+        "check_thresholds", "on_missing_data", "group_retention_duration", "evaluate_as_zero",
     ];
 
     /// <summary>Datadog service-check thresholds: consecutive runs per status.</summary>
@@ -214,6 +214,7 @@ internal sealed partial class MonitorFile
                 case "muted": options.Muted = Bool(value, field); break;
                 case "check_thresholds": options.CheckThresholds = ReadCheckThresholds(value, field); break;
                 case "on_missing_data": options.OnMissingData = String(value, field); break;
+                case "evaluate_as_zero": options.EvaluateAsZero = Bool(value, field); break;
                 case "group_retention_duration": options.GroupRetentionMs = Duration(value, field); break;
                 default: throw new InvalidOperationException($"invariant: option field '{key}' is listed but not mapped");
             }

@@ -116,7 +116,8 @@ internal static partial class PrometheusRules
             return new Rule(path, line, alert, null, reason, false, []);
         }
 
-        var options = new MonitorOptions { Thresholds = new Thresholds { Critical = translation!.Threshold }, EvaluationIntervalMs = intervalMs };
+        // Prometheus evaluates a new series at once (its `for` is the only wait): no new-group delay.
+        var options = new MonitorOptions { Thresholds = new Thresholds { Critical = translation!.Threshold }, EvaluationIntervalMs = intervalMs, NewGroupDelayMs = 0 };
         foreach ((string field, Action<long> set) in new (string, Action<long>)[] { ("for", ms => options.ForMs = ms), ("keep_firing_for", ms => options.KeepFiringForMs = ms) })
         {
             if (Scalar(rule, field) is { } text)

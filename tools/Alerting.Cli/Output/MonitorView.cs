@@ -41,9 +41,10 @@ internal static class MonitorView
         if (options.EvaluationIntervalMs != 0) yield return ("evaluation_interval", DurationText.Format(options.EvaluationIntervalMs));
         if (options.OnArrival) yield return ("on_arrival", "true");
         if (options.EvaluationDelayMs != 0) yield return ("evaluation_delay", DurationText.Format(options.EvaluationDelayMs));
-        if (options.NewGroupDelayMs != 0) yield return ("new_group_delay", DurationText.Format(options.NewGroupDelayMs));
+        if (options.HasNewGroupDelayMs) yield return ("new_group_delay", DurationText.Format(options.NewGroupDelayMs));
         if (options.RequireFullWindow) yield return ("require_full_window", "true");
         if (options.NotifyNoData) yield return ("notify_no_data", "true");
+        if (options.EvaluateAsZero) yield return ("evaluate_as_zero", "true");
         if (options.NoDataTimeframeMs != 0) yield return ("no_data_timeframe", DurationText.Format(options.NoDataTimeframeMs));
         if (options.GroupRetentionMs != 0) yield return ("group_retention_duration", DurationText.Format(options.GroupRetentionMs));
         if (options.RenotifyIntervalMs != 0) yield return ("renotify_interval", DurationText.Format(options.RenotifyIntervalMs));

@@ -1,4 +1,5 @@
 using Alerting.Engine.State;
+using Alerting.Engine.StateMachine;
 using static Alerting.Engine.State.AlertState;
 
 namespace Alerting.Engine.Tests.StateMachine.Options;
@@ -80,7 +81,7 @@ public sealed class EvaluationTimingOptionTests
     }
 
     [Fact]
-    public void On_arrival_evaluates_a_point_ahead_of_logical_time_at_the_point_time()
+    public void On_arrival_evaluates_a_point_ahead_of_logical_time_when_logical_time_reaches_it()
     {
         var s = Scenario.ForMetric(Max, o =>
         {
@@ -89,11 +90,68 @@ public sealed class EvaluationTimingOptionTests
         });
 
         var ahead = s.Now + 30_000;
+        s.Engine.Point(Scenario.Metric, [], ahead, 95);
+        Assert.Empty(s.Take());
+        Assert.True(s.Engine.State.Monitors.GroupLastEvaluatedMs("m", "*") <= s.Now, "the group's clock stays at logical time");
+
+        s.Engine.TickTo(ahead - 1);
+        Assert.Empty(s.Take());
+
+        var tick = s.Engine.Tick(ahead);
+        var alert = Assert.Single(s.Take());
+        Expect.Transition(alert, "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, tick);
+        Assert.Equal(ahead, alert.TimeMs);
+    }
+
+    [Fact]
+    public void On_arrival_evaluates_a_point_within_the_arrival_skew_in_its_own_entry_at_its_time()
+    {
+        var s = Scenario.ForMetric(Max, o =>
+        {
+            o.EvaluationIntervalMs = 60_000;
+            o.OnArrival = true;
+        });
+
+        // Logical time lags a client's clock by up to a tick period: such a point is not made to wait.
+        var ahead = s.Now + FuturePoints.ArrivalSkewMs;
         var index = s.Engine.Point(Scenario.Metric, [], ahead, 95);
 
         var alert = Assert.Single(s.Take());
         Expect.Transition(alert, "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, index);
         Assert.Equal(ahead, alert.TimeMs);
+    }
+
+    [Fact]
+    public void A_point_ahead_of_logical_time_neither_resolves_a_live_alert_nor_hides_fresh_breaches()
+    {
+        var s = Scenario.ForMetric("last(last_1m):avg:q{*} > 90", o =>
+        {
+            o.EvaluationIntervalMs = 60_000;
+            o.OnArrival = true;
+            o.RenotifyIntervalMs = 1_000;
+        });
+        s.Engine.TickTo(EngineHarness.Start + 1_500);
+        s.Write(95);
+        Expect.Transition(Assert.Single(s.Take()), "m", "*", 1, Ok, Alert, TransitionReason.ThresholdCrossed, true, s.Engine.LastIndex);
+
+        // A recovering value stamped 50 s ahead waits; a breach at logical time is still seen, dated now.
+        var ahead = s.Now + 50_000;
+        s.Engine.Point(Scenario.Metric, [], ahead, 10);
+        Assert.Empty(s.Take());
+        s.Engine.TickTo(s.Now + 2_000);
+        s.Write(96);
+        var renotified = Assert.Single(s.Take());
+        Assert.Equal(Alert, renotified.Next);
+        Assert.True(renotified.IsRenotification);
+        Assert.Equal(s.Now, renotified.TimeMs);
+
+        // Its time comes: it is the newest value and recovers, at its own time.
+        s.Engine.TickTo(ahead - 1);
+        Assert.DoesNotContain(s.Take(), e => e.Next == Ok);
+        var tick = s.Engine.Tick(ahead);
+        var recovery = Assert.Single(s.Take(), e => e.Next == Ok);
+        Assert.Equal(ahead, recovery.TimeMs);
+        Assert.Equal(tick, recovery.LogIndex);
     }
 
     [Fact]
