@@ -36,6 +36,7 @@ public sealed class TestCommandTests
     [InlineData("per-second")]
     [InlineData("per-minute")]
     [InlineData("diff")]
+    [InlineData("boolean-scope")]
     public async Task The_example_test_of_each_counter_function_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);
