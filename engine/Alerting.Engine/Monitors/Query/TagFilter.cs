@@ -4,8 +4,9 @@ namespace Alerting.Engine.Monitors.Query;
 
 /// <summary>
 /// One filter of a scope (<c>{env:prod,!role:db}</c>) or of a check's <c>over(...)</c>.
-/// Filters of one scope are ANDed; an OR or NOT conjunct is one <see cref="TagFilterKind.Boolean"/> filter. A series' tags are <c>key:value</c> strings (a bare tag is
-/// just <c>key</c>); keys and values keep their case and compare ordinally.
+/// Filters of one scope are ANDed; an OR or a NOT is one <see cref="TagFilterKind.Boolean"/>
+/// filter. A series' tags are <c>key:value</c> strings (a bare tag is just <c>key</c>); keys and
+/// values keep their case and compare ordinally.
 /// </summary>
 public sealed record TagFilter
 {
@@ -13,7 +14,7 @@ public sealed record TagFilter
     public static readonly TagFilter Any = new(TagFilterKind.Any, string.Empty, string.Empty);
 
     // The tag text looked up in the sorted tag list, built once so that matching allocates nothing:
-    // "key:value" for Equals/NotEquals, "key:prefix" for Prefix, "key:" for HasKey.
+    // "key:value" for Equals/NotEquals, "key:prefix" for Prefix, "key:" for HasKey and Wildcard.
     private readonly string _pattern;
 
     private TagFilter(TagFilterKind kind, string key, string value, ScopeExpression? expression = null)
@@ -206,7 +207,7 @@ public sealed record TagFilter
         && Equals(Expression, other.Expression);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(Key), StringComparer.Ordinal.GetHashCode(Value));
+    public override int GetHashCode() => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(Key), StringComparer.Ordinal.GetHashCode(Value), Expression);
 
     /// <summary>The filter in query syntax, e.g. <c>!role:db</c>.</summary>
     public override string ToString() => Kind switch
