@@ -10,10 +10,12 @@ namespace Alerting.Engine.Evaluation;
 /// its own tags instead of testing every monitor of the metric (issue 7: monitors × series).
 /// </summary>
 /// <remarks>
-/// A scope with positive equality filters is filed under the one whose postings list is the
-/// shortest when it is added (ties: the first written), so that scopes sharing a common tag
-/// (<c>env:prod,host:hN</c>) spread over their selective tags. A scope with no positive
-/// equality filter (<c>*</c>, negations, prefixes, has-key) goes to a per-source unindexed list.
+/// A scope with tags every match must have (its positive equality filters, and the tags every
+/// branch of a boolean OR needs) is filed under the one whose postings list is the shortest when
+/// it is added (ties: the first written), so that scopes sharing a common tag
+/// (<c>env:prod,host:hN</c>) spread over their selective tags. A scope with no such tag
+/// (<c>*</c>, negations, prefixes, wildcards, has-key, an OR of different tags) goes to a
+/// per-source unindexed list.
 /// Every candidate is verified against its whole scope, and the matches come out in slot
 /// order, which is what the engine's determinism rests on. Postings are sorted slot lists:
 /// lookup cost is the series' tags plus the candidates, never the monitors of the metric.
@@ -53,6 +55,9 @@ internal sealed class MonitorMatchIndex
         // The source's key string, not the caller's: one string per source, not one per monitor.
         _bySlot.Add(slot, new Indexed(scopes.Key, tag, scope));
     }
+
+    /// <summary>The <c>tag:value</c> the monitor in <paramref name="slot"/> is filed under; null for the unindexed list.</summary>
+    internal string? FiledUnder(int slot) => _bySlot[slot].Tag;
 
     /// <summary>Removes the monitor in <paramref name="slot"/>, and whatever its removal empties.</summary>
     public void Remove(int slot)
@@ -161,23 +166,38 @@ internal sealed class MonitorMatchIndex
         {
             string? best = null;
             var bestCount = int.MaxValue;
+            List<string>? required = null;
             foreach (var filter in scope)
             {
-                if (filter.Kind != TagFilterKind.Equals)
+                if (filter.Kind == TagFilterKind.Equals)
                 {
-                    continue;
+                    Consider(filter.Key + ":" + filter.Value, ref best, ref bestCount);
                 }
-
-                var tag = filter.Key + ":" + filter.Value;
-                var count = ByTag.TryGetValue(tag, out var postings) ? postings.Count : 0;
-                if (count < bestCount)
+                else if (filter.Kind == TagFilterKind.Boolean)
                 {
-                    best = tag;
-                    bestCount = count;
+                    // An OR whose every branch needs a tag (env:prod AND (a OR b) spelled as
+                    // (env:prod AND a) OR (env:prod AND b)) is filed under it like an equality.
+                    required ??= [];
+                    required.Clear();
+                    filter.Expression!.AddRequiredTags(required);
+                    foreach (var tag in required)
+                    {
+                        Consider(tag, ref best, ref bestCount);
+                    }
                 }
             }
 
             return best;
+        }
+
+        private void Consider(string tag, ref string? best, ref int bestCount)
+        {
+            var count = ByTag.TryGetValue(tag, out var postings) ? postings.Count : 0;
+            if (count < bestCount)
+            {
+                best = tag;
+                bestCount = count;
+            }
         }
     }
 }

@@ -32,6 +32,14 @@ public class MatchingBenchmarks
     [Params(10_000, 100_000)]
     public int N { get; set; }
 
+    /// <summary>
+    /// <c>host</c>: <c>{host:hN}</c>. <c>boolean</c>: <c>{(host:hN AND env:prod) OR (host:hN AND
+    /// env:staging),NOT role:db*}</c>, which the match index files under <c>host:hN</c>, the tag
+    /// both branches of the OR need.
+    /// </summary>
+    [Params("host", "boolean")]
+    public string Scope { get; set; } = "host";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -45,7 +53,9 @@ public class MatchingBenchmarks
                 Id = "m" + i.ToString(CultureInfo.InvariantCulture),
                 Name = "cpu " + host,
                 Type = "metric",
-                Query = $"avg(last_5m):avg:cpu{{host:{host}}} > 90",
+                Query = Scope == "host"
+                    ? $"avg(last_5m):avg:cpu{{host:{host}}} > 90"
+                    : $"avg(last_5m):avg:cpu{{(host:{host} AND env:prod) OR (host:{host} AND env:staging),NOT role:db*}} > 90",
                 Options = new MonitorOptions(),
             };
             _monitorEntries[i] = new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = monitor } };

@@ -47,7 +47,8 @@ public sealed class TestCommandTests
     [InlineData("per-second")]
     [InlineData("per-minute")]
     [InlineData("diff")]
-    public async Task The_example_test_of_each_counter_function_passes(string function)
+    [InlineData("boolean-scope")]
+    public async Task The_example_test_of_each_query_language_construct_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);
 

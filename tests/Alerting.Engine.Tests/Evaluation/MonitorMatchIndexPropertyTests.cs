@@ -44,6 +44,31 @@ public sealed class MonitorMatchIndexPropertyTests
         Assert.Equal(0, index.Count);
     }
 
+    [Fact]
+    public void Boolean_scope_is_filed_under_a_tag_every_match_needs_and_verified_after_lookup()
+    {
+        var index = new MonitorMatchIndex();
+        var shared = Assert.IsType<MetricQuery>(QueryParser.Parse(
+            "avg(last_5m):avg:cpu{(env:prod AND service:web) OR (service:api AND env:prod AND NOT host:a*)} > 1")).Scope;
+        var unindexed = Assert.IsType<MetricQuery>(QueryParser.Parse("avg(last_5m):avg:cpu{env:prod OR host IN (a,b)} > 1")).Scope;
+        var conjunct = Assert.IsType<MetricQuery>(QueryParser.Parse("avg(last_5m):avg:cpu{role:db AND (env:prod OR env:dev)} > 1")).Scope;
+        index.Add("m|cpu", shared, 0);
+        index.Add("m|cpu", unindexed, 1);
+        index.Add("m|cpu", conjunct, 2);
+
+        Assert.Equal("env:prod", index.FiledUnder(0));
+        Assert.Null(index.FiledUnder(1));
+        Assert.Equal("role:db", index.FiledUnder(2));
+
+        var found = new List<int>();
+        index.Matching("m|cpu", ["env:prod", "host:ab", "service:api"], found);
+        Assert.Equal([1], found);
+        index.Matching("m|cpu", ["env:prod", "host:c", "service:api"], found);
+        Assert.Equal([0, 1], found);
+        index.Matching("m|cpu", ["env:dev", "host:b", "role:db"], found);
+        Assert.Equal([1, 2], found);
+    }
+
     private static void Run(Operation[] operations)
     {
         var index = new MonitorMatchIndex();
@@ -72,7 +97,7 @@ public sealed class MonitorMatchIndexPropertyTests
 
             index.Matching(source, op.Tags, found);
             var expected = model
-                .Where(m => m.Value.Source == source && TagFilter.MatchesAll(m.Value.Scope, op.Tags))
+                .Where(m => m.Value.Source == source && ScopeModel.Matches(m.Value.Scope, op.Tags))
                 .Select(m => m.Key)
                 .ToList();
             Assert.Equal(expected, found);

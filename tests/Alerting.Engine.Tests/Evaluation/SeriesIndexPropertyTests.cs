@@ -58,7 +58,7 @@ public sealed class SeriesIndexPropertyTests
 
             index.Matching(sourceKey, op.Scope, found);
             var expected = model
-                .Where(s => s.Source == sourceKey && TagFilter.MatchesAll(op.Scope, s.Entry.Tags))
+                .Where(s => s.Source == sourceKey && ScopeModel.Matches(op.Scope, s.Entry.Tags))
                 .Select(s => s.Entry.Id)
                 .ToList();
             Assert.Equal(expected, found.Select(s => s.Id).ToList());

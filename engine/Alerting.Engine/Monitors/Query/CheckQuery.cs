@@ -29,6 +29,11 @@ public sealed record CheckQuery : MonitorQuery
 
         CheckName = checkName;
         Over = ValidateScope(over, nameof(over));
+        if (Over.Any(filter => filter.Kind == TagFilterKind.Boolean))
+        {
+            throw new ArgumentException("over(...) lists tag filters; boolean scopes (OR, NOT) are for metric queries", nameof(over));
+        }
+
         GroupBy = ValidateGroupBy(groupBy, nameof(groupBy));
         Last = last;
     }

@@ -59,16 +59,18 @@ public abstract record MonitorQuery
             throw new ArgumentException("a scope has at least one filter; use TagFilter.Any for '*'", paramName);
         }
 
-        if (scope.Length > QueryLimits.MaxScopeFilters)
-        {
-            throw new ArgumentException($"at most {QueryLimits.MaxScopeFilters} scope filters are allowed", paramName);
-        }
-
+        int leaves = 0;
         foreach (TagFilter filter in scope)
         {
             if (filter is null)
             {
                 throw new ArgumentException("scope filter is null", paramName);
+            }
+
+            leaves += filter.LeafCount;
+            if (leaves > QueryLimits.MaxScopeFilters)
+            {
+                throw new ArgumentException($"at most {QueryLimits.MaxScopeFilters} scope filters are allowed", paramName);
             }
 
             if (filter.Kind == TagFilterKind.Any && scope.Length != 1)

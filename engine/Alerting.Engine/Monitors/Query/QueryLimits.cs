@@ -19,8 +19,14 @@ public static class QueryLimits
     /// <summary>Longest check name.</summary>
     public const int MaxCheckNameLength = 200;
 
-    /// <summary>Most filters in one scope (or one <c>over(...)</c>); each costs a lookup per candidate series.</summary>
+    /// <summary>Most filters in one scope (or one <c>over(...)</c>), counting each tag filter inside a boolean scope; each costs a lookup per candidate series.</summary>
     public const int MaxScopeFilters = 64;
+
+    /// <summary>
+    /// Deepest nesting in a boolean scope: AND, OR and NOT nodes on one path (and, in the text,
+    /// parentheses and NOTs). Bounds the parser's recursion and the matcher's.
+    /// </summary>
+    public const int MaxScopeDepth = 8;
 
     /// <summary>Most group-by tags; a group key is built from all of them for every point.</summary>
     public const int MaxGroupByTags = 16;

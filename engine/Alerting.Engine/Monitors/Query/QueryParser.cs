@@ -34,11 +34,21 @@ namespace Alerting.Engine.Monitors.Query;
 /// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" )    (* 1s .. 48h *)
 ///                | "current_1h" | "current_1d" ;   (* calendar-aligned, UTC; not inside change *)
 /// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
-/// scope          = "{", ws, ( "*" | filter, { ws, ",", ws, filter } ), ws, "}" ;
+/// scope          = "{", ws, ( "*" | scope_or, { ws, ",", ws, scope_or } ), ws, "}" ;
+///                  (* ',' is AND, binding loosest *)
+/// scope_or       = scope_and, { ws, "OR", ws, scope_and } ;
+/// scope_and      = scope_not, { ws, "AND", ws, scope_not } ;
+/// scope_not      = "NOT", ws, scope_not                   (* parentheses and NOTs nest at most 8 deep *)
+///                | "(", ws, scope_or, ws, ")"
+///                | tag_key, ws, [ "NOT", ws ], "IN", ws, "(", ws, pattern, { ws, ",", ws, pattern }, ws, ")"
+///                | filter ;
+///                  (* AND, OR, NOT, IN are operators only in capitals and followed by ws or "(" *)
 /// filter         = "!", tag_key, ":", tag_value          (* has not this tag *)
-///                | tag_key, ":", [ tag_value ], "*"       (* value starts with *)
-///                | tag_key, ":", tag_value                (* has this tag *)
-///                | tag_key ;                              (* has the key, any value *)
+///                | tag_key, ":", pattern                  (* has this tag, or one the pattern matches *)
+///                | tag_key ;                              (* has the key, any value; not AND/OR/NOT/IN *)
+/// pattern        = tag_value                              (* exactly *)
+///                | [ tag_value ], "*"                     (* value starts with *)
+///                | { tag_value | "*" }                    (* any other '*': any run of chars; "**" is "*" *)
 /// tag_key        = letter, { letter | digit | "_" | "-" | "." | "/" } ;
 /// tag_value      = ( letter | digit | "_" | "-" | ":" | "." | "/" ), { ... same ... } ;
 /// group_by       = "by", ws, "{", ws, tag_key, { ws, ",", ws, tag_key }, ws, "}" ;
@@ -707,6 +717,11 @@ public static class QueryParser
                 return Expect(closer, $"{closeText} ('*' must be the only filter)");
             }
 
+            if (!quoted)
+            {
+                return TryBooleanScope(closer, out filters);
+            }
+
             var builder = ImmutableArray.CreateBuilder<TagFilter>();
             while (true)
             {
@@ -744,6 +759,223 @@ public static class QueryParser
             }
         }
 
+        // The scope's conjuncts (',' and a top-level AND both separate them); an OR or a NOT is one Boolean filter.
+        private bool TryBooleanScope(char closer, out ImmutableArray<TagFilter> filters)
+        {
+            filters = default;
+            var builder = ImmutableArray.CreateBuilder<TagFilter>();
+            int leaves = 0;
+            while (true)
+            {
+                int start = _pos;
+                ScopeExpression? expression = ParseScopeOr(0, ref leaves);
+                if (expression is null)
+                {
+                    return false;
+                }
+
+                foreach (ScopeExpression conjunct in expression.Operator == ScopeOperator.And ? expression.Operands : [expression])
+                {
+                    if (conjunct.Operator == ScopeOperator.Filter)
+                    {
+                        builder.Add(conjunct.Filter!);
+                        continue;
+                    }
+
+                    if (conjunct.Depth > QueryLimits.MaxScopeDepth)
+                    {
+                        FailProblem(start, $"scope expression nests deeper than {QueryLimits.MaxScopeDepth} levels", $"at most {QueryLimits.MaxScopeDepth} levels of AND, OR and NOT");
+                        return false;
+                    }
+
+                    builder.Add(TagFilter.Boolean(conjunct));
+                }
+
+                SkipWhitespace();
+                if (Peek() == closer)
+                {
+                    Consume(1);
+                    filters = builder.DrainToImmutable();
+                    return true;
+                }
+
+                if (!Expect(',', $"',', 'AND', 'OR' or '{closer}'"))
+                {
+                    return false;
+                }
+
+                SkipWhitespace();
+            }
+        }
+
+        // scope_or = scope_and, { ws, "OR", ws, scope_and } ;
+        private ScopeExpression? ParseScopeOr(int depth, ref int leaves)
+        {
+            ScopeExpression? first = ParseScopeAnd(depth, ref leaves);
+            List<ScopeExpression>? operands = null;
+            while (first is not null && AtOperator("OR", skipWhitespace: true))
+            {
+                ScopeExpression? next = ParseScopeAnd(depth, ref leaves);
+                if (next is null)
+                {
+                    return null;
+                }
+
+                (operands ??= [first]).Add(next);
+            }
+
+            return operands is null ? first : ScopeExpression.Or(operands);
+        }
+
+        // scope_and = scope_not, { ws, "AND", ws, scope_not } ;
+        private ScopeExpression? ParseScopeAnd(int depth, ref int leaves)
+        {
+            ScopeExpression? first = ParseScopeNot(depth, ref leaves);
+            List<ScopeExpression>? operands = null;
+            while (first is not null && AtOperator("AND", skipWhitespace: true))
+            {
+                ScopeExpression? next = ParseScopeNot(depth, ref leaves);
+                if (next is null)
+                {
+                    return null;
+                }
+
+                (operands ??= [first]).Add(next);
+            }
+
+            return operands is null ? first : ScopeExpression.And(operands);
+        }
+
+        // scope_not = "NOT", ws, scope_not | "(", ws, scope_or, ws, ")" | key [NOT] IN (...) | filter ;
+        private ScopeExpression? ParseScopeNot(int depth, ref int leaves)
+        {
+            int start = _pos;
+            bool not = AtWord("NOT");
+            if (not || Peek() == '(')
+            {
+                if (depth >= QueryLimits.MaxScopeDepth)
+                {
+                    FailProblem(start, $"scope nests deeper than {QueryLimits.MaxScopeDepth} levels", $"at most {QueryLimits.MaxScopeDepth} nested parentheses and NOTs");
+                    return null;
+                }
+
+                if (not)
+                {
+                    AtOperator("NOT", skipWhitespace: false);
+                    ScopeExpression? operand = ParseScopeNot(depth + 1, ref leaves);
+                    return operand is null ? null : ScopeExpression.Not(operand);
+                }
+
+                Consume(1);
+                SkipWhitespace();
+                ScopeExpression? inner = ParseScopeOr(depth + 1, ref leaves);
+                return inner is not null && Expect(')', "')', 'AND' or 'OR'") ? inner : null;
+            }
+
+            if (!CountScopeFilter(start, ref leaves) || !TryFilter(out TagFilter? filter))
+            {
+                return null;
+            }
+
+            if (filter.Kind != TagFilterKind.HasKey)
+            {
+                return ScopeExpression.Of(filter);
+            }
+
+            int afterKey = _pos;
+            bool notIn = AtOperator("NOT", skipWhitespace: true);
+            if (notIn ? !AtWord("IN") : !AtOperator("IN", skipWhitespace: true))
+            {
+                if (notIn)
+                {
+                    Fail("'IN' after 'NOT' (a value list is 'key NOT IN (...)')");
+                    return null;
+                }
+
+                _pos = afterKey;
+                return ScopeExpression.Of(filter);
+            }
+
+            if (notIn)
+            {
+                AtOperator("IN", skipWhitespace: false);
+            }
+
+            leaves--;
+            return TryValueList(filter.Key, notIn, ref leaves);
+        }
+
+        // After "IN": "(", values, ")". IN is an OR of the values, NOT IN an AND of their negations.
+        private ScopeExpression? TryValueList(string key, bool notIn, ref int leaves)
+        {
+            if (!ExpectAdjacent('(', "'(' to open the value list"))
+            {
+                return null;
+            }
+
+            var values = new List<ScopeExpression>();
+            while (true)
+            {
+                SkipWhitespace();
+                int start = _pos;
+                if (!CountScopeFilter(start, ref leaves) || !TryPattern(start, key, start, out TagFilter? value))
+                {
+                    return null;
+                }
+
+                values.Add(notIn ? ScopeExpression.Not(ScopeExpression.Of(value)) : ScopeExpression.Of(value));
+                SkipWhitespace();
+                if (Peek() == ')')
+                {
+                    Consume(1);
+                    return notIn ? ScopeExpression.And(values) : ScopeExpression.Or(values);
+                }
+
+                if (!Expect(',', "',' or ')'"))
+                {
+                    return null;
+                }
+            }
+        }
+
+        // One more tag filter in the scope, refused past QueryLimits.MaxScopeFilters.
+        private bool CountScopeFilter(int at, ref int leaves)
+        {
+            if (++leaves > QueryLimits.MaxScopeFilters)
+            {
+                FailProblem(at, $"scope has more than {QueryLimits.MaxScopeFilters} filters", $"at most {QueryLimits.MaxScopeFilters} filters");
+                return false;
+            }
+
+            return true;
+        }
+
+        // Whether the text here is the capitalised word, followed by whitespace or '(' (so "OR:x" and "ORx" are tags).
+        private readonly bool AtWord(string word) =>
+            _text[_pos..].StartsWith(word, StringComparison.Ordinal) && Peek(word.Length) is ' ' or '\t' or '\r' or '\n' or '(';
+
+        // Consumes whitespace, the operator word and the whitespace after it, if the word is there; otherwise moves nothing.
+        private bool AtOperator(string word, bool skipWhitespace)
+        {
+            int save = _pos;
+            if (skipWhitespace)
+            {
+                SkipWhitespace();
+            }
+
+            if (!AtWord(word))
+            {
+                _pos = save;
+                return false;
+            }
+
+            int start = _pos;
+            _pos += word.Length;
+            MarkToken(start);
+            SkipWhitespace();
+            return true;
+        }
+
         private bool TryFilter([NotNullWhen(true)] out TagFilter? filter)
         {
             filter = null;
@@ -770,66 +1002,95 @@ public static class QueryParser
 
             // From here on an error quotes the filter read so far, e.g. "after 'env:'".
             MarkToken(start);
-            TagFilterKind kind;
-            int valueStart = _pos;
+            string key = new(_text[keyStart..keyEnd]);
             if (Peek() == ':')
             {
                 _pos++;
                 MarkToken(start);
-                valueStart = _pos;
-                while (QueryCharset.IsTagValuePart(Peek()))
-                {
-                    _pos++;
-                }
-
-                if (Peek() == '*')
-                {
-                    if (negated)
-                    {
-                        MarkToken(start);
-                        Fail("',' or end of the filter ('!key:value' takes no wildcard)");
-                        return false;
-                    }
-
-                    kind = TagFilterKind.Prefix;
-                }
-                else if (_pos == valueStart)
-                {
-                    Fail("tag value");
-                    return false;
-                }
-                else
-                {
-                    kind = negated ? TagFilterKind.NotEquals : TagFilterKind.Equals;
-                }
+                return TryPattern(_pos, key, keyStart, out filter, negated);
             }
-            else if (negated)
+
+            if (negated)
             {
                 Fail("':' and a value (a negated filter is '!key:value')");
                 return false;
             }
-            else
+
+            if (TagFilter.IsOperatorWord(key))
             {
-                kind = TagFilterKind.HasKey;
+                FailAt<TagFilter>(keyStart, keyEnd, "tag filter (AND, OR, NOT and IN are scope operators, not tag keys)");
+                return false;
             }
 
-            int valueEnd = _pos;
-            if (kind == TagFilterKind.Prefix)
-            {
-                _pos++;
-            }
-
-            ReadOnlySpan<char> key = _text[keyStart..keyEnd];
-            ReadOnlySpan<char> value = _text[valueStart..valueEnd];
-            if ((kind == TagFilterKind.HasKey ? key.Length : key.Length + 1 + value.Length) > QueryLimits.MaxTagLength)
+            if (key.Length > QueryLimits.MaxTagLength)
             {
                 FailProblem(keyStart, $"tag is longer than {QueryLimits.MaxTagLength} characters", $"a tag of at most {QueryLimits.MaxTagLength} characters");
                 return false;
             }
 
-            MarkToken(start);
-            filter = TagFilter.Create(kind, new string(key), new string(value));
+            filter = TagFilter.HasKey(key);
             return true;
+        }
+
+        // A value or pattern of `key`: exact (or `!`-negated), prefix ("web*"), or wildcard ("*-prod",
+        // "web-*-1"; runs of '*' read as one). A too-long tag is reported at tagStart.
+        private bool TryPattern(int valueStart, string key, int tagStart, [NotNullWhen(true)] out TagFilter? filter, bool negated = false)
+        {
+            filter = null;
+            int firstStar = -1;
+            while (QueryCharset.IsTagValuePart(Peek()) || Peek() == '*')
+            {
+                if (Peek() == '*' && firstStar < 0)
+                {
+                    firstStar = _pos;
+                }
+
+                _pos++;
+            }
+
+            if (negated && firstStar >= 0)
+            {
+                _pos = firstStar;
+                MarkToken(tagStart - 1);
+                Fail("',' or end of the filter ('!key:value' takes no wildcard; write NOT key:pattern)");
+                return false;
+            }
+
+            if (_pos == valueStart)
+            {
+                Fail("tag value");
+                return false;
+            }
+
+            string pattern = CollapseStars(_text[valueStart.._pos]);
+            TagFilterKind kind = firstStar < 0 ? (negated ? TagFilterKind.NotEquals : TagFilterKind.Equals)
+                : pattern.IndexOf('*', StringComparison.Ordinal) == pattern.Length - 1 ? TagFilterKind.Prefix
+                : TagFilterKind.Wildcard;
+            string value = kind == TagFilterKind.Prefix ? pattern[..^1] : pattern;
+            if (TagFilter.TagLength(kind, key, value) > QueryLimits.MaxTagLength)
+            {
+                FailProblem(tagStart, $"tag is longer than {QueryLimits.MaxTagLength} characters", $"a tag of at most {QueryLimits.MaxTagLength} characters");
+                return false;
+            }
+
+            MarkToken(tagStart);
+            filter = TagFilter.Create(kind, key, value);
+            return true;
+        }
+
+        private static string CollapseStars(ReadOnlySpan<char> text)
+        {
+            var chars = new char[text.Length];
+            int length = 0;
+            foreach (char c in text)
+            {
+                if (c != '*' || length == 0 || chars[length - 1] != '*')
+                {
+                    chars[length++] = c;
+                }
+            }
+
+            return new string(chars, 0, length);
         }
 
         // After the opening '{' or '(': distinct tag keys separated by ',' up to the closer.

@@ -4,8 +4,9 @@ namespace Alerting.Engine.Monitors.Query;
 
 /// <summary>
 /// One filter of a scope (<c>{env:prod,!role:db}</c>) or of a check's <c>over(...)</c>.
-/// Filters of one scope are ANDed. A series' tags are <c>key:value</c> strings (a bare tag is
-/// just <c>key</c>); keys and values keep their case and compare ordinally.
+/// Filters of one scope are ANDed; an OR or a NOT is one <see cref="TagFilterKind.Boolean"/>
+/// filter. A series' tags are <c>key:value</c> strings (a bare tag is just <c>key</c>); keys and
+/// values keep their case and compare ordinally.
 /// </summary>
 public sealed record TagFilter
 {
@@ -13,21 +14,26 @@ public sealed record TagFilter
     public static readonly TagFilter Any = new(TagFilterKind.Any, string.Empty, string.Empty);
 
     // The tag text looked up in the sorted tag list, built once so that matching allocates nothing:
-    // "key:value" for Equals/NotEquals, "key:prefix" for Prefix, "key:" for HasKey.
+    // "key:value" for Equals/NotEquals, "key:prefix" for Prefix, "key:" for HasKey and Wildcard.
     private readonly string _pattern;
 
-    private TagFilter(TagFilterKind kind, string key, string value)
+    private TagFilter(TagFilterKind kind, string key, string value, ScopeExpression? expression = null)
     {
         Kind = kind;
         Key = key;
         Value = value;
+        Expression = expression;
         _pattern = kind switch
         {
-            TagFilterKind.Any => string.Empty,
-            TagFilterKind.HasKey => key + ":",
+            TagFilterKind.Any or TagFilterKind.Boolean => string.Empty,
+            TagFilterKind.HasKey or TagFilterKind.Wildcard => key + ":",
             _ => key + ":" + value,
         };
     }
+
+    /// <summary>The bare tag keys that are scope operators, so never a has-key filter.</summary>
+    public static bool IsOperatorWord(ReadOnlySpan<char> key) =>
+        key is "AND" or "OR" or "NOT" or "IN";
 
     /// <summary>What the filter asks of a series.</summary>
     public TagFilterKind Kind { get; }
@@ -35,8 +41,14 @@ public sealed record TagFilter
     /// <summary>The tag key; empty for <see cref="TagFilterKind.Any"/>.</summary>
     public string Key { get; }
 
-    /// <summary>The value, or the value prefix for <see cref="TagFilterKind.Prefix"/>; empty for Any and HasKey.</summary>
+    /// <summary>
+    /// The value, the value prefix for <see cref="TagFilterKind.Prefix"/>, the pattern (with its
+    /// '*'s) for <see cref="TagFilterKind.Wildcard"/>; empty for Any, HasKey and Boolean.
+    /// </summary>
     public string Value { get; }
+
+    /// <summary>The expression of a <see cref="TagFilterKind.Boolean"/> filter (an OR or a NOT); null for every other kind.</summary>
+    public ScopeExpression? Expression { get; }
 
     /// <summary><c>key:value</c>.</summary>
     public static TagFilter Equal(string key, string value) => Create(TagFilterKind.Equals, key, value);
@@ -49,6 +61,39 @@ public sealed record TagFilter
 
     /// <summary><c>key</c>: has the tag, bare or with any value.</summary>
     public static TagFilter HasKey(string key) => Create(TagFilterKind.HasKey, key, string.Empty);
+
+    /// <summary>
+    /// <c>key:pattern</c> with '*' inside or in front (<c>host:*-prod</c>, <c>host:web-*-1</c>).
+    /// A pattern whose only '*' is its last char is a <see cref="Prefix"/> filter, built as one.
+    /// </summary>
+    public static TagFilter Wildcard(string key, string pattern)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        int star = pattern.IndexOf('*', StringComparison.Ordinal);
+        return star >= 0 && star == pattern.Length - 1
+            ? Create(TagFilterKind.Prefix, key, pattern[..^1])
+            : Create(TagFilterKind.Wildcard, key, pattern);
+    }
+
+    /// <summary>
+    /// A boolean conjunct of a scope: an OR or a NOT. An AND is a scope's list of filters itself
+    /// and a single filter is that filter, so neither is a boolean filter (one shape per scope).
+    /// </summary>
+    public static TagFilter Boolean(ScopeExpression expression)
+    {
+        ArgumentNullException.ThrowIfNull(expression);
+        if (expression.Operator is not (ScopeOperator.Or or ScopeOperator.Not))
+        {
+            throw new ArgumentException("a boolean filter is an OR or a NOT; list the operands of an AND as filters of the scope", nameof(expression));
+        }
+
+        if (expression.Depth > QueryLimits.MaxScopeDepth)
+        {
+            throw new ArgumentException($"a scope expression nests at most {QueryLimits.MaxScopeDepth} deep", nameof(expression));
+        }
+
+        return new TagFilter(TagFilterKind.Boolean, string.Empty, string.Empty, expression);
+    }
 
     /// <summary>Builds a filter of any kind, checking the key and value against the tag rules.</summary>
     /// <exception cref="ArgumentException">The key or value breaks the tag rules.</exception>
@@ -66,6 +111,11 @@ public sealed record TagFilter
             return Any;
         }
 
+        if (kind == TagFilterKind.Boolean)
+        {
+            throw new ArgumentException("a boolean filter is built from its expression (TagFilter.Boolean)", nameof(kind));
+        }
+
         if (!Enum.IsDefined(kind))
         {
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown tag filter kind");
@@ -78,9 +128,22 @@ public sealed record TagFilter
                 nameof(key));
         }
 
-        bool valueRequired = kind is TagFilterKind.Equals or TagFilterKind.NotEquals;
+        if (kind == TagFilterKind.HasKey && IsOperatorWord(key))
+        {
+            throw new ArgumentException($"'{key}' is a scope operator, not a tag key", nameof(key));
+        }
+
+        if (kind == TagFilterKind.Wildcard && !IsWildcardPattern(value))
+        {
+            throw new ArgumentException(
+                $"wildcard pattern '{value}' must hold a '*' that is not only its last char, and no '**'",
+                nameof(value));
+        }
+
+        bool valueRequired = kind is TagFilterKind.Equals or TagFilterKind.NotEquals or TagFilterKind.Wildcard;
         bool valueAllowed = kind != TagFilterKind.HasKey;
-        if ((valueRequired && value.Length == 0) || (!valueAllowed && value.Length != 0) || !QueryCharset.IsTagValue(value))
+        bool valueChars = kind == TagFilterKind.Wildcard ? QueryCharset.IsTagValue(value.Replace("*", string.Empty, StringComparison.Ordinal)) : QueryCharset.IsTagValue(value);
+        if ((valueRequired && value.Length == 0) || (!valueAllowed && value.Length != 0) || !valueChars)
         {
             throw new ArgumentException(
                 $"tag value '{value}' is not valid for a {kind} filter (letters, digits, '_', '-', ':', '.', '/')",
@@ -111,6 +174,10 @@ public sealed record TagFilter
                 return !ContainsExact(sortedTags, _pattern);
             case TagFilterKind.Prefix:
                 return ContainsPrefix(sortedTags, _pattern);
+            case TagFilterKind.Wildcard:
+                return ContainsWildcard(sortedTags, _pattern, Value);
+            case TagFilterKind.Boolean:
+                return Expression!.Matches(sortedTags);
             default:
                 Invariant.Check(Kind == TagFilterKind.HasKey, "every kind is handled");
 
@@ -136,10 +203,11 @@ public sealed record TagFilter
     /// <inheritdoc/>
     public bool Equals(TagFilter? other) =>
         other is not null && Kind == other.Kind && string.Equals(Key, other.Key, StringComparison.Ordinal)
-        && string.Equals(Value, other.Value, StringComparison.Ordinal);
+        && string.Equals(Value, other.Value, StringComparison.Ordinal)
+        && Equals(Expression, other.Expression);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(Key), StringComparer.Ordinal.GetHashCode(Value));
+    public override int GetHashCode() => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(Key), StringComparer.Ordinal.GetHashCode(Value), Expression);
 
     /// <summary>The filter in query syntax, e.g. <c>!role:db</c>.</summary>
     public override string ToString() => Kind switch
@@ -148,8 +216,60 @@ public sealed record TagFilter
         TagFilterKind.Equals => _pattern,
         TagFilterKind.NotEquals => "!" + _pattern,
         TagFilterKind.Prefix => _pattern + "*",
+        TagFilterKind.Wildcard => _pattern + Value,
+        TagFilterKind.Boolean => Expression!.ToString(),
         _ => Key,
     };
+
+    /// <summary>Tag filters the filter holds: one, or the leaves of a boolean filter.</summary>
+    public int LeafCount => Expression?.LeafCount ?? 1;
+
+    /// <summary>Whether a wildcard pattern is in its one form: a '*' not only at the end, no "**".</summary>
+    internal static bool IsWildcardPattern(string pattern)
+    {
+        int star = pattern.IndexOf('*', StringComparison.Ordinal);
+        return star >= 0
+            && !(star == pattern.Length - 1)
+            && !pattern.Contains("**", StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether <paramref name="text"/> matches <paramref name="pattern"/>, '*' standing for any run of chars (greedy, backtracking to the last '*': O(text × pattern) at worst, no allocation).</summary>
+    internal static bool GlobMatches(ReadOnlySpan<char> text, ReadOnlySpan<char> pattern)
+    {
+        int t = 0;
+        int p = 0;
+        int starAt = -1;
+        int resumeAt = 0;
+        while (t < text.Length)
+        {
+            if (p < pattern.Length && pattern[p] == '*')
+            {
+                starAt = p++;
+                resumeAt = t;
+            }
+            else if (p < pattern.Length && pattern[p] == text[t])
+            {
+                p++;
+                t++;
+            }
+            else if (starAt >= 0)
+            {
+                p = starAt + 1;
+                t = ++resumeAt;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        while (p < pattern.Length && pattern[p] == '*')
+        {
+            p++;
+        }
+
+        return p == pattern.Length;
+    }
 
     /// <summary>Length of the tag the filter names, as counted against <see cref="QueryLimits.MaxTagLength"/>.</summary>
     internal static int TagLength(TagFilterKind kind, string key, string value) =>
@@ -167,6 +287,20 @@ public sealed record TagFilter
     {
         int i = LowerBound(sortedTags, prefix);
         return i < sortedTags.Length && sortedTags[i].StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    // The tags with the key are one run in ordinal order, from the first not less than "key:".
+    private static bool ContainsWildcard(ReadOnlySpan<string> sortedTags, string keyColon, string pattern)
+    {
+        for (int i = LowerBound(sortedTags, keyColon); i < sortedTags.Length && sortedTags[i].StartsWith(keyColon, StringComparison.Ordinal); i++)
+        {
+            if (GlobMatches(sortedTags[i].AsSpan(keyColon.Length), pattern))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static int LowerBound(ReadOnlySpan<string> sortedTags, string value)

@@ -17,4 +17,10 @@ public enum TagFilterKind : byte
 
     /// <summary><c>key</c>: the series has the tag <c>key</c>, bare or with any value.</summary>
     HasKey,
+
+    /// <summary><c>key:*-prod</c>, <c>key:web-*-1</c>: the series has a tag with this key whose value matches the pattern, '*' standing for any run of characters.</summary>
+    Wildcard,
+
+    /// <summary><c>a:1 OR b:2</c>, <c>NOT (a:1 AND b:2)</c>: the series matches the <see cref="TagFilter.Expression"/>.</summary>
+    Boolean,
 }

@@ -24,16 +24,74 @@ internal static class QueryGenerators
 
     public static readonly Gen<string> TagValue = Gen.Char[TagValueChars].Array[1, 8].Select(chars => new string(chars));
 
+    /// <summary>Suffix (<c>*-prod</c>), infix (<c>web-*-1</c>) and several-star patterns, never a plain prefix.</summary>
+    public static readonly Gen<TagFilter> Wildcard = Gen.Select(
+        TagKey,
+        TagValue.Array[1, 3],
+        Gen.Int[0, 3],
+        (key, pieces, ends) => TagFilter.Wildcard(
+            key,
+            (ends % 2 == 1 || pieces.Length == 1 ? "*" : string.Empty) + string.Join('*', pieces) + (ends >= 2 ? "*" : string.Empty)));
+
     public static readonly Gen<TagFilter> Filter = Gen.OneOf(
         Gen.Select(TagKey, TagValue, TagFilter.Equal),
         Gen.Select(TagKey, TagValue, TagFilter.NotEqual),
         Gen.Select(TagKey, TagValue, TagFilter.Prefix),
         TagKey.Select(key => TagFilter.Prefix(key, string.Empty)),
-        TagKey.Select(TagFilter.HasKey));
+        TagKey.Where(key => !TagFilter.IsOperatorWord(key)).Select(TagFilter.HasKey),
+        Wildcard);
+
+    /// <summary>
+    /// A boolean scope: a random AND/OR/NOT tree over random filters, at most 4 deep and 24
+    /// filters, split into the scope's conjuncts as the parser splits a top-level AND.
+    /// </summary>
+    public static readonly Gen<ImmutableArray<TagFilter>> BooleanScope = Gen.Select(
+        Gen.Int[0, int.MaxValue],
+        Filter.Array[24],
+        (seed, pool) =>
+        {
+            var rng = new Random(seed);
+            var used = 0;
+            return ScopeOf(RandomScopeExpression(rng, pool, 0, ref used));
+        });
 
     public static readonly Gen<ImmutableArray<TagFilter>> Scope = Gen.Frequency(
         (1, Gen.Const(ImmutableArray.Create(TagFilter.Any))),
+        (4, Filter.Array[1, 6].Select(filters => filters.ToImmutableArray())),
+        (3, BooleanScope));
+
+    /// <summary>A check's <c>over(...)</c>: a list of filters, no boolean ones.</summary>
+    public static readonly Gen<ImmutableArray<TagFilter>> OverScope = Gen.Frequency(
+        (1, Gen.Const(ImmutableArray.Create(TagFilter.Any))),
         (4, Filter.Array[1, 6].Select(filters => filters.ToImmutableArray())));
+
+    /// <summary>The scope a whole expression stands for: an AND's operands are its conjuncts, an OR or NOT is one boolean filter.</summary>
+    public static ImmutableArray<TagFilter> ScopeOf(ScopeExpression expression) =>
+        [.. (expression.Operator == ScopeOperator.And ? expression.Operands : [expression])
+            .Select(e => e.Operator == ScopeOperator.Filter ? e.Filter! : TagFilter.Boolean(e))];
+
+    /// <summary>A random AND/OR/NOT tree over <paramref name="pool"/>'s filters (each used at most once).</summary>
+    public static ScopeExpression RandomScopeExpression(Random rng, TagFilter[] pool, int depth, ref int used)
+    {
+        var choice = depth >= 4 || used >= pool.Length - 3 ? 3 : rng.Next(5);
+        switch (choice)
+        {
+            case 0:
+            case 1:
+                var operands = new List<ScopeExpression>();
+                var count = rng.Next(2, 4);
+                for (var i = 0; i < count; i++)
+                {
+                    operands.Add(RandomScopeExpression(rng, pool, depth + 1, ref used));
+                }
+
+                return choice == 0 ? ScopeExpression.And(operands) : ScopeExpression.Or(operands);
+            case 2:
+                return ScopeExpression.Not(RandomScopeExpression(rng, pool, depth + 1, ref used));
+            default:
+                return ScopeExpression.Of(pool[used++ % pool.Length]);
+        }
+    }
 
     public static readonly Gen<ImmutableArray<string>> GroupBy =
         TagKey.ArrayUnique[0, 4].Select(keys => keys.ToImmutableArray());
@@ -111,7 +169,7 @@ internal static class QueryGenerators
 
     public static readonly Gen<CheckQuery> CheckQueryGen = Gen.Select(
         CheckName,
-        Scope,
+        OverScope,
         GroupBy,
         Gen.Int[1, QueryLimits.MaxCheckRuns],
         (name, over, groupBy, last) => new CheckQuery(name, over, groupBy, last));

@@ -37,6 +37,9 @@ public sealed class QueryParserFuzzTests
         "\"http.can_connect\".over(\"env:prod\",\"!role:db\").by(\"host\",\"url\").last(3).count_by_status()",
         "\"datadog.agent.up\".over(\"*\").last(1).count_by_status()",
         " \"c\" . over ( \"team:*\" ) . by ( \"host\" ) . last ( 100 ) . count_by_status ( ) ",
+        "avg(last_5m):avg:m{env:prod AND (service IN (web, api*) OR NOT team:core) , host NOT IN (a,*-b)} by {host} > 1",
+        "max(last_1h):sum:a{host:*-prod OR host:web-*-1 AND NOT (x:1 OR !y:2)} / sum:b{NOT NOT k:v*} > 1",
+        "\"c\".over(\"host:web-*-1\",\"env:*-prod\").last(1).count_by_status()",
     ];
 
     private static readonly string[] Tokens =
@@ -44,7 +47,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "+", "-", "/", "==", "!=", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";

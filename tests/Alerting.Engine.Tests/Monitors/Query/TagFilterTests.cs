@@ -128,6 +128,8 @@ public sealed class TagFilterTests
             TagFilterKind.Any => TagFilter.Any,
             TagFilterKind.HasKey => TagFilter.HasKey(key),
             TagFilterKind.Prefix => TagFilter.Prefix(key, value[..Math.Min(prefixLength, value.Length)]),
+            TagFilterKind.Wildcard => TagFilter.Wildcard(key, "*" + value[Math.Min(prefixLength, value.Length)..]),
+            TagFilterKind.Boolean => TagFilter.Boolean(ScopeExpression.Not(ScopeExpression.Of(TagFilter.Prefix(key, value[..Math.Min(prefixLength, value.Length)])))),
             _ => TagFilter.Create(kind, key, value),
         });
 
@@ -146,6 +148,8 @@ public sealed class TagFilterTests
             TagFilterKind.Equals => Has((k, v) => k == filter.Key && v == filter.Value),
             TagFilterKind.NotEquals => !Has((k, v) => k == filter.Key && v == filter.Value),
             TagFilterKind.Prefix => Has((k, v) => k == filter.Key && v is not null && v.StartsWith(filter.Value, StringComparison.Ordinal)),
+            TagFilterKind.Wildcard => Has((k, v) => k == filter.Key && v is not null && v.EndsWith(filter.Value[1..], StringComparison.Ordinal)),
+            TagFilterKind.Boolean => !NaiveMatches(filter.Expression!.Operands[0].Filter!, tags),
             _ => Has((k, _) => k == filter.Key),
         };
     }
