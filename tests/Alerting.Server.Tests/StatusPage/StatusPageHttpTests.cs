@@ -45,6 +45,11 @@ public sealed partial class StatusPageHttpTests
         using var badAfter = await http.SendAsync(Get("/status/events?after=-1", Basic("anyone", ReadKey)));
         Assert.Equal(HttpStatusCode.BadRequest, badAfter.StatusCode);
         Assert.Contains("after: \"-1\"", await badAfter.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var badLastEventRequest = Get("/status/events?after=0", Basic("anyone", ReadKey));
+        badLastEventRequest.Headers.Add("Last-Event-ID", "12.x");
+        using var badLastEvent = await http.SendAsync(badLastEventRequest);
+        Assert.Equal(HttpStatusCode.BadRequest, badLastEvent.StatusCode);
+        Assert.Contains("Last-Event-ID: \"12.x\"", await badLastEvent.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var badFilter = await http.SendAsync(Get("/?state=firing", Basic("anyone", ReadKey)));
         Assert.Equal(HttpStatusCode.BadRequest, badFilter.StatusCode);
