@@ -15,6 +15,9 @@ public sealed class OpsgenieEndpoint : NotificationEndpoint
     /// <summary>The integration's API key.</summary>
     public required string ApiKey { get; init; }
 
+    /// <summary>The create request's body as a Liquid template (see <see cref="PayloadTemplate"/>); null: the built-in one. A close keeps the built-in body.</summary>
+    public PayloadTemplate? BodyTemplate { get; init; }
+
     private protected override Uri RequestUri => new(Root, "v2/alerts");
 
     private Uri Root => BaseUrl.AbsoluteUri.EndsWith('/') ? BaseUrl : new Uri(BaseUrl.AbsoluteUri + "/");
@@ -25,7 +28,9 @@ public sealed class OpsgenieEndpoint : NotificationEndpoint
             : RequestUri;
 
     private protected override byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options) =>
-        OpsgeniePayload.Build(notification, action, GroupLink(notification.Event));
+        action == NotificationAction.Trigger && BodyTemplate is not null
+            ? BodyTemplate.Render(notification, action, GroupLink(notification.Event))
+            : OpsgeniePayload.Build(notification, action, GroupLink(notification.Event));
 
     private protected override void AddHeaders(HttpRequestMessage request) =>
         request.Headers.TryAddWithoutValidation("Authorization", "GenieKey " + ApiKey);

@@ -6,8 +6,11 @@ public sealed class SlackEndpoint : NotificationEndpoint
     /// <summary>The incoming webhook's URL (Slack gives it when the webhook is added to a channel).</summary>
     public required Uri Url { get; init; }
 
+    /// <summary>The body as a Liquid template (see <see cref="PayloadTemplate"/>); null: the built-in body.</summary>
+    public PayloadTemplate? BodyTemplate { get; init; }
+
     private protected override Uri RequestUri => Url;
 
     private protected override byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options) =>
-        SlackPayload.Build(notification, action, GroupLink(notification.Event));
+        BodyTemplate?.Render(notification, action, GroupLink(notification.Event)) ?? SlackPayload.Build(notification, action, GroupLink(notification.Event));
 }

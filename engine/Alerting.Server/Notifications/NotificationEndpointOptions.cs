@@ -19,6 +19,12 @@ public sealed class NotificationEndpointOptions
     /// <summary>PagerDuty only: the integration's routing key.</summary>
     public string RoutingKey { get; set; } = "";
 
+    /// <summary>
+    /// Webhook, Slack and Opsgenie (its create request): the request body as a Liquid template
+    /// (see docs/notifications.md, "Payload templates"); empty: the built-in body.
+    /// </summary>
+    public string BodyTemplate { get; set; } = "";
+
     /// <summary>Opsgenie only: the API key of the Opsgenie API integration (sent as <c>GenieKey</c>).</summary>
     public string ApiKey { get; set; } = "";
 

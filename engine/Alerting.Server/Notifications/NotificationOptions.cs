@@ -98,6 +98,23 @@ public sealed partial class NotificationOptions
                     throw new ServerOptionsException(
                         $"{field}:Type \"{endpoint.Type}\" is not an endpoint type: use {TypeWebhook}, {TypeAlertmanager}, {TypePagerDuty}, {TypeSlack} or {TypeOpsgenie}");
             }
+
+            if (endpoint.BodyTemplate.Length > 0)
+            {
+                if (endpoint.Type.ToLowerInvariant() is not (TypeWebhook or TypeSlack or TypeOpsgenie))
+                {
+                    throw new ServerOptionsException($"{field}:BodyTemplate is for webhook, slack and opsgenie endpoints only, not {endpoint.Type}");
+                }
+
+                try
+                {
+                    _ = PayloadTemplate.Parse(endpoint.BodyTemplate);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ServerOptionsException($"{field}:BodyTemplate: {e.Message.Replace(" (Parameter 'source')", "", StringComparison.Ordinal)}");
+                }
+            }
         }
 
         for (var i = 0; i < Default.Count; i++)
@@ -119,7 +136,7 @@ public sealed partial class NotificationOptions
 
     private static NotificationEndpoint Create(NotificationEndpointOptions options, Uri? statusPage) => options.Type.ToLowerInvariant() switch
     {
-        TypeWebhook => new WebhookEndpoint { Name = options.Name, Url = new Uri(options.Url), Headers = new Dictionary<string, string>(options.Headers), StatusPageUrl = statusPage },
+        TypeWebhook => new WebhookEndpoint { Name = options.Name, Url = new Uri(options.Url), Headers = new Dictionary<string, string>(options.Headers), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
         TypeAlertmanager => new AlertmanagerEndpoint
         {
             Name = options.Name,
@@ -133,12 +150,15 @@ public sealed partial class NotificationOptions
         TypePagerDuty => options.Url.Length == 0
             ? new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey, StatusPageUrl = statusPage }
             : new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey, Url = new Uri(options.Url), StatusPageUrl = statusPage },
-        TypeSlack => new SlackEndpoint { Name = options.Name, Url = new Uri(options.Url), StatusPageUrl = statusPage },
+        TypeSlack => new SlackEndpoint { Name = options.Name, Url = new Uri(options.Url), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
         TypeOpsgenie => options.Url.Length == 0
-            ? new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, StatusPageUrl = statusPage }
-            : new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, BaseUrl = new Uri(options.Url), StatusPageUrl = statusPage },
+            ? new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, StatusPageUrl = statusPage, BodyTemplate = Template(options) }
+            : new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, BaseUrl = new Uri(options.Url), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
         _ => throw new InvalidOperationException($"endpoint type \"{options.Type}\" passed validation but has no endpoint class"),
     };
+
+    private static PayloadTemplate? Template(NotificationEndpointOptions options) =>
+        options.BodyTemplate.Length == 0 ? null : PayloadTemplate.Parse(options.BodyTemplate);
 
     private static void RequireHttpUrl(string url, string field, bool required)
     {

@@ -82,6 +82,40 @@ public sealed class NotificationOptionsTests
     }
 
     [Fact]
+    public void A_body_template_binds_and_a_bad_one_is_refused_naming_the_field_and_position()
+    {
+        var good = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "chat",
+            ["Notifications:Endpoints:0:Type"] = "slack",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/slack",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{\"text\": {{ message | json }}}",
+        });
+        good.Validate();
+        Assert.NotNull(Assert.IsType<Alerting.Notifications.SlackEndpoint>(good.Notifications.CreateEndpoints()[0]).BodyTemplate);
+
+        var bad = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "chat",
+            ["Notifications:Endpoints:0:Type"] = "slack",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/slack",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{\"text\": {{ message | json }\n}",
+        });
+        var error = Assert.Throws<ServerOptionsException>(bad.Validate);
+        Assert.StartsWith("Notifications:Endpoints:0:BodyTemplate: the template does not parse", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"\(\d+:\d+\)", error.Message);
+
+        var wrongType = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "pager",
+            ["Notifications:Endpoints:0:Type"] = "pagerduty",
+            ["Notifications:Endpoints:0:RoutingKey"] = "R",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{}",
+        });
+        Assert.Contains("BodyTemplate is for webhook, slack and opsgenie", Assert.Throws<ServerOptionsException>(wrongType.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Delivery_limits_bind_from_settings_and_reach_the_dispatcher_options()
     {
         var options = Bind(new Dictionary<string, string?>
