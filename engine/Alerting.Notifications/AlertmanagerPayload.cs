@@ -21,7 +21,11 @@ public static class AlertmanagerPayload
     /// <summary>Default horizon of a firing alert; the renotify interval should be shorter than this.</summary>
     public static readonly TimeSpan DefaultFiringHorizon = TimeSpan.FromHours(1);
 
-    public static byte[] Build(Notification notification, NotificationAction action, DateTimeOffset now, TimeSpan firingHorizon)
+    public static byte[] Build(Notification notification, NotificationAction action, DateTimeOffset now, TimeSpan firingHorizon) =>
+        Build(notification, action, now, firingHorizon, generatorUrl: null);
+
+    /// <summary>The body, each alert's <c>generatorURL</c> set to <paramref name="generatorUrl"/> (the group's status page view) when given.</summary>
+    public static byte[] Build(Notification notification, NotificationAction action, DateTimeOffset now, TimeSpan firingHorizon, string? generatorUrl)
     {
         ArgumentNullException.ThrowIfNull(notification);
         if (action == NotificationAction.None)
@@ -34,7 +38,7 @@ public static class AlertmanagerPayload
             throw new ArgumentOutOfRangeException(nameof(firingHorizon), firingHorizon, "the firing horizon must be positive");
         }
 
-        return JsonPayload.Write(writer => Write(writer, notification, action, now, firingHorizon));
+        return JsonPayload.Write(writer => Write(writer, notification, action, now, firingHorizon, generatorUrl));
     }
 
     /// <summary>The labels of the group's alert under <paramref name="severity"/>, sorted by name.</summary>
@@ -89,25 +93,25 @@ public static class AlertmanagerPayload
         labels.TryAdd(LabelName(name), value);
     }
 
-    private static void Write(Utf8JsonWriter writer, Notification notification, NotificationAction action, DateTimeOffset now, TimeSpan firingHorizon)
+    private static void Write(Utf8JsonWriter writer, Notification notification, NotificationAction action, DateTimeOffset now, TimeSpan firingHorizon, string? generatorUrl)
     {
         var transition = notification.Event;
         var eventTime = JsonPayload.Time(transition.TimeMs);
         writer.WriteStartArray();
         if (action == NotificationAction.Resolve)
         {
-            WriteAlert(writer, notification, NotificationPolicy.SeverityOf(transition.Previous), eventTime, eventTime);
+            WriteAlert(writer, notification, NotificationPolicy.SeverityOf(transition.Previous), eventTime, eventTime, generatorUrl);
         }
         else
         {
             var severity = NotificationPolicy.SeverityOf(transition.Next);
-            WriteAlert(writer, notification, severity, eventTime, JsonPayload.Time(now + firingHorizon));
+            WriteAlert(writer, notification, severity, eventTime, JsonPayload.Time(now + firingHorizon), generatorUrl);
             if (transition.Previous != AlertState.Ok)
             {
                 var previousSeverity = NotificationPolicy.SeverityOf(transition.Previous);
                 if (previousSeverity != severity)
                 {
-                    WriteAlert(writer, notification, previousSeverity, eventTime, eventTime);
+                    WriteAlert(writer, notification, previousSeverity, eventTime, eventTime, generatorUrl);
                 }
             }
         }
@@ -115,7 +119,7 @@ public static class AlertmanagerPayload
         writer.WriteEndArray();
     }
 
-    private static void WriteAlert(Utf8JsonWriter writer, Notification notification, string severity, string startsAt, string endsAt)
+    private static void WriteAlert(Utf8JsonWriter writer, Notification notification, string severity, string startsAt, string endsAt, string? generatorUrl)
     {
         var transition = notification.Event;
         writer.WriteStartObject();
@@ -142,6 +146,11 @@ public static class AlertmanagerPayload
         writer.WriteEndObject();
         writer.WriteString("startsAt", startsAt);
         writer.WriteString("endsAt", endsAt);
+        if (generatorUrl is not null)
+        {
+            writer.WriteString("generatorURL", generatorUrl);
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -21,6 +21,12 @@ public sealed record Notification(TransitionEvent Event, string MonitorName, IRe
     /// </summary>
     public IReadOnlyList<TransitionId> Replaces { get; init; } = [];
 
+    /// <summary>The monitor's critical threshold, null when it has none (payload templates show it).</summary>
+    public double? Critical { get; init; }
+
+    /// <summary>The monitor's warning threshold, null when it has none.</summary>
+    public double? Warning { get; init; }
+
     /// <summary>The monitor name, or its id when it has no name.</summary>
     public string DisplayName => string.IsNullOrEmpty(MonitorName) ? Event.MonitorId : MonitorName;
 }

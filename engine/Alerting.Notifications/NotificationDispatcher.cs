@@ -582,7 +582,18 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token);
-        using var request = endpoint.CreateRequest(delivery.Notification, delivery.Action, _time.GetUtcNow(), _options, Term);
+        HttpRequestMessage built;
+        try
+        {
+            built = endpoint.CreateRequest(delivery.Notification, delivery.Action, _time.GetUtcNow(), _options, Term);
+        }
+        catch (PayloadTemplateException e)
+        {
+            // The endpoint's own template cannot make this body; it would fail the same way again.
+            return new Attempt(AttemptKind.Rejected, 0, null, "payload template: " + e.Message);
+        }
+
+        using var request = built;
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);

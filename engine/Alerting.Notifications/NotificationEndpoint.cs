@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Alerting.Notifications;
 
 /// <summary>
-/// A configured receiver of notifications. The three kinds (webhook, Alertmanager, PagerDuty) differ only in
+/// A configured receiver of notifications. The kinds (webhook, Alertmanager, PagerDuty, Slack, Opsgenie) differ only in
 /// the request they build; queueing, ordering and retries are the dispatcher's and are the same for all.
 /// </summary>
 public abstract class NotificationEndpoint
@@ -21,10 +21,35 @@ public abstract class NotificationEndpoint
     /// <summary>Unique name of the endpoint; delivery records name it.</summary>
     public required string Name { get; init; }
 
+    /// <summary>
+    /// The status page's public address (the server's HTTP root as users reach it), or null: payloads
+    /// then carry no link. With it, each payload links to the group's view, <see cref="GroupLink"/>.
+    /// </summary>
+    public Uri? StatusPageUrl { get; init; }
+
+    /// <summary>The route of a group's view on the status page (its query: <c>monitor</c>, <c>group</c>).</summary>
+    public const string GroupViewRoute = "status/group";
+
+    /// <summary>The status page's view of the event's group, or null when <see cref="StatusPageUrl"/> is not set.</summary>
+    public string? GroupLink(Alerting.Engine.State.TransitionEvent transition) => GroupLink(StatusPageUrl, transition.MonitorId, transition.GroupKey);
+
+    /// <summary>The group view under <paramref name="root"/>; null when <paramref name="root"/> is null.</summary>
+    public static string? GroupLink(Uri? root, string monitorId, string groupKey)
+    {
+        if (root is null)
+        {
+            return null;
+        }
+
+        var text = root.AbsoluteUri;
+        return (text.EndsWith('/') ? text : text + "/") + GroupViewRoute
+            + "?monitor=" + Uri.EscapeDataString(monitorId) + "&group=" + Uri.EscapeDataString(groupKey);
+    }
+
     /// <summary>The request for one attempt. Built per attempt: Alertmanager's firing horizon counts from the send time.</summary>
     internal HttpRequestMessage CreateRequest(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options, ulong term)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, RequestUri)
+        var request = new HttpRequestMessage(HttpMethod.Post, RequestUriFor(notification, action))
         {
             Content = new ByteArrayContent(Body(notification, action, now, options)),
         };
@@ -44,9 +69,16 @@ public abstract class NotificationEndpoint
         }
 
         RequireHttpUri(RequestUri, "url");
+        if (StatusPageUrl is not null)
+        {
+            RequireHttpUri(StatusPageUrl, "status_page_url");
+        }
     }
 
     private protected abstract Uri RequestUri { get; }
+
+    /// <summary>Where one notification goes; <see cref="RequestUri"/> unless the action has its own address.</summary>
+    private protected virtual Uri RequestUriFor(Notification notification, NotificationAction action) => RequestUri;
 
     private protected abstract byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options);
 

@@ -8,10 +8,13 @@ public sealed class WebhookEndpoint : NotificationEndpoint
     /// <summary>Extra request headers, e.g. an authorization token.</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The body as a Liquid template (see <see cref="PayloadTemplate"/>); null: the built-in body.</summary>
+    public PayloadTemplate? BodyTemplate { get; init; }
+
     private protected override Uri RequestUri => Url;
 
     private protected override byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options) =>
-        WebhookPayload.Build(notification);
+        BodyTemplate?.Render(notification, action, GroupLink(notification.Event)) ?? WebhookPayload.Build(notification);
 
     private protected override void AddHeaders(HttpRequestMessage request)
     {

@@ -28,7 +28,7 @@ public sealed class AlertmanagerTests : IAsyncLifetime
     {
         // Alertmanager compares endsAt with its own clock, so this test runs on the real one.
         await using var dispatcher = new NotificationDispatcher(
-            [new AlertmanagerEndpoint { Name = "am", BaseUrl = Url }], new DeliveryOptions(), Http, _recorder, TimeProvider.System, new Random(7), term: 1);
+            [new AlertmanagerEndpoint { Name = "am", BaseUrl = Url, StatusPageUrl = new Uri("http://status.example.test:7701/") }], new DeliveryOptions(), Http, _recorder, TimeProvider.System, new Random(7), term: 1);
         var startMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var trigger = Events.Make("m-am", "host:a,env:prod", 1, AlertState.Ok, AlertState.Alert, timeMs: startMs - 1_000);
 
@@ -47,6 +47,8 @@ public sealed class AlertmanagerTests : IAsyncLifetime
         Assert.Equal("infra", labels.GetProperty("team").GetString());
         Assert.Equal("active", alert.GetProperty("status").GetProperty("state").GetString());
         Assert.Equal("m-am/host:a,env:prod/1", alert.GetProperty("annotations").GetProperty("transition_id").GetString());
+        // Alertmanager keeps the generator URL and shows it as the alert's source link.
+        Assert.Equal("http://status.example.test:7701/status/group?monitor=m-am&group=host%3Aa%2Cenv%3Aprod", alert.GetProperty("generatorURL").GetString());
         var fingerprint = alert.GetProperty("fingerprint").GetString();
 
         var resolve = Events.Make("m-am", "host:a,env:prod", 2, AlertState.Alert, AlertState.Ok, timeMs: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 1);

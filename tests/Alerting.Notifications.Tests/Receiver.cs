@@ -12,7 +12,11 @@ namespace Alerting.Notifications.Tests;
 internal sealed record Reply(int Status, int? RetryAfterSeconds = null, Task? Gate = null, string Body = "");
 
 /// <summary>One request the receiver got, with the test clock's time when it arrived.</summary>
-internal sealed record Received(string Path, string Body, string TransitionId, string Term, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ClockTime);
+internal sealed record Received(string Path, string Body, string TransitionId, string Term, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ClockTime)
+{
+    /// <summary>The request target as sent (path and query, percent-encoding kept).</summary>
+    public string RawTarget { get; init; } = "";
+}
 
 /// <summary>A real HTTP receiver on loopback (Kestrel, port chosen by the OS) whose answers the test scripts.</summary>
 internal sealed class Receiver : IAsyncDisposable
@@ -81,7 +85,10 @@ internal sealed class Receiver : IAsyncDisposable
             headers.GetValueOrDefault(NotificationEndpoint.TransitionIdHeader, ""),
             headers.GetValueOrDefault(NotificationEndpoint.TermHeader, ""),
             headers,
-            _clock.GetUtcNow());
+            _clock.GetUtcNow())
+        {
+            RawTarget = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? "",
+        };
         var reply = Policy?.Invoke(received) ?? (_script.TryDequeue(out var next) ? next : new Reply(200));
         _all.Enqueue(received);
         await _arrivals.Writer.WriteAsync(received);

@@ -124,6 +124,9 @@ public sealed class EngineState
 
     public bool TryGetMonitor(string id, out Protocol.Log.Monitor? monitor) => Monitors.TryGetMonitor(id, out monitor);
 
+    /// <summary>One group's state (see <see cref="MonitorEngine.TryGetGroupState"/>). State-machine thread only (or through a query).</summary>
+    public bool TryGetGroupState(string monitorId, string groupKey, out State.GroupState? state) => Monitors.TryGetGroupState(monitorId, groupKey, out state);
+
     /// <summary>Writes the whole state; equal states write equal bytes.</summary>
     public void WriteTo(BinaryWriter writer)
     {

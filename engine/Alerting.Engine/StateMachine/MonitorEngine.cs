@@ -101,6 +101,13 @@ internal sealed partial class MonitorEngine
         return monitor is not null;
     }
 
+    /// <summary>One group's state by its monitor and key (a dictionary lookup, whatever the number of groups).</summary>
+    public bool TryGetGroupState(string monitorId, string groupKey, out GroupState? state)
+    {
+        state = _monitors.TryGet(monitorId, out var compiled) && compiled.Groups.TryGetValue(groupKey, out var group) ? group.State : null;
+        return state is not null;
+    }
+
     /// <summary>Every monitor definition, in slot order.</summary>
     public IEnumerable<Monitor> MonitorDefinitions() => _monitors.Slots.Where(m => m is not null).Select(m => m!.Definition);
 

@@ -164,8 +164,9 @@ public static class StatusPage
             foreach (var group in monitor.Groups)
             {
                 var state = StateNames.Of(group.State);
-                html.Append("<tr class=\"group\" data-group=\"").Append(Html.Encode(group.Key)).Append("\" data-state=\"").Append(state).Append("\"><td class=\"group-key\">")
-                    .Append(Html.Encode(group.Key)).Append("</td><td class=\"group-state state-").Append(state).Append("\">").Append(state).Append("</td><td class=\"group-flags\">")
+                html.Append("<tr class=\"group\" data-group=\"").Append(Html.Encode(group.Key)).Append("\" data-state=\"").Append(state).Append("\"><td class=\"group-key\"><a href=\"")
+                    .Append(Html.Encode(StatusPageGroup.Route + "?monitor=" + Uri.EscapeDataString(monitor.Id) + "&group=" + Uri.EscapeDataString(group.Key))).Append("\">")
+                    .Append(Html.Encode(group.Key)).Append("</a></td><td class=\"group-state state-").Append(state).Append("\">").Append(state).Append("</td><td class=\"group-flags\">")
                     .Append(Flags(group)).Append("</td><td class=\"group-since\">since ").Append(Time(group.SinceMs)).Append("</td></tr>");
             }
 

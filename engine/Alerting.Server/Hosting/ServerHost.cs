@@ -258,6 +258,7 @@ public sealed class ServerHost : IAsyncDisposable
             DatadogSeriesEndpoint.Map(app);
             PrometheusReadApi.Map(app);
             StatusPage.Map(app);
+            StatusPageGroup.Map(app);
             StatusPageEvents.Map(app);
             // Created now so the node gauges are exported from the first scrape, before any ingest.
             _ = app.Services.GetRequiredService<ServerMetrics>();

@@ -16,10 +16,21 @@ public sealed partial class NotificationOptions
 
     public const string TypePagerDuty = "pagerduty";
 
+    public const string TypeSlack = "slack";
+
+    public const string TypeOpsgenie = "opsgenie";
+
     /// <summary>Longest endpoint name; names are also log entry fields and ledger keys.</summary>
     public const int MaxNameLength = 64;
 
     public List<NotificationEndpointOptions> Endpoints { get; } = [];
+
+    /// <summary>
+    /// The status page's address as the people who get notifications reach it (e.g.
+    /// <c>https://alerting.example.org/</c>); payloads then link to the group's view on it
+    /// (Alertmanager's <c>generatorURL</c>, Slack's button, Opsgenie's details). Empty: no links.
+    /// </summary>
+    public string StatusPageUrl { get; set; } = "";
 
     /// <summary>Names of the endpoints that receive events of monitors whose message mentions no endpoint.</summary>
     public List<string> Default { get; } = [];
@@ -31,6 +42,7 @@ public sealed partial class NotificationOptions
     public void Validate()
     {
         Delivery.Validate();
+        RequireHttpUrl(StatusPageUrl, "Notifications:StatusPageUrl", required: false);
         var names = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < Endpoints.Count; i++)
         {
@@ -50,8 +62,29 @@ public sealed partial class NotificationOptions
             switch (endpoint.Type.ToLowerInvariant())
             {
                 case TypeWebhook:
+                case TypeSlack:
+                    RequireHttpUrl(endpoint.Url, $"{field}:Url", required: true);
+                    break;
                 case TypeAlertmanager:
                     RequireHttpUrl(endpoint.Url, $"{field}:Url", required: true);
+                    if (endpoint.Username.Length > 0 && endpoint.BearerToken.Length > 0)
+                    {
+                        throw new ServerOptionsException($"{field}: set either Username and Password (HTTP Basic) or BearerToken, not both");
+                    }
+
+                    if ((endpoint.Username.Length > 0 || endpoint.BearerToken.Length > 0) && endpoint.Headers.ContainsKey("Authorization"))
+                    {
+                        throw new ServerOptionsException($"{field}:Headers:Authorization cannot be set with Username/Password or BearerToken (both set the Authorization header)");
+                    }
+
+                    break;
+                case TypeOpsgenie:
+                    RequireHttpUrl(endpoint.Url, $"{field}:Url", required: false);
+                    if (string.IsNullOrWhiteSpace(endpoint.ApiKey))
+                    {
+                        throw new ServerOptionsException($"{field}:ApiKey must be set for an opsgenie endpoint (the API key of an Opsgenie API integration)");
+                    }
+
                     break;
                 case TypePagerDuty:
                     RequireHttpUrl(endpoint.Url, $"{field}:Url", required: false);
@@ -63,7 +96,24 @@ public sealed partial class NotificationOptions
                     break;
                 default:
                     throw new ServerOptionsException(
-                        $"{field}:Type \"{endpoint.Type}\" is not an endpoint type: use {TypeWebhook}, {TypeAlertmanager} or {TypePagerDuty}");
+                        $"{field}:Type \"{endpoint.Type}\" is not an endpoint type: use {TypeWebhook}, {TypeAlertmanager}, {TypePagerDuty}, {TypeSlack} or {TypeOpsgenie}");
+            }
+
+            if (endpoint.BodyTemplate.Length > 0)
+            {
+                if (endpoint.Type.ToLowerInvariant() is not (TypeWebhook or TypeSlack or TypeOpsgenie))
+                {
+                    throw new ServerOptionsException($"{field}:BodyTemplate is for webhook, slack and opsgenie endpoints only, not {endpoint.Type}");
+                }
+
+                try
+                {
+                    _ = PayloadTemplate.Parse(endpoint.BodyTemplate);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ServerOptionsException($"{field}:BodyTemplate: {e.Message.Replace(" (Parameter 'source')", "", StringComparison.Ordinal)}");
+                }
             }
         }
 
@@ -78,17 +128,37 @@ public sealed partial class NotificationOptions
     }
 
     /// <summary>The library's endpoints; call after <see cref="Validate"/>.</summary>
-    public IReadOnlyList<NotificationEndpoint> CreateEndpoints() => Endpoints.Select(Create).ToList();
-
-    private static NotificationEndpoint Create(NotificationEndpointOptions options) => options.Type.ToLowerInvariant() switch
+    public IReadOnlyList<NotificationEndpoint> CreateEndpoints()
     {
-        TypeWebhook => new WebhookEndpoint { Name = options.Name, Url = new Uri(options.Url), Headers = new Dictionary<string, string>(options.Headers) },
-        TypeAlertmanager => new AlertmanagerEndpoint { Name = options.Name, BaseUrl = new Uri(options.Url) },
+        var statusPage = StatusPageUrl.Length == 0 ? null : new Uri(StatusPageUrl);
+        return Endpoints.Select(e => Create(e, statusPage)).ToList();
+    }
+
+    private static NotificationEndpoint Create(NotificationEndpointOptions options, Uri? statusPage) => options.Type.ToLowerInvariant() switch
+    {
+        TypeWebhook => new WebhookEndpoint { Name = options.Name, Url = new Uri(options.Url), Headers = new Dictionary<string, string>(options.Headers), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
+        TypeAlertmanager => new AlertmanagerEndpoint
+        {
+            Name = options.Name,
+            BaseUrl = new Uri(options.Url),
+            StatusPageUrl = statusPage,
+            Username = options.Username.Length == 0 ? null : options.Username,
+            Password = options.Username.Length == 0 ? null : options.Password,
+            BearerToken = options.BearerToken.Length == 0 ? null : options.BearerToken,
+            Headers = new Dictionary<string, string>(options.Headers),
+        },
         TypePagerDuty => options.Url.Length == 0
-            ? new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey }
-            : new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey, Url = new Uri(options.Url) },
+            ? new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey, StatusPageUrl = statusPage }
+            : new PagerDutyEndpoint { Name = options.Name, RoutingKey = options.RoutingKey, Url = new Uri(options.Url), StatusPageUrl = statusPage },
+        TypeSlack => new SlackEndpoint { Name = options.Name, Url = new Uri(options.Url), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
+        TypeOpsgenie => options.Url.Length == 0
+            ? new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, StatusPageUrl = statusPage, BodyTemplate = Template(options) }
+            : new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, BaseUrl = new Uri(options.Url), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
         _ => throw new InvalidOperationException($"endpoint type \"{options.Type}\" passed validation but has no endpoint class"),
     };
+
+    private static PayloadTemplate? Template(NotificationEndpointOptions options) =>
+        options.BodyTemplate.Length == 0 ? null : PayloadTemplate.Parse(options.BodyTemplate);
 
     private static void RequireHttpUrl(string url, string field, bool required)
     {

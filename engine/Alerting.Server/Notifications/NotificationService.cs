@@ -451,6 +451,10 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable, ILea
     private static Notification NotificationOf(EngineState state, HistoryItem item) =>
         state.TryGetMonitor(item.Event.MonitorId, out var monitor) && monitor is not null
             ? new Notification(item.Event, monitor.Name, monitor.Tags.ToArray(), item.Message)
+            {
+                Critical = monitor.Options?.Thresholds is { HasCritical: true } t ? t.Critical : null,
+                Warning = monitor.Options?.Thresholds is { HasWarning: true } w ? w.Warning : null,
+            }
             : new Notification(item.Event, "", NoTags, item.Message);
 
     /// <summary>

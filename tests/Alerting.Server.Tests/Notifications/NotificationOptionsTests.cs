@@ -32,6 +32,90 @@ public sealed class NotificationOptionsTests
     }
 
     [Fact]
+    public void Slack_opsgenie_and_alertmanager_auth_bind_and_every_endpoint_links_the_status_page()
+    {
+        var options = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:StatusPageUrl"] = "https://alerting.example.test/",
+            ["Notifications:Endpoints:0:Name"] = "chat",
+            ["Notifications:Endpoints:0:Type"] = "slack",
+            ["Notifications:Endpoints:0:Url"] = "https://hooks.example.test/services/T0/B0/x",
+            ["Notifications:Endpoints:1:Name"] = "oncall",
+            ["Notifications:Endpoints:1:Type"] = "Opsgenie",
+            ["Notifications:Endpoints:1:ApiKey"] = "genie",
+            ["Notifications:Endpoints:2:Name"] = "am",
+            ["Notifications:Endpoints:2:Type"] = "alertmanager",
+            ["Notifications:Endpoints:2:Url"] = "http://127.0.0.1:9093/",
+            ["Notifications:Endpoints:2:BearerToken"] = "tok",
+        });
+
+        options.Validate();
+        var endpoints = options.Notifications.CreateEndpoints();
+        Assert.All(endpoints, e => Assert.Equal(new Uri("https://alerting.example.test/"), e.StatusPageUrl));
+        Assert.Equal(new Uri("https://hooks.example.test/services/T0/B0/x"), Assert.IsType<Alerting.Notifications.SlackEndpoint>(endpoints[0]).Url);
+        var opsgenie = Assert.IsType<Alerting.Notifications.OpsgenieEndpoint>(endpoints[1]);
+        Assert.Equal(("genie", Alerting.Notifications.OpsgenieEndpoint.DefaultBaseUrl), (opsgenie.ApiKey, opsgenie.BaseUrl));
+        var alertmanager = Assert.IsType<Alerting.Notifications.AlertmanagerEndpoint>(endpoints[2]);
+        Assert.Equal(("tok", (string?)null), (alertmanager.BearerToken, alertmanager.Username));
+    }
+
+    [Theory]
+    [InlineData("Notifications:StatusPageUrl", "status.example.test", "Notifications:StatusPageUrl")]
+    [InlineData("Notifications:Endpoints:0:ApiKey", "", "Notifications:Endpoints:0:ApiKey")]
+    [InlineData("Notifications:Endpoints:1:Username", "u", "Notifications:Endpoints:1: set either Username")]
+    [InlineData("Notifications:Endpoints:1:Headers:Authorization", "x", "Notifications:Endpoints:1:Headers:Authorization")]
+    public void A_bad_new_receiver_setting_is_refused_naming_its_field(string key, string value, string expected)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "oncall",
+            ["Notifications:Endpoints:0:Type"] = "opsgenie",
+            ["Notifications:Endpoints:0:ApiKey"] = "genie",
+            ["Notifications:Endpoints:1:Name"] = "am",
+            ["Notifications:Endpoints:1:Type"] = "alertmanager",
+            ["Notifications:Endpoints:1:Url"] = "http://127.0.0.1:9093/",
+            ["Notifications:Endpoints:1:BearerToken"] = "tok",
+        };
+        settings[key] = value;
+        var e = Assert.Throws<ServerOptionsException>(() => Bind(settings).Validate());
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_body_template_binds_and_a_bad_one_is_refused_naming_the_field_and_position()
+    {
+        var good = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "chat",
+            ["Notifications:Endpoints:0:Type"] = "slack",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/slack",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{\"text\": {{ message | json }}}",
+        });
+        good.Validate();
+        Assert.NotNull(Assert.IsType<Alerting.Notifications.SlackEndpoint>(good.Notifications.CreateEndpoints()[0]).BodyTemplate);
+
+        var bad = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "chat",
+            ["Notifications:Endpoints:0:Type"] = "slack",
+            ["Notifications:Endpoints:0:Url"] = "http://127.0.0.1:9000/slack",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{\"text\": {{ message | json }\n}",
+        });
+        var error = Assert.Throws<ServerOptionsException>(bad.Validate);
+        Assert.StartsWith("Notifications:Endpoints:0:BodyTemplate: the template does not parse", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"\(\d+:\d+\)", error.Message);
+
+        var wrongType = Bind(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "pager",
+            ["Notifications:Endpoints:0:Type"] = "pagerduty",
+            ["Notifications:Endpoints:0:RoutingKey"] = "R",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{}",
+        });
+        Assert.Contains("BodyTemplate is for webhook, slack and opsgenie", Assert.Throws<ServerOptionsException>(wrongType.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Delivery_limits_bind_from_settings_and_reach_the_dispatcher_options()
     {
         var options = Bind(new Dictionary<string, string?>

@@ -73,6 +73,19 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         driver.FindElement(By.LinkText("alert")).Click();
         var filtered = driver.FindElement(By.CssSelector($"tbody.monitor[data-monitor-id='{id}']"));
         Assert.Equal(["host:a"], filtered.FindElements(By.CssSelector("tr.group")).Select(r => r.GetAttribute("data-group") ?? "").ToArray());
+
+        // The firing group's link opens its view: the transition history and the chart of its
+        // value against the critical threshold, the value's dot above the threshold's line.
+        filtered.FindElement(By.CssSelector("tr.group[data-group='host:a'] .group-key a")).Click();
+        Assert.Equal("ALERT", driver.FindElement(By.Id("group-state")).Text);
+        var chart = driver.FindElement(By.Id("group-chart"));
+        Assert.True(chart.Displayed, "the chart is rendered visibly");
+        var point = chart.FindElement(By.CssSelector("circle.point-ALERT"));
+        Assert.Equal("97", point.GetAttribute("data-value"));
+        var critical = chart.FindElement(By.CssSelector("line.threshold-critical"));
+        Assert.True(point.Location.Y < critical.Location.Y, $"the value 97 is drawn above the threshold 90 (dot at y {point.Location.Y}, line at y {critical.Location.Y})");
+        Assert.Contains("OK → ALERT", driver.FindElement(By.CssSelector("#history tr.transition .change")).Text, StringComparison.Ordinal);
+        Assert.Equal(MarkupName, driver.FindElement(By.TagName("h1")).Text);
     }
 
     [BrowserFact]
