@@ -17,10 +17,6 @@ namespace Alerting.Engine.Timing;
 /// cache miss per timer through a linked list, and a firing needs nothing else; timers themselves are
 /// struct entries of a pooled array addressed by int index, written when a timer is re-armed into a slot
 /// (so Cancel finds its record in O(1)) and never read on the firing path.
-/// A record whose slot lies past the current coarse bucket (2^CoarseTicksLog2 slots) waits instead in one
-/// of as many coarse buckets, a second list level whose few active tails stay in cache; an advance that
-/// enters a bucket first spreads it into the fine slots (and Cancel follows a spread record through
-/// one forwarding index, since the spread does not write the cold pool entry).
 /// Timers more than one revolution away share the slot with nearer ones and are skipped by a per-timer
 /// due check (the "rounds" of a hashed wheel). A bitmap of non-empty slots lets an advance skip 64 empty
 /// slots per word read. Schedule and Cancel are O(1) (cancel moves the slot's last record into the hole)
@@ -53,19 +49,10 @@ public sealed class TimingWheel
     /// <summary>Records per slot chunk: 8 × 40 B = five cache lines read in a row by a slot scan.</summary>
     internal const int ChunkSize = 8;
 
-    /// <summary>
-    /// log2 of the fine slots per coarse bucket (128 × 10 ms = 1.28 s at the default resolution), capped
-    /// at SlotCountLog2 - 1. A re-arm whose due is past the current bucket appends to one of the few
-    /// hundred coarse bucket tails that a workload of minutes-long intervals keeps in cache, instead of
-    /// to the tail of one of 65 536 fine slots (a cache miss per firing).
-    /// </summary>
-    internal const int CoarseTicksLog2 = 7;
-
     private const int None = -1;
 
     private readonly long _resolutionMs;
     private readonly int _slotMask;
-    private readonly int _coarseShift;
     private readonly int _maxTimers;
     private readonly long _maxPeriodMs;
 
@@ -95,23 +82,12 @@ public sealed class TimingWheel
     // _chunkNext links a slot's chunks from newest to oldest, or the free chunks.
     private DueInstance[] _records;
     private int[] _chunkNext;
-
-    // Per record position of a coarse list: the fine position its record was spread to. A spread moves a
-    // record without writing its (cache-cold) pool entry, whose Location still names the coarse position;
-    // Cancel follows this one hop. Written in the order the spread reads the coarse chunks (sequentially).
-    private int[] _spreadTo;
     private int _freeChunk = None;
     private int _chunksUsed;
 
     private long _nextSequence;
     private int _liveCount;
     private bool _advancing;
-
-    // Highest coarse bucket (tick >> _coarseShift) spread into the fine slots: a record whose place tick
-    // is in it or before waits in fine slot (tick & _slotMask), a later one in coarse list
-    // SlotCount + ((tick >> _coarseShift) & _slotMask). Equals the bucket of CeilingTick(NowMs) between
-    // advances, and of the target tick during one.
-    private long _spreadBucket;
 
     // During an Advance: its target time. A timer scheduled or re-armed with a due at or before it
     // joins the due queue of this advance, which the drain merges with the sorted batch.
@@ -132,13 +108,11 @@ public sealed class TimingWheel
         _resolutionMs = options.ResolutionMs;
         int slotCount = 1 << options.SlotCountLog2;
         _slotMask = slotCount - 1;
-        _coarseShift = Math.Min(CoarseTicksLog2, options.SlotCountLog2 - 1);
         _maxTimers = options.MaxTimers;
         _maxPeriodMs = options.MaxPeriodMs;
-        // Record lists 0 .. slotCount - 1 are the fine slots, slotCount .. 2 × slotCount - 1 the coarse buckets.
-        _slotHeads = new SlotHead[2 * slotCount];
+        _slotHeads = new SlotHead[slotCount];
         Array.Fill(_slotHeads, new SlotHead { Chunk = None });
-        _occupied = new ulong[2 * slotCount / 64];
+        _occupied = new ulong[slotCount / 64];
         _entries = new TimerEntry[options.InitialCapacity];
         _cancelledInAdvance = new ulong[(options.InitialCapacity + 63) / 64];
         _dueQueue = new DueQueue(options.InitialCapacity);
@@ -146,11 +120,9 @@ public sealed class TimingWheel
         _tickReciprocal = _resolutionMs == 1 ? 0 : (ulong.MaxValue / (ulong)_resolutionMs) + 1;
         _tickBase = CeilingTick(startMs);
         _tickBaseMs = _tickBase * _resolutionMs;
-        _spreadBucket = _tickBase >> _coarseShift;
         int chunks = Math.Max(2, 2 * options.InitialCapacity / ChunkSize);
         _records = new DueInstance[chunks * ChunkSize];
         _chunkNext = new int[chunks];
-        _spreadTo = new int[chunks * ChunkSize];
         NowMs = startMs;
     }
 
@@ -163,7 +135,7 @@ public sealed class TimingWheel
     /// <summary>Timer pool entries currently allocated; grows by doubling, never shrinks.</summary>
     public int Capacity => _entries.Length;
 
-    internal int SlotCount => _slotMask + 1;
+    internal int SlotCount => _slotHeads.Length;
 
     /// <summary>
     /// Schedules a timer first due at <paramref name="firstDueMs"/>, then every <paramref name="periodMs"/>
@@ -218,13 +190,6 @@ public sealed class TimingWheel
             RemoveRecord(entry.Slot, entry.Location);
             Kill(index, ref entry);
         }
-        else if (entry.Slot > _slotMask && entry.Location != None && _records[_spreadTo[entry.Location]].Index == index)
-        {
-            // Spread from its coarse bucket into a fine slot since the entry was written.
-            int location = _spreadTo[entry.Location];
-            RemoveRecord((int)(CeilingTick(_records[location].DueMs) & _slotMask), location);
-            Kill(index, ref entry);
-        }
         else
         {
             // Its record is in the running advance; the drain releases the entry when it reaches it.
@@ -261,12 +226,6 @@ public sealed class TimingWheel
         _tickBaseMs = startTick * _resolutionMs;
         _horizonMs = nowMs;
         _batch.Clear();
-        long endBucket = endTick >> _coarseShift;
-        if (endBucket > _spreadBucket)
-        {
-            SpreadCoarse(endBucket);
-        }
-
         if (endTick - startTick >= SlotCount)
         {
             // A jump of a revolution or more: every slot may hold due timers; visit each once.
@@ -275,7 +234,7 @@ public sealed class TimingWheel
         else
         {
             long tick = startTick;
-            while ((tick = NextOccupied(tick, endTick, 0)) >= 0)
+            while ((tick = NextOccupiedTick(tick, endTick)) >= 0)
             {
                 CollectSlot((int)(tick & _slotMask), nowMs);
                 tick++;
@@ -308,11 +267,6 @@ public sealed class TimingWheel
             throw new InvalidOperationException("Timer invariant broken: checked during an advance or with a non-empty due queue.");
         }
 
-        if (_spreadBucket != CeilingTick(NowMs) >> _coarseShift)
-        {
-            throw new InvalidOperationException($"Timer invariant broken: spread bucket {_spreadBucket} is not the bucket of now ({CeilingTick(NowMs) >> _coarseShift}).");
-        }
-
         int records = 0;
         int chunks = 0;
         for (int slot = 0; slot < _slotHeads.Length; slot++)
@@ -336,10 +290,9 @@ public sealed class TimingWheel
                     int location = (chunk * ChunkSize) + k;
                     var record = _records[location];
                     ref var entry = ref _entries[record.Index];
-                    bool spreadHere = entry.Slot > _slotMask && slot <= _slotMask && entry.Location != None
-                        && _spreadTo[entry.Location] == location && _records[entry.Location].Index != record.Index;
-                    if (entry.State != TimerState.Live || !((entry.Slot == slot && entry.Location == location) || spreadHere)
-                        || entry.Generation != record.Generation || ListOf(CeilingTick(Math.Max(record.DueMs, NowMs))) != slot)
+                    long placeTick = CeilingTick(Math.Max(record.DueMs, NowMs));
+                    if (entry.State != TimerState.Live || entry.Slot != slot || entry.Location != location
+                        || entry.Generation != record.Generation || (int)(placeTick & _slotMask) != slot)
                     {
                         throw new InvalidOperationException($"Timer invariant broken: record of entry {record.Index} misplaced in slot {slot}.");
                     }
@@ -446,7 +399,6 @@ public sealed class TimingWheel
             // never exceed min(slots, records) + records / ChunkSize, plus one slot's worth mid-scan.
             int capacity = checked(_chunkNext.Length * 2);
             Array.Resize(ref _records, checked(capacity * ChunkSize));
-            Array.Resize(ref _spreadTo, checked(capacity * ChunkSize));
             Array.Resize(ref _chunkNext, capacity);
         }
 
@@ -470,22 +422,12 @@ public sealed class TimingWheel
 
         // An overdue timer scheduled between advances waits in the slot of NowMs, which the next
         // advance visits first; during an advance every due left for the wheel is after NowMs anyway.
-        int slot = ListOf(TickOf(Math.Max(due.DueMs, NowMs)));
+        int slot = (int)(TickOf(Math.Max(due.DueMs, NowMs)) & _slotMask);
         int location = AppendRecord(slot, due);
         ref var entry = ref _entries[due.Index];
         entry.Slot = slot;
         entry.Location = location;
     }
-
-    /// <summary>
-    /// The record list of a place tick: its fine slot when its coarse bucket is already spread, else
-    /// its coarse bucket (a list past the fine slots).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int ListOf(long tick) =>
-        (tick >> _coarseShift) <= _spreadBucket
-            ? (int)(tick & _slotMask)
-            : _slotMask + 1 + (int)((tick >> _coarseShift) & _slotMask);
 
     /// <summary>Appends to the slot's newest chunk (a new one when full) and returns the record's location.</summary>
     private int AppendRecord(int slot, in DueInstance due)
@@ -519,9 +461,7 @@ public sealed class TimingWheel
         {
             var moved = _records[last];
             _records[location] = moved;
-            ref var movedEntry = ref _entries[moved.Index];
-            movedEntry.Location = location;
-            movedEntry.Slot = slot;
+            _entries[moved.Index].Location = location;
         }
 
         _records[last] = _records[last] with { Index = None };
@@ -539,23 +479,20 @@ public sealed class TimingWheel
         }
     }
 
-    /// <summary>
-    /// First position in [from, to] whose list is non-empty, or -1: ticks of the fine slots (listBase 0)
-    /// or buckets of the coarse ones (listBase SlotCount). Needs to - from &lt; slots.
-    /// </summary>
-    private long NextOccupied(long from, long to, int listBase)
+    /// <summary>First tick in [fromTick, toTick] whose slot is non-empty, or -1. Needs toTick - fromTick &lt; slots.</summary>
+    private long NextOccupiedTick(long fromTick, long toTick)
     {
-        Invariant.Check(to - from < SlotCount, "a range shorter than a revolution visits each list once");
-        long tick = from;
-        while (tick <= to)
+        Invariant.Check(toTick - fromTick < SlotCount, "a tick range shorter than a revolution visits each slot once");
+        long tick = fromTick;
+        while (tick <= toTick)
         {
             int slot = (int)(tick & _slotMask);
             int bit = slot & 63;
-            ulong bits = _occupied[(listBase + slot) >> 6] >> bit;
+            ulong bits = _occupied[slot >> 6] >> bit;
             if (bits != 0)
             {
                 long found = tick + BitOperations.TrailingZeroCount(bits);
-                return found <= to ? found : -1;
+                return found <= toTick ? found : -1;
             }
 
             // Slot counts are multiples of 64, so the next word starts at the next multiple of 64 (wrapping).
@@ -567,7 +504,7 @@ public sealed class TimingWheel
 
     private void CollectAllDue(long nowMs)
     {
-        for (int word = 0; word < SlotCount / 64; word++)
+        for (int word = 0; word < _occupied.Length; word++)
         {
             ulong bits = _occupied[word];
             while (bits != 0)
@@ -575,90 +512,6 @@ public sealed class TimingWheel
                 CollectSlot((word << 6) + BitOperations.TrailingZeroCount(bits), nowMs);
                 bits &= bits - 1;
             }
-        }
-    }
-
-    /// <summary>
-    /// Moves the records of the coarse buckets after <see cref="_spreadBucket"/> up to
-    /// <paramref name="toBucket"/> into their fine slots (a sequential read of each bucket, appends to the
-    /// at most 2^CoarseTicksLog2 fine slot tails of a bucket), and makes <paramref name="toBucket"/> the
-    /// spread bucket. A range of a coarse revolution or more visits every coarse bucket once.
-    /// </summary>
-    private void SpreadCoarse(long toBucket)
-    {
-        long fromBucket = _spreadBucket + 1;
-        _spreadBucket = toBucket;
-        if (toBucket - fromBucket >= SlotCount)
-        {
-            for (int word = SlotCount / 64; word < _occupied.Length; word++)
-            {
-                ulong bits = _occupied[word];
-                while (bits != 0)
-                {
-                    SpreadBucket((word << 6) + BitOperations.TrailingZeroCount(bits));
-                    bits &= bits - 1;
-                }
-            }
-        }
-        else
-        {
-            long bucket = fromBucket;
-            while ((bucket = NextOccupied(bucket, toBucket, SlotCount)) >= 0)
-            {
-                SpreadBucket(SlotCount + (int)(bucket & _slotMask));
-                bucket++;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Moves every record of a coarse list whose bucket is now spread into its fine slot; records of
-    /// later coarse rounds are appended again to fresh chunks of the same list.
-    /// </summary>
-    private void SpreadBucket(int list)
-    {
-        int chunk = _slotHeads[list].Chunk;
-        int fill = _slotHeads[list].Fill;
-        _slotHeads[list] = new SlotHead { Chunk = None };
-        _occupied[list >> 6] &= ~(1UL << (list & 63));
-        while (chunk != None)
-        {
-            int first = chunk * ChunkSize;
-            int end = first + fill;
-            int next = _chunkNext[chunk];
-            if (next != None)
-            {
-                Prefetch(ref _records[next * ChunkSize]);
-                Prefetch(ref _records[(next * ChunkSize) + ChunkSize - 1]);
-            }
-
-            for (int location = first; location < end; location++)
-            {
-                // _records is read through the field: AppendRecord below may grow (replace) it.
-                var record = _records[location];
-                _records[location] = record with { Index = None };
-
-                // Every record in a coarse list is due after NowMs (its bucket is after now's).
-                int target = ListOf(TickOf(record.DueMs));
-                int moved = AppendRecord(target, record);
-                if (target > _slotMask)
-                {
-                    // A later coarse round: back into the same list, and the entry follows.
-                    ref var entry = ref _entries[record.Index];
-                    entry.Location = moved;
-                    entry.Slot = target;
-                }
-                else
-                {
-                    // The entry keeps naming this coarse position; Cancel follows _spreadTo. Until the fine slot
-                    // is collected (in this advance, or the one that spreads the next bucket) no spread reuses it.
-                    _spreadTo[location] = moved;
-                }
-            }
-
-            FreeChunk(chunk);
-            chunk = next;
-            fill = ChunkSize;
         }
     }
 
@@ -695,13 +548,11 @@ public sealed class TimingWheel
                 {
                     // The firing needs nothing from the pool entry; prefetch the slot its next instance goes to.
                     _batch.Add(record);
-                    PrefetchList(record.DueMs + record.PeriodMs);
+                    PrefetchSlot(record.DueMs + record.PeriodMs);
                 }
                 else
                 {
-                    ref var entry = ref _entries[record.Index];
-                    entry.Location = AppendRecord(slot, record);
-                    entry.Slot = slot;
+                    _entries[record.Index].Location = AppendRecord(slot, record);
                 }
             }
 
@@ -719,8 +570,8 @@ public sealed class TimingWheel
         }
     }
 
-    private void PrefetchList(long dueMs) =>
-        Prefetch(ref _slotHeads[ListOf(TickOf(dueMs))]);
+    private void PrefetchSlot(long dueMs) =>
+        Prefetch(ref _slotHeads[(int)(TickOf(dueMs) & _slotMask)]);
 
     /// <summary><see cref="CeilingTick"/> as a multiply-high when within 2^32 ms after the tick base, else a division.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
