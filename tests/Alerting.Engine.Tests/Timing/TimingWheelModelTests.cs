@@ -45,7 +45,8 @@ public sealed class TimingWheelModelTests(ITestOutputHelper output)
     /// Timers due seconds to hours past the next tick (far beyond the slots the next advances visit), with
     /// periods of 1–300 s re-armed many times over, frequent cancels (from outside and from callbacks),
     /// callbacks scheduling timers minutes ahead, and advances that step 100 ms, cross one or several spans of
-    /// 128 slots, or jump past a revolution. Replay with ALERTING_WHEEL_FAR_SEED.
+    /// 128 slots (the bucket of the coarse level tried in issue 11), or jump past a revolution.
+    /// Replay with ALERTING_WHEEL_FAR_SEED.
     /// </summary>
     [Fact]
     public void Wheel_matches_sorted_list_model_with_far_timers_and_long_runs_of_ticks()
