@@ -523,7 +523,9 @@ internal sealed partial class MonitorEngine
                 Counters.PointsAccepted++;
                 if (unixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
                 {
-                    // Ahead of logical time: it waits for its time (see FuturePoints).
+                    // Ahead of logical time: it waits for its time (see FuturePoints). The series
+                    // was seen now, so series expiry (which reads LastSeenMs) keeps it meanwhile.
+                    entry.LastSeenMs = _clock.NowMs;
                     _future.AddPoint(entry, unixMs, value);
                     continue;
                 }
@@ -568,6 +570,7 @@ internal sealed partial class MonitorEngine
             Counters.CheckRunsAccepted++;
             if (run.UnixMs > _clock.NowMs + FuturePoints.ArrivalSkewMs)
             {
+                entry.LastSeenMs = _clock.NowMs;
                 _future.AddRun(entry, run.UnixMs, run.Status);
                 continue;
             }
