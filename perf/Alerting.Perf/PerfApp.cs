@@ -62,7 +62,10 @@ internal static class PerfApp
         var peer = new Option<string?>("--peer") { Description = "all: also run the side-by-side peer (only \"prometheus\")" };
         var prometheus = new Option<string>("--prometheus-binary") { Description = "peer: the prometheus program", DefaultValueFactory = _ => "prometheus", Hidden = true };
         var dropAcks = new Option<int>("--drop-acks-every") { Description = "fault injection (tests): the harness ignores every n-th ack", Hidden = true };
-        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, warmup, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, cluster, concurrency, json, prometheus, dropAcks];
+        var ramp = new Option<bool>("--ramp") { Description = "ingest: from --rate up, each step --ramp-factor times the last, until a step misses the bar (ack p99 ≤ 10 ms and all offered accepted); reports the highest rate that held" };
+        var rampFactor = new Option<double>("--ramp-factor") { Description = "ingest --ramp: rate multiplier per step", DefaultValueFactory = _ => 1.5 };
+        var rampSteps = new Option<int>("--ramp-steps") { Description = "ingest --ramp: most steps", DefaultValueFactory = _ => 6 };
+        Option[] runOptions = [target, targetHttp, serverDll, apiKey, seconds, warmup, streams, rate, series, batch, monitors, metrics, interval, samples, sampleRate, count, windowPoints, trials, crash, notify, cluster, ramp, rampFactor, rampSteps, concurrency, json, prometheus, dropAcks];
 
         var root = new RootCommand("Alerting perf harness: scenarios of BENCHMARKS.md against real server processes on loopback");
         var writer = Output.For(output);
@@ -89,6 +92,9 @@ internal static class PerfApp
             Crash = p.GetValue(crash),
             Notify = p.GetValue(notify),
             Cluster = p.GetValue(cluster),
+            Ramp = p.GetValue(ramp),
+            RampFactor = p.GetValue(rampFactor),
+            RampSteps = p.GetValue(rampSteps),
             Trials = p.GetValue(trials),
             Concurrency = p.GetValue(concurrency),
             JsonPath = p.GetValue(json),
@@ -243,6 +249,11 @@ internal static class PerfApp
         if (o.Batch > 10_000 || o.WindowPoints > 10_000)
         {
             throw new HarnessException("--batch and --window-points must be at most 10 000 (the server's points per request)");
+        }
+
+        if (o.RampFactor <= 1 || o.RampSteps < 1)
+        {
+            throw new HarnessException("--ramp-factor must be above 1 and --ramp-steps at least 1");
         }
 
         if (o.Monitors < 0 || o.DropAcksEvery < 0 || o.Warmup < 0)

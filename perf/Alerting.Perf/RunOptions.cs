@@ -74,6 +74,14 @@ internal sealed record RunOptions
     /// <summary>The harness starts a three-node replicated cluster (not one server) and measures against its primary.</summary>
     public bool Cluster { get; init; }
 
+    /// <summary>ingest: run open-loop steps from <see cref="Rate"/> up, each <see cref="RampFactor"/> times the last, until a step misses the M1 bar.</summary>
+    public bool Ramp { get; init; }
+
+    public double RampFactor { get; init; } = 1.5;
+
+    /// <summary>Most steps a ramp runs.</summary>
+    public int RampSteps { get; init; } = 6;
+
     /// <summary>recovery: SIGKILL instead of a graceful stop.</summary>
     public bool Crash { get; init; }
 

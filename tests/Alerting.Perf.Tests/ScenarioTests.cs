@@ -33,6 +33,29 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public async Task Ramp_steps_up_until_a_step_misses_the_bar_and_reports_the_last_that_held()
+    {
+        // Two steps at most, 2 000 then 4 000 points/s. Whether each step holds depends on the
+        // machine; what must hold: step 2 runs only if step 1 held, the best rate is the last
+        // step that held (0 if none), and every step's acks are checked.
+        var (exit, report, output) = await HarnessRuns.RunAsync("ingest", "--ramp", "--ramp-steps", "2", "--ramp-factor", "2", "--warmup", "1", "--seconds", "1", "--rate", "2000", "--series", "100", "--streams", "1", "--batch", "100");
+
+        Assert.True(exit == PerfApp.Ok, output);
+        var result = Assert.Single(report!.Scenarios);
+        bool Held(int step) =>
+            result.Figures.Single(f => f.Id == $"M1.ramp.{step}.ack.p99").Value <= 10
+            && result.Figures.Single(f => f.Id == $"M1.ramp.{step}.throughput").Value >= 0.99 * result.Figures.Single(f => f.Id == $"M1.ramp.{step}.offered").Value;
+        Assert.Equal(2000, result.Figures.Single(f => f.Id == "M1.ramp.1.offered").Value);
+        var ranStep2 = result.Figures.Any(f => f.Id == "M1.ramp.2.offered");
+        Assert.Equal(Held(1), ranStep2);
+        var best = result.Figures.Single(f => f.Id == "M1.ramp.best").Value;
+        var expected = !Held(1) ? 0 : Held(2) ? 4000 : 2000;
+        Assert.Equal(expected, best);
+        Assert.Contains(result.Checks, c => c.Name.StartsWith("step 1 (2,000 points/s): every batch acknowledged", StringComparison.Ordinal) && c.Passed);
+        Assert.All(result.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+    }
+
+    [Fact]
     public async Task Warm_up_acks_are_checked_but_not_measured()
     {
         // 1 s of warm-up then 2 s measured, at 2 000 points/s in batches of 100: 60 batches sent

@@ -155,22 +155,23 @@ internal static class OpenLoop
     }
 
     /// <summary>Records the M1-style figures and the accounting checks of an open-loop run.</summary>
-    public static async Task ReportAsync(ScenarioResult result, Target target, RunOptions options, Scrape before, Outcome outcome, string idPrefix, CancellationToken cancellationToken)
+    /// <param name="namePrefix">Put before every figure's and check's name (a ramp's step: "step 2 (450 000 points/s): ").</param>
+    public static async Task ReportAsync(ScenarioResult result, Target target, RunOptions options, Scrape before, Outcome outcome, string idPrefix, CancellationToken cancellationToken, string namePrefix = "")
     {
         var throughput = Median(outcome.PerSecond);
-        result.Add(idPrefix + ".offered", "offered load", options.Rate, "points/s");
-        result.Add(idPrefix + ".window", string.Create(CultureInfo.InvariantCulture, $"measured window (after {options.Warmup:0.#} s of warm-up at the same load)"), options.Seconds, "s");
-        result.Add(idPrefix + ".throughput", "accepted (median of per-second samples)", throughput, "points/s", "≥ 1 000 000 points/s (local)", throughput >= 1_000_000);
-        Latency(result, idPrefix + ".ack", "ack latency from intended send", outcome.Latency, p99Bar: 10);
+        result.Add(idPrefix + ".offered", namePrefix + "offered load", options.Rate, "points/s");
+        result.Add(idPrefix + ".window", namePrefix + string.Create(CultureInfo.InvariantCulture, $"measured window (after {options.Warmup:0.#} s of warm-up at the same load)"), options.Seconds, "s");
+        result.Add(idPrefix + ".throughput", namePrefix + "accepted (median of per-second samples)", throughput, "points/s", "≥ 1 000 000 points/s (local)", throughput >= 1_000_000);
+        Latency(result, idPrefix + ".ack", namePrefix + "ack latency from intended send", outcome.Latency, p99Bar: 10);
 
-        result.Check("every batch acknowledged, in order", outcome.Acks == outcome.Batches && outcome.OutOfOrderAcks == 0,
+        result.Check(namePrefix + "every batch acknowledged, in order", outcome.Acks == outcome.Batches && outcome.OutOfOrderAcks == 0,
             $"{outcome.Acks} acks for {outcome.Batches} batches, {outcome.OutOfOrderAcks} out of order");
-        result.Check("every point accepted", outcome.Accepted == outcome.Points && outcome.Rejected == 0,
+        result.Check(namePrefix + "every point accepted", outcome.Accepted == outcome.Points && outcome.Rejected == 0,
             $"{outcome.Accepted} of {outcome.Points} points accepted by acks, {outcome.Rejected} rejected {outcome.RejectReasons}");
         var expected = before.Long(MetricsClient.Accepted) + outcome.Points;
         var (after, _) = await target.Metrics.WaitForAsync(s => s.Long(MetricsClient.Accepted) >= expected, TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
         var counted = after.Long(MetricsClient.Accepted) - before.Long(MetricsClient.Accepted);
-        result.Check("server's accepted count equals the points acknowledged", counted == outcome.Accepted && counted == outcome.Points,
+        result.Check(namePrefix + "server's accepted count equals the points acknowledged", counted == outcome.Accepted && counted == outcome.Points,
             $"server {counted}, acks {outcome.Accepted}, sent {outcome.Points}");
     }
 
