@@ -56,6 +56,25 @@ public sealed class ScenarioTests
     }
 
     [Fact]
+    public async Task Peer_runs_at_tiny_scale_against_a_real_prometheus()
+    {
+        // Debian's prometheus, as the remote_write interop test uses (CI installs it with
+        // tests/Alerting.Notifications.Tests/install-alertmanager.sh): 20 rules every second on
+        // both sides, measured over 2 s after a full round.
+        const string binary = "/usr/bin/prometheus";
+        Assert.True(File.Exists(binary), $"{binary} is not installed: run tests/Alerting.Notifications.Tests/install-alertmanager.sh (it installs Debian's prometheus too)");
+
+        var (exit, report, output) = await HarnessRuns.RunAsync("peer", "--count", "20", "--interval", "1", "--seconds", "2", "--warmup", "0", "--batch", "100", "--prometheus-binary", binary);
+
+        Assert.True(exit == PerfApp.Ok, output);
+        var result = Assert.Single(report!.Scenarios);
+        Assert.All(result.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.True(result.Figures.Single(f => f.Id == "P1.prometheus.evals_per_s").Value > 0, output);
+        Assert.True(result.Figures.Single(f => f.Id == "P1.engine.evals_per_s").Value > 0, output);
+        Assert.True(result.Figures.Single(f => f.Id == "P1.ratio").Value > 0, output);
+    }
+
+    [Fact]
     public async Task Warm_up_acks_are_checked_but_not_measured()
     {
         // 1 s of warm-up then 2 s measured, at 2 000 points/s in batches of 100: 60 batches sent

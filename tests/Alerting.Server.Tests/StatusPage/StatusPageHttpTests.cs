@@ -67,7 +67,7 @@ public sealed partial class StatusPageHttpTests
             Name = "load <b>",
             Type = "metric",
             Query = "min(last_1m):min:load{*} by {host} > 90",
-            Options = new MonitorOptions { OnArrival = true, Thresholds = new Thresholds { Critical = 90, Warning = 70 } },
+            Options = new MonitorOptions { NewGroupDelayMs = 0, OnArrival = true, Thresholds = new Thresholds { Critical = 90, Warning = 70 } },
         };
         var id = (await server.Monitors.UpsertAsync(new UpsertMonitorRequest { Monitor = monitor }, call)).Monitor.Id;
         using var subscription = server.Alerts.Subscribe(new SubscribeRequest { FromIndex = 0 }, call);
