@@ -71,7 +71,19 @@ public sealed class ScenarioTests
         Assert.All(result.Checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
         Assert.True(result.Figures.Single(f => f.Id == "P1.prometheus.evals_per_s").Value > 0, output);
         Assert.True(result.Figures.Single(f => f.Id == "P1.engine.evals_per_s").Value > 0, output);
-        Assert.True(result.Figures.Single(f => f.Id == "P1.ratio").Value > 0, output);
+        // Prometheus's CPU counter moves in steps of 10 ms, so over 2 s at this scale it may not
+        // move at all: then the ratio is 0 and a note says it was not measured.
+        var prometheusCpu = result.Figures.Single(f => f.Id == "P1.prometheus.cpu_per_eval").Value;
+        var ratio = result.Figures.Single(f => f.Id == "P1.ratio").Value;
+        if (prometheusCpu > 0)
+        {
+            Assert.True(ratio > 0, output);
+        }
+        else
+        {
+            Assert.Equal(0, ratio);
+            Assert.Contains(result.Notes, n => n.Contains("not measured", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

@@ -56,6 +56,11 @@ internal static class PeerScenario
         result.Add("P1.engine.cpu_per_eval", "engine CPU per evaluation (ingest included)", ourCpu / Math.Max(1, ourEvals) * 1e6, "µs");
         var ratio = promCpu > 0 && ourCpu > 0 && promEvals > 0 ? (ourEvals / ourCpu) / (promEvals / promCpu) : 0;
         result.Add("P1.ratio", "engine ÷ prometheus evaluations per CPU-second", ratio, "×", "≥ 100×", ratio >= 100);
+        if (promCpu <= 0 || ourCpu <= 0)
+        {
+            result.Notes.Add("a side's CPU counter did not move over the window (it counts in steps of 10 ms): the ratio is 0, not measured; use more rules or a longer --seconds");
+        }
+
         result.Check("both sides evaluated", promEvals > 0 && ourEvals > 0, $"prometheus {promEvals}, engine {ourEvals}");
         result.Notes.Add("CPU is each process's own counter (prometheus: process_cpu_seconds_total; engine: dotnet_process_cpu_time_seconds_total) over the same window length; both include taking in the data (scrapes, writes)");
         return result;
