@@ -50,10 +50,11 @@ public sealed class ClusterStepDownTests : IAsyncLifetime
         using var timeout = new CancellationTokenSource(Patience);
         (int primary, ulong term) = await WaitForPrimaryAsync(timeout.Token);
         int standby = 3 - primary;
-        // The standby must know the primary to name it.
+        // The standby must know the primary to name it: it does once it has applied an entry of
+        // the primary's term (each entry it applies came from that primary), so wait on its log.
         while ((await StatusAsync(standby, timeout.Token)).PrimaryId.Length == 0)
         {
-            await Task.Delay(10, timeout.Token);
+            await NextAppliedAsync(standby, timeout.Token);
         }
 
         CliResult result = await CliRunner.RunAsync(["cluster", "step-down", "--server", Address(standby), "--to", standby.ToString(CultureInfo.InvariantCulture), "--json"]);
@@ -90,11 +91,16 @@ public sealed class ClusterStepDownTests : IAsyncLifetime
         return await new Protocol.V1.Cluster.ClusterClient(channel).StatusAsync(new StatusRequest(), cancellationToken: cancellation);
     }
 
-    /// <summary>Polls the data members until one reports itself primary.</summary>
+    /// <summary>
+    /// Asks the data members until one reports itself primary, waiting between rounds for either
+    /// member to apply another entry: a primary's first act is its term-start entry, and it then
+    /// publishes a Tick every 100 ms, so a change of leader always moves a log forward.
+    /// </summary>
     private async Task<(int Id, ulong Term)> WaitForPrimaryAsync(CancellationToken cancellation)
     {
         while (true)
         {
+            Task moved = Task.WhenAny(NextAppliedAsync(1, cancellation), NextAppliedAsync(2, cancellation));
             foreach (int id in new[] { 1, 2 })
             {
                 try
@@ -109,8 +115,16 @@ public sealed class ClusterStepDownTests : IAsyncLifetime
                 }
             }
 
-            await Task.Delay(10, cancellation);
+            await moved;
+            cancellation.ThrowIfCancellationRequested();
         }
+    }
+
+    /// <summary>Completes when data member <paramref name="id"/> applies an entry after the ones it has applied now.</summary>
+    private Task NextAppliedAsync(int id, CancellationToken cancellation)
+    {
+        AppliedProgress progress = _members[id - 1].Host.Node.Progress;
+        return progress.WaitForAsync(progress.AppliedIndex + 1, cancellation);
     }
 
     private static int[] FreePorts(int count)
