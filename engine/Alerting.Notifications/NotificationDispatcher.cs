@@ -592,6 +592,13 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             // The endpoint's own template cannot make this body; it would fail the same way again.
             return new Attempt(AttemptKind.Rejected, 0, null, "payload template: " + e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Building a request is deterministic: it would fail the same way again. Recorded as
+            // rejected rather than thrown, which would end this key's worker with its queue held
+            // (DESIGN invariant 9: nothing background throws into the runtime).
+            return new Attempt(AttemptKind.Rejected, 0, null, $"cannot build the request: {e.GetType().Name}: {e.Message}");
+        }
 
         using var request = built;
         try
