@@ -15,6 +15,7 @@ public sealed class Ready
         bool softStateChanged,
         HardState? hardState,
         SnapshotRef? snapshot,
+        InstallSnapshotRequest? snapshotOffer,
         long? truncateAfter,
         IReadOnlyList<LogEntry> entries,
         IReadOnlyList<ReplicationMessage> messages,
@@ -25,6 +26,7 @@ public sealed class Ready
         SoftStateChanged = softStateChanged;
         HardState = hardState;
         Snapshot = snapshot;
+        SnapshotOffer = snapshotOffer;
         TruncateAfter = truncateAfter;
         Entries = entries;
         Messages = messages;
@@ -43,6 +45,15 @@ public sealed class Ready
 
     /// <summary>A snapshot received from the primary to install in place of the local state and journal; the core already counts it durable.</summary>
     public SnapshotRef? Snapshot { get; }
+
+    /// <summary>
+    /// With <see cref="ReplicaOptions.OfferSnapshots"/>: the primary's offer of a snapshot this replica
+    /// should take. Nothing changed in the core: the shell fetches the snapshot (at or above
+    /// <see cref="InstallSnapshotRequest.Snapshot"/>'s index, above the commit index), makes it and a
+    /// journal continuing after it durable, and restarts the replica from that disk; an interrupted
+    /// fetch leaves the old state, and the primary offers again. Null: no offer.
+    /// </summary>
+    public InstallSnapshotRequest? SnapshotOffer { get; }
 
     /// <summary>Discard every journal entry with a higher index before appending (never at or below the commit index). Null: nothing to discard.</summary>
     public long? TruncateAfter { get; }

@@ -30,6 +30,7 @@ public sealed class ReplicaCore
     private readonly List<LogEntry> _pendingEntries = [];
     private long? _pendingTruncateAfter;
     private SnapshotRef? _pendingSnapshot;
+    private InstallSnapshotRequest? _pendingOffer;
     private HardState _lastHardState;
     private SoftState _lastSoftState;
     private bool _softStateReported;
@@ -141,7 +142,7 @@ public sealed class ReplicaCore
 
     /// <summary>True when <see cref="TakeReady"/> has something for the shell.</summary>
     public bool HasReady =>
-        _messages.Count > 0 || _pendingEntries.Count > 0 || _pendingTruncateAfter.HasValue || _pendingSnapshot.HasValue
+        _messages.Count > 0 || _pendingEntries.Count > 0 || _pendingTruncateAfter.HasValue || _pendingSnapshot.HasValue || _pendingOffer is not null
         || CurrentHardState() != _lastHardState || !_softStateReported || CurrentSoftState() != _lastSoftState
         || _commit != _lastCommitReported || ApplyUpTo() != _lastApplyUpToReported;
 
@@ -334,6 +335,15 @@ public sealed class ReplicaCore
         _log.CompactThrough(index);
     }
 
+    /// <summary>
+    /// Whether this replica would replace its log and state with <paramref name="snapshot"/>: it is above
+    /// the commit index and not already held (at the commit index too when the log diverged from the
+    /// primary's). With <see cref="ReplicaOptions.OfferSnapshots"/> the shell asks again when a fetch ends,
+    /// since the replica may have caught up meanwhile.
+    /// </summary>
+    public bool WantsSnapshot(SnapshotRef snapshot) =>
+        Kind == MemberKind.Data && (_diverged ? snapshot.LastIndex >= _commit : snapshot.LastIndex > _commit && _log.TermAt(snapshot.LastIndex) != snapshot.LastTerm);
+
     /// <summary>Handles one message addressed to this replica.</summary>
     public void Step(ReplicationMessage message)
     {
@@ -421,6 +431,7 @@ public sealed class ReplicaCore
             softChanged,
             hs != _lastHardState ? hs : null,
             _pendingSnapshot,
+            _pendingOffer,
             _pendingTruncateAfter,
             _pendingEntries.Count == 0 ? [] : _pendingEntries.ToArray(),
             _messages.Count == 0 ? [] : _messages.ToArray(),
@@ -437,6 +448,7 @@ public sealed class ReplicaCore
         _messages.Clear();
         _pendingTruncateAfter = null;
         _pendingSnapshot = null;
+        _pendingOffer = null;
         return ready;
     }
 
@@ -824,7 +836,7 @@ public sealed class ReplicaCore
 
         var snapshot = request.Snapshot;
         var holdsIt = _log.TermAt(snapshot.LastIndex) == snapshot.LastTerm;
-        var install = _diverged ? snapshot.LastIndex >= _commit : snapshot.LastIndex > _commit && !holdsIt;
+        var install = WantsSnapshot(snapshot);
         if (!install)
         {
             if (snapshot.LastIndex > _commit && holdsIt)
@@ -843,6 +855,27 @@ public sealed class ReplicaCore
                 RespondToPrimary(request.From);
             }
 
+            return;
+        }
+
+        if (_options.OfferSnapshots)
+        {
+            if (_diverged)
+            {
+                _pendingOffer = request;
+                Send(new AppendResponse(Id, request.From, _term, false, Math.Min(_persisted, _verified), _verified, 0, _commit, 0, NeedsSnapshot: true));
+                return;
+            }
+
+            if (_verified < request.LogStart)
+            {
+                // Our log cannot continue the primary's: the shell fetches the snapshot and restarts us from it.
+                _pendingOffer = request;
+            }
+
+            // What we hold: once it reaches the primary's retained log (after a restart from the
+            // fetched snapshot, or having caught up meanwhile) the primary ships entries from there.
+            RespondToPrimary(request.From);
             return;
         }
 
@@ -922,7 +955,8 @@ public sealed class ReplicaCore
                 case ShipState.Probe:
                     p.BecomeReplicate();
                     break;
-                case ShipState.Snapshot when p.SnapshotSent >= 0 && response.AcceptedIndex >= p.SnapshotSent:
+                case ShipState.Snapshot when (p.SnapshotSent >= 0 && response.AcceptedIndex >= p.SnapshotSent)
+                    || (_options.OfferSnapshots && response.AcceptedIndex >= _log.SnapshotIndex && response.AcceptedIndex >= p.MinSnapshotIndex):
                     // The replica replaced its log: what it holds now is what it says, even below what it held before.
                     p.Match = response.MatchIndex;
                     p.Accepted = response.AcceptedIndex;
@@ -1080,7 +1114,7 @@ public sealed class ReplicaCore
             return;
         }
 
-        Send(new InstallSnapshotRequest(Id, p.Id, _term, new SnapshotRef(index, _log.TermAt(index)), _commit));
+        Send(new InstallSnapshotRequest(Id, p.Id, _term, new SnapshotRef(index, _log.TermAt(index)), _commit) { LogStart = _log.SnapshotIndex });
         p.SnapshotSent = index;
         p.TicksWithoutProgress = 0;
     }

@@ -36,6 +36,16 @@ public sealed class ReplicaOptions
     public bool JournalCanTruncateSuffix { get; init; } = true;
 
     /// <summary>
+    /// How a replica takes the primary's snapshot. False: at once, when the
+    /// <see cref="InstallSnapshotRequest"/> arrives (<see cref="Ready.Snapshot"/>; the transport carried
+    /// the bytes with it). True: the core hands the offer to the shell (<see cref="Ready.SnapshotOffer"/>),
+    /// which fetches the bytes out of band and restarts the replica from them; meanwhile the replica keeps
+    /// its log and answers the offer with what it holds, and one whose verified log reaches the
+    /// primary's retained log (<see cref="InstallSnapshotRequest.LogStart"/>) is shipped the log instead.
+    /// </summary>
+    public bool OfferSnapshots { get; init; }
+
+    /// <summary>
     /// Deliberately unsafe, for tests only: the primary commits as soon as its own journal holds an
     /// entry, without a quorum. It exists so the simulation's checker can be shown to catch the loss
     /// this causes; nothing outside the test assembly can set it.

@@ -5,4 +5,8 @@ namespace Alerting.Replication;
 /// <see cref="Snapshot"/>. The core names the snapshot; the transport attaches its bytes.
 /// </summary>
 public sealed record InstallSnapshotRequest(int From, int To, long Term, SnapshotRef Snapshot, long PrimaryCommit)
-    : ReplicationMessage(From, To, Term);
+    : ReplicationMessage(From, To, Term)
+{
+    /// <summary>The primary's log starts after this index (what it compacted away): a replica whose verified log reaches it can be shipped entries instead.</summary>
+    public long LogStart { get; init; }
+}

@@ -29,6 +29,9 @@ internal sealed class SimNode(int id, MemberKind kind)
     /// <summary>The snapshot bytes of the InstallSnapshot being delivered (its running hash).</summary>
     public ulong IncomingSnapshotHash { get; set; }
 
+    /// <summary>The snapshot fetch in progress (one at a time), with <see cref="ReplicaOptions.OfferSnapshots"/>.</summary>
+    public SnapshotFetch? Fetch { get; set; }
+
     public static ulong Fold(ulong hash, LogEntry entry)
     {
         var payload = entry.Payload.Length >= 8 ? BitConverter.ToInt64(entry.Payload.Span) : 0;
@@ -46,3 +49,6 @@ internal sealed class SimNode(int id, MemberKind kind)
         return z ^ (z >> 31);
     }
 }
+
+/// <summary>A fetch of the primary's snapshot: ends at <paramref name="DoneAt"/>, unless the node crashed (epoch) or it was cut (<paramref name="Fails"/>).</summary>
+internal sealed record SnapshotFetch(long DoneAt, int Epoch, InstallSnapshotRequest Offer, ulong Hash, bool Fails);

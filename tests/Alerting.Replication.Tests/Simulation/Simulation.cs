@@ -14,7 +14,9 @@ internal sealed record SimulationStats(
     int MessagesDropped,
     long SettleTicks,
     string FinalState,
-    int Transfers = 0);
+    int Transfers = 0,
+    int SnapshotFetchesFailed = 0,
+    int SnapshotsFetched = 0);
 
 /// <summary>Knobs of a run that are not drawn from the seed.</summary>
 /// <param name="FaultTicks">Ticks with faults and client writes.</param>
@@ -44,6 +46,12 @@ internal sealed class Simulation
 
     // Leadership transfers draw from their own seeded stream, so adding them left every other fault of a seed where it was.
     private readonly Random _transferRandom;
+
+    // Whether snapshots are fetched out of band (offered, fetched, installed by a restart), and the
+    // fetches' lengths and failures, draw from their own stream: the other faults of a seed stay put.
+    private readonly Random _snapshotRandom;
+    private int _fetchesFailed;
+    private int _fetchesInstalled;
     private int _transfers;
     private readonly SimulationSettings _settings;
     private readonly ClusterConfig _config;
@@ -73,6 +81,7 @@ internal sealed class Simulation
         _settings = settings;
         _random = new Random(seed);
         _transferRandom = new Random(unchecked((seed * 31) + 7));
+        _snapshotRandom = new Random(unchecked((seed * 37) + 11));
         _network = new SimNetwork(_random)
         {
             LossRate = _random.NextDouble() * 0.15,
@@ -89,6 +98,7 @@ internal sealed class Simulation
             MaxInflightAppends = 1 + _random.Next(4),
             MaxUncommittedEntries = 64,
             JournalCanTruncateSuffix = _random.Next(2) == 0,
+            OfferSnapshots = _snapshotRandom.Next(2) == 0,
             UnsafeCommitWithoutQuorum = settings.UnsafeCommitWithoutQuorum,
         };
 
@@ -149,10 +159,24 @@ internal sealed class Simulation
                 CompleteFsync(fsync.Node, fsync.Epoch, fsync.Generation);
             }
 
+            foreach (var n in _nodes)
+            {
+                if (n.Fetch is { } fetch && fetch.DoneAt <= _now)
+                {
+                    CompleteFetch(n, fetch);
+                }
+            }
+
             MaybeCompact();
         }
 
         _checker.CheckSettled(_nodes);
+        if (!Settled())
+        {
+            // Every node up, the network healed: staying unsettled means something stopped making progress.
+            throw new SimulationViolationException($"the healed cluster did not settle within {_settings.MaxSettleTicks} ticks (no progress): "
+                + string.Join(", ", _nodes.Select(n => $"{n.Id}: {n.Core?.Role} term {n.Core?.Term} last {n.Core?.LastIndex} commit {n.Core?.CommitIndex} applied {n.AppliedIndex} fetch {(n.Fetch is null ? "-" : n.Fetch.Offer.Snapshot.LastIndex.ToString(System.Globalization.CultureInfo.InvariantCulture))}")) + " " + string.Join(" | ", _nodes.Where(n => n.Core?.Role == ReplicaRole.Primary).Select(n => n.Core!.DescribePeers())));
+        }
         return new SimulationStats(
             Seed,
             _checker.Acked.Count,
@@ -166,7 +190,9 @@ internal sealed class Simulation
             _network.Dropped,
             _now - _settings.FaultTicks,
             string.Join(";", _nodes.Select(n => $"{n.Id}:{n.Core!.Term}/{n.AppliedIndex}/{n.AppliedHash:x16}")),
-            _transfers);
+            _transfers,
+            _fetchesFailed,
+            _fetchesInstalled);
     }
 
     /// <summary>One primary, everything it holds committed, and every data node applied up to it.</summary>
@@ -424,6 +450,12 @@ internal sealed class Simulation
                 _snapshotsInstalled++;
             }
 
+            if (ready.SnapshotOffer is { } offer && node.Fetch is null)
+            {
+                // The fetch carries the primary's state at the offered index (the envelope's hash); it may be cut midway.
+                node.Fetch = new SnapshotFetch(_now + 1 + _snapshotRandom.Next(20), node.Epoch, offer, node.IncomingSnapshotHash, _snapshotRandom.Next(4) == 0);
+            }
+
             if (ready.TruncateAfter is { } after)
             {
                 node.Disk.Write(new DiskWrite(after, default));
@@ -490,6 +522,48 @@ internal sealed class Simulation
                 _fsyncs.Enqueue((node.Id, node.Epoch, node.Disk.Generation), (_now + 1 + _random.Next(_maxFsyncTicks), _seq++));
             }
         }
+    }
+
+    /// <summary>
+    /// A fetch ended. Like the server's shell: a cut fetch, a node restarted meanwhile, an offer from a
+    /// term the node left, or a snapshot no longer above its commit change nothing. Otherwise the disk
+    /// gets the snapshot in place of the journal, the frontier is raised to the dropped log's end (it
+    /// may hold entries this node acknowledged), and the node restarts from that disk.
+    /// </summary>
+    private void CompleteFetch(SimNode node, SnapshotFetch fetch)
+    {
+        node.Fetch = null;
+        var snapshot = fetch.Offer.Snapshot;
+        if (fetch.Fails || !node.Up || node.Epoch != fetch.Epoch)
+        {
+            _fetchesFailed++;
+            return;
+        }
+
+        var core = node.Core!;
+        if (core.Term > fetch.Offer.Term || !core.WantsSnapshot(snapshot))
+        {
+            return;
+        }
+
+        var hard = node.Disk.Hard;
+        var lastIndex = core.LastIndex;
+        var lastTerm = core.TryGetEntry(lastIndex, out var last) ? last.Term : hard.FrontierTerm;
+        var raise = lastIndex > snapshot.LastIndex && (lastTerm > hard.FrontierTerm || (lastTerm == hard.FrontierTerm && lastIndex > hard.FrontierIndex));
+        node.Disk.Hard = hard with
+        {
+            Commit = snapshot.LastIndex,
+            FrontierIndex = raise ? lastIndex : hard.FrontierIndex,
+            FrontierTerm = raise ? lastTerm : hard.FrontierTerm,
+        };
+        node.Disk.InstallSnapshot(snapshot, fetch.Hash);
+        node.Core = null;
+        node.Epoch++;
+        _pending.RemoveAll(p => p.Node == node.Id);
+        _snapshotsInstalled++;
+        _fetchesInstalled++;
+        Start(node);
+        _checker.CheckApplied(node, snapshot.LastIndex, fetch.Hash);
     }
 
     private void Acknowledge(SimNode node, Ready ready)

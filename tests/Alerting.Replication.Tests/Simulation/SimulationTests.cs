@@ -31,7 +31,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
             $"{seeds.Count} seeds from {seeds[0]} in {watch.Elapsed.TotalSeconds:F1} s, settled after {totals.Average(s => s.SettleTicks):F0} ticks on average (max {totals.Max(s => s.SettleTicks)}): {totals.Sum(s => s.Acked)} acked, {totals.Sum(s => s.PrimariesElected)} primaries, " +
             $"{totals.Sum(s => s.Crashes)} crashes, {totals.Sum(s => s.TornWrites)} torn writes, {totals.Sum(s => s.Partitions)} partitions, " +
             $"{totals.Sum(s => s.SnapshotsInstalled)} snapshots installed, {totals.Sum(s => s.Truncations)} truncations, " +
-            $"{totals.Sum(s => s.MessagesDropped)}/{totals.Sum(s => s.MessagesSent)} messages dropped, {totals.Sum(s => s.Transfers)} leadership transfers started");
+            $"{totals.Sum(s => s.MessagesDropped)}/{totals.Sum(s => s.MessagesSent)} messages dropped, {totals.Sum(s => s.Transfers)} leadership transfers started, " +
+            $"{totals.Sum(s => s.SnapshotsFetched)} snapshots fetched out of band and installed by a restart, {totals.Sum(s => s.SnapshotFetchesFailed)} fetches cut midway");
 
         // The runs must exercise what they claim to: writes, failovers, crashes, resyncs.
         if (seeds.Count >= 100)
@@ -43,6 +44,8 @@ public sealed class SimulationTests(ITestOutputHelper output)
             Assert.True(totals.Sum(s => s.SnapshotsInstalled) > 0, "replicas resynchronised from snapshots");
             Assert.True(totals.Sum(s => s.Truncations) > 0, "diverged suffixes were truncated");
             Assert.True(totals.Sum(s => s.Transfers) > seeds.Count / 2, "leadership transfers were started");
+            Assert.True(totals.Sum(s => s.SnapshotsFetched) > 0, "replicas fetched offered snapshots and restarted from them");
+            Assert.True(totals.Sum(s => s.SnapshotFetchesFailed) > 0, "snapshot fetches were cut midway (and offered again)");
         }
     }
 
