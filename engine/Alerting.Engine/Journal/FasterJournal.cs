@@ -226,7 +226,31 @@ public sealed class FasterJournal : IJournal
     /// treating it as written. Does not allocate.
     /// </summary>
     /// <exception cref="ArgumentException">The payload is larger than <see cref="JournalOptions.MaxPayloadBytes"/>, or the term went backwards.</exception>
-    public long Append(ReadOnlySpan<byte> payload, ulong term)
+    public long Append(ReadOnlySpan<byte> payload, ulong term) => AppendNext(_lastIndex + 1, payload, term);
+
+    /// <summary>
+    /// Makes an empty journal begin at <paramref name="index"/> with this entry: a replica that
+    /// installs the primary's snapshot at <paramref name="index"/> keeps the snapshot's last entry
+    /// (so the journal and the snapshot join up, and a reopened journal knows where it starts) and
+    /// continues at <paramref name="index"/> + 1. The appending thread's call, before any other append.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The journal holds entries.</exception>
+    public void AppendFirst(long index, ulong term, ReadOnlySpan<byte> payload)
+    {
+        ThrowIfUnusable();
+        ArgumentOutOfRangeException.ThrowIfLessThan(index, 1);
+        if (LastIndex != 0 || FirstIndex != 1)
+        {
+            throw new InvalidOperationException($"the journal already holds entries {FirstIndex}..{LastIndex}: only an empty journal can begin at index {index}");
+        }
+
+        _terms.Reset(index);
+        Volatile.Write(ref _firstIndex, index);
+        long appended = AppendNext(index, payload, term);
+        Invariant.Check(appended == index, "the first entry lands at the index asked for");
+    }
+
+    private long AppendNext(long index, ReadOnlySpan<byte> payload, ulong term)
     {
         ThrowIfUnusable();
         if (payload.Length > _maxPayloadBytes)
@@ -239,7 +263,6 @@ public sealed class FasterJournal : IJournal
             throw new ArgumentException($"Journal entry term {term} is below the last appended term {_lastTerm}; terms never go backwards in the log.", nameof(term));
         }
 
-        long index = _lastIndex + 1;
         new JournalRecordHeader(term, index, payload).Write(_appendBuffer);
         payload.CopyTo(_appendBuffer.AsSpan(JournalRecordHeader.Size));
         long address;

@@ -183,6 +183,36 @@ public sealed class FasterJournalTests
     }
 
     [Fact]
+    public async Task AppendFirst_starts_an_empty_journal_at_a_snapshot_index_and_it_reopens_there()
+    {
+        using var dir = new TempDirectory();
+        using (FasterJournal journal = FasterJournal.Open(SmallOptions(dir.Path)))
+        {
+            journal.AppendFirst(5000, 7, Payload(5000));
+            Assert.Equal(5000, journal.FirstIndex);
+            Assert.Equal(5000, journal.LastIndex);
+            journal.AppendAt(5001, 8, Payload(5001));
+            await journal.WaitForDurableAsync(5001);
+            Assert.True(journal.TryGetTerm(5000, out var term));
+            Assert.Equal(7UL, term);
+            Assert.False(journal.TryGetTerm(4999, out _));
+            Assert.Throws<InvalidOperationException>(() => journal.AppendFirst(9000, 8, Payload(9000)));
+        }
+
+        using (FasterJournal journal = FasterJournal.Open(SmallOptions(dir.Path)))
+        {
+            Assert.Equal(5000, journal.FirstIndex);
+            Assert.Equal(5001, journal.LastIndex);
+            Assert.Equal(8UL, journal.LastTerm);
+            var records = ReadAll(journal, 5000);
+            Assert.Equal([5000L, 5001L], records.Select(r => r.Index));
+            Assert.Equal([7UL, 8UL], records.Select(r => r.Term));
+            Assert.All(records, r => Assert.Equal(Payload(r.Index), r.Payload));
+            Assert.Equal(5002, journal.Append(Payload(5002), 8));
+        }
+    }
+
+    [Fact]
     public void TruncateBefore_rejects_points_outside_the_durable_log()
     {
         using var dir = new TempDirectory();
