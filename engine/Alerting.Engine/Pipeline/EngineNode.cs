@@ -321,6 +321,15 @@ public sealed class EngineNode : IDisposable
         return Cast<T>(completion.Task);
     }
 
+    /// <summary>
+    /// Serialises the state on the state-machine thread (the only consistent view), exactly as a
+    /// periodic snapshot's body, with the applied index and term it covers: a replicated primary
+    /// writes it to a file of its own to send to a replica that needs it. The serialisation runs on
+    /// the apply loop like a periodic snapshot's. Null, at once, when the input ring is full.
+    /// </summary>
+    public Task<StateImage>? TryCaptureState() =>
+        TryQuery(state => new StateImage(state.AppliedIndex, state.Term, SnapshotScheduler.Serialize(state)));
+
     /// <summary>The transition history: subscriptions read it and wait on it for new events.</summary>
     public TransitionHistory History => _applier.State.History;
 
@@ -567,6 +576,9 @@ public sealed class EngineNode : IDisposable
         return true;
     }
 }
+
+/// <summary>The state serialised at <paramref name="Index"/> (in <paramref name="Term"/>), in the snapshot file's body format (<see cref="SnapshotStore.Write"/>).</summary>
+public sealed record StateImage(long Index, ulong Term, byte[] Body);
 
 /// <summary>What <see cref="EngineNode.Open"/> recovered: the snapshot index, the entries replayed after it, and any damaged snapshot skipped (file and reason).</summary>
 public sealed record RecoveryReport(long SnapshotIndex, long EntriesReplayed, IReadOnlyList<string> RejectedSnapshots)

@@ -140,6 +140,7 @@ public sealed class ServerHost : IAsyncDisposable
             OnJournalCommit = latency.Committed,
             DataDirectory = dataDirectory,
             InputRingSize = options.InputRingSize,
+            SnapshotEveryEntries = options.SnapshotEveryEntries,
             TimeProvider = time,
             Role = options.Role,
             ForceEmpty = options.ForceEmpty,
@@ -160,7 +161,7 @@ public sealed class ServerHost : IAsyncDisposable
         }
         else
         {
-            replicator = Replication.Replicator.OpenData(cluster, engineOptions, openNode, time, options.MaxMessageBytes, Console.WriteLine);
+            replicator = Replication.Replicator.OpenData(cluster, engineOptions, openNode, time, options.MaxMessageBytes, Console.WriteLine, options.RetainedEntries);
             node = replicator.Node;
         }
 

@@ -108,6 +108,15 @@ public sealed class ServerOptions
     /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
     public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
 
+    /// <summary>Applied entries between two snapshots of the state (0: none); after each, the journal is truncated before the older of the two newest.</summary>
+    public long SnapshotEveryEntries { get; set; } = EngineOptions.DefaultSnapshotEveryEntries;
+
+    /// <summary>
+    /// In a cluster: entries the primary keeps in memory below its applied index for a replica that
+    /// lags; a replica that needs an older one is sent the primary's snapshot (docs/replication.md).
+    /// </summary>
+    public long RetainedEntries { get; set; } = Replication.Replicator.DefaultRetainedEntries;
+
     /// <summary>
     /// Start empty even though the data folder's manifest says it held data (its journal is gone
     /// or damaged): the old data is moved aside into <c>discarded-*</c> and a warning is printed.
@@ -154,6 +163,16 @@ public sealed class ServerOptions
         if (InputRingSize <= 0 || (InputRingSize & (InputRingSize - 1)) != 0)
         {
             throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");
+        }
+
+        if (SnapshotEveryEntries < 0)
+        {
+            throw new ServerOptionsException($"SnapshotEveryEntries must be 0 (no snapshots) or positive, was {SnapshotEveryEntries}");
+        }
+
+        if (RetainedEntries <= 0)
+        {
+            throw new ServerOptionsException($"RetainedEntries must be positive, was {RetainedEntries}");
         }
 
         if (IsReplicated)

@@ -47,7 +47,7 @@ public static class MessageCodec
                 };
                 break;
             case InstallSnapshotRequest s:
-                wire.InstallSnapshotRequest = new Wire.InstallSnapshotRequest { LastIndex = s.Snapshot.LastIndex, LastTerm = s.Snapshot.LastTerm, PrimaryCommit = s.PrimaryCommit };
+                wire.InstallSnapshotRequest = new Wire.InstallSnapshotRequest { LastIndex = s.Snapshot.LastIndex, LastTerm = s.Snapshot.LastTerm, PrimaryCommit = s.PrimaryCommit, LogStart = s.LogStart };
                 break;
             case TimeoutNow:
                 wire.TimeoutNow = new Wire.TimeoutNow();
@@ -103,7 +103,10 @@ public static class MessageCodec
                 wire.To,
                 wire.Term,
                 new SnapshotRef(wire.InstallSnapshotRequest.LastIndex, wire.InstallSnapshotRequest.LastTerm),
-                wire.InstallSnapshotRequest.PrimaryCommit),
+                wire.InstallSnapshotRequest.PrimaryCommit)
+            {
+                LogStart = wire.InstallSnapshotRequest.LogStart,
+            },
             Wire.PeerMessage.BodyOneofCase.TimeoutNow => new TimeoutNow(wire.From, wire.To, wire.Term),
             _ => null,
         };

@@ -54,6 +54,10 @@ public sealed class PeerSender : IAsyncDisposable
     /// <summary>Streams that broke (the peer down or restarting).</summary>
     public long Failures => Interlocked.Read(ref _failures);
 
+    /// <summary>Opens a snapshot fetch from this peer (the primary that offered one) on the peer's channel.</summary>
+    public Grpc.Core.AsyncServerStreamingCall<Wire.SnapshotChunk> FetchSnapshot(Wire.SnapshotFetchRequest request, CancellationToken cancellationToken) =>
+        new Wire.Replication.ReplicationClient(_channel).FetchSnapshot(request, cancellationToken: cancellationToken);
+
     /// <summary>Queues a message with its lease stamp (<see cref="MessageCodec.ToWire"/>); never blocks, may drop the oldest queued one.</summary>
     public void Send(ReplicationMessage message, long stamp) => _queue.Writer.TryWrite((message, stamp));
 

@@ -3,7 +3,7 @@ using Wire = Alerting.Protocol.Replication;
 
 namespace Alerting.Server.Replication;
 
-/// <summary>Receives peers' message streams and hands each message to this node's <see cref="Replicator"/>.</summary>
+/// <summary>Receives peers' message streams and hands each message to this node's <see cref="Replicator"/>; serves its snapshot to a replica that fetches it.</summary>
 public sealed class ReplicationService(Replicator replicator) : Wire.Replication.ReplicationBase
 {
     public override async Task<Wire.SendSummary> Send(IAsyncStreamReader<Wire.MessageBatch> requestStream, ServerCallContext context)
@@ -25,5 +25,11 @@ public sealed class ReplicationService(Replicator replicator) : Wire.Replication
         }
 
         return new Wire.SendSummary { MessagesReceived = received };
+    }
+
+    public override Task FetchSnapshot(Wire.SnapshotFetchRequest request, IServerStreamWriter<Wire.SnapshotChunk> responseStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return replicator.ServeSnapshotAsync(request, responseStream, context.CancellationToken);
     }
 }

@@ -36,10 +36,20 @@ public sealed class Replicator : IAsyncDisposable
     /// <summary>Proposals handed to the core in one call (one Ready, one append message per peer).</summary>
     public const int MaxProposalsPerCall = 256;
 
-    /// <summary>Entries the core keeps in memory below the applied index, for peers that lag; older ones are compacted away.</summary>
-    public const long RetainedEntries = 200_000;
+    /// <summary>Default of the setting <c>RetainedEntries</c>: entries the core keeps in memory below the applied index, for peers that lag; older ones are compacted away, and a peer that needs them is sent a snapshot.</summary>
+    public const long DefaultRetainedEntries = 200_000;
 
     private readonly ClusterSettings _settings;
+    private readonly long _retainedEntries;
+    private readonly EngineOptions? _engineOptions;
+    private readonly string _dataDirectory;
+    // The core's log starts after this index (what it compacted away); read by snapshot serving.
+    private long _logStart;
+    // One snapshot captured at a time; one fetch served per replica at a time.
+    private readonly SemaphoreSlim _captureGate = new(1, 1);
+    private readonly ConcurrentDictionary<int, bool> _serving = new();
+    // The loop's: the snapshot fetch in progress (one at a time).
+    private Task _fetch = Task.CompletedTask;
     private readonly ReplicaCore _core;
     private readonly HardStateFile _hardStateFile;
     private readonly EngineNode? _node;
@@ -74,11 +84,18 @@ public sealed class Replicator : IAsyncDisposable
     private readonly QuorumLease _lease;
     // The newest send stamp this node received from the primary it follows (echoed in its answers): (primary, term, stamp).
     private (int From, long Term, long Stamp) _primaryStamp;
-    private bool _halted;
+    private volatile bool _halted;
+    private long _snapshotsSent;
+    private long _fetchesFailed;
+    private long _fetchesInstalled;
 
-    private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log)
+    private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log, EngineOptions? engineOptions = null, long retainedEntries = DefaultRetainedEntries)
     {
         _settings = settings;
+        _engineOptions = engineOptions;
+        _retainedEntries = retainedEntries;
+        _dataDirectory = Path.GetDirectoryName(hardStateFile.FilePath)!;
+        _logStart = core.SnapshotIndex;
         _core = core;
         _hardStateFile = hardStateFile;
         _persisted = persisted;
@@ -156,19 +173,22 @@ public sealed class Replicator : IAsyncDisposable
     /// set aside (<c>discarded-*</c>) and the node rejoins empty, its frontier raised to the log it
     /// dropped so it neither votes for nor becomes a primary missing an entry it may have acknowledged.
     /// </summary>
-    public static Replicator OpenData(ClusterSettings settings, EngineOptions engineOptions, Func<EngineOptions, EngineNode> openNode, TimeProvider time, int maxMessageBytes, Action<string> log)
+    public static Replicator OpenData(ClusterSettings settings, EngineOptions engineOptions, Func<EngineOptions, EngineNode> openNode, TimeProvider time, int maxMessageBytes, Action<string> log, long retainedEntries = DefaultRetainedEntries)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(engineOptions);
         ArgumentNullException.ThrowIfNull(openNode);
         ArgumentNullException.ThrowIfNull(log);
+        ArgumentOutOfRangeException.ThrowIfLessThan(retainedEntries, 1);
         var file = new HardStateFile(engineOptions.DataDirectory);
+        // A snapshot fetched from the primary before the restart that brought us here takes the journal's place.
+        SnapshotTransfer.InstallStaged(Path.GetFullPath(engineOptions.DataDirectory), engineOptions, file, time, log);
         var hardState = file.Read();
         var marker = Path.Combine(Path.GetFullPath(engineOptions.DataDirectory), ResyncMarker);
         var discard = File.Exists(marker);
         if (discard)
         {
-            var (lastIndex, lastTerm) = PeekJournal(engineOptions);
+            var (lastIndex, lastTerm) = SnapshotTransfer.Peek(Path.Combine(Path.GetFullPath(engineOptions.DataDirectory), EngineNode.JournalDirectoryName), engineOptions);
             // Raise the frontier to the dropped log's end (only forward, in (term, index) order).
             var raise = (long)lastTerm > hardState.FrontierTerm || ((long)lastTerm == hardState.FrontierTerm && lastIndex > hardState.FrontierIndex);
             hardState = hardState with
@@ -202,7 +222,7 @@ public sealed class Replicator : IAsyncDisposable
             gate.Publish(node.LastIndex);
             var durable = ReadDurableState(node, hardState);
             var core = new ReplicaCore(settings.SelfId, settings.Config, CoreOptions(), durable, new Random());
-            return new Replicator(settings, core, file, hardState, node, gate, time, engineOptions.TickPeriod, log).StartPeers(maxMessageBytes);
+            return new Replicator(settings, core, file, hardState, node, gate, time, engineOptions.TickPeriod, log, engineOptions, retainedEntries).StartPeers(maxMessageBytes);
         }
         catch
         {
@@ -316,7 +336,7 @@ public sealed class Replicator : IAsyncDisposable
 
         await _stop.CancelAsync().ConfigureAwait(false);
         _inputs.Writer.TryComplete();
-        foreach (var task in new[] { _loop, _timer, _durableWatcher })
+        foreach (var task in new[] { _loop, _timer, _durableWatcher, _fetch })
         {
             if (task is not null)
             {
@@ -350,25 +370,8 @@ public sealed class Replicator : IAsyncDisposable
     }
 
     // The core may ask to drop a conflicting suffix (TruncateAfter); the shell does it by resyncing.
-    private static ReplicaOptions CoreOptions() => new() { JournalCanTruncateSuffix = true };
-
-    private static (long LastIndex, ulong LastTerm) PeekJournal(EngineOptions options)
-    {
-        var directory = Path.Combine(Path.GetFullPath(options.DataDirectory), EngineNode.JournalDirectoryName);
-        if (!Directory.Exists(directory))
-        {
-            return (0, 0);
-        }
-
-        using var journal = FasterJournal.Open(new JournalOptions
-        {
-            Directory = directory,
-            PageSizeBits = options.JournalPageSizeBits,
-            MemorySizeBits = options.JournalMemorySizeBits,
-            SegmentSizeBits = options.JournalSegmentSizeBits,
-        });
-        return (journal.DurableIndex, journal.TryGetTerm(journal.DurableIndex, out var term) ? term : journal.LastTerm);
-    }
+    // A replica behind the primary's retained log is offered a snapshot, which the shell fetches and restarts from.
+    private static ReplicaOptions CoreOptions() => new() { JournalCanTruncateSuffix = true, OfferSnapshots = true };
 
     /// <summary>The core's view of the disk: hard state plus the journal's entries (all of them when it starts at 1).</summary>
     private static DurableState ReadDurableState(EngineNode node, HardState hardState)
@@ -545,6 +548,9 @@ public sealed class Replicator : IAsyncDisposable
             case Input.Transfer t:
                 StartTransfer(t);
                 break;
+            case Input.SnapshotFetched f:
+                OnSnapshotFetched(f);
+                break;
             case Input.Durable d:
                 var index = Math.Min(d.Index, _core.LastIndex);
                 if (index > 0 && _core.TryGetEntry(index, out var entry))
@@ -555,6 +561,113 @@ public sealed class Replicator : IAsyncDisposable
                 break;
         }
     }
+
+    /// <summary>An offered snapshot: fetch it in the background, unless a fetch is already running.</summary>
+    private void StartFetch(InstallSnapshotRequest offer)
+    {
+        if (!_fetch.IsCompleted || _node is null || _engineOptions is null || !_peers.TryGetValue(offer.From, out var peer))
+        {
+            return;
+        }
+
+        var minIndex = _core.CommitIndex + 1;
+        _log($"alerting: replication: node {offer.From} (primary of term {offer.Term}) no longer holds the entries after {_core.LastIndex} this node needs; fetching its snapshot (at or above {minIndex})");
+        _fetch = Task.Run(() => FetchAsync(peer, offer, minIndex));
+    }
+
+    private async Task FetchAsync(PeerSender peer, InstallSnapshotRequest offer, long minIndex)
+    {
+        try
+        {
+            var request = new Protocol.Replication.SnapshotFetchRequest { From = SelfId, To = offer.From, Term = offer.Term, MinIndex = minIndex };
+            using var call = peer.FetchSnapshot(request, _stop.Token);
+            var snapshot = await SnapshotTransfer.ReceiveAsync(call.ResponseStream, _dataDirectory, _engineOptions!, offer.Term, minIndex, _stop.Token).ConfigureAwait(false);
+            await _inputs.Writer.WriteAsync(new Input.SnapshotFetched(offer.Term, offer.From, snapshot), _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (ChannelClosedException)
+        {
+        }
+#pragma warning disable CA1031 // A failed fetch leaves the data as it was; the primary offers again.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _fetchesFailed);
+            _log($"alerting: replication: the snapshot fetch from node {offer.From} failed ({e.GetType().Name}: {e.Message}); this node's data is unchanged and the fetch is retried when the primary offers again");
+            try
+            {
+                SnapshotTransfer.RemoveStaging(_dataDirectory);
+            }
+            catch (IOException)
+            {
+                // The next fetch (or start) removes it.
+            }
+        }
+    }
+
+    /// <summary>A fetch completed: if the core still wants that snapshot from that term, swap it in by restarting in place.</summary>
+    private void OnSnapshotFetched(Input.SnapshotFetched fetched)
+    {
+        if (_core.Term != fetched.OfferTerm || !_core.WantsSnapshot(fetched.Snapshot))
+        {
+            _log($"alerting: replication: the snapshot at {fetched.Snapshot.LastIndex} fetched in term {fetched.OfferTerm} is no longer wanted (term {_core.Term}, commit {_core.CommitIndex}); dropped");
+            SnapshotTransfer.RemoveStaging(_dataDirectory);
+            return;
+        }
+
+        SnapshotTransfer.MarkReady(_dataDirectory);
+        Interlocked.Increment(ref _fetchesInstalled);
+        Halt($"fetched the primary's snapshot at {fetched.Snapshot.LastIndex} (term {fetched.Snapshot.LastTerm}) from node {fetched.From}; restarting in place to continue from it", resync: false);
+        _resync.TrySetResult($"install the snapshot at {fetched.Snapshot.LastIndex}");
+    }
+
+    /// <summary>
+    /// Serves a replica's snapshot fetch: only while this node is the primary of the request's term,
+    /// one fetch per replica at a time, one capture at a time.
+    /// </summary>
+    public async Task ServeSnapshotAsync(Protocol.Replication.SnapshotFetchRequest request, Grpc.Core.IServerStreamWriter<Protocol.Replication.SnapshotChunk> writer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(writer);
+        bool StillPrimary() => _status is { Role: ReplicaRole.Primary } status && status.Term == request.Term && !_halted;
+        if (_node is null || request.To != SelfId || !StillPrimary())
+        {
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.FailedPrecondition, $"node {SelfId} is not the primary of term {request.Term} (it is {_status.Role.ToString().ToLowerInvariant()} in term {_status.Term})"));
+        }
+
+        if (!_serving.TryAdd(request.From, true))
+        {
+            throw new Grpc.Core.RpcException(new Grpc.Core.Status(Grpc.Core.StatusCode.AlreadyExists, $"a snapshot fetch for node {request.From} is already running"));
+        }
+
+        try
+        {
+            SnapshotTransfer.Outgoing outgoing;
+            await _captureGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                outgoing = await SnapshotTransfer.PrepareAsync(_node, _dataDirectory, request.MinIndex, Volatile.Read(ref _logStart), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _captureGate.Release();
+            }
+
+            _log($"alerting: replication: sending the snapshot at {outgoing.Index} to node {request.From}");
+            await SnapshotTransfer.SendAsync(outgoing, request.Term, StillPrimary, writer, cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _snapshotsSent);
+        }
+        finally
+        {
+            _serving.TryRemove(request.From, out _);
+        }
+    }
+
+    /// <summary>Snapshots this node sent to replicas, fetches of its own that failed, and fetched snapshots it restarted to install.</summary>
+    public (long Sent, long FetchesFailed, long FetchesInstalled) SnapshotTransfers =>
+        (Interlocked.Read(ref _snapshotsSent), Interlocked.Read(ref _fetchesFailed), Interlocked.Read(ref _fetchesInstalled));
 
     private void StartTransfer(Input.Transfer t)
     {
@@ -637,9 +750,10 @@ public sealed class Replicator : IAsyncDisposable
         if (applied > _core.AppliedIndex)
         {
             _core.Applied(applied);
-            if (applied - RetainedEntries > _core.SnapshotIndex)
+            if (applied - _retainedEntries > _core.SnapshotIndex)
             {
-                _core.Compact(applied - RetainedEntries);
+                _core.Compact(applied - _retainedEntries);
+                Volatile.Write(ref _logStart, _core.SnapshotIndex);
             }
         }
 
@@ -702,13 +816,11 @@ public sealed class Replicator : IAsyncDisposable
         while (_core.HasReady)
         {
             var ready = _core.TakeReady();
-            if (ready.Snapshot is { } snapshot)
+            // Snapshots are offered (CoreOptions): the core never installs one by itself.
+            Engine.Invariant.Check(ready.Snapshot is null, "the shell installs snapshots only by fetching an offered one");
+            if (ready.SnapshotOffer is { } offer)
             {
-                // The primary's snapshot over the wire is not wired (it is offered only to a peer
-                // that needs entries the primary compacted away). The core now counts the snapshot
-                // as held, which the engine does not: stop taking part at once.
-                Halt($"the primary offers its snapshot at {snapshot.LastIndex} because it no longer holds the entries this node lacks; installing a snapshot over the wire is not supported yet: copy a healthy member's data folder here and restart", resync: false);
-                return;
+                StartFetch(offer);
             }
 
             if (ready.TruncateAfter is { } truncateAfter)
@@ -941,6 +1053,8 @@ public sealed class Replicator : IAsyncDisposable
         public sealed record Durable(long Index) : Input;
 
         public sealed record Transfer(int Target, TaskCompletionSource<(int PrimaryId, long Term)> Done) : Input;
+
+        public sealed record SnapshotFetched(long OfferTerm, int From, SnapshotRef Snapshot) : Input;
     }
 }
 
