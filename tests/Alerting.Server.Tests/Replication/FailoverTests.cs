@@ -194,6 +194,62 @@ public sealed class FailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_wiped_standby_behind_the_primarys_compacted_log_catches_up_by_snapshot_transfer_and_takes_over_losing_no_write()
+    {
+        // Small limits so a few hundred writes pass the compaction point: the primary keeps 100 entries
+        // below its applied index and snapshots (truncating its journal) every 200.
+        await using var cluster = await LocalCluster.StartAsync("--RetainedEntries", "100", "--SnapshotEveryEntries", "200");
+        using var timeout = new CancellationTokenSource(LocalCluster.Patience * 3);
+        var ct = timeout.Token;
+        var model = new WriteModel();
+        try
+        {
+            var primary = await cluster.WaitForPrimaryAsync(ct);
+            var monitorId = await CreateMonitorAsync(cluster, primary, ct);
+            primary = await WriteAsync(cluster, primary, model, "before", ct);
+            var standby = 3 - primary;
+
+            await cluster.KillAsync(standby);
+            primary = await WriteAsync(cluster, primary, model, "down", ct, batches: 400);
+            var compacted = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            Assert.True(compacted.AppliedIndex > 300, $"the primary applied {compacted.AppliedIndex}, so entries 1..{compacted.AppliedIndex - 100} are gone from its log");
+
+            Directory.Delete(cluster.DataDirectory(standby), recursive: true);
+            await cluster.StartNodeAsync(standby);
+            primary = await WriteAsync(cluster, primary, model, "after", ct);
+
+            // The standby rejoined through a snapshot: the install set its (empty) first journal aside.
+            var leader = await cluster.Cluster(primary).StatusAsync(new StatusRequest(), cancellationToken: ct);
+            var caughtUp = await cluster.WaitForCaughtUpAsync(standby, leader.CommitIndex, ct);
+            Assert.NotEmpty(Directory.GetDirectories(cluster.DataDirectory(standby), "discarded-*-before-snapshot"));
+            foreach (var line in cluster.Process(standby).RecentOutput.Split(Environment.NewLine).Where(l => l.Contains("snapshot", StringComparison.Ordinal)))
+            {
+                output.WriteLine($"node {standby}: {line}");
+            }
+
+            Assert.Equal(leader.Term, caughtUp.Term);
+
+            // Its state, read through the API, is the primary's: monitors, every group's state, the transitions.
+            await model.AssertStateAsync(cluster, standby, monitorId, ct);
+            Assert.Equal(await MonitorsAsync(cluster, primary, ct), await MonitorsAsync(cluster, standby, ct));
+            Assert.Equal(await StatesAsync(cluster, primary, monitorId, ct), await StatesAsync(cluster, standby, monitorId, ct));
+            AssertSameTransitions(await HistoryAsync(cluster, primary, monitorId, ct), await HistoryAsync(cluster, standby, monitorId, ct));
+
+            // The rejoined standby takes over: every acknowledged point survives and writes continue.
+            await WaitForStandbyToHoldAsync(cluster, primary, standby, ct);
+            await cluster.KillAsync(primary);
+            var promoted = await cluster.WaitForPrimaryAsync(ct, not: primary);
+            Assert.Equal(standby, promoted);
+            promoted = await WriteAsync(cluster, promoted, model, "final", ct);
+            await model.AssertStateAsync(cluster, promoted, monitorId, ct);
+        }
+        catch (Exception) when (!Describe(cluster))
+        {
+            throw;
+        }
+    }
+
+    [Fact]
     public async Task A_standby_and_the_witness_refuse_writes_naming_the_primary()
     {
         await using var cluster = await LocalCluster.StartAsync();
@@ -239,6 +295,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
         var created = await cluster.Monitors(primary).CreateAsync(new CreateMonitorRequest { Monitor = monitor }, cancellationToken: ct);
         return created.Monitor.Id;
     }
+
+    private static async Task<List<string>> MonitorsAsync(LocalCluster cluster, int node, CancellationToken ct) =>
+        [.. (await cluster.Monitors(node).ListAsync(new ListMonitorsRequest { PageSize = Paging.MaxPageSize }, cancellationToken: ct)).Monitors.Select(m => m.ToString()).Order(StringComparer.Ordinal)];
+
+    private static async Task<List<string>> StatesAsync(LocalCluster cluster, int node, string monitorId, CancellationToken ct) =>
+        [.. (await cluster.Alerts(node).ListStatesAsync(new ListStatesRequest { MonitorId = monitorId, PageSize = Paging.MaxPageSize }, cancellationToken: ct)).States.Select(s => $"{s.GroupKey}={s.State}").Order(StringComparer.Ordinal)];
 
     private static async Task<List<TransitionEvent>> HistoryAsync(LocalCluster cluster, int node, string monitorId, CancellationToken ct) =>
         [.. (await cluster.Alerts(node).HistoryAsync(new HistoryRequest { MonitorId = monitorId, Limit = AlertsService.MaxHistoryLimit }, cancellationToken: ct)).Events];
