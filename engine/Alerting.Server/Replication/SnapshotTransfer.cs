@@ -72,15 +72,16 @@ public static class SnapshotTransfer
     }
 
     /// <summary>Streams <paramref name="outgoing"/> in chunks; <paramref name="stillPrimary"/> is checked before each chunk (fencing).</summary>
-    public static async Task SendAsync(Outgoing outgoing, long term, Func<bool> stillPrimary, IServerStreamWriter<Wire.SnapshotChunk> writer, CancellationToken cancellationToken)
+    public static async Task SendAsync(Outgoing outgoing, long term, Func<bool> stillPrimary, IServerStreamWriter<Wire.SnapshotChunk> writer, CancellationToken cancellationToken, int chunkBytes = ChunkBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
         ArgumentNullException.ThrowIfNull(outgoing);
         ArgumentNullException.ThrowIfNull(stillPrimary);
         ArgumentNullException.ThrowIfNull(writer);
         await using var file = new FileStream(outgoing.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1, useAsync: true);
         var length = file.Length;
         var whole = new XxHash64();
-        var buffer = new byte[ChunkBytes];
+        var buffer = new byte[chunkBytes];
         long offset = 0;
         var first = true;
         while (first || offset < length)
@@ -90,7 +91,8 @@ public static class SnapshotTransfer
                 throw new RpcException(new Status(StatusCode.FailedPrecondition, $"this node is no longer the primary of term {term}"));
             }
 
-            var read = await file.ReadAtLeastAsync(buffer.AsMemory(0, (int)Math.Min(ChunkBytes, length - offset)), (int)Math.Min(ChunkBytes, length - offset), throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
+            var want = (int)Math.Min(chunkBytes, length - offset);
+            var read = await file.ReadAtLeastAsync(buffer.AsMemory(0, want), want, throwOnEndOfStream: true, cancellationToken).ConfigureAwait(false);
             var data = buffer.AsSpan(0, read);
             whole.Append(data);
             var chunk = new Wire.SnapshotChunk
