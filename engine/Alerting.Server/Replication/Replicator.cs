@@ -30,6 +30,9 @@ public sealed class Replicator : IAsyncDisposable
     /// <summary>Inputs waiting for the loop; a full queue refuses proposals (RESOURCE_EXHAUSTED) and slows peers' streams.</summary>
     public const int MaxQueuedInputs = 65_536;
 
+    /// <summary>How long the primary keeps the entries after a snapshot it sent, for the replica to restart from it and follow the log (unless the replica's match passes it sooner).</summary>
+    public static readonly TimeSpan SnapshotPinDuration = TimeSpan.FromSeconds(60);
+
     /// <summary>Ticks between writes of a hard state whose only change is the commit index (commit need not be durable: it is learned again).</summary>
     public const int CommitPersistTicks = 10;
 
@@ -48,6 +51,9 @@ public sealed class Replicator : IAsyncDisposable
     // One snapshot captured at a time; one fetch served per replica at a time.
     private readonly SemaphoreSlim _captureGate = new(1, 1);
     private readonly ConcurrentDictionary<int, bool> _serving = new();
+    // Per replica: the log is not compacted past a snapshot sent to it (until its timestamp), so the
+    // replica can follow the log from there once it restarted from the snapshot.
+    private readonly ConcurrentDictionary<int, (long Index, long Until)> _pins = new();
     // The loop's: the snapshot fetch in progress (one at a time).
     private Task _fetch = Task.CompletedTask;
     private readonly ReplicaCore _core;
@@ -645,15 +651,25 @@ public sealed class Replicator : IAsyncDisposable
         try
         {
             SnapshotTransfer.Outgoing outgoing;
+            var until = _time.GetTimestamp() + (long)(SnapshotPinDuration.TotalSeconds * _time.TimestampFrequency);
+            // No compaction past the current log start while the snapshot is chosen; then none past the snapshot.
+            _pins[request.From] = (Volatile.Read(ref _logStart), until);
             await _captureGate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 outgoing = await SnapshotTransfer.PrepareAsync(_node, _dataDirectory, request.MinIndex, Volatile.Read(ref _logStart), cancellationToken).ConfigureAwait(false);
             }
+            catch
+            {
+                _pins.TryRemove(request.From, out _);
+                throw;
+            }
             finally
             {
                 _captureGate.Release();
             }
+
+            _pins[request.From] = (outgoing.Index, until);
 
             _log($"alerting: replication: sending the snapshot at {outgoing.Index} to node {request.From}");
             await SnapshotTransfer.SendAsync(outgoing, request.Term, StillPrimary, writer, cancellationToken).ConfigureAwait(false);
@@ -750,9 +766,10 @@ public sealed class Replicator : IAsyncDisposable
         if (applied > _core.AppliedIndex)
         {
             _core.Applied(applied);
-            if (applied - _retainedEntries > _core.SnapshotIndex)
+            var compactTo = Math.Min(applied - _retainedEntries, PinnedIndex());
+            if (compactTo > _core.SnapshotIndex)
             {
-                _core.Compact(applied - _retainedEntries);
+                _core.Compact(compactTo);
                 Volatile.Write(ref _logStart, _core.SnapshotIndex);
             }
         }
@@ -761,6 +778,37 @@ public sealed class Replicator : IAsyncDisposable
         {
             ProposeClockTick();
         }
+    }
+
+    /// <summary>The lowest snapshot index a replica was sent recently and has not yet passed (long.MaxValue: none).</summary>
+    private long PinnedIndex()
+    {
+        if (_pins.IsEmpty)
+        {
+            return long.MaxValue;
+        }
+
+        var now = _time.GetTimestamp();
+        var matches = _core.Role == ReplicaRole.Primary ? _core.PeerMatches() : [];
+        var lowest = long.MaxValue;
+        foreach (var (id, pin) in _pins)
+        {
+            var passed = false;
+            foreach (var (peer, match) in matches)
+            {
+                passed |= peer == id && match > pin.Index;
+            }
+
+            if (passed || now >= pin.Until)
+            {
+                _pins.TryRemove(new KeyValuePair<int, (long Index, long Until)>(id, pin));
+                continue;
+            }
+
+            lowest = Math.Min(lowest, pin.Index);
+        }
+
+        return lowest;
     }
 
     private void ProposeClockTick()
