@@ -214,6 +214,80 @@ public sealed class LogShippingTests
     }
 
     [Fact]
+    public void An_offered_snapshot_leaves_the_standby_as_it_was_and_after_a_restart_from_it_the_primary_ships_the_log()
+    {
+        var options = new ReplicaOptions { ElectionTicks = 10, HeartbeatTicks = 2, OfferSnapshots = true };
+        var cluster = new LockstepCluster(LockstepCluster.ThreeData(), options);
+        cluster.Elect(1);
+        cluster.Deliver();
+        for (var i = 0; i < 10; i++)
+        {
+            cluster[1].Propose(new byte[] { (byte)i });
+            cluster.Deliver(m => m.To != 3);
+        }
+
+        cluster[1].Compact(cluster[1].AppliedIndex);
+        var lastBefore = cluster[3].LastIndex;
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
+        {
+            cluster.Tick(1);
+            cluster.Deliver();
+        }
+
+        // Offered, not installed: the core changed nothing and keeps following the primary.
+        var offers = cluster.Readies[3].Where(r => r.SnapshotOffer is not null).Select(r => r.SnapshotOffer!).ToList();
+        Assert.NotEmpty(offers);
+        Assert.All(offers, o => Assert.Equal(11, o.LogStart));
+        Assert.DoesNotContain(cluster.Readies[3], r => r.Snapshot is not null);
+        Assert.Equal(lastBefore, cluster[3].LastIndex);
+        Assert.Equal(ReplicaRole.Standby, cluster[3].Role);
+        Assert.True(cluster[3].WantsSnapshot(offers[^1].Snapshot));
+
+        // While the fetch runs the primary moves on and offers its newer applied index.
+        for (var i = 0; i < 3; i++)
+        {
+            cluster[1].Propose(new byte[] { (byte)(20 + i) });
+            cluster.Deliver(m => m.To != 3);
+        }
+
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
+        {
+            cluster.Tick(1);
+            cluster.Deliver();
+        }
+
+        Assert.Contains(cluster.Readies[3], r => r.SnapshotOffer?.Snapshot.LastIndex > 11);
+
+        // The shell fetched the first offered snapshot and restarts the replica from a disk holding it:
+        // older than what the primary offers now, but its log reaches the primary's retained log.
+        var snapshot = offers[0].Snapshot;
+        Assert.Equal(11, snapshot.LastIndex);
+        cluster.Cores[3] = new ReplicaCore(3, cluster.Config, options, new DurableState(new HardState(cluster[3].Term, 0, snapshot.LastIndex, 0, 0), snapshot.LastIndex, snapshot.LastTerm, []), new Random(7));
+        cluster.Readies[3].Clear();
+        Assert.False(cluster[3].WantsSnapshot(snapshot));
+        for (var i = 0; i < 2 * options.ResendTimeoutTicks; i++)
+        {
+            cluster.Tick(1);
+            cluster.Deliver();
+        }
+
+        cluster[1].Propose(new byte[] { 42 });
+        for (var i = 0; i <= options.HeartbeatTicks; i++)
+        {
+            // The next heartbeat carries the commit index.
+            cluster.Deliver();
+            cluster.Tick(1);
+        }
+
+        cluster.Deliver();
+        Assert.DoesNotContain(cluster.Readies[3], r => r.SnapshotOffer is not null);
+        Assert.Equal(cluster[1].LastIndex, cluster[3].LastIndex);
+        Assert.Equal(cluster[1].CommitIndex, cluster[3].CommitIndex);
+        Assert.True(cluster[3].TryGetEntry(cluster[1].LastIndex, out var entry));
+        Assert.Equal(42, entry.Payload.Span[0]);
+    }
+
+    [Fact]
     public void Applying_beyond_what_Ready_allowed_breaks_an_invariant()
     {
         var cluster = new LockstepCluster(LockstepCluster.ThreeData());
