@@ -91,9 +91,6 @@ public sealed class Replicator : IAsyncDisposable
     // The newest send stamp this node received from the primary it follows (echoed in its answers): (primary, term, stamp).
     private (int From, long Term, long Stamp) _primaryStamp;
     private volatile bool _halted;
-    private long _snapshotsSent;
-    private long _fetchesFailed;
-    private long _fetchesInstalled;
 
     private Replicator(ClusterSettings settings, ReplicaCore core, HardStateFile hardStateFile, HardState persisted, EngineNode? node, CommitGate? gate, TimeProvider time, TimeSpan tickPeriod, Action<string> log, EngineOptions? engineOptions = null, long retainedEntries = DefaultRetainedEntries)
     {
@@ -600,7 +597,6 @@ public sealed class Replicator : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref _fetchesFailed);
             _log($"alerting: replication: the snapshot fetch from node {offer.From} failed ({e.GetType().Name}: {e.Message}); this node's data is unchanged and the fetch is retried when the primary offers again");
             try
             {
@@ -624,7 +620,6 @@ public sealed class Replicator : IAsyncDisposable
         }
 
         SnapshotTransfer.MarkReady(_dataDirectory);
-        Interlocked.Increment(ref _fetchesInstalled);
         Halt($"fetched the primary's snapshot at {fetched.Snapshot.LastIndex} (term {fetched.Snapshot.LastTerm}) from node {fetched.From}; restarting in place to continue from it", resync: false);
         _resync.TrySetResult($"install the snapshot at {fetched.Snapshot.LastIndex}");
     }
@@ -673,17 +668,12 @@ public sealed class Replicator : IAsyncDisposable
 
             _log($"alerting: replication: sending the snapshot at {outgoing.Index} to node {request.From}");
             await SnapshotTransfer.SendAsync(outgoing, request.Term, StillPrimary, writer, cancellationToken).ConfigureAwait(false);
-            Interlocked.Increment(ref _snapshotsSent);
         }
         finally
         {
             _serving.TryRemove(request.From, out _);
         }
     }
-
-    /// <summary>Snapshots this node sent to replicas, fetches of its own that failed, and fetched snapshots it restarted to install.</summary>
-    public (long Sent, long FetchesFailed, long FetchesInstalled) SnapshotTransfers =>
-        (Interlocked.Read(ref _snapshotsSent), Interlocked.Read(ref _fetchesFailed), Interlocked.Read(ref _fetchesInstalled));
 
     private void StartTransfer(Input.Transfer t)
     {
