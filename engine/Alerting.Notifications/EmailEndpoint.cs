@@ -19,8 +19,9 @@ public enum EmailSecurity : byte
 /// <summary>
 /// Email over SMTP (MailKit): one message per attempt (<see cref="EmailPayload"/>), to every address of
 /// <see cref="To"/>. The SMTP server's answer is the receiver's: 250 after the message is delivered, a 5xx
-/// reply (an unknown recipient, a refused sender, failed authentication) is final, and a 4xx reply, a refused
-/// or dropped connection or a TLS failure is retried like an HTTP 5xx. The <c>Message-ID</c> is derived from
+/// reply (a refused sender or message, failed authentication, every recipient unknown) is final, and a 4xx
+/// reply, a refused or dropped connection or a TLS failure is retried like an HTTP 5xx. A recipient the server
+/// refuses while it accepts others does not stop the message to the others; the delivery's detail names it. The <c>Message-ID</c> is derived from
 /// the transition id, so a retry or a resend after a failover carries the same id and a duplicate is recognisable.
 /// </summary>
 public sealed class EmailEndpoint : NotificationEndpoint
@@ -94,7 +95,7 @@ public sealed class EmailEndpoint : NotificationEndpoint
 
         using (message)
         {
-            using var client = new SmtpClient();
+            using var client = new RecipientTolerantClient();
             try
             {
                 await client.ConnectAsync(Host, Port, Security == EmailSecurity.StartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellation).ConfigureAwait(false);
@@ -105,7 +106,7 @@ public sealed class EmailEndpoint : NotificationEndpoint
 
                 _ = await client.SendAsync(message, cancellation).ConfigureAwait(false);
                 await QuitAsync(client).ConfigureAwait(false);
-                return new SendAttempt(SendOutcome.Delivered, 250, null, null);
+                return new SendAttempt(SendOutcome.Delivered, 250, null, client.Refused.Count == 0 ? null : "refused recipients: " + string.Join("; ", client.Refused.Select(r => $"{r.Mailbox.Address} ({(int)r.Response.StatusCode} {r.Response.Response})")));
             }
             catch (SmtpCommandException e)
             {
@@ -128,6 +129,20 @@ public sealed class EmailEndpoint : NotificationEndpoint
             {
                 return new SendAttempt(SendOutcome.Retry, 0, null, $"SMTP connection: {e.Message}");
             }
+        }
+    }
+
+    /// <summary>Sends to the recipients the server accepts; fails (with the first 4xx refusal, else the first refusal) only when it accepts none.</summary>
+    private sealed class RecipientTolerantClient : SmtpClient
+    {
+        public List<(MailboxAddress Mailbox, SmtpResponse Response)> Refused { get; } = [];
+
+        protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response) => Refused.Add((mailbox, response));
+
+        protected override void OnNoRecipientsAccepted(MimeMessage message)
+        {
+            var (mailbox, response) = Refused.Find(r => (int)r.Response.StatusCode < 500) is { Mailbox: not null } temporary ? temporary : Refused[0];
+            throw new SmtpCommandException(SmtpErrorCode.RecipientNotAccepted, response.StatusCode, mailbox, $"<{mailbox.Address}>: {response.Response}");
         }
     }
 

@@ -103,6 +103,22 @@ public sealed class EmailTests
     }
 
     [SmtpFact]
+    public async Task A_refused_recipient_does_not_stop_the_message_to_the_others_and_is_named_in_the_detail()
+    {
+        await using var smtp = await SmtpReceiver.StartAsync();
+        await using var dispatcher = Start(Endpoint(smtp.Port, ["reject-typo@example.org", "oncall@example.org"]));
+
+        dispatcher.Enqueue("mail", Events.Trigger("host:a", 1));
+        var (message, recipients) = await smtp.NextMessageAsync();
+        var report = await _recorder.NextCompletedAsync();
+
+        Assert.Equal(["oncall@example.org"], recipients);
+        Assert.Equal(DeliveryOutcome.Delivered, report.Outcome);
+        Assert.StartsWith("refused recipients: reject-typo@example.org (550 ", report.Detail, StringComparison.Ordinal);
+        Assert.Equal(["reject-typo@example.org", "oncall@example.org"], message.To.Mailboxes.Select(m => m.Address));
+    }
+
+    [SmtpFact]
     public async Task A_4xx_answer_is_retried_after_backoff_and_the_retry_carries_the_same_message_id()
     {
         await using var smtp = await SmtpReceiver.StartAsync();
