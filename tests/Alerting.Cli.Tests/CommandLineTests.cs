@@ -49,6 +49,16 @@ public sealed class CommandLineTests
         Assert.Contains("--from is required", missing.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_command_with_its_own_output_option_keeps_it()
+    {
+        var own = new CommandSpec("report", "Report", [], ["output"], ["json"], [], (_, _, _) => Task.FromResult(0));
+
+        ParsedCommand parsed = ArgParser.Parse(["report", "--output", "out.csv", "--json"], [.. CommandTable.All, own]);
+
+        Assert.Equal(("out.csv", "json"), (parsed.Value("output"), parsed.Format));
+    }
+
     [Theory]
     [InlineData("json", "json", true)]
     [InlineData("table", "table", false)]

@@ -42,7 +42,12 @@ internal sealed class CommandLineTree
             var option = new Option<string[]>("--" + name)
             {
                 Description = GlobalDescription(name),
-                HelpName = name == "server" ? "URL" : "KEY",
+                HelpName = name switch
+                {
+                    "server" => "URL",
+                    "api-key" => "KEY",
+                    _ => CommandSpec.ValueName(name),
+                },
                 Arity = ArgumentArity.OneOrMore,
                 Recursive = true,
             };
@@ -72,7 +77,7 @@ internal sealed class CommandLineTree
                 tree._options.Add((command, name), flag);
             }
 
-            if (spec.Flags.Contains("json"))
+            if (HasOutputChoice(spec))
             {
                 var output = tree.AddOption(command, "output", required: false);
                 output.Description = "table (default), json (as --json) or yaml (each object as a YAML document)";
@@ -202,7 +207,7 @@ internal sealed class CommandLineTree
         }
 
         string format = "table";
-        if (values.Remove("output", out string? output))
+        if (HasOutputChoice(spec) && values.Remove("output", out string? output))
         {
             format = OutputFormats.Contains(output, StringComparer.Ordinal)
                 ? output
@@ -220,6 +225,10 @@ internal sealed class CommandLineTree
 
         return new ParsedCommand(spec, values, flags, positionals) { Format = flags.Contains("json") && format == "table" ? "json" : format };
     }
+
+    /// <summary>Commands with <c>--json</c> take <c>--output</c> too, unless they declare an option of that name themselves.</summary>
+    private static bool HasOutputChoice(CommandSpec spec) =>
+        spec.Flags.Contains("json") && !spec.RequiredOptions.Contains("output") && !spec.ValueOptions.Contains("output") && !spec.Flags.Contains("output");
 
     private static string GlobalDescription(string name) => name switch
     {
