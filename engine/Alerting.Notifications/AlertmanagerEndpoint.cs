@@ -7,7 +7,7 @@ namespace Alerting.Notifications;
 /// alert's <c>generatorURL</c> the group's status page view (when <see cref="NotificationEndpoint.StatusPageUrl"/>
 /// is set), with HTTP Basic or Bearer authentication for an Alertmanager behind a proxy that asks for it.
 /// </summary>
-public sealed class AlertmanagerEndpoint : NotificationEndpoint
+public sealed class AlertmanagerEndpoint : HttpNotificationEndpoint
 {
     /// <summary>Alertmanager's root, e.g. <c>http://alertmanager:9093/</c> (a path prefix is kept).</summary>
     public required Uri BaseUrl { get; init; }

@@ -1,5 +1,6 @@
-using System.Net;
 using Alerting.Engine;
+using Attempt = Alerting.Notifications.SendAttempt;
+using AttemptKind = Alerting.Notifications.SendOutcome;
 
 namespace Alerting.Notifications;
 
@@ -13,7 +14,7 @@ namespace Alerting.Notifications;
 /// another. A newer event of a key supersedes every older event of that key that is not on the wire: only the
 /// newest state of a group matters to a receiver, and a trigger retried after its resolve would reopen an
 /// incident. An older event that is on the wire when a newer one arrives is superseded if that attempt fails.</para>
-/// <para>Retries: 408, 429, 5xx, network errors and timeouts, with exponential backoff and "equal jitter"
+/// <para>Retries: 408, 429, 5xx (SMTP: 4xx), network errors and timeouts, with exponential backoff and "equal jitter"
 /// (a delay in [b/2, b] for a backoff b), or the receiver's Retry-After when it gives one. Any other status
 /// is final. Timers and timeouts run on the injected <see cref="TimeProvider"/>.</para>
 /// <para>Fencing (DESIGN invariant 4): <see cref="Fence"/> with a higher term, or <see cref="Stop"/>, cancels
@@ -32,6 +33,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Random _jitter;
     private readonly CancellationTokenSource _stop = new();
+    private readonly SendContext _context;
 
     /// <param name="endpoints">The configured endpoints; names must be unique.</param>
     /// <param name="http">Caller-owned client; tests pass one over a loopback handler.</param>
@@ -70,6 +72,7 @@ public sealed class NotificationDispatcher : IAsyncDisposable
         _time = time;
         _jitter = jitter;
         Term = term;
+        _context = new SendContext(http, options, time, term);
     }
 
     public ulong Term { get; }
@@ -582,39 +585,9 @@ public sealed class NotificationDispatcher : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stop.Token);
-        HttpRequestMessage built;
         try
         {
-            built = endpoint.CreateRequest(delivery.Notification, delivery.Action, _time.GetUtcNow(), _options, Term);
-        }
-        catch (PayloadTemplateException e)
-        {
-            // The endpoint's own template cannot make this body; it would fail the same way again.
-            return new Attempt(AttemptKind.Rejected, 0, null, "payload template: " + e.Message);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Building a request is deterministic: it would fail the same way again. Recorded as
-            // rejected rather than thrown, which would end this key's worker with its queue held
-            // (DESIGN invariant 9: nothing background throws into the runtime).
-            return new Attempt(AttemptKind.Rejected, 0, null, $"cannot build the request: {e.GetType().Name}: {e.Message}");
-        }
-
-        using var request = built;
-        try
-        {
-            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            if (status is >= 200 and < 300)
-            {
-                return new Attempt(AttemptKind.Delivered, status, null, null);
-            }
-
-            var body = await ErrorBodyAsync(response, linked.Token).ConfigureAwait(false);
-            var detail = $"HTTP {status}{(body.Length > 0 ? ": " + body : "")}";
-            return IsRetryable(response.StatusCode)
-                ? new Attempt(AttemptKind.Retry, status, RetryAfter(response), detail)
-                : new Attempt(AttemptKind.Rejected, status, null, detail);
+            return await endpoint.SendAsync(_context, delivery.Notification, delivery.Action, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (IsStopped)
         {
@@ -625,36 +598,11 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             // Our timeout, or the HttpClient's own Timeout when it is the shorter one.
             return new Attempt(AttemptKind.Retry, 0, null, $"timed out after {(timeout.IsCancellationRequested ? _options.RequestTimeout : _http.Timeout)}");
         }
-        catch (Exception e) when (e is HttpRequestException or IOException)
+        catch (Exception e)
         {
-            return new Attempt(AttemptKind.Retry, 0, null, "network error: " + e.Message);
-        }
-    }
-
-    /// <summary>408 and 429 ask to come back later and 5xx is the receiver's fault; any other 4xx would fail again.</summary>
-    private static bool IsRetryable(HttpStatusCode status) =>
-        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
-
-    private TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        TimeSpan? asked = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
-        if (asked is not { } delay)
-        {
-            return null;
-        }
-
-        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > _options.MaxRetryAfter ? _options.MaxRetryAfter : delay;
-    }
-
-    private static async Task<string> ErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellation)
-    {
-        var buffer = new byte[MaxErrorBodyBytes];
-        var stream = await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellation).ConfigureAwait(false);
-            return System.Text.Encoding.UTF8.GetString(buffer, 0, read).Trim();
+            // An endpoint answers every outcome it knows; anything else is retried (bounded by MaxAttempts and
+            // MaxAge) rather than thrown, which would end this key's worker with its queue held (DESIGN invariant 9).
+            return new Attempt(AttemptKind.Retry, 0, null, $"unexpected error: {e.GetType().Name}: {e.Message}");
         }
     }
 
@@ -665,13 +613,4 @@ public sealed class NotificationDispatcher : IAsyncDisposable
             Replaces = delivery.Notification.Replaces,
         });
 
-    private enum AttemptKind : byte
-    {
-        Delivered,
-        Rejected,
-        Retry,
-        Stopped,
-    }
-
-    private readonly record struct Attempt(AttemptKind Kind, int StatusCode, TimeSpan? RetryAfter, string? Detail);
 }

@@ -1,10 +1,9 @@
-using System.Globalization;
-
 namespace Alerting.Notifications;
 
 /// <summary>
-/// A configured receiver of notifications. The kinds (webhook, Alertmanager, PagerDuty, Slack, Opsgenie) differ only in
-/// the request they build; queueing, ordering and retries are the dispatcher's and are the same for all.
+/// A configured receiver of notifications. The kinds (webhook, Alertmanager, PagerDuty, Slack, Opsgenie over HTTP;
+/// email over SMTP) differ only in how one attempt is made (<see cref="SendAsync"/>); queueing, ordering, retries
+/// and fencing are the dispatcher's and are the same for all.
 /// </summary>
 public abstract class NotificationEndpoint
 {
@@ -46,19 +45,14 @@ public abstract class NotificationEndpoint
             + "?monitor=" + Uri.EscapeDataString(monitorId) + "&group=" + Uri.EscapeDataString(groupKey);
     }
 
-    /// <summary>The request for one attempt. Built per attempt: Alertmanager's firing horizon counts from the send time.</summary>
-    internal HttpRequestMessage CreateRequest(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options, ulong term)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, RequestUriFor(notification, action))
-        {
-            Content = new ByteArrayContent(Body(notification, action, now, options)),
-        };
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        request.Headers.TryAddWithoutValidation(TermHeader, term.ToString(CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation(TransitionIdHeader, notification.Id.ToString());
-        AddHeaders(request);
-        return request;
-    }
+    /// <summary>
+    /// Makes one attempt to hand <paramref name="notification"/> to the receiver and says how it went. Cancellation
+    /// (<paramref name="cancellation"/>: the attempt's timeout or the dispatcher's stop) is thrown as an
+    /// <see cref="OperationCanceledException"/>, which the dispatcher tells apart; every other outcome is an answer.
+    /// The seam between the dispatcher (queues, ordering, retries, fencing) and a kind of receiver: HTTP receivers
+    /// derive from <see cref="HttpNotificationEndpoint"/>, email from <see cref="EmailEndpoint"/>.
+    /// </summary>
+    internal abstract Task<SendAttempt> SendAsync(SendContext context, Notification notification, NotificationAction action, CancellationToken cancellation);
 
     /// <summary>Checks the configuration once, where it enters, with a message naming the field.</summary>
     internal virtual void Validate()
@@ -68,22 +62,10 @@ public abstract class NotificationEndpoint
             throw new ArgumentException("an endpoint needs a non-empty name", nameof(Name));
         }
 
-        RequireHttpUri(RequestUri, "url");
         if (StatusPageUrl is not null)
         {
             RequireHttpUri(StatusPageUrl, "status_page_url");
         }
-    }
-
-    private protected abstract Uri RequestUri { get; }
-
-    /// <summary>Where one notification goes; <see cref="RequestUri"/> unless the action has its own address.</summary>
-    private protected virtual Uri RequestUriFor(Notification notification, NotificationAction action) => RequestUri;
-
-    private protected abstract byte[] Body(Notification notification, NotificationAction action, DateTimeOffset now, DeliveryOptions options);
-
-    private protected virtual void AddHeaders(HttpRequestMessage request)
-    {
     }
 
     private protected void RequireHttpUri(Uri? uri, string field)

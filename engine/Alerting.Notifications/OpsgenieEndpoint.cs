@@ -4,7 +4,7 @@ namespace Alerting.Notifications;
 /// An Opsgenie integration (API key of an "API" integration): <see cref="OpsgeniePayload"/> posted to
 /// the Alert API v2 with <c>Authorization: GenieKey {ApiKey}</c>; a trigger creates, a resolve closes by alias.
 /// </summary>
-public sealed class OpsgenieEndpoint : NotificationEndpoint
+public sealed class OpsgenieEndpoint : HttpNotificationEndpoint
 {
     /// <summary>Opsgenie's public API root, the default of <see cref="BaseUrl"/> (EU accounts use <c>https://api.eu.opsgenie.com</c>).</summary>
     public static readonly Uri DefaultBaseUrl = new("https://api.opsgenie.com/");

@@ -1,7 +1,7 @@
 namespace Alerting.Notifications;
 
 /// <summary>A PagerDuty service integration: <see cref="PagerDutyPayload"/> posted to the Events API v2.</summary>
-public sealed class PagerDutyEndpoint : NotificationEndpoint
+public sealed class PagerDutyEndpoint : HttpNotificationEndpoint
 {
     /// <summary>PagerDuty's public Events API v2 enqueue URL, the default of <see cref="Url"/>.</summary>
     public static readonly Uri DefaultEventsUrl = new("https://events.pagerduty.com/v2/enqueue");

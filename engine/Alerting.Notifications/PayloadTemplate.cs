@@ -63,7 +63,15 @@ public sealed class PayloadTemplate
     /// Parses <paramref name="source"/> and renders a sample notification with it; throws
     /// <see cref="ArgumentException"/> with the position of a syntax error, or the render's problem.
     /// </summary>
-    public static PayloadTemplate Parse(string source)
+    public static PayloadTemplate Parse(string source) => Parse(source, json: true);
+
+    /// <summary>
+    /// Like <see cref="Parse"/> for a template whose output is text, not JSON (an email's subject or body):
+    /// rendered with <see cref="RenderText"/>, and checked by rendering the sample without the JSON check.
+    /// </summary>
+    public static PayloadTemplate ParseText(string source) => Parse(source, json: false);
+
+    private static PayloadTemplate Parse(string source, bool json)
     {
         ArgumentNullException.ThrowIfNull(source);
         if (!Parser.TryParse(source, out var template, out var error))
@@ -81,7 +89,15 @@ public sealed class PayloadTemplate
         };
         try
         {
-            _ = parsed.Render(sample, NotificationAction.Trigger, "http://status.example/status/group?monitor=sample-monitor&group=host%3Aa");
+            const string SampleLink = "http://status.example/status/group?monitor=sample-monitor&group=host%3Aa";
+            if (json)
+            {
+                _ = parsed.Render(sample, NotificationAction.Trigger, SampleLink);
+            }
+            else
+            {
+                _ = parsed.RenderText(sample, NotificationAction.Trigger, SampleLink);
+            }
         }
         catch (PayloadTemplateException e)
         {
@@ -93,6 +109,22 @@ public sealed class PayloadTemplate
 
     /// <summary>The body for one notification, UTF-8 JSON; <see cref="PayloadTemplateException"/> when it is not JSON or the render fails.</summary>
     public byte[] Render(Notification notification, NotificationAction action, string? link)
+    {
+        var body = Encoding.UTF8.GetBytes(RenderText(notification, action, link));
+        try
+        {
+            using var json = JsonDocument.Parse(body);
+        }
+        catch (JsonException invalid)
+        {
+            throw new PayloadTemplateException($"the rendered body is not JSON ({invalid.Message})", invalid);
+        }
+
+        return body;
+    }
+
+    /// <summary>The template's output for one notification as text (no JSON check); <see cref="PayloadTemplateException"/> when the render fails.</summary>
+    public string RenderText(Notification notification, NotificationAction action, string? link)
     {
         ArgumentNullException.ThrowIfNull(notification);
         var context = new TemplateContext(Options);
@@ -133,17 +165,7 @@ public sealed class PayloadTemplate
             throw new PayloadTemplateException($"the template failed to render: {failure.Message}", failure);
         }
 
-        var body = Encoding.UTF8.GetBytes(text);
-        try
-        {
-            using var json = JsonDocument.Parse(body);
-        }
-        catch (JsonException invalid)
-        {
-            throw new PayloadTemplateException($"the rendered body is not JSON ({invalid.Message})", invalid);
-        }
-
-        return body;
+        return text;
     }
 
     /// <summary>Fluid's numbers are decimals; a finite value beyond their range is given as its text.</summary>

@@ -1,7 +1,7 @@
 namespace Alerting.Notifications;
 
 /// <summary>A Slack incoming webhook: <see cref="SlackPayload"/> posted to the webhook's <see cref="Url"/>.</summary>
-public sealed class SlackEndpoint : NotificationEndpoint
+public sealed class SlackEndpoint : HttpNotificationEndpoint
 {
     /// <summary>The incoming webhook's URL (Slack gives it when the webhook is added to a channel).</summary>
     public required Uri Url { get; init; }

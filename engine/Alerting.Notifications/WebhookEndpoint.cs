@@ -1,7 +1,7 @@
 namespace Alerting.Notifications;
 
 /// <summary>A generic webhook: <see cref="WebhookPayload"/> posted to <see cref="Url"/> with the configured headers.</summary>
-public sealed class WebhookEndpoint : NotificationEndpoint
+public sealed class WebhookEndpoint : HttpNotificationEndpoint
 {
     public required Uri Url { get; init; }
 

@@ -5,7 +5,8 @@ using Spectre.Console;
 namespace Alerting.Cli;
 
 /// <summary>What a command may touch: the console streams, the clock, the environment and the server connection settings.</summary>
-internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWriter stderr, TextReader stdin, TimeProvider time, Func<string, string?> environment)
+/// <param name="progressTerminal">stderr when it is a terminal, for progress displays; null: none are drawn.</param>
+internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWriter stderr, TextReader stdin, TimeProvider time, Func<string, string?> environment, TextWriter? progressTerminal = null)
 {
     public const string DefaultServer = "http://127.0.0.1:7700";
     public const string ServerVariable = "ALERTING_SERVER";
@@ -29,6 +30,9 @@ internal sealed class CliContext(IAnsiConsole console, TextWriter stdout, TextWr
     public TextReader Input { get; } = stdin;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>Progress of long operations, drawn on stderr only when it is a terminal.</summary>
+    public ProgressDisplay Progress { get; } = new(progressTerminal, time);
 
     public long NowUnixMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 

@@ -15,5 +15,6 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Console.Profile.Width = CliContext.RedirectedOutputWidth;
 }
 
-var context = new CliContext(AnsiConsole.Console, Console.Out, Console.Error, Console.In, TimeProvider.System, Environment.GetEnvironmentVariable);
+// Progress of long operations goes to stderr, and only when it is a terminal.
+var context = new CliContext(AnsiConsole.Console, Console.Out, Console.Error, Console.In, TimeProvider.System, Environment.GetEnvironmentVariable, Console.IsErrorRedirected ? null : Console.Error);
 return await CliApp.RunAsync(args, context, cancellation.Token);

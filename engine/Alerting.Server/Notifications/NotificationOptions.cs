@@ -20,6 +20,8 @@ public sealed partial class NotificationOptions
 
     public const string TypeOpsgenie = "opsgenie";
 
+    public const string TypeEmail = "email";
+
     /// <summary>Longest endpoint name; names are also log entry fields and ledger keys.</summary>
     public const int MaxNameLength = 64;
 
@@ -94,26 +96,22 @@ public sealed partial class NotificationOptions
                     }
 
                     break;
+                case TypeEmail:
+                    ValidateEmail(endpoint, field);
+                    break;
                 default:
                     throw new ServerOptionsException(
-                        $"{field}:Type \"{endpoint.Type}\" is not an endpoint type: use {TypeWebhook}, {TypeAlertmanager}, {TypePagerDuty}, {TypeSlack} or {TypeOpsgenie}");
+                        $"{field}:Type \"{endpoint.Type}\" is not an endpoint type: use {TypeWebhook}, {TypeAlertmanager}, {TypePagerDuty}, {TypeSlack}, {TypeOpsgenie} or {TypeEmail}");
             }
 
             if (endpoint.BodyTemplate.Length > 0)
             {
-                if (endpoint.Type.ToLowerInvariant() is not (TypeWebhook or TypeSlack or TypeOpsgenie))
+                if (endpoint.Type.ToLowerInvariant() is not (TypeWebhook or TypeSlack or TypeOpsgenie or TypeEmail))
                 {
-                    throw new ServerOptionsException($"{field}:BodyTemplate is for webhook, slack and opsgenie endpoints only, not {endpoint.Type}");
+                    throw new ServerOptionsException($"{field}:BodyTemplate is for webhook, slack, opsgenie and email endpoints only, not {endpoint.Type}");
                 }
 
-                try
-                {
-                    _ = PayloadTemplate.Parse(endpoint.BodyTemplate);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new ServerOptionsException($"{field}:BodyTemplate: {e.Message.Replace(" (Parameter 'source')", "", StringComparison.Ordinal)}");
-                }
+                ParseTemplate(endpoint.BodyTemplate, $"{field}:BodyTemplate", json: !string.Equals(endpoint.Type, TypeEmail, StringComparison.OrdinalIgnoreCase));
             }
         }
 
@@ -126,6 +124,76 @@ public sealed partial class NotificationOptions
             }
         }
     }
+
+    private static void ValidateEmail(NotificationEndpointOptions endpoint, string field)
+    {
+        if (string.IsNullOrWhiteSpace(endpoint.Host))
+        {
+            throw new ServerOptionsException($"{field}:Host must be set for an email endpoint (the SMTP server)");
+        }
+
+        if (endpoint.Port is < 0 or > 65535)
+        {
+            throw new ServerOptionsException($"{field}:Port {endpoint.Port} is not a port (1 to 65535; 0: 587 with STARTTLS, 25 without)");
+        }
+
+        if (SecurityOf(endpoint) is null)
+        {
+            throw new ServerOptionsException($"{field}:Security \"{endpoint.Security}\" is not a choice: use starttls or none");
+        }
+
+        if (endpoint.Password.Length > 0 && endpoint.Username.Length == 0)
+        {
+            throw new ServerOptionsException($"{field}:Password is set without a Username");
+        }
+
+        Address(endpoint.From, $"{field}:From");
+        if (endpoint.To.Count == 0)
+        {
+            throw new ServerOptionsException($"{field}:To must name at least one recipient");
+        }
+
+        for (var i = 0; i < endpoint.To.Count; i++)
+        {
+            Address(endpoint.To[i], $"{field}:To:{i}");
+        }
+
+        if (endpoint.SubjectTemplate.Length > 0)
+        {
+            ParseTemplate(endpoint.SubjectTemplate, $"{field}:SubjectTemplate", json: false);
+        }
+    }
+
+    private static void Address(string text, string field)
+    {
+        try
+        {
+            _ = EmailPayload.Address(text, field);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ServerOptionsException(e.Message.Replace($" (Parameter '{field}')", "", StringComparison.Ordinal));
+        }
+    }
+
+    private static PayloadTemplate ParseTemplate(string source, string field, bool json)
+    {
+        try
+        {
+            return json ? PayloadTemplate.Parse(source) : PayloadTemplate.ParseText(source);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ServerOptionsException($"{field}: {e.Message.Replace(" (Parameter 'source')", "", StringComparison.Ordinal)}");
+        }
+    }
+
+    private static EmailSecurity? SecurityOf(NotificationEndpointOptions endpoint) => endpoint.Security.ToLowerInvariant() switch
+    {
+        "starttls" => EmailSecurity.StartTls,
+        "none" => EmailSecurity.None,
+        _ => null,
+    };
 
     /// <summary>The library's endpoints; call after <see cref="Validate"/>.</summary>
     public IReadOnlyList<NotificationEndpoint> CreateEndpoints()
@@ -154,6 +222,20 @@ public sealed partial class NotificationOptions
         TypeOpsgenie => options.Url.Length == 0
             ? new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, StatusPageUrl = statusPage, BodyTemplate = Template(options) }
             : new OpsgenieEndpoint { Name = options.Name, ApiKey = options.ApiKey, BaseUrl = new Uri(options.Url), StatusPageUrl = statusPage, BodyTemplate = Template(options) },
+        TypeEmail => new EmailEndpoint
+        {
+            Name = options.Name,
+            Host = options.Host,
+            Security = SecurityOf(options) ?? EmailSecurity.StartTls,
+            Port = options.Port != 0 ? options.Port : SecurityOf(options) == EmailSecurity.None ? 25 : 587,
+            Username = options.Username.Length == 0 ? null : options.Username,
+            Password = options.Username.Length == 0 ? null : options.Password,
+            From = options.From,
+            To = options.To.ToArray(),
+            SubjectTemplate = options.SubjectTemplate.Length == 0 ? null : PayloadTemplate.ParseText(options.SubjectTemplate),
+            BodyTemplate = options.BodyTemplate.Length == 0 ? null : PayloadTemplate.ParseText(options.BodyTemplate),
+            StatusPageUrl = statusPage,
+        },
         _ => throw new InvalidOperationException($"endpoint type \"{options.Type}\" passed validation but has no endpoint class"),
     };
 

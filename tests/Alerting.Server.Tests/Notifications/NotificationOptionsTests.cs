@@ -112,7 +112,68 @@ public sealed class NotificationOptionsTests
             ["Notifications:Endpoints:0:RoutingKey"] = "R",
             ["Notifications:Endpoints:0:BodyTemplate"] = "{}",
         });
-        Assert.Contains("BodyTemplate is for webhook, slack and opsgenie", Assert.Throws<ServerOptionsException>(wrongType.Validate).Message, StringComparison.Ordinal);
+        Assert.Contains("BodyTemplate is for webhook, slack, opsgenie and email", Assert.Throws<ServerOptionsException>(wrongType.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_email_endpoint_binds_its_smtp_settings_and_templates()
+    {
+        var options = Bind(Email(new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Username"] = "alerting",
+            ["Notifications:Endpoints:0:Password"] = "s3cret",
+            ["Notifications:Endpoints:0:SubjectTemplate"] = "{{ state }} {{ monitor.name }}",
+            ["Notifications:Endpoints:0:BodyTemplate"] = "{{ message }} (not JSON)",
+        }));
+
+        options.Validate();
+        var email = Assert.IsType<Alerting.Notifications.EmailEndpoint>(options.Notifications.CreateEndpoints()[0]);
+        Assert.Equal(("smtp.example.test", 587, Alerting.Notifications.EmailSecurity.StartTls), (email.Host, email.Port, email.Security));
+        Assert.Equal(("alerting", "s3cret"), (email.Username, email.Password));
+        Assert.Equal("Alerting <alerts@example.test>", email.From);
+        Assert.Equal(["oncall@example.test", "lead@example.test"], email.To);
+        Assert.Equal("{{ state }} {{ monitor.name }}", email.SubjectTemplate?.Source);
+        Assert.Equal("{{ message }} (not JSON)", email.BodyTemplate?.Source);
+
+        var plain = Bind(Email(new Dictionary<string, string?> { ["Notifications:Endpoints:0:Security"] = "None" }));
+        plain.Validate();
+        var relay = Assert.IsType<Alerting.Notifications.EmailEndpoint>(plain.Notifications.CreateEndpoints()[0]);
+        Assert.Equal((25, Alerting.Notifications.EmailSecurity.None, (string?)null), (relay.Port, relay.Security, relay.Username));
+    }
+
+    [Theory]
+    [InlineData("Host", "", "Notifications:Endpoints:0:Host must be set")]
+    [InlineData("Port", "70000", "Notifications:Endpoints:0:Port 70000")]
+    [InlineData("Security", "ssl", "Notifications:Endpoints:0:Security \"ssl\"")]
+    [InlineData("From", "nobody", "Notifications:Endpoints:0:From: \"nobody\" is not an email address")]
+    [InlineData("To:1", "not an address", "Notifications:Endpoints:0:To:1: \"not an address\"")]
+    [InlineData("Password", "p", "Notifications:Endpoints:0:Password is set without a Username")]
+    [InlineData("SubjectTemplate", "{% if %}", "Notifications:Endpoints:0:SubjectTemplate: the template does not parse")]
+    public void A_bad_email_setting_is_refused_naming_its_field(string key, string value, string expected)
+    {
+        var settings = Email([]);
+        settings["Notifications:Endpoints:0:" + key] = value;
+        var e = Assert.Throws<ServerOptionsException>(() => Bind(settings).Validate());
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?> Email(Dictionary<string, string?> extra)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Notifications:Endpoints:0:Name"] = "mail",
+            ["Notifications:Endpoints:0:Type"] = "email",
+            ["Notifications:Endpoints:0:Host"] = "smtp.example.test",
+            ["Notifications:Endpoints:0:From"] = "Alerting <alerts@example.test>",
+            ["Notifications:Endpoints:0:To:0"] = "oncall@example.test",
+            ["Notifications:Endpoints:0:To:1"] = "lead@example.test",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return settings;
     }
 
     [Fact]
@@ -156,7 +217,7 @@ public sealed class NotificationOptionsTests
     }
 
     [Theory]
-    [InlineData("Type", "email", "Notifications:Endpoints:0:Type \"email\"")]
+    [InlineData("Type", "sms", "Notifications:Endpoints:0:Type \"sms\"")]
     [InlineData("Url", "ftp://example.com/hook", "Notifications:Endpoints:0:Url")]
     [InlineData("Url", "", "Notifications:Endpoints:0:Url")]
     [InlineData("Name", "ops team", "Notifications:Endpoints:0:Name")]

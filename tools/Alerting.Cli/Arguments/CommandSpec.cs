@@ -41,7 +41,8 @@ internal sealed record CommandSpec(
         }
     }
 
-    private static string ValueName(string option) => option switch
+    /// <summary>The placeholder of an option's value in usage lines and help.</summary>
+    public static string ValueName(string option) => option switch
     {
         "file" => "FILE",
         "since" or "duration" or "timeout" or "deadline" => "DURATION",
@@ -50,6 +51,7 @@ internal sealed record CommandSpec(
         "from" => "INDEX",
         "recurrence" => "\"weekly days=mon,fri start=22:00 duration=4h\"",
         "scope" or "tags" => "TAG:VALUE,...",
+        "output" => "table|json|yaml",
         _ => option.ToUpperInvariant(),
     };
 }

@@ -9,6 +9,9 @@ internal sealed class ParsedCommand(CommandSpec spec, IReadOnlyDictionary<string
 
     public bool Json => flags.Contains("json");
 
+    /// <summary><c>table</c>, <c>json</c> (<c>--json</c> or <c>--output json</c>) or <c>yaml</c> (<c>--output yaml</c>; <see cref="Json"/> is then true too).</summary>
+    public string Format { get; init; } = "table";
+
     public bool HasFlag(string name) => flags.Contains(name);
 
     public string? Value(string name) => values.TryGetValue(name, out string? value) ? value : null;

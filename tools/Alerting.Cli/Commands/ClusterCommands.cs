@@ -52,7 +52,7 @@ internal static class ClusterCommands
         {
             foreach (NodeRow row in rows)
             {
-                await context.Output.WriteLineAsync(JsonSerializer.Serialize(row, Json));
+                context.Json.WriteJson(JsonSerializer.Serialize(row, Json));
             }
 
             await context.Output.FlushAsync(cancellation);

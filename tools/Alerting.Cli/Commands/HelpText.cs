@@ -3,10 +3,13 @@ using Alerting.Cli.Arguments;
 
 namespace Alerting.Cli.Commands;
 
-/// <summary>The text of <c>alertctl --help</c>: commands, connection options, file formats and exit codes.</summary>
+/// <summary>
+/// What <c>--help</c> adds below the help System.CommandLine generates: the full usage line of each
+/// command (all of them, or those under the command asked about), value formats and exit codes.
+/// </summary>
 internal static class HelpText
 {
-    /// <summary>Help for the commands whose path starts with <paramref name="words"/> (all when empty or when nothing matches).</summary>
+    /// <summary>The commands whose path starts with <paramref name="words"/> (all when empty or when nothing matches).</summary>
     public static string For(IReadOnlyList<string> words)
     {
         ArgumentNullException.ThrowIfNull(words);
@@ -14,9 +17,8 @@ internal static class HelpText
         var matching = CommandTable.All.Where(c => prefix.Length > 0 && (c.Path == prefix || c.Path.StartsWith(prefix + " ", StringComparison.Ordinal))).ToList();
         bool all = matching.Count == 0;
         var text = new StringBuilder();
-        text.AppendLine("alertctl - operate an Alerting server over gRPC");
         text.AppendLine();
-        text.AppendLine("Commands:");
+        text.AppendLine("Usage lines:");
         foreach (CommandSpec command in all ? CommandTable.All : matching)
         {
             text.AppendLine($"  {command.Usage}");
@@ -24,16 +26,15 @@ internal static class HelpText
         }
 
         text.AppendLine();
-        text.AppendLine("Options for every command:");
-        text.AppendLine($"  --server URL     server address (env {CliContext.ServerVariable}, default {CliContext.DefaultServer})");
-        text.AppendLine($"  --api-key KEY    sent as 'authorization: Bearer KEY' (env {CliContext.ApiKeyVariable})");
-        text.AppendLine("  --json           (listing commands) one JSON object per line, proto field names");
-        text.AppendLine();
+        text.AppendLine($"--server URL and --api-key KEY go before or after the command (env {CliContext.ServerVariable}, {CliContext.ApiKeyVariable}; default {CliContext.DefaultServer}).");
+        text.AppendLine("Every command with --json also takes --output table|json|yaml (json: one object per line, proto field names;");
+        text.AppendLine("yaml: each object as a YAML document).");
         text.AppendLine("Durations: 500ms, 30s, 5m, 1h, 1d, or a plain number in Datadog's unit (minutes for renotify_interval");
         text.AppendLine("and no_data_timeframe, hours for timeout_h, seconds otherwise). FILE '-' is stdin.");
         text.AppendLine("Monitor files may be Datadog exports (/api/v1/monitor JSON, one object or a list); fields not supported");
         text.AppendLine("yet give one warning each, or an error with --strict.");
         text.AppendLine("Times (--start, --end): now, Unix milliseconds, or ISO 8601 (UTC unless an offset is given).");
+        text.AppendLine("Shell completion: source <(alertctl completion bash), or alertctl completion zsh in zsh.");
         text.AppendLine();
         text.AppendLine("Exit codes:");
         text.AppendLine($"  {ExitCodes.Ok}  ok");

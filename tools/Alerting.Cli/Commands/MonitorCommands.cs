@@ -24,8 +24,10 @@ internal static class MonitorCommands
         using ServerConnection connection = context.Connect(command);
         var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
         int failures = 0;
+        using var progress = context.Progress.Start("applying monitors");
         for (int index = 0; index < file.Monitors.Count; index++)
         {
+            progress.Report(index, file.Monitors.Count);
             Monitor monitor = file.Monitors[index];
             Monitor request = monitor.Clone();
             request.Id = "";
@@ -33,9 +35,11 @@ internal static class MonitorCommands
             try
             {
                 response = await client.UpsertAsync(new UpsertMonitorRequest { Monitor = request }, cancellationToken: cancellation);
+                progress.Clear();
             }
             catch (RpcException e) when (!ServerConnection.IsConnectFailure(e) && e.StatusCode != StatusCode.Cancelled)
             {
+                progress.Clear();
                 failures++;
                 await context.Error.WriteLineAsync(e.StatusCode == StatusCode.InvalidArgument
                     ? $"failed   {monitor.Name}: {InvalidField(file, index, e.Status.Detail)}"

@@ -32,15 +32,17 @@ internal static class WriteCommand
 
         using StreamReader? file = path == "-" ? null : new StreamReader(path);
         var reader = new PointReader(file is null ? "<stdin>" : path, file ?? context.Input, () => context.NowUnixMs);
-        return await SendAsync(command, context, reader.Batches(), reader.Errors, cancellation);
+        Func<string>? position = file is null ? null : () => $"({100 * file.BaseStream.Position / Math.Max(1, file.BaseStream.Length)}% of {path})";
+        return await SendAsync(command, context, reader.Batches(), reader.Errors, cancellation, position);
     }
 
     /// <summary>
     /// Writes <paramref name="batches"/> through an <see cref="AlertingWriter"/> (<c>--nodes</c>, <c>--deadline</c>),
     /// then prints the malformed lines collected in <paramref name="lineErrors"/> while they were read and the summed ack.
-    /// Exit 1 when any line was malformed, once the good ones are written.
+    /// Exit 1 when any line was malformed, once the good ones are written. A progress line (points written,
+    /// and <paramref name="position"/>, how far into the input) is drawn on stderr when it is a terminal.
     /// </summary>
-    public static async Task<int> SendAsync(ParsedCommand command, CliContext context, IEnumerable<WriteRequest> batches, IReadOnlyList<FileError> lineErrors, CancellationToken cancellation)
+    public static async Task<int> SendAsync(ParsedCommand command, CliContext context, IEnumerable<WriteRequest> batches, IReadOnlyList<FileError> lineErrors, CancellationToken cancellation, Func<string>? position = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(context);
@@ -60,8 +62,11 @@ internal static class WriteCommand
         using var writer = new AlertingWriter(new AlertingWriterOptions { Nodes = context.Nodes(command), ApiKey = context.ApiKey(command), Deadline = deadline });
         var total = new WriteAck();
         var rejected = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        using var progress = context.Progress.Start("writing", "items");
+        long sent = 0;
         foreach (WriteRequest batch in batches)
         {
+            progress.Report(sent, null, position?.Invoke() ?? "");
             WriteAck ack;
             try
             {
@@ -74,7 +79,10 @@ internal static class WriteCommand
             }
 
             Add(total, rejected, ack);
+            sent += batch.Points.Count + batch.CheckRuns.Count;
         }
+
+        progress.Clear();
 
         total.Rejected.AddRange(rejected.Select(r => new RejectedCount { Reason = r.Key, Count = r.Value }));
 
