@@ -40,7 +40,7 @@ public sealed class EngineNode : IDisposable
         _applier = applier;
         Recovery = recovery;
         Progress = new AppliedProgress(applier.State.AppliedIndex);
-        _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex, manifest, options.OnSnapshotFailed);
+        _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex, manifest, options.OnSnapshotFailed, options.Limits);
 
         _commit = options.CommitIndex ?? new JournalCommitIndex(journal);
 
@@ -114,6 +114,9 @@ public sealed class EngineNode : IDisposable
 
     /// <summary>Background snapshot writes that failed since open.</summary>
     public long SnapshotFailures => _snapshots.Failures;
+
+    /// <summary>Snapshots whose state was rebuilt off the state-machine thread (from the previous snapshot and the journal).</summary>
+    public long SnapshotsRebuilt => _snapshots.SnapshotsRebuilt;
 
     /// <summary>Why the last snapshot failed, or null when none failed or a later one succeeded (the node is degraded meanwhile).</summary>
     public Exception? SnapshotFailure => _snapshots.LastFailure;
@@ -381,6 +384,8 @@ public sealed class EngineNode : IDisposable
         }
 
         Task.WaitAll(_stages.ConvertAll(s => s.Processor.Stopped));
+        // A rebuild still going writes nothing: the shutdown snapshot below (or the journal) covers its index.
+        _snapshots.CancelRebuild();
         var faulted = _fault.Current is not null;
         if (_options.SnapshotOnShutdown && !faulted)
         {
@@ -390,6 +395,7 @@ public sealed class EngineNode : IDisposable
 
         // Snapshot writes catch and record their failures: waiting never throws.
         _snapshots.InFlight.GetAwaiter().GetResult();
+        _snapshots.Dispose();
         _journal.Dispose();
         if (!faulted && _manifest is not null)
         {

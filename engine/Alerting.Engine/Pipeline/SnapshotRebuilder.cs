@@ -1,0 +1,93 @@
+using Alerting.Engine.Journal;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Snapshots;
+using Alerting.Engine.StateMachine;
+using Alerting.Protocol.Log;
+
+namespace Alerting.Engine.Pipeline;
+
+/// <summary>
+/// Builds the snapshot bytes of the state at a log index off the state-machine thread, without
+/// looking at the live state: it restores the newest valid snapshot at or before the index (or
+/// starts empty) and applies the journal's entries up to the index, as recovery does. The state
+/// is a pure function of the entries applied (DESIGN invariant 1), so the bytes are those a
+/// stop-the-world <see cref="EngineState.WriteTo"/> at that index writes, and a new field of the
+/// state needs nothing here. The apply loop only names the index; the cost (restore, replay,
+/// serialise, and one more copy of the state in memory) is paid on the background task.
+/// </summary>
+internal static class SnapshotRebuilder
+{
+    /// <summary>
+    /// The snapshot body of the state at <paramref name="index"/> (term <paramref name="term"/>).
+    /// Blocks until the journal has made <paramref name="index"/> durable.
+    /// </summary>
+    /// <exception cref="JournalRecoveryException">No valid snapshot at or before the index joins the journal.</exception>
+    public static byte[] Rebuild(SnapshotStore store, IJournal journal, IngestLimits limits, long index, ulong term, CancellationToken cancellationToken = default)
+    {
+        var state = NewestBase(store, journal, limits, index);
+        if (state.AppliedIndex < index)
+        {
+            journal.WaitForDurable(index, cancellationToken);
+            var applier = new LogApplier(state);
+            using var scanner = journal.Scan(state.AppliedIndex + 1);
+            while (state.AppliedIndex < index && scanner.TryNext(out var record))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                applier.Apply(record.Index, record.Term, LogEntry.Parser.ParseFrom(record.Payload.Span));
+            }
+        }
+
+        Invariant.Check(state.AppliedIndex == index, "a rebuilt snapshot reaches exactly the index it was started at");
+        Invariant.Check(state.Term == term, "a rebuilt snapshot has the term the live state had at its index");
+        return SnapshotScheduler.Serialize(state);
+    }
+
+    /// <summary>
+    /// The state of the newest snapshot at or before <paramref name="index"/> that validates,
+    /// decodes and joins the journal (the journal holds the entry after it), else the empty state
+    /// when the journal starts at 1.
+    /// </summary>
+    private static EngineState NewestBase(SnapshotStore store, IJournal journal, IngestLimits limits, long index)
+    {
+        var skipped = new List<string>();
+        foreach (var candidate in store.ListIndexes())
+        {
+            if (candidate > index)
+            {
+                continue;
+            }
+
+            if (candidate < index && journal.FirstIndex > candidate + 1)
+            {
+                skipped.Add($"snapshot {candidate}: the journal starts at {journal.FirstIndex}");
+                continue;
+            }
+
+            if (!store.TryLoad(candidate, out var snapshot, out var reason))
+            {
+                skipped.Add(reason);
+                continue;
+            }
+
+            try
+            {
+                using var reader = new BinaryReader(new MemoryStream(snapshot.Body.ToArray()));
+                var state = EngineState.ReadFrom(reader, limits);
+                Invariant.Check(state.AppliedIndex == candidate, "a snapshot file holds the state at its own index");
+                return state;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or Google.Protobuf.InvalidProtocolBufferException)
+            {
+                skipped.Add($"snapshot {candidate}: does not decode: {e.Message}");
+            }
+        }
+
+        if (journal.FirstIndex > 1)
+        {
+            throw new JournalRecoveryException(
+                $"no snapshot at or before index {index} joins the journal, which starts at {journal.FirstIndex}; skipped: {string.Join("; ", skipped)}");
+        }
+
+        return new EngineState(limits);
+    }
+}
