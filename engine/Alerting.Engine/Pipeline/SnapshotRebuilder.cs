@@ -8,28 +8,55 @@ namespace Alerting.Engine.Pipeline;
 
 /// <summary>
 /// Builds the snapshot bytes of the state at a log index off the state-machine thread, without
-/// looking at the live state: it restores the newest valid snapshot at or before the index (or
-/// starts empty) and applies the journal's entries up to the index, as recovery does. The state
-/// is a pure function of the entries applied (DESIGN invariant 1), so the bytes are those a
-/// stop-the-world <see cref="EngineState.WriteTo"/> at that index writes, and a new field of the
-/// state needs nothing here. The apply loop only names the index; the cost (restore, replay,
-/// serialise, and one more copy of the state in memory) is paid on the background task.
+/// looking at the live state: it brings its own copy of the state (the shadow) to the index by
+/// applying the journal's entries, as recovery does, and serialises it. The state is a pure
+/// function of the entries applied (DESIGN invariant 1), so the bytes are those a stop-the-world
+/// <see cref="EngineState.WriteTo"/> at that index writes, and a new field of the state needs
+/// nothing here. The shadow is kept between snapshots, so each one applies only the entries since
+/// the last: restoring a whole state allocates it object by object, and the collections that
+/// promotes stop every thread, the state-machine thread too (hundreds of ms at a million series).
+/// It is restored from the newest valid snapshot at or before the index (or started empty) only
+/// when there is none yet, or it cannot reach the index (the journal no longer holds the entries
+/// after it). Not thread-safe: one rebuild at a time (the scheduler keeps at most one in flight).
 /// </summary>
-internal static class SnapshotRebuilder
+internal sealed class SnapshotRebuilder
 {
+    private readonly SnapshotStore _store;
+    private readonly IJournal _journal;
+    private readonly IngestLimits _limits;
+    private EngineState? _shadow;
+
+    public SnapshotRebuilder(SnapshotStore store, IJournal journal, IngestLimits limits)
+    {
+        _store = store;
+        _journal = journal;
+        _limits = limits;
+    }
+
+    /// <summary>Rebuilds that had to restore the shadow from a snapshot file (or start it empty).</summary>
+    public long Restores { get; private set; }
+
     /// <summary>
     /// The snapshot body of the state at <paramref name="index"/> (term <paramref name="term"/>).
-    /// Blocks until the journal has made <paramref name="index"/> durable.
+    /// Blocks until the journal has made <paramref name="index"/> durable. On failure the shadow
+    /// is dropped (it may be part-way through an entry); the next rebuild restores it.
     /// </summary>
     /// <exception cref="JournalRecoveryException">No valid snapshot at or before the index joins the journal.</exception>
-    public static byte[] Rebuild(SnapshotStore store, IJournal journal, IngestLimits limits, long index, ulong term, CancellationToken cancellationToken = default)
+    public byte[] Rebuild(long index, ulong term, CancellationToken cancellationToken = default)
     {
-        var state = NewestBase(store, journal, limits, index);
+        var state = _shadow;
+        _shadow = null;
+        if (state is null || state.AppliedIndex > index || (state.AppliedIndex < index && _journal.FirstIndex > state.AppliedIndex + 1))
+        {
+            state = NewestBase(_store, _journal, _limits, index);
+            Restores++;
+        }
+
         if (state.AppliedIndex < index)
         {
-            journal.WaitForDurable(index, cancellationToken);
+            _journal.WaitForDurable(index, cancellationToken);
             var applier = new LogApplier(state);
-            using var scanner = journal.Scan(state.AppliedIndex + 1);
+            using var scanner = _journal.Scan(state.AppliedIndex + 1);
             while (state.AppliedIndex < index && scanner.TryNext(out var record))
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -39,7 +66,9 @@ internal static class SnapshotRebuilder
 
         Invariant.Check(state.AppliedIndex == index, "a rebuilt snapshot reaches exactly the index it was started at");
         Invariant.Check(state.Term == term, "a rebuilt snapshot has the term the live state had at its index");
-        return SnapshotScheduler.Serialize(state);
+        var body = SnapshotScheduler.Serialize(state);
+        _shadow = state;
+        return body;
     }
 
     /// <summary>

@@ -7,9 +7,10 @@ namespace Alerting.Engine.Pipeline;
 /// <summary>
 /// Takes a snapshot every <see cref="EngineOptions.SnapshotEveryEntries"/> applied entries without
 /// stopping the apply loop: the state-machine thread only names the index (and term) the snapshot
-/// is of, and a background task rebuilds the state at that index from the newest snapshot before
-/// it plus the journal (<see cref="SnapshotRebuilder"/>), serialises it, writes and fsyncs the
-/// file. The bytes equal a stop-the-world snapshot at that index (the state is a function of the
+/// is of, and a background task brings its own copy of the state to that index from the journal
+/// (<see cref="SnapshotRebuilder"/>; the copy is kept between snapshots, and restored from the
+/// newest snapshot file only the first time or after a failure), serialises it, writes and fsyncs
+/// the file. The bytes equal a stop-the-world snapshot at that index (the state is a function of the
 /// entries applied). Only then is the journal truncated, before the older of the two newest valid
 /// snapshots (never with only one), so a damaged newest snapshot can still fall back to the older
 /// one plus the journal. When a rebuild cannot be done (no snapshot joins the journal, or it
@@ -26,7 +27,7 @@ internal sealed class SnapshotScheduler : IDisposable
     private readonly long _everyEntries;
     private readonly DataFolderManifest? _manifest;
     private readonly Action<Exception>? _onFailed;
-    private readonly Monitors.IngestLimits _limits;
+    private readonly SnapshotRebuilder _rebuilder;
     private readonly CancellationTokenSource _stopping = new();
     private long _lastSnapshotIndex;
     private long _lastPersistedIndex;
@@ -39,7 +40,7 @@ internal sealed class SnapshotScheduler : IDisposable
 
     public SnapshotScheduler(SnapshotStore store, IJournal journal, long everyEntries, long lastSnapshotIndex, DataFolderManifest? manifest = null, Action<Exception>? onFailed = null, Monitors.IngestLimits? limits = null)
     {
-        _limits = limits ?? new Monitors.IngestLimits();
+        _rebuilder = new SnapshotRebuilder(store, journal, limits ?? new Monitors.IngestLimits());
         _lastPersistedIndex = lastSnapshotIndex;
         _store = store;
         _journal = journal;
@@ -60,6 +61,9 @@ internal sealed class SnapshotScheduler : IDisposable
 
     /// <summary>Snapshots whose state was rebuilt off the state-machine thread (the rest were serialised on it).</summary>
     public long SnapshotsRebuilt => Interlocked.Read(ref _rebuilt);
+
+    /// <summary>Rebuilds that restored their copy of the state from a snapshot file (the first, and after a failure or a gap); read once <see cref="InFlight"/> completed.</summary>
+    public long RebuildRestores => _rebuilder.Restores;
 
     /// <summary>The last background write, so shutdown can wait for it.</summary>
     public Task InFlight => _inFlight;
@@ -125,7 +129,7 @@ internal sealed class SnapshotScheduler : IDisposable
         byte[] body;
         try
         {
-            body = SnapshotRebuilder.Rebuild(_store, _journal, _limits, index, term, stopping);
+            body = _rebuilder.Rebuild(index, term, stopping);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {

@@ -19,7 +19,7 @@ namespace Alerting.Engine.Tests.Pipeline;
 public sealed class SnapshotRebuildTests
 {
     [Fact]
-    public void A_snapshot_started_at_i_while_later_entries_apply_equals_the_stop_the_world_snapshot_at_i_and_replays_to_the_same_state()
+    public void A_snapshot_started_at_i_while_later_entries_apply_equals_the_stop_the_world_snapshot_at_i_and_replays_to_the_same_state_and_so_does_the_next()
     {
         var cases =
             from seed in Gen.Int[0, int.MaxValue]
@@ -191,6 +191,18 @@ public sealed class SnapshotRebuildTests
             var restored = new LogApplier(Snapshot.Restore(body));
             Apply(restored, log, c.At + 1, c.Until);
             Assert.Equal(SnapshotScheduler.Serialize(applying.State), SnapshotScheduler.Serialize(restored.State));
+
+            // The next snapshot, at `until`, advances the kept copy instead of restoring one.
+            if (c.Until > c.At)
+            {
+                scheduler.MaybeSnapshot(applying.State);
+                scheduler.InFlight.GetAwaiter().GetResult();
+                Assert.Null(scheduler.LastFailure);
+                Assert.Equal(2, scheduler.SnapshotsRebuilt);
+                Assert.Equal(1, scheduler.RebuildRestores);
+                Assert.True(store.TryLoad(c.Until, out var next, out reason), reason);
+                Assert.Equal(SnapshotScheduler.Serialize(applying.State), next.Body.ToArray());
+            }
         }
         finally
         {
