@@ -26,8 +26,10 @@ internal sealed class SnapshotRebuilder
     private readonly IngestLimits _limits;
     private EngineState? _shadow;
 
-    public SnapshotRebuilder(SnapshotStore store, IJournal journal, IngestLimits limits)
+    /// <param name="seed">The copy to start from (the node decodes the snapshot it recovered from twice), or null.</param>
+    public SnapshotRebuilder(SnapshotStore store, IJournal journal, IngestLimits limits, EngineState? seed = null)
     {
+        _shadow = seed;
         _store = store;
         _journal = journal;
         _limits = limits;

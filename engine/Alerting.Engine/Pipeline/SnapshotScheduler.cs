@@ -38,9 +38,10 @@ internal sealed class SnapshotScheduler : IDisposable
     private long _failures;
     private volatile Exception? _lastFailure;
 
-    public SnapshotScheduler(SnapshotStore store, IJournal journal, long everyEntries, long lastSnapshotIndex, DataFolderManifest? manifest = null, Action<Exception>? onFailed = null, Monitors.IngestLimits? limits = null)
+    public SnapshotScheduler(SnapshotStore store, IJournal journal, long everyEntries, long lastSnapshotIndex, DataFolderManifest? manifest = null, Action<Exception>? onFailed = null, Monitors.IngestLimits? limits = null, EngineState? rebuildSeed = null)
     {
-        _rebuilder = new SnapshotRebuilder(store, journal, limits ?? new Monitors.IngestLimits());
+        Invariant.Check(rebuildSeed is null || rebuildSeed.AppliedIndex == lastSnapshotIndex, "the rebuilder's seed is the state of the last snapshot");
+        _rebuilder = new SnapshotRebuilder(store, journal, limits ?? new Monitors.IngestLimits(), rebuildSeed);
         _lastPersistedIndex = lastSnapshotIndex;
         _store = store;
         _journal = journal;

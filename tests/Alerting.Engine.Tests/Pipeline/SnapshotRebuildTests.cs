@@ -104,7 +104,7 @@ public sealed class SnapshotRebuildTests
     public async Task A_node_takes_its_periodic_snapshots_by_rebuilding_and_they_equal_the_stop_the_world_bytes()
     {
         using var folder = new TempDirectory("snapshot-node");
-        var log = RandomLog.Generate(seed: 31, count: 450);
+        var log = RandomLog.Generate(seed: 31, count: 700);
         var options = new EngineOptions
         {
             DataDirectory = folder.Path,
@@ -117,33 +117,48 @@ public sealed class SnapshotRebuildTests
             JournalSegmentSizeBits = 25,
         };
 
-        long rebuilt;
         using (var node = EngineNode.Open(options))
         {
-            foreach (var entry in log)
-            {
-                Task<AppliedEntry>? write;
-                while ((write = node.TryWrite(entry)) is null)
-                {
-                    await Task.Yield();
-                }
-
-                await write;
-            }
-
+            await WriteAllAsync(node, log.Take(450));
             node.Dispose();
-            rebuilt = node.SnapshotsRebuilt;
+            Assert.True(node.SnapshotsRebuilt > 0, "no snapshot was rebuilt off the state-machine thread");
+            Assert.Equal(1, node.SnapshotRebuildRestores);
             Assert.Equal(0, node.SnapshotFailures);
         }
 
-        Assert.True(rebuilt > 0, "no snapshot was rebuilt off the state-machine thread");
+        // Reopened from its newest snapshot, the node seeds the rebuilder with a second decode of it: no restore later.
+        using (var node = EngineNode.Open(options))
+        {
+            Assert.True(node.Recovery.SnapshotIndex > 0);
+            await WriteAllAsync(node, log.Skip(450));
+            node.Dispose();
+            Assert.True(node.SnapshotsRebuilt > 0, "no snapshot was rebuilt after the restart");
+            Assert.Equal(0, node.SnapshotRebuildRestores);
+            Assert.Equal(0, node.SnapshotFailures);
+        }
+
         var store = new SnapshotStore(Path.Combine(folder.Path, EngineNode.SnapshotsDirectoryName));
         var indexes = store.ListIndexes();
-        Assert.NotEmpty(indexes);
+        Assert.Equal(SnapshotStore.SnapshotsRetained, indexes.Count);
+        Assert.True(indexes[0] > 450);
         foreach (var index in indexes)
         {
             Assert.True(store.TryLoad(index, out var snapshot, out var reason), reason);
             Assert.Equal(Oracle(log, (int)index, _ => options.Term), snapshot.Body.ToArray());
+        }
+    }
+
+    private static async Task WriteAllAsync(EngineNode node, IEnumerable<LogEntry> entries)
+    {
+        foreach (var entry in entries)
+        {
+            Task<AppliedEntry>? write;
+            while ((write = node.TryWrite(entry)) is null)
+            {
+                await Task.Yield();
+            }
+
+            await write;
         }
     }
 
