@@ -250,7 +250,15 @@ public sealed class EngineNode : IDisposable
                 RemovedTempFiles = store.RemovedTempFiles,
                 DiscardedTo = discardedTo,
             };
-            return new EngineNode(options, journal, store, applier, snapshotIndex, report, manifest, SeedOrNull(seed));
+            var rebuildSeed = SeedOrNull(seed);
+            if (rebuildSeed is not null)
+            {
+                // Promote the restored state and the seed now, before the apply loop runs, rather
+                // than in the loop's first collections (hundreds of ms at a million series).
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+
+            return new EngineNode(options, journal, store, applier, snapshotIndex, report, manifest, rebuildSeed);
         }
         catch
         {

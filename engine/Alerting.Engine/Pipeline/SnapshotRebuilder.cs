@@ -25,6 +25,7 @@ internal sealed class SnapshotRebuilder
     private readonly IJournal _journal;
     private readonly IngestLimits _limits;
     private EngineState? _shadow;
+    private int _lastBodyBytes;
 
     /// <param name="seed">The copy to start from (the node decodes the snapshot it recovered from twice), or null.</param>
     public SnapshotRebuilder(SnapshotStore store, IJournal journal, IngestLimits limits, EngineState? seed = null)
@@ -44,7 +45,7 @@ internal sealed class SnapshotRebuilder
     /// is dropped (it may be part-way through an entry); the next rebuild restores it.
     /// </summary>
     /// <exception cref="JournalRecoveryException">No valid snapshot at or before the index joins the journal.</exception>
-    public byte[] Rebuild(long index, ulong term, CancellationToken cancellationToken = default)
+    public ArraySegment<byte> Rebuild(long index, ulong term, CancellationToken cancellationToken = default)
     {
         var state = _shadow;
         _shadow = null;
@@ -68,9 +69,16 @@ internal sealed class SnapshotRebuilder
 
         Invariant.Check(state.AppliedIndex == index, "a rebuilt snapshot reaches exactly the index it was started at");
         Invariant.Check(state.Term == term, "a rebuilt snapshot has the term the live state had at its index");
-        var body = SnapshotScheduler.Serialize(state);
+        // Sized from the last body: growing a stream of tens of MiB by doubling, then copying it out, allocates three times its size.
+        var stream = new MemoryStream(_lastBodyBytes + (_lastBodyBytes / 8) + 4096);
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            state.WriteTo(writer);
+        }
+
+        _lastBodyBytes = (int)stream.Length;
         _shadow = state;
-        return body;
+        return new ArraySegment<byte>(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
     /// <summary>

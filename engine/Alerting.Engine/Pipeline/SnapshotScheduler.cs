@@ -127,7 +127,7 @@ internal sealed class SnapshotScheduler : IDisposable
 
     private void RebuildAndPersist(long index, ulong term, CancellationToken stopping)
     {
-        byte[] body;
+        ArraySegment<byte> body;
         try
         {
             body = _rebuilder.Rebuild(index, term, stopping);
@@ -155,11 +155,11 @@ internal sealed class SnapshotScheduler : IDisposable
         Persist(index, term, body);
     }
 
-    private void Persist(long index, ulong term, byte[] body)
+    private void Persist(long index, ulong term, ReadOnlyMemory<byte> body)
     {
         try
         {
-            _store.Write(index, term, body);
+            _store.Write(index, term, body.Span);
             Interlocked.Exchange(ref _lastPersistedIndex, index);
             _manifest?.Advance(index);
             Interlocked.Increment(ref _snapshotsWritten);

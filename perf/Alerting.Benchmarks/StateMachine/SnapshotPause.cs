@@ -17,7 +17,8 @@ namespace Alerting.Benchmarks.StateMachine;
 /// window, one point) spread over metrics of 100 000 series each, read by one
 /// <c>avg(last_5m):avg:cpuK{*} &gt; 90</c> monitor per metric. Before: times
 /// <see cref="SnapshotScheduler.Serialize"/>, the stop-the-world serialisation the scheduler ran on
-/// the state-machine thread. After: with a previous snapshot on disk, starts a snapshot through
+/// the state-machine thread. After: with a previous snapshot on disk (and the rebuilder seeded
+/// with a decode of it, promoted by a full collection, as a node that recovered from it is), starts a snapshot through
 /// <see cref="SnapshotScheduler.MaybeSnapshot"/> and keeps applying entries (a tick, then a batch
 /// of 1 000 points to existing series, alternately) until the background rebuild has written it,
 /// timing every apply step; the same entries without a snapshot
@@ -79,8 +80,18 @@ internal static class SnapshotPause
         try
         {
             var store = new SnapshotStore(directory);
-            store.Write(index, 1, SnapshotScheduler.Serialize(applier.State));
-            using var scheduler = new SnapshotScheduler(store, journal, everyEntries: 1, lastSnapshotIndex: index, limits: limits);
+            var baseBody = SnapshotScheduler.Serialize(applier.State);
+            store.Write(index, 1, baseBody);
+
+            // As a node that recovered from that snapshot does, the rebuilder starts from a second decode of it (before the loop runs).
+            EngineState seed;
+            using (var reader = new BinaryReader(new MemoryStream(baseBody)))
+            {
+                seed = EngineState.ReadFrom(reader, limits);
+            }
+
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            using var scheduler = new SnapshotScheduler(store, journal, everyEntries: 1, lastSnapshotIndex: index, limits: limits, rebuildSeed: seed);
             var step = 0;
             var nowMs = T0;
             LogEntry NextEntry()
