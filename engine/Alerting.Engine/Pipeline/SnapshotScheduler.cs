@@ -94,7 +94,7 @@ internal sealed class SnapshotScheduler : IDisposable
 
     /// <summary>
     /// Stops a rebuild in flight (shutdown): it writes nothing, and the previous snapshot plus the
-    /// journal stay what recovery uses. Call before <see cref="SnapshotNow"/>, which then does not wait for it.
+    /// journal stay what recovery uses. Call before <see cref="SnapshotNow"/>, which then waits only for it to stop.
     /// </summary>
     public void CancelRebuild() => _stopping.Cancel();
 
