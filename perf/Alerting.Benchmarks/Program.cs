@@ -9,7 +9,7 @@ if (args is ["m6", ..])
     return;
 }
 
-// `snapshot-pause [N] [runs]` times the snapshot serialisation the state-machine thread does today (issue 7 item 3).
+// `snapshot-pause [N] [runs]` times the apply-loop pause of a snapshot, stop-the-world and rebuilt in the background (issue 7 item 3).
 if (args is ["snapshot-pause", ..])
 {
     SnapshotPause.Run(

@@ -15,7 +15,11 @@ public sealed record EngineOptions
     /// <summary>Input ring slots; a full ring refuses writes at once (RESOURCE_EXHAUSTED), it never queues.</summary>
     public int InputRingSize { get; init; } = DefaultInputRingSize;
 
-    /// <summary>Applied entries between snapshots; 0 disables periodic snapshots.</summary>
+    /// <summary>
+    /// Applied entries between snapshots; 0 disables periodic snapshots. Periodic snapshots are
+    /// rebuilt off the apply loop from a second copy of the state that the node keeps for them
+    /// (about twice the managed heap; see docs/performance.md), so 0 also saves that copy.
+    /// </summary>
     public long SnapshotEveryEntries { get; init; } = DefaultSnapshotEveryEntries;
 
     /// <summary>Write a snapshot on graceful shutdown so the next start replays less.</summary>
