@@ -598,14 +598,19 @@ public sealed class Replicator : IAsyncDisposable
 #pragma warning restore CA1031
         {
             _log($"alerting: replication: the snapshot fetch from node {offer.From} failed ({e.GetType().Name}: {e.Message}); this node's data is unchanged and the fetch is retried when the primary offers again");
-            try
-            {
-                SnapshotTransfer.RemoveStaging(_dataDirectory);
-            }
-            catch (IOException)
-            {
-                // The next fetch (or start) removes it.
-            }
+            TryRemoveStaging();
+        }
+    }
+
+    private void TryRemoveStaging()
+    {
+        try
+        {
+            SnapshotTransfer.RemoveStaging(_dataDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The next fetch (or start) removes it.
         }
     }
 
@@ -615,11 +620,23 @@ public sealed class Replicator : IAsyncDisposable
         if (_core.Term != fetched.OfferTerm || !_core.WantsSnapshot(fetched.Snapshot))
         {
             _log($"alerting: replication: the snapshot at {fetched.Snapshot.LastIndex} fetched in term {fetched.OfferTerm} is no longer wanted (term {_core.Term}, commit {_core.CommitIndex}); dropped");
-            SnapshotTransfer.RemoveStaging(_dataDirectory);
+            TryRemoveStaging();
             return;
         }
 
-        SnapshotTransfer.MarkReady(_dataDirectory);
+        try
+        {
+            SnapshotTransfer.MarkReady(_dataDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A fetched file that cannot be moved into place is a failed fetch, not a failed loop:
+            // this node keeps its data and the primary offers again.
+            _log($"alerting: replication: the snapshot at {fetched.Snapshot.LastIndex} could not be marked ready ({e.Message}); this node's data is unchanged and the fetch is retried when the primary offers again");
+            TryRemoveStaging();
+            return;
+        }
+
         Halt($"fetched the primary's snapshot at {fetched.Snapshot.LastIndex} (term {fetched.Snapshot.LastTerm}) from node {fetched.From}; restarting in place to continue from it", resync: false);
         _resync.TrySetResult($"install the snapshot at {fetched.Snapshot.LastIndex}");
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Alerting.Cli.Output;
-using Spectre.Console;
 using YamlDotNet.RepresentationModel;
 
 namespace Alerting.Cli.Tests.Server;
@@ -94,20 +93,6 @@ public sealed class OutputAndProgressTests(ServerFixture server)
     private Task<CliResult> Run(string[] args, string stdin = "") =>
         CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], stdin);
 
-    private async Task<CliResult> RunWithTerminal(string[] args, StringWriter terminal)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(output),
-        });
-        console.Profile.Width = 400;
-        var context = new CliContext(console, output, error, new StringReader(""), TimeProvider.System, _ => null, terminal);
-        int exit = await CliApp.RunAsync([.. args, "--server", server.GrpcAddress], context, CancellationToken.None);
-        return new CliResult(exit, output.ToString(), error.ToString());
-    }
+    private Task<CliResult> RunWithTerminal(string[] args, StringWriter terminal) =>
+        CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], progressTerminal: terminal);
 }
