@@ -2,7 +2,7 @@ namespace Alerting.Engine.Evaluation;
 
 /// <summary>
 /// The bucket fields of a range of the store as one span per field (struct of arrays), so an
-/// evaluation reads only the columns its aggregation needs: avg reads 12 of the 40 bytes.
+/// evaluation reads only the columns its aggregation needs: avg reads 12 of the 44 bytes.
 /// </summary>
 internal readonly ref struct BucketColumns
 {
@@ -12,8 +12,9 @@ internal readonly ref struct BucketColumns
     public readonly Span<double> Last;
     public readonly Span<int> Count;
     public readonly Span<int> LastOffsetMs;
+    public readonly Span<int> FirstOffsetMs;
 
-    public BucketColumns(Span<double> sum, Span<double> min, Span<double> max, Span<double> last, Span<int> count, Span<int> lastOffsetMs)
+    public BucketColumns(Span<double> sum, Span<double> min, Span<double> max, Span<double> last, Span<int> count, Span<int> lastOffsetMs, Span<int> firstOffsetMs)
     {
         Sum = sum;
         Min = min;
@@ -21,6 +22,7 @@ internal readonly ref struct BucketColumns
         Last = last;
         Count = count;
         LastOffsetMs = lastOffsetMs;
+        FirstOffsetMs = firstOffsetMs;
     }
 
     public int Length => Count.Length;
@@ -31,9 +33,10 @@ internal readonly ref struct BucketColumns
         Max.Slice(start, length),
         Last.Slice(start, length),
         Count.Slice(start, length),
-        LastOffsetMs.Slice(start, length));
+        LastOffsetMs.Slice(start, length),
+        FirstOffsetMs.Slice(start, length));
 
-    public Bucket this[int index] => new(Sum[index], Min[index], Max[index], Last[index], Count[index], LastOffsetMs[index]);
+    public Bucket this[int index] => new(Sum[index], Min[index], Max[index], Last[index], Count[index], LastOffsetMs[index], FirstOffsetMs[index]);
 
     public void Set(int index, in Bucket bucket)
     {
@@ -43,9 +46,18 @@ internal readonly ref struct BucketColumns
         Last[index] = bucket.Last;
         Count[index] = bucket.Count;
         LastOffsetMs[index] = bucket.LastOffsetMs;
+        FirstOffsetMs[index] = bucket.FirstOffsetMs;
     }
 
     public void Clear(int index) => Set(index, default);
+
+    /// <summary>
+    /// Value of the earlier of a two-point bucket's points (offset <see cref="FirstOffsetMs"/>):
+    /// the one of min and max that is not the last point's value (compared bit for bit, so −0 and
+    /// +0 are told apart).
+    /// </summary>
+    public double EarlierOfTwo(int index) =>
+        BitConverter.DoubleToInt64Bits(Last[index]) == BitConverter.DoubleToInt64Bits(Max[index]) ? Min[index] : Max[index];
 
     public void Clear()
     {
@@ -55,6 +67,7 @@ internal readonly ref struct BucketColumns
         Last.Clear();
         Count.Clear();
         LastOffsetMs.Clear();
+        FirstOffsetMs.Clear();
     }
 
     /// <summary>Folds one point into the bucket at <paramref name="index"/>.</summary>
@@ -68,9 +81,14 @@ internal readonly ref struct BucketColumns
             Max[index] = value;
             Last[index] = value;
             LastOffsetMs[index] = offsetMs;
+            FirstOffsetMs[index] = offsetMs;
             count = 1;
             return;
         }
+
+        // An unknown first offset (−1) stays unknown: it is below every offset.
+        ref var firstOffsetMs = ref FirstOffsetMs[index];
+        firstOffsetMs = Math.Min(firstOffsetMs, offsetMs);
 
         Sum[index] += value;
         Min[index] = Math.Min(Min[index], value);

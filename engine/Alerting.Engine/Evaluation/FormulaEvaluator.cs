@@ -29,8 +29,9 @@ namespace Alerting.Engine.Evaluation;
 /// number, sum and count → sum, min, max, last → the newest.</item>
 /// <item>Change and pct_change compare two such windows as <see cref="WindowEvaluator"/> does.</item>
 /// </list>
-/// The full-window flag says the formula has a value in the window's oldest bucket; the point
-/// count adds up the points each operand read.
+/// The full-window flag says the formula has a value in the window's oldest bucket, or in the next
+/// one while some operand has a point in the window's first r ms (the window's start cuts its
+/// oldest bucket); the point count adds up the points each operand read.
 /// </remarks>
 public sealed class FormulaEvaluator
 {
@@ -71,22 +72,13 @@ public sealed class FormulaEvaluator
             throw new ArgumentException($"the formula reads {program.OperandCount} metric queries, {operandSlots.Length} slot lists were given", nameof(operandSlots));
         }
 
-        var windowBuckets = _store.Options.BucketsFor(spec.WindowMs);
-        if (windowBuckets > _ringLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_ringLength} per series.");
-        }
-
-        var end = _store.BucketOf(evaluationMs);
-        var n = spec.IsCalendar ? WindowEvaluator.CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
-        var current = EvaluateWindow(program, operandSlots, spec.Inner, end - n + 1, n);
+        var current = EvaluateWindow(program, operandSlots, spec.Inner, WindowEvaluator.RangeOf(_store, spec, evaluationMs));
         if (!spec.IsChange)
         {
             return current;
         }
 
-        var shiftBuckets = _store.Options.BucketsFor(spec.ShiftMs);
-        var old = EvaluateWindow(program, operandSlots, spec.Inner, end - shiftBuckets - n + 1, n);
+        var old = EvaluateWindow(program, operandSlots, spec.Inner, WindowEvaluator.RangeOf(_store, spec, evaluationMs - spec.ShiftMs));
         var fullWindow = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {
@@ -116,8 +108,10 @@ public sealed class FormulaEvaluator
         return newest;
     }
 
-    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, long first, int n)
+    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
     {
+        var n = range.Count;
+        var early = false;
         long points = 0;
         var operands = program.OperandCount;
         var present = _present.AsSpan(0, n);
@@ -129,9 +123,11 @@ public sealed class FormulaEvaluator
                 CollectionsMarshal.AsSpan(operandSlots[k]),
                 aggregation,
                 program.OperandSpaces[k],
-                first,
+                range,
                 _values.AsSpan(k * _ringLength, n),
-                contributors);
+                contributors,
+                out var operandEarly);
+            early |= operandEarly;
             for (var i = 0; i < n; i++)
             {
                 present[i] |= contributors[i] != 0;
@@ -153,7 +149,7 @@ public sealed class FormulaEvaluator
                 continue;
             }
 
-            oldestHasValue |= i == 0;
+            oldestHasValue |= i == 0 || (i == 1 && early);
             result = buckets++ == 0 ? value : aggregation switch
             {
                 TimeAggregation.Min => Math.Min(result, value),

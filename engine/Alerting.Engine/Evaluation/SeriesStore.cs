@@ -10,10 +10,10 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 /// <remarks>
 /// Layout: one <c>long</c> head per slot, one <c>int</c> free-list entry per slot, and
-/// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as six flat columns
-/// (sum, min, max, last: double; count, last offset: int; slot s owns entries [s·L, (s+1)·L)),
-/// so an evaluation streams only the columns its aggregation reads. With the defaults (15 s
-/// buckets, 20 retained + 1 future) that is 8 + 4 + 21 × 40 = 852 bytes per series.
+/// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as seven flat columns
+/// (sum, min, max, last: double; count, last offset, first offset: int; slot s owns entries
+/// [s·L, (s+1)·L)), so an evaluation streams only the columns its aggregation reads. With the
+/// defaults (15 s buckets, 20 retained + 1 future) that is 8 + 4 + 21 × 44 = 936 bytes per series.
 /// <para>
 /// Acceptance depends only on the point's bucket and the store clock (never on wall time):
 /// with c = ⌊<see cref="NowMs"/> / resolution⌋ and b = ⌊unixMs / resolution⌋, a point is
@@ -26,8 +26,14 @@ public sealed class SeriesStore
     /// <summary>Head value of a slot on the free list.</summary>
     private const long FreeSlot = long.MinValue;
 
-    /// <summary>Snapshot format version; bump on any change to <see cref="WriteTo"/>.</summary>
-    private const int FormatVersion = 1;
+    /// <summary>
+    /// Snapshot format version; bump on any change to <see cref="WriteTo"/>. 2 adds each bucket's
+    /// first offset; 1 is still read (a bucket of several points gets <see cref="Bucket.UnknownOffset"/>).
+    /// </summary>
+    private const int FormatVersion = 2;
+
+    /// <summary>The format before buckets kept their first offset.</summary>
+    private const int FormatWithoutFirstOffset = 1;
 
     /// <summary>
     /// How many points ahead <see cref="AddPoints"/> prefetches: enough to cover a memory access
@@ -44,6 +50,7 @@ public sealed class SeriesStore
     private double[] _lasts;
     private int[] _counts;
     private int[] _lastOffsetsMs;
+    private int[] _firstOffsetsMs;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -70,6 +77,7 @@ public sealed class SeriesStore
         _lasts = new double[buckets];
         _counts = new int[buckets];
         _lastOffsetsMs = new int[buckets];
+        _firstOffsetsMs = new int[buckets];
     }
 
     /// <summary>Resolution and retention.</summary>
@@ -253,6 +261,7 @@ public sealed class SeriesStore
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_maxs), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lasts), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lastOffsetsMs), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstOffsetsMs), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref _heads[slot]));
         return bucket;
     }
@@ -268,7 +277,7 @@ public sealed class SeriesStore
     internal long HeadOf(int slot) => _heads[slot];
 
     /// <summary>All bucket columns; slot s owns [s·L, (s+1)·L).</summary>
-    internal BucketColumns Columns => new(_sums, _mins, _maxs, _lasts, _counts, _lastOffsetsMs);
+    internal BucketColumns Columns => new(_sums, _mins, _maxs, _lasts, _counts, _lastOffsetsMs, _firstOffsetsMs);
 
     /// <summary>
     /// Writes the whole store. Identical state (including the free list order, which decides
@@ -314,6 +323,7 @@ public sealed class SeriesStore
                 writer.Write(bucket.Max);
                 writer.Write(bucket.Last);
                 writer.Write(bucket.LastOffsetMs);
+                writer.Write(bucket.FirstOffsetMs);
             }
         }
     }
@@ -324,9 +334,9 @@ public sealed class SeriesStore
     {
         ArgumentNullException.ThrowIfNull(reader);
         var version = reader.ReadInt32();
-        if (version != FormatVersion)
+        if (version is not (FormatWithoutFirstOffset or FormatVersion))
         {
-            throw new InvalidDataException($"Series store format {version} is not supported (expected {FormatVersion}).");
+            throw new InvalidDataException($"Series store format {version} is not supported (expected {FormatWithoutFirstOffset} or {FormatVersion}).");
         }
 
         var resolutionMs = reader.ReadInt64();
@@ -388,7 +398,18 @@ public sealed class SeriesStore
                 var max = reader.ReadDouble();
                 var last = reader.ReadDouble();
                 var lastOffsetMs = reader.ReadInt32();
-                ring.Set(i, new Bucket(sum, min, max, last, count, lastOffsetMs));
+
+                // Format 1 did not keep the first offset: a lone point is its own first point; of
+                // several, the earliest is unknown, so an edge that cuts the bucket counts it whole.
+                var firstOffsetMs = version == FormatWithoutFirstOffset
+                    ? (count == 1 ? lastOffsetMs : Bucket.UnknownOffset)
+                    : reader.ReadInt32();
+                if (firstOffsetMs < Bucket.UnknownOffset || firstOffsetMs > lastOffsetMs || (count == 1 && firstOffsetMs != lastOffsetMs))
+                {
+                    throw new InvalidDataException($"Series store slot {slot} bucket {i} has first offset {firstOffsetMs} for last offset {lastOffsetMs} and {count} points.");
+                }
+
+                ring.Set(i, new Bucket(sum, min, max, last, count, lastOffsetMs, firstOffsetMs));
             }
         }
 
@@ -417,5 +438,6 @@ public sealed class SeriesStore
         Array.Resize(ref _lasts, buckets);
         Array.Resize(ref _counts, buckets);
         Array.Resize(ref _lastOffsetsMs, buckets);
+        Array.Resize(ref _firstOffsetsMs, buckets);
     }
 }

@@ -5,13 +5,13 @@ public sealed class SeriesStoreOptions
 {
     /// <summary>
     /// Default bucket width: 15 s, the Datadog Agent's default collection interval, so a
-    /// typical series puts one point in each bucket; and 20 buckets for a 5-minute window
-    /// keep a series under 1 KiB (bar M6).
+    /// typical series puts one point in each bucket; and the 21 buckets an exact 5-minute window
+    /// touches keep a series under 1 KiB (bar M6).
     /// </summary>
     public const long DefaultResolutionMs = 15_000;
 
-    /// <summary>Default retention: 20 buckets of 15 s, one 5-minute window.</summary>
-    public const int DefaultRetainedBuckets = 20;
+    /// <summary>Default retention: 21 buckets of 15 s, one exact 5-minute window (20 buckets and its partial oldest one).</summary>
+    public const int DefaultRetainedBuckets = 21;
 
     /// <summary>Default tolerance for points ahead of the store clock: one bucket.</summary>
     public const int DefaultFutureBuckets = 1;

@@ -7,14 +7,17 @@ namespace Alerting.Engine.Evaluation;
 /// holds a window in each tier some monitor reading it needs, allocated when first needed.
 /// </summary>
 /// <remarks>
-/// Buckets are the unit of a window: a window of W at resolution r covers ⌈W / r⌉ buckets,
-/// ending with the bucket of the evaluation instant (see <see cref="WindowEvaluator"/>).
+/// A window (T − W, T] is exact to the millisecond (see <see cref="WindowEvaluator"/>), so unless
+/// T − W falls on a bucket boundary its oldest bucket is partly inside it: a tier covering a span
+/// of n buckets keeps n + 1 (<see cref="Options"/>). Series are aligned across a group by these
+/// buckets (space aggregation combines each series' rollup per bucket), so the ≤ 1 min tier uses
+/// 15 s buckets too: hosts reporting a few seconds apart land in the same bucket.
 /// </remarks>
 public static class StoreTiers
 {
     private static readonly (long ResolutionMs, int RetainedBuckets)[] Tiers =
     [
-        (1_000, 60),            // ≤ 1 min at 1 s
+        (15_000, 4),            // ≤ 1 min at 15 s (one alignment interval for every window up to 5 min)
         (15_000, 20),           // ≤ 5 min at 15 s (the Agent's collection interval)
         (60_000, 60),           // ≤ 1 h at 1 min
         (15 * 60_000, 96),      // ≤ 24 h at 15 min
@@ -44,17 +47,19 @@ public static class StoreTiers
     }
 
     /// <summary>
-    /// Store options of a tier. Future buckets cover the accepted clock skew of points
-    /// (<paramref name="maxPointFutureMs"/>) plus the bucket in progress.
+    /// Store options of a tier: its span in buckets plus one for the partial oldest bucket of an
+    /// exact window, and future buckets covering how far ahead of the store clock a point may
+    /// enter the store (<paramref name="maxPointAheadMs"/>): a point at most that far ahead of an
+    /// instant in bucket c is in bucket c + ⌈ahead / r⌉ at most.
     /// </summary>
-    public static SeriesStoreOptions Options(int tier, long maxPointFutureMs, int initialCapacity)
+    public static SeriesStoreOptions Options(int tier, long maxPointAheadMs, int initialCapacity)
     {
         var (resolution, retained) = Tiers[tier];
         return new SeriesStoreOptions
         {
             ResolutionMs = resolution,
-            RetainedBuckets = retained,
-            FutureBuckets = (int)((maxPointFutureMs + resolution - 1) / resolution) + 1,
+            RetainedBuckets = retained + 1,
+            FutureBuckets = (int)((maxPointAheadMs + resolution - 1) / resolution),
             InitialCapacity = initialCapacity,
         };
     }

@@ -11,9 +11,11 @@ namespace Alerting.Engine.Evaluation;
 /// Definition (docs/evaluation.md has the worked version; the brute-force oracle in the tests
 /// encodes the same words):
 /// <list type="number">
-/// <item>Window. With resolution r, k = ⌊t / r⌋ and n = ⌈W / r⌉, the window ending at t is the
-/// buckets k − n + 1 … k. The current, partial bucket k is included, with every point already in
-/// it (even one stamped after t), so an on-arrival evaluation sees the point that triggered it.</item>
+/// <item>Window. The window of length W ending at t holds the points stamped in (t − W, t], to the
+/// millisecond: buckets ⌊(t − W + 1) / r⌋ … ⌊t / r⌋, the two edge buckets cut at the edges. A
+/// bucket cut by an edge counts with its points inside the window when it has at most
+/// <see cref="Bucket.ExactPoints"/> points (they are all known); with more, or with a first offset
+/// unknown since a format-1 store, it counts whole when some of its points are inside.</item>
 /// <item>Rollup. Each series with points in a bucket is reduced with the time aggregation's
 /// natural rollup: avg → sum / count of its points there, sum → sum, min → min, max → max,
 /// last → value of its latest point, count → number of points.</item>
@@ -21,9 +23,9 @@ namespace Alerting.Engine.Evaluation;
 /// group order: avg → their sum / their number, sum → sum, min, max.</item>
 /// <item>Time. Over the buckets that have a space value, oldest first: avg → sum / number of such
 /// buckets, sum and count → sum, min, max, last → the newest bucket's value.</item>
-/// <item>Change. change = value(window ending at t) − value(same n buckets ending at bucket
-/// k − ⌈shift / r⌉), both with the inner aggregation; pct_change = 100 × change / |old|. Either
-/// side without data, or old = 0 for pct_change, gives no value.</item>
+/// <item>Change. change = value(window ending at t) − value(window ending at t − shift), both
+/// with the inner aggregation; pct_change = 100 × change / |old|. Either side without data, or
+/// old = 0 for pct_change, gives no value.</item>
 /// </list>
 /// Sums run in a fixed order (points in arrival order within a bucket, series in group order,
 /// buckets oldest first), so results are bit-identical to the oracle and across replicas.
@@ -56,22 +58,13 @@ public sealed class WindowEvaluator
     /// <exception cref="ArgumentOutOfRangeException">The window is longer than a series ring.</exception>
     public EvaluationResult Evaluate(ReadOnlySpan<int> slots, in WindowSpec spec, long evaluationMs)
     {
-        var windowBuckets = _store.Options.BucketsFor(spec.WindowMs);
-        if (windowBuckets > _store.RingLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window spans {windowBuckets} buckets but the store keeps {_store.RingLength} per series.");
-        }
-
-        var end = _store.BucketOf(evaluationMs);
-        var n = spec.IsCalendar ? CalendarBuckets(_store, spec.WindowMs, evaluationMs) : (int)windowBuckets;
-        var current = EvaluateWindow(slots, spec.Inner, spec.Space, end - n + 1, n);
+        var current = EvaluateWindow(slots, spec.Inner, spec.Space, RangeOf(_store, spec, evaluationMs));
         if (!spec.IsChange)
         {
             return current;
         }
 
-        var shiftBuckets = _store.Options.BucketsFor(spec.ShiftMs);
-        var old = EvaluateWindow(slots, spec.Inner, spec.Space, end - shiftBuckets - n + 1, n);
+        var old = EvaluateWindow(slots, spec.Inner, spec.Space, RangeOf(_store, spec, evaluationMs - spec.ShiftMs));
         var fullWindow = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {
@@ -90,21 +83,32 @@ public sealed class WindowEvaluator
     }
 
     /// <summary>
-    /// Buckets of a calendar-aligned window at <paramref name="evaluationMs"/>: from the bucket of
-    /// the last multiple of <paramref name="windowMs"/> (UTC, floor also before 1970) to the
-    /// evaluation's bucket. At most ⌈windowMs / r⌉ when r divides windowMs, as for 1 h and 1 d.
+    /// The window of <paramref name="spec"/> ending at <paramref name="endMs"/>: (endMs − W, endMs],
+    /// or for a calendar window [the last multiple of W (UTC, floor also before 1970), endMs].
     /// </summary>
-    internal static int CalendarBuckets(SeriesStore store, long windowMs, long evaluationMs)
+    /// <exception cref="ArgumentOutOfRangeException">The window can touch more buckets than a series ring holds.</exception>
+    internal static WindowRange RangeOf(SeriesStore store, in WindowSpec spec, long endMs)
     {
-        var remainder = evaluationMs % windowMs;
-        var startMs = evaluationMs - (remainder < 0 ? remainder + windowMs : remainder);
-        var n = store.BucketOf(evaluationMs) - store.BucketOf(startMs) + 1;
-        if (n > store.RingLength)
+        if (spec.IsCalendar)
         {
-            throw new ArgumentOutOfRangeException(nameof(windowMs), windowMs, $"The calendar window spans {n} buckets but the store keeps {store.RingLength} per series.");
+            var remainder = endMs % spec.WindowMs;
+            var startMs = endMs - (remainder < 0 ? remainder + spec.WindowMs : remainder);
+            var calendar = WindowRange.Of(store, startMs, endMs);
+            if (calendar.Count > store.RingLength)
+            {
+                throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The calendar window spans {calendar.Count} buckets but the store keeps {store.RingLength} per series.");
+            }
+
+            return calendar;
         }
 
-        return (int)n;
+        var most = WindowRange.MaxBuckets(spec.WindowMs, store.ResolutionMs);
+        if (most > store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(spec), spec.WindowMs, $"The window touches up to {most} buckets but the store keeps {store.RingLength} per series.");
+        }
+
+        return WindowRange.Of(store, endMs - spec.WindowMs + 1, endMs);
     }
 
     /// <summary>
@@ -146,28 +150,30 @@ public sealed class WindowEvaluator
     }
 
     /// <summary>
-    /// The space value of each bucket <c>first … first + values.Length − 1</c> of the group (steps 1–3
-    /// of the definition): <paramref name="contributors"/>[i] is the number of series with points in
-    /// bucket i (0: the bucket has no value), <paramref name="values"/>[i] its value. Returns the
-    /// points read. What a formula reads for each of its metric queries.
+    /// The space value of each bucket of <paramref name="range"/> for the group (steps 1–3 of the
+    /// definition, edge buckets cut at the window's edges): <paramref name="contributors"/>[i] is the
+    /// number of series with points of the window in bucket <c>range.First + i</c> (0: the bucket has
+    /// no value), <paramref name="values"/>[i] its value. Returns the points read, and in
+    /// <paramref name="early"/> whether a series has a point in the window's first r ms (see
+    /// <see cref="EvaluationResult.FullWindow"/>). What a formula reads for each of its metric queries.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The spans differ in length or are longer than a series ring.</exception>
-    public long FillBuckets(ReadOnlySpan<int> slots, TimeAggregation rollup, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+    /// <exception cref="ArgumentOutOfRangeException">The spans are not the range's length or are longer than a series ring.</exception>
+    public long FillBuckets(ReadOnlySpan<int> slots, TimeAggregation rollup, SpaceAggregation space, in WindowRange range, Span<double> values, Span<int> contributors, out bool early)
     {
-        if (values.Length != contributors.Length || values.Length > _store.RingLength)
+        if (values.Length != contributors.Length || values.Length != range.Count || values.Length > _store.RingLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(values), values.Length, $"values and contributors have the same length, at most the ring's {_store.RingLength} buckets");
+            throw new ArgumentOutOfRangeException(nameof(values), values.Length, $"values and contributors have the window's {range.Count} buckets, at most the ring's {_store.RingLength}");
         }
 
         contributors.Clear();
         var points = rollup switch
         {
-            TimeAggregation.Avg => Accumulate<AvgRollup>(slots, space, first, values, contributors),
-            TimeAggregation.Sum => Accumulate<SumRollup>(slots, space, first, values, contributors),
-            TimeAggregation.Min => Accumulate<MinRollup>(slots, space, first, values, contributors),
-            TimeAggregation.Max => Accumulate<MaxRollup>(slots, space, first, values, contributors),
-            TimeAggregation.Last => Accumulate<LastRollup>(slots, space, first, values, contributors),
-            TimeAggregation.Count => Accumulate<CountRollup>(slots, space, first, values, contributors),
+            TimeAggregation.Avg => Accumulate<AvgRollup>(slots, space, range, values, contributors, out early),
+            TimeAggregation.Sum => Accumulate<SumRollup>(slots, space, range, values, contributors, out early),
+            TimeAggregation.Min => Accumulate<MinRollup>(slots, space, range, values, contributors, out early),
+            TimeAggregation.Max => Accumulate<MaxRollup>(slots, space, range, values, contributors, out early),
+            TimeAggregation.Last => Accumulate<LastRollup>(slots, space, range, values, contributors, out early),
+            TimeAggregation.Count => Accumulate<CountRollup>(slots, space, range, values, contributors, out early),
             _ => throw new UnreachableException("change is evaluated as two inner windows"),
         };
         if (space == SpaceAggregation.Avg)
@@ -184,41 +190,43 @@ public sealed class WindowEvaluator
         return points;
     }
 
-    private long Accumulate<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, long first, Span<double> values, Span<int> contributors)
+    private long Accumulate<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, in WindowRange range, Span<double> values, Span<int> contributors, out bool early)
         where TRollup : struct, IRollup => space switch
     {
-        SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, first, values, contributors),
-        SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, first, values, contributors),
-        _ => Accumulate<TRollup, SumSpace>(slots, first, values, contributors),
+        SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, range, values, contributors, out early),
+        SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, range, values, contributors, out early),
+        _ => Accumulate<TRollup, SumSpace>(slots, range, values, contributors, out early),
     };
 
-    private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, long first, int n) => aggregation switch
+    private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, in WindowRange range) => aggregation switch
     {
-        TimeAggregation.Avg => EvaluateWindow<AvgRollup>(slots, space, first, n),
-        TimeAggregation.Sum => EvaluateWindow<SumRollup>(slots, space, first, n),
-        TimeAggregation.Min => EvaluateWindow<MinRollup>(slots, space, first, n),
-        TimeAggregation.Max => EvaluateWindow<MaxRollup>(slots, space, first, n),
-        TimeAggregation.Last => EvaluateWindow<LastRollup>(slots, space, first, n),
-        TimeAggregation.Count => EvaluateWindow<CountRollup>(slots, space, first, n),
+        TimeAggregation.Avg => EvaluateWindow<AvgRollup>(slots, space, range),
+        TimeAggregation.Sum => EvaluateWindow<SumRollup>(slots, space, range),
+        TimeAggregation.Min => EvaluateWindow<MinRollup>(slots, space, range),
+        TimeAggregation.Max => EvaluateWindow<MaxRollup>(slots, space, range),
+        TimeAggregation.Last => EvaluateWindow<LastRollup>(slots, space, range),
+        TimeAggregation.Count => EvaluateWindow<CountRollup>(slots, space, range),
         _ => throw new UnreachableException("change is evaluated as two inner windows"),
     };
 
-    private EvaluationResult EvaluateWindow<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, long first, int n)
+    private EvaluationResult EvaluateWindow<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, in WindowRange range)
         where TRollup : struct, IRollup
     {
         if (slots.Length == 1)
         {
-            return SingleSeries<TRollup>(slots[0], first, n);
+            return SingleSeries<TRollup>(slots[0], range);
         }
 
+        var n = range.Count;
         var values = _values.AsSpan(0, n);
         var contributors = _contributors.AsSpan(0, n);
         contributors.Clear();
+        bool early;
         var points = space switch
         {
-            SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, first, values, contributors),
-            SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, first, values, contributors),
-            _ => Accumulate<TRollup, SumSpace>(slots, first, values, contributors),
+            SpaceAggregation.Min => Accumulate<TRollup, MinSpace>(slots, range, values, contributors, out early),
+            SpaceAggregation.Max => Accumulate<TRollup, MaxSpace>(slots, range, values, contributors, out early),
+            _ => Accumulate<TRollup, SumSpace>(slots, range, values, contributors, out early),
         };
 
         var result = 0.0;
@@ -235,15 +243,16 @@ public sealed class WindowEvaluator
             result = buckets++ == 0 ? value : TRollup.Fold(result, value);
         }
 
-        return Finish<TRollup>(result, buckets, contributors[0] > 0, points);
+        return Finish<TRollup>(result, buckets, early, points);
     }
 
     /// <summary>One series: the space aggregation of a single rollup is the rollup itself.</summary>
-    private EvaluationResult SingleSeries<TRollup>(int slot, long first, int n)
+    private EvaluationResult SingleSeries<TRollup>(int slot, in WindowRange range)
         where TRollup : struct, IRollup
     {
         Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
         var head = _store.HeadOf(slot);
+        var first = range.First;
         // Also skips series without data: NoData and the free marker are below any window.
         if (head < first)
         {
@@ -252,19 +261,32 @@ public sealed class WindowEvaluator
 
         var ringLength = _store.RingLength;
         var columns = _store.Columns.Slice(slot * ringLength, ringLength);
-        var top = Math.Min(first + n - 1, head);
+        var top = Math.Min(range.Last, head);
         var bottom = Math.Max(first, head - ringLength + 1);
         var index = IndexOf(bottom, ringLength);
+        var maxOffsetMs = (int)(_store.ResolutionMs - 1);
         long points = 0;
         var result = 0.0;
         var buckets = 0;
+        var full = false;
         for (var b = bottom; b <= top; b++)
         {
-            var count = columns.Count[index];
+            int count;
+            double value;
+            if (b == first || b == range.Last)
+            {
+                count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == range.Last ? range.EndOffsetMs : maxOffsetMs, out value);
+            }
+            else
+            {
+                count = columns.Count[index];
+                value = count != 0 ? TRollup.Of(columns, index) : 0;
+            }
+
             if (count != 0)
             {
                 points += count;
-                var value = TRollup.Of(columns, index);
+                full |= IsEarly(columns, index, b, range);
                 result = buckets++ == 0 ? value : TRollup.Fold(result, value);
             }
 
@@ -274,17 +296,20 @@ public sealed class WindowEvaluator
             }
         }
 
-        return Finish<TRollup>(result, buckets, bottom == first && columns.Count[IndexOf(first, ringLength)] != 0, points);
+        return Finish<TRollup>(result, buckets, full, points);
     }
 
-    private long Accumulate<TRollup, TSpace>(ReadOnlySpan<int> slots, long first, Span<double> values, Span<int> contributors)
+    private long Accumulate<TRollup, TSpace>(ReadOnlySpan<int> slots, in WindowRange range, Span<double> values, Span<int> contributors, out bool early)
         where TRollup : struct, IRollup
         where TSpace : struct, ISpace
     {
         var ringLength = _store.RingLength;
         var all = _store.Columns;
-        var last = first + values.Length - 1;
+        var first = range.First;
+        var last = range.Last;
+        var maxOffsetMs = (int)(_store.ResolutionMs - 1);
         long points = 0;
+        early = false;
         foreach (var slot in slots)
         {
             Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
@@ -300,11 +325,22 @@ public sealed class WindowEvaluator
             var index = IndexOf(bottom, ringLength);
             for (var b = bottom; b <= top; b++)
             {
-                var count = columns.Count[index];
+                int count;
+                double rollup;
+                if (b == first || b == last)
+                {
+                    count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == last ? range.EndOffsetMs : maxOffsetMs, out rollup);
+                }
+                else
+                {
+                    count = columns.Count[index];
+                    rollup = count != 0 ? TRollup.Of(columns, index) : 0;
+                }
+
                 if (count != 0)
                 {
                     points += count;
-                    var rollup = TRollup.Of(columns, index);
+                    early |= IsEarly(columns, index, b, range);
                     var i = (int)(b - first);
                     ref var value = ref values[i];
                     value = contributors[i]++ == 0 ? rollup : TSpace.Combine(value, rollup);
@@ -319,6 +355,59 @@ public sealed class WindowEvaluator
 
         return points;
     }
+
+    /// <summary>
+    /// The rollup of the points of one bucket inside the offsets [<paramref name="startOffsetMs"/>,
+    /// <paramref name="endOffsetMs"/>] (step 1 of the definition); returns how many points count
+    /// (0: none, <paramref name="value"/> is then 0).
+    /// </summary>
+    private static int Edge<TRollup>(in BucketColumns columns, int index, int startOffsetMs, int endOffsetMs, out double value)
+        where TRollup : struct, IRollup
+    {
+        value = 0;
+        var count = columns.Count[index];
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        var firstOffsetMs = columns.FirstOffsetMs[index];
+        var lastOffsetMs = columns.LastOffsetMs[index];
+        if (lastOffsetMs < startOffsetMs || firstOffsetMs > endOffsetMs)
+        {
+            return 0;
+        }
+
+        if ((firstOffsetMs >= startOffsetMs && lastOffsetMs <= endOffsetMs) || count > Bucket.ExactPoints || firstOffsetMs == Bucket.UnknownOffset)
+        {
+            value = TRollup.Of(columns, index);
+            return count;
+        }
+
+        // Two points and an edge between them (one point is never cut): at most one is inside.
+        Invariant.Check(count == 2, "only a bucket of two points is split at an edge");
+        if (lastOffsetMs <= endOffsetMs)
+        {
+            value = TRollup.OfPoint(columns.Last[index]);
+            return 1;
+        }
+
+        if (firstOffsetMs >= startOffsetMs)
+        {
+            value = TRollup.OfPoint(columns.EarlierOfTwo(index));
+            return 1;
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Whether a bucket whose points count in the window has one in the window's first r ms
+    /// (the full-window test): any counted point of the oldest bucket, or in the next bucket a
+    /// first point before the start offset (an unknown first offset counts as the bucket start).
+    /// </summary>
+    private static bool IsEarly(in BucketColumns columns, int index, long bucket, in WindowRange range) =>
+        bucket == range.First || (bucket == range.First + 1 && Math.Max(columns.FirstOffsetMs[index], 0) < range.StartOffsetMs);
 
     private static EvaluationResult Finish<TRollup>(double result, int buckets, bool fullWindow, long points)
         where TRollup : struct, IRollup
@@ -346,6 +435,9 @@ public sealed class WindowEvaluator
 
         static abstract double Of(in BucketColumns columns, int index);
 
+        /// <summary>The rollup of a bucket holding the single point <paramref name="value"/>.</summary>
+        static abstract double OfPoint(double value);
+
         static abstract double Fold(double accumulated, double value);
     }
 
@@ -361,6 +453,8 @@ public sealed class WindowEvaluator
 
         public static double Of(in BucketColumns columns, int index) => columns.Sum[index] / columns.Count[index];
 
+        public static double OfPoint(double value) => value;
+
         public static double Fold(double accumulated, double value) => accumulated + value;
     }
 
@@ -369,6 +463,8 @@ public sealed class WindowEvaluator
         public static bool IsMean => false;
 
         public static double Of(in BucketColumns columns, int index) => columns.Sum[index];
+
+        public static double OfPoint(double value) => value;
 
         public static double Fold(double accumulated, double value) => accumulated + value;
     }
@@ -379,6 +475,8 @@ public sealed class WindowEvaluator
 
         public static double Of(in BucketColumns columns, int index) => columns.Min[index];
 
+        public static double OfPoint(double value) => value;
+
         public static double Fold(double accumulated, double value) => Math.Min(accumulated, value);
     }
 
@@ -387,6 +485,8 @@ public sealed class WindowEvaluator
         public static bool IsMean => false;
 
         public static double Of(in BucketColumns columns, int index) => columns.Max[index];
+
+        public static double OfPoint(double value) => value;
 
         public static double Fold(double accumulated, double value) => Math.Max(accumulated, value);
     }
@@ -397,6 +497,8 @@ public sealed class WindowEvaluator
 
         public static double Of(in BucketColumns columns, int index) => columns.Last[index];
 
+        public static double OfPoint(double value) => value;
+
         public static double Fold(double accumulated, double value) => value;
     }
 
@@ -405,6 +507,8 @@ public sealed class WindowEvaluator
         public static bool IsMean => false;
 
         public static double Of(in BucketColumns columns, int index) => columns.Count[index];
+
+        public static double OfPoint(double value) => 1;
 
         public static double Fold(double accumulated, double value) => accumulated + value;
     }

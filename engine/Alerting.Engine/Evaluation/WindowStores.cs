@@ -18,7 +18,8 @@ internal sealed class WindowStores
         _evaluators = new WindowEvaluator[StoreTiers.Count];
         for (var tier = 0; tier < StoreTiers.Count; tier++)
         {
-            _stores[tier] = new SeriesStore(StoreTiers.Options(tier, limits.MaxPointFutureMs, initialCapacity: 64));
+            // Points further ahead of logical time wait in FuturePoints until their time comes.
+            _stores[tier] = new SeriesStore(StoreTiers.Options(tier, StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 64));
             _evaluators[tier] = new WindowEvaluator(_stores[tier]);
         }
     }
@@ -74,7 +75,7 @@ internal sealed class WindowStores
             if (entry.TierSlots[tier] >= 0)
             {
                 var options = _stores[tier].Options;
-                return StoreTiers.SpanOf(tier) + (options.FutureBuckets * options.ResolutionMs);
+                return options.RingLength * options.ResolutionMs;
             }
         }
 

@@ -50,21 +50,14 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
 
     public EvaluationResult Evaluate(IReadOnlyList<int> group, WindowSpec spec, long evaluationMs)
     {
-        var n = Ceiling(spec.WindowMs);
-        var end = BucketOf(evaluationMs);
-        if (spec.IsCalendar)
-        {
-            n = end - CalendarStartBucket(spec.WindowMs, evaluationMs) + 1;
-        }
-
-        var current = EvaluateWindow(group, spec.Inner, spec.Space, end - n + 1, end);
+        var current = EvaluateWindow(group, spec.Inner, spec.Space, StartOf(spec, evaluationMs), evaluationMs);
         if (!spec.IsChange)
         {
             return current;
         }
 
-        var shift = Ceiling(spec.ShiftMs);
-        var old = EvaluateWindow(group, spec.Inner, spec.Space, end - shift - n + 1, end - shift);
+        var oldEnd = evaluationMs - spec.ShiftMs;
+        var old = EvaluateWindow(group, spec.Inner, spec.Space, StartOf(spec, oldEnd), oldEnd);
         var full = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {
@@ -82,45 +75,34 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
     }
 
-    private EvaluationResult EvaluateWindow(IReadOnlyList<int> group, TimeAggregation aggregation, SpaceAggregation space, long first, long last)
+    /// <summary>
+    /// First instant of the window ending at <paramref name="endMs"/>: endMs − W + 1 (the window is
+    /// (endMs − W, endMs]), or for a calendar window the last multiple of W since the epoch.
+    /// </summary>
+    public static long StartOf(WindowSpec spec, long endMs) => spec.IsCalendar
+        ? (long)(Math.Floor((decimal)endMs / spec.WindowMs) * spec.WindowMs)
+        : endMs - spec.WindowMs + 1;
+
+    private EvaluationResult EvaluateWindow(IReadOnlyList<int> group, TimeAggregation aggregation, SpaceAggregation space, long startMs, long endMs)
     {
-        // A series keeps the ring's worth of buckets ending at its newest bucket.
-        var visible = _points
-            .Where(p => group.Contains(p.Series))
-            .Where(p => BucketOf(p.UnixMs) > NewestBucket(p.Series) - RingLength)
-            .Where(p => BucketOf(p.UnixMs) >= first && BucketOf(p.UnixMs) <= last)
-            .ToList();
-
+        var counted = Counted(group, startMs, endMs);
         var bucketValues = new List<double>();
-        for (var bucket = first; bucket <= last; bucket++)
+        for (var bucket = BucketOf(startMs); bucket <= BucketOf(endMs); bucket++)
         {
-            var rollups = group
-                .Select(series => visible.Where(p => p.Series == series && BucketOf(p.UnixMs) == bucket).ToList())
-                .Where(points => points.Count > 0)
-                .Select(points => Rollup(aggregation, points))
-                .ToList();
-            if (rollups.Count == 0)
+            if (SpaceValue(counted, group, aggregation, space, bucket) is { } value)
             {
-                continue;
+                bucketValues.Add(value);
             }
-
-            bucketValues.Add(space switch
-            {
-                SpaceAggregation.Avg => rollups.Aggregate((a, b) => a + b) / rollups.Count,
-                SpaceAggregation.Sum => rollups.Aggregate((a, b) => a + b),
-                SpaceAggregation.Min => rollups.Aggregate(Math.Min),
-                SpaceAggregation.Max => rollups.Aggregate(Math.Max),
-                _ => throw new ArgumentOutOfRangeException(nameof(space)),
-            });
         }
 
-        var full = visible.Any(p => BucketOf(p.UnixMs) == first);
+        var points = counted.Sum(c => c.Points.Count);
+        var full = IsEarly(counted, startMs);
         if (bucketValues.Count == 0)
         {
-            return new EvaluationResult(false, 0, full, visible.Count);
+            return new EvaluationResult(false, 0, full, points);
         }
 
-        var value = aggregation switch
+        var result = aggregation switch
         {
             TimeAggregation.Avg => bucketValues.Aggregate((a, b) => a + b) / bucketValues.Count,
             TimeAggregation.Sum or TimeAggregation.Count => bucketValues.Aggregate((a, b) => a + b),
@@ -129,19 +111,49 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
             TimeAggregation.Last => bucketValues[^1],
             _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
         };
-        return new EvaluationResult(true, value, full, visible.Count);
+        return new EvaluationResult(true, result, full, points);
     }
 
     /// <summary>
-    /// The space value of one bucket of the group (steps 1–3 of the definition), or null when no
-    /// series of the group has a visible point there.
+    /// The points that count in the window [<paramref name="startMs"/>, <paramref name="endMs"/>],
+    /// per series and bucket (the series' ring still holding the bucket): all of a bucket's points
+    /// inside → all; all before the start or all after the end → none; otherwise (an edge cuts the
+    /// bucket) its points inside when it has at most <see cref="Alerting.Engine.Evaluation.Bucket.ExactPoints"/>, else all.
     /// </summary>
-    public double? BucketValue(IReadOnlyList<int> group, TimeAggregation rollup, SpaceAggregation space, long bucket)
+    private List<(int Series, long Bucket, List<RawPoint> Points)> Counted(IReadOnlyList<int> group, long startMs, long endMs)
+    {
+        var first = BucketOf(startMs);
+        var last = BucketOf(endMs);
+        var counted = new List<(int, long, List<RawPoint>)>();
+        foreach (var series in group.Distinct())
+        {
+            for (var bucket = first; bucket <= last; bucket++)
+            {
+                var points = _points
+                    .Where(p => p.Series == series && BucketOf(p.UnixMs) == bucket && bucket > NewestBucket(series) - RingLength)
+                    .ToList();
+                if (points.Count == 0 || points.All(p => p.UnixMs < startMs) || points.All(p => p.UnixMs > endMs))
+                {
+                    continue;
+                }
+
+                var inside = points.Where(p => p.UnixMs >= startMs && p.UnixMs <= endMs).ToList();
+                counted.Add((series, bucket, inside.Count == points.Count || points.Count > Alerting.Engine.Evaluation.Bucket.ExactPoints ? points : inside));
+            }
+        }
+
+        return counted;
+    }
+
+    /// <summary>Whether a counted point lies in the window's first r ms (the full-window test).</summary>
+    private bool IsEarly(List<(int Series, long Bucket, List<RawPoint> Points)> counted, long startMs) =>
+        counted.Any(c => c.Points.Any(p => p.UnixMs <= startMs + resolutionMs - 1));
+
+    // Rollups of the group's series in group order, combined with the space aggregation.
+    private static double? SpaceValue(List<(int Series, long Bucket, List<RawPoint> Points)> counted, IReadOnlyList<int> group, TimeAggregation rollup, SpaceAggregation space, long bucket)
     {
         var rollups = group
-            .Select(series => _points
-                .Where(p => p.Series == series && BucketOf(p.UnixMs) == bucket && bucket > NewestBucket(series) - RingLength)
-                .ToList())
+            .Select(series => counted.Where(c => c.Series == series && c.Bucket == bucket).SelectMany(c => c.Points).ToList())
             .Where(points => points.Count > 0)
             .Select(points => Rollup(rollup, points))
             .ToList();
@@ -160,21 +172,23 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
         };
     }
 
-    /// <summary>Visible points of the group in buckets <paramref name="first"/> … <paramref name="last"/>.</summary>
-    public int PointsIn(IReadOnlyList<int> group, long first, long last) =>
-        _points.Count(p => group.Contains(p.Series)
-            && BucketOf(p.UnixMs) > NewestBucket(p.Series) - RingLength
-            && BucketOf(p.UnixMs) >= first && BucketOf(p.UnixMs) <= last);
+    /// <summary>
+    /// The space value of one bucket of the window [<paramref name="startMs"/>, <paramref name="endMs"/>]
+    /// for the group (steps 1–3 of the definition), or null when no series of the group has a
+    /// counted point there.
+    /// </summary>
+    public double? BucketValue(IReadOnlyList<int> group, TimeAggregation rollup, SpaceAggregation space, long bucket, long startMs, long endMs) =>
+        SpaceValue(Counted(group, startMs, endMs), group, rollup, space, bucket);
 
-    /// <summary>Bucket of the start of the calendar window (the last multiple of the window since the epoch) holding the instant.</summary>
-    public long CalendarStartBucket(long windowMs, long evaluationMs) =>
-        BucketOf((long)(Math.Floor((decimal)evaluationMs / windowMs) * windowMs));
+    /// <summary>Counted points of the group in the window [<paramref name="startMs"/>, <paramref name="endMs"/>].</summary>
+    public int PointsIn(IReadOnlyList<int> group, long startMs, long endMs) => Counted(group, startMs, endMs).Sum(c => c.Points.Count);
+
+    /// <summary>Whether the group has a counted point in the window's first r ms.</summary>
+    public bool HasEarlyPoint(IReadOnlyList<int> group, long startMs, long endMs) => IsEarly(Counted(group, startMs, endMs), startMs);
 
     /// <summary>The bucket holding <paramref name="unixMs"/>.</summary>
     public long Bucket(long unixMs) => BucketOf(unixMs);
 
-    /// <summary>Buckets a duration spans, rounded up.</summary>
-    public long Buckets(long durationMs) => Ceiling(durationMs);
 
     private static double Rollup(TimeAggregation aggregation, List<RawPoint> points) => aggregation switch
     {
@@ -190,6 +204,4 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     private long NewestBucket(int series) => _points.Where(p => p.Series == series).Max(p => BucketOf(p.UnixMs));
 
     private long BucketOf(long unixMs) => (long)Math.Floor((decimal)unixMs / resolutionMs);
-
-    private long Ceiling(long durationMs) => (long)Math.Ceiling((decimal)durationMs / resolutionMs);
 }

@@ -37,7 +37,7 @@ public sealed class FormulaEvaluatorDifferentialTests
     [Fact]
     public void Error_rate_is_computed_per_bucket_and_a_bucket_missing_one_side_is_skipped()
     {
-        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 6, FutureBuckets = 0 });
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 7, FutureBuckets = 0 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(60_000);
         var errors = store.Add();
@@ -67,7 +67,7 @@ public sealed class FormulaEvaluatorDifferentialTests
     public void Per_second_is_the_growth_of_a_counter_per_second_with_a_reset_read_as_a_restart_from_zero()
     {
         // 10 s buckets: a counter at 100, 150, (no point), 250, then reset to 30, then 90.
-        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 6, FutureBuckets = 0 });
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 7, FutureBuckets = 0 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(59_999);
         var counter = store.Add();
@@ -250,9 +250,10 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     private static WindowSpec RandomSpec(Random rng, long resolutionMs, int ringLength)
     {
-        var windowMs = rng.Next(2) == 0
-            ? resolutionMs * rng.Next(1, ringLength + 1)
-            : rng.NextInt64(1, (ringLength * resolutionMs) + 1);
+        // An exact window touches up to ⌈(W − 1) / r⌉ + 1 buckets (WindowRange.MaxBuckets), all in the ring.
+        var windowMs = rng.Next(2) == 0 && ringLength > 1
+            ? resolutionMs * rng.Next(1, ringLength)
+            : rng.NextInt64(1, ((ringLength - 1) * resolutionMs) + 2);
         var aggregation = (TimeAggregation)rng.Next(8);
         if (aggregation is not (TimeAggregation.Change or TimeAggregation.PctChange))
         {
@@ -269,16 +270,14 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     private static EvaluationResult Model(FormulaQuery query, List<int>[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
-        var end = oracle.Bucket(t);
-        var n = spec.IsCalendar ? end - oracle.CalendarStartBucket(spec.WindowMs, t) + 1 : oracle.Buckets(spec.WindowMs);
-        var current = ModelWindow(query, operandSlots, spec.Inner, end - n + 1, end, oracle, resolutionMs);
+        var current = ModelWindow(query, operandSlots, spec.Inner, BruteForceEvaluator.StartOf(spec, t), t, oracle, resolutionMs);
         if (!spec.IsChange)
         {
             return current;
         }
 
-        var shift = oracle.Buckets(spec.ShiftMs);
-        var old = ModelWindow(query, operandSlots, spec.Inner, end - shift - n + 1, end - shift, oracle, resolutionMs);
+        var oldEnd = t - spec.ShiftMs;
+        var old = ModelWindow(query, operandSlots, spec.Inner, BruteForceEvaluator.StartOf(spec, oldEnd), oldEnd, oracle, resolutionMs);
         var full = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {
@@ -296,14 +295,16 @@ public sealed class FormulaEvaluatorDifferentialTests
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
     }
 
-    private static EvaluationResult ModelWindow(FormulaQuery query, List<int>[] operandSlots, TimeAggregation aggregation, long first, long last, BruteForceEvaluator oracle, long resolutionMs)
+    private static EvaluationResult ModelWindow(FormulaQuery query, List<int>[] operandSlots, TimeAggregation aggregation, long startMs, long endMs, BruteForceEvaluator oracle, long resolutionMs)
     {
-        var points = operandSlots.Sum(slots => oracle.PointsIn(slots, first, last));
-        var n = (int)(last - first + 1);
+        var points = operandSlots.Sum(slots => oracle.PointsIn(slots, startMs, endMs));
+        var early = operandSlots.Any(slots => oracle.HasEarlyPoint(slots, startMs, endMs));
+        var first = oracle.Bucket(startMs);
+        var n = (int)(oracle.Bucket(endMs) - first + 1);
 
         // inputs[k][i]: operand k's value in the window's bucket i (null: none of its series has a point there).
         var inputs = Enumerable.Range(0, operandSlots.Length)
-            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i)).ToArray())
+            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i, startMs, endMs)).ToArray())
             .ToArray();
         var operand = 0;
         var formula = Compute(query.Expression, inputs, n, resolutionMs, ref operand);
@@ -317,7 +318,8 @@ public sealed class FormulaEvaluatorDifferentialTests
                 continue;
             }
 
-            oldest |= i == 0;
+            // Full: a value in the oldest bucket, or in the next one with a point in the window's first r ms.
+            oldest |= i == 0 || (i == 1 && early);
             values.Add(value);
         }
 

@@ -149,4 +149,69 @@ public sealed class SeriesStoreSerializationTests
         bytes[0] = 99;
         Assert.Throws<InvalidDataException>(() => Read(bytes));
     }
+
+    [Fact]
+    public void Format_1_store_is_read_with_unknown_first_offsets_and_cut_buckets_count_whole()
+    {
+        // A format-1 store as main wrote it before buckets kept their first offset: resolution
+        // 10 s, 3 retained + 1 future, clock at 40 s, one slot whose head is bucket 3; bucket 1
+        // holds one point (at 12 s, value 4), bucket 2 two points (21 s → 1, 27 s → 9).
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(1);            // format
+            writer.Write(10_000L);      // resolution
+            writer.Write(3);            // retained
+            writer.Write(1);            // future
+            writer.Write(40_000L);      // clock
+            writer.Write(1);            // slots ever used
+            writer.Write(0);            // free
+            writer.Write(2L);           // head: bucket 2
+            foreach (var ringIndex in Enumerable.Range(0, 4))
+            {
+                switch (ringIndex)
+                {
+                    case 1:
+                        writer.Write(1);
+                        writer.Write(4.0);
+                        writer.Write(4.0);
+                        writer.Write(4.0);
+                        writer.Write(4.0);
+                        writer.Write(2_000);
+                        break;
+                    case 2:
+                        writer.Write(2);
+                        writer.Write(10.0);
+                        writer.Write(1.0);
+                        writer.Write(9.0);
+                        writer.Write(9.0);
+                        writer.Write(7_000);
+                        break;
+                    default:
+                        writer.Write(0);
+                        break;
+                }
+            }
+        }
+
+        var store = Read(stream.ToArray());
+        var window = store.Window(0);
+        Assert.Equal(2_000, window[1].FirstOffsetMs);
+        Assert.Equal(Bucket.UnknownOffset, window[2].FirstOffsetMs);
+
+        // (22 s, 29 s]: cuts bucket 2 between its points. Its first offset is unknown, so it counts
+        // whole (format 1's answer); a lone point is known exactly, so bucket 1 is left out.
+        var evaluator = new WindowEvaluator(store);
+        var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 7_000);
+        Assert.Equal(new EvaluationResult(true, 10, true, 2), evaluator.Evaluate(0, spec, 29_000));
+        var wide = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 18_000);
+        Assert.Equal(new EvaluationResult(true, 14, true, 3), evaluator.Evaluate(0, wide, 29_000));
+        var lone = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 16_000);
+        Assert.Equal(10, evaluator.Evaluate(0, lone, 29_000).Value);
+
+        // Written back in format 2, the unknown offset stays unknown.
+        var again = Read(Bytes(store));
+        Assert.Equal(Bucket.UnknownOffset, again.Window(0)[2].FirstOffsetMs);
+        Assert.Equal(Bytes(store), Bytes(again));
+    }
 }

@@ -31,7 +31,7 @@ public sealed class SeriesStoreTests
         var options = new SeriesStoreOptions();
         Assert.Equal(20, options.BucketsFor(300_000));
         var store = new SeriesStore(options);
-        Assert.Equal(8 + 4 + (21 * 40), store.BytesPerSeries);
+        Assert.Equal(8 + 4 + (22 * 44), store.BytesPerSeries);
         Assert.True(store.BytesPerSeries <= 1_024);
     }
 

@@ -124,9 +124,10 @@ public sealed class WindowEvaluatorDifferentialTests
 
     private static WindowSpec RandomSpec(Random rng, long resolutionMs, int ringLength)
     {
-        var windowMs = rng.Next(2) == 0
-            ? resolutionMs * rng.Next(1, ringLength + 1)
-            : rng.NextInt64(1, (ringLength * resolutionMs) + 1);
+        // An exact window touches up to ⌈(W − 1) / r⌉ + 1 buckets (WindowRange.MaxBuckets), all in the ring.
+        var windowMs = rng.Next(2) == 0 && ringLength > 1
+            ? resolutionMs * rng.Next(1, ringLength)
+            : rng.NextInt64(1, ((ringLength - 1) * resolutionMs) + 2);
         var space = (SpaceAggregation)rng.Next(4);
         var aggregation = (TimeAggregation)rng.Next(8);
         if (aggregation is not (TimeAggregation.Change or TimeAggregation.PctChange))

@@ -37,29 +37,67 @@ public sealed class WindowEvaluatorTests
         _evaluator.Evaluate(slots, WindowSpec.Of(time, space, windowMs), Eval);
 
     [Fact]
-    public void Window_starts_at_the_start_of_its_oldest_bucket()
+    public void Window_is_exact_to_the_millisecond_at_both_edges()
     {
-        var inside = Series((T0 - (2 * R), 5));
-        var outside = Series((T0 - (2 * R) - 1, 5));
-        Assert.Equal(new EvaluationResult(true, 5, true, 1), Eval1(inside, TimeAggregation.Sum));
-        Assert.False(Eval1(outside, TimeAggregation.Sum).HasValue);
+        // (Eval − 3R, Eval]: the oldest bucket is cut 3 s after its start, the newest 3 s after its start.
+        var first = Series((Eval - (3 * R) + 1, 5));
+        var justOut = Series((Eval - (3 * R), 5));
+        var last = Series((Eval, 7));
+        var after = Series((Eval + 1, 7));
+        Assert.Equal(new EvaluationResult(true, 5, true, 1), Eval1(first, TimeAggregation.Sum));
+        Assert.False(Eval1(justOut, TimeAggregation.Sum).HasValue);
+        Assert.Equal(new EvaluationResult(true, 7, false, 1), Eval1(last, TimeAggregation.Sum));
+        Assert.False(Eval1(after, TimeAggregation.Sum).HasValue);
     }
 
     [Fact]
-    public void Window_includes_the_whole_current_bucket_even_points_after_evaluation_time()
+    public void Points_of_the_current_bucket_after_evaluation_time_are_out()
     {
         var slot = Series((T0, 1), (T0 + R - 1, 2));
-        Assert.Equal(3, Eval1(slot, TimeAggregation.Sum).Value);
-        Assert.Equal(2, Eval1(slot, TimeAggregation.Last).Value);
+        Assert.Equal(new EvaluationResult(true, 1, false, 1), Eval1(slot, TimeAggregation.Sum));
+        Assert.Equal(1, Eval1(slot, TimeAggregation.Last).Value);
+        Assert.Equal(1, Eval1(slot, TimeAggregation.Count).Value);
     }
 
     [Fact]
-    public void Window_that_is_not_a_multiple_of_the_resolution_rounds_up_to_whole_buckets()
+    public void Window_that_is_not_a_multiple_of_the_resolution_is_exact_too()
     {
-        var slot = Series((T0 - (2 * R), 5), (T0 - (3 * R), 100));
+        var slot = Series((Eval - (2 * R), 5), (Eval - (2 * R) - 1, 100));
         Assert.Equal(5, Eval1(slot, TimeAggregation.Sum, windowMs: (2 * R) + 1).Value);
-        Assert.Equal(5, Eval1(slot, TimeAggregation.Sum, windowMs: 3 * R).Value);
-        Assert.Equal(105, Eval1(slot, TimeAggregation.Sum, windowMs: (3 * R) + 1).Value);
+        Assert.False(Eval1(slot, TimeAggregation.Sum, windowMs: 2 * R).HasValue);
+        Assert.Equal(105, Eval1(slot, TimeAggregation.Sum, windowMs: (2 * R) + 2).Value);
+    }
+
+    [Fact]
+    public void A_two_point_bucket_cut_by_an_edge_counts_only_its_point_inside()
+    {
+        // Both points in the oldest bucket, one on each side of the window's start.
+        var slot = Series((Eval - (3 * R), -4), (Eval - (3 * R) + 1, 9));
+        Assert.Equal(new EvaluationResult(true, 9, true, 1), Eval1(slot, TimeAggregation.Min));
+        Assert.Equal(9, Eval1(slot, TimeAggregation.Avg).Value);
+        Assert.Equal(1, Eval1(slot, TimeAggregation.Count).Value);
+
+        // Arrival order does not matter: the later point arrives first here.
+        var reversed = Series((Eval - (3 * R) + 1, 9), (Eval - (3 * R), -4));
+        Assert.Equal(9, Eval1(reversed, TimeAggregation.Max).Value);
+        Assert.Equal(9, Eval1(reversed, TimeAggregation.Min).Value);
+
+        // At the newest edge the earlier point is the one inside.
+        var newest = Series((Eval, -0.0), (Eval + 1, 0.0));
+        var last = Eval1(newest, TimeAggregation.Last);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(-0.0), BitConverter.DoubleToInt64Bits(last.Value));
+    }
+
+    [Fact]
+    public void A_bucket_of_more_than_two_points_cut_by_an_edge_counts_whole()
+    {
+        // Three points, the edge between them: beyond Bucket.ExactPoints the bucket is not split.
+        var slot = Series((Eval - (3 * R), 1), (Eval - (3 * R) + 1, 2), (Eval - (3 * R) + 2, 3));
+        Assert.Equal(new EvaluationResult(true, 6, true, 3), Eval1(slot, TimeAggregation.Sum));
+
+        // All before the start: out, however many.
+        var before = Series((Eval - (3 * R) - 2, 1), (Eval - (3 * R) - 1, 2), (Eval - (3 * R), 3));
+        Assert.False(Eval1(before, TimeAggregation.Sum).HasValue);
     }
 
     [Fact]
@@ -88,12 +126,16 @@ public sealed class WindowEvaluatorTests
     }
 
     [Fact]
-    public void Full_window_needs_data_in_the_oldest_bucket_of_some_series()
+    public void Full_window_needs_a_point_of_some_series_in_the_first_resolution_of_the_window()
     {
+        // The window (Eval − 3R, Eval] starts at Eval − 3R + 1; its first r ms end at Eval − 2R.
         var recent = Series((T0, 1), (T0 - R, 1));
         Assert.False(Eval1(recent, TimeAggregation.Avg).FullWindow);
-        var old = Series((T0 - (2 * R) + 9_999, 1));
-        Assert.True(EvalGroup([recent, old], TimeAggregation.Avg, SpaceAggregation.Avg).FullWindow);
+        var late = Series((Eval - (2 * R) + 1, 1));
+        Assert.False(EvalGroup([recent, late], TimeAggregation.Avg, SpaceAggregation.Avg).FullWindow);
+        var early = Series((Eval - (2 * R), 1));
+        Assert.True(EvalGroup([recent, early], TimeAggregation.Avg, SpaceAggregation.Avg).FullWindow);
+        Assert.True(Eval1(early, TimeAggregation.Avg).FullWindow);
     }
 
     [Fact]
