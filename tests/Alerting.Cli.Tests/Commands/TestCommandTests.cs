@@ -56,6 +56,17 @@ public sealed class TestCommandTests
         Assert.Matches($@"^PASS .*{function}\.test\.yaml \(\d state change\(s\)\)", result.Out);
     }
 
+    [Theory]
+    [InlineData("exact-window", 2)]
+    [InlineData("space-alignment", 1)]
+    public async Task The_example_test_of_each_window_rule_passes(string rule, int changes)
+    {
+        CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{rule}.test.yaml")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches($@"^PASS .*{rule}\.test\.yaml \({changes} state change\(s\)\)", result.Out);
+    }
+
     [Fact]
     public async Task Expected_changes_pass_and_a_wrong_one_prints_a_diff_and_exits_1()
     {

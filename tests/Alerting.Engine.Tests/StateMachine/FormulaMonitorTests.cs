@@ -140,18 +140,18 @@ public sealed class FormulaMonitorTests
         var engine = new EngineHarness();
         engine.Upsert(EngineHarness.Metric("rps", "max(last_1m):per_second(sum:requests.total{*} by {env}) > 5", o => o.OnArrival = true));
 
-        // 1 s buckets: 100, then 110 two seconds later (5/s: not above 5).
+        // 15 s buckets: 100, then 160 one bucket later (60 over 15 s = 4/s: not above 5).
         engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 100);
-        engine.Tick(engine.Now + 2_000);
-        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 110);
+        engine.Tick(engine.Now + 15_000);
+        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 160);
         Assert.Empty(engine.Events);
 
-        // The process restarts and counts 12 in the next second: a reset, so 12/s, not −98/s.
-        engine.Tick(engine.Now + 1_000);
-        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 12);
+        // The process restarts and counts 90 in the next bucket: a reset, so 90 / 15 s = 6/s, not −70 / 15 s.
+        engine.Tick(engine.Now + 15_000);
+        engine.Point("requests.total", ["env:prod", "host:a"], engine.Now, 90);
 
         var alert = Assert.Single(engine.Events);
-        Assert.Equal(("env:prod", AlertState.Alert, 12.0), (alert.GroupKey, alert.Next, alert.Value));
+        Assert.Equal(("env:prod", AlertState.Alert, 6.0), (alert.GroupKey, alert.Next, alert.Value));
     }
 
     [Fact]

@@ -113,9 +113,10 @@ public sealed class SeriesExpiryTests
         engine.Tick(seenAt + Day + Hour);
         Assert.Single(engine.State.Monitors.AllSeries);
 
-        // The tier's span (100 h) plus its future buckets (the accepted clock skew, rounded up, and the bucket in progress).
-        var options = StoreTiers.Options(longestTier, IngestLimits.DefaultMaxPointFutureMs, initialCapacity: 1);
-        var hold = StoreTiers.SpanOf(longestTier) + (options.FutureBuckets * options.ResolutionMs);
+        // The tier's whole ring: its span (100 h), the partial oldest bucket of an exact window, and
+        // its future bucket (points enter at most the arrival skew ahead of logical time).
+        var options = StoreTiers.Options(longestTier, FuturePoints.ArrivalSkewMs, initialCapacity: 1);
+        var hold = options.RingLength * options.ResolutionMs;
         engine.Tick(seenAt + hold - 1);
         Assert.Single(engine.State.Monitors.AllSeries);
         engine.Tick(seenAt + hold);

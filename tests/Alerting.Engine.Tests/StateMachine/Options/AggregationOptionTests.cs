@@ -5,8 +5,10 @@ namespace Alerting.Engine.Tests.StateMachine.Options;
 
 /// <summary>
 /// Time and space aggregations through the engine on one group of two series (host:a, host:b),
-/// 1 s buckets. The value is read from the ALERT event of a threshold every value crosses.
-/// Data, in the three buckets before the evaluation instant's (b1 oldest):
+/// 15 s buckets (the alignment interval of windows up to 5 minutes, docs/evaluation.md). The value
+/// is read from the ALERT event of a threshold every value crosses. Data, in the three buckets
+/// before the evaluation instant's (b1 oldest; within a bucket the points are up to 400 ms apart,
+/// and across series aligned by bucket, not by second):
 /// <code>
 ///        b1           b2    b3
 /// a:     1, then 3    5     2
@@ -65,13 +67,15 @@ public sealed class AggregationOptionTests
 
     private static void ThreeBuckets(SeriesPoints a, SeriesPoints b, long k)
     {
-        Add(a, k - 3_000, 1);
-        Add(a, k - 2_600, 3);
-        Add(b, k - 3_000, 10);
-        Add(a, k - 2_000, 5);
-        Add(a, k - 1_000, 2);
-        Add(b, k - 1_000, 4);
-        Add(b, k - 900, 8);
+        // Start of the 15 s bucket of the evaluation instant (which is less than 1 s after k).
+        var bucket = k / 15_000 * 15_000;
+        Add(a, bucket - 40_000, 1);
+        Add(a, bucket - 39_600, 3);
+        Add(b, bucket - 37_000, 10);
+        Add(a, bucket - 25_000, 5);
+        Add(a, bucket - 10_000, 2);
+        Add(b, bucket - 13_000, 4);
+        Add(b, bucket - 12_900, 8);
     }
 
     private static void ShiftedWindows(SeriesPoints a, SeriesPoints b, long k)

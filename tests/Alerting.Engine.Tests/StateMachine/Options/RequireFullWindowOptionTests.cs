@@ -5,13 +5,13 @@ namespace Alerting.Engine.Tests.StateMachine.Options;
 
 /// <summary>
 /// require_full_window: a value from a window the data does not cover yet asserts nothing. The
-/// window is bucketed (1 s buckets for a 1 minute window, the current bucket included), and it is
-/// covered when the series has a point in its oldest bucket: 59 s after the first point.
+/// window (T − 1 min, T] is covered when the series has a point in its first 15 s (the alignment
+/// interval, docs/evaluation.md): 45 s after the first point.
 /// </summary>
 public sealed class RequireFullWindowOptionTests
 {
     [Theory]
-    [InlineData(true, 59_000)]
+    [InlineData(true, 45_000)]
     [InlineData(false, 1)]
     public void A_window_not_yet_covered_does_not_alert_and_alerts_once_covered(bool requireFullWindow, long alertsFromMs)
     {
@@ -37,7 +37,7 @@ public sealed class RequireFullWindowOptionTests
     }
 
     [Theory]
-    [InlineData(true, 59_000)]
+    [InlineData(true, 45_000)]
     [InlineData(false, 1)]
     public void A_window_not_yet_covered_does_not_recover_an_alert_either(bool requireFullWindow, long recoversFromMs)
     {
