@@ -52,6 +52,33 @@ internal readonly ref struct BucketColumns
     public void Clear(int index) => Set(index, default);
 
     /// <summary>
+    /// Folds a rollup of later points into the bucket at <paramref name="index"/>: their sum is added
+    /// after the bucket's, and an unknown first offset on either side stays unknown.
+    /// </summary>
+    public void Merge(int index, in Bucket part)
+    {
+        ref var count = ref Count[index];
+        if (count == 0)
+        {
+            Set(index, part);
+            return;
+        }
+
+        Sum[index] += part.Sum;
+        Min[index] = Math.Min(Min[index], part.Min);
+        Max[index] = Math.Max(Max[index], part.Max);
+        ref var lastOffsetMs = ref LastOffsetMs[index];
+        if (part.LastOffsetMs >= lastOffsetMs)
+        {
+            Last[index] = part.Last;
+            lastOffsetMs = part.LastOffsetMs;
+        }
+
+        FirstOffsetMs[index] = part.FirstOffsetMs == Bucket.UnknownOffset ? Bucket.UnknownOffset : Math.Min(FirstOffsetMs[index], part.FirstOffsetMs);
+        count += part.Count;
+    }
+
+    /// <summary>
     /// Value of the earlier of a two-point bucket's points (offset <see cref="FirstOffsetMs"/>):
     /// the one of min and max that is not the last point's value (compared bit for bit, so −0 and
     /// +0 are told apart).

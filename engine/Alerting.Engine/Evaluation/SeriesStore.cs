@@ -416,6 +416,74 @@ public sealed class SeriesStore
         return store;
     }
 
+    /// <summary>Whether <paramref name="options"/> lays buckets out as this store does (resolution, retained and future buckets).</summary>
+    public bool HasLayout(SeriesStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.ResolutionMs == _options.ResolutionMs
+            && options.RetainedBuckets == _options.RetainedBuckets
+            && options.FutureBuckets == _options.FutureBuckets;
+    }
+
+    /// <summary>
+    /// This store's series in the layout <paramref name="options"/>, for a store restored from a
+    /// snapshot written with another tier layout: same slots, free list and clock, each bucket
+    /// folded, oldest first, into the bucket of the new resolution holding it (its sum added after
+    /// the earlier buckets', so in time order rather than arrival order); buckets outside the new
+    /// retention are dropped. Null when the new resolution is not a multiple of this one (a bucket
+    /// would not fit in one new bucket).
+    /// </summary>
+    public SeriesStore? Relayout(SeriesStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.ResolutionMs % _options.ResolutionMs != 0)
+        {
+            return null;
+        }
+
+        var target = new SeriesStore(new SeriesStoreOptions
+        {
+            ResolutionMs = options.ResolutionMs,
+            RetainedBuckets = options.RetainedBuckets,
+            FutureBuckets = options.FutureBuckets,
+            InitialCapacity = Math.Max(1, _highWater),
+        }) { _highWater = _highWater, _freeCount = _freeCount };
+        target.AdvanceClock(NowMs);
+        Array.Copy(_freeSlots, target._freeSlots, _freeCount);
+        for (var slot = 0; slot < _highWater; slot++)
+        {
+            var head = _heads[slot];
+            target._heads[slot] = head == FreeSlot ? FreeSlot : SeriesWindow.NoData;
+            if (head == FreeSlot || head == SeriesWindow.NoData)
+            {
+                continue;
+            }
+
+            var ring = ColumnsOf(slot);
+            var window = new SeriesWindow(target.ColumnsOf(slot), ref target._heads[slot]);
+            for (var b = head - _ringLength + 1; b <= head; b++)
+            {
+                var index = b % _ringLength;
+                var bucket = ring[(int)(index < 0 ? index + _ringLength : index)];
+                var startMs = b * _options.ResolutionMs;
+                var into = target.BucketOf(startMs);
+                if (bucket.Count == 0
+                    || into <= target._clockBucket - options.RetainedBuckets
+                    || into > target._clockBucket + options.FutureBuckets)
+                {
+                    continue;
+                }
+
+                var shiftMs = (int)(startMs - (into * options.ResolutionMs));
+                var first = bucket.FirstOffsetMs == Bucket.UnknownOffset ? Bucket.UnknownOffset : bucket.FirstOffsetMs + shiftMs;
+                window.Merge(into, target.RingIndexNearClock(into), bucket with { LastOffsetMs = bucket.LastOffsetMs + shiftMs, FirstOffsetMs = first });
+            }
+        }
+
+        return target;
+    }
+
     private BucketColumns ColumnsOf(int slot) => Columns.Slice(slot * _ringLength, _ringLength);
 
     private void CheckLive(int slot)

@@ -53,6 +53,23 @@ public readonly ref struct SeriesWindow
     /// </summary>
     internal void Add(long bucketNumber, int ringIndex, int offsetMs, double value)
     {
+        MoveHeadTo(bucketNumber, ringIndex);
+        _ring.Add(ringIndex, offsetMs, value);
+    }
+
+    /// <summary>
+    /// Folds the rollup of some points (<paramref name="part"/>, offsets inside bucket
+    /// <paramref name="bucketNumber"/>, stamped no earlier than the bucket's points) into that bucket,
+    /// moving the head as <see cref="Add"/> does. For re-bucketing a store into a coarser layout.
+    /// </summary>
+    internal void Merge(long bucketNumber, int ringIndex, in Bucket part)
+    {
+        MoveHeadTo(bucketNumber, ringIndex);
+        _ring.Merge(ringIndex, part);
+    }
+
+    private void MoveHeadTo(long bucketNumber, int ringIndex)
+    {
         Invariant.Check(ringIndex == IndexOf(bucketNumber), "ring index must match the bucket number");
         if (_head == NoData)
         {
@@ -80,6 +97,5 @@ public readonly ref struct SeriesWindow
         }
 
         Invariant.Check(Holds(bucketNumber), "a point's bucket must be inside the ring after the head moved");
-        _ring.Add(ringIndex, offsetMs, value);
     }
 }

@@ -106,11 +106,19 @@ internal sealed class WindowStores
         }
     }
 
+    /// <summary>
+    /// Reads the stores written by <see cref="WriteTo"/>. A store written with another layout than
+    /// its tier's today (before exact windows and 15 s alignment: 1 s buckets up to 1 min, 60 s of
+    /// future buckets) is re-bucketed into today's (<see cref="SeriesStore.Relayout"/>), so a
+    /// restored node aligns series as one that started empty does.
+    /// </summary>
     public void ReadFrom(BinaryReader reader)
     {
         for (var tier = 0; tier < _stores.Length; tier++)
         {
-            _stores[tier] = SeriesStore.ReadFrom(reader);
+            var store = SeriesStore.ReadFrom(reader);
+            var layout = _stores[tier].Options;
+            _stores[tier] = store.HasLayout(layout) ? store : store.Relayout(layout) ?? store;
             _evaluators[tier] = new WindowEvaluator(_stores[tier]);
         }
     }

@@ -214,4 +214,40 @@ public sealed class SeriesStoreSerializationTests
         Assert.Equal(Bucket.UnknownOffset, again.Window(0)[2].FirstOffsetMs);
         Assert.Equal(Bytes(store), Bytes(again));
     }
+
+    [Fact]
+    public void A_store_of_an_old_tier_layout_is_rebucketed_into_the_store_it_would_be_today()
+    {
+        // The ≤ 1 min tier before 15 s alignment (1 s buckets, 60 retained, 61 future) against
+        // today's, fed the same points in time order; whole values, so sums do not depend on grouping.
+        var old = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 1_000, RetainedBuckets = 60, FutureBuckets = 61, InitialCapacity = 2 });
+        var today = new SeriesStore(StoreTiers.Options(0, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 2));
+        var rng = new Random(7);
+        var now = 1_700_000_012_345L;
+        foreach (var store in new[] { old, today })
+        {
+            store.AdvanceClock(now);
+            Assert.Equal([0, 1, 2, 3], Enumerable.Range(0, 4).Select(_ => store.Add()));
+            store.Remove(2);
+        }
+
+        var times = Enumerable.Range(0, 120).Select(_ => now - rng.Next(0, 59_000)).Order().ToList();
+        foreach (var ms in times)
+        {
+            var slot = rng.Next(3) switch { 0 => 0, 1 => 1, _ => 3 };
+            var value = rng.Next(-100, 100);
+            Assert.Equal(PointResult.Accepted, old.AddPoint(slot, ms, value));
+
+            // Today's store keeps less history (an exact 1 min window and its partial oldest bucket).
+            today.AddPoint(slot, ms, value);
+        }
+
+        var rebucketed = old.Relayout(today.Options);
+        Assert.NotNull(rebucketed);
+        Assert.True(rebucketed.HasLayout(today.Options));
+        Assert.Equal(Bytes(today), Bytes(rebucketed));
+
+        // A finer layout cannot hold a coarse bucket.
+        Assert.Null(today.Relayout(old.Options));
+    }
 }

@@ -36,6 +36,22 @@ public sealed class SeriesStoreTests
     }
 
     [Fact]
+    public void The_five_minute_tier_keeps_a_series_under_one_KiB()
+    {
+        // Bar M6, with the options the engine builds: an exact 5-minute window touches 21 buckets of
+        // 15 s, and points enter at most the arrival skew (1 s) ahead: one future bucket.
+        var tier = StoreTiers.For(300_000);
+        var store = new SeriesStore(StoreTiers.Options(tier, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
+        Assert.Equal((15_000L, 21, 1), (store.ResolutionMs, store.Options.RetainedBuckets, store.Options.FutureBuckets));
+        Assert.Equal(WindowRange.MaxBuckets(300_000, 15_000), store.Options.RetainedBuckets);
+        Assert.Equal(980, store.BytesPerSeries);
+
+        // The ≤ 1 min tier aligns series on the same 15 s intervals.
+        var minute = new SeriesStore(StoreTiers.Options(StoreTiers.For(60_000), Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
+        Assert.Equal((15_000L, 5, 276L), (minute.ResolutionMs, minute.Options.RetainedBuckets, minute.BytesPerSeries));
+    }
+
+    [Fact]
     public void Point_in_oldest_retained_bucket_is_accepted_and_one_bucket_older_is_too_old()
     {
         var store = NewStore(retained: 6);
