@@ -49,7 +49,7 @@ internal sealed class CompositeEvaluator
             {
                 if (member.GroupBy.IsEmpty)
                 {
-                    EvaluateExisting(composite, timeMs, logIndex);
+                    EvaluateShared(composite, timeMs, logIndex);
                 }
                 else
                 {
@@ -71,19 +71,7 @@ internal sealed class CompositeEvaluator
     /// </summary>
     public void EvaluateAll(CompiledMonitor composite, long atMs, long logIndex)
     {
-        var driver = GroupedMember(composite);
-        if (driver is null)
-        {
-            EvaluateKey(composite, SeriesMatcher.NoGroupKey, atMs, logIndex);
-        }
-        else
-        {
-            foreach (var key in driver.Groups.Keys)
-            {
-                EvaluateKey(composite, key, atMs, logIndex);
-            }
-        }
-
+        EvaluateShared(composite, atMs, logIndex);
         Invariant.Check(_gone.Count == 0, "the dropped groups of the previous composite were cleared");
         foreach (var group in composite.Groups.Values)
         {
@@ -102,18 +90,22 @@ internal sealed class CompositeEvaluator
         _gone.Clear();
     }
 
-    /// <summary>A member without group-by changed: every group of the composite (or its one group) sees it.</summary>
-    private void EvaluateExisting(CompiledMonitor composite, long atMs, long logIndex)
+    /// <summary>
+    /// A member without group-by changed: every group the members share sees it (the first grouped
+    /// member's groups are the candidates, at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>).
+    /// </summary>
+    private void EvaluateShared(CompiledMonitor composite, long atMs, long logIndex)
     {
-        if (GroupedMember(composite) is null)
+        var driver = GroupedMember(composite);
+        if (driver is null)
         {
             EvaluateKey(composite, SeriesMatcher.NoGroupKey, atMs, logIndex);
             return;
         }
 
-        foreach (var group in composite.Groups.Values)
+        foreach (var key in driver.Groups.Keys)
         {
-            EvaluateKey(composite, group.Key, atMs, logIndex);
+            EvaluateKey(composite, key, atMs, logIndex);
         }
     }
 

@@ -490,7 +490,7 @@ internal sealed partial class MonitorEngine
     {
         if (existing is not null && (existing.Composite is null) != (compiled.Composite is null))
         {
-            return $"type: a monitor cannot change between composite and \"{(compiled.Composite is null ? existing.Definition.Type : compiled.Definition.Type)}\"; delete it and create a new one";
+            return $"type: a monitor cannot change between composite and \"{(compiled.Composite is null ? compiled.Definition.Type : existing.Definition.Type)}\"; delete it and create a new one";
         }
 
         if (compiled.Composite is not null)

@@ -15,7 +15,7 @@ public sealed record CompositeQuery : MonitorQuery
     /// <summary>Most member references in the expression (a member may be named more than once); bounds one evaluation.</summary>
     public const int MaxTerms = 32;
 
-    /// <summary>Deepest nesting of operators on one path (and of parentheses in the text); bounds the parser's recursion.</summary>
+    /// <summary>Deepest nesting of <c>!</c> and parentheses in the text; bounds the parser's recursion (a chain of <c>&amp;&amp;</c> or <c>||</c> is a loop, bounded by <see cref="MaxTerms"/>).</summary>
     public const int MaxDepth = 16;
 
     public CompositeQuery(CompositeNode expression)
@@ -23,15 +23,15 @@ public sealed record CompositeQuery : MonitorQuery
         Expression = expression ?? throw new ArgumentNullException(nameof(expression));
         var members = ImmutableArray.CreateBuilder<string>();
         var terms = 0;
-        var depth = Walk(expression, 1, members, ref terms);
+        Walk(expression, members, ref terms);
         if (members.Count > MaxMembers)
         {
             throw new ArgumentException($"at most {MaxMembers} member monitors are allowed", nameof(expression));
         }
 
-        if (terms > MaxTerms || depth > MaxDepth)
+        if (terms > MaxTerms)
         {
-            throw new ArgumentException($"at most {MaxTerms} member references and {MaxDepth} levels of nesting are allowed", nameof(expression));
+            throw new ArgumentException($"at most {MaxTerms} member references are allowed", nameof(expression));
         }
 
         Members = members.ToImmutable();
@@ -49,7 +49,7 @@ public sealed record CompositeQuery : MonitorQuery
 
     public override int GetHashCode() => Expression.GetHashCode();
 
-    private static int Walk(CompositeNode node, int depth, ImmutableArray<string>.Builder members, ref int terms)
+    private static void Walk(CompositeNode node, ImmutableArray<string>.Builder members, ref int terms)
     {
         switch (node)
         {
@@ -65,13 +65,18 @@ public sealed record CompositeQuery : MonitorQuery
                     members.Add(member.MonitorId);
                 }
 
-                return depth;
+                return;
             case CompositeNot not:
-                return Walk(not.Operand, depth + 1, members, ref terms);
+                Walk(not.Operand, members, ref terms);
+                return;
             case CompositeAnd and:
-                return Math.Max(Walk(and.Left, depth + 1, members, ref terms), Walk(and.Right, depth + 1, members, ref terms));
+                Walk(and.Left, members, ref terms);
+                Walk(and.Right, members, ref terms);
+                return;
             case CompositeOr or:
-                return Math.Max(Walk(or.Left, depth + 1, members, ref terms), Walk(or.Right, depth + 1, members, ref terms));
+                Walk(or.Left, members, ref terms);
+                Walk(or.Right, members, ref terms);
+                return;
             default:
                 throw new ArgumentException("unknown composite node", nameof(node));
         }
