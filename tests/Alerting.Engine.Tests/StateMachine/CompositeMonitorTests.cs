@@ -118,6 +118,23 @@ public sealed class CompositeMonitorTests
     }
 
     [Fact]
+    public void Groups_the_members_come_to_share_without_a_transition_appear_at_the_composite_scheduled_evaluation()
+    {
+        var engine = WithMembers();
+        engine.Upsert(Composite("c", "cpu && !load"));
+        engine.Point("cpu", ["host:h1"], engine.Now, 90);
+        engine.Point("load", ["host:h1"], engine.Now, 0);
+        Assert.False(engine.State.TryGetGroupState("c", "host:h1", out _));
+
+        // load's h1 group formed OK (no transition): the composite's next scheduled evaluation finds it.
+        engine.TickTo(engine.Now + Minute + 1_000);
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "host:h1"));
+
+        // Regrouping load (here by region, every composite member by region too) is refused while c uses it.
+        Assert.Equal(MonitorOutcome.Rejected, engine.Answer(Upsert(Member("load", "last(last_1m):max:load{*} by {region} > 5"))).Monitor);
+    }
+
+    [Fact]
     public void The_composite_renotifies_on_its_own_interval()
     {
         var engine = WithMembers();
