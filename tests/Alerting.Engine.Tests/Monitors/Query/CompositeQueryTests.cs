@@ -46,6 +46,22 @@ public sealed class CompositeQueryTests
     }
 
     [Fact]
+    public void Every_composite_example_in_the_reference_parses_and_is_canonical()
+    {
+        var text = File.ReadAllText(DocPath("query-language.md"));
+        var start = text.IndexOf("```composite\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/query-language.md has a ```composite block");
+        start += "```composite\n".Length;
+        var examples = text[start..text.IndexOf("```", start, StringComparison.Ordinal)].Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.True(examples.Length >= 5, $"only {examples.Length} examples");
+        foreach (var example in examples)
+        {
+            Assert.Equal(example, QueryFormatter.Format(CompositeParser.Parse(example)));
+        }
+    }
+
+    [Fact]
     public void And_binds_tighter_than_or_and_both_group_left_to_right()
     {
         var query = CompositeParser.Parse("a || b && c || d");
@@ -211,6 +227,20 @@ public sealed class CompositeQueryTests
             default:
                 throw new InvalidOperationException();
         }
+    }
+
+    private static string DocPath(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "docs", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"docs/{name} not found above {AppContext.BaseDirectory}");
     }
 
     private static CompositeNode RandomNode(Random random, int depth, ref int terms)
