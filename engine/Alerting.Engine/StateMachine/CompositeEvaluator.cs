@@ -45,8 +45,10 @@ internal sealed class CompositeEvaluator
                 continue;
             }
 
-            foreach (var composite in Index.Using(memberId))
+            var composites = Index.Using(memberId);
+            for (var c = 0; c < composites.Count; c++)
             {
+                var composite = composites[c];
                 if (member.GroupBy.IsEmpty)
                 {
                     EvaluateShared(composite, timeMs, logIndex);
