@@ -189,6 +189,26 @@ public sealed class CompositeQueryTests
     }
 
     [Fact]
+    public void Evaluating_a_compiled_program_allocates_nothing()
+    {
+        var program = CompositeProgram.Compile(CompositeParser.Parse("a && (b || !c) && !(d && e)"));
+        AlertState[] states = [AlertState.Alert, AlertState.Warn, AlertState.Ok, AlertState.NoData, AlertState.Ok];
+        var result = AlertState.Ok;
+
+        var bytes = AllocationProbe.SteadyBytes(() =>
+        {
+            for (var i = 0; i < 10_000; i++)
+            {
+                states[2] = (AlertState)(i & 3);
+                result = program.Evaluate(states);
+            }
+        });
+
+        Assert.Equal(0, bytes);
+        Assert.Equal(AlertState.Warn, CompositeProgram.Conjunction(AlertState.Warn, result == AlertState.Ok ? AlertState.Warn : AlertState.Alert));
+    }
+
+    [Fact]
     public void The_compiled_program_agrees_with_a_recursive_oracle_on_random_trees_and_states() =>
         Gen.Select(Expression, Gen.Int[0, 3].Array[Ids.Length]).Sample(
             (node, stateBytes) =>
