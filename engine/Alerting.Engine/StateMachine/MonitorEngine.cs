@@ -18,7 +18,8 @@ namespace Alerting.Engine.StateMachine;
 /// monitors exist), <see cref="SeriesIndex"/> and <see cref="SeriesMatcher"/> (which series
 /// feed which groups), <see cref="WindowStores"/> (the series windows), <see cref="PointAdmission"/>
 /// (what is let in), <see cref="EvaluationSchedule"/> (when monitors evaluate),
-/// <see cref="GroupEvaluator"/> (how a group evaluates and changes state) and
+/// <see cref="GroupEvaluator"/> (how a group evaluates and changes state),
+/// <see cref="CompositeEvaluator"/> (composite monitors, over the other monitors' states) and
 /// <see cref="DowntimeBook"/> (what is muted). One <see cref="LogicalClock"/>, advanced here
 /// only, is read by all of them.
 /// <para>
