@@ -96,6 +96,27 @@ public sealed class CompositeMonitorTests
     }
 
     [Fact]
+    public void A_check_monitor_is_a_member_like_a_metric_monitor()
+    {
+        var engine = WithMembers();
+        engine.Upsert(new Monitor
+        {
+            Id = "svc",
+            Name = "svc",
+            Type = "check",
+            Query = "\"svc.up\".over(\"*\").by(\"host\").last(1).count_by_status()",
+            Options = new MonitorOptions { OnArrival = true },
+        });
+        engine.Upsert(Composite("c", "cpu && svc"));
+
+        engine.Point("cpu", ["host:h1"], engine.Now, 90);
+        engine.Check("svc.up", ["host:h1"], engine.Now, CheckStatus.Critical);
+
+        Assert.Equal(AlertState.Alert, StateOf(engine, "svc", "host:h1"));
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "host:h1"));
+    }
+
+    [Fact]
     public void A_state_change_evaluates_only_the_composites_that_use_the_member()
     {
         var engine = WithMembers();
