@@ -42,6 +42,9 @@ internal sealed class CompiledMonitor
     /// <summary>The compiled formula of a formula monitor; null otherwise.</summary>
     public FormulaProgram? Formula { get; init; }
 
+    /// <summary>The compiled expression of a composite monitor (which reads no series: <see cref="Operands"/> is empty); null otherwise.</summary>
+    public CompositeProgram? Composite { get; init; }
+
     public required ImmutableArray<string> GroupBy { get; init; }
 
     /// <summary>The window specification (metric monitors).</summary>

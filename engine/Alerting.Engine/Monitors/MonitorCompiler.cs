@@ -102,13 +102,14 @@ public static class MonitorCompiler
         {
             "metric" => MonitorKind.Metric,
             "check" => MonitorKind.Check,
-            _ => throw new MonitorValidationException("type", $"must be \"metric\" or \"check\", was \"{monitor.Type}\""),
+            "composite" => MonitorKind.Composite,
+            _ => throw new MonitorValidationException("type", $"must be \"metric\", \"check\" or \"composite\", was \"{monitor.Type}\""),
         };
 
         MonitorQuery query;
         try
         {
-            query = QueryParser.Parse(monitor.Query);
+            query = kind == MonitorKind.Composite ? CompositeParser.Parse(monitor.Query) : QueryParser.Parse(monitor.Query);
         }
         catch (QueryParseException e)
         {
@@ -134,8 +135,26 @@ public static class MonitorCompiler
         System.Collections.Immutable.ImmutableArray<TagFilter> scope;
         System.Collections.Immutable.ImmutableArray<MonitorOperand> operands;
         FormulaProgram? formula = null;
+        CompositeProgram? composite = null;
         switch (query)
         {
+            case CompositeQuery compositeQuery:
+                RequireCompositeOptions(options, monitor.Id, compositeQuery);
+                composite = CompositeProgram.Compile(compositeQuery);
+                if (options.NotifyNoData)
+                {
+                    // The composite's own "data" never goes silent (its evaluations read its members'
+                    // states): only a NO DATA expression makes it NO DATA (see GroupEvaluator.EvaluateComposite).
+                    options.NoDataTimeframeMs = MonitorRules.MaxDurationMs;
+                }
+
+                span = 0;
+                source = string.Empty;
+                scope = [];
+                operands = [];
+                comparator = CheckStatusAdapter.CheckComparator;
+                queryHash = Hash(QueryFormatter.Format(compositeQuery));
+                break;
             case MetricQuery metric:
                 Require(kind == MonitorKind.Metric, "query", "a metric query needs type \"metric\"");
                 RequireCritical(options, metric.Threshold);
@@ -231,6 +250,7 @@ public static class MonitorCompiler
             Scope = scope,
             Operands = operands,
             Formula = formula,
+            Composite = composite,
             GroupBy = query.GroupBy,
             Spec = spec,
             CheckRuns = checkRuns,
@@ -261,6 +281,26 @@ public static class MonitorCompiler
         {
             options.Thresholds.Critical = threshold;
         }
+    }
+
+    /// <summary>
+    /// A composite follows its members' states: the options about its own data (windows, delays,
+    /// thresholds, missing data) have no meaning for it and are refused rather than ignored.
+    /// </summary>
+    private static void RequireCompositeOptions(MonitorOptions options, string id, CompositeQuery query)
+    {
+        const string reason = "applies to metric and check monitors; a composite's state follows its members' states";
+        Require(!query.Members.Contains(id, StringComparer.Ordinal), "query", $"a composite monitor cannot use itself (\"{id}\")");
+        Require(options.Thresholds is null || !(options.Thresholds.HasCritical || options.Thresholds.HasWarning || options.Thresholds.HasCriticalRecovery || options.Thresholds.HasWarningRecovery), "options.thresholds", "a composite monitor has no thresholds: its state is its expression's");
+        Require(options.CheckThresholds is null, "options.check_thresholds", reason);
+        Require(!options.OnArrival, "options.on_arrival", "a composite evaluates whenever a member changes state, and on its interval");
+        Require(options.EvaluationDelayMs == 0, "options.evaluation_delay", reason);
+        Require(options.NewGroupDelayMs == 0, "options.new_group_delay", reason);
+        Require(!options.RequireFullWindow, "options.require_full_window", reason);
+        Require(options.NoDataTimeframeMs == 0, "options.no_data_timeframe", "a composite is NO DATA when its expression is (with notify_no_data), not after a timeframe");
+        Require(options.TimeoutMs == 0, "options.timeout", "a composite resolves when its expression does");
+        Require(options.GroupRetentionMs == 0, "options.group_retention", "a composite's groups are its members' groups");
+        Require(options.OnMissingData is "" or "default", "options.on_missing_data", "a composite uses notify_no_data (Datadog's composite \"No data\" option)");
     }
 
     /// <summary>Datadog service-check thresholds; 0 takes Datadog's default (1) for critical, warning and ok.</summary>

@@ -18,8 +18,9 @@ public static class MonitorDefaults
     public static Monitor Apply(Monitor monitor)
     {
         ArgumentNullException.ThrowIfNull(monitor);
-        if (monitor.Options is { HasNewGroupDelayMs: true })
+        if (monitor.Options is { HasNewGroupDelayMs: true } || monitor.Type == "composite")
         {
+            // A composite has no new groups of its own to wait for: its members waited (new_group_delay does not apply to it).
             return monitor;
         }
 

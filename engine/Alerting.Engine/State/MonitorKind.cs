@@ -5,4 +5,7 @@ public enum MonitorKind : byte
 {
     Metric = 1,
     Check = 2,
+
+    /// <summary>A boolean expression over other monitors' states (Datadog composite monitor).</summary>
+    Composite = 3,
 }

@@ -105,9 +105,9 @@ public sealed class MonitorRules
     {
         ArgumentException.ThrowIfNullOrEmpty(monitorId);
         ArgumentNullException.ThrowIfNull(options);
-        if (kind is not (MonitorKind.Metric or MonitorKind.Check))
+        if (kind is not (MonitorKind.Metric or MonitorKind.Check or MonitorKind.Composite))
         {
-            throw new OptionValidationException("type", $"must be metric or check, was {kind}");
+            throw new OptionValidationException("type", $"must be metric, check or composite, was {kind}");
         }
 
         if (!Enum.IsDefined(comparator))
@@ -132,6 +132,19 @@ public sealed class MonitorRules
                 criticalRecovery = CheckStatusAdapter.OkLevel + 0.5;
                 warningRecovery = CheckStatusAdapter.OkLevel + 0.5;
             }
+        }
+
+        if (kind == MonitorKind.Composite)
+        {
+            // A composite's value is its expression's state on the check levels (OK 0, WARN 1, ALERT 2); it has no thresholds of its own.
+            if (critical is not null || warning is not null || criticalRecovery is not null || warningRecovery is not null)
+            {
+                throw new OptionValidationException("thresholds", "a composite monitor has no thresholds: its state is its expression's");
+            }
+
+            comparator = CheckStatusAdapter.CheckComparator;
+            critical = CheckStatusAdapter.CriticalLevel;
+            warning = CheckStatusAdapter.WarningLevel;
         }
 
         if (critical is null)

@@ -12,6 +12,9 @@ public enum MonitorOutcome : byte
     Deleted,
     NotFound,
     Rejected,
+
+    /// <summary>A delete refused because composite monitors use the monitor (the error names them).</summary>
+    InUse,
 }
 
 /// <summary>

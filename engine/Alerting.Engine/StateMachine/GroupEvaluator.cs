@@ -20,13 +20,15 @@ internal sealed class GroupEvaluator
     private readonly LogicalClock _clock;
     private readonly EngineCounters _counters;
     private readonly SeriesIndex _series;
+    private readonly CompositeIndex _composites;
 
     // One per store tier, created the first time a formula monitor of that tier evaluates.
     private readonly FormulaEvaluator?[] _formulas = new FormulaEvaluator?[StoreTiers.Count];
 
-    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters, SeriesIndex series)
+    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters, SeriesIndex series, CompositeIndex composites)
     {
         _series = series;
+        _composites = composites;
         _windows = windows;
         _downtimes = downtimes;
         _clock = clock;
@@ -38,6 +40,12 @@ internal sealed class GroupEvaluator
 
     /// <summary>The monitor's message rendered for each of <see cref="Events"/>, at the same positions.</summary>
     public List<string> EventMessages { get; } = [];
+
+    /// <summary>
+    /// State changes of groups of monitors that composites use, in the order they happened during
+    /// the entry being applied: what <see cref="CompositeEvaluator.Flush"/> evaluates, then clears.
+    /// </summary>
+    public List<(string MonitorId, string GroupKey, long TimeMs)> MemberChanges { get; } = [];
 
     /// <summary>
     /// Groups whose mute a downtime command refreshed, since start (not state, not in snapshots):
@@ -88,6 +96,35 @@ internal sealed class GroupEvaluator
             }
         }
 
+        Apply(monitor, group, nowMs, outcome, logIndex);
+    }
+
+    /// <summary>
+    /// A composite group's evaluation: its expression's state over its members' (see
+    /// <see cref="CompositeProgram"/>) goes through the state processor like a check's verdict
+    /// (ALERT 2, WARN 1, OK 0 against critical 2 and warning 1), so renotification, downtimes,
+    /// <c>for</c> and the notifications work as for any monitor. A NO DATA expression is NO DATA
+    /// when the composite has <c>notify_no_data</c>; otherwise the group keeps its last known
+    /// state (Datadog's rule).
+    /// </summary>
+    public void EvaluateComposite(CompiledMonitor composite, MonitorGroup group, AlertState expression, long atMs, long logIndex)
+    {
+        Invariant.Check(composite.Composite is not null, "only a composite evaluates an expression");
+        var nowMs = Math.Max(atMs, group.LastEvaluatedMs);
+        group.LastEvaluatedMs = nowMs;
+        group.LastReportedMs = nowMs;
+        var outcome = expression switch
+        {
+            AlertState.NoData => new EvaluationOutcome(false, double.NaN, true, nowMs, Unknown: composite.Rules.NotifyNoData),
+            AlertState.Alert => EvaluationOutcome.Of(CheckStatusAdapter.CriticalLevel, nowMs),
+            AlertState.Warn => EvaluationOutcome.Of(CheckStatusAdapter.WarningLevel, nowMs),
+            _ => EvaluationOutcome.Of(CheckStatusAdapter.OkLevel, nowMs),
+        };
+        Apply(composite, group, nowMs, outcome, logIndex);
+    }
+
+    private void Apply(CompiledMonitor monitor, MonitorGroup group, long nowMs, in EvaluationOutcome outcome, long logIndex)
+    {
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);
         var sink = new EventSink(Events);
         _counters.GroupEvaluations++;
@@ -168,6 +205,11 @@ internal sealed class GroupEvaluator
         for (var i = from; i < Events.Count; i++)
         {
             var e = Events[i];
+            if (e.ChangesState && _composites.IsUsed(monitor.Id))
+            {
+                MemberChanges.Add((monitor.Id, group.Key, e.TimeMs));
+            }
+
             EventMessages.Add(monitor.Message.Render(new TemplateContext
             {
                 MonitorId = monitor.Id,

@@ -59,7 +59,8 @@ public sealed class LogApplier
                 result = new ApplyResult { MonitorId = id, Monitor = outcome, Error = error };
                 break;
             case LogEntry.BodyOneofCase.MonitorDeleted:
-                result = new ApplyResult { MonitorId = entry.MonitorDeleted.MonitorId, Monitor = monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index) };
+                var (deleted, deleteError) = monitors.DeleteMonitor(entry.MonitorDeleted.MonitorId, index);
+                result = new ApplyResult { MonitorId = entry.MonitorDeleted.MonitorId, Monitor = deleted, Error = deleteError };
                 break;
             case LogEntry.BodyOneofCase.DowntimeUpserted:
                 monitors.UpsertDowntime(entry.DowntimeUpserted.Downtime ?? new Downtime(), index);

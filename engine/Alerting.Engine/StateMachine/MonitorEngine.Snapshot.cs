@@ -154,6 +154,12 @@ internal sealed partial class MonitorEngine
             var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
             var monitor = MonitorCompiler.Compile(definition);
             engine._monitors.Append(monitor);
+            if (monitor.Composite is not null)
+            {
+                // The member index is derived: rebuilt from the definitions, in slot order as they are read.
+                engine._composites.Index.Add(monitor);
+            }
+
             monitor.TransitionFloor = withGroupRetention ? reader.ReadUInt64() : 0;
             var groups = reader.ReadInt32();
             for (var g = 0; g < groups; g++)

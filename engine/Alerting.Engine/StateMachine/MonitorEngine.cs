@@ -18,7 +18,8 @@ namespace Alerting.Engine.StateMachine;
 /// monitors exist), <see cref="SeriesIndex"/> and <see cref="SeriesMatcher"/> (which series
 /// feed which groups), <see cref="WindowStores"/> (the series windows), <see cref="PointAdmission"/>
 /// (what is let in), <see cref="EvaluationSchedule"/> (when monitors evaluate),
-/// <see cref="GroupEvaluator"/> (how a group evaluates and changes state) and
+/// <see cref="GroupEvaluator"/> (how a group evaluates and changes state),
+/// <see cref="CompositeEvaluator"/> (composite monitors, over the other monitors' states) and
 /// <see cref="DowntimeBook"/> (what is muted). One <see cref="LogicalClock"/>, advanced here
 /// only, is read by all of them.
 /// <para>
@@ -44,6 +45,7 @@ internal sealed partial class MonitorEngine
     private readonly EvaluationSchedule _schedule;
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
+    private readonly CompositeEvaluator _composites;
     private readonly List<DowntimeReach> _boundaries = [];
     private readonly FuturePoints _future = new();
 
@@ -55,7 +57,9 @@ internal sealed partial class MonitorEngine
         _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
         _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
-        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series);
+        var compositeIndex = new CompositeIndex();
+        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
+        _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters);
         _mutes = new MuteRefresher(_monitors, _evaluator);
     }
 
@@ -316,6 +320,14 @@ internal sealed partial class MonitorEngine
 
     public void ApplyTick(long tickMs, long logIndex)
     {
+        Tick(tickMs, logIndex);
+
+        // Composites whose members changed state at this tick, after every member evaluation it fired.
+        _composites.Flush(logIndex);
+    }
+
+    private void Tick(long tickMs, long logIndex)
+    {
         if (tickMs <= _clock.NowMs && _schedule.IsStarted)
         {
             return;
@@ -363,6 +375,12 @@ internal sealed partial class MonitorEngine
             var lateness = _clock.NowMs - dueMs;
             Counters.RecordEvaluation(lateness, lateness >= EvaluationSchedule.CaughtUpThresholdMs);
             var monitor = _monitors[slot];
+            if (monitor.Composite is not null)
+            {
+                _composites.EvaluateAll(monitor, dueMs, logIndex);
+                continue;
+            }
+
             _matcher.DropStaleGroups(monitor, dueMs);
             _evaluator.EvaluateMonitor(monitor, dueMs, logIndex);
         }
@@ -421,9 +439,23 @@ internal sealed partial class MonitorEngine
             return (MonitorOutcome.Rejected, definition.Id, e.Message);
         }
 
+        if (CompositeError(existing, compiled) is { } compositeError)
+        {
+            _admission.RejectCommand();
+            return (MonitorOutcome.Rejected, definition.Id, compositeError);
+        }
+
         if (existing is not null)
         {
             Replace(existing, compiled, logIndex);
+            if (compiled.Composite is not null)
+            {
+                _composites.Index.Remove(existing);
+                _composites.Index.Add(compiled);
+                _composites.EvaluateAll(compiled, _clock.NowMs, logIndex);
+            }
+
+            _composites.Flush(logIndex);
             return (MonitorOutcome.Updated, definition.Id, null);
         }
 
@@ -434,23 +466,74 @@ internal sealed partial class MonitorEngine
         }
 
         _monitors.Register(compiled);
-        _matcher.StartMatch(compiled);
         _schedule.Schedule(compiled);
+        if (compiled.Composite is not null)
+        {
+            // A composite reads no series: its groups are the ones its members share now.
+            _composites.Index.Add(compiled);
+            _composites.EvaluateAll(compiled, _clock.NowMs, logIndex);
+        }
+        else
+        {
+            _matcher.StartMatch(compiled);
+        }
+
         return (MonitorOutcome.Created, definition.Id, null);
     }
 
-    public MonitorOutcome DeleteMonitor(string id, long logIndex)
+    /// <summary>
+    /// Why the definition cannot take effect given the composites (null when it can): a composite's
+    /// members must exist, not be composites, and share one group-by; a monitor composites use
+    /// must stay a valid member of each; no monitor changes to or from a composite (its groups
+    /// come from elsewhere). Bounded by the composites that use the monitor.
+    /// </summary>
+    private string? CompositeError(CompiledMonitor? existing, CompiledMonitor compiled)
+    {
+        if (existing is not null && (existing.Composite is null) != (compiled.Composite is null))
+        {
+            return $"type: a monitor cannot change between composite and \"{(compiled.Composite is null ? compiled.Definition.Type : existing.Definition.Type)}\"; delete it and create a new one";
+        }
+
+        if (compiled.Composite is not null)
+        {
+            return _composites.MembersError(compiled, replacing: null);
+        }
+
+        foreach (var composite in _composites.Index.Using(compiled.Id))
+        {
+            if (_composites.MembersError(composite, replacing: compiled) is { } error)
+            {
+                return $"monitor \"{compiled.Id}\" is a member of composite \"{composite.Id}\", which would then be invalid: {error}";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Deletes a monitor; refused (<see cref="MonitorOutcome.InUse"/>, naming them) while composites use it.</summary>
+    public (MonitorOutcome Outcome, string? Error) DeleteMonitor(string id, long logIndex)
     {
         if (!_monitors.TryGet(id, out var monitor))
         {
-            return MonitorOutcome.NotFound;
+            return (MonitorOutcome.NotFound, null);
+        }
+
+        var users = _composites.Index.Using(id);
+        if (users.Count > 0)
+        {
+            return (MonitorOutcome.InUse, $"monitor \"{id}\" is used by composite monitor{(users.Count == 1 ? "" : "s")} {string.Join(", ", users.Select(c => $"\"{c.Id}\""))}; edit or delete {(users.Count == 1 ? "it" : "them")} first");
+        }
+
+        if (monitor.Composite is not null)
+        {
+            _composites.Index.Remove(monitor);
         }
 
         _evaluator.OnMonitorDeleted(monitor, logIndex);
         _matcher.RemoveMonitor(monitor);
         _schedule.Cancel(monitor);
         _monitors.Remove(monitor);
-        return MonitorOutcome.Deleted;
+        return (MonitorOutcome.Deleted, null);
     }
 
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
@@ -663,6 +746,7 @@ internal sealed partial class MonitorEngine
         }
 
         _schedule.EndBatch();
+        _composites.Flush(logIndex);
     }
 
     // ---- Downtimes ------------------------------------------------------------------------

@@ -34,7 +34,7 @@ namespace Alerting.Engine.StateMachine;
 /// </remarks>
 internal sealed class SeriesMatcher
 {
-    private const string NoGroupKey = "*";
+    internal const string NoGroupKey = "*";
 
     private readonly IngestLimits _limits;
     private readonly MonitorRegistry _monitors;

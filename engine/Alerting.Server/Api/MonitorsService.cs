@@ -132,9 +132,12 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
         }
 
         var applied = await _engine.Write(new Protocol.Log.LogEntry { MonitorDeleted = new Protocol.Log.MonitorDeleted { MonitorId = request.Id } }).ConfigureAwait(false);
-        return applied.Result.Monitor == MonitorOutcome.NotFound
-            ? throw NotFound(request.Id)
-            : new DeleteMonitorResponse { LogIndex = (ulong)applied.Index };
+        return applied.Result.Monitor switch
+        {
+            MonitorOutcome.NotFound => throw NotFound(request.Id),
+            MonitorOutcome.InUse => throw new RpcException(new Status(StatusCode.FailedPrecondition, applied.Result.Error ?? $"monitor \"{request.Id}\" is used by composite monitors")),
+            _ => new DeleteMonitorResponse { LogIndex = (ulong)applied.Index },
+        };
     }
 
     public override Task<ValidateMonitorResponse> Validate(ValidateMonitorRequest request, ServerCallContext context)

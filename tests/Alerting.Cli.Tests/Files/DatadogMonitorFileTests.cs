@@ -176,7 +176,7 @@ public sealed class DatadogMonitorFileTests
         MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"metric alert\"", "\"log alert\"", StringComparison.Ordinal));
 
         FileError type = Assert.Single(result.Errors, e => e.Field == "[0].type");
-        Assert.Contains("\"metric alert\", \"query alert\", \"service check\"; got \"log alert\"", type.Message, StringComparison.Ordinal);
+        Assert.Contains("\"metric alert\", \"query alert\", \"service check\", \"composite\"; got \"log alert\"", type.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -122,6 +122,35 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_composite_export_applies_unedited_with_its_members_datadog_ids_replaced_by_theirs()
+    {
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "composite.json"));
+
+        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
+
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var applied = new Dictionary<string, (string Id, string Type, string Query)>(StringComparer.Ordinal);
+        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+        {
+            using JsonDocument response = JsonDocument.Parse(line);
+            JsonElement monitor = response.RootElement.GetProperty("monitor");
+            applied[monitor.GetProperty("name").GetString()!] = (monitor.GetProperty("id").GetString()!, monitor.GetProperty("type").GetString()!, monitor.GetProperty("query").GetString()!);
+        }
+
+        var errors = applied["[prod] API error rate high on {{service.name}}"];
+        var traffic = applied["[prod] API traffic on {{service.name}}"];
+        var composite = applied["[prod] API failing under load on {{service.name}}"];
+        Assert.Equal(("composite", $"{errors.Id} && {traffic.Id}"), (composite.Type, composite.Query));
+        using (JsonDocument stored = await Get(composite.Id))
+        {
+            Assert.Equal($"{errors.Id} && {traffic.Id}", stored.RootElement.GetProperty("query").GetString());
+        }
+
+        CliResult again = await Run("monitors", "apply", "-f", file);
+        Assert.Equal(3, CliAgainstServerTests.Lines(again.Out).Count(l => l.StartsWith("unchanged ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Strict_turns_each_unsupported_datadog_field_into_an_error_and_applies_nothing()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rds-replica-lag.json"));

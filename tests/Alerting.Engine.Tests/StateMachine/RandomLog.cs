@@ -7,7 +7,8 @@ namespace Alerting.Engine.Tests.StateMachine;
 /// <summary>Generates a reproducible stream of log entries of every kind from a seed.</summary>
 internal static class RandomLog
 {
-    public static List<LogEntry> Generate(int seed, int count)
+    /// <param name="withComposites">Also composite monitors (<c>c0</c>..<c>c3</c>) over the other monitors, and their deletes.</param>
+    public static List<LogEntry> Generate(int seed, int count, bool withComposites = false)
     {
         var random = new Random(seed);
         var entries = new List<LogEntry>(count);
@@ -18,8 +19,8 @@ internal static class RandomLog
             entries.Add(random.Next(20) switch
             {
                 < 6 => Tick(timeMs += random.Next(20) == 0 ? random.Next(1_000, 120_000) : random.Next(0, 400)),
-                6 or 7 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = RandomMonitor(random) } },
-                8 => new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = $"m{random.Next(12)}" } },
+                6 or 7 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = withComposites && random.Next(3) == 0 ? RandomComposite(random) : RandomMonitor(random) } },
+                8 => new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = withComposites && random.Next(3) == 0 ? $"c{random.Next(4)}" : $"m{random.Next(12)}" } },
                 9 => new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = $"d{random.Next(5)}", MonitorId = $"m{random.Next(12)}", StartUnixMs = timeMs, EndUnixMs = timeMs + random.Next(1, 100_000) } } },
                 10 => new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = $"d{random.Next(5)}" } },
                 11 => new LogEntry { NotificationDelivered = new NotificationDelivered { MonitorId = $"m{random.Next(12)}", GroupKey = "*", TransitionNumber = (ulong)random.Next(1, 9), Endpoint = "webhook" } },
@@ -85,6 +86,25 @@ internal static class RandomLog
             Priority = random.Next(0, 6),
             Options = options,
         };
+    }
+
+    private static readonly string[] Expressions = ["{A} && {B}", "{A} || !{B}", "!{A}", "{A} && ({B} || !{C})", "{A} || {B} || {C}"];
+
+    /// <summary>A composite over random members: some missing or grouped differently (refused), most by host.</summary>
+    private static Monitor RandomComposite(Random random)
+    {
+        var query = Expressions[random.Next(Expressions.Length)]
+            .Replace("{A}", $"m{random.Next(12)}", StringComparison.Ordinal)
+            .Replace("{B}", $"m{random.Next(12)}", StringComparison.Ordinal)
+            .Replace("{C}", $"m{random.Next(12)}", StringComparison.Ordinal);
+        var options = new MonitorOptions
+        {
+            EvaluationIntervalMs = new long[] { 0, 1_000, 5_000 }[random.Next(3)],
+            NotifyNoData = random.Next(2) == 0,
+            RenotifyIntervalMs = random.Next(3) == 0 ? random.Next(1, 5) * 10_000 : 0,
+            ForMs = random.Next(4) == 0 ? random.Next(1, 5) * 1_000 : 0,
+        };
+        return new Monitor { Id = $"c{random.Next(4)}", Name = "composite monitor", Type = "composite", Query = query, Priority = random.Next(0, 6), Options = options };
     }
 
     private static LogEntry Points(Random random, long timeMs)

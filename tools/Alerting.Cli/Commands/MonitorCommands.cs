@@ -25,12 +25,22 @@ internal static class MonitorCommands
         var client = new Protocol.V1.Monitors.MonitorsClient(connection.Invoker);
         int failures = 0;
         using var progress = context.Progress.Start("applying monitors");
-        for (int index = 0; index < file.Monitors.Count; index++)
+        // Composites after the monitors they use, so that their references resolve to the ids those got.
+        var order = Enumerable.Range(0, file.Monitors.Count).OrderBy(i => file.Monitors[i].Type == "composite" ? 1 : 0).ToList();
+        var appliedIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int step = 0; step < order.Count; step++)
         {
-            progress.Report(index, file.Monitors.Count);
+            int index = order[step];
+            progress.Report(step, file.Monitors.Count);
             Monitor monitor = file.Monitors[index];
             Monitor request = monitor.Clone();
             request.Id = "";
+            if (request.Type == "composite")
+            {
+                // A member named by its Datadog id (an export) or by its name in this file is the monitor just applied.
+                request.Query = CompositeReferences.Rewrite(request.Query, reference => appliedIds.GetValueOrDefault(reference));
+            }
+
             UpsertMonitorResponse response;
             try
             {
@@ -45,6 +55,12 @@ internal static class MonitorCommands
                     ? $"failed   {monitor.Name}: {InvalidField(file, index, e.Status.Detail)}"
                     : $"failed   {monitor.Name}: {e.StatusCode}: {e.Status.Detail}");
                 continue;
+            }
+
+            appliedIds.TryAdd(monitor.Name, response.Monitor.Id);
+            if (file.SourceIds.TryGetValue(index, out string? sourceId))
+            {
+                appliedIds[sourceId] = response.Monitor.Id;
             }
 
             if (command.Json)

@@ -133,11 +133,23 @@ internal static class TestCommand
 
         Apply(new LogEntry { Tick = new Tick { UnixMs = OriginUnixMs } });
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        var idsByName = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < test.Monitors.Count; i++)
+        {
+            idsByName.TryAdd(test.Monitors[i].Name, $"test-{i + 1}");
+        }
+
+        // Composites after the monitors they use; they name their members by name (quoted when not a bare id).
+        foreach (int i in Enumerable.Range(0, test.Monitors.Count).OrderBy(i => test.Monitors[i].Type == "composite" ? 1 : 0))
         {
             // As the monitors API does: options left out get Datadog's defaults (new_group_delay 60 s).
             Monitor monitor = MonitorDefaults.Apply(test.Monitors[i]).Clone();
             monitor.Id = $"test-{i + 1}";
+            if (monitor.Type == "composite")
+            {
+                monitor.Query = CompositeReferences.Rewrite(monitor.Query, idsByName.GetValueOrDefault);
+            }
+
             ApplyResult result = Apply(new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = monitor } });
             if (result.Monitor == MonitorOutcome.Rejected)
             {

@@ -155,7 +155,7 @@ internal static class MonitorExport
     {
         json.WriteStartObject();
         json.WriteString("name", monitor.Name);
-        json.WriteString("type", monitor.Type == "check" ? "service check" : "metric alert");
+        json.WriteString("type", monitor.Type switch { "check" => "service check", "composite" => "composite", _ => "metric alert" });
         json.WriteString("query", monitor.Query);
         json.WriteString("message", monitor.Message);
         json.WriteStartArray("tags");

@@ -20,6 +20,7 @@ internal sealed partial class MonitorFile
         ["metric alert"] = "metric",
         ["query alert"] = "metric",
         ["service check"] = "check",
+        ["composite"] = "composite",
     };
 
     /// <summary>Fields Datadog sets on export (ids, audit data, live state); they say nothing about behaviour.</summary>
@@ -77,6 +78,10 @@ internal sealed partial class MonitorFile
 
                     break;
                 case "options": options = value; break;
+                case "id" when value is YamlScalarNode { Value: { Length: > 0 } id }:
+                    // Read-only for the engine (it assigns its own), but a composite in the file may name it.
+                    _sourceIds[monitors.Count] = id;
+                    break;
                 default:
                     if (!DatadogReadOnlyFields.Contains(key) && !IsEmpty(value))
                     {
@@ -95,11 +100,11 @@ internal sealed partial class MonitorFile
             }
         }
 
-        monitor.Options = options is null ? new MonitorOptions() : ReadDatadogOptions(options, $"{path}.options", monitor.Type == "check");
+        monitor.Options = options is null ? new MonitorOptions() : ReadDatadogOptions(options, $"{path}.options", monitor.Type == "check", monitor.Type == "composite");
         monitors.Add(monitor);
     }
 
-    private MonitorOptions ReadDatadogOptions(YamlNode node, string path, bool serviceCheck)
+    private MonitorOptions ReadDatadogOptions(YamlNode node, string path, bool serviceCheck, bool composite)
     {
         var options = new MonitorOptions();
         if (node is not YamlMappingNode map)
@@ -114,6 +119,17 @@ internal sealed partial class MonitorFile
             string key = (keyNode as YamlScalarNode)?.Value ?? keyNode.ToString();
             string field = $"{path}.{key}";
             _positions[field] = Position(value);
+            if (composite && key is "new_group_delay" or "new_host_delay")
+            {
+                // Datadog exports carry them on composites too; the members wait for their new groups.
+                if (!IsEmpty(value))
+                {
+                    Warn(keyNode, field, "does not apply to a composite monitor (its members wait for their new groups); ignored");
+                }
+
+                continue;
+            }
+
             if ((key == "new_group_delay" || (key == "new_host_delay" && !hasNewGroupDelay)) && IsZero(value))
             {
                 // Unlike the other options, a 0 delay is a setting (no delay), not "unset": Datadog's default is 60 s.

@@ -34,12 +34,15 @@ internal sealed partial class MonitorFile
 
     private static readonly string[] ThresholdFields = ["critical", "warning", "critical_recovery", "warning_recovery"];
 
-    private static readonly string[] MonitorTypes = ["metric", "check"];
+    private static readonly string[] MonitorTypes = ["metric", "check", "composite"];
 
     private readonly string _file;
     private readonly List<FileError> _errors = [];
     private readonly List<FileError> _warnings = [];
     private readonly Dictionary<string, (int Line, int Column)> _positions = new(StringComparer.Ordinal);
+
+    // A Datadog export's monitor id, by the monitor's position in the file: what its composites reference.
+    private readonly Dictionary<int, string> _sourceIds = [];
 
     private MonitorFile(string file) => _file = file;
 
@@ -50,7 +53,7 @@ internal sealed partial class MonitorFile
         ArgumentNullException.ThrowIfNull(text);
         var reader = new MonitorFile(file);
         var monitors = reader.ReadAll(text);
-        return new MonitorFileResult(file, monitors, reader._errors, reader._positions) { Warnings = reader._warnings };
+        return new MonitorFileResult(file, monitors, reader._errors, reader._positions) { Warnings = reader._warnings, SourceIds = reader._sourceIds };
     }
 
     /// <summary>Reads <paramref name="path"/> (<c>-</c> is standard input).</summary>

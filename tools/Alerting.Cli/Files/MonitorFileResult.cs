@@ -29,6 +29,9 @@ internal sealed record MonitorFileResult(
 
     public bool IsValid => Errors.Count == 0;
 
+    /// <summary>Datadog exports: each monitor's Datadog id, by position in <see cref="Monitors"/> (what the file's composites reference).</summary>
+    public IReadOnlyDictionary<int, string> SourceIds { get; init; } = new Dictionary<int, string>();
+
     /// <summary>Fields the engine does not support yet (Datadog exports): reported, ignored, errors under <c>--strict</c>.</summary>
     public IReadOnlyList<FileError> Warnings { get; init; } = [];
 

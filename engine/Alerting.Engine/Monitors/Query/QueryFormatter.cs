@@ -35,8 +35,11 @@ public static class QueryFormatter
             case CheckQuery check:
                 AppendCheck(text, check);
                 break;
+            case CompositeQuery composite:
+                CompositeFormatter.Append(text, composite.Expression);
+                break;
             default:
-                throw new UnreachableException($"MonitorQuery has only three kinds, got {query.GetType().Name}");
+                throw new UnreachableException($"MonitorQuery has only four kinds, got {query.GetType().Name}");
         }
 
         return text.ToString();
