@@ -56,6 +56,9 @@ public sealed class Backtest
     /// <summary>Points and check runs handed to the private engine (admitted or not).</summary>
     public long PointsReplayed { get; private set; }
 
+    /// <summary>Points and check runs the private engine refused (too old, too far ahead of logical time, over a limit), as the live engine would have.</summary>
+    public long PointsRejected { get; private set; }
+
     /// <summary>Events of the candidate between <see cref="FromMs"/> and <see cref="ToMs"/>, in the order the engine produced them.</summary>
     public IReadOnlyList<BacktestEvent> Events => _events;
 
@@ -125,7 +128,12 @@ public sealed class Backtest
         Invariant.Check(result.Monitor == MonitorOutcome.Created, "a backtest's candidate passed validation, so its private engine creates it");
     }
 
-    private ApplyResult Step(LogEntry entry) => _applier.Apply(++_index, 1, entry);
+    private ApplyResult Step(LogEntry entry)
+    {
+        var result = _applier.Apply(++_index, 1, entry);
+        PointsRejected += result.RejectedTotal;
+        return result;
+    }
 
     private void Collect(IReadOnlyList<TransitionEvent> events)
     {

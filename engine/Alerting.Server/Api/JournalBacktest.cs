@@ -156,6 +156,7 @@ public sealed class JournalBacktest
         response.CoveredToUnixMs = backtest.LogicalTimeMs;
         response.EntriesScanned = (ulong)scanned;
         response.PointsReplayed = (ulong)backtest.PointsReplayed;
+        response.PointsRejected = (ulong)backtest.PointsRejected;
         response.LastIndex = (ulong)Math.Max(0, lastIndex);
         foreach (var e in backtest.Events)
         {
