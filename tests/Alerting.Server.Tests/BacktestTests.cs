@@ -121,6 +121,29 @@ public sealed class BacktestTests
         Assert.StartsWith("Backtest:MaxEntriesScanned (5): ", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_standby_serves_a_backtest_read_only_from_its_own_journal()
+    {
+        var dataDirectory = TestServer.NewDataDirectory();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        var fromMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - Minute;
+        await using (var primary = await TestServer.StartAsync(TestServer.Options(dataDirectory), ownsDirectory: false))
+        {
+            Assert.Equal(1, (await primary.Ingest.WriteBatchAsync(Samples.Cpu("a", 95), call)).Accepted);
+        }
+
+        var options = TestServer.Options(dataDirectory);
+        options.Role = Engine.Pipeline.NodeRole.Standby;
+        await using var standby = await TestServer.StartAsync(options);
+        var response = await standby.Monitors.BacktestAsync(new BacktestRequest { Monitor = Samples.CpuMonitor(), FromUnixMs = fromMs, ToUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() }, call);
+
+        var alert = Assert.Single(response.Events);
+        Assert.Equal(("host:a", "OK", "ALERT"), (alert.GroupKey, alert.PreviousState, alert.NewState));
+        Assert.Equal("standby", (await standby.Cluster.StatusAsync(new StatusRequest(), call)).Role);
+        Assert.Empty((await standby.Monitors.ListAsync(new ListMonitorsRequest(), call)).Monitors);
+    }
+
     [Theory]
     [InlineData("avg(last_1m):avg:cpu{*} >> 90", 1_000, 0, 0, "monitor.query: ")]
     [InlineData(Query, 0, 0, 0, "from_unix_ms: ")]
