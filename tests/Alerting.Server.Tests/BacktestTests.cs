@@ -49,8 +49,9 @@ public sealed class BacktestTests
         Assert.Equal("cpu 95 on a", response.Events[0].Message);
         Assert.All(response.Events, e => Assert.Equal(Query, e.MonitorName));
         Assert.False(response.StartsLate, $"the journal holds the whole warm-up: {response}");
-        Assert.InRange(response.CoveredFromUnixMs, response.ReplayFromUnixMs, response.ReplayFromUnixMs + (10 * Second));
-        Assert.Equal(fromMs - Minute, response.ReplayFromUnixMs);
+        // Window 1 m, one 10 s interval, no delays; the replay starts at the last tick before that.
+        Assert.Equal(fromMs - Minute - (10 * Second), response.ReplayFromUnixMs);
+        Assert.InRange(response.CoveredFromUnixMs, response.ReplayFromUnixMs - (10 * Second), response.ReplayFromUnixMs - 1);
         Assert.True(response.PointsReplayed > 0 && response.EntriesScanned >= response.PointsReplayed, $"{response}");
         Assert.Equal(before, await LiveView(server, call));
     }

@@ -66,15 +66,16 @@ public sealed class Backtest
     public bool Finished => LogicalTimeMs > ToMs;
 
     /// <summary>
-    /// How long before <paramref name="fromMs"/> a replay must start for the first evaluation at
-    /// <c>fromMs</c> to see what a live monitor would have seen: the window (and a change query's
-    /// shift), the evaluation delay, and the new-group delay during which a new group is not evaluated.
+    /// How long before <paramref name="fromMs"/> a replay must start for the evaluations from one
+    /// interval before <c>fromMs</c> on (the one a transition at <c>fromMs</c> starts from) to see what
+    /// a live monitor would have seen: the window (and a change query's shift), the evaluation delay,
+    /// the new-group delay during which a new group is not evaluated, and one evaluation interval.
     /// </summary>
     public static long WarmUpMs(Monitor candidate)
     {
         ArgumentNullException.ThrowIfNull(candidate);
         var compiled = MonitorCompiler.Compile(candidate.Id.Length > 0 ? candidate : WithId(candidate, DefaultCandidateId));
-        return compiled.Spec.WindowMs + compiled.Spec.ShiftMs + compiled.EvaluationDelayMs + (candidate.Options?.NewGroupDelayMs ?? 0);
+        return compiled.Spec.WindowMs + compiled.Spec.ShiftMs + compiled.EvaluationDelayMs + (candidate.Options?.NewGroupDelayMs ?? 0) + compiled.IntervalMs;
     }
 
     /// <summary>

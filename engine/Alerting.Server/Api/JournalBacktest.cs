@@ -102,29 +102,18 @@ public sealed class JournalBacktest
         var response = new BacktestResponse { ReplayFromUnixMs = replayFromMs, FirstIndex = (ulong)firstIndex };
         long scanned = 0;
         long lastIndex = firstIndex - 1;
-        var sawTick = false;
         try
         {
-            using var scanner = node.ScanJournal(firstIndex);
-            while (!backtest.Finished && scanner.TryNext(out var record))
+            // Pass 1 finds where to start: the last tick before the warm-up start, so the points
+            // stamped between it and the start (which follow it in the log) are replayed too; or the
+            // journal's first tick when it is already later, and then the journal no longer holds the start.
+            long startIndex = 0;
+            long lastTickBefore = 0;
+            using (var finder = node.ScanJournal(firstIndex))
             {
-                scanned++;
-                lastIndex = record.Index;
-                if (scanned > _options.MaxEntriesScanned)
+                while (startIndex == 0 && Next(finder, ref scanned, ref lastIndex, firstIndex, cancellation) is { } found)
                 {
-                    throw new BacktestLimitException("Backtest:MaxEntriesScanned", _options.MaxEntriesScanned, $"the backtest read {_options.MaxEntriesScanned} journal entries from index {firstIndex} without reaching the end of the range; narrow it (to_unix_ms) or raise the setting");
-                }
-
-                if (scanned % CancellationCheckEntries == 0)
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                }
-
-                var entry = LogEntry.Parser.ParseFrom(record.Payload.Span);
-                if (backtest.FirstTickMs is null)
-                {
-                    // Replay starts at the first tick at or after the warm-up start; when the journal's
-                    // very first tick is already later, the journal no longer holds the start.
+                    var (index, entry) = found;
                     if (entry.BodyCase != LogEntry.BodyOneofCase.Tick)
                     {
                         continue;
@@ -132,17 +121,27 @@ public sealed class JournalBacktest
 
                     if (entry.Tick.UnixMs < replayFromMs)
                     {
-                        sawTick = true;
+                        lastTickBefore = index;
                         continue;
                     }
 
-                    response.StartsLate = !sawTick && entry.Tick.UnixMs > replayFromMs;
+                    response.StartsLate = lastTickBefore == 0 && entry.Tick.UnixMs > replayFromMs;
+                    startIndex = lastTickBefore == 0 ? index : lastTickBefore;
                 }
+            }
 
-                backtest.Apply(record.Index, entry);
-                if (backtest.PointsReplayed > _options.MaxPointsReplayed)
+            if (startIndex > 0)
+            {
+                // Pass 2 replays from there (the scan opens at an index through the journal's address index).
+                lastIndex = startIndex - 1;
+                using var scanner = node.ScanJournal(startIndex);
+                while (!backtest.Finished && Next(scanner, ref scanned, ref lastIndex, firstIndex, cancellation) is { } found)
                 {
-                    throw new BacktestLimitException("Backtest:MaxPointsReplayed", _options.MaxPointsReplayed, $"the backtest replayed more than {_options.MaxPointsReplayed} points; narrow the range or raise the setting");
+                    backtest.Apply(found.Index, found.Entry);
+                    if (backtest.PointsReplayed > _options.MaxPointsReplayed)
+                    {
+                        throw new BacktestLimitException("Backtest:MaxPointsReplayed", _options.MaxPointsReplayed, $"the backtest replayed more than {_options.MaxPointsReplayed} points; narrow the range or raise the setting");
+                    }
                 }
             }
         }
@@ -166,6 +165,29 @@ public sealed class JournalBacktest
         }
 
         return response;
+    }
+
+    /// <summary>The next durable entry of <paramref name="scanner"/>, counted against <see cref="BacktestOptions.MaxEntriesScanned"/>; null at the end of the journal.</summary>
+    private (long Index, LogEntry Entry)? Next(IJournalScanner scanner, ref long scanned, ref long lastIndex, long firstIndex, CancellationToken cancellation)
+    {
+        if (!scanner.TryNext(out var record))
+        {
+            return null;
+        }
+
+        scanned++;
+        lastIndex = record.Index;
+        if (scanned > _options.MaxEntriesScanned)
+        {
+            throw new BacktestLimitException("Backtest:MaxEntriesScanned", _options.MaxEntriesScanned, $"the backtest read {_options.MaxEntriesScanned} journal entries from index {firstIndex} without reaching the end of the range; narrow it (to_unix_ms) or raise the setting");
+        }
+
+        if (scanned % CancellationCheckEntries == 0)
+        {
+            cancellation.ThrowIfCancellationRequested();
+        }
+
+        return (record.Index, LogEntry.Parser.ParseFrom(record.Payload.Span));
     }
 
     private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
