@@ -37,15 +37,15 @@ public sealed class CommandLineTests
     [Fact]
     public void A_command_added_to_the_table_is_parsed_with_no_other_code()
     {
-        var added = new CommandSpec("backtest", "Replay", ["from"], ["to"], ["json"], ["file"], (_, _, _) => Task.FromResult(0));
+        var added = new CommandSpec("replay", "Replay", ["from"], ["to"], ["json"], ["file"], (_, _, _) => Task.FromResult(0));
 
-        ParsedCommand parsed = ArgParser.Parse(["backtest", "m.yaml", "--from", "1h", "--output", "yaml"], [.. CommandTable.All, added]);
+        ParsedCommand parsed = ArgParser.Parse(["replay", "m.yaml", "--from", "1h", "--output", "yaml"], [.. CommandTable.All, added]);
 
         Assert.Same(added, parsed.Spec);
         Assert.Equal(("m.yaml", "1h", (string?)null), (parsed.Positionals.Single(), parsed.Value("from"), parsed.Value("to")));
         Assert.Equal("yaml", parsed.Format);
         Assert.True(parsed.Json);
-        var missing = Assert.Throws<UsageException>(() => ArgParser.Parse(["backtest", "m.yaml"], [.. CommandTable.All, added]));
+        var missing = Assert.Throws<UsageException>(() => ArgParser.Parse(["replay", "m.yaml"], [.. CommandTable.All, added]));
         Assert.Contains("--from is required", missing.Message, StringComparison.Ordinal);
     }
 

@@ -13,6 +13,7 @@ public sealed class ApiKeyInterceptorTests
     [InlineData("/alerting.v1.Monitors/Delete", ApiScopes.Admin)]
     [InlineData("/alerting.v1.Monitors/List", ApiScopes.Read)]
     [InlineData("/alerting.v1.Monitors/Validate", ApiScopes.Read)]
+    [InlineData("/alerting.v1.Monitors/Backtest", ApiScopes.Read)]
     [InlineData("/alerting.v1.Downtimes/Create", ApiScopes.Admin)]
     [InlineData("/alerting.v1.Downtimes/List", ApiScopes.Read)]
     [InlineData("/alerting.v1.Alerts/Subscribe", ApiScopes.Read)]

@@ -165,9 +165,12 @@ public sealed class AlertsService : Protocol.V1.Alerts.AlertsBase
         return index;
     }
 
-    private static TransitionEvent ToProto(HistoryItem item, MonitorNames names)
+    private static TransitionEvent ToProto(HistoryItem item, MonitorNames names) =>
+        ToProto(item.Event, item.Message, item.Term, names.Of(item.Event.MonitorId));
+
+    /// <summary>The wire form of an engine event with its rendered message (the history's, or a backtest's).</summary>
+    internal static TransitionEvent ToProto(EngineEvent e, string message, ulong term, string monitorName)
     {
-        var e = item.Event;
         var proto = new TransitionEvent
         {
             MonitorId = e.MonitorId,
@@ -183,9 +186,9 @@ public sealed class AlertsService : Protocol.V1.Alerts.AlertsBase
             Muted = (e.Flags & Engine.State.GroupFlags.Muted) != 0,
             Notify = e.Notify,
             Renotification = e.IsRenotification,
-            MonitorName = names.Of(e.MonitorId),
-            Message = item.Message,
-            Term = item.Term,
+            MonitorName = monitorName,
+            Message = message,
+            Term = term,
         };
         if (!double.IsNaN(e.Value))
         {

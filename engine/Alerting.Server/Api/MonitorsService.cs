@@ -18,10 +18,12 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
     private const string PlaceholderId = "unassigned";
 
     private readonly EngineCalls _engine;
+    private readonly JournalBacktest _backtest;
 
-    public MonitorsService(EngineCalls engine)
+    public MonitorsService(EngineCalls engine, JournalBacktest backtest)
     {
         _engine = engine;
+        _backtest = backtest;
     }
 
     public override async Task<MonitorResponse> Create(CreateMonitorRequest request, ServerCallContext context)
@@ -150,6 +152,13 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
         }
 
         return Task.FromResult(response);
+    }
+
+    /// <summary>Replays the journal through a private copy of the candidate (<see cref="JournalBacktest"/>); live state is not touched.</summary>
+    public override Task<BacktestResponse> Backtest(BacktestRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return _backtest.RunAsync(request, context.CancellationToken);
     }
 
     /// <summary>The first problem of a definition, with the column of a parse error when the reason names one.</summary>

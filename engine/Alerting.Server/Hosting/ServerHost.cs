@@ -192,6 +192,7 @@ public sealed class ServerHost : IAsyncDisposable
 
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
+            services.AddSingleton<JournalBacktest>();
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
             services.AddSingleton(latency);

@@ -127,6 +127,9 @@ public sealed class ServerOptions
     /// <summary>Notification endpoints and routing (docs/notifications.md, "Server configuration").</summary>
     public NotificationOptions Notifications { get; } = new();
 
+    /// <summary>Bounds of <c>Monitors.Backtest</c> (docs/cli.md, "alertctl backtest").</summary>
+    public Api.BacktestOptions Backtest { get; } = new();
+
     /// <summary>Checks the settings; throws <see cref="ServerOptionsException"/> with an actionable message.</summary>
     public IPAddress Validate()
     {
@@ -195,6 +198,7 @@ public sealed class ServerOptions
         }
 
         Notifications.Validate();
+        Backtest.Validate();
         if (UsesTls && !File.Exists(TlsCertificatePath))
         {
             throw new ServerOptionsException($"TlsCertificatePath \"{TlsCertificatePath}\" does not exist");

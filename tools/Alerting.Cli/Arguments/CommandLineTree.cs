@@ -67,7 +67,7 @@ internal sealed class CommandLineTree
             command.Description = spec.Summary;
             foreach (string name in spec.RequiredOptions.Concat(spec.ValueOptions))
             {
-                tree.AddOption(command, name, spec.RequiredOptions.Contains(name));
+                tree.AddOption(command, name, spec.RequiredOptions.Contains(name)).HelpName = spec.ValueNameOf(name);
             }
 
             foreach (string name in spec.Flags)

@@ -23,6 +23,12 @@ internal sealed record CommandSpec(
     /// <summary>When true the last positional takes one or more values (<c>FILE...</c>).</summary>
     public bool LastPositionalRepeats { get; init; }
 
+    /// <summary>Placeholders of this command's option values where they differ from <see cref="ValueName"/> (<c>--from TIME</c>, not INDEX).</summary>
+    public IReadOnlyDictionary<string, string> ValueNames { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The placeholder of <paramref name="option"/>'s value for this command.</summary>
+    public string ValueNameOf(string option) => ValueNames.TryGetValue(option, out string? name) ? name : ValueName(option);
+
     public string Usage
     {
         get
@@ -34,8 +40,8 @@ internal sealed record CommandSpec(
                 parts.Add(PositionalsOptional ? $"[{positionals}]" : positionals);
             }
 
-            parts.AddRange(RequiredOptions.Select(o => $"--{o} {ValueName(o)}"));
-            parts.AddRange(ValueOptions.Select(o => $"[--{o} {ValueName(o)}]"));
+            parts.AddRange(RequiredOptions.Select(o => $"--{o} {ValueNameOf(o)}"));
+            parts.AddRange(ValueOptions.Select(o => $"[--{o} {ValueNameOf(o)}]"));
             parts.AddRange(Flags.Select(f => $"[--{f}]"));
             return string.Join(' ', parts);
         }

@@ -1,3 +1,4 @@
+using Alerting.Engine;
 using Alerting.Engine.Monitors;
 using Alerting.Cli.Arguments;
 using Alerting.Cli.Files;
@@ -17,9 +18,6 @@ internal static class TestCommand
 {
     /// <summary>Logical time of offset 0 in every test: 2027-01-15T08:00:00Z, a fixed point so runs repeat exactly.</summary>
     public const long OriginUnixMs = 1_800_000_000_000;
-
-    /// <summary>Logical time advances by ticks of this length, as the primary's clock would publish them.</summary>
-    public const long TickMs = 1_000;
 
     public static async Task<int> RunAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
@@ -131,7 +129,21 @@ internal static class TestCommand
         long index = 0;
         ApplyResult Apply(LogEntry entry) => applier.Apply(++index, 1, entry);
 
-        Apply(new LogEntry { Tick = new Tick { UnixMs = OriginUnixMs } });
+        var points = new List<TimedPoint>();
+        foreach (MonitorTestFile.Series series in test.InputSeries)
+        {
+            for (int step = 0; step < series.Values.Count; step++)
+            {
+                if (series.Values[step] is double value)
+                {
+                    points.Add(new TimedPoint(OriginUnixMs + (step * test.StepMs), series.Metric, series.Tags, value));
+                }
+            }
+        }
+
+        using IEnumerator<LogEntry> run = LogicalTimeRun.Entries(OriginUnixMs, OriginUnixMs + test.RunForMs, points).GetEnumerator();
+        Invariant.Check(run.MoveNext() && run.Current.BodyCase == LogEntry.BodyOneofCase.Tick, "a logical-time run starts with the tick of its origin");
+        Apply(run.Current);
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
         var idsByName = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i < test.Monitors.Count; i++)
@@ -159,38 +171,12 @@ internal static class TestCommand
             names[monitor.Id] = monitor.Name;
         }
 
-        for (long offset = 0; offset <= test.RunForMs; offset += TickMs)
+        while (run.MoveNext())
         {
-            if (offset > 0)
+            ApplyResult result = Apply(run.Current);
+            if (result.RejectedTotal > 0)
             {
-                Apply(new LogEntry { Tick = new Tick { UnixMs = OriginUnixMs + offset } });
-            }
-
-            // Points stamped at this step arrive once logical time reaches them, as from a live client.
-            long stepEnd = offset + TickMs;
-            var batch = new PointsBatch();
-            foreach (MonitorTestFile.Series series in test.InputSeries)
-            {
-                long first = (offset + test.StepMs - 1) / test.StepMs;
-                for (long step = first; step * test.StepMs < stepEnd && step < series.Values.Count; step++)
-                {
-                    if (series.Values[(int)step] is double value)
-                    {
-                        var points = new SeriesPoints { Metric = series.Metric, Tags = { series.Tags } };
-                        points.UnixMs.Add(OriginUnixMs + (step * test.StepMs));
-                        points.Values.Add(value);
-                        batch.Series.Add(points);
-                    }
-                }
-            }
-
-            if (batch.Series.Count > 0)
-            {
-                ApplyResult result = Apply(new LogEntry { Points = batch });
-                if (result.RejectedTotal > 0)
-                {
-                    return new Outcome([], $"the engine refused {result.RejectedTotal} point(s) at {Offset(offset)}");
-                }
+                return new Outcome([], $"the engine refused {result.RejectedTotal} point(s) at {Offset(applier.State.LogicalTimeMs - OriginUnixMs)}");
             }
         }
 
@@ -203,7 +189,7 @@ internal static class TestCommand
 
     private static string Offset(long ms) => ms % 60_000 == 0 ? $"{ms / 60_000}m" : ms % 1_000 == 0 ? $"{ms / 1_000}s" : $"{ms}ms";
 
-    private static string StateName(AlertState state) => state switch
+    internal static string StateName(AlertState state) => state switch
     {
         AlertState.Ok => "OK",
         AlertState.Warn => "WARN",
