@@ -244,7 +244,7 @@ public sealed class MessageTemplate
                     i++;
                     break;
                 case TemplateNodeKind.Eval:
-                    AppendNumber(output, node.Expression!.Evaluate(context));
+                    AppendNumber(output, Finite(node.Expression!.Evaluate(context)));
                     i++;
                     break;
                 case TemplateNodeKind.LocalTime:
@@ -309,7 +309,7 @@ public sealed class MessageTemplate
         ReadOnlySpan<char> text = subject.Kind switch
         {
             TemplateNodeKind.Tag => TagValue(subject.TagKey!, context.GroupTags),
-            TemplateNodeKind.Eval => FormatNumber(subject.Expression!.Evaluate(context), buffer),
+            TemplateNodeKind.Eval => FormatNumber(Finite(subject.Expression!.Evaluate(context)), buffer),
             _ => FormatVariable(subject.Variable, context, buffer),
         };
         return match.Holds(text);
@@ -374,10 +374,13 @@ public sealed class MessageTemplate
         output.Append(FormatNumber(value, text));
     }
 
-    /// <summary>A number as <see cref="NumberFormat"/>; empty for NaN and the infinities (no value, or an eval divided by zero).</summary>
+    /// <summary>An eval result as rendered: a division by zero or an overflow has no value, like a missing variable.</summary>
+    private static double Finite(double value) => double.IsFinite(value) ? value : double.NaN;
+
+    /// <summary>A number as <see cref="NumberFormat"/>; empty for NaN (no value).</summary>
     private static ReadOnlySpan<char> FormatNumber(double value, Span<char> buffer)
     {
-        if (!double.IsFinite(value))
+        if (double.IsNaN(value))
         {
             return default;
         }
