@@ -179,6 +179,29 @@ public sealed class MessageTemplateDatadogTests
     }
 
     [Fact]
+    public void RenderTo_of_the_new_constructs_allocates_nothing_once_the_builder_has_room()
+    {
+        var template = MessageTemplate.Parse(
+            "{{eval \"round(value*100, 1) + last_triggered_at_epoch % 1000\"}} {{comparator}} {{ok_threshold}} "
+            + "{{local_time \"last_triggered_at\" \"Europe/Paris\"}}"
+            + "{{#is_match \"host.name\" \"web-*-3\" \"db\"}} m{{/is_match}}{{#is_exact_match \"value\" \"0.925\"}} e{{/is_exact_match}}"
+            + "{{#is_exact_match (eval \"int(value*10)\") \"9\"}} i{{/is_exact_match}}{{#is_priority \"P2\"}} p{{/is_priority}}{{^is_unknown}} k{{/is_unknown}}");
+        TemplateContext context = Context();
+        var output = new StringBuilder(1024);
+        template.RenderTo(context, output);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            output.Clear();
+            template.RenderTo(context, output);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal("881.5 > 0.8 2024-05-01T14:34:56.789+02:00 m e i p k", output.ToString());
+    }
+
+    [Fact]
     public void A_match_subject_tag_counts_among_the_tag_keys_read() =>
         Assert.Equal(["region"], MessageTemplate.Parse("{{#is_match \"region.name\" \"eu\"}}x{{/is_match}}").TagKeys);
 
