@@ -26,7 +26,13 @@ namespace Alerting.Engine.Monitors.Templates;
 /// when it does not; they nest, up to <see cref="TemplateLimits.MaxSectionDepth"/>. Conditions:
 /// <c>is_alert</c>, <c>is_warning</c>, <c>is_no_data</c>, <c>is_recovery</c> (OK from ALERT, WARN or NO DATA, as in Datadog),
 /// <c>is_alert_recovery</c>, <c>is_warning_recovery</c>, <c>is_alert_to_warning</c>,
-/// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>.</para>
+/// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>, <c>is_unknown</c> (a check monitor in NO DATA);
+/// with arguments, <c>is_match "subject" "pattern"…</c> (substring, <c>*</c> any run), <c>is_exact_match "subject" "value"…</c>
+/// (numbers by value) and <c>is_priority "P1"</c>.</para>
+/// <para>Functions: <c>{{eval "value*100"}}</c> (<see cref="TemplateExpression"/>: arithmetic over the numeric
+/// variables, bounded at parse time) and <c>{{local_time "last_triggered_at" "Europe/Paris"}}</c> (the event time
+/// in a time zone, <see cref="LocalTimeFormat"/>); also the variables <c>{{comparator}}</c> and <c>{{ok_threshold}}</c>.
+/// docs/notifications.md is the reference.</para>
 /// <para>Literal braces: a <c>{</c> or <c>}</c> that does not start a tag is text; anything, <c>{{</c>
 /// included, between <c>{{{{raw}}}}</c> and <c>{{{{/raw}}}}</c> is text.</para>
 /// </remarks>
