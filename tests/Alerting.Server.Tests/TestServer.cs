@@ -60,10 +60,10 @@ internal sealed class TestServer : IAsyncDisposable
     /// Starts a server whose ticks read <paramref name="time"/>: logical time then moves only when the
     /// test advances it (<see cref="AdvanceAsync"/>), so time-based behaviour is tested without sleeps.
     /// </summary>
-    public static async Task<TestServer> StartAsync(FakeTimeProvider time)
+    public static async Task<TestServer> StartAsync(FakeTimeProvider time, ServerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(time);
-        var options = Options();
+        options ??= Options();
         var starting = ServerHost.StartAsync(options, time, CancellationToken.None);
 
         // The API opens after the first tick at or after the opening time.

@@ -22,6 +22,9 @@ internal sealed class CompiledMonitor
     /// <summary>The compiled message template.</summary>
     public required MessageTemplate Message { get; init; }
 
+    /// <summary>The compiled <c>options.escalation_message</c>, rendered before the message of a renotification; null when empty.</summary>
+    public MessageTemplate? EscalationMessage { get; init; }
+
     public required MonitorQuery Query { get; init; }
 
     public required MonitorRules Rules { get; init; }

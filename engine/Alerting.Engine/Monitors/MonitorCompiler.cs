@@ -61,6 +61,9 @@ public static class MonitorCompiler
     /// </summary>
     public const long DefaultCheckNoDataTimeframeMs = 24L * 60 * 60 * 1000;
 
+    /// <summary><see cref="MonitorValidationException.Field"/> of the escalation message.</summary>
+    public const string EscalationMessageField = "options.escalation_message";
+
     /// <summary>Priority used when the definition leaves it unset (0).</summary>
     public const int DefaultPriority = 3;
 
@@ -97,6 +100,8 @@ public static class MonitorCompiler
         {
             throw new MonitorValidationException("message", messageError.Message);
         }
+
+        var escalation = CompileEscalationMessage(monitor.Options?.EscalationMessage ?? "");
 
         var kind = monitor.Type switch
         {
@@ -243,6 +248,7 @@ public static class MonitorCompiler
         {
             Definition = monitor,
             Message = message,
+            EscalationMessage = escalation,
             Query = query,
             Rules = rules,
             Source = source,
@@ -264,6 +270,26 @@ public static class MonitorCompiler
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
             CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),
         };
+    }
+
+    /// <summary>
+    /// <c>options.escalation_message</c>: null when empty; otherwise a template with the message's bounds, its
+    /// parse errors naming the field and the column in it.
+    /// </summary>
+    private static MessageTemplate? CompileEscalationMessage(string text)
+    {
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        Require(text.Length <= MaxMessageLength, EscalationMessageField, $"must be at most {MaxMessageLength} characters, was {text.Length}");
+        if (!MessageTemplate.TryParse(text, out var template, out var error))
+        {
+            throw new MonitorValidationException(EscalationMessageField, error.Message);
+        }
+
+        return template;
     }
 
     /// <summary>The critical threshold is the query's; an explicit one must agree with it.</summary>

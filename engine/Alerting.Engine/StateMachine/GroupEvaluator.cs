@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
 using Alerting.Engine.Monitors.Templates;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
@@ -210,7 +211,7 @@ internal sealed class GroupEvaluator
                 MemberChanges.Add((monitor.Id, group.Key, e.TimeMs));
             }
 
-            EventMessages.Add(monitor.Message.Render(new TemplateContext
+            var context = new TemplateContext
             {
                 MonitorId = monitor.Id,
                 MonitorName = monitor.Definition.Name,
@@ -224,7 +225,18 @@ internal sealed class GroupEvaluator
                 IsRenotify = e.IsRenotification,
                 IsMuted = (e.Flags & GroupFlags.Muted) != 0,
                 TimeMs = e.TimeMs,
-            }));
+                Comparator = monitor.IsCheck ? null : QueryFormatter.Symbol(monitor.Rules.Comparator),
+                OkThreshold = monitor.IsCheck
+                    ? (monitor.CheckCounts.IsSet ? monitor.CheckCounts.Ok : null)
+                    : monitor.Rules.CriticalRecovery,
+                Priority = monitor.Definition.Priority,
+                IsCheck = monitor.IsCheck,
+            };
+
+            // Datadog sends the escalation message with every renotification, the message following it.
+            EventMessages.Add(e.IsRenotification && monitor.EscalationMessage is { } escalation
+                ? MessageTemplate.RenderEscalation(escalation, monitor.Message, context)
+                : monitor.Message.Render(context));
         }
 
         Invariant.Check(EventMessages.Count == Events.Count, "every transition event has its rendered message at the same position");

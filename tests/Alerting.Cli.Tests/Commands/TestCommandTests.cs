@@ -69,6 +69,49 @@ public sealed class TestCommandTests
     }
 
     [Fact]
+    public async Task The_example_test_of_message_templates_checks_the_rendered_messages()
+    {
+        CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath("tests/message-templates.test.yaml")]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Matches(@"^PASS .*message-templates\.test\.yaml \(4 state change\(s\)\)", result.Out);
+    }
+
+    [Fact]
+    public async Task A_change_whose_message_differs_is_missing_and_the_diff_shows_the_rendered_message()
+    {
+        const string Monitor = """
+            step: 1m
+            run_for: 4m
+            monitors:
+              - name: High CPU
+                type: metric
+                query: "max(last_1m):avg:cpu{*} by {host} > 90"
+                message: "{{host.name}} {{comparator}} {{eval \"value/10\"}}"
+                options: {evaluation_interval: 1m, new_group_delay: 0}
+            input_series:
+              - series: "cpu{host:a}"
+                values: "50 95 95 95 95"
+            expected:
+            """;
+        string good = CliAppTests.TempFile(Monitor + """
+
+              - {at: 1m, monitor: High CPU, group: "host:a", state: ALERT, message: "a > 9.5"}
+            """);
+        string wrong = CliAppTests.TempFile(Monitor + """
+
+              - {at: 1m, monitor: High CPU, group: "host:a", state: ALERT, message: "a > 95"}
+            """);
+
+        CliResult both = await CliRunner.RunAsync(["test", good, wrong]);
+
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains($"PASS {good} (1 state change(s))", both.Out, StringComparison.Ordinal);
+        Assert.Contains("  - at 1m: High CPU host:a -> ALERT message \"a > 95\"   (expected, did not happen)", both.Out, StringComparison.Ordinal);
+        Assert.Matches(@"  \+ at \d+(ms|s|m): High CPU host:a -> ALERT message ""a > 9\.5""   \(happened, not expected\)", both.Out);
+    }
+
+    [Fact]
     public async Task Expected_changes_pass_and_a_wrong_one_prints_a_diff_and_exits_1()
     {
         string good = CliAppTests.TempFile(CpuTest + """

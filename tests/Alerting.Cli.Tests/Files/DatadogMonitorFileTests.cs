@@ -118,13 +118,14 @@ public sealed class DatadogMonitorFileTests
 
         Assert.True(result.IsValid, string.Join('\n', result.Errors));
         Assert.Equal(
-            ["[0].options.escalation_message", "[0].options.silenced", "[0].sla"],
+            ["[0].options.silenced", "[0].sla"],
             result.Warnings.Where(w => w.Field != "[0].options.notify_no_data").Select(w => w.Field).Order(StringComparer.Ordinal));
         Assert.All(result.Warnings.Where(w => w.Field != "[0].options.notify_no_data"), w => Assert.Equal("is not supported yet; ignored", w.Message));
 
         // on_missing_data is read (and replaces notify_no_data, as in Datadog).
         var options = Assert.Single(result.Monitors).Options;
         Assert.Equal(("resolve", false), (options.OnMissingData, options.NotifyNoData));
+        Assert.Equal("still bad", options.EscalationMessage);
     }
 
     [Fact]

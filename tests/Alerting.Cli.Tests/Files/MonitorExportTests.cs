@@ -22,6 +22,7 @@ public sealed class MonitorExportTests
             RenotifyIntervalMs = 90_000,
             RenotifyStatuses = { "alert", "no data" },
             RenotifyOccurrences = 3,
+            EscalationMessage = "still \"{{state}}\" after {{eval \"value*2\"}}\n@pager",
             TimeoutMs = 2 * 3_600_000,
             EvaluationDelayMs = 120_000,
             NewGroupDelayMs = 45_000,
@@ -64,6 +65,7 @@ public sealed class MonitorExportTests
         Assert.Contains("\"timeout_h\": 2", json, StringComparison.Ordinal);
         Assert.Contains("\"group_retention_duration\": \"2d\"", json, StringComparison.Ordinal);
         Assert.Contains("> 90", json, StringComparison.Ordinal);
+        Assert.Contains("\"escalation_message\": \"still \\\"{{state}}\\\" after", json, StringComparison.Ordinal);
     }
 
     [Fact]

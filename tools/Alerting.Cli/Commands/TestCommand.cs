@@ -19,6 +19,9 @@ internal static class TestCommand
     /// <summary>Logical time of offset 0 in every test: 2027-01-15T08:00:00Z, a fixed point so runs repeat exactly.</summary>
     public const long OriginUnixMs = 1_800_000_000_000;
 
+    // Messages in the diff are quoted as JSON strings, with only quotes, backslashes and controls escaped.
+    private static readonly System.Text.Json.JsonSerializerOptions QuotedText = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task<int> RunAsync(ParsedCommand command, CliContext context, CancellationToken cancellation)
     {
         int failed = 0;
@@ -75,8 +78,8 @@ internal static class TestCommand
         return failed == 0 ? ExitCodes.Ok : ExitCodes.ValidationFailure;
     }
 
-    /// <summary>One state change of a run, at its offset from the start.</summary>
-    internal sealed record Change(long AtMs, string Monitor, string Group, string State)
+    /// <summary>One state change of a run, at its offset from the start, with the message it rendered.</summary>
+    internal sealed record Change(long AtMs, string Monitor, string Group, string State, string Message = "")
     {
         public override string ToString() => Line(AtMs, Monitor, Group, State);
     }
@@ -102,7 +105,8 @@ internal static class TestCommand
             for (int i = 0; i < actual.Count && match < 0; i++)
             {
                 Change a = actual[i];
-                if (!paired[i] && a.Monitor == e.Monitor && a.Group == e.Group && a.State == e.State && a.AtMs >= e.AtMs && a.AtMs < e.AtMs + test.StepMs)
+                if (!paired[i] && a.Monitor == e.Monitor && a.Group == e.Group && a.State == e.State && a.AtMs >= e.AtMs && a.AtMs < e.AtMs + test.StepMs
+                    && (e.Message is null || e.Message == a.Message))
                 {
                     match = i;
                 }
@@ -110,7 +114,7 @@ internal static class TestCommand
 
             if (match < 0)
             {
-                missing.Add(Line(e.AtMs, e.Monitor, e.Group, e.State));
+                missing.Add(Line(e.AtMs, e.Monitor, e.Group, e.State) + MessageSuffix(e.Message));
             }
             else
             {
@@ -118,8 +122,13 @@ internal static class TestCommand
             }
         }
 
-        return (missing, actual.Where((_, i) => !paired[i]).Select(a => a.ToString()).ToList());
+        // When the file checks messages, an unpaired change shows the message it rendered, to compare with the expected one.
+        bool checksMessages = test.ExpectedChanges.Any(e => e.Message is not null);
+        return (missing, actual.Where((_, i) => !paired[i]).Select(a => a + (checksMessages ? MessageSuffix(a.Message) : "")).ToList());
     }
+
+    private static string MessageSuffix(string? message) =>
+        message is null ? "" : " message " + System.Text.Json.JsonSerializer.Serialize(message, QuotedText);
 
     internal static Outcome Run(MonitorTestFile test)
     {
@@ -180,8 +189,16 @@ internal static class TestCommand
             }
         }
 
-        // A monitor without `by` has the one group "*"; the file writes it empty or leaves it out.
-        return new Outcome(events.Where(e => e.ChangesState).Select(e => new Change(e.TimeMs - OriginUnixMs, names[e.MonitorId], e.GroupKey == "*" ? string.Empty : e.GroupKey, StateName(e.Next))).ToList(), null);
+        // A monitor without `by` has the one group "*"; the file writes it empty or leaves it out. The
+        // rendered messages are read from the transition history, which holds every event of the run.
+        var items = new List<TransitionHistory.HistoryItem>();
+        _ = applier.State.History.CopyFrom(0, items, int.MaxValue, out _);
+        Invariant.Check(items.Count == events.Count, "the transition history holds every event of a test run");
+        return new Outcome(
+            items.Where(i => i.Event.ChangesState)
+                .Select(i => new Change(i.Event.TimeMs - OriginUnixMs, names[i.Event.MonitorId], i.Event.GroupKey == "*" ? string.Empty : i.Event.GroupKey, StateName(i.Event.Next), i.Message))
+                .ToList(),
+            null);
     }
 
     private static string Line(long atMs, string monitor, string group, string state) =>

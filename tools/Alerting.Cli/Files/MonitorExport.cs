@@ -135,6 +135,11 @@ internal static class MonitorExport
             yield return ("renotify_occurrences", o.RenotifyOccurrences.ToString(CultureInfo.InvariantCulture));
         }
 
+        if (o.EscalationMessage.Length != 0)
+        {
+            yield return ("escalation_message", Quote(o.EscalationMessage));
+        }
+
         if (o.TimeoutMs != 0)
         {
             yield return ("timeout_h", Number(o.TimeoutMs / 3_600_000.0));
@@ -234,6 +239,11 @@ internal static class MonitorExport
         if (o.RenotifyOccurrences != 0)
         {
             json.WriteNumber("renotify_occurrences", o.RenotifyOccurrences);
+        }
+
+        if (o.EscalationMessage.Length != 0)
+        {
+            json.WriteString("escalation_message", o.EscalationMessage);
         }
 
         WriteUnits(json, "timeout_h", o.TimeoutMs, 3_600_000);

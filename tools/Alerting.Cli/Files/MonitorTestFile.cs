@@ -20,8 +20,11 @@ internal sealed class MonitorTestFile
     /// <summary>One input series: its metric and tags, and one value (or none) per step.</summary>
     public sealed record Series(string Metric, IReadOnlyList<string> Tags, IReadOnlyList<double?> Values);
 
-    /// <summary>One expected state change: when, of which monitor (by name) and group, into which state.</summary>
-    public sealed record Expected(long AtMs, string Monitor, string Group, string State);
+    /// <summary>
+    /// One expected state change: when, of which monitor (by name) and group, into which state, and
+    /// optionally the message it renders (null: not checked).
+    /// </summary>
+    public sealed record Expected(long AtMs, string Monitor, string Group, string State, string? Message = null);
 
     public long StepMs { get; private set; } = 60_000;
 
@@ -158,7 +161,7 @@ internal sealed class MonitorTestFile
                 YamlNode node = expected.Children[i];
                 if (node is not YamlMappingNode item || Scalar(item, "at") is not { } at || Scalar(item, "monitor") is not { } monitor || Scalar(item, "state") is not { } state)
                 {
-                    Error(node, path, "an expected change is a mapping of at, monitor, group (empty for one group) and state");
+                    Error(node, path, "an expected change is a mapping of at, monitor, group (empty for one group), state and optionally message");
                     continue;
                 }
 
@@ -181,7 +184,7 @@ internal sealed class MonitorTestFile
                     continue;
                 }
 
-                ExpectedChanges.Add(new Expected(atMs, monitor, Scalar(item, "group") ?? "", upper));
+                ExpectedChanges.Add(new Expected(atMs, monitor, Scalar(item, "group") ?? "", upper, Scalar(item, "message")));
             }
         }
         else if (Child(root, "expected") is { } other && other is not YamlScalarNode { Value: null or "" })

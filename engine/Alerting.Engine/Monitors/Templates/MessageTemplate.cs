@@ -26,7 +26,13 @@ namespace Alerting.Engine.Monitors.Templates;
 /// when it does not; they nest, up to <see cref="TemplateLimits.MaxSectionDepth"/>. Conditions:
 /// <c>is_alert</c>, <c>is_warning</c>, <c>is_no_data</c>, <c>is_recovery</c> (OK from ALERT, WARN or NO DATA, as in Datadog),
 /// <c>is_alert_recovery</c>, <c>is_warning_recovery</c>, <c>is_alert_to_warning</c>,
-/// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>.</para>
+/// <c>is_no_data_recovery</c>, <c>is_renotify</c>, <c>is_muted</c>, <c>is_unknown</c> (a check monitor in NO DATA);
+/// with arguments, <c>is_match "subject" "pattern"…</c> (substring, <c>*</c> any run), <c>is_exact_match "subject" "value"…</c>
+/// (numbers by value) and <c>is_priority "P1"</c>.</para>
+/// <para>Functions: <c>{{eval "value*100"}}</c> (<see cref="TemplateExpression"/>: arithmetic over the numeric
+/// variables, bounded at parse time) and <c>{{local_time "last_triggered_at" "Europe/Paris"}}</c> (the event time
+/// in a time zone, <see cref="LocalTimeFormat"/>); also the variables <c>{{comparator}}</c> and <c>{{ok_threshold}}</c>.
+/// docs/notifications.md is the reference.</para>
 /// <para>Literal braces: a <c>{</c> or <c>}</c> that does not start a tag is text; anything, <c>{{</c>
 /// included, between <c>{{{{raw}}}}</c> and <c>{{{{/raw}}}}</c> is text.</para>
 /// </remarks>
@@ -35,8 +41,14 @@ public sealed class MessageTemplate
     /// <summary>Format of numbers: general, 15 significant digits (all a double holds exactly).</summary>
     public const string NumberFormat = "G15";
 
+    /// <summary>What separates a renotification's escalation message from the message.</summary>
+    public const string EscalationSeparator = "\n\n";
+
     /// <summary>Format of <c>{{last_triggered_at}}</c>.</summary>
     public const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+
+    /// <summary>Format of <c>{{local_time …}}</c>: ISO-8601 with the zone's offset at that instant, e.g. <c>2024-05-01T14:34:56.789+02:00</c>.</summary>
+    public const string LocalTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffzzz";
 
     // Builders grown past this are dropped after use rather than kept per thread. A bounded render
     // holds up to 2 × MaxRenderedBytes chars plus one node before it drops its tail.
@@ -92,12 +104,32 @@ public sealed class MessageTemplate
     /// Renders the message of one notification, at most <see cref="TemplateLimits.MaxRenderedBytes"/>
     /// bytes of UTF-8: a longer one is cut on a character boundary and ends with the truncation marker.
     /// </summary>
-    public string Render(in TemplateContext context)
+    public string Render(in TemplateContext context) => RenderBounded(null, this, context);
+
+    /// <summary>
+    /// Renders a renotification of a monitor with an escalation message: <paramref name="escalation"/>'s text,
+    /// a blank line, then <paramref name="message"/>'s, bounded together as <see cref="Render"/> bounds one message.
+    /// </summary>
+    public static string RenderEscalation(MessageTemplate escalation, MessageTemplate message, in TemplateContext context)
     {
-        StringBuilder builder = t_builder ?? new StringBuilder(Text.Length + 64);
+        ArgumentNullException.ThrowIfNull(escalation);
+        ArgumentNullException.ThrowIfNull(message);
+        return RenderBounded(escalation, message, context);
+    }
+
+    private static string RenderBounded(MessageTemplate? first, MessageTemplate template, in TemplateContext context)
+    {
+        StringBuilder builder = t_builder ?? new StringBuilder(template.Text.Length + 64);
         t_builder = null;
         builder.Clear();
-        long cutBytes = RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
+        long cutBytes = 0;
+        if (first is not null)
+        {
+            cutBytes += first.RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
+            builder.Append(EscalationSeparator);
+        }
+
+        cutBytes += template.RenderTo(context, builder, keepChars: TemplateLimits.MaxRenderedBytes);
         if (builder.Length > TemplateLimits.MaxRenderedBytes)
         {
             cutBytes += CutTail(builder, TemplateLimits.MaxRenderedBytes);
@@ -217,9 +249,17 @@ public sealed class MessageTemplate
                     output.Append(TagValue(node.TagKey!, context.GroupTags));
                     i++;
                     break;
+                case TemplateNodeKind.Eval:
+                    AppendNumber(output, Finite(node.Expression!.Evaluate(context)));
+                    i++;
+                    break;
+                case TemplateNodeKind.LocalTime:
+                    AppendLocalTime(output, context.TimeMs, node.Zone!);
+                    i++;
+                    break;
                 default:
                     Invariant.Check(node.Kind == TemplateNodeKind.Section && node.End > i, "a section jumps forward");
-                    i = Holds(node.Section, context) != node.Negated ? i + 1 : node.End;
+                    i = Holds(node, context) != node.Negated ? i + 1 : node.End;
                     break;
             }
 
@@ -245,11 +285,11 @@ public sealed class MessageTemplate
         return bytes;
     }
 
-    private static bool Holds(TemplateSection section, in TemplateContext context)
+    private static bool Holds(in TemplateNode node, in TemplateContext context)
     {
         AlertState state = context.State;
         AlertState previous = context.PreviousState;
-        return section switch
+        return node.Section switch
         {
             TemplateSection.IsAlert => state == AlertState.Alert,
             TemplateSection.IsWarning => state == AlertState.Warn,
@@ -261,47 +301,74 @@ public sealed class MessageTemplate
             TemplateSection.IsNoDataRecovery => state != AlertState.NoData && previous == AlertState.NoData,
             TemplateSection.IsRenotify => context.IsRenotify,
             TemplateSection.IsMuted => context.IsMuted,
-            _ => throw new InvariantViolationException($"template section {section} has no condition"),
+            TemplateSection.IsMatch or TemplateSection.IsExactMatch => MatchHolds(node.Match!, context),
+            TemplateSection.IsPriority => context.Priority == node.Priority,
+            TemplateSection.IsUnknown => context.IsCheck && state == AlertState.NoData,
+            _ => throw new InvariantViolationException($"template section {node.Section} has no condition"),
         };
     }
 
+    private static bool MatchHolds(TemplateMatch match, in TemplateContext context)
+    {
+        Span<char> buffer = stackalloc char[MaxFormattedLength];
+        TemplateNode subject = match.Subject;
+        ReadOnlySpan<char> text = subject.Kind switch
+        {
+            TemplateNodeKind.Tag => TagValue(subject.TagKey!, context.GroupTags),
+            TemplateNodeKind.Eval => FormatNumber(Finite(subject.Expression!.Evaluate(context)), buffer),
+            _ => FormatVariable(subject.Variable, context, buffer),
+        };
+        return match.Holds(text);
+    }
+
+    /// <summary>The value of a numeric variable for <c>{{eval}}</c>: NaN when it has none.</summary>
+    internal static double NumberOf(TemplateVariable variable, in TemplateContext context) => variable switch
+    {
+        TemplateVariable.Value => context.Value,
+        TemplateVariable.Threshold => context.Threshold,
+        TemplateVariable.WarnThreshold => context.WarningThreshold ?? double.NaN,
+        TemplateVariable.OkThreshold => context.OkThreshold ?? double.NaN,
+        TemplateVariable.LastTriggeredAtEpoch => context.TimeMs,
+        _ => throw new InvariantViolationException($"template variable {variable} is not numeric"),
+    };
+
     private static void AppendVariable(StringBuilder output, TemplateVariable variable, in TemplateContext context)
+    {
+        Span<char> buffer = stackalloc char[MaxFormattedLength];
+        output.Append(FormatVariable(variable, context, buffer));
+    }
+
+    /// <summary>The text of a variable: a string of the context, or a value formatted into <paramref name="buffer"/>.</summary>
+    private static ReadOnlySpan<char> FormatVariable(TemplateVariable variable, in TemplateContext context, Span<char> buffer)
     {
         switch (variable)
         {
             case TemplateVariable.Value:
-                AppendNumber(output, context.Value);
-                break;
+                return FormatNumber(context.Value, buffer);
             case TemplateVariable.Threshold:
-                AppendNumber(output, context.Threshold);
-                break;
+                return FormatNumber(context.Threshold, buffer);
             case TemplateVariable.WarnThreshold:
-                AppendNumber(output, context.WarningThreshold ?? double.NaN);
-                break;
+                return FormatNumber(context.WarningThreshold ?? double.NaN, buffer);
+            case TemplateVariable.OkThreshold:
+                return FormatNumber(context.OkThreshold ?? double.NaN, buffer);
+            case TemplateVariable.Comparator:
+                return context.Comparator;
             case TemplateVariable.State:
-                output.Append(TemplateNames.Of(context.State));
-                break;
+                return TemplateNames.Of(context.State);
             case TemplateVariable.PreviousState:
-                output.Append(TemplateNames.Of(context.PreviousState));
-                break;
+                return TemplateNames.Of(context.PreviousState);
             case TemplateVariable.MonitorName:
-                output.Append(context.MonitorName);
-                break;
+                return context.MonitorName;
             case TemplateVariable.MonitorId:
-                output.Append(context.MonitorId);
-                break;
+                return context.MonitorId;
             case TemplateVariable.Group:
-                output.Append(context.GroupKey);
-                break;
+                return context.GroupKey;
             case TemplateVariable.LastTriggeredAt:
-                AppendTime(output, context.TimeMs);
-                break;
+                return FormatTime(context.TimeMs, buffer);
             case TemplateVariable.LastTriggeredAtEpoch:
-                Span<char> epoch = stackalloc char[MaxFormattedLength];
-                bool epochFits = context.TimeMs.TryFormat(epoch, out int epochLength, provider: CultureInfo.InvariantCulture);
+                bool epochFits = context.TimeMs.TryFormat(buffer, out int epochLength, provider: CultureInfo.InvariantCulture);
                 Invariant.Check(epochFits, "a long fits in MaxFormattedLength chars");
-                output.Append(epoch[..epochLength]);
-                break;
+                return buffer[..epochLength];
             default:
                 throw new InvariantViolationException($"template variable {variable} has no renderer");
         }
@@ -309,27 +376,44 @@ public sealed class MessageTemplate
 
     private static void AppendNumber(StringBuilder output, double value)
     {
+        Span<char> text = stackalloc char[MaxFormattedLength];
+        output.Append(FormatNumber(value, text));
+    }
+
+    /// <summary>An eval result as rendered: a division by zero or an overflow has no value, like a missing variable.</summary>
+    private static double Finite(double value) => double.IsFinite(value) ? value : double.NaN;
+
+    /// <summary>A number as <see cref="NumberFormat"/>; empty for NaN (no value).</summary>
+    private static ReadOnlySpan<char> FormatNumber(double value, Span<char> buffer)
+    {
         if (double.IsNaN(value))
         {
-            return;
+            return default;
         }
 
         // -0 (e.g. a negated zero change) reads as a sign error in a notification.
         value = value == 0 ? 0 : value;
-        Span<char> text = stackalloc char[MaxFormattedLength];
-        bool fits = value.TryFormat(text, out int length, NumberFormat, CultureInfo.InvariantCulture);
+        bool fits = value.TryFormat(buffer, out int length, NumberFormat, CultureInfo.InvariantCulture);
         Invariant.Check(fits, "a G15 double fits in MaxFormattedLength chars");
-        output.Append(text[..length]);
+        return buffer[..length];
     }
 
-    private static void AppendTime(StringBuilder output, long timeMs)
+    private static ReadOnlySpan<char> FormatTime(long timeMs, Span<char> buffer)
     {
         // Event times come from validated entries; one outside DateTime's range is a bug, and
         // FromUnixTimeMilliseconds throws ArgumentOutOfRangeException naming it.
         DateTime time = DateTimeOffset.FromUnixTimeMilliseconds(timeMs).UtcDateTime;
-        Span<char> text = stackalloc char[MaxFormattedLength];
-        bool fits = time.TryFormat(text, out int length, TimeFormat, CultureInfo.InvariantCulture);
+        bool fits = time.TryFormat(buffer, out int length, TimeFormat, CultureInfo.InvariantCulture);
         Invariant.Check(fits, "an ISO-8601 time fits in MaxFormattedLength chars");
+        return buffer[..length];
+    }
+
+    private static void AppendLocalTime(StringBuilder output, long timeMs, TimeZoneInfo zone)
+    {
+        DateTimeOffset local = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(timeMs), zone);
+        Span<char> text = stackalloc char[MaxFormattedLength];
+        bool fits = local.TryFormat(text, out int length, LocalTimeFormat, CultureInfo.InvariantCulture);
+        Invariant.Check(fits, "a local ISO-8601 time fits in MaxFormattedLength chars");
         output.Append(text[..length]);
     }
 

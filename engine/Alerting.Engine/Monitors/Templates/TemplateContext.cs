@@ -36,6 +36,18 @@ public readonly record struct TemplateContext
 
     public bool IsMuted { get; init; }
 
+    /// <summary>The query's comparator as written (<c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>==</c>, <c>!=</c>); null renders empty.</summary>
+    public string? Comparator { get; init; }
+
+    /// <summary>The critical recovery threshold (check monitors: the OK run count); null when there is none, which renders empty.</summary>
+    public double? OkThreshold { get; init; }
+
+    /// <summary>The monitor's priority as defined, 1 (highest) to 5; 0 when unset, which no <c>is_priority</c> matches.</summary>
+    public int Priority { get; init; }
+
+    /// <summary>True for a check monitor: <c>is_unknown</c> holds for it in NO DATA, where its UNKNOWN runs lead.</summary>
+    public bool IsCheck { get; init; }
+
     /// <summary>Time of the event the notification is for, unix ms (not the wall clock: replicas must render the same text).</summary>
     public long TimeMs { get; init; }
 }

@@ -20,6 +20,8 @@ internal static class TemplateNames
         ["group"] = TemplateVariable.Group,
         ["last_triggered_at"] = TemplateVariable.LastTriggeredAt,
         ["last_triggered_at_epoch"] = TemplateVariable.LastTriggeredAtEpoch,
+        ["comparator"] = TemplateVariable.Comparator,
+        ["ok_threshold"] = TemplateVariable.OkThreshold,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     public static readonly FrozenDictionary<string, TemplateSection> Sections = new Dictionary<string, TemplateSection>(StringComparer.Ordinal)
@@ -34,10 +36,23 @@ internal static class TemplateNames
         ["is_no_data_recovery"] = TemplateSection.IsNoDataRecovery,
         ["is_renotify"] = TemplateSection.IsRenotify,
         ["is_muted"] = TemplateSection.IsMuted,
+        ["is_match"] = TemplateSection.IsMatch,
+        ["is_exact_match"] = TemplateSection.IsExactMatch,
+        ["is_priority"] = TemplateSection.IsPriority,
+        ["is_unknown"] = TemplateSection.IsUnknown,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    /// <summary><c>{{eval "expression"}}</c>: arithmetic over the numeric variables.</summary>
+    public const string Eval = "eval";
+
+    /// <summary><c>{{local_time "last_triggered_at" "Europe/Paris"}}</c>: the event time in a time zone.</summary>
+    public const string LocalTime = "local_time";
+
+    /// <summary>The only time <c>local_time</c> converts: the event time.</summary>
+    public const string LocalTimeVariable = "last_triggered_at";
+
     public static readonly string VariableHint =
-        $"variables are {string.Join(", ", Variables.Keys.Order(StringComparer.Ordinal))} and <tag>{TagSuffix}";
+        $"variables are {string.Join(", ", Variables.Keys.Order(StringComparer.Ordinal))} and <tag>{TagSuffix}, functions {Eval} and {LocalTime}";
 
     public static readonly string SectionHint =
         $"sections are {string.Join(", ", Sections.Keys.Order(StringComparer.Ordinal))}";

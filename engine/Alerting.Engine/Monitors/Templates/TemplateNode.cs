@@ -27,6 +27,18 @@ internal readonly record struct TemplateNode
     /// <summary>Section: index of the first node after the section's body.</summary>
     public int End { get; init; }
 
+    /// <summary>Eval node, or an <c>(eval "…")</c> match subject: the compiled expression.</summary>
+    public TemplateExpression? Expression { get; private init; }
+
+    /// <summary>LocalTime: the time zone.</summary>
+    public TimeZoneInfo? Zone { get; private init; }
+
+    /// <summary>Section <c>is_match</c> / <c>is_exact_match</c>: the subject and patterns.</summary>
+    public TemplateMatch? Match { get; private init; }
+
+    /// <summary>Section <c>is_priority</c>: the priority tested, 1 to 5.</summary>
+    public int Priority { get; private init; }
+
     public static TemplateNode Literal(int start, int length) =>
         new() { Kind = TemplateNodeKind.Literal, Start = start, Length = length };
 
@@ -38,4 +50,16 @@ internal readonly record struct TemplateNode
 
     public static TemplateNode Open(TemplateSection section, bool negated) =>
         new() { Kind = TemplateNodeKind.Section, Section = section, Negated = negated };
+
+    public static TemplateNode OpenMatch(TemplateMatch match, bool negated) =>
+        new() { Kind = TemplateNodeKind.Section, Section = match.Exact ? TemplateSection.IsExactMatch : TemplateSection.IsMatch, Match = match, Negated = negated };
+
+    public static TemplateNode OpenPriority(int priority, bool negated) =>
+        new() { Kind = TemplateNodeKind.Section, Section = TemplateSection.IsPriority, Priority = priority, Negated = negated };
+
+    public static TemplateNode Eval(TemplateExpression expression) =>
+        new() { Kind = TemplateNodeKind.Eval, Expression = expression };
+
+    public static TemplateNode LocalTime(TimeZoneInfo zone) =>
+        new() { Kind = TemplateNodeKind.LocalTime, Zone = zone };
 }

@@ -13,4 +13,10 @@ internal enum TemplateNodeKind : byte
 
     /// <summary>Opens a section: when its condition fails, rendering jumps past the section's body.</summary>
     Section,
+
+    /// <summary><c>{{eval "…"}}</c>: an arithmetic expression over the numeric variables (<see cref="TemplateNode.Expression"/>).</summary>
+    Eval,
+
+    /// <summary><c>{{local_time "last_triggered_at" "Zone/Name"}}</c>: the event time in a time zone (<see cref="TemplateNode.Zone"/>).</summary>
+    LocalTime,
 }

@@ -128,18 +128,67 @@ internal static class TemplateParser
         }
 
         int nameEnd = at;
-        at = SkipWhitespace(text, at);
-        if (at >= text.Length || (text[at] == '}' && at + 1 == text.Length))
+        List<Argument>? arguments = null;
+        while (true)
         {
-            return Unterminated(tagStart);
+            at = SkipWhitespace(text, at);
+            if (at >= text.Length || (text[at] == '}' && at + 1 == text.Length))
+            {
+                return Unterminated(tagStart);
+            }
+
+            if (string.CompareOrdinal(text, at, Close, 0, Close.Length) == 0)
+            {
+                break;
+            }
+
+            int argumentStart = at;
+            bool isEval = false;
+            if (text[at] == '(')
+            {
+                // Datadog's sub-expression argument: (eval "…").
+                at = SkipWhitespace(text, at + 1);
+                if (string.CompareOrdinal(text, at, TemplateNames.Eval, 0, TemplateNames.Eval.Length) != 0)
+                {
+                    return new TemplateParseError(at, "expected 'eval' after '(' in a tag argument", "write (eval \"expression\")");
+                }
+
+                at = SkipWhitespace(text, at + TemplateNames.Eval.Length);
+                isEval = true;
+            }
+
+            if (at >= text.Length || text[at] is not ('"' or '\''))
+            {
+                return at >= text.Length ? Unterminated(tagStart) : Unexpected(text, at);
+            }
+
+            char quote = text[at];
+            int contentStart = at + 1;
+            int contentEnd = text.IndexOf(quote, contentStart);
+            if (contentEnd < 0)
+            {
+                return new TemplateParseError(at, "unclosed string argument", $"close it with {quote}");
+            }
+
+            at = contentEnd + 1;
+            if (isEval)
+            {
+                at = SkipWhitespace(text, at);
+                if (at >= text.Length || text[at] != ')')
+                {
+                    return at >= text.Length
+                        ? Unterminated(tagStart)
+                        : new TemplateParseError(at, $"expected ')' closing the '(' at column {argumentStart + 1}");
+                }
+
+                at++;
+            }
+
+            arguments ??= [];
+            arguments.Add(new Argument(isEval, text[contentStart..contentEnd], argumentStart, contentStart));
         }
 
-        if (string.CompareOrdinal(text, at, Close, 0, Close.Length) != 0)
-        {
-            return Unexpected(text, at);
-        }
-
-        tag = new Tag(tagStart, sigil, nameStart, text[nameStart..nameEnd], at + Close.Length);
+        tag = new Tag(tagStart, sigil, nameStart, text[nameStart..nameEnd], at + Close.Length, arguments);
         return null;
     }
 
@@ -150,7 +199,7 @@ internal static class TemplateParser
             case '#' or '^':
                 if (!TemplateNames.Sections.TryGetValue(tag.Name, out TemplateSection section))
                 {
-                    return TemplateNames.Variables.ContainsKey(tag.Name) || IsTagVariable(tag.Name)
+                    return TemplateNames.Variables.ContainsKey(tag.Name) || IsTagVariable(tag.Name) || IsFunction(tag.Name)
                         ? new TemplateParseError(tag.NameStart, $"'{tag.Name}' is a variable, not a section,", TemplateNames.SectionHint)
                         : new TemplateParseError(tag.NameStart, $"unknown section '{tag.Name}'", TemplateNames.SectionHint);
                 }
@@ -160,11 +209,52 @@ internal static class TemplateParser
                     return new TemplateParseError(tag.Start, $"sections nested deeper than {TemplateLimits.MaxSectionDepth}");
                 }
 
+                bool negated = tag.Sigil == '^';
+                TemplateNode node;
+                switch (section)
+                {
+                    case TemplateSection.IsMatch or TemplateSection.IsExactMatch:
+                        TemplateParseError? matchError = ReadMatch(tag, section == TemplateSection.IsExactMatch, keys, out TemplateMatch? match);
+                        if (matchError is not null)
+                        {
+                            return matchError;
+                        }
+
+                        node = TemplateNode.OpenMatch(match!, negated);
+                        break;
+                    case TemplateSection.IsPriority:
+                        if (tag.Arguments is not [{ IsEval: false } priority])
+                        {
+                            return ArgumentCount(tag, "one priority, e.g. {{#is_priority \"P1\"}}");
+                        }
+
+                        if (priority.Text is not ([('P' or 'p'), >= '1' and <= '5']))
+                        {
+                            return new TemplateParseError(priority.Start, $"priority \"{priority.Text}\" is not one of P1, P2, P3, P4, P5");
+                        }
+
+                        node = TemplateNode.OpenPriority(priority.Text[1] - '0', negated);
+                        break;
+                    default:
+                        if (tag.Arguments is [var extra, ..])
+                        {
+                            return new TemplateParseError(extra.Start, $"section '{tag.Name}' takes no arguments");
+                        }
+
+                        node = TemplateNode.Open(section, negated);
+                        break;
+                }
+
                 open.Push(new OpenSection(tag.Name, tag.Start, output.Count));
-                output.Add(TemplateNode.Open(section, negated: tag.Sigil == '^'));
+                output.Add(node);
                 return null;
 
             case '/':
+                if (tag.Arguments is [var closingExtra, ..])
+                {
+                    return new TemplateParseError(closingExtra.Start, $"closing tag '{{{{/{tag.Name}}}}}' takes no arguments");
+                }
+
                 if (!open.TryPeek(out OpenSection innermost))
                 {
                     return new TemplateParseError(tag.Start, $"closing tag '{text[tag.Start..tag.End]}' without an open section");
@@ -183,6 +273,51 @@ internal static class TemplateParser
                 return null;
 
             default:
+                if (tag.Name == TemplateNames.Eval)
+                {
+                    if (tag.Arguments is not [{ IsEval: false } expressionText])
+                    {
+                        return ArgumentCount(tag, "one quoted expression, e.g. {{eval \"value*100\"}}");
+                    }
+
+                    TemplateParseError? evalError = TemplateExpression.TryCompile(expressionText.Text, expressionText.ContentStart, out TemplateExpression? expression);
+                    if (evalError is not null)
+                    {
+                        return evalError;
+                    }
+
+                    output.Add(TemplateNode.Eval(expression!));
+                    return null;
+                }
+
+                if (tag.Name == TemplateNames.LocalTime)
+                {
+                    if (tag.Arguments is not [{ IsEval: false } timeName, { IsEval: false } zoneName])
+                    {
+                        return ArgumentCount(tag, $"a time and a time zone, e.g. {{{{local_time \"{TemplateNames.LocalTimeVariable}\" \"Europe/Paris\"}}}}");
+                    }
+
+                    if (timeName.Text != TemplateNames.LocalTimeVariable)
+                    {
+                        return new TemplateParseError(timeName.ContentStart, $"local_time converts \"{TemplateNames.LocalTimeVariable}\", not \"{timeName.Text}\"");
+                    }
+
+                    if (!TryFindZone(zoneName.Text, out TimeZoneInfo? zone))
+                    {
+                        return new TemplateParseError(zoneName.ContentStart, $"unknown time zone \"{zoneName.Text}\"", "use an IANA name such as Europe/Paris, America/New_York or UTC");
+                    }
+
+                    output.Add(TemplateNode.LocalTime(zone));
+                    return null;
+                }
+
+                if (tag.Arguments is [var variableExtra, ..])
+                {
+                    return TemplateNames.Sections.ContainsKey(tag.Name)
+                        ? new TemplateParseError(tag.NameStart, $"'{tag.Name}' is a section, not a variable,", $"write '{{{{#{tag.Name} …}}}}…{{{{/{tag.Name}}}}}'")
+                        : new TemplateParseError(variableExtra.Start, $"variable '{tag.Name}' takes no arguments");
+                }
+
                 if (TemplateNames.Variables.TryGetValue(tag.Name, out TemplateVariable variable))
                 {
                     output.Add(TemplateNode.Of(variable));
@@ -205,6 +340,82 @@ internal static class TemplateParser
                     ? new TemplateParseError(tag.NameStart, $"'{tag.Name}' is a section, not a variable,", $"write '{{{{#{tag.Name}}}}}…{{{{/{tag.Name}}}}}'")
                     : new TemplateParseError(tag.NameStart, $"unknown variable '{tag.Name}'", TemplateNames.VariableHint);
         }
+    }
+
+    // is_match / is_exact_match: a subject (a variable, a tag variable or (eval "…")) and at least one pattern.
+    private static TemplateParseError? ReadMatch(Tag tag, bool exact, List<string> keys, out TemplateMatch? match)
+    {
+        match = null;
+        if (tag.Arguments is not { Count: >= 2 } arguments)
+        {
+            return ArgumentCount(tag, $"a variable and at least one string, e.g. {{{{#{tag.Name} \"host.name\" \"prod\"}}}}");
+        }
+
+        Argument subjectArgument = arguments[0];
+        TemplateNode subject;
+        if (subjectArgument.IsEval)
+        {
+            TemplateParseError? evalError = TemplateExpression.TryCompile(subjectArgument.Text, subjectArgument.ContentStart, out TemplateExpression? expression);
+            if (evalError is not null)
+            {
+                return evalError;
+            }
+
+            subject = TemplateNode.Eval(expression!);
+        }
+        else if (TemplateNames.Variables.TryGetValue(subjectArgument.Text, out TemplateVariable variable))
+        {
+            subject = TemplateNode.Of(variable);
+        }
+        else if (subjectArgument.Text.Length > 0 && QueryCharset.IsTagKeyStart(subjectArgument.Text[0])
+                 && subjectArgument.Text.All(QueryCharset.IsTagKeyPart) && IsTagVariable(subjectArgument.Text))
+        {
+            string key = subjectArgument.Text[..^TemplateNames.TagSuffix.Length];
+            subject = TemplateNode.Tag(key);
+            if (!keys.Contains(key))
+            {
+                keys.Add(key);
+            }
+        }
+        else
+        {
+            return new TemplateParseError(subjectArgument.ContentStart, $"{tag.Name} cannot read \"{subjectArgument.Text}\"", $"match a tag variable such as \"host.name\", a variable ({TemplateNames.VariableHint}) or (eval \"…\")");
+        }
+
+        var patterns = new string[arguments.Count - 1];
+        for (int i = 1; i < arguments.Count; i++)
+        {
+            if (arguments[i].IsEval)
+            {
+                return new TemplateParseError(arguments[i].Start, $"{tag.Name} compares with quoted strings; only its first argument may be (eval \"…\")");
+            }
+
+            patterns[i - 1] = arguments[i].Text;
+        }
+
+        match = new TemplateMatch(exact, subject, patterns);
+        return null;
+    }
+
+    private static TemplateParseError ArgumentCount(Tag tag, string expected) =>
+        new(tag.NameStart, $"'{tag.Name}' takes {expected}, was given {tag.Arguments?.Count ?? 0} argument{(tag.Arguments?.Count == 1 ? "" : "s")}");
+
+    private static bool IsFunction(string name) => name is TemplateNames.Eval or TemplateNames.LocalTime;
+
+    /// <summary>
+    /// Resolves an IANA time zone name (or <c>UTC</c>) from the system's zone database. Only names made of
+    /// letters, digits, <c>_</c>, <c>-</c>, <c>+</c> and inner <c>/</c> are looked up, so a name never reaches the file system as a path.
+    /// </summary>
+    private static bool TryFindZone(string name, [NotNullWhen(true)] out TimeZoneInfo? zone)
+    {
+        zone = null;
+        if (name.Length is 0 or > 64 || name[0] == '/' || name[^1] == '/' || name.Contains("//", StringComparison.Ordinal)
+            || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '+' or '/'))
+        {
+            return false;
+        }
+
+        return TimeZoneInfo.TryFindSystemTimeZoneById(name, out zone);
     }
 
     // The name is already made of tag-key characters and starts with a letter, so only the suffix is left to check.
@@ -231,7 +442,10 @@ internal static class TemplateParser
     private static string Describe(char c) =>
         c is >= ' ' and <= '~' ? $"'{c}'" : $"U+{(int)c:X4}";
 
-    private readonly record struct Tag(int Start, char Sigil, int NameStart, string Name, int End);
+    private readonly record struct Tag(int Start, char Sigil, int NameStart, string Name, int End, List<Argument>? Arguments = null);
+
+    /// <summary>A quoted argument of a tag, or <c>(eval "…")</c>; <see cref="ContentStart"/> is where its text starts.</summary>
+    private readonly record struct Argument(bool IsEval, string Text, int Start, int ContentStart);
 
     private readonly record struct OpenSection(string Name, int TagStart, int NodeIndex);
 }

@@ -32,4 +32,16 @@ internal enum TemplateSection : byte
 
     /// <summary><c>is_muted</c>: a downtime or mute covers the group.</summary>
     IsMuted,
+
+    /// <summary><c>is_match "subject" "pattern"…</c>: a pattern occurs in the subject's text (<c>*</c> for any run).</summary>
+    IsMatch,
+
+    /// <summary><c>is_exact_match "subject" "value"…</c>: the subject's text is one of the values (numbers by value).</summary>
+    IsExactMatch,
+
+    /// <summary><c>is_priority "P1"</c>: the monitor's priority is the one named.</summary>
+    IsPriority,
+
+    /// <summary><c>is_unknown</c>: a check monitor in NO DATA (this engine's form of a check's UNKNOWN).</summary>
+    IsUnknown,
 }

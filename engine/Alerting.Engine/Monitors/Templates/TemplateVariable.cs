@@ -13,4 +13,10 @@ internal enum TemplateVariable : byte
     Group,
     LastTriggeredAt,
     LastTriggeredAtEpoch,
+
+    /// <summary><c>{{comparator}}</c>: the query's comparator as written (<c>&gt;</c>, <c>&gt;=</c>, …).</summary>
+    Comparator,
+
+    /// <summary><c>{{ok_threshold}}</c>: the critical recovery threshold (check monitors: the OK run count).</summary>
+    OkThreshold,
 }

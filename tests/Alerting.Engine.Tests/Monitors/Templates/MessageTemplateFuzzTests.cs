@@ -24,12 +24,15 @@ public sealed class MessageTemplateFuzzTests
         "[{{state}} from {{previous_state}}] {{monitor.name}} ({{monitor.id}}) {{group}} at {{last_triggered_at}}",
         "{{^is_muted}}{{#is_warning}}warn {{warn_threshold}}{{/is_warning}}{{/is_muted}} {{{{raw}}}}{{x}}{{{{/raw}}}}",
         "{{ #is_renotify }}again{{/ is_renotify }} {{ kube.namespace.name }} {x} }} {",
+        "{{#is_match \"host.name\" \"a*b\" 'c'}}m{{/is_match}}{{^is_exact_match (eval \"value*2\") \"3\"}}e{{/is_exact_match}}{{#is_priority \"P1\"}}p{{/is_priority}}",
+        "{{eval \"round(value*100, 1) - 2^3 % (threshold + 1)\"}} {{local_time \"last_triggered_at\" \"Europe/Paris\"}} {{comparator}} {{ok_threshold}}{{#is_unknown}}u{{/is_unknown}}",
     ];
 
     private static readonly string[] Tokens =
     [
         "{{", "}}", "{", "}", "{{#", "{{^", "{{/", "#", "^", "/", "is_alert", "is_no_data", "value", "host.name", ".name", "monitor.",
         "{{{{raw}}}}", "{{{{/raw}}}}", "{{{", " ", "\t", "\n", "é", "\ud83d\ude00", "\ud800", "\0", "1", "-", "\"",
+        "'", "(", ")", "eval", "(eval \"", "is_match", "*", "^", "%", "local_time", "\"UTC\"",
     ];
 
     private static readonly TemplateContext SampleContext = new()

@@ -78,7 +78,6 @@ public sealed class MessageTemplateParseErrorTests
     [InlineData("abc {{ }}", 4, "empty tag")]
     [InlineData("{{value}x}}", 7, "unexpected '}' in tag")]
     [InlineData("{{value x}}", 8, "unexpected 'x' in tag")]
-    [InlineData("{{#is_exact_match \"host.name\" \"a\"}}", 18, "unexpected '\"' in tag")]
     [InlineData("{{1abc}}", 2, "unexpected '1' in tag")]
     [InlineData("{{{value}}}", 2, "unexpected '{' in tag")]
     [InlineData("{{{{value}}}}", 2, "unexpected '{' in tag")]
