@@ -145,6 +145,17 @@ public sealed class BacktestTests
         Assert.Empty((await standby.Monitors.ListAsync(new ListMonitorsRequest(), call)).Monitors);
     }
 
+    [Fact]
+    public void The_backtest_limits_are_settings_and_a_limit_that_is_not_positive_is_refused_naming_it()
+    {
+        var options = Hosting.ServerConfiguration.Load(["--Backtest:MaxEntriesScanned", "1000"], new Dictionary<string, string?> { ["ALERTING_Backtest__MaxConcurrent"] = "0" });
+
+        Assert.Equal(1000, options.Backtest.MaxEntriesScanned);
+        Assert.Equal(BacktestOptions.DefaultMaxPointsReplayed, options.Backtest.MaxPointsReplayed);
+        var error = Assert.Throws<Hosting.ServerOptionsException>(() => options.Validate());
+        Assert.StartsWith("Backtest:MaxConcurrent must be positive", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("avg(last_1m):avg:cpu{*} >> 90", 1_000, 0, 0, "monitor.query: ")]
     [InlineData(Query, 0, 0, 0, "from_unix_ms: ")]
