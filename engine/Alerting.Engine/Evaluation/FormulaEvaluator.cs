@@ -41,6 +41,7 @@ public sealed class FormulaEvaluator
     private readonly int[] _contributors;
     private readonly bool[] _present;
     private readonly double[] _stack;
+    private readonly double[] _points;
 
     /// <summary>Creates a formula evaluator reading through <paramref name="windows"/>.</summary>
     public FormulaEvaluator(WindowEvaluator windows)
@@ -55,6 +56,7 @@ public sealed class FormulaEvaluator
 
         // A postfix program of at most MaxFormulaNodes steps never holds more rows than that.
         _stack = new double[QueryLimits.MaxFormulaNodes * _ringLength];
+        _points = new double[_ringLength];
     }
 
     /// <summary>
@@ -142,6 +144,12 @@ public sealed class FormulaEvaluator
         // by bucket: the same operations on each bucket's values, so the same bits, with the
         // dispatch paid once per step instead of once per step and bucket.
         var values = Run(program.Steps.AsSpan(), n);
+        var pointCount = (int)Math.Min(points, int.MaxValue);
+        if (program.Anomaly is { } anomaly)
+        {
+            return EvaluateAnomalies(anomaly, values, present, aggregation, pointCount);
+        }
+
         var result = 0.0;
         var buckets = 0;
         var oldestHasValue = false;
@@ -163,13 +171,118 @@ public sealed class FormulaEvaluator
             };
         }
 
-        var pointCount = (int)Math.Min(points, int.MaxValue);
         if (buckets == 0)
         {
             return EvaluationResult.NoValue(oldestHasValue, pointCount);
         }
 
         return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / buckets : result, oldestHasValue, pointCount);
+    }
+
+    // anomalies(formula, 'basic', k, …) over the window's bucket values (docs/query-language.md,
+    // "Anomalies"): points of q buckets ending with the newest bucket (each the time aggregation of
+    // its buckets with a value); the last A points (the alert window) are each judged against the
+    // mean ± k·σ (population) of the H = P − A points before it, when at least two of those have a
+    // value; the value is the fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
+    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount)
+    {
+        var n = values.Length;
+        var oldestHasValue = n > 0 && present[0] && !double.IsNaN(values[0]);
+        var q = AnomalyPointBuckets(anomaly, _store.ResolutionMs);
+        var pointTotal = n / q;
+        var skipped = n - (pointTotal * q);
+        var alertPoints = (int)Math.Min(pointTotal, (_store.Options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        var history = pointTotal - alertPoints;
+        var pointValues = _points.AsSpan(0, pointTotal);
+        for (var j = 0; j < pointTotal; j++)
+        {
+            var value = 0.0;
+            var count = 0;
+            var from = skipped + (j * q);
+            for (var i = from; i < from + q; i++)
+            {
+                var bucket = values[i];
+                if (!present[i] || double.IsNaN(bucket))
+                {
+                    continue;
+                }
+
+                value = count++ == 0 ? bucket : aggregation switch
+                {
+                    TimeAggregation.Min => Math.Min(value, bucket),
+                    TimeAggregation.Max => Math.Max(value, bucket),
+                    TimeAggregation.Last => bucket,
+                    _ => value + bucket,
+                };
+            }
+
+            pointValues[j] = count == 0
+                ? anomaly.CountDefaultZero ? 0 : double.NaN
+                : aggregation == TimeAggregation.Avg ? value / count : value;
+        }
+
+        var judged = 0;
+        var anomalous = 0;
+        for (var j = history; j < pointTotal; j++)
+        {
+            var x = pointValues[j];
+            if (double.IsNaN(x))
+            {
+                continue;
+            }
+
+            var sum = 0.0;
+            var defined = 0;
+            for (var h = j - history; h < j; h++)
+            {
+                if (!double.IsNaN(pointValues[h]))
+                {
+                    sum += pointValues[h];
+                    defined++;
+                }
+            }
+
+            if (defined < 2)
+            {
+                continue;
+            }
+
+            var mean = sum / defined;
+            var squares = 0.0;
+            for (var h = j - history; h < j; h++)
+            {
+                if (!double.IsNaN(pointValues[h]))
+                {
+                    var deviation = pointValues[h] - mean;
+                    squares += deviation * deviation;
+                }
+            }
+
+            var band = anomaly.Bounds * Math.Sqrt(squares / defined);
+            var above = x > mean + band;
+            var below = x < mean - band;
+            judged++;
+            if (anomaly.Direction switch
+            {
+                AnomalyDirection.Above => above,
+                AnomalyDirection.Below => below,
+                _ => above || below,
+            })
+            {
+                anomalous++;
+            }
+        }
+
+        return judged == 0
+            ? EvaluationResult.NoValue(oldestHasValue, pointCount)
+            : new EvaluationResult(true, (double)anomalous / judged, oldestHasValue, pointCount);
+    }
+
+    /// <summary>Buckets per anomalies() point: the interval rounded up to whole buckets, at least one.</summary>
+    public static int AnomalyPointBuckets(AnomalySpec anomaly, long resolutionMs)
+    {
+        ArgumentNullException.ThrowIfNull(anomaly);
+        return (int)Math.Max(1, ((anomaly.IntervalSeconds * 1_000) + resolutionMs - 1) / resolutionMs);
     }
 
     // The formula over buckets 0 … n − 1 on a stack of bucket rows; NaN stands for "undefined" and

@@ -11,11 +11,18 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 public sealed class FormulaProgram
 {
-    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces)
+    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces, AnomalySpec? anomaly)
     {
         Steps = steps;
         OperandSpaces = spaces;
+        Anomaly = anomaly;
     }
+
+    /// <summary>
+    /// For <c>anomalies(formula, 'basic', …)</c> its arguments: the evaluator then reports the
+    /// fraction of anomalous points in the alert window instead of the time aggregation.
+    /// </summary>
+    public AnomalySpec? Anomaly { get; }
 
     /// <summary>The steps, in postfix order.</summary>
     public ImmutableArray<FormulaStep> Steps { get; }
@@ -34,7 +41,7 @@ public sealed class FormulaProgram
         var operand = 0;
         Emit(query.Expression, steps, ref operand);
         Invariant.Check(operand == query.Operands.Length, "the postfix walk meets the operands in the order FormulaQuery lists them");
-        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)]);
+        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)], query.Anomaly);
     }
 
     private static void Emit(FormulaNode node, ImmutableArray<FormulaStep>.Builder steps, ref int operand)

@@ -182,8 +182,8 @@ public static class MonitorCompiler
                 formula = FormulaProgram.Compile(formulaQuery);
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
-                    formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, Comparator.Greater, 0,
-                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow)));
+                    formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, formulaQuery.Anomaly is null ? Comparator.Greater : Comparator.GreaterOrEqual, 0,
+                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow, formulaQuery.Anomaly)));
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
@@ -208,6 +208,10 @@ public static class MonitorCompiler
         Require(formula is null || !options.EvaluateAsZero, "options.evaluate_as_zero", "applies to single-query monitors; formula monitors do not support it yet");
         var tier = kind == MonitorKind.Metric ? StoreTiers.For(span) : 0;
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
+        if (query is FormulaQuery { Anomaly: { } anomaly } anomalyQuery)
+        {
+            RequireAnomalyHistory(anomalyQuery, anomaly, tier);
+        }
 
         try
         {
@@ -244,6 +248,23 @@ public static class MonitorCompiler
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
             CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),
         };
+    }
+
+    /// <summary>
+    /// anomalies() judges each point of the alert window against the points before it in the
+    /// query's window: at the resolution of the windows the monitor reads, at least two points
+    /// must be left for that history.
+    /// </summary>
+    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier)
+    {
+        var options = StoreTiers.Options(tier, 0, 1);
+        var q = FormulaEvaluator.AnomalyPointBuckets(anomaly, options.ResolutionMs);
+        var points = options.BucketsFor(query.WindowMs) / q;
+        var alert = Math.Min(points, (options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        Require(
+            points - alert >= 2,
+            "query",
+            $"anomalies() over {QueryFormatter.FormatWindow(query.WindowMs)} reads {points} points of {q * options.ResolutionMs / 1_000} s and the alert_window takes {alert}: at least 2 must be left before it for the bounds (a longer window, a shorter alert_window or a shorter interval)");
     }
 
     /// <summary>The critical threshold is the query's; an explicit one must agree with it.</summary>
