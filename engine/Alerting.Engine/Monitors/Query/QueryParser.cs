@@ -318,7 +318,8 @@ public static class QueryParser
                 return null;
             }
 
-            FormulaNode? expression = ParseSum(depth: 1);
+            // Not a nesting level of the formula: anomalies() stands only around the whole formula.
+            FormulaNode? expression = ParseSum(depth: 0);
             if (expression is null || !Expect(',', "operator or ',' and the anomalies algorithm"))
             {
                 return null;
