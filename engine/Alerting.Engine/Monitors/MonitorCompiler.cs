@@ -163,6 +163,10 @@ public static class MonitorCompiler
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
                 RequireCritical(options, formulaQuery.Threshold);
+                if (formulaQuery.Anomaly is not null)
+                {
+                    RecoverAtMost(options.Thresholds!);
+                }
 
                 // The space aggregation of the spec is unused: each operand has its own.
                 spec = formulaQuery.ChangeAggregation is { } formulaInner
@@ -265,6 +269,25 @@ public static class MonitorCompiler
             points - alert >= 2,
             "query",
             $"anomalies() over {QueryFormatter.FormatWindow(query.WindowMs)} reads {points} points of {q * options.ResolutionMs / 1_000} s and the alert_window takes {alert}: at least 2 must be left before it for the bounds (a longer window, a shorter alert_window or a shorter interval)");
+    }
+
+    /// <summary>
+    /// An anomalies() monitor recovers when the fraction of anomalous points is at most the
+    /// recovery threshold (Datadog: critical_recovery 0 is "back within the bounds for the whole
+    /// window"), where a '&gt;=' monitor otherwise recovers below it: the threshold the rules see is
+    /// the next double up, so "&lt; next" is exactly "≤ threshold".
+    /// </summary>
+    private static void RecoverAtMost(Thresholds thresholds)
+    {
+        if (thresholds.HasCriticalRecovery)
+        {
+            thresholds.CriticalRecovery = Math.BitIncrement(thresholds.CriticalRecovery);
+        }
+
+        if (thresholds.HasWarningRecovery)
+        {
+            thresholds.WarningRecovery = Math.BitIncrement(thresholds.WarningRecovery);
+        }
     }
 
     /// <summary>The critical threshold is the query's; an explicit one must agree with it.</summary>
