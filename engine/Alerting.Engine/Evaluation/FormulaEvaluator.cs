@@ -118,13 +118,66 @@ public sealed class FormulaEvaluator
         return newest;
     }
 
-    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, long first, int n)
+    /// <summary>
+    /// The number <c>top()</c> ranks the group by (<see cref="FormulaProgram.Top"/>): its reducer
+    /// over the bucket values of the window ending at <paramref name="evaluationMs"/>, computed as
+    /// the monitor computes them (the time aggregation's rollup, the space aggregation, the
+    /// formula); false when no bucket has a value or the result is not finite.
+    /// </summary>
+    public bool Rank(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, in WindowSpec spec, long evaluationMs, out double rank)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        Invariant.Check(program.Top is not null, "only a top() program is ranked");
+        Invariant.Check(!spec.IsChange && !spec.IsCalendar, "top() reads a plain window");
+        var n = (int)_store.Options.BucketsFor(spec.WindowMs);
+        if (n > _ringLength || operandSlots.Length != program.OperandCount)
+        {
+            throw new ArgumentException("the window or the slot lists do not fit the program", nameof(spec));
+        }
+
+        FillOperands(program, operandSlots, spec.Inner, _store.BucketOf(evaluationMs) - n + 1, n);
+        var values = Run(program.Steps.AsSpan(), n);
+        var present = _present.AsSpan(0, n);
+        var reducer = program.Top!.Reducer;
+        var result = 0.0;
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var value = values[i];
+            if (!present[i] || double.IsNaN(value))
+            {
+                continue;
+            }
+
+            result = reducer switch
+            {
+                TopReducer.Min => count == 0 ? value : Math.Min(result, value),
+                TopReducer.Max => count == 0 ? value : Math.Max(result, value),
+                TopReducer.Last => value,
+                TopReducer.L2Norm or TopReducer.Norm => result + (value * value),
+                _ => result + value,
+            };
+            count++;
+        }
+
+        rank = reducer switch
+        {
+            TopReducer.Mean => result / count,
+            TopReducer.Area => result * (_store.ResolutionMs / 1_000.0),
+            TopReducer.L2Norm or TopReducer.Norm => Math.Sqrt(result),
+            _ => result,
+        };
+        return count > 0 && double.IsFinite(rank);
+    }
+
+    // Each operand's bucket values over buckets first … first + n − 1, and which buckets any
+    // operand has a value in; returns the points read.
+    private long FillOperands(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, long first, int n)
     {
         long points = 0;
-        var operands = program.OperandCount;
         var present = _present.AsSpan(0, n);
         present.Clear();
-        for (var k = 0; k < operands; k++)
+        for (var k = 0; k < program.OperandCount; k++)
         {
             var contributors = _contributors.AsSpan(k * _ringLength, n);
             points += _windows.FillBuckets(
@@ -139,6 +192,14 @@ public sealed class FormulaEvaluator
                 present[i] |= contributors[i] != 0;
             }
         }
+
+        return points;
+    }
+
+    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, long first, int n)
+    {
+        var points = FillOperands(program, operandSlots, aggregation, first, n);
+        var present = _present.AsSpan(0, n);
 
         // The formula runs step by step over the whole window (one tight loop per step), not bucket
         // by bucket: the same operations on each bucket's values, so the same bits, with the

@@ -42,6 +42,9 @@ internal sealed class CompiledMonitor
     /// <summary>The compiled formula of a formula monitor; null otherwise.</summary>
     public FormulaProgram? Formula { get; init; }
 
+    /// <summary>For a <c>top()</c> monitor the heap its scheduled evaluations rank groups with; otherwise null.</summary>
+    public TopRanking? Ranking { get; init; }
+
     public required ImmutableArray<string> GroupBy { get; init; }
 
     /// <summary>The window specification (metric monitors).</summary>

@@ -187,7 +187,11 @@ public static class MonitorCompiler
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
                     formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, formulaQuery.Anomaly is null ? Comparator.Greater : Comparator.GreaterOrEqual, 0,
-                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow, formulaQuery.Anomaly)));
+                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow, formulaQuery.Anomaly, formulaQuery.Top)));
+                Require(
+                    formulaQuery.Top is null || !options.OnArrival,
+                    "options.on_arrival",
+                    "top() ranks every group of the monitor at each scheduled evaluation: it cannot evaluate one group as its points arrive");
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
@@ -239,6 +243,7 @@ public static class MonitorCompiler
             Scope = scope,
             Operands = operands,
             Formula = formula,
+            Ranking = query is FormulaQuery { Top: { } top } ? new TopRanking(top) : null,
             GroupBy = query.GroupBy,
             Spec = spec,
             CheckRuns = checkRuns,

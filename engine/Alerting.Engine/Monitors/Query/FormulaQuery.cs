@@ -29,7 +29,8 @@ public sealed record FormulaQuery : MonitorQuery
         TimeAggregation? changeAggregation = null,
         long shiftMs = 0,
         bool calendarWindow = false,
-        AnomalySpec? anomaly = null)
+        AnomalySpec? anomaly = null,
+        TopSpec? top = null)
     {
         ArgumentNullException.ThrowIfNull(expression);
         if (!Enum.IsDefined(timeAggregation))
@@ -58,11 +59,21 @@ public sealed record FormulaQuery : MonitorQuery
             throw new ArgumentException("only change and pct_change have an inner aggregation and a shift", nameof(changeAggregation));
         }
 
+        if (anomaly is not null && top is not null)
+        {
+            throw new ArgumentException("a query is either anomalies() or top(), not both", nameof(top));
+        }
+
+        if (top is not null && (MetricQuery.IsChange(timeAggregation) || calendarWindow))
+        {
+            throw new ArgumentException("top() reads a plain window (last_…), not change, pct_change or current_…", nameof(top));
+        }
+
         if (anomaly is not null)
         {
             ValidateAnomaly(anomaly, timeAggregation, windowMs, calendarWindow, comparator, threshold);
         }
-        else if (expression is OperandNode)
+        else if (expression is OperandNode && top is null)
         {
             throw new ArgumentException("a formula that is one metric query is a MetricQuery", nameof(expression));
         }
@@ -108,6 +119,7 @@ public sealed record FormulaQuery : MonitorQuery
         ShiftMs = shiftMs;
         CalendarWindow = calendarWindow;
         Anomaly = anomaly;
+        Top = top;
         Expression = expression;
         Operands = operands.DrainToImmutable();
         Comparator = comparator;
@@ -138,6 +150,12 @@ public sealed record FormulaQuery : MonitorQuery
     /// </summary>
     public AnomalySpec? Anomaly { get; }
 
+    /// <summary>
+    /// For <c>top(formula, N, 'reducer', 'dir')</c> its arguments (the formula is then
+    /// <see cref="Expression"/>, possibly one metric query); otherwise null.
+    /// </summary>
+    public TopSpec? Top { get; }
+
     /// <summary>The formula.</summary>
     public FormulaNode Expression { get; }
 
@@ -162,13 +180,14 @@ public sealed record FormulaQuery : MonitorQuery
         && ChangeAggregation == other.ChangeAggregation
         && ShiftMs == other.ShiftMs
         && Equals(Anomaly, other.Anomaly)
+        && Equals(Top, other.Top)
         && Expression.Equals(other.Expression)
         && Comparator == other.Comparator
         && Threshold.Equals(other.Threshold);
 
     /// <inheritdoc/>
     public override int GetHashCode() =>
-        HashCode.Combine(HashCode.Combine(TimeAggregation, WindowMs, CalendarWindow, ChangeAggregation, ShiftMs), Anomaly, Expression, Comparator, Threshold);
+        HashCode.Combine(HashCode.Combine(TimeAggregation, WindowMs, CalendarWindow, ChangeAggregation, ShiftMs), Anomaly, Top, Expression, Comparator, Threshold);
 
     /// <summary>The canonical query text.</summary>
     public override string ToString() => QueryFormatter.Format(this);

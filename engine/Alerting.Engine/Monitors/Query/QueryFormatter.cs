@@ -124,6 +124,10 @@ public static class QueryFormatter
         {
             AppendAnomalies(text, query.Expression, anomaly);
         }
+        else if (query.Top is { } top)
+        {
+            AppendTop(text, query.Expression, top);
+        }
         else
         {
             AppendNode(text, query.Expression);
@@ -135,6 +139,16 @@ public static class QueryFormatter
     // anomalies(formula,'basic',bounds,direction='…',alert_window='last_…'[,interval=n][,count_default_zero='true']):
     // every argument that has a default is written only when it differs from it, except direction
     // and alert_window, which Datadog always writes.
+    // top(formula,N,'reducer','desc'|'asc'): every argument, as Datadog writes them.
+    private static void AppendTop(StringBuilder text, FormulaNode expression, TopSpec top)
+    {
+        text.Append("top(");
+        AppendNode(text, expression);
+        text.Append(',').Append(top.Limit.ToString(CultureInfo.InvariantCulture))
+            .Append(",'").Append(TopSpec.Name(top.Reducer)).Append("','")
+            .Append(top.Descending ? "desc" : "asc").Append("')");
+    }
+
     private static void AppendAnomalies(StringBuilder text, FormulaNode expression, AnomalySpec anomaly)
     {
         text.Append("anomalies(");

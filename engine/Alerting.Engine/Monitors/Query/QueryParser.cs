@@ -14,7 +14,10 @@ namespace Alerting.Engine.Monitors.Query;
 /// <code>
 /// query          = ws, ( metric_query | check_query ), ws ;
 ///
-/// metric_query   = time_agg, ws, ":", ws, ( anomalies | formula ), ws, comparator, ws, threshold ;
+/// metric_query   = time_agg, ws, ":", ws, ( anomalies | top | formula ), ws, comparator, ws, threshold ;
+/// top            = "top", ws, "(", ws, formula, ws, ",", ws, digits (* 1 .. 100 *), ws, ",", ws,
+///                  "'", ( "mean" | "min" | "max" | "sum" | "last" | "area" | "l2norm" | "norm" ), "'", ws, ",", ws,
+///                  ( "'desc'" | "'asc'" ), ws, ")" ;     (* plain window only *)
 /// anomalies      = "anomalies", ws, "(", ws, formula, ws, ",", ws, "'basic'", ws, ",", ws, number (* bounds *),
 ///                  { ws, ",", ws, anomaly_arg }, ws, ")" ;
 ///                  (* alert_window required and shorter than the window; comparator ">="; threshold 0 .. 1 *)
@@ -249,10 +252,13 @@ public static class QueryParser
             SkipWhitespace();
             int expressionStart = _pos;
             AnomalySpec? anomaly = null;
+            TopSpec? top = null;
             int alertWindowAt = 0;
-            FormulaNode? expression = AtAnomalies()
+            FormulaNode? expression = AtCall("anomalies")
                 ? ParseAnomalies(out anomaly, out alertWindowAt)
-                : ParseSum(depth: 0);
+                : AtCall("top")
+                    ? ParseTop(out top)
+                    : ParseSum(depth: 0);
             if (expression is null)
             {
                 return null;
@@ -284,6 +290,17 @@ public static class QueryParser
                     : null;
             }
 
+            if (top is not null)
+            {
+                if (MetricQuery.IsChange(timeAggregation) || calendarWindow)
+                {
+                    FailProblem(expressionStart, "top() reads a plain window", "a time aggregation over last_… (not change, pct_change or current_…)");
+                    return null;
+                }
+
+                return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, top: top);
+            }
+
             if (expression is OperandNode single)
             {
                 return new MetricQuery(
@@ -293,12 +310,76 @@ public static class QueryParser
             return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
         }
 
-        // Whether the formula is anomalies(...): the word followed by '(' (a metric is never
-        // called "anomalies" here, as a formula operand starts with a space aggregation).
-        private readonly bool AtAnomalies()
+        // Whether the formula is anomalies(...) or top(...): the word followed by '(' (never an
+        // operand, which starts with a space aggregation, nor a function of the formula).
+        private readonly bool AtCall(string name)
         {
             ReadOnlySpan<char> rest = _text[_pos..];
-            return rest.StartsWith("anomalies") && rest[9..].TrimStart(" \t\r\n").StartsWith("(");
+            return rest.StartsWith(name) && rest[name.Length..].TrimStart(" \t\r\n").StartsWith("(");
+        }
+
+        // top = "top", ws, "(", ws, formula, ws, ",", ws, digits (* 1 .. 100 *), ws, ",", ws,
+        //       quoted reducer, ws, ",", ws, ( "'desc'" | "'asc'" ), ws, ")" ;
+        // reducer = mean | min | max | sum | last | area | l2norm | norm ;
+        private FormulaNode? ParseTop(out TopSpec? top)
+        {
+            top = null;
+            Consume("top".Length);
+            if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            // Not a nesting level of the formula: top() stands only around the whole formula.
+            FormulaNode? expression = ParseSum(depth: 0);
+            if (expression is null || !Expect(',', "operator or ',' and the number of groups top() keeps"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            if (!TryCheckedInteger("top() limit", 1, TopSpec.MaxLimit, out long limit) || !Expect(',', "',' and the top() reducer"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int reducerAt = _pos;
+            const string reducers = "top() reducer ('mean', 'min', 'max', 'sum', 'last', 'area', 'l2norm' or 'norm')";
+            if (!TryQuotedWord(reducers, out string? reducerName))
+            {
+                return null;
+            }
+
+            if (!TopSpec.TryParseReducer(reducerName, out TopReducer reducer))
+            {
+                return FailAt<FormulaNode>(reducerAt, _pos, reducers);
+            }
+
+            if (!Expect(',', "',' and the top() direction ('desc' or 'asc')"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int directionAt = _pos;
+            if (!TryQuotedWord("top() direction ('desc' or 'asc')", out string? direction))
+            {
+                return null;
+            }
+
+            if (direction is not ("desc" or "asc"))
+            {
+                return FailAt<FormulaNode>(directionAt, _pos, "top() direction ('desc' or 'asc')");
+            }
+
+            if (!Expect(')', "')'"))
+            {
+                return null;
+            }
+
+            top = new TopSpec((int)limit, reducer, direction == "desc");
+            return expression;
         }
 
         // anomalies = "anomalies", ws, "(", ws, formula, ws, ",", ws, "'basic'", ws, ",", ws, number,
