@@ -101,8 +101,15 @@ internal sealed class GroupEvaluator
             var evaluator = _formulas[monitor.Tier] ??= new FormulaEvaluator(_windows.Evaluator(monitor.Tier));
             if (monitor.Ranking is not null && !group.InTop)
             {
-                // Outside the top N the group is not in the query's result: no value, and no point
-                // seen, so its no-data time runs from the last point it had while in the top N.
+                if (group.State.State == AlertState.Ok && !group.State.IsPending)
+                {
+                    // Not in the query's result and nothing to resolve: as in Datadog, where a
+                    // group never ranked never appears, it is not evaluated.
+                    return;
+                }
+
+                // Outside the top N a group that is not OK is missing from the query's result: no
+                // value, and no point seen, so its no-data time runs from its last point in the top N.
                 outcome = new EvaluationOutcome(false, double.NaN, false, long.MinValue);
             }
             else

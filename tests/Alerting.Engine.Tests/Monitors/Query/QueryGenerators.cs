@@ -185,6 +185,22 @@ internal static class QueryGenerators
             return new FormulaQuery(aggregation, window, expression, Comparator.GreaterOrEqual, threshold, anomaly: anomaly);
         });
 
+    /// <summary><c>top(formula or query, N, 'reducer', 'dir')</c> over a plain window.</summary>
+    public static readonly Gen<FormulaQuery> TopQueryGen = Gen.Select(
+        Gen.OneOf(SimpleTimeAggregations),
+        WindowMs,
+        FormulaQueryGen,
+        Gen.Int[1, TopSpec.MaxLimit],
+        Gen.Enum<TopReducer>(),
+        Gen.Bool,
+        Gen.Enum<Comparator>(),
+        Threshold,
+        (aggregation, window, formula, limit, reducer, descending, comparator, threshold) =>
+        {
+            var expression = limit % 2 == 0 ? formula.Operands[0] : formula.Expression;
+            return new FormulaQuery(aggregation, window, expression, comparator, threshold, top: new TopSpec(limit, reducer, descending));
+        });
+
     public static readonly Gen<string> CheckName = Gen.Select(
         Gen.Char[AsciiLetters],
         Gen.Char[AsciiLetters + Digits + "_.-"].Array[0, 24],
@@ -201,6 +217,7 @@ internal static class QueryGenerators
         (3, MetricQueryGen.Select(q => (MonitorQuery)q)),
         (2, FormulaQueryGen.Select(q => (MonitorQuery)q)),
         (1, AnomalyQueryGen.Select(q => (MonitorQuery)q)),
+        (1, TopQueryGen.Select(q => (MonitorQuery)q)),
         (1, CheckQueryGen.Select(q => (MonitorQuery)q)));
 
     // A shift of −1 marks a calendar window (current_1h or current_1d, chosen by the window's parity).
