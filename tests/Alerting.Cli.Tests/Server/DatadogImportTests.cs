@@ -100,23 +100,31 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Anomaly_exports_apply_unedited_and_keep_their_queries()
+    public async Task Anomaly_and_top_exports_apply_unedited_and_keep_their_queries()
     {
-        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "anomalies.json"));
-        using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(file));
-        var written = export.RootElement.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("query").GetString()!, StringComparer.Ordinal);
-
-        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
-        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var written = new Dictionary<string, string>(StringComparer.Ordinal);
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+        foreach (string name in new[] { "anomalies.json", "top.json" })
         {
-            using JsonDocument response = JsonDocument.Parse(line);
-            JsonElement monitor = response.RootElement.GetProperty("monitor");
-            queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+            string path = MonitorFileTests.ExamplePath(Path.Combine("datadog", name));
+            using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+            foreach (JsonElement m in export.RootElement.EnumerateArray())
+            {
+                written[m.GetProperty("name").GetString()!] = m.GetProperty("query").GetString()!;
+            }
+
+            CliResult apply = await Run("monitors", "apply", "-f", path, "--json", "--strict");
+            Assert.True(apply.ExitCode == 0, apply.ToString());
+            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+            {
+                using JsonDocument response = JsonDocument.Parse(line);
+                JsonElement monitor = response.RootElement.GetProperty("monitor");
+                queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+            }
         }
 
-        Assert.Equal(2, queries.Count);
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "anomalies.json"));
+        Assert.Equal(3, queries.Count);
         Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
 
         // A recovery window other than the alert window is not built: --strict refuses it.
