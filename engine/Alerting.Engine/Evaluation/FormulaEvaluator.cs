@@ -42,6 +42,7 @@ public sealed class FormulaEvaluator
     private readonly int[] _contributors;
     private readonly bool[] _present;
     private readonly double[] _stack;
+    private readonly double[] _points;
 
     /// <summary>Creates a formula evaluator reading through <paramref name="windows"/>.</summary>
     public FormulaEvaluator(WindowEvaluator windows)
@@ -56,6 +57,7 @@ public sealed class FormulaEvaluator
 
         // A postfix program of at most MaxFormulaNodes steps never holds more rows than that.
         _stack = new double[QueryLimits.MaxFormulaNodes * _ringLength];
+        _points = new double[_ringLength];
     }
 
     /// <summary>
@@ -108,15 +110,70 @@ public sealed class FormulaEvaluator
         return newest;
     }
 
-    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
+    /// <summary>
+    /// The number <c>top()</c> ranks the group by (<see cref="FormulaProgram.Top"/>): its reducer
+    /// over the bucket values of the window ending at <paramref name="evaluationMs"/>, computed as
+    /// the monitor computes them (the time aggregation's rollup, the space aggregation, the
+    /// formula); false when no bucket has a value or the result is not finite.
+    /// </summary>
+    public bool Rank(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, in WindowSpec spec, long evaluationMs, out double rank)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        Invariant.Check(program.Top is not null, "only a top() program is ranked");
+        Invariant.Check(!spec.IsChange && !spec.IsCalendar, "top() reads a plain window");
+        if (operandSlots.Length != program.OperandCount)
+        {
+            throw new ArgumentException("the slot lists do not fit the program", nameof(operandSlots));
+        }
+
+        var range = WindowEvaluator.RangeOf(_store, spec, evaluationMs);
+        var n = range.Count;
+        FillOperands(program, operandSlots, spec.Inner, range, out _);
+        var values = Run(program.Steps.AsSpan(), n);
+        var present = _present.AsSpan(0, n);
+        var reducer = program.Top!.Reducer;
+        var result = 0.0;
+        var count = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var value = values[i];
+            if (!present[i] || double.IsNaN(value))
+            {
+                continue;
+            }
+
+            result = reducer switch
+            {
+                TopReducer.Min => count == 0 ? value : Math.Min(result, value),
+                TopReducer.Max => count == 0 ? value : Math.Max(result, value),
+                TopReducer.Last => value,
+                TopReducer.L2Norm or TopReducer.Norm => result + (value * value),
+                _ => result + value,
+            };
+            count++;
+        }
+
+        rank = reducer switch
+        {
+            TopReducer.Mean => result / count,
+            TopReducer.Area => result * (_store.ResolutionMs / 1_000.0),
+            TopReducer.L2Norm or TopReducer.Norm => Math.Sqrt(result),
+            _ => result,
+        };
+        return count > 0 && double.IsFinite(rank);
+    }
+
+    // Each operand's bucket values over the buckets of the range, and which buckets any operand has
+    // a value in; returns the points read, and whether the oldest bucket lies partly before the window
+    // so that the bucket after it is the window's first full one.
+    private long FillOperands(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range, out bool early)
     {
         var n = range.Count;
-        var early = false;
+        early = false;
         long points = 0;
-        var operands = program.OperandCount;
         var present = _present.AsSpan(0, n);
         present.Clear();
-        for (var k = 0; k < operands; k++)
+        for (var k = 0; k < program.OperandCount; k++)
         {
             var contributors = _contributors.AsSpan(k * _ringLength, n);
             points += _windows.FillBuckets(
@@ -134,10 +191,25 @@ public sealed class FormulaEvaluator
             }
         }
 
+        return points;
+    }
+
+    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
+    {
+        var n = range.Count;
+        var points = FillOperands(program, operandSlots, aggregation, range, out var early);
+        var present = _present.AsSpan(0, n);
+
         // The formula runs step by step over the whole window (one tight loop per step), not bucket
         // by bucket: the same operations on each bucket's values, so the same bits, with the
         // dispatch paid once per step instead of once per step and bucket.
         var values = Run(program.Steps.AsSpan(), n);
+        var pointCount = (int)Math.Min(points, int.MaxValue);
+        if (program.Anomaly is { } anomaly)
+        {
+            return EvaluateAnomalies(anomaly, values, present, aggregation, pointCount, early);
+        }
+
         var result = 0.0;
         var buckets = 0;
         var oldestHasValue = false;
@@ -159,13 +231,118 @@ public sealed class FormulaEvaluator
             };
         }
 
-        var pointCount = (int)Math.Min(points, int.MaxValue);
         if (buckets == 0)
         {
             return EvaluationResult.NoValue(oldestHasValue, pointCount);
         }
 
         return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / buckets : result, oldestHasValue, pointCount);
+    }
+
+    // anomalies(formula, 'basic', k, …) over the window's bucket values (docs/query-language.md,
+    // "Anomalies"): points of q buckets ending with the newest bucket (each the time aggregation of
+    // its buckets with a value); the last A points (the alert window) are each judged against the
+    // mean ± k·σ (population) of the H = P − A points before it, when at least two of those have a
+    // value; the value is the fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
+    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early)
+    {
+        var n = values.Length;
+        var oldestHasValue = (n > 0 && present[0] && !double.IsNaN(values[0])) || (early && n > 1 && present[1] && !double.IsNaN(values[1]));
+        var q = AnomalyPointBuckets(anomaly, _store.ResolutionMs);
+        var pointTotal = n / q;
+        var skipped = n - (pointTotal * q);
+        var alertPoints = (int)Math.Min(pointTotal, (_store.Options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        var history = pointTotal - alertPoints;
+        var pointValues = _points.AsSpan(0, pointTotal);
+        for (var j = 0; j < pointTotal; j++)
+        {
+            var value = 0.0;
+            var count = 0;
+            var from = skipped + (j * q);
+            for (var i = from; i < from + q; i++)
+            {
+                var bucket = values[i];
+                if (!present[i] || double.IsNaN(bucket))
+                {
+                    continue;
+                }
+
+                value = count++ == 0 ? bucket : aggregation switch
+                {
+                    TimeAggregation.Min => Math.Min(value, bucket),
+                    TimeAggregation.Max => Math.Max(value, bucket),
+                    TimeAggregation.Last => bucket,
+                    _ => value + bucket,
+                };
+            }
+
+            pointValues[j] = count == 0
+                ? anomaly.CountDefaultZero ? 0 : double.NaN
+                : aggregation == TimeAggregation.Avg ? value / count : value;
+        }
+
+        var judged = 0;
+        var anomalous = 0;
+        for (var j = history; j < pointTotal; j++)
+        {
+            var x = pointValues[j];
+            if (double.IsNaN(x))
+            {
+                continue;
+            }
+
+            var sum = 0.0;
+            var defined = 0;
+            for (var h = j - history; h < j; h++)
+            {
+                if (!double.IsNaN(pointValues[h]))
+                {
+                    sum += pointValues[h];
+                    defined++;
+                }
+            }
+
+            if (defined < 2)
+            {
+                continue;
+            }
+
+            var mean = sum / defined;
+            var squares = 0.0;
+            for (var h = j - history; h < j; h++)
+            {
+                if (!double.IsNaN(pointValues[h]))
+                {
+                    var deviation = pointValues[h] - mean;
+                    squares += deviation * deviation;
+                }
+            }
+
+            var band = anomaly.Bounds * Math.Sqrt(squares / defined);
+            var above = x > mean + band;
+            var below = x < mean - band;
+            judged++;
+            if (anomaly.Direction switch
+            {
+                AnomalyDirection.Above => above,
+                AnomalyDirection.Below => below,
+                _ => above || below,
+            })
+            {
+                anomalous++;
+            }
+        }
+
+        return judged == 0
+            ? EvaluationResult.NoValue(oldestHasValue, pointCount)
+            : new EvaluationResult(true, (double)anomalous / judged, oldestHasValue, pointCount);
+    }
+
+    /// <summary>Buckets per anomalies() point: the interval rounded up to whole buckets, at least one.</summary>
+    public static int AnomalyPointBuckets(AnomalySpec anomaly, long resolutionMs)
+    {
+        ArgumentNullException.ThrowIfNull(anomaly);
+        return (int)Math.Max(1, ((anomaly.IntervalSeconds * 1_000) + resolutionMs - 1) / resolutionMs);
     }
 
     // The formula over buckets 0 … n − 1 on a stack of bucket rows; NaN stands for "undefined" and

@@ -11,11 +11,25 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 public sealed class FormulaProgram
 {
-    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces)
+    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces, AnomalySpec? anomaly, TopSpec? top)
     {
         Steps = steps;
         OperandSpaces = spaces;
+        Anomaly = anomaly;
+        Top = top;
     }
+
+    /// <summary>
+    /// For <c>top(formula, N, …)</c> its arguments: the monitor ranks its groups with
+    /// <see cref="FormulaEvaluator.Rank"/> and evaluates only the first N.
+    /// </summary>
+    public TopSpec? Top { get; }
+
+    /// <summary>
+    /// For <c>anomalies(formula, 'basic', …)</c> its arguments: the evaluator then reports the
+    /// fraction of anomalous points in the alert window instead of the time aggregation.
+    /// </summary>
+    public AnomalySpec? Anomaly { get; }
 
     /// <summary>The steps, in postfix order.</summary>
     public ImmutableArray<FormulaStep> Steps { get; }
@@ -34,7 +48,7 @@ public sealed class FormulaProgram
         var operand = 0;
         Emit(query.Expression, steps, ref operand);
         Invariant.Check(operand == query.Operands.Length, "the postfix walk meets the operands in the order FormulaQuery lists them");
-        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)]);
+        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)], query.Anomaly, query.Top);
     }
 
     private static void Emit(FormulaNode node, ImmutableArray<FormulaStep>.Builder steps, ref int operand)

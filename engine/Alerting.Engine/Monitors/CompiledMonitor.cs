@@ -48,6 +48,9 @@ internal sealed class CompiledMonitor
     /// <summary>The compiled expression of a composite monitor (which reads no series: <see cref="Operands"/> is empty); null otherwise.</summary>
     public CompositeProgram? Composite { get; init; }
 
+    /// <summary>For a <c>top()</c> monitor the heap its scheduled evaluations rank groups with; otherwise null.</summary>
+    public TopRanking? Ranking { get; init; }
+
     public required ImmutableArray<string> GroupBy { get; init; }
 
     /// <summary>The window specification (metric monitors).</summary>

@@ -187,6 +187,10 @@ public static class MonitorCompiler
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
                 RequireCritical(options, formulaQuery.Threshold);
+                if (formulaQuery.Anomaly is not null)
+                {
+                    RecoverAtMost(options.Thresholds!);
+                }
 
                 // The space aggregation of the spec is unused: each operand has its own.
                 spec = formulaQuery.ChangeAggregation is { } formulaInner
@@ -206,8 +210,12 @@ public static class MonitorCompiler
                 formula = FormulaProgram.Compile(formulaQuery);
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
-                    formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, Comparator.Greater, 0,
-                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow)));
+                    formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, formulaQuery.Anomaly is null ? Comparator.Greater : Comparator.GreaterOrEqual, 0,
+                    formulaQuery.ChangeAggregation, formulaQuery.ShiftMs, formulaQuery.CalendarWindow, formulaQuery.Anomaly, formulaQuery.Top)));
+                Require(
+                    formulaQuery.Top is null || !options.OnArrival,
+                    "options.on_arrival",
+                    "top() ranks every group of the monitor at each scheduled evaluation: it cannot evaluate one group as its points arrive");
                 break;
             case CheckQuery check:
                 Require(kind == MonitorKind.Check, "query", "a check query needs type \"check\"");
@@ -232,6 +240,10 @@ public static class MonitorCompiler
         Require(formula is null || !options.EvaluateAsZero, "options.evaluate_as_zero", "applies to single-query monitors; formula monitors do not support it yet");
         var tier = kind == MonitorKind.Metric ? StoreTiers.For(span) : 0;
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
+        if (query is FormulaQuery { Anomaly: { } anomaly } anomalyQuery)
+        {
+            RequireAnomalyHistory(anomalyQuery, anomaly, tier);
+        }
 
         try
         {
@@ -257,6 +269,7 @@ public static class MonitorCompiler
             Operands = operands,
             Formula = formula,
             Composite = composite,
+            Ranking = query is FormulaQuery { Top: { } top } ? new TopRanking(top) : null,
             GroupBy = query.GroupBy,
             Spec = spec,
             CheckRuns = checkRuns,
@@ -290,6 +303,42 @@ public static class MonitorCompiler
         }
 
         return template;
+    }
+
+    /// <summary>
+    /// anomalies() judges each point of the alert window against the points before it in the
+    /// query's window: at the resolution of the windows the monitor reads, at least two points
+    /// must be left for that history.
+    /// </summary>
+    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier)
+    {
+        var options = StoreTiers.Options(tier, 0, 1);
+        var q = FormulaEvaluator.AnomalyPointBuckets(anomaly, options.ResolutionMs);
+        var points = options.BucketsFor(query.WindowMs) / q;
+        var alert = Math.Min(points, (options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        Require(
+            points - alert >= 2,
+            "query",
+            $"anomalies() over {QueryFormatter.FormatWindow(query.WindowMs)} reads {points} points of {q * options.ResolutionMs / 1_000} s and the alert_window takes {alert}: at least 2 must be left before it for the bounds (a longer window, a shorter alert_window or a shorter interval)");
+    }
+
+    /// <summary>
+    /// An anomalies() monitor recovers when the fraction of anomalous points is at most the
+    /// recovery threshold (Datadog: critical_recovery 0 is "back within the bounds for the whole
+    /// window"), where a '&gt;=' monitor otherwise recovers below it: the threshold the rules see is
+    /// the next double up, so "&lt; next" is exactly "≤ threshold".
+    /// </summary>
+    private static void RecoverAtMost(Thresholds thresholds)
+    {
+        if (thresholds.HasCriticalRecovery)
+        {
+            thresholds.CriticalRecovery = Math.BitIncrement(thresholds.CriticalRecovery);
+        }
+
+        if (thresholds.HasWarningRecovery)
+        {
+            thresholds.WarningRecovery = Math.BitIncrement(thresholds.WarningRecovery);
+        }
     }
 
     /// <summary>The critical threshold is the query's; an explicit one must agree with it.</summary>

@@ -34,6 +34,12 @@ internal sealed class MonitorGroup
 
     public string Key { get; }
 
+    /// <summary>
+    /// For a <c>top()</c> monitor: whether the ranking that precedes each scheduled evaluation put
+    /// this group among the first N. Not state: always set by that ranking before it is read.
+    /// </summary>
+    public bool InTop { get; set; }
+
     /// <summary>The group's tags (<c>key:value</c>, in group-by order): what downtime scopes match.</summary>
     public string[] Tags { get; }
 

@@ -60,10 +60,37 @@ internal sealed class GroupEvaluator
     /// <summary>A scheduled evaluation of every group of the monitor at its due instant.</summary>
     public void EvaluateMonitor(CompiledMonitor monitor, long dueMs, long logIndex)
     {
+        if (monitor.Ranking is { } ranking)
+        {
+            RankGroups(monitor, ranking, dueMs);
+        }
+
         foreach (var group in monitor.Groups.Values)
         {
             EvaluateGroup(monitor, group, dueMs, logIndex);
         }
+    }
+
+    /// <summary>
+    /// top(): ranks every group at the window end its evaluation will use, keeping the first N
+    /// in a heap of N; only those are evaluated with their value, the others as missing data.
+    /// </summary>
+    private void RankGroups(CompiledMonitor monitor, TopRanking ranking, long dueMs)
+    {
+        var formula = monitor.Formula!;
+        var evaluator = _formulas[monitor.Tier] ??= new FormulaEvaluator(_windows.Evaluator(monitor.Tier));
+        ranking.Clear();
+        foreach (var group in monitor.Groups.Values)
+        {
+            group.InTop = false;
+            var windowEndMs = Math.Max(dueMs, group.LastEvaluatedMs) - monitor.EvaluationDelayMs;
+            if (evaluator.Rank(formula, group.FormulaSlots!, monitor.Spec, windowEndMs, out var rank))
+            {
+                ranking.Offer(rank, group);
+            }
+        }
+
+        ranking.MarkKept();
     }
 
     public void EvaluateGroup(CompiledMonitor monitor, MonitorGroup group, long atMs, long logIndex)
@@ -81,8 +108,24 @@ internal sealed class GroupEvaluator
             var operandSlots = group.FormulaSlots;
             Invariant.Check(operandSlots is not null, "a formula monitor's groups keep one slot list per query");
             var evaluator = _formulas[monitor.Tier] ??= new FormulaEvaluator(_windows.Evaluator(monitor.Tier));
-            var result = evaluator.Evaluate(formula, operandSlots!, monitor.Spec, windowEndMs);
-            outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(operandSlots!, windowEndMs));
+            if (monitor.Ranking is not null && !group.InTop)
+            {
+                if (group.State.State == AlertState.Ok && !group.State.IsPending)
+                {
+                    // Not in the query's result and nothing to resolve: as in Datadog, where a
+                    // group never ranked never appears, it is not evaluated.
+                    return;
+                }
+
+                // Outside the top N a group that is not OK is missing from the query's result: no
+                // value, and no point seen, so its no-data time runs from its last point in the top N.
+                outcome = new EvaluationOutcome(false, double.NaN, false, long.MinValue);
+            }
+            else
+            {
+                var result = evaluator.Evaluate(formula, operandSlots!, monitor.Spec, windowEndMs);
+                outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(operandSlots!, windowEndMs));
+            }
         }
         else
         {

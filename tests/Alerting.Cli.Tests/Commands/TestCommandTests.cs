@@ -49,6 +49,8 @@ public sealed class TestCommandTests
     [InlineData("diff")]
     [InlineData("boolean-scope")]
     [InlineData("composite")]
+    [InlineData("anomalies")]
+    [InlineData("top")]
     public async Task The_example_test_of_each_query_language_construct_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);

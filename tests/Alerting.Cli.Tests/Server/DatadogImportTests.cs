@@ -100,6 +100,41 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Anomaly_and_top_exports_apply_unedited_and_keep_their_queries()
+    {
+        var written = new Dictionary<string, string>(StringComparer.Ordinal);
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string name in new[] { "anomalies.json", "top.json" })
+        {
+            string path = MonitorFileTests.ExamplePath(Path.Combine("datadog", name));
+            using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+            foreach (JsonElement m in export.RootElement.EnumerateArray())
+            {
+                written[m.GetProperty("name").GetString()!] = m.GetProperty("query").GetString()!;
+            }
+
+            CliResult apply = await Run("monitors", "apply", "-f", path, "--json", "--strict");
+            Assert.True(apply.ExitCode == 0, apply.ToString());
+            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+            {
+                using JsonDocument response = JsonDocument.Parse(line);
+                JsonElement monitor = response.RootElement.GetProperty("monitor");
+                queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+            }
+        }
+
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "anomalies.json"));
+        Assert.Equal(3, queries.Count);
+        Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
+
+        // A recovery window other than the alert window is not built: --strict refuses it.
+        string other = CliAppTests.TempFile((await File.ReadAllTextAsync(file)).Replace("\"recovery_window\": \"last_15m\"", "\"recovery_window\": \"last_1h\"", StringComparison.Ordinal), ".json");
+        CliResult strict = await Run("monitors", "apply", "-f", other, "--strict");
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("[0].options.threshold_windows.recovery_window: 'last_1h' differs from the query's alert_window 'last_15m'", strict.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Boolean_scope_exports_apply_unedited_and_keep_their_queries()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "boolean-scopes.json"));

@@ -208,7 +208,7 @@ public sealed class FormulaEvaluatorDifferentialTests
         return (evaluations, withValue);
     }
 
-    private static FormulaQuery RandomFormula(Random rng)
+    internal static FormulaQuery RandomFormula(Random rng)
     {
         while (true)
         {
@@ -341,7 +341,7 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     // The node's value in each bucket of the window; null is "undefined". Both sides are always
     // walked so operands are met left to right.
-    private static double?[] Compute(FormulaNode node, double?[][] inputs, int n, long resolutionMs, ref int operand)
+    internal static double?[] Compute(FormulaNode node, double?[][] inputs, int n, long resolutionMs, ref int operand)
     {
         switch (node)
         {

@@ -100,11 +100,11 @@ internal sealed partial class MonitorFile
             }
         }
 
-        monitor.Options = options is null ? new MonitorOptions() : ReadDatadogOptions(options, $"{path}.options", monitor.Type == "check", monitor.Type == "composite");
+        monitor.Options = options is null ? new MonitorOptions() : ReadDatadogOptions(options, $"{path}.options", monitor.Type == "check", monitor.Type == "composite", monitor.Query);
         monitors.Add(monitor);
     }
 
-    private MonitorOptions ReadDatadogOptions(YamlNode node, string path, bool serviceCheck, bool composite)
+    private MonitorOptions ReadDatadogOptions(YamlNode node, string path, bool serviceCheck, bool composite, string query)
     {
         var options = new MonitorOptions();
         if (node is not YamlMappingNode map)
@@ -146,6 +146,7 @@ internal sealed partial class MonitorFile
             switch (key)
             {
                 case "thresholds": ReadDatadogThresholds(value, field, serviceCheck, options); break;
+                case "threshold_windows": ReadDatadogThresholdWindows(value, field, query); break;
                 case "notify_no_data": options.NotifyNoData = Bool(value, field); break;
                 case "no_data_timeframe": options.NoDataTimeframeMs = Duration(value, field, DurationText.Minute); break;
                 case "renotify_interval": options.RenotifyIntervalMs = Duration(value, field, DurationText.Minute); break;
@@ -228,6 +229,54 @@ internal sealed partial class MonitorFile
         }
 
         options.Thresholds = thresholds;
+    }
+
+    /// <summary>
+    /// An anomaly monitor's <c>threshold_windows</c>: Datadog writes the query's <c>alert_window</c>
+    /// as <c>trigger_window</c>, and the window the group must stay within the bounds to recover as
+    /// <c>recovery_window</c>. The engine judges recovery over the alert window (the monitor's
+    /// value, at most <c>critical_recovery</c>), so both must be the query's alert window; anything
+    /// else warns (an error under <c>--strict</c>).
+    /// </summary>
+    private void ReadDatadogThresholdWindows(YamlNode node, string path, string query)
+    {
+        long? alertWindowMs = Alerting.Engine.Monitors.Query.QueryParser.TryParse(query, out var parsed, out _)
+            && parsed is Alerting.Engine.Monitors.Query.FormulaQuery { Anomaly: { } anomaly }
+                ? anomaly.AlertWindowMs
+                : null;
+        if (alertWindowMs is null)
+        {
+            Warn(node, path, "applies to anomalies() queries only; ignored");
+            return;
+        }
+
+        if (node is not YamlMappingNode map)
+        {
+            Error(node, path, "must be a mapping of trigger_window and recovery_window");
+            return;
+        }
+
+        string alertWindow = Alerting.Engine.Monitors.Query.QueryFormatter.FormatWindow(alertWindowMs.Value);
+        foreach ((YamlNode keyNode, YamlNode value) in map.Children)
+        {
+            string key = (keyNode as YamlScalarNode)?.Value ?? keyNode.ToString();
+            string field = $"{path}.{key}";
+            _positions[field] = Position(value);
+            if (key is not ("trigger_window" or "recovery_window"))
+            {
+                Warn(keyNode, field, "is not supported yet; ignored");
+                continue;
+            }
+
+            string window = String(value, field);
+            bool same = Alerting.Engine.Monitors.Query.QueryParser.TryParse($"avg({window}):avg:m{{*}} > 0", out var windowQuery, out _)
+                && windowQuery is Alerting.Engine.Monitors.Query.MetricQuery { CalendarWindow: false } metric
+                && metric.WindowMs == alertWindowMs;
+            if (!same)
+            {
+                Warn(value, field, $"'{window}' differs from the query's alert_window '{alertWindow}': only the alert window is supported yet; ignored");
+            }
+        }
     }
 
     /// <summary>

@@ -28,7 +28,9 @@ public sealed record FormulaQuery : MonitorQuery
         double threshold,
         TimeAggregation? changeAggregation = null,
         long shiftMs = 0,
-        bool calendarWindow = false)
+        bool calendarWindow = false,
+        AnomalySpec? anomaly = null,
+        TopSpec? top = null)
     {
         ArgumentNullException.ThrowIfNull(expression);
         if (!Enum.IsDefined(timeAggregation))
@@ -57,7 +59,21 @@ public sealed record FormulaQuery : MonitorQuery
             throw new ArgumentException("only change and pct_change have an inner aggregation and a shift", nameof(changeAggregation));
         }
 
-        if (expression is OperandNode)
+        if (anomaly is not null && top is not null)
+        {
+            throw new ArgumentException("a query is either anomalies() or top(), not both", nameof(top));
+        }
+
+        if (top is not null && (MetricQuery.IsChange(timeAggregation) || calendarWindow))
+        {
+            throw new ArgumentException("top() reads a plain window (last_…), not change, pct_change or current_…", nameof(top));
+        }
+
+        if (anomaly is not null)
+        {
+            ValidateAnomaly(anomaly, timeAggregation, windowMs, calendarWindow, comparator, threshold);
+        }
+        else if (expression is OperandNode && top is null)
         {
             throw new ArgumentException("a formula that is one metric query is a MetricQuery", nameof(expression));
         }
@@ -102,6 +118,8 @@ public sealed record FormulaQuery : MonitorQuery
         ChangeAggregation = changeAggregation;
         ShiftMs = shiftMs;
         CalendarWindow = calendarWindow;
+        Anomaly = anomaly;
+        Top = top;
         Expression = expression;
         Operands = operands.DrainToImmutable();
         Comparator = comparator;
@@ -126,6 +144,18 @@ public sealed record FormulaQuery : MonitorQuery
     /// <summary>For Change/PctChange how far back the compared window lies; otherwise 0.</summary>
     public long ShiftMs { get; }
 
+    /// <summary>
+    /// For <c>anomalies(formula, 'basic', …)</c> its arguments (the formula is then
+    /// <see cref="Expression"/>, possibly one metric query); otherwise null.
+    /// </summary>
+    public AnomalySpec? Anomaly { get; }
+
+    /// <summary>
+    /// For <c>top(formula, N, 'reducer', 'dir')</c> its arguments (the formula is then
+    /// <see cref="Expression"/>, possibly one metric query); otherwise null.
+    /// </summary>
+    public TopSpec? Top { get; }
+
     /// <summary>The formula.</summary>
     public FormulaNode Expression { get; }
 
@@ -149,16 +179,43 @@ public sealed record FormulaQuery : MonitorQuery
         && CalendarWindow == other.CalendarWindow
         && ChangeAggregation == other.ChangeAggregation
         && ShiftMs == other.ShiftMs
+        && Equals(Anomaly, other.Anomaly)
+        && Equals(Top, other.Top)
         && Expression.Equals(other.Expression)
         && Comparator == other.Comparator
         && Threshold.Equals(other.Threshold);
 
     /// <inheritdoc/>
     public override int GetHashCode() =>
-        HashCode.Combine(TimeAggregation, WindowMs, CalendarWindow, ChangeAggregation, ShiftMs, Expression, Comparator, Threshold);
+        HashCode.Combine(HashCode.Combine(TimeAggregation, WindowMs, CalendarWindow, ChangeAggregation, ShiftMs), Anomaly, Top, Expression, Comparator, Threshold);
 
     /// <summary>The canonical query text.</summary>
     public override string ToString() => QueryFormatter.Format(this);
+
+    // anomalies(...) is a plain windowed query (no change, no calendar window) whose value is a
+    // fraction of points, compared as Datadog compares it: `>= threshold` with 0 ≤ threshold ≤ 1.
+    private static void ValidateAnomaly(AnomalySpec anomaly, TimeAggregation timeAggregation, long windowMs, bool calendarWindow, Comparator comparator, double threshold)
+    {
+        if (MetricQuery.IsChange(timeAggregation) || calendarWindow)
+        {
+            throw new ArgumentException("anomalies() reads a plain window (last_…), not change, pct_change or current_…", nameof(anomaly));
+        }
+
+        if (anomaly.AlertWindowMs >= windowMs)
+        {
+            throw new ArgumentException("the alert_window of anomalies() is shorter than the query's window, which also holds the history", nameof(anomaly));
+        }
+
+        if (comparator != Comparator.GreaterOrEqual)
+        {
+            throw new ArgumentException("an anomalies() monitor compares with '>=' (the fraction of anomalous points)", nameof(comparator));
+        }
+
+        if (threshold is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "an anomalies() threshold is a fraction of the alert window's points, 0 to 1");
+        }
+    }
 
     private static void CollectOperands(FormulaNode node, ImmutableArray<OperandNode>.Builder into)
     {

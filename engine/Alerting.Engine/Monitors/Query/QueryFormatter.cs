@@ -123,8 +123,54 @@ public static class QueryFormatter
     private static void AppendFormula(StringBuilder text, FormulaQuery query)
     {
         AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
-        AppendNode(text, query.Expression);
+        if (query.Anomaly is { } anomaly)
+        {
+            AppendAnomalies(text, query.Expression, anomaly);
+        }
+        else if (query.Top is { } top)
+        {
+            AppendTop(text, query.Expression, top);
+        }
+        else
+        {
+            AppendNode(text, query.Expression);
+        }
+
         AppendCondition(text, query.Comparator, query.Threshold);
+    }
+
+    // anomalies(formula,'basic',bounds,direction='…',alert_window='last_…'[,interval=n][,count_default_zero='true']):
+    // every argument that has a default is written only when it differs from it, except direction
+    // and alert_window, which Datadog always writes.
+    // top(formula,N,'reducer','desc'|'asc'): every argument, as Datadog writes them.
+    private static void AppendTop(StringBuilder text, FormulaNode expression, TopSpec top)
+    {
+        text.Append("top(");
+        AppendNode(text, expression);
+        text.Append(',').Append(top.Limit.ToString(CultureInfo.InvariantCulture))
+            .Append(",'").Append(TopSpec.Name(top.Reducer)).Append("','")
+            .Append(top.Descending ? "desc" : "asc").Append("')");
+    }
+
+    private static void AppendAnomalies(StringBuilder text, FormulaNode expression, AnomalySpec anomaly)
+    {
+        text.Append("anomalies(");
+        AppendNode(text, expression);
+        text.Append(",'basic',").Append(anomaly.Bounds.ToString("R", CultureInfo.InvariantCulture));
+        text.Append(",direction='").Append(AnomalySpec.Name(anomaly.Direction)).Append("',alert_window='");
+        AppendWindow(text, anomaly.AlertWindowMs);
+        text.Append('\'');
+        if (anomaly.IntervalSeconds != 0)
+        {
+            text.Append(",interval=").Append(anomaly.IntervalSeconds.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (anomaly.CountDefaultZero)
+        {
+            text.Append(",count_default_zero='true'");
+        }
+
+        text.Append(')');
     }
 
     private static void AppendTimeAggregation(StringBuilder text, TimeAggregation aggregation, TimeAggregation? changeAggregation, long windowMs, long shiftMs, bool calendarWindow)

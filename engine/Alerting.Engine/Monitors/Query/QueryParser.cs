@@ -14,7 +14,17 @@ namespace Alerting.Engine.Monitors.Query;
 /// <code>
 /// query          = ws, ( metric_query | check_query ), ws ;
 ///
-/// metric_query   = time_agg, ws, ":", ws, formula, ws, comparator, ws, threshold ;
+/// metric_query   = time_agg, ws, ":", ws, ( anomalies | top | formula ), ws, comparator, ws, threshold ;
+/// top            = "top", ws, "(", ws, formula, ws, ",", ws, digits (* 1 .. 100 *), ws, ",", ws,
+///                  "'", ( "mean" | "min" | "max" | "sum" | "last" | "area" | "l2norm" | "norm" ), "'", ws, ",", ws,
+///                  ( "'desc'" | "'asc'" ), ws, ")" ;     (* plain window only *)
+/// anomalies      = "anomalies", ws, "(", ws, formula, ws, ",", ws, "'basic'", ws, ",", ws, number (* bounds *),
+///                  { ws, ",", ws, anomaly_arg }, ws, ")" ;
+///                  (* alert_window required and shorter than the window; comparator ">="; threshold 0 .. 1 *)
+/// anomaly_arg    = "direction", ws, "=", ws, ( "'both'" | "'above'" | "'below'" )
+///                | "alert_window", ws, "=", ws, "'", window, "'"
+///                | "interval", ws, "=", ws, digits                (* seconds, 1 .. 86400 *)
+///                | "count_default_zero", ws, "=", ws, ( "'true'" | "'false'" ) ;
 ///                  (* a formula that is one operand is a MetricQuery, otherwise a FormulaQuery *)
 /// formula        = product, { ws, ( "+" | "-" ), ws, product } ;
 /// product        = factor, { ws, ( "*" | "/" ), ws, factor } ;
@@ -241,7 +251,14 @@ public static class QueryParser
 
             SkipWhitespace();
             int expressionStart = _pos;
-            FormulaNode? expression = ParseSum(depth: 0);
+            AnomalySpec? anomaly = null;
+            TopSpec? top = null;
+            int alertWindowAt = 0;
+            FormulaNode? expression = AtCall("anomalies")
+                ? ParseAnomalies(out anomaly, out alertWindowAt)
+                : AtCall("top")
+                    ? ParseTop(out top)
+                    : ParseSum(depth: 0);
             if (expression is null)
             {
                 return null;
@@ -259,9 +276,29 @@ public static class QueryParser
                 return null;
             }
 
+            SkipWhitespace();
+            int comparatorAt = _pos;
             if (!TryComparator(out Comparator comparator) || !TryNumber("threshold", out double threshold))
             {
                 return null;
+            }
+
+            if (anomaly is not null)
+            {
+                return CheckAnomalies(anomaly, expressionStart, alertWindowAt, comparatorAt, timeAggregation, windowMs, calendarWindow, comparator, threshold)
+                    ? new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, anomaly: anomaly)
+                    : null;
+            }
+
+            if (top is not null)
+            {
+                if (MetricQuery.IsChange(timeAggregation) || calendarWindow)
+                {
+                    FailProblem(expressionStart, "top() reads a plain window", "a time aggregation over last_… (not change, pct_change or current_…)");
+                    return null;
+                }
+
+                return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, top: top);
             }
 
             if (expression is OperandNode single)
@@ -271,6 +308,329 @@ public static class QueryParser
             }
 
             return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
+        }
+
+        // Whether the formula is anomalies(...) or top(...): the word followed by '(' (never an
+        // operand, which starts with a space aggregation, nor a function of the formula).
+        private readonly bool AtCall(string name)
+        {
+            ReadOnlySpan<char> rest = _text[_pos..];
+            return rest.StartsWith(name) && rest[name.Length..].TrimStart(" \t\r\n").StartsWith("(");
+        }
+
+        // top = "top", ws, "(", ws, formula, ws, ",", ws, digits (* 1 .. 100 *), ws, ",", ws,
+        //       quoted reducer, ws, ",", ws, ( "'desc'" | "'asc'" ), ws, ")" ;
+        // reducer = mean | min | max | sum | last | area | l2norm | norm ;
+        private FormulaNode? ParseTop(out TopSpec? top)
+        {
+            top = null;
+            Consume("top".Length);
+            if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            // Not a nesting level of the formula: top() stands only around the whole formula.
+            FormulaNode? expression = ParseSum(depth: 0);
+            if (expression is null || !Expect(',', "operator or ',' and the number of groups top() keeps"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            if (!TryCheckedInteger("top() limit", 1, TopSpec.MaxLimit, out long limit) || !Expect(',', "',' and the top() reducer"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int reducerAt = _pos;
+            const string reducers = "top() reducer ('mean', 'min', 'max', 'sum', 'last', 'area', 'l2norm' or 'norm')";
+            if (!TryQuotedWord(reducers, out string? reducerName))
+            {
+                return null;
+            }
+
+            if (!TopSpec.TryParseReducer(reducerName, out TopReducer reducer))
+            {
+                return FailAt<FormulaNode>(reducerAt, _pos, reducers);
+            }
+
+            if (!Expect(',', "',' and the top() direction ('desc' or 'asc')"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int directionAt = _pos;
+            if (!TryQuotedWord("top() direction ('desc' or 'asc')", out string? direction))
+            {
+                return null;
+            }
+
+            if (direction is not ("desc" or "asc"))
+            {
+                return FailAt<FormulaNode>(directionAt, _pos, "top() direction ('desc' or 'asc')");
+            }
+
+            if (!Expect(')', "')'"))
+            {
+                return null;
+            }
+
+            top = new TopSpec((int)limit, reducer, direction == "desc");
+            return expression;
+        }
+
+        // anomalies = "anomalies", ws, "(", ws, formula, ws, ",", ws, "'basic'", ws, ",", ws, number,
+        //             { ws, ",", ws, anomaly_arg }, ws, ")" ;
+        // anomaly_arg = "direction", ws, "=", ws, ( "'both'" | "'above'" | "'below'" )
+        //             | "alert_window", ws, "=", ws, "'", window, "'"       (* required *)
+        //             | "interval", ws, "=", ws, digits                      (* seconds, 1 .. 86400 *)
+        //             | "count_default_zero", ws, "=", ws, ( "'true'" | "'false'" ) ;
+        private FormulaNode? ParseAnomalies(out AnomalySpec? anomaly, out int alertWindowAt)
+        {
+            anomaly = null;
+            alertWindowAt = 0;
+            int start = _pos;
+            Consume("anomalies".Length);
+            if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            // Not a nesting level of the formula: anomalies() stands only around the whole formula.
+            FormulaNode? expression = ParseSum(depth: 0);
+            if (expression is null || !Expect(',', "operator or ',' and the anomalies algorithm"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int algorithmAt = _pos;
+            if (!TryQuotedWord("anomalies algorithm ('basic')", out string? algorithm))
+            {
+                return null;
+            }
+
+            if (algorithm != "basic")
+            {
+                FailProblem(algorithmAt, $"anomalies algorithm '{algorithm}' is not supported", "'basic' (agile, robust and adaptive are not built)");
+                return null;
+            }
+
+            if (!Expect(',', "',' and the bounds (standard deviations)"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int boundsAt = _pos;
+            if (!TryNumber("bounds", out double bounds))
+            {
+                return null;
+            }
+
+            if (bounds is <= 0 or > AnomalySpec.MaxBounds)
+            {
+                FailProblem(boundsAt, $"anomalies bounds {Quote(boundsAt, _pos)} is out of range", $"a number of standard deviations above 0 and at most {AnomalySpec.MaxBounds}");
+                return null;
+            }
+
+            var direction = AnomalyDirection.Both;
+            long alertWindowMs = 0;
+            long interval = 0;
+            bool countDefaultZero = false;
+            int seen = 0;
+            while (true)
+            {
+                SkipWhitespace();
+                if (Peek() == ')')
+                {
+                    Consume(1);
+                    break;
+                }
+
+                if (!Expect(',', "',' or ')'"))
+                {
+                    return null;
+                }
+
+                SkipWhitespace();
+                int nameAt = _pos;
+                ReadOnlySpan<char> name = ReadKeyword();
+                int bit = name switch
+                {
+                    "direction" => 1,
+                    "alert_window" => 2,
+                    "interval" => 4,
+                    "count_default_zero" => 8,
+                    _ => 0,
+                };
+                if (bit == 0)
+                {
+                    return FailAt<FormulaNode>(nameAt, Math.Max(_pos, nameAt + 1), "anomalies argument direction, alert_window, interval or count_default_zero");
+                }
+
+                MarkToken(nameAt);
+                if ((seen & bit) != 0)
+                {
+                    FailProblem(nameAt, $"anomalies argument {Quote(nameAt, _pos)} is given twice", "each argument at most once");
+                    return null;
+                }
+
+                seen |= bit;
+                if (!Expect('=', "'='"))
+                {
+                    return null;
+                }
+
+                SkipWhitespace();
+                int valueAt = _pos;
+                switch (bit)
+                {
+                    case 1:
+                        if (!TryQuotedWord("direction ('both', 'above' or 'below')", out string? side))
+                        {
+                            return null;
+                        }
+
+                        if (side is not ("both" or "above" or "below"))
+                        {
+                            return FailAt<FormulaNode>(valueAt, _pos, "direction 'both', 'above' or 'below'");
+                        }
+
+                        direction = side == "above" ? AnomalyDirection.Above : side == "below" ? AnomalyDirection.Below : AnomalyDirection.Both;
+                        break;
+                    case 2:
+                        alertWindowAt = valueAt;
+                        if (!ExpectAdjacent('\'', "quoted alert window such as 'last_15m'") || !TryWindow("alert window", out alertWindowMs) || !ExpectAdjacent('\'', "closing quote"))
+                        {
+                            return null;
+                        }
+
+                        break;
+                    case 4:
+                        if (!TryCheckedInteger("interval", 1, AnomalySpec.MaxIntervalSeconds, out interval))
+                        {
+                            return null;
+                        }
+
+                        break;
+                    default:
+                        if (!TryQuotedWord("'true' or 'false'", out string? flag))
+                        {
+                            return null;
+                        }
+
+                        if (flag is not ("true" or "false"))
+                        {
+                            return FailAt<FormulaNode>(valueAt, _pos, "count_default_zero 'true' or 'false'");
+                        }
+
+                        countDefaultZero = flag == "true";
+                        break;
+                }
+            }
+
+            if ((seen & 2) == 0)
+            {
+                FailProblem(start, "anomalies() has no alert_window", "alert_window='last_…' (the trigger window), shorter than the query's window");
+                return null;
+            }
+
+            anomaly = new AnomalySpec(bounds, direction, alertWindowMs, interval, countDefaultZero);
+            return expression;
+        }
+
+        // A word in single or double quotes (lowercase letters, digits, '_'), as Datadog quotes
+        // the anomalies arguments.
+        private bool TryQuotedWord(string expected, [NotNullWhen(true)] out string? word)
+        {
+            word = null;
+            int start = _pos;
+            char quote = Peek();
+            if (quote is not ('\'' or '"'))
+            {
+                Fail(expected);
+                return false;
+            }
+
+            _pos++;
+            int wordStart = _pos;
+            while (char.IsAsciiLetterLower(Peek()) || char.IsAsciiDigit(Peek()) || Peek() == '_')
+            {
+                _pos++;
+            }
+
+            int wordEnd = _pos;
+            if (Peek() != quote)
+            {
+                Fail("closing quote");
+                return false;
+            }
+
+            _pos++;
+            MarkToken(start);
+            word = new string(_text[wordStart..wordEnd]);
+            return true;
+        }
+
+        // Digits, in [min, max].
+        private bool TryCheckedInteger(string what, long min, long max, out long value)
+        {
+            value = 0;
+            int start = _pos;
+            if (!char.IsAsciiDigit(Peek()))
+            {
+                Fail($"{what} digits");
+                return false;
+            }
+
+            while (char.IsAsciiDigit(Peek()))
+            {
+                value = Math.Min(1_000_000_000, (value * 10) + (Peek() - '0'));
+                _pos++;
+            }
+
+            MarkToken(start);
+            if (value < min || value > max)
+            {
+                FailProblem(start, $"{what} {Quote(start, _pos)} is out of range", $"{what} from {min} to {max}");
+                return false;
+            }
+
+            return true;
+        }
+
+        // What FormulaQuery requires of an anomalies() query, as positioned errors.
+        private bool CheckAnomalies(AnomalySpec anomaly, int expressionStart, int alertWindowAt, int comparatorAt, TimeAggregation timeAggregation, long windowMs, bool calendarWindow, Comparator comparator, double threshold)
+        {
+            if (MetricQuery.IsChange(timeAggregation) || calendarWindow)
+            {
+                FailProblem(expressionStart, "anomalies() reads a plain window", "a time aggregation over last_… (not change, pct_change or current_…)");
+                return false;
+            }
+
+            if (anomaly.AlertWindowMs >= windowMs)
+            {
+                FailProblem(alertWindowAt, $"alert window is not shorter than the query's window {QueryFormatter.FormatWindow(windowMs)}", "an alert window shorter than the query's window, which also holds the history the bounds come from");
+                return false;
+            }
+
+            if (comparator != Comparator.GreaterOrEqual)
+            {
+                FailProblem(comparatorAt, "an anomalies() monitor compares the fraction of anomalous points with '>='", "'>='");
+                return false;
+            }
+
+            if (threshold is < 0 or > 1)
+            {
+                FailProblem(_lastStart, "an anomalies() threshold is a fraction of the alert window's points", "a threshold from 0 to 1");
+                return false;
+            }
+
+            return true;
         }
 
         // sum = product, { ws, ("+" | "-"), ws, product } ;  left-associative.

@@ -162,6 +162,45 @@ internal static class QueryGenerators
             return new FormulaQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), expression, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0);
         });
 
+    /// <summary>
+    /// <c>anomalies(formula or query, 'basic', k, …)</c>: a window of 2 to 48 h with an alert
+    /// window shorter than it, every optional argument on or off, the threshold a fraction.
+    /// </summary>
+    public static readonly Gen<FormulaQuery> AnomalyQueryGen = Gen.Select(
+        Gen.OneOf(SimpleTimeAggregations),
+        Gen.Long[2, 48].Select(h => h * 3_600_000),
+        FormulaQueryGen,
+        Gen.Int[0, int.MaxValue],
+        (aggregation, window, formula, seed) =>
+        {
+            var rng = new Random(seed);
+            var expression = rng.Next(2) == 0 ? formula.Operands[0] : formula.Expression;
+            var anomaly = new AnomalySpec(
+                rng.Next(3) switch { 0 => rng.Next(1, 6), 1 => rng.NextDouble() * 99 + 0.5, _ => AnomalySpec.MaxBounds },
+                (AnomalyDirection)rng.Next(3),
+                rng.Next(3) switch { 0 => 60_000L * rng.Next(1, 60), 1 => 1_000L * rng.Next(1, 3_600), _ => window - 1_000 },
+                rng.Next(2) == 0 ? 0 : rng.Next(1, (int)AnomalySpec.MaxIntervalSeconds + 1),
+                rng.Next(2) == 0);
+            var threshold = rng.Next(3) switch { 0 => 1.0, 1 => 0.0, _ => rng.NextDouble() };
+            return new FormulaQuery(aggregation, window, expression, Comparator.GreaterOrEqual, threshold, anomaly: anomaly);
+        });
+
+    /// <summary><c>top(formula or query, N, 'reducer', 'dir')</c> over a plain window.</summary>
+    public static readonly Gen<FormulaQuery> TopQueryGen = Gen.Select(
+        Gen.OneOf(SimpleTimeAggregations),
+        WindowMs,
+        FormulaQueryGen,
+        Gen.Int[1, TopSpec.MaxLimit],
+        Gen.Enum<TopReducer>(),
+        Gen.Bool,
+        Gen.Enum<Comparator>(),
+        Threshold,
+        (aggregation, window, formula, limit, reducer, descending, comparator, threshold) =>
+        {
+            var expression = limit % 2 == 0 ? formula.Operands[0] : formula.Expression;
+            return new FormulaQuery(aggregation, window, expression, comparator, threshold, top: new TopSpec(limit, reducer, descending));
+        });
+
     public static readonly Gen<string> CheckName = Gen.Select(
         Gen.Char[AsciiLetters],
         Gen.Char[AsciiLetters + Digits + "_.-"].Array[0, 24],
@@ -177,6 +216,8 @@ internal static class QueryGenerators
     public static readonly Gen<MonitorQuery> Query = Gen.Frequency(
         (3, MetricQueryGen.Select(q => (MonitorQuery)q)),
         (2, FormulaQueryGen.Select(q => (MonitorQuery)q)),
+        (1, AnomalyQueryGen.Select(q => (MonitorQuery)q)),
+        (1, TopQueryGen.Select(q => (MonitorQuery)q)),
         (1, CheckQueryGen.Select(q => (MonitorQuery)q)));
 
     // A shift of −1 marks a calendar window (current_1h or current_1d, chosen by the window's parity).

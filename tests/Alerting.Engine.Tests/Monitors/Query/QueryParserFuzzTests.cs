@@ -40,6 +40,10 @@ public sealed class QueryParserFuzzTests
         "avg(last_5m):avg:m{env:prod AND (service IN (web, api*) OR NOT team:core) , host NOT IN (a,*-b)} by {host} > 1",
         "max(last_1h):sum:a{host:*-prod OR host:web-*-1 AND NOT (x:1 OR !y:2)} / sum:b{NOT NOT k:v*} > 1",
         "\"c\".over(\"host:web-*-1\",\"env:*-prod\").last(1).count_by_status()",
+        "avg(last_4h):anomalies(avg:system.cpu.user{env:prod} by {host}, 'basic', 2, direction='both', alert_window='last_15m', interval=60, count_default_zero='true') >= 1",
+        "sum(last_1h):anomalies(sum:a{*} / sum:b{*},\"basic\",3.5,alert_window='last_5m',direction=\"above\") >= 0.5",
+        "avg(last_5m):top(avg:system.cpu.user{env:prod} by {host}, 10, 'mean', 'desc') > 90",
+        "max(last_1h):top(sum:a{*} by {env} / sum:b{*} by {env},5,'l2norm','asc') >= 0.5",
     ];
 
     private static readonly string[] Tokens =
@@ -47,7 +51,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "anomalies(", "top(", "'mean'", "'l2norm'", "'desc'", "'asc'", "'basic'", "'agile'", "direction=", "'above'", "alert_window=", "'last_15m'", "interval=", "count_default_zero=", "'true'", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";

@@ -1,0 +1,307 @@
+using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+
+namespace Alerting.Engine.Tests.Evaluation;
+
+/// <summary>
+/// anomalies(…, 'basic', k, …): the evaluator against a model that follows the documented
+/// definition word for word (LINQ over the brute-force oracle's bucket values), bit for bit, on
+/// random histories, formulas and arguments; and worked examples.
+/// </summary>
+public sealed class AnomalyEvaluatorDifferentialTests
+{
+    /// <summary>Set to a seed printed by a failure to replay only that case.</summary>
+    private const int ReplaySeed = 0;
+
+    private const int CaseCount = 500;
+
+    [Fact]
+    public void Anomaly_evaluator_matches_the_model_on_random_histories()
+    {
+        var seeds = ReplaySeed != 0 ? [ReplaySeed] : Enumerable.Range(1, CaseCount).ToArray();
+        var evaluations = 0;
+        var valued = 0;
+        var flagged = 0;
+        foreach (var seed in seeds)
+        {
+            var (cases, withValue, anomalous) = RunCase(seed);
+            evaluations += cases;
+            valued += withValue;
+            flagged += anomalous;
+        }
+
+        // Guards against a generator that never judges a point, or never finds an anomaly.
+        Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
+        Assert.True(flagged > valued / 10, $"only {flagged} of {valued} valued evaluations found an anomaly");
+    }
+
+    [Fact]
+    public void A_spike_after_a_steady_history_is_anomalous_and_a_value_inside_the_band_is_not()
+    {
+        // 1 min buckets, a 10 min window, a 2 min alert window: history of 8 points before each.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 10, FutureBuckets = 0 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(599_999);
+        var slot = store.Add();
+        double[] steady = [10, 12, 10, 12, 10, 12, 10, 12];
+        for (var i = 0; i < steady.Length; i++)
+        {
+            store.AddPoint(slot, i * 60_000, steady[i]);
+        }
+
+        // History mean 11, σ 1: with k = 2 the band is [9, 13].
+        store.AddPoint(slot, 8 * 60_000, 12.5); // inside
+        store.AddPoint(slot, 9 * 60_000, 30); // outside (its history still has mean 11.0625)
+        var query = (FormulaQuery)QueryParser.Parse("avg(last_10m):anomalies(avg:m{*}, 'basic', 2, alert_window='last_2m') >= 0.5");
+        var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Avg, 600_000);
+
+        var result = evaluator.Evaluate(FormulaProgram.Compile(query), [[slot]], spec, 599_999);
+
+        Assert.True(result.HasValue);
+        Assert.Equal(0.5, result.Value);
+        Assert.Equal(10, result.PointCount);
+        Assert.True(result.FullWindow);
+
+        var below = (FormulaQuery)QueryParser.Parse("avg(last_10m):anomalies(avg:m{*}, 'basic', 2, direction='below', alert_window='last_2m') >= 0.5");
+        Assert.Equal(0.0, evaluator.Evaluate(FormulaProgram.Compile(below), [[slot]], spec, 599_999).Value);
+
+        // A constant history has σ = 0: only a different value is outside the band.
+        var flat = store.Add();
+        for (var i = 0; i < 10; i++)
+        {
+            store.AddPoint(flat, i * 60_000, 5);
+        }
+
+        Assert.Equal(0.0, evaluator.Evaluate(FormulaProgram.Compile(query), [[flat]], spec, 599_999).Value);
+    }
+
+    [Fact]
+    public void Interval_groups_buckets_into_points_and_count_default_zero_fills_missing_points()
+    {
+        // 1 min buckets, interval=120: points of two buckets; a 12 min window holds 6 points, the
+        // last one (alert window 2 min) judged against the 5 before it.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 12, FutureBuckets = 0 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(719_999);
+        var slot = store.Add();
+        for (var i = 0; i < 10; i++)
+        {
+            store.AddPoint(slot, i * 60_000, i % 2 == 0 ? 4 : 6); // every point is a sum of 10
+        }
+
+        store.AddPoint(slot, 10 * 60_000, 10); // the last point: 10 + nothing in its second bucket
+        var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 720_000);
+        double Fraction(string arguments) =>
+            evaluator.Evaluate(
+                FormulaProgram.Compile((FormulaQuery)QueryParser.Parse($"sum(last_12m):anomalies(sum:m{{*}}, 'basic', 1, alert_window='last_2m', {arguments}) >= 1")),
+                [[slot]],
+                spec,
+                719_999).Value;
+
+        Assert.Equal(0.0, Fraction("interval=120"));
+
+        // Per bucket (no interval) the last two buckets are judged: 10 is outside the band of the 4/6
+        // history, and the empty bucket is not judged, or judged as 0 with count_default_zero.
+        Assert.Equal(1.0, Fraction("direction='both'"));
+        Assert.Equal(1.0, Fraction("count_default_zero='true'"));
+        Assert.Equal(0.5, Fraction("count_default_zero='true', direction='above'"));
+    }
+
+    [Fact]
+    public void Evaluating_an_anomaly_query_allocates_nothing()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 60, FutureBuckets = 1 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(3_600_000);
+        List<int> a = [store.Add(), store.Add()];
+        for (var t = 0L; t < 3_600_000; t += 15_000)
+        {
+            store.AddPoint(a[0], t, t % 7);
+            store.AddPoint(a[1], t, 1);
+        }
+
+        var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_1h):anomalies(sum:a{*} / 2, 'basic', 2, alert_window='last_15m') >= 1"));
+        var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 3_600_000);
+        List<int>[] operands = [a];
+        evaluator.Evaluate(program, operands, spec, 3_599_000);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            evaluator.Evaluate(program, operands, spec, 3_599_000);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static (int Evaluations, int WithValue, int Anomalous) RunCase(int seed)
+    {
+        var rng = new Random(seed);
+        long resolutionMs = rng.Next(2) == 0 ? 1_000 : 60_000;
+        var retained = rng.Next(3, 41);
+        var future = rng.Next(0, 3);
+        var ringLength = retained + future;
+        var store = new SeriesStore(new SeriesStoreOptions
+        {
+            ResolutionMs = resolutionMs,
+            RetainedBuckets = retained,
+            FutureBuckets = future,
+            InitialCapacity = 2,
+        });
+        var oracle = new BruteForceEvaluator(resolutionMs, retained, future);
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        var nowMs = 1_700_000_000_000 + rng.NextInt64(0, 10_000_000);
+        store.AdvanceClock(nowMs);
+        oracle.AdvanceClock(nowMs);
+        var series = Enumerable.Range(0, rng.Next(1, 5)).Select(_ => store.Add()).ToList();
+        var baseline = rng.Next(1, 1_000);
+        var (evaluations, withValue, anomalous) = (0, 0, 0);
+
+        void Check()
+        {
+            var windowBuckets = rng.Next(3, ringLength + 1);
+            var windowMs = windowBuckets * resolutionMs;
+            if (windowMs < QueryLimits.MinWindowMs)
+            {
+                return;
+            }
+
+            var alertMs = rng.Next(2) == 0 ? resolutionMs * rng.Next(1, windowBuckets) : rng.NextInt64(1_000, windowMs);
+            var anomaly = new AnomalySpec(
+                rng.Next(4) switch { 0 => 0.5, 1 => 1, 2 => 2, _ => 3 },
+                (AnomalyDirection)rng.Next(3),
+                Math.Max(1_000, alertMs / 1_000 * 1_000),
+                rng.Next(3) == 0 ? rng.Next(1, 4) * resolutionMs / 1_000 + rng.Next(0, 2) : 0,
+                rng.Next(3) == 0);
+            var expression = rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
+            var aggregation = (TimeAggregation)rng.Next(6);
+            var query = new FormulaQuery(aggregation, windowMs, expression, Comparator.GreaterOrEqual, 1, anomaly: anomaly);
+            var program = FormulaProgram.Compile(query);
+            var operandSlots = query.Operands.Select(_ => series.Where(_ => rng.Next(4) != 0).ToList()).ToArray();
+            var spec = WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
+            var t = nowMs + rng.NextInt64(-resolutionMs, resolutionMs);
+            var expected = Model(query, anomaly, operandSlots, t, oracle, resolutionMs);
+            var actual = evaluator.Evaluate(program, operandSlots, spec, t);
+            var same = expected.HasValue == actual.HasValue
+                && expected.FullWindow == actual.FullWindow
+                && expected.PointCount == actual.PointCount
+                && (!expected.HasValue || BitConverter.DoubleToInt64Bits(expected.Value) == BitConverter.DoubleToInt64Bits(actual.Value));
+            Assert.True(same, $"seed {seed}: {query} at t={t} (clock {nowMs}, resolution {resolutionMs} ms, ring {retained}+{future}) over [{string.Join(" | ", operandSlots.Select(s => string.Join(',', s)))}]: expected {expected}, got {actual}");
+            evaluations++;
+            withValue += actual.HasValue ? 1 : 0;
+            anomalous += actual.HasValue && actual.Value > 0 ? 1 : 0;
+        }
+
+        var events = rng.Next(20, 160);
+        for (var e = 0; e < events; e++)
+        {
+            var kind = rng.Next(100);
+            if (kind < 8)
+            {
+                var offered = nowMs + rng.NextInt64(0, 2 * resolutionMs);
+                store.AdvanceClock(offered);
+                oracle.AdvanceClock(offered);
+                nowMs = Math.Max(nowMs, offered);
+            }
+            else if (kind < 16)
+            {
+                Check();
+            }
+            else
+            {
+                var slot = series[rng.Next(series.Count)];
+                var ts = nowMs - rng.NextInt64(0, retained * resolutionMs);
+                var value = rng.Next(20) switch
+                {
+                    0 => baseline * 10.0,
+                    1 => -baseline,
+                    2 => 0.0,
+                    _ => baseline + rng.Next(-3, 4),
+                };
+                Assert.Equal(oracle.Add(slot, ts, value), store.AddPoint(slot, ts, value));
+            }
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            Check();
+        }
+
+        return (evaluations, withValue, anomalous);
+    }
+
+    // ---- The model: docs/query-language.md "Anomalies", step by step ----
+
+    private static EvaluationResult Model(FormulaQuery query, AnomalySpec anomaly, List<int>[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
+    {
+        var aggregation = query.TimeAggregation;
+        var end = oracle.Bucket(t);
+        var n = (int)oracle.Buckets(query.WindowMs);
+        var first = end - n + 1;
+        var points = operandSlots.Sum(slots => oracle.PointsIn(slots, first, end));
+
+        // 1. The formula's value in each bucket of the window (null: none).
+        var inputs = Enumerable.Range(0, operandSlots.Length)
+            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i)).ToArray())
+            .ToArray();
+        var operand = 0;
+        var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
+        var buckets = Enumerable.Range(0, n).Select(i => inputs.All(row => row[i] is null) ? null : formula[i]).ToArray();
+
+        // 2. Points of q buckets, the newest ending with the window; leftover oldest buckets unused.
+        var q = (int)Math.Max(1, (long)Math.Ceiling(anomaly.IntervalSeconds * 1_000.0 / resolutionMs));
+        var count = n / q;
+        var pointValues = Enumerable.Range(0, count).Select(j =>
+        {
+            var values = buckets.Skip(n - ((count - j) * q)).Take(q).Where(v => v is not null).Select(v => v!.Value).ToList();
+            if (values.Count == 0)
+            {
+                return anomaly.CountDefaultZero ? 0.0 : (double?)null;
+            }
+
+            return aggregation switch
+            {
+                TimeAggregation.Avg => values.Aggregate((a, b) => a + b) / values.Count,
+                TimeAggregation.Min => values.Aggregate(Math.Min),
+                TimeAggregation.Max => values.Aggregate(Math.Max),
+                TimeAggregation.Last => values[^1],
+                _ => values.Aggregate((a, b) => a + b),
+            };
+        }).ToArray();
+
+        // 3. The alert window's points, each against mean ± k·σ of the H points before it.
+        var alert = (int)Math.Min(count, (long)Math.Ceiling((double)oracle.Buckets(anomaly.AlertWindowMs) / q));
+        var history = count - alert;
+        var judged = 0;
+        var outside = 0;
+        for (var j = history; j < count; j++)
+        {
+            if (pointValues[j] is not { } x)
+            {
+                continue;
+            }
+
+            var before = pointValues.Skip(j - history).Take(history).Where(v => v is not null).Select(v => v!.Value).ToList();
+            if (before.Count < 2)
+            {
+                continue;
+            }
+
+            var mean = before.Aggregate(0.0, (a, b) => a + b) / before.Count;
+            var sigma = Math.Sqrt(before.Select(v => (v - mean) * (v - mean)).Aggregate(0.0, (a, b) => a + b) / before.Count);
+            var band = anomaly.Bounds * sigma;
+            judged++;
+            var isOutside = anomaly.Direction switch
+            {
+                AnomalyDirection.Above => x > mean + band,
+                AnomalyDirection.Below => x < mean - band,
+                _ => x > mean + band || x < mean - band,
+            };
+            outside += isOutside ? 1 : 0;
+        }
+
+        var full = buckets[0] is not null;
+        return judged == 0 ? new EvaluationResult(false, 0, full, points) : new EvaluationResult(true, (double)outside / judged, full, points);
+    }
+}
