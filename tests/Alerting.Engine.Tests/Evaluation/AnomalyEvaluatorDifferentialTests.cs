@@ -236,14 +236,17 @@ public sealed class AnomalyEvaluatorDifferentialTests
     private static EvaluationResult Model(FormulaQuery query, AnomalySpec anomaly, List<int>[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
         var aggregation = query.TimeAggregation;
+        // The window is (t − W, t], exact to the millisecond: its buckets run from the one holding
+        // its first instant to the one holding t, the oldest possibly cut by the edge.
+        var startMs = t - query.WindowMs + 1;
         var end = oracle.Bucket(t);
-        var n = (int)oracle.Buckets(query.WindowMs);
-        var first = end - n + 1;
-        var points = operandSlots.Sum(slots => oracle.PointsIn(slots, first, end));
+        var first = oracle.Bucket(startMs);
+        var n = (int)(end - first + 1);
+        var points = operandSlots.Sum(slots => oracle.PointsIn(slots, startMs, t));
 
         // 1. The formula's value in each bucket of the window (null: none).
         var inputs = Enumerable.Range(0, operandSlots.Length)
-            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i)).ToArray())
+            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i, startMs, t)).ToArray())
             .ToArray();
         var operand = 0;
         var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
@@ -271,7 +274,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
         }).ToArray();
 
         // 3. The alert window's points, each against mean ± k·σ of the H points before it.
-        var alert = (int)Math.Min(count, (long)Math.Ceiling((double)oracle.Buckets(anomaly.AlertWindowMs) / q));
+        var alert = (int)Math.Min(count, (long)Math.Ceiling(Math.Ceiling((double)anomaly.AlertWindowMs / resolutionMs) / q));
         var history = count - alert;
         var judged = 0;
         var outside = 0;
@@ -301,7 +304,8 @@ public sealed class AnomalyEvaluatorDifferentialTests
             outside += isOutside ? 1 : 0;
         }
 
-        var full = buckets[0] is not null;
+        var early = operandSlots.Any(slots => oracle.HasEarlyPoint(slots, startMs, t));
+        var full = buckets[0] is not null || (early && n > 1 && buckets[1] is not null);
         return judged == 0 ? new EvaluationResult(false, 0, full, points) : new EvaluationResult(true, (double)outside / judged, full, points);
     }
 }

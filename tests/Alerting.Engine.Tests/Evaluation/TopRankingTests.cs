@@ -102,11 +102,14 @@ public sealed class TopRankingTests
 
     private static double? Model(FormulaQuery query, List<int>[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
+        // The window is (t − W, t], exact to the millisecond: its buckets run from the one holding
+        // its first instant to the one holding t, the oldest possibly cut by the edge.
+        var startMs = t - query.WindowMs + 1;
         var end = oracle.Bucket(t);
-        var n = (int)oracle.Buckets(query.WindowMs);
-        var first = end - n + 1;
+        var first = oracle.Bucket(startMs);
+        var n = (int)(end - first + 1);
         var inputs = Enumerable.Range(0, operandSlots.Length)
-            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], query.TimeAggregation, query.Operands[k].Space, first + i)).ToArray())
+            .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], query.TimeAggregation, query.Operands[k].Space, first + i, startMs, t)).ToArray())
             .ToArray();
         var operand = 0;
         var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
