@@ -40,7 +40,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
     public void A_spike_after_a_steady_history_is_anomalous_and_a_value_inside_the_band_is_not()
     {
         // 1 min buckets, a 10 min window, a 2 min alert window: history of 8 points before each.
-        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 10, FutureBuckets = 0 });
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 11, FutureBuckets = 0 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(599_999);
         var slot = store.Add();
@@ -81,7 +81,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
     {
         // 1 min buckets, interval=120: points of two buckets; a 12 min window holds 6 points, the
         // last one (alert window 2 min) judged against the 5 before it.
-        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 12, FutureBuckets = 0 });
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 13, FutureBuckets = 0 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(719_999);
         var slot = store.Add();
@@ -139,7 +139,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
     {
         var rng = new Random(seed);
         long resolutionMs = rng.Next(2) == 0 ? 1_000 : 60_000;
-        var retained = rng.Next(3, 41);
+        var retained = rng.Next(4, 41);
         var future = rng.Next(0, 3);
         var ringLength = retained + future;
         var store = new SeriesStore(new SeriesStoreOptions
@@ -160,7 +160,8 @@ public sealed class AnomalyEvaluatorDifferentialTests
 
         void Check()
         {
-            var windowBuckets = rng.Next(3, ringLength + 1);
+            // An exact window of b buckets' length touches b + 1 buckets (WindowRange.MaxBuckets), all in the ring.
+            var windowBuckets = rng.Next(3, ringLength);
             var windowMs = windowBuckets * resolutionMs;
             if (windowMs < QueryLimits.MinWindowMs)
             {
