@@ -192,6 +192,7 @@ internal sealed partial class MonitorEngine
                 // Before format 10 a check group kept one run window: it belongs to its first series.
                 group.Runs?.ReadFrom(reader, withMuteRefresh ? null : firstSeries);
                 monitor.Groups.Add(key, group);
+                engine._matcher.GroupTags.Add(monitor.Slot, group);
             }
         }
 

@@ -56,7 +56,7 @@ internal sealed partial class MonitorEngine
         _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series);
-        _mutes = new MuteRefresher(_monitors, _evaluator);
+        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
     }
 
     /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
@@ -293,6 +293,14 @@ internal sealed partial class MonitorEngine
 
     private MonitorGroup? Group(string monitorId, string groupKey) =>
         _monitors.TryGet(monitorId, out var monitor) && monitor.Groups.TryGetValue(groupKey, out var group) ? group : null;
+
+    /// <summary>The groups filed under a tag in the group tag index, with their monitor ids (for tests).</summary>
+    internal IEnumerable<(string MonitorId, string GroupKey)> GroupsTagged(string tag) =>
+        _matcher.GroupTags.Postings(tag).Select(p => (_monitors[p.Slot].Id, p.Group.Key));
+
+    /// <summary>Every group's monitor id, key and tags, by monitor slot then group key (for tests).</summary>
+    internal IEnumerable<(string MonitorId, string GroupKey, string[] Tags)> AllGroupTags() =>
+        _monitors.Slots.Where(m => m is not null).SelectMany(m => m!.Groups.Values.Select(g => (m.Id, g.Key, g.Tags)));
 
     /// <summary>Every live series, in creation order.</summary>
     internal IEnumerable<SeriesEntry> AllSeries => _series.All;

@@ -63,6 +63,9 @@ internal sealed class SeriesMatcher
         Invariant.Check(limits.MatchStepSeries > 0, "a match step examines at least one series");
     }
 
+    /// <summary>Every group with tags, by tag: kept here, where groups form and leave.</summary>
+    public GroupTagIndex GroupTags { get; } = new();
+
     /// <summary>Monitors still matching the series that existed before them.</summary>
     public int PendingCount => _pending.Count;
 
@@ -407,6 +410,7 @@ internal sealed class SeriesMatcher
             group.LastReportedMs = _clock.NowMs;
 
             monitor.Groups.Add(groupKey, group);
+            GroupTags.Add(monitor.Slot, group);
         }
 
         // A group's query lists its series in creation order: new series are the newest and a
@@ -470,6 +474,7 @@ internal sealed class SeriesMatcher
 
             var removed = monitor.Groups.Remove(group.Key);
             Invariant.Check(removed, "a stale group is one of the monitor's groups");
+            GroupTags.Remove(group);
         }
 
         _stale.Clear();
@@ -568,11 +573,12 @@ internal sealed class SeriesMatcher
         }
     }
 
-    /// <summary>Removes the monitor's groups from the feeds of the series they read.</summary>
+    /// <summary>Removes the monitor's groups from the feeds of the series they read, and from the tag index.</summary>
     private void Unlink(CompiledMonitor monitor)
     {
         foreach (var group in monitor.Groups.Values)
         {
+            GroupTags.Remove(group);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {
                 foreach (var seriesId in group.SeriesIdsOf(k))
