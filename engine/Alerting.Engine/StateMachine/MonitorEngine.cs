@@ -44,6 +44,7 @@ internal sealed partial class MonitorEngine
     private readonly EvaluationSchedule _schedule;
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
+    private readonly MonitorDrain _drain;
     private readonly List<DowntimeReach> _boundaries = [];
     private readonly FuturePoints _future = new();
 
@@ -57,6 +58,7 @@ internal sealed partial class MonitorEngine
         _schedule = new EvaluationSchedule(_monitors, _clock);
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series);
         _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
+        _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }
 
     /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
@@ -87,6 +89,12 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups whose mute downtime commands refreshed (see <see cref="GroupEvaluator.MuteRefreshes"/>).</summary>
     public long MuteRefreshes => _evaluator.MuteRefreshes;
+
+    /// <summary>Deleted monitors whose groups are still being freed, in steps (see <see cref="MonitorDrain"/>).</summary>
+    public int MonitorsDraining => _drain.Count;
+
+    /// <summary>Groups of deleted monitors not freed yet.</summary>
+    public int DrainingGroups => _drain.GroupsLeft;
 
     /// <summary>Whether a refresh of every monitor's mute (after a downtime that names no monitor changed) is still going.</summary>
     public bool MuteSweepPending => _mutes.IsSweeping;
@@ -332,6 +340,11 @@ internal sealed partial class MonitorEngine
         // Before time moves: groups a step forms are first seen at the previous tick's time, so
         // they are never younger than the due instants this tick fires (all after that time).
         _matcher.ContinueMatches();
+        if (_drain.Count > 0)
+        {
+            _drain.Step(logIndex);
+        }
+
         _clock.AdvanceTo(tickMs);
         _windows.AdvanceClock(_clock.NowMs);
         if (!_schedule.IsStarted)
@@ -454,10 +467,12 @@ internal sealed partial class MonitorEngine
             return MonitorOutcome.NotFound;
         }
 
-        _evaluator.OnMonitorDeleted(monitor, logIndex);
-        _matcher.RemoveMonitor(monitor);
+        // Out of every read now; its groups go in bounded steps, the first one in this entry.
+        _matcher.DetachMonitor(monitor);
         _schedule.Cancel(monitor);
-        _monitors.Remove(monitor);
+        _monitors.Detach(monitor);
+        _drain.Enqueue(monitor);
+        _drain.Step(logIndex);
         return MonitorOutcome.Deleted;
     }
 

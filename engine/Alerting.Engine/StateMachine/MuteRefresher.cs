@@ -204,7 +204,12 @@ internal sealed class MuteRefresher
                 continue;
             }
 
-            var monitor = _monitors[slot];
+            if (_monitors.Slots[slot] is not { } monitor)
+            {
+                // A deleted monitor whose groups are still being freed: its groups' last word comes from the drain.
+                continue;
+            }
+
             Invariant.Check(monitor.Groups.TryGetValue(group.Key, out var live) && ReferenceEquals(live, group), "a group the tag index lists is a live group of the monitor in its slot");
             _evaluator.UpdateMute(monitor, group, logIndex);
             refreshed++;

@@ -94,11 +94,25 @@ internal sealed class SeriesMatcher
         }
     }
 
-    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scopes the index (and its match stops).</summary>
-    public void RemoveMonitor(CompiledMonitor monitor)
-    {
-        Unlink(monitor);
+    /// <summary>
+    /// Detaches a monitor being deleted: its scopes leave the index (and its match stops), so no new
+    /// series joins it; its groups leave their series' feeds one by one (<see cref="DropGroup"/>).
+    /// </summary>
+    public void DetachMonitor(CompiledMonitor monitor) =>
         RemoveScopes(monitor, StopMatch(monitor.Slot, out var stopped) ? stopped.Operand : monitor.Operands.Length);
+
+    /// <summary>A deleted monitor's group is freed: it leaves the feeds of the series it reads and the tag index.</summary>
+    public void DropGroup(CompiledMonitor monitor, MonitorGroup group)
+    {
+        for (var k = 0; k < monitor.Operands.Length; k++)
+        {
+            foreach (var seriesId in group.SeriesIdsOf(k))
+            {
+                RemoveFeed(_series[seriesId], group);
+            }
+        }
+
+        GroupTags.Remove(group);
     }
 
     /// <summary>
@@ -522,7 +536,8 @@ internal sealed class SeriesMatcher
     {
         foreach (var (slot, group) in entry.Feeds)
         {
-            var monitor = _monitors[slot];
+            // Live, or deleted with its groups still being freed: either way the group lets go of the series.
+            var monitor = _monitors.Holder(slot);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {
                 var ids = group.SeriesIdsOf(k);
