@@ -37,6 +37,9 @@ internal sealed class MonitorDrain
         _matcher = matcher;
     }
 
+    /// <summary>Groups freed since start (not state, not in snapshots): the work deletes cost.</summary>
+    public long GroupsFreed { get; private set; }
+
     /// <summary>Deleted monitors whose groups are not all freed yet.</summary>
     public int Count => _queue.Count;
 
@@ -78,6 +81,7 @@ internal sealed class MonitorDrain
             }
 
             budget -= _chunk.Count;
+            GroupsFreed += _chunk.Count;
             _chunk.Clear();
             if (monitor.Groups.Count > 0)
             {

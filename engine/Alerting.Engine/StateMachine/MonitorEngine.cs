@@ -93,6 +93,9 @@ internal sealed partial class MonitorEngine
     /// <summary>Deleted monitors whose groups are still being freed, in steps (see <see cref="MonitorDrain"/>).</summary>
     public int MonitorsDraining => _drain.Count;
 
+    /// <summary>Groups of deleted monitors freed since start (see <see cref="MonitorDrain.GroupsFreed"/>).</summary>
+    public long GroupsFreed => _drain.GroupsFreed;
+
     /// <summary>Groups of deleted monitors not freed yet.</summary>
     public int DrainingGroups => _drain.GroupsLeft;
 

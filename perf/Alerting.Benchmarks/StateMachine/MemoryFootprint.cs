@@ -21,7 +21,11 @@ internal static class MemoryFootprint
     private const long T0 = 1_800_000_000_000;
     private const int BatchSize = 1_000;
 
-    public static void Run(int n)
+    /// <param name="hold">
+    /// Waits for a line on standard input once the monitors are in, and again once the series are,
+    /// so a heap dump (<c>dotnet-gcdump collect -p PID</c>) can be taken of each state.
+    /// </param>
+    public static void Run(int n, bool hold = false)
     {
         var applier = new LogApplier(new EngineState());
         long index = 0;
@@ -34,6 +38,7 @@ internal static class MemoryFootprint
         }
 
         var afterMonitors = GC.GetTotalMemory(forceFullCollection: true);
+        Hold(hold, "monitors in");
         for (var from = 0; from < n; from += BatchSize)
         {
             var batch = new PointsBatch();
@@ -49,6 +54,7 @@ internal static class MemoryFootprint
         }
 
         var afterSeries = GC.GetTotalMemory(forceFullCollection: true);
+        Hold(hold, "series in");
         GC.KeepAlive(applier);
         var (definitionBytes, compiledBytes) = MonitorParts(n);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"M6, N = {n:N0}: {applier.State.MonitorCount:N0} monitors, {applier.State.SeriesCount:N0} series"));
@@ -90,6 +96,15 @@ internal static class MemoryFootprint
 
         // The arrays holding them (8 B a reference) are not part of a monitor.
         return (((afterDefinitions - start) / (double)n) - 8, ((afterCompiled - afterDefinitions) / (double)n) - 8);
+    }
+
+    private static void Hold(bool hold, string what)
+    {
+        if (hold)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: pid {Environment.ProcessId}, press enter"));
+            Console.ReadLine();
+        }
     }
 
     private static Monitor MonitorFor(int i) => new()
