@@ -104,7 +104,7 @@ internal static class StepBounds
     }
 
     private static LogEntry Upsert(string id, string query) =>
-        new() { MonitorUpserted = new MonitorUpserted { Monitor = new Monitor { Id = id, Name = id, Type = "metric alert", Query = query, Options = new MonitorOptions { EvaluationIntervalMs = 3_600_000 } } } };
+        new() { MonitorUpserted = new MonitorUpserted { Monitor = new Monitor { Id = id, Name = id, Type = "metric", Query = query, Options = new MonitorOptions { EvaluationIntervalMs = 3_600_000 } } } };
 
     private static string Text(int i) => i.ToString(CultureInfo.InvariantCulture);
 }
