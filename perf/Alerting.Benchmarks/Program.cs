@@ -2,10 +2,10 @@ using System.Globalization;
 using Alerting.Benchmarks.StateMachine;
 using BenchmarkDotNet.Running;
 
-// `m6 [N] [hold]` measures memory per monitor and per series (not a BenchmarkDotNet run); anything else picks benchmarks.
+// `m6 [N] [hold] [compact]` measures memory per monitor and per series (not a BenchmarkDotNet run); anything else picks benchmarks.
 if (args is ["m6", ..])
 {
-    MemoryFootprint.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000, hold: args is [_, _, "hold"]);
+    MemoryFootprint.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000, hold: args.Contains("hold"), compact: args.Contains("compact"));
     return;
 }
 

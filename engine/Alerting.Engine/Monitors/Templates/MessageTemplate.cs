@@ -81,6 +81,7 @@ public sealed class MessageTemplate
         [NotNullWhen(true)] out MessageTemplate? template,
         [NotNullWhen(false)] out TemplateParseError? error)
     {
+        ArgumentNullException.ThrowIfNull(text);
         if (text.Length == 0)
         {
             template = Empty;
