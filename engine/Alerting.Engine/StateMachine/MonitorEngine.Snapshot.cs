@@ -18,7 +18,8 @@ namespace Alerting.Engine.StateMachine;
 /// dropped a group it fed; from format 13 each series its id (expired series leave gaps) and when
 /// it was last seen, and the series expiry sweep its cursor; from format 16, the points and check
 /// runs waiting for their time (<see cref="FuturePoints"/>); from format 17, the deleted monitors
-/// whose groups are still being freed (<see cref="MonitorDrain"/>), last. Not written, because it is derived:
+/// whose groups are still being freed (<see cref="MonitorDrain"/>) and where the mute sweep stands
+/// inside a monitor, last. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -96,6 +97,7 @@ internal sealed partial class MonitorEngine
 
         _future.WriteTo(writer);
         WriteDrains(writer);
+        _mutes.WriteGroupCursor(writer);
     }
 
     /// <summary>A monitor's definition, transition floor and groups (each with its state and series).</summary>
@@ -171,7 +173,7 @@ internal sealed partial class MonitorEngine
     /// which record no series' last-seen time and no sweep cursor, and
     /// <paramref name="withFuturePoints"/> false before format 16, which keep no points waiting for
     /// their time (their points were already in the windows), and <paramref name="withDrains"/> false
-    /// before format 17, which hold no deleted monitor still being drained.
+    /// before format 17, which hold no deleted monitor still being drained and no mute sweep position inside a monitor.
     /// </summary>
     public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints, bool withDrains)
     {
@@ -264,6 +266,8 @@ internal sealed partial class MonitorEngine
         {
             engine.ReadDrains(reader);
         }
+
+        engine._mutes.ReadGroupCursor(withDrains ? reader : null);
 
         if (scheduleStarted)
         {

@@ -15,7 +15,8 @@ namespace Alerting.Engine.StateMachine;
 /// key), any monitor's group may be covered: it starts (or extends) a
 /// sweep that walks the monitors in slot order from slot 0; a request that comes while a sweep
 /// runs extends it to wrap round to where it stood, so it ends once round after the latest request; each step refreshes about
-/// <see cref="MaxGroupsPerStep"/> groups and the sweep goes on at the following ticks. A group the
+/// <see cref="MaxGroupsPerStep"/> groups, stopping inside a monitor when it has more (it goes on from the
+/// next group key), and the sweep goes on at the following ticks. A group the
 /// sweep has not reached yet still reads the right mute at its own evaluations (the index is
 /// current), so a sweep only decides when its flag and end notification show, never whether.
 /// </summary>
@@ -40,6 +41,10 @@ internal sealed class MuteRefresher
     private int _cursor;
     private int _stop;
 
+    // Inside the monitor at the cursor: the key of the last group the sweep refreshed there (null
+    // at a monitor's start), so a monitor with more groups than a step is refreshed over several.
+    private string? _afterKey;
+
     public MuteRefresher(MonitorRegistry monitors, GroupEvaluator evaluator, GroupTagIndex groupTags)
     {
         _monitors = monitors;
@@ -58,10 +63,11 @@ internal sealed class MuteRefresher
     {
         if (reach.AllMonitors || !TryReach(reach.FirstScoped) || !TryReach(reach.SecondScoped))
         {
-            // A full round from here: every group is refreshed at least once after this request.
+            // A full round from here: every group is refreshed at least once after this request
+            // (the monitor the sweep is inside of included, from its first group, in the next round).
             _sweeping = true;
             _wrapped = false;
-            _stop = _cursor;
+            _stop = _afterKey is null ? _cursor : _cursor + 1;
             return;
         }
 
@@ -107,13 +113,36 @@ internal sealed class MuteRefresher
                 break;
             }
 
-            var monitor = slots[_cursor++];
-            budget--;
-            if (monitor is not null)
+            var monitor = slots[_cursor];
+            if (_afterKey is null)
             {
-                budget -= Refresh(monitor, logIndex);
+                // The slot looked at.
+                budget--;
+            }
+
+            if (monitor is null || RefreshFrom(monitor, ref budget, logIndex))
+            {
+                _cursor++;
+                _afterKey = null;
             }
         }
+    }
+
+    /// <summary>Format 17: where the sweep stands inside the monitor at its cursor (after <see cref="WriteTo"/>'s part, at the end of the monitor section).</summary>
+    public void WriteGroupCursor(BinaryWriter writer)
+    {
+        writer.Write(_afterKey is not null);
+        if (_afterKey is not null)
+        {
+            writer.Write(_afterKey);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteGroupCursor"/> wrote; null (a snapshot before format 17) leaves the sweep at a monitor's start.</summary>
+    public void ReadGroupCursor(BinaryReader? reader)
+    {
+        _afterKey = reader is not null && reader.ReadBoolean() ? reader.ReadString() : null;
+        Invariant.Check(_afterKey is null || _sweeping, "only a sweep under way stands inside a monitor");
     }
 
     public void WriteTo(BinaryWriter writer)
@@ -160,6 +189,7 @@ internal sealed class MuteRefresher
         _wrapped = false;
         _cursor = 0;
         _stop = 0;
+        _afterKey = null;
     }
 
     /// <summary>
@@ -225,6 +255,33 @@ internal sealed class MuteRefresher
         {
             _named.Enqueue(monitorId);
         }
+    }
+
+    /// <summary>
+    /// Refreshes the monitor's groups after <see cref="_afterKey"/> while budget is left; true when
+    /// it reached the last one. Finding where it stopped walks the keys before it (a sorted
+    /// dictionary cannot seek), at most <see cref="IngestLimits.MaxGroupsPerMonitor"/> compares.
+    /// </summary>
+    private bool RefreshFrom(CompiledMonitor monitor, ref int budget, long logIndex)
+    {
+        foreach (var (key, group) in monitor.Groups)
+        {
+            if (_afterKey is not null && string.CompareOrdinal(key, _afterKey) <= 0)
+            {
+                continue;
+            }
+
+            if (budget <= 0)
+            {
+                return false;
+            }
+
+            _evaluator.UpdateMute(monitor, group, logIndex);
+            _afterKey = key;
+            budget--;
+        }
+
+        return true;
     }
 
     private int Refresh(CompiledMonitor monitor, long logIndex)

@@ -182,6 +182,57 @@ public sealed class ScopedDowntimeReachTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_sweep_refreshes_a_monitor_with_more_groups_than_a_step_over_several_entries_and_a_restore_continues_it()
+    {
+        var groups = (2 * MuteRefresher.MaxGroupsPerStep) + 300;
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("wide", Queries[0], o => o.EvaluationIntervalMs = Hour));
+        for (var from = 0; from < groups; from += 1_000)
+        {
+            var batch = new PointsBatch();
+            for (var i = from; i < Math.Min(groups, from + 1_000); i++)
+            {
+                var series = new SeriesPoints { Metric = "q", Tags = { "host:h" + i.ToString(CultureInfo.InvariantCulture) } };
+                series.UnixMs.Add(engine.Now);
+                series.Values.Add(50);
+                batch.Series.Add(series);
+            }
+
+            engine.Apply(new LogEntry { Points = batch });
+        }
+
+        while (engine.State.Monitors.MatchesPending > 0)
+        {
+            engine.Tick(engine.Now + 100);
+        }
+
+        var monitors = engine.State.Monitors;
+        var before = monitors.MuteRefreshes;
+
+        // No scope: the sweep; its one monitor holds more groups than a step.
+        engine.Downtime(new Downtime { Id = "d", StartUnixMs = engine.Now - 1 });
+        Assert.Equal(MuteRefresher.MaxGroupsPerStep - 1, monitors.MuteRefreshes - before);
+        Assert.True(monitors.MuteSweepPending);
+        var snapshot = Snapshot.Bytes(engine.State);
+        var restored = new LogApplier(Snapshot.Restore(snapshot), _ => { });
+        Assert.Equal(snapshot, Snapshot.Bytes(restored.State));
+
+        var index = engine.LastIndex;
+        while (monitors.MuteSweepPending)
+        {
+            var step = monitors.MuteRefreshes;
+            var tick = new LogEntry { Tick = new Tick { UnixMs = engine.Now + 100 } };
+            engine.Apply(tick);
+            restored.Apply(++index, 1, tick);
+            Assert.InRange(monitors.MuteRefreshes - step, 1, MuteRefresher.MaxGroupsPerStep);
+            Assert.Equal(Snapshot.Bytes(engine.State), Snapshot.Bytes(restored.State));
+        }
+
+        Assert.Equal(groups, monitors.MuteRefreshes - before);
+        Assert.All(monitors.GroupStates("wide"), g => Assert.True(g.Muted));
+    }
+
+    [Fact]
     public void Scoped_downtimes_apply_identically_on_replicas_and_after_a_restore()
     {
         foreach (var seed in new[] { 11, 12, 13, 14, 15 })

@@ -24,13 +24,14 @@ internal static class Snapshot
     }
 
     /// <summary>
-    /// Bytes of an empty queue of future points (format 16) and an empty list of draining monitors
-    /// (format 17), the end of the monitor section: what a format before 16 lacks there.
+    /// Bytes of an empty queue of future points (format 16), an empty list of draining monitors and
+    /// a mute sweep at no monitor (format 17), the end of the monitor section: what a format before
+    /// 16 lacks there.
     /// </summary>
-    public const int NoFuturePoints = 2 * sizeof(int);
+    public const int NoFuturePoints = (2 * sizeof(int)) + sizeof(bool);
 
-    /// <summary>Bytes of an empty list of draining monitors (format 17), the last of the monitor section.</summary>
-    public const int NoDrains = sizeof(int);
+    /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
+    public const int NoDrains = sizeof(int) + sizeof(bool);
 
     /// <summary>
     /// The snapshot as format 16 laid it out: without the (empty) list of deleted monitors still
@@ -44,6 +45,7 @@ internal static class Snapshot
         writer.Flush();
         var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
+        Assert.Equal(0, bytes[monitorsEnd - 1]);
         byte[] old = [.. bytes[..(monitorsEnd - NoDrains)], .. bytes[monitorsEnd..]];
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 16UL);
         return old;
@@ -64,6 +66,7 @@ internal static class Snapshot
             var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoFuturePoints));
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
+            Assert.Equal(0, bytes[monitorsEnd - 1]);
             return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
         }
     }
