@@ -2,10 +2,10 @@ using System.Globalization;
 using Alerting.Benchmarks.StateMachine;
 using BenchmarkDotNet.Running;
 
-// `m6 [N]` measures memory per monitor and per series (not a BenchmarkDotNet run); anything else picks benchmarks.
+// `m6 [N] [hold] [compact]` measures memory per monitor and per series (not a BenchmarkDotNet run); anything else picks benchmarks.
 if (args is ["m6", ..])
 {
-    MemoryFootprint.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000);
+    MemoryFootprint.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000, hold: args.Contains("hold"), compact: args.Contains("compact"));
     return;
 }
 
@@ -15,6 +15,13 @@ if (args is ["snapshot-pause", ..])
     SnapshotPause.Run(
         args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000,
         args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+    return;
+}
+
+// `step-bounds [N ...]` times a scoped downtime, an unscoped-like sweep and a stepped monitor delete entry by entry (issue 7).
+if (args is ["step-bounds", ..])
+{
+    StepBounds.Run(args.Length > 1 ? [.. args[1..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [10_000, 100_000]);
     return;
 }
 

@@ -107,7 +107,8 @@ internal sealed class EvaluationSchedule
     {
         foreach (var (monitorSlot, group) in entry.Feeds)
         {
-            if (!_monitors[monitorSlot].OnArrival)
+            // A null slot is a deleted monitor whose groups are still being freed (see MonitorDrain).
+            if (_monitors.Slots[monitorSlot] is not { OnArrival: true })
             {
                 continue;
             }

@@ -207,16 +207,13 @@ internal sealed class GroupEvaluator
         return ids.Count > 0;
     }
 
-    /// <summary>The monitor is being deleted: each group's last word.</summary>
-    public void OnMonitorDeleted(CompiledMonitor monitor, long logIndex)
+    /// <summary>A group of a deleted monitor is freed (see <see cref="MonitorDrain"/>): its last word.</summary>
+    public void OnGroupDeleted(CompiledMonitor monitor, MonitorGroup group, long logIndex)
     {
         var sink = new EventSink(Events);
-        foreach (var group in monitor.Groups.Values)
-        {
-            var before = Events.Count;
-            StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
-            RenderMessages(monitor, group, before);
-        }
+        var before = Events.Count;
+        StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+        RenderMessages(monitor, group, before);
     }
 
     /// <summary>The monitor is being edited: each group's state under the new rules.</summary>

@@ -17,7 +17,9 @@ namespace Alerting.Engine.StateMachine;
 /// transition floor, each group when it last reported and each series whether group retention
 /// dropped a group it fed; from format 13 each series its id (expired series leave gaps) and when
 /// it was last seen, and the series expiry sweep its cursor; from format 16, the points and check
-/// runs waiting for their time (<see cref="FuturePoints"/>), last. Not written, because it is derived:
+/// runs waiting for their time (<see cref="FuturePoints"/>); from format 17, the deleted monitors
+/// whose groups are still being freed (<see cref="MonitorDrain"/>) and where the mute sweep stands
+/// inside a monitor, last. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -40,34 +42,7 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
-            WriteMessage(writer, monitor.Definition);
-            writer.Write(monitor.TransitionFloor);
-            writer.Write(monitor.Groups.Count);
-            foreach (var group in monitor.Groups.Values)
-            {
-                writer.Write(group.Key);
-                writer.Write(group.Tags.Length);
-                foreach (var tag in group.Tags)
-                {
-                    writer.Write(tag);
-                }
-
-                group.State.WriteTo(writer);
-                writer.Write(group.LastEvaluatedMs);
-                writer.Write(group.LastReportedMs);
-                // One list per metric query; the count of queries comes from the definition.
-                for (var operand = 0; operand < monitor.Operands.Length; operand++)
-                {
-                    var seriesIds = group.SeriesIdsOf(operand);
-                    writer.Write(seriesIds.Count);
-                    foreach (var id in seriesIds)
-                    {
-                        writer.Write(id);
-                    }
-                }
-
-                group.Runs?.WriteTo(writer);
-            }
+            WriteMonitor(writer, monitor);
         }
 
         // Format 13: series ids may have gaps (expired series), so each live series names its id.
@@ -121,6 +96,70 @@ internal sealed partial class MonitorEngine
         }
 
         _future.WriteTo(writer);
+        WriteDrains(writer);
+        _mutes.WriteGroupCursor(writer);
+    }
+
+    /// <summary>A monitor's definition, transition floor and groups (each with its state and series).</summary>
+    private static void WriteMonitor(BinaryWriter writer, CompiledMonitor monitor)
+    {
+        WriteMessage(writer, monitor.Definition);
+        writer.Write(monitor.TransitionFloor);
+        writer.Write(monitor.Groups.Count);
+        foreach (var group in monitor.Groups.Values)
+        {
+            writer.Write(group.Key);
+            writer.Write(group.Tags.Length);
+            foreach (var tag in group.Tags)
+            {
+                writer.Write(tag);
+            }
+
+            group.State.WriteTo(writer);
+            writer.Write(group.LastEvaluatedMs);
+            writer.Write(group.LastReportedMs);
+            // One list per metric query; the count of queries comes from the definition.
+            for (var operand = 0; operand < monitor.Operands.Length; operand++)
+            {
+                var seriesIds = group.SeriesIdsOf(operand);
+                writer.Write(seriesIds.Count);
+                foreach (var id in seriesIds)
+                {
+                    writer.Write(id);
+                }
+            }
+
+            group.Runs?.WriteTo(writer);
+        }
+    }
+
+    /// <summary>Format 17: the deleted monitors whose groups are still being freed, in deletion order, each with its slot and its groups left.</summary>
+    private void WriteDrains(BinaryWriter writer)
+    {
+        writer.Write(_drain.Count);
+        foreach (var monitor in _drain.Draining)
+        {
+            writer.Write(monitor.Slot);
+            WriteMonitor(writer, monitor);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteDrains"/> wrote: each monitor takes back its slot (listed as free) and its groups their series' feeds.</summary>
+    private void ReadDrains(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)>();
+        for (var i = 0; i < count; i++)
+        {
+            var slot = reader.ReadInt32();
+            var monitor = ReadMonitor(reader, this, slot, withMuteRefresh: true, withGroupRetention: true, groupSeries);
+            _drain.Restore(monitor);
+        }
+
+        foreach (var (monitor, group, operand, ids) in groupSeries)
+        {
+            _matcher.Relink(monitor, group, operand, ids);
+        }
     }
 
     /// <summary>
@@ -133,9 +172,10 @@ internal sealed partial class MonitorEngine
     /// <paramref name="withSeriesExpiry"/> false before format 13, whose series ids have no gaps and
     /// which record no series' last-seen time and no sweep cursor, and
     /// <paramref name="withFuturePoints"/> false before format 16, which keep no points waiting for
-    /// their time (their points were already in the windows).
+    /// their time (their points were already in the windows), and <paramref name="withDrains"/> false
+    /// before format 17, which hold no deleted monitor still being drained and no mute sweep position inside a monitor.
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints, bool withDrains)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -151,54 +191,7 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
-            var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
-            var monitor = MonitorCompiler.Compile(definition);
-            engine._monitors.Append(monitor);
-            if (monitor.Composite is not null)
-            {
-                // The member index is derived: rebuilt from the definitions, in slot order as they are read.
-                engine._composites.Index.Add(monitor);
-            }
-
-            monitor.TransitionFloor = withGroupRetention ? reader.ReadUInt64() : 0;
-            var groups = reader.ReadInt32();
-            for (var g = 0; g < groups; g++)
-            {
-                var key = reader.ReadString();
-                var tags = new string[reader.ReadInt32()];
-                for (var t = 0; t < tags.Length; t++)
-                {
-                    tags[t] = reader.ReadString();
-                }
-
-                var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Formula?.OperandCount ?? 0)
-                {
-                    LastEvaluatedMs = reader.ReadInt64(),
-                };
-
-                // Before format 12 groups kept no report time: each restarts its retention at the snapshot's time.
-                group.LastReportedMs = withGroupRetention ? reader.ReadInt64() : engine._clock.NowMs;
-                var firstSeries = -1;
-                for (var operand = 0; operand < monitor.Operands.Length; operand++)
-                {
-                    var ids = new int[reader.ReadInt32()];
-                    for (var i = 0; i < ids.Length; i++)
-                    {
-                        ids[i] = reader.ReadInt32();
-                    }
-
-                    if (operand == 0 && ids.Length > 0)
-                    {
-                        firstSeries = ids[0];
-                    }
-
-                    groupSeries.Add((monitor, group, operand, ids));
-                }
-
-                // Before format 10 a check group kept one run window: it belongs to its first series.
-                group.Runs?.ReadFrom(reader, withMuteRefresh ? null : firstSeries);
-                monitor.Groups.Add(key, group);
-            }
+            ReadMonitor(reader, engine, slot: null, withMuteRefresh, withGroupRetention, groupSeries);
         }
 
         var nextSeriesId = withSeriesExpiry ? reader.ReadInt32() : -1;
@@ -268,6 +261,14 @@ internal sealed partial class MonitorEngine
         {
             engine._future.ReadFrom(reader, engine._series);
         }
+
+        if (withDrains)
+        {
+            engine.ReadDrains(reader);
+        }
+
+        engine._mutes.ReadGroupCursor(withDrains ? reader : null);
+
         if (scheduleStarted)
         {
             engine._schedule.Start();
@@ -275,6 +276,74 @@ internal sealed partial class MonitorEngine
         }
 
         return engine;
+    }
+
+    /// <summary>
+    /// Reads what <see cref="WriteMonitor"/> wrote: the monitor goes into the next slot (or, for a
+    /// draining one, into <paramref name="slot"/>), its groups into the tag index, and their series
+    /// lists into <paramref name="groupSeries"/> to be linked once the series are read.
+    /// </summary>
+    private static CompiledMonitor ReadMonitor(
+        BinaryReader reader, MonitorEngine engine, int? slot, bool withMuteRefresh, bool withGroupRetention, List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)> groupSeries)
+    {
+        var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
+        var monitor = MonitorCompiler.Compile(definition);
+        if (slot is { } draining)
+        {
+            engine._monitors.RestoreDraining(draining, monitor);
+        }
+        else
+        {
+            engine._monitors.Append(monitor);
+            if (monitor.Composite is not null)
+            {
+                // The member index is derived: rebuilt from the definitions, in slot order as they are read.
+                engine._composites.Index.Add(monitor);
+            }
+        }
+
+        monitor.TransitionFloor = withGroupRetention ? reader.ReadUInt64() : 0;
+        var groups = reader.ReadInt32();
+        for (var g = 0; g < groups; g++)
+        {
+            var key = reader.ReadString();
+            var tags = new string[reader.ReadInt32()];
+            for (var t = 0; t < tags.Length; t++)
+            {
+                tags[t] = reader.ReadString();
+            }
+
+            var group = new MonitorGroup(key, tags, GroupState.ReadFrom(reader), monitor.CheckRuns, monitor.Formula?.OperandCount ?? 0)
+            {
+                LastEvaluatedMs = reader.ReadInt64(),
+            };
+
+            // Before format 12 groups kept no report time: each restarts its retention at the snapshot's time.
+            group.LastReportedMs = withGroupRetention ? reader.ReadInt64() : engine._clock.NowMs;
+            var firstSeries = -1;
+            for (var operand = 0; operand < monitor.Operands.Length; operand++)
+            {
+                var ids = new int[reader.ReadInt32()];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = reader.ReadInt32();
+                }
+
+                if (operand == 0 && ids.Length > 0)
+                {
+                    firstSeries = ids[0];
+                }
+
+                groupSeries.Add((monitor, group, operand, ids));
+            }
+
+            // Before format 10 a check group kept one run window: it belongs to its first series.
+            group.Runs?.ReadFrom(reader, withMuteRefresh ? null : firstSeries);
+            monitor.Groups.Add(key, group);
+            engine._matcher.GroupTags.Add(monitor.Slot, group);
+        }
+
+        return monitor;
     }
 
     private static void WriteMessage(BinaryWriter writer, IMessage message)

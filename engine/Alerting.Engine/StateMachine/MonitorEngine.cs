@@ -46,6 +46,7 @@ internal sealed partial class MonitorEngine
     private readonly GroupEvaluator _evaluator;
     private readonly MuteRefresher _mutes;
     private readonly CompositeEvaluator _composites;
+    private readonly MonitorDrain _drain;
     private readonly List<DowntimeReach> _boundaries = [];
     private readonly FuturePoints _future = new();
 
@@ -60,7 +61,8 @@ internal sealed partial class MonitorEngine
         var compositeIndex = new CompositeIndex();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
         _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters);
-        _mutes = new MuteRefresher(_monitors, _evaluator);
+        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
+        _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }
 
     /// <summary>Events produced by the entry being applied; the applier hands them on and clears the list.</summary>
@@ -91,6 +93,15 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups whose mute downtime commands refreshed (see <see cref="GroupEvaluator.MuteRefreshes"/>).</summary>
     public long MuteRefreshes => _evaluator.MuteRefreshes;
+
+    /// <summary>Deleted monitors whose groups are still being freed, in steps (see <see cref="MonitorDrain"/>).</summary>
+    public int MonitorsDraining => _drain.Count;
+
+    /// <summary>Groups of deleted monitors freed since start (see <see cref="MonitorDrain.GroupsFreed"/>).</summary>
+    public long GroupsFreed => _drain.GroupsFreed;
+
+    /// <summary>Groups of deleted monitors not freed yet.</summary>
+    public int DrainingGroups => _drain.GroupsLeft;
 
     /// <summary>Whether a refresh of every monitor's mute (after a downtime that names no monitor changed) is still going.</summary>
     public bool MuteSweepPending => _mutes.IsSweeping;
@@ -298,6 +309,14 @@ internal sealed partial class MonitorEngine
     private MonitorGroup? Group(string monitorId, string groupKey) =>
         _monitors.TryGet(monitorId, out var monitor) && monitor.Groups.TryGetValue(groupKey, out var group) ? group : null;
 
+    /// <summary>The groups filed under a tag in the group tag index, with their monitor ids (for tests).</summary>
+    internal IEnumerable<(string MonitorId, string GroupKey)> GroupsTagged(string tag) =>
+        _matcher.GroupTags.Postings(tag).Select(p => (_monitors[p.Slot].Id, p.Group.Key));
+
+    /// <summary>Every group's monitor id, key and tags, by monitor slot then group key (for tests).</summary>
+    internal IEnumerable<(string MonitorId, string GroupKey, string[] Tags)> AllGroupTags() =>
+        _monitors.Slots.Where(m => m is not null).SelectMany(m => m!.Groups.Values.Select(g => (m.Id, g.Key, g.Tags)));
+
     /// <summary>Every live series, in creation order.</summary>
     internal IEnumerable<SeriesEntry> AllSeries => _series.All;
 
@@ -336,6 +355,11 @@ internal sealed partial class MonitorEngine
         // Before time moves: groups a step forms are first seen at the previous tick's time, so
         // they are never younger than the due instants this tick fires (all after that time).
         _matcher.ContinueMatches();
+        if (_drain.Count > 0)
+        {
+            _drain.Step(logIndex);
+        }
+
         _clock.AdvanceTo(tickMs);
         _windows.AdvanceClock(_clock.NowMs);
         if (!_schedule.IsStarted)
@@ -529,10 +553,12 @@ internal sealed partial class MonitorEngine
             _composites.Index.Remove(monitor);
         }
 
-        _evaluator.OnMonitorDeleted(monitor, logIndex);
-        _matcher.RemoveMonitor(monitor);
+        // Out of every read now; its groups go in bounded steps, the first one in this entry.
+        _matcher.DetachMonitor(monitor);
         _schedule.Cancel(monitor);
-        _monitors.Remove(monitor);
+        _monitors.Detach(monitor);
+        _drain.Enqueue(monitor);
+        _drain.Step(logIndex);
         return (MonitorOutcome.Deleted, null);
     }
 

@@ -24,6 +24,10 @@ internal sealed class MonitorRegistry
     private readonly Dictionary<string, List<int>> _slotsByName = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _retiredIds = new(StringComparer.Ordinal);
 
+    // Deleted monitors whose groups are still being freed (see MonitorDrain), by slot: their slot
+    // is neither live nor free, so no new monitor takes it while series still name it in their feeds.
+    private readonly Dictionary<int, CompiledMonitor> _draining = [];
+
     /// <summary>Live monitors.</summary>
     public int Count => _slotById.Count;
 
@@ -35,6 +39,12 @@ internal sealed class MonitorRegistry
 
     /// <summary>The monitor in a live slot.</summary>
     public CompiledMonitor this[int slot] => _slots[slot]!;
+
+    /// <summary>Deleted monitors whose groups are still being freed.</summary>
+    public int DrainingCount => _draining.Count;
+
+    /// <summary>The monitor that holds the slot: the live one, or the deleted one whose groups are still being freed.</summary>
+    public CompiledMonitor Holder(int slot) => _slots[slot] ?? _draining[slot];
 
     public bool TryGet(string id, [MaybeNullWhen(false)] out CompiledMonitor monitor)
     {
@@ -117,10 +127,44 @@ internal sealed class MonitorRegistry
     /// <summary>Frees the monitor's slot and retires its id (while fewer than <see cref="MaxRetiredIds"/> are).</summary>
     public void Remove(CompiledMonitor monitor)
     {
+        Unlist(monitor);
+        _freeSlots.Add(monitor.Slot);
+        CheckSlots();
+    }
+
+    /// <summary>
+    /// Takes the monitor out of every read (by slot, id and name) and retires its id, but keeps its
+    /// slot until <see cref="FreeDrained"/>: its groups are freed in steps (see <c>MonitorDrain</c>).
+    /// </summary>
+    public void Detach(CompiledMonitor monitor)
+    {
+        Unlist(monitor);
+        _draining.Add(monitor.Slot, monitor);
+        CheckSlots();
+    }
+
+    /// <summary>A deleted monitor's groups are all freed: its slot is free for a new monitor.</summary>
+    public void FreeDrained(CompiledMonitor monitor)
+    {
+        Invariant.Check(monitor.Groups.Count == 0 && _draining.Remove(monitor.Slot, out var held) && ReferenceEquals(held, monitor), "a drained monitor held its slot and has no group left");
+        _freeSlots.Add(monitor.Slot);
+        CheckSlots();
+    }
+
+    /// <summary>Restores a deleted monitor still being drained from a snapshot, in the free slot the snapshot listed for it.</summary>
+    public void RestoreDraining(int slot, CompiledMonitor monitor)
+    {
+        Invariant.Check(_slots[slot] is null && _freeSlots.Remove(slot), "a draining monitor's slot is read back as neither live nor free");
+        monitor.Slot = slot;
+        _draining.Add(slot, monitor);
+        CheckSlots();
+    }
+
+    private void Unlist(CompiledMonitor monitor)
+    {
         var slot = monitor.Slot;
         Invariant.Check(ReferenceEquals(_slots[slot], monitor) && _slotById[monitor.Id] == slot, "a deleted monitor is the one its id and slot name");
         _slots[slot] = null;
-        _freeSlots.Add(slot);
         _slotById.Remove(monitor.Id);
         if (_retiredIds.Count < MaxRetiredIds)
         {
@@ -128,8 +172,10 @@ internal sealed class MonitorRegistry
         }
 
         RemoveName(monitor.Definition.Name, slot);
-        Invariant.Check(_slotById.Count + _freeSlots.Count == _slots.Count, "every slot is either live (and found by its id) or free");
     }
+
+    private void CheckSlots() =>
+        Invariant.Check(_slotById.Count + _freeSlots.Count + _draining.Count == _slots.Count, "every slot is live (and found by its id), draining, or free");
 
     /// <summary>Restores a retired id from a snapshot.</summary>
     public void Retire(string id)
@@ -145,7 +191,7 @@ internal sealed class MonitorRegistry
         monitor.Slot = slot;
         _slotById.Add(monitor.Id, slot);
         AddName(monitor.Definition.Name, slot);
-        Invariant.Check(_slotById.Count + _freeSlots.Count == _slots.Count, "every slot is either live (and found by its id) or free");
+        CheckSlots();
     }
 
     private void AddName(string name, int slot)

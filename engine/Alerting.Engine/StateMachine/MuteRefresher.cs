@@ -1,5 +1,6 @@
 using Alerting.Engine.Monitors;
 using Alerting.Engine.State;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.StateMachine;
 
@@ -7,10 +8,15 @@ namespace Alerting.Engine.StateMachine;
 /// Brings groups' mute up to date after a downtime changed (a command, or a boundary from the
 /// calendar), in bounded deterministic steps. A downtime that names a monitor needs only that
 /// monitor's groups: they are queued by monitor and refreshed in the same step when the budget
-/// allows. A downtime that names none may cover a group of any monitor: it starts (or extends) a
+/// allows. A downtime that names none but has a scope reaches the groups that carry its scope
+/// through the <see cref="GroupTagIndex"/>: when its shortest scope tag lists no more groups than
+/// the entry's budget has left, they are refreshed in the same entry (by slot, then group key), and
+/// nothing else is looked at. Otherwise, and for a downtime with no scope (none, or only a group
+/// key), any monitor's group may be covered: it starts (or extends) a
 /// sweep that walks the monitors in slot order from slot 0; a request that comes while a sweep
 /// runs extends it to wrap round to where it stood, so it ends once round after the latest request; each step refreshes about
-/// <see cref="MaxGroupsPerStep"/> groups and the sweep goes on at the following ticks. A group the
+/// <see cref="MaxGroupsPerStep"/> groups, stopping inside a monitor when it has more (it goes on from the
+/// next group key), and the sweep goes on at the following ticks. A group the
 /// sweep has not reached yet still reads the right mute at its own evaluations (the index is
 /// current), so a sweep only decides when its flag and end notification show, never whether.
 /// </summary>
@@ -22,6 +28,12 @@ internal sealed class MuteRefresher
 
     private readonly MonitorRegistry _monitors;
     private readonly GroupEvaluator _evaluator;
+    private readonly GroupTagIndex _groupTags;
+
+    // Groups scoped downtimes reached through the tag index, refreshed by the Step of the same
+    // entry, so empty between entries (not state); and what is left of the entry's budget for them.
+    private readonly List<(int Slot, MonitorGroup Group)> _scoped = [];
+    private int _scopedBudget = MaxGroupsPerStep;
     private readonly Queue<string> _named = new();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private bool _sweeping;
@@ -29,27 +41,33 @@ internal sealed class MuteRefresher
     private int _cursor;
     private int _stop;
 
-    public MuteRefresher(MonitorRegistry monitors, GroupEvaluator evaluator)
+    // Inside the monitor at the cursor: the key of the last group the sweep refreshed there (null
+    // at a monitor's start), so a monitor with more groups than a step is refreshed over several.
+    private string? _afterKey;
+
+    public MuteRefresher(MonitorRegistry monitors, GroupEvaluator evaluator, GroupTagIndex groupTags)
     {
         _monitors = monitors;
         _evaluator = evaluator;
+        _groupTags = groupTags;
     }
 
     /// <summary>True when no refresh is waiting.</summary>
-    public bool IsIdle => _named.Count == 0 && !_sweeping;
+    public bool IsIdle => _named.Count == 0 && !_sweeping && _scoped.Count == 0;
 
     /// <summary>Whether a sweep over every monitor is under way.</summary>
     public bool IsSweeping => _sweeping;
 
-    /// <summary>Queues the refresh a downtime change needs (it runs at the next <see cref="Step"/>).</summary>
+    /// <summary>Queues the refresh a downtime change needs (it runs at the next <see cref="Step"/>, which the same entry calls).</summary>
     public void Request(DowntimeReach reach)
     {
-        if (reach.AllMonitors)
+        if (reach.AllMonitors || !TryReach(reach.FirstScoped) || !TryReach(reach.SecondScoped))
         {
-            // A full round from here: every group is refreshed at least once after this request.
+            // A full round from here: every group is refreshed at least once after this request
+            // (the monitor the sweep is inside of included, from its first group, in the next round).
             _sweeping = true;
             _wrapped = false;
-            _stop = _cursor;
+            _stop = _afterKey is null ? _cursor : _cursor + 1;
             return;
         }
 
@@ -57,10 +75,13 @@ internal sealed class MuteRefresher
         Enqueue(reach.Second);
     }
 
-    /// <summary>Refreshes up to about <see cref="MaxGroupsPerStep"/> groups: queued monitors first, then the sweep.</summary>
+    /// <summary>
+    /// Refreshes up to about <see cref="MaxGroupsPerStep"/> groups: the groups scoped downtimes
+    /// reached in this entry first, then queued monitors, then the sweep.
+    /// </summary>
     public void Step(long logIndex)
     {
-        var budget = MaxGroupsPerStep;
+        var budget = MaxGroupsPerStep - RefreshScoped(logIndex);
         while (budget > 0 && _named.TryDequeue(out var id))
         {
             _queued.Remove(id);
@@ -92,17 +113,41 @@ internal sealed class MuteRefresher
                 break;
             }
 
-            var monitor = slots[_cursor++];
-            budget--;
-            if (monitor is not null)
+            var monitor = slots[_cursor];
+            if (_afterKey is null)
             {
-                budget -= Refresh(monitor, logIndex);
+                // The slot looked at.
+                budget--;
+            }
+
+            if (monitor is null || RefreshFrom(monitor, ref budget, logIndex))
+            {
+                _cursor++;
+                _afterKey = null;
             }
         }
     }
 
+    /// <summary>Format 17: where the sweep stands inside the monitor at its cursor (after <see cref="WriteTo"/>'s part, at the end of the monitor section).</summary>
+    public void WriteGroupCursor(BinaryWriter writer)
+    {
+        writer.Write(_afterKey is not null);
+        if (_afterKey is not null)
+        {
+            writer.Write(_afterKey);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteGroupCursor"/> wrote; null (a snapshot before format 17) leaves the sweep at a monitor's start.</summary>
+    public void ReadGroupCursor(BinaryReader? reader)
+    {
+        _afterKey = reader is not null && reader.ReadBoolean() ? reader.ReadString() : null;
+        Invariant.Check(_afterKey is null || _sweeping, "only a sweep under way stands inside a monitor");
+    }
+
     public void WriteTo(BinaryWriter writer)
     {
+        Invariant.Check(_scoped.Count == 0 && _scopedBudget == MaxGroupsPerStep, "groups reached through the tag index are refreshed in the entry that reached them");
         writer.Write(_named.Count);
         foreach (var id in _named)
         {
@@ -144,6 +189,64 @@ internal sealed class MuteRefresher
         _wrapped = false;
         _cursor = 0;
         _stop = 0;
+        _afterKey = null;
+    }
+
+    /// <summary>
+    /// Collects the groups a scoped downtime selects when its shortest scope tag lists no more
+    /// groups than the entry's budget has left; false when it lists more (a sweep covers it then).
+    /// </summary>
+    private bool TryReach(Downtime? scoped)
+    {
+        if (scoped is null)
+        {
+            return true;
+        }
+
+        var before = _scoped.Count;
+        if (!_groupTags.TryCollect(scoped, _scopedBudget, _scoped))
+        {
+            return false;
+        }
+
+        _scopedBudget -= _scoped.Count - before;
+        Invariant.Check(_scopedBudget >= 0, "scoped downtimes reach no more groups in an entry than its budget");
+        return true;
+    }
+
+    /// <summary>Refreshes the groups reached through the tag index, each once, by slot then group key; returns how many.</summary>
+    private int RefreshScoped(long logIndex)
+    {
+        _scopedBudget = MaxGroupsPerStep;
+        if (_scoped.Count == 0)
+        {
+            return 0;
+        }
+
+        // The postings are hash sets: this order, not theirs, is the one every replica uses.
+        _scoped.Sort(static (a, b) => a.Slot != b.Slot ? a.Slot.CompareTo(b.Slot) : string.CompareOrdinal(a.Group.Key, b.Group.Key));
+        var refreshed = 0;
+        for (var i = 0; i < _scoped.Count; i++)
+        {
+            var (slot, group) = _scoped[i];
+            if (i > 0 && ReferenceEquals(group, _scoped[i - 1].Group))
+            {
+                continue;
+            }
+
+            if (_monitors.Slots[slot] is not { } monitor)
+            {
+                // A deleted monitor whose groups are still being freed: its groups' last word comes from the drain.
+                continue;
+            }
+
+            Invariant.Check(monitor.Groups.TryGetValue(group.Key, out var live) && ReferenceEquals(live, group), "a group the tag index lists is a live group of the monitor in its slot");
+            _evaluator.UpdateMute(monitor, group, logIndex);
+            refreshed++;
+        }
+
+        _scoped.Clear();
+        return refreshed;
     }
 
     private void Enqueue(string? monitorId)
@@ -152,6 +255,33 @@ internal sealed class MuteRefresher
         {
             _named.Enqueue(monitorId);
         }
+    }
+
+    /// <summary>
+    /// Refreshes the monitor's groups after <see cref="_afterKey"/> while budget is left; true when
+    /// it reached the last one. Finding where it stopped walks the keys before it (a sorted
+    /// dictionary cannot seek), at most <see cref="IngestLimits.MaxGroupsPerMonitor"/> compares.
+    /// </summary>
+    private bool RefreshFrom(CompiledMonitor monitor, ref int budget, long logIndex)
+    {
+        foreach (var (key, group) in monitor.Groups)
+        {
+            if (_afterKey is not null && string.CompareOrdinal(key, _afterKey) <= 0)
+            {
+                continue;
+            }
+
+            if (budget <= 0)
+            {
+                return false;
+            }
+
+            _evaluator.UpdateMute(monitor, group, logIndex);
+            _afterKey = key;
+            budget--;
+        }
+
+        return true;
     }
 
     private int Refresh(CompiledMonitor monitor, long logIndex)

@@ -63,6 +63,9 @@ internal sealed class SeriesMatcher
         Invariant.Check(limits.MatchStepSeries > 0, "a match step examines at least one series");
     }
 
+    /// <summary>Every group with tags, by tag: kept here, where groups form and leave.</summary>
+    public GroupTagIndex GroupTags { get; } = new();
+
     /// <summary>Monitors still matching the series that existed before them.</summary>
     public int PendingCount => _pending.Count;
 
@@ -91,11 +94,25 @@ internal sealed class SeriesMatcher
         }
     }
 
-    /// <summary>Detaches a monitor being deleted: its groups leave their series' feeds, its scopes the index (and its match stops).</summary>
-    public void RemoveMonitor(CompiledMonitor monitor)
-    {
-        Unlink(monitor);
+    /// <summary>
+    /// Detaches a monitor being deleted: its scopes leave the index (and its match stops), so no new
+    /// series joins it; its groups leave their series' feeds one by one (<see cref="DropGroup"/>).
+    /// </summary>
+    public void DetachMonitor(CompiledMonitor monitor) =>
         RemoveScopes(monitor, StopMatch(monitor.Slot, out var stopped) ? stopped.Operand : monitor.Operands.Length);
+
+    /// <summary>A deleted monitor's group is freed: it leaves the feeds of the series it reads and the tag index.</summary>
+    public void DropGroup(CompiledMonitor monitor, MonitorGroup group)
+    {
+        for (var k = 0; k < monitor.Operands.Length; k++)
+        {
+            foreach (var seriesId in group.SeriesIdsOf(k))
+            {
+                RemoveFeed(_series[seriesId], group);
+            }
+        }
+
+        GroupTags.Remove(group);
     }
 
     /// <summary>
@@ -407,6 +424,7 @@ internal sealed class SeriesMatcher
             group.LastReportedMs = _clock.NowMs;
 
             monitor.Groups.Add(groupKey, group);
+            GroupTags.Add(monitor.Slot, group);
         }
 
         // A group's query lists its series in creation order: new series are the newest and a
@@ -470,6 +488,7 @@ internal sealed class SeriesMatcher
 
             var removed = monitor.Groups.Remove(group.Key);
             Invariant.Check(removed, "a stale group is one of the monitor's groups");
+            GroupTags.Remove(group);
         }
 
         _stale.Clear();
@@ -517,7 +536,8 @@ internal sealed class SeriesMatcher
     {
         foreach (var (slot, group) in entry.Feeds)
         {
-            var monitor = _monitors[slot];
+            // Live, or deleted with its groups still being freed: either way the group lets go of the series.
+            var monitor = _monitors.Holder(slot);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {
                 var ids = group.SeriesIdsOf(k);
@@ -568,11 +588,12 @@ internal sealed class SeriesMatcher
         }
     }
 
-    /// <summary>Removes the monitor's groups from the feeds of the series they read.</summary>
+    /// <summary>Removes the monitor's groups from the feeds of the series they read, and from the tag index.</summary>
     private void Unlink(CompiledMonitor monitor)
     {
         foreach (var group in monitor.Groups.Values)
         {
+            GroupTags.Remove(group);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {
                 foreach (var seriesId in group.SeriesIdsOf(k))

@@ -21,19 +21,28 @@ internal static class MemoryFootprint
     private const long T0 = 1_800_000_000_000;
     private const int BatchSize = 1_000;
 
-    public static void Run(int n)
+    /// <param name="hold">
+    /// Waits for a line on standard input once the monitors are in, and again once the series are,
+    /// so a heap dump (<c>dotnet-gcdump collect -p PID</c>) can be taken of each state.
+    /// </param>
+    /// <param name="compact">
+    /// Compacts the large-object heap at each reading, which a plain full collection leaves with the
+    /// holes of the arrays that outgrew their room: the figures are then live objects only.
+    /// </param>
+    public static void Run(int n, bool hold = false, bool compact = false)
     {
         var applier = new LogApplier(new EngineState());
         long index = 0;
         applier.Apply(++index, 1, new LogEntry { Tick = new Tick { UnixMs = T0 } });
-        var start = GC.GetTotalMemory(forceFullCollection: true);
+        var start = Reading(compact);
 
         for (var i = 0; i < n; i++)
         {
             applier.Apply(++index, 1, new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = MonitorFor(i) } });
         }
 
-        var afterMonitors = GC.GetTotalMemory(forceFullCollection: true);
+        var afterMonitors = Reading(compact);
+        Hold(hold, "monitors in");
         for (var from = 0; from < n; from += BatchSize)
         {
             var batch = new PointsBatch();
@@ -48,10 +57,11 @@ internal static class MemoryFootprint
             applier.Apply(++index, 1, new LogEntry { Points = batch });
         }
 
-        var afterSeries = GC.GetTotalMemory(forceFullCollection: true);
+        var afterSeries = Reading(compact);
+        Hold(hold, "series in");
         GC.KeepAlive(applier);
         var (definitionBytes, compiledBytes) = MonitorParts(n);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"M6, N = {n:N0}: {applier.State.MonitorCount:N0} monitors, {applier.State.SeriesCount:N0} series"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"M6{(compact ? " (large-object heap compacted at each reading)" : "")}, N = {n:N0}: {applier.State.MonitorCount:N0} monitors, {applier.State.SeriesCount:N0} series"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per monitor (without groups): {(afterMonitors - start) / (double)n:F0} B   (bar ≤ 400 B)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    of which the definition as read from the log: {definitionBytes:F0} B; its compiled form (query, rules, template, empty groups): {compiledBytes:F0} B"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per series (5-min window, its group): {(afterSeries - afterMonitors) / (double)n:F0} B   (bar ≤ 1 024 B)"));
@@ -90,6 +100,28 @@ internal static class MemoryFootprint
 
         // The arrays holding them (8 B a reference) are not part of a monitor.
         return (((afterDefinitions - start) / (double)n) - 8, ((afterCompiled - afterDefinitions) / (double)n) - 8);
+    }
+
+    /// <summary>Managed heap after a full collection; with <paramref name="compact"/>, one that also compacts the large-object heap.</summary>
+    private static long Reading(bool compact)
+    {
+        if (!compact)
+        {
+            return GC.GetTotalMemory(forceFullCollection: true);
+        }
+
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: false);
+    }
+
+    private static void Hold(bool hold, string what)
+    {
+        if (hold)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: pid {Environment.ProcessId}, press enter"));
+            Console.ReadLine();
+        }
     }
 
     private static Monitor MonitorFor(int i) => new()

@@ -93,7 +93,7 @@ public sealed class DowntimeBookTests
 
         before = monitors.MuteRefreshes;
         engine.Downtime(new Downtime { Id = "any", Scope = { "host:a" }, StartUnixMs = engine.Now - 1, EndUnixMs = engine.Now + 60_000 });
-        Assert.Equal(20, monitors.MuteRefreshes - before);
+        Assert.Equal(10, monitors.MuteRefreshes - before);
         Assert.True(monitors.GroupStates("m0")[0].Muted);
         Assert.False(monitors.GroupStates("m0")[1].Muted);
 

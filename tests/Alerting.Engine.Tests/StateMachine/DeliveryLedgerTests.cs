@@ -144,7 +144,7 @@ public sealed class DeliveryLedgerTests
         }
 
         // The section ends with the pending-match count (format 8), the idle mute refresh (format 10, 18 bytes with no canceled downtime)
-        // and the empty queue of future points (format 16).
+        // the empty queue of future points (format 16) and the empty list of draining monitors (format 17).
         const int idleMuteRefresh = 18;
         var bytes = section.ToArray();
         Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - Snapshot.NoFuturePoints));

@@ -23,12 +23,38 @@ internal static class Snapshot
         return EngineState.ReadFrom(reader);
     }
 
-    /// <summary>Bytes of an empty queue of future points (format 16), the end of the monitor section.</summary>
-    public const int NoFuturePoints = sizeof(int);
+    /// <summary>
+    /// Bytes of an empty queue of future points (format 16), an empty list of draining monitors and
+    /// a mute sweep at no monitor (format 17), the end of the monitor section: what a format before
+    /// 16 lacks there.
+    /// </summary>
+    public const int NoFuturePoints = (2 * sizeof(int)) + sizeof(bool);
+
+    /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
+    public const int NoDrains = sizeof(int) + sizeof(bool);
+
+    /// <summary>
+    /// The snapshot as format 16 laid it out: without the (empty) list of deleted monitors still
+    /// being drained that ends the monitor section, and with version 16.
+    /// </summary>
+    public static byte[] WithoutDrains(EngineState state, byte[] bytes)
+    {
+        using var section = new MemoryStream();
+        using var writer = new BinaryWriter(section);
+        state.Monitors.WriteTo(writer);
+        writer.Flush();
+        var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
+        Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
+        Assert.Equal(0, bytes[monitorsEnd - 1]);
+        byte[] old = [.. bytes[..(monitorsEnd - NoDrains)], .. bytes[monitorsEnd..]];
+        BitConverter.TryWriteBytes(old.AsSpan(0, 8), 16UL);
+        return old;
+    }
 
     /// <summary>
     /// The snapshot as a format before 16 laid it out: without the (empty) queue of points waiting
-    /// for their time that ends the monitor section (6 header longs, then the section).
+    /// for their time and the (empty) list of draining monitors that end the monitor section (6
+    /// header longs, then the section).
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
@@ -39,6 +65,8 @@ internal static class Snapshot
             writer.Flush();
             var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoFuturePoints));
+            Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
+            Assert.Equal(0, bytes[monitorsEnd - 1]);
             return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
         }
     }

@@ -60,6 +60,9 @@ public sealed class MessageTemplate
     [ThreadStatic]
     private static StringBuilder? t_builder;
 
+    // Most monitors have no message: they share one empty template (M6: 40 B per monitor).
+    private static readonly MessageTemplate Empty = new(string.Empty, [], []);
+
     private readonly TemplateNode[] _nodes;
 
     private MessageTemplate(string text, TemplateNode[] nodes, string[] tagKeys)
@@ -90,6 +93,14 @@ public sealed class MessageTemplate
         [NotNullWhen(true)] out MessageTemplate? template,
         [NotNullWhen(false)] out TemplateParseError? error)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length == 0)
+        {
+            template = Empty;
+            error = null;
+            return true;
+        }
+
         if (TemplateParser.TryParse(text, out TemplateNode[] nodes, out string[] tagKeys, out error))
         {
             template = new MessageTemplate(text, nodes, tagKeys);
