@@ -19,15 +19,17 @@ internal sealed class CompositeEvaluator
     private readonly MonitorRegistry _monitors;
     private readonly GroupEvaluator _evaluator;
     private readonly EngineCounters _counters;
+    private readonly GroupTagIndex _groupTags;
     private readonly List<MonitorGroup> _gone = [];
 
-    public CompositeEvaluator(IngestLimits limits, MonitorRegistry monitors, CompositeIndex index, GroupEvaluator evaluator, EngineCounters counters)
+    public CompositeEvaluator(IngestLimits limits, MonitorRegistry monitors, CompositeIndex index, GroupEvaluator evaluator, EngineCounters counters, GroupTagIndex groupTags)
     {
         _limits = limits;
         _monitors = monitors;
         Index = index;
         _evaluator = evaluator;
         _counters = counters;
+        _groupTags = groupTags;
     }
 
     public CompositeIndex Index { get; }
@@ -87,6 +89,7 @@ internal sealed class CompositeEvaluator
         {
             composite.TransitionFloor = Math.Max(composite.TransitionFloor, group.State.TransitionCount);
             composite.Groups.Remove(group.Key);
+            _groupTags.Remove(group);
         }
 
         _gone.Clear();
@@ -147,6 +150,10 @@ internal sealed class CompositeEvaluator
             state.TransitionCount = composite.TransitionFloor;
             group = new MonitorGroup(key, tags, state, checkRuns: 0) { LastReportedMs = atMs };
             composite.Groups.Add(key, group);
+
+            // Filed like every other group, so a scoped downtime reaches composite groups too and a
+            // stepped delete or a regroup takes them out of the index as it does any group.
+            _groupTags.Add(composite.Slot, group);
         }
 
         _evaluator.EvaluateComposite(composite, group, program.Evaluate(states[..members.Length]), atMs, logIndex);

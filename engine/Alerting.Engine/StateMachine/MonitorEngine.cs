@@ -60,7 +60,7 @@ internal sealed partial class MonitorEngine
         _schedule = new EvaluationSchedule(_monitors, _clock);
         var compositeIndex = new CompositeIndex();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
-        _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters);
+        _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher.GroupTags);
         _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
         _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }
