@@ -97,17 +97,31 @@ internal sealed class WindowStores
         return outside;
     }
 
-    public void WriteTo(BinaryWriter writer)
+    /// <summary>Writes the stores of tiers <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
+    public void WriteTiers(BinaryWriter writer, int from, int to)
     {
-        foreach (var store in _stores)
+        for (var tier = from; tier < to; tier++)
         {
-            store.WriteTo(writer);
+            _stores[tier].WriteTo(writer);
         }
     }
 
-    public void ReadFrom(BinaryReader reader)
+    /// <summary>
+    /// Tiers <paramref name="from"/> … <paramref name="to"/> − 1 of a snapshot that had none (before
+    /// format 17): left empty, their clock where the first tier's is, as if they had always existed.
+    /// </summary>
+    public void StartEmpty(int from, int to)
     {
-        for (var tier = 0; tier < _stores.Length; tier++)
+        for (var tier = from; tier < to; tier++)
+        {
+            _stores[tier].AdvanceClock(_stores[0].NowMs);
+        }
+    }
+
+    /// <summary>Reads the stores of tiers <paramref name="from"/> … <paramref name="to"/> − 1 written by <see cref="WriteTiers"/>.</summary>
+    public void ReadTiers(BinaryReader reader, int from, int to)
+    {
+        for (var tier = from; tier < to; tier++)
         {
             _stores[tier] = SeriesStore.ReadFrom(reader);
             _evaluators[tier] = new WindowEvaluator(_stores[tier]);

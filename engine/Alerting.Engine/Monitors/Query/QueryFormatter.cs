@@ -18,6 +18,7 @@ public static class QueryFormatter
     private const long MinuteMs = 60 * SecondMs;
     private const long HourMs = 60 * MinuteMs;
     private const long DayMs = 24 * HourMs;
+    private const long WeekMs = 7 * DayMs;
 
     /// <summary>The canonical text of <paramref name="query"/>.</summary>
     public static string Format(MonitorQuery query)
@@ -224,7 +225,8 @@ public static class QueryFormatter
     private static void AppendWindow(StringBuilder text, long windowMs)
     {
         Invariant.Check(windowMs >= QueryLimits.MinWindowMs && windowMs % SecondMs == 0, "windows are whole seconds");
-        (long unitMs, char unit) = windowMs % DayMs == 0 ? (DayMs, 'd')
+        (long unitMs, char unit) = windowMs % WeekMs == 0 ? (WeekMs, 'w')
+            : windowMs % DayMs == 0 ? (DayMs, 'd')
             : windowMs % HourMs == 0 ? (HourMs, 'h')
             : windowMs % MinuteMs == 0 ? (MinuteMs, 'm')
             : (SecondMs, 's');

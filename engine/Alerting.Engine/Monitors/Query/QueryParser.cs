@@ -31,7 +31,7 @@ namespace Alerting.Engine.Monitors.Query;
 ///                  ws, ",", ws, window (* the shift *), ws, ")" ;
 /// simple_agg     = "avg" | "sum" | "min" | "max" | "last" | "count" ;
 /// space_agg      = "avg" | "sum" | "min" | "max" ;
-/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" )    (* 1s .. 48h *)
+/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" | "w" )  (* 1s .. 1w *)
 ///                | "current_1h" | "current_1d" ;   (* calendar-aligned, UTC; not inside change *)
 /// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
 /// scope          = "{", ws, ( "*" | scope_or, { ws, ",", ws, scope_or } ), ws, "}" ;
@@ -588,7 +588,7 @@ public static class QueryParser
             int start = _pos;
             if (!_text[_pos..].StartsWith("last_"))
             {
-                Fail($"{what} (last_<n>s, m, h or d)");
+                Fail($"{what} (last_<n>s, m, h, d or w)");
                 return false;
             }
 
@@ -614,11 +614,12 @@ public static class QueryParser
                 'm' => 60_000,
                 'h' => 3_600_000,
                 'd' => 86_400_000,
+                'w' => 604_800_000,
                 _ => 0,
             };
             if (unitMs == 0)
             {
-                Fail($"{what} unit s, m, h or d");
+                Fail($"{what} unit s, m, h, d or w");
                 return false;
             }
 
@@ -634,7 +635,7 @@ public static class QueryParser
             if (windowMs > QueryLimits.MaxWindowMs)
             {
                 string max = QueryFormatter.FormatWindow(QueryLimits.MaxWindowMs);
-                FailProblem(start, $"{what} '{Quote(start, _pos)}' is longer than {max}", $"a {what} of at most {max} (48h)");
+                FailProblem(start, $"{what} '{Quote(start, _pos)}' is longer than {max}", $"a {what} of at most {max}");
                 return false;
             }
 

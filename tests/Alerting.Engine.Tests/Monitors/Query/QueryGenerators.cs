@@ -103,10 +103,10 @@ internal static class QueryGenerators
 
     // Windows in whole units of each size, so the formatter's unit choice is exercised, plus the bounds.
     public static readonly Gen<long> WindowMs = Gen.OneOf(
-        Gen.Long[1, 172_800].Select(s => s * 1_000),
-        Gen.Long[1, 2_880].Select(m => m * 60_000),
-        Gen.Long[1, 48].Select(h => h * 3_600_000),
-        Gen.Long[1, 2].Select(d => d * 86_400_000),
+        Gen.Long[1, 604_800].Select(s => s * 1_000),
+        Gen.Long[1, 10_080].Select(m => m * 60_000),
+        Gen.Long[1, 168].Select(h => h * 3_600_000),
+        Gen.Long[1, 7].Select(d => d * 86_400_000),
         Gen.Const(QueryLimits.MinWindowMs),
         Gen.Const(QueryLimits.MaxWindowMs));
 
