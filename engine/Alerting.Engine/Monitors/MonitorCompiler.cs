@@ -158,7 +158,7 @@ public static class MonitorCompiler
                 comparator = metric.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
                     metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
-                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow)));
+                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow, metric.Modifiers)));
                 break;
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");

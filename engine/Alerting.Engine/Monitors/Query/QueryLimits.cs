@@ -42,6 +42,12 @@ public static class QueryLimits
     /// </summary>
     public const long MaxWindowMs = 7 * DayMs;
 
+    /// <summary>
+    /// Longest <c>.fill(mode, limit)</c> limit, in seconds: a week, the longest window (Datadog caps
+    /// it at 600 s; here gaps are counted between rollup intervals, which may be hours long).
+    /// </summary>
+    public const int MaxFillLimitSeconds = (int)(MaxWindowMs / 1_000);
+
     /// <summary>An hour: the length of <c>current_1h</c>.</summary>
     public const long HourMs = 60L * 60 * 1_000;
 
