@@ -11,11 +11,29 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 public sealed class FormulaProgram
 {
-    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces)
+    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces, ImmutableArray<SeriesModifiers> modifiers)
     {
         Steps = steps;
         OperandSpaces = spaces;
+        OperandModifiers = modifiers;
+        HasModifiers = modifiers.Any(m => !m.IsNone);
+        AggregatesFirst = modifiers.Any(m => m.Conversion == TypeConversion.AsCount);
     }
+
+    /// <summary>
+    /// The modifiers of each operand, each with the formula's rollup interval (the one its queries
+    /// write, which they agree on), so that every operand has the same intervals.
+    /// </summary>
+    public ImmutableArray<SeriesModifiers> OperandModifiers { get; }
+
+    /// <summary>Whether an operand has a modifier: operands are then read per rollup interval (<see cref="WindowEvaluator.FillIntervals"/>).</summary>
+    public bool HasModifiers { get; }
+
+    /// <summary>
+    /// Whether an operand is read <c>.as_count()</c>: as in Datadog, each operand is then reduced
+    /// over the window with the time aggregation first, and the formula computed once from those values.
+    /// </summary>
+    public bool AggregatesFirst { get; }
 
     /// <summary>The steps, in postfix order.</summary>
     public ImmutableArray<FormulaStep> Steps { get; }
@@ -34,7 +52,10 @@ public sealed class FormulaProgram
         var operand = 0;
         Emit(query.Expression, steps, ref operand);
         Invariant.Check(operand == query.Operands.Length, "the postfix walk meets the operands in the order FormulaQuery lists them");
-        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)]);
+        return new FormulaProgram(
+            steps.MoveToImmutable(),
+            [.. query.Operands.Select(o => o.Space)],
+            [.. query.Operands.Select(o => o.Modifiers with { RollupSeconds = query.RollupSeconds })]);
     }
 
     private static void Emit(FormulaNode node, ImmutableArray<FormulaStep>.Builder steps, ref int operand)

@@ -44,6 +44,9 @@ public sealed class SeriesStore
     private double[] _lasts;
     private int[] _counts;
     private int[] _lastOffsetsMs;
+
+    // Per slot: the metric type of the series (derived from the series index, not in snapshots).
+    private Protocol.Log.SeriesType[] _types;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -70,6 +73,7 @@ public sealed class SeriesStore
         _lasts = new double[buckets];
         _counts = new int[buckets];
         _lastOffsetsMs = new int[buckets];
+        _types = new Protocol.Log.SeriesType[options.InitialCapacity];
     }
 
     /// <summary>Resolution and retention.</summary>
@@ -132,6 +136,7 @@ public sealed class SeriesStore
 
         Invariant.Check(slot == _highWater - 1 || _heads[slot] == FreeSlot, "a reused slot must have been free");
         _heads[slot] = SeriesWindow.NoData;
+        _types[slot] = Protocol.Log.SeriesType.Unspecified;
         return slot;
     }
 
@@ -143,6 +148,16 @@ public sealed class SeriesStore
         ColumnsOf(slot).Clear();
         _freeSlots[_freeCount++] = slot;
     }
+
+    /// <summary>Records the metric type of the series in <paramref name="slot"/> (what <c>.as_count()</c> and <c>.as_rate()</c> read).</summary>
+    public void SetType(int slot, Protocol.Log.SeriesType type)
+    {
+        CheckLive(slot);
+        _types[slot] = type;
+    }
+
+    /// <summary>The metric type of the series in <paramref name="slot"/> (unspecified until set).</summary>
+    public Protocol.Log.SeriesType TypeOf(int slot) => _types[slot];
 
     /// <summary>Whether <paramref name="slot"/> holds a live series.</summary>
     public bool IsLive(int slot) => (uint)slot < (uint)_highWater && _heads[slot] != FreeSlot;
@@ -410,6 +425,7 @@ public sealed class SeriesStore
         var capacity = checked(_heads.Length * 2);
         Array.Resize(ref _heads, capacity);
         Array.Resize(ref _freeSlots, capacity);
+        Array.Resize(ref _types, capacity);
         var buckets = checked(capacity * _ringLength);
         Array.Resize(ref _sums, buckets);
         Array.Resize(ref _mins, buckets);

@@ -40,10 +40,23 @@ internal sealed class WindowStores
         if (entry.TierSlots[tier] < 0)
         {
             entry.TierSlots[tier] = _stores[tier].Add();
+            _stores[tier].SetType(entry.TierSlots[tier], entry.Type);
         }
 
         Invariant.Check(_stores[tier].IsLive(entry.TierSlots[tier]), "a series' tier slot is a live window of that tier");
         return entry.TierSlots[tier];
+    }
+
+    /// <summary>Copies the series' metric type to each of its windows (after a batch set it, or a snapshot was read).</summary>
+    public void SetType(SeriesEntry entry)
+    {
+        for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+        {
+            if (entry.TierSlots[tier] >= 0)
+            {
+                _stores[tier].SetType(entry.TierSlots[tier], entry.Type);
+            }
+        }
     }
 
     /// <summary>

@@ -134,6 +134,7 @@ public static class MonitorCompiler
         System.Collections.Immutable.ImmutableArray<TagFilter> scope;
         System.Collections.Immutable.ImmutableArray<MonitorOperand> operands;
         FormulaProgram? formula = null;
+        SeriesModifiers modifiers = default;
         switch (query)
         {
             case MetricQuery metric:
@@ -154,6 +155,7 @@ public static class MonitorCompiler
 
                 source = metric.Metric;
                 scope = metric.Scope;
+                modifiers = metric.Modifiers;
                 operands = [new MonitorOperand(source, scope)];
                 comparator = metric.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
@@ -233,6 +235,7 @@ public static class MonitorCompiler
             Formula = formula,
             GroupBy = query.GroupBy,
             Spec = spec,
+            Modifiers = modifiers,
             CheckRuns = checkRuns,
             CheckCounts = checkCounts,
             Tier = tier,

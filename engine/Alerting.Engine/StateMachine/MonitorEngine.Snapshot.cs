@@ -319,6 +319,12 @@ internal sealed partial class MonitorEngine
             engine._windows.StartEmpty(StoreTiers.CountBeforeWeekTier, StoreTiers.Count);
         }
 
+        // Derived: each window's copy of its series' metric type.
+        foreach (var entry in engine._series.All)
+        {
+            engine._windows.SetType(entry);
+        }
+
         if (scheduleStarted)
         {
             engine._schedule.Start();
