@@ -124,10 +124,14 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
         return new EvaluationResult(true, value, values[0].HasValue, points);
     }
 
+    /// <summary>The rollup interval in buckets: the written seconds rounded up to whole buckets, at least 1 and at most the ring.</summary>
+    public long IntervalBuckets(SeriesModifiers modifiers) =>
+        modifiers.RollupSeconds == 0 ? 1 : Math.Min(RingLength, Math.Max(1, (long)Math.Ceiling(modifiers.RollupSeconds * 1_000m / resolutionMs)));
+
     /// <summary>The space value of each rollup interval of buckets <paramref name="first"/> … <paramref name="last"/>, and the points read.</summary>
     public (double?[] Values, int Points) IntervalValues(IReadOnlyList<int> group, TimeAggregation natural, SpaceAggregation space, SeriesModifiers modifiers, long first, long last)
     {
-        long m = modifiers.RollupSeconds == 0 ? 1 : Math.Min(RingLength, Math.Max(1, (long)Math.Ceiling(modifiers.RollupSeconds * 1_000m / resolutionMs)));
+        var m = IntervalBuckets(modifiers);
         var firstInterval = (long)Math.Floor((decimal)first / m);
         var count = (int)((long)Math.Floor((decimal)last / m) - firstInterval + 1);
         var intervalSeconds = m * resolutionMs / 1_000.0;
