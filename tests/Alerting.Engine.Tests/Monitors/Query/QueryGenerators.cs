@@ -110,6 +110,25 @@ internal static class QueryGenerators
         Gen.Const(QueryLimits.MinWindowMs),
         Gen.Const(QueryLimits.MaxWindowMs));
 
+    /// <summary>
+    /// Modifiers of a query whose window is <paramref name="windowMs"/>: none half of the time,
+    /// otherwise any combination within the bounds (a rollup interval at most the window).
+    /// </summary>
+    public static Gen<SeriesModifiers> Modifiers(long windowMs) => Gen.Frequency(
+        (1, Gen.Const(default(SeriesModifiers))),
+        (1, Gen.Select(
+            Gen.Enum<TypeConversion>(),
+            Gen.OneOf(Gen.Const((TimeAggregation?)null), Gen.OneOf(TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count).Select(a => (TimeAggregation?)a)),
+            Gen.Int[0, (int)Math.Min(int.MaxValue, windowMs / 1_000)],
+            Gen.Enum<FillMode>(),
+            Gen.Int[0, QueryLimits.MaxFillLimitSeconds],
+            (conversion, rollup, seconds, fill, limit) => new SeriesModifiers(
+                conversion,
+                rollup,
+                rollup is null ? 0 : seconds,
+                fill,
+                fill is FillMode.Zero or FillMode.Last ? limit : 0))));
+
     public static readonly Gen<double> Threshold = Gen.OneOf(
         Gen.Int[-1_000, 1_000].Select(i => (double)i),
         Gen.Double[-1e6, 1e6],
@@ -134,8 +153,9 @@ internal static class QueryGenerators
         GroupBy,
         Gen.Enum<Comparator>(),
         Threshold,
-        (time, window, space, metric, scope, groupBy, comparator, threshold) =>
-            new MetricQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), space, metric, scope, groupBy, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0));
+        (time, window, space, metric, scope, groupBy, comparator, threshold) => (time, window, space, metric, scope, groupBy, comparator, threshold))
+        .SelectMany(q => Modifiers(CalendarOr(q.time.ShiftMs, q.window)).Select(modifiers =>
+            new MetricQuery(q.time.Aggregation, CalendarOr(q.time.ShiftMs, q.window), q.space, q.metric, q.scope, q.groupBy, q.comparator, q.threshold, q.time.Inner, Math.Max(0, q.time.ShiftMs), q.time.ShiftMs < 0, modifiers)));
 
     /// <summary>
     /// A formula query: a random tree of operands (all with the same group-by), constants,
@@ -155,7 +175,9 @@ internal static class QueryGenerators
             do
             {
                 var operands = 0;
-                expression = RandomNode(rng, groupBy, rng.Next(1, QueryLimits.MaxFormulaNodes + 1), ref operands);
+                var windowMs = CalendarOr(time.ShiftMs, window);
+                var rollupSeconds = rng.Next(3) == 0 ? 0 : (int)rng.NextInt64(1, (windowMs / 1_000) + 1);
+                expression = RandomNode(rng, groupBy, rng.Next(1, QueryLimits.MaxFormulaNodes + 1), ref operands, rollupSeconds);
             }
             while (expression is OperandNode || expression.Depth > QueryLimits.MaxFormulaDepth || !HasOperand(expression));
 
@@ -192,20 +214,20 @@ internal static class QueryGenerators
     };
 
     // A tree of at most `budget` nodes and at most MaxFormulaOperands operands.
-    private static FormulaNode RandomNode(Random rng, ImmutableArray<string> groupBy, int budget, ref int operands)
+    private static FormulaNode RandomNode(Random rng, ImmutableArray<string> groupBy, int budget, ref int operands, int rollupSeconds)
     {
         var choice = budget < 3 ? rng.Next(3) : rng.Next(5);
         if (choice == 2 && budget >= 2)
         {
-            var argument = RandomNode(rng, groupBy, budget - 1, ref operands);
+            var argument = RandomNode(rng, groupBy, budget - 1, ref operands, rollupSeconds);
             return new FunctionNode((FormulaFunction)rng.Next(Enum.GetValues<FormulaFunction>().Length), argument);
         }
 
         if (choice >= 3)
         {
             var leftBudget = rng.Next(1, budget - 1);
-            var left = RandomNode(rng, groupBy, leftBudget, ref operands);
-            var right = RandomNode(rng, groupBy, budget - 1 - leftBudget, ref operands);
+            var left = RandomNode(rng, groupBy, leftBudget, ref operands, rollupSeconds);
+            var right = RandomNode(rng, groupBy, budget - 1 - leftBudget, ref operands, rollupSeconds);
             return new BinaryNode((FormulaOperator)rng.Next(4), left, right);
         }
 
@@ -221,7 +243,21 @@ internal static class QueryGenerators
                     1 => TagFilter.NotEqual("k" + i, "v-" + rng.Next(10)),
                     _ => TagFilter.Prefix("k" + i, "p" + rng.Next(3)),
                 })];
-            return new OperandNode((SpaceAggregation)rng.Next(4), metric, scope, groupBy);
+            // Operands of one formula that write a rollup interval write the same one.
+            SeriesModifiers modifiers = default;
+            if (rng.Next(2) == 0)
+            {
+                var method = rng.Next(3) == 0 ? (TimeAggregation?)null : new[] { TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count }[rng.Next(5)];
+                var fill = (FillMode)rng.Next(4);
+                modifiers = new SeriesModifiers(
+                    (TypeConversion)rng.Next(3),
+                    method,
+                    method is not null && rng.Next(2) == 0 ? rollupSeconds : 0,
+                    fill,
+                    fill is FillMode.Zero or FillMode.Last && rng.Next(2) == 0 ? rng.Next(1, QueryLimits.MaxFillLimitSeconds + 1) : 0);
+            }
+
+            return new OperandNode((SpaceAggregation)rng.Next(4), metric, scope, groupBy, modifiers);
         }
 
         return new ConstantNode(rng.Next(4) switch

@@ -40,6 +40,10 @@ public sealed class QueryParserFuzzTests
         "avg(last_5m):avg:m{env:prod AND (service IN (web, api*) OR NOT team:core) , host NOT IN (a,*-b)} by {host} > 1",
         "max(last_1h):sum:a{host:*-prod OR host:web-*-1 AND NOT (x:1 OR !y:2)} / sum:b{NOT NOT k:v*} > 1",
         "\"c\".over(\"host:web-*-1\",\"env:*-prod\").last(1).count_by_status()",
+        "sum(last_5m):sum:http.errors{*} by {env}.as_count() / sum:http.hits{*} by {env}.as_count() > 0.05",
+        "avg(last_1w):avg:m{*}.rollup(max, 3600).fill(last, 7200) by {host} > 1",
+        "max(last_1h):sum:jobs{*} by {queue}.as_rate().rollup(sum,60).fill(zero) >= 2",
+        "min(last_10m):avg:m{*} . fill ( null ) . rollup ( count ) < 1",
     ];
 
     private static readonly string[] Tokens =
@@ -47,7 +51,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "((", "))", ".as_count()", ".as_rate()", ".rollup(", ".fill(", "rollup", "fill", "null", "zero", "3600", "last_1w", "w", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";
