@@ -48,6 +48,10 @@ public sealed class TestCommandTests
     [InlineData("per-minute")]
     [InlineData("diff")]
     [InlineData("boolean-scope")]
+    [InlineData("rollup")]
+    [InlineData("fill")]
+    [InlineData("as-count")]
+    [InlineData("as-rate")]
     public async Task The_example_test_of_each_query_language_construct_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);

@@ -164,7 +164,7 @@ internal static class TestCommand
                 {
                     if (series.Values[(int)step] is double value)
                     {
-                        var points = new SeriesPoints { Metric = series.Metric, Tags = { series.Tags } };
+                        var points = new SeriesPoints { Metric = series.Metric, Tags = { series.Tags }, Type = series.Type };
                         points.UnixMs.Add(OriginUnixMs + (step * test.StepMs));
                         points.Values.Add(value);
                         batch.Series.Add(points);
