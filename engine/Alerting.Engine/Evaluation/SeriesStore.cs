@@ -46,7 +46,7 @@ public sealed class SeriesStore
     private int[] _lastOffsetsMs;
 
     // Per slot: the metric type of the series (derived from the series index, not in snapshots).
-    private Protocol.Log.SeriesType[] _types;
+    private byte[] _types;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -73,7 +73,7 @@ public sealed class SeriesStore
         _lasts = new double[buckets];
         _counts = new int[buckets];
         _lastOffsetsMs = new int[buckets];
-        _types = new Protocol.Log.SeriesType[options.InitialCapacity];
+        _types = new byte[options.InitialCapacity];
     }
 
     /// <summary>Resolution and retention.</summary>
@@ -95,7 +95,7 @@ public sealed class SeriesStore
     public int Capacity => _heads.Length;
 
     /// <summary>Bytes of array storage per slot for this layout.</summary>
-    public long BytesPerSeries => sizeof(long) + sizeof(int) + ((long)_ringLength * Bucket.SizeBytes);
+    public long BytesPerSeries => sizeof(long) + sizeof(int) + sizeof(byte) + ((long)_ringLength * Bucket.SizeBytes);
 
     /// <summary>Bucket number of a unix-ms instant: ⌊unixMs / resolution⌋ (floor, also below 0).</summary>
     public long BucketOf(long unixMs)
@@ -136,7 +136,7 @@ public sealed class SeriesStore
 
         Invariant.Check(slot == _highWater - 1 || _heads[slot] == FreeSlot, "a reused slot must have been free");
         _heads[slot] = SeriesWindow.NoData;
-        _types[slot] = Protocol.Log.SeriesType.Unspecified;
+        _types[slot] = (byte)Protocol.Log.SeriesType.Unspecified;
         return slot;
     }
 
@@ -153,11 +153,11 @@ public sealed class SeriesStore
     public void SetType(int slot, Protocol.Log.SeriesType type)
     {
         CheckLive(slot);
-        _types[slot] = type;
+        _types[slot] = checked((byte)type);
     }
 
     /// <summary>The metric type of the series in <paramref name="slot"/> (unspecified until set).</summary>
-    public Protocol.Log.SeriesType TypeOf(int slot) => _types[slot];
+    public Protocol.Log.SeriesType TypeOf(int slot) => (Protocol.Log.SeriesType)_types[slot];
 
     /// <summary>Whether <paramref name="slot"/> holds a live series.</summary>
     public bool IsLive(int slot) => (uint)slot < (uint)_highWater && _heads[slot] != FreeSlot;

@@ -159,6 +159,8 @@ public sealed class WindowEvaluator
                 TypeConversion.AsRate when type == SeriesType.Count && method != TimeAggregation.Count => (1.0, intervalSeconds),
                 _ => (1.0, 1.0),
             };
+            // x × 1 and x ÷ 1 are x exactly, so the scaling (a division) is skipped when it is 1.
+            var scaled = multiplier != 1 || divisor != 1;
             var seriesValues = _seriesValues.AsSpan(0, count);
             var seriesCounts = _seriesCounts.AsSpan(0, count);
             var read = method switch
@@ -184,7 +186,7 @@ public sealed class WindowEvaluator
                 double value;
                 if (seriesCounts[k] != 0)
                 {
-                    value = seriesValues[k] * multiplier / divisor;
+                    value = scaled ? seriesValues[k] * multiplier / divisor : seriesValues[k];
                     lastAt = k;
                     lastValue = value;
                 }
@@ -202,12 +204,19 @@ public sealed class WindowEvaluator
                 }
 
                 ref var combined = ref values[k];
-                combined = contributors[k]++ == 0 ? value : space switch
+                if (contributors[k]++ == 0)
                 {
-                    SpaceAggregation.Min => Math.Min(combined, value),
-                    SpaceAggregation.Max => Math.Max(combined, value),
-                    _ => combined + value,
-                };
+                    combined = value;
+                }
+                else
+                {
+                    combined = space switch
+                    {
+                        SpaceAggregation.Min => Math.Min(combined, value),
+                        SpaceAggregation.Max => Math.Max(combined, value),
+                        _ => combined + value,
+                    };
+                }
             }
         }
 
@@ -286,6 +295,10 @@ public sealed class WindowEvaluator
         var bottom = Math.Max(first, head - ringLength + 1);
         var firstInterval = FloorDiv(first, intervalBuckets) * intervalBuckets;
         var index = IndexOf(bottom, ringLength);
+
+        // Interval k of bucket b and b's place in it, advanced per bucket (no division per bucket).
+        var k = (int)((bottom - firstInterval) / intervalBuckets);
+        var place = (int)((bottom - firstInterval) % intervalBuckets);
         long points = 0;
         for (var b = bottom; b <= top; b++)
         {
@@ -293,7 +306,6 @@ public sealed class WindowEvaluator
             if (bucketCount != 0)
             {
                 points += bucketCount;
-                var k = (int)((b - firstInterval) / intervalBuckets);
                 var value = TRollup.IsMean ? columns.Sum[index] : TRollup.Of(columns, index);
                 ref var accumulated = ref values[k];
                 accumulated = counts[k] == 0 ? value : TRollup.IsMean ? accumulated + value : TRollup.Fold(accumulated, value);
@@ -304,15 +316,21 @@ public sealed class WindowEvaluator
             {
                 index = 0;
             }
+
+            if (++place == intervalBuckets)
+            {
+                place = 0;
+                k++;
+            }
         }
 
         if (TRollup.IsMean)
         {
-            for (var k = 0; k < counts.Length; k++)
+            for (var i = 0; i < counts.Length; i++)
             {
-                if (counts[k] != 0)
+                if (counts[i] != 0)
                 {
-                    values[k] /= counts[k];
+                    values[i] /= counts[i];
                 }
             }
         }

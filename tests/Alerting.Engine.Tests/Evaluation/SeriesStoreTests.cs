@@ -1,4 +1,6 @@
 using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -31,8 +33,20 @@ public sealed class SeriesStoreTests
         var options = new SeriesStoreOptions();
         Assert.Equal(20, options.BucketsFor(300_000));
         var store = new SeriesStore(options);
-        Assert.Equal(8 + 4 + (21 * 40), store.BytesPerSeries);
+        Assert.Equal(8 + 4 + 1 + (21 * 40), store.BytesPerSeries);
         Assert.True(store.BytesPerSeries <= 1_024);
+    }
+
+    [Fact]
+    public void A_series_in_the_week_tier_costs_about_7_KiB()
+    {
+        var tier = StoreTiers.For(2 * QueryLimits.MaxWindowMs);
+        Assert.Equal(StoreTiers.Count - 1, tier);
+        var store = new SeriesStore(StoreTiers.Options(tier, IngestLimits.DefaultMaxPointFutureMs, initialCapacity: 1));
+
+        // 180 retained buckets of 2 h, the bucket in progress and one for the accepted clock skew.
+        Assert.Equal(182, store.RingLength);
+        Assert.Equal(8 + 4 + 1 + (182 * 40), store.BytesPerSeries);
     }
 
     [Fact]
