@@ -11,6 +11,8 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 17 adds the 2 h window tier of week-long windows (<c>last_1w</c>), after everything
+    /// version 16 wrote; older snapshots read it as empty.
     /// Version 16 adds the points and check runs stamped ahead of logical time that wait for it.
     /// Version 13 adds series expiry: series ids may have gaps, each series records when it was
     /// last seen, and the expiry sweep its cursor. (No build wrote versions 14 and 15.)
@@ -23,7 +25,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 16;
+    private const ulong SnapshotFormatVersion = 17;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -38,6 +40,8 @@ public sealed class EngineState
     private const ulong FirstVersionWithSeriesExpiry = 13;
 
     private const ulong FirstVersionWithFuturePoints = 16;
+
+    private const ulong FirstVersionWithWeekTier = 17;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -166,7 +170,8 @@ public sealed class EngineState
             withMuteRefresh: version >= FirstVersionWithMuteRefresh,
             withGroupRetention: version >= FirstVersionWithGroupRetention,
             withSeriesExpiry: version >= FirstVersionWithSeriesExpiry,
-            withFuturePoints: version >= FirstVersionWithFuturePoints);
+            withFuturePoints: version >= FirstVersionWithFuturePoints,
+            withWeekTier: version >= FirstVersionWithWeekTier);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -23,12 +23,20 @@ internal static class Snapshot
         return EngineState.ReadFrom(reader);
     }
 
-    /// <summary>Bytes of an empty queue of future points (format 16), the end of the monitor section.</summary>
-    public const int NoFuturePoints = sizeof(int);
+    /// <summary>
+    /// Bytes that end the monitor section when there are no future points and no week-long window:
+    /// the empty queue of future points (format 16) and the empty 2 h tier (format 17: its store,
+    /// 36 bytes, and no series in it, 4).
+    /// </summary>
+    public const int NoFuturePoints = sizeof(int) + EmptyWeekTier;
+
+    /// <summary>The 2 h tier with no series (format 17): an empty store (version, resolution, retained and future buckets, clock, high water, free count) and a zero series count.</summary>
+    public const int EmptyWeekTier = sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int);
 
     /// <summary>
     /// The snapshot as a format before 16 laid it out: without the (empty) queue of points waiting
-    /// for their time that ends the monitor section (6 header longs, then the section).
+    /// for their time and the (empty) 2 h tier of format 17 that end the monitor section (6 header
+    /// longs, then the section).
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
@@ -39,6 +47,7 @@ internal static class Snapshot
             writer.Flush();
             var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoFuturePoints));
+            Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - sizeof(int)));
             return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
         }
     }
@@ -83,7 +92,7 @@ internal static class Snapshot
         var record = SeriesRecord(metric, tags);
         var series = bytes.AsSpan().IndexOf(record);
         Assert.True(series >= 0 && bytes.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
+        var mark = series + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int)) + sizeof(int);
         return [.. bytes[..mark], .. bytes[(mark + 1)..]];
     }
 
@@ -98,7 +107,7 @@ internal static class Snapshot
         var at = bytes.AsSpan().IndexOf(record);
         Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
         Assert.Equal(1, BitConverter.ToInt32(bytes, at - sizeof(long) - sizeof(int) - sizeof(int)));
-        var cursor = at + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int) + 1;
+        var cursor = at + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int)) + sizeof(int) + 1;
         var idAndSeen = at - sizeof(long) - sizeof(int);
         var nextId = idAndSeen - sizeof(int) - sizeof(int);
         return [.. bytes[..nextId], .. bytes[(nextId + sizeof(int))..idAndSeen], .. bytes[at..cursor], .. bytes[(cursor + sizeof(int))..]];
@@ -113,7 +122,7 @@ internal static class Snapshot
         var record = SeriesRecord(metric, tags);
         var at = bytes.AsSpan().IndexOf(record);
         Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
+        var type = at + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int));
         return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
     }
 
