@@ -129,7 +129,7 @@ public sealed class FormulaEvaluator
         var range = WindowEvaluator.RangeOf(_store, spec, evaluationMs);
         var n = range.Count;
         FillOperands(program, operandSlots, spec.Inner, range, out _);
-        var values = Run(program.Steps.AsSpan(), n);
+        var values = Run(program.Steps.AsSpan(), n, 1);
         var present = _present.AsSpan(0, n);
         var reducer = program.Top!.Reducer;
         var result = 0.0;
@@ -196,6 +196,11 @@ public sealed class FormulaEvaluator
 
     private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
     {
+        if (program.HasModifiers)
+        {
+            return EvaluateIntervals(program, operandSlots, aggregation, range);
+        }
+
         var n = range.Count;
         var points = FillOperands(program, operandSlots, aggregation, range, out var early);
         var present = _present.AsSpan(0, n);
@@ -203,13 +208,102 @@ public sealed class FormulaEvaluator
         // The formula runs step by step over the whole window (one tight loop per step), not bucket
         // by bucket: the same operations on each bucket's values, so the same bits, with the
         // dispatch paid once per step instead of once per step and bucket.
-        var values = Run(program.Steps.AsSpan(), n);
-        var pointCount = (int)Math.Min(points, int.MaxValue);
+        var values = Run(program.Steps.AsSpan(), n, 1);
         if (program.Anomaly is { } anomaly)
         {
-            return EvaluateAnomalies(anomaly, values, present, aggregation, pointCount, early);
+            return EvaluateAnomalies(anomaly, values, present, aggregation, (int)Math.Min(points, int.MaxValue), early);
         }
 
+        return Reduce(values, present, aggregation, points, early);
+    }
+
+    /// <summary>
+    /// A formula whose operands carry modifiers: each operand is read per rollup interval
+    /// (<see cref="WindowEvaluator.FillIntervals"/>; the formula's operands share one interval, and
+    /// the window's edges cut the intervals at its ends) and the formula runs over the intervals as
+    /// it runs over buckets, <c>per_second</c> dividing by intervals apart × the interval's length.
+    /// With an operand read <c>.as_count()</c>, each operand is first reduced over the window with
+    /// the time aggregation (Datadog's as_count evaluation path), and the formula computed once from
+    /// those values. The full-window flag is as for buckets: a value in the oldest interval, or in
+    /// the next one while some operand has a point in the window's first r ms.
+    /// </summary>
+    private EvaluationResult EvaluateIntervals(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
+    {
+        Invariant.Check(program.Anomaly is null && program.Top is null, "anomalies() and top() read buckets: the compiler refuses them over operands with modifiers");
+        long points = 0;
+        var early = false;
+        var operands = program.OperandCount;
+        var intervalBuckets = _windows.IntervalBuckets(program.OperandModifiers[0]);
+        var count = WindowEvaluator.IntervalCount(range.First, range.Count, intervalBuckets);
+        var rows = program.AggregatesFirst ? 1 : count;
+        var present = _present.AsSpan(0, rows);
+        present.Clear();
+        for (var k = 0; k < operands; k++)
+        {
+            var values = _values.AsSpan(k * _ringLength, count);
+            var contributors = _contributors.AsSpan(k * _ringLength, count);
+            points += _windows.FillIntervals(
+                CollectionsMarshal.AsSpan(operandSlots[k]),
+                aggregation,
+                program.OperandSpaces[k],
+                program.OperandModifiers[k],
+                range,
+                values,
+                contributors,
+                out var operandEarly);
+            early |= operandEarly;
+            if (program.AggregatesFirst)
+            {
+                // The operand's value over the window goes in row 0, as one interval.
+                var folded = Reduce(values, contributors, aggregation);
+                contributors[0] = double.IsNaN(folded) ? 0 : 1;
+                values[0] = folded;
+                present[0] |= contributors[0] != 0;
+                continue;
+            }
+
+            for (var i = 0; i < count; i++)
+            {
+                present[i] |= contributors[i] != 0;
+            }
+        }
+
+        var result = Run(program.Steps.AsSpan(), rows, intervalBuckets);
+        return Reduce(result, present, aggregation, points, early);
+    }
+
+    // The time aggregation of an operand's interval values (NaN: none has a value).
+    private static double Reduce(ReadOnlySpan<double> values, ReadOnlySpan<int> contributors, TimeAggregation aggregation)
+    {
+        var result = 0.0;
+        var count = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (contributors[i] == 0)
+            {
+                continue;
+            }
+
+            var value = values[i];
+            result = count++ == 0 ? value : aggregation switch
+            {
+                TimeAggregation.Min => Math.Min(result, value),
+                TimeAggregation.Max => Math.Max(result, value),
+                TimeAggregation.Last => value,
+                _ => result + value,
+            };
+        }
+
+        return count == 0 ? double.NaN : aggregation == TimeAggregation.Avg ? result / count : result;
+    }
+
+    // The formula's row values reduced over the window: rows without an operand value or undefined
+    // are skipped; full when the oldest row has a value, or the next one while early (a point in the
+    // window's first r ms: the oldest row may hold only a sliver of the window).
+    private static EvaluationResult Reduce(ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, long points, bool early)
+    {
+        var n = values.Length;
+        var pointCount = (int)Math.Min(points, int.MaxValue);
         var result = 0.0;
         var buckets = 0;
         var oldestHasValue = false;
@@ -347,7 +441,7 @@ public sealed class FormulaEvaluator
 
     // The formula over buckets 0 … n − 1 on a stack of bucket rows; NaN stands for "undefined" and
     // propagates through arithmetic. Returns the row holding the result.
-    private Span<double> Run(ReadOnlySpan<FormulaStep> steps, int n)
+    private Span<double> Run(ReadOnlySpan<FormulaStep> steps, int n, int intervalBuckets)
     {
         var top = -1;
         foreach (var step in steps)
@@ -426,10 +520,10 @@ public sealed class FormulaEvaluator
                 }
 
                 case FormulaStepKind.PerSecond:
-                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 1_000.0);
+                    Derive(Row(top, n), step.Kind, intervalBuckets * _store.ResolutionMs / 1_000.0);
                     break;
                 case FormulaStepKind.PerMinute:
-                    Derive(Row(top, n), step.Kind, _store.ResolutionMs / 60_000.0);
+                    Derive(Row(top, n), step.Kind, intervalBuckets * _store.ResolutionMs / 60_000.0);
                     break;
                 case FormulaStepKind.Diff:
                     Derive(Row(top, n), step.Kind, 1);

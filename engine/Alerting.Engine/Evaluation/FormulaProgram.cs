@@ -11,12 +11,15 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 public sealed class FormulaProgram
 {
-    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces, AnomalySpec? anomaly, TopSpec? top)
+    private FormulaProgram(ImmutableArray<FormulaStep> steps, ImmutableArray<SpaceAggregation> spaces, ImmutableArray<SeriesModifiers> modifiers, AnomalySpec? anomaly, TopSpec? top)
     {
         Steps = steps;
         OperandSpaces = spaces;
         Anomaly = anomaly;
         Top = top;
+        OperandModifiers = modifiers;
+        HasModifiers = modifiers.Any(m => !m.IsNone);
+        AggregatesFirst = modifiers.Any(m => m.Conversion == TypeConversion.AsCount);
     }
 
     /// <summary>
@@ -30,6 +33,21 @@ public sealed class FormulaProgram
     /// fraction of anomalous points in the alert window instead of the time aggregation.
     /// </summary>
     public AnomalySpec? Anomaly { get; }
+
+    /// <summary>
+    /// The modifiers of each operand, each with the formula's rollup interval (the one its queries
+    /// write, which they agree on), so that every operand has the same intervals.
+    /// </summary>
+    public ImmutableArray<SeriesModifiers> OperandModifiers { get; }
+
+    /// <summary>Whether an operand has a modifier: operands are then read per rollup interval (<see cref="WindowEvaluator.FillIntervals"/>).</summary>
+    public bool HasModifiers { get; }
+
+    /// <summary>
+    /// Whether an operand is read <c>.as_count()</c>: as in Datadog, each operand is then reduced
+    /// over the window with the time aggregation first, and the formula computed once from those values.
+    /// </summary>
+    public bool AggregatesFirst { get; }
 
     /// <summary>The steps, in postfix order.</summary>
     public ImmutableArray<FormulaStep> Steps { get; }
@@ -48,7 +66,12 @@ public sealed class FormulaProgram
         var operand = 0;
         Emit(query.Expression, steps, ref operand);
         Invariant.Check(operand == query.Operands.Length, "the postfix walk meets the operands in the order FormulaQuery lists them");
-        return new FormulaProgram(steps.MoveToImmutable(), [.. query.Operands.Select(o => o.Space)], query.Anomaly, query.Top);
+        return new FormulaProgram(
+            steps.MoveToImmutable(),
+            [.. query.Operands.Select(o => o.Space)],
+            [.. query.Operands.Select(o => o.Modifiers with { RollupSeconds = query.RollupSeconds })],
+            query.Anomaly,
+            query.Top);
     }
 
     private static void Emit(FormulaNode node, ImmutableArray<FormulaStep>.Builder steps, ref int operand)

@@ -51,6 +51,9 @@ public sealed class SeriesStore
     private int[] _counts;
     private int[] _lastOffsetsMs;
     private int[] _firstOffsetsMs;
+
+    // Per slot: the metric type of the series (derived from the series index, not in snapshots).
+    private byte[] _types;
     private int[] _freeSlots;
     private int _freeCount;
     private int _highWater;
@@ -78,6 +81,7 @@ public sealed class SeriesStore
         _counts = new int[buckets];
         _lastOffsetsMs = new int[buckets];
         _firstOffsetsMs = new int[buckets];
+        _types = new byte[options.InitialCapacity];
     }
 
     /// <summary>Resolution and retention.</summary>
@@ -99,7 +103,7 @@ public sealed class SeriesStore
     public int Capacity => _heads.Length;
 
     /// <summary>Bytes of array storage per slot for this layout.</summary>
-    public long BytesPerSeries => sizeof(long) + sizeof(int) + ((long)_ringLength * Bucket.SizeBytes);
+    public long BytesPerSeries => sizeof(long) + sizeof(int) + sizeof(byte) + ((long)_ringLength * Bucket.SizeBytes);
 
     /// <summary>Bucket number of a unix-ms instant: ⌊unixMs / resolution⌋ (floor, also below 0).</summary>
     public long BucketOf(long unixMs)
@@ -140,6 +144,7 @@ public sealed class SeriesStore
 
         Invariant.Check(slot == _highWater - 1 || _heads[slot] == FreeSlot, "a reused slot must have been free");
         _heads[slot] = SeriesWindow.NoData;
+        _types[slot] = (byte)Protocol.Log.SeriesType.Unspecified;
         return slot;
     }
 
@@ -151,6 +156,16 @@ public sealed class SeriesStore
         ColumnsOf(slot).Clear();
         _freeSlots[_freeCount++] = slot;
     }
+
+    /// <summary>Records the metric type of the series in <paramref name="slot"/> (what <c>.as_count()</c> and <c>.as_rate()</c> read).</summary>
+    public void SetType(int slot, Protocol.Log.SeriesType type)
+    {
+        CheckLive(slot);
+        _types[slot] = checked((byte)type);
+    }
+
+    /// <summary>The metric type of the series in <paramref name="slot"/> (unspecified until set).</summary>
+    public Protocol.Log.SeriesType TypeOf(int slot) => (Protocol.Log.SeriesType)_types[slot];
 
     /// <summary>Whether <paramref name="slot"/> holds a live series.</summary>
     public bool IsLive(int slot) => (uint)slot < (uint)_highWater && _heads[slot] != FreeSlot;
@@ -451,6 +466,7 @@ public sealed class SeriesStore
         }) { _highWater = _highWater, _freeCount = _freeCount };
         target.AdvanceClock(NowMs);
         Array.Copy(_freeSlots, target._freeSlots, _freeCount);
+        Array.Copy(_types, target._types, _highWater);
         for (var slot = 0; slot < _highWater; slot++)
         {
             var head = _heads[slot];
@@ -499,6 +515,7 @@ public sealed class SeriesStore
         var capacity = checked(_heads.Length * 2);
         Array.Resize(ref _heads, capacity);
         Array.Resize(ref _freeSlots, capacity);
+        Array.Resize(ref _types, capacity);
         var buckets = checked(capacity * _ringLength);
         Array.Resize(ref _sums, buckets);
         Array.Resize(ref _mins, buckets);

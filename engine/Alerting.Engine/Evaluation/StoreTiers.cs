@@ -2,7 +2,7 @@ namespace Alerting.Engine.Evaluation;
 
 /// <summary>
 /// Series windows come in a few retention tiers, so that a series read by 5-minute monitors
-/// costs under 1 KiB (bar M6) while a 48 h window is still possible. A monitor reads the
+/// costs under 1 KiB (bar M6) while a week-long window (<c>last_1w</c>, with a week's change shift) is still possible. A monitor reads the
 /// smallest tier whose retention covers its window + change shift + evaluation delay; a series
 /// holds a window in each tier some monitor reading it needs, allocated when first needed.
 /// </summary>
@@ -22,7 +22,11 @@ public static class StoreTiers
         (60_000, 60),           // ≤ 1 h at 1 min
         (15 * 60_000, 96),      // ≤ 24 h at 15 min
         (60 * 60_000, 100),     // ≤ 100 h at 1 h: 48 h windows with a 48 h change shift
+        (2 * 60 * 60_000, 180), // ≤ 15 d at 2 h: last_1w with a 1 w change shift and up to 24 h of evaluation delay
     ];
+
+    /// <summary>Tiers in snapshots before format 17, which had no 2 h tier (its windows read back empty).</summary>
+    public const int CountBeforeWeekTier = 5;
 
     public static int Count => Tiers.Length;
 

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Evaluation;
 
@@ -38,6 +40,10 @@ public sealed class WindowEvaluator
     private readonly double[] _values;
     private readonly int[] _contributors;
 
+    // One series' rollup per interval (modifiers): the value (for avg, the sum) and its point count (0: none).
+    private readonly double[] _seriesValues;
+    private readonly int[] _seriesCounts;
+
     /// <summary>Creates an evaluator for <paramref name="store"/>.</summary>
     public WindowEvaluator(SeriesStore store)
     {
@@ -45,6 +51,318 @@ public sealed class WindowEvaluator
         _store = store;
         _values = new double[store.RingLength];
         _contributors = new int[store.RingLength];
+        _seriesValues = new double[store.RingLength];
+        _seriesCounts = new int[store.RingLength];
+    }
+
+    /// <summary>
+    /// The rollup interval of <paramref name="modifiers"/> in buckets of this store: the written
+    /// seconds rounded up to whole buckets (at least 1), or 1 (the bucket) when none is written.
+    /// </summary>
+    public int IntervalBuckets(in SeriesModifiers modifiers)
+    {
+        if (modifiers.RollupSeconds == 0)
+        {
+            return 1;
+        }
+
+        var resolutionMs = _store.ResolutionMs;
+        return (int)Math.Min(_store.RingLength, Math.Max(1, ((modifiers.RollupSeconds * 1_000L) + resolutionMs - 1) / resolutionMs));
+    }
+
+    /// <summary>
+    /// Rollup intervals of <paramref name="intervalBuckets"/> buckets (aligned to multiples of it since
+    /// bucket 0) that the buckets <paramref name="first"/> … <paramref name="first"/> + n − 1 touch.
+    /// </summary>
+    public static int IntervalCount(long first, int n, int intervalBuckets) =>
+        (int)(FloorDiv(first + n - 1, intervalBuckets) - FloorDiv(first, intervalBuckets) + 1);
+
+    /// <summary>
+    /// Evaluates the group with the query's modifiers (<c>.as_count()</c>, <c>.as_rate()</c>,
+    /// <c>.rollup()</c>, <c>.fill()</c>); without any it is <see cref="Evaluate(ReadOnlySpan{int}, in WindowSpec, long)"/>.
+    /// See <see cref="FillIntervals"/> for what each series contributes; the intervals' space values
+    /// are then reduced with the time aggregation as buckets are (avg → mean, sum and count → sum,
+    /// min, max, last → the newest). The full-window flag says the oldest interval has a value, or a
+    /// series has a point in the window's first r ms (as without modifiers: the oldest interval may
+    /// hold only a sliver of the window).
+    /// </summary>
+    public EvaluationResult Evaluate(ReadOnlySpan<int> slots, in WindowSpec spec, long evaluationMs, in SeriesModifiers modifiers)
+    {
+        if (modifiers.IsNone)
+        {
+            return Evaluate(slots, spec, evaluationMs);
+        }
+
+        var current = EvaluateIntervals(slots, spec.Inner, spec.Space, modifiers, RangeOf(_store, spec, evaluationMs));
+        if (!spec.IsChange)
+        {
+            return current;
+        }
+
+        var old = EvaluateIntervals(slots, spec.Inner, spec.Space, modifiers, RangeOf(_store, spec, evaluationMs - spec.ShiftMs));
+        return Compare(spec, current, old);
+    }
+
+    /// <summary>
+    /// The space value of each rollup interval of the window <paramref name="range"/> with the
+    /// query's modifiers: <paramref name="contributors"/>[k] is the number of series with a value in
+    /// interval k (0: no value), <paramref name="values"/>[k] the value; both hold
+    /// <see cref="IntervalCount"/>(range.First, range.Count, …) entries. Returns the points read, and
+    /// in <paramref name="early"/> whether a series has a point in the window's first r ms. Intervals
+    /// are aligned to multiples of the interval since bucket 0; the window's edges cut them as they
+    /// cut buckets: an interval at an edge holds only the window's points (the edge buckets' points
+    /// counted as in <see cref="FillBuckets"/>). For each series of the group:
+    /// <list type="number">
+    /// <item>Method. The written rollup method; without one, sum for a COUNT series under
+    /// <c>.as_count()</c> or <c>.as_rate()</c> and for a RATE series under <c>.as_count()</c>
+    /// (Datadog sets the time aggregator to sum); otherwise <paramref name="natural"/>.</item>
+    /// <item>Rollup. Over the window's buckets of each interval, oldest first: avg → the sum of the
+    /// buckets' sums / their point count, sum → the sum of the buckets' sums, min, max, count → the
+    /// point count, last → the newest bucket's last.</item>
+    /// <item>Conversion (not for count). <c>.as_count()</c> of a RATE series multiplies by
+    /// <see cref="SubmissionIntervalSeconds"/>; <c>.as_rate()</c> of a COUNT series divides by the
+    /// interval's length in seconds; anything else (gauges too) is unchanged.</item>
+    /// <item>Gaps. A series with no point in the window contributes nothing. Otherwise an interval
+    /// without a point reads 0 for a COUNT or RATE series under <c>.as_count()</c>/<c>.as_rate()</c>
+    /// (Datadog aligns them as 0); else, with <c>.fill(zero)</c> or <c>.fill(last)</c>, 0 or the
+    /// series' newest earlier value when that value is at most the fill limit (in seconds, whole
+    /// intervals apart × the interval length) back; else nothing.</item>
+    /// <item>Space. The series' interval values combine as bucket rollups do (group order).</item>
+    /// </list>
+    /// </summary>
+    public long FillIntervals(ReadOnlySpan<int> slots, TimeAggregation natural, SpaceAggregation space, in SeriesModifiers modifiers, in WindowRange range, Span<double> values, Span<int> contributors, out bool early)
+    {
+        var intervalBuckets = IntervalBuckets(modifiers);
+        var count = IntervalCount(range.First, range.Count, intervalBuckets);
+        if (values.Length != count || contributors.Length != count || range.Count > _store.RingLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(values), values.Length, $"values and contributors hold the {count} intervals of a window of at most the ring's {_store.RingLength} buckets");
+        }
+
+        contributors.Clear();
+        var intervalSeconds = intervalBuckets * _store.ResolutionMs / 1_000.0;
+        var fillIntervals = modifiers.Fill is FillMode.Zero or FillMode.Last
+            ? (int)Math.Min(count, Math.Floor(modifiers.EffectiveFillLimitSeconds / intervalSeconds))
+            : 0;
+        long points = 0;
+        early = false;
+        foreach (var slot in slots)
+        {
+            Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
+            var type = _store.TypeOf(slot);
+            var counted = modifiers.Conversion != TypeConversion.None && type is SeriesType.Count or SeriesType.Rate;
+            var method = modifiers.Rollup
+                ?? (counted && (type == SeriesType.Count || modifiers.Conversion == TypeConversion.AsCount) ? TimeAggregation.Sum : natural);
+            var (multiplier, divisor) = modifiers.Conversion switch
+            {
+                TypeConversion.AsCount when type == SeriesType.Rate && method != TimeAggregation.Count => (SubmissionIntervalSeconds, 1.0),
+                TypeConversion.AsRate when type == SeriesType.Count && method != TimeAggregation.Count => (1.0, intervalSeconds),
+                _ => (1.0, 1.0),
+            };
+            // x × 1 and x ÷ 1 are x exactly, so the scaling (a division) is skipped when it is 1.
+            var scaled = multiplier != 1 || divisor != 1;
+            var seriesValues = _seriesValues.AsSpan(0, count);
+            var seriesCounts = _seriesCounts.AsSpan(0, count);
+            var read = method switch
+            {
+                TimeAggregation.Avg => RollSeries<AvgRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                TimeAggregation.Sum => RollSeries<SumRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                TimeAggregation.Min => RollSeries<MinRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                TimeAggregation.Max => RollSeries<MaxRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                TimeAggregation.Last => RollSeries<LastRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                TimeAggregation.Count => RollSeries<CountRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
+                _ => throw new UnreachableException("change is evaluated as two inner windows"),
+            };
+            if (read == 0)
+            {
+                continue;
+            }
+
+            points += read;
+            var lastAt = -1;
+            var lastValue = 0.0;
+            for (var k = 0; k < count; k++)
+            {
+                double value;
+                if (seriesCounts[k] != 0)
+                {
+                    value = scaled ? seriesValues[k] * multiplier / divisor : seriesValues[k];
+                    lastAt = k;
+                    lastValue = value;
+                }
+                else if (counted)
+                {
+                    value = 0;
+                }
+                else if (lastAt >= 0 && k - lastAt <= fillIntervals)
+                {
+                    value = modifiers.Fill == FillMode.Zero ? 0 : lastValue;
+                }
+                else
+                {
+                    continue;
+                }
+
+                ref var combined = ref values[k];
+                if (contributors[k]++ == 0)
+                {
+                    combined = value;
+                }
+                else
+                {
+                    combined = space switch
+                    {
+                        SpaceAggregation.Min => Math.Min(combined, value),
+                        SpaceAggregation.Max => Math.Max(combined, value),
+                        _ => combined + value,
+                    };
+                }
+            }
+        }
+
+        if (space == SpaceAggregation.Avg)
+        {
+            for (var k = 0; k < count; k++)
+            {
+                if (contributors[k] != 0)
+                {
+                    values[k] /= contributors[k];
+                }
+            }
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// Seconds a RATE point stands for when <c>.as_count()</c> turns it into a count: the points
+    /// carry no interval, so DogStatsD's flush interval (Datadog's default for rates it receives).
+    /// </summary>
+    public const double SubmissionIntervalSeconds = 10;
+
+    private EvaluationResult EvaluateIntervals(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, in SeriesModifiers modifiers, in WindowRange range)
+    {
+        var count = IntervalCount(range.First, range.Count, IntervalBuckets(modifiers));
+        var values = _values.AsSpan(0, count);
+        var contributors = _contributors.AsSpan(0, count);
+        var points = FillIntervals(slots, aggregation, space, modifiers, range, values, contributors, out var early);
+        var result = 0.0;
+        var intervals = 0;
+        for (var k = 0; k < count; k++)
+        {
+            if (contributors[k] == 0)
+            {
+                continue;
+            }
+
+            var value = values[k];
+            result = intervals++ == 0 ? value : aggregation switch
+            {
+                TimeAggregation.Min => Math.Min(result, value),
+                TimeAggregation.Max => Math.Max(result, value),
+                TimeAggregation.Last => value,
+                _ => result + value,
+            };
+        }
+
+        var pointCount = (int)Math.Min(points, int.MaxValue);
+        var full = contributors[0] != 0 || early;
+        if (intervals == 0)
+        {
+            return EvaluationResult.NoValue(full, pointCount);
+        }
+
+        return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / intervals : result, full, pointCount);
+    }
+
+    /// <summary>
+    /// One series' rollup per interval over the window's buckets (the edge buckets cut as in
+    /// <see cref="FillBuckets"/>): <paramref name="counts"/>[k] its points in interval k,
+    /// <paramref name="values"/>[k] the rollup (avg: sum of sums / count). Returns the points read;
+    /// sets <paramref name="early"/> when a counted point lies in the window's first r ms.
+    /// </summary>
+    private long RollSeries<TRollup>(int slot, in WindowRange range, int intervalBuckets, Span<double> values, Span<int> counts, ref bool early)
+        where TRollup : struct, IRollup
+    {
+        counts.Clear();
+        var head = _store.HeadOf(slot);
+        var first = range.First;
+        var last = range.Last;
+        if (head < first)
+        {
+            return 0;
+        }
+
+        var ringLength = _store.RingLength;
+        var columns = _store.Columns.Slice(slot * ringLength, ringLength);
+        var top = Math.Min(last, head);
+        var bottom = Math.Max(first, head - ringLength + 1);
+        var firstInterval = FloorDiv(first, intervalBuckets) * intervalBuckets;
+        var index = IndexOf(bottom, ringLength);
+        var maxOffsetMs = (int)(_store.ResolutionMs - 1);
+
+        // Interval k of bucket b and b's place in it, advanced per bucket (no division per bucket).
+        var k = (int)((bottom - firstInterval) / intervalBuckets);
+        var place = (int)((bottom - firstInterval) % intervalBuckets);
+        long points = 0;
+        for (var b = bottom; b <= top; b++)
+        {
+            int bucketCount;
+            double value;
+            if (b == first || b == last)
+            {
+                // The mean adds up sums and divides by the points once per interval: an edge gives its counted points' sum.
+                var startOffsetMs = b == first ? range.StartOffsetMs : 0;
+                var endOffsetMs = b == last ? range.EndOffsetMs : maxOffsetMs;
+                bucketCount = TRollup.IsMean
+                    ? Edge<SumRollup>(columns, index, startOffsetMs, endOffsetMs, out value)
+                    : Edge<TRollup>(columns, index, startOffsetMs, endOffsetMs, out value);
+            }
+            else
+            {
+                bucketCount = columns.Count[index];
+                value = bucketCount == 0 ? 0 : TRollup.IsMean ? columns.Sum[index] : TRollup.Of(columns, index);
+            }
+
+            if (bucketCount != 0)
+            {
+                points += bucketCount;
+                early |= IsEarly(columns, index, b, range);
+                ref var accumulated = ref values[k];
+                accumulated = counts[k] == 0 ? value : TRollup.IsMean ? accumulated + value : TRollup.Fold(accumulated, value);
+                counts[k] += bucketCount;
+            }
+
+            if (++index == ringLength)
+            {
+                index = 0;
+            }
+
+            if (++place == intervalBuckets)
+            {
+                place = 0;
+                k++;
+            }
+        }
+
+        if (TRollup.IsMean)
+        {
+            for (var i = 0; i < counts.Length; i++)
+            {
+                if (counts[i] != 0)
+                {
+                    values[i] /= counts[i];
+                }
+            }
+        }
+
+        return points;
+    }
+
+    private static long FloorDiv(long value, long divisor)
+    {
+        var (quotient, remainder) = Math.DivRem(value, divisor);
+        return remainder < 0 ? quotient - 1 : quotient;
     }
 
     /// <summary>The store whose windows this evaluator reads.</summary>
@@ -65,6 +383,12 @@ public sealed class WindowEvaluator
         }
 
         var old = EvaluateWindow(slots, spec.Inner, spec.Space, RangeOf(_store, spec, evaluationMs - spec.ShiftMs));
+        return Compare(spec, current, old);
+    }
+
+    /// <summary>change and pct_change of two windows' values (see the definition).</summary>
+    private static EvaluationResult Compare(in WindowSpec spec, EvaluationResult current, EvaluationResult old)
+    {
         var fullWindow = current.FullWindow && old.FullWindow;
         if (!current.HasValue || !old.HasValue)
         {

@@ -41,10 +41,23 @@ internal sealed class WindowStores
         if (entry.TierSlots[tier] < 0)
         {
             entry.TierSlots[tier] = _stores[tier].Add();
+            _stores[tier].SetType(entry.TierSlots[tier], entry.Type);
         }
 
         Invariant.Check(_stores[tier].IsLive(entry.TierSlots[tier]), "a series' tier slot is a live window of that tier");
         return entry.TierSlots[tier];
+    }
+
+    /// <summary>Copies the series' metric type to each of its windows (after a batch set it, or a snapshot was read).</summary>
+    public void SetType(SeriesEntry entry)
+    {
+        for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+        {
+            if (entry.TierSlots[tier] >= 0)
+            {
+                _stores[tier].SetType(entry.TierSlots[tier], entry.Type);
+            }
+        }
     }
 
     /// <summary>
@@ -98,23 +111,37 @@ internal sealed class WindowStores
         return outside;
     }
 
-    public void WriteTo(BinaryWriter writer)
+    /// <summary>Writes the stores of tiers <paramref name="from"/> … <paramref name="to"/> − 1.</summary>
+    public void WriteTiers(BinaryWriter writer, int from, int to)
     {
-        foreach (var store in _stores)
+        for (var tier = from; tier < to; tier++)
         {
-            store.WriteTo(writer);
+            _stores[tier].WriteTo(writer);
         }
     }
 
     /// <summary>
-    /// Reads the stores written by <see cref="WriteTo"/>. A store written with another layout than
-    /// its tier's today (before exact windows and 15 s alignment: 1 s buckets up to 1 min, 60 s of
-    /// future buckets) is re-bucketed into today's (<see cref="SeriesStore.Relayout"/>), so a
-    /// restored node aligns series as one that started empty does.
+    /// Tiers <paramref name="from"/> … <paramref name="to"/> − 1 of a snapshot that had none (before
+    /// format 17): left empty, their clock where the first tier's is, as if they had always existed.
     /// </summary>
-    public void ReadFrom(BinaryReader reader)
+    public void StartEmpty(int from, int to)
     {
-        for (var tier = 0; tier < _stores.Length; tier++)
+        for (var tier = from; tier < to; tier++)
+        {
+            _stores[tier].AdvanceClock(_stores[0].NowMs);
+        }
+    }
+
+    /// <summary>
+    /// Reads the stores of tiers <paramref name="from"/> … <paramref name="to"/> − 1 written by
+    /// <see cref="WriteTiers"/>. A store written with another layout than its tier's today (before
+    /// exact windows and 15 s alignment: 1 s buckets up to 1 min, 60 s of future buckets) is
+    /// re-bucketed into today's (<see cref="SeriesStore.Relayout"/>), so a restored node aligns
+    /// series as one that started empty does.
+    /// </summary>
+    public void ReadTiers(BinaryReader reader, int from, int to)
+    {
+        for (var tier = from; tier < to; tier++)
         {
             var store = SeriesStore.ReadFrom(reader);
             var layout = _stores[tier].Options;

@@ -56,6 +56,9 @@ internal sealed class CompiledMonitor
     /// <summary>The window specification (metric monitors).</summary>
     public required WindowSpec Spec { get; init; }
 
+    /// <summary>A single-query monitor's <c>.as_count()</c>, <c>.rollup()</c>, <c>.fill()</c> (a formula's are in its program).</summary>
+    public Query.SeriesModifiers Modifiers { get; init; }
+
     /// <summary>Check runs looked back over per group (check monitors).</summary>
     public required int CheckRuns { get; init; }
 

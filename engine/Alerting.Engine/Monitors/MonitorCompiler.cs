@@ -141,6 +141,7 @@ public static class MonitorCompiler
         System.Collections.Immutable.ImmutableArray<MonitorOperand> operands;
         FormulaProgram? formula = null;
         CompositeProgram? composite = null;
+        SeriesModifiers modifiers = default;
         switch (query)
         {
             case CompositeQuery compositeQuery:
@@ -178,11 +179,12 @@ public static class MonitorCompiler
 
                 source = metric.Metric;
                 scope = metric.Scope;
+                modifiers = metric.Modifiers;
                 operands = [new MonitorOperand(source, scope)];
                 comparator = metric.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
                     metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
-                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow)));
+                    metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow, metric.Modifiers)));
                 break;
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
@@ -208,6 +210,10 @@ public static class MonitorCompiler
                 scope = formulaQuery.Operands[0].Scope;
                 operands = [.. formulaQuery.Operands.Select(o => new MonitorOperand(o.Metric, o.Scope))];
                 formula = FormulaProgram.Compile(formulaQuery);
+                Require(
+                    !formula.HasModifiers || (formulaQuery.Anomaly is null && formulaQuery.Top is null),
+                    "query",
+                    $"{(formulaQuery.Anomaly is null ? "top()" : "anomalies()")} reads the formula per bucket: its metric queries cannot have .as_count(), .as_rate(), .rollup() or .fill() yet");
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
                     formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, formulaQuery.Anomaly is null ? Comparator.Greater : Comparator.GreaterOrEqual, 0,
@@ -272,6 +278,7 @@ public static class MonitorCompiler
             Ranking = query is FormulaQuery { Top: { } top } ? new TopRanking(top) : null,
             GroupBy = query.GroupBy,
             Spec = spec,
+            Modifiers = modifiers,
             CheckRuns = checkRuns,
             CheckCounts = checkCounts,
             Tier = tier,

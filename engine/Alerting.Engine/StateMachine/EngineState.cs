@@ -11,8 +11,9 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
-    /// Version 17 adds the deleted monitors whose groups are still being freed (issue 7), last in
-    /// the monitor side.
+    /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
+    /// (<c>last_1w</c>; older snapshots read it as empty), then the deleted monitors whose groups are
+    /// still being freed and where the mute sweep stands inside a monitor (issue 7).
     /// Version 16 adds the points and check runs stamped ahead of logical time that wait for it.
     /// Version 13 adds series expiry: series ids may have gaps, each series records when it was
     /// last seen, and the expiry sweep its cursor. (No build wrote versions 14 and 15.)
@@ -41,8 +42,8 @@ public sealed class EngineState
 
     private const ulong FirstVersionWithFuturePoints = 16;
 
-    /// <summary>Version 17 added the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
-    private const ulong FirstVersionWithDrains = 17;
+    /// <summary>Version 17 added the 2 h tier of week-long windows and the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
+    private const ulong FirstVersionWith17 = 17;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -172,7 +173,7 @@ public sealed class EngineState
             withGroupRetention: version >= FirstVersionWithGroupRetention,
             withSeriesExpiry: version >= FirstVersionWithSeriesExpiry,
             withFuturePoints: version >= FirstVersionWithFuturePoints,
-            withDrains: version >= FirstVersionWithDrains);
+            withWeekTierAndDrains: version >= FirstVersionWith17);
         Invariant.Check(monitors.LogicalTimeMs == logicalTimeMs, "a snapshot records one logical time, in the state and in its monitor engine");
         var history = version == OldestReadableVersion ? TransitionHistory.ReadVersion5(reader) : TransitionHistory.ReadFrom(reader);
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);

@@ -17,9 +17,9 @@ namespace Alerting.Engine.StateMachine;
 /// transition floor, each group when it last reported and each series whether group retention
 /// dropped a group it fed; from format 13 each series its id (expired series leave gaps) and when
 /// it was last seen, and the series expiry sweep its cursor; from format 16, the points and check
-/// runs waiting for their time (<see cref="FuturePoints"/>); from format 17, the deleted monitors
-/// whose groups are still being freed (<see cref="MonitorDrain"/>) and where the mute sweep stands
-/// inside a monitor, last. Not written, because it is derived:
+/// runs waiting for their time (<see cref="FuturePoints"/>); from format 17, the 2 h tier's windows
+/// (<see cref="WriteWeekTier"/>), then the deleted monitors whose groups are still being freed
+/// (<see cref="MonitorDrain"/>) and where the mute sweep stands inside a monitor, last. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -60,9 +60,10 @@ internal sealed partial class MonitorEngine
                 writer.Write(tag);
             }
 
-            foreach (var slot in entry.TierSlots)
+            // The tiers of format 16; the 2 h tier added in format 17 is written last (WriteWeekTier).
+            for (var tier = 0; tier < StoreTiers.CountBeforeWeekTier; tier++)
             {
-                writer.Write(slot);
+                writer.Write(entry.TierSlots[tier]);
             }
 
             writer.Write((int)entry.Type);
@@ -70,7 +71,7 @@ internal sealed partial class MonitorEngine
         }
 
         writer.Write(_expiry.Cursor);
-        _windows.WriteTo(writer);
+        _windows.WriteTiers(writer, 0, StoreTiers.CountBeforeWeekTier);
 
         writer.Write(_downtimes.Count);
         foreach (var downtime in _downtimes.Definitions)
@@ -96,6 +97,7 @@ internal sealed partial class MonitorEngine
         }
 
         _future.WriteTo(writer);
+        WriteWeekTier(writer);
         WriteDrains(writer);
         _mutes.WriteGroupCursor(writer);
     }
@@ -163,6 +165,49 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
+    /// Format 17: the windows of the tiers after the first <see cref="StoreTiers.CountBeforeWeekTier"/>
+    /// (the 2 h tier of week-long windows), after everything format 16 wrote: each such store,
+    /// then the series that have a window there, as (id, slot) in series order.
+    /// </summary>
+    internal void WriteWeekTier(BinaryWriter writer)
+    {
+        _windows.WriteTiers(writer, StoreTiers.CountBeforeWeekTier, StoreTiers.Count);
+        for (var tier = StoreTiers.CountBeforeWeekTier; tier < StoreTiers.Count; tier++)
+        {
+            var count = 0;
+            foreach (var entry in _series.All)
+            {
+                count += entry.TierSlots[tier] >= 0 ? 1 : 0;
+            }
+
+            writer.Write(count);
+            foreach (var entry in _series.All)
+            {
+                if (entry.TierSlots[tier] >= 0)
+                {
+                    writer.Write(entry.Id);
+                    writer.Write(entry.TierSlots[tier]);
+                }
+            }
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteWeekTier"/> wrote; a snapshot before format 17 has none (the tiers stay empty).</summary>
+    private void ReadWeekTier(BinaryReader reader)
+    {
+        _windows.ReadTiers(reader, StoreTiers.CountBeforeWeekTier, StoreTiers.Count);
+        for (var tier = StoreTiers.CountBeforeWeekTier; tier < StoreTiers.Count; tier++)
+        {
+            var count = reader.ReadInt32();
+            for (var i = 0; i < count; i++)
+            {
+                var entry = _series[reader.ReadInt32()];
+                entry.TierSlots[tier] = reader.ReadInt32();
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads the monitor side; <paramref name="withPendingMatches"/> is false for snapshots before
     /// format 8, which list no pending matches, <paramref name="withSeriesTypes"/> false before
     /// format 9, which record no series metric types and no pending match's metric query, and
@@ -172,10 +217,11 @@ internal sealed partial class MonitorEngine
     /// <paramref name="withSeriesExpiry"/> false before format 13, whose series ids have no gaps and
     /// which record no series' last-seen time and no sweep cursor, and
     /// <paramref name="withFuturePoints"/> false before format 16, which keep no points waiting for
-    /// their time (their points were already in the windows), and <paramref name="withDrains"/> false
-    /// before format 17, which hold no deleted monitor still being drained and no mute sweep position inside a monitor.
+    /// their time (their points were already in the windows), and <paramref name="withWeekTierAndDrains"/>
+    /// false before format 17, which had no 2 h tier (its windows start empty), no deleted monitor
+    /// still being drained and no mute sweep position inside a monitor.
     /// </summary>
-    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints, bool withDrains)
+    public static MonitorEngine ReadFrom(BinaryReader reader, IngestLimits limits, bool withPendingMatches, bool withSeriesTypes, bool withMuteRefresh, bool withGroupRetention, bool withSeriesExpiry, bool withFuturePoints, bool withWeekTierAndDrains)
     {
         var engine = new MonitorEngine(limits);
         engine._clock.Restore(reader.ReadInt64());
@@ -212,7 +258,7 @@ internal sealed partial class MonitorEngine
             var entry = engine._series.Create(isCheck, source, tags, id);
             Invariant.Check(entry.Id == id, "series are read back in creation order");
             entry.LastSeenMs = lastSeenMs;
-            for (var tier = 0; tier < entry.TierSlots.Length; tier++)
+            for (var tier = 0; tier < StoreTiers.CountBeforeWeekTier; tier++)
             {
                 entry.TierSlots[tier] = reader.ReadInt32();
             }
@@ -232,7 +278,7 @@ internal sealed partial class MonitorEngine
         }
 
         engine._expiry.Restore(withSeriesExpiry ? reader.ReadInt32() : 0);
-        engine._windows.ReadFrom(reader);
+        engine._windows.ReadTiers(reader, 0, StoreTiers.CountBeforeWeekTier);
 
         var downtimes = reader.ReadInt32();
         for (var i = 0; i < downtimes; i++)
@@ -262,12 +308,27 @@ internal sealed partial class MonitorEngine
             engine._future.ReadFrom(reader, engine._series);
         }
 
-        if (withDrains)
+        if (withWeekTierAndDrains)
+        {
+            engine.ReadWeekTier(reader);
+        }
+        else
+        {
+            engine._windows.StartEmpty(StoreTiers.CountBeforeWeekTier, StoreTiers.Count);
+        }
+
+        // Derived: each window's copy of its series' metric type.
+        foreach (var entry in engine._series.All)
+        {
+            engine._windows.SetType(entry);
+        }
+
+        if (withWeekTierAndDrains)
         {
             engine.ReadDrains(reader);
         }
 
-        engine._mutes.ReadGroupCursor(withDrains ? reader : null);
+        engine._mutes.ReadGroupCursor(withWeekTierAndDrains ? reader : null);
 
         if (scheduleStarted)
         {

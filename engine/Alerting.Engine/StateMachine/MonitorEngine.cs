@@ -618,7 +618,11 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
-            entry.Type = series.Type;
+            if (entry.Type != series.Type)
+            {
+                entry.Type = series.Type;
+                _windows.SetType(entry);
+            }
             var newestMs = long.MinValue;
             for (var i = 0; i < count; i++)
             {

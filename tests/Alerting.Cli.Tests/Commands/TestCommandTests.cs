@@ -51,6 +51,10 @@ public sealed class TestCommandTests
     [InlineData("composite")]
     [InlineData("anomalies")]
     [InlineData("top")]
+    [InlineData("rollup")]
+    [InlineData("fill")]
+    [InlineData("as-count")]
+    [InlineData("as-rate")]
     public async Task The_example_test_of_each_query_language_construct_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);

@@ -186,6 +186,28 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Rollup_fill_and_as_count_exports_apply_unedited_and_keep_their_queries()
+    {
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rollups-and-counts.json"));
+        using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        var written = export.RootElement.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("query").GetString()!, StringComparer.Ordinal);
+
+        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+        {
+            using JsonDocument response = JsonDocument.Parse(line);
+            JsonElement monitor = response.RootElement.GetProperty("monitor");
+            queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+        }
+
+        Assert.Equal(4, queries.Count);
+        Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
+        Assert.Contains(queries.Values, q => q.Contains("(last_1w)", StringComparison.Ordinal) && q.Contains(".rollup(sum, 3600).fill(zero)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Strict_turns_each_unsupported_datadog_field_into_an_error_and_applies_nothing()
     {
         string export = await File.ReadAllTextAsync(MonitorFileTests.ExamplePath(Path.Combine("datadog", "rds-replica-lag.json")));

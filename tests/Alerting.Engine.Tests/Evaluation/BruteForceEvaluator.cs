@@ -1,5 +1,7 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -12,6 +14,7 @@ namespace Alerting.Engine.Tests.Evaluation;
 internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets, int futureBuckets)
 {
     private readonly List<RawPoint> _points = [];
+    private readonly Dictionary<int, SeriesType> _types = [];
     private long _nowMs;
     private int _arrivals;
 
@@ -46,7 +49,168 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     }
 
     /// <summary>Forgets a series (its id may come back as a new, empty series).</summary>
-    public void Remove(int series) => _points.RemoveAll(p => p.Series == series);
+    public void Remove(int series)
+    {
+        _points.RemoveAll(p => p.Series == series);
+        _types.Remove(series);
+    }
+
+    /// <summary>The metric type of a series (what as_count and as_rate read); unspecified until set.</summary>
+    public void SetType(int series, SeriesType type) => _types[series] = type;
+
+    /// <summary>
+    /// Evaluation with a query's modifiers, straight from the words of
+    /// <see cref="WindowEvaluator.FillIntervals"/>: per series, intervals of whole buckets aligned
+    /// to multiples of the interval, holding the window's counted points only (the edges cut the
+    /// edge intervals as they cut buckets), the method's rollup of the buckets' rollups oldest
+    /// first, the conversion, the gaps, then space and time aggregation over the intervals; full
+    /// when the oldest interval has a value or a counted point lies in the window's first r ms.
+    /// </summary>
+    public EvaluationResult Evaluate(IReadOnlyList<int> group, WindowSpec spec, long evaluationMs, SeriesModifiers modifiers)
+    {
+        if (modifiers.IsNone)
+        {
+            return Evaluate(group, spec, evaluationMs);
+        }
+
+        var current = EvaluateIntervals(group, spec.Inner, spec.Space, modifiers, StartOf(spec, evaluationMs), evaluationMs);
+        if (!spec.IsChange)
+        {
+            return current;
+        }
+
+        var oldEnd = evaluationMs - spec.ShiftMs;
+        var old = EvaluateIntervals(group, spec.Inner, spec.Space, modifiers, StartOf(spec, oldEnd), oldEnd);
+        var full = current.FullWindow && old.FullWindow;
+        if (!current.HasValue || !old.HasValue)
+        {
+            return new EvaluationResult(false, 0, full, current.PointCount);
+        }
+
+        var change = current.Value - old.Value;
+        if (spec.Aggregation == TimeAggregation.Change)
+        {
+            return new EvaluationResult(true, change, full, current.PointCount);
+        }
+
+        return old.Value == 0
+            ? new EvaluationResult(false, 0, full, current.PointCount)
+            : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
+    }
+
+    private EvaluationResult EvaluateIntervals(IReadOnlyList<int> group, TimeAggregation aggregation, SpaceAggregation space, SeriesModifiers modifiers, long startMs, long endMs)
+    {
+        var (values, points) = IntervalValues(group, aggregation, space, modifiers, startMs, endMs);
+        var full = values[0].HasValue || HasEarlyPoint(group, startMs, endMs);
+        var present = values.Where(v => v.HasValue).Select(v => v!.Value).ToList();
+        if (present.Count == 0)
+        {
+            return new EvaluationResult(false, 0, full, points);
+        }
+
+        var value = aggregation switch
+        {
+            TimeAggregation.Avg => present.Aggregate((a, b) => a + b) / present.Count,
+            TimeAggregation.Sum or TimeAggregation.Count => present.Aggregate((a, b) => a + b),
+            TimeAggregation.Min => present.Aggregate(Math.Min),
+            TimeAggregation.Max => present.Aggregate(Math.Max),
+            TimeAggregation.Last => present[^1],
+            _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
+        };
+        return new EvaluationResult(true, value, full, points);
+    }
+
+    /// <summary>The rollup interval in buckets: the written seconds rounded up to whole buckets, at least 1 and at most the ring.</summary>
+    public long IntervalBuckets(SeriesModifiers modifiers) =>
+        modifiers.RollupSeconds == 0 ? 1 : Math.Min(RingLength, Math.Max(1, (long)Math.Ceiling(modifiers.RollupSeconds * 1_000m / resolutionMs)));
+
+    /// <summary>
+    /// The space value of each rollup interval of the window [<paramref name="startMs"/>, <paramref name="endMs"/>]
+    /// (intervals touching its buckets, holding its counted points only), and the points read.
+    /// </summary>
+    public (double?[] Values, int Points) IntervalValues(IReadOnlyList<int> group, TimeAggregation natural, SpaceAggregation space, SeriesModifiers modifiers, long startMs, long endMs)
+    {
+        var window = Counted(group, startMs, endMs);
+        var first = BucketOf(startMs);
+        var last = BucketOf(endMs);
+        var m = IntervalBuckets(modifiers);
+        var firstInterval = (long)Math.Floor((decimal)first / m);
+        var count = (int)((long)Math.Floor((decimal)last / m) - firstInterval + 1);
+        var intervalSeconds = m * resolutionMs / 1_000.0;
+        var fillIntervals = modifiers.Fill is FillMode.Zero or FillMode.Last
+            ? (int)Math.Min(count, Math.Floor(modifiers.EffectiveFillLimitSeconds / intervalSeconds))
+            : 0;
+        var perInterval = Enumerable.Range(0, count).Select(_ => new List<double>()).ToArray();
+        var points = 0;
+        foreach (var series in group)
+        {
+            var visible = window.Where(c => c.Series == series).SelectMany(c => c.Points).ToList();
+            if (visible.Count == 0)
+            {
+                continue;
+            }
+
+            points += visible.Count;
+            var type = _types.GetValueOrDefault(series);
+            var counted = modifiers.Conversion != TypeConversion.None && (type == SeriesType.Count || type == SeriesType.Rate);
+            var method = modifiers.Rollup
+                ?? (counted && (type == SeriesType.Count || modifiers.Conversion == TypeConversion.AsCount) ? TimeAggregation.Sum : natural);
+            var multiplier = modifiers.Conversion == TypeConversion.AsCount && type == SeriesType.Rate && method != TimeAggregation.Count ? WindowEvaluator.SubmissionIntervalSeconds : 1.0;
+            var divisor = modifiers.Conversion == TypeConversion.AsRate && type == SeriesType.Count && method != TimeAggregation.Count ? intervalSeconds : 1.0;
+            int? lastAt = null;
+            var lastValue = 0.0;
+            for (var k = 0; k < count; k++)
+            {
+                // The interval's buckets in the window, oldest first, each rolled up from its points in arrival order.
+                var buckets = visible
+                    .Where(p => (long)Math.Floor((decimal)BucketOf(p.UnixMs) / m) == firstInterval + k)
+                    .GroupBy(p => BucketOf(p.UnixMs))
+                    .OrderBy(g => g.Key)
+                    .Select(g => g.ToList())
+                    .ToList();
+                double? value = null;
+                if (buckets.Count > 0)
+                {
+                    var rolled = method switch
+                    {
+                        TimeAggregation.Avg => buckets.Select(b => Rollup(TimeAggregation.Sum, b)).Aggregate((a, b) => a + b) / buckets.Sum(b => b.Count),
+                        TimeAggregation.Sum => buckets.Select(b => Rollup(TimeAggregation.Sum, b)).Aggregate((a, b) => a + b),
+                        TimeAggregation.Min => buckets.Select(b => Rollup(TimeAggregation.Min, b)).Aggregate(Math.Min),
+                        TimeAggregation.Max => buckets.Select(b => Rollup(TimeAggregation.Max, b)).Aggregate(Math.Max),
+                        TimeAggregation.Last => Rollup(TimeAggregation.Last, buckets[^1]),
+                        TimeAggregation.Count => buckets.Select(b => (double)b.Count).Aggregate((a, b) => a + b),
+                        _ => throw new ArgumentOutOfRangeException(nameof(natural)),
+                    };
+                    value = rolled * multiplier / divisor;
+                    lastAt = k;
+                    lastValue = value.Value;
+                }
+                else if (counted)
+                {
+                    value = 0;
+                }
+                else if (lastAt is { } at && k - at <= fillIntervals)
+                {
+                    value = modifiers.Fill == FillMode.Zero ? 0 : lastValue;
+                }
+
+                if (value is { } v)
+                {
+                    perInterval[k].Add(v);
+                }
+            }
+        }
+
+        var values = perInterval.Select(list => list.Count == 0 ? (double?)null : space switch
+        {
+            SpaceAggregation.Avg => list.Aggregate((a, b) => a + b) / list.Count,
+            SpaceAggregation.Sum => list.Aggregate((a, b) => a + b),
+            SpaceAggregation.Min => list.Aggregate(Math.Min),
+            SpaceAggregation.Max => list.Aggregate(Math.Max),
+            _ => throw new ArgumentOutOfRangeException(nameof(space)),
+        }).ToArray();
+        return (values, points);
+    }
 
     public EvaluationResult Evaluate(IReadOnlyList<int> group, WindowSpec spec, long evaluationMs)
     {

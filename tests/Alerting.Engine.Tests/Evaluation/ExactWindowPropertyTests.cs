@@ -1,5 +1,7 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Protocol.Log;
 using CsCheck;
 
 namespace Alerting.Engine.Tests.Evaluation;
@@ -38,6 +40,44 @@ public sealed class ExactWindowPropertyTests
         gen.Sample(Run, iter: 4_000, print: c => c.ToString());
     }
 
+    /// <summary>
+    /// The same crowded edges read with <c>.rollup()</c>, <c>.fill()</c>, <c>.as_count()</c> and
+    /// <c>.as_rate()</c> on series of random metric types: the intervals at the window's edges hold
+    /// only the window's points (edge buckets cut as without modifiers), bit for bit with the oracle.
+    /// </summary>
+    [Fact]
+    public void Evaluator_with_modifiers_matches_the_oracle_on_points_at_the_window_edges()
+    {
+        var point =
+            from series in Gen.Int[0, 3]
+            from near in Gen.Int[0, 2]
+            from delta in Gen.Long[-3, 3]
+            from anywhere in Gen.Long[0, long.MaxValue / 2]
+            from value in Gen.Int[-20, 20]
+            select new EdgePoint(series, near, delta, anywhere, value);
+        var modifiers =
+            from conversion in Gen.Int[0, 2]
+            from method in Gen.Int[-1, 4]
+            from rollupSeconds in Gen.Int[0, 90]
+            from fill in Gen.Int[0, 3]
+            from fillLimit in Gen.Int[0, 120]
+            select new ModifierChoice(conversion, method, rollupSeconds, fill, fillLimit);
+        var gen =
+            from resolution in Gen.OneOf(1_000L, 15_000L)
+            from buckets in Gen.Int[1, 6]
+            from shortBy in Gen.Long[0, 14_999]
+            from after in Gen.Long[0, 30_000]
+            from time in Gen.Int[0, 5]
+            from space in Gen.Int[0, 3]
+            from single in Gen.Bool
+            from points in point.Array[1, 40]
+            from choice in modifiers
+            from types in Gen.Int[0, 4].Array[4]
+            select new Case(resolution, Math.Max(1, (buckets * resolution) - (shortBy % resolution)), T0 + after, (TimeAggregation)time, (SpaceAggregation)space, single, points, choice, types);
+
+        gen.Sample(Run, iter: 4_000, print: c => c.ToString());
+    }
+
     private static void Run(Case c)
     {
         var retained = (int)WindowRange.MaxBuckets(c.WindowMs, c.ResolutionMs) + 1;
@@ -61,10 +101,20 @@ public sealed class ExactWindowPropertyTests
             Assert.Equal(oracle.Add(slots[p.Series], ms, p.Value), store.AddPoint(slots[p.Series], ms, p.Value));
         }
 
+        if (c.Types is { } types)
+        {
+            for (var i = 0; i < slots.Length; i++)
+            {
+                store.SetType(slots[i], (SeriesType)types[i]);
+                oracle.SetType(slots[i], (SeriesType)types[i]);
+            }
+        }
+
         var group = c.Single ? [slots[0]] : slots;
         var spec = WindowSpec.Of(c.Time, c.Space, c.WindowMs);
-        var expected = oracle.Evaluate(group, spec, c.EvaluationMs);
-        var actual = new WindowEvaluator(store).Evaluate(group, spec, c.EvaluationMs);
+        var with = c.Modifiers?.For(c.WindowMs) ?? default;
+        var expected = oracle.Evaluate(group, spec, c.EvaluationMs, with);
+        var actual = new WindowEvaluator(store).Evaluate(group, spec, c.EvaluationMs, with);
         Assert.True(
             expected.HasValue == actual.HasValue
                 && expected.FullWindow == actual.FullWindow
@@ -78,9 +128,25 @@ public sealed class ExactWindowPropertyTests
         public override string ToString() => $"s{Series}:{(Near switch { 0 => "start", 1 => "end", _ => "any" })}{(Near < 2 ? Delta.ToString("+0;-0;+0", System.Globalization.CultureInfo.InvariantCulture) : "@" + Anywhere)}={Value}";
     }
 
-    private sealed record Case(long ResolutionMs, long WindowMs, long EvaluationMs, TimeAggregation Time, SpaceAggregation Space, bool Single, EdgePoint[] Points)
+    // Modifiers drawn as numbers, made valid for the case's window (a rollup interval needs a method and fits the window).
+    private sealed record ModifierChoice(int Conversion, int Method, int RollupSeconds, int Fill, int FillLimitSeconds)
+    {
+        public SeriesModifiers For(long windowMs)
+        {
+            TimeAggregation? method = Method < 0 ? null : new[] { TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count }[Method];
+            var fill = (FillMode)Fill;
+            return new SeriesModifiers(
+                (TypeConversion)Conversion,
+                method,
+                method is null ? 0 : (int)Math.Min(RollupSeconds, windowMs / 1_000),
+                fill,
+                fill is FillMode.Zero or FillMode.Last ? FillLimitSeconds : 0);
+        }
+    }
+
+    private sealed record Case(long ResolutionMs, long WindowMs, long EvaluationMs, TimeAggregation Time, SpaceAggregation Space, bool Single, EdgePoint[] Points, ModifierChoice? Modifiers = null, int[]? Types = null)
     {
         public override string ToString() =>
-            $"{Time}({WindowMs} ms):{Space} at {EvaluationMs} over {(Single ? "one series" : "four series")}, resolution {ResolutionMs} ms, points [{string.Join(", ", Points.Select(p => p.ToString()))}]";
+            $"{Time}({WindowMs} ms):{Space}{(Modifiers is null ? "" : $" {Modifiers.For(WindowMs)} types [{string.Join(',', Types ?? [])}]")} at {EvaluationMs} over {(Single ? "one series" : "four series")}, resolution {ResolutionMs} ms, points [{string.Join(", ", Points.Select(p => p.ToString()))}]";
     }
 }

@@ -1,6 +1,8 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
+using System.Runtime.InteropServices;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -125,7 +127,68 @@ public sealed class FormulaEvaluatorDifferentialTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    private static (int Evaluations, int WithValue) RunCase(int seed)
+    /// <summary>
+    /// Random formulas whose operands carry <c>.as_count()</c>/<c>.as_rate()</c>, <c>.rollup()</c>
+    /// (one interval per formula) and <c>.fill()</c>, over series of random metric types; an
+    /// operand read as_count makes the formula aggregate each operand first.
+    /// </summary>
+    [Fact]
+    public void Formula_evaluator_with_modifiers_matches_the_model()
+    {
+        var evaluations = 0;
+        var valued = 0;
+        foreach (var seed in Enumerable.Range(1, 1_000))
+        {
+            var (cases, withValue) = RunCase(seed, modifiers: true);
+            evaluations += cases;
+            valued += withValue;
+        }
+
+        Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
+    }
+
+    [Fact]
+    public void Evaluating_with_rollup_fill_and_as_count_allocates_nothing()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 30, FutureBuckets = 1 });
+        var windows = new WindowEvaluator(store);
+        var evaluator = new FormulaEvaluator(windows);
+        store.AdvanceClock(300_000);
+        List<int> a = [store.Add(), store.Add()];
+        List<int> b = [store.Add()];
+        store.SetType(a[0], SeriesType.Count);
+        store.SetType(a[1], SeriesType.Rate);
+        for (var t = 0L; t < 300_000; t += 25_000)
+        {
+            store.AddPoint(a[0], t, t);
+            store.AddPoint(a[1], t, 1);
+            store.AddPoint(b[0], t, 3);
+        }
+
+        var plain = (MetricQuery)QueryParser.Parse("avg(last_5m):sum:a{*}.as_rate().rollup(max,60).fill(last,120) > 1");
+        var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 300_000);
+        var rate = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):per_second(sum:a{*}.rollup(sum,60)) / avg:b{*}.fill(zero) > 1"));
+        var count = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("sum(last_5m):sum:a{*}.as_count() / sum:b{*}.as_count() > 1"));
+        List<int>[] operands = [a, b];
+        void EvaluateAll()
+        {
+            windows.Evaluate(CollectionsMarshal.AsSpan(a), spec, 299_000, plain.Modifiers);
+            evaluator.Evaluate(rate, operands, spec, 299_000);
+            evaluator.Evaluate(count, operands, spec, 299_000);
+        }
+
+        EvaluateAll();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            EvaluateAll();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(windows.Evaluate(CollectionsMarshal.AsSpan(a), spec, 299_000, plain.Modifiers).HasValue);
+    }
+
+    private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false)
     {
         var rng = new Random(seed);
         long resolutionMs = rng.Next(3) switch { 0 => 7, 1 => 1_000, _ => 10_000 };
@@ -147,12 +210,22 @@ public sealed class FormulaEvaluatorDifferentialTests
         oracle.AdvanceClock(nowMs);
 
         var series = Enumerable.Range(0, rng.Next(1, 7)).Select(_ => store.Add()).ToList();
+        if (modifiers)
+        {
+            foreach (var slot in series)
+            {
+                var type = (SeriesType)rng.Next(5);
+                store.SetType(slot, type);
+                oracle.SetType(slot, type);
+            }
+        }
+
         var evaluations = 0;
         var withValue = 0;
 
         void Check()
         {
-            var query = RandomFormula(rng);
+            var query = RandomFormula(rng, modifiers);
             var program = FormulaProgram.Compile(query);
 
             // Each query reads a random subset (possibly empty, possibly shared) of the series.
@@ -208,12 +281,13 @@ public sealed class FormulaEvaluatorDifferentialTests
         return (evaluations, withValue);
     }
 
-    internal static FormulaQuery RandomFormula(Random rng)
+    internal static FormulaQuery RandomFormula(Random rng, bool modifiers = false)
     {
+        var rollupSeconds = rng.Next(3) == 0 ? 0 : rng.Next(1, 61);
         while (true)
         {
             var operands = 0;
-            var node = RandomNode(rng, rng.Next(2, 12), ref operands);
+            var node = RandomNode(rng, rng.Next(2, 12), ref operands, modifiers ? rollupSeconds : -1);
             if (operands == 0 || node is OperandNode || node.Depth > QueryLimits.MaxFormulaDepth)
             {
                 continue;
@@ -223,26 +297,40 @@ public sealed class FormulaEvaluatorDifferentialTests
         }
     }
 
-    private static FormulaNode RandomNode(Random rng, int budget, ref int operands)
+    // rollupSeconds: −1 for no modifiers, else the formula's rollup interval (0: none written).
+    private static FormulaNode RandomNode(Random rng, int budget, ref int operands, int rollupSeconds = -1)
     {
         var choice = budget < 3 ? rng.Next(3) : rng.Next(6);
         if (choice == 2 && budget >= 2)
         {
-            return new FunctionNode((FormulaFunction)rng.Next(FunctionCount), RandomNode(rng, budget - 1, ref operands));
+            return new FunctionNode((FormulaFunction)rng.Next(FunctionCount), RandomNode(rng, budget - 1, ref operands, rollupSeconds));
         }
 
         if (choice >= 3)
         {
             var leftBudget = rng.Next(1, budget - 1);
-            var left = RandomNode(rng, leftBudget, ref operands);
-            var right = RandomNode(rng, budget - 1 - leftBudget, ref operands);
+            var left = RandomNode(rng, leftBudget, ref operands, rollupSeconds);
+            var right = RandomNode(rng, budget - 1 - leftBudget, ref operands, rollupSeconds);
             return new BinaryNode((FormulaOperator)rng.Next(4), left, right);
         }
 
         if (choice <= 1 && operands < 4)
         {
             operands++;
-            return new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []);
+            SeriesModifiers with = default;
+            if (rollupSeconds >= 0)
+            {
+                var method = rng.Next(3) == 0 ? (TimeAggregation?)null : new[] { TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count }[rng.Next(5)];
+                var fill = (FillMode)rng.Next(4);
+                with = new SeriesModifiers(
+                    rng.Next(4) == 0 ? TypeConversion.AsCount : (TypeConversion)(rng.Next(2) * 2),
+                    method,
+                    method is not null && rng.Next(2) == 0 ? rollupSeconds : 0,
+                    fill,
+                    fill is FillMode.Zero or FillMode.Last && rng.Next(2) == 0 ? rng.Next(1, 120) : 0);
+            }
+
+            return new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], [], with);
         }
 
         return new ConstantNode(rng.Next(4) switch { 0 => 0, 1 => -2, 2 => 0.5, _ => 100 });
@@ -306,6 +394,23 @@ public sealed class FormulaEvaluatorDifferentialTests
         var inputs = Enumerable.Range(0, operandSlots.Length)
             .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i, startMs, endMs)).ToArray())
             .ToArray();
+        if (query.Operands.Any(o => !o.Modifiers.IsNone))
+        {
+            // With modifiers: each operand per rollup interval (all share the formula's interval; the
+            // window's edges cut the edge intervals); with an operand read as_count, each operand
+            // reduced over the window first.
+            var read = query.Operands.Select((o, k) => oracle.IntervalValues(operandSlots[k], aggregation, o.Space, o.Modifiers with { RollupSeconds = query.RollupSeconds }, startMs, endMs)).ToArray();
+            points = read.Sum(r => r.Points);
+            inputs = [.. read.Select(r => r.Values)];
+            n = inputs[0].Length;
+            resolutionMs *= oracle.IntervalBuckets(query.Operands[0].Modifiers with { RollupSeconds = query.RollupSeconds });
+            if (query.Operands.Any(o => o.Modifiers.Conversion == TypeConversion.AsCount))
+            {
+                inputs = [.. inputs.Select(row => new[] { Fold(row, aggregation) })];
+                n = 1;
+            }
+        }
+
         var operand = 0;
         var formula = Compute(query.Expression, inputs, n, resolutionMs, ref operand);
 
@@ -408,6 +513,20 @@ public sealed class FormulaEvaluatorDifferentialTests
         }
 
         return result;
+    }
+
+    // An operand's values reduced with the time aggregation (null: none).
+    private static double? Fold(double?[] row, TimeAggregation aggregation)
+    {
+        var values = row.Where(v => v.HasValue).Select(v => v!.Value).ToList();
+        return values.Count == 0 ? null : aggregation switch
+        {
+            TimeAggregation.Avg => values.Aggregate((a, b) => a + b) / values.Count,
+            TimeAggregation.Min => values.Aggregate(Math.Min),
+            TimeAggregation.Max => values.Aggregate(Math.Max),
+            TimeAggregation.Last => values[^1],
+            _ => values.Aggregate((a, b) => a + b),
+        };
     }
 
     private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;

@@ -1,4 +1,6 @@
 using Alerting.Engine.Evaluation;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -31,7 +33,7 @@ public sealed class SeriesStoreTests
         var options = new SeriesStoreOptions();
         Assert.Equal(20, options.BucketsFor(300_000));
         var store = new SeriesStore(options);
-        Assert.Equal(8 + 4 + (22 * 44), store.BytesPerSeries);
+        Assert.Equal(8 + 4 + 1 + (22 * 44), store.BytesPerSeries);
         Assert.True(store.BytesPerSeries <= 1_024);
     }
 
@@ -44,11 +46,24 @@ public sealed class SeriesStoreTests
         var store = new SeriesStore(StoreTiers.Options(tier, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
         Assert.Equal((15_000L, 21, 1), (store.ResolutionMs, store.Options.RetainedBuckets, store.Options.FutureBuckets));
         Assert.Equal(WindowRange.MaxBuckets(300_000, 15_000), store.Options.RetainedBuckets);
-        Assert.Equal(980, store.BytesPerSeries);
+        Assert.Equal(981, store.BytesPerSeries);
 
         // The ≤ 1 min tier aligns series on the same 15 s intervals.
         var minute = new SeriesStore(StoreTiers.Options(StoreTiers.For(60_000), Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
-        Assert.Equal((15_000L, 5, 276L), (minute.ResolutionMs, minute.Options.RetainedBuckets, minute.BytesPerSeries));
+        Assert.Equal((15_000L, 5, 277L), (minute.ResolutionMs, minute.Options.RetainedBuckets, minute.BytesPerSeries));
+    }
+
+    [Fact]
+    public void A_series_in_the_week_tier_costs_about_8_KiB()
+    {
+        var tier = StoreTiers.For(2 * QueryLimits.MaxWindowMs);
+        Assert.Equal(StoreTiers.Count - 1, tier);
+        var store = new SeriesStore(StoreTiers.Options(tier, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
+
+        // 180 retained buckets of 2 h, one more for the partial oldest bucket of an exact window, and
+        // one future bucket (points enter at most the arrival skew ahead).
+        Assert.Equal(182, store.RingLength);
+        Assert.Equal(8 + 4 + 1 + (182 * 44), store.BytesPerSeries);
     }
 
     [Fact]

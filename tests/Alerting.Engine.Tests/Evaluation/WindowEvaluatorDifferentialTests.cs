@@ -1,5 +1,7 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -28,7 +30,40 @@ public sealed class WindowEvaluatorDifferentialTests
         Assert.True(valued > evaluations / 3, $"only {valued} of {evaluations} evaluations had a value");
     }
 
-    private static (int Evaluations, int WithValue) RunCase(int seed)
+    /// <summary>
+    /// The same random histories with random <c>.as_count()</c>/<c>.as_rate()</c>, <c>.rollup()</c>
+    /// and <c>.fill()</c> on series of random metric types (issue 13, items 2 and 3).
+    /// </summary>
+    [Fact]
+    public void Evaluator_with_modifiers_matches_brute_force_oracle_on_random_histories()
+    {
+        var seeds = ReplaySeed != 0 ? [ReplaySeed] : Enumerable.Range(1, CaseCount).ToArray();
+        var evaluations = 0;
+        var valued = 0;
+        foreach (var seed in seeds)
+        {
+            var (cases, withValue) = RunCase(seed, modifiers: true);
+            evaluations += cases;
+            valued += withValue;
+        }
+
+        Assert.True(valued > evaluations / 3, $"only {valued} of {evaluations} evaluations had a value");
+    }
+
+    private static SeriesModifiers RandomModifiers(Random rng, long resolutionMs, int ringLength)
+    {
+        var ringSeconds = (int)Math.Max(1, ringLength * resolutionMs / 1_000);
+        var rollup = rng.Next(3) == 0 ? (TimeAggregation?)null : (TimeAggregation)rng.Next(6) is var m && m != TimeAggregation.Last ? m : TimeAggregation.Count;
+        var fill = (FillMode)rng.Next(4);
+        return new SeriesModifiers(
+            (TypeConversion)rng.Next(3),
+            rollup,
+            rollup is null || rng.Next(3) == 0 ? 0 : rng.Next(1, ringSeconds + 1),
+            fill,
+            fill is FillMode.Zero or FillMode.Last && rng.Next(2) == 0 ? rng.Next(1, (2 * ringSeconds) + 1) : 0);
+    }
+
+    private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false)
     {
         var rng = new Random(seed);
         long resolutionMs = rng.Next(5) switch { 0 => 7, 1 => 1_000, 2 => 5_000, 3 => 10_000, _ => 15_000 };
@@ -53,6 +88,18 @@ public sealed class WindowEvaluatorDifferentialTests
         var group = Enumerable.Range(0, rng.Next(1, 11)).Select(_ => store.Add()).ToList();
         var outsiders = Enumerable.Range(0, rng.Next(0, 3)).Select(_ => store.Add()).ToList();
         var all = group.Concat(outsiders).ToList();
+        void SetType(int series)
+        {
+            var type = modifiers ? (SeriesType)rng.Next(5) : SeriesType.Unspecified;
+            store.SetType(series, type);
+            oracle.SetType(series, type);
+        }
+
+        foreach (var series in all)
+        {
+            SetType(series);
+        }
+
         var timestamps = new List<long>();
         var evaluations = 0;
         var withValue = 0;
@@ -63,13 +110,14 @@ public sealed class WindowEvaluatorDifferentialTests
             var t = nowMs + rng.NextInt64(-2 * resolutionMs, 2 * resolutionMs);
             var single = rng.Next(4) == 0;
             var slots = single ? [group[0]] : group;
-            var expected = oracle.Evaluate(slots, spec, t);
-            var actual = evaluator.Evaluate(slots.ToArray(), spec, t);
+            var with = modifiers ? RandomModifiers(rng, resolutionMs, ringLength) : default;
+            var expected = oracle.Evaluate(slots, spec, t, with);
+            var actual = evaluator.Evaluate(slots.ToArray(), spec, t, with);
             var same = expected.HasValue == actual.HasValue
                 && expected.FullWindow == actual.FullWindow
                 && expected.PointCount == actual.PointCount
                 && BitConverter.DoubleToInt64Bits(expected.Value) == BitConverter.DoubleToInt64Bits(actual.Value);
-            Assert.True(same, $"seed {seed}: {spec} at t={t} (clock {nowMs}, resolution {resolutionMs} ms, ring {retained}+{future}) over [{string.Join(',', slots)}]: expected {expected}, got {actual}");
+            Assert.True(same, $"seed {seed}: {spec} {with} at t={t} (clock {nowMs}, resolution {resolutionMs} ms, ring {retained}+{future}) over [{string.Join(',', slots)}]: expected {expected}, got {actual}");
             evaluations++;
             withValue += actual.HasValue ? 1 : 0;
         }
@@ -99,6 +147,7 @@ public sealed class WindowEvaluatorDifferentialTests
                 oracle.Remove(old);
                 var fresh = store.Add();
                 Assert.Equal(old, fresh);
+                SetType(fresh);
             }
             else
             {

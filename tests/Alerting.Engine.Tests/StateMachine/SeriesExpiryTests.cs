@@ -103,17 +103,17 @@ public sealed class SeriesExpiryTests
     public void A_series_in_a_long_window_stays_until_no_window_of_it_can_hold_a_point()
     {
         var engine = new EngineHarness();
-        engine.Upsert(EngineHarness.Metric("long", "avg(last_2d):avg:disk{*} by {host} > 90"));
+        engine.Upsert(EngineHarness.Metric("long", "avg(last_1w):avg:disk{*} by {host} > 90"));
         engine.Point("disk", ["host:a"], engine.Now, 95);
         var entry = engine.State.Monitors.AllSeries.Single();
         var longestTier = StoreTiers.Count - 1;
-        Assert.True(entry.TierSlots[longestTier] >= 0, "a 48 h window lives in the longest tier");
+        Assert.True(entry.TierSlots[longestTier] >= 0, "a week-long window lives in the longest tier");
         var seenAt = engine.Now;
 
         engine.Tick(seenAt + Day + Hour);
         Assert.Single(engine.State.Monitors.AllSeries);
 
-        // The tier's whole ring: its span (100 h), the partial oldest bucket of an exact window, and
+        // The tier's whole ring: its span (15 d), the partial oldest bucket of an exact window, and
         // its future bucket (points enter at most the arrival skew ahead of logical time).
         var options = StoreTiers.Options(longestTier, FuturePoints.ArrivalSkewMs, initialCapacity: 1);
         var hold = options.RingLength * options.ResolutionMs;

@@ -24,18 +24,21 @@ internal static class Snapshot
     }
 
     /// <summary>
-    /// Bytes of an empty queue of future points (format 16), an empty list of draining monitors and
-    /// a mute sweep at no monitor (format 17), the end of the monitor section: what a format before
-    /// 16 lacks there.
+    /// Bytes that end the monitor section of a state with no future points, no week-long window and no
+    /// monitor being drained: the empty queue of future points (format 16), the empty 2 h tier, an empty
+    /// list of draining monitors and a mute sweep at no monitor (format 17). What a format before 16 lacks there.
     /// </summary>
-    public const int NoFuturePoints = (2 * sizeof(int)) + sizeof(bool);
+    public const int NoFuturePoints = sizeof(int) + EmptyWeekTier + NoDrains;
+
+    /// <summary>The 2 h tier with no series (format 17): an empty store (version, resolution, retained and future buckets, clock, high water, free count) and a zero series count.</summary>
+    public const int EmptyWeekTier = sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int);
 
     /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
     public const int NoDrains = sizeof(int) + sizeof(bool);
 
     /// <summary>
-    /// The snapshot as format 16 laid it out: without the (empty) list of deleted monitors still
-    /// being drained that ends the monitor section, and with version 16.
+    /// The snapshot as format 16 laid it out: without the (empty) 2 h tier and the (empty) list of
+    /// deleted monitors still being drained that end the monitor section in format 17, and with version 16.
     /// </summary>
     public static byte[] WithoutDrains(EngineState state, byte[] bytes)
     {
@@ -46,15 +49,17 @@ internal static class Snapshot
         var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
         Assert.Equal(0, bytes[monitorsEnd - 1]);
-        byte[] old = [.. bytes[..(monitorsEnd - NoDrains)], .. bytes[monitorsEnd..]];
+        Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
+        var cut = EmptyWeekTier + NoDrains;
+        byte[] old = [.. bytes[..(monitorsEnd - cut)], .. bytes[monitorsEnd..]];
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 16UL);
         return old;
     }
 
     /// <summary>
     /// The snapshot as a format before 16 laid it out: without the (empty) queue of points waiting
-    /// for their time and the (empty) list of draining monitors that end the monitor section (6
-    /// header longs, then the section).
+    /// for their time, the (empty) 2 h tier and the (empty) list of draining monitors that end the
+    /// monitor section (6 header longs, then the section).
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
@@ -67,6 +72,7 @@ internal static class Snapshot
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoFuturePoints));
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
             Assert.Equal(0, bytes[monitorsEnd - 1]);
+            Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
             return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
         }
     }
@@ -111,7 +117,7 @@ internal static class Snapshot
         var record = SeriesRecord(metric, tags);
         var series = bytes.AsSpan().IndexOf(record);
         Assert.True(series >= 0 && bytes.AsSpan(series + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var mark = series + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int);
+        var mark = series + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int)) + sizeof(int);
         return [.. bytes[..mark], .. bytes[(mark + 1)..]];
     }
 
@@ -126,7 +132,7 @@ internal static class Snapshot
         var at = bytes.AsSpan().IndexOf(record);
         Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
         Assert.Equal(1, BitConverter.ToInt32(bytes, at - sizeof(long) - sizeof(int) - sizeof(int)));
-        var cursor = at + record.Length + (StoreTiers.Count * sizeof(int)) + sizeof(int) + 1;
+        var cursor = at + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int)) + sizeof(int) + 1;
         var idAndSeen = at - sizeof(long) - sizeof(int);
         var nextId = idAndSeen - sizeof(int) - sizeof(int);
         return [.. bytes[..nextId], .. bytes[(nextId + sizeof(int))..idAndSeen], .. bytes[at..cursor], .. bytes[(cursor + sizeof(int))..]];
@@ -141,7 +147,7 @@ internal static class Snapshot
         var record = SeriesRecord(metric, tags);
         var at = bytes.AsSpan().IndexOf(record);
         Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(record) < 0, "the series record is in the snapshot once");
-        var type = at + record.Length + (StoreTiers.Count * sizeof(int));
+        var type = at + record.Length + (StoreTiers.CountBeforeWeekTier * sizeof(int));
         return [.. bytes[..type], .. bytes[(type + sizeof(int))..]];
     }
 

@@ -46,7 +46,7 @@ internal static class LogicalTimeRun
             for (; next < order.Length && (points[order[next]].UnixMs - startMs) / TickMs == tick; next++)
             {
                 TimedPoint point = points[order[next]];
-                var series = new SeriesPoints { Metric = point.Metric, Tags = { point.Tags } };
+                var series = new SeriesPoints { Metric = point.Metric, Tags = { point.Tags }, Type = point.Type };
                 series.UnixMs.Add(point.UnixMs);
                 series.Values.Add(point.Value);
                 batch.Series.Add(series);
@@ -60,5 +60,5 @@ internal static class LogicalTimeRun
     }
 }
 
-/// <summary>One point of a run: a series (metric and tags) and its value at a time.</summary>
-internal readonly record struct TimedPoint(long UnixMs, string Metric, IReadOnlyList<string> Tags, double Value);
+/// <summary>One point of a run: a series (metric and tags) and its value at a time, with the series' metric type when known.</summary>
+internal readonly record struct TimedPoint(long UnixMs, string Metric, IReadOnlyList<string> Tags, double Value, SeriesType Type = SeriesType.Unspecified);

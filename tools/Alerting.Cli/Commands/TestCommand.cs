@@ -145,7 +145,7 @@ internal static class TestCommand
             {
                 if (series.Values[step] is double value)
                 {
-                    points.Add(new TimedPoint(OriginUnixMs + (step * test.StepMs), series.Metric, series.Tags, value));
+                    points.Add(new TimedPoint(OriginUnixMs + (step * test.StepMs), series.Metric, series.Tags, value, series.Type));
                 }
             }
         }

@@ -17,8 +17,8 @@ internal sealed class MonitorTestFile
 
     private static readonly string[] Fields = ["step", "run_for", "monitors", "input_series", "expected"];
 
-    /// <summary>One input series: its metric and tags, and one value (or none) per step.</summary>
-    public sealed record Series(string Metric, IReadOnlyList<string> Tags, IReadOnlyList<double?> Values);
+    /// <summary>One input series: its metric and tags, one value (or none) per step, and its metric type (<c>type:</c> gauge, count or rate; default gauge).</summary>
+    public sealed record Series(string Metric, IReadOnlyList<string> Tags, IReadOnlyList<double?> Values, Protocol.Log.SeriesType Type = Protocol.Log.SeriesType.Unspecified);
 
     /// <summary>
     /// One expected state change: when, of which monitor (by name) and group, into which state, and
@@ -127,7 +127,21 @@ internal sealed class MonitorTestFile
                     continue;
                 }
 
-                InputSeries.Add(new Series(point.Metric, point.Tags.Order(StringComparer.Ordinal).ToList(), expanded));
+                var type = Protocol.Log.SeriesType.Unspecified;
+                if (Scalar(item, "type") is { } typeName)
+                {
+                    switch (typeName)
+                    {
+                        case "gauge": type = Protocol.Log.SeriesType.Gauge; break;
+                        case "count": type = Protocol.Log.SeriesType.Count; break;
+                        case "rate": type = Protocol.Log.SeriesType.Rate; break;
+                        default:
+                            Error(node, $"{path}.type", $"'{typeName}' is not a metric type (gauge, count or rate)");
+                            continue;
+                    }
+                }
+
+                InputSeries.Add(new Series(point.Metric, point.Tags.Order(StringComparer.Ordinal).ToList(), expanded, type));
                 lastMs = Math.Max(lastMs, (expanded.Count - 1) * StepMs);
             }
         }

@@ -49,7 +49,7 @@ public sealed record OperandNode : FormulaNode
 {
     /// <summary>Builds an operand, checking the metric name, the scope and the group-by tags.</summary>
     /// <exception cref="ArgumentException">A field breaks a rule of the language.</exception>
-    public OperandNode(SpaceAggregation space, string metric, ImmutableArray<TagFilter> scope, ImmutableArray<string> groupBy)
+    public OperandNode(SpaceAggregation space, string metric, ImmutableArray<TagFilter> scope, ImmutableArray<string> groupBy, SeriesModifiers modifiers = default)
     {
         ArgumentNullException.ThrowIfNull(metric);
         if (!Enum.IsDefined(space))
@@ -66,7 +66,12 @@ public sealed record OperandNode : FormulaNode
         Metric = metric;
         Scope = MonitorQuery.CheckScope(scope, nameof(scope));
         GroupBy = MonitorQuery.CheckGroupBy(groupBy, nameof(groupBy));
+        SeriesModifiers.Validate(modifiers, QueryLimits.MaxWindowMs, nameof(modifiers));
+        Modifiers = modifiers;
     }
+
+    /// <summary>The modifiers written after the query (the formula checks its rollup interval against the window).</summary>
+    public SeriesModifiers Modifiers { get; }
 
     /// <summary>How the series of one group are combined at each instant.</summary>
     public SpaceAggregation Space { get; }
@@ -92,7 +97,8 @@ public sealed record OperandNode : FormulaNode
         && Space == other.Space
         && string.Equals(Metric, other.Metric, StringComparison.Ordinal)
         && Scope.AsSpan().SequenceEqual(other.Scope.AsSpan())
-        && GroupBy.AsSpan().SequenceEqual(other.GroupBy.AsSpan());
+        && GroupBy.AsSpan().SequenceEqual(other.GroupBy.AsSpan())
+        && Modifiers == other.Modifiers;
 
     /// <inheritdoc/>
     public override int GetHashCode()
@@ -110,6 +116,7 @@ public sealed record OperandNode : FormulaNode
             hash.Add(key, StringComparer.Ordinal);
         }
 
+        hash.Add(Modifiers);
         return hash.ToHashCode();
     }
 }

@@ -100,11 +100,23 @@ public sealed record FormulaQuery : MonitorQuery
             throw new ArgumentException($"a formula reads at most {QueryLimits.MaxFormulaOperands} metric queries", nameof(expression));
         }
 
+        var rollupSeconds = 0;
         foreach (var operand in operands)
         {
             if (!operand.GroupBy.AsSpan().SequenceEqual(operands[0].GroupBy.AsSpan()))
             {
                 throw new ArgumentException("every metric query of a formula groups by the same tags, in the same order", nameof(expression));
+            }
+
+            SeriesModifiers.Validate(operand.Modifiers, windowMs, nameof(expression));
+            if (operand.Modifiers.RollupSeconds != 0)
+            {
+                if (rollupSeconds != 0 && rollupSeconds != operand.Modifiers.RollupSeconds)
+                {
+                    throw new ArgumentException("the metric queries of a formula that write a rollup interval write the same one", nameof(expression));
+                }
+
+                rollupSeconds = operand.Modifiers.RollupSeconds;
             }
         }
 
@@ -124,7 +136,11 @@ public sealed record FormulaQuery : MonitorQuery
         Operands = operands.DrainToImmutable();
         Comparator = comparator;
         Threshold = threshold;
+        RollupSeconds = rollupSeconds;
     }
+
+    /// <summary>The rollup interval the formula's queries write (they agree), or 0 when none writes one: the store's bucket.</summary>
+    public int RollupSeconds { get; }
 
     /// <summary>How the formula's values are reduced over the window.</summary>
     public TimeAggregation TimeAggregation { get; }

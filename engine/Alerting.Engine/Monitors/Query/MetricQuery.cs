@@ -34,7 +34,8 @@ public sealed record MetricQuery : MonitorQuery
         double threshold,
         TimeAggregation? changeAggregation = null,
         long shiftMs = 0,
-        bool calendarWindow = false)
+        bool calendarWindow = false,
+        SeriesModifiers modifiers = default)
     {
         ArgumentNullException.ThrowIfNull(metric);
         if (!Enum.IsDefined(timeAggregation))
@@ -54,6 +55,7 @@ public sealed record MetricQuery : MonitorQuery
 
         ValidateWindow(windowMs, nameof(windowMs));
         ValidateCalendarWindow(calendarWindow, windowMs, timeAggregation);
+        SeriesModifiers.Validate(modifiers, windowMs, nameof(modifiers));
         if (IsChange(timeAggregation))
         {
             if (changeAggregation is not { } inner || IsChange(inner) || !Enum.IsDefined(inner))
@@ -91,7 +93,11 @@ public sealed record MetricQuery : MonitorQuery
         GroupBy = ValidateGroupBy(groupBy, nameof(groupBy));
         Comparator = comparator;
         Threshold = threshold;
+        Modifiers = modifiers;
     }
+
+    /// <summary>The modifiers written after the query: <c>.as_count()</c>, <c>.rollup(...)</c>, <c>.fill(...)</c>.</summary>
+    public SeriesModifiers Modifiers { get; }
 
     /// <summary>How points are reduced over the window (Change/PctChange: see the remarks).</summary>
     public TimeAggregation TimeAggregation { get; }
@@ -145,7 +151,8 @@ public sealed record MetricQuery : MonitorQuery
         && SequenceEqual(Scope, other.Scope)
         && SequenceEqual(GroupBy, other.GroupBy)
         && Comparator == other.Comparator
-        && Threshold.Equals(other.Threshold);
+        && Threshold.Equals(other.Threshold)
+        && Modifiers == other.Modifiers;
 
     /// <inheritdoc/>
     public override int GetHashCode()
@@ -162,6 +169,7 @@ public sealed record MetricQuery : MonitorQuery
         AddAll(ref hash, GroupBy);
         hash.Add(Comparator);
         hash.Add(Threshold);
+        hash.Add(Modifiers);
         return hash.ToHashCode();
     }
 

@@ -18,6 +18,7 @@ public static class QueryFormatter
     private const long MinuteMs = 60 * SecondMs;
     private const long HourMs = 60 * MinuteMs;
     private const long DayMs = 24 * HourMs;
+    private const long WeekMs = 7 * DayMs;
 
     /// <summary>The canonical text of <paramref name="query"/>.</summary>
     public static string Format(MonitorQuery query)
@@ -116,7 +117,7 @@ public static class QueryFormatter
     private static void AppendMetric(StringBuilder text, MetricQuery query)
     {
         AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
-        AppendOperand(text, query.SpaceAggregation, query.Metric, query.Scope, query.GroupBy);
+        AppendOperand(text, query.SpaceAggregation, query.Metric, query.Scope, query.GroupBy, query.Modifiers);
         AppendCondition(text, query.Comparator, query.Threshold);
     }
 
@@ -195,7 +196,7 @@ public static class QueryFormatter
         text.Append("):");
     }
 
-    private static void AppendOperand(StringBuilder text, SpaceAggregation space, string metric, ImmutableArray<TagFilter> scope, ImmutableArray<string> groupBy)
+    private static void AppendOperand(StringBuilder text, SpaceAggregation space, string metric, ImmutableArray<TagFilter> scope, ImmutableArray<string> groupBy, SeriesModifiers modifiers)
     {
         text.Append(Name(space)).Append(':').Append(metric).Append('{');
         AppendFilters(text, scope, quoted: false);
@@ -206,7 +207,54 @@ public static class QueryFormatter
             AppendList(text, groupBy, quoted: false);
             text.Append('}');
         }
+
+        AppendModifiers(text, modifiers);
     }
+
+    // After the group-by, in the order as_count/as_rate, rollup, fill; no spaces.
+    private static void AppendModifiers(StringBuilder text, SeriesModifiers modifiers)
+    {
+        switch (modifiers.Conversion)
+        {
+            case TypeConversion.AsCount:
+                text.Append(".as_count()");
+                break;
+            case TypeConversion.AsRate:
+                text.Append(".as_rate()");
+                break;
+        }
+
+        if (modifiers.Rollup is { } method)
+        {
+            text.Append(".rollup(").Append(Name(method));
+            if (modifiers.RollupSeconds != 0)
+            {
+                text.Append(',').Append(modifiers.RollupSeconds.ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append(')');
+        }
+
+        if (modifiers.Fill != FillMode.None)
+        {
+            text.Append(".fill(").Append(Name(modifiers.Fill));
+            if (modifiers.FillLimitSeconds != 0)
+            {
+                text.Append(',').Append(modifiers.FillLimitSeconds.ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append(')');
+        }
+    }
+
+    /// <summary>The query-language name of a fill mode, e.g. <c>zero</c>.</summary>
+    public static string Name(FillMode mode) => mode switch
+    {
+        FillMode.Null => "null",
+        FillMode.Zero => "zero",
+        FillMode.Last => "last",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no fill is written"),
+    };
 
     private static void AppendCondition(StringBuilder text, Comparator comparator, double threshold) =>
         text.Append(' ').Append(Symbol(comparator)).Append(' ').Append(threshold.ToString("R", CultureInfo.InvariantCulture));
@@ -218,7 +266,7 @@ public static class QueryFormatter
         switch (node)
         {
             case OperandNode operand:
-                AppendOperand(text, operand.Space, operand.Metric, operand.Scope, operand.GroupBy);
+                AppendOperand(text, operand.Space, operand.Metric, operand.Scope, operand.GroupBy, operand.Modifiers);
                 break;
             case ConstantNode constant:
                 text.Append(constant.Value.ToString("R", CultureInfo.InvariantCulture));
@@ -273,7 +321,8 @@ public static class QueryFormatter
     private static void AppendWindow(StringBuilder text, long windowMs)
     {
         Invariant.Check(windowMs >= QueryLimits.MinWindowMs && windowMs % SecondMs == 0, "windows are whole seconds");
-        (long unitMs, char unit) = windowMs % DayMs == 0 ? (DayMs, 'd')
+        (long unitMs, char unit) = windowMs % WeekMs == 0 ? (WeekMs, 'w')
+            : windowMs % DayMs == 0 ? (DayMs, 'd')
             : windowMs % HourMs == 0 ? (HourMs, 'h')
             : windowMs % MinuteMs == 0 ? (MinuteMs, 'm')
             : (SecondMs, 's');

@@ -35,11 +35,18 @@ public static class QueryLimits
     public const long MinWindowMs = 1_000;
 
     /// <summary>
-    /// Longest evaluation window and change shift: 48 h. Windows keep their points in memory
-    /// per group, so the bound is what makes per-monitor memory finite; <c>change</c> keeps
-    /// window + shift, at most 96 h.
+    /// Longest evaluation window and change shift: a week (<c>last_1w</c>, Datadog's longest).
+    /// Windows keep bucketed rollups in memory per series, so the bound is what makes per-series
+    /// memory finite; <c>change</c> keeps window + shift, at most two weeks (the 2 h tier of
+    /// <c>StoreTiers</c>).
     /// </summary>
-    public const long MaxWindowMs = 48L * 60 * 60 * 1_000;
+    public const long MaxWindowMs = 7 * DayMs;
+
+    /// <summary>
+    /// Longest <c>.fill(mode, limit)</c> limit, in seconds: a week, the longest window (Datadog caps
+    /// it at 600 s; here gaps are counted between rollup intervals, which may be hours long).
+    /// </summary>
+    public const int MaxFillLimitSeconds = (int)(MaxWindowMs / 1_000);
 
     /// <summary>An hour: the length of <c>current_1h</c>.</summary>
     public const long HourMs = 60L * 60 * 1_000;

@@ -34,14 +34,20 @@ namespace Alerting.Engine.Monitors.Query;
 ///                | function, ws, "(", ws, formula, ws, ")"
 ///                | operand ;
 /// function       = "abs" | "log2" | "log10" | "default_zero" | "per_second" | "per_minute" | "diff" ;
-/// operand        = space_agg, ws, ":", ws, metric, ws, scope, [ ws, group_by ] ;
-///                  (* every operand of a formula has the same group_by *)
+/// operand        = space_agg, ws, ":", ws, metric, ws, scope, modifiers, [ ws, group_by, modifiers ] ;
+///                  (* every operand of a formula has the same group_by; modifiers in one of the two places *)
+/// modifiers      = { ws, ".", ws, ( "as_count", ws, "(", ws, ")" | "as_rate", ws, "(", ws, ")"
+///                  | "rollup", ws, "(", ws, rollup_method, [ ws, ",", ws, digits ], ws, ")"   (* seconds, 1 .. window *)
+///                  | "fill", ws, "(", ws, ( "null" | ( "zero" | "last" ), [ ws, ",", ws, digits ] ), ws, ")" ) } ;
+///                  (* each at most once; not both as_count and as_rate; the queries of a formula that
+///                     write a rollup interval write the same one; a fill limit is 1 .. 604800 s *)
+/// rollup_method  = "avg" | "sum" | "min" | "max" | "count" ;
 /// time_agg       = simple_agg, ws, "(", ws, window, ws, ")"
 ///                | ( "change" | "pct_change" ), ws, "(", ws, simple_agg, ws, "(", ws, window, ws, ")",
 ///                  ws, ",", ws, window (* the shift *), ws, ")" ;
 /// simple_agg     = "avg" | "sum" | "min" | "max" | "last" | "count" ;
 /// space_agg      = "avg" | "sum" | "min" | "max" ;
-/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" )    (* 1s .. 48h *)
+/// window         = "last_", digit, { digit }, ( "s" | "m" | "h" | "d" | "w" )  (* 1s .. 1w *)
 ///                | "current_1h" | "current_1d" ;   (* calendar-aligned, UTC; not inside change *)
 /// metric         = ascii_letter, { ascii_letter | digit | "_" | "." } ;     (* at most 200 *)
 /// scope          = "{", ws, ( "*" | scope_or, { ws, ",", ws, scope_or } ), ws, "}" ;
@@ -141,6 +147,11 @@ public static class QueryParser
         private int _formulaNodes;
         private int _formulaOperands;
         private ImmutableArray<string> _formulaGroupBy;
+
+        // The window (the inner one of a change), which bounds a rollup interval, and the rollup
+        // interval the first query of a formula that wrote one wrote (0: none yet).
+        private long _windowMs;
+        private int _formulaRollupSeconds;
 
         public Parser(ReadOnlySpan<char> text)
         {
@@ -250,6 +261,7 @@ public static class QueryParser
             }
 
             SkipWhitespace();
+            _windowMs = windowMs;
             int expressionStart = _pos;
             AnomalySpec? anomaly = null;
             TopSpec? top = null;
@@ -304,7 +316,7 @@ public static class QueryParser
             if (expression is OperandNode single)
             {
                 return new MetricQuery(
-                    timeAggregation, windowMs, single.Space, single.Metric, single.Scope, single.GroupBy, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
+                    timeAggregation, windowMs, single.Space, single.Metric, single.Scope, single.GroupBy, comparator, threshold, changeAggregation, shiftMs, calendarWindow, single.Modifiers);
             }
 
             return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
@@ -799,6 +811,14 @@ public static class QueryParser
                 return null;
             }
 
+            // Modifiers come after the scope or after the group-by (Datadog writes them last).
+            SeriesModifiers modifiers = default;
+            bool written = false;
+            if (!TryModifiers(ref modifiers, ref written))
+            {
+                return null;
+            }
+
             ImmutableArray<string> groupBy = [];
             SkipWhitespace();
             if (Peek() == 'b')
@@ -815,6 +835,11 @@ public static class QueryParser
                 {
                     return null;
                 }
+
+                if (!written && !TryModifiers(ref modifiers, ref written))
+                {
+                    return null;
+                }
             }
 
             if (_formulaOperands > 0 && !groupBy.AsSpan().SequenceEqual(_formulaGroupBy.AsSpan()))
@@ -826,7 +851,181 @@ public static class QueryParser
 
             _formulaGroupBy = groupBy;
             _formulaOperands++;
-            return new OperandNode(spaceAggregation, metric, scope, groupBy);
+            return new OperandNode(spaceAggregation, metric, scope, groupBy, modifiers);
+        }
+
+        // modifiers = { ws, ".", ws, ( "as_count" | "as_rate" ), ws, "(", ws, ")"
+        //             | ws, ".", ws, "rollup", ws, "(", ws, rollup_method, [ ws, ",", ws, seconds ], ws, ")"
+        //             | ws, ".", ws, "fill", ws, "(", ws, ( "null" | "zero" | "last" ), [ ws, ",", ws, seconds ], ws, ")" } ;
+        // each at most once, as_count and as_rate not both; `written` is set when one was read.
+        private bool TryModifiers(ref SeriesModifiers modifiers, ref bool written)
+        {
+            while (true)
+            {
+                int save = _pos;
+                SkipWhitespace();
+                if (Peek() != '.')
+                {
+                    _pos = save;
+                    return true;
+                }
+
+                Consume(1);
+                SkipWhitespace();
+                int start = _pos;
+                ReadOnlySpan<char> name = ReadKeyword();
+                switch (name)
+                {
+                    case "as_count" or "as_rate":
+                    {
+                        MarkToken(start);
+                        if (modifiers.Conversion != TypeConversion.None)
+                        {
+                            FailProblem(start, modifiers.Conversion == (name.SequenceEqual("as_count") ? TypeConversion.AsCount : TypeConversion.AsRate)
+                                ? $"'.{name}()' appears twice" : "a query takes one of '.as_count()' and '.as_rate()'", "one of '.as_count()' and '.as_rate()'");
+                            return false;
+                        }
+
+                        modifiers = modifiers with { Conversion = name.SequenceEqual("as_count") ? TypeConversion.AsCount : TypeConversion.AsRate };
+                        if (!Expect('(', "'('") || !Expect(')', "')' (as_count and as_rate take no argument)"))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    }
+
+                    case "rollup":
+                    {
+                        MarkToken(start);
+                        if (modifiers.Rollup is not null)
+                        {
+                            FailProblem(start, "'.rollup()' appears twice", "one '.rollup(method, seconds)'");
+                            return false;
+                        }
+
+                        if (!Expect('(', "'('"))
+                        {
+                            return false;
+                        }
+
+                        SkipWhitespace();
+                        int methodStart = _pos;
+                        if (!TryTimeAggregation(ReadKeyword(), out TimeAggregation method) || !SeriesModifiers.IsRollupMethod(method))
+                        {
+                            FailAt<object>(methodStart, Math.Max(_pos, methodStart + 1), "rollup method (avg, sum, min, max, count)");
+                            return false;
+                        }
+
+                        MarkToken(methodStart);
+                        int seconds = 0;
+                        if (!TryModifierSeconds("rollup interval", (int)(_windowMs / 1_000), out seconds) || !Expect(')', "',' and the rollup interval in seconds, or ')'"))
+                        {
+                            return false;
+                        }
+
+                        if (seconds != 0 && _formulaRollupSeconds != 0 && seconds != _formulaRollupSeconds)
+                        {
+                            FailProblem(start, $"this query rolls up over {seconds} s, an earlier query of the formula over {_formulaRollupSeconds} s", "the same rollup interval in every query of a formula that writes one");
+                            return false;
+                        }
+
+                        _formulaRollupSeconds = seconds != 0 ? seconds : _formulaRollupSeconds;
+                        modifiers = modifiers with { Rollup = method, RollupSeconds = seconds };
+                        break;
+                    }
+
+                    case "fill":
+                    {
+                        MarkToken(start);
+                        if (modifiers.Fill != FillMode.None)
+                        {
+                            FailProblem(start, "'.fill()' appears twice", "one '.fill(mode, limit)'");
+                            return false;
+                        }
+
+                        if (!Expect('(', "'('"))
+                        {
+                            return false;
+                        }
+
+                        SkipWhitespace();
+                        int modeStart = _pos;
+                        FillMode mode = ReadKeyword() switch
+                        {
+                            "null" => FillMode.Null,
+                            "zero" => FillMode.Zero,
+                            "last" => FillMode.Last,
+                            _ => FillMode.None,
+                        };
+                        if (mode == FillMode.None)
+                        {
+                            FailAt<object>(modeStart, Math.Max(_pos, modeStart + 1), "fill mode (null, zero, last)");
+                            return false;
+                        }
+
+                        MarkToken(modeStart);
+                        int limit = 0;
+                        if (mode != FillMode.Null && !TryModifierSeconds("fill limit", QueryLimits.MaxFillLimitSeconds, out limit))
+                        {
+                            return false;
+                        }
+
+                        if (!Expect(')', mode == FillMode.Null ? "')' (fill(null) takes no limit)" : "',' and the fill limit in seconds, or ')'"))
+                        {
+                            return false;
+                        }
+
+                        modifiers = modifiers with { Fill = mode, FillLimitSeconds = limit };
+                        break;
+                    }
+
+                    default:
+                        FailAt<object>(start, Math.Max(_pos, start + 1), "modifier (as_count, as_rate, rollup, fill)");
+                        return false;
+                }
+
+                written = true;
+            }
+        }
+
+        // An optional ", seconds" inside a modifier: 0 when absent, else 1 … max.
+        private bool TryModifierSeconds(string what, int max, out int seconds)
+        {
+            seconds = 0;
+            int save = _pos;
+            SkipWhitespace();
+            if (Peek() != ',')
+            {
+                _pos = save;
+                return true;
+            }
+
+            Consume(1);
+            SkipWhitespace();
+            int start = _pos;
+            if (!char.IsAsciiDigit(Peek()))
+            {
+                Fail($"{what} in seconds");
+                return false;
+            }
+
+            long value = 0;
+            while (char.IsAsciiDigit(Peek()))
+            {
+                value = Math.Min(1_000_000_000, (value * 10) + (Peek() - '0'));
+                _pos++;
+            }
+
+            MarkToken(start);
+            if (value < 1 || value > max)
+            {
+                FailProblem(start, $"{what} {Quote(start, _pos)} s is out of range", $"a {what} of 1 to {max} s" + (what == "rollup interval" ? " (at most the window)" : string.Empty));
+                return false;
+            }
+
+            seconds = (int)value;
+            return true;
         }
 
         // One more formula node, refused past QueryLimits.MaxFormulaNodes.
@@ -948,7 +1147,7 @@ public static class QueryParser
             int start = _pos;
             if (!_text[_pos..].StartsWith("last_"))
             {
-                Fail($"{what} (last_<n>s, m, h or d)");
+                Fail($"{what} (last_<n>s, m, h, d or w)");
                 return false;
             }
 
@@ -974,11 +1173,12 @@ public static class QueryParser
                 'm' => 60_000,
                 'h' => 3_600_000,
                 'd' => 86_400_000,
+                'w' => 604_800_000,
                 _ => 0,
             };
             if (unitMs == 0)
             {
-                Fail($"{what} unit s, m, h or d");
+                Fail($"{what} unit s, m, h, d or w");
                 return false;
             }
 
@@ -994,7 +1194,7 @@ public static class QueryParser
             if (windowMs > QueryLimits.MaxWindowMs)
             {
                 string max = QueryFormatter.FormatWindow(QueryLimits.MaxWindowMs);
-                FailProblem(start, $"{what} '{Quote(start, _pos)}' is longer than {max}", $"a {what} of at most {max} (48h)");
+                FailProblem(start, $"{what} '{Quote(start, _pos)}' is longer than {max}", $"a {what} of at most {max}");
                 return false;
             }
 

@@ -100,7 +100,7 @@ public sealed class FormulaParserTests
 
     [Theory]
     [InlineData("sum(current_1w):sum:a{*} > 1", 4, "calendar window current_1h or current_1d")]
-    [InlineData("change(avg(current_1h),last_1h):sum:a{*} > 1", 11, "window (last_<n>s, m, h or d)")]
+    [InlineData("change(avg(current_1h),last_1h):sum:a{*} > 1", 11, "window (last_<n>s, m, h, d or w)")]
     public void Other_calendar_windows_are_refused(string text, int position, string expected)
     {
         var error = ParseError(text);

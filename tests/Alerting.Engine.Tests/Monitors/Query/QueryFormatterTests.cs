@@ -14,6 +14,8 @@ public sealed class QueryFormatterTests
     [InlineData(129_600_000, "last_36h")]
     [InlineData(86_400_000, "last_1d")]
     [InlineData(172_800_000, "last_2d")]
+    [InlineData(518_400_000, "last_6d")]
+    [InlineData(604_800_000, "last_1w")]
     public void Windows_use_the_largest_unit_that_divides_exactly(long windowMs, string expected) =>
         Assert.Equal(expected, QueryFormatter.FormatWindow(windowMs));
 

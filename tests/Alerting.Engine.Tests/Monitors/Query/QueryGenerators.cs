@@ -103,12 +103,31 @@ internal static class QueryGenerators
 
     // Windows in whole units of each size, so the formatter's unit choice is exercised, plus the bounds.
     public static readonly Gen<long> WindowMs = Gen.OneOf(
-        Gen.Long[1, 172_800].Select(s => s * 1_000),
-        Gen.Long[1, 2_880].Select(m => m * 60_000),
-        Gen.Long[1, 48].Select(h => h * 3_600_000),
-        Gen.Long[1, 2].Select(d => d * 86_400_000),
+        Gen.Long[1, 604_800].Select(s => s * 1_000),
+        Gen.Long[1, 10_080].Select(m => m * 60_000),
+        Gen.Long[1, 168].Select(h => h * 3_600_000),
+        Gen.Long[1, 7].Select(d => d * 86_400_000),
         Gen.Const(QueryLimits.MinWindowMs),
         Gen.Const(QueryLimits.MaxWindowMs));
+
+    /// <summary>
+    /// Modifiers of a query whose window is <paramref name="windowMs"/>: none half of the time,
+    /// otherwise any combination within the bounds (a rollup interval at most the window).
+    /// </summary>
+    public static Gen<SeriesModifiers> Modifiers(long windowMs) => Gen.Frequency(
+        (1, Gen.Const(default(SeriesModifiers))),
+        (1, Gen.Select(
+            Gen.Enum<TypeConversion>(),
+            Gen.OneOf(Gen.Const((TimeAggregation?)null), Gen.OneOf(TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count).Select(a => (TimeAggregation?)a)),
+            Gen.Int[0, (int)Math.Min(int.MaxValue, windowMs / 1_000)],
+            Gen.Enum<FillMode>(),
+            Gen.Int[0, QueryLimits.MaxFillLimitSeconds],
+            (conversion, rollup, seconds, fill, limit) => new SeriesModifiers(
+                conversion,
+                rollup,
+                rollup is null ? 0 : seconds,
+                fill,
+                fill is FillMode.Zero or FillMode.Last ? limit : 0))));
 
     public static readonly Gen<double> Threshold = Gen.OneOf(
         Gen.Int[-1_000, 1_000].Select(i => (double)i),
@@ -134,8 +153,9 @@ internal static class QueryGenerators
         GroupBy,
         Gen.Enum<Comparator>(),
         Threshold,
-        (time, window, space, metric, scope, groupBy, comparator, threshold) =>
-            new MetricQuery(time.Aggregation, CalendarOr(time.ShiftMs, window), space, metric, scope, groupBy, comparator, threshold, time.Inner, Math.Max(0, time.ShiftMs), time.ShiftMs < 0));
+        (time, window, space, metric, scope, groupBy, comparator, threshold) => (time, window, space, metric, scope, groupBy, comparator, threshold))
+        .SelectMany(q => Modifiers(CalendarOr(q.time.ShiftMs, q.window)).Select(modifiers =>
+            new MetricQuery(q.time.Aggregation, CalendarOr(q.time.ShiftMs, q.window), q.space, q.metric, q.scope, q.groupBy, q.comparator, q.threshold, q.time.Inner, Math.Max(0, q.time.ShiftMs), q.time.ShiftMs < 0, modifiers)));
 
     /// <summary>
     /// A formula query: a random tree of operands (all with the same group-by), constants,
@@ -155,7 +175,9 @@ internal static class QueryGenerators
             do
             {
                 var operands = 0;
-                expression = RandomNode(rng, groupBy, rng.Next(1, QueryLimits.MaxFormulaNodes + 1), ref operands);
+                var windowMs = CalendarOr(time.ShiftMs, window);
+                var rollupSeconds = rng.Next(3) == 0 ? 0 : (int)rng.NextInt64(1, (windowMs / 1_000) + 1);
+                expression = RandomNode(rng, groupBy, rng.Next(1, QueryLimits.MaxFormulaNodes + 1), ref operands, rollupSeconds);
             }
             while (expression is OperandNode || expression.Depth > QueryLimits.MaxFormulaDepth || !HasOperand(expression));
 
@@ -174,7 +196,7 @@ internal static class QueryGenerators
         (aggregation, window, formula, seed) =>
         {
             var rng = new Random(seed);
-            var expression = rng.Next(2) == 0 ? formula.Operands[0] : formula.Expression;
+            var expression = WithoutModifiers(rng.Next(2) == 0 ? formula.Operands[0] : formula.Expression);
             var anomaly = new AnomalySpec(
                 rng.Next(3) switch { 0 => rng.Next(1, 6), 1 => rng.NextDouble() * 99 + 0.5, _ => AnomalySpec.MaxBounds },
                 (AnomalyDirection)rng.Next(3),
@@ -197,9 +219,19 @@ internal static class QueryGenerators
         Threshold,
         (aggregation, window, formula, limit, reducer, descending, comparator, threshold) =>
         {
-            var expression = limit % 2 == 0 ? formula.Operands[0] : formula.Expression;
+            var expression = WithoutModifiers(limit % 2 == 0 ? formula.Operands[0] : formula.Expression);
             return new FormulaQuery(aggregation, window, expression, comparator, threshold, top: new TopSpec(limit, reducer, descending));
         });
+
+    // anomalies() and top() read the formula per bucket: their queries carry no modifiers (the
+    // compiler refuses them), and the formula's rollup interval need not fit their window.
+    private static FormulaNode WithoutModifiers(FormulaNode node) => node switch
+    {
+        OperandNode operand => new OperandNode(operand.Space, operand.Metric, operand.Scope, operand.GroupBy),
+        FunctionNode function => new FunctionNode(function.Function, WithoutModifiers(function.Argument)),
+        BinaryNode binary => new BinaryNode(binary.Operator, WithoutModifiers(binary.Left), WithoutModifiers(binary.Right)),
+        _ => node,
+    };
 
     public static readonly Gen<string> CheckName = Gen.Select(
         Gen.Char[AsciiLetters],
@@ -233,20 +265,20 @@ internal static class QueryGenerators
     };
 
     // A tree of at most `budget` nodes and at most MaxFormulaOperands operands.
-    private static FormulaNode RandomNode(Random rng, ImmutableArray<string> groupBy, int budget, ref int operands)
+    private static FormulaNode RandomNode(Random rng, ImmutableArray<string> groupBy, int budget, ref int operands, int rollupSeconds)
     {
         var choice = budget < 3 ? rng.Next(3) : rng.Next(5);
         if (choice == 2 && budget >= 2)
         {
-            var argument = RandomNode(rng, groupBy, budget - 1, ref operands);
+            var argument = RandomNode(rng, groupBy, budget - 1, ref operands, rollupSeconds);
             return new FunctionNode((FormulaFunction)rng.Next(Enum.GetValues<FormulaFunction>().Length), argument);
         }
 
         if (choice >= 3)
         {
             var leftBudget = rng.Next(1, budget - 1);
-            var left = RandomNode(rng, groupBy, leftBudget, ref operands);
-            var right = RandomNode(rng, groupBy, budget - 1 - leftBudget, ref operands);
+            var left = RandomNode(rng, groupBy, leftBudget, ref operands, rollupSeconds);
+            var right = RandomNode(rng, groupBy, budget - 1 - leftBudget, ref operands, rollupSeconds);
             return new BinaryNode((FormulaOperator)rng.Next(4), left, right);
         }
 
@@ -262,7 +294,21 @@ internal static class QueryGenerators
                     1 => TagFilter.NotEqual("k" + i, "v-" + rng.Next(10)),
                     _ => TagFilter.Prefix("k" + i, "p" + rng.Next(3)),
                 })];
-            return new OperandNode((SpaceAggregation)rng.Next(4), metric, scope, groupBy);
+            // Operands of one formula that write a rollup interval write the same one.
+            SeriesModifiers modifiers = default;
+            if (rng.Next(2) == 0)
+            {
+                var method = rng.Next(3) == 0 ? (TimeAggregation?)null : new[] { TimeAggregation.Avg, TimeAggregation.Sum, TimeAggregation.Min, TimeAggregation.Max, TimeAggregation.Count }[rng.Next(5)];
+                var fill = (FillMode)rng.Next(4);
+                modifiers = new SeriesModifiers(
+                    (TypeConversion)rng.Next(3),
+                    method,
+                    method is not null && rng.Next(2) == 0 ? rollupSeconds : 0,
+                    fill,
+                    fill is FillMode.Zero or FillMode.Last && rng.Next(2) == 0 ? rng.Next(1, QueryLimits.MaxFillLimitSeconds + 1) : 0);
+            }
+
+            return new OperandNode((SpaceAggregation)rng.Next(4), metric, scope, groupBy, modifiers);
         }
 
         return new ConstantNode(rng.Next(4) switch

@@ -110,7 +110,11 @@ public sealed class QueryLimitsTests
     [InlineData("last_2d", true)]
     [InlineData("last_172800s", true)]
     [InlineData("last_0s", false)]
-    [InlineData("last_172801s", false)]
+    [InlineData("last_172801s", true)]
+    [InlineData("last_1w", true)]
+    [InlineData("last_604800s", true)]
+    [InlineData("last_604801s", false)]
+    [InlineData("last_2w", false)]
     public void Windows_are_bounded_by_min_and_max(string window, bool accepted) =>
         Assert.Equal(accepted, QueryParser.TryParse($"avg({window}):avg:m{{*}} > 1", out _, out _));
 

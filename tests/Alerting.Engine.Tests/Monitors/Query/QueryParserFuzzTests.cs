@@ -44,6 +44,10 @@ public sealed class QueryParserFuzzTests
         "sum(last_1h):anomalies(sum:a{*} / sum:b{*},\"basic\",3.5,alert_window='last_5m',direction=\"above\") >= 0.5",
         "avg(last_5m):top(avg:system.cpu.user{env:prod} by {host}, 10, 'mean', 'desc') > 90",
         "max(last_1h):top(sum:a{*} by {env} / sum:b{*} by {env},5,'l2norm','asc') >= 0.5",
+        "sum(last_5m):sum:http.errors{*} by {env}.as_count() / sum:http.hits{*} by {env}.as_count() > 0.05",
+        "avg(last_1w):avg:m{*}.rollup(max, 3600).fill(last, 7200) by {host} > 1",
+        "max(last_1h):sum:jobs{*} by {queue}.as_rate().rollup(sum,60).fill(zero) >= 2",
+        "min(last_10m):avg:m{*} . fill ( null ) . rollup ( count ) < 1",
     ];
 
     private static readonly string[] Tokens =
@@ -51,7 +55,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "anomalies(", "top(", "'mean'", "'l2norm'", "'desc'", "'asc'", "'basic'", "'agile'", "direction=", "'above'", "alert_window=", "'last_15m'", "interval=", "count_default_zero=", "'true'", "((", "))", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "anomalies(", "top(", "'mean'", "'l2norm'", "'desc'", "'asc'", "'basic'", "'agile'", "direction=", "'above'", "alert_window=", "'last_15m'", "interval=", "count_default_zero=", "'true'", "((", "))", ".as_count()", ".as_rate()", ".rollup(", ".fill(", "rollup", "fill", "null", "zero", "3600", "last_1w", "w", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";

@@ -80,6 +80,9 @@ public sealed class QueryParserTests
     [InlineData("last_4h", 14_400_000)]
     [InlineData("last_2d", 172_800_000)]
     [InlineData("last_48h", 172_800_000)]
+    [InlineData("last_3d", 259_200_000)]
+    [InlineData("last_168h", 604_800_000)]
+    [InlineData("last_1w", 604_800_000)]
     [InlineData("last_007m", 420_000)]
     public void Windows_convert_to_milliseconds(string window, long expectedMs) =>
         Assert.Equal(expectedMs, ParseMetric($"avg({window}):avg:m{{*}} > 1").WindowMs);
@@ -186,9 +189,9 @@ public sealed class QueryParserTests
     [InlineData("   ", 3, "time aggregation (avg, sum, min, max, last, count, change, pct_change) or quoted check name")]
     [InlineData("average(last_5m):avg:m{*} > 1", 0, "time aggregation (avg, sum, min, max, last, count, change, pct_change)")]
     [InlineData("avg last_5m):avg:m{*} > 1", 4, "'('")]
-    [InlineData("avg(5m):avg:m{*} > 1", 4, "window (last_<n>s, m, h or d)")]
+    [InlineData("avg(5m):avg:m{*} > 1", 4, "window (last_<n>s, m, h, d or w)")]
     [InlineData("avg(last_m):avg:m{*} > 1", 9, "window length digits")]
-    [InlineData("avg(last_5w):avg:m{*} > 1", 10, "window unit s, m, h or d")]
+    [InlineData("avg(last_5y):avg:m{*} > 1", 10, "window unit s, m, h, d or w")]
     [InlineData("avg(last_5m:avg:m{*} > 1", 11, "')'")]
     [InlineData("avg(last_5m)avg:m{*} > 1", 12, "':'")]
     [InlineData("avg(last_5m):mean:m{*} > 1", 13, "space aggregation (avg, sum, min, max)")]
@@ -228,7 +231,7 @@ public sealed class QueryParserTests
     [InlineData("change(last_5m):avg:m{*} > 1", 7, "aggregation (avg, sum, min, max, last, count)")]
     [InlineData("change(change(last_5m),last_5m):avg:m{*} > 1", 7, "aggregation (avg, sum, min, max, last, count)")]
     [InlineData("change(avg(last_5m)):avg:m{*} > 1", 19, "',' and the change shift")]
-    [InlineData("change(avg(last_5m),5m):avg:m{*} > 1", 20, "change shift (last_<n>s, m, h or d)")]
+    [InlineData("change(avg(last_5m),5m):avg:m{*} > 1", 20, "change shift (last_<n>s, m, h, d or w)")]
     [InlineData("\"\".over(\"*\").last(1).count_by_status()", 1, "check name")]
     [InlineData("\"http.check.over(\"*\").last(1).count_by_status()", 16, "'\"' to close the check name")]
     [InlineData("\"c\".last(1).count_by_status()", 4, "'over'")]
@@ -255,10 +258,11 @@ public sealed class QueryParserTests
 
     [Theory]
     [InlineData("avg(last_0m):avg:m{*} > 1", 4, "a window of at least last_1s")]
-    [InlineData("avg(last_3d):avg:m{*} > 1", 4, "a window of at most last_2d (48h)")]
-    [InlineData("avg(last_172801s):avg:m{*} > 1", 4, "a window of at most last_2d (48h)")]
-    [InlineData("avg(last_99999999999999999999d):avg:m{*} > 1", 4, "a window of at most last_2d (48h)")]
-    [InlineData("change(avg(last_5m),last_49h):avg:m{*} > 1", 20, "a change shift of at most last_2d (48h)")]
+    [InlineData("avg(last_8d):avg:m{*} > 1", 4, "a window of at most last_1w")]
+    [InlineData("avg(last_2w):avg:m{*} > 1", 4, "a window of at most last_1w")]
+    [InlineData("avg(last_604801s):avg:m{*} > 1", 4, "a window of at most last_1w")]
+    [InlineData("avg(last_99999999999999999999d):avg:m{*} > 1", 4, "a window of at most last_1w")]
+    [InlineData("change(avg(last_5m),last_169h):avg:m{*} > 1", 20, "a change shift of at most last_1w")]
     [InlineData("change(avg(last_5m),last_0s):avg:m{*} > 1", 20, "a change shift of at least last_1s")]
     [InlineData("avg(last_5m):avg:m{*} > 1e309", 24, "a finite threshold")]
     [InlineData("avg(last_5m):avg:m{*} > -1e309", 24, "a finite threshold")]
@@ -292,8 +296,8 @@ public sealed class QueryParserTests
     [Fact]
     public void Too_long_window_message_names_the_window_and_the_limit() =>
         Assert.Equal(
-            "window 'last_3d' is longer than last_2d at column 5; expected a window of at most last_2d (48h)",
-            ParseError("avg(last_3d):avg:m{*} > 1").Message);
+            "window 'last_8d' is longer than last_1w at column 5; expected a window of at most last_1w",
+            ParseError("avg(last_8d):avg:m{*} > 1").Message);
 
     [Fact]
     public void Invisible_characters_are_shown_by_code_point()
