@@ -58,8 +58,7 @@ public sealed class WeekWindowTests
         daily.Upsert(EngineHarness.Metric("d", "avg(last_5m):avg:orders{*} by {shop} > 100"));
         daily.Point("orders", ["shop:a"], daily.Now, 60);
         var current = Snapshot.Bytes(daily.State);
-        var version16 = WithoutWeekTier(daily.State, current);
-        BitConverter.GetBytes(16UL).CopyTo(version16, 0);
+        var version16 = Snapshot.WithoutDrains(daily.State, current);
         var old = Snapshot.Restore(version16);
         Assert.All(old.Monitors.AllSeries, s => Assert.Equal(-1, s.TierSlots[weekTier]));
         Assert.Equal(current, Snapshot.Bytes(old));
@@ -71,19 +70,6 @@ public sealed class WeekWindowTests
         while (engine.Now + Hour <= untilMs)
         {
             engine.Tick(engine.Now + Hour);
-        }
-    }
-
-    /// <summary>The snapshot without the (empty) week tier that ends the monitor section from format 17.</summary>
-    private static byte[] WithoutWeekTier(Alerting.Engine.StateMachine.EngineState state, byte[] bytes)
-    {
-        using var section = new MemoryStream();
-        using (var writer = new BinaryWriter(section))
-        {
-            state.Monitors.WriteTo(writer);
-            writer.Flush();
-            var monitorsEnd = (6 * sizeof(long)) + (int)section.Length;
-            return [.. bytes[..(monitorsEnd - Snapshot.EmptyWeekTier)], .. bytes[monitorsEnd..]];
         }
     }
 }
