@@ -190,6 +190,40 @@ public sealed class CompositeMonitorTests
     }
 
     [Fact]
+    public void A_scoped_downtime_naming_no_monitor_mutes_the_composite_groups_that_carry_its_scope_and_a_restore_keeps_them_reachable()
+    {
+        var engine = WithMembers();
+        engine.Upsert(Composite("c", "cpu && load"));
+        foreach (var host in new[] { "host:h1", "host:h2" })
+        {
+            engine.Point("cpu", [host], engine.Now, 90);
+            engine.Point("load", [host], engine.Now, 10);
+        }
+
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "host:h1"));
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "host:h2"));
+
+        // Reached through the group tag index (no monitor named): the composite's own groups are filed there too.
+        var restored = new EngineHarness(Snapshot.Restore(Snapshot.Bytes(engine.State)));
+        foreach (var harness in new[] { engine, restored })
+        {
+            harness.Downtime(new Downtime { Id = "d", Scope = { "host:h1" }, StartUnixMs = harness.Now, EndUnixMs = harness.Now + (60 * Minute) });
+
+            // Muted by the downtime's own entry, not only at the group's next evaluation.
+            Assert.True(harness.State.TryGetGroupState("c", "host:h1", out var h1));
+            Assert.True(harness.State.TryGetGroupState("c", "host:h2", out var h2));
+            Assert.Equal((true, false), (h1!.Value.Muted, h2!.Value.Muted));
+            harness.Events.Clear();
+            harness.Point("cpu", ["host:h1"], harness.Now, 10);
+            harness.Point("cpu", ["host:h2"], harness.Now, 10);
+
+            var recoveries = Of(harness, "c").ToDictionary(e => e.GroupKey);
+            Assert.Equal((AlertState.Ok, false), (recoveries["host:h1"].Next, recoveries["host:h1"].Notify));
+            Assert.Equal((AlertState.Ok, true), (recoveries["host:h2"].Next, recoveries["host:h2"].Notify));
+        }
+    }
+
+    [Fact]
     public void Deleting_a_member_is_refused_naming_the_composites_until_they_are_gone()
     {
         var engine = WithMembers();

@@ -19,6 +19,13 @@ internal sealed class EngineHarness
         Tick(Start);
     }
 
+    /// <summary>Continues from a restored state: its entries follow the state's applied index.</summary>
+    public EngineHarness(EngineState restored)
+    {
+        Applier = new LogApplier(restored, events => Events.AddRange(events));
+        _index = restored.AppliedIndex;
+    }
+
     public LogApplier Applier { get; }
 
     public EngineState State => Applier.State;
