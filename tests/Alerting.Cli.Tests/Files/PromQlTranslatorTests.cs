@@ -34,6 +34,9 @@ public sealed class PromQlTranslatorTests
     [InlineData("avg(avg_over_time(cpu[5m])) by (host, env) > 90", "avg(last_5m):avg:cpu{*} by {host,env} > 90")]
     [InlineData("min(cpu) < 3", "last(last_5m):min:cpu{*} < 3")]
     [InlineData("max by () (cpu) > 3", "last(last_5m):max:cpu{*} > 3")]
+    // Windows up to a week, as monitor queries take them.
+    [InlineData("avg_over_time(cpu[3d]) > 1", "avg(last_72h):max:cpu{*} > 1")]
+    [InlineData("avg_over_time(cpu[7d]) > 1", "avg(last_1w):max:cpu{*} > 1")]
     public void Single_metric_thresholds_translate(string expr, string expected)
     {
         Assert.True(PromQlTranslator.TryTranslate(expr, [], out PromQlTranslator.Translation? translation, out string reason), reason);
@@ -75,8 +78,8 @@ public sealed class PromQlTranslatorTests
     [InlineData("cpu offset 5m > 1", "'offset' modifier")]
     [InlineData("avg_over_time(cpu[5m] offset 1h) > 1", "'offset' modifier")]
     [InlineData("max_over_time(rate(x[1m])[5m:1m]) > 1", "function rate()")]
-    [InlineData("avg_over_time(cpu[500ms]) > 1", "whole seconds from 1s to 48h")]
-    [InlineData("avg_over_time(cpu[3d]) > 1", "whole seconds from 1s to 48h")]
+    [InlineData("avg_over_time(cpu[500ms]) > 1", "whole seconds from 1s to 1w")]
+    [InlineData("avg_over_time(cpu[8d]) > 1", "whole seconds from 1s to 1w")]
     [InlineData("job:requests:rate5m > 1", "metric name 'job:requests:rate5m'")]
     [InlineData("cpu{env=\"\"} > 1", "(label absent) has no scope equivalent")]
     [InlineData("cpu{env=~\"prod|staging\"} > 1", "not this regex")]

@@ -32,7 +32,7 @@ internal static class PromQlTranslator
 
     /// <summary>Shortest and longest window a monitor query takes.</summary>
     public const long MinWindowMs = 1_000;
-    public const long MaxWindowMs = 48 * 3_600_000;
+    public const long MaxWindowMs = Alerting.Engine.Monitors.Query.QueryLimits.MaxWindowMs;
 
     private static readonly Dictionary<string, string> WindowFunctions = new(StringComparer.Ordinal)
     {
@@ -130,15 +130,16 @@ internal static class PromQlTranslator
         return true;
     }
 
-    /// <summary>A window as a query writes it (<c>last_5m</c>): the largest of h, m, s that divides it.</summary>
+    /// <summary>A window as a query writes it (<c>last_5m</c>): the largest of w, h, m, s that divides it.</summary>
     private static string Window(long ms, string what)
     {
         if (ms < MinWindowMs || ms > MaxWindowMs || ms % 1_000 != 0)
         {
-            throw new UntranslatableException($"{what} must be whole seconds from 1s to 48h for a monitor window");
+            throw new UntranslatableException($"{what} must be whole seconds from 1s to 1w for a monitor window");
         }
 
-        return ms % 3_600_000 == 0 ? $"last_{ms / 3_600_000}h" : ms % 60_000 == 0 ? $"last_{ms / 60_000}m" : $"last_{ms / 1_000}s";
+        const long WeekMs = 7 * 24 * 3_600_000L;
+        return ms % WeekMs == 0 ? $"last_{ms / WeekMs}w" : ms % 3_600_000 == 0 ? $"last_{ms / 3_600_000}h" : ms % 60_000 == 0 ? $"last_{ms / 60_000}m" : $"last_{ms / 1_000}s";
     }
 
     private static List<Token> Tokenize(string text)
