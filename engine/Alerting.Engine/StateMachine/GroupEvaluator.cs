@@ -258,7 +258,9 @@ internal sealed class GroupEvaluator
                 GroupKey = group.Key,
                 GroupTags = group.Tags,
                 Value = e.Value,
-                Threshold = e.Threshold,
+                // Datadog's {{threshold}} is the monitor's alert threshold whatever the event; an event no
+                // threshold decided (a renotification, no data) carries NaN, so a metric monitor falls back to it.
+                Threshold = double.IsNaN(e.Threshold) && !monitor.IsCheck && monitor.Composite is null ? monitor.Rules.Critical : e.Threshold,
                 WarningThreshold = monitor.Rules.Warning,
                 State = e.Next,
                 PreviousState = e.Previous,

@@ -65,6 +65,25 @@ public sealed class EscalationMessageOptionTests
         Assert.Equal("a again", items[^1].Message);
     }
 
+    [Fact]
+    public void A_renotification_renders_the_monitors_threshold_though_no_threshold_decided_it()
+    {
+        var monitor = EngineHarness.Metric("m", Last, o =>
+        {
+            o.EvaluationIntervalMs = Scenario.DefaultTestIntervalMs;
+            o.RenotifyIntervalMs = 30_000;
+        });
+        monitor.Message = "{{value}} {{comparator}} {{threshold}}";
+        var s = new Scenario(monitor);
+        s.Step(95, "host:a");
+        s.Hold(95, s.Now + 30_000, "host:a");
+
+        var items = Messages(s);
+        Assert.True(items[^1].Event.IsRenotification);
+        Assert.Equal("95 > 90", items[0].Message);
+        Assert.Equal("95 > 90", items[^1].Message);
+    }
+
     [Theory]
     [InlineData("{{#is_alert}}unclosed", "options.escalation_message", "unclosed section 'is_alert' opened at column 1")]
     [InlineData("esc {{eval \"value*\"}}", "options.escalation_message", "eval expression ends where a number, variable or '(' was expected at column 19")]
