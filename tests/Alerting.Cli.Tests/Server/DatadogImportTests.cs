@@ -74,14 +74,7 @@ public sealed class DatadogImportTests(ServerFixture server)
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string file in new[] { "http-error-rate.json", "capacity-formulas.json", "counter-rates.json" })
         {
-            CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), "--json", "--strict");
-            Assert.True(apply.ExitCode == 0, apply.ToString());
-            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
-            {
-                using JsonDocument response = JsonDocument.Parse(line);
-                JsonElement monitor = response.RootElement.GetProperty("monitor");
-                queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
-            }
+            await ApplyStrictAsync(MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), queries);
         }
 
         Assert.Equal(7, queries.Count);
@@ -107,20 +100,12 @@ public sealed class DatadogImportTests(ServerFixture server)
         foreach (string name in new[] { "anomalies.json", "top.json" })
         {
             string path = MonitorFileTests.ExamplePath(Path.Combine("datadog", name));
-            using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(path));
-            foreach (JsonElement m in export.RootElement.EnumerateArray())
+            foreach (var (monitorName, query) in await WrittenQueriesAsync(path))
             {
-                written[m.GetProperty("name").GetString()!] = m.GetProperty("query").GetString()!;
+                written[monitorName] = query;
             }
 
-            CliResult apply = await Run("monitors", "apply", "-f", path, "--json", "--strict");
-            Assert.True(apply.ExitCode == 0, apply.ToString());
-            foreach (string line in CliAgainstServerTests.Lines(apply.Out))
-            {
-                using JsonDocument response = JsonDocument.Parse(line);
-                JsonElement monitor = response.RootElement.GetProperty("monitor");
-                queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
-            }
+            await ApplyStrictAsync(path, queries);
         }
 
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "anomalies.json"));
@@ -138,18 +123,9 @@ public sealed class DatadogImportTests(ServerFixture server)
     public async Task Boolean_scope_exports_apply_unedited_and_keep_their_queries()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "boolean-scopes.json"));
-        using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(file));
-        var written = export.RootElement.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("query").GetString()!, StringComparer.Ordinal);
-
-        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
-        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var written = await WrittenQueriesAsync(file);
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
-        {
-            using JsonDocument response = JsonDocument.Parse(line);
-            JsonElement monitor = response.RootElement.GetProperty("monitor");
-            queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
-        }
+        await ApplyStrictAsync(file, queries);
 
         Assert.Equal(3, queries.Count);
         Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
@@ -189,18 +165,9 @@ public sealed class DatadogImportTests(ServerFixture server)
     public async Task Rollup_fill_and_as_count_exports_apply_unedited_and_keep_their_queries()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rollups-and-counts.json"));
-        using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(file));
-        var written = export.RootElement.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("query").GetString()!, StringComparer.Ordinal);
-
-        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
-        Assert.True(apply.ExitCode == 0, apply.ToString());
+        var written = await WrittenQueriesAsync(file);
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
-        {
-            using JsonDocument response = JsonDocument.Parse(line);
-            JsonElement monitor = response.RootElement.GetProperty("monitor");
-            queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
-        }
+        await ApplyStrictAsync(file, queries);
 
         Assert.Equal(4, queries.Count);
         Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
@@ -281,4 +248,24 @@ public sealed class DatadogImportTests(ServerFixture server)
     private Task<CliResult> Run(params string[] args) => Run(args, stdin: "");
 
     private Task<CliResult> Run(string[] args, string stdin) => CliRunner.RunAsync([.. args, "--server", server.GrpcAddress], stdin);
+
+    /// <summary>The query each monitor of a Datadog export writes, by monitor name.</summary>
+    private static async Task<Dictionary<string, string>> WrittenQueriesAsync(string file)
+    {
+        using JsonDocument export = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        return export.RootElement.EnumerateArray().ToDictionary(m => m.GetProperty("name").GetString()!, m => m.GetProperty("query").GetString()!, StringComparer.Ordinal);
+    }
+
+    /// <summary>Applies a Datadog export with <c>--strict</c> (it must succeed) and adds the query the server stored for each monitor, by name.</summary>
+    private async Task ApplyStrictAsync(string file, Dictionary<string, string> queries)
+    {
+        CliResult apply = await Run("monitors", "apply", "-f", file, "--json", "--strict");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        foreach (string line in CliAgainstServerTests.Lines(apply.Out))
+        {
+            using JsonDocument response = JsonDocument.Parse(line);
+            JsonElement monitor = response.RootElement.GetProperty("monitor");
+            queries[monitor.GetProperty("name").GetString()!] = monitor.GetProperty("query").GetString()!;
+        }
+    }
 }

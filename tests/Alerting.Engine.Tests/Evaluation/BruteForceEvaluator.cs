@@ -102,22 +102,7 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     {
         var (values, points) = IntervalValues(group, aggregation, space, modifiers, startMs, endMs);
         var full = values[0].HasValue || HasEarlyPoint(group, startMs, endMs);
-        var present = values.Where(v => v.HasValue).Select(v => v!.Value).ToList();
-        if (present.Count == 0)
-        {
-            return new EvaluationResult(false, 0, full, points);
-        }
-
-        var value = aggregation switch
-        {
-            TimeAggregation.Avg => present.Aggregate((a, b) => a + b) / present.Count,
-            TimeAggregation.Sum or TimeAggregation.Count => present.Aggregate((a, b) => a + b),
-            TimeAggregation.Min => present.Aggregate(Math.Min),
-            TimeAggregation.Max => present.Aggregate(Math.Max),
-            TimeAggregation.Last => present[^1],
-            _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
-        };
-        return new EvaluationResult(true, value, full, points);
+        return Fold(values.Where(v => v.HasValue).Select(v => v!.Value).ToList(), aggregation, full, points);
     }
 
     /// <summary>The rollup interval in buckets: the written seconds rounded up to whole buckets, at least 1 and at most the ring.</summary>
@@ -259,20 +244,24 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
             }
         }
 
-        var points = counted.Sum(c => c.Points.Count);
-        var full = IsEarly(counted, startMs);
-        if (bucketValues.Count == 0)
+        return Fold(bucketValues, aggregation, IsEarly(counted, startMs), counted.Sum(c => c.Points.Count));
+    }
+
+    /// <summary>Step 4 of the definition: the time aggregation over the values of the window, oldest first (none: no value).</summary>
+    private static EvaluationResult Fold(List<double> values, TimeAggregation aggregation, bool full, int points)
+    {
+        if (values.Count == 0)
         {
             return new EvaluationResult(false, 0, full, points);
         }
 
         var result = aggregation switch
         {
-            TimeAggregation.Avg => bucketValues.Aggregate((a, b) => a + b) / bucketValues.Count,
-            TimeAggregation.Sum or TimeAggregation.Count => bucketValues.Aggregate((a, b) => a + b),
-            TimeAggregation.Min => bucketValues.Aggregate(Math.Min),
-            TimeAggregation.Max => bucketValues.Aggregate(Math.Max),
-            TimeAggregation.Last => bucketValues[^1],
+            TimeAggregation.Avg => values.Aggregate((a, b) => a + b) / values.Count,
+            TimeAggregation.Sum or TimeAggregation.Count => values.Aggregate((a, b) => a + b),
+            TimeAggregation.Min => values.Aggregate(Math.Min),
+            TimeAggregation.Max => values.Aggregate(Math.Max),
+            TimeAggregation.Last => values[^1],
             _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
         };
         return new EvaluationResult(true, result, full, points);
