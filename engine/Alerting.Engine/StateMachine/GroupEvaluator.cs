@@ -246,7 +246,9 @@ internal sealed class GroupEvaluator
         for (var i = from; i < Events.Count; i++)
         {
             var e = Events[i];
-            if (e.ChangesState && _composites.IsUsed(monitor.Id))
+            // A deleted monitor is never a composite's member (its delete is refused while one uses it),
+            // but a draining monitor can share a retired id with a live member: its last words are not member changes.
+            if (e.ChangesState && e.Reason != TransitionReason.MonitorDeleted && _composites.IsUsed(monitor.Id))
             {
                 MemberChanges.Add((monitor.Id, group.Key, e.TimeMs));
             }

@@ -559,6 +559,7 @@ internal sealed partial class MonitorEngine
         _monitors.Detach(monitor);
         _drain.Enqueue(monitor);
         _drain.Step(logIndex);
+        Invariant.Check(_evaluator.MemberChanges.Count == 0, "a delete changes no composite member's state (member changes are not in snapshots, so none may outlive an entry)");
         return (MonitorOutcome.Deleted, null);
     }
 
