@@ -176,6 +176,21 @@ public sealed class BacktestTests
         Assert.StartsWith(field, error.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_composite_candidate_is_invalid_argument_on_its_type()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var composite = new Monitor { Name = "c", Type = "composite", Query = "a && b", Message = Message };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Monitors.BacktestAsync(
+            new BacktestRequest { Monitor = composite, FromUnixMs = 1_000, ToUnixMs = 2_000 },
+            TestServer.Call(timeout.Token)).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("monitor.type: a composite monitor reads other monitors' states", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     private static Monitor Candidate() => new()
     {
         Name = Query,

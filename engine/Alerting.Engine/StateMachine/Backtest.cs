@@ -34,6 +34,11 @@ public sealed class Backtest
     public Backtest(Monitor candidate, long fromMs, long toMs, int maxEvents, IngestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(candidate);
+        if (Refusal(candidate) is { } refusal)
+        {
+            throw new ArgumentException(refusal, nameof(candidate));
+        }
+
         ArgumentOutOfRangeException.ThrowIfGreaterThan(fromMs, toMs);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
         _candidate = candidate.Id.Length > 0 ? candidate : WithId(candidate, DefaultCandidateId);
@@ -41,6 +46,18 @@ public sealed class Backtest
         ToMs = toMs;
         _maxEvents = maxEvents;
         _applier = new LogApplier(new EngineState(limits), Collect);
+    }
+
+    /// <summary>
+    /// Why a valid definition cannot be backtested (field: reason), or null: a composite reads other
+    /// monitors' states, which the private engine does not hold and a backtest does not replay.
+    /// </summary>
+    public static string? Refusal(Monitor candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return candidate.Type == "composite"
+            ? "type: a composite monitor reads other monitors' states, which a backtest does not replay; backtest its members"
+            : null;
     }
 
     public long FromMs { get; }

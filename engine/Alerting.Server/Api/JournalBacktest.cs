@@ -42,6 +42,11 @@ public sealed class JournalBacktest
             throw Invalid(error.Field.Length == 0 ? $"monitor: {error.Message}" : $"monitor.{error.Field}: {error.Message}");
         }
 
+        if (Backtest.Refusal(request.Monitor) is { } refusal)
+        {
+            throw Invalid($"monitor.{refusal}");
+        }
+
         if (request.MaxTransitions is < 0 or > BacktestOptions.MaxTransitionsLimit)
         {
             throw Invalid($"max_transitions: must be 0 (default {BacktestOptions.DefaultMaxTransitions}) to {BacktestOptions.MaxTransitionsLimit}, was {request.MaxTransitions}");

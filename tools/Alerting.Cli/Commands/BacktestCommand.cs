@@ -51,6 +51,10 @@ internal static class BacktestCommand
         {
             file = file with { Errors = [new FileError(file.File, 0, 0, "", $"holds {file.Monitors.Count} monitors; backtest replays one (put the candidate in a file of its own)")] };
         }
+        else if (file.IsValid && Backtest.Refusal(file.Monitors[0]) is { } refusal)
+        {
+            file = file with { Errors = [new FileError(file.File, 0, 0, "", refusal)] };
+        }
 
         if (!file.IsValid)
         {
