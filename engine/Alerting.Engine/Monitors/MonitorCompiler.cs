@@ -214,6 +214,10 @@ public static class MonitorCompiler
                     !formula.HasModifiers || (formulaQuery.Anomaly is null && formulaQuery.Top is null),
                     "query",
                     $"{(formulaQuery.Anomaly is null ? "top()" : "anomalies()")} reads the formula per bucket: its metric queries cannot have .as_count(), .as_rate(), .rollup() or .fill() yet");
+                Require(
+                    !formula.AggregatesFirst || !formula.Steps.Any(s => s.Kind is FormulaStepKind.PerSecond or FormulaStepKind.PerMinute or FormulaStepKind.Diff),
+                    "query",
+                    "with .as_count() the formula runs once over each query's total for the window, so per_second(), per_minute() and diff() would have no earlier value to compare with: use them without .as_count()");
                 comparator = formulaQuery.Comparator;
                 queryHash = Hash(QueryFormatter.Format(new FormulaQuery(
                     formulaQuery.TimeAggregation, formulaQuery.WindowMs, formulaQuery.Expression, formulaQuery.Anomaly is null ? Comparator.Greater : Comparator.GreaterOrEqual, 0,

@@ -27,4 +27,22 @@ public sealed class ModifierCompileTests
     [InlineData("sum(last_5m):sum:a{*}.as_count() / sum:b{*}.as_count() > 0.05")]
     public void The_same_queries_without_modifiers_or_without_top_and_anomalies_compile(string query) =>
         MonitorCompiler.Validate(EngineHarness.Metric("m", query));
+
+    [Theory]
+    [InlineData("sum(last_5m):per_second(sum:a{*}.as_count()) > 1")]
+    [InlineData("sum(last_5m):diff(sum:a{*}.as_count()) / sum:b{*}.as_count() > 1")]
+    [InlineData("sum(last_5m):per_minute(sum:a{*}) / sum:b{*}.as_count() > 1")]
+    public void Per_second_per_minute_and_diff_in_an_as_count_formula_are_refused_naming_query(string query)
+    {
+        var error = Assert.Throws<MonitorValidationException>(() => MonitorCompiler.Validate(EngineHarness.Metric("m", query)));
+
+        Assert.Equal("query", error.Field);
+        Assert.StartsWith("with .as_count() the formula runs once", error.Reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sum(last_5m):per_second(sum:a{*}) > 1")]
+    [InlineData("sum(last_5m):diff(sum:a{*}.as_rate()) > 1")]
+    public void Per_second_and_diff_without_as_count_compile(string query) =>
+        MonitorCompiler.Validate(EngineHarness.Metric("m", query));
 }
