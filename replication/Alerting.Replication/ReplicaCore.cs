@@ -238,7 +238,7 @@ public sealed class ReplicaCore
     /// acknowledged index), as etcd raft's leader transfer: the primary stops accepting proposals,
     /// ships the target everything it lacks and, once the target's durable log matches its own, sends
     /// it <see cref="TimeoutNow"/>; the target campaigns at once and wins the next term. If the target
-    /// has not taken over within an election timeout the transfer is abandoned and writes resume.
+    /// has not taken over within the transfer timeout (<see cref="ReplicaOptions.TransferTimeoutTicks"/>) the transfer is abandoned and writes resume.
     /// </summary>
     public TransferResult TransferLeadership(int target)
     {
@@ -1186,9 +1186,9 @@ public sealed class ReplicaCore
             p.TicksWithoutProgress++;
         }
 
-        if (_transferTarget != 0 && ++_transferElapsed >= _options.ElectionTicks)
+        if (_transferTarget != 0 && ++_transferElapsed >= _options.TransferTimeoutTicks)
         {
-            // The target did not take over within an election timeout: give up and accept writes again.
+            // The target did not take over within the transfer timeout: give up and accept writes again.
             _transferTarget = 0;
         }
 
@@ -1225,6 +1225,13 @@ public sealed class ReplicaCore
     {
         foreach (var p in _peers)
         {
+            if (p.Id == _transferTarget && p.Match >= _log.LastIndex)
+            {
+                // A TimeoutNow may be lost or reach a target too busy to act on it before its next heartbeat;
+                // sending it again is harmless (a target that already campaigns no longer names this primary).
+                Send(new TimeoutNow(Id, p.Id, _term));
+            }
+
             if (p.Kind == MemberKind.Witness)
             {
                 SendWitnessFrontier(p, force: true);

@@ -19,6 +19,13 @@ public sealed class ReplicaOptions
     /// </summary>
     public int ResendTimeoutTicks { get; init; } = 6;
 
+    /// <summary>
+    /// Ticks a leadership transfer may take before the primary gives it up and accepts writes again.
+    /// Longer than an election timeout, so that a target slowed by a loaded machine still catches up,
+    /// hears <see cref="TimeoutNow"/> (resent every heartbeat) and wins; at least <see cref="ElectionTicks"/>.
+    /// </summary>
+    public int TransferTimeoutTicks { get; init; } = 60;
+
     /// <summary>Most entries in one append message (batching bound).</summary>
     public int MaxEntriesPerAppend { get; init; } = 64;
 
@@ -67,6 +74,11 @@ public sealed class ReplicaOptions
         if (ResendTimeoutTicks < 1 || ResendTimeoutTicks >= ElectionTicks)
         {
             throw new ArgumentOutOfRangeException(nameof(ResendTimeoutTicks), ResendTimeoutTicks, "resend timeout must be at least 1 tick and below the election timeout");
+        }
+
+        if (TransferTimeoutTicks < ElectionTicks)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TransferTimeoutTicks), TransferTimeoutTicks, "transfer timeout must be at least the election timeout");
         }
 
         if (MaxEntriesPerAppend < 1)

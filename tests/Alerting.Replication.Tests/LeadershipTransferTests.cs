@@ -80,7 +80,39 @@ public sealed class LeadershipTransferTests
     }
 
     [Fact]
-    public void Transfer_to_an_unreachable_target_is_abandoned_after_an_election_timeout_and_writes_resume()
+    public void A_lost_TimeoutNow_is_sent_again_at_the_next_heartbeat_and_the_target_still_takes_over()
+    {
+        var cluster = new LockstepCluster(ClusterConfig.PrimaryStandbyWitness());
+        cluster.Elect(1);
+        cluster[1].Propose(new byte[] { 1 });
+        cluster.Deliver();
+        var term = cluster[1].Term;
+
+        Assert.Equal(TransferStatus.Started, cluster[1].TransferLeadership(2).Status);
+        var dropped = 0;
+        cluster.Deliver(m =>
+        {
+            dropped += m is TimeoutNow ? 1 : 0;
+            return m is not TimeoutNow;
+        });
+        Assert.Equal(1, dropped);
+        Assert.Equal((ReplicaRole.Standby, term), (cluster[2].Role, cluster[2].Term));
+
+        // Only the primary's clock runs: nothing but a resent TimeoutNow can make node 2 campaign.
+        var ticks = 0;
+        while (cluster[2].Role != ReplicaRole.Primary && ticks < cluster.Options.HeartbeatTicks)
+        {
+            cluster.Tick(1);
+            cluster.Deliver();
+            ticks++;
+        }
+
+        Assert.Equal((ReplicaRole.Primary, term + 1), (cluster[2].Role, cluster[2].Term));
+        Assert.Equal(2, cluster[1].PrimaryId);
+    }
+
+    [Fact]
+    public void Transfer_to_an_unreachable_target_is_abandoned_after_the_transfer_timeout_and_writes_resume()
     {
         var cluster = new LockstepCluster(LockstepCluster.ThreeData());
         cluster.Elect(1);
@@ -90,7 +122,7 @@ public sealed class LeadershipTransferTests
 
         Assert.Equal(TransferStatus.Started, cluster[1].TransferLeadership(2).Status);
         Assert.Equal(ProposeStatus.NotPrimary, cluster[1].Propose(new byte[] { 2 }).Status);
-        for (var i = 0; i < cluster.Options.ElectionTicks; i++)
+        for (var i = 0; i < cluster.Options.TransferTimeoutTicks; i++)
         {
             cluster.Tick(1);
             cluster.Deliver(m => m.To != 2 && m.From != 2);

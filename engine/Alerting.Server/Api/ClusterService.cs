@@ -78,7 +78,7 @@ public sealed class ClusterService : Protocol.V1.Cluster.ClusterBase
         return response;
     }
 
-    /// <summary>Longest wait for a leadership transfer: the core abandons one after an election timeout (at most 300 ms), so this only bounds a lost answer.</summary>
+    /// <summary>Longest wait for a leadership transfer: the core abandons one after its transfer timeout (60 ticks, 600 ms), so this only bounds a lost answer.</summary>
     public static readonly TimeSpan StepDownTimeout = TimeSpan.FromSeconds(10);
 
     public override async Task<StepDownResponse> StepDown(StepDownRequest request, ServerCallContext context)

@@ -733,7 +733,7 @@ public sealed class Replicator : IAsyncDisposable
                 // The status shows the transfer gone before the caller hears it was given up
                 // (the core may drop it on a tick that produces nothing else to publish).
                 Publish();
-                done.TrySetException(new LeadershipTransferException($"node {_transferTarget} did not take over within an election timeout; node {SelfId} still leads term {_core.Term} and accepts writes again"));
+                done.TrySetException(new LeadershipTransferException($"node {_transferTarget} did not take over within the transfer timeout; node {SelfId} still leads term {_core.Term} and accepts writes again"));
             }
 
             return;
