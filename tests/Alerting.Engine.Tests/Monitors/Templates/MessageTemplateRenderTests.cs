@@ -223,14 +223,15 @@ public sealed class MessageTemplateRenderTests
         template.RenderTo(context, output);
         output.Clear();
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++)
+        // Least of a few attempts: a one-off runtime allocation (tiering, OSR) under load is not the work's.
+        Assert.Equal(0, AllocationProbe.SteadyBytes(() =>
         {
-            output.Clear();
-            template.RenderTo(context, output);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            for (int i = 0; i < 100; i++)
+            {
+                output.Clear();
+                template.RenderTo(context, output);
+            }
+        }));
         Assert.Equal("CPU high a 0.3 > 90 at 2024-05-01T12:34:56.789Z (1714566896789)", output.ToString());
     }
 
