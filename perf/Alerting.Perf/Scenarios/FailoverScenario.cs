@@ -88,7 +88,7 @@ internal static class FailoverScenario
 
                 await cluster.StartAsync(primary, patience.Token).ConfigureAwait(false);
                 var leader = (await cluster.StatusAsync(standby, patience.Token).ConfigureAwait(false))!;
-                await cluster.PollAsync(primary, s => s.Role == "standby" && s.AppliedIndex >= leader.CommitIndex, patience.Token).ConfigureAwait(false);
+                await cluster.PollAsync(primary, s => s.Role is "standby" or "primary" && s.PrimaryId.Length > 0 && s.AppliedIndex >= leader.CommitIndex, patience.Token).ConfigureAwait(false);
             }
         }
         finally

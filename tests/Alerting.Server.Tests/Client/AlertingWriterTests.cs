@@ -124,7 +124,7 @@ public sealed class AlertingWriterTests
         {
             Nodes = [first.Host.GrpcAddress, second.Host.GrpcAddress],
             // Long enough for two attempts on a loaded machine (each opens an HTTP/2 connection).
-            Deadline = TimeSpan.FromSeconds(3),
+            Deadline = TimeSpan.FromSeconds(10),
             InitialBackoff = TimeSpan.FromMilliseconds(5),
             MaxBackoff = TimeSpan.FromMilliseconds(20),
             Jitter = new Random(3),
@@ -155,7 +155,8 @@ public sealed class AlertingWriterTests
         using var writer = new AlertingWriter(new AlertingWriterOptions
         {
             Nodes = [new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"), server.Host.GrpcAddress],
-            AttemptTimeout = TimeSpan.FromSeconds(1),
+            // Long enough for the healthy node's new connection on a loaded machine; the silent one never answers.
+            AttemptTimeout = TimeSpan.FromSeconds(5),
             Jitter = new Random(5),
         });
 
