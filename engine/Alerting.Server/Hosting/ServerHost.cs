@@ -73,6 +73,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The replication shell when this node is a member of a cluster (<see cref="ServerOptions.Peers"/>), else null.</summary>
     internal Replication.Replicator? Replicator => _replicator;
 
+    /// <summary>What became of the engine settings the configuration names (null on a witness).</summary>
+    internal EngineSettingsProposer? SettingsProposer => _app.Services.GetService<EngineSettingsProposer>();
+
     /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
     internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
