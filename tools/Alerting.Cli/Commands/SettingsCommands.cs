@@ -4,6 +4,7 @@ using Alerting.Cli.Files;
 using Alerting.Client;
 using Alerting.Protocol.Log;
 using Alerting.Protocol.V1;
+using Spectre.Console;
 
 namespace Alerting.Cli.Commands;
 
