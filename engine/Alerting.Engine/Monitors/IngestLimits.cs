@@ -56,7 +56,8 @@ public sealed record IngestLimits
     /// the state machine for long). A new or regrouped monitor examines up to this many in the
     /// entry that creates it; a monitor whose scope reaches more goes on in the following ticks,
     /// this many per tick over all monitors still matching, in the order they started. Part of
-    /// the state's definition: replicas must use the same value.
+    /// the state's definition: this is the value before any <c>EngineSettings</c> entry, which sets it
+    /// through the log (<see cref="StateMachine.ReplicatedSettings.MatchStepSeries"/>).
     /// </summary>
     public int MatchStepSeries { get; init; } = DefaultMatchStepSeries;
 
@@ -66,7 +67,8 @@ public sealed record IngestLimits
     /// <summary>
     /// Series ids the expiry sweep examines per tick (see <c>SeriesExpiry</c>): it walks every
     /// series id in turn, this many per tick, so a tick's share is bounded however many series
-    /// exist. Part of the state's definition: replicas must use the same value.
+    /// exist. Part of the state's definition: this is the value before any <c>EngineSettings</c> entry,
+    /// which sets it through the log (<see cref="StateMachine.ReplicatedSettings.SeriesSweepStep"/>).
     /// </summary>
     public int SeriesSweepStep { get; init; } = DefaultSeriesSweepStep;
 

@@ -135,6 +135,11 @@ public sealed class Backtest
                 PointsReplayed += entry.CheckRuns.Runs.Count;
                 Step(entry);
                 return true;
+            case LogEntry.BodyOneofCase.EngineSettings:
+                // Series retention and step budgets decide which series the candidate still reads, as live.
+                _sourceIndex = sourceIndex;
+                Step(entry);
+                return true;
             default:
                 return false;
         }

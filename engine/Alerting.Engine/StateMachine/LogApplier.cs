@@ -106,6 +106,10 @@ public sealed class LogApplier
                 state.History.SetPin(state.Deliveries.Pin);
                 state.NotificationsDelivered += delivered.MonitorId.Length > 0 ? 1 : 0;
                 break;
+            case LogEntry.BodyOneofCase.EngineSettings:
+                // Refused whole when a field is out of bounds (the API checks first): every replica refuses alike.
+                result = state.Settings.Apply(entry.EngineSettings) is { } settingsError ? new ApplyResult { Error = settingsError } : ApplyResult.Empty;
+                break;
             case LogEntry.BodyOneofCase.TermStarted:
             case LogEntry.BodyOneofCase.SnapshotMarker:
             case LogEntry.BodyOneofCase.None:

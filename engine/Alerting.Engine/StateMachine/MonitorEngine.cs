@@ -55,8 +55,9 @@ internal sealed partial class MonitorEngine
         _limits = limits;
         _windows = new WindowStores(limits);
         _admission = new PointAdmission(limits, _clock);
-        _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
-        _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
+        Settings = new ReplicatedSettings(limits);
+        _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters);
+        _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
         var compositeIndex = new CompositeIndex();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
@@ -72,6 +73,9 @@ internal sealed partial class MonitorEngine
     public List<string> EventMessages => _evaluator.EventMessages;
 
     public EngineCounters Counters { get; } = new();
+
+    /// <summary>The parameters set through <c>EngineSettings</c> entries (series retention, step budgets).</summary>
+    public ReplicatedSettings Settings { get; }
 
     /// <summary>Logical time: the greatest tick applied (see <see cref="LogicalClock"/>).</summary>
     public long LogicalTimeMs => _clock.NowMs;

@@ -15,7 +15,7 @@ namespace Alerting.Engine.StateMachine;
 /// </summary>
 /// <remarks>
 /// A new or regrouped monitor matches the existing series in steps of at most
-/// <see cref="IngestLimits.MatchStepSeries"/> candidates (issue 7: no entry may hold the state
+/// <see cref="ReplicatedSettings.MatchStepSeries"/> candidates (issue 7: no entry may hold the state
 /// machine for long): the first in the entry that creates it, the rest in the following ticks
 /// (<see cref="ContinueMatches"/>), its groups appearing as they are matched. While it matches,
 /// it is not in the scope index: series created meanwhile are appended to the postings the match
@@ -37,6 +37,7 @@ internal sealed class SeriesMatcher
     internal const string NoGroupKey = "*";
 
     private readonly IngestLimits _limits;
+    private readonly ReplicatedSettings _settings;
     private readonly MonitorRegistry _monitors;
     private readonly SeriesIndex _series;
     private readonly WindowStores _windows;
@@ -52,15 +53,15 @@ internal sealed class SeriesMatcher
     private readonly List<PendingMatch> _pending = [];
     private readonly Dictionary<int, PendingMatch> _pendingBySlot = [];
 
-    public SeriesMatcher(IngestLimits limits, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
+    public SeriesMatcher(IngestLimits limits, ReplicatedSettings settings, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
     {
         _limits = limits;
+        _settings = settings;
         _monitors = monitors;
         _series = series;
         _windows = windows;
         _clock = clock;
         _counters = counters;
-        Invariant.Check(limits.MatchStepSeries > 0, "a match step examines at least one series");
     }
 
     /// <summary>Every group with tags, by tag: kept here, where groups form and leave.</summary>
@@ -80,12 +81,13 @@ internal sealed class SeriesMatcher
         StartMatch(monitor, new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal));
 
     /// <summary>
-    /// One tick's share of the matches still going: at most <see cref="IngestLimits.MatchStepSeries"/>
+    /// One tick's share of the matches still going: at most <see cref="ReplicatedSettings.MatchStepSeries"/>
     /// candidates over all of them, oldest match first.
     /// </summary>
     public void ContinueMatches()
     {
-        var budget = _limits.MatchStepSeries;
+        var budget = _settings.MatchStepSeries;
+        Invariant.Check(budget > 0, "a match step examines at least one series");
         while (budget > 0 && _pending.Count > 0)
         {
             // A step either finishes its match (which leaves the list) or spends the whole budget.
@@ -279,7 +281,7 @@ internal sealed class SeriesMatcher
         Invariant.Check(!IsMatching(monitor.Slot), "a monitor has one match going at a time");
         var pending = new PendingMatch(monitor.Slot, carried);
         _pendingBySlot.Add(monitor.Slot, pending);
-        Step(pending, _limits.MatchStepSeries);
+        Step(pending, _settings.MatchStepSeries);
         if (IsMatching(monitor.Slot))
         {
             _pending.Add(pending);

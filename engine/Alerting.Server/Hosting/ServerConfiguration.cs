@@ -23,6 +23,9 @@ public static class ServerConfiguration
         ["--role"] = nameof(ServerOptions.Role),
         ["--peers"] = nameof(ServerOptions.Peers),
         ["--witness"] = nameof(ServerOptions.WitnessId),
+        ["--series-retention-ms"] = $"{nameof(ServerOptions.EngineSettings)}:{nameof(EngineSettingsOptions.SeriesRetentionMs)}",
+        ["--series-sweep-step"] = $"{nameof(ServerOptions.EngineSettings)}:{nameof(EngineSettingsOptions.SeriesSweepStep)}",
+        ["--match-step-series"] = $"{nameof(ServerOptions.EngineSettings)}:{nameof(EngineSettingsOptions.MatchStepSeries)}",
         ["--settings"] = SettingsKey,
     };
 

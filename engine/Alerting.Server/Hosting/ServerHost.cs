@@ -73,6 +73,9 @@ public sealed class ServerHost : IAsyncDisposable
     /// <summary>The replication shell when this node is a member of a cluster (<see cref="ServerOptions.Peers"/>), else null.</summary>
     internal Replication.Replicator? Replicator => _replicator;
 
+    /// <summary>What became of the engine settings the configuration names (null on a witness).</summary>
+    internal EngineSettingsProposer? SettingsProposer => _app.Services.GetService<EngineSettingsProposer>();
+
     /// <summary>The DogStatsD listener, when <see cref="ServerOptions.DogStatsdPort"/> is set.</summary>
     internal DogStatsdListener? DogStatsd => _app.Services.GetService<DogStatsdListener>();
 
@@ -192,6 +195,7 @@ public sealed class ServerHost : IAsyncDisposable
 
             services.AddSingleton(node);
             services.AddSingleton<EngineCalls>();
+            services.AddSingleton<EngineSettingsProposer>();
             services.AddSingleton<JournalBacktest>();
             services.AddSingleton<EngineCountersSampler>();
             services.AddHostedService(provider => provider.GetRequiredService<EngineCountersSampler>());
@@ -244,6 +248,7 @@ public sealed class ServerHost : IAsyncDisposable
             app.MapGrpcService<AlertsService>();
             app.MapGrpcService<ClusterService>();
             app.MapGrpcService<NotificationsService>();
+            app.MapGrpcService<AdminService>();
             app.MapGrpcService<OtlpMetricsService>();
             if (replicator is not null)
             {
@@ -267,8 +272,11 @@ public sealed class ServerHost : IAsyncDisposable
 
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var host = new ServerHost(app, node, replicator, dataDirectory, Address(grpc!, options.UsesTls), Address(http!, options.UsesTls));
+            var settings = app.Services.GetRequiredService<EngineSettingsProposer>();
             if (replicator is not null)
             {
+                // A member writes the configured engine settings each time it becomes the primary.
+                replicator.Observe(settings);
                 replicator.Start();
                 _ = replicator.ResyncRequired.ContinueWith(
                     _ =>
@@ -279,6 +287,10 @@ public sealed class ServerHost : IAsyncDisposable
                     CancellationToken.None,
                     TaskContinuationOptions.OnlyOnRanToCompletion,
                     TaskScheduler.Default);
+            }
+            else if (node.Role == NodeRole.Primary)
+            {
+                await settings.ProposeAsync().ConfigureAwait(false);
             }
 
             return host;

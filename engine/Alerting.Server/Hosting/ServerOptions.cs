@@ -130,6 +130,12 @@ public sealed class ServerOptions
     /// <summary>Bounds of <c>Monitors.Backtest</c> (docs/cli.md, "alertctl backtest").</summary>
     public Api.BacktestOptions Backtest { get; } = new();
 
+    /// <summary>
+    /// Engine settings (series retention, step budgets) the primary writes to the log at start when
+    /// the log's differ (docs/state-processor.md, "Engine settings"). Unset: the log's are kept.
+    /// </summary>
+    public EngineSettingsOptions EngineSettings { get; } = new();
+
     /// <summary>Checks the settings; throws <see cref="ServerOptionsException"/> with an actionable message.</summary>
     public IPAddress Validate()
     {
@@ -199,6 +205,7 @@ public sealed class ServerOptions
 
         Notifications.Validate();
         Backtest.Validate();
+        EngineSettings.Validate();
         if (UsesTls && !File.Exists(TlsCertificatePath))
         {
             throw new ServerOptionsException($"TlsCertificatePath \"{TlsCertificatePath}\" does not exist");

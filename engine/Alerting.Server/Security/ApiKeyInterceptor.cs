@@ -53,6 +53,7 @@ public sealed class ApiKeyInterceptor : Interceptor
             "alerting.v1.Ingest" or "opentelemetry.proto.collector.metrics.v1.MetricsService" => ApiScopes.Ingest,
             "alerting.v1.Notifications" when name == "Retry" => ApiScopes.Admin,
             "alerting.v1.Cluster" when name == "StepDown" => ApiScopes.Admin,
+            "alerting.v1.Admin" when name == "SetEngineSettings" => ApiScopes.Admin,
             "alerting.v1.Monitors" or "alerting.v1.Downtimes" when name is not ("Get" or "List" or "Validate" or "Backtest") => ApiScopes.Admin,
             _ => ApiScopes.Read,
         };

@@ -6,7 +6,7 @@ using CsCheck;
 namespace Alerting.Engine.Tests.StateMachine;
 
 /// <summary>
-/// Series expiry (issue 7, item 5): a series no entry brought a point for <see cref="SeriesExpiry.RetentionMs"/>
+/// Series expiry (issue 7, item 5): a series no entry brought a point for <see cref="SeriesExpiry.DefaultRetentionMs"/>
 /// of log time (or longer, while one of its windows could still hold a point) is dropped by a sweep
 /// that walks the series ids a bounded step per tick; everything through log entries.
 /// </summary>
@@ -53,10 +53,10 @@ public sealed class SeriesExpiryTests
         engine.Point("cpu", ["host:a"], lastSeen, 95);
         engine.Point("cpu", ["host:b"], lastSeen, 10);
 
-        KeepBReporting(engine, lastSeen + SeriesExpiry.RetentionMs - 1);
+        KeepBReporting(engine, lastSeen + SeriesExpiry.DefaultRetentionMs - 1);
         Assert.Equal(["0:host:a", "1:host:b"], LiveSeries(engine));
 
-        KeepBReporting(engine, lastSeen + SeriesExpiry.RetentionMs);
+        KeepBReporting(engine, lastSeen + SeriesExpiry.DefaultRetentionMs);
         Assert.Equal(["1:host:b"], LiveSeries(engine));
         Assert.Equal(1, engine.State.SeriesCount);
 
@@ -252,7 +252,7 @@ public sealed class SeriesExpiryTests
             if (tick > 0)
             {
                 engine.Tick(engine.Now + tick);
-                foreach (var expired in lastSeen.Where(s => engine.Now - s.Value.SeenMs >= SeriesExpiry.RetentionMs).Select(s => s.Key).ToList())
+                foreach (var expired in lastSeen.Where(s => engine.Now - s.Value.SeenMs >= SeriesExpiry.DefaultRetentionMs).Select(s => s.Key).ToList())
                 {
                     lastSeen.Remove(expired);
                 }

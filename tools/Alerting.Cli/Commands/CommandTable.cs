@@ -30,6 +30,11 @@ internal static class CommandTable
         },
         new("notifications", "Per notification endpoint: its outbox cursor, pending (queued or waiting for room) and failed (rejected or given up) notifications", [], ["endpoint", "limit"], ["json"], [], NotificationCommands.ListAsync),
         new("notifications retry", "Send failed notifications again (all, or those matching --endpoint/--monitor/--group/--transition)", [], ["endpoint", "monitor", "group", "transition"], ["json"], [], NotificationCommands.RetryAsync),
+        new("settings get", "Show the engine settings every replica shares: series retention, series sweep step, match step", [], [], ["json"], [], SettingsCommands.GetAsync),
+        new("settings set", "Set engine settings through the log (options left out keep their values): --series-retention D (10m to 30d; series not seen for it are dropped), --series-sweep-step N and --match-step-series N (1 to 65536 series per tick)", [], ["series-retention", "series-sweep-step", "match-step-series"], ["json"], [], SettingsCommands.SetAsync)
+        {
+            ValueNames = new Dictionary<string, string>(StringComparer.Ordinal) { ["series-retention"] = "DURATION", ["series-sweep-step"] = "N", ["match-step-series"] = "N" },
+        },
         new("cluster status", "Every node's role, term, log positions and lag (--nodes a,b,c or ALERTING_NODES; default the one --server); exit code 4 when a node does not answer", [], ["nodes", "timeout"], ["json"], [], ClusterCommands.StatusAsync),
         new("cluster up", "Start a three-node cluster on loopback (data members 1 and 2, witness 3; separate server processes, data in DIR/node-N), print each node's pid and addresses, stay in the foreground; Ctrl-C stops all three (--base-port P: gRPC P..P+2, HTTP P+10..P+12, default 7710, 0 = free ports; --server-bin: the server's dll or executable)", ["dir"], ["base-port", "server-bin"], [], [], ClusterUpCommand.RunAsync),
         new("cluster step-down", "Hand leadership over on purpose: the primary (--server, or the one it names) stops taking writes, brings node --to (default the most caught-up data member) up to date and lets it win the next term at once", [], ["to"], ["json"], [], ClusterCommands.StepDownAsync),
