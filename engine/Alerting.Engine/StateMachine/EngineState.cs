@@ -11,6 +11,8 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 18 adds, at the very end, the notify_by keys of the monitors that have them (their counts of
+    /// groups per state, event numbers and last notifications; older snapshots count them from the groups).
     /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
     /// (<c>last_1w</c>; older snapshots read it as empty), then the deleted monitors whose groups are
     /// still being freed and where the mute sweep stands inside a monitor (issue 7).
@@ -26,7 +28,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 17;
+    private const ulong SnapshotFormatVersion = 18;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -44,6 +46,9 @@ public sealed class EngineState
 
     /// <summary>Version 17 added the 2 h tier of week-long windows and the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
     private const ulong FirstVersionWith17 = 17;
+
+    /// <summary>Version 18 added the notify_by keys (<see cref="NotifyKeyTable"/>), last.</summary>
+    private const ulong FirstVersionWithNotifyKeys = 18;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -147,6 +152,7 @@ public sealed class EngineState
         History.WriteTo(writer);
         Deliveries.WriteTo(writer);
         Clients.WriteTo(writer);
+        Monitors.WriteNotifyKeys(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -179,6 +185,15 @@ public sealed class EngineState
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
         var clients = version >= ClientSessionsVersion ? ClientSessions.ReadFrom(reader, limits) : new ClientSessions(limits);
+        if (version >= FirstVersionWithNotifyKeys)
+        {
+            monitors.ReadNotifyKeys(reader);
+        }
+        else
+        {
+            monitors.RebuildNotifyKeys();
+        }
+
         return new EngineState(limits, monitors, history, deliveries, clients)
         {
             AppliedIndex = appliedIndex,
