@@ -335,6 +335,10 @@ internal sealed partial class MonitorEngine
             ? monitor.Groups.Values.Select(g => g.State).ToList()
             : [];
 
+    /// <summary>The notify_by keys of a live monitor (null when it has none, or no such monitor).</summary>
+    internal NotifyKeyTable? NotifyKeysOf(string monitorId) =>
+        _monitors.TryGet(monitorId, out var monitor) ? monitor.NotifyKeys : null;
+
     // ---- Time -----------------------------------------------------------------------------
 
     public void ApplyTick(long tickMs, long logIndex)
