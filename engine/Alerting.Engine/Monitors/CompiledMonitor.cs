@@ -100,6 +100,13 @@ internal sealed class CompiledMonitor
     /// </summary>
     public ulong TransitionFloor { get; set; }
 
+    /// <summary>
+    /// <c>options.notify_by</c>: the counts of groups per notify key that decide this monitor's
+    /// notifications (see <see cref="StateMachine.NotifyKeyTable"/>); null when every group notifies.
+    /// Set when the monitor is compiled; an edit carries it or re-forms it (<c>MonitorEngine.Replace</c>).
+    /// </summary>
+    public StateMachine.NotifyKeyTable? NotifyKeys { get; set; }
+
     /// <summary>Groups by key, in ordinal order so iteration is the same on every replica.</summary>
     public SortedDictionary<string, MonitorGroup> Groups { get; } = new(StringComparer.Ordinal);
 

@@ -64,6 +64,9 @@ public static class MonitorCompiler
     /// <summary><see cref="MonitorValidationException.Field"/> of the escalation message.</summary>
     public const string EscalationMessageField = "options.escalation_message";
 
+    /// <summary><see cref="MonitorValidationException.Field"/> of notify_by.</summary>
+    public const string NotifyByField = "options.notify_by";
+
     /// <summary>Priority used when the definition leaves it unset (0).</summary>
     public const int DefaultPriority = 3;
 
@@ -248,6 +251,7 @@ public static class MonitorCompiler
         }
 
         Require(formula is null || !options.EvaluateAsZero, "options.evaluate_as_zero", "applies to single-query monitors; formula monitors do not support it yet");
+        var notifyKeys = CompileNotifyBy(options.NotifyBy, query.GroupBy, kind);
         var tier = kind == MonitorKind.Metric ? StoreTiers.For(span) : 0;
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
         if (query is FormulaQuery { Anomaly: { } anomaly } anomalyQuery)
@@ -271,6 +275,7 @@ public static class MonitorCompiler
             Definition = monitor,
             Message = message,
             EscalationMessage = escalation,
+            NotifyKeys = notifyKeys,
             Query = query,
             Rules = rules,
             Source = source,
@@ -294,6 +299,45 @@ public static class MonitorCompiler
             Priority = monitor.Priority == 0 ? DefaultPriority : monitor.Priority,
             CheckStalenessMs = explicitNoDataTimeframeMs > 0 ? explicitNoDataTimeframeMs : Math.Max(2 * interval, 120_000),
         };
+    }
+
+    /// <summary>
+    /// <c>options.notify_by</c>: null when empty; <c>["*"]</c> alone, or distinct tags each of which is one of
+    /// the query's group-by tags (Datadog: "tags mentioned in notify_by must be a subset of the grouping tags").
+    /// Not for composite monitors, whose groups come from their members.
+    /// </summary>
+    private static StateMachine.NotifyKeyTable? CompileNotifyBy(Google.Protobuf.Collections.RepeatedField<string> notifyBy, System.Collections.Immutable.ImmutableArray<string> groupBy, MonitorKind kind)
+    {
+        if (notifyBy.Count == 0)
+        {
+            return null;
+        }
+
+        Require(kind != MonitorKind.Composite, NotifyByField, "composite monitors do not support notify_by; set it on the member monitors");
+        if (notifyBy.Count == 1 && notifyBy[0] == StateMachine.NotifyKeyTable.WholeMonitorKey)
+        {
+            return new StateMachine.NotifyKeyTable([]);
+        }
+
+        var positions = new List<int>(notifyBy.Count);
+        var by = groupBy.IsDefault ? [] : groupBy;
+        for (var i = 0; i < notifyBy.Count; i++)
+        {
+            var tag = notifyBy[i];
+            Require(tag != StateMachine.NotifyKeyTable.WholeMonitorKey, $"{NotifyByField}[{i}]", "\"*\" (one notification for the whole monitor) must be notify_by's only entry");
+            var at = by.IndexOf(tag, 0, StringComparer.Ordinal);
+            Require(
+                at >= 0,
+                $"{NotifyByField}[{i}]",
+                by.IsEmpty
+                    ? $"\"{tag}\" is not a group-by tag: the query has no group-by (use [\"*\"] or leave notify_by empty)"
+                    : $"\"{tag}\" is not one of the query's group-by tags ({string.Join(", ", by)})");
+            Require(!positions.Contains(at), $"{NotifyByField}[{i}]", $"\"{tag}\" is listed twice");
+            positions.Add(at);
+        }
+
+        positions.Sort();
+        return new StateMachine.NotifyKeyTable([.. positions]);
     }
 
     /// <summary>

@@ -14,4 +14,10 @@ public enum GroupFlags : byte
 
     /// <summary>A downtime covers the group; notifications are suppressed.</summary>
     Muted = 4,
+
+    /// <summary>
+    /// The event is a <c>notify_by</c> key's notification (its group key is the key, e.g. <c>cluster:a</c>),
+    /// not a group's transition; its other flags are those of the group whose event caused it.
+    /// </summary>
+    NotifyKey = 8,
 }

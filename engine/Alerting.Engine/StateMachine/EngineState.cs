@@ -11,9 +11,10 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
-    /// Version 20 adds, after everything version 17 wrote, the engine settings (series retention and
+    /// Version 20 adds, after everything version 18 wrote, the engine settings (series retention and
     /// step budgets, <see cref="ReplicatedSettings"/>); older snapshots read them as the defaults.
-    /// (No build wrote versions 18 and 19: they were held for parallel work.)
+    /// Version 18 adds, after everything version 17 wrote, the notify_by keys of the monitors that have them (their counts of
+    /// groups per state, event numbers and last notifications; older snapshots count them from the groups).
     /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
     /// (<c>last_1w</c>; older snapshots read it as empty), then the deleted monitors whose groups are
     /// still being freed and where the mute sweep stands inside a monitor (issue 7).
@@ -48,7 +49,10 @@ public sealed class EngineState
     /// <summary>Version 17 added the 2 h tier of week-long windows and the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
     private const ulong FirstVersionWith17 = 17;
 
-    /// <summary>Version 20 added the engine settings, written last (see <see cref="ReplicatedSettings"/>).</summary>
+    /// <summary>Version 18 added the notify_by keys (<see cref="NotifyKeyTable"/>), after the client sessions.</summary>
+    private const ulong FirstVersionWithNotifyKeys = 18;
+
+    /// <summary>Version 20 added the engine settings, written after the notify_by keys (see <see cref="ReplicatedSettings"/>).</summary>
     private const ulong FirstVersionWithSettings = 20;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
@@ -156,6 +160,7 @@ public sealed class EngineState
         History.WriteTo(writer);
         Deliveries.WriteTo(writer);
         Clients.WriteTo(writer);
+        Monitors.WriteNotifyKeys(writer);
         Settings.WriteTo(writer);
     }
 
@@ -189,6 +194,15 @@ public sealed class EngineState
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
         var clients = version >= ClientSessionsVersion ? ClientSessions.ReadFrom(reader, limits) : new ClientSessions(limits);
+        if (version >= FirstVersionWithNotifyKeys)
+        {
+            monitors.ReadNotifyKeys(reader);
+        }
+        else
+        {
+            monitors.RebuildNotifyKeys();
+        }
+
         if (version >= FirstVersionWithSettings)
         {
             monitors.Settings.ReadFrom(reader);

@@ -228,6 +228,15 @@ internal sealed class GroupEvaluator
         }
     }
 
+    /// <summary>The events from <paramref name="from"/> on notify no one (they are still recorded and delivered to subscribers).</summary>
+    public void Silence(int from)
+    {
+        for (var i = from; i < Events.Count; i++)
+        {
+            Events[i] = Events[i] with { Notify = false };
+        }
+    }
+
     /// <summary>A downtime command changed: the group's mute as of now.</summary>
     public void UpdateMute(CompiledMonitor monitor, MonitorGroup group, long logIndex)
     {
@@ -240,10 +249,16 @@ internal sealed class GroupEvaluator
         RenderMessages(monitor, group, before);
     }
 
-    /// <summary>Renders the monitor's message for the events emitted since <paramref name="from"/> (a pure function of the event and the monitor).</summary>
+    /// <summary>
+    /// Renders the monitor's message for the events emitted since <paramref name="from"/> (a pure function of
+    /// the event and the monitor). For a monitor with <c>notify_by</c>, the group's events notify no one
+    /// themselves: each goes through the monitor's <see cref="NotifyKeyTable"/>, and the key's events (its
+    /// state changes and renotifications) follow the group's, carrying the notification.
+    /// </summary>
     private void RenderMessages(CompiledMonitor monitor, MonitorGroup group, int from)
     {
-        for (var i = from; i < Events.Count; i++)
+        var end = Events.Count;
+        for (var i = from; i < end; i++)
         {
             var e = Events[i];
             // A deleted monitor is never a composite's member (its delete is refused while one uses it),
@@ -253,37 +268,69 @@ internal sealed class GroupEvaluator
                 MemberChanges.Add((monitor.Id, group.Key, e.TimeMs));
             }
 
-            var context = new TemplateContext
-            {
-                MonitorId = monitor.Id,
-                MonitorName = monitor.Definition.Name,
-                GroupKey = group.Key,
-                GroupTags = group.Tags,
-                Value = e.Value,
-                // Datadog's {{threshold}} is the monitor's alert threshold whatever the event; an event no
-                // threshold decided (a renotification, no data) carries NaN, so a metric monitor falls back to it.
-                Threshold = double.IsNaN(e.Threshold) && !monitor.IsCheck && monitor.Composite is null ? monitor.Rules.Critical : e.Threshold,
-                WarningThreshold = monitor.Rules.Warning,
-                State = e.Next,
-                PreviousState = e.Previous,
-                IsRenotify = e.IsRenotification,
-                IsMuted = (e.Flags & GroupFlags.Muted) != 0,
-                TimeMs = e.TimeMs,
-                Comparator = monitor.IsCheck ? null : QueryFormatter.Symbol(monitor.Rules.Comparator),
-                OkThreshold = monitor.IsCheck
-                    ? (monitor.CheckCounts.IsSet ? monitor.CheckCounts.Ok : null)
-                    : monitor.Rules.CriticalRecovery,
-                Priority = monitor.Definition.Priority,
-                IsCheck = monitor.IsCheck,
-            };
+            EventMessages.Add(Render(monitor, group.Key, group.Tags, e));
+        }
 
-            // Datadog sends the escalation message with every renotification, the message following it.
-            EventMessages.Add(e.IsRenotification && monitor.EscalationMessage is { } escalation
-                ? MessageTemplate.RenderEscalation(escalation, monitor.Message, context)
-                : monitor.Message.Render(context));
+        if (monitor.NotifyKeys is { } keys)
+        {
+            for (var i = from; i < end; i++)
+            {
+                var e = Events[i];
+                if (e.Notify)
+                {
+                    Events[i] = e with { Notify = false };
+                }
+
+                if (keys.Apply(group.Tags, e, monitor.Rules.RenotifyIntervalMs) is { } change)
+                {
+                    var keyEvent = e with
+                    {
+                        GroupKey = change.Key,
+                        TransitionNumber = change.TransitionNumber,
+                        Previous = change.Previous,
+                        Next = change.Next,
+                        Flags = e.Flags | GroupFlags.NotifyKey,
+                        IsRenotification = change.Renotification,
+                    };
+                    Events.Add(keyEvent);
+                    EventMessages.Add(Render(monitor, change.Key, keys.TagsOf(group.Tags), keyEvent));
+                }
+            }
         }
 
         Invariant.Check(EventMessages.Count == Events.Count, "every transition event has its rendered message at the same position");
+    }
+
+    private static string Render(CompiledMonitor monitor, string groupKey, string[] groupTags, in TransitionEvent e)
+    {
+        var context = new TemplateContext
+        {
+            MonitorId = monitor.Id,
+            MonitorName = monitor.Definition.Name,
+            GroupKey = groupKey,
+            GroupTags = groupTags,
+            Value = e.Value,
+            // Datadog's {{threshold}} is the monitor's alert threshold whatever the event; an event no
+            // threshold decided (a renotification, no data) carries NaN, so a metric monitor falls back to it.
+            Threshold = double.IsNaN(e.Threshold) && !monitor.IsCheck && monitor.Composite is null ? monitor.Rules.Critical : e.Threshold,
+            WarningThreshold = monitor.Rules.Warning,
+            State = e.Next,
+            PreviousState = e.Previous,
+            IsRenotify = e.IsRenotification,
+            IsMuted = (e.Flags & GroupFlags.Muted) != 0,
+            TimeMs = e.TimeMs,
+            Comparator = monitor.IsCheck ? null : QueryFormatter.Symbol(monitor.Rules.Comparator),
+            OkThreshold = monitor.IsCheck
+                ? (monitor.CheckCounts.IsSet ? monitor.CheckCounts.Ok : null)
+                : monitor.Rules.CriticalRecovery,
+            Priority = monitor.Definition.Priority,
+            IsCheck = monitor.IsCheck,
+        };
+
+        // Datadog sends the escalation message with every renotification, the message following it.
+        return e.IsRenotification && monitor.EscalationMessage is { } escalation
+            ? MessageTemplate.RenderEscalation(escalation, monitor.Message, context)
+            : monitor.Message.Render(context);
     }
 
     private readonly struct EventSink : ITransitionSink

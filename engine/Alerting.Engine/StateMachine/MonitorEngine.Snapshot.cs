@@ -102,6 +102,57 @@ internal sealed partial class MonitorEngine
         _mutes.WriteGroupCursor(writer);
     }
 
+    /// <summary>
+    /// Format 18, at the very end of the snapshot (<see cref="EngineState.WriteTo"/>): the notify_by keys
+    /// (<see cref="NotifyKeyTable"/>) of every live monitor that has them, in slot order, then of every draining
+    /// one, in the order they were deleted. Which monitors have them follows from their definitions.
+    /// </summary>
+    public void WriteNotifyKeys(BinaryWriter writer)
+    {
+        foreach (var monitor in NotifyKeyOwners())
+        {
+            monitor.NotifyKeys!.WriteTo(writer);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteNotifyKeys"/> wrote, checking each table against its groups' states.</summary>
+    public void ReadNotifyKeys(BinaryReader reader)
+    {
+        foreach (var monitor in NotifyKeyOwners())
+        {
+            monitor.NotifyKeys!.ReadFrom(reader);
+            monitor.NotifyKeys.CheckAgainst(monitor.Groups.Values);
+        }
+    }
+
+    /// <summary>A snapshot before format 18 holds no notify keys: each is counted from its groups' states, in key order.</summary>
+    public void RebuildNotifyKeys()
+    {
+        foreach (var monitor in NotifyKeyOwners())
+        {
+            monitor.NotifyKeys!.Rebuild(monitor.Groups.Values);
+        }
+    }
+
+    private IEnumerable<CompiledMonitor> NotifyKeyOwners()
+    {
+        foreach (var monitor in _monitors.Slots)
+        {
+            if (monitor?.NotifyKeys is not null)
+            {
+                yield return monitor;
+            }
+        }
+
+        foreach (var monitor in _drain.Draining)
+        {
+            if (monitor.NotifyKeys is not null)
+            {
+                yield return monitor;
+            }
+        }
+    }
+
     /// <summary>A monitor's definition, transition floor and groups (each with its state and series).</summary>
     private static void WriteMonitor(BinaryWriter writer, CompiledMonitor monitor)
     {

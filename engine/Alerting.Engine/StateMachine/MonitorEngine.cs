@@ -339,6 +339,10 @@ internal sealed partial class MonitorEngine
             ? monitor.Groups.Values.Select(g => g.State).ToList()
             : [];
 
+    /// <summary>The notify_by keys of a live monitor (null when it has none, or no such monitor).</summary>
+    internal NotifyKeyTable? NotifyKeysOf(string monitorId) =>
+        _monitors.TryGet(monitorId, out var monitor) ? monitor.NotifyKeys : null;
+
     // ---- Time -----------------------------------------------------------------------------
 
     public void ApplyTick(long tickMs, long logIndex)
@@ -567,16 +571,40 @@ internal sealed partial class MonitorEngine
         return (MonitorOutcome.Deleted, null);
     }
 
+    /// <remarks>
+    /// notify_by: an edit that keeps the series selection and the notify_by grouping keeps the keys (the edit's
+    /// transitions notify through them). Otherwise the keys are re-formed, silently, from the groups' states as
+    /// they stand after the edit: at once when the groups stay, or as each carried group rejoins after a
+    /// regroup; their event numbers continue above the old keys', and the edit's own transitions notify no one.
+    /// </remarks>
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
+        var fresh = updated.NotifyKeys;
+        var sameSelection = updated.SameSeriesSelection(old);
+        var keepKeys = sameSelection && old.NotifyKeys is { } kept && kept.SameGrouping(fresh);
+        updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
+        var editEvents = _evaluator.Events.Count;
         _evaluator.OnMonitorEdited(old, updated, logIndex);
         updated.TransitionFloor = old.TransitionFloor;
+        if (!keepKeys && fresh is not null)
+        {
+            // The monitor notifies per key, and its keys are re-formed: the edit's group transitions notify no one.
+            _evaluator.Silence(editEvents);
+            old.NotifyKeys?.CarryFloorTo(fresh);
+            updated.NotifyKeys = fresh;
+        }
+
         _monitors.Replace(old, updated);
-        if (updated.SameSeriesSelection(old))
+        if (sameSelection)
         {
             foreach (var (key, group) in old.Groups)
             {
                 updated.Groups.Add(key, group);
+            }
+
+            if (!keepKeys)
+            {
+                updated.NotifyKeys?.Rebuild(updated.Groups.Values);
             }
         }
         else

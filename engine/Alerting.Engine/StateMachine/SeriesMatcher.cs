@@ -427,6 +427,9 @@ internal sealed class SeriesMatcher
 
             monitor.Groups.Add(groupKey, group);
             GroupTags.Add(monitor.Slot, group);
+
+            // A carried group keeps its state: it counts under its notify key from now on.
+            monitor.NotifyKeys?.Enter(group);
         }
 
         // A group's query lists its series in creation order: new series are the newest and a
@@ -490,6 +493,7 @@ internal sealed class SeriesMatcher
 
             var removed = monitor.Groups.Remove(group.Key);
             Invariant.Check(removed, "a stale group is one of the monitor's groups");
+            monitor.NotifyKeys?.Leave(group);
             GroupTags.Remove(group);
         }
 

@@ -98,6 +98,16 @@ public sealed class DatadogMonitorFileTests
     }
 
     [Fact]
+    public void Notify_by_is_read_without_a_warning()
+    {
+        MonitorFileResult result = MonitorFile.Load(MonitorFileTests.ExamplePath(Path.Combine("datadog", "notify-by.json")), TextReader.Null);
+
+        Assert.True(result.IsValid, string.Join('\n', result.Errors));
+        Assert.Empty(result.Warnings);
+        Assert.Equal(["kube_cluster_name"], Assert.Single(result.Monitors).Options.NotifyBy);
+    }
+
+    [Fact]
     public void New_host_delay_is_read_as_new_group_delay_when_that_is_absent()
     {
         MonitorFileResult result = MonitorFile.Parse("dd.json", Export.Replace("\"new_group_delay\": 45,", "", StringComparison.Ordinal));
@@ -214,6 +224,7 @@ public sealed class DatadogMonitorFileTests
     [InlineData("http-error-rate.json", 1)]
     [InlineData("capacity-formulas.json", 3)]
     [InlineData("counter-rates.json", 3)]
+    [InlineData("notify-by.json", 1)]
     public void Every_example_export_reads_without_errors(string file, int monitors)
     {
         MonitorFileResult result = MonitorFile.Load(MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), TextReader.Null);

@@ -212,6 +212,28 @@ public sealed class DatadogImportTests(ServerFixture server)
     [Theory]
     [InlineData("datadog")]
     [InlineData("yaml")]
+    public async Task A_notify_by_export_applies_unedited_and_exports_its_notify_by_back(string format)
+    {
+        CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", "notify-by.json")), "--json", "--strict");
+        Assert.True(apply.ExitCode == 0, apply.ToString());
+        using JsonDocument response = JsonDocument.Parse(Assert.Single(CliAgainstServerTests.Lines(apply.Out)));
+        string id = response.RootElement.GetProperty("monitor").GetProperty("id").GetString()!;
+        using (JsonDocument stored = await Get(id))
+        {
+            Assert.Equal(["kube_cluster_name"], stored.RootElement.GetProperty("options").GetProperty("notify_by").EnumerateArray().Select(t => t.GetString()));
+        }
+
+        CliResult export = await Run("monitors", "export", "--format", format, "--name", "Nodes out of memory");
+        Assert.True(export.ExitCode == 0, export.ToString());
+        Assert.Contains("notify_by", export.Out, StringComparison.Ordinal);
+        CliResult again = await Run(["monitors", "apply", "-f", "-"], stdin: export.Out);
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.StartsWith("unchanged [prod] Nodes out of memory", again.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("datadog")]
+    [InlineData("yaml")]
     public async Task An_export_applies_back_unchanged(string format)
     {
         CliResult apply = await Run("monitors", "apply", "-f", MonitorFileTests.ExamplePath(Path.Combine("datadog", "cpu-by-host.json")));

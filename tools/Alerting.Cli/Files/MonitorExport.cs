@@ -140,6 +140,11 @@ internal static class MonitorExport
             yield return ("escalation_message", Quote(o.EscalationMessage));
         }
 
+        if (o.NotifyBy.Count > 0)
+        {
+            yield return ("notify_by", "[" + string.Join(", ", o.NotifyBy.Select(Quote)) + "]");
+        }
+
         if (o.TimeoutMs != 0)
         {
             yield return ("timeout_h", Number(o.TimeoutMs / 3_600_000.0));
@@ -244,6 +249,17 @@ internal static class MonitorExport
         if (o.EscalationMessage.Length != 0)
         {
             json.WriteString("escalation_message", o.EscalationMessage);
+        }
+
+        if (o.NotifyBy.Count > 0)
+        {
+            json.WriteStartArray("notify_by");
+            foreach (string tag in o.NotifyBy)
+            {
+                json.WriteStringValue(tag);
+            }
+
+            json.WriteEndArray();
         }
 
         WriteUnits(json, "timeout_h", o.TimeoutMs, 3_600_000);

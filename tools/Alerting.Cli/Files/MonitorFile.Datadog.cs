@@ -153,6 +153,7 @@ internal sealed partial class MonitorFile
                 case "renotify_statuses": options.RenotifyStatuses.AddRange(StringList(value, field)); break;
                 case "renotify_occurrences": options.RenotifyOccurrences = (int)Math.Clamp(NonNegativeInteger(value, field), 0, int.MaxValue); break;
                 case "escalation_message": options.EscalationMessage = String(value, field); break;
+                case "notify_by": options.NotifyBy.AddRange(StringList(value, field)); break;
                 case "timeout_h": options.TimeoutMs = Hours(value, field); break;
                 case "evaluation_delay": options.EvaluationDelayMs = Duration(value, field); break;
                 case "new_group_delay": options.NewGroupDelayMs = Duration(value, field); break;

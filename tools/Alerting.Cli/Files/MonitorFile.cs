@@ -26,7 +26,7 @@ internal sealed partial class MonitorFile
         "thresholds", "evaluation_interval", "on_arrival", "evaluation_delay", "new_group_delay", "require_full_window",
         "notify_no_data", "no_data_timeframe", "renotify_interval", "renotify_statuses", "renotify_occurrences",
         "escalation_message", "timeout_h", "for", "keep_firing_for", "flap_detection", "flap_low_percent", "flap_high_percent", "muted",
-        "check_thresholds", "on_missing_data", "group_retention_duration", "evaluate_as_zero",
+        "check_thresholds", "on_missing_data", "group_retention_duration", "evaluate_as_zero", "notify_by",
     ];
 
     /// <summary>Datadog service-check thresholds: consecutive runs per status.</summary>
@@ -209,6 +209,7 @@ internal sealed partial class MonitorFile
                 case "renotify_statuses": options.RenotifyStatuses.AddRange(StringList(value, field)); break;
                 case "renotify_occurrences": options.RenotifyOccurrences = (int)Math.Clamp(NonNegativeInteger(value, field), 0, int.MaxValue); break;
                 case "escalation_message": options.EscalationMessage = String(value, field); break;
+                case "notify_by": options.NotifyBy.AddRange(StringList(value, field)); break;
                 case "timeout_h": options.TimeoutMs = Hours(value, field); break;
                 case "for": options.ForMs = Duration(value, field); break;
                 case "keep_firing_for": options.KeepFiringForMs = Duration(value, field); break;

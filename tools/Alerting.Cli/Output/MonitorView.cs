@@ -51,6 +51,7 @@ internal static class MonitorView
         if (options.RenotifyStatuses.Count != 0) yield return ("renotify_statuses", string.Join(',', options.RenotifyStatuses));
         if (options.RenotifyOccurrences != 0) yield return ("renotify_occurrences", options.RenotifyOccurrences.ToString(CultureInfo.InvariantCulture));
         if (options.EscalationMessage.Length != 0) yield return ("escalation_message", options.EscalationMessage);
+        if (options.NotifyBy.Count != 0) yield return ("notify_by", string.Join(',', options.NotifyBy));
         if (options.TimeoutMs != 0) yield return ("timeout", DurationText.Format(options.TimeoutMs));
         if (options.ForMs != 0) yield return ("for", DurationText.Format(options.ForMs));
         if (options.KeepFiringForMs != 0) yield return ("keep_firing_for", DurationText.Format(options.KeepFiringForMs));

@@ -1,0 +1,308 @@
+using System.Collections.Immutable;
+using Alerting.Engine.Monitors;
+using Alerting.Engine.State;
+
+namespace Alerting.Engine.StateMachine;
+
+/// <summary>
+/// Datadog's <c>notify_by</c> (notification grouping) for one monitor: its groups notify per
+/// <em>notify key</em>, the group's values of the <c>notify_by</c> tags (<c>cluster:a</c>; <c>*</c> for
+/// <c>["*"]</c>, one key for the whole monitor). Per key, the number of its groups in ALERT, WARN and
+/// NO DATA; the key's state is the worst of them (ALERT, then WARN, then NO DATA, else OK), and a key
+/// notifies only when that state changes (or renotifies, see <see cref="Apply"/>).
+/// </summary>
+/// <remarks>
+/// Each group transition costs O(1): a dictionary lookup, two count updates, one comparison. Only keys
+/// with a group that is not OK are kept (an OK group counts nowhere; a group forms OK), so the table
+/// never holds more keys than the monitor has groups; a key that goes back to OK leaves it, and the
+/// next key to form numbers its events above every number a left key reached (<see cref="Floor"/>), as
+/// group retention does for groups, so an id is never repeated (DESIGN invariant 6). The dictionary is
+/// only looked up; snapshots and rebuilds go in ordinal key order. State (snapshot format 18).
+/// </remarks>
+internal sealed class NotifyKeyTable
+{
+    /// <summary>The key of <c>notify_by: ["*"]</c>: every group notifies as one.</summary>
+    public const string WholeMonitorKey = "*";
+
+    private readonly Dictionary<string, NotifyKey> _keys = new(StringComparer.Ordinal);
+
+    /// <param name="positions">The positions in the monitor's group-by of the <c>notify_by</c> tags, ascending; empty for <c>["*"]</c>.</param>
+    public NotifyKeyTable(ImmutableArray<int> positions)
+    {
+        Positions = positions;
+    }
+
+    /// <summary>Positions in the group's tags (group-by order) that make up the key, ascending; empty: the whole monitor.</summary>
+    public ImmutableArray<int> Positions { get; }
+
+    /// <summary>The highest event number a key reached before it left the table; new keys number from above it.</summary>
+    public ulong Floor { get; private set; }
+
+    /// <summary>Keys with a group that is not OK.</summary>
+    public int Count => _keys.Count;
+
+    /// <summary>Whether two tables group notifications the same way.</summary>
+    public bool SameGrouping(NotifyKeyTable? other) => other is not null && Positions.SequenceEqual(other.Positions);
+
+    /// <summary>The notify key of a group with these tags (group-by order): its tags at <see cref="Positions"/>, joined by <c>,</c>.</summary>
+    public string KeyOf(string[] groupTags)
+    {
+        var positions = Positions;
+        if (positions.IsEmpty)
+        {
+            return WholeMonitorKey;
+        }
+
+        if (positions.Length == 1)
+        {
+            return groupTags[positions[0]];
+        }
+
+        var parts = new string[positions.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            parts[i] = groupTags[positions[i]];
+        }
+
+        return string.Join(',', parts);
+    }
+
+    /// <summary>The key's tags: the group's tags at <see cref="Positions"/> (none for the whole monitor), what a key's message renders.</summary>
+    public string[] TagsOf(string[] groupTags)
+    {
+        var tags = new string[Positions.Length];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = groupTags[Positions[i]];
+        }
+
+        return tags;
+    }
+
+    /// <summary>The key's state now (OK when no group of it is counted).</summary>
+    public AlertState StateOf(string key) => _keys.TryGetValue(key, out var k) ? k.State : AlertState.Ok;
+
+    /// <summary>The counted groups of a key in ALERT, WARN and NO DATA (zeros when none).</summary>
+    public (int Alert, int Warn, int NoData) CountsOf(string key) =>
+        _keys.TryGetValue(key, out var k) ? (k.Alert, k.Warn, k.NoData) : (0, 0, 0);
+
+    /// <summary>A group joins the monitor with its state (a carried or restored group may not be OK): counted, silently.</summary>
+    public void Enter(MonitorGroup group)
+    {
+        if (group.State.State != AlertState.Ok)
+        {
+            var key = Find(KeyOf(group.Tags));
+            key.Add(group.State.State, +1);
+            key.State = key.Worst;
+        }
+    }
+
+    /// <summary>A group leaves without a transition (group retention): no longer counted, silently.</summary>
+    public void Leave(MonitorGroup group)
+    {
+        if (group.State.State != AlertState.Ok)
+        {
+            var name = KeyOf(group.Tags);
+            Invariant.Check(_keys.TryGetValue(name, out var key), "a group that is not OK is counted under its notify key");
+            key!.Add(group.State.State, -1);
+            key.State = key.Worst;
+            ForgetIfOk(name, key);
+        }
+    }
+
+    /// <summary>
+    /// One event of a group of the monitor (already applied to the group): what its key notifies, if anything.
+    /// A state change moves the group's count and notifies when the key's worst state changes. An event that
+    /// does not change the group's state (a renotification, a downtime's end re-notifying a group still
+    /// alerting) re-notifies the key when the group is in the key's state, at most once per entry, and for a
+    /// renotification only when the monitor's renotify interval has passed since the key last notified.
+    /// </summary>
+    /// <returns>The key, its state before and after, and its event number; null when the key does not notify.</returns>
+    public KeyEvent? Apply(string[] groupTags, in TransitionEvent e, long renotifyIntervalMs)
+    {
+        var name = KeyOf(groupTags);
+        if (e.ChangesState)
+        {
+            var key = Find(name);
+            var before = key.State;
+            if (e.Previous != AlertState.Ok)
+            {
+                key.Add(e.Previous, -1);
+            }
+
+            if (e.Next != AlertState.Ok)
+            {
+                key.Add(e.Next, +1);
+            }
+
+            key.State = key.Worst;
+            var after = key.State;
+            KeyEvent? change = null;
+            if (after != before)
+            {
+                key.TransitionCount = Math.Max(key.TransitionCount, Floor) + 1;
+                key.LastEventIndex = e.LogIndex;
+                if (e.Notify)
+                {
+                    key.LastNotifyMs = e.TimeMs;
+                }
+
+                change = new KeyEvent(name, before, after, key.TransitionCount, Renotification: false);
+            }
+
+            ForgetIfOk(name, key);
+            return change;
+        }
+
+        if (!e.Notify || !_keys.TryGetValue(name, out var same) || same.State != e.Next || same.LastEventIndex == e.LogIndex)
+        {
+            return null;
+        }
+
+        if (e.IsRenotification && e.TimeMs - same.LastNotifyMs < renotifyIntervalMs)
+        {
+            return null;
+        }
+
+        same.TransitionCount++;
+        same.LastEventIndex = e.LogIndex;
+        same.LastNotifyMs = e.TimeMs;
+        return new KeyEvent(name, same.State, same.State, same.TransitionCount, e.IsRenotification);
+    }
+
+    /// <summary>Counts every group of <paramref name="groups"/> (a rebuild: after a snapshot of a format before 18, or a <c>notify_by</c> edit).</summary>
+    public void Rebuild(IEnumerable<MonitorGroup> groups)
+    {
+        foreach (var group in groups)
+        {
+            Enter(group);
+        }
+    }
+
+    /// <summary>A fresh table for an edited monitor whose keys are re-formed: it numbers above every event this one numbered.</summary>
+    public void CarryFloorTo(NotifyKeyTable next)
+    {
+        var floor = Floor;
+        foreach (var key in _keys.Values)
+        {
+            floor = Math.Max(floor, key.TransitionCount);
+        }
+
+        next.Floor = Math.Max(next.Floor, floor);
+    }
+
+    /// <summary>Checks the counts against a recount of the groups (O(groups): a restore does it once).</summary>
+    public void CheckAgainst(IEnumerable<MonitorGroup> groups)
+    {
+        var recount = new NotifyKeyTable(Positions);
+        recount.Rebuild(groups);
+        Invariant.Check(recount._keys.Count == _keys.Count, "a snapshot's notify keys are the keys of its groups that are not OK");
+        foreach (var (name, key) in recount._keys)
+        {
+            Invariant.Check(
+                _keys.TryGetValue(name, out var mine) && mine.Alert == key.Alert && mine.Warn == key.Warn && mine.NoData == key.NoData && mine.State == key.State,
+                "a snapshot's notify key counts are the counts of its groups' states");
+        }
+    }
+
+    /// <summary>Writes the floor and every key (ordinal order) with its counts, state, event number, last notification and last entry.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(Floor);
+        var names = _keys.Keys.ToArray();
+        Array.Sort(names, StringComparer.Ordinal);
+        writer.Write(names.Length);
+        foreach (var name in names)
+        {
+            var key = _keys[name];
+            writer.Write(name);
+            writer.Write(key.Alert);
+            writer.Write(key.Warn);
+            writer.Write(key.NoData);
+            writer.Write((byte)key.State);
+            writer.Write(key.TransitionCount);
+            writer.Write(key.LastNotifyMs);
+            writer.Write(key.LastEventIndex);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteTo"/> wrote into this (empty) table.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        Invariant.Check(_keys.Count == 0, "notify keys are read into an empty table");
+        Floor = reader.ReadUInt64();
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var name = reader.ReadString();
+            var key = new NotifyKey
+            {
+                Alert = reader.ReadInt32(),
+                Warn = reader.ReadInt32(),
+                NoData = reader.ReadInt32(),
+                State = (AlertState)reader.ReadByte(),
+                TransitionCount = reader.ReadUInt64(),
+                LastNotifyMs = reader.ReadInt64(),
+                LastEventIndex = reader.ReadInt64(),
+            };
+            Invariant.Check(key.State == key.Worst && key.State != AlertState.Ok, "a snapshot's notify key is not OK and its state is the worst of its counts");
+            _keys.Add(name, key);
+        }
+    }
+
+    private NotifyKey Find(string name)
+    {
+        if (!_keys.TryGetValue(name, out var key))
+        {
+            _keys.Add(name, key = new NotifyKey { TransitionCount = Floor });
+        }
+
+        return key;
+    }
+
+    private void ForgetIfOk(string name, NotifyKey key)
+    {
+        if (key.State == AlertState.Ok)
+        {
+            Floor = Math.Max(Floor, key.TransitionCount);
+            _keys.Remove(name);
+        }
+    }
+
+    /// <summary>A key's notification: its state before and after, and its event number.</summary>
+    public readonly record struct KeyEvent(string Key, AlertState Previous, AlertState Next, ulong TransitionNumber, bool Renotification);
+
+    private sealed class NotifyKey
+    {
+        public int Alert;
+        public int Warn;
+        public int NoData;
+        public AlertState State;
+        public ulong TransitionCount;
+        public long LastNotifyMs = long.MinValue;
+        public long LastEventIndex;
+
+        public AlertState Worst => Alert > 0 ? AlertState.Alert : Warn > 0 ? AlertState.Warn : NoData > 0 ? AlertState.NoData : AlertState.Ok;
+
+        public void Add(AlertState state, int delta)
+        {
+            switch (state)
+            {
+                case AlertState.Alert:
+                    Alert += delta;
+                    Invariant.Check(Alert >= 0, "a notify key never counts fewer than zero groups in ALERT");
+                    break;
+                case AlertState.Warn:
+                    Warn += delta;
+                    Invariant.Check(Warn >= 0, "a notify key never counts fewer than zero groups in WARN");
+                    break;
+                case AlertState.NoData:
+                    NoData += delta;
+                    Invariant.Check(NoData >= 0, "a notify key never counts fewer than zero groups in NO DATA");
+                    break;
+                default:
+                    throw new InvariantViolationException($"a notify key counts only states that are not OK, not {state}");
+            }
+        }
+    }
+}
