@@ -11,6 +11,9 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 21 adds, at the very end, the composite member changes still queued (a change that
+    /// reaches more composite groups than one entry's step goes on in the next entries); older
+    /// snapshots read it as empty. (This build writes no version 18 to 20.)
     /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
     /// (<c>last_1w</c>; older snapshots read it as empty), then the deleted monitors whose groups are
     /// still being freed and where the mute sweep stands inside a monitor (issue 7).
@@ -26,7 +29,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 17;
+    private const ulong SnapshotFormatVersion = 21;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -44,6 +47,9 @@ public sealed class EngineState
 
     /// <summary>Version 17 added the 2 h tier of week-long windows and the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
     private const ulong FirstVersionWith17 = 17;
+
+    /// <summary>Version 21 added the queued composite member changes, after the client sessions.</summary>
+    private const ulong FirstVersionWithCompositeQueue = 21;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -147,6 +153,7 @@ public sealed class EngineState
         History.WriteTo(writer);
         Deliveries.WriteTo(writer);
         Clients.WriteTo(writer);
+        Monitors.WriteCompositeQueueTo(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -154,7 +161,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints))
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints) or (> FirstVersionWith17 and < FirstVersionWithCompositeQueue))
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -179,6 +186,11 @@ public sealed class EngineState
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
         var clients = version >= ClientSessionsVersion ? ClientSessions.ReadFrom(reader, limits) : new ClientSessions(limits);
+        if (version >= FirstVersionWithCompositeQueue)
+        {
+            monitors.ReadCompositeQueueFrom(reader);
+        }
+
         return new EngineState(limits, monitors, history, deliveries, clients)
         {
             AppliedIndex = appliedIndex,

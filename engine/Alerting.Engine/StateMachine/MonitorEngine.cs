@@ -329,6 +329,18 @@ internal sealed partial class MonitorEngine
     /// <summary>Downtime definitions, by id.</summary>
     public IEnumerable<Downtime> DowntimeDefinitions() => _downtimes.Definitions;
 
+    /// <summary>Composite member changes queued and not yet fully evaluated (see <see cref="CompositeEvaluator"/>).</summary>
+    internal int CompositeChangesPending => _composites.Pending;
+
+    /// <summary>Composite group evaluations (and composites visited) spent on member changes since start (not state; for tests).</summary>
+    internal long CompositeStepWork => _composites.StepWork;
+
+    /// <summary>Writes the composite member changes still queued (snapshot format 21, after everything else).</summary>
+    internal void WriteCompositeQueueTo(BinaryWriter writer) => _composites.WriteQueueTo(writer);
+
+    /// <summary>Reads what <see cref="WriteCompositeQueueTo"/> wrote.</summary>
+    internal void ReadCompositeQueueFrom(BinaryReader reader) => _composites.ReadQueueFrom(reader);
+
     /// <summary>Current state of every group of a monitor, in group-key order.</summary>
     public IReadOnlyList<GroupState> GroupStates(string monitorId) =>
         _monitors.TryGet(monitorId, out var monitor)
@@ -551,6 +563,7 @@ internal sealed partial class MonitorEngine
         if (monitor.Composite is not null)
         {
             _composites.Index.Remove(monitor);
+            _composites.Forget(monitor);
         }
 
         // Out of every read now; its groups go in bounded steps, the first one in this entry.
