@@ -46,6 +46,7 @@ internal sealed class CompositeEvaluator
         _evaluator = evaluator;
         _counters = counters;
         _groupTags = groupTags;
+        _groupTags.Projections = _projections;
     }
 
     public CompositeIndex Index { get; }
@@ -97,9 +98,6 @@ internal sealed class CompositeEvaluator
         Invariant.Check(changes.Count == 0, "composite evaluations cause no member changes");
     }
 
-    /// <summary>The composite is deleted: its derived index goes (queued changes find composites through <see cref="Index"/>).</summary>
-    public void Forget(CompiledMonitor composite) => _projections.Forget(composite.Id);
-
     /// <summary>
     /// Evaluates a queued change in the composites using its member, from where it stopped;
     /// true when done, false when the budget ran out first (its place is kept in the change).
@@ -127,11 +125,18 @@ internal sealed class CompositeEvaluator
                 return false;
             }
 
-            budget--;
-            StepWork++;
+            // With budget left a composite evaluates at least one group, so every step makes progress.
+            var before = budget;
             if (found && !EvaluateOver(composite, member!, change, ref budget, logIndex))
             {
                 return false;
+            }
+
+            if (budget == before)
+            {
+                // A composite with nothing to evaluate over the change still costs its visit.
+                budget--;
+                StepWork++;
             }
 
             change.Slot = composite.Slot + 1;
@@ -141,12 +146,17 @@ internal sealed class CompositeEvaluator
         return true;
     }
 
-    /// <summary>Evaluates the composite's groups over the changed member group, after <see cref="PendingChange.AfterKey"/>; false when the budget ran out first.</summary>
+    /// <summary>
+    /// Evaluates the composite's groups over the changed member group, after <see cref="PendingChange.AfterKey"/>,
+    /// one unit of budget each; false when the budget ran out first. Called with budget left.
+    /// </summary>
     private bool EvaluateOver(CompiledMonitor composite, CompiledMonitor member, PendingChange change, ref int budget, long logIndex)
     {
         var driver = Driver(composite);
         if (driver is null)
         {
+            budget--;
+            StepWork++;
             EvaluateKey(composite, SeriesMatcher.NoGroupKey, change.TimeMs, logIndex);
             return true;
         }
@@ -166,14 +176,15 @@ internal sealed class CompositeEvaluator
                 key = driverKey;
             }
 
+            budget--;
+            StepWork++;
             EvaluateKey(composite, key, change.TimeMs, logIndex);
             return true;
         }
 
-        var index = composite.Composite!.Members.IndexOf(member.Id, StringComparer.Ordinal);
-        Invariant.Check(index >= 0, "a composite using a member names it");
-        var over = _projections.Over(composite, GroupBys(composite), index, change.GroupKey);
-        if (over is null)
+        // A member grouped by some of the driver's tags (or none): every driver group with its values.
+        var over = _projections.Over(driver, member.GroupBy, change.GroupKey);
+        if (over is null || (change.AfterKey is not null && string.CompareOrdinal(change.AfterKey, over.Max) >= 0))
         {
             return true;
         }
@@ -194,7 +205,7 @@ internal sealed class CompositeEvaluator
             budget--;
             StepWork++;
 
-            // An existing composite group: its evaluation creates and drops none, so the set holds still.
+            // A composite group's evaluation (which may create it) adds and drops no driver group, so the set holds still.
             EvaluateKey(composite, key, change.TimeMs, logIndex);
             change.AfterKey = key;
         }
@@ -233,13 +244,11 @@ internal sealed class CompositeEvaluator
             }
         }
 
-        var groupBys = _gone.Count > 0 ? GroupBys(composite) : [];
         foreach (var group in _gone)
         {
             composite.TransitionFloor = Math.Max(composite.TransitionFloor, group.State.TransitionCount);
             composite.Groups.Remove(group.Key);
             _groupTags.Remove(group);
-            _projections.Removed(composite, groupBys, group);
         }
 
         _gone.Clear();
@@ -272,7 +281,6 @@ internal sealed class CompositeEvaluator
             // Filed like every other group, so a scoped downtime reaches composite groups too and a
             // stepped delete or a regroup takes them out of the index as it does any group.
             _groupTags.Add(composite.Slot, group);
-            _projections.Added(composite, GroupBys(composite), group);
         }
 
         _evaluator.EvaluateComposite(composite, group, program.Evaluate(states[..program.Members.Length]), atMs, logIndex);
@@ -314,19 +322,6 @@ internal sealed class CompositeEvaluator
         }
 
         return true;
-    }
-
-    /// <summary>Each member's group-by, in member order (what the projections are built for).</summary>
-    private ImmutableArray<string>[] GroupBys(CompiledMonitor composite)
-    {
-        var members = composite.Composite!.Members;
-        var groupBys = new ImmutableArray<string>[members.Length];
-        for (var i = 0; i < members.Length; i++)
-        {
-            groupBys[i] = _monitors.TryGet(members[i], out var member) ? member.GroupBy : [];
-        }
-
-        return groupBys;
     }
 
     /// <summary>

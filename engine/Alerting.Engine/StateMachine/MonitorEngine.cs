@@ -563,7 +563,6 @@ internal sealed partial class MonitorEngine
         if (monitor.Composite is not null)
         {
             _composites.Index.Remove(monitor);
-            _composites.Forget(monitor);
         }
 
         // Out of every read now; its groups go in bounded steps, the first one in this entry.
