@@ -1,3 +1,4 @@
+using Alerting.Engine.Monitors;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.State;
 using Alerting.Engine.StateMachine;
@@ -17,10 +18,10 @@ internal static class Snapshot
         return stream.ToArray();
     }
 
-    public static EngineState Restore(byte[] bytes)
+    public static EngineState Restore(byte[] bytes, IngestLimits? limits = null)
     {
         using var reader = new BinaryReader(new MemoryStream(bytes));
-        return EngineState.ReadFrom(reader);
+        return EngineState.ReadFrom(reader, limits);
     }
 
     /// <summary>
