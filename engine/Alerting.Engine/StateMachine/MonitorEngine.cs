@@ -519,7 +519,7 @@ internal sealed partial class MonitorEngine
 
     /// <summary>
     /// Why the definition cannot take effect given the composites (null when it can): a composite's
-    /// members must exist, not be composites, and share one group-by; a monitor composites use
+    /// members must exist, not be composites, and have group-bys that nest (each a subset of the finest one's); a monitor composites use
     /// must stay a valid member of each; no monitor changes to or from a composite (its groups
     /// come from elsewhere). Bounded by the composites that use the monitor.
     /// </summary>
