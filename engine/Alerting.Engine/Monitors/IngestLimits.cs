@@ -72,6 +72,17 @@ public sealed record IngestLimits
     /// </summary>
     public int SeriesSweepStep { get; init; } = DefaultSeriesSweepStep;
 
+    /// <summary>Default of <see cref="CompositeEvaluationStep"/>.</summary>
+    public const int DefaultCompositeEvaluationStep = 1_024;
+
+    /// <summary>
+    /// Most composite group evaluations (and composites visited) one entry spends on member state
+    /// changes (see <c>CompositeEvaluator</c>): a member used by many composites, or a change that
+    /// reaches many composite groups, goes on in the following entries, in the order the changes
+    /// happened. Part of the state's definition: replicas must use the same value.
+    /// </summary>
+    public int CompositeEvaluationStep { get; init; } = DefaultCompositeEvaluationStep;
+
     /// <summary>
     /// Where <paramref name="text"/> holds a control character (C0 including NUL, DEL, C1), or -1.
     /// Names, tags and ids are keys, labels and file-safe text: a NUL or an escape in them breaks

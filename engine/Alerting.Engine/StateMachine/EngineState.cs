@@ -11,6 +11,9 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 21 adds, after everything version 20 wrote, the composite member changes still queued (a change that
+    /// reaches more composite groups than one entry's step goes on in the next entries); older
+    /// snapshots read it as empty.
     /// Version 20 adds, after everything version 18 wrote, the engine settings (series retention and
     /// step budgets, <see cref="ReplicatedSettings"/>); older snapshots read them as the defaults.
     /// Version 18 adds, after everything version 17 wrote, the notify_by keys of the monitors that have them (their counts of
@@ -30,7 +33,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 20;
+    private const ulong SnapshotFormatVersion = 21;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -54,6 +57,9 @@ public sealed class EngineState
 
     /// <summary>Version 20 added the engine settings, written after the notify_by keys (see <see cref="ReplicatedSettings"/>).</summary>
     private const ulong FirstVersionWithSettings = 20;
+
+    /// <summary>Version 21 added the queued composite member changes, after the engine settings.</summary>
+    private const ulong FirstVersionWithCompositeQueue = 21;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -162,6 +168,7 @@ public sealed class EngineState
         Clients.WriteTo(writer);
         Monitors.WriteNotifyKeys(writer);
         Settings.WriteTo(writer);
+        Monitors.WriteCompositeQueueTo(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -169,7 +176,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints) or (> FirstVersionWith17 and < FirstVersionWithSettings))
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints) or 19)
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -206,6 +213,11 @@ public sealed class EngineState
         if (version >= FirstVersionWithSettings)
         {
             monitors.Settings.ReadFrom(reader);
+        }
+
+        if (version >= FirstVersionWithCompositeQueue)
+        {
+            monitors.ReadCompositeQueueFrom(reader);
         }
 
         return new EngineState(limits, monitors, history, deliveries, clients)

@@ -19,6 +19,9 @@ internal sealed class GroupTagIndex
 {
     private readonly Dictionary<string, Dictionary<MonitorGroup, int>> _byTag = new(StringComparer.Ordinal);
 
+    /// <summary>The composite projections of driver monitors' groups, told of every group that joins or leaves.</summary>
+    public CompositeProjections? Projections { get; set; }
+
     /// <summary>Postings held: one per group and distinct tag of it.</summary>
     public int Count { get; private set; }
 
@@ -26,6 +29,11 @@ internal sealed class GroupTagIndex
     public void Add(int slot, MonitorGroup group)
     {
         var tags = group.Tags;
+        if (tags.Length > 0)
+        {
+            Projections?.Added(slot, group);
+        }
+
         for (var i = 0; i < tags.Length; i++)
         {
             if (!_byTag.TryGetValue(tags[i], out var postings))
@@ -48,6 +56,11 @@ internal sealed class GroupTagIndex
     public void Remove(MonitorGroup group)
     {
         var tags = group.Tags;
+        if (tags.Length > 0 && Projections is not null && _byTag.TryGetValue(tags[0], out var first) && first.TryGetValue(group, out var slot))
+        {
+            Projections.Removed(slot, group);
+        }
+
         for (var i = 0; i < tags.Length; i++)
         {
             var filed = _byTag.TryGetValue(tags[i], out var postings) && postings.Remove(group);

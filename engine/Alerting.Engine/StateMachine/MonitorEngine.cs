@@ -333,6 +333,18 @@ internal sealed partial class MonitorEngine
     /// <summary>Downtime definitions, by id.</summary>
     public IEnumerable<Downtime> DowntimeDefinitions() => _downtimes.Definitions;
 
+    /// <summary>Composite member changes queued and not yet fully evaluated (see <see cref="CompositeEvaluator"/>).</summary>
+    internal int CompositeChangesPending => _composites.Pending;
+
+    /// <summary>Composite group evaluations (and composites visited) spent on member changes since start (not state; for tests).</summary>
+    internal long CompositeStepWork => _composites.StepWork;
+
+    /// <summary>Writes the composite member changes still queued (snapshot format 21, after everything else).</summary>
+    internal void WriteCompositeQueueTo(BinaryWriter writer) => _composites.WriteQueueTo(writer);
+
+    /// <summary>Reads what <see cref="WriteCompositeQueueTo"/> wrote.</summary>
+    internal void ReadCompositeQueueFrom(BinaryReader reader) => _composites.ReadQueueFrom(reader);
+
     /// <summary>Current state of every group of a monitor, in group-key order.</summary>
     public IReadOnlyList<GroupState> GroupStates(string monitorId) =>
         _monitors.TryGet(monitorId, out var monitor)
@@ -515,7 +527,7 @@ internal sealed partial class MonitorEngine
 
     /// <summary>
     /// Why the definition cannot take effect given the composites (null when it can): a composite's
-    /// members must exist, not be composites, and share one group-by; a monitor composites use
+    /// members must exist, not be composites, and have group-bys that nest (each a subset of the finest one's); a monitor composites use
     /// must stay a valid member of each; no monitor changes to or from a composite (its groups
     /// come from elsewhere). Bounded by the composites that use the monitor.
     /// </summary>

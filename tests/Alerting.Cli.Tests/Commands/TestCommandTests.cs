@@ -49,6 +49,7 @@ public sealed class TestCommandTests
     [InlineData("diff")]
     [InlineData("boolean-scope")]
     [InlineData("composite")]
+    [InlineData("composite-groups")]
     [InlineData("anomalies")]
     [InlineData("top")]
     [InlineData("rollup")]

@@ -162,6 +162,19 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_composite_export_over_members_grouped_by_device_and_host_and_by_host_applies_unedited()
+    {
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "composite-groups.json"));
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        await ApplyStrictAsync(file, queries);
+
+        Assert.Equal(3, queries.Count);
+        Assert.Contains(" by {device,host} ", queries["[prod] Disk almost full on {{device.name}} of {{host.name}}"], StringComparison.Ordinal);
+        Assert.Contains(" by {host} ", queries["[prod] Disk writes busy on {{host.name}}"], StringComparison.Ordinal);
+        Assert.Matches(@"^\S+ && \S+$", queries["[prod] Disk filling on a busy host: {{device.name}} of {{host.name}}"]);
+    }
+
+    [Fact]
     public async Task Rollup_fill_and_as_count_exports_apply_unedited_and_keep_their_queries()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "rollups-and-counts.json"));

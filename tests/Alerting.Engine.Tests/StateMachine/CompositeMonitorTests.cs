@@ -243,7 +243,7 @@ public sealed class CompositeMonitorTests
     [Theory]
     [InlineData("cpu && nope", "query: member \"nope\" is not a monitor")]
     [InlineData("cpu && inner", "query: member \"inner\" is a composite monitor; composites cannot use other composites (as in Datadog)")]
-    [InlineData("cpu || env", "query: members \"cpu\" (by {host}) and \"env\" (by {env}) are grouped differently")]
+    [InlineData("cpu || env", "query: members \"cpu\" (by {host}) and \"env\" (by {env}) are grouped too differently")]
     [InlineData("cpu && c", "query: a composite monitor cannot use itself (\"c\")")]
     public void A_composite_over_members_it_cannot_use_is_rejected(string query, string error)
     {

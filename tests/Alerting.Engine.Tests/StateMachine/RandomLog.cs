@@ -19,7 +19,7 @@ internal static class RandomLog
             entries.Add(random.Next(20) switch
             {
                 < 6 => Tick(timeMs += random.Next(20) == 0 ? random.Next(1_000, 120_000) : random.Next(0, 400)),
-                6 or 7 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = withComposites && random.Next(3) == 0 ? RandomComposite(random) : RandomMonitor(random) } },
+                6 or 7 => new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = withComposites && random.Next(3) == 0 ? RandomComposite(random) : RandomMonitor(random, withComposites) } },
                 8 => new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = withComposites && random.Next(3) == 0 ? $"c{random.Next(4)}" : $"m{random.Next(12)}" } },
                 9 => new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = $"d{random.Next(5)}", MonitorId = $"m{random.Next(12)}", StartUnixMs = timeMs, EndUnixMs = timeMs + random.Next(1, 100_000) } } },
                 10 => new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = $"d{random.Next(5)}" } },
@@ -47,7 +47,10 @@ internal static class RandomLog
         "avg(last_2m):default_zero(max:cpu{env:prod} by {env}) - abs(min:mem{*} by {env}) > {T}",
     ];
 
-    private static Monitor RandomMonitor(Random random)
+    /// <summary>With composites, also a monitor by <c>{host,env}</c>: members by <c>{host}</c> or <c>{env}</c> go with it.</summary>
+    private static readonly string[] CompositeQueries = [.. Queries, "max(last_1m):max:cpu{*} by {host,env} > {T}"];
+
+    private static Monitor RandomMonitor(Random random, bool withComposites = false)
     {
         var check = random.Next(6) == 0;
         var critical = random.Next(20, 90);
@@ -67,7 +70,8 @@ internal static class RandomLog
         };
         if (!check)
         {
-            var query = Queries[random.Next(Queries.Length)].Replace("{T}", critical.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            var queries = withComposites ? CompositeQueries : Queries;
+            var query = queries[random.Next(queries.Length)].Replace("{T}", critical.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             var above = !query.Contains(" < ", StringComparison.Ordinal);
             if (random.Next(2) == 0)
             {
@@ -90,7 +94,7 @@ internal static class RandomLog
 
     private static readonly string[] Expressions = ["{A} && {B}", "{A} || !{B}", "!{A}", "{A} && ({B} || !{C})", "{A} || {B} || {C}"];
 
-    /// <summary>A composite over random members: some missing or grouped differently (refused), most by host.</summary>
+    /// <summary>A composite over random members: some missing or grouped too differently (refused), most by host, some by {host,env} with members by host or env.</summary>
     private static Monitor RandomComposite(Random random)
     {
         var query = Expressions[random.Next(Expressions.Length)]

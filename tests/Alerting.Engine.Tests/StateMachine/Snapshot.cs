@@ -1,3 +1,4 @@
+using Alerting.Engine.Monitors;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.State;
 using Alerting.Engine.StateMachine;
@@ -17,10 +18,10 @@ internal static class Snapshot
         return stream.ToArray();
     }
 
-    public static EngineState Restore(byte[] bytes)
+    public static EngineState Restore(byte[] bytes, IngestLimits? limits = null)
     {
         using var reader = new BinaryReader(new MemoryStream(bytes));
-        return EngineState.ReadFrom(reader);
+        return EngineState.ReadFrom(reader, limits);
     }
 
     /// <summary>
@@ -32,6 +33,9 @@ internal static class Snapshot
 
     /// <summary>The 2 h tier with no series (format 17): an empty store (version, resolution, retained and future buckets, clock, high water, free count) and a zero series count.</summary>
     public const int EmptyWeekTier = sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int);
+
+    /// <summary>Bytes of an empty queue of composite member changes (format 21), the last of the snapshot.</summary>
+    public const int NoCompositeQueue = sizeof(int);
 
     /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
     public const int NoDrains = sizeof(int) + sizeof(bool);
@@ -50,8 +54,9 @@ internal static class Snapshot
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
         Assert.Equal(0, bytes[monitorsEnd - 1]);
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
         var cut = EmptyWeekTier + NoDrains;
-        byte[] old = [.. bytes[..(monitorsEnd - cut)], .. bytes[monitorsEnd..]];
+        byte[] old = [.. bytes[..(monitorsEnd - cut)], .. bytes[monitorsEnd..^NoCompositeQueue]];
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 16UL);
         return old;
     }
@@ -73,7 +78,8 @@ internal static class Snapshot
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
             Assert.Equal(0, bytes[monitorsEnd - 1]);
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
-            return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
+            Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
+            return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..^NoCompositeQueue]];
         }
     }
 

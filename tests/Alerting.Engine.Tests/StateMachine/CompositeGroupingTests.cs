@@ -1,0 +1,304 @@
+using Alerting.Engine.Monitors;
+using Alerting.Engine.Monitors.Query;
+using Alerting.Engine.State;
+using Alerting.Engine.StateMachine;
+using Alerting.Protocol.Log;
+using CsCheck;
+using Monitor = Alerting.Protocol.Log.Monitor;
+
+namespace Alerting.Engine.Tests.StateMachine;
+
+/// <summary>
+/// Composites over members grouped differently (Datadog: a member by <c>{host}</c> goes with one by
+/// <c>{device,host}</c>; the composite's groups are the finer member's, the coarser member's group
+/// of the same host value stands for each), against a brute-force model that matches every member
+/// group with every composite group by tag values; and the bounded step of composite evaluations:
+/// a member change that reaches more composite groups than one entry's step goes on in the next
+/// entries, in snapshots, with the same result.
+/// </summary>
+public sealed class CompositeGroupingTests
+{
+    [Fact]
+    public void A_member_by_host_stands_for_every_device_of_its_host_in_a_composite_by_device_and_host()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(Member("disk", "last(last_1m):max:disk{*} by {device,host} > 90"));
+        engine.Upsert(Member("cpu", "last(last_1m):max:cpu{*} by {host} > 80"));
+        engine.Upsert(CompositeMonitorTests.Composite("c", "disk && cpu"));
+
+        engine.Point("disk", ["device:sda", "host:h1"], engine.Now, 95);
+        engine.Point("disk", ["device:sdb", "host:h1"], engine.Now, 95);
+        engine.Point("disk", ["device:sda", "host:h2"], engine.Now, 95);
+        engine.Point("cpu", ["host:h1"], engine.Now, 90);
+
+        // h1's cpu alert reaches both of h1's devices; h2 has no cpu group, so no composite group.
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "device:sda,host:h1"));
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "device:sdb,host:h1"));
+        Assert.False(engine.State.TryGetGroupState("c", "device:sda,host:h2", out _));
+
+        // The composite's groups carry the finer member's tags.
+        Assert.Contains(("c", "device:sdb,host:h1"), engine.State.Monitors.GroupsTagged("device:sdb"));
+
+        // h1's cpu recovering resolves both, and only them.
+        var before = engine.Events.Count;
+        engine.Point("cpu", ["host:h1"], engine.Now, 10);
+        Assert.Equal(
+            [("device:sda,host:h1", AlertState.Ok), ("device:sdb,host:h1", AlertState.Ok)],
+            engine.Events.Skip(before).Where(e => e.MonitorId == "c").Select(e => (e.GroupKey, e.Next)));
+    }
+
+    [Fact]
+    public void Members_grouped_by_the_same_tags_in_another_order_share_their_groups()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(Member("a", "last(last_1m):max:a{*} by {device,host} > 80"));
+        engine.Upsert(Member("b", "last(last_1m):max:b{*} by {host,device} > 80"));
+        engine.Upsert(CompositeMonitorTests.Composite("c", "a && b"));
+
+        engine.Point("a", ["device:sda", "host:h1"], engine.Now, 95);
+        engine.Point("b", ["device:sda", "host:h1"], engine.Now, 95);
+
+        // The first member with the most tags names the composite's groups.
+        Assert.Equal(AlertState.Alert, StateOf(engine, "c", "device:sda,host:h1"));
+    }
+
+    [Theory]
+    [InlineData("disk && web", "query: members \"disk\" (by {device,host}) and \"web\" (by {host,url}) are grouped too differently")]
+    [InlineData("cpu || env", "query: members \"cpu\" (by {host}) and \"env\" (by {env}) are grouped too differently")]
+    public void Members_whose_group_bys_do_not_nest_are_refused_naming_both(string query, string error)
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(Member("disk", "last(last_1m):max:disk{*} by {device,host} > 90"));
+        engine.Upsert(Member("web", "last(last_1m):max:latency{*} by {host,url} > 90"));
+        engine.Upsert(Member("cpu", "last(last_1m):max:cpu{*} by {host} > 80"));
+        engine.Upsert(Member("env", "last(last_1m):max:cpu{*} by {env} > 80"));
+
+        var result = engine.Answer(new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = CompositeMonitorTests.Composite("c", query) } });
+
+        Assert.Equal(MonitorOutcome.Rejected, result.Monitor);
+        Assert.StartsWith(error, result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_change_reaching_more_composite_groups_than_the_step_goes_on_in_the_next_entries_and_through_a_snapshot()
+    {
+        const int step = 4;
+        var limits = new IngestLimits { CompositeEvaluationStep = step };
+        var engine = new EngineHarness(limits);
+        engine.Upsert(Member("disk", "last(last_1m):max:disk{*} by {device,host} > 90"));
+        engine.Upsert(Member("cpu", "last(last_1m):max:cpu{*} > 80"));
+        for (var c = 0; c < 3; c++)
+        {
+            engine.Upsert(CompositeMonitorTests.Composite($"c{c}", "disk && cpu"));
+        }
+
+        for (var d = 0; d < 10; d++)
+        {
+            engine.Point("disk", [$"device:d{d}", "host:h1"], engine.Now, 95);
+        }
+
+        engine.Point("cpu", [], engine.Now, 10);
+        Assert.Equal(0, engine.State.Monitors.CompositeChangesPending);
+
+        // One cpu change reaches 3 composites × 10 groups: each entry spends at most the step on it.
+        var work = engine.State.Monitors.CompositeStepWork;
+        engine.Point("cpu", [], engine.Now, 90);
+        var entries = 1;
+        Assert.Equal(step, engine.State.Monitors.CompositeStepWork - work);
+        Assert.Equal(1, engine.State.Monitors.CompositeChangesPending);
+
+        // A replica restarted from a snapshot taken mid-way goes on exactly as the one that did not stop.
+        using var reader = new BinaryReader(new MemoryStream(Snapshot.Bytes(engine.State)));
+        var restored = new EngineHarness(EngineState.ReadFrom(reader, limits));
+        var eventsAtSnapshot = engine.Events.Count;
+        while (engine.State.Monitors.CompositeChangesPending > 0)
+        {
+            work = engine.State.Monitors.CompositeStepWork;
+            var at = engine.Now + 100;
+            engine.Tick(at);
+            restored.Tick(at);
+            entries++;
+            Assert.InRange(engine.State.Monitors.CompositeStepWork - work, 1, step);
+            Assert.Equal(
+                engine.State.GroupStates().Select(g => (g.Monitor.Id, g.State)),
+                restored.State.GroupStates().Select(g => (g.Monitor.Id, g.State)));
+            Assert.Equal(Snapshot.Bytes(engine.State), Snapshot.Bytes(restored.State));
+        }
+
+        // 30 groups evaluated (3 composites × 10 devices), a step at a time.
+        Assert.Equal((30 + step - 1) / step, entries);
+        for (var c = 0; c < 3; c++)
+        {
+            for (var d = 0; d < 10; d++)
+            {
+                Assert.Equal(AlertState.Alert, StateOf(engine, $"c{c}", $"device:d{d},host:h1"));
+            }
+        }
+
+        Assert.Equal(engine.Events.Skip(eventsAtSnapshot), restored.Events);
+        Assert.Equal(30 - step, restored.Events.Count(e => e.MonitorId.StartsWith('c') && e.Next == AlertState.Alert));
+    }
+
+    /// <summary>
+    /// Random members by <c>{device,host}</c>, <c>{host}</c>, <c>{device}</c> and none, random
+    /// composites over them, random points and ticks, a random step: once the queue is drained and
+    /// every composite had a scheduled evaluation, each composite's groups are exactly the driver
+    /// groups every member has a group of the same tag values in, and each one's state is the
+    /// expression over those groups' states (a recursive oracle of Datadog's table).
+    /// </summary>
+    [Fact]
+    public void Composite_groups_and_states_agree_with_a_brute_force_model()
+    {
+        Gen.Int[1, int.MaxValue].Sample(seed => Run(seed), iter: 60, print: seed => $"seed {seed}");
+    }
+
+    private static readonly (string Id, string Query)[] Members =
+    [
+        ("dh", "last(last_1m):max:disk{*} by {device,host} > 80"),
+        ("hd", "last(last_1m):max:io{*} by {host,device} > 80"),
+        ("h", "last(last_1m):max:cpu{*} by {host} > 80"),
+        ("d", "last(last_1m):max:temp{*} by {device} > 80"),
+        ("all", "last(last_1m):max:up{*} > 80"),
+    ];
+
+    private static readonly string[] Metrics = ["disk", "io", "cpu", "temp", "up"];
+
+    private static void Run(int seed)
+    {
+        var random = new Random(seed);
+        var step = new[] { 1, 3, 1_024 }[random.Next(3)];
+        var engine = new EngineHarness(new IngestLimits { CompositeEvaluationStep = step });
+        foreach (var (id, query) in Members)
+        {
+            engine.Upsert(Member(id, query));
+        }
+
+        var composites = new List<(string Id, string Query)>();
+        var operators = new[] { " && ", " || " };
+        for (var c = 0; c < 3; c++)
+        {
+            var a = Members[random.Next(Members.Length)].Id;
+            var b = Members[random.Next(Members.Length)].Id;
+            var query = $"{(random.Next(3) == 0 ? "!" : "")}{a}{operators[random.Next(2)]}{b}";
+            if (random.Next(2) == 0)
+            {
+                query = $"({query}) && {Members[random.Next(Members.Length)].Id}";
+            }
+
+            var id = $"c{c}";
+            var result = engine.Answer(new LogEntry { MonitorUpserted = new MonitorUpserted { Monitor = CompositeMonitorTests.Composite(id, query, o => o.EvaluationIntervalMs = 1_000) } });
+            if (result.Monitor == MonitorOutcome.Created)
+            {
+                composites.Add((id, query));
+            }
+        }
+
+        for (var i = 0; i < 60; i++)
+        {
+            if (random.Next(4) == 0)
+            {
+                engine.Tick(engine.Now + random.Next(100, 3_000));
+                continue;
+            }
+
+            var metric = Metrics[random.Next(Metrics.Length)];
+            string[] tags = metric == "up" ? [] : [$"device:d{random.Next(3)}", $"host:h{random.Next(3)}"];
+            engine.Point(metric, tags, engine.Now, random.Next(3) == 0 ? 90 : random.Next(2) == 0 ? 85 : 10);
+        }
+
+        // Drain the queue, then give every composite a scheduled evaluation with no point after it.
+        for (var t = 0; t < 100_000 && engine.State.Monitors.CompositeChangesPending > 0; t++)
+        {
+            engine.Tick(engine.Now + 10);
+        }
+
+        Assert.Equal(0, engine.State.Monitors.CompositeChangesPending);
+        engine.Tick(engine.Now + 2_000);
+        for (var t = 0; t < 100_000 && engine.State.Monitors.CompositeChangesPending > 0; t++)
+        {
+            engine.Tick(engine.Now + 10);
+        }
+
+        foreach (var (id, query) in composites)
+        {
+            var expected = Model(engine, query);
+            var actual = engine.State.Monitors.GroupStates(id).ToDictionary(g => g.GroupKey, g => g.State);
+            Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), actual.OrderBy(p => p.Key, StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// The brute-force model: every group of the member with the most tags (the first of them) is a
+    /// candidate; a member's group goes with it when all of the member group's tags are among the
+    /// candidate's (compared as <c>key:value</c> strings, by scanning every group of every member).
+    /// </summary>
+    private static Dictionary<string, AlertState> Model(EngineHarness engine, string query)
+    {
+        var parsed = CompositeParser.Parse(query);
+        var members = parsed.Members;
+        var groupBy = members.ToDictionary(m => m, m => Members.Single(x => x.Id == m).Query.Contains(" by {", StringComparison.Ordinal)
+            ? Members.Single(x => x.Id == m).Query.Split(" by {")[1].Split('}')[0].Split(',')
+            : []);
+        var driver = members.Where(m => groupBy[m].Length > 0).OrderByDescending(m => groupBy[m].Length).ThenBy(m => members.IndexOf(m)).FirstOrDefault();
+        var groups = members.ToDictionary(m => m, m => engine.State.Monitors.GroupStates(m).Select(g => (Tags: g.GroupKey == "*" ? [] : g.GroupKey.Split(','), g.State)).ToList());
+        var candidates = driver is null ? [(Key: "*", Tags: Array.Empty<string>())] : groups[driver].Select(g => (Key: string.Join(',', g.Tags), g.Tags)).ToList();
+        var result = new Dictionary<string, AlertState>(StringComparer.Ordinal);
+        foreach (var (key, tags) in candidates)
+        {
+            var states = new Dictionary<string, AlertState>(StringComparer.Ordinal);
+            foreach (var member in members)
+            {
+                foreach (var (memberTags, state) in groups[member])
+                {
+                    if (memberTags.All(t => tags.Contains(t)) && memberTags.Length == groupBy[member].Length)
+                    {
+                        states[member] = state;
+                    }
+                }
+            }
+
+            if (states.Count == members.Length)
+            {
+                result[key] = Oracle(parsed.Expression, states);
+            }
+        }
+
+        return result;
+    }
+
+    private static AlertState Oracle(CompositeNode node, Dictionary<string, AlertState> states) => node switch
+    {
+        CompositeMember m => states[m.MonitorId],
+        CompositeNot n => Oracle(n.Operand, states) switch
+        {
+            AlertState.NoData => AlertState.NoData,
+            AlertState.Ok => AlertState.Alert,
+            _ => AlertState.Ok,
+        },
+        CompositeAnd a => Rank(Oracle(a.Left, states)) <= Rank(Oracle(a.Right, states)) ? Oracle(a.Left, states) : Oracle(a.Right, states),
+        CompositeOr o => Rank(Oracle(o.Left, states)) >= Rank(Oracle(o.Right, states)) ? Oracle(o.Left, states) : Oracle(o.Right, states),
+        _ => throw new ArgumentException("unknown node", nameof(node)),
+    };
+
+    private static int Rank(AlertState state) => state switch
+    {
+        AlertState.Ok => 1,
+        AlertState.NoData => 2,
+        AlertState.Warn => 3,
+        _ => 4,
+    };
+
+    private static Monitor Member(string id, string query) =>
+        EngineHarness.Metric(id, query, o =>
+        {
+            o.OnArrival = true;
+            o.NewGroupDelayMs = 0;
+            o.Thresholds = new Thresholds { Warning = 50 };
+        });
+
+    private static AlertState StateOf(EngineHarness engine, string monitorId, string groupKey)
+    {
+        Assert.True(engine.State.TryGetGroupState(monitorId, groupKey, out var state), $"{monitorId} has no group {groupKey}");
+        return state!.Value.State;
+    }
+}
