@@ -18,7 +18,7 @@ public sealed class PercentileParserTests
         Assert.Equal("request.latency.bucket", q.BucketMetric);
         var filter = Assert.Single(q.Scope);
         Assert.Equal((TagFilterKind.Equals, "service", "api"), (filter.Kind, filter.Key, filter.Value));
-        Assert.Equal(["host"], q.GroupBy);
+        Assert.Equal("host", Assert.Single(q.GroupBy));
         Assert.Equal(Comparator.Greater, q.Comparator);
         Assert.Equal(0.5, q.Threshold);
     }
