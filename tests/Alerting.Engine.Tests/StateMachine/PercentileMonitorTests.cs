@@ -77,7 +77,11 @@ public sealed class PercentileMonitorTests
             o.NotifyNoData = true;
             o.NoDataTimeframeMs = 600_000;
         }));
+        Assert.Single(engine.State.GroupStates("p90"));
 
+        // Points are kept from when a monitor reads the series on.
+        engine.Tick(engine.Now + 1_000);
+        Histogram(engine, ["service:api", "host:a"], engine.Now, (0.1, 0), (1, 0), (double.PositiveInfinity, 10));
         engine.TickTo(engine.Now + 61_000);
 
         // Every observation above the highest finite bound: the value is that bound.
