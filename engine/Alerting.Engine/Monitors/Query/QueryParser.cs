@@ -397,8 +397,7 @@ public static class QueryParser
 
                 if (groupBy.Contains(PercentileQuery.BoundTag))
                 {
-                    int leAt = _text[groupAt.._pos].IndexOf(PercentileQuery.BoundTag) + groupAt;
-                    FailProblem(leAt, "a percentile query cannot group by 'le'", "group-by tags other than le (the bucket bound the percentile is computed over)");
+                    FailProblem(KeyAt(groupAt, PercentileQuery.BoundTag), "a percentile query cannot group by 'le'", "group-by tags other than le (the bucket bound the percentile is computed over)");
                     return null;
                 }
 
@@ -416,6 +415,20 @@ public static class QueryParser
             }
 
             return new PercentileQuery(windowMs, hundredths, metric, scope, groupBy, comparator, threshold);
+        }
+
+        // Position of the group-by key `key` in the list that starts at `from` (the key is there).
+        private readonly int KeyAt(int from, string key)
+        {
+            for (int at = from; at + key.Length <= _pos; at++)
+            {
+                if (_text[at..].StartsWith(key) && !QueryCharset.IsTagKeyPart(_text[at - 1]) && (at + key.Length == _text.Length || !QueryCharset.IsTagKeyPart(_text[at + key.Length])))
+                {
+                    return at;
+                }
+            }
+
+            return from;
         }
 
         // percentile = "p", digit, [ digit ], [ ".", digit, [ digit ] ], above p0 and below p100.

@@ -71,6 +71,7 @@ public sealed class PercentileParserTests
     [InlineData("percentile(last_5m):avg:m{*} > 1", "avg", "percentile p50, p75, p90, p95, p99 or pN with up to two decimals (p99.9), above p0 and below p100")]
     [InlineData("percentile(current_1h):p99:m{*} > 1", "current_1h", "a window such as last_5m (calendar windows are not supported for percentiles)")]
     [InlineData("percentile(last_5m):p99:m{*} by {host,le} > 1", "le}", "group-by tags other than le (the bucket bound the percentile is computed over)")]
+    [InlineData("percentile(last_5m):p99:m{*} by {sale, le } > 1", "le ", "group-by tags other than le (the bucket bound the percentile is computed over)")]
     [InlineData("percentile(last_5m):p99:m{*}.as_count() > 1", ".as_count", "'by' or comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)")]
     [InlineData("percentile(last_5m):p99:m{*} by {host}.rollup(max) > 1", ".rollup", "comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)")]
     [InlineData("avg(last_5m):p99:m{*} > 1", "p99", "a space aggregation (avg, sum, min, max); write a percentile as percentile(last_5m):p99:metric{…} > threshold, outside formulas")]
