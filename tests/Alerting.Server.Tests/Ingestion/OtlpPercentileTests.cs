@@ -68,6 +68,24 @@ public sealed class OtlpPercentileTests
         Assert.Equal(0.9, e.Value, 12);
     }
 
+    [Fact]
+    public async Task A_percentile_in_a_formula_is_invalid_argument_naming_query_and_its_column()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var call = TestServer.Call(timeout.Token);
+        const string query = "avg(last_5m):sum:a{*} / p99:request.latency{*} > 1";
+        var monitor = OnArrival("bad", query);
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => server.Monitors.CreateAsync(new CreateMonitorRequest { Monitor = monitor }, call).ResponseAsync);
+        var validation = await server.Monitors.ValidateAsync(new ValidateMonitorRequest { Monitor = monitor }, call);
+
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.StartsWith("monitor.query: percentile 'p99' needs the time aggregation percentile(…)", error.Status.Detail, StringComparison.Ordinal);
+        var only = Assert.Single(validation.Errors);
+        Assert.Equal(("query", query.IndexOf("p99", StringComparison.Ordinal) + 1), (only.Field, only.Column));
+    }
+
     private static Monitor OnArrival(string name, string query) => new()
     {
         Name = name,
