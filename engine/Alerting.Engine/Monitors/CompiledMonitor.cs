@@ -59,6 +59,9 @@ internal sealed class CompiledMonitor
     /// <summary>A single-query monitor's <c>.as_count()</c>, <c>.rollup()</c>, <c>.fill()</c> (a formula's are in its program).</summary>
     public Query.SeriesModifiers Modifiers { get; init; }
 
+    /// <summary>For a percentile monitor its percentile in hundredths (p99 is 9900), whose series are the distribution's buckets; 0 otherwise.</summary>
+    public int PercentileHundredths { get; init; }
+
     /// <summary>Check runs looked back over per group (check monitors).</summary>
     public required int CheckRuns { get; init; }
 
@@ -117,6 +120,7 @@ internal sealed class CompiledMonitor
         && CheckRuns == other.CheckRuns
         && Operands.SequenceEqual(other.Operands)
         && (Formula is null) == (other.Formula is null)
+        && (PercentileHundredths == 0) == (other.PercentileHundredths == 0)
         && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal);
 }
 

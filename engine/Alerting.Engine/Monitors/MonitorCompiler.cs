@@ -145,6 +145,7 @@ public static class MonitorCompiler
         FormulaProgram? formula = null;
         CompositeProgram? composite = null;
         SeriesModifiers modifiers = default;
+        int percentileHundredths = 0;
         switch (query)
         {
             case CompositeQuery compositeQuery:
@@ -188,6 +189,25 @@ public static class MonitorCompiler
                 queryHash = Hash(QueryFormatter.Format(new MetricQuery(
                     metric.TimeAggregation, metric.WindowMs, metric.SpaceAggregation, metric.Metric, metric.Scope,
                     metric.GroupBy, Comparator.Greater, 0, metric.ChangeAggregation, metric.ShiftMs, metric.CalendarWindow, metric.Modifiers)));
+                break;
+            case PercentileQuery percentile:
+                Require(kind == MonitorKind.Metric, "query", "a percentile query needs type \"metric\"");
+                Require(!options.EvaluateAsZero, "options.evaluate_as_zero", "fills a window without points of count-like data: a percentile of no observations has no value");
+                RequireCritical(options, percentile.Threshold);
+                spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, percentile.WindowMs);
+                span = percentile.WindowMs + options.EvaluationDelayMs;
+                if (options.NotifyNoData && options.NoDataTimeframeMs == 0)
+                {
+                    options.NoDataTimeframeMs = 2 * percentile.WindowMs;
+                }
+
+                source = percentile.BucketMetric;
+                scope = percentile.Scope;
+                operands = [new MonitorOperand(source, scope)];
+                percentileHundredths = percentile.PercentileHundredths;
+                comparator = percentile.Comparator;
+                queryHash = Hash(QueryFormatter.Format(new PercentileQuery(
+                    percentile.WindowMs, percentile.PercentileHundredths, percentile.Metric, percentile.Scope, percentile.GroupBy, Comparator.Greater, 0)));
                 break;
             case FormulaQuery formulaQuery:
                 Require(kind == MonitorKind.Metric, "query", "a formula query needs type \"metric\"");
@@ -288,6 +308,7 @@ public static class MonitorCompiler
             GroupBy = query.GroupBy,
             Spec = spec,
             Modifiers = modifiers,
+            PercentileHundredths = percentileHundredths,
             CheckRuns = checkRuns,
             CheckCounts = checkCounts,
             Tier = tier,

@@ -56,6 +56,7 @@ public sealed class TestCommandTests
     [InlineData("fill")]
     [InlineData("as-count")]
     [InlineData("as-rate")]
+    [InlineData("percentile")]
     public async Task The_example_test_of_each_query_language_construct_passes(string function)
     {
         CliResult result = await CliRunner.RunAsync(["test", MonitorFileTests.ExamplePath($"tests/{function}.test.yaml")]);

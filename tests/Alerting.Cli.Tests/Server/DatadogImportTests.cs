@@ -93,11 +93,11 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Anomaly_and_top_exports_apply_unedited_and_keep_their_queries()
+    public async Task Anomaly_top_and_percentile_exports_apply_unedited_and_keep_their_queries()
     {
         var written = new Dictionary<string, string>(StringComparer.Ordinal);
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string name in new[] { "anomalies.json", "top.json" })
+        foreach (string name in new[] { "anomalies.json", "top.json", "percentiles.json" })
         {
             string path = MonitorFileTests.ExamplePath(Path.Combine("datadog", name));
             foreach (var (monitorName, query) in await WrittenQueriesAsync(path))
@@ -109,7 +109,7 @@ public sealed class DatadogImportTests(ServerFixture server)
         }
 
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "anomalies.json"));
-        Assert.Equal(3, queries.Count);
+        Assert.Equal(5, queries.Count);
         Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
 
         // A recovery window other than the alert window is not built: --strict refuses it.

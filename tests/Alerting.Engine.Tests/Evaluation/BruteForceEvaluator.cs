@@ -225,6 +225,62 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     }
 
     /// <summary>
+    /// <c>percentile(window):q</c> from raw points, straight from the words of
+    /// <see cref="PercentileEvaluator"/>: each series summed over the window as <c>sum:sum</c> sums it
+    /// (series without a value, or without a bound (NaN), left out), the sums of one bound added in
+    /// group order, the bounds sorted, and Prometheus's histogram_quantile over the cumulative counts.
+    /// </summary>
+    public EvaluationResult Percentile(IReadOnlyList<int> group, IReadOnlyList<double> bounds, long windowMs, long evaluationMs, double quantile, int maxBounds)
+    {
+        var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, windowMs);
+        var sums = group.Select((series, i) => (Bound: bounds[i], Result: Evaluate([series], spec, evaluationMs))).ToList();
+        var full = sums.Any(s => s.Result.FullWindow);
+        var points = sums.Sum(s => s.Result.PointCount);
+        var buckets = sums
+            .Where(s => s.Result.HasValue && !double.IsNaN(s.Bound))
+            .GroupBy(s => s.Bound)
+            .Select(g => (Bound: g.Key, Count: g.Aggregate(0.0, (total, s) => total + s.Result.Value)))
+            .OrderBy(b => b.Bound)
+            .ToList();
+        if (buckets.Count > maxBounds || buckets.Count < 2 || !double.IsPositiveInfinity(buckets[^1].Bound))
+        {
+            return EvaluationResult.NoValue(full, points);
+        }
+
+        // Monotonic: each cumulative count at least the one below it.
+        for (var i = 1; i < buckets.Count; i++)
+        {
+            buckets[i] = (buckets[i].Bound, Math.Max(buckets[i].Count, buckets[i - 1].Count));
+        }
+
+        var observations = buckets[^1].Count;
+        if (!(observations > 0))
+        {
+            return EvaluationResult.NoValue(full, points);
+        }
+
+        var rank = quantile * observations;
+        var b = buckets.FindIndex(0, buckets.Count - 1, x => x.Count >= rank);
+        double value;
+        if (b < 0)
+        {
+            value = buckets[^2].Bound;
+        }
+        else if (b == 0 && buckets[0].Bound <= 0)
+        {
+            value = buckets[0].Bound;
+        }
+        else
+        {
+            var lower = b == 0 ? 0.0 : buckets[b - 1].Bound;
+            var below = b == 0 ? 0.0 : buckets[b - 1].Count;
+            value = lower + ((buckets[b].Bound - lower) * ((rank - below) / (buckets[b].Count - below)));
+        }
+
+        return new EvaluationResult(true, value, full, points);
+    }
+
+    /// <summary>
     /// First instant of the window ending at <paramref name="endMs"/>: endMs − W + 1 (the window is
     /// (endMs − W, endMs]), or for a calendar window the last multiple of W since the epoch.
     /// </summary>

@@ -17,7 +17,7 @@ internal sealed class MonitorTestFile
 
     private static readonly string[] Fields = ["step", "run_for", "monitors", "input_series", "expected"];
 
-    /// <summary>One input series: its metric and tags, one value (or none) per step, and its metric type (<c>type:</c> gauge, count or rate; default gauge).</summary>
+    /// <summary>One input series: its metric and tags, one value (or none) per step, and its metric type (<c>type:</c> gauge, count, rate or distribution; default gauge).</summary>
     public sealed record Series(string Metric, IReadOnlyList<string> Tags, IReadOnlyList<double?> Values, Protocol.Log.SeriesType Type = Protocol.Log.SeriesType.Unspecified);
 
     /// <summary>
@@ -135,8 +135,9 @@ internal sealed class MonitorTestFile
                         case "gauge": type = Protocol.Log.SeriesType.Gauge; break;
                         case "count": type = Protocol.Log.SeriesType.Count; break;
                         case "rate": type = Protocol.Log.SeriesType.Rate; break;
+                        case "distribution": type = Protocol.Log.SeriesType.Distribution; break;
                         default:
-                            Error(node, $"{path}.type", $"'{typeName}' is not a metric type (gauge, count or rate)");
+                            Error(node, $"{path}.type", $"'{typeName}' is not a metric type (gauge, count, rate or distribution)");
                             continue;
                     }
                 }

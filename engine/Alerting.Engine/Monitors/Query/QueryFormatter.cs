@@ -39,8 +39,11 @@ public static class QueryFormatter
             case CompositeQuery composite:
                 CompositeFormatter.Append(text, composite.Expression);
                 break;
+            case PercentileQuery percentile:
+                AppendPercentile(text, percentile);
+                break;
             default:
-                throw new UnreachableException($"MonitorQuery has only four kinds, got {query.GetType().Name}");
+                throw new UnreachableException($"MonitorQuery has only five kinds, got {query.GetType().Name}");
         }
 
         return text.ToString();
@@ -118,6 +121,24 @@ public static class QueryFormatter
     {
         AppendTimeAggregation(text, query.TimeAggregation, query.ChangeAggregation, query.WindowMs, query.ShiftMs, query.CalendarWindow);
         AppendOperand(text, query.SpaceAggregation, query.Metric, query.Scope, query.GroupBy, query.Modifiers);
+        AppendCondition(text, query.Comparator, query.Threshold);
+    }
+
+    // percentile(last_…):pNN[.NN]:metric{scope}[ by {tags}] comparator threshold
+    private static void AppendPercentile(StringBuilder text, PercentileQuery query)
+    {
+        text.Append("percentile(");
+        AppendWindow(text, query.WindowMs);
+        text.Append("):").Append(PercentileQuery.FormatPercentile(query.PercentileHundredths)).Append(':').Append(query.Metric).Append('{');
+        AppendFilters(text, query.Scope, quoted: false);
+        text.Append('}');
+        if (!query.GroupBy.IsEmpty)
+        {
+            text.Append(" by {");
+            AppendList(text, query.GroupBy, quoted: false);
+            text.Append('}');
+        }
+
         AppendCondition(text, query.Comparator, query.Threshold);
     }
 

@@ -12,7 +12,12 @@ namespace Alerting.Engine.Monitors.Query;
 /// <remarks>
 /// Grammar (EBNF; <c>ws</c> = any run of space, tab, CR, LF, allowed wherever written):
 /// <code>
-/// query          = ws, ( metric_query | check_query ), ws ;
+/// query          = ws, ( metric_query | percentile_query | check_query ), ws ;
+///
+/// percentile_query = "percentile", ws, "(", ws, window (* last_… only *), ws, ")", ws, ":", ws, percentile, ws, ":",
+///                  ws, metric, ws, scope, [ ws, group_by (* not le *) ], ws, comparator, ws, threshold ;
+///                  (* no modifiers; a percentile is not an operand of a formula *)
+/// percentile     = "p", digit, [ digit ], [ ".", digit, [ digit ] ] ;   (* above p0, below p100 *)
 ///
 /// metric_query   = time_agg, ws, ":", ws, ( anomalies | top | formula ), ws, comparator, ws, threshold ;
 /// top            = "top", ws, "(", ws, formula, ws, ",", ws, digits (* 1 .. 100 *), ws, ",", ws,
@@ -88,7 +93,7 @@ namespace Alerting.Engine.Monitors.Query;
 /// </remarks>
 public static class QueryParser
 {
-    private const string TimeAggregationNames = "time aggregation (avg, sum, min, max, last, count, change, pct_change)";
+    private const string TimeAggregationNames = "time aggregation (avg, sum, min, max, last, count, change, pct_change, percentile)";
     private const string InnerAggregationNames = "aggregation (avg, sum, min, max, last, count)";
     private const string SpaceAggregationNames = "space aggregation (avg, sum, min, max)";
 
@@ -190,6 +195,12 @@ public static class QueryParser
         {
             int aggStart = _pos;
             ReadOnlySpan<char> word = ReadKeyword();
+            if (word.SequenceEqual("percentile"))
+            {
+                MarkToken(aggStart);
+                return ParsePercentile();
+            }
+
             if (!TryTimeAggregation(word, out TimeAggregation timeAggregation))
             {
                 return FailAt<MonitorQuery>(aggStart, _pos, TimeAggregationNames);
@@ -320,6 +331,168 @@ public static class QueryParser
             }
 
             return new FormulaQuery(timeAggregation, windowMs, expression, comparator, threshold, changeAggregation, shiftMs, calendarWindow);
+        }
+
+        // percentile_query after "percentile": "(", window, ")", ":", percentile, ":", metric, scope,
+        // [ group_by ], comparator, threshold. Its own method, so the metric grammar stays apart.
+        private MonitorQuery? ParsePercentile()
+        {
+            if (!Expect('(', "'('"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            int windowAt = _pos;
+            if (_text[_pos..].StartsWith("current_"))
+            {
+                FailProblem(windowAt, "a percentile reads a last_… window", "a window such as last_5m (calendar windows are not supported for percentiles)");
+                return null;
+            }
+
+            if (!TryWindow("window", out long windowMs) || !Expect(')', "')'") || !Expect(':', "':'"))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            if (!TryPercentile(out int hundredths) || !Expect(':', "':'") || !TryMetricName(out string? metric))
+            {
+                return null;
+            }
+
+            SkipWhitespace();
+            if (!Expect('{', "'{' to open the scope") || !TryFilters('}', quoted: false, out ImmutableArray<TagFilter> scope))
+            {
+                return null;
+            }
+
+            ImmutableArray<string> groupBy = [];
+            SkipWhitespace();
+            if (Peek() == '.')
+            {
+                FailProblem(_pos, "a percentile query takes no modifiers", "'by' or comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)");
+                return null;
+            }
+
+            if (Peek() == 'b')
+            {
+                int byStart = _pos;
+                if (!ReadKeyword().SequenceEqual("by"))
+                {
+                    return FailAt<MonitorQuery>(byStart, _pos, "'by' or comparator");
+                }
+
+                MarkToken(byStart);
+                if (!Expect('{', "'{' after 'by'"))
+                {
+                    return null;
+                }
+
+                int groupAt = _pos;
+                if (!TryGroupBy('}', quoted: false, out groupBy))
+                {
+                    return null;
+                }
+
+                if (groupBy.Contains(PercentileQuery.BoundTag))
+                {
+                    FailProblem(KeyAt(groupAt, PercentileQuery.BoundTag), "a percentile query cannot group by 'le'", "group-by tags other than le (the bucket bound the percentile is computed over)");
+                    return null;
+                }
+
+                SkipWhitespace();
+                if (Peek() == '.')
+                {
+                    FailProblem(_pos, "a percentile query takes no modifiers", "comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)");
+                    return null;
+                }
+            }
+
+            if (!TryComparator(out Comparator comparator) || !TryNumber("threshold", out double threshold))
+            {
+                return null;
+            }
+
+            return new PercentileQuery(windowMs, hundredths, metric, scope, groupBy, comparator, threshold);
+        }
+
+        // Position of the group-by key `key` in the list that starts at `from` (the key is there).
+        private readonly int KeyAt(int from, string key)
+        {
+            for (int at = from; at + key.Length <= _pos; at++)
+            {
+                if (_text[at..].StartsWith(key) && !QueryCharset.IsTagKeyPart(_text[at - 1]) && (at + key.Length == _text.Length || !QueryCharset.IsTagKeyPart(_text[at + key.Length])))
+                {
+                    return at;
+                }
+            }
+
+            return from;
+        }
+
+        // percentile = "p", digit, [ digit ], [ ".", digit, [ digit ] ], above p0 and below p100.
+        private bool TryPercentile(out int hundredths)
+        {
+            const string expected = "percentile p50, p75, p90, p95, p99 or pN with up to two decimals (p99.9), above p0 and below p100";
+            hundredths = 0;
+            int start = _pos;
+            if (Peek() != 'p' || !char.IsAsciiDigit(Peek(1)))
+            {
+                FailAt<object>(start, Math.Max(start + 1, SkipPercentileText(start)), expected);
+                return false;
+            }
+
+            _pos++;
+            int whole = 0;
+            int wholeDigits = 0;
+            while (char.IsAsciiDigit(Peek()))
+            {
+                whole = Math.Min(1_000, (whole * 10) + (Peek() - '0'));
+                wholeDigits++;
+                _pos++;
+            }
+
+            int fraction = 0;
+            int fractionDigits = 0;
+            if (Peek() == '.' && char.IsAsciiDigit(Peek(1)))
+            {
+                _pos++;
+                while (char.IsAsciiDigit(Peek()))
+                {
+                    fraction = Math.Min(1_000, (fraction * 10) + (Peek() - '0'));
+                    fractionDigits++;
+                    _pos++;
+                }
+            }
+
+            MarkToken(start);
+            if (wholeDigits > 2 || fractionDigits > 2)
+            {
+                FailProblem(start, $"percentile '{Quote(start, _pos)}' is not one Datadog computes", expected);
+                return false;
+            }
+
+            hundredths = (whole * 100) + (fractionDigits == 1 ? fraction * 10 : fraction);
+            if (hundredths is < 1 or >= PercentileQuery.HundredthsPerWhole)
+            {
+                FailProblem(start, $"percentile '{Quote(start, _pos)}' is out of range", expected);
+                return false;
+            }
+
+            return true;
+        }
+
+        // End of a word-like token at start (letters, digits, '.'), for quoting what was found.
+        private readonly int SkipPercentileText(int start)
+        {
+            int end = start;
+            while (end < _text.Length && (char.IsAsciiLetterOrDigit(_text[end]) || _text[end] == '.'))
+            {
+                end++;
+            }
+
+            return end;
         }
 
         // Whether the formula is anomalies(...) or top(...): the word followed by '(' (never an
@@ -784,6 +957,12 @@ public static class QueryParser
 
             if (!TrySpaceAggregation(word, out SpaceAggregation spaceAggregation))
             {
+                if (word.Length > 1 && word[0] == 'p' && char.IsAsciiDigit(word[1]))
+                {
+                    FailProblem(start, $"percentile '{Quote(start, SkipPercentileText(start))}' needs the time aggregation percentile(…) and stands alone", "a space aggregation (avg, sum, min, max); write a percentile as percentile(last_5m):p99:metric{…} > threshold, outside formulas");
+                    return null;
+                }
+
                 return FailAt<FormulaNode>(start, Math.Max(_pos, start + 1), SpaceAggregationNames);
             }
 

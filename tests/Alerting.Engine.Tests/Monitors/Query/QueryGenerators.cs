@@ -245,8 +245,20 @@ internal static class QueryGenerators
         Gen.Int[1, QueryLimits.MaxCheckRuns],
         (name, over, groupBy, last) => new CheckQuery(name, over, groupBy, last));
 
+    /// <summary>A percentile query: any percentile in hundredths (p0.01 … p99.99), never grouped by le.</summary>
+    public static readonly Gen<PercentileQuery> PercentileQueryGen = Gen.Select(
+        WindowMs,
+        Gen.Frequency((1, Gen.OneOf(5000, 7500, 9000, 9500, 9900, 9990, 9999, 1)), (2, Gen.Int[1, PercentileQuery.HundredthsPerWhole - 1])),
+        Metric,
+        Scope,
+        GroupBy.Where(keys => !keys.Contains(PercentileQuery.BoundTag)),
+        Gen.Enum<Comparator>(),
+        Threshold,
+        (window, hundredths, metric, scope, groupBy, comparator, threshold) => new PercentileQuery(window, hundredths, metric, scope, groupBy, comparator, threshold));
+
     public static readonly Gen<MonitorQuery> Query = Gen.Frequency(
         (3, MetricQueryGen.Select(q => (MonitorQuery)q)),
+        (1, PercentileQueryGen.Select(q => (MonitorQuery)q)),
         (2, FormulaQueryGen.Select(q => (MonitorQuery)q)),
         (1, AnomalyQueryGen.Select(q => (MonitorQuery)q)),
         (1, TopQueryGen.Select(q => (MonitorQuery)q)),

@@ -20,7 +20,7 @@ public sealed partial class QueryLanguageDocTests
     }
 
     // A backticked or fenced line that starts with a time aggregation and holds a comparator.
-    [GeneratedRegex(@"(?m)(?:`|^)((?:avg|sum|min|max|last|count|change|pct_change)\((?:[^`\n])*?(?:>|<|==|!=)=?\s*-?[0-9][^`\n]*?)(?:`|$)")]
+    [GeneratedRegex(@"(?m)(?:`|^)((?:avg|sum|min|max|last|count|change|pct_change|percentile)\((?:[^`\n])*?(?:>|<|==|!=)=?\s*-?[0-9][^`\n]*?)(?:`|$)")]
     private static partial Regex WholeQuery();
 
     private static string DocPath(string name)

@@ -48,6 +48,9 @@ public sealed class QueryParserFuzzTests
         "avg(last_1w):avg:m{*}.rollup(max, 3600).fill(last, 7200) by {host} > 1",
         "max(last_1h):sum:jobs{*} by {queue}.as_rate().rollup(sum,60).fill(zero) >= 2",
         "min(last_10m):avg:m{*} . fill ( null ) . rollup ( count ) < 1",
+        "percentile(last_5m):p99:request.latency{service:api} by {host} > 0.5",
+        "percentile( last_1h ) : p99.9 : http_request_duration_seconds_bucket{env:prod AND NOT le:0.5} by {env,region} <= 2e-3",
+        "percentile(last_1w):p0.01:m{*} != 1",
     ];
 
     private static readonly string[] Tokens =
@@ -55,7 +58,7 @@ public sealed class QueryParserFuzzTests
         "avg", "sum", "min", "max", "last", "count", "change", "pct_change", "(", ")", ":", ",", "{", "}", "*", "!",
         "last_5m", "last_0s", "last_3d", "last_", "by", ">", ">=", "<", "<=", "=", "90", "-1.5e10", "1e999", ".",
         "system.cpu", "env:prod", "host", "\"", "\"c\"", ".over", ".by", ".last", ".count_by_status", "()", " ", "\t",
-        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "anomalies(", "top(", "'mean'", "'l2norm'", "'desc'", "'asc'", "'basic'", "'agile'", "direction=", "'above'", "alert_window=", "'last_15m'", "interval=", "count_default_zero=", "'true'", "((", "))", ".as_count()", ".as_rate()", ".rollup(", ".fill(", "rollup", "fill", "null", "zero", "3600", "last_1w", "w", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
+        "\n", "+", "-", "/", "==", "!=", " AND ", " OR ", "NOT ", " IN (", " NOT IN (", "AND", "OR", "NOT", "IN", "*-", "-*-", "current_1h", "current_1d", "current_", "abs(", "log2(", "log10(", "default_zero(", "anomalies(", "top(", "'mean'", "'l2norm'", "'desc'", "'asc'", "'basic'", "'agile'", "direction=", "'above'", "alert_window=", "'last_15m'", "interval=", "count_default_zero=", "'true'", "((", "))", "percentile(", "p99", "p99.9", "p99.99", "p100", "p0", "p", "le", "by {le}", ".as_count()", ".as_rate()", ".rollup(", ".fill(", "rollup", "fill", "null", "zero", "3600", "last_1w", "w", "\u00e9", "\ud83d\ude00", "\ud800", "\0",
     ];
 
     private const string SyntaxChars = "(){}:,!*\".<>=+-eE_ \t0123456789abcdlmsyz/";

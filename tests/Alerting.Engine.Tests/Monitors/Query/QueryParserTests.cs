@@ -185,9 +185,9 @@ public sealed class QueryParserTests
     }
 
     [Theory]
-    [InlineData("", 0, "time aggregation (avg, sum, min, max, last, count, change, pct_change) or quoted check name")]
-    [InlineData("   ", 3, "time aggregation (avg, sum, min, max, last, count, change, pct_change) or quoted check name")]
-    [InlineData("average(last_5m):avg:m{*} > 1", 0, "time aggregation (avg, sum, min, max, last, count, change, pct_change)")]
+    [InlineData("", 0, "time aggregation (avg, sum, min, max, last, count, change, pct_change, percentile) or quoted check name")]
+    [InlineData("   ", 3, "time aggregation (avg, sum, min, max, last, count, change, pct_change, percentile) or quoted check name")]
+    [InlineData("average(last_5m):avg:m{*} > 1", 0, "time aggregation (avg, sum, min, max, last, count, change, pct_change, percentile)")]
     [InlineData("avg last_5m):avg:m{*} > 1", 4, "'('")]
     [InlineData("avg(5m):avg:m{*} > 1", 4, "window (last_<n>s, m, h, d or w)")]
     [InlineData("avg(last_m):avg:m{*} > 1", 9, "window length digits")]

@@ -63,6 +63,19 @@ public sealed class QueryRoundTripPropertyTests
             threads: 1,
             print: QueryFormatter.Format);
 
+    [Fact]
+    public void Extra_whitespace_between_percentile_tokens_does_not_change_the_query() =>
+        QueryGenerators.PercentileQueryGen.Sample(
+            query =>
+            {
+                string text = QueryFormatter.Format(query);
+                string spaced = SpaceOutPunctuation(text);
+                Assert.Equal(query, QueryParser.Parse(spaced));
+            },
+            iter: Iterations,
+            threads: 1,
+            print: QueryFormatter.Format);
+
     // Puts whitespace around the separators that are tokens of their own in a metric query;
     // ':' is a token only outside the scope braces (inside, it belongs to the tag).
     private static string SpaceOutPunctuation(string text)
