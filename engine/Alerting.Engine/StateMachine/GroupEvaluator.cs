@@ -256,7 +256,7 @@ internal sealed class GroupEvaluator
             var context = new TemplateContext
             {
                 MonitorId = monitor.Id,
-                MonitorName = monitor.Definition.Name,
+                MonitorName = monitor.Name,
                 GroupKey = group.Key,
                 GroupTags = group.Tags,
                 Value = e.Value,
@@ -273,7 +273,7 @@ internal sealed class GroupEvaluator
                 OkThreshold = monitor.IsCheck
                     ? (monitor.CheckCounts.IsSet ? monitor.CheckCounts.Ok : null)
                     : monitor.Rules.CriticalRecovery,
-                Priority = monitor.Definition.Priority,
+                Priority = monitor.DefinedPriority,
                 IsCheck = monitor.IsCheck,
             };
 

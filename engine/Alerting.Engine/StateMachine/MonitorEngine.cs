@@ -136,9 +136,11 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
+            // Decoded once per monitor, not per group: the definition is kept as bytes.
+            Monitor? definition = null;
             foreach (var group in monitor.Groups.Values)
             {
-                yield return (monitor.Definition, group.State);
+                yield return (definition ??= monitor.Definition, group.State);
             }
         }
     }
@@ -187,6 +189,7 @@ internal sealed partial class MonitorEngine
             }
 
             var previous = after;
+            Monitor? definition = null;
             foreach (var (key, group) in monitor.Groups)
             {
                 if (after is not null && string.CompareOrdinal(key, after) <= 0)
@@ -207,7 +210,7 @@ internal sealed partial class MonitorEngine
                         return new ListPosition(slot, previous);
                     }
 
-                    page.Add((monitor.Definition, group.State));
+                    page.Add((definition ??= monitor.Definition, group.State));
                 }
 
                 previous = key;
@@ -240,7 +243,13 @@ internal sealed partial class MonitorEngine
             }
 
             var monitor = slots[slot];
-            if (monitor is null || !keep(monitor.Definition))
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            var definition = monitor.Definition;
+            if (!keep(definition))
             {
                 continue;
             }
@@ -264,14 +273,14 @@ internal sealed partial class MonitorEngine
                 }
             }
 
-            var size = monitor.Definition.CalculateSize();
+            var size = monitor.DefinitionBytes.Length;
             if (page.Count == pageSize || (page.Count > 0 && bytes + size > byteLimit))
             {
                 return slot;
             }
 
             bytes += size;
-            page.Add(monitor.Definition);
+            page.Add(definition);
         }
 
         return null;
@@ -572,7 +581,7 @@ internal sealed partial class MonitorEngine
         {
             foreach (var (key, group) in old.Groups)
             {
-                updated.Groups.Add(key, group);
+                updated.AddGroup(key, group);
             }
         }
         else

@@ -117,10 +117,10 @@ internal sealed class MonitorRegistry
         Invariant.Check(ReferenceEquals(_slots[slot], old) && string.Equals(old.Id, updated.Id, StringComparison.Ordinal), "an edit replaces the monitor of its own id in its own slot");
         updated.Slot = slot;
         _slots[slot] = updated;
-        if (!string.Equals(old.Definition.Name, updated.Definition.Name, StringComparison.Ordinal))
+        if (!string.Equals(old.Name, updated.Name, StringComparison.Ordinal))
         {
-            RemoveName(old.Definition.Name, slot);
-            AddName(updated.Definition.Name, slot);
+            RemoveName(old.Name, slot);
+            AddName(updated.Name, slot);
         }
     }
 
@@ -171,7 +171,7 @@ internal sealed class MonitorRegistry
             _retiredIds.Add(monitor.Id);
         }
 
-        RemoveName(monitor.Definition.Name, slot);
+        RemoveName(monitor.Name, slot);
     }
 
     private void CheckSlots() =>
@@ -190,7 +190,7 @@ internal sealed class MonitorRegistry
         _slots[slot] = monitor;
         monitor.Slot = slot;
         _slotById.Add(monitor.Id, slot);
-        AddName(monitor.Definition.Name, slot);
+        AddName(monitor.Name, slot);
         CheckSlots();
     }
 
