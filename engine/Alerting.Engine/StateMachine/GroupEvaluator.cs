@@ -130,7 +130,7 @@ internal sealed class GroupEvaluator
         else
         {
             var evaluator = _windows.Evaluator(monitor.Tier);
-            var slots = CollectionsMarshal.AsSpan(group.Slots);
+            var slots = group.Slots.AsSpan();
             var result = evaluator.Evaluate(slots, monitor.Spec, windowEndMs, monitor.Modifiers);
             outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(slots, windowEndMs));
             if (!result.HasValue && monitor.EvaluateAsZero && IsCountLike(monitor, group))
