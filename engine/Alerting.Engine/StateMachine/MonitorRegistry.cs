@@ -21,7 +21,7 @@ internal sealed class MonitorRegistry
     private readonly List<CompiledMonitor?> _slots = [];
     private readonly SortedSet<int> _freeSlots = [];
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<int>> _slotsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SmallIntList> _slotsByName = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _retiredIds = new(StringComparer.Ordinal);
 
     // Deleted monitors whose groups are still being freed (see MonitorDrain), by slot: their slot
@@ -198,8 +198,8 @@ internal sealed class MonitorRegistry
     {
         if (!_slotsByName.TryGetValue(name, out var slots))
         {
-            // Room for one: names are mostly unique.
-            _slotsByName.Add(name, slots = new(1));
+            // A lone slot inline: names are mostly unique.
+            _slotsByName.Add(name, slots = []);
         }
 
         slots.Insert(~slots.BinarySearch(slot), slot);
@@ -209,7 +209,9 @@ internal sealed class MonitorRegistry
     private void RemoveName(string name, int slot)
     {
         var slots = _slotsByName[name];
-        slots.Remove(slot);
+        var at = slots.BinarySearch(slot);
+        Invariant.Check(at >= 0, "a named monitor's slot is in its name's list");
+        slots.RemoveAt(at);
         if (slots.Count == 0)
         {
             _slotsByName.Remove(name);

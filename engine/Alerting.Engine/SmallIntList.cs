@@ -2,16 +2,16 @@ using System.Collections;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Alerting.Engine.Monitors;
+namespace Alerting.Engine;
 
 /// <summary>
-/// The series of one metric query of a group (as series ids, or as slots of a tier store), in
-/// order: a list that holds a lone item inline, as most groups read one series (M6: 32 B for a
-/// group's one series instead of a <see cref="List{T}"/> and its array, 64 B). From the second
-/// item on the items live in an array that doubles.
+/// A list of ints that holds a lone item inline, for the many lists of the state that mostly hold
+/// one: a group's series ids and slots (most groups read one series), the slots of a monitor name,
+/// a scope index postings list (M6: 32 B for one item instead of a <see cref="List{T}"/> and its
+/// array, 64 B). From the second item on the items live in an array that doubles.
 /// </summary>
-[CollectionBuilder(typeof(GroupSeries), nameof(Create))]
-public sealed class GroupSeries : IReadOnlyList<int>
+[CollectionBuilder(typeof(SmallIntList), nameof(Create))]
+public sealed class SmallIntList : IReadOnlyList<int>
 {
     private int _count;
 
@@ -24,9 +24,9 @@ public sealed class GroupSeries : IReadOnlyList<int>
     public int Count => _count;
 
     /// <summary>A list of <paramref name="items"/>, in their order (what <c>[a, b]</c> builds).</summary>
-    public static GroupSeries Create(ReadOnlySpan<int> items)
+    public static SmallIntList Create(ReadOnlySpan<int> items)
     {
-        var list = new GroupSeries();
+        var list = new SmallIntList();
         foreach (var item in items)
         {
             list.Add(item);

@@ -1,12 +1,10 @@
-using Alerting.Engine.Monitors;
-
-namespace Alerting.Engine.Tests.Monitors;
+namespace Alerting.Engine.Tests;
 
 /// <summary>
-/// <see cref="GroupSeries"/> (a group's series, a lone one held inline) against <see cref="List{T}"/>
+/// <see cref="SmallIntList"/> (a group's series, a lone one held inline) against <see cref="List{T}"/>
 /// as the model: random inserts, appends and removals, the same items, order, searches and span.
 /// </summary>
-public sealed class GroupSeriesTests
+public sealed class SmallIntListTests
 {
     /// <summary>Set to a seed printed by a failure to replay only that case.</summary>
     private const int ReplaySeed = 0;
@@ -19,7 +17,7 @@ public sealed class GroupSeriesTests
         {
             var rng = new Random(seed);
             var model = new List<int>();
-            var list = new GroupSeries();
+            var list = new SmallIntList();
             for (var step = 0; step < 40; step++)
             {
                 // Mostly stays at zero to two items, where the inline item and the array meet.
@@ -46,7 +44,7 @@ public sealed class GroupSeriesTests
                 }
 
                 var probe = rng.Next(100);
-                var sorted = new GroupSeries();
+                var sorted = new SmallIntList();
                 foreach (var item in model.Order())
                 {
                     sorted.Add(item);
@@ -60,7 +58,7 @@ public sealed class GroupSeriesTests
     [Fact]
     public void Lone_item_is_read_as_a_span_of_one_and_bad_indexes_are_refused()
     {
-        GroupSeries list = [7];
+        SmallIntList list = [7];
         Assert.Equal([7], list.AsSpan().ToArray());
         Assert.Equal(7, list[^1]);
         Assert.Equal(0, list.BinarySearch(7));
