@@ -66,7 +66,7 @@ public sealed class FormulaEvaluator
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The window is longer than a series ring.</exception>
     /// <exception cref="ArgumentException">The slot lists do not match the program's operands.</exception>
-    public EvaluationResult Evaluate(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, in WindowSpec spec, long evaluationMs)
+    public EvaluationResult Evaluate(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, in WindowSpec spec, long evaluationMs)
     {
         ArgumentNullException.ThrowIfNull(program);
         if (operandSlots.Length != program.OperandCount)
@@ -99,12 +99,12 @@ public sealed class FormulaEvaluator
     }
 
     /// <summary>Newest point any operand of the group can see (see <see cref="WindowEvaluator.NewestPointMs"/>).</summary>
-    public long NewestPointMs(ReadOnlySpan<List<int>> operandSlots, long evaluationMs)
+    public long NewestPointMs(ReadOnlySpan<SmallIntList> operandSlots, long evaluationMs)
     {
         var newest = long.MinValue;
         foreach (var slots in operandSlots)
         {
-            newest = Math.Max(newest, _windows.NewestPointMs(CollectionsMarshal.AsSpan(slots), evaluationMs));
+            newest = Math.Max(newest, _windows.NewestPointMs(slots.AsSpan(), evaluationMs));
         }
 
         return newest;
@@ -116,7 +116,7 @@ public sealed class FormulaEvaluator
     /// the monitor computes them (the time aggregation's rollup, the space aggregation, the
     /// formula); false when no bucket has a value or the result is not finite.
     /// </summary>
-    public bool Rank(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, in WindowSpec spec, long evaluationMs, out double rank)
+    public bool Rank(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, in WindowSpec spec, long evaluationMs, out double rank)
     {
         ArgumentNullException.ThrowIfNull(program);
         Invariant.Check(program.Top is not null, "only a top() program is ranked");
@@ -166,7 +166,7 @@ public sealed class FormulaEvaluator
     // Each operand's bucket values over the buckets of the range, and which buckets any operand has
     // a value in; returns the points read, and whether the oldest bucket lies partly before the window
     // so that the bucket after it is the window's first full one.
-    private long FillOperands(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range, out bool early)
+    private long FillOperands(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range, out bool early)
     {
         var n = range.Count;
         early = false;
@@ -177,7 +177,7 @@ public sealed class FormulaEvaluator
         {
             var contributors = _contributors.AsSpan(k * _ringLength, n);
             points += _windows.FillBuckets(
-                CollectionsMarshal.AsSpan(operandSlots[k]),
+                operandSlots[k].AsSpan(),
                 aggregation,
                 program.OperandSpaces[k],
                 range,
@@ -194,7 +194,7 @@ public sealed class FormulaEvaluator
         return points;
     }
 
-    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
+    private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range)
     {
         if (program.HasModifiers)
         {
@@ -227,7 +227,7 @@ public sealed class FormulaEvaluator
     /// those values. The full-window flag is as for buckets: a value in the oldest interval, or in
     /// the next one while some operand has a point in the window's first r ms.
     /// </summary>
-    private EvaluationResult EvaluateIntervals(FormulaProgram program, ReadOnlySpan<List<int>> operandSlots, TimeAggregation aggregation, in WindowRange range)
+    private EvaluationResult EvaluateIntervals(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range)
     {
         Invariant.Check(program.Anomaly is null && program.Top is null, "anomalies() and top() read buckets: the compiler refuses them over operands with modifiers");
         long points = 0;
@@ -243,7 +243,7 @@ public sealed class FormulaEvaluator
             var values = _values.AsSpan(k * _ringLength, count);
             var contributors = _contributors.AsSpan(k * _ringLength, count);
             points += _windows.FillIntervals(
-                CollectionsMarshal.AsSpan(operandSlots[k]),
+                operandSlots[k].AsSpan(),
                 aggregation,
                 program.OperandSpaces[k],
                 program.OperandModifiers[k],

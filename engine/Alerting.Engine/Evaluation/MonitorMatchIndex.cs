@@ -38,15 +38,15 @@ internal sealed class MonitorMatchIndex
         }
 
         var tag = scopes.ChooseKey(scope);
-        List<int> list;
+        SmallIntList list;
         if (tag is null)
         {
             list = scopes.Unindexed;
         }
         else if (!scopes.ByTag.TryGetValue(tag, out list!))
         {
-            // Room for one: most monitor tags (a host, a service) file one monitor (M6).
-            scopes.ByTag.Add(tag, list = new(1));
+            // A lone slot inline: most monitor tags (a host, a service) file one monitor (M6).
+            scopes.ByTag.Add(tag, list = []);
         }
 
         InsertSorted(list, slot);
@@ -116,7 +116,7 @@ internal sealed class MonitorMatchIndex
         }
     }
 
-    private void AddVerified(List<int> candidates, ReadOnlySpan<string> sortedTags, List<int> into)
+    private void AddVerified(SmallIntList candidates, ReadOnlySpan<string> sortedTags, List<int> into)
     {
         foreach (var slot in candidates)
         {
@@ -127,7 +127,7 @@ internal sealed class MonitorMatchIndex
         }
     }
 
-    private static void InsertSorted(List<int> list, int slot)
+    private static void InsertSorted(SmallIntList list, int slot)
     {
         // Slots mostly grow, so this is an append; a reused (lower) slot shifts the tail.
         if (list.Count == 0 || list[^1] < slot)
@@ -154,10 +154,10 @@ internal sealed class MonitorMatchIndex
         /// <summary>The source's index key, shared by every monitor filed under it.</summary>
         public string Key { get; }
 
-        public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, SmallIntList> ByTag { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Scopes with no positive equality filter: tested against every new series of the source.</summary>
-        public List<int> Unindexed { get; } = [];
+        public SmallIntList Unindexed { get; } = [];
 
         public int Count { get; set; }
 

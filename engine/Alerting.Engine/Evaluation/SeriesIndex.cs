@@ -204,7 +204,7 @@ internal sealed class SeriesIndex
         _live--;
     }
 
-    private static void RemoveId(List<int> ids, int id)
+    private static void RemoveId(SmallIntList ids, int id)
     {
         var at = ids.BinarySearch(id);
         Invariant.Check(at >= 0, "a live series is on its postings");
@@ -320,7 +320,7 @@ internal sealed class SeriesIndex
     /// The ids a scope's matches are among: the shortest postings list of its equality filters,
     /// or every series of the source; null when an equality filter names a tag no series has.
     /// </summary>
-    private static List<int>? Candidates(SourceSeries source, ImmutableArray<TagFilter> scope)
+    private static SmallIntList? Candidates(SourceSeries source, ImmutableArray<TagFilter> scope)
     {
         var candidates = source.All;
         foreach (var filter in scope)
@@ -345,7 +345,7 @@ internal sealed class SeriesIndex
     }
 
     /// <summary>The position of the first id not below <paramref name="id"/> in sorted <paramref name="ids"/>.</summary>
-    private static int LowerBound(List<int> ids, int id)
+    private static int LowerBound(SmallIntList ids, int id)
     {
         var at = ids.BinarySearch(id);
         return at >= 0 ? at : ~at;
@@ -362,8 +362,9 @@ internal sealed class SeriesIndex
         /// <summary>The metric or check name, the one string every series of the source refers to.</summary>
         public string Name { get; }
 
-        public List<int> All { get; } = [];
+        public SmallIntList All { get; } = [];
 
-        public Dictionary<string, List<int>> ByTag { get; } = new(StringComparer.Ordinal);
+        /// <summary>Postings by <c>tag:value</c>; a tag of one series (a host) holds its id inline (M6).</summary>
+        public Dictionary<string, SmallIntList> ByTag { get; } = new(StringComparer.Ordinal);
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
@@ -10,10 +11,14 @@ namespace Alerting.Engine.Evaluation;
 /// </summary>
 /// <remarks>
 /// Layout: one <c>long</c> head per slot, one <c>int</c> free-list entry per slot, and
-/// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as seven flat columns
-/// (sum, min, max, last: double; count, last offset, first offset: int; slot s owns entries
-/// [s·L, (s+1)·L)), so an evaluation streams only the columns its aggregation reads. With the
-/// defaults (15 s buckets, 20 retained + 1 future) that is 8 + 4 + 21 × 44 = 936 bytes per series.
+/// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as seven columns (sum,
+/// min, max, last: double; count, last offset, first offset: int), so an evaluation streams only
+/// the columns its aggregation reads. The columns are cut in chunks of a fixed number of slots
+/// (about 64 KiB of doubles each, see <see cref="ChunkSlots"/>; slot s is local slot s mod C of
+/// chunk s / C and owns its entries [local·L, (local+1)·L)): the store grows by one chunk, not by
+/// doubling, so at most one chunk is unused room (M6) and no bucket is copied as it grows. Only a
+/// store smaller than one chunk doubles its single chunk. With the defaults (15 s buckets, 21
+/// retained + 1 future) that is 8 + 4 + 1 + 22 × 44 = 981 bytes per series.
 /// <para>
 /// Acceptance depends only on the point's bucket and the store clock (never on wall time):
 /// with c = ⌊<see cref="NowMs"/> / resolution⌋ and b = ⌊unixMs / resolution⌋, a point is
@@ -43,14 +48,18 @@ public sealed class SeriesStore
 
     private readonly SeriesStoreOptions _options;
     private readonly int _ringLength;
+    /// <summary>Bucket entries of doubles aimed at per chunk column: 8 192 (64 KiB), below the large-object heap's 85 000 B.</summary>
+    private const int ChunkTargetBuckets = 8_192;
+
+    /// <summary>Slots per full chunk: a power of two, so a slot's chunk is a shift away.</summary>
+    private readonly int _chunkSlots;
+    private readonly int _chunkShift;
+    private readonly List<Chunk> _chunks = [];
+
+    /// <summary>Slots the chunks hold (≤ the per-slot arrays' length).</summary>
+    private int _capacity;
+
     private long[] _heads;
-    private double[] _sums;
-    private double[] _mins;
-    private double[] _maxs;
-    private double[] _lasts;
-    private int[] _counts;
-    private int[] _lastOffsetsMs;
-    private int[] _firstOffsetsMs;
 
     // Per slot: the metric type of the series (derived from the series index, not in snapshots).
     private byte[] _types;
@@ -71,18 +80,29 @@ public sealed class SeriesStore
         options.Validate();
         _options = options;
         _ringLength = options.RingLength;
-        _heads = new long[options.InitialCapacity];
-        _freeSlots = new int[options.InitialCapacity];
-        var buckets = checked(options.InitialCapacity * _ringLength);
-        _sums = new double[buckets];
-        _mins = new double[buckets];
-        _maxs = new double[buckets];
-        _lasts = new double[buckets];
-        _counts = new int[buckets];
-        _lastOffsetsMs = new int[buckets];
-        _firstOffsetsMs = new int[buckets];
-        _types = new byte[options.InitialCapacity];
+        _chunkShift = BitOperations.Log2((uint)Math.Max(1, ChunkTargetBuckets / _ringLength));
+        _chunkSlots = 1 << _chunkShift;
+        if (options.InitialCapacity < _chunkSlots)
+        {
+            // Smaller than a chunk: one chunk of the initial capacity, doubled until it is full-sized.
+            _chunks.Add(new Chunk(options.InitialCapacity * _ringLength));
+            _capacity = options.InitialCapacity;
+        }
+        else
+        {
+            for (; _capacity < options.InitialCapacity; _capacity += _chunkSlots)
+            {
+                _chunks.Add(new Chunk(_chunkSlots * _ringLength));
+            }
+        }
+
+        _heads = new long[_capacity];
+        _freeSlots = new int[_capacity];
+        _types = new byte[_capacity];
     }
+
+    /// <summary>Slots per full chunk of the bucket columns.</summary>
+    internal int ChunkSlots => _chunkSlots;
 
     /// <summary>Resolution and retention.</summary>
     public SeriesStoreOptions Options => _options;
@@ -100,7 +120,7 @@ public sealed class SeriesStore
     public int Count => _highWater - _freeCount;
 
     /// <summary>Slots allocated (live or free).</summary>
-    public int Capacity => _heads.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Bytes of array storage per slot for this layout.</summary>
     public long BytesPerSeries => sizeof(long) + sizeof(int) + sizeof(byte) + ((long)_ringLength * Bucket.SizeBytes);
@@ -134,7 +154,7 @@ public sealed class SeriesStore
         }
         else
         {
-            if (_highWater == _heads.Length)
+            if (_highWater == _capacity)
             {
                 Grow();
             }
@@ -269,14 +289,15 @@ public sealed class SeriesStore
             return bucket;
         }
 
-        var index = (slot * _ringLength) + RingIndexNearClock(bucket);
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_counts), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_sums), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_mins), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_maxs), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lasts), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_lastOffsetsMs), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_firstOffsetsMs), index)));
+        var chunk = _chunks[slot >> _chunkShift];
+        var index = ((slot & (_chunkSlots - 1)) * _ringLength) + RingIndexNearClock(bucket);
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Counts), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Sums), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Mins), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Maxs), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Lasts), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.LastOffsetsMs), index)));
+        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.FirstOffsetsMs), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref _heads[slot]));
         return bucket;
     }
@@ -291,8 +312,20 @@ public sealed class SeriesStore
     /// <summary>Head bucket of a slot without the liveness check (free slots read as long.MinValue).</summary>
     internal long HeadOf(int slot) => _heads[slot];
 
-    /// <summary>All bucket columns; slot s owns [s·L, (s+1)·L).</summary>
-    internal BucketColumns Columns => new(_sums, _mins, _maxs, _lasts, _counts, _lastOffsetsMs, _firstOffsetsMs);
+    /// <summary>The bucket columns of a slot (live or not: the caller checks), its ring's L entries.</summary>
+    internal BucketColumns ColumnsOf(int slot)
+    {
+        var chunk = _chunks[slot >> _chunkShift];
+        var start = (slot & (_chunkSlots - 1)) * _ringLength;
+        return new(
+            chunk.Sums.AsSpan(start, _ringLength),
+            chunk.Mins.AsSpan(start, _ringLength),
+            chunk.Maxs.AsSpan(start, _ringLength),
+            chunk.Lasts.AsSpan(start, _ringLength),
+            chunk.Counts.AsSpan(start, _ringLength),
+            chunk.LastOffsetsMs.AsSpan(start, _ringLength),
+            chunk.FirstOffsetsMs.AsSpan(start, _ringLength));
+    }
 
     /// <summary>
     /// Writes the whole store. Identical state (including the free list order, which decides
@@ -500,8 +533,6 @@ public sealed class SeriesStore
         return target;
     }
 
-    private BucketColumns ColumnsOf(int slot) => Columns.Slice(slot * _ringLength, _ringLength);
-
     private void CheckLive(int slot)
     {
         if (!IsLive(slot))
@@ -510,19 +541,53 @@ public sealed class SeriesStore
         }
     }
 
+    /// <summary>
+    /// Room for one more chunk of slots (or, while the store is one chunk smaller than full-sized,
+    /// twice its room); the per-slot arrays double, they are 13 B a slot.
+    /// </summary>
     private void Grow()
     {
-        var capacity = checked(_heads.Length * 2);
-        Array.Resize(ref _heads, capacity);
-        Array.Resize(ref _freeSlots, capacity);
-        Array.Resize(ref _types, capacity);
-        var buckets = checked(capacity * _ringLength);
-        Array.Resize(ref _sums, buckets);
-        Array.Resize(ref _mins, buckets);
-        Array.Resize(ref _maxs, buckets);
-        Array.Resize(ref _lasts, buckets);
-        Array.Resize(ref _counts, buckets);
-        Array.Resize(ref _lastOffsetsMs, buckets);
-        Array.Resize(ref _firstOffsetsMs, buckets);
+        if (_chunks.Count == 1 && _capacity < _chunkSlots)
+        {
+            _capacity = Math.Min(_capacity * 2, _chunkSlots);
+            _chunks[0].Resize(_capacity * _ringLength);
+        }
+        else
+        {
+            Invariant.Check(_capacity == _chunks.Count * _chunkSlots, "a store of several chunks has only full-sized chunks");
+            _chunks.Add(new Chunk(_chunkSlots * _ringLength));
+            _capacity = checked(_capacity + _chunkSlots);
+        }
+
+        if (_heads.Length < _capacity)
+        {
+            var length = Math.Max(_capacity, checked(_heads.Length * 2));
+            Array.Resize(ref _heads, length);
+            Array.Resize(ref _freeSlots, length);
+            Array.Resize(ref _types, length);
+        }
+    }
+
+    /// <summary>The seven bucket columns of one chunk of slots.</summary>
+    private sealed class Chunk(int buckets)
+    {
+        public double[] Sums = new double[buckets];
+        public double[] Mins = new double[buckets];
+        public double[] Maxs = new double[buckets];
+        public double[] Lasts = new double[buckets];
+        public int[] Counts = new int[buckets];
+        public int[] LastOffsetsMs = new int[buckets];
+        public int[] FirstOffsetsMs = new int[buckets];
+
+        public void Resize(int buckets)
+        {
+            Array.Resize(ref Sums, buckets);
+            Array.Resize(ref Mins, buckets);
+            Array.Resize(ref Maxs, buckets);
+            Array.Resize(ref Lasts, buckets);
+            Array.Resize(ref Counts, buckets);
+            Array.Resize(ref LastOffsetsMs, buckets);
+            Array.Resize(ref FirstOffsetsMs, buckets);
+        }
     }
 }

@@ -294,7 +294,7 @@ public sealed class WindowEvaluator
         }
 
         var ringLength = _store.RingLength;
-        var columns = _store.Columns.Slice(slot * ringLength, ringLength);
+        var columns = _store.ColumnsOf(slot);
         var top = Math.Min(last, head);
         var bottom = Math.Max(first, head - ringLength + 1);
         var firstInterval = FloorDiv(first, intervalBuckets) * intervalBuckets;
@@ -444,7 +444,6 @@ public sealed class WindowEvaluator
     public long NewestPointMs(ReadOnlySpan<int> slots, long evaluationMs)
     {
         var ringLength = _store.RingLength;
-        var all = _store.Columns;
         var end = _store.BucketOf(evaluationMs);
         var resolutionMs = _store.ResolutionMs;
         var newest = long.MinValue;
@@ -458,7 +457,7 @@ public sealed class WindowEvaluator
             }
 
             var oldest = head - ringLength + 1;
-            var columns = all.Slice(slot * ringLength, ringLength);
+            var columns = _store.ColumnsOf(slot);
             for (var b = Math.Min(head, end); b >= oldest; b--)
             {
                 var index = IndexOf(b, ringLength);
@@ -584,7 +583,7 @@ public sealed class WindowEvaluator
         }
 
         var ringLength = _store.RingLength;
-        var columns = _store.Columns.Slice(slot * ringLength, ringLength);
+        var columns = _store.ColumnsOf(slot);
         var top = Math.Min(range.Last, head);
         var bottom = Math.Max(first, head - ringLength + 1);
         var index = IndexOf(bottom, ringLength);
@@ -628,7 +627,6 @@ public sealed class WindowEvaluator
         where TSpace : struct, ISpace
     {
         var ringLength = _store.RingLength;
-        var all = _store.Columns;
         var first = range.First;
         var last = range.Last;
         var maxOffsetMs = (int)(_store.ResolutionMs - 1);
@@ -643,7 +641,7 @@ public sealed class WindowEvaluator
                 continue;
             }
 
-            var columns = all.Slice(slot * ringLength, ringLength);
+            var columns = _store.ColumnsOf(slot);
             var top = Math.Min(last, head);
             var bottom = Math.Max(first, head - ringLength + 1);
             var index = IndexOf(bottom, ringLength);

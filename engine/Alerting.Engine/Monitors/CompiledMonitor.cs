@@ -4,6 +4,7 @@ using Alerting.Engine.Monitors.Query;
 using Alerting.Engine.Monitors.Templates;
 using Alerting.Engine.State;
 using Alerting.Engine.Timing;
+using Google.Protobuf;
 using Monitor = Alerting.Protocol.Log.Monitor;
 
 namespace Alerting.Engine.Monitors;
@@ -15,9 +16,39 @@ namespace Alerting.Engine.Monitors;
 /// </summary>
 internal sealed class CompiledMonitor
 {
-    public required Monitor Definition { get; init; }
+    // The definition is kept as its encoded bytes (M6: the parsed message and its options cost
+    // about 310 B per monitor beside the compiled form); what the engine reads often is copied out.
+    private readonly byte[] _definitionBytes = [];
+    private readonly string _id = "";
+    private readonly string _name = "";
+    private readonly int _definedPriority;
 
-    public string Id => Definition.Id;
+    /// <summary>
+    /// The definition as the log gave it (after an upsert by name, with its assigned id): decoded
+    /// afresh from its kept bytes on each read, so a reader owns (and may change) what it gets.
+    /// </summary>
+    public required Monitor Definition
+    {
+        get => Monitor.Parser.ParseFrom(_definitionBytes);
+        init
+        {
+            _definitionBytes = value.ToByteArray();
+            _id = value.Id;
+            _name = value.Name;
+            _definedPriority = value.Priority;
+        }
+    }
+
+    /// <summary>The definition encoded (what snapshots hold and reads page by).</summary>
+    public ReadOnlySpan<byte> DefinitionBytes => _definitionBytes;
+
+    public string Id => _id;
+
+    /// <summary>The definition's name.</summary>
+    public string Name => _name;
+
+    /// <summary>The definition's priority as written: 0 when unset (<see cref="Priority"/> has the default filled in).</summary>
+    public int DefinedPriority => _definedPriority;
 
     /// <summary>The compiled message template.</summary>
     public required MessageTemplate Message { get; init; }
@@ -110,8 +141,33 @@ internal sealed class CompiledMonitor
     /// </summary>
     public StateMachine.NotifyKeyTable? NotifyKeys { get; set; }
 
-    /// <summary>Groups by key, in ordinal order so iteration is the same on every replica.</summary>
-    public SortedDictionary<string, MonitorGroup> Groups { get; } = new(StringComparer.Ordinal);
+    // One empty table shared by every monitor without groups (M6: a sorted dictionary costs
+    // about 112 B per monitor empty); a monitor gets its own with its first group (AddGroup).
+    private static readonly SortedDictionary<string, MonitorGroup> NoGroups = new(StringComparer.Ordinal);
+
+    private SortedDictionary<string, MonitorGroup>? _groups;
+
+    /// <summary>
+    /// Groups by key, in ordinal order so iteration is the same on every replica. Read, iterate and
+    /// remove through it; add through <see cref="AddGroup"/> (until the first group this is a table
+    /// shared by every monitor without groups).
+    /// </summary>
+    public SortedDictionary<string, MonitorGroup> Groups
+    {
+        get
+        {
+            if (_groups is { } groups)
+            {
+                return groups;
+            }
+
+            Invariant.Check(NoGroups.Count == 0, "the shared empty group table is never written: groups are added through AddGroup");
+            return NoGroups;
+        }
+    }
+
+    /// <summary>Adds a group (the monitor's own table is created with its first group).</summary>
+    public void AddGroup(string key, MonitorGroup group) => (_groups ??= new(StringComparer.Ordinal)).Add(key, group);
 
     /// <summary>Whether a change from <paramref name="other"/> keeps which series feed which group.</summary>
     public bool SameSeriesSelection(CompiledMonitor other) =>

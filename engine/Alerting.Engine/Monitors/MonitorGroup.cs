@@ -20,14 +20,14 @@ internal sealed class MonitorGroup
         // Only formula groups pay for the per-query lists (M6: bytes per single-series monitor).
         if (formulaOperands > 0)
         {
-            FormulaSeriesIds = new List<int>[formulaOperands];
-            FormulaSlots = new List<int>[formulaOperands];
+            FormulaSeriesIds = new SmallIntList[formulaOperands];
+            FormulaSlots = new SmallIntList[formulaOperands];
             FormulaSeriesIds[0] = SeriesIds;
             FormulaSlots[0] = Slots;
             for (var k = 1; k < formulaOperands; k++)
             {
-                FormulaSeriesIds[k] = [];
-                FormulaSlots[k] = [];
+                FormulaSeriesIds[k] = new();
+                FormulaSlots[k] = new();
             }
         }
     }
@@ -47,27 +47,27 @@ internal sealed class MonitorGroup
     public GroupState State;
 
     /// <summary>Series feeding the group (its first metric query's, for a formula), as series ids, in the order they joined.</summary>
-    /// <remarks>Room for one to start, as most groups read one series (M6); the lists grow by doubling from there.</remarks>
-    public List<int> SeriesIds { get; } = new(1);
+    /// <remarks>A lone series is held inline, as most groups read one (M6).</remarks>
+    public SmallIntList SeriesIds { get; } = new();
 
     /// <summary>The same series as slots of the monitor's tier store, in the same order (what the evaluator reads).</summary>
-    public List<int> Slots { get; } = new(1);
+    public SmallIntList Slots { get; } = new();
 
     /// <summary>
     /// For a formula group, the series feeding it through each of its metric queries, in order
     /// (<c>[0]</c> is <see cref="SeriesIds"/>); null for other groups. A series that two queries
     /// select is in both lists.
     /// </summary>
-    public List<int>[]? FormulaSeriesIds { get; }
+    public SmallIntList[]? FormulaSeriesIds { get; }
 
     /// <summary>The same series as slots of the monitor's tier store, query by query (<c>[0]</c> is <see cref="Slots"/>).</summary>
-    public List<int>[]? FormulaSlots { get; }
+    public SmallIntList[]? FormulaSlots { get; }
 
     /// <summary>Series of metric query <paramref name="operand"/> (0 for a monitor that is not a formula).</summary>
-    public List<int> SeriesIdsOf(int operand) => operand == 0 ? SeriesIds : FormulaSeriesIds![operand];
+    public SmallIntList SeriesIdsOf(int operand) => operand == 0 ? SeriesIds : FormulaSeriesIds![operand];
 
     /// <summary>Slots of metric query <paramref name="operand"/>.</summary>
-    public List<int> SlotsOf(int operand) => operand == 0 ? Slots : FormulaSlots![operand];
+    public SmallIntList SlotsOf(int operand) => operand == 0 ? Slots : FormulaSlots![operand];
 
     /// <summary>Time of the group's last evaluation: evaluations of a group never go back in time.</summary>
     public long LastEvaluatedMs { get; set; } = long.MinValue;

@@ -276,7 +276,7 @@ internal sealed class CompositeEvaluator
             var state = GroupState.Create(key, atMs);
             state.TransitionCount = composite.TransitionFloor;
             group = new MonitorGroup(key, tags, state, checkRuns: 0) { LastReportedMs = atMs };
-            composite.Groups.Add(key, group);
+            composite.AddGroup(key, group);
 
             // Filed like every other group, so a scoped downtime reaches composite groups too and a
             // stepped delete or a regroup takes them out of the index as it does any group.

@@ -137,7 +137,7 @@ internal sealed class GroupEvaluator
         else
         {
             var evaluator = _windows.Evaluator(monitor.Tier);
-            var slots = CollectionsMarshal.AsSpan(group.Slots);
+            var slots = group.Slots.AsSpan();
             var result = evaluator.Evaluate(slots, monitor.Spec, windowEndMs, monitor.Modifiers);
             outcome = new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, evaluator.NewestPointMs(slots, windowEndMs));
             if (!result.HasValue && monitor.EvaluateAsZero && IsCountLike(monitor, group))
@@ -341,7 +341,7 @@ internal sealed class GroupEvaluator
         var context = new TemplateContext
         {
             MonitorId = monitor.Id,
-            MonitorName = monitor.Definition.Name,
+            MonitorName = monitor.Name,
             GroupKey = groupKey,
             GroupTags = groupTags,
             Value = e.Value,
@@ -358,7 +358,7 @@ internal sealed class GroupEvaluator
             OkThreshold = monitor.IsCheck
                 ? (monitor.CheckCounts.IsSet ? monitor.CheckCounts.Ok : null)
                 : monitor.Rules.CriticalRecovery,
-            Priority = monitor.Definition.Priority,
+            Priority = monitor.DefinedPriority,
             IsCheck = monitor.IsCheck,
         };
 

@@ -156,7 +156,9 @@ internal sealed partial class MonitorEngine
     /// <summary>A monitor's definition, transition floor and groups (each with its state and series).</summary>
     private static void WriteMonitor(BinaryWriter writer, CompiledMonitor monitor)
     {
-        WriteMessage(writer, monitor.Definition);
+        // The kept bytes are the definition's encoding (the same bytes WriteMessage would write).
+        writer.Write(monitor.DefinitionBytes.Length);
+        writer.Write(monitor.DefinitionBytes);
         writer.Write(monitor.TransitionFloor);
         writer.Write(monitor.Groups.Count);
         foreach (var group in monitor.Groups.Values)
@@ -451,7 +453,7 @@ internal sealed partial class MonitorEngine
 
             // Before format 10 a check group kept one run window: it belongs to its first series.
             group.Runs?.ReadFrom(reader, withMuteRefresh ? null : firstSeries);
-            monitor.Groups.Add(key, group);
+            monitor.AddGroup(key, group);
             engine._matcher.GroupTags.Add(monitor.Slot, group);
         }
 

@@ -140,9 +140,11 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
+            // Decoded once per monitor, not per group: the definition is kept as bytes.
+            Monitor? definition = null;
             foreach (var group in monitor.Groups.Values)
             {
-                yield return (monitor.Definition, group.State);
+                yield return (definition ??= monitor.Definition, group.State);
             }
         }
     }
@@ -191,6 +193,7 @@ internal sealed partial class MonitorEngine
             }
 
             var previous = after;
+            Monitor? definition = null;
             foreach (var (key, group) in monitor.Groups)
             {
                 if (after is not null && string.CompareOrdinal(key, after) <= 0)
@@ -211,7 +214,7 @@ internal sealed partial class MonitorEngine
                         return new ListPosition(slot, previous);
                     }
 
-                    page.Add((monitor.Definition, group.State));
+                    page.Add((definition ??= monitor.Definition, group.State));
                 }
 
                 previous = key;
@@ -244,7 +247,13 @@ internal sealed partial class MonitorEngine
             }
 
             var monitor = slots[slot];
-            if (monitor is null || !keep(monitor.Definition))
+            if (monitor is null)
+            {
+                continue;
+            }
+
+            var definition = monitor.Definition;
+            if (!keep(definition))
             {
                 continue;
             }
@@ -268,14 +277,14 @@ internal sealed partial class MonitorEngine
                 }
             }
 
-            var size = monitor.Definition.CalculateSize();
+            var size = monitor.DefinitionBytes.Length;
             if (page.Count == pageSize || (page.Count > 0 && bytes + size > byteLimit))
             {
                 return slot;
             }
 
             bytes += size;
-            page.Add(monitor.Definition);
+            page.Add(definition);
         }
 
         return null;
@@ -611,7 +620,7 @@ internal sealed partial class MonitorEngine
         {
             foreach (var (key, group) in old.Groups)
             {
-                updated.Groups.Add(key, group);
+                updated.AddGroup(key, group);
             }
 
             if (!keepKeys)

@@ -21,7 +21,7 @@ internal sealed class MonitorRegistry
     private readonly List<CompiledMonitor?> _slots = [];
     private readonly SortedSet<int> _freeSlots = [];
     private readonly Dictionary<string, int> _slotById = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<int>> _slotsByName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SmallIntList> _slotsByName = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _retiredIds = new(StringComparer.Ordinal);
 
     // Deleted monitors whose groups are still being freed (see MonitorDrain), by slot: their slot
@@ -117,10 +117,10 @@ internal sealed class MonitorRegistry
         Invariant.Check(ReferenceEquals(_slots[slot], old) && string.Equals(old.Id, updated.Id, StringComparison.Ordinal), "an edit replaces the monitor of its own id in its own slot");
         updated.Slot = slot;
         _slots[slot] = updated;
-        if (!string.Equals(old.Definition.Name, updated.Definition.Name, StringComparison.Ordinal))
+        if (!string.Equals(old.Name, updated.Name, StringComparison.Ordinal))
         {
-            RemoveName(old.Definition.Name, slot);
-            AddName(updated.Definition.Name, slot);
+            RemoveName(old.Name, slot);
+            AddName(updated.Name, slot);
         }
     }
 
@@ -171,7 +171,7 @@ internal sealed class MonitorRegistry
             _retiredIds.Add(monitor.Id);
         }
 
-        RemoveName(monitor.Definition.Name, slot);
+        RemoveName(monitor.Name, slot);
     }
 
     private void CheckSlots() =>
@@ -190,7 +190,7 @@ internal sealed class MonitorRegistry
         _slots[slot] = monitor;
         monitor.Slot = slot;
         _slotById.Add(monitor.Id, slot);
-        AddName(monitor.Definition.Name, slot);
+        AddName(monitor.Name, slot);
         CheckSlots();
     }
 
@@ -198,8 +198,8 @@ internal sealed class MonitorRegistry
     {
         if (!_slotsByName.TryGetValue(name, out var slots))
         {
-            // Room for one: names are mostly unique.
-            _slotsByName.Add(name, slots = new(1));
+            // A lone slot inline: names are mostly unique.
+            _slotsByName.Add(name, slots = []);
         }
 
         slots.Insert(~slots.BinarySearch(slot), slot);
@@ -209,7 +209,9 @@ internal sealed class MonitorRegistry
     private void RemoveName(string name, int slot)
     {
         var slots = _slotsByName[name];
-        slots.Remove(slot);
+        var at = slots.BinarySearch(slot);
+        Invariant.Check(at >= 0, "a named monitor's slot is in its name's list");
+        slots.RemoveAt(at);
         if (slots.Count == 0)
         {
             _slotsByName.Remove(name);

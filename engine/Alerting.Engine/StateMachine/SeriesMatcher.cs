@@ -425,7 +425,7 @@ internal sealed class SeriesMatcher
             // A group that forms gets a whole retention period, even from a series that went quiet.
             group.LastReportedMs = _clock.NowMs;
 
-            monitor.Groups.Add(groupKey, group);
+            monitor.AddGroup(groupKey, group);
             GroupTags.Add(monitor.Slot, group);
 
             // A carried group keeps its state: it counts under its notify key from now on.

@@ -1,3 +1,4 @@
+using Alerting.Engine;
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
@@ -26,10 +27,10 @@ public class FormulaEvaluationBenchmarks
     private WindowEvaluator _windows = null!;
     private FormulaEvaluator _formulas = null!;
     private FormulaProgram _errorRate = null!;
-    private List<int>[][] _groups = null!;
+    private SmallIntList[][] _groups = null!;
     private FormulaEvaluator _counterFormulas = null!;
     private FormulaProgram _requestRate = null!;
-    private List<int>[][] _counterGroups = null!;
+    private SmallIntList[][] _counterGroups = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -37,7 +38,7 @@ public class FormulaEvaluationBenchmarks
         var options = new SeriesStoreOptions();
         var store = new SeriesStore(new SeriesStoreOptions { InitialCapacity = 2 * GroupCount });
         store.AdvanceClock(T0);
-        _groups = new List<int>[GroupCount][];
+        _groups = new SmallIntList[GroupCount][];
         for (var g = 0; g < GroupCount; g++)
         {
             var errors = store.Add();
@@ -54,7 +55,7 @@ public class FormulaEvaluationBenchmarks
         // One counter per group, growing 600 a bucket (40/s at 15 s), in a store of its own.
         var counters = new SeriesStore(new SeriesStoreOptions { InitialCapacity = GroupCount });
         counters.AdvanceClock(T0);
-        _counterGroups = new List<int>[GroupCount][];
+        _counterGroups = new SmallIntList[GroupCount][];
         for (var g = 0; g < GroupCount; g++)
         {
             var counter = counters.Add();

@@ -63,7 +63,7 @@ internal static class MemoryFootprint
         var (definitionBytes, compiledBytes) = MonitorParts(n);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"M6{(compact ? " (large-object heap compacted at each reading)" : "")}, N = {n:N0}: {applier.State.MonitorCount:N0} monitors, {applier.State.SeriesCount:N0} series"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per monitor (without groups): {(afterMonitors - start) / (double)n:F0} B   (bar ≤ 400 B)"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    of which the definition as read from the log: {definitionBytes:F0} B; its compiled form (query, rules, template, empty groups): {compiledBytes:F0} B"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    the definition parsed from the log (not kept: the compiled form keeps its bytes): {definitionBytes:F0} B; the compiled form (definition bytes, query, rules, template): {compiledBytes:F0} B"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  per series (5-min window, its group): {(afterSeries - afterMonitors) / (double)n:F0} B   (bar ≤ 1 024 B)"));
     }
 

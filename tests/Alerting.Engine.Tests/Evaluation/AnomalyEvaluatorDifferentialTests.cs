@@ -114,7 +114,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
         var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 60, FutureBuckets = 1 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(3_600_000);
-        List<int> a = [store.Add(), store.Add()];
+        SmallIntList a = [store.Add(), store.Add()];
         for (var t = 0L; t < 3_600_000; t += 15_000)
         {
             store.AddPoint(a[0], t, t % 7);
@@ -123,7 +123,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
 
         var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_1h):anomalies(sum:a{*} / 2, 'basic', 2, alert_window='last_15m') >= 1"));
         var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 3_600_000);
-        List<int>[] operands = [a];
+        SmallIntList[] operands = [a];
         evaluator.Evaluate(program, operands, spec, 3_599_000);
 
         // Least of a few attempts: a one-off runtime allocation (tiering, OSR) under load is not the work's.
@@ -180,7 +180,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
             var aggregation = (TimeAggregation)rng.Next(6);
             var query = new FormulaQuery(aggregation, windowMs, expression, Comparator.GreaterOrEqual, 1, anomaly: anomaly);
             var program = FormulaProgram.Compile(query);
-            var operandSlots = query.Operands.Select(_ => series.Where(_ => rng.Next(4) != 0).ToList()).ToArray();
+            var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(4) != 0)])).ToArray();
             var spec = WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
             var t = nowMs + rng.NextInt64(-resolutionMs, resolutionMs);
             var expected = Model(query, anomaly, operandSlots, t, oracle, resolutionMs);
@@ -235,7 +235,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
 
     // ---- The model: docs/query-language.md "Anomalies", step by step ----
 
-    private static EvaluationResult Model(FormulaQuery query, AnomalySpec anomaly, List<int>[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
+    private static EvaluationResult Model(FormulaQuery query, AnomalySpec anomaly, SmallIntList[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
         var aggregation = query.TimeAggregation;
         // The window is (t − W, t], exact to the millisecond: its buckets run from the one holding

@@ -1,7 +1,6 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
-using System.Runtime.InteropServices;
 using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
@@ -104,8 +103,8 @@ public sealed class FormulaEvaluatorDifferentialTests
         var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 30, FutureBuckets = 1 });
         var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
         store.AdvanceClock(300_000);
-        List<int> a = [store.Add(), store.Add()];
-        List<int> b = [store.Add()];
+        SmallIntList a = [store.Add(), store.Add()];
+        SmallIntList b = [store.Add()];
         for (var t = 0L; t < 300_000; t += 5_000)
         {
             store.AddPoint(a[0], t, t);
@@ -115,7 +114,7 @@ public sealed class FormulaEvaluatorDifferentialTests
 
         var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):abs(sum:a{*} - default_zero(avg:b{*})) / 2 + per_second(sum:a{*}) - diff(avg:b{*}) > 1"));
         var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 300_000);
-        List<int>[] operands = [a, b, a, b];
+        SmallIntList[] operands = [a, b, a, b];
         evaluator.Evaluate(program, operands, spec, 299_000);
 
         // Least of a few attempts: a one-off runtime allocation (tiering, OSR) under load is not the work's.
@@ -155,8 +154,8 @@ public sealed class FormulaEvaluatorDifferentialTests
         var windows = new WindowEvaluator(store);
         var evaluator = new FormulaEvaluator(windows);
         store.AdvanceClock(300_000);
-        List<int> a = [store.Add(), store.Add()];
-        List<int> b = [store.Add()];
+        SmallIntList a = [store.Add(), store.Add()];
+        SmallIntList b = [store.Add()];
         store.SetType(a[0], SeriesType.Count);
         store.SetType(a[1], SeriesType.Rate);
         for (var t = 0L; t < 300_000; t += 25_000)
@@ -170,10 +169,10 @@ public sealed class FormulaEvaluatorDifferentialTests
         var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 300_000);
         var rate = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):per_second(sum:a{*}.rollup(sum,60)) / avg:b{*}.fill(zero) > 1"));
         var count = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("sum(last_5m):sum:a{*}.as_count() / sum:b{*}.as_count() > 1"));
-        List<int>[] operands = [a, b];
+        SmallIntList[] operands = [a, b];
         void EvaluateAll()
         {
-            windows.Evaluate(CollectionsMarshal.AsSpan(a), spec, 299_000, plain.Modifiers);
+            windows.Evaluate(a.AsSpan(), spec, 299_000, plain.Modifiers);
             evaluator.Evaluate(rate, operands, spec, 299_000);
             evaluator.Evaluate(count, operands, spec, 299_000);
         }
@@ -187,7 +186,7 @@ public sealed class FormulaEvaluatorDifferentialTests
                 EvaluateAll();
             }
         }));
-        Assert.True(windows.Evaluate(CollectionsMarshal.AsSpan(a), spec, 299_000, plain.Modifiers).HasValue);
+        Assert.True(windows.Evaluate(a.AsSpan(), spec, 299_000, plain.Modifiers).HasValue);
     }
 
     private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false)
@@ -231,7 +230,7 @@ public sealed class FormulaEvaluatorDifferentialTests
             var program = FormulaProgram.Compile(query);
 
             // Each query reads a random subset (possibly empty, possibly shared) of the series.
-            var operandSlots = query.Operands.Select(_ => series.Where(_ => rng.Next(3) != 0).ToList()).ToArray();
+            var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(3) != 0)])).ToArray();
             var spec = RandomSpec(rng, resolutionMs, ringLength);
             var t = nowMs + rng.NextInt64(-2 * resolutionMs, 2 * resolutionMs);
             var expected = Model(query, operandSlots, spec, t, oracle, resolutionMs);
@@ -358,7 +357,7 @@ public sealed class FormulaEvaluatorDifferentialTests
 
     // ---- The model: the definition in words, as a tree walk over the oracle's bucket values ----
 
-    private static EvaluationResult Model(FormulaQuery query, List<int>[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle, long resolutionMs)
+    private static EvaluationResult Model(FormulaQuery query, SmallIntList[] operandSlots, WindowSpec spec, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
         var current = ModelWindow(query, operandSlots, spec.Inner, BruteForceEvaluator.StartOf(spec, t), t, oracle, resolutionMs);
         if (!spec.IsChange)
@@ -385,7 +384,7 @@ public sealed class FormulaEvaluatorDifferentialTests
             : new EvaluationResult(true, 100 * change / Math.Abs(old.Value), full, current.PointCount);
     }
 
-    private static EvaluationResult ModelWindow(FormulaQuery query, List<int>[] operandSlots, TimeAggregation aggregation, long startMs, long endMs, BruteForceEvaluator oracle, long resolutionMs)
+    private static EvaluationResult ModelWindow(FormulaQuery query, SmallIntList[] operandSlots, TimeAggregation aggregation, long startMs, long endMs, BruteForceEvaluator oracle, long resolutionMs)
     {
         var points = operandSlots.Sum(slots => oracle.PointsIn(slots, startMs, endMs));
         var early = operandSlots.Any(slots => oracle.HasEarlyPoint(slots, startMs, endMs));

@@ -181,6 +181,43 @@ public sealed class SeriesStoreTests
     }
 
     [Fact]
+    public void Store_grows_by_whole_chunks_past_the_first_and_keeps_every_window()
+    {
+        // A 2 048-bucket ring makes chunks of 4 slots: the first chunk doubles (1, 2, 4 slots), then
+        // the store grows one chunk at a time, so its room is never more than one chunk past its slots.
+        var store = NewStore(retained: 2_047, capacity: 1);
+        Assert.Equal(4, store.ChunkSlots);
+        var slots = new List<int>();
+        for (var i = 0; i < 21; i++)
+        {
+            slots.Add(store.Add());
+            store.AddPoint(slots[^1], T0 - (i * R), i);
+            Assert.InRange(store.Capacity, slots.Count, Math.Max(4, slots.Count + store.ChunkSlots - 1));
+        }
+
+        Assert.Equal(24, store.Capacity);
+        foreach (var slot in slots)
+        {
+            var window = store.Window(slot);
+            Assert.Equal(1, CountPoints(window));
+            Assert.Equal(slot, window[store.BucketOf(T0 - (slot * R))].Sum);
+        }
+
+        // A freed slot in a later chunk is reused clean, and a snapshot of the chunked store reads back the same.
+        store.Remove(slots[13]);
+        Assert.Equal(13, store.Add());
+        Assert.Equal(0, CountPoints(store.Window(13)));
+        using var first = new MemoryStream();
+        store.WriteTo(new BinaryWriter(first));
+        first.Position = 0;
+        var read = SeriesStore.ReadFrom(new BinaryReader(first));
+        using var second = new MemoryStream();
+        read.WriteTo(new BinaryWriter(second));
+        Assert.Equal(first.ToArray(), second.ToArray());
+        Assert.Equal(20.0, read.Window(20)[read.BucketOf(T0 - (20 * R))].Sum);
+    }
+
+    [Fact]
     public void Points_on_dead_slots_are_refused()
     {
         var store = NewStore();

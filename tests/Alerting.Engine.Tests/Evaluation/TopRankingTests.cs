@@ -84,7 +84,7 @@ public sealed class TopRankingTests
                 var expression = rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
                 var aggregation = (TimeAggregation)rng.Next(6);
                 var query = new FormulaQuery(aggregation, windowMs, expression, Comparator.Greater, 1, top: new TopSpec(5, (TopReducer)rng.Next(8), true));
-                var operandSlots = query.Operands.Select(_ => series.Where(_ => rng.Next(4) != 0).ToList()).ToArray();
+                var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(4) != 0)])).ToArray();
                 var t = nowMs + rng.NextInt64(-resolutionMs, resolutionMs);
                 var spec = WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
 
@@ -100,7 +100,7 @@ public sealed class TopRankingTests
         Assert.True(ranked > 500, $"only {ranked} ranks had a value");
     }
 
-    private static double? Model(FormulaQuery query, List<int>[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
+    private static double? Model(FormulaQuery query, SmallIntList[] operandSlots, long t, BruteForceEvaluator oracle, long resolutionMs)
     {
         // The window is (t − W, t], exact to the millisecond: its buckets run from the one holding
         // its first instant to the one holding t, the oldest possibly cut by the edge.
