@@ -165,8 +165,8 @@ internal sealed class GroupEvaluator
             evaluator = _percentiles[monitor.Tier] = new PercentileEvaluator(window);
         }
 
-        var slots = CollectionsMarshal.AsSpan(group.Slots);
-        var ids = CollectionsMarshal.AsSpan(group.SeriesIds);
+        var slots = group.Slots.AsSpan();
+        var ids = group.SeriesIds.AsSpan();
         Invariant.Check(slots.Length == ids.Length, "a group keeps one slot per series");
         evaluator.Begin(monitor.Spec.WindowMs, windowEndMs);
         for (var i = 0; i < slots.Length; i++)
