@@ -342,6 +342,21 @@ public sealed class NotifyByOptionTests
     }
 
     [Fact]
+    public void Deleting_the_monitor_resolves_each_alerting_key_with_its_groups_last_words()
+    {
+        var s = Cluster();
+        s.Write(95, Tags(Hosts[0]));
+        s.Write(95, Tags(Hosts[1]));
+        s.Write(85, Tags(Hosts[2]));
+        s.Evaluate();
+        _ = s.Take();
+
+        s.Engine.Delete("m");
+        var keys = s.Take().Where(e => IsKey(e)).Select(e => (e.GroupKey, e.Previous, e.Next, e.Reason)).ToList();
+        Assert.Equal([("cluster:a", AlertState.Alert, AlertState.Ok, TransitionReason.MonitorDeleted), ("cluster:b", AlertState.Warn, AlertState.Ok, TransitionReason.MonitorDeleted)], keys);
+    }
+
+    [Fact]
     public void Group_retention_drops_a_group_from_its_key_silently()
     {
         var s = Cluster(o => o.GroupRetentionMs = 60 * Scenario.Minute);
