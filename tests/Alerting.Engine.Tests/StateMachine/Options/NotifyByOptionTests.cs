@@ -390,5 +390,17 @@ public sealed class NotifyByOptionTests
         var resolve = Assert.Single(s.Take(), e => IsKey(e));
         Assert.Equal(("host:a1", AlertState.Ok), (resolve.GroupKey, resolve.Next));
         Assert.True(resolve.TransitionNumber > before);
+
+        // notify_by removed, then set again: cluster:a comes back numbering above every key event so far (the
+        // delivery ledger settles by the highest number per key, so a repeated number would never be sent).
+        s.Engine.Upsert(Monitor(o => o.NotifyBy.Clear()));
+        Assert.Null(s.Engine.State.Monitors.NotifyKeysOf("m"));
+        s.Engine.Upsert(Monitor(null));
+        s.Write(95, Tags(Hosts[0]));
+        s.Write(95, Tags(Hosts[2]));
+        s.Evaluate();
+        var again = Assert.Single(s.Take(), e => IsKey(e));
+        Assert.Equal(("cluster:a", AlertState.Ok, AlertState.Alert, true), (again.GroupKey, again.Previous, again.Next, again.Notify));
+        Assert.True(again.TransitionNumber > resolve.TransitionNumber, $"{again.TransitionNumber} after {resolve.TransitionNumber}");
     }
 }
