@@ -607,11 +607,18 @@ internal sealed partial class MonitorEngine
         var editEvents = _evaluator.Events.Count;
         _evaluator.OnMonitorEdited(old, updated, logIndex);
         updated.TransitionFloor = old.TransitionFloor;
+        if (!keepKeys && old.NotifyKeys is { } dropped)
+        {
+            // The monitor's transition floor (in snapshots, carried across edits) keeps the numbers its keys reached, so
+            // a key that comes back, now or after notify_by is set again, never repeats an id (DESIGN invariant 6).
+            updated.TransitionFloor = Math.Max(updated.TransitionFloor, dropped.MaxNumber);
+        }
+
         if (!keepKeys && fresh is not null)
         {
             // The monitor notifies per key, and its keys are re-formed: the edit's group transitions notify no one.
             _evaluator.Silence(editEvents);
-            old.NotifyKeys?.CarryFloorTo(fresh);
+            fresh.RaiseFloor(updated.TransitionFloor);
             updated.NotifyKeys = fresh;
         }
 

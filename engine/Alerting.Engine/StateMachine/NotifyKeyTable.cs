@@ -179,17 +179,23 @@ internal sealed class NotifyKeyTable
         }
     }
 
-    /// <summary>A fresh table for an edited monitor whose keys are re-formed: it numbers above every event this one numbered.</summary>
-    public void CarryFloorTo(NotifyKeyTable next)
+    /// <summary>The highest event number any key of this table reached (the floor included).</summary>
+    public ulong MaxNumber
     {
-        var floor = Floor;
-        foreach (var key in _keys.Values)
+        get
         {
-            floor = Math.Max(floor, key.TransitionCount);
-        }
+            var max = Floor;
+            foreach (var key in _keys.Values)
+            {
+                max = Math.Max(max, key.TransitionCount);
+            }
 
-        next.Floor = Math.Max(next.Floor, floor);
+            return max;
+        }
     }
+
+    /// <summary>New keys number above <paramref name="floor"/> (an edit re-formed the keys: see <c>MonitorEngine.Replace</c>).</summary>
+    public void RaiseFloor(ulong floor) => Floor = Math.Max(Floor, floor);
 
     /// <summary>Checks the counts against a recount of the groups (O(groups): a restore does it once).</summary>
     public void CheckAgainst(IEnumerable<MonitorGroup> groups)

@@ -342,6 +342,21 @@ public sealed class NotifyByOptionTests
     }
 
     [Fact]
+    public void Deleting_the_monitor_resolves_each_alerting_key_with_its_groups_last_words()
+    {
+        var s = Cluster();
+        s.Write(95, Tags(Hosts[0]));
+        s.Write(95, Tags(Hosts[1]));
+        s.Write(85, Tags(Hosts[2]));
+        s.Evaluate();
+        _ = s.Take();
+
+        s.Engine.Delete("m");
+        var keys = s.Take().Where(e => IsKey(e)).Select(e => (e.GroupKey, e.Previous, e.Next, e.Reason)).ToList();
+        Assert.Equal([("cluster:a", AlertState.Alert, AlertState.Ok, TransitionReason.MonitorDeleted), ("cluster:b", AlertState.Warn, AlertState.Ok, TransitionReason.MonitorDeleted)], keys);
+    }
+
+    [Fact]
     public void Group_retention_drops_a_group_from_its_key_silently()
     {
         var s = Cluster(o => o.GroupRetentionMs = 60 * Scenario.Minute);
@@ -375,5 +390,17 @@ public sealed class NotifyByOptionTests
         var resolve = Assert.Single(s.Take(), e => IsKey(e));
         Assert.Equal(("host:a1", AlertState.Ok), (resolve.GroupKey, resolve.Next));
         Assert.True(resolve.TransitionNumber > before);
+
+        // notify_by removed, then set again: cluster:a comes back numbering above every key event so far (the
+        // delivery ledger settles by the highest number per key, so a repeated number would never be sent).
+        s.Engine.Upsert(Monitor(o => o.NotifyBy.Clear()));
+        Assert.Null(s.Engine.State.Monitors.NotifyKeysOf("m"));
+        s.Engine.Upsert(Monitor(null));
+        s.Write(95, Tags(Hosts[0]));
+        s.Write(95, Tags(Hosts[2]));
+        s.Evaluate();
+        var again = Assert.Single(s.Take(), e => IsKey(e));
+        Assert.Equal(("cluster:a", AlertState.Ok, AlertState.Alert, true), (again.GroupKey, again.Previous, again.Next, again.Notify));
+        Assert.True(again.TransitionNumber > resolve.TransitionNumber, $"{again.TransitionNumber} after {resolve.TransitionNumber}");
     }
 }
