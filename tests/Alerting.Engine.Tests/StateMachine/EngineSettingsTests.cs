@@ -197,10 +197,8 @@ public sealed class EngineSettingsTests
         Assert.Equal(20UL, BitConverter.ToUInt64(current, 0));
 
         // Format 20 appends the settings (a long and two ints) after everything format 17 wrote.
-        const int SettingsBytes = sizeof(long) + sizeof(int) + sizeof(int);
-        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, current.Length - SettingsBytes));
-        byte[] version17 = [.. current[..^SettingsBytes]];
-        BitConverter.TryWriteBytes(version17.AsSpan(0, 8), 17UL);
+        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, current.Length - Snapshot.SettingsBytes));
+        var version17 = Snapshot.WithoutSettings(current);
 
         var restored = Snapshot.Restore(version17);
         Assert.Equal(new EngineHarness().State.Settings.ToProto(), restored.Settings.ToProto());
