@@ -18,6 +18,8 @@ public sealed class ApiKeyInterceptorTests
     [InlineData("/alerting.v1.Downtimes/List", ApiScopes.Read)]
     [InlineData("/alerting.v1.Alerts/Subscribe", ApiScopes.Read)]
     [InlineData("/alerting.v1.Cluster/Status", ApiScopes.Read)]
+    [InlineData("/alerting.v1.Admin/SetEngineSettings", ApiScopes.Admin)]
+    [InlineData("/alerting.v1.Admin/GetEngineSettings", ApiScopes.Read)]
     public void Definition_changes_need_admin_ingest_needs_ingest_and_the_rest_read(string method, ApiScopes scope)
     {
         Assert.Equal(scope, ApiKeyInterceptor.RequiredScope(method));

@@ -196,13 +196,9 @@ public sealed class EngineSettingsTests
         var current = Snapshot.Bytes(engine.State);
         Assert.Equal(21UL, BitConverter.ToUInt64(current, 0));
 
-        // Format 20 appends the settings (a long and two ints) after the notify_by keys (none here), and
-        // format 21 the (empty) queue of composite member changes after them.
-        const int SettingsBytes = sizeof(long) + sizeof(int) + sizeof(int);
-        var settingsAt = current.Length - Snapshot.NoCompositeQueue - SettingsBytes;
-        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, settingsAt));
-        byte[] version17 = [.. current[..settingsAt]];
-        BitConverter.TryWriteBytes(version17.AsSpan(0, 8), 17UL);
+        // Format 20 appends the settings (a long and two ints) after everything format 17 wrote.
+        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, current.Length - Snapshot.SettingsBytes));
+        var version17 = Snapshot.WithoutSettings(current);
 
         var restored = Snapshot.Restore(version17);
         Assert.Equal(new EngineHarness().State.Settings.ToProto(), restored.Settings.ToProto());

@@ -24,6 +24,17 @@ internal static class Snapshot
         return EngineState.ReadFrom(reader, limits);
     }
 
+    /// <summary>Bytes of the engine settings that end a format 20 snapshot: the retention (a long) and the two step budgets (ints).</summary>
+    public const int SettingsBytes = sizeof(long) + sizeof(int) + sizeof(int);
+
+    /// <summary>The snapshot as format 17 laid it out: without the engine settings that end format 20, and with version 17.</summary>
+    public static byte[] WithoutSettings(byte[] bytes)
+    {
+        byte[] old = bytes[..^SettingsBytes];
+        BitConverter.TryWriteBytes(old.AsSpan(0, 8), 17UL);
+        return old;
+    }
+
     /// <summary>
     /// Bytes that end the monitor section of a state with no future points, no week-long window and no
     /// monitor being drained: the empty queue of future points (format 16), the empty 2 h tier, an empty
@@ -41,11 +52,12 @@ internal static class Snapshot
     public const int NoDrains = sizeof(int) + sizeof(bool);
 
     /// <summary>
-    /// The snapshot as format 16 laid it out: without the (empty) 2 h tier and the (empty) list of
+    /// The snapshot as format 16 laid it out: without the engine settings (format 20), the (empty) 2 h tier and the (empty) list of
     /// deleted monitors still being drained that end the monitor section in format 17, and with version 16.
     /// </summary>
     public static byte[] WithoutDrains(EngineState state, byte[] bytes)
     {
+        bytes = WithoutSettings(bytes);
         using var section = new MemoryStream();
         using var writer = new BinaryWriter(section);
         state.Monitors.WriteTo(writer);
@@ -62,12 +74,13 @@ internal static class Snapshot
     }
 
     /// <summary>
-    /// The snapshot as a format before 16 laid it out: without the (empty) queue of points waiting
+    /// The snapshot as a format before 16 laid it out: without the engine settings (format 20), the (empty) queue of points waiting
     /// for their time, the (empty) 2 h tier and the (empty) list of draining monitors that end the
     /// monitor section (6 header longs, then the section).
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
+        bytes = WithoutSettings(bytes);
         using var section = new MemoryStream();
         using (var writer = new BinaryWriter(section))
         {

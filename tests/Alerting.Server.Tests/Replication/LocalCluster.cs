@@ -66,6 +66,8 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     public Protocol.V1.Notifications.NotificationsClient Notifications(int id) => new(_channels[id - 1]);
 
+    public Protocol.V1.Admin.AdminClient Admin(int id) => new(_channels[id - 1]);
+
     public ServerProcess Process(int id) => _processes[id - 1] ?? throw new InvalidOperationException($"node {id} is not running");
 
     public async Task StartNodeAsync(int id)
