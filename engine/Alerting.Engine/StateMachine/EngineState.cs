@@ -11,6 +11,7 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 19 appends the bounded-step cursors of issue 7 (see <see cref="FirstVersionWithSteps"/>).
     /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
     /// (<c>last_1w</c>; older snapshots read it as empty), then the deleted monitors whose groups are
     /// still being freed and where the mute sweep stands inside a monitor (issue 7).
@@ -26,7 +27,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 17;
+    private const ulong SnapshotFormatVersion = 19;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -44,6 +45,13 @@ public sealed class EngineState
 
     /// <summary>Version 17 added the 2 h tier of week-long windows and the deleted monitors still being drained (see <see cref="MonitorDrain"/>).</summary>
     private const ulong FirstVersionWith17 = 17;
+
+    /// <summary>
+    /// Version 19 appends, after everything else, the mute refresh's place inside the first monitor
+    /// a downtime named and the groups regrouping edits have yet to let go of (see
+    /// <see cref="MonitorEngine.WriteSteps"/>). No build of this branch wrote version 18; it is refused.
+    /// </summary>
+    private const ulong FirstVersionWithSteps = 19;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -147,6 +155,7 @@ public sealed class EngineState
         History.WriteTo(writer);
         Deliveries.WriteTo(writer);
         Clients.WriteTo(writer);
+        Monitors.WriteSteps(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -154,7 +163,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints))
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints) or (> FirstVersionWith17 and < FirstVersionWithSteps))
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -179,6 +188,11 @@ public sealed class EngineState
         var deliveries = DeliveryLedger.ReadFrom(reader, withOutcomes: version > OldestReadableVersion);
         history.RestorePin(deliveries.Pin);
         var clients = version >= ClientSessionsVersion ? ClientSessions.ReadFrom(reader, limits) : new ClientSessions(limits);
+        if (version >= FirstVersionWithSteps)
+        {
+            monitors.ReadSteps(reader);
+        }
+
         return new EngineState(limits, monitors, history, deliveries, clients)
         {
             AppliedIndex = appliedIndex,

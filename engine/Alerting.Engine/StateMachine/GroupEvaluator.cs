@@ -219,13 +219,19 @@ internal sealed class GroupEvaluator
     /// <summary>The monitor is being edited: each group's state under the new rules.</summary>
     public void OnMonitorEdited(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
-        var sink = new EventSink(Events);
         foreach (var group in old.Groups.Values)
         {
-            var before = Events.Count;
-            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
-            RenderMessages(updated, group, before);
+            OnGroupEdited(old, updated, group, logIndex);
         }
+    }
+
+    /// <summary>One group of <paramref name="old"/> under the edit to <paramref name="updated"/> (a regroup lets go of its old groups in steps, see <see cref="SeriesMatcher"/>).</summary>
+    public void OnGroupEdited(CompiledMonitor old, CompiledMonitor updated, MonitorGroup group, long logIndex)
+    {
+        var sink = new EventSink(Events);
+        var before = Events.Count;
+        StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+        RenderMessages(updated, group, before);
     }
 
     /// <summary>A downtime command changed: the group's mute as of now.</summary>

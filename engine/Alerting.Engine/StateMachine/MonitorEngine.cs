@@ -55,13 +55,13 @@ internal sealed partial class MonitorEngine
         _limits = limits;
         _windows = new WindowStores(limits);
         _admission = new PointAdmission(limits, _clock);
-        _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters);
-        _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
-        _schedule = new EvaluationSchedule(_monitors, _clock);
         var compositeIndex = new CompositeIndex();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
+        _matcher = new SeriesMatcher(limits, _monitors, _series, _windows, _clock, Counters, _evaluator);
+        _expiry = new SeriesExpiry(limits, _series, _windows, _matcher);
+        _schedule = new EvaluationSchedule(_monitors, _clock);
         _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher.GroupTags);
-        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
+        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher);
         _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }
 
@@ -102,6 +102,15 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups of deleted monitors not freed yet.</summary>
     public int DrainingGroups => _drain.GroupsLeft;
+
+    /// <summary>Groups that regrouping edits have yet to let go of (see <see cref="SeriesMatcher.Regroup"/>).</summary>
+    public int RegroupOldGroupsLeft => _matcher.OldGroupsLeft;
+
+    /// <summary>Old groups regrouping edits let go of since start (see <see cref="SeriesMatcher.OldGroupsFreed"/>).</summary>
+    public long RegroupOldGroupsFreed => _matcher.OldGroupsFreed;
+
+    /// <summary>Whether a downtime that names monitors still has some of their groups to refresh.</summary>
+    public bool MuteRefreshPending => !_mutes.IsIdle;
 
     /// <summary>Whether a refresh of every monitor's mute (after a downtime that names no monitor changed) is still going.</summary>
     public bool MuteSweepPending => _mutes.IsSweeping;
@@ -354,7 +363,7 @@ internal sealed partial class MonitorEngine
 
         // Before time moves: groups a step forms are first seen at the previous tick's time, so
         // they are never younger than the due instants this tick fires (all after that time).
-        _matcher.ContinueMatches();
+        _matcher.ContinueMatches(logIndex);
         if (_drain.Count > 0)
         {
             _drain.Step(logIndex);
@@ -553,10 +562,18 @@ internal sealed partial class MonitorEngine
             _composites.Index.Remove(monitor);
         }
 
-        // Out of every read now; its groups go in bounded steps, the first one in this entry.
-        _matcher.DetachMonitor(monitor);
+        // Out of every read now; its groups go in bounded steps, the first one in this entry. Deleted
+        // while letting go of the groups it had before a regrouping edit: those are the ones left,
+        // and they get their last word from the monitor they belonged to.
+        var beforeEdit = _matcher.DetachMonitor(monitor);
         _schedule.Cancel(monitor);
         _monitors.Detach(monitor);
+        if (beforeEdit is not null)
+        {
+            _monitors.HandOverDraining(monitor, beforeEdit);
+            monitor = beforeEdit;
+        }
+
         _drain.Enqueue(monitor);
         _drain.Step(logIndex);
         Invariant.Check(_evaluator.MemberChanges.Count == 0, "a delete changes no composite member's state (member changes are not in snapshots, so none may outlive an entry)");
@@ -565,11 +582,11 @@ internal sealed partial class MonitorEngine
 
     private void Replace(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
-        _evaluator.OnMonitorEdited(old, updated, logIndex);
         updated.TransitionFloor = old.TransitionFloor;
         _monitors.Replace(old, updated);
         if (updated.SameSeriesSelection(old))
         {
+            _evaluator.OnMonitorEdited(old, updated, logIndex);
             foreach (var (key, group) in old.Groups)
             {
                 updated.Groups.Add(key, group);
@@ -577,7 +594,8 @@ internal sealed partial class MonitorEngine
         }
         else
         {
-            _matcher.Regroup(old, updated);
+            // The old groups get the edit's reset as they are let go of, in bounded steps.
+            _matcher.Regroup(old, updated, logIndex);
         }
 
         _schedule.Carry(old, updated);

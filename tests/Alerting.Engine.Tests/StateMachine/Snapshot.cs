@@ -33,6 +33,17 @@ internal static class Snapshot
     /// <summary>The 2 h tier with no series (format 17): an empty store (version, resolution, retained and future buckets, clock, high water, free count) and a zero series count.</summary>
     public const int EmptyWeekTier = sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int);
 
+    /// <summary>Bytes of the format-19 tail when nothing is stepping: the first queued monitor at its start and no regroup letting go of old groups (the last of the snapshot).</summary>
+    public const int NoSteps = sizeof(bool) + sizeof(int);
+
+    /// <summary>The snapshot without the (idle) format-19 tail, as every format before 19 ends.</summary>
+    public static byte[] WithoutSteps(byte[] bytes)
+    {
+        Assert.Equal(0, bytes[^NoSteps]);
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - sizeof(int)));
+        return bytes[..^NoSteps];
+    }
+
     /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
     public const int NoDrains = sizeof(int) + sizeof(bool);
 
@@ -42,6 +53,7 @@ internal static class Snapshot
     /// </summary>
     public static byte[] WithoutDrains(EngineState state, byte[] bytes)
     {
+        bytes = WithoutSteps(bytes);
         using var section = new MemoryStream();
         using var writer = new BinaryWriter(section);
         state.Monitors.WriteTo(writer);
@@ -63,6 +75,7 @@ internal static class Snapshot
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
+        bytes = WithoutSteps(bytes);
         using var section = new MemoryStream();
         using (var writer = new BinaryWriter(section))
         {

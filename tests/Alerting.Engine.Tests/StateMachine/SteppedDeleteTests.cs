@@ -122,7 +122,7 @@ public sealed class SteppedDeleteTests
 
         var bytes = Snapshot.Bytes(live.State);
         Assert.Equal(bytes, Snapshot.Bytes(replica.State));
-        Assert.Equal(17UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(19UL, BitConverter.ToUInt64(bytes, 0));
         var restoredEvents = new List<TransitionEvent>();
         var restored = new LogApplier(Snapshot.Restore(bytes), restoredEvents.AddRange);
         Assert.Equal(bytes, Snapshot.Bytes(restored.State));
