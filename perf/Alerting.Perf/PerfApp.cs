@@ -28,6 +28,7 @@ internal static class PerfApp
         ("recovery", "M5: restart a node holding N monitors and N series", RecoveryScenario.RunAsync),
         ("failover", "M4: three-node cluster; kill -9 of the primary → first acknowledged write on the new primary", FailoverScenario.RunAsync),
         ("schedule", "M3 scaled down: N monitors on an interval while points stream in", ScheduleScenario.RunAsync),
+        ("stall", "issue 7 stall bar: on_arrival alert latency while --series new series and 1 000 monitors over --series series apply", StallScenario.RunAsync),
     ];
 
     private static readonly (string Name, string Description, Scenario Run) Peer =
