@@ -47,7 +47,7 @@ internal static class PerfApp
         var rate = new Option<int>("--rate") { Description = "offered points per second, across all streams", DefaultValueFactory = _ => 300_000 };
         var series = new Option<int>("--series") { Description = "ingest/schedule: series written", DefaultValueFactory = _ => 100_000 };
         var batch = new Option<int>("--batch") { Description = "points per write request", DefaultValueFactory = _ => 1_000 };
-        var monitors = new Option<int>("--monitors") { Description = "ingest: host-scoped monitors over the series", DefaultValueFactory = _ => 0 };
+        var monitors = new Option<int>("--monitors") { Description = "ingest: host-scoped monitors over the series; stall: monitors over the series (0: 1 000)", DefaultValueFactory = _ => 0 };
         var metrics = new Option<MetricMode>("--metrics") { Description = "shared (one metric name per 100 000 series) or distinct (one per series)", DefaultValueFactory = _ => MetricMode.Shared };
         var interval = new Option<int>("--interval") { Description = "evaluation interval of created monitors, seconds", DefaultValueFactory = _ => 60 };
         var samples = new Option<int>("--samples") { Description = "latency: transitions measured", DefaultValueFactory = _ => 2_000 };

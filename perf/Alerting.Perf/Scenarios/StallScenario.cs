@@ -8,27 +8,26 @@ namespace Alerting.Perf.Scenarios;
 /// <summary>
 /// Issue 7's stall bar: an unrelated <c>on_arrival</c> monitor's alert latency (M2: write of a
 /// crossing point → transition on a subscription) while the state machine takes a write of
-/// <c>--series</c> (100 000) new series and the creation of 1 000 monitors that together match
-/// <c>--series</c> existing series (monitor K: <c>avg(last_5m):avg:perf.stall.b.K{*} by {host}</c>
-/// over the 1/1 000 of them on metric <c>perf.stall.b.K</c>). The existing series are written
+/// <c>--series</c> (100 000) new series and the creation of <c>--monitors</c> (default 1 000) monitors
+/// that together match <c>--series</c> existing series (monitor K: <c>avg(last_5m):avg:perf.stall.b.K{*} by {host}</c>
+/// over the series on metric <c>perf.stall.b.K</c>, an equal share of them). The existing series are written
 /// first, unmeasured; then <c>--samples</c>/4 transitions with no load (the baseline), then the
 /// load and the transitions together, one every 1/<c>--sample-rate</c> s until the load is done
 /// (each from its due time, so a stall shows as latency). Bar: p99 ≤ 10 ms under load.
 /// </summary>
 internal static class StallScenario
 {
-    private const int MonitorCount = 1_000;
-
     public static async Task<ScenarioResult> RunAsync(RunOptions options, Output output, CancellationToken cancellationToken)
     {
         var n = options.Series;
+        var monitorCount = options.Monitors > 0 ? options.Monitors : 1_000;
         var result = new ScenarioResult
         {
             Scenario = "stall",
             Parameters = new()
             {
                 ["series"] = n.ToString(CultureInfo.InvariantCulture),
-                ["monitors"] = MonitorCount.ToString(CultureInfo.InvariantCulture),
+                ["monitors"] = monitorCount.ToString(CultureInfo.InvariantCulture),
                 ["batch"] = options.Batch.ToString(CultureInfo.InvariantCulture),
                 ["streams"] = options.Streams.ToString(CultureInfo.InvariantCulture),
                 ["concurrency"] = options.Concurrency.ToString(CultureInfo.InvariantCulture),
@@ -37,7 +36,7 @@ internal static class StallScenario
             },
         };
         await using var target = await Target.OpenAsync(options, cancellationToken).ConfigureAwait(false);
-        string Matched(int k) => options.RunScope + "perf.stall.b." + (k % MonitorCount).ToString(CultureInfo.InvariantCulture);
+        string Matched(int k) => options.RunScope + "perf.stall.b." + (k % monitorCount).ToString(CultureInfo.InvariantCulture);
 
         var before = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
         var seeded = await output.WithProgressAsync($"stall: {n} series for the monitors to match (not measured)", progress =>
@@ -111,14 +110,14 @@ internal static class StallScenario
                 return 0;
             }).ConfigureAwait(false);
 
-            await output.WithProgressAsync($"stall: transitions while {n} new series and {MonitorCount} monitors over {n} series apply", async progress =>
+            await output.WithProgressAsync($"stall: transitions while {n} new series and {monitorCount} monitors over {n} series apply", async progress =>
             {
                 var silent = new Action<string>(_ => { });
                 var write = Task.Run(() => Workload.WriteSeriesAsync(target, options, n, k => options.MetricOf("perf.stall.a", k), 1, silent, cancellationToken), cancellationToken);
                 var create = Task.Run(() => Workload.CreateMonitorsAsync(
                     target,
                     options,
-                    MonitorCount,
+                    monitorCount,
                     k => new Protocol.Log.Monitor
                     {
                         Name = options.NameOf($"perf-stall-{k}"),
@@ -129,7 +128,7 @@ internal static class StallScenario
                     silent,
                     cancellationToken), cancellationToken);
                 var started = Stopwatch.GetTimestamp();
-                for (var i = 0; !(write.IsCompleted && create.IsCompleted); i++)
+                for (var i = 0; i == 0 || !(write.IsCompleted && create.IsCompleted); i++)
                 {
                     await Cross(started + (long)(i * period), loaded);
                     progress(string.Create(CultureInfo.InvariantCulture, $"{i + 1} transitions, p99 so far {loaded.GetValueAtPercentile(99) * 1000.0 / Stopwatch.Frequency:F1} ms"));
@@ -144,11 +143,11 @@ internal static class StallScenario
         OpenLoop.Latency(result, "STALL.idle", "write → transition, no load", idle, p99Bar: 10);
         OpenLoop.Latency(result, "STALL", "write → transition while the series and monitors apply", loaded, p99Bar: 10);
         result.Add("STALL.series_write", "write of N new series (closed loop, --streams in flight) → all acked", written!.Elapsed.TotalSeconds, "s");
-        result.Add("STALL.monitors_create", $"create {MonitorCount} monitors over N existing series → all acked", monitorsTook.TotalSeconds, "s");
+        result.Add("STALL.monitors_create", $"create {monitorCount} monitors over N existing series → all acked", monitorsTook.TotalSeconds, "s");
         result.Check("every point accepted", written.Accepted == written.Points && written.Rejected == 0,
             $"{written.Accepted} of {written.Points} accepted, {written.Rejected} rejected {written.RejectReasons}");
         result.Check("one transition per crossing write", wrongState == 0, $"{received} transitions received, {wrongState} in the wrong state");
-        await Workload.CheckHeldAsync(result, target, MonitorCount + 1, (2L * n) + 1, cancellationToken).ConfigureAwait(false);
+        await Workload.CheckHeldAsync(result, target, monitorCount + 1, (2L * n) + 1, cancellationToken).ConfigureAwait(false);
         await monitors.DeleteAsync(new DeleteMonitorRequest { Id = created.Monitor.Id }, options.Headers(), cancellationToken: cancellationToken);
         return result;
     }
