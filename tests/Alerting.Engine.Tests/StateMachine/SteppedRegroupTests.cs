@@ -130,6 +130,28 @@ public sealed class SteppedRegroupTests(ITestOutputHelper output)
         Assert.All(engine.State.Monitors.GroupMembers(), m => Assert.Single(m.SeriesIds));
     }
 
+    [Fact]
+    public void Series_that_expire_while_a_formula_regroup_lets_go_of_its_old_groups_leave_every_list_of_those_groups()
+    {
+        // The expiry sweep takes every series in one tick, so it reaches series whose old groups
+        // (two metric queries each, where the edited monitor has one) are not let go of yet.
+        var engine = new EngineHarness(new IngestLimits { SeriesSweepStep = 4 * Hosts });
+        engine.Upsert(EngineHarness.Metric("f", "max(last_1m):max:q{*} by {host} + max:r{*} by {host} > 90", o => o.EvaluationIntervalMs = 1_000));
+        Write(engine, _ => 50);
+        Write(engine, _ => 50, "r");
+        Finish(engine);
+        Assert.Equal(Hosts, engine.State.GroupStates("f").Count());
+
+        engine.Upsert(EngineHarness.Metric("f", ByHost, o => o.EvaluationIntervalMs = 1_000));
+        engine.Tick(engine.Now + SeriesExpiry.RetentionMs + 60_000);
+        Assert.Equal(0, engine.State.Monitors.SeriesCount);
+        Assert.InRange(engine.State.Monitors.RegroupOldGroupsLeft, 1, SeriesMatcher.MaxOldGroupsPerStep - 1);
+
+        Finish(engine);
+        Assert.Equal(0, engine.State.Monitors.RegroupOldGroupsLeft);
+        Assert.Empty(engine.State.GroupStates("f"));
+    }
+
     /// <summary>One monitor by host over <see cref="Hosts"/> series, even hosts alerting.</summary>
     private static EngineHarness Wide()
     {
@@ -142,14 +164,14 @@ public sealed class SteppedRegroupTests(ITestOutputHelper output)
         return engine;
     }
 
-    private static void Write(EngineHarness engine, Func<int, double> value)
+    private static void Write(EngineHarness engine, Func<int, double> value, string metric = "q")
     {
         for (var from = 0; from < Hosts; from += 5_000)
         {
             var batch = new PointsBatch();
             for (var h = from; h < Math.Min(Hosts, from + 5_000); h++)
             {
-                var series = new SeriesPoints { Metric = "q", Tags = { Env(h), Host(h) } };
+                var series = new SeriesPoints { Metric = metric, Tags = { Env(h), Host(h) } };
                 series.UnixMs.Add(engine.Now);
                 series.Values.Add(value(h));
                 batch.Series.Add(series);
