@@ -28,6 +28,7 @@ internal static class PerfApp
         ("recovery", "M5: restart a node holding N monitors and N series", RecoveryScenario.RunAsync),
         ("failover", "M4: three-node cluster; kill -9 of the primary → first acknowledged write on the new primary", FailoverScenario.RunAsync),
         ("schedule", "M3 scaled down: N monitors on an interval while points stream in", ScheduleScenario.RunAsync),
+        ("stall", "issue 7 stall bar: on_arrival alert latency while --series new series and 1 000 monitors over --series series apply", StallScenario.RunAsync),
     ];
 
     private static readonly (string Name, string Description, Scenario Run) Peer =
@@ -46,7 +47,7 @@ internal static class PerfApp
         var rate = new Option<int>("--rate") { Description = "offered points per second, across all streams", DefaultValueFactory = _ => 300_000 };
         var series = new Option<int>("--series") { Description = "ingest/schedule: series written", DefaultValueFactory = _ => 100_000 };
         var batch = new Option<int>("--batch") { Description = "points per write request", DefaultValueFactory = _ => 1_000 };
-        var monitors = new Option<int>("--monitors") { Description = "ingest: host-scoped monitors over the series", DefaultValueFactory = _ => 0 };
+        var monitors = new Option<int>("--monitors") { Description = "ingest: host-scoped monitors over the series; stall: monitors over the series (0: 1 000)", DefaultValueFactory = _ => 0 };
         var metrics = new Option<MetricMode>("--metrics") { Description = "shared (one metric name per 100 000 series) or distinct (one per series)", DefaultValueFactory = _ => MetricMode.Shared };
         var interval = new Option<int>("--interval") { Description = "evaluation interval of created monitors, seconds", DefaultValueFactory = _ => 60 };
         var samples = new Option<int>("--samples") { Description = "latency: transitions measured", DefaultValueFactory = _ => 2_000 };

@@ -13,6 +13,7 @@ public sealed class ScenarioTests
         { "recovery", ["--count", "200", "--crash"], "M5.serving" },
         { "failover", ["--trials", "2"], "M4.max" },
         { "schedule", ["--count", "50", "--interval", "1", "--seconds", "4", "--warmup", "1", "--rate", "2000", "--series", "50", "--batch", "100", "--streams", "1"], "M3.evaluations" },
+        { "stall", ["--series", "1000", "--monitors", "20", "--samples", "40", "--sample-rate", "50", "--batch", "100", "--streams", "1"], "STALL.p99" },
     };
 
     [Theory]

@@ -14,8 +14,9 @@ public sealed class EngineState
     /// Version 21 adds, after everything version 20 wrote, the composite member changes still queued (a change that
     /// reaches more composite groups than one entry's step goes on in the next entries); older
     /// snapshots read it as empty.
-    /// Version 20 adds, after everything version 18 wrote, the engine settings (series retention and
+    /// Version 20 adds, after everything version 19 wrote, the engine settings (series retention and
     /// step budgets, <see cref="ReplicatedSettings"/>); older snapshots read them as the defaults.
+    /// Version 19 adds, after everything version 18 wrote, the bounded-step cursors of issue 7 (see <see cref="FirstVersionWithSteps"/>).
     /// Version 18 adds, after everything version 17 wrote, the notify_by keys of the monitors that have them (their counts of
     /// groups per state, event numbers and last notifications; older snapshots count them from the groups).
     /// Version 17 adds, after everything version 16 wrote, the 2 h window tier of week-long windows
@@ -55,7 +56,14 @@ public sealed class EngineState
     /// <summary>Version 18 added the notify_by keys (<see cref="NotifyKeyTable"/>), after the client sessions.</summary>
     private const ulong FirstVersionWithNotifyKeys = 18;
 
-    /// <summary>Version 20 added the engine settings, written after the notify_by keys (see <see cref="ReplicatedSettings"/>).</summary>
+    /// <summary>
+    /// Version 19 appends, after the notify_by keys, the mute refresh's place inside the first monitor
+    /// a downtime named and the groups regrouping edits have yet to let go of (see
+    /// <see cref="MonitorEngine.WriteSteps"/>).
+    /// </summary>
+    private const ulong FirstVersionWithSteps = 19;
+
+    /// <summary>Version 20 added the engine settings, written after the step cursors (see <see cref="ReplicatedSettings"/>).</summary>
     private const ulong FirstVersionWithSettings = 20;
 
     /// <summary>Version 21 added the queued composite member changes, after the engine settings.</summary>
@@ -167,6 +175,7 @@ public sealed class EngineState
         Deliveries.WriteTo(writer);
         Clients.WriteTo(writer);
         Monitors.WriteNotifyKeys(writer);
+        Monitors.WriteSteps(writer);
         Settings.WriteTo(writer);
         Monitors.WriteCompositeQueueTo(writer);
     }
@@ -176,7 +185,7 @@ public sealed class EngineState
         ArgumentNullException.ThrowIfNull(reader);
         limits ??= new IngestLimits();
         var version = reader.ReadUInt64();
-        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints) or 19)
+        if (version is < OldestReadableVersion or > SnapshotFormatVersion or (> FirstVersionWithGroupRetention and < FirstVersionWithFuturePoints))
         {
             throw new InvalidDataException($"snapshot format version {version} is not supported (expected {OldestReadableVersion} to {SnapshotFormatVersion})");
         }
@@ -208,6 +217,11 @@ public sealed class EngineState
         else
         {
             monitors.RebuildNotifyKeys();
+        }
+
+        if (version >= FirstVersionWithSteps)
+        {
+            monitors.ReadSteps(reader);
         }
 
         if (version >= FirstVersionWithSettings)

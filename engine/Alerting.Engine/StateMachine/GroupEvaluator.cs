@@ -254,12 +254,9 @@ internal sealed class GroupEvaluator
     /// <summary>The monitor is being edited: each group's state under the new rules.</summary>
     public void OnMonitorEdited(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
-        var sink = new EventSink(Events);
         foreach (var group in old.Groups.Values)
         {
-            var before = Events.Count;
-            StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
-            RenderMessages(updated, group, before);
+            OnGroupEdited(old, updated, group, logIndex);
         }
     }
 
@@ -269,6 +266,23 @@ internal sealed class GroupEvaluator
         for (var i = from; i < Events.Count; i++)
         {
             Events[i] = Events[i] with { Notify = false };
+        }
+    }
+
+    /// <summary>
+    /// One group of <paramref name="old"/> under the edit to <paramref name="updated"/> (a regroup lets go of its
+    /// old groups in steps, see <see cref="SeriesMatcher"/>). <paramref name="silently"/>: the edit re-forms the
+    /// monitor's notify_by keys, so the group's edit transitions notify no one and do not count in the keys.
+    /// </summary>
+    public void OnGroupEdited(CompiledMonitor old, CompiledMonitor updated, MonitorGroup group, long logIndex, bool silently = false)
+    {
+        var sink = new EventSink(Events);
+        var before = Events.Count;
+        StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
+        RenderMessages(updated, group, before, applyKeys: !silently);
+        if (silently)
+        {
+            Silence(before);
         }
     }
 
@@ -290,7 +304,7 @@ internal sealed class GroupEvaluator
     /// themselves: each goes through the monitor's <see cref="NotifyKeyTable"/>, and the key's events (its
     /// state changes and renotifications) follow the group's, carrying the notification.
     /// </summary>
-    private void RenderMessages(CompiledMonitor monitor, MonitorGroup group, int from)
+    private void RenderMessages(CompiledMonitor monitor, MonitorGroup group, int from, bool applyKeys = true)
     {
         var end = Events.Count;
         for (var i = from; i < end; i++)
@@ -306,7 +320,7 @@ internal sealed class GroupEvaluator
             EventMessages.Add(Render(monitor, group.Key, group.Tags, e));
         }
 
-        if (monitor.NotifyKeys is { } keys)
+        if (applyKeys && monitor.NotifyKeys is { } keys)
         {
             for (var i = from; i < end; i++)
             {

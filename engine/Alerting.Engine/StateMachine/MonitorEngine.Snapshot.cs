@@ -19,7 +19,9 @@ namespace Alerting.Engine.StateMachine;
 /// it was last seen, and the series expiry sweep its cursor; from format 16, the points and check
 /// runs waiting for their time (<see cref="FuturePoints"/>); from format 17, the 2 h tier's windows
 /// (<see cref="WriteWeekTier"/>), then the deleted monitors whose groups are still being freed
-/// (<see cref="MonitorDrain"/>) and where the mute sweep stands inside a monitor, last. Not written, because it is derived:
+/// (<see cref="MonitorDrain"/>) and where the mute sweep stands inside a monitor, last; from format 19, at the very end of
+/// the snapshot (<see cref="WriteSteps"/>), where the mute refresh stands inside the first queued monitor and the groups
+/// regrouping edits have yet to let go of. Not written, because it is derived:
 /// compiled queries and rules (recompiled from the definitions), the indexes (the scope index
 /// holds the metric queries whose match finished; the downtime index is rebuilt from the
 /// definitions), the series feeds, and the timing wheels (every monitor's next instant is the
@@ -185,6 +187,50 @@ internal sealed partial class MonitorEngine
             }
 
             group.Runs?.WriteTo(writer);
+        }
+    }
+
+    /// <summary>
+    /// Format 19, written after everything else in the snapshot: where the mute refresh stands
+    /// inside the first monitor a downtime named, then each match still letting go of the groups
+    /// its monitor had before a regrouping edit, in the order the matches started: its slot, that
+    /// monitor with the groups left (as <see cref="WriteMonitor"/> writes a monitor), and the
+    /// definition the edit made of it.
+    /// </summary>
+    public void WriteSteps(BinaryWriter writer)
+    {
+        _mutes.WriteNamedCursor(writer);
+        var regrouping = _matcher.Regrouping.ToList();
+        writer.Write(regrouping.Count);
+        foreach (var pending in regrouping)
+        {
+            writer.Write(pending.Slot);
+            WriteMonitor(writer, pending.Old!);
+            WriteMessage(writer, pending.EditedTo!.Definition);
+        }
+    }
+
+    /// <summary>
+    /// Reads what <see cref="WriteSteps"/> wrote (a snapshot before format 19 has nothing of it:
+    /// then this is not called): each old monitor goes back to its match, its groups into the tag
+    /// index and their series' feeds, as when the edit left them.
+    /// </summary>
+    public void ReadSteps(BinaryReader reader)
+    {
+        _mutes.ReadNamedCursor(reader);
+        var count = reader.ReadInt32();
+        var groupSeries = new List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)>();
+        for (var i = 0; i < count; i++)
+        {
+            var slot = reader.ReadInt32();
+            var old = ReadMonitor(reader, this, slot, withMuteRefresh: true, withGroupRetention: true, groupSeries, regrouping: true);
+            var editedTo = MonitorCompiler.Compile(Monitor.Parser.ParseFrom(ReadBytes(reader)));
+            _matcher.RestoreRegroup(slot, old, editedTo);
+        }
+
+        foreach (var (monitor, group, operand, ids) in groupSeries)
+        {
+            _matcher.Relink(monitor, group, operand, ids);
         }
     }
 
@@ -394,15 +440,26 @@ internal sealed partial class MonitorEngine
 
     /// <summary>
     /// Reads what <see cref="WriteMonitor"/> wrote: the monitor goes into the next slot (or, for a
-    /// draining one, into <paramref name="slot"/>), its groups into the tag index, and their series
+    /// draining one, into <paramref name="slot"/>; for one <paramref name="regrouping"/>, nowhere: it keeps that slot number), its groups into the tag index, and their series
     /// lists into <paramref name="groupSeries"/> to be linked once the series are read.
     /// </summary>
     private static CompiledMonitor ReadMonitor(
-        BinaryReader reader, MonitorEngine engine, int? slot, bool withMuteRefresh, bool withGroupRetention, List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)> groupSeries)
+        BinaryReader reader,
+        MonitorEngine engine,
+        int? slot,
+        bool withMuteRefresh,
+        bool withGroupRetention,
+        List<(CompiledMonitor Monitor, MonitorGroup Group, int Operand, int[] SeriesIds)> groupSeries,
+        bool regrouping = false)
     {
         var definition = Monitor.Parser.ParseFrom(ReadBytes(reader));
         var monitor = MonitorCompiler.Compile(definition);
-        if (slot is { } draining)
+        if (regrouping)
+        {
+            // The monitor before a regrouping edit: in no registry, only in its match (and its groups in the indexes).
+            monitor.Slot = slot!.Value;
+        }
+        else if (slot is { } draining)
         {
             engine._monitors.RestoreDraining(draining, monitor);
         }

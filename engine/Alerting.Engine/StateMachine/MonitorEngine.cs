@@ -56,13 +56,13 @@ internal sealed partial class MonitorEngine
         _windows = new WindowStores(limits);
         _admission = new PointAdmission(limits, _clock);
         Settings = new ReplicatedSettings(limits);
-        _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters);
-        _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
-        _schedule = new EvaluationSchedule(_monitors, _clock);
         var compositeIndex = new CompositeIndex();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
+        _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator);
+        _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
+        _schedule = new EvaluationSchedule(_monitors, _clock);
         _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher.GroupTags);
-        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher.GroupTags);
+        _mutes = new MuteRefresher(_monitors, _evaluator, _matcher);
         _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }
 
@@ -106,6 +106,15 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups of deleted monitors not freed yet.</summary>
     public int DrainingGroups => _drain.GroupsLeft;
+
+    /// <summary>Groups that regrouping edits have yet to let go of (see <see cref="SeriesMatcher.Regroup"/>).</summary>
+    public int RegroupOldGroupsLeft => _matcher.OldGroupsLeft;
+
+    /// <summary>Old groups regrouping edits let go of since start (see <see cref="SeriesMatcher.OldGroupsFreed"/>).</summary>
+    public long RegroupOldGroupsFreed => _matcher.OldGroupsFreed;
+
+    /// <summary>Whether a downtime that names monitors still has some of their groups to refresh.</summary>
+    public bool MuteRefreshPending => !_mutes.IsIdle;
 
     /// <summary>Whether a refresh of every monitor's mute (after a downtime that names no monitor changed) is still going.</summary>
     public bool MuteSweepPending => _mutes.IsSweeping;
@@ -383,7 +392,7 @@ internal sealed partial class MonitorEngine
 
         // Before time moves: groups a step forms are first seen at the previous tick's time, so
         // they are never younger than the due instants this tick fires (all after that time).
-        _matcher.ContinueMatches();
+        _matcher.ContinueMatches(logIndex);
         if (_drain.Count > 0)
         {
             _drain.Step(logIndex);
@@ -582,10 +591,18 @@ internal sealed partial class MonitorEngine
             _composites.Index.Remove(monitor);
         }
 
-        // Out of every read now; its groups go in bounded steps, the first one in this entry.
-        _matcher.DetachMonitor(monitor);
+        // Out of every read now; its groups go in bounded steps, the first one in this entry. Deleted
+        // while letting go of the groups it had before a regrouping edit: those are the ones left,
+        // and they get their last word from the monitor they belonged to.
+        var beforeEdit = _matcher.DetachMonitor(monitor);
         _schedule.Cancel(monitor);
         _monitors.Detach(monitor);
+        if (beforeEdit is not null)
+        {
+            _monitors.HandOverDraining(monitor, beforeEdit);
+            monitor = beforeEdit;
+        }
+
         _drain.Enqueue(monitor);
         _drain.Step(logIndex);
         Invariant.Check(_evaluator.MemberChanges.Count == 0, "a delete changes no composite member's state (member changes are not in snapshots, so none may outlive an entry)");
@@ -603,9 +620,6 @@ internal sealed partial class MonitorEngine
         var fresh = updated.NotifyKeys;
         var sameSelection = updated.SameSeriesSelection(old);
         var keepKeys = sameSelection && old.NotifyKeys is { } kept && kept.SameGrouping(fresh);
-        updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
-        var editEvents = _evaluator.Events.Count;
-        _evaluator.OnMonitorEdited(old, updated, logIndex);
         updated.TransitionFloor = old.TransitionFloor;
         if (!keepKeys && old.NotifyKeys is { } dropped)
         {
@@ -614,22 +628,32 @@ internal sealed partial class MonitorEngine
             updated.TransitionFloor = Math.Max(updated.TransitionFloor, dropped.MaxNumber);
         }
 
-        if (!keepKeys && fresh is not null)
-        {
-            // The monitor notifies per key, and its keys are re-formed: the edit's group transitions notify no one.
-            _evaluator.Silence(editEvents);
-            fresh.RaiseFloor(updated.TransitionFloor);
-            updated.NotifyKeys = fresh;
-        }
-
         _monitors.Replace(old, updated);
         if (sameSelection)
         {
+            // The groups stay: each gets the edit now, through the kept keys, or notifying no one when the keys are re-formed.
+            updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
+            var editEvents = _evaluator.Events.Count;
+            _evaluator.OnMonitorEdited(old, updated, logIndex);
+            if (!keepKeys && fresh is not null)
+            {
+                _evaluator.Silence(editEvents);
+            }
+
             foreach (var (key, group) in old.Groups)
             {
                 updated.AddGroup(key, group);
             }
+        }
 
+        if (!keepKeys && fresh is not null)
+        {
+            fresh.RaiseFloor(updated.TransitionFloor);
+            updated.NotifyKeys = fresh;
+        }
+
+        if (sameSelection)
+        {
             if (!keepKeys)
             {
                 updated.NotifyKeys?.Rebuild(updated.Groups.Values);
@@ -637,7 +661,9 @@ internal sealed partial class MonitorEngine
         }
         else
         {
-            _matcher.Regroup(old, updated);
+            // The old groups get the edit's reset as they are let go of, in bounded steps (silently when the
+            // keys are re-formed: see SeriesMatcher.FreeOld); the keys fill as the new groups form.
+            _matcher.Regroup(old, updated, logIndex);
         }
 
         _schedule.Carry(old, updated);

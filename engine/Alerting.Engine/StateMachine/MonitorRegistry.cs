@@ -143,6 +143,20 @@ internal sealed class MonitorRegistry
         CheckSlots();
     }
 
+    /// <summary>
+    /// A monitor deleted while it was letting go of the groups it had before a regrouping edit (it
+    /// formed none since): the monitor as it was before that edit holds the slot in its place, and
+    /// its groups are the ones freed.
+    /// </summary>
+    public void HandOverDraining(CompiledMonitor deleted, CompiledMonitor beforeEdit)
+    {
+        var slot = deleted.Slot;
+        Invariant.Check(
+            deleted.Groups.Count == 0 && beforeEdit.Slot == slot && _draining.TryGetValue(slot, out var held) && ReferenceEquals(held, deleted),
+            "a deleted monitor hands its slot to its pre-edit self only when it has no group of its own");
+        _draining[slot] = beforeEdit;
+    }
+
     /// <summary>A deleted monitor's groups are all freed: its slot is free for a new monitor.</summary>
     public void FreeDrained(CompiledMonitor monitor)
     {

@@ -7,8 +7,10 @@ namespace Alerting.Engine.StateMachine;
 /// <summary>
 /// Brings groups' mute up to date after a downtime changed (a command, or a boundary from the
 /// calendar), in bounded deterministic steps. A downtime that names a monitor needs only that
-/// monitor's groups: they are queued by monitor and refreshed in the same step when the budget
-/// allows. A downtime that names none but has a scope reaches the groups that carry its scope
+/// monitor's groups: they are queued by monitor and refreshed in key order, in the same step as
+/// far as the budget allows; a monitor with more groups than that goes on from the next group key
+/// at the following ticks (a new request for it while it is being refreshed starts it again from
+/// its first group). A downtime that names none but has a scope reaches the groups that carry its scope
 /// through the <see cref="GroupTagIndex"/>: when its shortest scope tag lists no more groups than
 /// the entry's budget has left, they are refreshed in the same entry (by slot, then group key), and
 /// nothing else is looked at. Otherwise, and for a downtime with no scope (none, or only a group
@@ -20,15 +22,16 @@ namespace Alerting.Engine.StateMachine;
 /// sweep has not reached yet still reads the right mute at its own evaluations (the index is
 /// current), so a sweep only decides when its flag and end notification show, never whether.
 /// </summary>
-/// <remarks>Its queue and cursor are state: they are in snapshots (format 10), so a replica restored mid-sweep continues it the same way.</remarks>
+/// <remarks>Its queue and cursors are state: they are in snapshots (format 10; the cursor inside the sweep's monitor from format 17, the one inside the first queued monitor from format 19), so a replica restored mid-sweep continues it the same way.</remarks>
 internal sealed class MuteRefresher
 {
-    /// <summary>Groups (plus one per monitor slot looked at) a step refreshes at most; a named monitor is refreshed whole, so one step may exceed it by one monitor's groups.</summary>
+    /// <summary>Groups (plus one per monitor looked at) a step refreshes at most, through the tag index, the queue and the sweep together.</summary>
     public const int MaxGroupsPerStep = 8_192;
 
     private readonly MonitorRegistry _monitors;
     private readonly GroupEvaluator _evaluator;
     private readonly GroupTagIndex _groupTags;
+    private readonly SeriesMatcher _matcher;
 
     // Groups scoped downtimes reached through the tag index, refreshed by the Step of the same
     // entry, so empty between entries (not state); and what is left of the entry's budget for them.
@@ -45,11 +48,15 @@ internal sealed class MuteRefresher
     // at a monitor's start), so a monitor with more groups than a step is refreshed over several.
     private string? _afterKey;
 
-    public MuteRefresher(MonitorRegistry monitors, GroupEvaluator evaluator, GroupTagIndex groupTags)
+    // Inside the first queued monitor: the key of the last group refreshed there (null at its start).
+    private string? _namedAfterKey;
+
+    public MuteRefresher(MonitorRegistry monitors, GroupEvaluator evaluator, SeriesMatcher matcher)
     {
         _monitors = monitors;
         _evaluator = evaluator;
-        _groupTags = groupTags;
+        _matcher = matcher;
+        _groupTags = matcher.GroupTags;
     }
 
     /// <summary>True when no refresh is waiting.</summary>
@@ -82,14 +89,23 @@ internal sealed class MuteRefresher
     public void Step(long logIndex)
     {
         var budget = MaxGroupsPerStep - RefreshScoped(logIndex);
-        while (budget > 0 && _named.TryDequeue(out var id))
+        while (budget > 0 && _named.TryPeek(out var id))
         {
-            _queued.Remove(id);
-            budget--;
-            if (_monitors.TryGet(id, out var monitor))
+            if (_namedAfterKey is null)
             {
-                budget -= Refresh(monitor, logIndex);
+                // The monitor looked at.
+                budget--;
             }
+
+            if (_monitors.TryGet(id, out var monitor) && !RefreshFrom(monitor, ref _namedAfterKey, ref budget, logIndex))
+            {
+                Invariant.Check(budget <= 0, "a step stops inside a queued monitor only when its budget is spent");
+                break;
+            }
+
+            _named.Dequeue();
+            _queued.Remove(id);
+            _namedAfterKey = null;
         }
 
         var slots = _monitors.Slots;
@@ -120,7 +136,7 @@ internal sealed class MuteRefresher
                 budget--;
             }
 
-            if (monitor is null || RefreshFrom(monitor, ref budget, logIndex))
+            if (monitor is null || RefreshFrom(monitor, ref _afterKey, ref budget, logIndex))
             {
                 _cursor++;
                 _afterKey = null;
@@ -143,6 +159,23 @@ internal sealed class MuteRefresher
     {
         _afterKey = reader is not null && reader.ReadBoolean() ? reader.ReadString() : null;
         Invariant.Check(_afterKey is null || _sweeping, "only a sweep under way stands inside a monitor");
+    }
+
+    /// <summary>Format 19: where the refresh stands inside the first queued monitor (with the other parts of format 19, at the end of the snapshot).</summary>
+    public void WriteNamedCursor(BinaryWriter writer)
+    {
+        writer.Write(_namedAfterKey is not null);
+        if (_namedAfterKey is not null)
+        {
+            writer.Write(_namedAfterKey);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteNamedCursor"/> wrote; null (a snapshot before format 19) leaves the first queued monitor at its start.</summary>
+    public void ReadNamedCursor(BinaryReader? reader)
+    {
+        _namedAfterKey = reader is not null && reader.ReadBoolean() ? reader.ReadString() : null;
+        Invariant.Check(_namedAfterKey is null || _named.Count > 0, "only a queued monitor is refreshed part way");
     }
 
     public void WriteTo(BinaryWriter writer)
@@ -240,7 +273,13 @@ internal sealed class MuteRefresher
                 continue;
             }
 
-            Invariant.Check(monitor.Groups.TryGetValue(group.Key, out var live) && ReferenceEquals(live, group), "a group the tag index lists is a live group of the monitor in its slot");
+            if (!monitor.Groups.TryGetValue(group.Key, out var live) || !ReferenceEquals(live, group))
+            {
+                // An old group a regrouping edit has yet to let go of: it carries its state to a new group, whose evaluations read the mute.
+                Invariant.Check(_matcher.IsRegrouping(slot), "a group the tag index lists is a live group of the monitor in its slot, or an old group of its regroup");
+                continue;
+            }
+
             _evaluator.UpdateMute(monitor, group, logIndex);
             refreshed++;
         }
@@ -251,22 +290,32 @@ internal sealed class MuteRefresher
 
     private void Enqueue(string? monitorId)
     {
-        if (monitorId is not null && _queued.Add(monitorId))
+        if (monitorId is null)
+        {
+            return;
+        }
+
+        if (_queued.Add(monitorId))
         {
             _named.Enqueue(monitorId);
+        }
+        else if (_namedAfterKey is not null && string.Equals(_named.Peek(), monitorId, StringComparison.Ordinal))
+        {
+            // Being refreshed part way: the groups already refreshed must see this change too.
+            _namedAfterKey = null;
         }
     }
 
     /// <summary>
-    /// Refreshes the monitor's groups after <see cref="_afterKey"/> while budget is left; true when
+    /// Refreshes the monitor's groups after <paramref name="afterKey"/> while budget is left; true when
     /// it reached the last one. Finding where it stopped walks the keys before it (a sorted
     /// dictionary cannot seek), at most <see cref="IngestLimits.MaxGroupsPerMonitor"/> compares.
     /// </summary>
-    private bool RefreshFrom(CompiledMonitor monitor, ref int budget, long logIndex)
+    private bool RefreshFrom(CompiledMonitor monitor, ref string? afterKey, ref int budget, long logIndex)
     {
         foreach (var (key, group) in monitor.Groups)
         {
-            if (_afterKey is not null && string.CompareOrdinal(key, _afterKey) <= 0)
+            if (afterKey is not null && string.CompareOrdinal(key, afterKey) <= 0)
             {
                 continue;
             }
@@ -277,20 +326,10 @@ internal sealed class MuteRefresher
             }
 
             _evaluator.UpdateMute(monitor, group, logIndex);
-            _afterKey = key;
+            afterKey = key;
             budget--;
         }
 
         return true;
-    }
-
-    private int Refresh(CompiledMonitor monitor, long logIndex)
-    {
-        foreach (var group in monitor.Groups.Values)
-        {
-            _evaluator.UpdateMute(monitor, group, logIndex);
-        }
-
-        return monitor.Groups.Count;
     }
 }

@@ -1,3 +1,4 @@
+using Alerting.Engine.Monitors;
 using Alerting.Engine.State;
 
 namespace Alerting.Engine.StateMachine;
@@ -27,6 +28,16 @@ internal sealed class PendingMatch
 
     /// <summary>The smallest series id the next step examines; only grows while on one query.</summary>
     public int NextSeriesId { get; set; }
+
+    /// <summary>
+    /// For a regrouping edit, the monitor as it was before it while some of its groups are still to
+    /// be let go of (their state not yet in <see cref="Carried"/>); null once none is left, and for a
+    /// new monitor. The walk over the series starts once it is null. In snapshots from format 19.
+    /// </summary>
+    public CompiledMonitor? Old { get; set; }
+
+    /// <summary>The monitor the edit made of <see cref="Old"/>: its rules reset the old groups and its message renders their events.</summary>
+    public CompiledMonitor? EditedTo { get; set; }
 
     /// <summary>Old groups' state by key (ordinal, the order snapshots write), until a group of that key forms.</summary>
     public SortedDictionary<string, CarriedGroup> Carried { get; }

@@ -31,10 +31,20 @@ namespace Alerting.Engine.StateMachine;
 /// reached by the walk, so no query misses a series whichever query is being walked. The monitor
 /// evaluates once the last query's walk ends.
 /// </para>
+/// <para>
+/// An edit that regroups a monitor (a new scope or <c>by</c>) first lets go of the old groups, at
+/// most <see cref="MaxOldGroupsPerStep"/> per entry, in key order (<see cref="FreeOld"/>): each
+/// gets the edit's reset, hands its state on to the new group of its key, and leaves its series'
+/// feeds and the tag index. The walk over the series starts once none is left, so every old state
+/// is there to hand on before any new group forms, as if the edit had done it all at once.
+/// </para>
 /// </remarks>
 internal sealed class SeriesMatcher
 {
     internal const string NoGroupKey = "*";
+
+    /// <summary>Old groups a regrouping edit lets go of at most per entry (the same budget as <see cref="MonitorDrain"/>'s).</summary>
+    public const int MaxOldGroupsPerStep = 8_192;
 
     private readonly IngestLimits _limits;
     private readonly ReplicatedSettings _settings;
@@ -43,17 +53,19 @@ internal sealed class SeriesMatcher
     private readonly WindowStores _windows;
     private readonly LogicalClock _clock;
     private readonly EngineCounters _counters;
+    private readonly GroupEvaluator _evaluator;
     private readonly MonitorMatchIndex _scopes = new();
     private readonly List<int> _matchedSlots = [];
     private readonly List<(string Key, string[] Tags)?> _matchedGroups = [];
     private readonly List<SeriesEntry> _matchedSeries = [];
     private readonly List<MonitorGroup> _stale = [];
+    private readonly List<MonitorGroup> _chunk = [];
 
     // Matches still going, in the order they started (the order ticks continue them), and by slot.
     private readonly List<PendingMatch> _pending = [];
     private readonly Dictionary<int, PendingMatch> _pendingBySlot = [];
 
-    public SeriesMatcher(IngestLimits limits, ReplicatedSettings settings, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters)
+    public SeriesMatcher(IngestLimits limits, ReplicatedSettings settings, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters, GroupEvaluator evaluator)
     {
         _limits = limits;
         _settings = settings;
@@ -62,6 +74,7 @@ internal sealed class SeriesMatcher
         _windows = windows;
         _clock = clock;
         _counters = counters;
+        _evaluator = evaluator;
     }
 
     /// <summary>Every group with tags, by tag: kept here, where groups form and leave.</summary>
@@ -73,35 +86,120 @@ internal sealed class SeriesMatcher
     /// <summary>Whether the monitor in <paramref name="slot"/> is still matching (and so does not evaluate yet).</summary>
     public bool IsMatching(int slot) => _pendingBySlot.ContainsKey(slot);
 
+    /// <summary>Whether the monitor in <paramref name="slot"/> is still letting go of the groups it had before a regrouping edit.</summary>
+    public bool IsRegrouping(int slot) => _pendingBySlot.TryGetValue(slot, out var pending) && pending.Old is not null;
+
+    /// <summary>Old groups regrouping edits have yet to let go of (O(matches going)).</summary>
+    public int OldGroupsLeft => _pending.Sum(p => p.Old?.Groups.Count ?? 0);
+
+    /// <summary>The matches still letting go of old groups, in the order they started (the order snapshots list them).</summary>
+    public IEnumerable<PendingMatch> Regrouping => _pending.Where(p => p.Old is not null);
+
     /// <summary>
     /// A registered monitor starts picking up the existing series: one step now, and if more are
     /// left, in the following ticks. Until it finishes, only the metric queries already walked are in the scope index.
     /// </summary>
     public void StartMatch(CompiledMonitor monitor) =>
-        StartMatch(monitor, new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal));
+        StartMatch(monitor, new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal), old: null, logIndex: 0);
 
     /// <summary>
-    /// One tick's share of the matches still going: at most <see cref="ReplicatedSettings.MatchStepSeries"/>
-    /// candidates over all of them, oldest match first.
+    /// One tick's share of the matches still going, oldest match first: at most
+    /// <see cref="MaxOldGroupsPerStep"/> old groups let go of, then at most
+    /// <see cref="ReplicatedSettings.MatchStepSeries"/> candidate series examined by the matches that
+    /// have no old group left.
     /// </summary>
-    public void ContinueMatches()
+    public void ContinueMatches(long logIndex)
     {
+        var groupBudget = MaxOldGroupsPerStep;
+        for (var i = 0; i < _pending.Count && groupBudget > 0; i++)
+        {
+            if (_pending[i].Old is not null)
+            {
+                groupBudget -= FreeOld(_pending[i], groupBudget, logIndex);
+            }
+        }
+
         var budget = _settings.MatchStepSeries;
         Invariant.Check(budget > 0, "a match step examines at least one series");
-        while (budget > 0 && _pending.Count > 0)
+        var at = 0;
+        while (budget > 0 && at < _pending.Count)
         {
+            var pending = _pending[at];
+            if (pending.Old is not null)
+            {
+                at++;
+                continue;
+            }
+
             // A step either finishes its match (which leaves the list) or spends the whole budget.
-            budget -= Step(_pending[0], budget);
+            budget -= Step(pending, budget);
             Invariant.Check(budget >= 0, "a match step examines no more series than it was given");
         }
     }
 
     /// <summary>
+    /// Lets go of up to <paramref name="budget"/> of the groups the monitor had before its
+    /// regrouping edit, in key order: each gets the edit's reset (rendered with the edited
+    /// monitor), hands its state to the group of its key the walk will form (over any older
+    /// state of that key, as the edit would have), and leaves its series' feeds and the tag
+    /// index. Returns how many.
+    /// </summary>
+    private int FreeOld(PendingMatch pending, int budget, long logIndex)
+    {
+        var old = pending.Old!;
+        Invariant.Check(_chunk.Count == 0 && budget > 0 && old.Groups.Count > 0, "a regroup step lets go of at least one old group");
+        foreach (var group in old.Groups.Values)
+        {
+            if (_chunk.Count == budget)
+            {
+                break;
+            }
+
+            _chunk.Add(group);
+        }
+
+        foreach (var group in _chunk)
+        {
+            // A monitor whose notify_by keys the edit re-formed: the old groups' edit transitions notify no one.
+            _evaluator.OnGroupEdited(old, pending.EditedTo!, group, logIndex, silently: pending.EditedTo!.NotifyKeys is not null);
+            pending.Carried[group.Key] = new CarriedGroup(group.State, group.LastEvaluatedMs);
+            DropGroup(old, group);
+            Invariant.Check(old.Groups.Remove(group.Key), "an old group let go of was one of the old monitor's groups");
+        }
+
+        var freed = _chunk.Count;
+        _chunk.Clear();
+        OldGroupsFreed += freed;
+        if (old.Groups.Count == 0)
+        {
+            pending.Old = null;
+            pending.EditedTo = null;
+        }
+
+        return freed;
+    }
+
+    /// <summary>Old groups regrouping edits let go of since start (not state, not in snapshots).</summary>
+    public long OldGroupsFreed { get; private set; }
+
+    /// <summary>
     /// Detaches a monitor being deleted: its scopes leave the index (and its match stops), so no new
     /// series joins it; its groups leave their series' feeds one by one (<see cref="DropGroup"/>).
+    /// Returns the monitor as it was before a regrouping edit whose old groups are not all let go
+    /// of yet (the deleted monitor then has no group: its walk had not started), or null.
     /// </summary>
-    public void DetachMonitor(CompiledMonitor monitor) =>
-        RemoveScopes(monitor, StopMatch(monitor.Slot, out var stopped) ? stopped.Operand : monitor.Operands.Length);
+    public CompiledMonitor? DetachMonitor(CompiledMonitor monitor)
+    {
+        if (!StopMatch(monitor.Slot, out var stopped))
+        {
+            RemoveScopes(monitor, monitor.Operands.Length);
+            return null;
+        }
+
+        RemoveScopes(monitor, stopped.Operand);
+        Invariant.Check(stopped.Old is null || monitor.Groups.Count == 0, "a regrouped monitor forms groups only once its old ones are let go of");
+        return stopped.Old;
+    }
 
     /// <summary>A deleted monitor's group is freed: it leaves the feeds of the series it reads and the tag index.</summary>
     public void DropGroup(CompiledMonitor monitor, MonitorGroup group)
@@ -139,24 +237,25 @@ internal sealed class SeriesMatcher
 
     /// <summary>
     /// An edit changed which series feed which group: regroups <paramref name="updated"/> from the
-    /// index, keeping the state of groups whose key survives (already reset by the edit when it
-    /// became meaningless). The old groups' state is carried until a group of the same key forms.
+    /// index, keeping the state of groups whose key survives (reset by the edit when it became
+    /// meaningless). The old groups are let go of in steps (<see cref="FreeOld"/>), the first in
+    /// this entry, and their state is carried until a group of the same key forms.
     /// </summary>
-    public void Regroup(CompiledMonitor old, CompiledMonitor updated)
+    public void Regroup(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
-        Unlink(old);
         var carried = new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal);
-        foreach (var (groupKey, group) in old.Groups)
-        {
-            carried.Add(groupKey, new CarriedGroup(group.State, group.LastEvaluatedMs));
-        }
-
+        var previous = (Old: old, EditedTo: updated);
         if (StopMatch(old.Slot, out var stopped))
         {
-            // Edited again before its first match finished: what that match had yet to hand on still counts.
-            foreach (var (groupKey, state) in stopped.Carried)
+            // Edited again before its first match finished: what that match had yet to hand on still
+            // counts, below the groups of the monitor being replaced (FreeOld writes over it).
+            carried = stopped.Carried;
+            if (stopped.Old is not null)
             {
-                carried.TryAdd(groupKey, state);
+                // Still letting go of the groups of an earlier edit: it had formed none yet, and those
+                // groups get that earlier edit's reset, as they would have had at that edit.
+                Invariant.Check(old.Groups.Count == 0, "a regrouped monitor forms groups only once its old ones are let go of");
+                previous = (stopped.Old, stopped.EditedTo!);
             }
 
             RemoveScopes(old, stopped.Operand);
@@ -166,7 +265,17 @@ internal sealed class SeriesMatcher
             RemoveScopes(old, old.Operands.Length);
         }
 
-        StartMatch(updated, carried);
+        StartMatch(updated, carried, previous.Old.Groups.Count > 0 ? previous : null, logIndex);
+    }
+
+    /// <summary>Gives a match read back from a snapshot the monitor before its regrouping edit, with the groups left to let go of (format 19).</summary>
+    public void RestoreRegroup(int slot, CompiledMonitor old, CompiledMonitor editedTo)
+    {
+        Invariant.Check(
+            _pendingBySlot.TryGetValue(slot, out var pending) && pending.Old is null && pending.Operand == 0 && pending.NextSeriesId == 0 && old.Groups.Count > 0,
+            "a regroup letting go of old groups is a match that has not started its walk");
+        pending!.Old = old;
+        pending.EditedTo = editedTo;
     }
 
     /// <summary>Writes the matches still going, in the order they started (with the metric query each is on).</summary>
@@ -276,12 +385,21 @@ internal sealed class SeriesMatcher
         return entry;
     }
 
-    private void StartMatch(CompiledMonitor monitor, SortedDictionary<string, CarriedGroup> carried)
+    private void StartMatch(CompiledMonitor monitor, SortedDictionary<string, CarriedGroup> carried, (CompiledMonitor Old, CompiledMonitor EditedTo)? old, long logIndex)
     {
         Invariant.Check(!IsMatching(monitor.Slot), "a monitor has one match going at a time");
-        var pending = new PendingMatch(monitor.Slot, carried);
+        var pending = new PendingMatch(monitor.Slot, carried) { Old = old?.Old, EditedTo = old?.EditedTo };
         _pendingBySlot.Add(monitor.Slot, pending);
-        Step(pending, _settings.MatchStepSeries);
+        if (pending.Old is not null)
+        {
+            FreeOld(pending, MaxOldGroupsPerStep, logIndex);
+        }
+
+        if (pending.Old is null)
+        {
+            Step(pending, _settings.MatchStepSeries);
+        }
+
         if (IsMatching(monitor.Slot))
         {
             _pending.Add(pending);
@@ -296,6 +414,7 @@ internal sealed class SeriesMatcher
     private int Step(PendingMatch pending, int examineLimit)
     {
         var monitor = _monitors[pending.Slot];
+        Invariant.Check(pending.Old is null, "a match walks its series once the old groups are let go of");
         var examinedTotal = 0;
         while (true)
         {
@@ -540,11 +659,12 @@ internal sealed class SeriesMatcher
     /// </summary>
     public void Expire(SeriesEntry entry)
     {
-        foreach (var (slot, group) in entry.Feeds)
+        foreach (var (_, group) in entry.Feeds)
         {
-            // Live, or deleted with its groups still being freed: either way the group lets go of the series.
-            var monitor = _monitors.Holder(slot);
-            for (var k = 0; k < monitor.Operands.Length; k++)
+            // Live, deleted with its groups still being freed, or an old group of a regrouping edit
+            // (its slot then holds the edited monitor): the group's own lists say what it reads.
+            var operands = group.FormulaSeriesIds?.Length ?? 1;
+            for (var k = 0; k < operands; k++)
             {
                 var ids = group.SeriesIdsOf(k);
                 var at = ids.BinarySearch(entry.Id);
@@ -553,11 +673,14 @@ internal sealed class SeriesMatcher
                     continue;
                 }
 
-                ids.RemoveAt(at);
-                if (!monitor.IsCheck)
+                // A check group keeps no window slots; a metric group one per series.
+                var slots = group.SlotsOf(k);
+                if (slots.Count == ids.Count)
                 {
-                    group.SlotsOf(k).RemoveAt(at);
+                    slots.RemoveAt(at);
                 }
+
+                ids.RemoveAt(at);
             }
 
             group.Runs?.Remove(entry.Id);
@@ -590,22 +713,6 @@ internal sealed class SeriesMatcher
             if (feeds[i].Group == group)
             {
                 feeds.RemoveAt(i);
-            }
-        }
-    }
-
-    /// <summary>Removes the monitor's groups from the feeds of the series they read, and from the tag index.</summary>
-    private void Unlink(CompiledMonitor monitor)
-    {
-        foreach (var group in monitor.Groups.Values)
-        {
-            GroupTags.Remove(group);
-            for (var k = 0; k < monitor.Operands.Length; k++)
-            {
-                foreach (var seriesId in group.SeriesIdsOf(k))
-                {
-                    _series[seriesId].Feeds.RemoveAll(f => f.Group == group);
-                }
             }
         }
     }

@@ -14,8 +14,11 @@ namespace Alerting.Benchmarks.StateMachine;
 /// <c>max(last_1m):max:cpu{*} by {host}</c> over all of them (N groups). Then times, entry by entry:
 /// a downtime scoped to one host (found through the group tag index: one group per monitor of that
 /// host), a downtime scoped to <c>env:prod</c> (every group: more than a step, so the bounded sweep,
-/// ticks until it ends), and the delete of the wide monitor (its groups freed in steps, ticks until
-/// the last). Prints, per case, the entries it took and the slowest entry and the most groups one
+/// ticks until it ends), a downtime naming the wide monitor (its groups refreshed in steps, ticks
+/// until the last), an edit of the wide monitor that regroups it (<c>cpu{env:prod} by {host,env}</c>:
+/// its old groups let go of in steps, then its series walked in steps, ticks until the match ends;
+/// the groups counted are the old ones let go of plus the new ones formed), and the delete of the
+/// wide monitor (its groups freed in steps, ticks until the last). Prints, per case, the entries it took and the slowest entry and the most groups one
 /// entry refreshed or freed. Not a BenchmarkDotNet run: each case changes the state it measures.
 /// </summary>
 internal static class StepBounds
@@ -72,6 +75,14 @@ internal static class StepBounds
         Measure("downtime scope env:prod (sweep)", () => monitors.MuteRefreshes, () => monitors.MuteSweepPending,
             () => Apply(new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = "all", Scope = { "env:prod" }, StartUnixMs = now } } }),
             () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
+        Measure("downtime naming the monitor with N groups", () => monitors.MuteRefreshes, () => monitors.MuteRefreshPending,
+            () => Apply(new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = "wide", MonitorId = "wide", StartUnixMs = now } } }),
+            () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
+
+        // Old groups let go of plus new groups formed (all N: the new key has env too, so no old group is one).
+        Measure("edit that regroups the monitor with N groups", () => monitors.RegroupOldGroupsFreed + monitors.GroupStates("wide").Count(g => g.GroupKey.Contains(",env:", StringComparison.Ordinal)), () => monitors.MatchesPending > 0,
+            () => Apply(Upsert("wide", "max(last_1m):max:cpu{env:prod} by {host,env} > 90")),
+            () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
         Measure("delete of the monitor with N groups (drain)", () => monitors.GroupsFreed, () => monitors.MonitorsDraining > 0,
             () => Apply(new LogEntry { MonitorDeleted = new MonitorDeleted { MonitorId = "wide" } }),
             () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
@@ -83,6 +94,7 @@ internal static class StepBounds
         GC.Collect();
         var entries = 0;
         var slowest = TimeSpan.Zero;
+        var slowestEntry = 0;
         var most = 0L;
         var total = 0L;
         var step = first;
@@ -93,14 +105,19 @@ internal static class StepBounds
             step();
             clock.Stop();
             entries++;
-            slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
+            if (clock.Elapsed > slowest)
+            {
+                slowest = clock.Elapsed;
+                slowestEntry = entries;
+            }
+
             most = Math.Max(most, work() - before);
             total += work() - before;
             step = next;
         }
         while (pending());
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: {entries} entries, slowest {slowest.TotalMilliseconds:F1} ms, at most {most:N0} groups in one entry (total {total:N0})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: {entries} entries, slowest {slowest.TotalMilliseconds:F1} ms (entry {slowestEntry}), at most {most:N0} groups in one entry (total {total:N0})"));
     }
 
     private static LogEntry Upsert(string id, string query) =>

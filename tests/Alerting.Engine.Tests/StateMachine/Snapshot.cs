@@ -27,13 +27,8 @@ internal static class Snapshot
     /// <summary>Bytes of the engine settings that end a format 20 snapshot: the retention (a long) and the two step budgets (ints).</summary>
     public const int SettingsBytes = sizeof(long) + sizeof(int) + sizeof(int);
 
-    /// <summary>The snapshot as format 17 laid it out: without the engine settings that end format 20, and with version 17.</summary>
-    public static byte[] WithoutSettings(byte[] bytes)
-    {
-        byte[] old = bytes[..^SettingsBytes];
-        BitConverter.TryWriteBytes(old.AsSpan(0, 8), 17UL);
-        return old;
-    }
+    /// <summary>The snapshot as format 17 laid it out: without the idle tail that formats 18 to 21 append (see <see cref="IdleTail"/>), and with version 17.</summary>
+    public static byte[] WithoutSettings(byte[] bytes) => WithoutTail(bytes, 17);
 
     /// <summary>
     /// Bytes that end the monitor section of a state with no future points, no week-long window and no
@@ -48,6 +43,28 @@ internal static class Snapshot
     /// <summary>Bytes of an empty queue of composite member changes (format 21), the last of the snapshot.</summary>
     public const int NoCompositeQueue = sizeof(int);
 
+    /// <summary>Bytes of the format-19 step cursors when nothing is stepping: the first queued monitor at its start and no regroup letting go of old groups.</summary>
+    public const int NoSteps = sizeof(bool) + sizeof(int);
+
+    /// <summary>
+    /// What follows the client sessions in a state where nothing is pending and the settings are the defaults:
+    /// no notify_by keys (format 18: no bytes), idle step cursors (19), the settings (20), an empty composite queue (21).
+    /// What every format before 18 lacks at its end.
+    /// </summary>
+    public const int IdleTail = NoSteps + SettingsBytes + NoCompositeQueue;
+
+    /// <summary>The snapshot without its idle tail (see <see cref="IdleTail"/>), with <paramref name="version"/>.</summary>
+    public static byte[] WithoutTail(byte[] bytes, ulong version)
+    {
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
+        var stepsAt = bytes.Length - IdleTail;
+        Assert.Equal(0, bytes[stepsAt]);
+        Assert.Equal(0, BitConverter.ToInt32(bytes, stepsAt + sizeof(bool)));
+        byte[] old = bytes[..stepsAt];
+        BitConverter.TryWriteBytes(old.AsSpan(0, 8), version);
+        return old;
+    }
+
     /// <summary>Bytes of an empty list of draining monitors and a mute sweep at no monitor (format 17), the last of the monitor section.</summary>
     public const int NoDrains = sizeof(int) + sizeof(bool);
 
@@ -57,7 +74,7 @@ internal static class Snapshot
     /// </summary>
     public static byte[] WithoutDrains(EngineState state, byte[] bytes)
     {
-        bytes = WithoutSettings(bytes);
+        bytes = WithoutTail(bytes, 17);
         using var section = new MemoryStream();
         using var writer = new BinaryWriter(section);
         state.Monitors.WriteTo(writer);
@@ -66,9 +83,8 @@ internal static class Snapshot
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
         Assert.Equal(0, bytes[monitorsEnd - 1]);
         Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
         var cut = EmptyWeekTier + NoDrains;
-        byte[] old = [.. bytes[..(monitorsEnd - cut)], .. bytes[monitorsEnd..^NoCompositeQueue]];
+        byte[] old = [.. bytes[..(monitorsEnd - cut)], .. bytes[monitorsEnd..]];
         BitConverter.TryWriteBytes(old.AsSpan(0, 8), 16UL);
         return old;
     }
@@ -80,7 +96,7 @@ internal static class Snapshot
     /// </summary>
     public static byte[] WithoutFuturePoints(EngineState state, byte[] bytes)
     {
-        bytes = WithoutSettings(bytes);
+        bytes = WithoutTail(bytes, 17);
         using var section = new MemoryStream();
         using (var writer = new BinaryWriter(section))
         {
@@ -91,8 +107,7 @@ internal static class Snapshot
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains));
             Assert.Equal(0, bytes[monitorsEnd - 1]);
             Assert.Equal(0, BitConverter.ToInt32(bytes, monitorsEnd - NoDrains - sizeof(int)));
-            Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
-            return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..^NoCompositeQueue]];
+            return [.. bytes[..(monitorsEnd - NoFuturePoints)], .. bytes[monitorsEnd..]];
         }
     }
 
