@@ -143,7 +143,7 @@ public sealed class SteppedRegroupTests(ITestOutputHelper output)
         Assert.Equal(Hosts, engine.State.GroupStates("f").Count());
 
         engine.Upsert(EngineHarness.Metric("f", ByHost, o => o.EvaluationIntervalMs = 1_000));
-        engine.Tick(engine.Now + SeriesExpiry.RetentionMs + 60_000);
+        engine.Tick(engine.Now + SeriesExpiry.DefaultRetentionMs + 60_000);
         Assert.Equal(0, engine.State.Monitors.SeriesCount);
         Assert.InRange(engine.State.Monitors.RegroupOldGroupsLeft, 1, SeriesMatcher.MaxOldGroupsPerStep - 1);
 
