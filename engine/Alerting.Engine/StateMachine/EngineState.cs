@@ -234,6 +234,12 @@ public sealed class EngineState
             monitors.ReadCompositeQueueFrom(reader);
         }
 
+        // Every part of this version was read: bytes left over mean a different layout than the version says.
+        if (reader.BaseStream.CanSeek && reader.BaseStream.Position != reader.BaseStream.Length)
+        {
+            throw new InvalidDataException($"snapshot format version {version} ends at byte {reader.BaseStream.Position}, but the snapshot has {reader.BaseStream.Length} bytes");
+        }
+
         return new EngineState(limits, monitors, history, deliveries, clients)
         {
             AppliedIndex = appliedIndex,

@@ -205,6 +205,15 @@ public sealed class EngineSettingsTests
         Assert.Equal(current, Snapshot.Bytes(restored));
     }
 
+    [Fact]
+    public void A_snapshot_with_bytes_after_its_last_part_is_refused()
+    {
+        var bytes = Snapshot.Bytes(WithByHostMonitor().State);
+        Snapshot.Restore(bytes);
+        var error = Assert.Throws<InvalidDataException>(() => Snapshot.Restore([.. bytes, 0]));
+        Assert.Contains($"ends at byte {bytes.Length}, but the snapshot has {bytes.Length + 1} bytes", error.Message);
+    }
+
     [Theory]
     [InlineData(4UL)]
     [InlineData(22UL)]
