@@ -193,7 +193,9 @@ public sealed class PercentileEvaluator
             return double.PositiveInfinity;
         }
 
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bound) && !double.IsNaN(bound)
+        // Only the spellings above are infinite: a number too large for a double (1e400) or "Infinity" is a bad bound,
+        // not another +Inf bucket (Prometheus drops such a series).
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bound) && double.IsFinite(bound)
             ? bound
             : double.NaN;
     }

@@ -141,6 +141,13 @@ internal sealed class CompiledMonitor
     /// </summary>
     public StateMachine.NotifyKeyTable? NotifyKeys { get; set; }
 
+    /// <summary>
+    /// Whether the definition notifies per notify_by key (its compiled <see cref="NotifyKeys"/> was not null). A monitor
+    /// that does but holds no table (the monitor a regrouping edit left behind, whose keys the edit dropped) notifies
+    /// no one for its groups' events: they were never notified one by one.
+    /// </summary>
+    public bool NotifiesPerKey { get; init; }
+
     // One empty table shared by every monitor without groups (M6: a sorted dictionary costs
     // about 112 B per monitor empty); a monitor gets its own with its first group (AddGroup).
     private static readonly SortedDictionary<string, MonitorGroup> NoGroups = new(StringComparer.Ordinal);

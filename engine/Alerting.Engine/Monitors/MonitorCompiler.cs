@@ -296,6 +296,7 @@ public static class MonitorCompiler
             Message = message,
             EscalationMessage = escalation,
             NotifyKeys = notifyKeys,
+            NotifiesPerKey = notifyKeys is not null,
             Query = query,
             Rules = rules,
             Source = source,
@@ -335,13 +336,15 @@ public static class MonitorCompiler
         }
 
         Require(kind != MonitorKind.Composite, NotifyByField, "composite monitors do not support notify_by; set it on the member monitors");
+        var by = groupBy.IsDefault ? [] : groupBy;
         if (notifyBy.Count == 1 && notifyBy[0] == StateMachine.NotifyKeyTable.WholeMonitorKey)
         {
-            return new StateMachine.NotifyKeyTable([]);
+            // Without a group-by the monitor's one group is the whole monitor: it notifies as it would without notify_by
+            // (a key numbered apart from a group of the same key would repeat its transition ids).
+            return by.IsEmpty ? null : new StateMachine.NotifyKeyTable([]);
         }
 
         var positions = new List<int>(notifyBy.Count);
-        var by = groupBy.IsDefault ? [] : groupBy;
         for (var i = 0; i < notifyBy.Count; i++)
         {
             var tag = notifyBy[i];
@@ -358,7 +361,9 @@ public static class MonitorCompiler
         }
 
         positions.Sort();
-        return new StateMachine.NotifyKeyTable([.. positions]);
+        // Every group-by tag: each key is one group, named as the group is, so the monitor notifies per group, as
+        // without notify_by (a key numbered apart from its group would repeat the group's transition ids).
+        return positions.Count == by.Length ? null : new StateMachine.NotifyKeyTable([.. positions]);
     }
 
     /// <summary>

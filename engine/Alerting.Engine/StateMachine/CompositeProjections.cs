@@ -82,6 +82,13 @@ internal sealed class CompositeProjections
         return projection.Keys.TryGetValue(key, out var over) ? over : null;
     }
 
+    /// <summary>
+    /// The monitor in <paramref name="slot"/> regroups or leaves: its projections go, and the next lookup builds them
+    /// from its groups then, as a replica restored from a snapshot does (old groups still being let go of are in no
+    /// projection on either).
+    /// </summary>
+    public void Forget(int slot) => _bySlot.Remove(slot);
+
     /// <summary>A group of the monitor in <paramref name="slot"/> was filed: it joins the slot's projections.</summary>
     public void Added(int slot, MonitorGroup group)
     {

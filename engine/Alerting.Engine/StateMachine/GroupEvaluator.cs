@@ -175,7 +175,11 @@ internal sealed class GroupEvaluator
         }
 
         var result = evaluator.Finish(monitor.PercentileHundredths / (double)PercentileQuery.HundredthsPerWhole);
-        return new EvaluationOutcome(result.HasValue, result.HasValue ? result.Value : double.NaN, result.FullWindow, window.NewestPointMs(slots, windowEndMs));
+        // Ingestion keeps writing zero deltas for a histogram with no traffic: only a window that holds observations is
+        // data, so a drained histogram goes silent (NO DATA, timeout) rather than holding its last state.
+        return result.HasValue
+            ? new EvaluationOutcome(true, result.Value, result.FullWindow, window.NewestPointMs(slots, windowEndMs))
+            : new EvaluationOutcome(false, double.NaN, result.FullWindow, EvaluationOutcome.NoPoint);
     }
 
     /// <summary>
@@ -345,6 +349,11 @@ internal sealed class GroupEvaluator
                     EventMessages.Add(Render(monitor, change.Key, keys.TagsOf(group.Tags), keyEvent));
                 }
             }
+        }
+        else if (monitor.NotifiesPerKey && monitor.NotifyKeys is null)
+        {
+            // The keys were dropped (a regrouping edit): the groups' events were never notified one by one.
+            Silence(from);
         }
 
         Invariant.Check(EventMessages.Count == Events.Count, "every transition event has its rendered message at the same position");

@@ -224,6 +224,8 @@ internal sealed partial class MonitorEngine
         {
             var slot = reader.ReadInt32();
             var old = ReadMonitor(reader, this, slot, withMuteRefresh: true, withGroupRetention: true, groupSeries, regrouping: true);
+            // As when the edit left it: its keys dropped (MonitorEngine.Replace).
+            old.NotifyKeys = null;
             var editedTo = MonitorCompiler.Compile(Monitor.Parser.ParseFrom(ReadBytes(reader)));
             _matcher.RestoreRegroup(slot, old, editedTo);
         }

@@ -628,6 +628,13 @@ internal sealed partial class MonitorEngine
             updated.TransitionFloor = Math.Max(updated.TransitionFloor, dropped.MaxNumber);
         }
 
+        if (!sameSelection)
+        {
+            // The old groups go in steps (SeriesMatcher.FreeOld), silently or per group as the edit notifies; the old
+            // keys are dropped (their numbers are under the floor), so no event of an old group counts in them.
+            old.NotifyKeys = null;
+        }
+
         _monitors.Replace(old, updated);
         if (sameSelection)
         {

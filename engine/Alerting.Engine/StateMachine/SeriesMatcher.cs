@@ -163,6 +163,10 @@ internal sealed class SeriesMatcher
             // A monitor whose notify_by keys the edit re-formed: the old groups' edit transitions notify no one.
             _evaluator.OnGroupEdited(old, pending.EditedTo!, group, logIndex, silently: pending.EditedTo!.NotifyKeys is not null);
             pending.Carried[group.Key] = new CarriedGroup(group.State, group.LastEvaluatedMs);
+            // A carried state no new group takes is dropped with its numbers: the monitor's floor keeps them, so a
+            // group of that key formed later never repeats a transition id (DESIGN invariant 6).
+            var live = _monitors.Slots[pending.Slot]!;
+            live.TransitionFloor = Math.Max(live.TransitionFloor, group.State.TransitionCount);
             DropGroup(old, group);
             Invariant.Check(old.Groups.Remove(group.Key), "an old group let go of was one of the old monitor's groups");
         }
@@ -190,6 +194,7 @@ internal sealed class SeriesMatcher
     /// </summary>
     public CompiledMonitor? DetachMonitor(CompiledMonitor monitor)
     {
+        GroupTags.Projections?.Forget(monitor.Slot);
         if (!StopMatch(monitor.Slot, out var stopped))
         {
             RemoveScopes(monitor, monitor.Operands.Length);
@@ -243,6 +248,7 @@ internal sealed class SeriesMatcher
     /// </summary>
     public void Regroup(CompiledMonitor old, CompiledMonitor updated, long logIndex)
     {
+        GroupTags.Projections?.Forget(old.Slot);
         var carried = new SortedDictionary<string, CarriedGroup>(StringComparer.Ordinal);
         var previous = (Old: old, EditedTo: updated);
         if (StopMatch(old.Slot, out var stopped))
