@@ -105,23 +105,52 @@ internal sealed partial class MonitorEngine
     }
 
     /// <summary>
-    /// Format 18, at the very end of the snapshot (<see cref="EngineState.WriteTo"/>): the notify_by keys
-    /// (<see cref="NotifyKeyTable"/>) of every live monitor that has them, in slot order, then of every draining
-    /// one, in the order they were deleted. Which monitors have them follows from their definitions.
+    /// Format 18, after the client sessions (<see cref="EngineState.WriteTo"/>): the notify_by keys
+    /// (<see cref="NotifyKeyTable"/>) of every live monitor that has them, in slot order, then, for every draining
+    /// monitor whose definition notifies per key, in the order they were deleted, whether it still holds its table
+    /// (a monitor deleted while a regrouping edit let go of its old groups does not: the edit dropped its keys) and
+    /// the table. Which monitors have them follows from their definitions.
     /// </summary>
     public void WriteNotifyKeys(BinaryWriter writer)
     {
-        foreach (var monitor in NotifyKeyOwners())
+        foreach (var monitor in LiveNotifyKeyOwners())
         {
             monitor.NotifyKeys!.WriteTo(writer);
+        }
+
+        foreach (var monitor in _drain.Draining)
+        {
+            if (monitor.NotifiesPerKey)
+            {
+                writer.Write(monitor.NotifyKeys is not null);
+                monitor.NotifyKeys?.WriteTo(writer);
+            }
         }
     }
 
     /// <summary>Reads what <see cref="WriteNotifyKeys"/> wrote, checking each table against its groups' states.</summary>
     public void ReadNotifyKeys(BinaryReader reader)
     {
-        foreach (var monitor in NotifyKeyOwners())
+        foreach (var monitor in LiveNotifyKeyOwners())
         {
+            monitor.NotifyKeys!.ReadFrom(reader);
+            monitor.NotifyKeys.CheckAgainst(monitor.Groups.Values);
+        }
+
+        foreach (var monitor in _drain.Draining)
+        {
+            if (!monitor.NotifiesPerKey)
+            {
+                continue;
+            }
+
+            if (!reader.ReadBoolean())
+            {
+                monitor.NotifyKeys = null;
+                continue;
+            }
+
+            Invariant.Check(monitor.NotifyKeys is not null, "a draining monitor that notifies per key was compiled with its table");
             monitor.NotifyKeys!.ReadFrom(reader);
             monitor.NotifyKeys.CheckAgainst(monitor.Groups.Values);
         }
@@ -136,7 +165,7 @@ internal sealed partial class MonitorEngine
         }
     }
 
-    private IEnumerable<CompiledMonitor> NotifyKeyOwners()
+    private IEnumerable<CompiledMonitor> LiveNotifyKeyOwners()
     {
         foreach (var monitor in _monitors.Slots)
         {
@@ -144,6 +173,14 @@ internal sealed partial class MonitorEngine
             {
                 yield return monitor;
             }
+        }
+    }
+
+    private IEnumerable<CompiledMonitor> NotifyKeyOwners()
+    {
+        foreach (var monitor in LiveNotifyKeyOwners())
+        {
+            yield return monitor;
         }
 
         foreach (var monitor in _drain.Draining)

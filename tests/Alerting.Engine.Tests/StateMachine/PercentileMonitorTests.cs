@@ -93,6 +93,41 @@ public sealed class PercentileMonitorTests
         Assert.Equal(AlertState.NoData, engine.Events[^1].Next);
     }
 
+    [Fact]
+    public void A_drained_histogram_whose_exporter_keeps_sending_zero_deltas_goes_to_no_data()
+    {
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("p90", P90, o =>
+        {
+            o.NotifyNoData = true;
+            o.NoDataTimeframeMs = 600_000;
+        }));
+        Histogram(engine, ["service:api", "host:a"], engine.Now, (0.1, 0), (1, 0), (double.PositiveInfinity, 10));
+        engine.TickTo(engine.Now + 61_000);
+        Assert.Equal(AlertState.Alert, Assert.Single(engine.Events).Next);
+
+        // The service is drained; the exporter keeps sending its unchanged cumulative buckets (zero deltas) every 10 s.
+        for (var i = 0; i < 100; i++)
+        {
+            engine.TickTo(engine.Now + 10_000);
+            Histogram(engine, ["service:api", "host:a"], engine.Now, (0.1, 0), (1, 0), (double.PositiveInfinity, 0));
+        }
+
+        // Zero deltas are not observations: once the window holds none, the group is silent, so NO DATA.
+        Assert.Equal(AlertState.NoData, engine.Events[^1].Next);
+    }
+
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("NaN")]
+    public void Only_plus_Inf_and_Inf_spell_an_infinite_bound(string le)
+    {
+        Assert.True(double.IsNaN(Alerting.Engine.Evaluation.PercentileEvaluator.ParseBound(le)));
+        Assert.Equal(double.PositiveInfinity, Alerting.Engine.Evaluation.PercentileEvaluator.ParseBound("+Inf"));
+    }
+
     [Theory]
     [InlineData("percentile(last_5m):p99:m{*} > 1", "evaluate_as_zero")]
     public void Evaluate_as_zero_is_refused_for_a_percentile(string query, string option)

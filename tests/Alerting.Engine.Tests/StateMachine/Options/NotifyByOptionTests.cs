@@ -44,6 +44,19 @@ public sealed class NotifyByOptionTests
     }
 
     [Fact]
+    public void Notify_by_naming_every_group_by_tag_notifies_per_group_without_key_events_that_would_repeat_its_ids()
+    {
+        // Each key would be one group under the group's own name: the monitor notifies per group, as without notify_by.
+        var s = Cluster(o => o.NotifyBy.Add("host"));
+        Assert.Null(s.Engine.State.Monitors.NotifyKeysOf("m"));
+        s.Write(95, Tags(Hosts[0]));
+        s.Evaluate();
+        var alert = Assert.Single(s.Take());
+        Assert.Equal(("cluster:a,host:a1", AlertState.Alert, 1UL, true), (alert.GroupKey, alert.Next, alert.TransitionNumber, alert.Notify));
+        Assert.False(IsKey(alert));
+    }
+
+    [Fact]
     public void A_cluster_notifies_when_its_first_host_alerts_and_resolves_when_its_last_host_recovers()
     {
         var s = Cluster();
