@@ -20,6 +20,12 @@ public sealed record PercentileQuery : MonitorQuery
     /// <summary>The tag that carries a bucket's upper bound; never a group-by tag.</summary>
     public const string BoundTag = "le";
 
+    /// <summary>
+    /// The tag that carries a bin's upper bound (DogStatsD): the series counts only the observations
+    /// in that bin (above the bound below it), not all those at or below it as <see cref="BoundTag"/> does.
+    /// </summary>
+    public const string BinTag = "bin_le";
+
     /// <summary>Suffix of the bucket series of a distribution <c>M</c> (OTLP, DogStatsD): <c>M.bucket</c>.</summary>
     public const string BucketSuffix = ".bucket";
 
