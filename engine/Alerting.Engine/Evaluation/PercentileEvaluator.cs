@@ -19,8 +19,9 @@ namespace Alerting.Engine.Evaluation;
 /// <item>Bounds. The sums of the series that share a bound are added in group order: the
 /// cumulative count of observations at or below the bound over the window, for the whole group.
 /// A bin series (tagged <c>bin_le:&lt;bound&gt;</c>, DogStatsD) counts only its bin: the sums of
-/// the bin series are added per bound the same way, then each bound's count gets the bins' sums
-/// at or below it, added in increasing bound order.</item>
+/// the bin series are added per bound the same way, then each finite bound's count gets the bins'
+/// sums at or below it, added in increasing bound order (the running total); <c>+Inf</c> gets only
+/// its own bins' sum, since DogStatsD's <c>le:+Inf</c> series already counts every observation.</item>
 /// <item>Quantile (Prometheus's <c>histogram_quantile</c>). Bounds in increasing order; the highest
 /// must be <c>+Inf</c>, and there must be at least two, else no value; counts made monotonic (each at
 /// least the one before it); total = the <c>+Inf</c> count, no value when 0. rank = q × total; the
@@ -128,7 +129,7 @@ public sealed class PercentileEvaluator
         for (var i = 0; i < _used; i++)
         {
             below += _bins[i];
-            _counts[i] += below;
+            _counts[i] += double.IsPositiveInfinity(_bounds[i]) ? _bins[i] : below;
         }
 
         var value = Quantile(quantile, _bounds.AsSpan(0, _used), _counts.AsSpan(0, _used));
