@@ -17,7 +17,7 @@ namespace Alerting.Engine.Monitors.Query;
 /// </remarks>
 public sealed record PercentileQuery : MonitorQuery
 {
-    /// <summary>The tag that carries a bucket's upper bound; never a group-by tag.</summary>
+    /// <summary>The tag that carries a bucket's upper bound; never a group-by tag (nor is <see cref="BinTag"/>).</summary>
     public const string BoundTag = "le";
 
     /// <summary>
@@ -75,6 +75,11 @@ public sealed record PercentileQuery : MonitorQuery
         if (GroupBy.Contains(BoundTag))
         {
             throw new ArgumentException("a percentile query cannot group by 'le': the bucket bound is what the percentile is computed over", nameof(groupBy));
+        }
+
+        if (GroupBy.Contains(BinTag))
+        {
+            throw new ArgumentException("a percentile query cannot group by 'bin_le': the bin bound is what the percentile is computed over", nameof(groupBy));
         }
 
         WindowMs = windowMs;
