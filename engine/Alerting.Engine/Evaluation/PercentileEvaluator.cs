@@ -17,7 +17,11 @@ namespace Alerting.Engine.Evaluation;
 /// <c>sum(window):sum</c> sums one series (<see cref="WindowEvaluator"/>: the window's edges cut
 /// buckets the same way). A series without a readable <c>le</c> tag (a number, <c>+Inf</c>) is left out.</item>
 /// <item>Bounds. The sums of the series that share a bound are added in group order: the
-/// cumulative count of observations at or below the bound over the window, for the whole group.</item>
+/// cumulative count of observations at or below the bound over the window, for the whole group.
+/// A bin series (tagged <c>bin_le:&lt;bound&gt;</c>, DogStatsD) counts only its bin: the sums of
+/// the bin series are added per bound the same way, then each finite bound's count gets the bins'
+/// sums at or below it, added in increasing bound order (the running total); <c>+Inf</c> gets only
+/// its own bins' sum, since DogStatsD's <c>le:+Inf</c> series already counts every observation.</item>
 /// <item>Quantile (Prometheus's <c>histogram_quantile</c>). Bounds in increasing order; the highest
 /// must be <c>+Inf</c>, and there must be at least two, else no value; counts made monotonic (each at
 /// least the one before it); total = the <c>+Inf</c> count, no value when 0. rank = q × total; the
@@ -31,12 +35,13 @@ namespace Alerting.Engine.Evaluation;
 /// </remarks>
 public sealed class PercentileEvaluator
 {
-    /// <summary>Most distinct bucket bounds a group may hold (OTLP SDKs default to 16; DogStatsD writes <c>DistributionBuckets.Count</c>).</summary>
+    /// <summary>Most distinct bucket bounds a group may hold (OTLP SDKs default to 16; DogStatsD's fixed bin bounds are 241 and <c>+Inf</c>).</summary>
     public const int MaxBounds = 256;
 
     private readonly WindowEvaluator _window;
     private readonly double[] _bounds = new double[MaxBounds];
     private readonly double[] _counts = new double[MaxBounds];
+    private readonly double[] _bins = new double[MaxBounds];
 
     private WindowSpec _sum;
     private long _evaluationMs;
@@ -67,7 +72,13 @@ public sealed class PercentileEvaluator
     }
 
     /// <summary>Adds a series of the group (in group order): its window sum goes to its bound.</summary>
-    public void Add(int slot, double bound)
+    public void Add(int slot, double bound) => Add(slot, bound, bin: false);
+
+    /// <summary>
+    /// Adds a series of the group (in group order): its window sum goes to its bound, as a count at
+    /// or below the bound, or when <paramref name="bin"/> as the count of the bin under the bound.
+    /// </summary>
+    public void Add(int slot, double bound, bool bin)
     {
         var result = _window.Evaluate(slot, _sum, _evaluationMs);
         _fullWindow |= result.FullWindow;
@@ -89,12 +100,21 @@ public sealed class PercentileEvaluator
             index = ~index;
             Array.Copy(_bounds, index, _bounds, index + 1, _used - index);
             Array.Copy(_counts, index, _counts, index + 1, _used - index);
+            Array.Copy(_bins, index, _bins, index + 1, _used - index);
             _bounds[index] = bound;
             _counts[index] = 0;
+            _bins[index] = 0;
             _used++;
         }
 
-        _counts[index] += result.Value;
+        if (bin)
+        {
+            _bins[index] += result.Value;
+        }
+        else
+        {
+            _counts[index] += result.Value;
+        }
     }
 
     /// <summary>The percentile <paramref name="quantile"/> of the series added since <see cref="Begin"/>.</summary>
@@ -103,6 +123,13 @@ public sealed class PercentileEvaluator
         if (_overflow)
         {
             return EvaluationResult.NoValue(_fullWindow, _points);
+        }
+
+        var below = 0.0;
+        for (var i = 0; i < _used; i++)
+        {
+            below += _bins[i];
+            _counts[i] += double.IsPositiveInfinity(_bounds[i]) ? _bins[i] : below;
         }
 
         var value = Quantile(quantile, _bounds.AsSpan(0, _used), _counts.AsSpan(0, _used));
@@ -172,18 +199,35 @@ public sealed class PercentileEvaluator
     /// The upper bound a bucket series' tags carry (<c>le:0.5</c>, <c>le:+Inf</c>), or NaN when it
     /// has no <c>le</c> tag or its value is not a number. Tags are sorted, <c>key:value</c>.
     /// </summary>
-    public static double BoundOf(ReadOnlySpan<string> tags)
+    public static double BoundOf(ReadOnlySpan<string> tags) => BoundOf(tags, out _);
+
+    /// <summary>
+    /// The upper bound a bucket series' tags carry: <c>le:&lt;bound&gt;</c> (<paramref name="bin"/>
+    /// false) or <c>bin_le:&lt;bound&gt;</c> (true, a bin series); NaN when there is neither or the
+    /// value is not a number. The first of them in tag order counts.
+    /// </summary>
+    public static double BoundOf(ReadOnlySpan<string> tags, out bool bin)
     {
         foreach (var tag in tags)
         {
             if (tag.Length > 3 && tag[0] == 'l' && tag[1] == 'e' && tag[2] == ':')
             {
+                bin = false;
                 return ParseBound(tag.AsSpan(3));
+            }
+
+            if (tag.Length > BinPrefix.Length && tag.StartsWith(BinPrefix, StringComparison.Ordinal))
+            {
+                bin = true;
+                return ParseBound(tag.AsSpan(BinPrefix.Length));
             }
         }
 
+        bin = false;
         return double.NaN;
     }
+
+    private const string BinPrefix = PercentileQuery.BinTag + ":";
 
     /// <summary>A bound as ingestion writes it: a number (invariant), or <c>+Inf</c>/<c>Inf</c>; NaN otherwise.</summary>
     public static double ParseBound(ReadOnlySpan<char> text)

@@ -151,8 +151,8 @@ internal sealed class GroupEvaluator
     }
 
     /// <summary>
-    /// A percentile group: each bucket series' window sum goes to the bound its <c>le</c> tag
-    /// carries (read from the series' tags, in group order), then the percentile is interpolated
+    /// A percentile group: each bucket series' window sum goes to the bound its <c>le</c> (or
+    /// <c>bin_le</c>) tag carries (read from the series' tags, in group order), then the percentile is interpolated
     /// (<see cref="PercentileEvaluator"/>). O(series of the group × window buckets), 0 B.
     /// </summary>
     private EvaluationOutcome EvaluatePercentile(CompiledMonitor monitor, MonitorGroup group, long windowEndMs)
@@ -171,7 +171,8 @@ internal sealed class GroupEvaluator
         evaluator.Begin(monitor.Spec.WindowMs, windowEndMs);
         for (var i = 0; i < slots.Length; i++)
         {
-            evaluator.Add(slots[i], PercentileEvaluator.BoundOf(_series[ids[i]].Tags));
+            var bound = PercentileEvaluator.BoundOf(_series[ids[i]].Tags, out var bin);
+            evaluator.Add(slots[i], bound, bin);
         }
 
         var result = evaluator.Finish(monitor.PercentileHundredths / (double)PercentileQuery.HundredthsPerWhole);

@@ -229,19 +229,32 @@ internal sealed class BruteForceEvaluator(long resolutionMs, int retainedBuckets
     /// <see cref="PercentileEvaluator"/>: each series summed over the window as <c>sum:sum</c> sums it
     /// (series without a value, or without a bound (NaN), left out), the sums of one bound added in
     /// group order, the bounds sorted, and Prometheus's histogram_quantile over the cumulative counts.
+    /// A bin series (<paramref name="bins"/>, DogStatsD's <c>bin_le</c>) counts only its bin: the
+    /// bins' sums per bound are added the same way, and each finite bound's count gets the running
+    /// total of the bins at or below it; +Inf gets only its own bins (le:+Inf counts every observation).
     /// </summary>
-    public EvaluationResult Percentile(IReadOnlyList<int> group, IReadOnlyList<double> bounds, long windowMs, long evaluationMs, double quantile, int maxBounds)
+    public EvaluationResult Percentile(IReadOnlyList<int> group, IReadOnlyList<double> bounds, long windowMs, long evaluationMs, double quantile, int maxBounds, IReadOnlyList<bool>? bins = null)
     {
         var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, windowMs);
-        var sums = group.Select((series, i) => (Bound: bounds[i], Result: Evaluate([series], spec, evaluationMs))).ToList();
+        var sums = group.Select((series, i) => (Bound: bounds[i], Bin: bins is not null && bins[i], Result: Evaluate([series], spec, evaluationMs))).ToList();
         var full = sums.Any(s => s.Result.FullWindow);
         var points = sums.Sum(s => s.Result.PointCount);
-        var buckets = sums
+        var perBound = sums
             .Where(s => s.Result.HasValue && !double.IsNaN(s.Bound))
             .GroupBy(s => s.Bound)
-            .Select(g => (Bound: g.Key, Count: g.Aggregate(0.0, (total, s) => total + s.Result.Value)))
+            .Select(g => (Bound: g.Key,
+                Count: g.Where(s => !s.Bin).Aggregate(0.0, (total, s) => total + s.Result.Value),
+                InBin: g.Where(s => s.Bin).Aggregate(0.0, (total, s) => total + s.Result.Value)))
             .OrderBy(b => b.Bound)
             .ToList();
+        var running = 0.0;
+        var buckets = new List<(double Bound, double Count)>();
+        foreach (var bound in perBound)
+        {
+            running += bound.InBin;
+            buckets.Add((bound.Bound, bound.Count + (double.IsPositiveInfinity(bound.Bound) ? bound.InBin : running)));
+        }
+
         if (buckets.Count > maxBounds || buckets.Count < 2 || !double.IsPositiveInfinity(buckets[^1].Bound))
         {
             return EvaluationResult.NoValue(full, points);

@@ -63,6 +63,46 @@ public sealed class PercentileEvaluatorTests
     public void The_bound_comes_from_the_le_tag(string[] tags, double expected) =>
         Assert.Equal(expected, PercentileEvaluator.BoundOf(tags));
 
+    [Theory]
+    [InlineData(new[] { "bin_le:0.25", "env:prod" }, 0.25, true)]
+    [InlineData(new[] { "bin_le:0" }, 0.0, true)]
+    [InlineData(new[] { "env:prod", "le:+Inf" }, double.PositiveInfinity, false)]
+    [InlineData(new[] { "bin_le:slow" }, double.NaN, true)]
+    [InlineData(new[] { "bin:1" }, double.NaN, false)]
+    public void A_bin_series_carries_its_bound_in_the_bin_le_tag(string[] tags, double expected, bool bin)
+    {
+        Assert.Equal(expected, PercentileEvaluator.BoundOf(tags, out var isBin));
+        Assert.Equal(bin, isBin);
+    }
+
+    [Fact]
+    public void Bins_add_up_below_each_bound_so_sparse_bins_read_as_the_full_cumulative_histogram()
+    {
+        // Two flushes of DogStatsD bins: the first has samples in (0.5, 1] only, the second in
+        // (0, 0.1] and (1, 2]; each bound missing from a flush counts nothing in that bin.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = ResolutionMs, RetainedBuckets = 40, FutureBuckets = 4 });
+        var nowMs = 1_700_000_000_000L;
+        store.AdvanceClock(nowMs);
+        var evaluator = new PercentileEvaluator(new WindowEvaluator(store));
+        var (low, mid, high, inf) = (store.Add(), store.Add(), store.Add(), store.Add());
+        store.AddPoint(mid, nowMs - 20_000, 4);
+        store.AddPoint(inf, nowMs - 20_000, 4);
+        store.AddPoint(low, nowMs, 2);
+        store.AddPoint(high, nowMs, 4);
+        store.AddPoint(inf, nowMs, 6);
+
+        evaluator.Begin(300_000, nowMs);
+        evaluator.Add(inf, double.PositiveInfinity, bin: false);
+        evaluator.Add(high, 2, bin: true);
+        evaluator.Add(low, 0.1, bin: true);
+        evaluator.Add(mid, 1, bin: true);
+
+        // Cumulative: 0.1 → 2, 1 → 6, 2 → 10, +Inf → 10 (le:+Inf alone). p50: rank 5, 3 of the 4 in (0.1, 1].
+        var result = evaluator.Finish(0.5);
+        Assert.True(result.HasValue);
+        Assert.Equal(0.1 + (0.9 * 3 / 4), result.Value, 12);
+    }
+
     [Fact]
     public void Evaluator_matches_brute_force_oracle_on_random_bucket_histories()
     {
@@ -162,20 +202,26 @@ public sealed class PercentileEvaluatorTests
 
         // Two hosts' buckets at a random subset of the bounds (+Inf usually there), a series
         // without a bound now and then, in a random group order; a small cap sometimes.
+        // A host is cumulative (le, OTLP/Prometheus) or, half the time, DogStatsD's bins (bin_le,
+        // +Inf cumulative), and a bin series among cumulative ones (or at +Inf) now and then.
         var group = new List<int>();
         var bounds = new List<double>();
+        var isBin = new List<bool>();
         foreach (var host in Enumerable.Range(0, rng.Next(1, 3)))
         {
+            var binned = rng.Next(2) == 0;
             foreach (var bound in Bounds.Where(b => double.IsPositiveInfinity(b) ? rng.Next(8) != 0 : rng.Next(3) != 0))
             {
                 group.Add(store.Add());
                 bounds.Add(rng.Next(30) == 0 ? double.NaN : bound);
+                isBin.Add(double.IsPositiveInfinity(bound) ? rng.Next(20) == 0 : binned || rng.Next(20) == 0);
             }
         }
 
-        var order = group.Select((slot, i) => (slot, bound: bounds[i], key: rng.Next())).OrderBy(x => x.key).ToList();
+        var order = group.Select((slot, i) => (slot, bound: bounds[i], bin: isBin[i], key: rng.Next())).OrderBy(x => x.key).ToList();
         var slots = order.Select(x => x.slot).ToArray();
         var slotBounds = order.Select(x => x.bound).ToArray();
+        var slotBins = order.Select(x => x.bin).ToArray();
         var evaluations = 0;
         var withValue = 0;
         for (var step = 0; step < 40; step++)
@@ -198,11 +244,11 @@ public sealed class PercentileEvaluatorTests
             var windowMs = 1_000 * rng.NextInt64(1, ((retained - 1) * ResolutionMs / 1_000) + 1);
             var quantile = rng.Next(4) switch { 0 => 0.5, 1 => 0.99, 2 => 0.999, _ => rng.Next(1, 10_000) / 10_000.0 };
             var at = nowMs + rng.NextInt64(-ResolutionMs, ResolutionMs);
-            var expected = oracle.Percentile(slots, slotBounds, windowMs, at, quantile, PercentileEvaluator.MaxBounds);
+            var expected = oracle.Percentile(slots, slotBounds, windowMs, at, quantile, PercentileEvaluator.MaxBounds, slotBins);
             evaluator.Begin(windowMs, at);
             for (var i = 0; i < slots.Length; i++)
             {
-                evaluator.Add(slots[i], slotBounds[i]);
+                evaluator.Add(slots[i], slotBounds[i], slotBins[i]);
             }
 
             var actual = evaluator.Finish(quantile);

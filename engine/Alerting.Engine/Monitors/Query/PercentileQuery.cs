@@ -17,8 +17,14 @@ namespace Alerting.Engine.Monitors.Query;
 /// </remarks>
 public sealed record PercentileQuery : MonitorQuery
 {
-    /// <summary>The tag that carries a bucket's upper bound; never a group-by tag.</summary>
+    /// <summary>The tag that carries a bucket's upper bound; never a group-by tag (nor is <see cref="BinTag"/>).</summary>
     public const string BoundTag = "le";
+
+    /// <summary>
+    /// The tag that carries a bin's upper bound (DogStatsD): the series counts only the observations
+    /// in that bin (above the bound below it), not all those at or below it as <see cref="BoundTag"/> does.
+    /// </summary>
+    public const string BinTag = "bin_le";
 
     /// <summary>Suffix of the bucket series of a distribution <c>M</c> (OTLP, DogStatsD): <c>M.bucket</c>.</summary>
     public const string BucketSuffix = ".bucket";
@@ -69,6 +75,11 @@ public sealed record PercentileQuery : MonitorQuery
         if (GroupBy.Contains(BoundTag))
         {
             throw new ArgumentException("a percentile query cannot group by 'le': the bucket bound is what the percentile is computed over", nameof(groupBy));
+        }
+
+        if (GroupBy.Contains(BinTag))
+        {
+            throw new ArgumentException("a percentile query cannot group by 'bin_le': the bin bound is what the percentile is computed over", nameof(groupBy));
         }
 
         WindowMs = windowMs;

@@ -401,6 +401,12 @@ public static class QueryParser
                     return null;
                 }
 
+                if (groupBy.Contains(PercentileQuery.BinTag))
+                {
+                    FailProblem(KeyAt(groupAt, PercentileQuery.BinTag), "a percentile query cannot group by 'bin_le'", "group-by tags other than bin_le (the bin bound the percentile is computed over)");
+                    return null;
+                }
+
                 SkipWhitespace();
                 if (Peek() == '.')
                 {

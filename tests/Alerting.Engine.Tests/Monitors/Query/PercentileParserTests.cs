@@ -72,6 +72,7 @@ public sealed class PercentileParserTests
     [InlineData("percentile(current_1h):p99:m{*} > 1", "current_1h", "a window such as last_5m (calendar windows are not supported for percentiles)")]
     [InlineData("percentile(last_5m):p99:m{*} by {host,le} > 1", "le}", "group-by tags other than le (the bucket bound the percentile is computed over)")]
     [InlineData("percentile(last_5m):p99:m{*} by {sale, le } > 1", "le ", "group-by tags other than le (the bucket bound the percentile is computed over)")]
+    [InlineData("percentile(last_5m):p99:m{*} by {bin_le,host} > 1", "bin_le,", "group-by tags other than bin_le (the bin bound the percentile is computed over)")]
     [InlineData("percentile(last_5m):p99:m{*}.as_count() > 1", ".as_count", "'by' or comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)")]
     [InlineData("percentile(last_5m):p99:m{*} by {host}.rollup(max) > 1", ".rollup", "comparator (.as_count(), .as_rate(), .rollup() and .fill() do not apply to percentiles)")]
     [InlineData("avg(last_5m):p99:m{*} > 1", "p99", "a space aggregation (avg, sum, min, max); write a percentile as percentile(last_5m):p99:metric{…} > threshold, outside formulas")]
@@ -93,6 +94,7 @@ public sealed class PercentileParserTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PercentileQuery(300_000, 0, "m", all, [], Comparator.Greater, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PercentileQuery(300_000, PercentileQuery.HundredthsPerWhole, "m", all, [], Comparator.Greater, 1));
         Assert.Throws<ArgumentException>(() => new PercentileQuery(300_000, 9_900, "m", all, ["host", "le"], Comparator.Greater, 1));
+        Assert.Throws<ArgumentException>(() => new PercentileQuery(300_000, 9_900, "m", all, ["bin_le"], Comparator.Greater, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PercentileQuery(300_500, 9_900, "m", all, [], Comparator.Greater, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new PercentileQuery(300_000, 9_900, "m", all, [], Comparator.Greater, double.NaN));
     }

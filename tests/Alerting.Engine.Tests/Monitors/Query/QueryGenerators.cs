@@ -251,7 +251,7 @@ internal static class QueryGenerators
         Gen.Frequency((1, Gen.OneOf(5000, 7500, 9000, 9500, 9900, 9990, 9999, 1)), (2, Gen.Int[1, PercentileQuery.HundredthsPerWhole - 1])),
         Metric,
         Scope,
-        GroupBy.Where(keys => !keys.Contains(PercentileQuery.BoundTag)),
+        GroupBy.Where(keys => !keys.Contains(PercentileQuery.BoundTag) && !keys.Contains(PercentileQuery.BinTag)),
         Gen.Enum<Comparator>(),
         Threshold,
         (window, hundredths, metric, scope, groupBy, comparator, threshold) => new PercentileQuery(window, hundredths, metric, scope, groupBy, comparator, threshold));
