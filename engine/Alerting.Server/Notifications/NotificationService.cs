@@ -448,14 +448,23 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable, ILea
         }
     }
 
-    private static Notification NotificationOf(EngineState state, HistoryItem item) =>
-        state.TryGetMonitor(item.Event.MonitorId, out var monitor) && monitor is not null
+    private static Notification NotificationOf(EngineState state, HistoryItem item, Dictionary<string, Protocol.Log.Monitor?>? decoded = null)
+    {
+        Protocol.Log.Monitor? monitor;
+        if (decoded is null || !decoded.TryGetValue(item.Event.MonitorId, out monitor))
+        {
+            monitor = state.TryGetMonitor(item.Event.MonitorId, out var found) ? found : null;
+            decoded?.Add(item.Event.MonitorId, monitor);
+        }
+
+        return monitor is not null
             ? new Notification(item.Event, monitor.Name, monitor.Tags.ToArray(), item.Message)
             {
                 Critical = monitor.Options?.Thresholds is { HasCritical: true } t ? t.Critical : null,
                 Warning = monitor.Options?.Thresholds is { HasWarning: true } w ? w.Warning : null,
             }
             : new Notification(item.Event, "", NoTags, item.Message);
+    }
 
     /// <summary>
     /// The outbox reader of one endpoint. Reads ahead at most <see cref="NotificationDeliveryOptions.ReadAhead"/>
@@ -590,7 +599,13 @@ public sealed class NotificationService : IHostedService, IAsyncDisposable, ILea
         {
             var chunk = routed.Skip(start).Take(MaxEventsPerQuery).ToList();
             var read = await QueryAsync(
-                state => chunk.Select(r => (Notification: NotificationOf(state, r.Item), Finished: state.Deliveries.Finished(name, r.Item.Event.MonitorId, r.Item.Event.GroupKey))).ToList(),
+                state =>
+                {
+                    // A monitor's definition is decoded once per chunk, not once per event (an alert storm is
+                    // mostly one monitor's groups; this runs on the state-machine thread).
+                    var monitors = new Dictionary<string, Protocol.Log.Monitor?>(StringComparer.Ordinal);
+                    return chunk.Select(r => (Notification: NotificationOf(state, r.Item, monitors), Finished: state.Deliveries.Finished(name, r.Item.Event.MonitorId, r.Item.Event.GroupKey))).ToList();
+                },
                 stop).ConfigureAwait(false);
             for (var i = 0; i < read.Count; i++)
             {
