@@ -70,12 +70,7 @@ public sealed record MetricQuery : MonitorQuery
             throw new ArgumentException("only change and pct_change have an inner aggregation and a shift", nameof(changeAggregation));
         }
 
-        if (!QueryCharset.IsMetricName(metric))
-        {
-            throw new ArgumentException(
-                $"metric '{metric}' must start with a letter, contain only ASCII letters, digits, '_', '.', and be at most {QueryLimits.MaxMetricNameLength} characters",
-                nameof(metric));
-        }
+        ValidateMetricName(metric, nameof(metric));
 
         if (!double.IsFinite(threshold))
         {
@@ -182,6 +177,16 @@ public sealed record MetricQuery : MonitorQuery
         if (calendarWindow && (windowMs is not (QueryLimits.HourMs or QueryLimits.DayMs) || IsChange(timeAggregation)))
         {
             throw new ArgumentException("a calendar window is current_1h or current_1d, and change and pct_change take last_ windows", nameof(calendarWindow));
+        }
+    }
+
+    internal static void ValidateMetricName(string metric, string paramName)
+    {
+        if (!QueryCharset.IsMetricName(metric))
+        {
+            throw new ArgumentException(
+                $"metric '{metric}' must start with a letter, contain only ASCII letters, digits, '_', '.', and be at most {QueryLimits.MaxMetricNameLength} characters",
+                paramName);
         }
     }
 

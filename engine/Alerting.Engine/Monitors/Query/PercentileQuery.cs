@@ -54,12 +54,7 @@ public sealed record PercentileQuery : MonitorQuery
             throw new ArgumentOutOfRangeException(nameof(percentileHundredths), percentileHundredths, "a percentile is above p0 and below p100, with at most two decimals");
         }
 
-        if (!QueryCharset.IsMetricName(metric))
-        {
-            throw new ArgumentException(
-                $"metric '{metric}' must start with a letter, contain only ASCII letters, digits, '_', '.', and be at most {QueryLimits.MaxMetricNameLength} characters",
-                nameof(metric));
-        }
+        MetricQuery.ValidateMetricName(metric, nameof(metric));
 
         if (!Enum.IsDefined(comparator))
         {
