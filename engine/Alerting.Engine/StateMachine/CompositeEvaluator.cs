@@ -29,7 +29,9 @@ internal sealed class CompositeEvaluator
     private readonly GroupEvaluator _evaluator;
     private readonly EngineCounters _counters;
     private readonly GroupTagIndex _groupTags;
+    private readonly SeriesMatcher _matcher;
     private readonly List<MonitorGroup> _gone = [];
+    private readonly List<MonitorGroup> _carriedOnly = [];
     private readonly CompositeProjections _projections = new();
 
     /// <summary>Member changes still to evaluate, oldest first; the first may be part done.</summary>
@@ -38,14 +40,15 @@ internal sealed class CompositeEvaluator
     /// <summary>The queued changes not started yet, by member and group: a repeat change joins the queued one.</summary>
     private readonly Dictionary<(string MemberId, string GroupKey), PendingChange> _unstarted = [];
 
-    public CompositeEvaluator(IngestLimits limits, MonitorRegistry monitors, CompositeIndex index, GroupEvaluator evaluator, EngineCounters counters, GroupTagIndex groupTags)
+    public CompositeEvaluator(IngestLimits limits, MonitorRegistry monitors, CompositeIndex index, GroupEvaluator evaluator, EngineCounters counters, SeriesMatcher matcher)
     {
+        _matcher = matcher;
         _limits = limits;
         _monitors = monitors;
         Index = index;
         _evaluator = evaluator;
         _counters = counters;
-        _groupTags = groupTags;
+        _groupTags = matcher.GroupTags;
         _groupTags.Projections = _projections;
     }
 
@@ -165,8 +168,9 @@ internal sealed class CompositeEvaluator
         {
             // Grouped like the composite (by the same tags, maybe in another order): one group, which it may create.
             var key = change.GroupKey;
-            if (!ReferenceEquals(member, driver))
+            if (!member.GroupBy.SequenceEqual(driver.GroupBy, StringComparer.Ordinal))
             {
+                // The same tags in another order: the driver's key of the member group's tags.
                 if (!member.Groups.TryGetValue(change.GroupKey, out var memberGroup)
                     || CompositeProjections.Project(memberGroup.Tags, driver.GroupBy) is not { } driverKey)
                 {
@@ -217,6 +221,9 @@ internal sealed class CompositeEvaluator
     /// A scheduled evaluation (and the first one, when the composite is created or edited): every
     /// group the members share now, evaluated at <paramref name="atMs"/>; groups they no longer
     /// share are dropped without a transition, as group retention drops a metric monitor's.
+    /// A group a member still matching has not formed yet is neither dropped nor invented: it is
+    /// evaluated over the state the member's group will take (carried by a regroup), or held as it
+    /// is when that is not known yet (see <see cref="ReadStates"/>).
     /// Bounded by the driver's groups (at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>) times the members.
     /// </summary>
     public void EvaluateAll(CompiledMonitor composite, long atMs, long logIndex)
@@ -234,13 +241,19 @@ internal sealed class CompositeEvaluator
             }
         }
 
-        Invariant.Check(_gone.Count == 0, "the dropped groups of the previous composite were cleared");
+        Invariant.Check(_gone.Count == 0 && _carriedOnly.Count == 0, "the dropped groups of the previous composite were cleared");
         Span<AlertState> states = stackalloc AlertState[CompositeQuery.MaxMembers];
         foreach (var group in composite.Groups.Values)
         {
-            if (!TryReadStates(composite, group.Key, states, out _))
+            switch (ReadStates(composite, group.Key, states, out _))
             {
-                _gone.Add(group);
+                case Shared.No:
+                    _gone.Add(group);
+                    break;
+                case Shared.Yes when driver is not null && !driver.Groups.ContainsKey(group.Key):
+                    // The driver is matching and has not formed this group again yet: its carried state stands for it.
+                    _carriedOnly.Add(group);
+                    break;
             }
         }
 
@@ -248,10 +261,17 @@ internal sealed class CompositeEvaluator
         {
             composite.TransitionFloor = Math.Max(composite.TransitionFloor, group.State.TransitionCount);
             composite.Groups.Remove(group.Key);
+            composite.NotifyKeys?.Leave(group);
             _groupTags.Remove(group);
         }
 
+        foreach (var group in _carriedOnly)
+        {
+            EvaluateKey(composite, group.Key, atMs, logIndex);
+        }
+
         _gone.Clear();
+        _carriedOnly.Clear();
     }
 
     /// <summary>Evaluates the composite's group of that key (a key of its driver) if every member has its group there, creating the group the first time.</summary>
@@ -259,9 +279,10 @@ internal sealed class CompositeEvaluator
     {
         var program = composite.Composite!;
         Span<AlertState> states = stackalloc AlertState[CompositeQuery.MaxMembers];
-        if (!TryReadStates(composite, key, states, out var tags))
+        if (ReadStates(composite, key, states, out var tags) != Shared.Yes)
         {
-            // Not a group the members share (Datadog: only common reporting sources have a result).
+            // Not a group the members share (Datadog: only common reporting sources have a result), or
+            // one whose state a member still matching does not know yet: held until it does.
             return;
         }
 
@@ -288,24 +309,40 @@ internal sealed class CompositeEvaluator
 
     /// <summary>
     /// Each member's state in the composite group of <paramref name="key"/> (a key of the driver,
-    /// <c>*</c> when no member is grouped), and that group's tags; false when a member has no group
-    /// there. A member grouped more coarsely reads its group of the driver group's values of its tags.
+    /// <c>*</c> when no member is grouped), and that group's tags. A member grouped more coarsely
+    /// reads its group of the driver group's values of its tags. A member still matching (new, or
+    /// regrouped in steps) that has not formed that group yet reads the state the group will take
+    /// (<see cref="SeriesMatcher.TryStateBeforeForming"/>), as if its match had been done at once;
+    /// when that is not known either the answer is <see cref="Shared.NotYet"/>. <see cref="Shared.No"/>:
+    /// a member that is not matching has no group there.
     /// </summary>
-    private bool TryReadStates(CompiledMonitor composite, string key, Span<AlertState> states, out string[] tags)
+    private Shared ReadStates(CompiledMonitor composite, string key, Span<AlertState> states, out string[] tags)
     {
         tags = [];
         var members = composite.Composite!.Members;
         var driver = Driver(composite);
         if (driver is not null)
         {
-            if (!driver.Groups.TryGetValue(key, out var driverGroup))
+            if (driver.Groups.TryGetValue(key, out var driverGroup))
             {
-                return false;
+                tags = driverGroup.Tags;
             }
-
-            tags = driverGroup.Tags;
+            else if (!_matcher.IsMatching(driver.Slot))
+            {
+                return Shared.No;
+            }
+            else if (composite.Groups.TryGetValue(key, out var held))
+            {
+                // The driver's group of this key has not formed again yet: the composite's group has its tags.
+                tags = held.Tags;
+            }
+            else
+            {
+                return Shared.NotYet;
+            }
         }
 
+        var result = Shared.Yes;
         for (var i = 0; i < members.Length; i++)
         {
             var found = _monitors.TryGet(members[i], out var member);
@@ -313,15 +350,38 @@ internal sealed class CompositeEvaluator
             var memberKey = member!.GroupBy.IsEmpty ? SeriesMatcher.NoGroupKey
                 : member.GroupBy.SequenceEqual(driver!.GroupBy, StringComparer.Ordinal) ? key
                 : CompositeProjections.Project(tags, member.GroupBy);
-            if (memberKey is null || !member.Groups.TryGetValue(memberKey, out var memberGroup))
+            if (memberKey is not null && member.Groups.TryGetValue(memberKey, out var memberGroup))
             {
-                return false;
+                states[i] = memberGroup.State.State;
             }
-
-            states[i] = memberGroup.State.State;
+            else if (!_matcher.IsMatching(member.Slot) || memberKey is null)
+            {
+                return Shared.No;
+            }
+            else if (_matcher.TryStateBeforeForming(member.Slot, memberKey, out var before))
+            {
+                states[i] = before;
+            }
+            else
+            {
+                result = Shared.NotYet;
+            }
         }
 
-        return true;
+        return result;
+    }
+
+    /// <summary>Whether the members share a composite group (<see cref="ReadStates"/>).</summary>
+    private enum Shared
+    {
+        /// <summary>A member that is not matching has no group there: no composite group.</summary>
+        No,
+
+        /// <summary>Every member's state there is known.</summary>
+        Yes,
+
+        /// <summary>A member still matching does not know its state there yet: the composite group is held as it is.</summary>
+        NotYet,
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ internal sealed partial class MonitorEngine
         _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator);
         _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
-        _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher.GroupTags);
+        _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher);
         _mutes = new MuteRefresher(_monitors, _evaluator, _matcher);
         _drain = new MonitorDrain(_monitors, _evaluator, _matcher);
     }

@@ -89,6 +89,34 @@ internal sealed class SeriesMatcher
     /// <summary>Whether the monitor in <paramref name="slot"/> is still letting go of the groups it had before a regrouping edit.</summary>
     public bool IsRegrouping(int slot) => _pendingBySlot.TryGetValue(slot, out var pending) && pending.Old is not null;
 
+    /// <summary>
+    /// The state a group of <paramref name="key"/> of the monitor in <paramref name="slot"/>, which is still matching,
+    /// has before its group forms: the state carried from the old group of that key (what the new group will take),
+    /// else the old group's own while a regroup has yet to let go of it; false when neither is known (two lookups).
+    /// </summary>
+    public bool TryStateBeforeForming(int slot, string key, out AlertState state)
+    {
+        state = AlertState.Ok;
+        if (!_pendingBySlot.TryGetValue(slot, out var pending))
+        {
+            return false;
+        }
+
+        if (pending.Carried.TryGetValue(key, out var carried))
+        {
+            state = carried.State.State;
+            return true;
+        }
+
+        if (pending.Old is { } old && old.Groups.TryGetValue(key, out var group))
+        {
+            state = group.State.State;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Old groups regrouping edits have yet to let go of (O(matches going)).</summary>
     public int OldGroupsLeft => _pending.Sum(p => p.Old?.Groups.Count ?? 0);
 

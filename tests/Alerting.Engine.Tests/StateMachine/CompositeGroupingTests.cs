@@ -140,6 +140,82 @@ public sealed class CompositeGroupingTests
     }
 
     /// <summary>
+    /// Item 8 of issue 13: a member whose regrouping edit matches its series in steps holds its new groups back for a
+    /// few entries; the composite neither drops its groups meanwhile nor re-creates them and alerts again. Each host
+    /// goes through the same composite states as when the whole regroup fits one entry: the edit's reset resolves it
+    /// (the member's carried state is read), the member's next evaluation alerts it again. Restored mid-match, a
+    /// replica agrees byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData("a && b", "a")]
+    [InlineData("b && a", "a")]
+    [InlineData("a && b", "b")]
+    public void A_member_that_regroups_in_steps_keeps_the_composites_groups_and_ends_as_the_regroup_done_at_once(string query, string edited)
+    {
+        const int hosts = 6;
+        var limits = new IngestLimits { MatchStepSeries = 2 };
+        var stepped = new EngineHarness(limits);
+        var atOnce = new EngineHarness();
+        foreach (var engine in new[] { stepped, atOnce })
+        {
+            engine.Upsert(Member("a", "max(last_5m):max:a{*} by {host} > 80"));
+            engine.Upsert(Member("b", "max(last_5m):max:b{*} by {host} > 80"));
+            engine.Upsert(CompositeMonitorTests.Composite("c", query, o => o.EvaluationIntervalMs = 1_000));
+            for (var h = 0; h < hosts; h++)
+            {
+                engine.Point("a", [$"host:h{h}", "env:prod"], engine.Now, 95);
+                engine.Point("b", [$"host:h{h}", "env:prod"], engine.Now, 95);
+            }
+
+            Assert.Equal(hosts, engine.State.Monitors.GroupStates("c").Count(g => g.State == AlertState.Alert));
+
+            // A new scope over the same series: the old groups are let go of (reset by the edit), the new ones form with their states.
+            engine.Upsert(Member(edited, $"max(last_5m):max:{edited}{{env:prod}} by {{host}} > 80"));
+        }
+
+        Assert.True(stepped.State.Monitors.MatchesPending > 0, "the stepped regroup is still matching after its entry");
+        Assert.Equal(0, atOnce.State.Monitors.MatchesPending);
+        EngineHarness? replica = null;
+        var eventsAtSnapshot = 0;
+        // Past the members' interval (60 s), so the edited member evaluates its new groups again.
+        for (var t = 0; t < 70; t++)
+        {
+            if (stepped.State.Monitors.MatchesPending > 0)
+            {
+                // The composite's interval comes round while the member matches: it still has every group.
+                Assert.Equal(hosts, stepped.State.Monitors.GroupStates("c").Count);
+                if (replica is null)
+                {
+                    replica = new EngineHarness(Snapshot.Restore(Snapshot.Bytes(stepped.State), limits));
+                    eventsAtSnapshot = stepped.Events.Count;
+                }
+            }
+
+            var at = stepped.Now + 1_000;
+            stepped.Tick(at);
+            atOnce.Tick(at);
+            replica?.Tick(at);
+        }
+
+        Assert.Equal(0, stepped.State.Monitors.MatchesPending);
+        for (var h = 0; h < hosts; h++)
+        {
+            var key = $"host:h{h}";
+            var expected = Of(atOnce, "c", key);
+            Assert.Equal([(AlertState.Ok, AlertState.Alert), (AlertState.Alert, AlertState.Ok), (AlertState.Ok, AlertState.Alert)], expected.Select(e => (e.Previous, e.Next)));
+            Assert.Equal(expected.Select(e => (e.Previous, e.Next, e.TransitionNumber)), Of(stepped, "c", key).Select(e => (e.Previous, e.Next, e.TransitionNumber)));
+        }
+
+        // A replica restored from a snapshot taken while the member matched went on exactly as the live one.
+        Assert.NotNull(replica);
+        Assert.Equal(stepped.Events.Skip(eventsAtSnapshot), replica!.Events);
+        Assert.Equal(Snapshot.Bytes(stepped.State), Snapshot.Bytes(replica.State));
+    }
+
+    private static List<TransitionEvent> Of(EngineHarness engine, string monitorId, string groupKey) =>
+        [.. engine.Events.Where(e => e.MonitorId == monitorId && e.GroupKey == groupKey)];
+
+    /// <summary>
     /// Random members by <c>{device,host}</c>, <c>{host}</c>, <c>{device}</c> and none, random
     /// composites over them, random points and ticks, a random step: once the queue is drained and
     /// every composite had a scheduled evaluation, each composite's groups are exactly the driver
