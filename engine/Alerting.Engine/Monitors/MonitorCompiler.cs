@@ -326,7 +326,9 @@ public static class MonitorCompiler
     /// <summary>
     /// <c>options.notify_by</c>: null when empty; <c>["*"]</c> alone, or distinct tags each of which is one of
     /// the query's group-by tags (Datadog: "tags mentioned in notify_by must be a subset of the grouping tags").
-    /// Not for composite monitors, whose groups come from their members.
+    /// A composite's groups are its most finely grouped member's, known only where the members are: here its
+    /// entries are checked on their own (tag names, <c>["*"]</c> alone, none twice), and the state machine checks
+    /// them against the members (<see cref="StateMachine.CompositeEvaluator.MembersError"/>).
     /// </summary>
     private static StateMachine.NotifyKeyTable? CompileNotifyBy(Google.Protobuf.Collections.RepeatedField<string> notifyBy, System.Collections.Immutable.ImmutableArray<string> groupBy, MonitorKind kind)
     {
@@ -335,7 +337,11 @@ public static class MonitorCompiler
             return null;
         }
 
-        Require(kind != MonitorKind.Composite, NotifyByField, "composite monitors do not support notify_by; set it on the member monitors");
+        if (kind == MonitorKind.Composite)
+        {
+            return CompileCompositeNotifyBy(notifyBy);
+        }
+
         var by = groupBy.IsDefault ? [] : groupBy;
         if (notifyBy.Count == 1 && notifyBy[0] == StateMachine.NotifyKeyTable.WholeMonitorKey)
         {
@@ -364,6 +370,28 @@ public static class MonitorCompiler
         // Every group-by tag: each key is one group, named as the group is, so the monitor notifies per group, as
         // without notify_by (a key numbered apart from its group would repeat the group's transition ids).
         return positions.Count == by.Length ? null : new StateMachine.NotifyKeyTable([.. positions]);
+    }
+
+    /// <summary>A composite's <c>notify_by</c>: a table by tag names (ordinal order), or of the whole composite for <c>["*"]</c>.</summary>
+    private static StateMachine.NotifyKeyTable CompileCompositeNotifyBy(Google.Protobuf.Collections.RepeatedField<string> notifyBy)
+    {
+        if (notifyBy.Count == 1 && notifyBy[0] == StateMachine.NotifyKeyTable.WholeMonitorKey)
+        {
+            return new StateMachine.NotifyKeyTable([]);
+        }
+
+        var names = new List<string>(notifyBy.Count);
+        for (var i = 0; i < notifyBy.Count; i++)
+        {
+            var tag = notifyBy[i];
+            Require(tag != StateMachine.NotifyKeyTable.WholeMonitorKey, $"{NotifyByField}[{i}]", "\"*\" (one notification for the whole monitor) must be notify_by's only entry");
+            Require(QueryCharset.IsTagKey(tag), $"{NotifyByField}[{i}]", $"\"{tag}\" is not a tag name (a letter, then letters, digits, _ - . or /)");
+            Require(!names.Contains(tag, StringComparer.Ordinal), $"{NotifyByField}[{i}]", $"\"{tag}\" is listed twice");
+            names.Add(tag);
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return StateMachine.NotifyKeyTable.ByTagNames([.. names]);
     }
 
     /// <summary>

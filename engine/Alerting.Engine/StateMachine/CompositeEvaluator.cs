@@ -331,14 +331,19 @@ internal sealed class CompositeEvaluator
             {
                 return Shared.No;
             }
-            else if (composite.Groups.TryGetValue(key, out var held))
+            else if (!composite.Groups.TryGetValue(key, out var held))
             {
-                // The driver's group of this key has not formed again yet: the composite's group has its tags.
-                tags = held.Tags;
+                return Shared.NotYet;
+            }
+            else if (CompositeProjections.Project(held.Tags, driver.GroupBy) != key)
+            {
+                // Formed over the driver's groups before an edit regrouped it by other tags: never formed again.
+                return Shared.No;
             }
             else
             {
-                return Shared.NotYet;
+                // The driver's group of this key has not formed again yet: the composite's group has its tags.
+                tags = held.Tags;
             }
         }
 
@@ -503,7 +508,7 @@ internal sealed class CompositeEvaluator
 
         if (driver is null)
         {
-            return null;
+            return NotifyByError(composite, null);
         }
 
         foreach (var id in composite.Composite!.Members)
@@ -518,8 +523,52 @@ internal sealed class CompositeEvaluator
             }
         }
 
-        return null;
+        return NotifyByError(composite, driver);
 
         static string Braces(CompiledMonitor m) => $"{{{string.Join(',', m.GroupBy)}}}";
+    }
+
+    /// <summary>
+    /// Why the composite's <c>notify_by</c> does not fit the tags it is grouped by (its driver's group-by), or null:
+    /// each entry is one of them (Datadog: "tags mentioned in notify_by must be a subset of the grouping tags"), or
+    /// <c>["*"]</c> alone over grouped members. Naming every one of them is refused where a metric monitor accepts it
+    /// and notifies per group: a composite's keys are found by tag name, so each key would be a group under the
+    /// group's own name with numbers of its own (DESIGN invariant 6); without <c>notify_by</c> it notifies per group.
+    /// Checked whenever the composite or a member changes, so every group of the composite has the tags.
+    /// </summary>
+    private static string? NotifyByError(CompiledMonitor composite, CompiledMonitor? driver)
+    {
+        if (!composite.NotifiesPerKey)
+        {
+            return null;
+        }
+
+        var notifyBy = composite.Definition.Options.NotifyBy;
+        const string field = MonitorCompiler.NotifyByField;
+        var whole = notifyBy.Count == 1 && notifyBy[0] == NotifyKeyTable.WholeMonitorKey;
+        if (driver is null)
+        {
+            return whole
+                ? $"{field}[0]: no member has a group-by, so the composite has one group and already notifies once: leave notify_by empty"
+                : $"{field}[0]: \"{notifyBy[0]}\" is not a tag the composite is grouped by: no member has a group-by (use [\"*\"] or leave notify_by empty)";
+        }
+
+        if (whole)
+        {
+            return null;
+        }
+
+        var grouping = $"{string.Join(", ", driver.GroupBy)}: the group-by of member \"{driver.Id}\"";
+        for (var i = 0; i < notifyBy.Count; i++)
+        {
+            if (!driver.GroupBy.Contains(notifyBy[i], StringComparer.Ordinal))
+            {
+                return $"{field}[{i}]: \"{notifyBy[i]}\" is not one of the tags the composite is grouped by ({grouping})";
+            }
+        }
+
+        return notifyBy.Count == driver.GroupBy.Length
+            ? $"{field}: names every tag the composite is grouped by ({grouping}); a composite notifies per group without notify_by, so leave it empty"
+            : null;
     }
 }

@@ -28,12 +28,32 @@ internal sealed class NotifyKeyTable
 
     /// <param name="positions">The positions in the monitor's group-by of the <c>notify_by</c> tags, ascending; empty for <c>["*"]</c>.</param>
     public NotifyKeyTable(ImmutableArray<int> positions)
+        : this(positions, [])
     {
-        Positions = positions;
     }
 
-    /// <summary>Positions in the group's tags (group-by order) that make up the key, ascending; empty: the whole monitor.</summary>
+    private NotifyKeyTable(ImmutableArray<int> positions, ImmutableArray<string> names)
+    {
+        Positions = positions;
+        Names = names;
+    }
+
+    /// <summary>
+    /// A composite's table: its groups are its driver member's (see <see cref="CompositeEvaluator"/>), so the key is
+    /// found by tag name, not by position in a group-by of its own; <paramref name="names"/> in ordinal order, so a
+    /// member edit that reorders the driver's group-by keeps the keys' names.
+    /// </summary>
+    public static NotifyKeyTable ByTagNames(ImmutableArray<string> names)
+    {
+        Invariant.Check(!names.IsEmpty && names.SequenceEqual(names.Order(StringComparer.Ordinal)), "a composite's notify_by tag names are given in ordinal order");
+        return new NotifyKeyTable([], names);
+    }
+
+    /// <summary>Positions in the group's tags (group-by order) that make up the key, ascending; empty: the whole monitor (or a table by tag names).</summary>
     public ImmutableArray<int> Positions { get; }
+
+    /// <summary>A composite's <c>notify_by</c> tag names, ordinal order: the key is the group's tags of these names, in this order; empty otherwise.</summary>
+    public ImmutableArray<string> Names { get; }
 
     /// <summary>The highest event number a key reached before it left the table; new keys number from above it.</summary>
     public ulong Floor { get; private set; }
@@ -42,11 +62,21 @@ internal sealed class NotifyKeyTable
     public int Count => _keys.Count;
 
     /// <summary>Whether two tables group notifications the same way.</summary>
-    public bool SameGrouping(NotifyKeyTable? other) => other is not null && Positions.SequenceEqual(other.Positions);
+    public bool SameGrouping(NotifyKeyTable? other) => other is not null && Positions.SequenceEqual(other.Positions) && Names.SequenceEqual(other.Names, StringComparer.Ordinal);
 
-    /// <summary>The notify key of a group with these tags (group-by order): its tags at <see cref="Positions"/>, joined by <c>,</c>.</summary>
-    public string KeyOf(string[] groupTags)
+    /// <summary>
+    /// The notify key of a group with these tags (group-by order): its tags at <see cref="Positions"/> (or of
+    /// <see cref="Names"/>), joined by <c>,</c>. Null only for a composite group that lacks one of the names: one
+    /// formed over a member's groups before a regroup that the composite still holds (see <c>CompositeEvaluator.ReadStates</c>)
+    /// counts in no key, and its events notify no one, until it is dropped.
+    /// </summary>
+    public string? KeyOf(string[] groupTags)
     {
+        if (!Names.IsEmpty)
+        {
+            return NamedTags(groupTags) is { } named ? (named.Length == 1 ? named[0] : string.Join(',', named)) : null;
+        }
+
         var positions = Positions;
         if (positions.IsEmpty)
         {
@@ -70,6 +100,13 @@ internal sealed class NotifyKeyTable
     /// <summary>The key's tags: the group's tags at <see cref="Positions"/> (none for the whole monitor), what a key's message renders.</summary>
     public string[] TagsOf(string[] groupTags)
     {
+        if (!Names.IsEmpty)
+        {
+            var named = NamedTags(groupTags);
+            Invariant.Check(named is not null, "a key's tags are asked for a group counted under a key");
+            return named!;
+        }
+
         var tags = new string[Positions.Length];
         for (var i = 0; i < tags.Length; i++)
         {
@@ -77,6 +114,31 @@ internal sealed class NotifyKeyTable
         }
 
         return tags;
+    }
+
+    /// <summary>The group's tags of <see cref="Names"/>, in that order (a composite's key); null when one is missing.</summary>
+    private string[]? NamedTags(string[] groupTags)
+    {
+        var named = new string[Names.Length];
+        for (var n = 0; n < named.Length; n++)
+        {
+            var name = Names[n];
+            foreach (var tag in groupTags)
+            {
+                if (tag.Length > name.Length && tag[name.Length] == ':' && tag.StartsWith(name, StringComparison.Ordinal))
+                {
+                    named[n] = tag;
+                    break;
+                }
+            }
+
+            if (named[n] is null)
+            {
+                return null;
+            }
+        }
+
+        return named;
     }
 
     /// <summary>The key's state now (OK when no group of it is counted).</summary>
@@ -89,9 +151,9 @@ internal sealed class NotifyKeyTable
     /// <summary>A group joins the monitor with its state (a carried or restored group may not be OK): counted, silently.</summary>
     public void Enter(MonitorGroup group)
     {
-        if (group.State.State != AlertState.Ok)
+        if (group.State.State != AlertState.Ok && KeyOf(group.Tags) is { } name)
         {
-            var key = Find(KeyOf(group.Tags));
+            var key = Find(name);
             key.Add(group.State.State, +1);
             key.State = key.Worst;
         }
@@ -100,9 +162,8 @@ internal sealed class NotifyKeyTable
     /// <summary>A group leaves without a transition (group retention): no longer counted, silently.</summary>
     public void Leave(MonitorGroup group)
     {
-        if (group.State.State != AlertState.Ok)
+        if (group.State.State != AlertState.Ok && KeyOf(group.Tags) is { } name)
         {
-            var name = KeyOf(group.Tags);
             Invariant.Check(_keys.TryGetValue(name, out var key), "a group that is not OK is counted under its notify key");
             key!.Add(group.State.State, -1);
             key.State = key.Worst;
@@ -120,7 +181,11 @@ internal sealed class NotifyKeyTable
     /// <returns>The key, its state before and after, and its event number; null when the key does not notify.</returns>
     public KeyEvent? Apply(string[] groupTags, in TransitionEvent e, long renotifyIntervalMs)
     {
-        var name = KeyOf(groupTags);
+        if (KeyOf(groupTags) is not { } name)
+        {
+            return null;
+        }
+
         if (e.ChangesState)
         {
             var key = Find(name);
@@ -200,7 +265,7 @@ internal sealed class NotifyKeyTable
     /// <summary>Checks the counts against a recount of the groups (O(groups): a restore does it once).</summary>
     public void CheckAgainst(IEnumerable<MonitorGroup> groups)
     {
-        var recount = new NotifyKeyTable(Positions);
+        var recount = new NotifyKeyTable(Positions, Names);
         recount.Rebuild(groups);
         Invariant.Check(recount._keys.Count == _keys.Count, "a snapshot's notify keys are the keys of its groups that are not OK");
         foreach (var (name, key) in recount._keys)
