@@ -367,10 +367,10 @@ public sealed class FormulaEvaluator
 
     // anomalies(formula, 'basic', k, …) over the window's bucket values, or with modifiers its rollup
     // intervals' values, a row for a bucket (docs/query-language.md, "Anomalies"): points of q rows
-    // ending with the newest row (each the time aggregation of
-    // its buckets with a value); the last A points (the alert window) are each judged against the
-    // mean ± k·σ (population) of the H = P − A points before it, when at least two of those have a
-    // value; the value is the fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
+    // ending with the newest row (each the time aggregation of its rows with a value); the last A
+    // points (the alert window) are each judged against the mean ± k·σ (population) of the
+    // H = P − A points before it, when at least two of those have a value; the value is the
+    // fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
     private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early, int intervalBuckets)
     {
         var n = values.Length;
