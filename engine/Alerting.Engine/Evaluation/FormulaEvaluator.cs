@@ -114,7 +114,10 @@ public sealed class FormulaEvaluator
     /// The number <c>top()</c> ranks the group by (<see cref="FormulaProgram.Top"/>): its reducer
     /// over the bucket values of the window ending at <paramref name="evaluationMs"/>, computed as
     /// the monitor computes them (the time aggregation's rollup, the space aggregation, the
-    /// formula); false when no bucket has a value or the result is not finite.
+    /// formula); false when no bucket has a value or the result is not finite. With modifiers the
+    /// rows are the ones the group is evaluated from: the formula per rollup interval (area: × the
+    /// interval's seconds), or with <c>.as_count()</c> its one value over the window (area: × the
+    /// window's seconds).
     /// </summary>
     public bool Rank(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, in WindowSpec spec, long evaluationMs, out double rank)
     {
@@ -127,9 +130,25 @@ public sealed class FormulaEvaluator
         }
 
         var range = WindowEvaluator.RangeOf(_store, spec, evaluationMs);
-        var n = range.Count;
-        FillOperands(program, operandSlots, spec.Inner, range, out _);
-        var values = Run(program.Steps.AsSpan(), n, 1);
+        int n;
+        Span<double> values;
+        double rowSeconds;
+        if (program.HasModifiers)
+        {
+            // The rows the group is evaluated from: the formula per rollup interval, or with
+            // .as_count() its one value over the window (each query totalled first).
+            n = FillIntervalRows(program, operandSlots, spec.Inner, range, out var intervalBuckets, out _, out _);
+            values = Run(program.Steps.AsSpan(), n, intervalBuckets);
+            rowSeconds = program.AggregatesFirst ? spec.WindowMs / 1_000.0 : intervalBuckets * _store.ResolutionMs / 1_000.0;
+        }
+        else
+        {
+            n = range.Count;
+            FillOperands(program, operandSlots, spec.Inner, range, out _);
+            values = Run(program.Steps.AsSpan(), n, 1);
+            rowSeconds = _store.ResolutionMs / 1_000.0;
+        }
+
         var present = _present.AsSpan(0, n);
         var reducer = program.Top!.Reducer;
         var result = 0.0;
@@ -156,7 +175,7 @@ public sealed class FormulaEvaluator
         rank = reducer switch
         {
             TopReducer.Mean => result / count,
-            TopReducer.Area => result * (_store.ResolutionMs / 1_000.0),
+            TopReducer.Area => result * rowSeconds,
             TopReducer.L2Norm or TopReducer.Norm => Math.Sqrt(result),
             _ => result,
         };
@@ -211,7 +230,7 @@ public sealed class FormulaEvaluator
         var values = Run(program.Steps.AsSpan(), n, 1);
         if (program.Anomaly is { } anomaly)
         {
-            return EvaluateAnomalies(anomaly, values, present, aggregation, (int)Math.Min(points, int.MaxValue), early);
+            return EvaluateAnomalies(anomaly, values, present, aggregation, (int)Math.Min(points, int.MaxValue), early, 1);
         }
 
         return Reduce(values, present, aggregation, points, early);
@@ -224,16 +243,30 @@ public sealed class FormulaEvaluator
     /// it runs over buckets, <c>per_second</c> dividing by intervals apart × the interval's length.
     /// With an operand read <c>.as_count()</c>, each operand is first reduced over the window with
     /// the time aggregation (Datadog's as_count evaluation path), and the formula computed once from
-    /// those values. The full-window flag is as for buckets: a value in the oldest interval, or in
-    /// the next one while some operand has a point in the window's first r ms.
+    /// those values (not for anomalies(), which judges the formula's intervals as it judges buckets,
+    /// an interval standing for a bucket). The full-window flag is as for buckets: a value in the
+    /// oldest interval, or in the next one while some operand has a point in the window's first r ms.
     /// </summary>
     private EvaluationResult EvaluateIntervals(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range)
     {
-        Invariant.Check(program.Anomaly is null && program.Top is null, "anomalies() and top() read buckets: the compiler refuses them over operands with modifiers");
-        long points = 0;
-        var early = false;
+        var rows = FillIntervalRows(program, operandSlots, aggregation, range, out var intervalBuckets, out var points, out var early);
+        var result = Run(program.Steps.AsSpan(), rows, intervalBuckets);
+        if (program.Anomaly is { } anomaly)
+        {
+            return EvaluateAnomalies(anomaly, result, _present.AsSpan(0, rows), aggregation, (int)Math.Min(points, int.MaxValue), early, intervalBuckets);
+        }
+
+        return Reduce(result, _present.AsSpan(0, rows), aggregation, points, early);
+    }
+
+    // Each operand's values per rollup interval of the range (or, aggregating first, over the window in
+    // row 0), and which rows any operand has a value in; returns the number of rows.
+    private int FillIntervalRows(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range, out int intervalBuckets, out long points, out bool early)
+    {
+        points = 0;
+        early = false;
         var operands = program.OperandCount;
-        var intervalBuckets = _windows.IntervalBuckets(program.OperandModifiers[0]);
+        intervalBuckets = _windows.IntervalBuckets(program.OperandModifiers[0]);
         var count = WindowEvaluator.IntervalCount(range.First, range.Count, intervalBuckets);
         var rows = program.AggregatesFirst ? 1 : count;
         var present = _present.AsSpan(0, rows);
@@ -268,8 +301,7 @@ public sealed class FormulaEvaluator
             }
         }
 
-        var result = Run(program.Steps.AsSpan(), rows, intervalBuckets);
-        return Reduce(result, present, aggregation, points, early);
+        return rows;
     }
 
     // The time aggregation of an operand's interval values (NaN: none has a value).
@@ -333,19 +365,23 @@ public sealed class FormulaEvaluator
         return new EvaluationResult(true, aggregation == TimeAggregation.Avg ? result / buckets : result, oldestHasValue, pointCount);
     }
 
-    // anomalies(formula, 'basic', k, …) over the window's bucket values (docs/query-language.md,
-    // "Anomalies"): points of q buckets ending with the newest bucket (each the time aggregation of
-    // its buckets with a value); the last A points (the alert window) are each judged against the
-    // mean ± k·σ (population) of the H = P − A points before it, when at least two of those have a
-    // value; the value is the fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
-    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early)
+    // anomalies(formula, 'basic', k, …) over the window's bucket values, or with modifiers its rollup
+    // intervals' values, a row for a bucket (docs/query-language.md, "Anomalies"): points of q rows
+    // ending with the newest row (each the time aggregation of its rows with a value); the last A
+    // points (the alert window) are each judged against the mean ± k·σ (population) of the
+    // H = P − A points before it, when at least two of those have a value; the value is the
+    // fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
+    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early, int intervalBuckets)
     {
         var n = values.Length;
         var oldestHasValue = (n > 0 && present[0] && !double.IsNaN(values[0])) || (early && n > 1 && present[1] && !double.IsNaN(values[1]));
-        var q = AnomalyPointBuckets(anomaly, _store.ResolutionMs);
+
+        // A row is a bucket, or with modifiers a rollup interval of intervalBuckets buckets.
+        var rowMs = intervalBuckets * _store.ResolutionMs;
+        var q = AnomalyPointBuckets(anomaly, rowMs);
         var pointTotal = n / q;
         var skipped = n - (pointTotal * q);
-        var alertPoints = (int)Math.Min(pointTotal, (_store.Options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        var alertPoints = (int)Math.Min(pointTotal, (((anomaly.AlertWindowMs + rowMs - 1) / rowMs) + q - 1) / q);
         var history = pointTotal - alertPoints;
         var pointValues = _points.AsSpan(0, pointTotal);
         for (var j = 0; j < pointTotal; j++)
@@ -432,7 +468,10 @@ public sealed class FormulaEvaluator
             : new EvaluationResult(true, (double)anomalous / judged, oldestHasValue, pointCount);
     }
 
-    /// <summary>Buckets per anomalies() point: the interval rounded up to whole buckets, at least one.</summary>
+    /// <summary>
+    /// Rows per anomalies() point: the interval rounded up to whole rows of <paramref name="resolutionMs"/>
+    /// (buckets, or with modifiers rollup intervals), at least one.
+    /// </summary>
     public static int AnomalyPointBuckets(AnomalySpec anomaly, long resolutionMs)
     {
         ArgumentNullException.ThrowIfNull(anomaly);

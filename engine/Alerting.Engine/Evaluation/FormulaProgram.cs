@@ -19,7 +19,7 @@ public sealed class FormulaProgram
         Top = top;
         OperandModifiers = modifiers;
         HasModifiers = modifiers.Any(m => !m.IsNone);
-        AggregatesFirst = modifiers.Any(m => m.Conversion == TypeConversion.AsCount);
+        AggregatesFirst = anomaly is null && modifiers.Any(m => m.Conversion == TypeConversion.AsCount);
     }
 
     /// <summary>
@@ -46,6 +46,8 @@ public sealed class FormulaProgram
     /// <summary>
     /// Whether an operand is read <c>.as_count()</c>: as in Datadog, each operand is then reduced
     /// over the window with the time aggregation first, and the formula computed once from those values.
+    /// Not for <c>anomalies()</c>, which needs the formula's series: there the formula runs per interval,
+    /// each interval's count.
     /// </summary>
     public bool AggregatesFirst { get; }
 

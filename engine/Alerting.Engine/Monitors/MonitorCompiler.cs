@@ -234,10 +234,6 @@ public static class MonitorCompiler
                 operands = [.. formulaQuery.Operands.Select(o => new MonitorOperand(o.Metric, o.Scope))];
                 formula = FormulaProgram.Compile(formulaQuery);
                 Require(
-                    !formula.HasModifiers || (formulaQuery.Anomaly is null && formulaQuery.Top is null),
-                    "query",
-                    $"{(formulaQuery.Anomaly is null ? "top()" : "anomalies()")} reads the formula per bucket: its metric queries cannot have .as_count(), .as_rate(), .rollup() or .fill() yet");
-                Require(
                     !formula.AggregatesFirst || !formula.Steps.Any(s => s.Kind is FormulaStepKind.PerSecond or FormulaStepKind.PerMinute or FormulaStepKind.Diff),
                     "query",
                     "with .as_count() the formula runs once over each query's total for the window, so per_second(), per_minute() and diff() would have no earlier value to compare with: use them without .as_count()");
@@ -276,7 +272,7 @@ public static class MonitorCompiler
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
         if (query is FormulaQuery { Anomaly: { } anomaly } anomalyQuery)
         {
-            RequireAnomalyHistory(anomalyQuery, anomaly, tier);
+            RequireAnomalyHistory(anomalyQuery, anomaly, tier, formula!.OperandModifiers[0].RollupSeconds);
         }
 
         try
@@ -416,19 +412,24 @@ public static class MonitorCompiler
 
     /// <summary>
     /// anomalies() judges each point of the alert window against the points before it in the
-    /// query's window: at the resolution of the windows the monitor reads, at least two points
-    /// must be left for that history.
+    /// query's window: at the resolution of the windows the monitor reads (with a rollup, in its
+    /// intervals), at least two points must be left for that history.
     /// </summary>
-    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier)
+    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier, int rollupSeconds)
     {
         var options = StoreTiers.Options(tier, 0, 1);
-        var q = FormulaEvaluator.AnomalyPointBuckets(anomaly, options.ResolutionMs);
-        var points = options.BucketsFor(query.WindowMs) / q;
-        var alert = Math.Min(points, (options.BucketsFor(anomaly.AlertWindowMs) + q - 1) / q);
+        var resolutionMs = options.ResolutionMs;
+
+        // A row is a bucket, or a rollup interval rounded up to whole buckets; the window holds at least ⌈buckets / row⌉ rows.
+        var rowBuckets = rollupSeconds == 0 ? 1 : Math.Max(1, ((rollupSeconds * 1_000L) + resolutionMs - 1) / resolutionMs);
+        var rowMs = rowBuckets * resolutionMs;
+        var q = FormulaEvaluator.AnomalyPointBuckets(anomaly, rowMs);
+        var points = ((options.BucketsFor(query.WindowMs) + rowBuckets - 1) / rowBuckets) / q;
+        var alert = Math.Min(points, (((anomaly.AlertWindowMs + rowMs - 1) / rowMs) + q - 1) / q);
         Require(
             points - alert >= 2,
             "query",
-            $"anomalies() over {QueryFormatter.FormatWindow(query.WindowMs)} reads {points} points of {q * options.ResolutionMs / 1_000} s and the alert_window takes {alert}: at least 2 must be left before it for the bounds (a longer window, a shorter alert_window or a shorter interval)");
+            $"anomalies() over {QueryFormatter.FormatWindow(query.WindowMs)} reads {points} points of {q * rowMs / 1_000} s and the alert_window takes {alert}: at least 2 must be left before it for the bounds (a longer window, a shorter alert_window or a shorter interval)");
     }
 
     /// <summary>

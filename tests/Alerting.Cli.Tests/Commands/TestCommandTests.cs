@@ -52,6 +52,8 @@ public sealed class TestCommandTests
     [InlineData("composite-groups")]
     [InlineData("anomalies")]
     [InlineData("top")]
+    [InlineData("top-modifiers")]
+    [InlineData("anomalies-modifiers")]
     [InlineData("rollup")]
     [InlineData("fill")]
     [InlineData("as-count")]

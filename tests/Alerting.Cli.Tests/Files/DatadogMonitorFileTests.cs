@@ -225,6 +225,7 @@ public sealed class DatadogMonitorFileTests
     [InlineData("capacity-formulas.json", 3)]
     [InlineData("counter-rates.json", 3)]
     [InlineData("notify-by.json", 1)]
+    [InlineData("top-and-anomalies-modifiers.json", 7)]
     public void Every_example_export_reads_without_errors(string file, int monitors)
     {
         MonitorFileResult result = MonitorFile.Load(MonitorFileTests.ExamplePath(Path.Combine("datadog", file)), TextReader.Null);

@@ -120,6 +120,23 @@ public sealed class DatadogImportTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Top_and_anomaly_exports_over_modifiers_apply_unedited_and_keep_their_queries()
+    {
+        string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "top-and-anomalies-modifiers.json"));
+        var written = await WrittenQueriesAsync(file);
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        await ApplyStrictAsync(file, queries);
+
+        Assert.Equal(7, queries.Count);
+        Assert.Equal(written.OrderBy(q => q.Key, StringComparer.Ordinal), queries.OrderBy(q => q.Key, StringComparer.Ordinal));
+        foreach (string modifier in new[] { ".as_count()", ".as_rate()", ".rollup(", ".fill(" })
+        {
+            Assert.Contains(queries.Values, q => q.Contains(":top(", StringComparison.Ordinal) && q.Contains(modifier, StringComparison.Ordinal));
+            Assert.Contains(queries.Values, q => q.Contains(":anomalies(", StringComparison.Ordinal) && q.Contains(modifier, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Boolean_scope_exports_apply_unedited_and_keep_their_queries()
     {
         string file = MonitorFileTests.ExamplePath(Path.Combine("datadog", "boolean-scopes.json"));

@@ -1,6 +1,7 @@
 using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -34,6 +35,100 @@ public sealed class AnomalyEvaluatorDifferentialTests
         // Guards against a generator that never judges a point, or never finds an anomaly.
         Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
         Assert.True(flagged > valued / 10, $"only {flagged} of {valued} valued evaluations found an anomaly");
+    }
+
+    /// <summary>
+    /// The same with <c>.as_count()</c>/<c>.as_rate()</c>/<c>.rollup()</c>/<c>.fill()</c> on the
+    /// queries, over series of random metric types: the points are made of the formula's rollup
+    /// intervals as they are made of buckets (as_count queries are not totalled first).
+    /// </summary>
+    [Fact]
+    public void Anomaly_evaluator_over_modifiers_matches_the_model_on_random_histories()
+    {
+        var seeds = ReplaySeed != 0 ? [ReplaySeed] : Enumerable.Range(1, CaseCount).ToArray();
+        var (evaluations, valued, flagged) = (0, 0, 0);
+        foreach (var seed in seeds)
+        {
+            var (cases, withValue, anomalous) = RunCase(seed, modifiers: true);
+            evaluations += cases;
+            valued += withValue;
+            flagged += anomalous;
+        }
+
+        Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
+        Assert.True(flagged > valued / 10, $"only {flagged} of {valued} valued evaluations found an anomaly");
+    }
+
+    [Fact]
+    public void Over_a_rollup_the_points_are_the_rollup_intervals_and_as_count_is_not_totalled_first()
+    {
+        // 1 min buckets of a COUNT series alternating 4 and 6: per bucket the history swings, rolled
+        // up over 2 minutes every interval counts 10. A 12 min window holds 6 intervals; the alert
+        // window (2 min) is the last one, judged against the 5 before it.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 13, FutureBuckets = 0 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(719_999);
+        var slot = store.Add();
+        store.SetType(slot, SeriesType.Count);
+        for (var i = 0; i < 10; i++)
+        {
+            store.AddPoint(slot, i * 60_000, i % 2 == 0 ? 4 : 6);
+        }
+
+        store.AddPoint(slot, 10 * 60_000, 6);
+        store.AddPoint(slot, 11 * 60_000, 5);
+        var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 720_000);
+        EvaluationResult Evaluate(string query) =>
+            evaluator.Evaluate(FormulaProgram.Compile((FormulaQuery)QueryParser.Parse($"sum(last_12m):anomalies({query}, 'basic', 1, alert_window='last_2m') >= 1")), [[slot]], spec, 719_999);
+
+        // Rolled up: the last interval counts 11 against a flat history of 10 (σ = 0): anomalous.
+        var rolled = Evaluate("sum:errors{*}.rollup(sum, 120)");
+        Assert.Equal((true, 1.0, 12), (rolled.HasValue, rolled.Value, rolled.PointCount));
+
+        // .as_count() keeps the intervals (one bucket each here): 6 and 5 stay inside the band of the
+        // alternating history (5 ± 1, strict; then 5.2 ± 0.98), so neither of the alert window's two
+        // points is anomalous; totalled first there would be no series left to judge.
+        Assert.Equal(0.0, Evaluate("sum:errors{*}.as_count()").Value);
+        Assert.Equal(1.0, Evaluate("sum:errors{*}.as_count().rollup(sum, 120)").Value);
+
+        // .as_rate() over 2 min intervals: 12 / 120 s against 10 / 120 s.
+        Assert.Equal(1.0, Evaluate("sum:errors{*}.as_rate().rollup(sum, 120)").Value);
+    }
+
+    [Fact]
+    public void Evaluating_an_anomaly_query_over_modifiers_allocates_nothing()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 60_000, RetainedBuckets = 60, FutureBuckets = 1 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(3_600_000);
+        SmallIntList a = [store.Add(), store.Add()];
+        store.SetType(a[0], SeriesType.Count);
+        for (var t = 0L; t < 3_600_000; t += 15_000)
+        {
+            store.AddPoint(a[0], t, t % 7);
+            store.AddPoint(a[1], t, 1);
+        }
+
+        var rolled = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_1h):anomalies(sum:a{*}.rollup(sum, 120).fill(last) / 2, 'basic', 2, alert_window='last_15m') >= 1"));
+        var counted = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("sum(last_1h):anomalies(per_second(sum:a{*}.as_count()), 'basic', 2, alert_window='last_15m', interval=120) >= 1"));
+        var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 3_600_000);
+        SmallIntList[] operands = [a];
+        void EvaluateAll()
+        {
+            evaluator.Evaluate(rolled, operands, spec, 3_599_000);
+            evaluator.Evaluate(counted, operands, spec, 3_599_000);
+        }
+
+        EvaluateAll();
+        // Least of a few attempts: a one-off runtime allocation (tiering, OSR) under load is not the work's.
+        Assert.Equal(0, AllocationProbe.SteadyBytes(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                EvaluateAll();
+            }
+        }));
+        Assert.True(evaluator.Evaluate(rolled, operands, spec, 3_599_000).HasValue && evaluator.Evaluate(counted, operands, spec, 3_599_000).HasValue);
     }
 
     [Fact]
@@ -136,7 +231,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
         }));
     }
 
-    private static (int Evaluations, int WithValue, int Anomalous) RunCase(int seed)
+    private static (int Evaluations, int WithValue, int Anomalous) RunCase(int seed, bool modifiers = false)
     {
         var rng = new Random(seed);
         long resolutionMs = rng.Next(2) == 0 ? 1_000 : 60_000;
@@ -156,6 +251,16 @@ public sealed class AnomalyEvaluatorDifferentialTests
         store.AdvanceClock(nowMs);
         oracle.AdvanceClock(nowMs);
         var series = Enumerable.Range(0, rng.Next(1, 5)).Select(_ => store.Add()).ToList();
+        if (modifiers)
+        {
+            foreach (var slot in series)
+            {
+                var type = (SeriesType)rng.Next(5);
+                store.SetType(slot, type);
+                oracle.SetType(slot, type);
+            }
+        }
+
         var baseline = rng.Next(1, 1_000);
         var (evaluations, withValue, anomalous) = (0, 0, 0);
 
@@ -176,7 +281,9 @@ public sealed class AnomalyEvaluatorDifferentialTests
                 Math.Max(1_000, alertMs / 1_000 * 1_000),
                 rng.Next(3) == 0 ? rng.Next(1, 4) * resolutionMs / 1_000 + rng.Next(0, 2) : 0,
                 rng.Next(3) == 0);
-            var expression = rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
+            var expression = modifiers
+                ? ModifierRows.RandomExpression(rng, (int)Math.Min(windowMs / 1_000, (rng.Next(1, 3) * resolutionMs / 1_000) + rng.Next(0, 2)))
+                : rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
             var aggregation = (TimeAggregation)rng.Next(6);
             var query = new FormulaQuery(aggregation, windowMs, expression, Comparator.GreaterOrEqual, 1, anomaly: anomaly);
             var program = FormulaProgram.Compile(query);
@@ -189,7 +296,7 @@ public sealed class AnomalyEvaluatorDifferentialTests
                 && expected.FullWindow == actual.FullWindow
                 && expected.PointCount == actual.PointCount
                 && (!expected.HasValue || BitConverter.DoubleToInt64Bits(expected.Value) == BitConverter.DoubleToInt64Bits(actual.Value));
-            Assert.True(same, $"seed {seed}: {query} at t={t} (clock {nowMs}, resolution {resolutionMs} ms, ring {retained}+{future}) over [{string.Join(" | ", operandSlots.Select(s => string.Join(',', s)))}]: expected {expected}, got {actual}");
+            Assert.True(same, $"seed {seed}{(modifiers ? " (modifiers)" : "")}: {query} at t={t} (clock {nowMs}, resolution {resolutionMs} ms, ring {retained}+{future}) over [{string.Join(" | ", operandSlots.Select(s => string.Join(',', s)))}]: expected {expected}, got {actual}");
             evaluations++;
             withValue += actual.HasValue ? 1 : 0;
             anomalous += actual.HasValue && actual.Value > 0 ? 1 : 0;
@@ -246,10 +353,17 @@ public sealed class AnomalyEvaluatorDifferentialTests
         var n = (int)(end - first + 1);
         var points = operandSlots.Sum(slots => oracle.PointsIn(slots, startMs, t));
 
-        // 1. The formula's value in each bucket of the window (null: none).
+        // 1. The formula's value in each bucket of the window (null: none); with modifiers, in each
+        // rollup interval, an interval standing for a bucket (as_count queries are not totalled first).
         var inputs = Enumerable.Range(0, operandSlots.Length)
             .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], aggregation, query.Operands[k].Space, first + i, startMs, t)).ToArray())
             .ToArray();
+        if (ModifierRows.HasModifiers(query))
+        {
+            (inputs, resolutionMs, _, points) = ModifierRows.Read(query, operandSlots, aggregation, startMs, t, oracle, resolutionMs, aggregatesFirst: false);
+            n = inputs[0].Length;
+        }
+
         var operand = 0;
         var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
         var buckets = Enumerable.Range(0, n).Select(i => inputs.All(row => row[i] is null) ? null : formula[i]).ToArray();

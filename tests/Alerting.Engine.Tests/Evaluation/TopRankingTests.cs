@@ -2,6 +2,7 @@ using Alerting.Engine.Evaluation;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
 using Alerting.Engine.State;
+using Alerting.Protocol.Log;
 
 namespace Alerting.Engine.Tests.Evaluation;
 
@@ -54,7 +55,100 @@ public sealed class TopRankingTests
     }
 
     [Fact]
-    public void Rank_reducers_match_the_model_on_random_histories()
+    public void Rank_reducers_match_the_model_on_random_histories() => RankRandomHistories(modifiers: false);
+
+    /// <summary>
+    /// The same with <c>.as_count()</c>/<c>.as_rate()</c>/<c>.rollup()</c>/<c>.fill()</c> on the
+    /// queries, over series of random metric types: the rank reduces the rows the group is
+    /// evaluated from (rollup intervals, or with as_count the formula of the window's totals).
+    /// </summary>
+    [Fact]
+    public void Rank_reducers_over_modifiers_match_the_model_on_random_histories() => RankRandomHistories(modifiers: true);
+
+    [Fact]
+    public void With_as_count_a_group_ranks_by_its_total_not_by_its_mean_per_bucket()
+    {
+        // 10 s buckets: web-1 counts 5 errors in each of three buckets, web-2 12 in one.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 7, FutureBuckets = 0 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(59_999);
+        var (web1, web2) = (store.Add(), store.Add());
+        store.SetType(web1, SeriesType.Count);
+        store.SetType(web2, SeriesType.Count);
+        foreach (var t in new[] { 10_000L, 20_000, 30_000 })
+        {
+            store.AddPoint(web1, t, 5);
+        }
+
+        store.AddPoint(web2, 40_000, 12);
+        var spec = WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 60_000);
+        double Rank(string query, int slot)
+        {
+            Assert.True(evaluator.Rank(FormulaProgram.Compile((FormulaQuery)QueryParser.Parse(query)), [[slot]], spec, 59_999, out var rank));
+            return rank;
+        }
+
+        // The monitor evaluates sum(last_1m) of the counts: 15 and 12, and ranks by them.
+        const string counted = "sum(last_1m):top(sum:errors{*} by {host}.as_count(), 1, 'mean', 'desc') > 10";
+        Assert.Equal((15.0, 12.0), (Rank(counted, web1), Rank(counted, web2)));
+        Assert.Equal(15.0 * 60, Rank(counted.Replace("'mean'", "'area'", StringComparison.Ordinal), web1));
+
+        // Per bucket (no modifier) the mean of web-1's buckets is 5 and web-2's 12.
+        const string plain = "sum(last_1m):top(sum:errors{*} by {host}, 1, 'mean', 'desc') > 10";
+        Assert.Equal((5.0, 12.0), (Rank(plain, web1), Rank(plain, web2)));
+
+        // Rolled up over 30 s, web-1 reads 10 and 5 (intervals [0, 30 s) and [30 s, 60 s)), web-2 12: max ranks web-2 first.
+        const string rolled = "sum(last_1m):top(sum:errors{*} by {host}.rollup(sum, 30), 1, 'max', 'desc') > 10";
+        Assert.Equal((10.0, 12.0), (Rank(rolled, web1), Rank(rolled, web2)));
+        Assert.Equal((10.0 + 5) * 30, Rank(rolled.Replace("'max'", "'area'", StringComparison.Ordinal), web1));
+
+        // as_rate divides each interval's count by its seconds: web-1 0.5/s in each of its buckets
+        // (its buckets without a flush read 0/s).
+        const string rate = "sum(last_1m):top(sum:errors{*} by {host}.as_rate(), 1, 'max', 'desc') > 10";
+        Assert.Equal((0.5, 1.2), (Rank(rate, web1), Rank(rate, web2)));
+        Assert.Equal(0.0, Rank(rate.Replace("'max'", "'min'", StringComparison.Ordinal), web1));
+    }
+
+    [Fact]
+    public void Ranking_over_modifiers_allocates_nothing()
+    {
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 30, FutureBuckets = 1 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        store.AdvanceClock(300_000);
+        SmallIntList a = [store.Add(), store.Add()];
+        SmallIntList b = [store.Add()];
+        store.SetType(a[0], SeriesType.Count);
+        store.SetType(a[1], SeriesType.Rate);
+        for (var t = 0L; t < 300_000; t += 25_000)
+        {
+            store.AddPoint(a[0], t, t);
+            store.AddPoint(a[1], t, 1);
+            store.AddPoint(b[0], t, 3);
+        }
+
+        var spec = WindowSpec.Of(TimeAggregation.Avg, SpaceAggregation.Sum, 300_000);
+        var rolled = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("avg(last_5m):top(per_second(sum:a{*} by {h}.rollup(sum, 60)) / avg:b{*} by {h}.fill(last, 120), 5, 'area', 'desc') > 1"));
+        var counted = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse("sum(last_5m):top(sum:a{*} by {h}.as_count() / sum:b{*} by {h}.as_count(), 5, 'l2norm', 'asc') > 1"));
+        SmallIntList[] operands = [a, b];
+        void RankAll()
+        {
+            evaluator.Rank(rolled, operands, spec, 299_000, out _);
+            evaluator.Rank(counted, operands, spec, 299_000, out _);
+        }
+
+        RankAll();
+        // Least of a few attempts: a one-off runtime allocation (tiering, OSR) under load is not the work's.
+        Assert.Equal(0, AllocationProbe.SteadyBytes(() =>
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                RankAll();
+            }
+        }));
+        Assert.True(evaluator.Rank(rolled, operands, spec, 299_000, out _) && evaluator.Rank(counted, operands, spec, 299_000, out _));
+    }
+
+    private static void RankRandomHistories(bool modifiers)
     {
         var seeds = ReplaySeed != 0 ? [ReplaySeed] : Enumerable.Range(1, 400).ToArray();
         var ranked = 0;
@@ -70,6 +164,15 @@ public sealed class TopRankingTests
             store.AdvanceClock(nowMs);
             oracle.AdvanceClock(nowMs);
             var series = Enumerable.Range(0, rng.Next(1, 4)).Select(_ => store.Add()).ToList();
+            if (modifiers)
+            {
+                foreach (var slot in series)
+                {
+                    var type = (SeriesType)rng.Next(5);
+                    store.SetType(slot, type);
+                    oracle.SetType(slot, type);
+                }
+            }
             for (var p = rng.Next(0, 60); p > 0; p--)
             {
                 var slot = series[rng.Next(series.Count)];
@@ -81,7 +184,9 @@ public sealed class TopRankingTests
             for (var c = 0; c < 5; c++)
             {
                 var windowMs = Math.Max(1_000, resolutionMs * rng.Next(1, retained + 1));
-                var expression = rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
+                var expression = modifiers
+                    ? ModifierRows.RandomExpression(rng, (int)Math.Min(windowMs / 1_000, (rng.Next(1, 4) * resolutionMs / 1_000) + rng.Next(0, 2)))
+                    : rng.Next(2) == 0 ? new OperandNode((SpaceAggregation)rng.Next(4), "m", [TagFilter.Any], []) : FormulaEvaluatorDifferentialTests.RandomFormula(rng).Expression;
                 var aggregation = (TimeAggregation)rng.Next(6);
                 var query = new FormulaQuery(aggregation, windowMs, expression, Comparator.Greater, 1, top: new TopSpec(5, (TopReducer)rng.Next(8), true));
                 var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(4) != 0)])).ToArray();
@@ -92,7 +197,7 @@ public sealed class TopRankingTests
                 var expected = Model(query, operandSlots, t, oracle, resolutionMs);
 
                 var same = hasRank == expected.HasValue && (!hasRank || BitConverter.DoubleToInt64Bits(rank) == BitConverter.DoubleToInt64Bits(expected.GetValueOrDefault()));
-                Assert.True(same, $"seed {seed}: {query} at t={t}: expected {expected}, got {(hasRank ? rank : "none")}");
+                Assert.True(same, $"seed {seed}{(modifiers ? " (modifiers)" : "")}: {query} at t={t}: expected {expected}, got {(hasRank ? rank : "none")}");
                 ranked += hasRank ? 1 : 0;
             }
         }
@@ -111,8 +216,17 @@ public sealed class TopRankingTests
         var inputs = Enumerable.Range(0, operandSlots.Length)
             .Select(k => Enumerable.Range(0, n).Select(i => oracle.BucketValue(operandSlots[k], query.TimeAggregation, query.Operands[k].Space, first + i, startMs, t)).ToArray())
             .ToArray();
+        var rowMs = resolutionMs;
+        var rowSeconds = resolutionMs / 1_000.0;
+        if (ModifierRows.HasModifiers(query))
+        {
+            // The rows the group is evaluated from: rollup intervals, or with as_count one row of the window's totals.
+            (inputs, rowMs, rowSeconds, _) = ModifierRows.Read(query, operandSlots, query.TimeAggregation, startMs, t, oracle, resolutionMs, aggregatesFirst: true);
+            n = inputs[0].Length;
+        }
+
         var operand = 0;
-        var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
+        var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, rowMs, ref operand);
         var values = Enumerable.Range(0, n).Where(i => inputs.Any(row => row[i] is not null) && formula[i] is not null).Select(i => formula[i]!.Value).ToList();
         if (values.Count == 0)
         {
@@ -127,7 +241,7 @@ public sealed class TopRankingTests
             TopReducer.Max => values.Aggregate(Math.Max),
             TopReducer.Sum => Sum(values),
             TopReducer.Last => values[^1],
-            TopReducer.Area => Sum(values) * (resolutionMs / 1_000.0),
+            TopReducer.Area => Sum(values) * rowSeconds,
             _ => Math.Sqrt(Sum(values.Select(v => v * v))),
         };
         return double.IsFinite(rank) ? rank : null;

@@ -4,29 +4,46 @@ using Alerting.Engine.Tests.StateMachine;
 namespace Alerting.Engine.Tests.Monitors;
 
 /// <summary>
-/// top() and anomalies() read the formula per bucket, so their metric queries cannot carry
-/// modifiers yet: such a monitor is refused when it is created, naming <c>query</c>.
+/// Which combinations of modifiers with top(), anomalies() and the counter functions a monitor
+/// may use: refused when it is created, naming <c>query</c>, or compiled.
 /// </summary>
 public sealed class ModifierCompileTests
 {
     [Theory]
-    [InlineData("avg(last_5m):top(sum:a{*} by {host}.as_count(), 10, 'mean', 'desc') > 1", "top()")]
-    [InlineData("avg(last_4h):anomalies(avg:a{*} by {host}.rollup(max, 60), 'basic', 2, alert_window='last_15m') >= 1", "anomalies()")]
-    [InlineData("sum(last_1h):anomalies(sum:a{*}.fill(zero) / sum:b{*}, 'basic', 3, alert_window='last_15m') >= 0.5", "anomalies()")]
-    public void Top_and_anomalies_over_queries_with_modifiers_are_refused_naming_query(string query, string function)
-    {
-        var error = Assert.Throws<MonitorValidationException>(() => MonitorCompiler.Validate(EngineHarness.Metric("m", query)));
-
-        Assert.Equal("query", error.Field);
-        Assert.StartsWith($"{function} reads the formula per bucket", error.Reason, StringComparison.Ordinal);
-    }
+    [InlineData("avg(last_5m):top(sum:a{*} by {host}.as_count(), 10, 'mean', 'desc') > 1")]
+    [InlineData("avg(last_5m):top(sum:a{*} by {host}.as_rate(), 10, 'max', 'desc') > 1")]
+    [InlineData("max(last_1h):top(sum:a{*} by {host}.rollup(sum, 300) / sum:b{*} by {host}.rollup(sum, 300), 5, 'area', 'asc') > 1")]
+    [InlineData("min(last_15m):top(avg:a{*} by {host}.fill(last, 120), 25, 'last', 'desc') < 1")]
+    [InlineData("avg(last_4h):anomalies(avg:a{*} by {host}.rollup(max, 60), 'basic', 2, alert_window='last_15m') >= 1")]
+    [InlineData("sum(last_1h):anomalies(sum:a{*}.fill(zero) / sum:b{*}, 'basic', 3, alert_window='last_15m') >= 0.5")]
+    [InlineData("sum(last_4h):anomalies(sum:a{*} by {host}.as_count(), 'basic', 2, alert_window='last_1h', count_default_zero='true') >= 1")]
+    [InlineData("avg(last_1h):anomalies(sum:a{*}.as_rate(), 'basic', 2, alert_window='last_15m', interval=60) >= 1")]
+    [InlineData("avg(last_1h):anomalies(per_second(sum:a{*}.as_count()), 'basic', 2, alert_window='last_15m') >= 1")]
+    [InlineData("avg(last_5m):top(sum:a{*} by {host}, 10, 'mean', 'desc') > 1")]
+    [InlineData("sum(last_5m):sum:a{*}.as_count() / sum:b{*}.as_count() > 0.05")]
+    public void Top_and_anomalies_over_queries_with_modifiers_compile(string query) =>
+        MonitorCompiler.Validate(EngineHarness.Metric("m", query));
 
     [Theory]
-    [InlineData("avg(last_5m):top(sum:a{*} by {host}, 10, 'mean', 'desc') > 1")]
-    [InlineData("avg(last_4h):anomalies(avg:a{*} by {host}, 'basic', 2, alert_window='last_15m') >= 1")]
-    [InlineData("sum(last_5m):sum:a{*}.as_count() / sum:b{*}.as_count() > 0.05")]
-    public void The_same_queries_without_modifiers_or_without_top_and_anomalies_compile(string query) =>
-        MonitorCompiler.Validate(EngineHarness.Metric("m", query));
+    // last_1h reads 1 min buckets: 20 min intervals leave 3 points, the 15 min alert window takes 1.
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 1200), 'basic', 2, alert_window='last_15m') >= 1", true)]
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 1800), 'basic', 2, alert_window='last_15m') >= 1", false)]
+    // 10 min intervals, two (or three) to a point with interval=1200 (1800): 3 (2) points, the alert window takes 1.
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 600), 'basic', 2, alert_window='last_15m', interval=1200) >= 1", true)]
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 600), 'basic', 2, alert_window='last_15m', interval=1800) >= 1", false)]
+    public void The_anomaly_history_is_counted_in_rollup_intervals(string query, bool compiles)
+    {
+        var validate = () => MonitorCompiler.Validate(EngineHarness.Metric("m", query));
+        if (compiles)
+        {
+            validate();
+            return;
+        }
+
+        var error = Assert.Throws<MonitorValidationException>(validate);
+        Assert.Equal("query", error.Field);
+        Assert.StartsWith("anomalies() over last_1h reads 2 points of 1800 s and the alert_window takes 1", error.Reason, StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("sum(last_5m):per_second(sum:a{*}.as_count()) > 1")]

@@ -43,6 +43,44 @@ public sealed class TopMonitorTests
     }
 
     [Fact]
+    public void Over_as_count_the_group_with_the_most_errors_in_the_window_is_ranked_first_not_the_largest_flush()
+    {
+        // api flushes 5 errors every 15 s (20 a minute), batch 18 once a minute: per bucket batch's
+        // mean is larger, but the monitor evaluates each group's count over the minute, and ranks by it.
+        var engine = new EngineHarness();
+        engine.Upsert(EngineHarness.Metric("errors", "sum(last_1m):top(sum:errors{*} by {service}.as_count(), 1, 'mean', 'desc') > 15", o =>
+        {
+            o.EvaluationIntervalMs = 60_000;
+            o.NewGroupDelayMs = 0;
+        }));
+
+        var start = EngineHarness.Start;
+        for (var step = 0; step < 20; step++)
+        {
+            engine.TickTo(start + (step * 15_000));
+            engine.Apply(CountPoint("errors", ["service:api"], engine.Now, 5));
+            if (step % 4 == 3)
+            {
+                engine.Apply(CountPoint("errors", ["service:batch"], engine.Now, 18));
+            }
+        }
+
+        engine.TickTo(start + (5 * 60_000));
+
+        var changes = engine.Events.Where(e => e.Previous != e.Next).Select(e => (e.GroupKey, e.Next)).ToList();
+        Assert.Equal([("service:api", AlertState.Alert)], changes);
+        Assert.Equal(20.0, engine.Events.First(e => e.Next == AlertState.Alert).Value);
+    }
+
+    private static LogEntry CountPoint(string metric, string[] tags, long unixMs, double value)
+    {
+        var series = new SeriesPoints { Metric = metric, Tags = { tags }, Type = SeriesType.Count };
+        series.UnixMs.Add(unixMs);
+        series.Values.Add(value);
+        return new LogEntry { Points = new PointsBatch { Series = { series } } };
+    }
+
+    [Fact]
     public void A_top_monitor_refuses_on_arrival()
     {
         var error = Assert.Throws<MonitorValidationException>(() => MonitorCompiler.Compile(EngineHarness.Metric("top", Query, o => o.OnArrival = true)));

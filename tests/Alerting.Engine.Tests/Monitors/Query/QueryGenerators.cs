@@ -196,7 +196,7 @@ internal static class QueryGenerators
         (aggregation, window, formula, seed) =>
         {
             var rng = new Random(seed);
-            var expression = WithoutModifiers(rng.Next(2) == 0 ? formula.Operands[0] : formula.Expression);
+            var expression = FitModifiers(rng.Next(2) == 0 ? formula.Operands[0] : formula.Expression, window);
             var anomaly = new AnomalySpec(
                 rng.Next(3) switch { 0 => rng.Next(1, 6), 1 => rng.NextDouble() * 99 + 0.5, _ => AnomalySpec.MaxBounds },
                 (AnomalyDirection)rng.Next(3),
@@ -219,17 +219,22 @@ internal static class QueryGenerators
         Threshold,
         (aggregation, window, formula, limit, reducer, descending, comparator, threshold) =>
         {
-            var expression = WithoutModifiers(limit % 2 == 0 ? formula.Operands[0] : formula.Expression);
+            var expression = FitModifiers(limit % 2 == 0 ? formula.Operands[0] : formula.Expression, window);
             return new FormulaQuery(aggregation, window, expression, comparator, threshold, top: new TopSpec(limit, reducer, descending));
         });
 
-    // anomalies() and top() read the formula per bucket: their queries carry no modifiers (the
-    // compiler refuses them), and the formula's rollup interval need not fit their window.
-    private static FormulaNode WithoutModifiers(FormulaNode node) => node switch
+    // The formula was drawn for another window: its rollup interval (the same in every query that
+    // writes one) is cut to fit anomalies()' or top()'s window; the other modifiers stay.
+    private static FormulaNode FitModifiers(FormulaNode node, long windowMs) => node switch
     {
-        OperandNode operand => new OperandNode(operand.Space, operand.Metric, operand.Scope, operand.GroupBy),
-        FunctionNode function => new FunctionNode(function.Function, WithoutModifiers(function.Argument)),
-        BinaryNode binary => new BinaryNode(binary.Operator, WithoutModifiers(binary.Left), WithoutModifiers(binary.Right)),
+        OperandNode operand => new OperandNode(
+            operand.Space,
+            operand.Metric,
+            operand.Scope,
+            operand.GroupBy,
+            operand.Modifiers with { RollupSeconds = (int)Math.Min(operand.Modifiers.RollupSeconds, windowMs / 1_000) }),
+        FunctionNode function => new FunctionNode(function.Function, FitModifiers(function.Argument, windowMs)),
+        BinaryNode binary => new BinaryNode(binary.Operator, FitModifiers(binary.Left, windowMs), FitModifiers(binary.Right, windowMs)),
         _ => node,
     };
 
