@@ -216,7 +216,7 @@ public sealed class EngineSettingsTests
 
     [Theory]
     [InlineData(4UL)]
-    [InlineData(22UL)]
+    [InlineData(23UL)]
     public void A_snapshot_of_a_format_no_build_wrote_is_refused(ulong version)
     {
         var bytes = Snapshot.Bytes(new EngineHarness().State);
