@@ -18,7 +18,7 @@ if (args is ["snapshot-pause", ..])
     return;
 }
 
-// `step-bounds [N ...]` times a scoped downtime, an unscoped-like sweep, a downtime naming a wide monitor, a regrouping edit and a stepped monitor delete entry by entry (issue 7).
+// `step-bounds [N ...]` times a scoped downtime, an unscoped-like sweep, a downtime naming a wide monitor, same-selection edits, a regrouping edit and a stepped monitor delete entry by entry (issue 7).
 if (args is ["step-bounds", ..])
 {
     StepBounds.Run(args.Length > 1 ? [.. args[1..].Select(a => int.Parse(a, CultureInfo.InvariantCulture))] : [10_000, 100_000]);

@@ -173,6 +173,17 @@ internal sealed class CompiledMonitor
         }
     }
 
+    /// <summary>
+    /// Takes over the groups of <paramref name="old"/>, which keeps none (an edit that keeps the series selection:
+    /// the table moves, whatever its size).
+    /// </summary>
+    public void TakeGroups(CompiledMonitor old)
+    {
+        Invariant.Check(_groups is null && !ReferenceEquals(old, this), "an edited monitor takes its groups before it has any of its own");
+        _groups = old._groups;
+        old._groups = null;
+    }
+
     /// <summary>Adds a group (the monitor's own table is created with its first group).</summary>
     public void AddGroup(string key, MonitorGroup group) => (_groups ??= new(StringComparer.Ordinal)).Add(key, group);
 

@@ -81,6 +81,13 @@ internal sealed class MonitorGroup
 
     public CheckRunWindows? Runs { get; }
 
+    /// <summary>
+    /// The log index of the last same-selection edit of its monitor this group has had applied (see
+    /// <c>StateMachine.EditSteps</c>); only compared against a chain of edits still going. Snapshots write it only for
+    /// the groups such a chain has yet to reach (format 22).
+    /// </summary>
+    public long EditMark { get; set; }
+
     /// <summary>The batch that last touched the group (<c>on_arrival</c> bookkeeping, not state).</summary>
     public long TouchStamp { get; set; }
 

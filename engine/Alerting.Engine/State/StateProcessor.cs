@@ -144,6 +144,17 @@ public static class StateProcessor
         state.Flapping = false;
     }
 
+    /// <summary>
+    /// Whether <see cref="OnMonitorEdited{TSink}"/> changes anything a group holds: the edit mutes the monitor, or
+    /// changes what it measures. A new threshold, message or option over the same query changes no group.
+    /// </summary>
+    public static bool EditChangesGroups(MonitorRules oldRules, MonitorRules newRules)
+    {
+        ArgumentNullException.ThrowIfNull(oldRules);
+        ArgumentNullException.ThrowIfNull(newRules);
+        return newRules.Muted || oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
+    }
+
     /// <summary>The monitor is deleted: an open (non-OK) group ends with a <see cref="TransitionReason.MonitorDeleted"/> event, never silently.</summary>
     public static void OnMonitorDeleted<TSink>(MonitorRules rules, ref GroupState state, long nowMs, long logIndex, ref TSink sink)
         where TSink : struct, ITransitionSink

@@ -11,6 +11,9 @@ namespace Alerting.Engine.StateMachine;
 public sealed class EngineState
 {
     /// <summary>
+    /// Version 22 adds, after everything version 21 wrote, the edits that keep a monitor's series selection and
+    /// still have groups to re-stamp (see <see cref="EditSteps"/>); older snapshots read as having none (those
+    /// edits applied at once).
     /// Version 21 adds, after everything version 20 wrote, the composite member changes still queued (a change that
     /// reaches more composite groups than one entry's step goes on in the next entries); older
     /// snapshots read it as empty.
@@ -34,7 +37,7 @@ public sealed class EngineState
     /// metric query it is on. Version 8 added the monitor matches still going (issue 7), after
     /// the monitor counters. Version 7 added the client sessions.
     /// </summary>
-    private const ulong SnapshotFormatVersion = 21;
+    private const ulong SnapshotFormatVersion = 22;
 
     private const ulong FirstVersionWithPendingMatches = 8;
 
@@ -68,6 +71,9 @@ public sealed class EngineState
 
     /// <summary>Version 21 added the queued composite member changes, after the engine settings.</summary>
     private const ulong FirstVersionWithCompositeQueue = 21;
+
+    /// <summary>Version 22 added the same-selection edits still re-stamping groups (see <see cref="EditSteps"/>), last.</summary>
+    private const ulong FirstVersionWithEditSteps = 22;
 
     /// <summary>Version 5 (before the notification outbox) is still read: its history had no byte bound and its ledger no outcomes or cursors.</summary>
     private const ulong OldestReadableVersion = 5;
@@ -178,6 +184,7 @@ public sealed class EngineState
         Monitors.WriteSteps(writer);
         Settings.WriteTo(writer);
         Monitors.WriteCompositeQueueTo(writer);
+        Monitors.WriteEditSteps(writer);
     }
 
     public static EngineState ReadFrom(BinaryReader reader, IngestLimits? limits = null)
@@ -232,6 +239,11 @@ public sealed class EngineState
         if (version >= FirstVersionWithCompositeQueue)
         {
             monitors.ReadCompositeQueueFrom(reader);
+        }
+
+        if (version >= FirstVersionWithEditSteps)
+        {
+            monitors.ReadEditSteps(reader);
         }
 
         // Every part of this version was read: bytes left over mean a different layout than the version says.

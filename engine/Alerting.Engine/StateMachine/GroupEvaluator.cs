@@ -22,6 +22,7 @@ internal sealed class GroupEvaluator
     private readonly EngineCounters _counters;
     private readonly SeriesIndex _series;
     private readonly CompositeIndex _composites;
+    private readonly EditSteps _edits;
 
     // One per store tier, created the first time a formula monitor of that tier evaluates.
     private readonly FormulaEvaluator?[] _formulas = new FormulaEvaluator?[StoreTiers.Count];
@@ -29,8 +30,9 @@ internal sealed class GroupEvaluator
     // One per store tier, created the first time a percentile monitor of that tier evaluates.
     private readonly PercentileEvaluator?[] _percentiles = new PercentileEvaluator?[StoreTiers.Count];
 
-    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters, SeriesIndex series, CompositeIndex composites)
+    public GroupEvaluator(WindowStores windows, DowntimeBook downtimes, LogicalClock clock, EngineCounters counters, SeriesIndex series, CompositeIndex composites, EditSteps edits)
     {
+        _edits = edits;
         _series = series;
         _composites = composites;
         _windows = windows;
@@ -98,6 +100,7 @@ internal sealed class GroupEvaluator
 
     public void EvaluateGroup(CompiledMonitor monitor, MonitorGroup group, long atMs, long logIndex)
     {
+        Bring(monitor, group, logIndex);
         var nowMs = Math.Max(atMs, group.LastEvaluatedMs);
         group.LastEvaluatedMs = nowMs;
         var windowEndMs = nowMs - monitor.EvaluationDelayMs;
@@ -250,6 +253,7 @@ internal sealed class GroupEvaluator
     /// <summary>A group of a deleted monitor is freed (see <see cref="MonitorDrain"/>): its last word.</summary>
     public void OnGroupDeleted(CompiledMonitor monitor, MonitorGroup group, long logIndex)
     {
+        Bring(monitor, group, logIndex);
         var sink = new EventSink(Events);
         var before = Events.Count;
         StateProcessor.OnMonitorDeleted(monitor.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
@@ -263,6 +267,47 @@ internal sealed class GroupEvaluator
         {
             OnGroupEdited(old, updated, group, logIndex);
         }
+    }
+
+    /// <summary>
+    /// Re-stamps the group with the same-selection edits of <paramref name="holder"/> it does not have yet (see
+    /// <see cref="EditSteps"/>), before anything reads or changes its state. O(1) when no edit is going.
+    /// </summary>
+    public void Bring(CompiledMonitor holder, MonitorGroup group, long logIndex)
+    {
+        if (_edits.Count > 0 && _edits.TryGet(holder, out var chain) && group.EditMark < chain.LastIndex)
+        {
+            Restamp(chain, group, logIndex);
+        }
+    }
+
+    /// <summary>
+    /// Applies to the group, oldest first, the edits of the chain it does not have, each as the edit done at once
+    /// would have (its old and new rules, the group's clock at the edit); the events come out in this entry,
+    /// rendered with the monitor in force now (notifying no one when that monitor notifies per notify_by key).
+    /// </summary>
+    public void Restamp(EditChain chain, MonitorGroup group, long logIndex)
+    {
+        Invariant.Check(group.EditMark < chain.LastIndex, "a group is re-stamped only when it lacks an edit of its chain");
+        var sink = new EventSink(Events);
+        var before = Events.Count;
+        foreach (var edit in chain.Edits)
+        {
+            if (edit.LogIndex > group.EditMark)
+            {
+                StateProcessor.OnMonitorEdited(edit.From.Rules, edit.To.Rules, ref group.State, Math.Max(edit.AtMs, group.LastEvaluatedMs), logIndex, ref sink);
+            }
+        }
+
+        group.EditMark = chain.LastIndex;
+        var inForce = _edits.InForce(chain);
+        RenderMessages(inForce, group, before, applyKeys: false);
+        if (inForce.NotifiesPerKey)
+        {
+            Silence(before);
+        }
+
+        _edits.Restamped(chain);
     }
 
     /// <summary>The events from <paramref name="from"/> on notify no one (they are still recorded and delivered to subscribers).</summary>
@@ -281,6 +326,7 @@ internal sealed class GroupEvaluator
     /// </summary>
     public void OnGroupEdited(CompiledMonitor old, CompiledMonitor updated, MonitorGroup group, long logIndex, bool silently = false)
     {
+        Bring(old, group, logIndex);
         var sink = new EventSink(Events);
         var before = Events.Count;
         StateProcessor.OnMonitorEdited(old.Rules, updated.Rules, ref group.State, GroupNow(group), logIndex, ref sink);
@@ -295,6 +341,7 @@ internal sealed class GroupEvaluator
     public void UpdateMute(CompiledMonitor monitor, MonitorGroup group, long logIndex)
     {
         MuteRefreshes++;
+        Bring(monitor, group, logIndex);
         var sink = new EventSink(Events);
         var nowMs = GroupNow(group);
         var mute = _downtimes.Evaluate(monitor.Id, group.Key, group.Tags, nowMs);

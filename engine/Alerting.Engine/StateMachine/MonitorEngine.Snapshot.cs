@@ -273,6 +273,104 @@ internal sealed partial class MonitorEngine
         }
     }
 
+    /// <summary>
+    /// Format 22, the last part of the snapshot: the same-selection edits still re-stamping groups
+    /// (<see cref="EditSteps"/>), in the order they started. Each chain names its groups' monitor (0: the live one
+    /// of its slot, 1: the one a regroup of that slot is letting go of, 2: the deleted one being drained from it),
+    /// its edits (the definitions before and after, logical time, log index), where its walk stands, and the groups
+    /// still to re-stamp with the mark each has (every other group of the monitor has every edit).
+    /// </summary>
+    public void WriteEditSteps(BinaryWriter writer)
+    {
+        writer.Write(_edits.Count);
+        foreach (var chain in _edits.Chains)
+        {
+            var holder = chain.Holder;
+            byte kind = ReferenceEquals(_monitors.Slots[holder.Slot], holder) ? (byte)0 : ReferenceEquals(_matcher.RegroupOld(holder.Slot), holder) ? (byte)1 : (byte)2;
+            Invariant.Check(kind != 2 || ReferenceEquals(_monitors.Holder(holder.Slot), holder), "a chain's monitor is live, being let go of by a regroup, or being drained");
+            writer.Write(kind);
+            writer.Write(holder.Slot);
+            writer.Write(chain.Edits.Count);
+            foreach (var edit in chain.Edits)
+            {
+                writer.Write(edit.From.DefinitionBytes.Length);
+                writer.Write(edit.From.DefinitionBytes);
+                writer.Write(edit.To.DefinitionBytes.Length);
+                writer.Write(edit.To.DefinitionBytes);
+                writer.Write(edit.AtMs);
+                writer.Write(edit.LogIndex);
+            }
+
+            writer.Write(chain.After is not null);
+            if (chain.After is not null)
+            {
+                writer.Write(chain.After);
+            }
+
+            writer.Write(chain.Left);
+            var written = 0;
+            foreach (var group in holder.Groups.Values)
+            {
+                if (group.EditMark < chain.LastIndex)
+                {
+                    writer.Write(group.Key);
+                    writer.Write(group.EditMark);
+                    written++;
+                }
+            }
+
+            Invariant.Check(written == chain.Left, "a chain counts exactly the groups it has yet to re-stamp");
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteEditSteps"/> wrote (after every other part: the monitors, drains and regroups are back).</summary>
+    public void ReadEditSteps(BinaryReader reader)
+    {
+        var count = reader.ReadInt32();
+        for (var i = 0; i < count; i++)
+        {
+            var kind = reader.ReadByte();
+            var slot = reader.ReadInt32();
+            var holder = kind switch
+            {
+                0 => _monitors.Slots[slot],
+                1 => _matcher.RegroupOld(slot),
+                2 => _monitors.Slots[slot] is null ? _monitors.Holder(slot) : null,
+                _ => null,
+            };
+            if (holder is null)
+            {
+                throw new InvalidDataException($"snapshot edit chain {i} names monitor kind {kind} in slot {slot}, which the snapshot does not hold");
+            }
+
+            var chain = new EditChain(holder);
+            var edits = reader.ReadInt32();
+            for (var e = 0; e < edits; e++)
+            {
+                var from = MonitorCompiler.Compile(Monitor.Parser.ParseFrom(ReadBytes(reader)));
+                var to = MonitorCompiler.Compile(Monitor.Parser.ParseFrom(ReadBytes(reader)));
+                chain.Edits.Add(new ChainEdit(from, to, reader.ReadInt64(), reader.ReadInt64()));
+            }
+
+            chain.After = reader.ReadBoolean() ? reader.ReadString() : null;
+            chain.Left = reader.ReadInt32();
+            foreach (var group in holder.Groups.Values)
+            {
+                group.EditMark = chain.LastIndex;
+            }
+
+            for (var g = 0; g < chain.Left; g++)
+            {
+                var key = reader.ReadString();
+                var mark = reader.ReadInt64();
+                Invariant.Check(holder.Groups.TryGetValue(key, out var group) && mark < chain.LastIndex, "a group a chain has yet to re-stamp is one of its monitor's groups");
+                group!.EditMark = mark;
+            }
+
+            _edits.Restore(chain);
+        }
+    }
+
     /// <summary>Format 17: the deleted monitors whose groups are still being freed, in deletion order, each with its slot and its groups left.</summary>
     private void WriteDrains(BinaryWriter writer)
     {

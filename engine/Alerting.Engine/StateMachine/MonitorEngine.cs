@@ -49,6 +49,7 @@ internal sealed partial class MonitorEngine
     private readonly MonitorDrain _drain;
     private readonly List<DowntimeReach> _boundaries = [];
     private readonly FuturePoints _future = new();
+    private readonly EditSteps _edits;
 
     public MonitorEngine(IngestLimits limits)
     {
@@ -57,8 +58,9 @@ internal sealed partial class MonitorEngine
         _admission = new PointAdmission(limits, _clock);
         Settings = new ReplicatedSettings(limits);
         var compositeIndex = new CompositeIndex();
-        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex);
-        _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator);
+        _edits = new EditSteps(_monitors);
+        _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex, _edits);
+        _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator, _edits);
         _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
         _schedule = new EvaluationSchedule(_monitors, _clock);
         _composites = new CompositeEvaluator(limits, _monitors, compositeIndex, _evaluator, Counters, _matcher);
@@ -112,6 +114,15 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Old groups regrouping edits let go of since start (see <see cref="SeriesMatcher.OldGroupsFreed"/>).</summary>
     public long RegroupOldGroupsFreed => _matcher.OldGroupsFreed;
+
+    /// <summary>Monitors whose same-selection edits still have groups to re-stamp (see <see cref="EditSteps"/>).</summary>
+    public int EditsPending => _edits.Count;
+
+    /// <summary>Groups same-selection edits have yet to re-stamp.</summary>
+    public int EditGroupsLeft => _edits.GroupsLeft;
+
+    /// <summary>Groups same-selection edits re-stamped since start (see <see cref="EditSteps.GroupsRestamped"/>).</summary>
+    public long GroupsRestamped => _edits.GroupsRestamped;
 
     /// <summary>Whether a downtime that names monitors still has some of their groups to refresh.</summary>
     public bool MuteRefreshPending => !_mutes.IsIdle;
@@ -398,6 +409,11 @@ internal sealed partial class MonitorEngine
             _drain.Step(logIndex);
         }
 
+        if (_edits.Count > 0)
+        {
+            _edits.Step(_evaluator, logIndex);
+        }
+
         _clock.AdvanceTo(tickMs);
         _windows.AdvanceClock(_clock.NowMs);
         if (!_schedule.IsStarted)
@@ -443,7 +459,7 @@ internal sealed partial class MonitorEngine
                 continue;
             }
 
-            _matcher.DropStaleGroups(monitor, dueMs);
+            _matcher.DropStaleGroups(monitor, dueMs, logIndex);
             _evaluator.EvaluateMonitor(monitor, dueMs, logIndex);
         }
     }
@@ -505,6 +521,15 @@ internal sealed partial class MonitorEngine
         {
             _admission.RejectCommand();
             return (MonitorOutcome.Rejected, definition.Id, compositeError);
+        }
+
+        if (compiled.Composite is { } program)
+        {
+            // A composite reads its members' groups: each has every edit of its monitor before it does.
+            foreach (var member in program.Members)
+            {
+                _edits.FinishAll(member, _evaluator, logIndex);
+            }
         }
 
         if (existing is not null)
@@ -636,20 +661,34 @@ internal sealed partial class MonitorEngine
         }
 
         _monitors.Replace(old, updated);
+        var stepped = false;
         if (sameSelection)
         {
             // The groups stay: each gets the edit now, through the kept keys, or notifying no one when the keys are re-formed.
             updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
-            var editEvents = _evaluator.Events.Count;
-            _evaluator.OnMonitorEdited(old, updated, logIndex);
-            if (!keepKeys && fresh is not null)
+            _matcher.EditedDuringRegroup(updated);
+            if (old.NotifyKeys is null && fresh is null && !old.NotifiesPerKey && old.Composite is null && _composites.Index.Using(old.Id).Count == 0)
             {
-                _evaluator.Silence(editEvents);
+                // In bounded steps (EditSteps): the table moves whole, each group gets the edit before it is next read.
+                updated.TakeGroups(old);
+                _edits.Edited(old, updated, _clock.NowMs, logIndex);
+                stepped = true;
             }
-
-            foreach (var (key, group) in old.Groups)
+            else
             {
-                updated.AddGroup(key, group);
+                // notify_by keys and composites read every group: the edit applies at once, after any edit still going.
+                _edits.Finish(old, _evaluator, logIndex);
+                var editEvents = _evaluator.Events.Count;
+                _evaluator.OnMonitorEdited(old, updated, logIndex);
+                if (!keepKeys && fresh is not null)
+                {
+                    _evaluator.Silence(editEvents);
+                }
+
+                foreach (var (key, group) in old.Groups)
+                {
+                    updated.AddGroup(key, group);
+                }
             }
         }
 
@@ -674,6 +713,11 @@ internal sealed partial class MonitorEngine
         }
 
         _schedule.Carry(old, updated);
+        if (stepped && _edits.Count > 0)
+        {
+            // The first step in the edit's own entry.
+            _edits.Step(_evaluator, logIndex);
+        }
     }
 
     // ---- Points and check runs ------------------------------------------------------------

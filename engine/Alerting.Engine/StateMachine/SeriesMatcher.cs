@@ -54,6 +54,7 @@ internal sealed class SeriesMatcher
     private readonly LogicalClock _clock;
     private readonly EngineCounters _counters;
     private readonly GroupEvaluator _evaluator;
+    private readonly EditSteps _edits;
     private readonly MonitorMatchIndex _scopes = new();
     private readonly List<int> _matchedSlots = [];
     private readonly List<(string Key, string[] Tags)?> _matchedGroups = [];
@@ -65,8 +66,9 @@ internal sealed class SeriesMatcher
     private readonly List<PendingMatch> _pending = [];
     private readonly Dictionary<int, PendingMatch> _pendingBySlot = [];
 
-    public SeriesMatcher(IngestLimits limits, ReplicatedSettings settings, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters, GroupEvaluator evaluator)
+    public SeriesMatcher(IngestLimits limits, ReplicatedSettings settings, MonitorRegistry monitors, SeriesIndex series, WindowStores windows, LogicalClock clock, EngineCounters counters, GroupEvaluator evaluator, EditSteps edits)
     {
+        _edits = edits;
         _limits = limits;
         _settings = settings;
         _monitors = monitors;
@@ -301,6 +303,21 @@ internal sealed class SeriesMatcher
 
         StartMatch(updated, carried, previous.Old.Groups.Count > 0 ? previous : null, logIndex);
     }
+
+    /// <summary>
+    /// An edit that keeps the series selection replaced the monitor in <paramref name="updated"/>'s slot: a regroup
+    /// still letting go of its old groups renders their resets, from now on, with it (the definition in force).
+    /// </summary>
+    public void EditedDuringRegroup(CompiledMonitor updated)
+    {
+        if (_pendingBySlot.TryGetValue(updated.Slot, out var pending) && pending.Old is not null)
+        {
+            pending.EditedTo = updated;
+        }
+    }
+
+    /// <summary>The monitor a regroup in <paramref name="slot"/> is letting go of the groups of, or null.</summary>
+    public CompiledMonitor? RegroupOld(int slot) => _pendingBySlot.TryGetValue(slot, out var pending) ? pending.Old : null;
 
     /// <summary>Gives a match read back from a snapshot the monitor before its regrouping edit, with the groups left to let go of (format 19).</summary>
     public void RestoreRegroup(int slot, CompiledMonitor old, CompiledMonitor editedTo)
@@ -578,6 +595,9 @@ internal sealed class SeriesMatcher
             // A group that forms gets a whole retention period, even from a series that went quiet.
             group.LastReportedMs = _clock.NowMs;
 
+            // It forms under the definition in force: it has every same-selection edit of the monitor (EditSteps).
+            group.EditMark = _edits.MarkForNewGroup(monitor);
+
             monitor.AddGroup(groupKey, group);
             GroupTags.Add(monitor.Slot, group);
 
@@ -614,7 +634,7 @@ internal sealed class SeriesMatcher
     /// (at most <see cref="IngestLimits.MaxGroupsPerMonitor"/>) and their series. The series stay;
     /// each is marked so that its next point rejoins it (<see cref="Rejoin"/>).
     /// </summary>
-    public void DropStaleGroups(CompiledMonitor monitor, long atMs)
+    public void DropStaleGroups(CompiledMonitor monitor, long atMs, long logIndex)
     {
         var retentionMs = monitor.Rules.GroupRetentionMs;
         if (retentionMs == 0)
@@ -633,6 +653,8 @@ internal sealed class SeriesMatcher
 
         foreach (var group in _stale)
         {
+            // A group an edit has yet to reach gets it first, as the edit done at once gave it (EditSteps).
+            _evaluator.Bring(monitor, group, logIndex);
             monitor.TransitionFloor = Math.Max(monitor.TransitionFloor, group.State.TransitionCount);
             for (var k = 0; k < monitor.Operands.Length; k++)
             {

@@ -15,7 +15,8 @@ namespace Alerting.Benchmarks.StateMachine;
 /// a downtime scoped to one host (found through the group tag index: one group per monitor of that
 /// host), a downtime scoped to <c>env:prod</c> (every group: more than a step, so the bounded sweep,
 /// ticks until it ends), a downtime naming the wide monitor (its groups refreshed in steps, ticks
-/// until the last), an edit of the wide monitor that regroups it (<c>cpu{env:prod} by {host,env}</c>:
+/// until the last), two edits of the wide monitor that keep its series selection (a new threshold: nothing to
+/// re-stamp; a new aggregation: every group re-stamped in steps, ticks until the last), an edit of the wide monitor that regroups it (<c>cpu{env:prod} by {host,env}</c>:
 /// its old groups let go of in steps, then its series walked in steps, ticks until the match ends;
 /// the groups counted are the old ones let go of plus the new ones formed), and the delete of the
 /// wide monitor (its groups freed in steps, ticks until the last). Prints, per case, the entries it took and the slowest entry and the most groups one
@@ -77,6 +78,15 @@ internal static class StepBounds
             () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
         Measure("downtime naming the monitor with N groups", () => monitors.MuteRefreshes, () => monitors.MuteRefreshPending,
             () => Apply(new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = new Downtime { Id = "wide", MonitorId = "wide", StartUnixMs = now } } }),
+            () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
+
+        // Edits that keep the series selection: a new threshold changes no group (one entry, nothing re-stamped); a new
+        // aggregation over the same scope and by resets every group, re-stamped in steps (EditSteps).
+        Measure("edit of the monitor with N groups, new threshold", () => monitors.GroupsRestamped, () => monitors.EditsPending > 0,
+            () => Apply(Upsert("wide", "max(last_1m):max:cpu{*} by {host} > 95")),
+            () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
+        Measure("edit of the monitor with N groups, new aggregation (same selection)", () => monitors.GroupsRestamped, () => monitors.EditsPending > 0,
+            () => Apply(Upsert("wide", "min(last_1m):max:cpu{*} by {host} > 95")),
             () => Apply(new LogEntry { Tick = new Tick { UnixMs = now += 100 } }));
 
         // Old groups let go of plus new groups formed (all N: the new key has env too, so no old group is one).

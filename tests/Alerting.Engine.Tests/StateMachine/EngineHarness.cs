@@ -78,9 +78,9 @@ internal sealed class EngineHarness
     public long Check(string check, string[] tags, long unixMs, CheckStatus status) =>
         Apply(new LogEntry { CheckRuns = new CheckRunsBatch { Runs = { new CheckRun { Check = check, Tags = { tags }, UnixMs = unixMs, Status = status } } } });
 
-    public static Monitor Metric(string id, string query, Action<MonitorOptions>? options = null, int priority = 0)
+    public static Monitor Metric(string id, string query, Action<MonitorOptions>? options = null, int priority = 0, string message = "")
     {
-        var monitor = new Monitor { Id = id, Name = id, Type = "metric", Query = query, Priority = priority, Options = new MonitorOptions() };
+        var monitor = new Monitor { Id = id, Name = id, Type = "metric", Query = query, Priority = priority, Message = message, Options = new MonitorOptions() };
         options?.Invoke(monitor.Options);
         return monitor;
     }

@@ -194,10 +194,10 @@ public sealed class EngineSettingsTests
         var engine = WithByHostMonitor();
         engine.Point("cpu", ["host:a"], engine.Now, 10);
         var current = Snapshot.Bytes(engine.State);
-        Assert.Equal(21UL, BitConverter.ToUInt64(current, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(current, 0));
 
         // Format 20 appends the settings (a long and two ints) after everything format 17 wrote.
-        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, current.Length - Snapshot.NoCompositeQueue - Snapshot.SettingsBytes));
+        Assert.Equal(SeriesExpiry.DefaultRetentionMs, BitConverter.ToInt64(current, current.Length - Snapshot.NoEditSteps - Snapshot.NoCompositeQueue - Snapshot.SettingsBytes));
         var version17 = Snapshot.WithoutSettings(current);
 
         var restored = Snapshot.Restore(version17);
@@ -216,7 +216,7 @@ public sealed class EngineSettingsTests
 
     [Theory]
     [InlineData(4UL)]
-    [InlineData(22UL)]
+    [InlineData(23UL)]
     public void A_snapshot_of_a_format_no_build_wrote_is_refused(ulong version)
     {
         var bytes = Snapshot.Bytes(new EngineHarness().State);

@@ -27,7 +27,7 @@ public sealed class FuturePointsSnapshotTests
         Assert.Empty(engine.Events);
 
         var bytes = Snapshot.Bytes(engine.State);
-        Assert.Equal(21UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(bytes, 0));
         var restoredEvents = new List<Alerting.Engine.State.TransitionEvent>();
         var restoredApplier = new LogApplier(Snapshot.Restore(bytes), restoredEvents.AddRange);
         Assert.Equal(bytes, Snapshot.Bytes(restoredApplier.State));

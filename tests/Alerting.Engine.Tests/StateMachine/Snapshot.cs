@@ -27,7 +27,7 @@ internal static class Snapshot
     /// <summary>Bytes of the engine settings that end a format 20 snapshot: the retention (a long) and the two step budgets (ints).</summary>
     public const int SettingsBytes = sizeof(long) + sizeof(int) + sizeof(int);
 
-    /// <summary>The snapshot as format 17 laid it out: without the idle tail that formats 18 to 21 append (see <see cref="IdleTail"/>), and with version 17.</summary>
+    /// <summary>The snapshot as format 17 laid it out: without the idle tail that formats 18 to 22 append (see <see cref="IdleTail"/>), and with version 17.</summary>
     public static byte[] WithoutSettings(byte[] bytes) => WithoutTail(bytes, 17);
 
     /// <summary>
@@ -40,23 +40,27 @@ internal static class Snapshot
     /// <summary>The 2 h tier with no series (format 17): an empty store (version, resolution, retained and future buckets, clock, high water, free count) and a zero series count.</summary>
     public const int EmptyWeekTier = sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(long) + sizeof(int) + sizeof(int) + sizeof(int);
 
-    /// <summary>Bytes of an empty queue of composite member changes (format 21), the last of the snapshot.</summary>
+    /// <summary>Bytes of an empty queue of composite member changes (format 21).</summary>
     public const int NoCompositeQueue = sizeof(int);
+
+    /// <summary>Bytes of an empty list of same-selection edits still re-stamping groups (format 22), the last of the snapshot.</summary>
+    public const int NoEditSteps = sizeof(int);
 
     /// <summary>Bytes of the format-19 step cursors when nothing is stepping: the first queued monitor at its start and no regroup letting go of old groups.</summary>
     public const int NoSteps = sizeof(bool) + sizeof(int);
 
     /// <summary>
     /// What follows the client sessions in a state where nothing is pending and the settings are the defaults:
-    /// no notify_by keys (format 18: no bytes), idle step cursors (19), the settings (20), an empty composite queue (21).
-    /// What every format before 18 lacks at its end.
+    /// no notify_by keys (format 18: no bytes), idle step cursors (19), the settings (20), an empty composite queue (21),
+    /// no edit going (22). What every format before 18 lacks at its end.
     /// </summary>
-    public const int IdleTail = NoSteps + SettingsBytes + NoCompositeQueue;
+    public const int IdleTail = NoSteps + SettingsBytes + NoCompositeQueue + NoEditSteps;
 
     /// <summary>The snapshot without its idle tail (see <see cref="IdleTail"/>), with <paramref name="version"/>.</summary>
     public static byte[] WithoutTail(byte[] bytes, ulong version)
     {
-        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoCompositeQueue));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoEditSteps));
+        Assert.Equal(0, BitConverter.ToInt32(bytes, bytes.Length - NoEditSteps - NoCompositeQueue));
         var stepsAt = bytes.Length - IdleTail;
         Assert.Equal(0, bytes[stepsAt]);
         Assert.Equal(0, BitConverter.ToInt32(bytes, stepsAt + sizeof(bool)));

@@ -122,7 +122,7 @@ public sealed class SteppedDeleteTests
 
         var bytes = Snapshot.Bytes(live.State);
         Assert.Equal(bytes, Snapshot.Bytes(replica.State));
-        Assert.Equal(21UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(bytes, 0));
         var restoredEvents = new List<TransitionEvent>();
         var restored = new LogApplier(Snapshot.Restore(bytes), restoredEvents.AddRange);
         Assert.Equal(bytes, Snapshot.Bytes(restored.State));

@@ -77,6 +77,37 @@ public sealed class SteppedRegroupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Old_groups_let_go_of_after_a_same_selection_edit_render_the_definition_in_force_then()
+    {
+        var engine = Wide();
+        engine.Upsert(EngineHarness.Metric("wide", ProdByHost, o => o.EvaluationIntervalMs = 1_000, message: "first"));
+        Assert.True(engine.State.Monitors.RegroupOldGroupsLeft > 0);
+
+        // Same scope and by, a new message, while old groups are still to be let go of: their resets, emitted
+        // from now on, are rendered with the definition in force when they are emitted, as every other event is.
+        var second = engine.Upsert(EngineHarness.Metric("wide", ProdByHost, o => o.EvaluationIntervalMs = 1_000, message: "second"));
+        Assert.True(engine.State.Monitors.RegroupOldGroupsLeft > 0);
+        Finish(engine);
+
+        var items = new List<TransitionHistory.HistoryItem>();
+        _ = engine.State.History.CopyAfter(second, e => e.Reason == TransitionReason.MonitorEdited, items, int.MaxValue);
+        Assert.NotEmpty(items);
+        Assert.All(items, i => Assert.Equal("second", i.Message));
+
+        // The same after a restore: the snapshot names the definition the old groups are let go of with.
+        var restarted = Wide();
+        restarted.Upsert(EngineHarness.Metric("wide", ProdByHost, o => o.EvaluationIntervalMs = 1_000, message: "first"));
+        restarted.Upsert(EngineHarness.Metric("wide", ProdByHost, o => o.EvaluationIntervalMs = 1_000, message: "second"));
+        var restored = new EngineHarness(Snapshot.Restore(Snapshot.Bytes(restarted.State)));
+        var from = restored.LastIndex;
+        Finish(restored);
+        items.Clear();
+        _ = restored.State.History.CopyAfter(from, e => e.Reason == TransitionReason.MonitorEdited, items, int.MaxValue);
+        Assert.NotEmpty(items);
+        Assert.All(items, i => Assert.Equal("second", i.Message));
+    }
+
+    [Fact]
     public void A_snapshot_taken_while_old_groups_are_let_go_of_restores_to_the_same_steps()
     {
         var engine = Wide();

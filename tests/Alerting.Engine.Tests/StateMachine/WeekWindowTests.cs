@@ -43,7 +43,7 @@ public sealed class WeekWindowTests
         engine.Point("orders", ["shop:a"], engine.Now, 60);
         engine.Point("orders", ["shop:b"], engine.Now, 70);
         var bytes = Snapshot.Bytes(engine.State);
-        Assert.Equal(21UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(bytes, 0));
 
         var restored = Snapshot.Restore(bytes);
         Assert.Equal(bytes, Snapshot.Bytes(restored));

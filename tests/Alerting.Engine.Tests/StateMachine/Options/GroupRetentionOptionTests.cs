@@ -177,7 +177,7 @@ public sealed class GroupRetentionOptionTests
         Assert.Equal(["host:b"], GroupKeys(engine));
 
         var bytes = Snapshot.Bytes(engine.State);
-        Assert.Equal(21UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(bytes, 0));
         var restored = new LogApplierHarness(Snapshot.Restore(bytes));
         Assert.Equal(bytes, Snapshot.Bytes(restored.State));
 
@@ -204,14 +204,14 @@ public sealed class GroupRetentionOptionTests
         Assert.Equal(pointAt, engine.State.Monitors.GroupLastReportedMs("m", "host:a"));
 
         var version10 = Snapshot.WithoutGroupRetention(Snapshot.WithoutFuturePoints(engine.State, bytes), engine.State.GroupStates("m").Single().Monitor, engine.State.GroupStates("m").Single().State, engine.State.Monitors.GroupLastEvaluatedMs("m", "host:a")!.Value, pointAt, "cpu", "host:a");
-        // Format 12's report time and floor and left-groups mark, format 13's series id, last-seen time, next id and cursor, format 16's empty queue of future points with format 17's empty list of draining monitors, and the idle tail of formats 18 to 21.
+        // Format 12's report time and floor and left-groups mark, format 13's series id, last-seen time, next id and cursor, format 16's empty queue of future points with format 17's empty list of draining monitors, and the idle tail of formats 18 to 22.
         Assert.Equal(bytes.Length - (2 * sizeof(long)) - 1 - (3 * sizeof(int)) - sizeof(long) - Snapshot.NoFuturePoints - Snapshot.IdleTail, version10.Length);
         BitConverter.GetBytes(10UL).CopyTo(version10, 0);
         var restored = new LogApplierHarness(Snapshot.Restore(version10));
 
         // Before format 12 no report time was kept: the group's retention restarts at the snapshot's time.
         Assert.Equal(engine.Now, restored.State.Monitors.GroupLastReportedMs("m", "host:a"));
-        Assert.Equal(21UL, BitConverter.ToUInt64(Snapshot.Bytes(restored.State), 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(Snapshot.Bytes(restored.State), 0));
     }
 
     /// <summary>Applies entries to a restored state at the indexes after its own.</summary>

@@ -307,7 +307,7 @@ public sealed class NotifyByOptionTests
         _ = live.Take();
 
         var bytes = Snapshot.Bytes(live.Engine.State);
-        Assert.Equal(21UL, BitConverter.ToUInt64(bytes, 0));
+        Assert.Equal(22UL, BitConverter.ToUInt64(bytes, 0));
         var restored = Snapshot.Restore(bytes);
         Assert.Equal(bytes, Snapshot.Bytes(restored));
         var replica = new EngineHarness(restored);
