@@ -33,6 +33,9 @@ internal static class ScheduleScenario
     /// </summary>
     public const long CounterLagMs = 2_000;
 
+    /// <summary>Groups by state on <c>/metrics</c> (summed over the states: every group).</summary>
+    public const string Groups = "alerting_groups";
+
     /// <summary>The kinds of monitor in the mix.</summary>
     internal enum Kind
     {
@@ -75,6 +78,24 @@ internal static class ScheduleScenario
             default:
                 return Workload.HostMonitor(name, options.MetricOf(IngestScenario.MetricBase, series), series, options.IntervalSeconds);
         }
+    }
+
+    /// <summary>
+    /// The groups monitors 0..n-1 of the mix hold once every one of the <see cref="RunOptions.Series"/>
+    /// series has a point: one per single-series monitor, one per host of its rack per multi-alert monitor.
+    /// </summary>
+    internal static long ExpectedGroups(RunOptions options, int n)
+    {
+        var racks = Math.Max(1, (options.Series + RackSize - 1) / RackSize);
+        long groups = 0;
+        for (var k = 0; k < n; k++)
+        {
+            groups += KindOf(k) == Kind.MultiAlert
+                ? Math.Min(RackSize, options.Series - (k / 10 % racks * RackSize))
+                : 1;
+        }
+
+        return groups;
     }
 
     /// <summary>
@@ -175,6 +196,14 @@ internal static class ScheduleScenario
         var windowSeconds = (afterMs - warmedMs) / 1000.0;
         result.Add("M3.cpu.window", "server CPU in the measured window, per second", (after[MetricsClient.CpuSeconds] - warmed[MetricsClient.CpuSeconds]) / Math.Max(0.001, windowSeconds), "cores");
         await Workload.CheckHeldAsync(result, target, n, outcome.DistinctSeries, cancellationToken).ConfigureAwait(false);
+        if (target.Owned && outcome.DistinctSeries == options.Series)
+        {
+            // The server counts its groups in a walk about once a second: wait for a walk that saw them all.
+            var expected = ExpectedGroups(options, n);
+            var (groups, held) = await target.Metrics.WaitForAsync(s => s.Long(Groups) == expected, TimeSpan.FromSeconds(60), cancellationToken).ConfigureAwait(false);
+            result.Check("the server holds the groups the mix makes", held, $"groups {groups.Long(Groups)} (want {expected}: one per single-series monitor, one per host of a multi-alert monitor's rack)");
+        }
+
         result.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"load average at the start: {result.Parameters["load_average_at_start"]}; at the end: {LoadAverage()}"));
         return result;
     }
