@@ -19,7 +19,7 @@ public sealed class ScheduleScenarioTests
         gen.Sample(c =>
         {
             long walked = 0;
-            var j = Math.DivRem(c.From - c.Offset, c.Interval) - 2;
+            var j = ((c.From - c.Offset) / c.Interval) - 2;
             for (var at = c.Offset + (j * c.Interval); at <= c.To; at += c.Interval)
             {
                 if (at >= c.From)
