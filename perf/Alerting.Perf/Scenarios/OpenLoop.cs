@@ -36,7 +36,10 @@ internal static class OpenLoop
     public static async Task<Outcome> RunAsync(Target target, RunOptions options, string metricBase, Action<string> progress, CancellationToken cancellationToken, Func<int, string>? extraTagOf = null)
     {
         var client = new Ingest.IngestClient(target.Channel);
-        var latency = new LongConcurrentHistogram(1, TimeStamp.Seconds(120), 3);
+        // A value above the histogram's range throws (and took the M3 run at 1 M down once its
+        // acks queued for more than about 137 s): track up to an hour and clamp above it.
+        var highest = TimeStamp.Seconds(3600);
+        var latency = new LongConcurrentHistogram(1, highest, 3);
         long batches = 0, acks = 0, outOfOrder = 0, points = 0, accepted = 0, rejected = 0, secondMaxTicks = 0;
         var reasons = new ConcurrentDictionary<string, long>();
         var perStreamRate = (double)options.Rate / options.Streams;
@@ -107,7 +110,7 @@ internal static class OpenLoop
                     var ticks = Math.Max(1, now - sent.Due);
                     if (sent.Due >= measuredFrom)
                     {
-                        latency.RecordValue(ticks);
+                        latency.RecordValue(Math.Min(ticks, highest));
                     }
 
                     InterlockedMax(ref secondMaxTicks, ticks);
