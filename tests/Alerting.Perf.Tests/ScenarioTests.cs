@@ -113,6 +113,11 @@ public sealed class ScenarioTests
         var owed = result.Figures.Single(f => f.Id == "M3.owed").Value;
         Assert.True(owed >= 50, $"owed {owed}");
         Assert.True(done >= owed, $"done {done}, owed {owed}");
+        var owedAtMost = result.Figures.Single(f => f.Id == "M3.owed_at_most").Value;
+        Assert.True(done <= owedAtMost, $"done {done}, owed at most {owedAtMost}");
+        Assert.Contains(result.Checks, c => c.Name == "the server holds the groups the mix makes" && c.Passed);
+        Assert.Contains(result.Figures, f => f.Id == "M3.rss.end" && f.Value > 0);
+        Assert.Contains(result.Figures, f => f.Id == "M3.create.rate" && f.Value > 0);
 
         // Lateness now comes from the server's histogram: a figure for the window, at most the
         // open bucket's lower bound (the quantile is interpolated inside the buckets).

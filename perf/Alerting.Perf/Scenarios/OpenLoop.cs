@@ -32,10 +32,14 @@ internal static class OpenLoop
         double Seconds,
         int DistinctSeries);
 
-    public static async Task<Outcome> RunAsync(Target target, RunOptions options, string metricBase, Action<string> progress, CancellationToken cancellationToken)
+    /// <param name="extraTagOf">A second tag for series k (null: the host tag only); schedule's multi-alert monitors group a rack's hosts by it.</param>
+    public static async Task<Outcome> RunAsync(Target target, RunOptions options, string metricBase, Action<string> progress, CancellationToken cancellationToken, Func<int, string>? extraTagOf = null)
     {
         var client = new Ingest.IngestClient(target.Channel);
-        var latency = new LongConcurrentHistogram(1, TimeStamp.Seconds(120), 3);
+        // A value above the histogram's range throws (and took the M3 run at 1 M down once its
+        // acks queued for more than about 137 s): track up to an hour and clamp above it.
+        var highest = TimeStamp.Seconds(3600);
+        var latency = new LongConcurrentHistogram(1, highest, 3);
         long batches = 0, acks = 0, outOfOrder = 0, points = 0, accepted = 0, rejected = 0, secondMaxTicks = 0;
         var reasons = new ConcurrentDictionary<string, long>();
         var perStreamRate = (double)options.Rate / options.Streams;
@@ -45,6 +49,7 @@ internal static class OpenLoop
         var deadline = measuredFrom + (long)(options.Seconds * Stopwatch.Frequency);
         var metrics = Enumerable.Range(0, options.Series).Select(k => options.MetricOf(metricBase, k)).ToArray();
         var hosts = Enumerable.Range(0, options.Series).Select(RunOptions.HostTag).ToArray();
+        var extraTags = extraTagOf is null ? null : Enumerable.Range(0, options.Series).Select(extraTagOf).ToArray();
         var perSecond = new List<double>();
         using var sampling = new CancellationTokenSource();
 
@@ -105,7 +110,7 @@ internal static class OpenLoop
                     var ticks = Math.Max(1, now - sent.Due);
                     if (sent.Due >= measuredFrom)
                     {
-                        latency.RecordValue(ticks);
+                        latency.RecordValue(Math.Min(ticks, highest));
                     }
 
                     InterlockedMax(ref secondMaxTicks, ticks);
@@ -134,7 +139,7 @@ internal static class OpenLoop
                     await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken);
                 }
 
-                var request = sequence.Stamp(Batch(stream, k, options, metrics, hosts));
+                var request = sequence.Stamp(Batch(stream, k, options, metrics, hosts, extraTags));
                 due.Enqueue(((ulong)k, dueAt));
                 Interlocked.Increment(ref batches);
                 Interlocked.Add(ref points, request.Points.Count);
@@ -199,7 +204,7 @@ internal static class OpenLoop
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static WriteRequest Batch(int stream, long k, RunOptions options, string[] metrics, string[] hosts)
+    private static WriteRequest Batch(int stream, long k, RunOptions options, string[] metrics, string[] hosts, string[]? extraTags)
     {
         var request = new WriteRequest { BatchId = (ulong)k };
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -207,7 +212,13 @@ internal static class OpenLoop
         for (var i = 0; i < options.Batch; i++)
         {
             var series = (int)((seriesBase + i) % options.Series);
-            request.Points.Add(new Point { Metric = metrics[series], Tags = { hosts[series] }, UnixMs = now, Value = series % 100 });
+            var point = new Point { Metric = metrics[series], Tags = { hosts[series] }, UnixMs = now, Value = series % 100 };
+            if (extraTags is not null)
+            {
+                point.Tags.Add(extraTags[series]);
+            }
+
+            request.Points.Add(point);
         }
 
         return request;
