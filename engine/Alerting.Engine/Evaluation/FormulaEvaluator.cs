@@ -36,9 +36,6 @@ namespace Alerting.Engine.Evaluation;
 /// </remarks>
 public sealed class FormulaEvaluator
 {
-    /// <summary>Operands of at most this many series are prefetched before the first is read.</summary>
-    private const int PrefetchedSeries = 4;
-
     private readonly WindowEvaluator _windows;
     private readonly SeriesStore _store;
     private readonly int _ringLength;
@@ -179,22 +176,6 @@ public sealed class FormulaEvaluator
         long points = 0;
         var present = _present.AsSpan(0, n);
         present.Clear();
-
-        // The operands' series are read one after the other: ask for all of them first, so that
-        // the second one's cache misses are not waited for after the first one's (a hint, for
-        // operands of a few series: most formula groups read one per operand).
-        for (var k = 0; k < program.OperandCount; k++)
-        {
-            var slots = operandSlots[k].AsSpan();
-            if (slots.Length <= PrefetchedSeries)
-            {
-                foreach (var slot in slots)
-                {
-                    _windows.Prefetch(slot, aggregation);
-                }
-            }
-        }
-
         for (var k = 0; k < program.OperandCount; k++)
         {
             var contributors = _contributors.AsSpan(k * _ringLength, n);

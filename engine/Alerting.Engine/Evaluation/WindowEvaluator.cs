@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
 using Alerting.Protocol.Log;
@@ -167,7 +164,6 @@ public sealed class WindowEvaluator
             var scaled = multiplier != 1 || divisor != 1;
             var seriesValues = _seriesValues.AsSpan(0, count);
             var seriesCounts = _seriesCounts.AsSpan(0, count);
-            Prefetch(slot, method);
             var read = method switch
             {
                 TimeAggregation.Avg => RollSeries<AvgRollup>(slot, range, intervalBuckets, seriesValues, seriesCounts, ref early),
@@ -563,60 +559,6 @@ public sealed class WindowEvaluator
     }
 
     /// <summary>
-    /// Asks the memory system for the bucket columns a window read of <paramref name="slot"/> with
-    /// <paramref name="rollup"/> touches (counts, both offsets, the rollup's values), all at once,
-    /// so that their cache misses overlap instead of following one another as the read walks the
-    /// buckets; a formula asks for all its operands' series before it reads the first. A hint: no
-    /// effect on any result (a prefetch never faults, and a stale address only wastes the hint).
-    /// </summary>
-    internal unsafe void Prefetch(int slot, TimeAggregation rollup)
-    {
-        if (!Sse.IsSupported || !_store.IsLive(slot))
-        {
-            return;
-        }
-
-        var columns = _store.ColumnsOf(slot);
-        PrefetchLines(columns.Count);
-        PrefetchLines(columns.FirstOffsetMs);
-        PrefetchLines(columns.LastOffsetMs);
-        switch (rollup)
-        {
-            case TimeAggregation.Avg or TimeAggregation.Sum:
-                PrefetchLines(columns.Sum);
-                break;
-            case TimeAggregation.Min:
-                PrefetchLines(columns.Min);
-                break;
-            case TimeAggregation.Max:
-                PrefetchLines(columns.Max);
-                break;
-            case TimeAggregation.Last:
-                PrefetchLines(columns.Last);
-                break;
-        }
-    }
-
-    // Every 64-byte line of a column's ring (its last byte too: the ring is not line-aligned).
-    private static unsafe void PrefetchLines<T>(Span<T> ring)
-        where T : unmanaged
-    {
-        if (ring.IsEmpty)
-        {
-            return;
-        }
-
-        var start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(ring));
-        var bytes = ring.Length * sizeof(T);
-        for (var offset = 0; offset < bytes; offset += 64)
-        {
-            Sse.Prefetch0(start + offset);
-        }
-
-        Sse.Prefetch0(start + bytes - 1);
-    }
-
-    /// <summary>
     /// <see cref="FillBuckets"/> of a group of one series (what most formula operands read): each
     /// bucket's rollup written once, without the space combine's read of the entry before (the
     /// contributors are cleared by the caller).
@@ -681,25 +623,16 @@ public sealed class WindowEvaluator
         _ => Accumulate<TRollup, SumSpace>(slots, range, values, contributors, out early),
     };
 
-    private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, in WindowRange range)
+    private EvaluationResult EvaluateWindow(ReadOnlySpan<int> slots, TimeAggregation aggregation, SpaceAggregation space, in WindowRange range) => aggregation switch
     {
-        if (slots.Length == 1)
-        {
-            // One series: its columns' misses overlap instead of following the walk (a hint).
-            Prefetch(slots[0], aggregation);
-        }
-
-        return aggregation switch
-        {
-            TimeAggregation.Avg => EvaluateWindow<AvgRollup>(slots, space, range),
-            TimeAggregation.Sum => EvaluateWindow<SumRollup>(slots, space, range),
-            TimeAggregation.Min => EvaluateWindow<MinRollup>(slots, space, range),
-            TimeAggregation.Max => EvaluateWindow<MaxRollup>(slots, space, range),
-            TimeAggregation.Last => EvaluateWindow<LastRollup>(slots, space, range),
-            TimeAggregation.Count => EvaluateWindow<CountRollup>(slots, space, range),
-            _ => throw new UnreachableException("change is evaluated as two inner windows"),
-        };
-    }
+        TimeAggregation.Avg => EvaluateWindow<AvgRollup>(slots, space, range),
+        TimeAggregation.Sum => EvaluateWindow<SumRollup>(slots, space, range),
+        TimeAggregation.Min => EvaluateWindow<MinRollup>(slots, space, range),
+        TimeAggregation.Max => EvaluateWindow<MaxRollup>(slots, space, range),
+        TimeAggregation.Last => EvaluateWindow<LastRollup>(slots, space, range),
+        TimeAggregation.Count => EvaluateWindow<CountRollup>(slots, space, range),
+        _ => throw new UnreachableException("change is evaluated as two inner windows"),
+    };
 
     private EvaluationResult EvaluateWindow<TRollup>(ReadOnlySpan<int> slots, SpaceAggregation space, in WindowRange range)
         where TRollup : struct, IRollup
