@@ -25,4 +25,11 @@ if (args is ["step-bounds", ..])
     return;
 }
 
+// `b5-cpu [calls]` times the formula and modifier B5 benchmarks in process CPU time per group evaluation (issue 13).
+if (args is ["b5-cpu", ..])
+{
+    Alerting.Benchmarks.Evaluation.B5CpuTime.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

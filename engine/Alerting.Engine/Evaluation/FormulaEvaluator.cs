@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Alerting.Engine.Monitors;
 using Alerting.Engine.Monitors.Query;
 
@@ -43,6 +44,7 @@ public sealed class FormulaEvaluator
     private readonly bool[] _present;
     private readonly double[] _stack;
     private readonly double[] _points;
+    private readonly double[] _divisors;
 
     /// <summary>Creates a formula evaluator reading through <paramref name="windows"/>.</summary>
     public FormulaEvaluator(WindowEvaluator windows)
@@ -58,6 +60,7 @@ public sealed class FormulaEvaluator
         // A postfix program of at most MaxFormulaNodes steps never holds more rows than that.
         _stack = new double[QueryLimits.MaxFormulaNodes * _ringLength];
         _points = new double[_ringLength];
+        _divisors = new double[_ringLength];
     }
 
     /// <summary>
@@ -182,9 +185,9 @@ public sealed class FormulaEvaluator
         return count > 0 && double.IsFinite(rank);
     }
 
-    // Each operand's bucket values over the buckets of the range, and which buckets any operand has
-    // a value in; returns the points read, and whether the oldest bucket lies partly before the window
-    // so that the bucket after it is the window's first full one.
+    // Each operand's bucket values over the buckets of the range (as Run's operand rows: see Encode),
+    // and which buckets any operand has a value in; returns the points read, and whether the oldest
+    // bucket lies partly before the window so that the bucket after it is the window's first full one.
     private long FillOperands(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range, out bool early)
     {
         var n = range.Count;
@@ -195,22 +198,33 @@ public sealed class FormulaEvaluator
         for (var k = 0; k < program.OperandCount; k++)
         {
             var contributors = _contributors.AsSpan(k * _ringLength, n);
+            var values = _values.AsSpan(k * _ringLength, n);
             points += _windows.FillBuckets(
                 operandSlots[k].AsSpan(),
                 aggregation,
                 program.OperandSpaces[k],
                 range,
-                _values.AsSpan(k * _ringLength, n),
+                values,
                 contributors,
                 out var operandEarly);
             early |= operandEarly;
-            for (var i = 0; i < n; i++)
-            {
-                present[i] |= contributors[i] != 0;
-            }
+            Encode(values, contributors, present);
         }
 
         return points;
+    }
+
+    // An operand's values as the formula reads them, in place: undefined (NaN) where it has no value
+    // or a non-finite one; and the buckets where it has a value marked present. One pass, so that the
+    // formula's operand step is a copy.
+    private static void Encode(Span<double> values, ReadOnlySpan<int> contributors, Span<bool> present)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            var has = contributors[i] != 0;
+            values[i] = has ? Defined(values[i]) : double.NaN;
+            present[i] |= has;
+        }
     }
 
     private EvaluationResult EvaluateWindow(FormulaProgram program, ReadOnlySpan<SmallIntList> operandSlots, TimeAggregation aggregation, in WindowRange range)
@@ -291,14 +305,11 @@ public sealed class FormulaEvaluator
                 var folded = Reduce(values, contributors, aggregation);
                 contributors[0] = double.IsNaN(folded) ? 0 : 1;
                 values[0] = folded;
-                present[0] |= contributors[0] != 0;
+                Encode(values[..1], contributors[..1], present);
                 continue;
             }
 
-            for (var i = 0; i < count; i++)
-            {
-                present[i] |= contributors[i] != 0;
-            }
+            Encode(values, contributors, present);
         }
 
         return rows;
@@ -338,23 +349,37 @@ public sealed class FormulaEvaluator
         var pointCount = (int)Math.Min(points, int.MaxValue);
         var result = 0.0;
         var buckets = 0;
-        var oldestHasValue = false;
-        for (var i = 0; i < n; i++)
+        var oldestHasValue = (n > 0 && present[0] && !double.IsNaN(values[0])) || (early && n > 1 && present[1] && !double.IsNaN(values[1]));
+        if (aggregation is TimeAggregation.Min or TimeAggregation.Max or TimeAggregation.Last)
         {
-            var value = values[i];
-            if (!present[i] || double.IsNaN(value))
+            for (var i = 0; i < n; i++)
             {
-                continue;
-            }
+                var value = values[i];
+                if (!present[i] || double.IsNaN(value))
+                {
+                    continue;
+                }
 
-            oldestHasValue |= i == 0 || (i == 1 && early);
-            result = buckets++ == 0 ? value : aggregation switch
+                result = buckets++ == 0 ? value : aggregation switch
+                {
+                    TimeAggregation.Min => Math.Min(result, value),
+                    TimeAggregation.Max => Math.Max(result, value),
+                    _ => value,
+                };
+            }
+        }
+        else
+        {
+            // The sum oldest first without a branch per bucket: −0 + x is x bit for bit (so the first
+            // value is taken as is), and a bucket without a value adds −0, which changes nothing.
+            result = -0.0;
+            for (var i = 0; i < n; i++)
             {
-                TimeAggregation.Min => Math.Min(result, value),
-                TimeAggregation.Max => Math.Max(result, value),
-                TimeAggregation.Last => value,
-                _ => result + value,
-            };
+                var value = values[i];
+                var has = present[i] && !double.IsNaN(value);
+                result += has ? value : -0.0;
+                buckets += has ? 1 : 0;
+            }
         }
 
         if (buckets == 0)
@@ -489,14 +514,8 @@ public sealed class FormulaEvaluator
             {
                 case FormulaStepKind.Operand:
                 {
-                    var row = Row(++top, n);
-                    var values = _values.AsSpan(step.Operand * _ringLength, n);
-                    var contributors = _contributors.AsSpan(step.Operand * _ringLength, n);
-                    for (var i = 0; i < n; i++)
-                    {
-                        row[i] = contributors[i] != 0 ? Defined(values[i]) : double.NaN;
-                    }
-
+                    // The operand's row was encoded when it was filled (Encode).
+                    _values.AsSpan(step.Operand * _ringLength, n).CopyTo(Row(++top, n));
                     break;
                 }
 
@@ -584,14 +603,17 @@ public sealed class FormulaEvaluator
 
     // In place, oldest bucket first: each defined value against the previous defined one (the
     // original, kept in `previous`); a rate over `bucketUnits` (a bucket's length in seconds or
-    // minutes) per bucket apart, a diff as is.
-    private static void Derive(Span<double> row, FormulaStepKind kind, double bucketUnits)
+    // minutes) per bucket apart, a diff as is. The divisions run after the walk, over the whole row
+    // at once (Divide): an entry without a rate divides by 1, which leaves it as it is.
+    private void Derive(Span<double> row, FormulaStepKind kind, double bucketUnits)
     {
+        var divisors = _divisors.AsSpan(0, row.Length);
         var previous = double.NaN;
         var previousAt = -1;
         for (var i = 0; i < row.Length; i++)
         {
             var value = row[i];
+            divisors[i] = 1;
             if (double.IsNaN(value))
             {
                 continue;
@@ -603,17 +625,19 @@ public sealed class FormulaEvaluator
             }
             else if (kind == FormulaStepKind.Diff)
             {
-                row[i] = Defined(value - previous);
+                row[i] = value - previous;
             }
             else
             {
-                var growth = value >= previous ? value - previous : Math.Max(value, 0);
-                row[i] = Defined(growth / ((i - previousAt) * bucketUnits));
+                row[i] = value >= previous ? value - previous : Math.Max(value, 0);
+                divisors[i] = (i - previousAt) * bucketUnits;
             }
 
             previous = value;
             previousAt = i;
         }
+
+        Apply<DivideOperator>(row, divisors);
     }
 
     private static void Apply(FormulaStepKind kind, Span<double> left, ReadOnlySpan<double> right)
@@ -621,35 +645,79 @@ public sealed class FormulaEvaluator
         switch (kind)
         {
             case FormulaStepKind.Add:
-                for (var i = 0; i < left.Length; i++)
-                {
-                    left[i] = Defined(left[i] + right[i]);
-                }
-
+                Apply<AddOperator>(left, right);
                 break;
             case FormulaStepKind.Subtract:
-                for (var i = 0; i < left.Length; i++)
-                {
-                    left[i] = Defined(left[i] - right[i]);
-                }
-
+                Apply<SubtractOperator>(left, right);
                 break;
             case FormulaStepKind.Multiply:
-                for (var i = 0; i < left.Length; i++)
-                {
-                    left[i] = Defined(left[i] * right[i]);
-                }
-
+                Apply<MultiplyOperator>(left, right);
                 break;
             default:
                 // x / 0 is ±∞ or NaN, which Defined makes undefined.
-                for (var i = 0; i < left.Length; i++)
-                {
-                    left[i] = Defined(left[i] / right[i]);
-                }
-
+                Apply<DivideOperator>(left, right);
                 break;
         }
+    }
+
+    // left[i] = Defined(left[i] op right[i]), 4 buckets at a time where the hardware has 256-bit
+    // vectors: IEEE operations give the same bits one lane at a time or four, and every undefined
+    // result becomes the same NaN.
+    private static void Apply<TOperator>(Span<double> left, ReadOnlySpan<double> right)
+        where TOperator : struct, IFormulaOperator
+    {
+        Invariant.Check(right.Length >= left.Length, "an operator reads two rows of the same length");
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var undefined = Vector256.Create(double.NaN);
+            for (; i <= left.Length - Vector256<double>.Count; i += Vector256<double>.Count)
+            {
+                var result = TOperator.Of(Vector256.Create((ReadOnlySpan<double>)left.Slice(i)), Vector256.Create(right.Slice(i)));
+                var finite = Vector256.Equals(result - result, Vector256<double>.Zero);
+                Vector256.ConditionalSelect(finite, result, undefined).CopyTo(left.Slice(i));
+            }
+        }
+
+        for (; i < left.Length; i++)
+        {
+            left[i] = Defined(TOperator.Of(left[i], right[i]));
+        }
+    }
+
+    private interface IFormulaOperator
+    {
+        static abstract double Of(double left, double right);
+
+        static abstract Vector256<double> Of(Vector256<double> left, Vector256<double> right);
+    }
+
+    private readonly struct AddOperator : IFormulaOperator
+    {
+        public static double Of(double left, double right) => left + right;
+
+        public static Vector256<double> Of(Vector256<double> left, Vector256<double> right) => left + right;
+    }
+
+    private readonly struct SubtractOperator : IFormulaOperator
+    {
+        public static double Of(double left, double right) => left - right;
+
+        public static Vector256<double> Of(Vector256<double> left, Vector256<double> right) => left - right;
+    }
+
+    private readonly struct MultiplyOperator : IFormulaOperator
+    {
+        public static double Of(double left, double right) => left * right;
+
+        public static Vector256<double> Of(Vector256<double> left, Vector256<double> right) => left * right;
+    }
+
+    private readonly struct DivideOperator : IFormulaOperator
+    {
+        public static double Of(double left, double right) => left / right;
+
+        public static Vector256<double> Of(Vector256<double> left, Vector256<double> right) => left / right;
     }
 
     private Span<double> Row(int index, int n) => _stack.AsSpan(index * _ringLength, n);

@@ -146,6 +146,7 @@ public sealed class WindowEvaluator
             : 0;
         long points = 0;
         early = false;
+        var contributed = false;
         foreach (var slot in slots)
         {
             Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
@@ -179,6 +180,21 @@ public sealed class WindowEvaluator
             }
 
             points += read;
+            if (!contributed && counted && !scaled)
+            {
+                // The first series with points, zero-aligned and unscaled (a COUNT series under
+                // .as_count(), most as_count groups): every interval takes its value or 0, as below.
+                for (var k = 0; k < count; k++)
+                {
+                    values[k] = seriesCounts[k] != 0 ? seriesValues[k] : 0;
+                    contributors[k] = 1;
+                }
+
+                contributed = true;
+                continue;
+            }
+
+            contributed = true;
             var lastAt = -1;
             var lastValue = 0.0;
             for (var k = 0; k < count; k++)
@@ -248,21 +264,35 @@ public sealed class WindowEvaluator
         var points = FillIntervals(slots, aggregation, space, modifiers, range, values, contributors, out var early);
         var result = 0.0;
         var intervals = 0;
-        for (var k = 0; k < count; k++)
+        if (aggregation is TimeAggregation.Min or TimeAggregation.Max or TimeAggregation.Last)
         {
-            if (contributors[k] == 0)
+            for (var k = 0; k < count; k++)
             {
-                continue;
-            }
+                if (contributors[k] == 0)
+                {
+                    continue;
+                }
 
-            var value = values[k];
-            result = intervals++ == 0 ? value : aggregation switch
+                var value = values[k];
+                result = intervals++ == 0 ? value : aggregation switch
+                {
+                    TimeAggregation.Min => Math.Min(result, value),
+                    TimeAggregation.Max => Math.Max(result, value),
+                    _ => value,
+                };
+            }
+        }
+        else
+        {
+            // A sum in interval order without a branch per interval: −0 + x is x bit for bit (so the
+            // first value is taken as is), and an interval without a value adds −0, which changes nothing.
+            result = -0.0;
+            for (var k = 0; k < count; k++)
             {
-                TimeAggregation.Min => Math.Min(result, value),
-                TimeAggregation.Max => Math.Max(result, value),
-                TimeAggregation.Last => value,
-                _ => result + value,
-            };
+                var has = contributors[k] != 0;
+                result += has ? values[k] : -0.0;
+                intervals += has ? 1 : 0;
+            }
         }
 
         var pointCount = (int)Math.Min(points, int.MaxValue);
@@ -489,6 +519,21 @@ public sealed class WindowEvaluator
         }
 
         contributors.Clear();
+        if (slots.Length == 1)
+        {
+            // One series: its rollup is the space value whatever the space aggregation (x / 1 = x).
+            return rollup switch
+            {
+                TimeAggregation.Avg => FillSingle<AvgRollup>(slots[0], range, values, contributors, out early),
+                TimeAggregation.Sum => FillSingle<SumRollup>(slots[0], range, values, contributors, out early),
+                TimeAggregation.Min => FillSingle<MinRollup>(slots[0], range, values, contributors, out early),
+                TimeAggregation.Max => FillSingle<MaxRollup>(slots[0], range, values, contributors, out early),
+                TimeAggregation.Last => FillSingle<LastRollup>(slots[0], range, values, contributors, out early),
+                TimeAggregation.Count => FillSingle<CountRollup>(slots[0], range, values, contributors, out early),
+                _ => throw new UnreachableException("change is evaluated as two inner windows"),
+            };
+        }
+
         var points = rollup switch
         {
             TimeAggregation.Avg => Accumulate<AvgRollup>(slots, space, range, values, contributors, out early),
@@ -507,6 +552,63 @@ public sealed class WindowEvaluator
                 {
                     values[i] /= contributors[i];
                 }
+            }
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// <see cref="FillBuckets"/> of a group of one series (what most formula operands read): each
+    /// bucket's rollup written once, without the space combine's read of the entry before (the
+    /// contributors are cleared by the caller).
+    /// </summary>
+    private long FillSingle<TRollup>(int slot, in WindowRange range, Span<double> values, Span<int> contributors, out bool early)
+        where TRollup : struct, IRollup
+    {
+        Invariant.Check(_store.IsLive(slot), "evaluated slots must be live");
+        early = false;
+        var head = _store.HeadOf(slot);
+        var first = range.First;
+        var last = range.Last;
+        if (head < first)
+        {
+            return 0;
+        }
+
+        var ringLength = _store.RingLength;
+        var columns = _store.ColumnsOf(slot);
+        var top = Math.Min(last, head);
+        var bottom = Math.Max(first, head - ringLength + 1);
+        var index = IndexOf(bottom, ringLength);
+        var maxOffsetMs = (int)(_store.ResolutionMs - 1);
+        long points = 0;
+        for (var b = bottom; b <= top; b++)
+        {
+            int count;
+            double rollup;
+            if (b == first || b == last)
+            {
+                count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == last ? range.EndOffsetMs : maxOffsetMs, out rollup);
+            }
+            else
+            {
+                count = columns.Count[index];
+                rollup = count != 0 ? TRollup.Of(columns, index) : 0;
+            }
+
+            if (count != 0)
+            {
+                points += count;
+                early |= IsEarly(columns, index, b, range);
+                var i = (int)(b - first);
+                values[i] = rollup;
+                contributors[i] = 1;
+            }
+
+            if (++index == ringLength)
+            {
+                index = 0;
             }
         }
 

@@ -147,6 +147,27 @@ public sealed class FormulaEvaluatorDifferentialTests
         Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
     }
 
+    /// <summary>
+    /// The paths the B5 work made for the common case (issue 13): each query reading exactly one
+    /// series (a group's single-series fill, the first series of an as_count group), over rings of
+    /// 8–40 buckets so that the formula's operators and rates run their 4-bucket vector loops and
+    /// their scalar tails; with and without modifiers.
+    /// </summary>
+    [Fact]
+    public void Formula_evaluator_matches_the_model_over_long_windows_of_one_series_per_query()
+    {
+        var evaluations = 0;
+        var valued = 0;
+        foreach (var seed in Enumerable.Range(1, 400))
+        {
+            var (cases, withValue) = RunCase(seed, modifiers: seed % 2 == 0, oneSeriesPerQuery: true);
+            evaluations += cases;
+            valued += withValue;
+        }
+
+        Assert.True(valued > evaluations / 4, $"only {valued} of {evaluations} evaluations had a value");
+    }
+
     [Fact]
     public void Evaluating_with_rollup_fill_and_as_count_allocates_nothing()
     {
@@ -189,11 +210,11 @@ public sealed class FormulaEvaluatorDifferentialTests
         Assert.True(windows.Evaluate(a.AsSpan(), spec, 299_000, plain.Modifiers).HasValue);
     }
 
-    private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false)
+    private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false, bool oneSeriesPerQuery = false)
     {
         var rng = new Random(seed);
         long resolutionMs = rng.Next(3) switch { 0 => 7, 1 => 1_000, _ => 10_000 };
-        var retained = rng.Next(1, 10);
+        var retained = oneSeriesPerQuery ? rng.Next(8, 41) : rng.Next(1, 10);
         var future = rng.Next(0, 3);
         var ringLength = retained + future;
         var store = new SeriesStore(new SeriesStoreOptions
@@ -230,7 +251,9 @@ public sealed class FormulaEvaluatorDifferentialTests
             var program = FormulaProgram.Compile(query);
 
             // Each query reads a random subset (possibly empty, possibly shared) of the series.
-            var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(3) != 0)])).ToArray();
+            var operandSlots = oneSeriesPerQuery
+                ? query.Operands.Select(_ => SmallIntList.Create([series[rng.Next(series.Count)]])).ToArray()
+                : query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(3) != 0)])).ToArray();
             var spec = RandomSpec(rng, resolutionMs, ringLength);
             var t = nowMs + rng.NextInt64(-2 * resolutionMs, 2 * resolutionMs);
             var expected = Model(query, operandSlots, spec, t, oracle, resolutionMs);
@@ -244,7 +267,7 @@ public sealed class FormulaEvaluatorDifferentialTests
             withValue += actual.HasValue ? 1 : 0;
         }
 
-        var events = rng.Next(0, 80);
+        var events = oneSeriesPerQuery ? rng.Next(0, 400) : rng.Next(0, 80);
         for (var e = 0; e < events; e++)
         {
             var kind = rng.Next(100);
