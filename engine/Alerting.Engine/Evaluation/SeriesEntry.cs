@@ -1,19 +1,34 @@
+using System.Runtime.CompilerServices;
+using Alerting.Engine.Monitors;
+
 namespace Alerting.Engine.Evaluation;
 
 /// <summary>
 /// One series (a metric or check name plus a sorted tag set), what it feeds, and its window
 /// in each retention tier that a monitor reading it needs.
 /// </summary>
+/// <remarks>
+/// M6: the tier slots and the first feed are fields of the entry rather than an array and a list
+/// of their own (about 56 B and 80 B less per series: most series feed one group).
+/// </remarks>
 internal sealed class SeriesEntry
 {
+    private TierSlotArray _tierSlots;
+
+    // The feeds: the first inline, the others (rare: a series read by several monitors) in an array.
+    private int _feedCount;
+    private int _firstFeedSlot;
+    private MonitorGroup? _firstFeedGroup;
+    private (int MonitorSlot, MonitorGroup Group)[]? _moreFeeds;
+
     public SeriesEntry(int id, string source, string[] tags, bool isCheck)
     {
         Id = id;
         Source = source;
         Tags = tags;
         IsCheck = isCheck;
-        TierSlots = new int[StoreTiers.Count];
-        Array.Fill(TierSlots, -1);
+        Invariant.Check(StoreTiers.Count == TierSlotArray.Length, "a series entry has one inline slot per retention tier");
+        ((Span<int>)_tierSlots).Fill(-1);
     }
 
     /// <summary>Creation order; stable across replicas and snapshots.</summary>
@@ -41,10 +56,114 @@ internal sealed class SeriesEntry
     /// </summary>
     public long LastSeenMs { get; set; }
 
-    /// <summary>Slot of the series in each tier store, −1 where it has none.</summary>
-    public int[] TierSlots { get; }
+    /// <summary>Slot of the series in each tier store, −1 where it has none (one per tier, held in the entry).</summary>
+    public Span<int> TierSlots => _tierSlots;
 
-    /// <summary>The monitor groups this series feeds: (monitor slot, group key).</summary>
-    /// <remarks>Room for one to start (M6: most series feed one group; the default first growth makes room for four).</remarks>
-    public List<(int MonitorSlot, Monitors.MonitorGroup Group)> Feeds { get; } = new(1);
+    /// <summary>The monitor groups this series feeds: (monitor slot, group key), in the order they were added.</summary>
+    /// <remarks>A view of the entry: the first feed is held inline, as most series feed one group (M6).</remarks>
+    public FeedList Feeds => new(this);
+
+    /// <summary>One int per retention tier, inline in the entry.</summary>
+    [InlineArray(Length)]
+    private struct TierSlotArray
+    {
+        public const int Length = 6;
+
+        private int _slot;
+    }
+
+    /// <summary>
+    /// The feeds of one series as a list (what <c>List</c> offered: count, index, add, remove at,
+    /// clear, in-order enumeration). A view: every change goes to the entry.
+    /// </summary>
+    internal readonly struct FeedList(SeriesEntry entry)
+    {
+        public int Count => entry._feedCount;
+
+        public (int MonitorSlot, MonitorGroup Group) this[int index]
+        {
+            get
+            {
+                if ((uint)index >= (uint)entry._feedCount)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(index), index, "not a feed of this series");
+                }
+
+                return index == 0 ? (entry._firstFeedSlot, entry._firstFeedGroup!) : entry._moreFeeds![index - 1];
+            }
+        }
+
+        public void Add((int MonitorSlot, MonitorGroup Group) feed)
+        {
+            ArgumentNullException.ThrowIfNull(feed.Group);
+            if (entry._feedCount == 0)
+            {
+                (entry._firstFeedSlot, entry._firstFeedGroup) = feed;
+            }
+            else
+            {
+                var more = entry._moreFeeds ?? [];
+                var at = entry._feedCount - 1;
+                if (at == more.Length)
+                {
+                    Array.Resize(ref more, Math.Max(1, more.Length * 2));
+                    entry._moreFeeds = more;
+                }
+
+                more[at] = feed;
+            }
+
+            entry._feedCount++;
+        }
+
+        public void RemoveAt(int index)
+        {
+            if ((uint)index >= (uint)entry._feedCount)
+            {
+                throw new ArgumentOutOfRangeException(nameof(index), index, "not a feed of this series");
+            }
+
+            var more = entry._moreFeeds;
+            var extra = entry._feedCount - 1;
+            if (index == 0)
+            {
+                if (extra > 0)
+                {
+                    (entry._firstFeedSlot, entry._firstFeedGroup) = more![0];
+                    Array.Copy(more, 1, more, 0, extra - 1);
+                    more[extra - 1] = default;
+                }
+                else
+                {
+                    (entry._firstFeedSlot, entry._firstFeedGroup) = (0, null);
+                }
+            }
+            else
+            {
+                Array.Copy(more!, index, more!, index - 1, extra - index);
+                more![extra - 1] = default;
+            }
+
+            entry._feedCount--;
+        }
+
+        public void Clear()
+        {
+            (entry._firstFeedSlot, entry._firstFeedGroup) = (0, null);
+            entry._moreFeeds = null;
+            entry._feedCount = 0;
+        }
+
+        public Enumerator GetEnumerator() => new(entry);
+
+        /// <summary>In-order enumeration of the feeds.</summary>
+        public struct Enumerator(SeriesEntry entry)
+        {
+            private int _index = -1;
+
+            public readonly (int MonitorSlot, MonitorGroup Group) Current => new FeedList(entry)[_index];
+
+            public bool MoveNext() => ++_index < entry._feedCount;
+        }
+    }
 }

@@ -12,13 +12,14 @@ namespace Alerting.Engine.Evaluation;
 /// <remarks>
 /// Layout: one <c>long</c> head per slot, one <c>int</c> free-list entry per slot, and
 /// <see cref="SeriesStoreOptions.RingLength"/> buckets per slot stored as seven columns (sum,
-/// min, max, last: double; count, last offset, first offset: int), so an evaluation streams only
-/// the columns its aggregation reads. The columns are cut in chunks of a fixed number of slots
+/// min, max, last: double; count: int; last offset, first offset: ushort when the buckets are at
+/// most <see cref="OffsetColumn.NarrowMaxResolutionMs"/> wide, int otherwise, see
+/// <see cref="OffsetColumn"/>), so an evaluation streams only the columns its aggregation reads. The columns are cut in chunks of a fixed number of slots
 /// (about 64 KiB of doubles each, see <see cref="ChunkSlots"/>; slot s is local slot s mod C of
 /// chunk s / C and owns its entries [local·L, (local+1)·L)): the store grows by one chunk, not by
 /// doubling, so at most one chunk is unused room (M6) and no bucket is copied as it grows. Only a
 /// store smaller than one chunk doubles its single chunk. With the defaults (15 s buckets, 21
-/// retained + 1 future) that is 8 + 4 + 1 + 22 × 44 = 981 bytes per series.
+/// retained + 1 future) that is 8 + 4 + 1 + 22 × 40 = 893 bytes per series.
 /// <para>
 /// Acceptance depends only on the point's bucket and the store clock (never on wall time):
 /// with c = ⌊<see cref="NowMs"/> / resolution⌋ and b = ⌊unixMs / resolution⌋, a point is
@@ -48,6 +49,9 @@ public sealed class SeriesStore
 
     private readonly SeriesStoreOptions _options;
     private readonly int _ringLength;
+
+    /// <summary>Whether bucket offsets are kept as <c>ushort</c> (buckets at most 65 535 ms wide).</summary>
+    private readonly bool _narrowOffsets;
     /// <summary>Bucket entries of doubles aimed at per chunk column: 8 192 (64 KiB), below the large-object heap's 85 000 B.</summary>
     private const int ChunkTargetBuckets = 8_192;
 
@@ -80,19 +84,20 @@ public sealed class SeriesStore
         options.Validate();
         _options = options;
         _ringLength = options.RingLength;
+        _narrowOffsets = options.ResolutionMs <= OffsetColumn.NarrowMaxResolutionMs;
         _chunkShift = BitOperations.Log2((uint)Math.Max(1, ChunkTargetBuckets / _ringLength));
         _chunkSlots = 1 << _chunkShift;
         if (options.InitialCapacity < _chunkSlots)
         {
             // Smaller than a chunk: one chunk of the initial capacity, doubled until it is full-sized.
-            _chunks.Add(new Chunk(options.InitialCapacity * _ringLength));
+            _chunks.Add(new Chunk(options.InitialCapacity * _ringLength, _narrowOffsets));
             _capacity = options.InitialCapacity;
         }
         else
         {
             for (; _capacity < options.InitialCapacity; _capacity += _chunkSlots)
             {
-                _chunks.Add(new Chunk(_chunkSlots * _ringLength));
+                _chunks.Add(new Chunk(_chunkSlots * _ringLength, _narrowOffsets));
             }
         }
 
@@ -123,7 +128,7 @@ public sealed class SeriesStore
     public int Capacity => _capacity;
 
     /// <summary>Bytes of array storage per slot for this layout.</summary>
-    public long BytesPerSeries => sizeof(long) + sizeof(int) + sizeof(byte) + ((long)_ringLength * Bucket.SizeBytes);
+    public long BytesPerSeries => sizeof(long) + sizeof(int) + sizeof(byte) + ((long)_ringLength * (Bucket.SizeBytes - (_narrowOffsets ? 2 * (sizeof(int) - sizeof(ushort)) : 0)));
 
     /// <summary>Bucket number of a unix-ms instant: ⌊unixMs / resolution⌋ (floor, also below 0).</summary>
     public long BucketOf(long unixMs)
@@ -296,8 +301,17 @@ public sealed class SeriesStore
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Mins), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Maxs), index)));
         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.Lasts), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.LastOffsetsMs), index)));
-        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.FirstOffsetsMs), index)));
+        if (chunk.NarrowLastOffsetsMs is { } narrowLast)
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(narrowLast), index)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.NarrowFirstOffsetsMs!), index)));
+        }
+        else
+        {
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.LastOffsetsMs!), index)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chunk.FirstOffsetsMs!), index)));
+        }
+
         Sse.Prefetch0(Unsafe.AsPointer(ref _heads[slot]));
         return bucket;
     }
@@ -323,8 +337,8 @@ public sealed class SeriesStore
             chunk.Maxs.AsSpan(start, _ringLength),
             chunk.Lasts.AsSpan(start, _ringLength),
             chunk.Counts.AsSpan(start, _ringLength),
-            chunk.LastOffsetsMs.AsSpan(start, _ringLength),
-            chunk.FirstOffsetsMs.AsSpan(start, _ringLength));
+            chunk.NarrowLastOffsetsMs is { } narrowLast ? new OffsetColumn(narrowLast.AsSpan(start, _ringLength)) : new OffsetColumn(chunk.LastOffsetsMs.AsSpan(start, _ringLength)),
+            chunk.NarrowFirstOffsetsMs is { } narrowFirst ? new OffsetColumn(narrowFirst.AsSpan(start, _ringLength)) : new OffsetColumn(chunk.FirstOffsetsMs.AsSpan(start, _ringLength)));
     }
 
     /// <summary>
@@ -457,6 +471,11 @@ public sealed class SeriesStore
                     throw new InvalidDataException($"Series store slot {slot} bucket {i} has first offset {firstOffsetMs} for last offset {lastOffsetMs} and {count} points.");
                 }
 
+                if (lastOffsetMs < 0 || lastOffsetMs >= resolutionMs)
+                {
+                    throw new InvalidDataException($"Series store slot {slot} bucket {i} has last offset {lastOffsetMs}, outside its {resolutionMs} ms bucket.");
+                }
+
                 ring.Set(i, new Bucket(sum, min, max, last, count, lastOffsetMs, firstOffsetMs));
             }
         }
@@ -555,7 +574,7 @@ public sealed class SeriesStore
         else
         {
             Invariant.Check(_capacity == _chunks.Count * _chunkSlots, "a store of several chunks has only full-sized chunks");
-            _chunks.Add(new Chunk(_chunkSlots * _ringLength));
+            _chunks.Add(new Chunk(_chunkSlots * _ringLength, _narrowOffsets));
             _capacity = checked(_capacity + _chunkSlots);
         }
 
@@ -568,16 +587,40 @@ public sealed class SeriesStore
         }
     }
 
-    /// <summary>The seven bucket columns of one chunk of slots.</summary>
-    private sealed class Chunk(int buckets)
+    /// <summary>
+    /// The seven bucket columns of one chunk of slots; the two offset columns as <c>ushort</c>
+    /// (<see cref="NarrowLastOffsetsMs"/>, <see cref="NarrowFirstOffsetsMs"/>) or as ints, never both.
+    /// </summary>
+    private sealed class Chunk
     {
-        public double[] Sums = new double[buckets];
-        public double[] Mins = new double[buckets];
-        public double[] Maxs = new double[buckets];
-        public double[] Lasts = new double[buckets];
-        public int[] Counts = new int[buckets];
-        public int[] LastOffsetsMs = new int[buckets];
-        public int[] FirstOffsetsMs = new int[buckets];
+        public double[] Sums;
+        public double[] Mins;
+        public double[] Maxs;
+        public double[] Lasts;
+        public int[] Counts;
+        public int[]? LastOffsetsMs;
+        public int[]? FirstOffsetsMs;
+        public ushort[]? NarrowLastOffsetsMs;
+        public ushort[]? NarrowFirstOffsetsMs;
+
+        public Chunk(int buckets, bool narrowOffsets)
+        {
+            Sums = new double[buckets];
+            Mins = new double[buckets];
+            Maxs = new double[buckets];
+            Lasts = new double[buckets];
+            Counts = new int[buckets];
+            if (narrowOffsets)
+            {
+                NarrowLastOffsetsMs = new ushort[buckets];
+                NarrowFirstOffsetsMs = new ushort[buckets];
+            }
+            else
+            {
+                LastOffsetsMs = new int[buckets];
+                FirstOffsetsMs = new int[buckets];
+            }
+        }
 
         public void Resize(int buckets)
         {
@@ -586,8 +629,16 @@ public sealed class SeriesStore
             Array.Resize(ref Maxs, buckets);
             Array.Resize(ref Lasts, buckets);
             Array.Resize(ref Counts, buckets);
-            Array.Resize(ref LastOffsetsMs, buckets);
-            Array.Resize(ref FirstOffsetsMs, buckets);
+            if (NarrowLastOffsetsMs is not null)
+            {
+                Array.Resize(ref NarrowLastOffsetsMs, buckets);
+                Array.Resize(ref NarrowFirstOffsetsMs, buckets);
+            }
+            else
+            {
+                Array.Resize(ref LastOffsetsMs, buckets);
+                Array.Resize(ref FirstOffsetsMs, buckets);
+            }
         }
     }
 }

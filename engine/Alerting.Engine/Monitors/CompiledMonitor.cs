@@ -53,8 +53,24 @@ internal sealed class CompiledMonitor
     /// <summary>The compiled message template.</summary>
     public required MessageTemplate Message { get; init; }
 
+    // What most monitors leave unset (an escalation message, a formula, notify_by, modifiers, …) is
+    // kept in a side object created by the first such value (M6: about 90 B per monitor otherwise).
+    private RareParts? _rare;
+
+    private RareParts Rare => _rare ??= new();
+
     /// <summary>The compiled <c>options.escalation_message</c>, rendered before the message of a renotification; null when empty.</summary>
-    public MessageTemplate? EscalationMessage { get; init; }
+    public MessageTemplate? EscalationMessage
+    {
+        get => _rare?.EscalationMessage;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.EscalationMessage = value;
+            }
+        }
+    }
 
     public required MonitorQuery Query { get; init; }
 
@@ -74,13 +90,43 @@ internal sealed class CompiledMonitor
     public required ImmutableArray<MonitorOperand> Operands { get; init; }
 
     /// <summary>The compiled formula of a formula monitor; null otherwise.</summary>
-    public FormulaProgram? Formula { get; init; }
+    public FormulaProgram? Formula
+    {
+        get => _rare?.Formula;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Formula = value;
+            }
+        }
+    }
 
     /// <summary>The compiled expression of a composite monitor (which reads no series: <see cref="Operands"/> is empty); null otherwise.</summary>
-    public CompositeProgram? Composite { get; init; }
+    public CompositeProgram? Composite
+    {
+        get => _rare?.Composite;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Composite = value;
+            }
+        }
+    }
 
     /// <summary>For a <c>top()</c> monitor the heap its scheduled evaluations rank groups with; otherwise null.</summary>
-    public TopRanking? Ranking { get; init; }
+    public TopRanking? Ranking
+    {
+        get => _rare?.Ranking;
+        init
+        {
+            if (value is not null)
+            {
+                Rare.Ranking = value;
+            }
+        }
+    }
 
     public required ImmutableArray<string> GroupBy { get; init; }
 
@@ -88,22 +134,62 @@ internal sealed class CompiledMonitor
     public required WindowSpec Spec { get; init; }
 
     /// <summary>A single-query monitor's <c>.as_count()</c>, <c>.rollup()</c>, <c>.fill()</c> (a formula's are in its program).</summary>
-    public Query.SeriesModifiers Modifiers { get; init; }
+    public Query.SeriesModifiers Modifiers
+    {
+        get => _rare is { } rare ? rare.Modifiers : default;
+        init
+        {
+            if (!value.IsNone)
+            {
+                Rare.Modifiers = value;
+            }
+        }
+    }
 
     /// <summary>For a percentile monitor its percentile in hundredths (p99 is 9900), whose series are the distribution's buckets; 0 otherwise.</summary>
-    public int PercentileHundredths { get; init; }
+    public int PercentileHundredths
+    {
+        get => _rare?.PercentileHundredths ?? 0;
+        init
+        {
+            if (value != 0)
+            {
+                Rare.PercentileHundredths = value;
+            }
+        }
+    }
 
     /// <summary>Check runs looked back over per group (check monitors).</summary>
     public required int CheckRuns { get; init; }
 
     /// <summary>Datadog service-check thresholds (consecutive runs), or <see cref="CheckCounts.None"/>.</summary>
-    public CheckCounts CheckCounts { get; init; }
+    public CheckCounts CheckCounts
+    {
+        get => _rare is { } rare ? rare.CheckCounts : default;
+        init
+        {
+            if (value != default)
+            {
+                Rare.CheckCounts = value;
+            }
+        }
+    }
 
     /// <summary>Retention tier of the windows this monitor reads (<see cref="StoreTiers"/>).</summary>
     public required int Tier { get; init; }
 
     /// <summary>Datadog's "evaluate as zero": a window without points of count-like data is 0, not no value (metric, non-formula monitors).</summary>
-    public bool EvaluateAsZero { get; init; }
+    public bool EvaluateAsZero
+    {
+        get => _rare?.EvaluateAsZero ?? false;
+        init
+        {
+            if (value)
+            {
+                Rare.EvaluateAsZero = value;
+            }
+        }
+    }
 
     public required long IntervalMs { get; init; }
 
@@ -132,21 +218,51 @@ internal sealed class CompiledMonitor
     /// (DESIGN invariant 6; the delivery ledger settles by the highest number per key). One number
     /// per monitor, not one per dropped key, so churning groups cost no memory. Carried across edits.
     /// </summary>
-    public ulong TransitionFloor { get; set; }
+    public ulong TransitionFloor
+    {
+        get => _rare?.TransitionFloor ?? 0;
+        set
+        {
+            if (value != 0 || _rare is not null)
+            {
+                Rare.TransitionFloor = value;
+            }
+        }
+    }
 
     /// <summary>
     /// <c>options.notify_by</c>: the counts of groups per notify key that decide this monitor's
     /// notifications (see <see cref="StateMachine.NotifyKeyTable"/>); null when every group notifies.
     /// Set when the monitor is compiled; an edit carries it or re-forms it (<c>MonitorEngine.Replace</c>).
     /// </summary>
-    public StateMachine.NotifyKeyTable? NotifyKeys { get; set; }
+    public StateMachine.NotifyKeyTable? NotifyKeys
+    {
+        get => _rare?.NotifyKeys;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.NotifyKeys = value;
+            }
+        }
+    }
 
     /// <summary>
     /// Whether the definition notifies per notify_by key (its compiled <see cref="NotifyKeys"/> was not null). A monitor
     /// that does but holds no table (the monitor a regrouping edit left behind, whose keys the edit dropped) notifies
     /// no one for its groups' events: they were never notified one by one.
     /// </summary>
-    public bool NotifiesPerKey { get; init; }
+    public bool NotifiesPerKey
+    {
+        get => _rare?.NotifiesPerKey ?? false;
+        init
+        {
+            if (value)
+            {
+                Rare.NotifiesPerKey = value;
+            }
+        }
+    }
 
     // One empty table shared by every monitor without groups (M6: a sorted dictionary costs
     // about 112 B per monitor empty); a monitor gets its own with its first group (AddGroup).
@@ -196,6 +312,22 @@ internal sealed class CompiledMonitor
         && (Formula is null) == (other.Formula is null)
         && (PercentileHundredths == 0) == (other.PercentileHundredths == 0)
         && GroupBy.SequenceEqual(other.GroupBy, StringComparer.Ordinal);
+
+    /// <summary>The fields most monitors leave at their defaults; see <see cref="_rare"/>.</summary>
+    private sealed class RareParts
+    {
+        public MessageTemplate? EscalationMessage;
+        public FormulaProgram? Formula;
+        public CompositeProgram? Composite;
+        public TopRanking? Ranking;
+        public StateMachine.NotifyKeyTable? NotifyKeys;
+        public Query.SeriesModifiers Modifiers;
+        public CheckCounts CheckCounts;
+        public ulong TransitionFloor;
+        public int PercentileHundredths;
+        public bool EvaluateAsZero;
+        public bool NotifiesPerKey;
+    }
 }
 
 /// <summary>One series selection of a monitor: a metric (or check) name and a scope.</summary>

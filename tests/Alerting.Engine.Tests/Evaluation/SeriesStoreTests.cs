@@ -33,7 +33,7 @@ public sealed class SeriesStoreTests
         var options = new SeriesStoreOptions();
         Assert.Equal(20, options.BucketsFor(300_000));
         var store = new SeriesStore(options);
-        Assert.Equal(8 + 4 + 1 + (22 * 44), store.BytesPerSeries);
+        Assert.Equal(8 + 4 + 1 + (22 * 40), store.BytesPerSeries);
         Assert.True(store.BytesPerSeries <= 1_024);
     }
 
@@ -46,11 +46,11 @@ public sealed class SeriesStoreTests
         var store = new SeriesStore(StoreTiers.Options(tier, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
         Assert.Equal((15_000L, 21, 1), (store.ResolutionMs, store.Options.RetainedBuckets, store.Options.FutureBuckets));
         Assert.Equal(WindowRange.MaxBuckets(300_000, 15_000), store.Options.RetainedBuckets);
-        Assert.Equal(981, store.BytesPerSeries);
+        Assert.Equal(893, store.BytesPerSeries);
 
         // The ≤ 1 min tier aligns series on the same 15 s intervals.
         var minute = new SeriesStore(StoreTiers.Options(StoreTiers.For(60_000), Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
-        Assert.Equal((15_000L, 5, 277L), (minute.ResolutionMs, minute.Options.RetainedBuckets, minute.BytesPerSeries));
+        Assert.Equal((15_000L, 5, 253L), (minute.ResolutionMs, minute.Options.RetainedBuckets, minute.BytesPerSeries));
     }
 
     [Fact]
@@ -64,6 +64,23 @@ public sealed class SeriesStoreTests
         // one future bucket (points enter at most the arrival skew ahead).
         Assert.Equal(182, store.RingLength);
         Assert.Equal(8 + 4 + 1 + (182 * 44), store.BytesPerSeries);
+    }
+
+    [Fact]
+    public void Offsets_are_exact_in_narrow_and_wide_offset_columns()
+    {
+        // 15 s buckets keep offsets as ushort (M6), 2 h buckets as int: both read back to the millisecond.
+        foreach (var (tier, offsetMs) in new[] { (StoreTiers.For(300_000), 14_999), (StoreTiers.Count - 1, 7_199_999) })
+        {
+            var store = new SeriesStore(StoreTiers.Options(tier, Engine.StateMachine.FuturePoints.ArrivalSkewMs, initialCapacity: 1));
+            var bucketStartMs = store.ResolutionMs * 1_000_000;
+            store.AdvanceClock(bucketStartMs + offsetMs);
+            var slot = store.Add();
+            Assert.Equal(PointResult.Accepted, store.AddPoint(slot, bucketStartMs + offsetMs, 1.0));
+            Assert.Equal(PointResult.Accepted, store.AddPoint(slot, bucketStartMs + 1, 2.0));
+            var bucket = store.Window(slot)[store.BucketOf(bucketStartMs)];
+            Assert.Equal((2, offsetMs, 1, 1.0), (bucket.Count, bucket.LastOffsetMs, bucket.FirstOffsetMs, bucket.Last));
+        }
     }
 
     [Fact]

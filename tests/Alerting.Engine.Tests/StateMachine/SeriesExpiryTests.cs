@@ -88,7 +88,7 @@ public sealed class SeriesExpiryTests
         var engine = WithByHostMonitor();
         engine.Point("cpu", ["host:a"], engine.Now, 95);
         engine.Point("cpu", ["host:b"], engine.Now, 10);
-        var tier = engine.State.Monitors.AllSeries.First().TierSlots.ToList().FindIndex(slot => slot >= 0);
+        var tier = engine.State.Monitors.AllSeries.First().TierSlots.ToArray().ToList().FindIndex(slot => slot >= 0);
         var slotOfA = engine.State.Monitors.AllSeries.First().TierSlots[tier];
         KeepBReporting(engine, engine.Now + Day + Hour);
 

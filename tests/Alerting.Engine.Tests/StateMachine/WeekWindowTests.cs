@@ -19,7 +19,7 @@ public sealed class WeekWindowTests
         engine.Upsert(EngineHarness.Metric("w", "sum(last_1w):sum:orders{*} > 100", o => o.EvaluationIntervalMs = Hour));
         var start = engine.Now;
         engine.Point("orders", ["shop:a"], start, 60);
-        Assert.Equal(StoreTiers.Count - 1, engine.State.Monitors.AllSeries.Single().TierSlots.ToList().FindLastIndex(s => s >= 0));
+        Assert.Equal(StoreTiers.Count - 1, engine.State.Monitors.AllSeries.Single().TierSlots.ToArray().ToList().FindLastIndex(s => s >= 0));
 
         TickHours(engine, start + (6 * Day));
         Assert.Empty(engine.Events);
