@@ -44,7 +44,7 @@ public sealed class ApplyCostEstimate
     }
 
     /// <summary>Client writes' units: points or check runs for a batch, 1 for another client entry, 0 for what no client writes (ticks, terms, deliveries, markers).</summary>
-    internal static (long Points, int Entries) UnitsOf(LogEntry entry)
+    public static (long Points, int Entries) UnitsOf(LogEntry entry)
     {
         switch (entry.BodyCase)
         {

@@ -120,7 +120,8 @@ public sealed class WriteAdmission
             _waiting++;
         }
 
-        return WaitAsync(waiter, cancellationToken);
+        waiter.Arm(this, cancellationToken);
+        return new ValueTask<AdmissionTicket>(waiter.Completion.Task);
     }
 
     /// <summary>The write admitted with <paramref name="ticket"/> is applied (or failed): its cost leaves the backlog and waiting writes that now fit are admitted.</summary>
@@ -139,16 +140,8 @@ public sealed class WriteAdmission
 
     private bool Fits(long cost) => _backlog == 0 || _backlog + cost <= BudgetNanos;
 
-    private async ValueTask<AdmissionTicket> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(MaxWait, _time);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        using var registration = either.Token.Register(() => Abandon(waiter, cancellationToken));
-        return await waiter.Completion.Task.ConfigureAwait(false);
-    }
-
     /// <summary>A waiting write's caller gave up or its time ran out: it leaves its lane (lazily) and is refused.</summary>
-    private void Abandon(Waiter waiter, CancellationToken callerToken)
+    private void Abandon(Waiter waiter, bool timedOut, CancellationToken callerToken)
     {
         lock (_lock)
         {
@@ -159,13 +152,14 @@ public sealed class WriteAdmission
 
             waiter.State = WaiterState.Abandoned;
             _waiting--;
-            if (!callerToken.IsCancellationRequested)
+            if (timedOut)
             {
                 _refusedTimedOut++;
             }
         }
 
-        waiter.Completion.TrySetException(callerToken.IsCancellationRequested
+        waiter.Disarm();
+        waiter.Completion.TrySetException(!timedOut
             ? new OperationCanceledException(callerToken)
             : new AdmissionRefusedException(
                 AdmissionRefusal.TimedOut,
@@ -208,6 +202,11 @@ public sealed class WriteAdmission
                 _waiting--;
                 _backlog += next.CostNanos;
                 _admitted++;
+                while (lane.TryPeek(out var after) && after.State != WaiterState.Waiting)
+                {
+                    lane.Dequeue();
+                }
+
                 if (lane.Count > 0)
                 {
                     // One write per turn: the lane goes to the back of the round.
@@ -232,6 +231,7 @@ public sealed class WriteAdmission
 
         foreach (var (waiter, at) in ready)
         {
+            waiter.Disarm();
             waiter.Completion.TrySetResult(new AdmissionTicket(waiter.CostNanos, _time.GetElapsedTime(waiter.Since, at)));
         }
     }
@@ -254,6 +254,38 @@ public sealed class WriteAdmission
         public WaiterState State { get; set; }
 
         public TaskCompletionSource<AdmissionTicket> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private readonly object _armLock = new();
+        private CancellationTokenSource? _timeout;
+        private CancellationTokenRegistration _onTimeout;
+        private CancellationTokenRegistration _onCancel;
+
+        /// <summary>Starts the wait's clock and watches the caller's token; either abandons the wait. A waiter admitted meanwhile is disarmed at once.</summary>
+        public void Arm(WriteAdmission owner, CancellationToken cancellationToken)
+        {
+            lock (_armLock)
+            {
+                var timeout = new CancellationTokenSource(owner.MaxWait, owner._time);
+                _timeout = timeout;
+                _onTimeout = timeout.Token.Register(() => owner.Abandon(this, timedOut: true, cancellationToken));
+                _onCancel = cancellationToken.Register(() => owner.Abandon(this, timedOut: false, cancellationToken));
+                if (Completion.Task.IsCompleted)
+                {
+                    Disarm();
+                }
+            }
+        }
+
+        /// <summary>Stops the clock and the caller's watch (from any thread, also from their own callbacks: nothing waits).</summary>
+        public void Disarm()
+        {
+            lock (_armLock)
+            {
+                _onTimeout.Unregister();
+                _onCancel.Unregister();
+                Interlocked.Exchange(ref _timeout, null)?.Dispose();
+            }
+        }
     }
 
     private sealed class Lane(string client) : Queue<Waiter>
