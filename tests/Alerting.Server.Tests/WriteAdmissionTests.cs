@@ -113,8 +113,8 @@ public sealed class WriteAdmissionTests
         Assert.Equal(30, series);
         var metrics = await ScrapeAsync(server, timeout.Token);
         Assert.Equal(30, Sample(metrics, "alerting_ingest_accepted_total"));
-        Assert.Equal(2, Sample(metrics, "alerting_ingest_admission_refused_total{reason=\"queue_full\""));
-        Assert.Equal(0, Sample(metrics, "alerting_ingest_admission_refused_total{reason=\"timed_out\""));
+        Assert.Equal(2, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"queue_full\""));
+        Assert.Equal(0, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"timed_out\""));
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class WriteAdmissionTests
         Assert.Equal(5, series);
         var metrics = await ScrapeAsync(server, timeout.Token);
         Assert.Equal(5, Sample(metrics, "alerting_ingest_accepted_total"));
-        Assert.Equal(1, Sample(metrics, "alerting_ingest_admission_refused_total{reason=\"timed_out\""));
+        Assert.Equal(1, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"timed_out\""));
     }
 
     /// <summary>Holds the state machine on a read until <paramref name="hold"/> completes: what is admitted after it stays unapplied.</summary>
@@ -193,16 +193,16 @@ public sealed class WriteAdmissionTests
         return await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
     }
 
-    /// <summary>The value of the first sample whose line starts with <paramref name="prefix"/> (name, or name and leading labels); 0 when absent.</summary>
-    private static long Sample(string metrics, string prefix)
+    /// <summary>The value of the first sample of <paramref name="name"/> whose labels hold <paramref name="label"/> (any when null); 0 when absent.</summary>
+    private static long Sample(string metrics, string name, string? label = null)
     {
         foreach (var line in metrics.Split('\n'))
         {
-            if (line.StartsWith(prefix, StringComparison.Ordinal) && (line.Length > prefix.Length && (line[prefix.Length] is ' ' or '{' or ',' or '}')))
+            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{'
+                && (label is null || line.Contains(label, StringComparison.Ordinal)))
             {
-                var afterName = line.Contains('}', StringComparison.Ordinal) ? line[(line.LastIndexOf('}') + 1)..] : line[line.IndexOf(' ', StringComparison.Ordinal)..];
-                var value = afterName.Trim().Split(' ')[0];
-                return (long)double.Parse(value, CultureInfo.InvariantCulture);
+                var afterName = line.Contains('}', StringComparison.Ordinal) ? line[(line.LastIndexOf('}') + 1)..] : line[name.Length..];
+                return (long)double.Parse(afterName.Trim().Split(' ')[0], CultureInfo.InvariantCulture);
             }
         }
 
