@@ -40,6 +40,7 @@ public sealed class EngineNode : IDisposable
         _applier = applier;
         Recovery = recovery;
         Progress = new AppliedProgress(applier.State.AppliedIndex);
+        Admission = new WriteAdmission((long)Math.Min(long.MaxValue / 4, options.ApplyBacklogBudget.Ticks * 100.0), options.MaxAdmissionWaiting, options.MaxAdmissionWait, options.TimeProvider);
         _snapshots = new SnapshotScheduler(store, journal, options.SnapshotEveryEntries, snapshotIndex, manifest, options.OnSnapshotFailed, options.Limits, rebuildSeed);
 
         _commit = options.CommitIndex ?? new JournalCommitIndex(journal);
@@ -58,7 +59,7 @@ public sealed class EngineNode : IDisposable
 
         var upstream = _stages.ConvertAll(s => s.Processor.Sequence).ToArray();
         _stateMachine = new BatchEventProcessor<InputSlot, StateMachineStage>(
-            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots, _fault));
+            _ring, _ring.NewBarrier(upstream), new StateMachineStage(_commit, applier, Progress, _snapshots, _fault, ApplyCosts));
         _stages.Add(("state machine", _stateMachine));
         _ring.AddGatingSequences(_stateMachine.Sequence);
 
@@ -74,6 +75,16 @@ public sealed class EngineNode : IDisposable
             _clock.Start();
         }
     }
+
+    /// <summary>
+    /// Admission of client writes in front of the log: the server admits each write here (bounded
+    /// apply backlog, fair between clients) before it calls <see cref="TryWrite"/>, and releases it
+    /// once applied. <see cref="TryWrite"/> itself does not wait on it (ticks, internal entries).
+    /// </summary>
+    public WriteAdmission Admission { get; }
+
+    /// <summary>What applying a client write costs, learned on the state-machine thread; admission's estimate.</summary>
+    public ApplyCostEstimate ApplyCosts { get; } = new();
 
     /// <summary>Applied-index progress; await a log position instead of sleeping.</summary>
     public AppliedProgress Progress { get; }
@@ -221,6 +232,7 @@ public sealed class EngineNode : IDisposable
             ArgumentNullException.ThrowIfNull(options);
             ArgumentNullException.ThrowIfNull(options.Limits);
             ArgumentNullException.ThrowIfNull(options.Stages);
+            CheckAdmission(options);
             if (options.Role == NodeRole.Witness)
             {
                 throw new ArgumentException("a witness runs no engine: it persists term, vote and the commit frontier only", nameof(options));
@@ -266,6 +278,24 @@ public sealed class EngineNode : IDisposable
             throw;
         }
     }
+    private static void CheckAdmission(EngineOptions options)
+    {
+        if (options.ApplyBacklogBudget < TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ApplyBacklogBudget must be zero or positive, was {options.ApplyBacklogBudget.TotalMilliseconds} ms", nameof(options));
+        }
+
+        if (options.MaxAdmissionWaiting < 0)
+        {
+            throw new ArgumentException($"MaxAdmissionWaiting must be zero or positive, was {options.MaxAdmissionWaiting}", nameof(options));
+        }
+
+        if (options.MaxAdmissionWait <= TimeSpan.Zero || options.MaxAdmissionWait > TimeSpan.FromDays(1))
+        {
+            throw new ArgumentException($"MaxAdmissionWait must be positive and at most a day, was {options.MaxAdmissionWait.TotalMilliseconds} ms", nameof(options));
+        }
+    }
+
     /// <summary>
     /// Publishes an entry. Returns null, at once, when the input ring is full (the caller
     /// answers RESOURCE_EXHAUSTED); otherwise a task that completes when the entry is durable

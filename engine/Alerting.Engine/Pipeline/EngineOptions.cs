@@ -9,6 +9,15 @@ public sealed record EngineOptions
     /// <summary>Default number of applied entries between two snapshots.</summary>
     public const long DefaultSnapshotEveryEntries = 1_000_000;
 
+    /// <summary>Default <see cref="ApplyBacklogBudget"/>: a few milliseconds of apply work ahead of any write (the stall bar is 10 ms, fsync included).</summary>
+    public static readonly TimeSpan DefaultApplyBacklogBudget = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Default <see cref="MaxAdmissionWaiting"/>.</summary>
+    public const int DefaultMaxAdmissionWaiting = 4_096;
+
+    /// <summary>Default <see cref="MaxAdmissionWait"/>.</summary>
+    public static readonly TimeSpan DefaultMaxAdmissionWait = TimeSpan.FromSeconds(10);
+
     /// <summary>The node's data folder: <c>journal/</c> and <c>snapshots/</c> live under it.</summary>
     public required string DataDirectory { get; init; }
 
@@ -64,6 +73,20 @@ public sealed record EngineOptions
     /// its own thread, before the state machine applies it; the state machine is gated on all of them.
     /// </summary>
     public IReadOnlyList<IEntryStage> Stages { get; init; } = [];
+
+    /// <summary>
+    /// Client writes admitted and not yet applied may hold at most this much estimated apply work
+    /// (<see cref="ApplyCostEstimate"/>); more waits for admission (<see cref="WriteAdmission"/>),
+    /// so a write never queues behind more than this in front of the state machine. Zero admits one
+    /// write at a time. Only admission reads it: replicas may differ.
+    /// </summary>
+    public TimeSpan ApplyBacklogBudget { get; init; } = DefaultApplyBacklogBudget;
+
+    /// <summary>Writes that may wait for admission at once; one more is refused at once (RESOURCE_EXHAUSTED).</summary>
+    public int MaxAdmissionWaiting { get; init; } = DefaultMaxAdmissionWaiting;
+
+    /// <summary>Longest a write waits for admission before it is refused (RESOURCE_EXHAUSTED); positive.</summary>
+    public TimeSpan MaxAdmissionWait { get; init; } = DefaultMaxAdmissionWait;
 
     /// <summary>Journal page, memory and segment sizes, as powers of two.</summary>
     public int JournalPageSizeBits { get; init; } = 22;

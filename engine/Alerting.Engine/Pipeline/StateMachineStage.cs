@@ -16,9 +16,11 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
     private readonly AppliedProgress _progress;
     private readonly SnapshotScheduler _snapshots;
     private readonly PipelineFault _fault;
+    private readonly ApplyCostEstimate _costs;
 
-    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots, PipelineFault fault)
+    public StateMachineStage(ICommitIndex commit, LogApplier applier, AppliedProgress progress, SnapshotScheduler snapshots, PipelineFault fault, ApplyCostEstimate costs)
     {
+        _costs = costs;
         _fault = fault;
         _commit = commit;
         _applier = applier;
@@ -89,7 +91,9 @@ internal struct StateMachineStage : IEventHandler<InputSlot>
                 _commit.WaitForCommit(data.Index, _fault.Token);
             }
 
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var result = _applier.Apply(data.Index, data.Term, data.Entry!);
+            _costs.Applied(data.Entry!, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             data.Completion?.TrySetResult(new AppliedEntry(data.Index, data.Term, result));
         }
 #pragma warning disable CA1031 // The failure faults the node and goes to the writer; the ring keeps serving reads.

@@ -42,7 +42,7 @@ public sealed class DowntimesService : Protocol.V1.Downtimes.DowntimesBase
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"at most {DowntimeSet.MaxDowntimes} downtimes may exist; delete some first"));
         }
 
-        var applied = await _engine.Write(new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = downtime } }).ConfigureAwait(false);
+        var applied = await _engine.WriteAsync(new LogEntry { DowntimeUpserted = new DowntimeUpserted { Downtime = downtime } }, WriteClients.Of(context), context.CancellationToken).ConfigureAwait(false);
         return new DowntimeResponse { Downtime = downtime, LogIndex = (ulong)applied.Index };
     }
 
@@ -62,7 +62,7 @@ public sealed class DowntimesService : Protocol.V1.Downtimes.DowntimesBase
             throw new RpcException(new Status(StatusCode.NotFound, $"no downtime with id \"{request.Id}\""));
         }
 
-        var applied = await _engine.Write(new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = request.Id } }).ConfigureAwait(false);
+        var applied = await _engine.WriteAsync(new LogEntry { DowntimeDeleted = new DowntimeDeleted { DowntimeId = request.Id } }, WriteClients.Of(context), context.CancellationToken).ConfigureAwait(false);
         return new DeleteDowntimeResponse { LogIndex = (ulong)applied.Index };
     }
 

@@ -13,10 +13,13 @@ namespace Alerting.Server.Api;
 /// </summary>
 public sealed class EngineCalls
 {
-    public EngineCalls(EngineNode node, Replication.Replicator? replicator = null)
+    private readonly Hosting.LatencyHistograms? _latency;
+
+    public EngineCalls(EngineNode node, Replication.Replicator? replicator = null, Hosting.LatencyHistograms? latency = null)
     {
         Node = node;
         Replicator = replicator;
+        _latency = latency;
     }
 
     public EngineNode Node { get; }
@@ -53,6 +56,59 @@ public sealed class EngineCalls
         }
     }
 
+    /// <summary>
+    /// Waits for <see cref="EngineNode.Admission"/> to admit a client write of <paramref name="points"/>
+    /// points (or check runs) and <paramref name="entries"/> other entries from <paramref name="client"/>
+    /// (its connection: lanes take turns). Release the ticket with <see cref="ReleaseWhenDone"/>.
+    /// </summary>
+    /// <exception cref="RpcException">RESOURCE_EXHAUSTED: the wait queue is full or the write waited too long; nothing was written.</exception>
+    public async ValueTask<AdmissionTicket> AdmitAsync(string client, long points, int entries, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var ticket = await Node.Admission.AdmitAsync(client, Node.ApplyCosts.Estimate(points, entries), cancellationToken).ConfigureAwait(false);
+            _latency?.Admitted(ticket.Waited);
+            return ticket;
+        }
+        catch (AdmissionRefusedException e)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+        }
+    }
+
+    /// <summary>Releases <paramref name="ticket"/> once every write published under it is applied or failed (null: not published).</summary>
+    public void ReleaseWhenDone(AdmissionTicket ticket, Task? first, Task? second)
+    {
+        if ((first is null || first.IsCompleted) && (second is null || second.IsCompleted))
+        {
+            Node.Admission.Release(ticket);
+            return;
+        }
+
+        _ = ReleaseAfter(ticket, first, second);
+    }
+
+    /// <summary>
+    /// A client's write of one entry (a monitor, a downtime): admitted as <see cref="AdmitAsync"/>
+    /// says, then as <see cref="Write"/>.
+    /// </summary>
+    public async Task<AppliedEntry> WriteAsync(LogEntry entry, string client, CancellationToken cancellationToken)
+    {
+        var (points, entries) = ApplyCostEstimate.UnitsOf(entry);
+        var ticket = await AdmitAsync(client, points, entries, cancellationToken).ConfigureAwait(false);
+        Task<AppliedEntry>? written = null;
+        try
+        {
+            written = Write(entry);
+        }
+        finally
+        {
+            ReleaseWhenDone(ticket, written, null);
+        }
+
+        return await written.ConfigureAwait(false);
+    }
+
     public Task<T> Query<T>(Func<Engine.StateMachine.EngineState, T> read)
     {
         try
@@ -63,6 +119,22 @@ public sealed class EngineCalls
         {
             throw Stopping();
         }
+    }
+
+    private async Task ReleaseAfter(AdmissionTicket ticket, Task? first, Task? second)
+    {
+        // The writers observe the outcomes; this only waits for them.
+        if (first is not null)
+        {
+            await first.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (second is not null)
+        {
+            await second.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        Node.Admission.Release(ticket);
     }
 
     private static async Task<AppliedEntry> UnavailableIfFaulted(Task<AppliedEntry> written)

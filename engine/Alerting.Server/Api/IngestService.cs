@@ -7,8 +7,8 @@ using Grpc.Core;
 namespace Alerting.Server.Api;
 
 /// <summary>
-/// Where points enter: each request is checked, published to the input ring and acknowledged
-/// only once durable and applied (<see cref="IngestWriter"/>). The stream pipelines: it keeps reading and publishing while
+/// Where points enter: each request is checked, admitted (the engine's apply backlog bounds how
+/// much waits ahead of it), published to the input ring and acknowledged only once durable and applied (<see cref="IngestWriter"/>). The stream pipelines: it keeps reading and publishing while
 /// earlier requests wait for their fsync, and acknowledges in request order.
 /// </summary>
 public sealed class IngestService : Protocol.V1.Ingest.IngestBase
@@ -25,7 +25,7 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
         _streams = streams.Slots;
     }
 
-    public override Task<WriteAck> WriteBatch(WriteRequest request, ServerCallContext context) => _writer.WriteAsync(request);
+    public override Task<WriteAck> WriteBatch(WriteRequest request, ServerCallContext context) => _writer.WriteAsync(request, WriteClients.Of(context), context.CancellationToken);
 
     public override async Task Write(IAsyncStreamReader<WriteRequest> requestStream, IServerStreamWriter<WriteAck> responseStream, ServerCallContext context)
     {
@@ -33,6 +33,7 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
         using var lease = _streams.Acquire();
+        var client = WriteClients.Of(context);
         var pending = Channel.CreateBounded<Func<Task<WriteAck>>>(new BoundedChannelOptions(_options.MaxWritesInFlightPerStream) { SingleReader = true, SingleWriter = true });
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var sender = SendAcks(pending.Reader, responseStream, failed);
@@ -40,7 +41,9 @@ public sealed class IngestService : Protocol.V1.Ingest.IngestBase
         {
             while (await requestStream.MoveNext(failed.Token).ConfigureAwait(false))
             {
-                await pending.Writer.WriteAsync(_writer.Publish(requestStream.Current), failed.Token).ConfigureAwait(false);
+                // Admission waits here, so the stream stops reading while the engine's backlog is full.
+                var published = await _writer.PublishAsync(requestStream.Current, client, failed.Token).ConfigureAwait(false);
+                await pending.Writer.WriteAsync(published, failed.Token).ConfigureAwait(false);
             }
         }
         finally

@@ -42,7 +42,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
             throw new RpcException(new Status(StatusCode.AlreadyExists, clash));
         }
 
-        var (stored, outcome, index) = await Upsert(monitor).ConfigureAwait(false);
+        var (stored, outcome, index) = await Upsert(monitor, context).ConfigureAwait(false);
         if (outcome != MonitorOutcome.Created)
         {
             throw new RpcException(new Status(StatusCode.AlreadyExists, $"monitor \"{stored.Id}\" was created concurrently; it is now {outcome}"));
@@ -65,7 +65,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
             throw NotFound(monitor.Id);
         }
 
-        var (stored, _, index) = await Upsert(monitor).ConfigureAwait(false);
+        var (stored, _, index) = await Upsert(monitor, context).ConfigureAwait(false);
         return new MonitorResponse { Monitor = stored, LogIndex = index };
     }
 
@@ -77,7 +77,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
             throw Invalid("monitor.name: an upsert by name needs a name");
         }
 
-        var (stored, outcome, index) = await Upsert(monitor).ConfigureAwait(false);
+        var (stored, outcome, index) = await Upsert(monitor, context).ConfigureAwait(false);
         return new UpsertMonitorResponse
         {
             Monitor = stored,
@@ -133,7 +133,7 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
             throw Invalid("id: must not be empty");
         }
 
-        var applied = await _engine.Write(new Protocol.Log.LogEntry { MonitorDeleted = new Protocol.Log.MonitorDeleted { MonitorId = request.Id } }).ConfigureAwait(false);
+        var applied = await _engine.WriteAsync(new Protocol.Log.LogEntry { MonitorDeleted = new Protocol.Log.MonitorDeleted { MonitorId = request.Id } }, WriteClients.Of(context), context.CancellationToken).ConfigureAwait(false);
         return applied.Result.Monitor switch
         {
             MonitorOutcome.NotFound => throw NotFound(request.Id),
@@ -206,9 +206,9 @@ public sealed partial class MonitorsService : Protocol.V1.Monitors.MonitorsBase
         return MonitorDefaults.Apply(monitor!);
     }
 
-    private async Task<(Monitor Stored, MonitorOutcome Outcome, ulong Index)> Upsert(Monitor monitor)
+    private async Task<(Monitor Stored, MonitorOutcome Outcome, ulong Index)> Upsert(Monitor monitor, ServerCallContext context)
     {
-        var applied = await _engine.Write(new Protocol.Log.LogEntry { MonitorUpserted = new Protocol.Log.MonitorUpserted { Monitor = monitor } }).ConfigureAwait(false);
+        var applied = await _engine.WriteAsync(new Protocol.Log.LogEntry { MonitorUpserted = new Protocol.Log.MonitorUpserted { Monitor = monitor } }, WriteClients.Of(context), context.CancellationToken).ConfigureAwait(false);
         var result = applied.Result;
         if (result.Monitor == MonitorOutcome.Rejected)
         {

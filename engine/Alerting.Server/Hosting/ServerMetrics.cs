@@ -32,6 +32,14 @@ public sealed class ServerMetrics : IDisposable
         _reasonTags = Enumerable.Range(0, RejectReasonNames.Count)
             .Select(i => new KeyValuePair<string, object?>("reason", RejectReasonNames.Of((RejectReason)i)))
             .ToArray();
+        var admission = node.Admission;
+        _meter.CreateObservableGauge("alerting.ingest.apply_backlog", () => admission.BacklogNanos / 1e9, unit: "s", description: "Estimated state-machine time of the client writes admitted and not yet applied (bounded by ApplyBacklogBudgetMs)");
+        _meter.CreateObservableGauge("alerting.ingest.admission.waiting", () => admission.Waiting, description: "Client writes waiting for admission");
+        _meter.CreateObservableCounter("alerting.ingest.admission.refused", () => new[]
+        {
+            new Measurement<long>(admission.RefusedQueueFull, new KeyValuePair<string, object?>("reason", "queue_full")),
+            new Measurement<long>(admission.RefusedTimedOut, new KeyValuePair<string, object?>("reason", "timed_out")),
+        }, description: "Client writes refused admission (RESOURCE_EXHAUSTED, nothing written), by reason");
         _meter.CreateObservableGauge("alerting.ring.free_slots", () => node.InputRingFree, description: "Free input ring slots");
         _meter.CreateObservableGauge("alerting.log.last_index", () => node.LastIndex, description: "Last appended log index");
         _meter.CreateObservableGauge("alerting.log.durable_index", () => node.DurableIndex, description: "Durable (committed) log index");

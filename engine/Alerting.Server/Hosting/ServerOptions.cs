@@ -33,6 +33,9 @@ public sealed class ServerOptions
     /// <summary>DogStatsD series aggregated in one flush interval; lines for more are dropped and counted.</summary>
     public const int DefaultDogStatsdMaxSeries = 100_000;
 
+    /// <summary>Default <see cref="ApplyBacklogBudgetMs"/>.</summary>
+    public const double DefaultApplyBacklogBudgetMs = 5;
+
     /// <summary>Data folder; relative paths are taken from the current directory.</summary>
     public string DataDirectory { get; set; } = "data";
 
@@ -105,6 +108,19 @@ public sealed class ServerOptions
 
     public int MaxWritesInFlightPerStream { get; set; } = DefaultMaxWritesInFlightPerStream;
 
+    /// <summary>
+    /// Write admission (docs/performance.md, "Write admission"): client writes admitted and not yet
+    /// applied may hold at most this many milliseconds of estimated apply work; more waits, one
+    /// client connection's write per turn. 0 admits one write at a time.
+    /// </summary>
+    public double ApplyBacklogBudgetMs { get; set; } = DefaultApplyBacklogBudgetMs;
+
+    /// <summary>Writes that may wait for admission at once; one more is RESOURCE_EXHAUSTED at once.</summary>
+    public int MaxAdmissionWaiting { get; set; } = EngineOptions.DefaultMaxAdmissionWaiting;
+
+    /// <summary>Longest a write waits for admission before it is RESOURCE_EXHAUSTED (nothing written).</summary>
+    public int MaxAdmissionWaitMs { get; set; } = (int)EngineOptions.DefaultMaxAdmissionWait.TotalMilliseconds;
+
     /// <summary>Input ring slots (a power of two); a full ring answers RESOURCE_EXHAUSTED.</summary>
     public int InputRingSize { get; set; } = EngineOptions.DefaultInputRingSize;
 
@@ -169,6 +185,21 @@ public sealed class ServerOptions
         CheckPositive(MaxSubscriptions, nameof(MaxSubscriptions));
         CheckPositive(MaxWriteStreams, nameof(MaxWriteStreams));
         CheckPositive(MaxWritesInFlightPerStream, nameof(MaxWritesInFlightPerStream));
+        if (!(ApplyBacklogBudgetMs >= 0 && ApplyBacklogBudgetMs <= 60_000))
+        {
+            throw new ServerOptionsException($"ApplyBacklogBudgetMs must be 0 (one write at a time) to 60000 milliseconds, was {ApplyBacklogBudgetMs}");
+        }
+
+        if (MaxAdmissionWaiting < 0)
+        {
+            throw new ServerOptionsException($"MaxAdmissionWaiting must be 0 (refuse whenever the backlog is full) or positive, was {MaxAdmissionWaiting}");
+        }
+
+        if (MaxAdmissionWaitMs is <= 0 or > 86_400_000)
+        {
+            throw new ServerOptionsException($"MaxAdmissionWaitMs must be 1 to 86400000 milliseconds, was {MaxAdmissionWaitMs}");
+        }
+
         if (InputRingSize <= 0 || (InputRingSize & (InputRingSize - 1)) != 0)
         {
             throw new ServerOptionsException($"InputRingSize must be a power of two, was {InputRingSize}");

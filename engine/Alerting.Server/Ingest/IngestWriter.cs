@@ -29,26 +29,45 @@ public sealed class IngestWriter
         _latency = latency;
     }
 
-    /// <summary>Validates, publishes and waits until the request is durable and applied.</summary>
+    /// <summary>Validates, waits for admission, publishes and waits until the request is durable and applied.</summary>
+    /// <param name="request">The write.</param>
+    /// <param name="client">Who writes (<see cref="WriteClients"/>): admission takes turns between clients.</param>
+    /// <param name="cancellationToken">Cancels the wait for admission (nothing is written then).</param>
     /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT, RESOURCE_EXHAUSTED or UNAVAILABLE, as <see cref="EngineCalls"/> says.</exception>
-    public Task<WriteAck> WriteAsync(WriteRequest request) => Publish(request)();
+    public async Task<WriteAck> WriteAsync(WriteRequest request, string client, CancellationToken cancellationToken = default) =>
+        await (await PublishAsync(request, client, cancellationToken).ConfigureAwait(false))().ConfigureAwait(false);
 
     /// <summary>
-    /// Validates and publishes now; the returned function awaits durability and builds the ack.
+    /// Validates, waits until <see cref="EngineNode.Admission"/> admits the request (the engine's
+    /// apply backlog is within its budget and it is this client's turn), and publishes; the
+    /// returned function awaits durability and builds the ack. The admission is released once
+    /// what was published is applied.
     /// Points and check runs are two entries: if the ring fills between them, the points are
     /// written and the call still fails RESOURCE_EXHAUSTED. A request with a client id and
     /// sequence can be retried safely: the state machine skips the part already applied and the
     /// ack covers both (docs/clients.md). Without one, a client retrying the whole request may
-    /// write those points twice (a point is a sample: the windows count it twice).
+    /// write those points twice (a point is a sample: the windows count it twice). A request
+    /// refused admission wrote nothing.
     /// </summary>
-    public Func<Task<WriteAck>> Publish(WriteRequest request)
+    public async ValueTask<Func<Task<WriteAck>>> PublishAsync(WriteRequest request, string client, CancellationToken cancellationToken)
     {
         var (points, checkRuns) = WriteRequestConverter.ToEntries(request, _options.MaxPointsPerRequest);
-        var published = System.Diagnostics.Stopwatch.GetTimestamp();
-        var pointsWrite = points is null ? null : _engine.Write(points);
-        var checksWrite = checkRuns is null ? null : _engine.Write(checkRuns);
         var pointCount = request.Points.Count;
         var checkRunCount = request.CheckRuns.Count;
+        var ticket = await _engine.AdmitAsync(client, pointCount + checkRunCount, 0, cancellationToken).ConfigureAwait(false);
+        var published = System.Diagnostics.Stopwatch.GetTimestamp();
+        Task<AppliedEntry>? pointsWrite = null;
+        Task<AppliedEntry>? checksWrite = null;
+        try
+        {
+            pointsWrite = points is null ? null : _engine.Write(points);
+            checksWrite = checkRuns is null ? null : _engine.Write(checkRuns);
+        }
+        finally
+        {
+            _engine.ReleaseWhenDone(ticket, pointsWrite, checksWrite);
+        }
+
         return () => Acknowledge(published, request.BatchId, pointCount, checkRunCount, pointsWrite, checksWrite);
     }
 

@@ -17,6 +17,9 @@ namespace Alerting.Perf.Scenarios;
 /// </summary>
 internal static class StallScenario
 {
+    private const string AdmissionWait = "alerting_ingest_admission_wait_seconds";
+    private const string AdmissionRefused = "alerting_ingest_admission_refused_total";
+
     public static async Task<ScenarioResult> RunAsync(RunOptions options, Output output, CancellationToken cancellationToken)
     {
         var n = options.Series;
@@ -44,8 +47,13 @@ internal static class StallScenario
         await Workload.CheckWrittenAsync(result, target, before, seeded, cancellationToken).ConfigureAwait(false);
 
         var monitors = new Monitors.MonitorsClient(target.Channel);
-        var ingest = new Ingest.IngestClient(target.Channel);
-        var alerts = new Alerts.AlertsClient(target.Channel);
+
+        // The probe is an unrelated client: its own connection, so write admission gives it its
+        // own turn beside the load's (the series writers each have theirs, the monitor creates
+        // share target.Channel).
+        using var probeChannel = Grpc.Net.Client.GrpcChannel.ForAddress(target.Grpc);
+        var ingest = new Ingest.IngestClient(probeChannel);
+        var alerts = new Alerts.AlertsClient(probeChannel);
         var run = "stall-" + Guid.NewGuid().ToString("N")[..8];
         var created = await monitors.CreateAsync(new CreateMonitorRequest
         {
@@ -63,6 +71,7 @@ internal static class StallScenario
         long wrongState = 0;
         long received = 0;
         Workload.Written? written = null;
+        Scrape? loadBefore = null;
         var monitorsTook = TimeSpan.Zero;
         using (var subscription = alerts.Subscribe(new SubscribeRequest { FromIndex = created.LogIndex, MonitorId = created.Monitor.Id }, options.Headers(), cancellationToken: cancellationToken))
         {
@@ -110,6 +119,7 @@ internal static class StallScenario
                 return 0;
             }).ConfigureAwait(false);
 
+            loadBefore = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
             await output.WithProgressAsync($"stall: transitions while {n} new series and {monitorCount} monitors over {n} series apply", async progress =>
             {
                 var silent = new Action<string>(_ => { });
@@ -140,6 +150,15 @@ internal static class StallScenario
             }).ConfigureAwait(false);
         }
 
+        var loadAfter = await target.Metrics.ScrapeAsync(cancellationToken).ConfigureAwait(false);
+        var waits = loadAfter.Long(AdmissionWait + "_count") - loadBefore!.Long(AdmissionWait + "_count");
+        result.Add("STALL.admission.waits", "writes admitted during the load (server's admission histogram count)", waits, "writes");
+        if (waits > 0)
+        {
+            result.Add("STALL.admission.wait_mean", "mean admission wait during the load", (loadAfter[AdmissionWait + "_sum"] - loadBefore[AdmissionWait + "_sum"]) * 1000 / waits, "ms");
+        }
+
+        result.Add("STALL.admission.refused", "writes refused admission during the load (RESOURCE_EXHAUSTED, retried by the writers)", loadAfter.Long(AdmissionRefused) - loadBefore.Long(AdmissionRefused), "writes");
         OpenLoop.Latency(result, "STALL.idle", "write → transition, no load", idle, p99Bar: 10);
         OpenLoop.Latency(result, "STALL", "write → transition while the series and monitors apply", loaded, p99Bar: 10);
         result.Add("STALL.series_write", "write of N new series (closed loop, --streams in flight) → all acked", written!.Elapsed.TotalSeconds, "s");

@@ -45,7 +45,7 @@ public static class DatadogSeriesEndpoint
 
         if (!HttpIngest.IsEmpty(write))
         {
-            await ingest.Writer.WriteAsync(write).ConfigureAwait(false);
+            await ingest.Writer.WriteAsync(write, Api.WriteClients.Of(http), http.RequestAborted).ConfigureAwait(false);
         }
 
         return Results.Json(new { errors = Array.Empty<string>() }, statusCode: StatusCodes.Status202Accepted);

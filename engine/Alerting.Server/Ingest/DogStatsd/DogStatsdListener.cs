@@ -113,7 +113,7 @@ public sealed class DogStatsdListener : BackgroundService
         {
             var request = new WriteRequest();
             request.Points.AddRange(points.Skip(start).Take(_options.MaxPointsPerRequest));
-            accepted += (await _writer.WriteAsync(request).ConfigureAwait(false)).Accepted;
+            accepted += (await _writer.WriteAsync(request, Api.WriteClients.DogStatsd).ConfigureAwait(false)).Accepted;
         }
 
         Interlocked.Increment(ref _flushes);

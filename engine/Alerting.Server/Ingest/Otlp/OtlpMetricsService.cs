@@ -26,7 +26,7 @@ public sealed class OtlpMetricsService : MetricsService.MetricsServiceBase
     }
 
     /// <summary>The gRPC call; the key was checked by the interceptor.</summary>
-    public override Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context) => ExportAsync(request);
+    public override Task<ExportMetricsServiceResponse> Export(ExportMetricsServiceRequest request, ServerCallContext context) => ExportAsync(request, Api.WriteClients.Of(context), context.CancellationToken);
 
     public static void MapHttp(IEndpointRouteBuilder routes) =>
         routes.MapPost(HttpRoute, (HttpContext http, HttpIngest ingest, OtlpMetricsService service) => HttpIngest.Answer(async () =>
@@ -49,18 +49,18 @@ public sealed class OtlpMetricsService : MetricsService.MetricsServiceBase
                 throw HttpIngest.Invalid($"the body is not an ExportMetricsServiceRequest: {e.Message}");
             }
 
-            var response = await service.ExportAsync(request).ConfigureAwait(false);
+            var response = await service.ExportAsync(request, Api.WriteClients.Of(http), http.RequestAborted).ConfigureAwait(false);
             return Results.Bytes(response.ToByteArray(), "application/x-protobuf");
         }));
 
-    internal async Task<ExportMetricsServiceResponse> ExportAsync(ExportMetricsServiceRequest request)
+    internal async Task<ExportMetricsServiceResponse> ExportAsync(ExportMetricsServiceRequest request, string client, CancellationToken cancellationToken)
     {
         var deltas = _counters.Begin();
         var write = OtlpConverter.ToWriteRequest(request, deltas);
         var response = new ExportMetricsServiceResponse();
         if (!HttpIngest.IsEmpty(write))
         {
-            var ack = await _writer.WriteAsync(write).ConfigureAwait(false);
+            var ack = await _writer.WriteAsync(write, client, cancellationToken).ConfigureAwait(false);
             var rejected = ack.Rejected.Sum(r => r.Count);
             if (rejected > 0)
             {

@@ -34,7 +34,7 @@ public static class RemoteWriteEndpoint
         var write = RemoteWriteConverter.ToWriteRequest(request, deltas);
         if (!HttpIngest.IsEmpty(write))
         {
-            await ingest.Writer.WriteAsync(write).ConfigureAwait(false);
+            await ingest.Writer.WriteAsync(write, Api.WriteClients.Of(http), http.RequestAborted).ConfigureAwait(false);
         }
 
         deltas.Commit();

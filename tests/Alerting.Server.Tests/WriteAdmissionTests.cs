@@ -1,0 +1,213 @@
+using System.Globalization;
+using Alerting.Protocol.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Alerting.Server.Tests;
+
+/// <summary>
+/// Write admission (issue 7's stall bar) on a real server over loopback: the state machine is
+/// held on a read (a query that waits for the test), so admitted writes stay unapplied and the
+/// backlog stays full; each client is its own gRPC connection. Order is read from the acks' log
+/// indexes, never from timing.
+/// </summary>
+public sealed class WriteAdmissionTests
+{
+    [Fact]
+    public async Task A_small_write_from_another_connection_is_admitted_ahead_of_a_big_writers_queued_batches()
+    {
+        var options = TestServer.Options();
+        options.ApplyBacklogBudgetMs = 0;
+        options.MaxAdmissionWaitMs = (int)(TestServer.Patience.TotalMilliseconds * 3);
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var bigChannel = GrpcChannel.ForAddress(server.Host.GrpcAddress);
+        using var smallChannel = GrpcChannel.ForAddress(server.Host.GrpcAddress);
+        var big = new Protocol.V1.Ingest.IngestClient(bigChannel);
+        var small = new Protocol.V1.Ingest.IngestClient(smallChannel);
+        var admission = server.Host.Node!.Admission;
+
+        var hold = new TaskCompletionSource();
+        var held = Hold(server, hold);
+        try
+        {
+            // Budget 0: one write at a time. The big writer's first batch is admitted and waits
+            // behind the held state machine; its next 8 wait for admission in its lane.
+            var head = big.WriteBatchAsync(Batch("big", 0, 100), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.BacklogNanos > 0, timeout.Token);
+            var queued = Enumerable.Range(1, 8).Select(i => big.WriteBatchAsync(Batch("big", i, 100), TestServer.Call(timeout.Token)).ResponseAsync).ToList();
+            await WaitUntil(() => admission.Waiting == 8, timeout.Token);
+            var late = small.WriteBatchAsync(Batch("small", 0, 1), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.Waiting == 9, timeout.Token);
+
+            hold.SetResult();
+            var smallAck = await late;
+            var headAck = await head;
+            var bigAcks = await Task.WhenAll(queued);
+
+            Assert.Equal(1, smallAck.Accepted);
+            Assert.All(bigAcks, a => Assert.Equal(100, a.Accepted));
+            Assert.True(headAck.LogIndex < smallAck.LogIndex, $"head {headAck.LogIndex}, small {smallAck.LogIndex}");
+
+            // Round robin between connections: the big lane's turn (one batch), then the small
+            // write, then the rest. First in, first out would have put all 8 ahead of it.
+            var ahead = bigAcks.Count(a => a.LogIndex < smallAck.LogIndex);
+            Assert.True(ahead == 1, $"{ahead} of the big writer's queued batches went in ahead of the small write (indexes {string.Join(", ", bigAcks.Select(a => a.LogIndex))}; small {smallAck.LogIndex})");
+            Assert.Equal(0, admission.Waiting);
+        }
+        finally
+        {
+            hold.TrySetResult();
+            await held;
+        }
+
+        await WaitUntil(() => admission.BacklogNanos == 0, timeout.Token);
+        var metrics = await ScrapeAsync(server, timeout.Token);
+        Assert.Equal(1 + (9 * 100), Sample(metrics, "alerting_ingest_accepted_total"));
+        Assert.Equal(10, HistogramCount(metrics, "alerting_ingest_admission_wait_seconds"));
+    }
+
+    [Fact]
+    public async Task Writes_beyond_the_wait_queue_are_refused_resource_exhausted_and_only_acknowledged_points_count()
+    {
+        var options = TestServer.Options();
+        options.ApplyBacklogBudgetMs = 0;
+        options.MaxAdmissionWaiting = 2;
+        options.MaxAdmissionWaitMs = (int)(TestServer.Patience.TotalMilliseconds * 3);
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        using var otherChannel = GrpcChannel.ForAddress(server.Host.GrpcAddress);
+        var other = new Protocol.V1.Ingest.IngestClient(otherChannel);
+        var admission = server.Host.Node!.Admission;
+
+        var hold = new TaskCompletionSource();
+        var held = Hold(server, hold);
+        List<WriteAck> acks;
+        try
+        {
+            var head = server.Ingest.WriteBatchAsync(Batch("over", 0, 10), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.BacklogNanos > 0, timeout.Token);
+            var queued = Enumerable.Range(1, 2).Select(i => server.Ingest.WriteBatchAsync(Batch("over", i, 10), TestServer.Call(timeout.Token)).ResponseAsync).ToList();
+            await WaitUntil(() => admission.Waiting == 2, timeout.Token);
+
+            // The queue is full: one more from the same connection, and one from another, are refused at once.
+            var refused = await Assert.ThrowsAsync<RpcException>(() => server.Ingest.WriteBatchAsync(Batch("over", 3, 10), TestServer.Call(timeout.Token)).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+            Assert.Contains("2 writes already wait for admission", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("nothing of this write was written", refused.Status.Detail, StringComparison.Ordinal);
+            var alsoRefused = await Assert.ThrowsAsync<RpcException>(() => other.WriteBatchAsync(Batch("over", 4, 10), TestServer.Call(timeout.Token)).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, alsoRefused.StatusCode);
+
+            hold.SetResult();
+            acks = [await head, .. await Task.WhenAll(queued)];
+        }
+        finally
+        {
+            hold.TrySetResult();
+            await held;
+        }
+
+        Assert.All(acks, a => Assert.Equal(10, a.Accepted));
+        var series = await (server.Host.Node.TryQuery(state => state.SeriesCount) ?? throw new InvalidOperationException("input ring full"));
+        Assert.Equal(30, series);
+        var metrics = await ScrapeAsync(server, timeout.Token);
+        Assert.Equal(30, Sample(metrics, "alerting_ingest_accepted_total"));
+        Assert.Equal(2, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"queue_full\""));
+        Assert.Equal(0, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"timed_out\""));
+    }
+
+    [Fact]
+    public async Task A_write_that_waits_longer_than_MaxAdmissionWaitMs_is_refused_and_not_written()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = TestServer.Options();
+        options.ApplyBacklogBudgetMs = 0;
+        options.MaxAdmissionWaitMs = 2_000;
+        await using var server = await TestServer.StartAsync(time, options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var admission = server.Host.Node!.Admission;
+
+        var hold = new TaskCompletionSource();
+        var held = Hold(server, hold);
+        WriteAck headAck;
+        try
+        {
+            var head = server.Ingest.WriteBatchAsync(Batch("slow", 0, 5, time), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.BacklogNanos > 0, timeout.Token);
+            var waiting = server.Ingest.WriteBatchAsync(Batch("slow", 1, 5, time), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.Waiting == 1, timeout.Token);
+
+            time.Advance(TimeSpan.FromMilliseconds(2_000));
+            var refused = await Assert.ThrowsAsync<RpcException>(() => waiting);
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+            Assert.Contains("waited 2000 ms for admission", refused.Status.Detail, StringComparison.Ordinal);
+
+            hold.SetResult();
+            headAck = await head;
+        }
+        finally
+        {
+            hold.TrySetResult();
+            await held;
+        }
+
+        Assert.Equal(5, headAck.Accepted);
+        var series = await (server.Host.Node.TryQuery(state => state.SeriesCount) ?? throw new InvalidOperationException("input ring full"));
+        Assert.Equal(5, series);
+        var metrics = await ScrapeAsync(server, timeout.Token);
+        Assert.Equal(5, Sample(metrics, "alerting_ingest_accepted_total"));
+        Assert.Equal(1, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"timed_out\""));
+    }
+
+    /// <summary>Holds the state machine on a read until <paramref name="hold"/> completes: what is admitted after it stays unapplied.</summary>
+    private static Task<bool> Hold(TestServer server, TaskCompletionSource hold) =>
+        server.Host.Node!.TryQuery(_ => hold.Task.Wait(TestServer.Patience)) ?? throw new InvalidOperationException("input ring full");
+
+    /// <summary>A batch of <paramref name="points"/> new series <c>admission.NAME.K</c>, one point each.</summary>
+    private static WriteRequest Batch(string name, int batch, int points, TimeProvider? time = null)
+    {
+        var now = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds();
+        var request = new WriteRequest { BatchId = (ulong)batch };
+        for (var k = 0; k < points; k++)
+        {
+            request.Points.Add(new Point { Metric = "admission." + name, Tags = { $"b:{batch}", $"k:{k}" }, UnixMs = now, Value = k });
+        }
+
+        return request;
+    }
+
+    /// <summary>Waits for a condition on the server's admission counters (a position, not a time).</summary>
+    private static async Task WaitUntil(Func<bool> condition, CancellationToken cancellationToken)
+    {
+        while (!condition())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+    }
+
+    private static async Task<string> ScrapeAsync(TestServer server, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+        return await http.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
+    }
+
+    /// <summary>The value of the first sample of <paramref name="name"/> whose labels hold <paramref name="label"/> (any when null); 0 when absent.</summary>
+    private static long Sample(string metrics, string name, string? label = null)
+    {
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{'
+                && (label is null || line.Contains(label, StringComparison.Ordinal)))
+            {
+                var afterName = line.Contains('}', StringComparison.Ordinal) ? line[(line.LastIndexOf('}') + 1)..] : line[name.Length..];
+                return (long)double.Parse(afterName.Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static long HistogramCount(string metrics, string name) => Sample(metrics, name + "_count");
+}
