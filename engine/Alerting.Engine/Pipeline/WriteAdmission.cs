@@ -22,7 +22,7 @@ public sealed class WriteAdmission
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
-    private readonly Queue<Lane> _turns = new();
+    private readonly LinkedList<Lane> _turns = new();
     private readonly TimeProvider _time;
     private long _backlog;
     private int _waiting;
@@ -65,6 +65,37 @@ public sealed class WriteAdmission
 
     /// <summary>Writes waiting for admission now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Waiters held in lanes now (abandoned ones leave at once, so never more than <see cref="Waiting"/>).</summary>
+    internal int QueuedEntries
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var count = 0;
+                foreach (var lane in _lanes.Values)
+                {
+                    count += lane.Count;
+                }
+
+                return count;
+            }
+        }
+    }
+
+    /// <summary>Client lanes held now (a lane leaves once it empties).</summary>
+    internal int Lanes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                Invariant.Check(_turns.Count == _lanes.Count, "every held lane takes turns");
+                return _lanes.Count;
+            }
+        }
+    }
 
     /// <summary>Writes admitted since start (at once or after waiting).</summary>
     public long Admitted => Volatile.Read(ref _admitted);
@@ -110,11 +141,10 @@ public sealed class WriteAdmission
                 _lanes.Add(client, lane);
             }
 
-            lane.Enqueue(waiter);
-            if (!lane.InTurns)
+            waiter.Node = lane.AddLast(waiter);
+            if (lane.Turn is null)
             {
-                lane.InTurns = true;
-                _turns.Enqueue(lane);
+                lane.Turn = _turns.AddLast(lane);
             }
 
             _waiting++;
@@ -140,7 +170,7 @@ public sealed class WriteAdmission
 
     private bool Fits(long cost) => _backlog == 0 || _backlog + cost <= BudgetNanos;
 
-    /// <summary>A waiting write's caller gave up or its time ran out: it leaves its lane (lazily) and is refused.</summary>
+    /// <summary>A waiting write's caller gave up or its time ran out: it leaves its lane at once (the lane too once empty) and is refused.</summary>
     private void Abandon(Waiter waiter, bool timedOut, CancellationToken callerToken)
     {
         lock (_lock)
@@ -152,6 +182,13 @@ public sealed class WriteAdmission
 
             waiter.State = WaiterState.Abandoned;
             _waiting--;
+            var lane = _lanes[waiter.Client];
+            lane.Remove(waiter.Node!);
+            waiter.Node = null;
+            if (lane.Count == 0)
+            {
+                DropLane(lane);
+            }
             if (timedOut)
             {
                 _refusedTimedOut++;
@@ -175,47 +212,32 @@ public sealed class WriteAdmission
         List<(Waiter Waiter, long Waited)>? ready = null;
         lock (_lock)
         {
-            while (_turns.TryPeek(out var lane))
+            while (_turns.First is { } turn)
             {
-                while (lane.TryPeek(out var head) && head.State != WaiterState.Waiting)
-                {
-                    lane.Dequeue();
-                }
-
-                if (lane.Count == 0)
-                {
-                    _turns.Dequeue();
-                    lane.InTurns = false;
-                    _lanes.Remove(lane.Client);
-                    continue;
-                }
-
-                var next = lane.Peek();
+                var lane = turn.Value;
+                Invariant.Check(lane.Count > 0, "a lane holds waiting writes only and leaves once empty");
+                var next = lane.First!.Value;
+                Invariant.Check(next.State == WaiterState.Waiting, "abandoned writes leave their lane at once");
                 if (!Fits(next.CostNanos))
                 {
                     break;
                 }
 
-                lane.Dequeue();
-                _turns.Dequeue();
+                lane.RemoveFirst();
+                next.Node = null;
                 next.State = WaiterState.Admitted;
                 _waiting--;
                 _backlog += next.CostNanos;
                 _admitted++;
-                while (lane.TryPeek(out var after) && after.State != WaiterState.Waiting)
-                {
-                    lane.Dequeue();
-                }
-
                 if (lane.Count > 0)
                 {
                     // One write per turn: the lane goes to the back of the round.
-                    _turns.Enqueue(lane);
+                    _turns.Remove(turn);
+                    _turns.AddLast(turn);
                 }
                 else
                 {
-                    lane.InTurns = false;
-                    _lanes.Remove(lane.Client);
+                    DropLane(lane);
                 }
 
                 (ready ??= []).Add((next, _time.GetTimestamp()));
@@ -236,6 +258,13 @@ public sealed class WriteAdmission
         }
     }
 
+    private void DropLane(Lane lane)
+    {
+        _turns.Remove(lane.Turn!);
+        lane.Turn = null;
+        _lanes.Remove(lane.Client);
+    }
+
     private enum WaiterState
     {
         Waiting,
@@ -253,6 +282,9 @@ public sealed class WriteAdmission
 
         public WaiterState State { get; set; }
 
+        /// <summary>Its place in its lane while it waits (null once admitted or abandoned).</summary>
+        public LinkedListNode<Waiter>? Node { get; set; }
+
         public TaskCompletionSource<AdmissionTicket> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         private readonly object _armLock = new();
@@ -269,7 +301,15 @@ public sealed class WriteAdmission
                 _timeout = timeout;
                 _onTimeout = timeout.Token.Register(() => owner.Abandon(this, timedOut: true, cancellationToken));
                 _onCancel = cancellationToken.Register(() => owner.Abandon(this, timedOut: false, cancellationToken));
-                if (Completion.Task.IsCompleted)
+                bool settled;
+                lock (owner._lock)
+                {
+                    // Admitted (or abandoned) between AdmitAsync's lock and here: Dispatch may have
+                    // disarmed before anything was armed, so nothing else would stop this clock.
+                    settled = State != WaiterState.Waiting;
+                }
+
+                if (settled || Completion.Task.IsCompleted)
                 {
                     Disarm();
                 }
@@ -288,11 +328,12 @@ public sealed class WriteAdmission
         }
     }
 
-    private sealed class Lane(string client) : Queue<Waiter>
+    private sealed class Lane(string client) : LinkedList<Waiter>
     {
         public string Client { get; } = client;
 
-        public bool InTurns { get; set; }
+        /// <summary>Its place in the round of turns (every held lane has one).</summary>
+        public LinkedListNode<Lane>? Turn { get; set; }
     }
 }
 

@@ -51,6 +51,50 @@ public sealed class WriteAdmissionTests
     }
 
     [Fact]
+    public async Task Abandoned_waiters_and_their_lanes_leave_at_once_while_the_backlog_is_stalled()
+    {
+        // An apply stall: one ticket held, and the "front" client always has a live write at the head
+        // of the round (a new one every 5 s, each waiting 10 s), so Dispatch never gets past it. Behind
+        // it, every 5 s a new client's write is cancelled (its connection closed) and another new
+        // client's write times out. The wait queue's memory stays bounded by MaxWaiting all along.
+        const int maxWaiting = 5;
+        var time = new FakeTimeProvider();
+        var admission = new WriteAdmission(budgetNanos: 5, maxWaiting, TimeSpan.FromSeconds(10), time);
+        var held = await admission.AdmitAsync("held", 5);
+        var fronts = new List<Task<AdmissionTicket>>();
+        var lates = new List<Task<AdmissionTicket>>();
+        for (var i = 0; i < 10 * maxWaiting; i++)
+        {
+            fronts.Add(admission.AdmitAsync("front", 5).AsTask());
+            using var closed = new CancellationTokenSource();
+            var cancelled = admission.AdmitAsync($"closed-{i}", 1, closed.Token).AsTask();
+            lates.Add(admission.AdmitAsync($"late-{i}", 1).AsTask());
+            await closed.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            time.Advance(TimeSpan.FromSeconds(5));
+            Assert.True(admission.QueuedEntries <= maxWaiting + 1, $"{admission.QueuedEntries} entries queued after step {i}");
+            Assert.True(admission.Lanes <= maxWaiting + 1, $"{admission.Lanes} lanes held after step {i}");
+            Assert.Equal(admission.Waiting, admission.QueuedEntries);
+        }
+
+        // Every write but the newest two fronts and lates timed out; none was admitted.
+        foreach (var late in lates.Take(lates.Count - 1).Concat(fronts.Take(fronts.Count - 1)))
+        {
+            Assert.Equal(AdmissionRefusal.TimedOut, (await Assert.ThrowsAsync<AdmissionRefusedException>(() => late)).Reason);
+        }
+
+        Assert.Equal(2, admission.Waiting);
+        Assert.Equal(2, admission.Lanes);
+        admission.Release(held);
+        Assert.Equal(5, (await fronts[^1]).CostNanos);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(AdmissionRefusal.TimedOut, (await Assert.ThrowsAsync<AdmissionRefusedException>(() => lates[^1])).Reason);
+        Assert.Equal(0, admission.Waiting);
+        Assert.Equal(0, admission.QueuedEntries);
+        Assert.Equal(0, admission.Lanes);
+    }
+
+    [Fact]
     public async Task A_write_waiting_longer_than_the_limit_is_refused_and_leaves_the_queue()
     {
         var time = new FakeTimeProvider();
@@ -222,8 +266,15 @@ public sealed class WriteAdmissionTests
 
         public void Cancel(int id)
         {
+            var client = _waiting.Find(w => w.Id == id).Client;
             _waiting.RemoveAll(w => w.Id == id);
             _cancelled.Add(id);
+            if (client is not null && !_waiting.Exists(w => w.Client == client))
+            {
+                // A client left with no waiting write leaves the round at once: it re-enters at the end.
+                _round.Remove(client);
+            }
+
             Dispatch();
         }
 
