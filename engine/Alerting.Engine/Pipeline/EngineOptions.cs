@@ -15,8 +15,11 @@ public sealed record EngineOptions
     /// <summary>Default <see cref="MaxAdmissionWaiting"/>.</summary>
     public const int DefaultMaxAdmissionWaiting = 4_096;
 
-    /// <summary>Default <see cref="MaxAdmissionWait"/>.</summary>
-    public static readonly TimeSpan DefaultMaxAdmissionWait = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Default <see cref="MaxAdmissionWait"/>: well under <c>AlertingWriter</c>'s default attempt timeout
+    /// (5 s), so a client sees RESOURCE_EXHAUSTED (retry here) rather than silence (hop to another node).
+    /// </summary>
+    public static readonly TimeSpan DefaultMaxAdmissionWait = TimeSpan.FromSeconds(2);
 
     /// <summary>The node's data folder: <c>journal/</c> and <c>snapshots/</c> live under it.</summary>
     public required string DataDirectory { get; init; }
