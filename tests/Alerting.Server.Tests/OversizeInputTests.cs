@@ -19,7 +19,7 @@ public sealed class OversizeInputTests
     /// Within every per-field limit, but 100 series of a 200-char metric with 64 tags of 200 chars
     /// encode to about 1.3 MB: more than the journal takes in one entry.
     /// </summary>
-    private static WriteRequest LargerThanAnEntry()
+    internal static WriteRequest LargerThanAnEntry()
     {
         var request = new WriteRequest { BatchId = 7 };
         var tags = Enumerable.Range(0, WriteRequestConverter.MaxTagsPerPoint)

@@ -2,7 +2,9 @@ using System.Globalization;
 using Alerting.Protocol.V1;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Google.Protobuf;
 using Microsoft.Extensions.Time.Testing;
+using Otlp = Alerting.Protocol.OpenTelemetry.Collector.Metrics.V1;
 
 namespace Alerting.Server.Tests;
 
@@ -159,6 +161,129 @@ public sealed class WriteAdmissionTests
         Assert.Equal(5, Sample(metrics, "alerting_ingest_accepted_total"));
         Assert.Equal(1, Sample(metrics, "alerting_ingest_admission_refused_total", "reason=\"timed_out\""));
     }
+
+    [Fact]
+    public async Task A_refused_write_carries_RetryInfo_over_OTLP_gRPC_and_remote_write_answers_503_with_Retry_After()
+    {
+        var options = TestServer.Options();
+        options.ApplyBacklogBudgetMs = 0;
+        options.MaxAdmissionWaiting = 0;
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var admission = server.Host.Node!.Admission;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        var hold = new TaskCompletionSource();
+        var held = Hold(server, hold);
+        try
+        {
+            // Budget 0 and no waiting: while one write is admitted and unapplied, every other is refused at once.
+            var head = server.Ingest.WriteBatchAsync(Batch("head", 0, 1), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.BacklogNanos > 0, timeout.Token);
+
+            var export = new Method<Otlp.ExportMetricsServiceRequest, Otlp.ExportMetricsServiceResponse>(
+                MethodType.Unary,
+                "opentelemetry.proto.collector.metrics.v1.MetricsService",
+                "Export",
+                Marshallers.Create(m => m.ToByteArray(), Otlp.ExportMetricsServiceRequest.Parser.ParseFrom),
+                Marshallers.Create(m => m.ToByteArray(), Otlp.ExportMetricsServiceResponse.Parser.ParseFrom));
+            var refused = await Assert.ThrowsAsync<RpcException>(() => server.Channel.CreateCallInvoker().AsyncUnaryCall(export, null, TestServer.Call(timeout.Token), OtlpGauge(now)).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+            var details = Google.Rpc.Status.Parser.ParseFrom(refused.Trailers.GetValueBytes("grpc-status-details-bin") ?? throw new InvalidOperationException("no grpc-status-details-bin trailer"));
+            Assert.Equal((int)StatusCode.ResourceExhausted, details.Code);
+            var retry = Assert.Single(details.Details).Unpack<Google.Rpc.RetryInfo>();
+            Assert.Equal(TimeSpan.FromSeconds(1), retry.RetryDelay.ToTimeSpan());
+
+            using var http = new HttpClient { BaseAddress = server.Host.HttpAddress, Timeout = TestServer.Patience };
+            var remote = new Protocol.Prometheus.WriteRequest { Timeseries = { Ingestion.RemoteWriteConverterTests.Series("cpu", [], (now, 1)) } };
+            using var remoteWrite = await http.PostAsync(new Uri("/api/v1/write", UriKind.Relative), Ingestion.RemoteWriteEndpointTests.Snappy(remote), timeout.Token);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, remoteWrite.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), remoteWrite.Headers.RetryAfter?.Delta);
+            Assert.Contains("nothing of this write was written", await remoteWrite.Content.ReadAsStringAsync(timeout.Token), StringComparison.Ordinal);
+
+            var otlpBody = new ByteArrayContent(OtlpGauge(now).ToByteArray());
+            otlpBody.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-protobuf");
+            using var otlpHttp = await http.PostAsync(new Uri("/v1/metrics", UriKind.Relative), otlpBody, timeout.Token);
+            Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, otlpHttp.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), otlpHttp.Headers.RetryAfter?.Delta);
+
+            hold.SetResult();
+            Assert.Equal(1, (await head).Accepted);
+        }
+        finally
+        {
+            hold.TrySetResult();
+            await held;
+        }
+
+        Assert.Equal(3, admission.RefusedQueueFull);
+        await WaitUntil(() => admission.BacklogNanos == 0, timeout.Token);
+    }
+
+    [Fact]
+    public async Task Cancelled_too_large_and_not_primary_writes_leave_no_backlog_and_no_waiters()
+    {
+        var options = TestServer.Options();
+        options.ApplyBacklogBudgetMs = 0;
+        options.MaxAdmissionWaitMs = (int)(TestServer.Patience.TotalMilliseconds * 3);
+        await using var server = await TestServer.StartAsync(options);
+        using var timeout = new CancellationTokenSource(TestServer.Patience);
+        var admission = server.Host.Node!.Admission;
+
+        // A caller cancelling while it waits (a gRPC deadline or a closed connection look the same to the server).
+        var hold = new TaskCompletionSource();
+        var held = Hold(server, hold);
+        try
+        {
+            var head = server.Ingest.WriteBatchAsync(Batch("fail", 0, 3), TestServer.Call(timeout.Token)).ResponseAsync;
+            await WaitUntil(() => admission.BacklogNanos > 0, timeout.Token);
+            using var gaveUp = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            var waiting = server.Ingest.WriteBatchAsync(Batch("fail", 1, 3), TestServer.Call(gaveUp.Token)).ResponseAsync;
+            await WaitUntil(() => admission.Waiting == 1, timeout.Token);
+            await gaveUp.CancelAsync();
+            Assert.Equal(StatusCode.Cancelled, (await Assert.ThrowsAsync<RpcException>(() => waiting)).StatusCode);
+            await WaitUntil(() => admission.Waiting == 0, timeout.Token);
+
+            hold.SetResult();
+            Assert.Equal(3, (await head).Accepted);
+        }
+        finally
+        {
+            hold.TrySetResult();
+            await held;
+        }
+
+        await WaitUntil(() => admission.BacklogNanos == 0, timeout.Token);
+
+        // Admitted, then refused by the journal: the admission is released all the same.
+        var tooLarge = await Assert.ThrowsAsync<RpcException>(() => server.Ingest.WriteBatchAsync(OversizeInputTests.LargerThanAnEntry(), TestServer.Call(timeout.Token)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, tooLarge.StatusCode);
+        Assert.Equal(0, admission.BacklogNanos);
+        Assert.Equal(0, admission.Waiting);
+
+        // A standby admits (its backlog is empty), then refuses as not the primary: released too.
+        var standbyOptions = TestServer.Options();
+        standbyOptions.Role = Engine.Pipeline.NodeRole.Standby;
+        await using var standby = await TestServer.StartAsync(standbyOptions);
+        var notPrimary = await Assert.ThrowsAsync<RpcException>(() => standby.Ingest.WriteBatchAsync(Batch("fail", 2, 3), TestServer.Call(timeout.Token)).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, notPrimary.StatusCode);
+        Assert.Equal(0, standby.Host.Node!.Admission.BacklogNanos);
+        Assert.Equal(0, standby.Host.Node.Admission.Waiting);
+        Assert.True(standby.Host.Node.Admission.Admitted >= 1, "the standby's write was admitted before it was refused");
+    }
+
+    [Fact]
+    public void The_default_admission_wait_is_shorter_than_the_writers_attempt_timeout()
+    {
+        // Longer, and AlertingWriter would take a primary that makes it wait for a stalled node and hop.
+        Assert.True(Engine.Pipeline.EngineOptions.DefaultMaxAdmissionWait < global::Alerting.Client.AlertingWriterOptions.DefaultAttemptTimeout / 2);
+        Assert.Equal(2_000, new Hosting.ServerOptions().MaxAdmissionWaitMs);
+    }
+
+    private static Otlp.ExportMetricsServiceRequest OtlpGauge(long unixMs) => new()
+    {
+        ResourceMetrics = { new Protocol.OpenTelemetry.Metrics.V1.ResourceMetrics { ScopeMetrics = { new Protocol.OpenTelemetry.Metrics.V1.ScopeMetrics { Metrics = { new Protocol.OpenTelemetry.Metrics.V1.Metric { Name = "cpu", Gauge = new Protocol.OpenTelemetry.Metrics.V1.Gauge { DataPoints = { new Protocol.OpenTelemetry.Metrics.V1.NumberDataPoint { TimeUnixNano = (ulong)unixMs * 1_000_000, AsDouble = 1 } } } } } } } } },
+    };
 
     /// <summary>Holds the state machine on a read until <paramref name="hold"/> completes: what is admitted after it stays unapplied.</summary>
     private static Task<bool> Hold(TestServer server, TaskCompletionSource hold) =>

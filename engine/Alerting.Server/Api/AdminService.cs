@@ -32,7 +32,7 @@ public sealed class AdminService : Protocol.V1.Admin.AdminBase
             throw Invalid(refusal);
         }
 
-        var applied = await _engine.Write(new LogEntry { EngineSettings = settings.Clone() }).ConfigureAwait(false);
+        var applied = await _engine.WriteAsync(new LogEntry { EngineSettings = settings.Clone() }, WriteClients.Of(context), context.CancellationToken).ConfigureAwait(false);
         Engine.Invariant.Check(applied.Result.Error is null, "an engine settings entry the API checked is applied");
         var now = await _engine.Query(state => state.Settings.ToProto()).ConfigureAwait(false);
         return new EngineSettingsResponse { Settings = now, LogIndex = (ulong)applied.Index };

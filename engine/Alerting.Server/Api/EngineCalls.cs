@@ -14,13 +14,23 @@ namespace Alerting.Server.Api;
 public sealed class EngineCalls
 {
     private readonly Hosting.LatencyHistograms? _latency;
+    private readonly ILogger<EngineCalls>? _logger;
+    private long _releaseFaults;
+    private volatile string? _lastReleaseFault;
 
-    public EngineCalls(EngineNode node, Replication.Replicator? replicator = null, Hosting.LatencyHistograms? latency = null)
+    public EngineCalls(EngineNode node, Replication.Replicator? replicator = null, Hosting.LatencyHistograms? latency = null, ILogger<EngineCalls>? logger = null)
     {
         Node = node;
         Replicator = replicator;
         _latency = latency;
+        _logger = logger;
     }
+
+    /// <summary>Admission releases, run once a write was applied, that threw (a bug: each one leaves its cost in the backlog).</summary>
+    public long ReleaseFaults => Interlocked.Read(ref _releaseFaults);
+
+    /// <summary>The newest release fault, or null.</summary>
+    public string? LastReleaseFault => _lastReleaseFault;
 
     public EngineNode Node { get; }
 
@@ -72,7 +82,7 @@ public sealed class EngineCalls
         }
         catch (AdmissionRefusedException e)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, e.Message));
+            throw AdmissionRefused(e);
         }
     }
 
@@ -134,7 +144,18 @@ public sealed class EngineCalls
             await second.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        Node.Admission.Release(ticket);
+        try
+        {
+            Node.Admission.Release(ticket);
+        }
+#pragma warning disable CA1031 // Nothing awaits this task: a fault must be recorded here, not thrown into the pool.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _releaseFaults);
+            _lastReleaseFault = $"releasing an admission of {ticket.CostNanos} ns threw {e.GetType().Name}: {e.Message}";
+            _logger?.LogError(e, "alerting: admission release failed; its cost stays in the apply backlog");
+        }
     }
 
     private static async Task<AppliedEntry> UnavailableIfFaulted(Task<AppliedEntry> written)
@@ -169,6 +190,58 @@ public sealed class EngineCalls
     /// </summary>
     internal static RpcException TooLarge(EntryTooLargeException e) =>
         new(new Status(StatusCode.ResourceExhausted, e.Message), new Metadata { { TooLargeTrailer, e.LimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+
+    /// <summary>
+    /// RESOURCE_EXHAUSTED with a <c>google.rpc.RetryInfo</c> (<see cref="AdmissionRetryDelay"/>) in the
+    /// status details (<see cref="StatusDetailsTrailer"/>): the OTLP exporters retry RESOURCE_EXHAUSTED
+    /// only when the server says it is retryable that way; nothing of the write was written.
+    /// </summary>
+    internal static RpcException AdmissionRefused(AdmissionRefusedException e)
+    {
+        var details = new Google.Rpc.Status
+        {
+            Code = (int)StatusCode.ResourceExhausted,
+            Message = e.Message,
+            Details = { Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(AdmissionRetryDelay) }) },
+        };
+        return new RpcException(new Status(StatusCode.ResourceExhausted, e.Message), new Metadata { { StatusDetailsTrailer, Google.Protobuf.MessageExtensions.ToByteArray(details) } });
+    }
+
+    /// <summary>The delay a write refused admission is told to wait before retrying (RetryInfo; HTTP <c>Retry-After</c>).</summary>
+    public static readonly TimeSpan AdmissionRetryDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>gRPC's trailer for the full <c>google.rpc.Status</c>, details included (what Grpc.StatusProto reads).</summary>
+    public const string StatusDetailsTrailer = "grpc-status-details-bin";
+
+    /// <summary>The retry delay a <c>google.rpc.RetryInfo</c> in <paramref name="e"/>'s status details asks for, if any.</summary>
+    public static TimeSpan? RetryDelayOf(RpcException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Trailers.GetValueBytes(StatusDetailsTrailer) is not { } bytes)
+        {
+            return null;
+        }
+
+        Google.Rpc.Status status;
+        try
+        {
+            status = Google.Rpc.Status.Parser.ParseFrom(bytes);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException)
+        {
+            return null;
+        }
+
+        foreach (var detail in status.Details)
+        {
+            if (detail.TryUnpack<Google.Rpc.RetryInfo>(out var retry))
+            {
+                return retry.RetryDelay?.ToTimeSpan();
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Trailer of a call refused because its entry exceeds the journal's limit; the value is the limit in bytes.</summary>
     public const string TooLargeTrailer = "alerting-entry-limit-bytes";

@@ -5,7 +5,7 @@ namespace Alerting.Server.Hosting;
 
 /// <summary>
 /// The latency histograms on <c>/metrics</c> (in seconds, Prometheus's unit): ingest ack latency
-/// (<c>alerting_ingest_ack_latency_seconds</c>: from a write request's publication to its ack,
+/// (<c>alerting_ingest_ack_latency_seconds</c>: from a write request's publication, after its admission wait, to its ack,
 /// durable and applied, for every protocol) and journal group commit latency
 /// (<c>alerting_journal_commit_latency_seconds</c>: one FasterLog commit, fsync included) and
 /// write admission's wait (<c>alerting_ingest_admission_wait_seconds</c>). The
@@ -32,7 +32,7 @@ public sealed class LatencyHistograms
     {
         ArgumentNullException.ThrowIfNull(meter);
         var advice = new InstrumentAdvice<double> { HistogramBucketBoundaries = BoundsSeconds };
-        Volatile.Write(ref _ack, meter.CreateHistogram(AckInstrument, "s", "Time from publishing a write request to its ack (durable and applied), any protocol", tags: null, advice));
+        Volatile.Write(ref _ack, meter.CreateHistogram(AckInstrument, "s", "Time from publishing a write request (after its admission wait, which alerting.ingest.admission_wait measures) to its ack (durable and applied), any protocol", tags: null, advice));
         Volatile.Write(ref _admission, meter.CreateHistogram(AdmissionWaitInstrument, "s", "Time a client write waited for admission (the engine's apply backlog over its budget); 0 when admitted at once", tags: null, advice));
         Volatile.Write(ref _commit, meter.CreateHistogram(CommitInstrument, "s", "Duration of one journal group commit (FasterLog commit, fsync included)", tags: null, advice));
     }

@@ -135,13 +135,22 @@ public sealed class HttpIngest
         return decoded;
     }
 
-    /// <summary>Writes and answers 204; a write error becomes its HTTP status (<see cref="StatusOf"/>) with the reason as text.</summary>
-    public static async Task<IResult> Answer(Func<Task<IResult>> handle)
+    /// <summary>
+    /// Writes and answers 204; a write error becomes its HTTP status (<see cref="StatusOf"/>) with the
+    /// reason as text. A write refused admission (its status carries a RetryInfo) also gets
+    /// <c>Retry-After</c>, and <paramref name="refusedStatus"/> (429 unless a route's clients retry
+    /// only 503, as Prometheus remote_write does without <c>retry_on_http_429</c>).
+    /// </summary>
+    public static async Task<IResult> Answer(Func<Task<IResult>> handle, int refusedStatus = StatusCodes.Status429TooManyRequests)
     {
         ArgumentNullException.ThrowIfNull(handle);
         try
         {
             return await handle().ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && EngineCalls.RetryDelayOf(e) is { } delay)
+        {
+            return new RetryAfter(Results.Text(e.Status.Detail, "text/plain", statusCode: refusedStatus), delay);
         }
         catch (RpcException e)
         {
@@ -172,6 +181,18 @@ public sealed class HttpIngest
 
     /// <summary>A write of no points (every sample was a stale marker or a first counter sample) has nothing to make durable.</summary>
     public static bool IsEmpty(WriteRequest request) => request.Points.Count == 0 && request.CheckRuns.Count == 0;
+
+    /// <summary>An answer with <c>Retry-After</c> in whole seconds (at least 1).</summary>
+    private sealed class RetryAfter(IResult inner, TimeSpan delay) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            ArgumentNullException.ThrowIfNull(httpContext);
+            var seconds = Math.Max(1, (long)Math.Ceiling(delay.TotalSeconds));
+            httpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return inner.ExecuteAsync(httpContext);
+        }
+    }
 
     public static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
 
