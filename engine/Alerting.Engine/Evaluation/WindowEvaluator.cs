@@ -585,18 +585,7 @@ public sealed class WindowEvaluator
         long points = 0;
         for (var b = bottom; b <= top; b++)
         {
-            int count;
-            double rollup;
-            if (b == first || b == last)
-            {
-                count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == last ? range.EndOffsetMs : maxOffsetMs, out rollup);
-            }
-            else
-            {
-                count = columns.Count[index];
-                rollup = count != 0 ? TRollup.Of(columns, index) : 0;
-            }
-
+            var count = ReadBucket<TRollup>(columns, index, b, range, maxOffsetMs, out var rollup);
             if (count != 0)
             {
                 points += count;
@@ -696,18 +685,7 @@ public sealed class WindowEvaluator
         var full = false;
         for (var b = bottom; b <= top; b++)
         {
-            int count;
-            double value;
-            if (b == first || b == range.Last)
-            {
-                count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == range.Last ? range.EndOffsetMs : maxOffsetMs, out value);
-            }
-            else
-            {
-                count = columns.Count[index];
-                value = count != 0 ? TRollup.Of(columns, index) : 0;
-            }
-
+            var count = ReadBucket<TRollup>(columns, index, b, range, maxOffsetMs, out var value);
             if (count != 0)
             {
                 points += count;
@@ -749,18 +727,7 @@ public sealed class WindowEvaluator
             var index = IndexOf(bottom, ringLength);
             for (var b = bottom; b <= top; b++)
             {
-                int count;
-                double rollup;
-                if (b == first || b == last)
-                {
-                    count = Edge<TRollup>(columns, index, b == first ? range.StartOffsetMs : 0, b == last ? range.EndOffsetMs : maxOffsetMs, out rollup);
-                }
-                else
-                {
-                    count = columns.Count[index];
-                    rollup = count != 0 ? TRollup.Of(columns, index) : 0;
-                }
-
+                var count = ReadBucket<TRollup>(columns, index, b, range, maxOffsetMs, out var rollup);
                 if (count != 0)
                 {
                     points += count;
@@ -778,6 +745,25 @@ public sealed class WindowEvaluator
         }
 
         return points;
+    }
+
+    /// <summary>
+    /// The rollup of bucket <paramref name="b"/> of <paramref name="range"/>: an edge bucket through
+    /// <see cref="Edge{TRollup}"/> (only its points inside the range count), any other whole; returns how many
+    /// points count (0: none, <paramref name="rollup"/> is then 0).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int ReadBucket<TRollup>(in BucketColumns columns, int index, long b, in WindowRange range, int maxOffsetMs, out double rollup)
+        where TRollup : struct, IRollup
+    {
+        if (b == range.First || b == range.Last)
+        {
+            return Edge<TRollup>(columns, index, b == range.First ? range.StartOffsetMs : 0, b == range.Last ? range.EndOffsetMs : maxOffsetMs, out rollup);
+        }
+
+        var count = columns.Count[index];
+        rollup = count != 0 ? TRollup.Of(columns, index) : 0;
+        return count;
     }
 
     /// <summary>
