@@ -244,7 +244,7 @@ public sealed class FormulaEvaluator
         var values = Run(program.Steps.AsSpan(), n, 1);
         if (program.Anomaly is { } anomaly)
         {
-            return EvaluateAnomalies(anomaly, values, present, aggregation, (int)Math.Min(points, int.MaxValue), early, 1);
+            return EvaluateAnomalies(anomaly, values, present, aggregation, (int)Math.Min(points, int.MaxValue), early, 1, 0, 0);
         }
 
         return Reduce(values, present, aggregation, points, early);
@@ -267,7 +267,12 @@ public sealed class FormulaEvaluator
         var result = Run(program.Steps.AsSpan(), rows, intervalBuckets);
         if (program.Anomaly is { } anomaly)
         {
-            return EvaluateAnomalies(anomaly, result, _present.AsSpan(0, rows), aggregation, (int)Math.Min(points, int.MaxValue), early, intervalBuckets);
+            // Only whole intervals make points: the window's edges cut its oldest interval (starting
+            // before the window) and its newest (ending after the evaluation), and a cut interval of
+            // a sum or count would read as a drop.
+            var lead = WindowEvaluator.FloorMod(range.First, intervalBuckets) != 0 || range.StartOffsetMs != 0 ? 1 : 0;
+            var trail = WindowEvaluator.FloorMod(range.Last + 1, intervalBuckets) != 0 || range.EndOffsetMs != _store.ResolutionMs - 1 ? 1 : 0;
+            return EvaluateAnomalies(anomaly, result, _present.AsSpan(0, rows), aggregation, (int)Math.Min(points, int.MaxValue), early, intervalBuckets, lead, trail);
         }
 
         return Reduce(result, _present.AsSpan(0, rows), aggregation, points, early);
@@ -395,11 +400,16 @@ public sealed class FormulaEvaluator
     // ending with the newest row (each the time aggregation of its rows with a value); the last A
     // points (the alert window) are each judged against the mean ± k·σ (population) of the
     // H = P − A points before it, when at least two of those have a value; the value is the
-    // fraction judged anomalous. O(A·H) with P ≤ ring length; no allocation.
-    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early, int intervalBuckets)
+    // fraction judged anomalous. The first lead and last trail rows (intervals cut by the window's
+    // edges) make no point; the full-window flag still reads them. O(A·H) with P ≤ ring length; no
+    // allocation.
+    private EvaluationResult EvaluateAnomalies(AnomalySpec anomaly, ReadOnlySpan<double> values, ReadOnlySpan<bool> present, TimeAggregation aggregation, int pointCount, bool early, int intervalBuckets, int lead, int trail)
     {
+        var oldestHasValue = (values.Length > 0 && present[0] && !double.IsNaN(values[0])) || (early && values.Length > 1 && present[1] && !double.IsNaN(values[1]));
+        var whole = Math.Max(0, values.Length - lead - trail);
+        values = values.Slice(Math.Min(lead, values.Length), whole);
+        present = present.Slice(Math.Min(lead, present.Length), whole);
         var n = values.Length;
-        var oldestHasValue = (n > 0 && present[0] && !double.IsNaN(values[0])) || (early && n > 1 && present[1] && !double.IsNaN(values[1]));
 
         // A row is a bucket, or with modifiers a rollup interval of intervalBuckets buckets.
         var rowMs = intervalBuckets * _store.ResolutionMs;

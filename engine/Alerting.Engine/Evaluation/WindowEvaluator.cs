@@ -395,6 +395,9 @@ public sealed class WindowEvaluator
         return remainder < 0 ? quotient - 1 : quotient;
     }
 
+    /// <summary>The place of bucket <paramref name="value"/> in its interval of <paramref name="divisor"/> buckets (never negative).</summary>
+    internal static long FloorMod(long value, long divisor) => value - (FloorDiv(value, divisor) * divisor);
+
     /// <summary>The store whose windows this evaluator reads.</summary>
     public SeriesStore Store => _store;
 

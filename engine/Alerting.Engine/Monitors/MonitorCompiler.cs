@@ -272,7 +272,7 @@ public static class MonitorCompiler
         Require(tier >= 0, "query", $"window + change shift + evaluation delay is {span} ms; the longest kept is {StoreTiers.MaxSpanMs} ms");
         if (query is FormulaQuery { Anomaly: { } anomaly } anomalyQuery)
         {
-            RequireAnomalyHistory(anomalyQuery, anomaly, tier, formula!.OperandModifiers[0].RollupSeconds);
+            RequireAnomalyHistory(anomalyQuery, anomaly, tier, formula!.OperandModifiers[0].RollupSeconds, formula.HasModifiers);
         }
 
         try
@@ -413,9 +413,10 @@ public static class MonitorCompiler
     /// <summary>
     /// anomalies() judges each point of the alert window against the points before it in the
     /// query's window: at the resolution of the windows the monitor reads (with a rollup, in its
-    /// intervals), at least two points must be left for that history.
+    /// intervals), at least two points must be left for that history. With modifiers only whole
+    /// intervals make points: a window of W ms holds at least ⌊(W + 1) / row⌋ − 1 of them.
     /// </summary>
-    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier, int rollupSeconds)
+    private static void RequireAnomalyHistory(FormulaQuery query, AnomalySpec anomaly, int tier, int rollupSeconds, bool hasModifiers)
     {
         var options = StoreTiers.Options(tier, 0, 1);
         var resolutionMs = options.ResolutionMs;
@@ -424,7 +425,10 @@ public static class MonitorCompiler
         var rowBuckets = rollupSeconds == 0 ? 1 : Math.Max(1, ((rollupSeconds * 1_000L) + resolutionMs - 1) / resolutionMs);
         var rowMs = rowBuckets * resolutionMs;
         var q = FormulaEvaluator.AnomalyPointBuckets(anomaly, rowMs);
-        var points = ((options.BucketsFor(query.WindowMs) + rowBuckets - 1) / rowBuckets) / q;
+        var rows = hasModifiers
+            ? Math.Max(0, ((query.WindowMs + 1) / rowMs) - 1)
+            : (options.BucketsFor(query.WindowMs) + rowBuckets - 1) / rowBuckets;
+        var points = rows / q;
         var alert = Math.Min(points, (((anomaly.AlertWindowMs + rowMs - 1) / rowMs) + q - 1) / q);
         Require(
             points - alert >= 2,

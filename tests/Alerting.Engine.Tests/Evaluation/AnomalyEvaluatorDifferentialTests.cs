@@ -95,6 +95,34 @@ public sealed class AnomalyEvaluatorDifferentialTests
         Assert.Equal(1.0, Evaluate("sum:errors{*}.as_rate().rollup(sum, 120)").Value);
     }
 
+    [Theory]
+    [InlineData("sum:orders{*}.rollup(sum, 300)")]
+    [InlineData("sum:orders{*}.as_count().rollup(sum, 300)")]
+    [InlineData("sum:orders{*}.as_count()")]
+    public void A_steady_count_series_evaluated_inside_an_interval_is_not_anomalous_below(string operand)
+    {
+        // A COUNT series with a point of 1 every 10 s: every whole 5 minute interval counts 30. The
+        // monitor evaluates 20 s after an interval's start, so the window's newest interval holds 3
+        // points and its oldest 27: judged as points they would read far below the history. Only
+        // whole intervals make points, so nothing is anomalous.
+        var store = new SeriesStore(new SeriesStoreOptions { ResolutionMs = 10_000, RetainedBuckets = 400, FutureBuckets = 1 });
+        var evaluator = new FormulaEvaluator(new WindowEvaluator(store));
+        const long t = 1_700_000_100_000 + 20_000;
+        Assert.Equal(20_000, t % 300_000);
+        store.AdvanceClock(t);
+        var slot = store.Add();
+        store.SetType(slot, SeriesType.Count);
+        for (var ts = t - 3_900_000; ts <= t; ts += 10_000)
+        {
+            store.AddPoint(slot, ts, 1);
+        }
+
+        var program = FormulaProgram.Compile((FormulaQuery)QueryParser.Parse($"sum(last_1h):anomalies({operand}, 'basic', 2, direction='below', alert_window='last_5m') >= 1"));
+        var result = evaluator.Evaluate(program, [[slot]], WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 3_600_000), t);
+        Assert.True(result.HasValue);
+        Assert.Equal(0.0, result.Value);
+    }
+
     [Fact]
     public void Evaluating_an_anomaly_query_over_modifiers_allocates_nothing()
     {
@@ -289,7 +317,14 @@ public sealed class AnomalyEvaluatorDifferentialTests
             var program = FormulaProgram.Compile(query);
             var operandSlots = query.Operands.Select(_ => SmallIntList.Create([.. series.Where(_ => rng.Next(4) != 0)])).ToArray();
             var spec = WindowSpec.Of(aggregation, SpaceAggregation.Sum, windowMs);
+            // Inside an interval mostly, sometimes on a boundary of buckets (or of two) or just before one.
             var t = nowMs + rng.NextInt64(-resolutionMs, resolutionMs);
+            t = rng.Next(4) switch
+            {
+                0 => t - (t % resolutionMs) + rng.Next(2) - 1,
+                1 => t - (t % (2 * resolutionMs)) + rng.Next(2) - 1,
+                _ => t,
+            };
             var expected = Model(query, anomaly, operandSlots, t, oracle, resolutionMs);
             var actual = evaluator.Evaluate(program, operandSlots, spec, t);
             var same = expected.HasValue == actual.HasValue
@@ -367,6 +402,18 @@ public sealed class AnomalyEvaluatorDifferentialTests
         var operand = 0;
         var formula = FormulaEvaluatorDifferentialTests.Compute(query.Expression, inputs, n, resolutionMs, ref operand);
         var buckets = Enumerable.Range(0, n).Select(i => inputs.All(row => row[i] is null) ? null : formula[i]).ToArray();
+        var early = operandSlots.Any(slots => oracle.HasEarlyPoint(slots, startMs, t));
+        var full = buckets[0] is not null || (early && n > 1 && buckets[1] is not null);
+
+        // With modifiers only whole intervals make points: drop the oldest interval when it starts
+        // before the window's first instant, and the newest when it ends after t.
+        if (ModifierRows.HasModifiers(query))
+        {
+            var lead = startMs % resolutionMs != 0 ? 1 : 0;
+            var trail = (t + 1) % resolutionMs != 0 ? 1 : 0;
+            buckets = buckets.Skip(lead).Take(Math.Max(0, n - lead - trail)).ToArray();
+            n = buckets.Length;
+        }
 
         // 2. Points of q buckets, the newest ending with the window; leftover oldest buckets unused.
         var q = (int)Math.Max(1, (long)Math.Ceiling(anomaly.IntervalSeconds * 1_000.0 / resolutionMs));
@@ -420,8 +467,6 @@ public sealed class AnomalyEvaluatorDifferentialTests
             outside += isOutside ? 1 : 0;
         }
 
-        var early = operandSlots.Any(slots => oracle.HasEarlyPoint(slots, startMs, t));
-        var full = buckets[0] is not null || (early && n > 1 && buckets[1] is not null);
         return judged == 0 ? new EvaluationResult(false, 0, full, points) : new EvaluationResult(true, (double)outside / judged, full, points);
     }
 }

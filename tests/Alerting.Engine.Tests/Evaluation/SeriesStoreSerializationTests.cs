@@ -216,6 +216,71 @@ public sealed class SeriesStoreSerializationTests
     }
 
     [Fact]
+    public void Format_1_store_of_wide_buckets_keeps_unknown_first_offsets_through_points_and_relayout()
+    {
+        // As above with 15 min buckets, wider than a ushort offset: the store restores with int
+        // offset columns, where unknown is −1 (the smallest offset, not ushort's 65 535 sentinel).
+        // Bucket 1 holds one point (at 18 min → 4), bucket 2 two (31.5 min → 1, 40.5 min → 9).
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(1);            // format
+            writer.Write(900_000L);     // resolution
+            writer.Write(3);            // retained
+            writer.Write(1);            // future
+            writer.Write(3_600_000L);   // clock
+            writer.Write(1);            // slots ever used
+            writer.Write(0);            // free
+            writer.Write(2L);           // head: bucket 2
+            foreach (var ringIndex in Enumerable.Range(0, 4))
+            {
+                var bucket = ringIndex switch
+                {
+                    1 => (Count: 1, Sum: 4.0, Min: 4.0, Max: 4.0, Last: 4.0, LastOffsetMs: 180_000),
+                    2 => (Count: 2, Sum: 10.0, Min: 1.0, Max: 9.0, Last: 9.0, LastOffsetMs: 630_000),
+                    _ => default,
+                };
+                writer.Write(bucket.Count);
+                if (bucket.Count != 0)
+                {
+                    writer.Write(bucket.Sum);
+                    writer.Write(bucket.Min);
+                    writer.Write(bucket.Max);
+                    writer.Write(bucket.Last);
+                    writer.Write(bucket.LastOffsetMs);
+                }
+            }
+        }
+
+        var store = Read(stream.ToArray());
+        Assert.Equal(sizeof(long) + sizeof(int) + sizeof(byte) + (4L * Bucket.SizeBytes), store.BytesPerSeries);
+        Assert.Equal(180_000, store.Window(0)[1].FirstOffsetMs);
+        Assert.Equal(Bucket.UnknownOffset, store.Window(0)[2].FirstOffsetMs);
+
+        // (33 min, 43.5 min]: cuts bucket 2 between its points; unknown, so it counts whole.
+        var evaluator = new WindowEvaluator(store);
+        Assert.Equal(new EvaluationResult(true, 10, true, 2), evaluator.Evaluate(0, WindowSpec.Of(TimeAggregation.Sum, SpaceAggregation.Sum, 630_000), 2_610_000));
+
+        // A point earlier than any in the bucket lowers a known first offset, never an unknown one.
+        Assert.Equal(PointResult.Accepted, store.AddPoint(0, 1_850_000, 5));
+        Assert.Equal((3, 15.0, Bucket.UnknownOffset), (store.Window(0)[2].Count, store.Window(0)[2].Sum, store.Window(0)[2].FirstOffsetMs));
+        Assert.Equal(PointResult.Accepted, store.AddPoint(0, 2_800_000, 7));
+        Assert.Equal(PointResult.Accepted, store.AddPoint(0, 2_750_000, 1));
+        Assert.Equal(50_000, store.Window(0)[3].FirstOffsetMs);
+
+        // Bucket 2 (unknown first offset) and bucket 3 (known) fold into one 30 min bucket: unknown.
+        var coarse = store.Relayout(new SeriesStoreOptions { ResolutionMs = 1_800_000, RetainedBuckets = 2, FutureBuckets = 1 });
+        Assert.NotNull(coarse);
+        var merged = coarse.Window(0)[1];
+        Assert.Equal((5, 23.0, Bucket.UnknownOffset, 1_000_000), (merged.Count, merged.Sum, merged.FirstOffsetMs, merged.LastOffsetMs));
+
+        // Round trip in today's format keeps it unknown.
+        var again = Read(Bytes(coarse));
+        Assert.Equal(Bucket.UnknownOffset, again.Window(0)[1].FirstOffsetMs);
+        Assert.Equal(Bytes(coarse), Bytes(again));
+    }
+
+    [Fact]
     public void A_store_of_an_old_tier_layout_is_rebucketed_into_the_store_it_would_be_today()
     {
         // The ≤ 1 min tier before 15 s alignment (1 s buckets, 60 retained, 61 future) against

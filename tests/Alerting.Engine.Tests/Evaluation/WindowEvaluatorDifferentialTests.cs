@@ -66,7 +66,8 @@ public sealed class WindowEvaluatorDifferentialTests
     private static (int Evaluations, int WithValue) RunCase(int seed, bool modifiers = false)
     {
         var rng = new Random(seed);
-        long resolutionMs = rng.Next(5) switch { 0 => 7, 1 => 1_000, 2 => 5_000, 3 => 10_000, _ => 15_000 };
+        // 65 535 ms and narrower keep ushort offsets (65 535 the unknown sentinel), wider ones int offsets.
+        long resolutionMs = rng.Next(8) switch { 0 => 7, 1 => 1_000, 2 => 5_000, 3 => 10_000, 4 => 15_000, 5 => 65_535, 6 => 65_536, _ => 900_000 };
         var retained = rng.Next(1, 13);
         var future = rng.Next(0, 3);
         var ringLength = retained + future;

@@ -25,12 +25,14 @@ public sealed class ModifierCompileTests
         MonitorCompiler.Validate(EngineHarness.Metric("m", query));
 
     [Theory]
-    // last_1h reads 1 min buckets: 20 min intervals leave 3 points, the 15 min alert window takes 1.
-    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 1200), 'basic', 2, alert_window='last_15m') >= 1", true)]
-    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 1800), 'basic', 2, alert_window='last_15m') >= 1", false)]
-    // 10 min intervals, two (or three) to a point with interval=1200 (1800): 3 (2) points, the alert window takes 1.
-    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 600), 'basic', 2, alert_window='last_15m', interval=1200) >= 1", true)]
-    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 600), 'basic', 2, alert_window='last_15m', interval=1800) >= 1", false)]
+    // last_1h reads 1 min buckets, and only whole intervals make points: at least ⌊(W + 1) / row⌋ − 1
+    // of them, as the window's edges may cut two. 15 min intervals leave 3 points, 20 min ones 2;
+    // the 15 min alert window takes 1.
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 900), 'basic', 2, alert_window='last_15m') >= 1", true)]
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 1200), 'basic', 2, alert_window='last_15m') >= 1", false)]
+    // 11 whole 5 min intervals, three (or four) to a point with interval=900 (1200): 3 (2) points, the alert window takes 1.
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 300), 'basic', 2, alert_window='last_15m', interval=900) >= 1", true)]
+    [InlineData("avg(last_1h):anomalies(avg:a{*}.rollup(avg, 300), 'basic', 2, alert_window='last_15m', interval=1200) >= 1", false)]
     public void The_anomaly_history_is_counted_in_rollup_intervals(string query, bool compiles)
     {
         var validate = () => MonitorCompiler.Validate(EngineHarness.Metric("m", query));
@@ -42,7 +44,7 @@ public sealed class ModifierCompileTests
 
         var error = Assert.Throws<MonitorValidationException>(validate);
         Assert.Equal("query", error.Field);
-        Assert.StartsWith("anomalies() over last_1h reads 2 points of 1800 s and the alert_window takes 1", error.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("anomalies() over last_1h reads 2 points of 1200 s and the alert_window takes 1", error.Reason, StringComparison.Ordinal);
     }
 
     [Theory]
