@@ -17,7 +17,9 @@ namespace Alerting.Engine.StateMachine;
 /// <para>
 /// Each group gets exactly what the edit done at once gives it (<see cref="StateProcessor.OnMonitorEdited{TSink}"/>
 /// with the edit's old and new rules, at the edit's time), so the states end the same; the reset events come out
-/// in the entry that re-stamps the group, rendered with the definition in force then (like every event).
+/// in the entry that re-stamps the group, rendered with the chain's newest edit (the definition they come from, as
+/// the edit done at once renders them: a later edit applied at once finishes the chain first, and a regroup's
+/// target is not theirs).
 /// An edit that changes nothing a group holds (<see cref="StateProcessor.EditChangesGroups"/>: same query, not
 /// muted: a new threshold or message) has nothing to step: its entry is O(1).
 /// </para>
@@ -36,15 +38,9 @@ internal sealed class EditSteps
     /// <summary>Groups a step re-stamps at most (the same budget as <see cref="MonitorDrain"/>'s).</summary>
     public const int MaxGroupsPerStep = 8_192;
 
-    private readonly MonitorRegistry _monitors;
     private readonly List<EditChain> _chains = [];
     private readonly Dictionary<CompiledMonitor, EditChain> _byHolder = new(ReferenceEqualityComparer.Instance);
     private readonly List<MonitorGroup> _chunk = [];
-
-    public EditSteps(MonitorRegistry monitors)
-    {
-        _monitors = monitors;
-    }
 
     /// <summary>Chains with groups still to re-stamp.</summary>
     public int Count => _chains.Count;
@@ -71,9 +67,6 @@ internal sealed class EditSteps
 
     /// <summary>The edit mark of a group forming in <paramref name="monitor"/> now: it has every edit of the monitor's chain.</summary>
     public long MarkForNewGroup(CompiledMonitor monitor) => TryGet(monitor, out var chain) ? chain.LastIndex : 0;
-
-    /// <summary>The monitor in force for a chain's events: the live monitor of the holder's slot, or the holder (deleted, being drained).</summary>
-    public CompiledMonitor InForce(EditChain chain) => _monitors.Slots[chain.Holder.Slot] ?? chain.Holder;
 
     /// <summary>
     /// <paramref name="updated"/> (same series selection) replaced <paramref name="old"/> and took its groups: the

@@ -284,7 +284,7 @@ internal sealed class GroupEvaluator
     /// <summary>
     /// Applies to the group, oldest first, the edits of the chain it does not have, each as the edit done at once
     /// would have (its old and new rules, the group's clock at the edit); the events come out in this entry,
-    /// rendered with the monitor in force now (notifying no one when that monitor notifies per notify_by key).
+    /// rendered with the chain's own definition, its newest edit (notifying no one when that notifies per notify_by key).
     /// </summary>
     public void Restamp(EditChain chain, MonitorGroup group, long logIndex)
     {
@@ -300,9 +300,12 @@ internal sealed class GroupEvaluator
         }
 
         group.EditMark = chain.LastIndex;
-        var inForce = _edits.InForce(chain);
-        RenderMessages(inForce, group, before, applyKeys: false);
-        if (inForce.NotifiesPerKey)
+
+        // The chain's own definition (its newest edit; the live monitor unless a regroup is letting go of the groups or
+        // they are drained): a later edit applied at once finishes the chain before it is in force, and a regroup's
+        // target (notify_by or a new message) is not what these resets come from.
+        RenderMessages(chain.Holder, group, before, applyKeys: false);
+        if (chain.Holder.NotifiesPerKey)
         {
             Silence(before);
         }

@@ -58,7 +58,7 @@ internal sealed partial class MonitorEngine
         _admission = new PointAdmission(limits, _clock);
         Settings = new ReplicatedSettings(limits);
         var compositeIndex = new CompositeIndex();
-        _edits = new EditSteps(_monitors);
+        _edits = new EditSteps();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex, _edits);
         _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator, _edits);
         _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
@@ -660,6 +660,14 @@ internal sealed partial class MonitorEngine
             old.NotifyKeys = null;
         }
 
+        var steppable = sameSelection && old.NotifyKeys is null && fresh is null && !old.NotifiesPerKey && old.Composite is null && _composites.Index.Using(old.Id).Count == 0;
+        if (sameSelection && !steppable)
+        {
+            // notify_by keys and composites read every group: the edit applies at once, after any edit still going,
+            // which finishes first, while its own definition is in force (its resets notify as it does, with its message).
+            _edits.Finish(old, _evaluator, logIndex);
+        }
+
         _monitors.Replace(old, updated);
         var stepped = false;
         if (sameSelection)
@@ -667,7 +675,7 @@ internal sealed partial class MonitorEngine
             // The groups stay: each gets the edit now, through the kept keys, or notifying no one when the keys are re-formed.
             updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
             _matcher.EditedDuringRegroup(updated);
-            if (old.NotifyKeys is null && fresh is null && !old.NotifiesPerKey && old.Composite is null && _composites.Index.Using(old.Id).Count == 0)
+            if (steppable)
             {
                 // In bounded steps (EditSteps): the table moves whole, each group gets the edit before it is next read.
                 updated.TakeGroups(old);
@@ -676,8 +684,6 @@ internal sealed partial class MonitorEngine
             }
             else
             {
-                // notify_by keys and composites read every group: the edit applies at once, after any edit still going.
-                _edits.Finish(old, _evaluator, logIndex);
                 var editEvents = _evaluator.Events.Count;
                 _evaluator.OnMonitorEdited(old, updated, logIndex);
                 if (!keepKeys && fresh is not null)

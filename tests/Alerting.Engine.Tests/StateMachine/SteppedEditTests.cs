@@ -191,6 +191,33 @@ public sealed class SteppedEditTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Resets_of_an_unfinished_edit_still_notify_with_its_message_when_a_later_edit_adds_notify_by()
+    {
+        // By {host,env} so notify_by ["host"] names fewer tags than the groups have.
+        const string MaxByHostEnv = "max(last_1m):max:q{*} by {host,env} > 90";
+        const string MinByHostEnv = "min(last_1m):max:q{*} by {host,env} > 99";
+        var engine = Wide(MaxByHostEnv, "env:prod");
+        var alerting = engine.State.GroupStates("wide").Where(g => g.State.State == AlertState.Alert).Select(g => g.State.GroupKey).ToHashSet(StringComparer.Ordinal);
+        var firstIndex = engine.Upsert(Monitor(MinByHostEnv, "first"));
+        Assert.True(engine.State.Monitors.EditGroupsLeft > 0);
+
+        // Before the next tick: the edit adding notify_by is applied at once and finishes the first edit's chain.
+        engine.Upsert(EngineHarness.Metric("wide", MinByHostEnv, o =>
+        {
+            o.EvaluationIntervalMs = 1_000;
+            o.NotifyBy.Add("host");
+        }, message: "second"));
+        Assert.Equal(0, engine.State.Monitors.EditsPending);
+
+        // The first edit's resets are its own: notified one by one (the monitor had no notify_by) with its message.
+        var items = new List<TransitionHistory.HistoryItem>();
+        _ = engine.State.History.CopyAfter(firstIndex - 1, e => e.Reason == TransitionReason.MonitorEdited && alerting.Contains(e.GroupKey), items, int.MaxValue);
+        Assert.Equal(alerting.Count, items.Count);
+        Assert.All(items, i => Assert.True(i.Event.Notify, $"{i.Event.GroupKey} reset silently"));
+        Assert.All(items, i => Assert.Equal("first", i.Message));
+    }
+
+    [Fact]
     public void A_replica_restored_mid_step_agrees_byte_for_byte_entry_by_entry()
     {
         var engine = Wide();
@@ -237,16 +264,21 @@ public sealed class SteppedEditTests(ITestOutputHelper output)
     }
 
     /// <summary>One monitor by host over <see cref="Hosts"/> series, even hosts alerting.</summary>
-    private static EngineHarness Wide()
+    private static EngineHarness Wide(string query = MaxByHost, string? extraTag = null)
     {
         var engine = new EngineHarness();
-        engine.Upsert(Monitor(MaxByHost));
+        engine.Upsert(Monitor(query));
         for (var from = 0; from < Hosts; from += 5_000)
         {
             var batch = new PointsBatch();
             for (var h = from; h < Math.Min(Hosts, from + 5_000); h++)
             {
                 var series = new SeriesPoints { Metric = "q", Tags = { "host:h" + h.ToString(CultureInfo.InvariantCulture) } };
+                if (extraTag is not null)
+                {
+                    series.Tags.Add(extraTag);
+                }
+
                 series.UnixMs.Add(engine.Now);
                 series.Values.Add(h % 2 == 0 ? 95 : 50);
                 batch.Series.Add(series);
