@@ -38,6 +38,13 @@ internal sealed class EditSteps
     /// <summary>Groups a step re-stamps at most (the same budget as <see cref="MonitorDrain"/>'s).</summary>
     public const int MaxGroupsPerStep = 8_192;
 
+    /// <summary>
+    /// Edits a chain holds at most: the edit that brings it to this many finishes it in its own entry (like an edit
+    /// applied at once), so a re-stamp applies at most this many edits to a group and one entry's steps cost at
+    /// most <see cref="MaxGroupsPerStep"/> × this many edit applications, however many edits follow one another.
+    /// </summary>
+    public const int MaxChainEdits = 8;
+
     private readonly List<EditChain> _chains = [];
     private readonly Dictionary<CompiledMonitor, EditChain> _byHolder = new(ReferenceEqualityComparer.Instance);
     private readonly List<MonitorGroup> _chunk = [];
@@ -50,6 +57,9 @@ internal sealed class EditSteps
 
     /// <summary>Groups re-stamped since start (not state, not in snapshots): the work same-selection edits cost.</summary>
     public long GroupsRestamped { get; private set; }
+
+    /// <summary>Edits applied to groups by re-stamps since start (not state, not in snapshots): at most <see cref="MaxChainEdits"/> per re-stamp.</summary>
+    public long EditsApplied { get; private set; }
 
     /// <summary>The chains in the order they started (the order steps take them and snapshots list them).</summary>
     public IReadOnlyList<EditChain> Chains => _chains;
@@ -103,9 +113,10 @@ internal sealed class EditSteps
     }
 
     /// <summary>One group was re-stamped (by a step or before it was read): the chain ends with its last group.</summary>
-    public void Restamped(EditChain chain)
+    public void Restamped(EditChain chain, int editsApplied)
     {
         GroupsRestamped++;
+        EditsApplied += editsApplied;
         chain.Left--;
         Invariant.Check(chain.Left >= 0, "a chain re-stamps each group once per edit");
         if (chain.Left == 0)

@@ -291,10 +291,12 @@ internal sealed class GroupEvaluator
         Invariant.Check(group.EditMark < chain.LastIndex, "a group is re-stamped only when it lacks an edit of its chain");
         var sink = new EventSink(Events);
         var before = Events.Count;
+        var applied = 0;
         foreach (var edit in chain.Edits)
         {
             if (edit.LogIndex > group.EditMark)
             {
+                applied++;
                 StateProcessor.OnMonitorEdited(edit.From.Rules, edit.To.Rules, ref group.State, Math.Max(edit.AtMs, group.LastEvaluatedMs), logIndex, ref sink);
             }
         }
@@ -310,7 +312,7 @@ internal sealed class GroupEvaluator
             Silence(before);
         }
 
-        _edits.Restamped(chain);
+        _edits.Restamped(chain, applied);
     }
 
     /// <summary>The events from <paramref name="from"/> on notify no one (they are still recorded and delivered to subscribers).</summary>

@@ -124,6 +124,9 @@ internal sealed partial class MonitorEngine
     /// <summary>Groups same-selection edits re-stamped since start (see <see cref="EditSteps.GroupsRestamped"/>).</summary>
     public long GroupsRestamped => _edits.GroupsRestamped;
 
+    /// <summary>Edits re-stamps applied to groups since start (see <see cref="EditSteps.EditsApplied"/>).</summary>
+    public long EditsApplied => _edits.EditsApplied;
+
     /// <summary>Whether a downtime that names monitors still has some of their groups to refresh.</summary>
     public bool MuteRefreshPending => !_mutes.IsIdle;
 
@@ -681,6 +684,13 @@ internal sealed partial class MonitorEngine
                 updated.TakeGroups(old);
                 _edits.Edited(old, updated, _clock.NowMs, logIndex);
                 stepped = true;
+                if (_edits.TryGet(updated, out var chain) && chain.Edits.Count >= EditSteps.MaxChainEdits)
+                {
+                    // A full chain finishes in this entry (like an edit applied at once, amortised over the edits it
+                    // holds): a re-stamp never applies more than the cap, and each edit restarting the walk cannot
+                    // leave the last groups behind for good.
+                    _edits.Finish(updated, _evaluator, logIndex);
+                }
             }
             else
             {

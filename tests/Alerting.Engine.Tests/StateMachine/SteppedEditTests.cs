@@ -218,6 +218,58 @@ public sealed class SteppedEditTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Many_chained_edits_cost_each_group_at_most_the_chain_cap_per_restamp_and_end_as_the_model_does()
+    {
+        var engine = Wide();
+        var before = StatesBefore(engine);
+        var edits = new List<(Protocol.Log.Monitor From, Protocol.Log.Monitor To, long AtMs)>();
+        var previous = Monitor(MaxByHost);
+        var mostPerRestamp = 0.0;
+        for (var e = 0; e < 20; e++)
+        {
+            // Alternating aggregations: every edit changes what the groups hold, so each joins the chain.
+            var next = Monitor(e % 2 == 0 ? MinByHost : AvgByHost, "edit " + e.ToString(CultureInfo.InvariantCulture));
+            var restamped = engine.State.Monitors.GroupsRestamped;
+            var applied = engine.State.Monitors.EditsApplied;
+            edits.Add((previous, next, engine.Now));
+            engine.Upsert(next);
+            previous = next;
+            CheckEntry();
+
+            // One step between edits (one millisecond: no evaluation falls due), so the chain never finishes by itself.
+            restamped = engine.State.Monitors.GroupsRestamped;
+            applied = engine.State.Monitors.EditsApplied;
+            engine.Tick(engine.Now + 1);
+            CheckEntry();
+
+            void CheckEntry()
+            {
+                var groups = engine.State.Monitors.GroupsRestamped - restamped;
+                var edited = engine.State.Monitors.EditsApplied - applied;
+                Assert.True(edited <= groups * EditSteps.MaxChainEdits, $"edit {e}: {edited} edits applied over {groups} groups re-stamped");
+                if (groups > 0)
+                {
+                    mostPerRestamp = Math.Max(mostPerRestamp, (double)edited / groups);
+                }
+            }
+        }
+
+        while (engine.State.Monitors.EditsPending > 0)
+        {
+            var restamped = engine.State.Monitors.GroupsRestamped;
+            var applied = engine.State.Monitors.EditsApplied;
+            engine.Tick(engine.Now + 1);
+            var groups = engine.State.Monitors.GroupsRestamped - restamped;
+            var edited = engine.State.Monitors.EditsApplied - applied;
+            Assert.True(edited <= groups * EditSteps.MaxChainEdits, $"after the edits: {edited} edits applied over {groups} groups re-stamped");
+            mostPerRestamp = Math.Max(mostPerRestamp, (double)edited / groups);
+        }
+
+        output.WriteLine($"20 chained edits: at most {mostPerRestamp:F2} edits per group re-stamp in an entry");
+        AssertModel(engine, before, [.. edits]);
+    }
+
+    [Fact]
     public void A_replica_restored_mid_step_agrees_byte_for_byte_entry_by_entry()
     {
         var engine = Wide();
