@@ -75,6 +75,28 @@ internal sealed class EditSteps
         return _byHolder.TryGetValue(holder, out chain);
     }
 
+    /// <summary>
+    /// Whether a same-selection edit of <paramref name="holder"/>'s chain that <paramref name="group"/> has yet to get
+    /// resets it (changes what the monitor measures). O(<see cref="MaxChainEdits"/>).
+    /// </summary>
+    public bool ResetsPending(CompiledMonitor holder, MonitorGroup group)
+    {
+        if (!TryGet(holder, out var chain) || group.EditMark >= chain.LastIndex)
+        {
+            return false;
+        }
+
+        foreach (var edit in chain.Edits)
+        {
+            if (edit.LogIndex > group.EditMark && (edit.From.Rules.Kind != edit.To.Rules.Kind || edit.From.Rules.QueryHash != edit.To.Rules.QueryHash))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The edit mark of a group forming in <paramref name="monitor"/> now: it has every edit of the monitor's chain.</summary>
     public long MarkForNewGroup(CompiledMonitor monitor) => TryGet(monitor, out var chain) ? chain.LastIndex : 0;
 
