@@ -526,6 +526,13 @@ internal sealed partial class MonitorEngine
             return (MonitorOutcome.Rejected, definition.Id, compositeError);
         }
 
+        if (existing is null && _monitors.Count >= _limits.MaxMonitors)
+        {
+            // Before any work for the monitor: a refused upsert changes nothing.
+            _admission.RejectCommand();
+            return (MonitorOutcome.Rejected, definition.Id, $"the engine holds its limit of {_limits.MaxMonitors} monitors");
+        }
+
         if (compiled.Composite is { } program)
         {
             // A composite reads its members' groups: each has every edit of its monitor before it does.
@@ -547,12 +554,6 @@ internal sealed partial class MonitorEngine
 
             _composites.Flush(logIndex);
             return (MonitorOutcome.Updated, definition.Id, null);
-        }
-
-        if (_monitors.Count >= _limits.MaxMonitors)
-        {
-            _admission.RejectCommand();
-            return (MonitorOutcome.Rejected, definition.Id, $"the engine holds its limit of {_limits.MaxMonitors} monitors");
         }
 
         _monitors.Register(compiled);
