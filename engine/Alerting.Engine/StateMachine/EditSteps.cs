@@ -17,7 +17,9 @@ namespace Alerting.Engine.StateMachine;
 /// <para>
 /// Each group gets exactly what the edit done at once gives it (<see cref="StateProcessor.OnMonitorEdited{TSink}"/>
 /// with the edit's old and new rules, at the edit's time), so the states end the same; the reset events come out
-/// in the entry that re-stamps the group, rendered with the definition in force then (like every event).
+/// in the entry that re-stamps the group, rendered with the chain's newest edit (the definition they come from, as
+/// the edit done at once renders them: a later edit applied at once finishes the chain first, and a regroup's
+/// target is not theirs).
 /// An edit that changes nothing a group holds (<see cref="StateProcessor.EditChangesGroups"/>: same query, not
 /// muted: a new threshold or message) has nothing to step: its entry is O(1).
 /// </para>
@@ -36,15 +38,16 @@ internal sealed class EditSteps
     /// <summary>Groups a step re-stamps at most (the same budget as <see cref="MonitorDrain"/>'s).</summary>
     public const int MaxGroupsPerStep = 8_192;
 
-    private readonly MonitorRegistry _monitors;
+    /// <summary>
+    /// Edits a chain holds at most: the edit that brings it to this many finishes it in its own entry (like an edit
+    /// applied at once), so a re-stamp applies at most this many edits to a group and one entry's steps cost at
+    /// most <see cref="MaxGroupsPerStep"/> × this many edit applications, however many edits follow one another.
+    /// </summary>
+    public const int MaxChainEdits = 8;
+
     private readonly List<EditChain> _chains = [];
     private readonly Dictionary<CompiledMonitor, EditChain> _byHolder = new(ReferenceEqualityComparer.Instance);
     private readonly List<MonitorGroup> _chunk = [];
-
-    public EditSteps(MonitorRegistry monitors)
-    {
-        _monitors = monitors;
-    }
 
     /// <summary>Chains with groups still to re-stamp.</summary>
     public int Count => _chains.Count;
@@ -54,6 +57,9 @@ internal sealed class EditSteps
 
     /// <summary>Groups re-stamped since start (not state, not in snapshots): the work same-selection edits cost.</summary>
     public long GroupsRestamped { get; private set; }
+
+    /// <summary>Edits applied to groups by re-stamps since start (not state, not in snapshots): at most <see cref="MaxChainEdits"/> per re-stamp.</summary>
+    public long EditsApplied { get; private set; }
 
     /// <summary>The chains in the order they started (the order steps take them and snapshots list them).</summary>
     public IReadOnlyList<EditChain> Chains => _chains;
@@ -69,11 +75,30 @@ internal sealed class EditSteps
         return _byHolder.TryGetValue(holder, out chain);
     }
 
+    /// <summary>
+    /// Whether a same-selection edit of <paramref name="holder"/>'s chain that <paramref name="group"/> has yet to get
+    /// resets it (changes what the monitor measures). O(<see cref="MaxChainEdits"/>).
+    /// </summary>
+    public bool ResetsPending(CompiledMonitor holder, MonitorGroup group)
+    {
+        if (!TryGet(holder, out var chain) || group.EditMark >= chain.LastIndex)
+        {
+            return false;
+        }
+
+        foreach (var edit in chain.Edits)
+        {
+            if (edit.LogIndex > group.EditMark && (edit.From.Rules.Kind != edit.To.Rules.Kind || edit.From.Rules.QueryHash != edit.To.Rules.QueryHash))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The edit mark of a group forming in <paramref name="monitor"/> now: it has every edit of the monitor's chain.</summary>
     public long MarkForNewGroup(CompiledMonitor monitor) => TryGet(monitor, out var chain) ? chain.LastIndex : 0;
-
-    /// <summary>The monitor in force for a chain's events: the live monitor of the holder's slot, or the holder (deleted, being drained).</summary>
-    public CompiledMonitor InForce(EditChain chain) => _monitors.Slots[chain.Holder.Slot] ?? chain.Holder;
 
     /// <summary>
     /// <paramref name="updated"/> (same series selection) replaced <paramref name="old"/> and took its groups: the
@@ -110,9 +135,10 @@ internal sealed class EditSteps
     }
 
     /// <summary>One group was re-stamped (by a step or before it was read): the chain ends with its last group.</summary>
-    public void Restamped(EditChain chain)
+    public void Restamped(EditChain chain, int editsApplied)
     {
         GroupsRestamped++;
+        EditsApplied += editsApplied;
         chain.Left--;
         Invariant.Check(chain.Left >= 0, "a chain re-stamps each group once per edit");
         if (chain.Left == 0)

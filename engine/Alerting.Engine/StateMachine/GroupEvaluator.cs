@@ -284,30 +284,35 @@ internal sealed class GroupEvaluator
     /// <summary>
     /// Applies to the group, oldest first, the edits of the chain it does not have, each as the edit done at once
     /// would have (its old and new rules, the group's clock at the edit); the events come out in this entry,
-    /// rendered with the monitor in force now (notifying no one when that monitor notifies per notify_by key).
+    /// rendered with the chain's own definition, its newest edit (notifying no one when that notifies per notify_by key).
     /// </summary>
     public void Restamp(EditChain chain, MonitorGroup group, long logIndex)
     {
         Invariant.Check(group.EditMark < chain.LastIndex, "a group is re-stamped only when it lacks an edit of its chain");
         var sink = new EventSink(Events);
         var before = Events.Count;
+        var applied = 0;
         foreach (var edit in chain.Edits)
         {
             if (edit.LogIndex > group.EditMark)
             {
+                applied++;
                 StateProcessor.OnMonitorEdited(edit.From.Rules, edit.To.Rules, ref group.State, Math.Max(edit.AtMs, group.LastEvaluatedMs), logIndex, ref sink);
             }
         }
 
         group.EditMark = chain.LastIndex;
-        var inForce = _edits.InForce(chain);
-        RenderMessages(inForce, group, before, applyKeys: false);
-        if (inForce.NotifiesPerKey)
+
+        // The chain's own definition (its newest edit; the live monitor unless a regroup is letting go of the groups or
+        // they are drained): a later edit applied at once finishes the chain before it is in force, and a regroup's
+        // target (notify_by or a new message) is not what these resets come from.
+        RenderMessages(chain.Holder, group, before, applyKeys: false);
+        if (chain.Holder.NotifiesPerKey)
         {
             Silence(before);
         }
 
-        _edits.Restamped(chain);
+        _edits.Restamped(chain, applied);
     }
 
     /// <summary>The events from <paramref name="from"/> on notify no one (they are still recorded and delivered to subscribers).</summary>

@@ -58,7 +58,7 @@ internal sealed partial class MonitorEngine
         _admission = new PointAdmission(limits, _clock);
         Settings = new ReplicatedSettings(limits);
         var compositeIndex = new CompositeIndex();
-        _edits = new EditSteps(_monitors);
+        _edits = new EditSteps();
         _evaluator = new GroupEvaluator(_windows, _downtimes, _clock, Counters, _series, compositeIndex, _edits);
         _matcher = new SeriesMatcher(limits, Settings, _monitors, _series, _windows, _clock, Counters, _evaluator, _edits);
         _expiry = new SeriesExpiry(Settings, _series, _windows, _matcher);
@@ -123,6 +123,9 @@ internal sealed partial class MonitorEngine
 
     /// <summary>Groups same-selection edits re-stamped since start (see <see cref="EditSteps.GroupsRestamped"/>).</summary>
     public long GroupsRestamped => _edits.GroupsRestamped;
+
+    /// <summary>Edits re-stamps applied to groups since start (see <see cref="EditSteps.EditsApplied"/>).</summary>
+    public long EditsApplied => _edits.EditsApplied;
 
     /// <summary>Whether a downtime that names monitors still has some of their groups to refresh.</summary>
     public bool MuteRefreshPending => !_mutes.IsIdle;
@@ -523,6 +526,13 @@ internal sealed partial class MonitorEngine
             return (MonitorOutcome.Rejected, definition.Id, compositeError);
         }
 
+        if (existing is null && _monitors.Count >= _limits.MaxMonitors)
+        {
+            // Before any work for the monitor: a refused upsert changes nothing.
+            _admission.RejectCommand();
+            return (MonitorOutcome.Rejected, definition.Id, $"the engine holds its limit of {_limits.MaxMonitors} monitors");
+        }
+
         if (compiled.Composite is { } program)
         {
             // A composite reads its members' groups: each has every edit of its monitor before it does.
@@ -544,12 +554,6 @@ internal sealed partial class MonitorEngine
 
             _composites.Flush(logIndex);
             return (MonitorOutcome.Updated, definition.Id, null);
-        }
-
-        if (_monitors.Count >= _limits.MaxMonitors)
-        {
-            _admission.RejectCommand();
-            return (MonitorOutcome.Rejected, definition.Id, $"the engine holds its limit of {_limits.MaxMonitors} monitors");
         }
 
         _monitors.Register(compiled);
@@ -660,6 +664,14 @@ internal sealed partial class MonitorEngine
             old.NotifyKeys = null;
         }
 
+        var steppable = sameSelection && old.NotifyKeys is null && fresh is null && !old.NotifiesPerKey && old.Composite is null && _composites.Index.Using(old.Id).Count == 0;
+        if (sameSelection && !steppable)
+        {
+            // notify_by keys and composites read every group: the edit applies at once, after any edit still going,
+            // which finishes first, while its own definition is in force (its resets notify as it does, with its message).
+            _edits.Finish(old, _evaluator, logIndex);
+        }
+
         _monitors.Replace(old, updated);
         var stepped = false;
         if (sameSelection)
@@ -667,17 +679,22 @@ internal sealed partial class MonitorEngine
             // The groups stay: each gets the edit now, through the kept keys, or notifying no one when the keys are re-formed.
             updated.NotifyKeys = keepKeys ? old.NotifyKeys : null;
             _matcher.EditedDuringRegroup(updated);
-            if (old.NotifyKeys is null && fresh is null && !old.NotifiesPerKey && old.Composite is null && _composites.Index.Using(old.Id).Count == 0)
+            if (steppable)
             {
                 // In bounded steps (EditSteps): the table moves whole, each group gets the edit before it is next read.
                 updated.TakeGroups(old);
                 _edits.Edited(old, updated, _clock.NowMs, logIndex);
                 stepped = true;
+                if (_edits.TryGet(updated, out var chain) && chain.Edits.Count >= EditSteps.MaxChainEdits)
+                {
+                    // A full chain finishes in this entry (like an edit applied at once, amortised over the edits it
+                    // holds): a re-stamp never applies more than the cap, and each edit restarting the walk cannot
+                    // leave the last groups behind for good.
+                    _edits.Finish(updated, _evaluator, logIndex);
+                }
             }
             else
             {
-                // notify_by keys and composites read every group: the edit applies at once, after any edit still going.
-                _edits.Finish(old, _evaluator, logIndex);
                 var editEvents = _evaluator.Events.Count;
                 _evaluator.OnMonitorEdited(old, updated, logIndex);
                 if (!keepKeys && fresh is not null)

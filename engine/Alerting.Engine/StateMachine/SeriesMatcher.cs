@@ -94,7 +94,8 @@ internal sealed class SeriesMatcher
     /// <summary>
     /// The state a group of <paramref name="key"/> of the monitor in <paramref name="slot"/>, which is still matching,
     /// has before its group forms: the state carried from the old group of that key (what the new group will take),
-    /// else the old group's own while a regroup has yet to let go of it; false when neither is known (two lookups).
+    /// else the state the old group will take when a regroup lets go of it (OK when the edit resets it); false when
+    /// neither is known (two lookups).
     /// </summary>
     public bool TryStateBeforeForming(int slot, string key, out AlertState state)
     {
@@ -112,12 +113,18 @@ internal sealed class SeriesMatcher
 
         if (pending.Old is { } old && old.Groups.TryGetValue(key, out var group))
         {
-            state = group.State.State;
+            // What letting go of it will leave (FreeOld): OK when the regrouping edit (or a same-selection edit the
+            // group has yet to get) resets it, else its state as it stands.
+            state = EditResets(old.Rules, pending.EditedTo!.Rules) || _edits.ResetsPending(old, group) ? AlertState.Ok : group.State.State;
             return true;
         }
 
         return false;
     }
+
+    /// <summary>Whether <see cref="StateProcessor.OnMonitorEdited{TSink}"/> resets a non-OK group under this edit (it changes what the monitor measures).</summary>
+    private static bool EditResets(MonitorRules oldRules, MonitorRules newRules) =>
+        oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
 
     /// <summary>Old groups regrouping edits have yet to let go of (O(matches going)).</summary>
     public int OldGroupsLeft => _pending.Sum(p => p.Old?.Groups.Count ?? 0);

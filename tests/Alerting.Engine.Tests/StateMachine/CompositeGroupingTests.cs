@@ -212,6 +212,55 @@ public sealed class CompositeGroupingTests
         Assert.Equal(Snapshot.Bytes(stepped.State), Snapshot.Bytes(replica.State));
     }
 
+    /// <summary>
+    /// A member regrouping over more old groups than one step lets go of (<see cref="SeriesMatcher.MaxOldGroupsPerStep"/>):
+    /// a composite group evaluated between the steps reads the member's old group not let go of yet as the state it
+    /// will take (the edit resets it), not its current ALERT, so no composite ALERT/OK pair is invented. Done at once,
+    /// the reset comes first and the other member's flip leaves the composite OK: no composite event either way.
+    /// </summary>
+    [Fact]
+    public void A_composite_reads_a_regrouping_members_old_group_not_let_go_of_yet_as_the_edit_resets_it()
+    {
+        var hosts = SeriesMatcher.MaxOldGroupsPerStep + 300;
+        var engine = new EngineHarness();
+        engine.Upsert(Member("a", "max(last_5m):max:a{*} by {host} > 80"));
+        engine.Upsert(Member("b", "max(last_5m):max:b{*} by {host} > 80"));
+
+        // The host the regroup lets go of last (in the second step) alerts on a, the others are OK (so the first step's
+        // resets queue no composite work ahead of the flip below); b is OK there, so the composite is.
+        var last = Enumerable.Range(0, hosts).Select(h => $"host:h{h}").Max(StringComparer.Ordinal)!;
+        var batch = new PointsBatch();
+        for (var h = 0; h < hosts; h++)
+        {
+            var series = new SeriesPoints { Metric = "a", Tags = { $"host:h{h}", "env:prod" } };
+            series.UnixMs.Add(engine.Now);
+            series.Values.Add(series.Tags[0] == last ? 95 : 40);
+            batch.Series.Add(series);
+        }
+
+        engine.Apply(new LogEntry { Points = batch });
+        Assert.Equal(hosts, engine.State.Monitors.GroupStates("a").Count);
+        Assert.Equal(AlertState.Alert, StateOf(engine, "a", last));
+        engine.Point("b", [last, "env:prod"], engine.Now, 40);
+        engine.Upsert(CompositeMonitorTests.Composite("c", "a && b", o => o.EvaluationIntervalMs = 1_000));
+        Assert.Equal(AlertState.Ok, StateOf(engine, "c", last));
+        var events = engine.Events.Count;
+
+        engine.Upsert(Member("a", "max(last_5m):max:a{env:prod} by {host} > 80"));
+        Assert.True(engine.State.Monitors.RegroupOldGroupsLeft > 0, "the regroup still has old groups to let go of after its entry");
+
+        // b alerts on that host before a's old group there is let go of (and reset by the edit).
+        engine.Point("b", [last, "env:prod"], engine.Now, 95);
+        while (engine.State.Monitors.MatchesPending > 0)
+        {
+            engine.Tick(engine.Now + 1);
+        }
+
+        Assert.DoesNotContain(engine.Events.Skip(events), e => e.MonitorId == "c");
+        Assert.Equal(AlertState.Ok, StateOf(engine, "c", last));
+        Assert.Equal(AlertState.Ok, StateOf(engine, "a", last));
+    }
+
     private static List<TransitionEvent> Of(EngineHarness engine, string monitorId, string groupKey) =>
         [.. engine.Events.Where(e => e.MonitorId == monitorId && e.GroupKey == groupKey)];
 

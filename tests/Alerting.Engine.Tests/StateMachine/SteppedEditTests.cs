@@ -191,6 +191,85 @@ public sealed class SteppedEditTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Resets_of_an_unfinished_edit_still_notify_with_its_message_when_a_later_edit_adds_notify_by()
+    {
+        // By {host,env} so notify_by ["host"] names fewer tags than the groups have.
+        const string MaxByHostEnv = "max(last_1m):max:q{*} by {host,env} > 90";
+        const string MinByHostEnv = "min(last_1m):max:q{*} by {host,env} > 99";
+        var engine = Wide(MaxByHostEnv, "env:prod");
+        var alerting = engine.State.GroupStates("wide").Where(g => g.State.State == AlertState.Alert).Select(g => g.State.GroupKey).ToHashSet(StringComparer.Ordinal);
+        var firstIndex = engine.Upsert(Monitor(MinByHostEnv, "first"));
+        Assert.True(engine.State.Monitors.EditGroupsLeft > 0);
+
+        // Before the next tick: the edit adding notify_by is applied at once and finishes the first edit's chain.
+        engine.Upsert(EngineHarness.Metric("wide", MinByHostEnv, o =>
+        {
+            o.EvaluationIntervalMs = 1_000;
+            o.NotifyBy.Add("host");
+        }, message: "second"));
+        Assert.Equal(0, engine.State.Monitors.EditsPending);
+
+        // The first edit's resets are its own: notified one by one (the monitor had no notify_by) with its message.
+        var items = new List<TransitionHistory.HistoryItem>();
+        _ = engine.State.History.CopyAfter(firstIndex - 1, e => e.Reason == TransitionReason.MonitorEdited && alerting.Contains(e.GroupKey), items, int.MaxValue);
+        Assert.Equal(alerting.Count, items.Count);
+        Assert.All(items, i => Assert.True(i.Event.Notify, $"{i.Event.GroupKey} reset silently"));
+        Assert.All(items, i => Assert.Equal("first", i.Message));
+    }
+
+    [Fact]
+    public void Many_chained_edits_cost_each_group_at_most_the_chain_cap_per_restamp_and_end_as_the_model_does()
+    {
+        var engine = Wide();
+        var before = StatesBefore(engine);
+        var edits = new List<(Protocol.Log.Monitor From, Protocol.Log.Monitor To, long AtMs)>();
+        var previous = Monitor(MaxByHost);
+        var mostPerRestamp = 0.0;
+        for (var e = 0; e < 20; e++)
+        {
+            // Alternating aggregations: every edit changes what the groups hold, so each joins the chain.
+            var next = Monitor(e % 2 == 0 ? MinByHost : AvgByHost, "edit " + e.ToString(CultureInfo.InvariantCulture));
+            var restamped = engine.State.Monitors.GroupsRestamped;
+            var applied = engine.State.Monitors.EditsApplied;
+            edits.Add((previous, next, engine.Now));
+            engine.Upsert(next);
+            previous = next;
+            CheckEntry();
+
+            // One step between edits (one millisecond: no evaluation falls due), so the chain never finishes by itself.
+            restamped = engine.State.Monitors.GroupsRestamped;
+            applied = engine.State.Monitors.EditsApplied;
+            engine.Tick(engine.Now + 1);
+            CheckEntry();
+
+            void CheckEntry()
+            {
+                var groups = engine.State.Monitors.GroupsRestamped - restamped;
+                var edited = engine.State.Monitors.EditsApplied - applied;
+                Assert.True(edited <= groups * EditSteps.MaxChainEdits, $"edit {e}: {edited} edits applied over {groups} groups re-stamped");
+                if (groups > 0)
+                {
+                    mostPerRestamp = Math.Max(mostPerRestamp, (double)edited / groups);
+                }
+            }
+        }
+
+        while (engine.State.Monitors.EditsPending > 0)
+        {
+            var restamped = engine.State.Monitors.GroupsRestamped;
+            var applied = engine.State.Monitors.EditsApplied;
+            engine.Tick(engine.Now + 1);
+            var groups = engine.State.Monitors.GroupsRestamped - restamped;
+            var edited = engine.State.Monitors.EditsApplied - applied;
+            Assert.True(edited <= groups * EditSteps.MaxChainEdits, $"after the edits: {edited} edits applied over {groups} groups re-stamped");
+            mostPerRestamp = Math.Max(mostPerRestamp, (double)edited / groups);
+        }
+
+        output.WriteLine($"20 chained edits: at most {mostPerRestamp:F2} edits per group re-stamp in an entry");
+        AssertModel(engine, before, [.. edits]);
+    }
+
+    [Fact]
     public void A_replica_restored_mid_step_agrees_byte_for_byte_entry_by_entry()
     {
         var engine = Wide();
@@ -237,16 +316,21 @@ public sealed class SteppedEditTests(ITestOutputHelper output)
     }
 
     /// <summary>One monitor by host over <see cref="Hosts"/> series, even hosts alerting.</summary>
-    private static EngineHarness Wide()
+    private static EngineHarness Wide(string query = MaxByHost, string? extraTag = null)
     {
         var engine = new EngineHarness();
-        engine.Upsert(Monitor(MaxByHost));
+        engine.Upsert(Monitor(query));
         for (var from = 0; from < Hosts; from += 5_000)
         {
             var batch = new PointsBatch();
             for (var h = from; h < Math.Min(Hosts, from + 5_000); h++)
             {
                 var series = new SeriesPoints { Metric = "q", Tags = { "host:h" + h.ToString(CultureInfo.InvariantCulture) } };
+                if (extraTag is not null)
+                {
+                    series.Tags.Add(extraTag);
+                }
+
                 series.UnixMs.Add(engine.Now);
                 series.Values.Add(h % 2 == 0 ? 95 : 50);
                 batch.Series.Add(series);
