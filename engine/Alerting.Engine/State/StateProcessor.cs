@@ -125,7 +125,7 @@ public static class StateProcessor
             state.Muted = true;
         }
 
-        if (oldRules.Kind == newRules.Kind && oldRules.QueryHash == newRules.QueryHash)
+        if (!EditResetsGroups(oldRules, newRules))
         {
             return;
         }
@@ -152,7 +152,18 @@ public static class StateProcessor
     {
         ArgumentNullException.ThrowIfNull(oldRules);
         ArgumentNullException.ThrowIfNull(newRules);
-        return newRules.Muted || oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
+        return newRules.Muted || EditResetsGroups(oldRules, newRules);
+    }
+
+    /// <summary>
+    /// Whether <see cref="OnMonitorEdited{TSink}"/> resets a non-OK group to OK under this edit: it changes what the
+    /// monitor measures (its kind or its query). A mute alone changes a group without resetting it.
+    /// </summary>
+    public static bool EditResetsGroups(MonitorRules oldRules, MonitorRules newRules)
+    {
+        ArgumentNullException.ThrowIfNull(oldRules);
+        ArgumentNullException.ThrowIfNull(newRules);
+        return oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
     }
 
     /// <summary>The monitor is deleted: an open (non-OK) group ends with a <see cref="TransitionReason.MonitorDeleted"/> event, never silently.</summary>

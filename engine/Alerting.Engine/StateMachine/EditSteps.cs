@@ -88,7 +88,7 @@ internal sealed class EditSteps
 
         foreach (var edit in chain.Edits)
         {
-            if (edit.LogIndex > group.EditMark && (edit.From.Rules.Kind != edit.To.Rules.Kind || edit.From.Rules.QueryHash != edit.To.Rules.QueryHash))
+            if (edit.LogIndex > group.EditMark && StateProcessor.EditResetsGroups(edit.From.Rules, edit.To.Rules))
             {
                 return true;
             }

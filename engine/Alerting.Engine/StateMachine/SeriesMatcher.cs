@@ -115,16 +115,12 @@ internal sealed class SeriesMatcher
         {
             // What letting go of it will leave (FreeOld): OK when the regrouping edit (or a same-selection edit the
             // group has yet to get) resets it, else its state as it stands.
-            state = EditResets(old.Rules, pending.EditedTo!.Rules) || _edits.ResetsPending(old, group) ? AlertState.Ok : group.State.State;
+            state = StateProcessor.EditResetsGroups(old.Rules, pending.EditedTo!.Rules) || _edits.ResetsPending(old, group) ? AlertState.Ok : group.State.State;
             return true;
         }
 
         return false;
     }
-
-    /// <summary>Whether <see cref="StateProcessor.OnMonitorEdited{TSink}"/> resets a non-OK group under this edit (it changes what the monitor measures).</summary>
-    private static bool EditResets(MonitorRules oldRules, MonitorRules newRules) =>
-        oldRules.Kind != newRules.Kind || oldRules.QueryHash != newRules.QueryHash;
 
     /// <summary>Old groups regrouping edits have yet to let go of (O(matches going)).</summary>
     public int OldGroupsLeft => _pending.Sum(p => p.Old?.Groups.Count ?? 0);
