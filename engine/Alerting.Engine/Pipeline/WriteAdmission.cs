@@ -295,11 +295,20 @@ public sealed class WriteAdmission
         /// <summary>Starts the wait's clock and watches the caller's token; either abandons the wait. A waiter admitted meanwhile is disarmed at once.</summary>
         public void Arm(WriteAdmission owner, CancellationToken cancellationToken)
         {
+            bool expired;
             lock (_armLock)
             {
-                var timeout = new CancellationTokenSource(owner.MaxWait, owner._time);
-                _timeout = timeout;
-                _onTimeout = timeout.Token.Register(() => owner.Abandon(this, timedOut: true, cancellationToken));
+                // The wait is counted from when the write joined the queue, not from here: time that passes between
+                // the queue's lock and this arm (the caller may already see it waiting) still counts.
+                var remaining = owner.MaxWait - owner._time.GetElapsedTime(Since);
+                expired = remaining <= TimeSpan.Zero;
+                if (!expired)
+                {
+                    var timeout = new CancellationTokenSource(remaining, owner._time);
+                    _timeout = timeout;
+                    _onTimeout = timeout.Token.Register(() => owner.Abandon(this, timedOut: true, cancellationToken));
+                }
+
                 _onCancel = cancellationToken.Register(() => owner.Abandon(this, timedOut: false, cancellationToken));
                 bool settled;
                 lock (owner._lock)
@@ -313,6 +322,12 @@ public sealed class WriteAdmission
                 {
                     Disarm();
                 }
+            }
+
+            if (expired)
+            {
+                // Its whole wait passed before it was armed: refused as timed out (no-op if admitted meanwhile).
+                owner.Abandon(this, timedOut: true, cancellationToken);
             }
         }
 
